@@ -1,0 +1,377 @@
+"""The interface every hypervisor driver implements.
+
+A driver plugin registers a ``DriverConnection`` subclass; ``virt.open`` creates one per
+connection. Objects are addressed by small frozen refs (name + UUID), the way libvirt's
+virDomainPtr carries them. Every operation has a default that raises NotSupported naming the
+driver and the operation, so a driver overrides only what it can do. Drivers receive and
+return models from ``virt.xml``, never XML text.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+import attrs
+
+from virt.errors import ErrorDomain, NotSupported
+
+if TYPE_CHECKING:
+    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
+    from virt.states import DomainState
+    from virt.uri import URI
+    from virt.xml import Capabilities, Domain, Network, StoragePool, StorageVolume
+
+
+@attrs.frozen
+class DomainRef:
+    """A domain as a driver names it; ``id`` is -1 while the domain is not running."""
+
+    name: str
+    uuid: uuid.UUID
+    id: int = -1
+
+
+@attrs.frozen
+class NetworkRef:
+    name: str
+    uuid: uuid.UUID
+
+
+@attrs.frozen
+class StoragePoolRef:
+    name: str
+    uuid: uuid.UUID
+
+
+@attrs.frozen
+class StorageVolumeRef:
+    pool: str
+    name: str
+    key: str
+
+
+@attrs.frozen
+class SecurityLabel:
+    """virSecurityLabel plus the host's security model (what ``dominfo`` prints)."""
+
+    model: str
+    doi: str
+    label: str
+    enforcing: bool
+
+
+@attrs.frozen
+class StoragePoolInfo:
+    """virStoragePoolInfo; sizes in bytes."""
+
+    active: bool
+    capacity: int
+    allocation: int
+    available: int
+
+
+@attrs.frozen
+class StorageVolumeInfo:
+    """virStorageVolInfo; sizes in bytes."""
+
+    type: str
+    capacity: int
+    allocation: int
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def optional(func: F) -> F:
+    """Mark an operation a driver may leave out: the base version raises NotSupported."""
+
+    @functools.wraps(func)
+    def unsupported(self: DriverConnection, *args: object, **kwargs: object) -> object:
+        raise NotSupported(
+            f"this function is not supported by the connection driver '{self.driver_name}': {func.__name__}",
+            domain=self.error_domain,
+        )
+
+    unsupported.__virt_optional__ = True  # type: ignore[attr-defined]
+    return unsupported  # type: ignore[return-value]
+
+
+class DriverConnection:
+    """One open connection of a driver. Subclass it and override the operations you support."""
+
+    driver_name: ClassVar[str] = "unknown"
+    """Name shown in messages and by ``virt version`` (``Test``, ``QEMU``)."""
+    error_domain: ClassVar[ErrorDomain] = ErrorDomain.NONE
+
+    def __init__(self, uri: URI, *, readonly: bool = False) -> None:
+        self.uri = uri
+        self.readonly = readonly
+
+    def close(self) -> None:
+        """Release what the connection holds; called once."""
+
+    # -- host ------------------------------------------------------------------------------
+    @optional
+    def get_version(self) -> int:
+        """The hypervisor's version as major * 1,000,000 + minor * 1,000 + release."""
+
+    @optional
+    def get_hostname(self) -> str:
+        """The host's name."""
+
+    @optional
+    def get_capabilities(self) -> Capabilities:
+        """The host's capabilities."""
+
+    @optional
+    def get_node_info(self) -> NodeInfo:
+        """The host's processors and memory."""
+
+    # -- domains -----------------------------------------------------------------------------
+    @optional
+    def list_domains(self, filter: DomainFilter) -> list[DomainRef]:
+        """Every domain passing ``filter``."""
+
+    @optional
+    def lookup_domain_by_name(self, name: str) -> DomainRef:
+        """The domain called ``name``; NotFound (NO_DOMAIN) otherwise."""
+
+    @optional
+    def lookup_domain_by_uuid(self, uuid: uuid.UUID) -> DomainRef:
+        """The domain with ``uuid``; NotFound (NO_DOMAIN) otherwise."""
+
+    @optional
+    def lookup_domain_by_id(self, id: int) -> DomainRef:
+        """The running domain with ``id``; NotFound (NO_DOMAIN) otherwise."""
+
+    @optional
+    def define_domain(self, domain: Domain) -> DomainRef:
+        """Make ``domain`` persistent (new, or a new definition of an existing one)."""
+
+    @optional
+    def create_domain(self, domain: Domain) -> DomainRef:
+        """Start ``domain`` without defining it: it disappears when it stops."""
+
+    @optional
+    def undefine_domain(self, ref: DomainRef) -> None:
+        """Forget a persistent domain (a running one becomes transient)."""
+
+    @optional
+    def start_domain(self, ref: DomainRef) -> None:
+        """Start a defined, inactive domain."""
+
+    @optional
+    def shutdown_domain(self, ref: DomainRef) -> None:
+        """Ask the guest to power off."""
+
+    @optional
+    def reboot_domain(self, ref: DomainRef) -> None:
+        """Ask the guest to reboot."""
+
+    @optional
+    def reset_domain(self, ref: DomainRef) -> None:
+        """Reset the virtual hardware at once, like the reset button."""
+
+    @optional
+    def destroy_domain(self, ref: DomainRef) -> None:
+        """Stop the domain at once, like pulling the plug."""
+
+    @optional
+    def suspend_domain(self, ref: DomainRef) -> None:
+        """Pause the domain's processors."""
+
+    @optional
+    def resume_domain(self, ref: DomainRef) -> None:
+        """Let a paused domain run again."""
+
+    @optional
+    def get_domain_state(self, ref: DomainRef) -> tuple[DomainState, int]:
+        """The domain's state and the reason number for it."""
+
+    @optional
+    def get_domain_info(self, ref: DomainRef) -> DomainInfo:
+        """State, memory, processors and processor time."""
+
+    @optional
+    def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
+        """The domain's description: the live one, or with ``inactive`` the one used at next boot."""
+
+    @optional
+    def is_domain_active(self, ref: DomainRef) -> bool:
+        """True while the domain runs (or is paused)."""
+
+    @optional
+    def is_domain_persistent(self, ref: DomainRef) -> bool:
+        """True when the domain is defined, not only running."""
+
+    @optional
+    def get_domain_autostart(self, ref: DomainRef) -> bool:
+        """True when the domain starts with the host."""
+
+    @optional
+    def set_domain_autostart(self, ref: DomainRef, autostart: bool) -> None:
+        """Make the domain start, or not, with the host."""
+
+    @optional
+    def has_managed_save(self, ref: DomainRef) -> bool:
+        """True when a saved image will be used at the next start."""
+
+    @optional
+    def get_domain_security_label(self, ref: DomainRef) -> SecurityLabel | None:
+        """The domain's security label, None when the host has no security model."""
+
+    # -- networks ----------------------------------------------------------------------------
+    @optional
+    def list_networks(self, filter: ObjectFilter) -> list[NetworkRef]:
+        """Every network passing ``filter``."""
+
+    @optional
+    def lookup_network_by_name(self, name: str) -> NetworkRef:
+        """The network called ``name``; NotFound (NO_NETWORK) otherwise."""
+
+    @optional
+    def lookup_network_by_uuid(self, uuid: uuid.UUID) -> NetworkRef:
+        """The network with ``uuid``; NotFound (NO_NETWORK) otherwise."""
+
+    @optional
+    def get_network_definition(self, ref: NetworkRef, *, inactive: bool = False) -> Network:
+        """The network's description."""
+
+    @optional
+    def define_network(self, network: Network) -> NetworkRef:
+        """Make ``network`` persistent."""
+
+    @optional
+    def create_network(self, network: Network) -> NetworkRef:
+        """Start ``network`` without defining it."""
+
+    @optional
+    def undefine_network(self, ref: NetworkRef) -> None:
+        """Forget a persistent network."""
+
+    @optional
+    def start_network(self, ref: NetworkRef) -> None:
+        """Start a defined, inactive network."""
+
+    @optional
+    def destroy_network(self, ref: NetworkRef) -> None:
+        """Stop an active network."""
+
+    @optional
+    def is_network_active(self, ref: NetworkRef) -> bool:
+        """True while the network is started."""
+
+    @optional
+    def is_network_persistent(self, ref: NetworkRef) -> bool:
+        """True when the network is defined."""
+
+    @optional
+    def get_network_autostart(self, ref: NetworkRef) -> bool:
+        """True when the network starts with the host."""
+
+    @optional
+    def set_network_autostart(self, ref: NetworkRef, autostart: bool) -> None:
+        """Make the network start, or not, with the host."""
+
+    # -- storage pools -----------------------------------------------------------------------
+    @optional
+    def list_storage_pools(self, filter: ObjectFilter) -> list[StoragePoolRef]:
+        """Every storage pool passing ``filter``."""
+
+    @optional
+    def lookup_storage_pool_by_name(self, name: str) -> StoragePoolRef:
+        """The pool called ``name``; NotFound (NO_STORAGE_POOL) otherwise."""
+
+    @optional
+    def lookup_storage_pool_by_uuid(self, uuid: uuid.UUID) -> StoragePoolRef:
+        """The pool with ``uuid``; NotFound (NO_STORAGE_POOL) otherwise."""
+
+    @optional
+    def get_storage_pool_definition(self, ref: StoragePoolRef, *, inactive: bool = False) -> StoragePool:
+        """The pool's description."""
+
+    @optional
+    def get_storage_pool_info(self, ref: StoragePoolRef) -> StoragePoolInfo:
+        """The pool's state and sizes."""
+
+    @optional
+    def define_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
+        """Make ``pool`` persistent."""
+
+    @optional
+    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
+        """Start ``pool`` without defining it."""
+
+    @optional
+    def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Forget a persistent, inactive pool."""
+
+    @optional
+    def start_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Start a defined, inactive pool."""
+
+    @optional
+    def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Stop an active pool."""
+
+    @optional
+    def is_storage_pool_persistent(self, ref: StoragePoolRef) -> bool:
+        """True when the pool is defined."""
+
+    @optional
+    def get_storage_pool_autostart(self, ref: StoragePoolRef) -> bool:
+        """True when the pool starts with the host."""
+
+    @optional
+    def set_storage_pool_autostart(self, ref: StoragePoolRef, autostart: bool) -> None:
+        """Make the pool start, or not, with the host."""
+
+    # -- storage volumes ---------------------------------------------------------------------
+    @optional
+    def list_storage_volumes(self, pool: StoragePoolRef) -> list[StorageVolumeRef]:
+        """The volumes of an active pool."""
+
+    @optional
+    def lookup_storage_volume_by_name(self, pool: StoragePoolRef, name: str) -> StorageVolumeRef:
+        """The volume called ``name`` in ``pool``; NotFound (NO_STORAGE_VOL) otherwise."""
+
+    @optional
+    def lookup_storage_volume_by_key(self, key: str) -> StorageVolumeRef:
+        """The volume with ``key``; NotFound (NO_STORAGE_VOL) otherwise."""
+
+    @optional
+    def lookup_storage_volume_by_path(self, path: str) -> StorageVolumeRef:
+        """The volume at ``path``; NotFound (NO_STORAGE_VOL) otherwise."""
+
+    @optional
+    def get_storage_volume_definition(self, ref: StorageVolumeRef) -> StorageVolume:
+        """The volume's description."""
+
+    @optional
+    def get_storage_volume_info(self, ref: StorageVolumeRef) -> StorageVolumeInfo:
+        """The volume's type and sizes."""
+
+    @optional
+    def get_storage_volume_path(self, ref: StorageVolumeRef) -> str:
+        """Where the volume lives on the host."""
+
+    @optional
+    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
+        """Create ``volume`` in ``pool``."""
+
+    @optional
+    def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
+        """Delete the volume and its data."""
+
+
+def supported_operations(cls: type[DriverConnection]) -> list[str]:
+    """The operations ``cls`` implements (those it does not leave to the NotSupported default)."""
+    return sorted(
+        name
+        for name, value in vars(DriverConnection).items()
+        if getattr(value, "__virt_optional__", False)
+        and not getattr(getattr(cls, name), "__virt_optional__", False)
+    )

@@ -1,0 +1,96 @@
+"""The records a test host keeps for each domain, network, storage pool and volume.
+
+Definitions are virt.xml models. A domain keeps libvirt's two definitions: ``config``, the
+persistent one (what the next boot uses, so a redefinition of a running domain waits there),
+and ``live``, the copy taken when it started; a transient domain has no ``config``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+import attrs
+
+from virt.states import DomainState
+
+if TYPE_CHECKING:
+    from virt.xml import Domain, Network, StoragePool, StorageVolume
+
+
+@attrs.define
+class DomainObj:
+    config: Domain | None
+    live: Domain | None = None
+    state: DomainState = DomainState.SHUTOFF
+    reason: int = 0
+    id: int = -1
+    autostart: bool = False
+    managed_save: bool = False
+
+    @property
+    def current(self) -> Domain:
+        """The definition in force: the live one while running, else the persistent one."""
+        definition = self.live if self.live is not None else self.config
+        assert definition is not None, "a domain has at least one definition"
+        return definition
+
+    @property
+    def name(self) -> str:
+        return self.current.name
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        return self.current.uuid
+
+    @property
+    def active(self) -> bool:
+        # libvirt's virDomainObjIsActive: a domain is active exactly while it holds an id.
+        return self.id != -1
+
+    @property
+    def persistent(self) -> bool:
+        return self.config is not None
+
+
+@attrs.define
+class NetworkObj:
+    definition: Network
+    pending: Network | None = None
+    """A redefinition made while the network ran; it takes over when the network stops."""
+    active: bool = False
+    persistent: bool = True
+    autostart: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        return self.definition.uuid
+
+
+@attrs.define
+class PoolObj:
+    definition: StoragePool
+    pending: StoragePool | None = None
+    active: bool = False
+    persistent: bool = True
+    autostart: bool = False
+    capacity: int = 0
+    allocation: int = 0
+    volumes: dict[str, StorageVolume] = attrs.Factory(dict)
+    """By name, in creation order."""
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        return self.definition.uuid
+
+    @property
+    def available(self) -> int:
+        return self.capacity - self.allocation

@@ -1,0 +1,24 @@
+"""The hooks a virt plugin can implement. Built-in plugins use the very same hooks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from virt.cli.registry import CommandRegistry
+    from virt.registry import DriverRegistry
+
+hookspec = pluggy.HookspecMarker("virt")
+hookimpl = pluggy.HookimplMarker("virt")
+
+
+@hookspec
+def register_drivers(register: DriverRegistry) -> None:
+    """Register hypervisor drivers by calling ``register(name, schemes=..., connection=...)``; all results are used."""
+
+
+@hookspec
+def register_commands(commands: CommandRegistry) -> None:
+    """Add commands to the ``virt`` CLI by calling ``commands.add(...)``; all results are used."""

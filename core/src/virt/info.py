@@ -1,0 +1,96 @@
+"""Plain records the API returns: host facts, domain info, listing filters."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import attrs
+
+from virt.states import DomainState
+
+
+@attrs.frozen
+class NodeInfo:
+    """virNodeInfo: the host's processors and memory."""
+
+    model: str
+    memory_kib: int
+    cpus: int
+    mhz: int
+    nodes: int
+    sockets: int
+    cores: int
+    threads: int
+
+
+@attrs.frozen
+class DomainInfo:
+    """virDomainInfo: a domain's state, memory and processor time."""
+
+    state: DomainState
+    max_memory_kib: int
+    memory_kib: int
+    vcpus: int
+    cpu_time_ns: int
+
+
+@attrs.frozen
+class DomainRecord:
+    """What a listing filter looks at for one domain."""
+
+    active: bool
+    persistent: bool
+    state: DomainState
+    autostart: bool
+    has_managed_save: bool = False
+    has_snapshot: bool = False
+
+
+_OTHER_STATES = frozenset(DomainState) - {DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF}
+
+
+@attrs.frozen
+class DomainFilter:
+    """The filters of virConnectListAllDomains; None means "either"."""
+
+    active: bool | None = None
+    persistent: bool | None = None
+    states: frozenset[DomainState] | None = attrs.field(
+        default=None, converter=lambda s: None if s is None else frozenset(s)
+    )
+    autostart: bool | None = None
+    managed_save: bool | None = None
+    has_snapshot: bool | None = None
+
+    def matches(self, record: DomainRecord) -> bool:
+        """True when ``record`` passes every filter that is set."""
+        return (
+            (self.active is None or record.active == self.active)
+            and (self.persistent is None or record.persistent == self.persistent)
+            and (self.states is None or record.state in self.states)
+            and (self.autostart is None or record.autostart == self.autostart)
+            and (self.managed_save is None or record.has_managed_save == self.managed_save)
+            and (self.has_snapshot is None or record.has_snapshot == self.has_snapshot)
+        )
+
+    @staticmethod
+    def other_states() -> Collection[DomainState]:
+        """States virsh's ``--state-other`` selects."""
+        return _OTHER_STATES
+
+
+@attrs.frozen
+class ObjectFilter:
+    """Filters for networks and storage pools; None means "either"."""
+
+    active: bool | None = None
+    persistent: bool | None = None
+    autostart: bool | None = None
+
+    def matches(self, *, active: bool, persistent: bool, autostart: bool) -> bool:
+        """True when the object passes every filter that is set."""
+        return (
+            (self.active is None or active == self.active)
+            and (self.persistent is None or persistent == self.persistent)
+            and (self.autostart is None or autostart == self.autostart)
+        )

@@ -1,0 +1,176 @@
+"""The plugin manager: built-in plugins, then the ``virt.drivers`` entry points.
+
+``VIRT_LOAD_PLUGINS=a,b`` loads only those plugins (empty: none); ``VIRT_DISABLED_PLUGINS=a,b``
+blocks some. A name matches an entry point's name or its distribution's name. A plugin that
+fails to import, or whose hook fails, is recorded in ``broken`` and the others still load.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterable
+
+import attrs
+import pluggy
+
+from virt import hookspecs
+from virt.registry import DriverRegistry
+
+if sys.version_info >= (3, 12):
+    from importlib import metadata as importlib_metadata
+else:
+    import importlib_metadata
+
+ENTRY_POINT_GROUP = "virt.drivers"
+
+BUILTIN_PLUGINS = (
+    "virt.drivers.test.plugin",
+    "virt.cli.builtin",
+)
+
+
+@attrs.frozen
+class PluginInfo:
+    """One plugin as ``virt plugins`` shows it."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    builtin: bool = False
+    hooks: tuple[str, ...] = ()
+    error: str | None = None
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _names_from_env(variable: str) -> set[str] | None:
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    return {_normalise(part) for part in value.split(",") if part.strip()}
+
+
+class Plugins:
+    """The loaded plugins and what they registered."""
+
+    def __init__(self) -> None:
+        self.manager = pluggy.PluginManager("virt")
+        self.manager.add_hookspecs(hookspecs)
+        self.broken: dict[str, PluginInfo] = {}
+        self._entry_points: dict[str, PluginInfo] = {}
+        self._drivers: DriverRegistry | None = None
+
+    def load(self) -> None:
+        """Load the built-in plugins and the allowed entry points."""
+        import importlib
+
+        for module_name in BUILTIN_PLUGINS:
+            try:
+                self.manager.register(importlib.import_module(module_name), name=module_name)
+            except Exception as exc:  # noqa: BLE001 - `virt plugins` must still be able to show it
+                self._mark_broken(module_name, exc)
+        allowed = _names_from_env("VIRT_LOAD_PLUGINS")
+        blocked = _names_from_env("VIRT_DISABLED_PLUGINS") or set()
+        for entry_point in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = entry_point.dist
+            names = {_normalise(entry_point.name)} | ({_normalise(dist.name)} if dist else set())
+            if (allowed is not None and not names & allowed) or names & blocked:
+                continue
+            info = PluginInfo(
+                name=entry_point.name,
+                distribution=dist.name if dist else None,
+                version=dist.version if dist else None,
+            )
+            if self.manager.get_plugin(entry_point.name) is not None:
+                continue
+            try:
+                module = entry_point.load()
+                self.manager.register(module, name=entry_point.name)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
+                self.broken[entry_point.name] = attrs.evolve(info, error=f"{type(exc).__name__}: {exc}")
+                continue
+            self._entry_points[entry_point.name] = info
+
+    def _plugin_name(self, plugin: object) -> str:
+        return self.manager.get_name(plugin) or repr(plugin)
+
+    @property
+    def drivers(self) -> DriverRegistry:
+        """Every driver the plugins registered (collected on first use)."""
+        if self._drivers is None:
+            registry = DriverRegistry()
+            for impl in reversed(self.manager.hook.register_drivers.get_hookimpls()):
+                registry.current_plugin = impl.plugin_name
+                try:
+                    impl.function(register=registry)
+                except Exception as exc:  # noqa: BLE001 - report the plugin, keep the rest
+                    self._mark_broken(impl.plugin_name, exc)
+            self._drivers = registry
+        return self._drivers
+
+    def _mark_broken(self, name: str, exc: BaseException) -> None:
+        info = self._entry_points.pop(name, PluginInfo(name=name, builtin=name in BUILTIN_PLUGINS))
+        self.broken[name] = attrs.evolve(info, error=f"{type(exc).__name__}: {exc}")
+
+    def call_each(self, hook_name: str, **kwargs: object) -> None:
+        """Call every implementation of ``hook_name`` in turn, recording the plugins that fail."""
+        for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
+            try:
+                impl.function(**kwargs)
+            except Exception as exc:  # noqa: BLE001
+                self._mark_broken(impl.plugin_name, exc)
+
+    def describe(self, include_builtin: bool = False) -> list[PluginInfo]:
+        """The plugins, loaded and broken, for ``virt plugins``."""
+        result = []
+        for plugin in self.manager.get_plugins():
+            name = self._plugin_name(plugin)
+            builtin = name in BUILTIN_PLUGINS
+            if builtin and not include_builtin:
+                continue
+            hooks = tuple(sorted(h.name for h in self.manager.get_hookcallers(plugin) or ()))
+            info = self._entry_points.get(name, PluginInfo(name=name, builtin=builtin))
+            result.append(attrs.evolve(info, hooks=hooks))
+        result.extend(self.broken.values())
+        return sorted(result, key=lambda p: (not p.builtin, p.name))
+
+    def broken_for(self, scheme: str) -> list[PluginInfo]:
+        """Broken plugins that probably serve ``scheme`` (by entry point or distribution name)."""
+        wanted = {_normalise(scheme), _normalise(f"virt-{scheme}")}
+        return [
+            p
+            for p in self.broken.values()
+            if _normalise(p.name) in wanted or (p.distribution and _normalise(p.distribution) in wanted)
+        ]
+
+
+_lock = threading.Lock()
+_plugins: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugins, loaded on first use."""
+    global _plugins
+    with _lock:
+        if _plugins is None:
+            plugins = Plugins()
+            plugins.load()
+            _plugins = plugins
+        return _plugins
+
+
+def reset(extra: Iterable[object] = ()) -> Plugins:
+    """Forget the loaded plugins and load them again, adding ``extra`` plugin objects (for tests)."""
+    global _plugins
+    with _lock:
+        plugins = Plugins()
+        plugins.load()
+        for plugin in extra:
+            plugins.manager.register(plugin)
+        _plugins = plugins
+    return plugins

@@ -1,0 +1,1 @@
+"""virt-example: a third-party driver serving ``example:///`` with one fixed, always-running domain."""
