@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-
 import virt.plugins
-
-
-def missing_dependency(reason: str) -> None:
-    """Skip for a missing system dependency, or fail when VIRT_REQUIRE_INTEGRATION=1 (as CI sets)."""
-    if os.environ.get("VIRT_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"VIRT_REQUIRE_INTEGRATION=1 but {reason}")
-    pytest.skip(reason)
-
-
-def shared_dir() -> Path | None:
-    """The project's ../shared folder (conformance corpus, reference docs), when present."""
-    explicit = os.environ.get("VIRT_SHARED_DIR")
-    if explicit:
-        return Path(explicit)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared"
-        if (candidate / "conformance").is_dir():
-            return candidate
-    return None
 
 
 @pytest.fixture

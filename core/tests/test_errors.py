@@ -4,9 +4,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import missing_dependency
-
 from virt import errors
+from virt.testing import missing_dependency
 
 LIBVIRT_PYTHON = Path("/usr/bin/python3")
 

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from virt import hookspecs
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 import virt
 import virt.plugins
 from virt.driver import DomainRef, DriverConnection
@@ -105,6 +104,7 @@ class DuplicatePlugin:
 
 def test_duplicate_driver_name_is_reported(register_plugin) -> None:  # type: ignore[no-untyped-def]
     plugins = register_plugin(DuplicatePlugin())
+    assert plugins.drivers.get("test").connection != TinyConnection  # type: ignore[union-attr]
     assert any("registered twice" in (p.error or "") for p in plugins.broken.values())
 
 

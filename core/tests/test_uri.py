@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from virt.errors import ErrorNumber, URIError
 from virt.uri import URI, parse
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from virt import config as config_module
 from virt import uri as uri_module
 from virt.driver import (
+    AuthCallback,
     DomainRef,
     DriverConnection,
     NetworkRef,
@@ -290,6 +291,10 @@ class Domain:
         self._ref = self.connection.driver.lookup_domain_by_uuid(self._ref.uuid)
         return self._ref.id
 
+    def _refuse_secure_if_read_only(self, secure: bool) -> None:
+        if secure and self.connection.readonly:
+            raise OperationDenied("operation forbidden: virDomainGetXMLDesc with secure flag")
+
     def _change(self, operation: str) -> DriverConnection:
         return self.connection._writable(operation)
 
@@ -302,13 +307,13 @@ class Domain:
 
     def model(self, *, inactive: bool = False, secure: bool = False) -> DomainModel:
         """The domain's description as a model."""
-        if secure and self.connection.readonly:
-            raise OperationDenied("virDomainGetXMLDesc with secure flag")
+        self._refuse_secure_if_read_only(secure)
         return self.connection.driver.get_domain_definition(self._ref, inactive=inactive, secure=secure)
 
     def xml(self, *, inactive: bool = False, secure: bool = False) -> str:
         """The domain's description as XML text (what ``virt dumpxml`` prints)."""
-        return self.model(inactive=inactive, secure=secure).to_xml()
+        self._refuse_secure_if_read_only(secure)
+        return self.connection.driver.get_domain_xml(self._ref, inactive=inactive, secure=secure)
 
     def is_active(self) -> bool:
         return self.connection.driver.is_domain_active(self._ref)
@@ -502,8 +507,17 @@ class StorageVolume:
         self.connection._writable("virStorageVolDelete").delete_storage_volume(self.ref)
 
 
-def open(uri: str | None = None, readonly: bool = False, *, plugins: Plugins | None = None) -> Connection:
-    """Open ``uri`` (or an alias); without one, the configured default, else the first driver whose probe answers."""
+def open(
+    uri: str | None = None,
+    readonly: bool = False,
+    *,
+    auth: AuthCallback | None = None,
+    plugins: Plugins | None = None,
+) -> Connection:
+    """Open ``uri`` (or an alias); without one, the configured default, else the first driver whose probe answers.
+
+    ``auth`` answers the credentials a driver asks for (virConnectOpenAuth's callback).
+    """
     from virt.plugins import get_plugins
 
     plugins = plugins or get_plugins()
@@ -515,6 +529,11 @@ def open(uri: str | None = None, readonly: bool = False, *, plugins: Plugins | N
     if spec is None:
         raise ConnectionError(_no_driver_message(parsed, plugins), ErrorNumber.NO_CONNECT)
     driver = spec.connection_class()(parsed, readonly=readonly)
+    try:
+        driver.authenticate(auth)
+    except BaseException:
+        driver.close()
+        raise
     return Connection(driver, parsed, readonly=readonly)
 
 

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="empty-body"
 """The interface every hypervisor driver implements.
 
 A driver plugin registers a ``DriverConnection`` subclass; ``virt.open`` creates one per
@@ -9,6 +10,7 @@ return models from ``virt.xml``, never XML text.
 
 from __future__ import annotations
 
+import enum
 import functools
 import uuid
 from collections.abc import Callable
@@ -82,6 +84,34 @@ class StorageVolumeInfo:
     allocation: int
 
 
+class CredentialType(enum.IntEnum):
+    """virConnectCredentialType: what a driver asks the user for."""
+
+    USERNAME = 1
+    AUTHNAME = 2
+    LANGUAGE = 3
+    CNONCE = 4
+    PASSPHRASE = 5
+    ECHOPROMPT = 6
+    NOECHOPROMPT = 7
+    REALM = 8
+    EXTERNAL = 9
+
+
+@attrs.define
+class Credential:
+    """One question a driver asks while opening; the auth callback fills in ``result``."""
+
+    type: CredentialType
+    prompt: str
+    challenge: str | None = None
+    default: str | None = None
+    result: str | None = None
+
+
+AuthCallback = Callable[[list[Credential]], None]
+"""Answers the credentials asked (sets each ``result``), or raises AuthError to cancel."""
+
 F = TypeVar("F", bound=Callable[..., object])
 
 
@@ -112,6 +142,9 @@ class DriverConnection:
 
     def close(self) -> None:
         """Release what the connection holds; called once."""
+
+    def authenticate(self, auth: AuthCallback | None) -> None:
+        """Called once right after opening: a driver that needs credentials asks ``auth`` for them."""
 
     # -- host ------------------------------------------------------------------------------
     @optional
@@ -198,6 +231,10 @@ class DriverConnection:
     @optional
     def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
         """The domain's description: the live one, or with ``inactive`` the one used at next boot."""
+
+    def get_domain_xml(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> str:
+        """The description as XML text; a driver that already holds the text (remote, cached) may override this."""
+        return self.get_domain_definition(ref, inactive=inactive, secure=secure).to_xml()
 
     @optional
     def is_domain_active(self, ref: DomainRef) -> bool:

@@ -8,7 +8,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from virt.cli.registry import CommandRegistry
-    from virt.registry import DriverRegistry
+    from virt.registry import DriverRegistry, NativeFormatRegistry
 
 hookspec = pluggy.HookspecMarker("virt")
 hookimpl = pluggy.HookimplMarker("virt")
@@ -22,3 +22,8 @@ def register_drivers(register: DriverRegistry) -> None:
 @hookspec
 def register_commands(commands: CommandRegistry) -> None:
     """Add commands to the ``virt`` CLI by calling ``commands.add(...)``; all results are used."""
+
+
+@hookspec
+def register_native_formats(register: NativeFormatRegistry) -> None:
+    """Register converters between domain XML and a native format (``xen-xl``, ...); all results are used."""

@@ -17,7 +17,7 @@ import attrs
 import pluggy
 
 from virt import hookspecs
-from virt.registry import DriverRegistry
+from virt.registry import DriverRegistry, NativeFormatRegistry
 
 if sys.version_info >= (3, 12):
     from importlib import metadata as importlib_metadata
@@ -64,6 +64,7 @@ class Plugins:
         self.broken: dict[str, PluginInfo] = {}
         self._entry_points: dict[str, PluginInfo] = {}
         self._drivers: DriverRegistry | None = None
+        self._native_formats: NativeFormatRegistry | None = None
 
     def load(self) -> None:
         """Load the built-in plugins and the allowed entry points."""
@@ -103,15 +104,26 @@ class Plugins:
     def drivers(self) -> DriverRegistry:
         """Every driver the plugins registered (collected on first use)."""
         if self._drivers is None:
-            registry = DriverRegistry()
-            for impl in reversed(self.manager.hook.register_drivers.get_hookimpls()):
-                registry.current_plugin = impl.plugin_name
-                try:
-                    impl.function(register=registry)
-                except Exception as exc:  # noqa: BLE001 - report the plugin, keep the rest
-                    self._mark_broken(impl.plugin_name, exc)
-            self._drivers = registry
+            self._drivers = DriverRegistry()
+            self._collect("register_drivers", self._drivers)
         return self._drivers
+
+    @property
+    def native_formats(self) -> NativeFormatRegistry:
+        """Every native configuration format the plugins registered (collected on first use)."""
+        if self._native_formats is None:
+            self._native_formats = NativeFormatRegistry()
+            self._collect("register_native_formats", self._native_formats)
+        return self._native_formats
+
+    def _collect(self, hook_name: str, registry: DriverRegistry | NativeFormatRegistry) -> None:
+        """Call every implementation of a ``register_*`` hook, telling the registry whose it is."""
+        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():  # registration order
+            registry.current_plugin = impl.plugin_name
+            try:
+                impl.function(register=registry)
+            except Exception as exc:  # noqa: BLE001 - report the plugin, keep the rest
+                self._mark_broken(impl.plugin_name, exc)
 
     def _mark_broken(self, name: str, exc: BaseException) -> None:
         info = self._entry_points.pop(name, PluginInfo(name=name, builtin=name in BUILTIN_PLUGINS))
@@ -119,7 +131,7 @@ class Plugins:
 
     def call_each(self, hook_name: str, **kwargs: object) -> None:
         """Call every implementation of ``hook_name`` in turn, recording the plugins that fail."""
-        for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
+        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():  # registration order
             try:
                 impl.function(**kwargs)
             except Exception as exc:  # noqa: BLE001

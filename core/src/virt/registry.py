@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from virt.errors import ConnectionError, ErrorNumber, VirtError
+from virt.errors import ConnectionError, ErrorNumber, NotSupported, VirtError
 
 if TYPE_CHECKING:
     from virt.driver import DriverConnection
     from virt.uri import URI
+    from virt.xml import Domain
 
 ConnectionFactory = type["DriverConnection"] | str
 """A DriverConnection subclass, or ``"module:Class"`` so that heavy imports wait for the first open."""
@@ -35,14 +36,19 @@ class DriverSpec:
         """The DriverConnection subclass, imported on first use."""
         if not isinstance(self.connection, str):
             return self.connection
-        module_name, _, attr = self.connection.partition(":")
         try:
-            return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+            return load_reference(self.connection)  # type: ignore[no-any-return]
         except (ImportError, AttributeError) as exc:
             raise ConnectionError(
                 f"driver '{self.name}' of plugin '{self.plugin}' cannot be loaded: {type(exc).__name__}: {exc}",
                 ErrorNumber.NO_CONNECT,
             ) from exc
+
+
+def load_reference(reference: str) -> Any:
+    """The object a ``"package.module:name"`` reference names, importing its module."""
+    module_name, _, attr = reference.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 class DriverRegistry:
@@ -90,3 +96,54 @@ class DriverRegistry:
             if spec.remote == uri.is_remote and (spec.remote or uri.scheme in spec.schemes):
                 return spec
         return None
+
+
+FromNative = Callable[[str], "Domain"] | str
+ToNative = Callable[["Domain"], str] | str
+
+
+@attrs.frozen
+class NativeFormat:
+    """Converters between domain models and one native configuration format."""
+
+    name: str
+    from_native: FromNative | None = attrs.field(default=None, repr=False)
+    to_native: ToNative | None = attrs.field(default=None, repr=False)
+    plugin: str = ""
+
+    def converter(self, direction: str) -> Callable[..., Any]:
+        """The ``from_native`` or ``to_native`` callable, imported on first use; NotSupported if absent."""
+        found = getattr(self, direction)
+        if found is None:
+            what = direction.replace("_", " ")
+            raise NotSupported(f"plugin '{self.plugin}' has no {what} converter for '{self.name}'")
+        if isinstance(found, str):
+            try:
+                return load_reference(found)  # type: ignore[no-any-return]
+            except (ImportError, AttributeError) as exc:
+                raise VirtError(
+                    f"format '{self.name}' of plugin '{self.plugin}' cannot be loaded: {type(exc).__name__}: {exc}"
+                ) from exc
+        return found  # type: ignore[no-any-return]
+
+
+class NativeFormatRegistry:
+    """What ``register_native_formats`` hooks receive: call it to add a format."""
+
+    def __init__(self) -> None:
+        self._formats: dict[str, NativeFormat] = {}
+        self.current_plugin = ""
+
+    def __call__(self, name: str, *, from_native: FromNative | None = None, to_native: ToNative | None = None) -> None:
+        """Register format ``name`` with its converters (callables or ``"module:function"``)."""
+        if name in self._formats:
+            first = self._formats[name].plugin
+            raise VirtError(f"format '{name}' is registered twice (plugins '{first}' and '{self.current_plugin}')")
+        self._formats[name] = NativeFormat(name, from_native, to_native, self.current_plugin)
+
+    def __iter__(self) -> Iterator[NativeFormat]:
+        return iter(self._formats.values())
+
+    def get(self, name: str) -> NativeFormat | None:
+        """The format called ``name``."""
+        return self._formats.get(name)

@@ -62,7 +62,9 @@ def attribute(name: str, conv: Converter = convert.STR, *, default: Any = None) 
     return _field(Spec(ATTR, name, conv), default=default)
 
 
-def text(tag: str | None = None, conv: Converter = convert.STR, *, default: Any = None, when: When | None = None) -> Any:
+def text(
+    tag: str | None = None, conv: Converter = convert.STR, *, default: Any = None, when: When | None = None
+) -> Any:
     """The text of child ``tag`` (``<name>x</name>``), or of this element itself when tag is None."""
     return _field(Spec(TEXT, tag, conv, when=when), default=default)
 
@@ -87,9 +89,9 @@ def flag(tag: str) -> Any:
     return _field(Spec(FLAG, tag), default=False)
 
 
-def raw(tag: str) -> Any:
+def raw(tag: str, *, when: When | None = None) -> Any:
     """A child element kept as an lxml element, verbatim: declared for its position until it gets a model."""
-    return _field(Spec(RAW, tag))
+    return _field(Spec(RAW, tag, when=when))
 
 
 def raws(tag: str) -> Any:
@@ -121,7 +123,7 @@ class Unknown:
         return bool(self.attrs or self.elements or self.child_attrs or self.nsmap)
 
     def _key(self) -> tuple[Any, ...]:
-        elements = {k: [etree.tostring(e) for e in v] for k, v in self.elements.items()}
+        elements = {k: [etree.tostring(e, with_tail=False) for e in v] for k, v in self.elements.items()}
         return (self.attrs, elements, self.child_attrs, self.nsmap)
 
     def __eq__(self, other: object) -> bool:
@@ -186,7 +188,8 @@ def _conv_parse(conv: Converter, value: str, el: etree._Element, what: str = "")
         raise _error(el, what, str(e)) from None
 
 
-def _pick(entries: list[tuple[int, str, Spec]], attrib: Mapping[str, str]) -> tuple[int, str, Spec]:
+def _pick(entries: list[tuple[int, str, Spec]], el: etree._Element) -> tuple[int, str, Spec]:
+    attrib = el.attrib
     for entry in entries:
         when = entry[2].when
         if when is None or when(attrib):
@@ -238,15 +241,19 @@ class XmlModel:
         c = cls._xml
         kw: dict[str, Any] = {}
         unknown: Unknown | None = None
-        attrib = el.attrib
-        for name, value in attrib.items():
+        for name, value in el.items():
             known = c.attrs_by_name.get(name)
             if known is None:
                 if unknown is None:
                     unknown = Unknown()
                 unknown.attrs[name] = value
+            elif known[1] is convert.STR:
+                kw[known[0]] = value
             else:
-                kw[known[0]] = _conv_parse(known[1], value, el, f"/@{name}")
+                try:
+                    kw[known[0]] = known[1].parse(value)
+                except ValueError as e:
+                    raise _error(el, f"/@{name}", str(e)) from None
         if c.own_text is not None and el.text is not None and (el.text.strip() or len(el) == 0):
             kw[c.own_text[0]] = _conv_parse(c.own_text[1], el.text, el)
         anchor = (-1, 0)
@@ -261,7 +268,7 @@ class XmlModel:
                     unknown = Unknown()
                 unknown.elements.setdefault(anchor, []).append(sub)
                 continue
-            index, name, spec = entries[0] if len(entries) == 1 else _pick(entries, attrib)
+            index, name, spec = entries[0] if len(entries) == 1 else _pick(entries, el)
             kind = spec.kind
             n = counts.get(index, 0) + 1
             counts[index] = n
@@ -275,7 +282,8 @@ class XmlModel:
                 kw.setdefault(name, []).append(spec.cls._parse(sub))
             elif kind == TEXT:
                 assert spec.conv is not None
-                kw[name] = _conv_parse(spec.conv, sub.text or "", sub)
+                value = sub.text or ""
+                kw[name] = value if spec.conv is convert.STR else _conv_parse(spec.conv, value, sub)
                 if sub.attrib:
                     extra = _extra_attrs(sub, _NONE)
             elif kind == TEXTS:
@@ -325,14 +333,15 @@ class XmlModel:
         c = self._xml
         unknown = self._unknown
         head = [pad, "<", tag]
-        if unknown is not None and unknown.nsmap:
-            ns = {**ns, **unknown.nsmap}
-            for prefix, uri in unknown.nsmap.items():
-                head.append(f" xmlns='{_attr(uri)}'" if prefix is None else f" xmlns:{prefix}='{_attr(uri)}'")
         for name, xml_name, conv in c.attrs:
             value = getattr(self, name)
             if value is not None:
-                head.append(f" {xml_name}='{_attr(conv.format(value))}'")
+                head.append(f" {xml_name}='{_attr(value if conv is convert.STR else conv.format(value))}'")
+        if unknown is not None and unknown.nsmap:
+            # libvirt writes namespace declarations after the attributes
+            ns = {**ns, **unknown.nsmap}
+            for prefix, uri in unknown.nsmap.items():
+                head.append(f" xmlns='{_attr(uri)}'" if prefix is None else f" xmlns:{prefix}='{_attr(uri)}'")
         if unknown is not None and unknown.attrs:
             _write_attrs(head, unknown.attrs, ns)
         body_text = None
@@ -350,6 +359,8 @@ class XmlModel:
                 _write_raw(e, out, inner, ns)
         for index, name, spec in c.elements:
             value = getattr(self, name)
+            if not elements and (value is None or value is False or (type(value) is list and not value)):
+                continue  # nothing to write
             kind = spec.kind
             sub_tag = spec.tag
             assert sub_tag is not None
@@ -367,7 +378,10 @@ class XmlModel:
                             for e in extras:
                                 _write_raw(e, out, inner, ns)
             else:
-                if value is not None and value is not False:
+                if kind == CHILD:
+                    if value is not None:
+                        value._write(out, sub_tag, inner, ns)
+                elif value is not None and value is not False:
                     _write_one(out, kind, sub_tag, spec, value, inner, ns, extra)
                 if elements and (index, 1) in elements:
                     for e in elements[(index, 1)]:
@@ -393,10 +407,10 @@ def _write_one(
     ns: dict[str | None, str],
     extra: dict[str, str] | None,
 ) -> None:
-    if kind == CHILD or kind == CHILDREN:
+    if kind in (CHILD, CHILDREN):
         value._write(out, tag, pad, ns)
         return
-    if kind == RAW or kind == RAWS:
+    if kind in (RAW, RAWS):
         _write_raw(value, out, pad, ns)
         return
     head = [pad, "<", tag]
@@ -408,8 +422,11 @@ def _write_one(
         head.append("/>\n")
         out.append("".join(head))
         return
-    assert spec.conv is not None
-    body = _text(spec.conv.format(value)) if kind != SCALED else str(value)
+    if kind == SCALED:
+        body = str(value)
+    else:
+        assert spec.conv is not None
+        body = _text(spec.conv.format(value))
     head.append(f">{body}</{tag}>\n")
     out.append("".join(head))
 
@@ -428,7 +445,12 @@ _ATTR_ESCAPES = str.maketrans(
 )
 
 
+_ATTR_SPECIAL = frozenset("&<>'\"\n\r\t")
+
+
 def _attr(s: str) -> str:
+    if _ATTR_SPECIAL.isdisjoint(s):
+        return s
     return s.translate(_ATTR_ESCAPES)
 
 

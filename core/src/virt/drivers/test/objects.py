@@ -8,7 +8,7 @@ and ``live``, the copy taken when it started; a transient domain has no ``config
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
@@ -16,6 +16,14 @@ from virt.states import DomainState
 
 if TYPE_CHECKING:
     from virt.xml import Domain, Network, StoragePool, StorageVolume
+
+T = TypeVar("T")
+
+
+def _required(value: T | None) -> T:
+    """A name or UUID of a stored definition: the driver fills both in before storing."""
+    assert value is not None, "stored definitions have a name and a UUID"
+    return value
 
 
 @attrs.define
@@ -37,11 +45,11 @@ class DomainObj:
 
     @property
     def name(self) -> str:
-        return self.current.name
+        return _required(self.current.name)
 
     @property
     def uuid(self) -> uuid.UUID:
-        return self.current.uuid
+        return _required(self.current.uuid)
 
     @property
     def active(self) -> bool:
@@ -64,11 +72,11 @@ class NetworkObj:
 
     @property
     def name(self) -> str:
-        return self.definition.name
+        return _required(self.definition.name)
 
     @property
     def uuid(self) -> uuid.UUID:
-        return self.definition.uuid
+        return _required(self.definition.uuid)
 
 
 @attrs.define
@@ -85,11 +93,11 @@ class PoolObj:
 
     @property
     def name(self) -> str:
-        return self.definition.name
+        return _required(self.definition.name)
 
     @property
     def uuid(self) -> uuid.UUID:
-        return self.definition.uuid
+        return _required(self.definition.uuid)
 
     @property
     def available(self) -> int:

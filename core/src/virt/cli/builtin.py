@@ -1,0 +1,14 @@
+"""The built-in plugin: registers virt's own commands through the same hook as third-party plugins."""
+
+from __future__ import annotations
+
+from virt.cli.registry import CommandRegistry
+from virt.hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(commands: CommandRegistry) -> None:
+    from virt.cli.commands import domain, help, host, monitor, network, plugins, storage
+
+    for module in (host, domain, monitor, network, storage, plugins, help):
+        module.register(commands)

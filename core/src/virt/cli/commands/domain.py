@@ -1,0 +1,223 @@
+"""Domain Management: define, create, undefine, start and stop domains; ids, names, UUIDs, XML."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from virt.cli.context import CommandError, Context
+from virt.cli.registry import Argument, CommandRegistry, complete_domains, complete_files
+from virt.connection import Domain
+
+GROUP = "Domain Management"
+
+
+def domain_argument(help: str = "domain name, id or uuid") -> Argument:
+    return Argument("domain", positional=True, required=True, completer=complete_domains, help=help)
+
+
+def file_argument(help: str) -> Argument:
+    return Argument("file", positional=True, required=True, completer=complete_files, help=help)
+
+
+def read_file(path: str) -> str:
+    """The file's text; virsh's message when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CommandError(f"Failed to open file '{path}': {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"Failed to read file '{path}': {exc}") from exc
+
+
+def failed(what: str, name: str, action: Callable[[], None]) -> None:
+    """Run ``action``; a VirtError becomes ``Failed to <what> domain 'name'`` and its message."""
+    from virt.errors import VirtError
+
+    try:
+        action()
+    except VirtError as exc:
+        raise CommandError(f"Failed to {what} domain '{name}'", exc.message) from exc
+
+
+# -- define, create, undefine ---------------------------------------------------------------------
+def run_define(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.errors import VirtError
+
+    xml = read_file(args.file)
+    try:
+        domain = ctx.conn.define_domain(xml)
+    except VirtError as exc:
+        raise CommandError(f"Failed to define domain from {args.file}", exc.message) from exc
+    ctx.print_extra(f"Domain '{domain.name}' defined from {args.file}")
+
+
+def run_create(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.errors import VirtError
+
+    xml = read_file(args.file)
+    try:
+        domain = ctx.conn.create_domain(xml)
+    except VirtError as exc:
+        raise CommandError(f"Failed to create domain from {args.file}", exc.message) from exc
+    ctx.print_extra(f"Domain '{domain.name}' created from {args.file}")
+
+
+def run_undefine(ctx: Context, args: argparse.Namespace) -> None:
+    domain = ctx.domain(args.domain)
+    failed("undefine", domain.name, domain.undefine)
+    ctx.print_extra(f"Domain '{domain.name}' has been undefined")
+
+
+# -- life cycle ------------------------------------------------------------------------------------
+def run_start(ctx: Context, args: argparse.Namespace) -> None:
+    domain = ctx.domain_by(args.domain, by_id=False)
+    if domain.id != -1:
+        raise CommandError("Domain is already active")
+    failed("start", domain.name, domain.start)
+    ctx.print_extra(f"Domain '{domain.name}' started")
+
+
+def _action(method: Callable[[Domain], None], verb: str, done: str) -> Callable[[Context, argparse.Namespace], None]:
+    def run(ctx: Context, args: argparse.Namespace) -> None:
+        domain = ctx.domain(args.domain)
+        failed(verb, domain.name, lambda: method(domain))
+        ctx.print_extra(f"Domain '{domain.name}' {done}")
+
+    run.__name__ = f"run_{verb}"
+    return run
+
+
+run_shutdown = _action(Domain.shutdown, "shutdown", "is being shutdown")
+run_reboot = _action(Domain.reboot, "reboot", "is being rebooted")
+run_reset = _action(Domain.reset, "reset", "was reset")
+run_destroy = _action(Domain.destroy, "destroy", "destroyed")
+run_suspend = _action(Domain.suspend, "suspend", "suspended")
+run_resume = _action(Domain.resume, "resume", "resumed")
+
+
+def run_autostart(ctx: Context, args: argparse.Namespace) -> None:
+    domain = ctx.domain(args.domain)
+    if args.disable:
+        failed("unmark", domain.name, lambda: domain.set_autostart(False))
+        ctx.print_extra(f"Domain '{domain.name}' unmarked as autostarted")
+    else:
+        failed("mark", domain.name, lambda: domain.set_autostart(True))
+        ctx.print_extra(f"Domain '{domain.name}' marked as autostarted")
+
+
+# -- names and descriptions ------------------------------------------------------------------------
+def run_domid(ctx: Context, args: argparse.Namespace) -> None:
+    domain = ctx.domain_by(args.domain, by_id=False)
+    domain_id = domain.id
+    ctx.print("-" if domain_id == -1 else str(domain_id))
+
+
+def run_domname(ctx: Context, args: argparse.Namespace) -> None:
+    ctx.print(ctx.domain_by(args.domain, by_name=False).name)
+
+
+def run_domuuid(ctx: Context, args: argparse.Namespace) -> None:
+    ctx.print(str(ctx.domain_by(args.domain, by_uuid=False).uuid))
+
+
+def run_dumpxml(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.cli.commands.host import print_xml
+
+    domain = ctx.domain(args.domain)
+    print_xml(ctx, domain.xml(inactive=args.inactive, secure=args.security_info))
+
+
+def register(commands: CommandRegistry) -> None:
+    add = commands.add
+    add(
+        "define",
+        run_define,
+        group=GROUP,
+        help="define (but don't start) a domain from an XML file",
+        description="Define a domain.",
+        arguments=[file_argument("file containing an XML domain description")],
+    )
+    add(
+        "create",
+        run_create,
+        group=GROUP,
+        help="create a domain from an XML file",
+        description="Create a domain.",
+        arguments=[file_argument("file containing an XML domain description")],
+    )
+    add(
+        "undefine",
+        run_undefine,
+        group=GROUP,
+        help="undefine a domain",
+        description="Undefine an inactive domain, or convert persistent to transient.",
+        arguments=[domain_argument()],
+    )
+    add(
+        "start",
+        run_start,
+        group=GROUP,
+        help="start a (previously defined) inactive domain",
+        description=(
+            "Start a domain, either from the last managedsave state, "
+            "or via a fresh boot if no managedsave state is present."
+        ),
+        arguments=[domain_argument("name of the inactive domain")],
+    )
+    for name, run, help, description in (
+        ("shutdown", run_shutdown, "gracefully shutdown a domain", "Run shutdown in the target domain."),
+        ("reboot", run_reboot, "reboot a domain", "Run a reboot command in the target domain."),
+        ("reset", run_reset, "reset a domain", "Reset the target domain as if by power button"),
+        (
+            "destroy",
+            run_destroy,
+            "destroy (stop) a domain",
+            "Forcefully stop a given domain, but leave its resources intact.",
+        ),
+        ("suspend", run_suspend, "suspend a domain", "Suspend a running domain."),
+        ("resume", run_resume, "resume a domain", "Resume a previously suspended domain."),
+    ):
+        add(name, run, group=GROUP, help=help, description=description, arguments=[domain_argument()])
+    add(
+        "autostart",
+        run_autostart,
+        group=GROUP,
+        help="autostart a domain",
+        description="Configure a domain to be automatically started at boot.",
+        arguments=[domain_argument(), Argument("--disable", flag=True, help="disable autostarting")],
+    )
+    add(
+        "domid",
+        run_domid,
+        group=GROUP,
+        help="convert a domain name or UUID to domain id",
+        arguments=[domain_argument("domain name or uuid")],
+    )
+    add(
+        "domname",
+        run_domname,
+        group=GROUP,
+        help="convert a domain id or UUID to domain name",
+        arguments=[domain_argument("domain id or uuid")],
+    )
+    add(
+        "domuuid",
+        run_domuuid,
+        group=GROUP,
+        help="convert a domain name or id to domain UUID",
+        arguments=[domain_argument("domain id or name")],
+    )
+    add(
+        "dumpxml",
+        run_dumpxml,
+        group=GROUP,
+        help="domain information in XML",
+        description="Output the domain information as an XML dump to stdout.",
+        arguments=[
+            domain_argument(),
+            Argument("--inactive", flag=True, help="show inactive defined XML"),
+            Argument("--security-info", flag=True, help="include security sensitive information in XML dump"),
+        ],
+    )

@@ -1,0 +1,136 @@
+"""argparse parsers for one command, with virsh's error messages.
+
+Only the parser of the command being run is built; ``full_parser`` builds them all, for
+shell completion only.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from virt.cli.registry import Argument, Command, CommandRegistry
+
+
+class UsageError(Exception):
+    """Bad command line: reported as ``error: <message>``, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positional_dest(argument: Argument) -> str:
+    return "_pos_" + argument.dest
+
+
+def _add_option(parser: argparse.ArgumentParser, argument: Argument, *, positional_alias: bool = False) -> Any:
+    dest = argument.dest
+    if argument.flag:
+        return parser.add_argument(argument.option, dest=dest, action="store_true", help=argument.help)
+    kwargs: dict[str, Any] = {"dest": dest, "help": argument.help, "metavar": f"<{argument.metavar}>"}
+    if argument.choices is not None:
+        kwargs["choices"] = argument.choices
+    if argument.type is not None:
+        kwargs["type"] = argument.type
+    if not positional_alias:
+        kwargs["default"] = argument.default
+    return parser.add_argument(argument.option, **kwargs)
+
+
+def build_parser(command: Command, parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The parser of ``command`` (into ``parser`` when given, for the completion tree)."""
+    if parser is None:
+        parser = _Parser(prog=f"virt {command.name}", add_help=False, allow_abbrev=False)
+    for argument in command.arguments:
+        if argument.positional:
+            action = parser.add_argument(
+                _positional_dest(argument), nargs="?", default=None, metavar=argument.dest, help=argument.help
+            )
+            if argument.choices is not None:
+                action.choices = argument.choices
+            action.completer = argument.completer  # type: ignore[attr-defined]
+            option = _add_option(parser, argument, positional_alias=True)
+            option.completer = argument.completer
+        else:
+            option = _add_option(parser, argument)
+            if argument.completer is not None:
+                option.completer = argument.completer
+    if command.json:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _known_options(command: Command) -> set[str]:
+    found = {a.option for a in command.arguments}
+    if command.json:
+        found.add("--json")
+    return found
+
+
+def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
+    """Parse ``args`` for ``command``; UsageError with virsh's wording when they are wrong."""
+    known = _known_options(command)
+    seen: set[str] = set()
+    for token in args:
+        if token == "--":
+            break
+        option = token.split("=", 1)[0]
+        if option in known:
+            if option in seen:
+                raise UsageError(f"option {option} already seen")
+            seen.add(option)
+    parser = build_parser(command)
+    try:
+        namespace, extras = parser.parse_known_args(list(args))
+    except UsageError as exc:
+        message = str(exc)
+        if message.endswith("expected one argument") and message.startswith("argument "):
+            option = message.split()[1].rstrip(":").split("/")[-1]
+            raise UsageError(f"expected syntax: {option} <string>") from None
+        raise UsageError(f"command '{command.name}': {message}") from None
+    for extra in extras:
+        if extra.startswith("-") and extra != "-":
+            raise UsageError(f"command '{command.name}' doesn't support option {extra.split('=', 1)[0]}")
+        raise UsageError(f"unexpected data '{extra}'")
+    for argument in command.arguments:
+        if argument.positional:
+            value = vars(namespace).pop(_positional_dest(argument))
+            as_option = getattr(namespace, argument.dest)
+            if value is not None and as_option is not None:
+                raise UsageError(f"option {argument.option} already seen")
+            if value is not None and argument.type is not None:
+                try:
+                    value = argument.type(value)
+                except (TypeError, ValueError) as exc:
+                    raise UsageError(f"invalid value '{value}' for {argument.option}: {exc}") from None
+            value = as_option if value is None else value
+            setattr(namespace, argument.dest, argument.default if value is None else value)
+        if argument.required and getattr(namespace, argument.dest) is None:
+            raise UsageError(f"command '{command.name}' requires <{argument.dest}> option")
+    if not command.json:
+        namespace.json = False
+    return namespace
+
+
+def full_parser(registry: CommandRegistry) -> argparse.ArgumentParser:
+    """Every command as a sub-parser, with the global options: for argcomplete."""
+    parser = argparse.ArgumentParser(prog="virt", add_help=False)
+    add_global_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in registry:
+        for name in (command.name, *command.aliases):
+            sub = subparsers.add_parser(name, help=command.help, add_help=False)
+            build_parser(command, sub)
+    return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``virt`` takes before the command (for the completion parser)."""
+    parser.add_argument("-c", "--connect", metavar="URI", help="hypervisor connection URI")
+    parser.add_argument("-r", "--readonly", action="store_true", help="connect readonly")
+    parser.add_argument("-q", "--quiet", action="store_true", help="quiet mode")
+    parser.add_argument("-v", "--version", action="store_true", help="short version")
+    parser.add_argument("-h", "--help", action="store_true", help="this help")

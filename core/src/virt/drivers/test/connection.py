@@ -1,0 +1,61 @@
+"""TestConnection: one open ``test:///`` connection, over a shared or a private mock host."""
+
+from __future__ import annotations
+
+from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
+from virt.drivers.test import errors, node
+from virt.drivers.test.domains import DomainOperations
+from virt.drivers.test.host import Host, SharedHost
+from virt.drivers.test.hostinfo import HostOperations
+from virt.drivers.test.networks import NetworkOperations
+from virt.drivers.test.storage import StorageOperations
+from virt.errors import ErrorDomain, ErrorNumber
+from virt.uri import URI
+
+DEFAULT_PATH = "/default"
+
+# Every test:///default connection of the process sees the same host, so that what one
+# connection does another observes (libvirt relies on this to test events across connections).
+_default_host = SharedHost(node.load_default)
+
+
+class TestConnection(HostOperations, DomainOperations, NetworkOperations, StorageOperations, DriverConnection):
+    """``test:///default`` (the shared default host) or ``test:///abs/path/node.xml`` (a private one)."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+    driver_name = "TEST"
+    error_domain = ErrorDomain.TEST
+
+    def __init__(self, uri: URI, *, readonly: bool = False) -> None:
+        super().__init__(uri, readonly=readonly)
+        path = uri.path
+        if path in ("", "/"):
+            raise errors.error(ErrorNumber.INVALID_ARG, "testOpen: supply a path or use test:///default")
+        self._shared = path == DEFAULT_PATH
+        self.host: Host = _default_host.acquire() if self._shared else node.load_file(path)
+        self._closed = False
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._shared:
+            _default_host.release(self.host)
+
+    # -- <auth> of node files ---------------------------------------------------------------------
+    def authenticate(self, auth: AuthCallback | None) -> None:
+        """A node file with ``<auth>`` users asks for a user name and password, as libvirt's test driver does."""
+        if not self.host.users:
+            return
+        if auth is None:
+            raise errors.error(ErrorNumber.AUTH_FAILED, "authentication required for the users of this test node")
+        username = Credential(CredentialType.AUTHNAME, "Enter username for test")
+        password = Credential(CredentialType.PASSPHRASE, "Enter password for test")
+        auth([username, password])
+        with self.host.lock:
+            known = username.result in self.host.users
+            expected = self.host.users.get(username.result or "")
+        if not known or (expected is not None and expected != password.result):
+            raise errors.error(
+                ErrorNumber.AUTH_FAILED, "authentication failed, see test XML for the correct username/password"
+            )

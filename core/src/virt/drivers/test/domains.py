@@ -1,0 +1,311 @@
+"""Domain lifecycle with the rules and messages of libvirt 9.0's test driver.
+
+The module functions hold the rules shared by the API and the node-file loader; the
+``DomainOperations`` mixin is the DriverConnection side. Callers hold ``host.lock``.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from virt.driver import DomainRef, SecurityLabel
+from virt.drivers.test import errors, models
+from virt.drivers.test.host import SECURITY_DOI, SECURITY_LABEL, SECURITY_MODEL, Host
+from virt.drivers.test.objects import DomainObj
+from virt.errors import ErrorDomain, ErrorNumber
+from virt.info import DomainFilter, DomainInfo, DomainRecord
+from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
+
+if TYPE_CHECKING:
+    from virt.xml import Domain
+
+# What on_poweroff / on_reboot make of a domain asked to stop or reboot.
+_RESTARTING_ACTIONS = frozenset({"restart", "rename-restart"})
+
+
+# -- rules shared with the node loader -------------------------------------------------------------
+def prepare(definition: Domain) -> Domain:
+    """A private copy of a definition about to be stored: named, with a UUID, without an id."""
+    if not definition.name:
+        raise errors.missing_name(ErrorDomain.DOMAIN)
+    stored = copy.deepcopy(definition)
+    if stored.uuid is None:
+        stored.uuid = uuid.uuid4()
+    stored.id = None
+    models.complete_domain(stored)
+    return stored
+
+
+def add(host: Host, definition: Domain, *, live: bool) -> DomainObj:
+    """Register ``definition`` (prepared) as libvirt's virDomainObjListAdd does.
+
+    ``live`` is for starting a transient definition (create): it must not meet an active
+    domain. Otherwise the definition becomes the persistent one; on a running domain it waits
+    for the next boot.
+    """
+    key = definition.uuid
+    assert key is not None, "prepare() gives every definition a UUID"
+    existing = host.domains.get(key)
+    if existing is not None:
+        if existing.name != definition.name:
+            raise errors.error(
+                ErrorNumber.OPERATION_FAILED,
+                f"domain '{existing.name}' is already defined with uuid {existing.uuid}",
+                ErrorDomain.DOMAIN,
+            )
+        if live:
+            if existing.active:
+                raise errors.error(
+                    ErrorNumber.OPERATION_INVALID, f"domain '{existing.name}' is already active", ErrorDomain.DOMAIN
+                )
+        else:
+            existing.config = definition
+        return existing
+    for other in host.domains.values():
+        if other.name == definition.name:
+            raise errors.error(
+                ErrorNumber.OPERATION_FAILED,
+                f"domain '{definition.name}' already exists with uuid {other.uuid}",
+                ErrorDomain.DOMAIN,
+            )
+    obj = DomainObj(config=None, live=definition) if live else DomainObj(config=definition)
+    host.domains[key] = obj
+    return obj
+
+
+def start(host: Host, obj: DomainObj, reason: int, definition: Domain | None = None) -> None:
+    """Boot ``obj`` with ``definition`` (default: a copy of its persistent one) and a fresh id."""
+    if definition is None:
+        assert obj.config is not None
+        definition = copy.deepcopy(obj.config)
+    obj.live = definition
+    obj.id = host.allocate_id()
+    obj.state, obj.reason = DomainState.RUNNING, reason
+    obj.managed_save = False
+
+
+def stop(host: Host, obj: DomainObj, reason: int) -> None:
+    """Shut ``obj`` off; a transient domain disappears, a pending definition takes over."""
+    key = obj.uuid
+    obj.live = None
+    obj.id = -1
+    obj.state, obj.reason = DomainState.SHUTOFF, reason
+    if obj.config is None:
+        del host.domains[key]
+
+
+def ref_of(obj: DomainObj) -> DomainRef:
+    return DomainRef(name=obj.name, uuid=obj.uuid, id=obj.id)
+
+
+def _memory(definition: Domain) -> tuple[int, int]:
+    """(maximum, current) memory in KiB; libvirt's balloon starts at the maximum when unset."""
+    maximum = definition.memory or 0
+    current = definition.current_memory or maximum
+    return maximum, current
+
+
+def _vcpus(definition: Domain) -> int:
+    vcpu = definition.vcpu
+    return vcpu.count if vcpu is not None and vcpu.count else 1
+
+
+def _lifecycle_action(definition: Domain, event: str, default: str) -> str:
+    action = getattr(definition, event, None)
+    return str(getattr(action, "value", action) or default)
+
+
+class DomainOperations:
+    """Domain methods of TestConnection."""
+
+    host: Host
+
+    def _domain(self, ref: DomainRef) -> DomainObj:
+        """The domain behind a handle (libvirt finds it by UUID, naming both in the error)."""
+        obj = self.host.domains.get(ref.uuid)
+        if obj is None:
+            raise errors.domain_gone(ref.uuid, ref.name)
+        return obj
+
+    def _domain_ref_matching(self, predicate: object) -> DomainRef:
+        for obj in self.host.domains.values():
+            if predicate(obj):  # type: ignore[operator]
+                return ref_of(obj)
+        # libvirt's test driver reports lookups that find nothing without any detail
+        raise errors.error(ErrorNumber.NO_DOMAIN)
+
+    # -- listing and lookup ---------------------------------------------------------------------
+    def list_domains(self, filter: DomainFilter) -> list[DomainRef]:
+        with self.host.lock:
+            return [
+                ref_of(obj)
+                for obj in self.host.domains.values()
+                if filter.matches(
+                    DomainRecord(
+                        active=obj.active,
+                        persistent=obj.persistent,
+                        state=obj.state,
+                        autostart=obj.autostart,
+                        has_managed_save=obj.managed_save,
+                    )
+                )
+            ]
+
+    def lookup_domain_by_name(self, name: str) -> DomainRef:
+        with self.host.lock:
+            return self._domain_ref_matching(lambda obj: obj.name == name)
+
+    def lookup_domain_by_uuid(self, uuid: uuid.UUID) -> DomainRef:
+        with self.host.lock:
+            return self._domain_ref_matching(lambda obj: obj.uuid == uuid)
+
+    def lookup_domain_by_id(self, id: int) -> DomainRef:
+        with self.host.lock:
+            return self._domain_ref_matching(lambda obj: obj.active and obj.id == id)
+
+    # -- definitions ------------------------------------------------------------------------------
+    def define_domain(self, domain: Domain) -> DomainRef:
+        definition = prepare(domain)
+        with self.host.lock:
+            return ref_of(add(self.host, definition, live=False))
+
+    def create_domain(self, domain: Domain) -> DomainRef:
+        definition = prepare(domain)
+        with self.host.lock:
+            obj = add(self.host, definition, live=True)
+            start(self.host, obj, RunningReason.BOOTED, definition)
+            return ref_of(obj)
+
+    def undefine_domain(self, ref: DomainRef) -> None:
+        with self.host.lock:
+            obj = self._domain(ref)
+            if obj.managed_save:
+                raise errors.error(
+                    ErrorNumber.OPERATION_INVALID, "Refusing to undefine while domain managed save image exists"
+                )
+            if obj.active:
+                obj.config = None  # keeps running as a transient domain
+            else:
+                del self.host.domains[obj.uuid]
+
+    def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
+        # Nothing in a test domain is secret beyond what the model itself guards, so ``secure``
+        # changes nothing here.
+        with self.host.lock:
+            obj = self._domain(ref)
+            if inactive and obj.config is not None:
+                definition, id_ = obj.config, None
+            else:
+                definition, id_ = obj.current, (obj.id if obj.active and not inactive else None)
+            result = copy.deepcopy(definition)
+        result.id = id_
+        return result
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def start_domain(self, ref: DomainRef) -> None:
+        with self.host.lock:
+            obj = self._domain(ref)
+            if obj.state != DomainState.SHUTOFF:
+                raise errors.internal(f"Domain '{ref.name}' is already running")
+            start(self.host, obj, RunningReason.BOOTED)
+
+    def shutdown_domain(self, ref: DomainRef) -> None:
+        with self.host.lock:
+            obj = self._domain(ref)
+            if obj.state == DomainState.SHUTOFF:
+                raise errors.internal(f"domain '{ref.name}' not running")
+            self._lifecycle_event(obj, _lifecycle_action(obj.current, "on_poweroff", "destroy"))
+
+    def reboot_domain(self, ref: DomainRef) -> None:
+        with self.host.lock:
+            obj = self._domain(ref)
+            if not obj.active:
+                raise errors.not_running()
+            self._lifecycle_event(obj, _lifecycle_action(obj.current, "on_reboot", "restart"))
+
+    def _lifecycle_event(self, obj: DomainObj, action: str) -> None:
+        # The test guest reacts at once: restarting actions leave it running (freshly booted),
+        # every other action powers it off.
+        if action in _RESTARTING_ACTIONS:
+            obj.state, obj.reason = DomainState.RUNNING, RunningReason.BOOTED
+        else:
+            stop(self.host, obj, ShutoffReason.SHUTDOWN)
+
+    def reset_domain(self, ref: DomainRef) -> None:
+        with self.host.lock:
+            if not self._domain(ref).active:
+                raise errors.not_running()
+
+    def destroy_domain(self, ref: DomainRef) -> None:
+        with self.host.lock:
+            obj = self._domain(ref)
+            if not obj.active:
+                raise errors.not_running()
+            stop(self.host, obj, ShutoffReason.DESTROYED)
+
+    def suspend_domain(self, ref: DomainRef) -> None:
+        with self.host.lock:
+            obj = self._domain(ref)
+            if obj.state in (DomainState.SHUTOFF, DomainState.PAUSED):
+                raise errors.internal(f"domain '{ref.name}' not running")
+            obj.state, obj.reason = DomainState.PAUSED, PausedReason.USER
+
+    def resume_domain(self, ref: DomainRef) -> None:
+        with self.host.lock:
+            obj = self._domain(ref)
+            if obj.state != DomainState.PAUSED:
+                raise errors.internal(f"domain '{ref.name}' not paused")
+            obj.state, obj.reason = DomainState.RUNNING, RunningReason.UNPAUSED
+
+    # -- state and properties -------------------------------------------------------------------
+    def get_domain_state(self, ref: DomainRef) -> tuple[DomainState, int]:
+        with self.host.lock:
+            obj = self._domain(ref)
+            return obj.state, obj.reason
+
+    def get_domain_info(self, ref: DomainRef) -> DomainInfo:
+        with self.host.lock:
+            obj = self._domain(ref)
+            maximum, current = _memory(obj.current)
+            return DomainInfo(
+                state=obj.state,
+                max_memory_kib=maximum,
+                memory_kib=current,
+                vcpus=_vcpus(obj.current),
+                # libvirt's test driver reports the wall clock as CPU time; it only has to grow
+                cpu_time_ns=time.time_ns(),
+            )
+
+    def is_domain_active(self, ref: DomainRef) -> bool:
+        with self.host.lock:
+            return self._domain(ref).active
+
+    def is_domain_persistent(self, ref: DomainRef) -> bool:
+        with self.host.lock:
+            return self._domain(ref).persistent
+
+    def get_domain_autostart(self, ref: DomainRef) -> bool:
+        with self.host.lock:
+            return self._domain(ref).autostart
+
+    def set_domain_autostart(self, ref: DomainRef, autostart: bool) -> None:
+        with self.host.lock:
+            self._domain(ref).autostart = bool(autostart)
+
+    def has_managed_save(self, ref: DomainRef) -> bool:
+        with self.host.lock:
+            return self._domain(ref).managed_save
+
+    def get_domain_security_label(self, ref: DomainRef) -> SecurityLabel | None:
+        with self.host.lock:
+            active = self._domain(ref).active
+        # Only a running domain carries the label; the model is the host's either way.
+        return SecurityLabel(
+            model=SECURITY_MODEL,
+            doi=SECURITY_DOI,
+            label=SECURITY_LABEL if active else "",
+            enforcing=active,
+        )

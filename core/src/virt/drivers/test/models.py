@@ -1,0 +1,84 @@
+"""What the test driver reads from and fills into virt.xml models, in one place.
+
+libvirt completes every definition it stores (its post-parse defaults); these helpers add the
+values its test driver shows, so ``dumpxml`` of a newly defined domain or volume looks the same.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from virt.xml import Domain
+    from virt.xml.storage import StoragePool, StorageVolume
+
+DEFAULT_ARCH = "i686"
+"""The test driver's only architecture (its defArch)."""
+MAX_INTERFACES = 1024
+
+
+def complete_domain(domain: Domain) -> None:
+    """Fill in what libvirt's parser and test driver add to a stored domain definition."""
+    from virt.xml.devices import Devices, InterfaceTarget
+    from virt.xml.domain import OS, BootDevice, Clock, OSType, Vcpu
+
+    if domain.current_memory is None:
+        domain.current_memory = domain.memory
+    if domain.vcpu is None:
+        domain.vcpu = Vcpu()
+    if domain.vcpu.placement is None:
+        domain.vcpu.placement = "static"
+    if domain.vcpu.count is None:
+        domain.vcpu.count = 1
+    if domain.os is None:
+        domain.os = OS()
+    if domain.os.type is None:
+        domain.os.type = OSType()
+    if domain.os.type.arch is None:
+        domain.os.type.arch = DEFAULT_ARCH
+    if domain.os.type.name == "hvm" and not domain.os.boot and not domain.os.kernel:
+        boot = BootDevice()
+        boot.dev = "hd"
+        domain.os.boot = [boot]
+    if domain.clock is None:
+        domain.clock = Clock()
+        domain.clock.offset = "utc"
+    domain.on_poweroff = domain.on_poweroff or "destroy"
+    domain.on_reboot = domain.on_reboot or "restart"
+    domain.on_crash = domain.on_crash or "destroy"
+    if domain.devices is None:
+        domain.devices = Devices()
+    # Each interface gets a host-side name, testnet0, testnet1... (libvirt's testDomainGenerateIfnames)
+    taken = {i.target.dev for i in domain.devices.interfaces if i.target is not None and i.target.dev}
+    counter = 0
+    for interface in domain.devices.interfaces:
+        if interface.target is not None and interface.target.dev:
+            continue
+        while f"testnet{counter}" in taken and counter < MAX_INTERFACES:
+            counter += 1
+        name = f"testnet{counter}"
+        taken.add(name)
+        if interface.target is None:
+            interface.target = InterfaceTarget()
+        interface.target.dev = name
+
+
+def pool_target_path(pool: StoragePool) -> str | None:
+    return pool.target.path if pool.target is not None else None
+
+
+def volume_path(volume: StorageVolume) -> str:
+    return (volume.target.path if volume.target is not None else None) or ""
+
+
+def place_volume(volume: StorageVolume, path: str, *, replace: bool) -> None:
+    """Give ``volume`` its path (``replace``: even when it names one) and a raw format if it has none."""
+    from virt.xml.storage import Format, VolumeTarget
+
+    if volume.target is None:
+        volume.target = VolumeTarget()
+    if replace or not volume.target.path:
+        volume.target.path = path
+    if volume.type == "file" and volume.target.format is None:
+        volume.target.format = Format()
+        volume.target.format.type = "raw"

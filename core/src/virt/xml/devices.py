@@ -1,0 +1,481 @@
+"""Domain devices (``<domain><devices>``).
+
+Every device declares all the children libvirt writes for it, in libvirt's order, even those
+still kept raw: the order is what lets a document written in another order come out canonical.
+Each device ends with the same device-info tail (boot, alias, rom, address...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from lxml import etree
+
+from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, raws, text, texts
+from virt.xml.convert import INT, MAC_, YESNO
+
+
+@model()
+class Address(XmlModel):
+    """A device address; values stay text because their base differs per address type (pci: hex, drive: decimal)."""
+
+    type: str | None = attribute("type")
+    domain: str | None = attribute("domain")
+    controller: str | None = attribute("controller")
+    bus: str | None = attribute("bus")
+    slot: str | None = attribute("slot")
+    target: str | None = attribute("target")
+    unit: str | None = attribute("unit")
+    function: str | None = attribute("function")
+    port: str | None = attribute("port")
+    multifunction: str | None = attribute("multifunction")
+
+
+@model()
+class Alias(XmlModel):
+    name: str | None = attribute("name")
+
+
+@model()
+class Boot(XmlModel):
+    order: int | None = attribute("order", INT)
+
+
+@model()
+class DiskDriver(XmlModel):
+    name: str | None = attribute("name")
+    type: str | None = attribute("type")
+    cache: str | None = attribute("cache")
+    io: str | None = attribute("io")
+
+
+@model()
+class DiskSource(XmlModel):
+    file: str | None = attribute("file")
+    dev: str | None = attribute("dev")
+    dir: str | None = attribute("dir")
+    pool: str | None = attribute("pool")
+    volume: str | None = attribute("volume")
+    protocol: str | None = attribute("protocol")
+    name: str | None = attribute("name")
+
+
+@model()
+class DiskTarget(XmlModel):
+    dev: str | None = attribute("dev")
+    bus: str | None = attribute("bus")
+    tray: str | None = attribute("tray")
+    removable: str | None = attribute("removable")
+
+
+@model()
+class Disk(XmlModel):
+    type: str | None = attribute("type")
+    device: str | None = attribute("device")
+    driver: DiskDriver | None = child("driver", DiskDriver)
+    auth: etree._Element | None = raw("auth")
+    source: DiskSource | None = child("source", DiskSource)
+    backing_store: etree._Element | None = raw("backingStore")
+    backenddomain: etree._Element | None = raw("backenddomain")
+    geometry: etree._Element | None = raw("geometry")
+    blockio: etree._Element | None = raw("blockio")
+    mirror: etree._Element | None = raw("mirror")
+    target: DiskTarget | None = child("target", DiskTarget)
+    iotune: etree._Element | None = raw("iotune")
+    readonly: bool = flag("readonly")
+    shareable: bool = flag("shareable")
+    transient: etree._Element | None = raw("transient")
+    serial: str | None = text("serial")
+    wwn: str | None = text("wwn")
+    vendor: str | None = text("vendor")
+    product: str | None = text("product")
+    encryption: etree._Element | None = raw("encryption")
+    boot: Boot | None = child("boot", Boot)
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Controller(XmlModel):
+    type: str | None = attribute("type")
+    index: int | None = attribute("index", INT)
+    model: str | None = attribute("model")
+    model_name: etree._Element | None = raw("model")
+    driver: etree._Element | None = raw("driver")
+    pcihole64: etree._Element | None = raw("pcihole64")
+    alias: Alias | None = child("alias", Alias)
+    master: etree._Element | None = raw("master")
+    target: etree._Element | None = raw("target")
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Lease(XmlModel):
+    lockspace: str | None = text("lockspace")
+    key: str | None = text("key")
+    target: etree._Element | None = raw("target")
+
+
+@model()
+class Filesystem(XmlModel):
+    type: str | None = attribute("type")
+    accessmode: str | None = attribute("accessmode")
+    driver: etree._Element | None = raw("driver")
+    binary: etree._Element | None = raw("binary")
+    idmap: etree._Element | None = raw("idmap")
+    source: etree._Element | None = raw("source")
+    target: etree._Element | None = raw("target")
+    readonly: bool = flag("readonly")
+    space_hard_limit: etree._Element | None = raw("space_hard_limit")
+    space_soft_limit: etree._Element | None = raw("space_soft_limit")
+    boot: Boot | None = child("boot", Boot)
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Mac(XmlModel):
+    address: str | None = attribute("address", MAC_)
+    type: str | None = attribute("type")
+    check: str | None = attribute("check")
+
+
+@model()
+class InterfaceSource(XmlModel):
+    network: str | None = attribute("network")
+    bridge: str | None = attribute("bridge")
+    dev: str | None = attribute("dev")
+    mode: str | None = attribute("mode")
+    address: str | None = attribute("address")
+    port: str | None = attribute("port")
+    portgroup: str | None = attribute("portgroup")
+
+
+@model()
+class InterfaceTarget(XmlModel):
+    dev: str | None = attribute("dev")
+    managed: bool | None = attribute("managed", YESNO)
+
+
+@model()
+class InterfaceModel(XmlModel):
+    type: str | None = attribute("type")
+
+
+def _is_hostdev(attrib: Mapping[str, str]) -> bool:
+    return attrib.get("type") == "hostdev"
+
+
+@model()
+class Interface(XmlModel):
+    type: str | None = attribute("type")
+    managed: bool | None = attribute("managed", YESNO)
+    trust_guest_rx_filters: bool | None = attribute("trustGuestRxFilters", YESNO)
+    mac: Mac | None = child("mac", Mac)
+    # a hostdev interface's <driver> is the PCI assignment driver, which libvirt writes before <source>
+    hostdev_driver: etree._Element | None = raw("driver", when=_is_hostdev)
+    source: InterfaceSource | None = child("source", InterfaceSource)
+    vlan: etree._Element | None = raw("vlan")
+    virtualport: etree._Element | None = raw("virtualport")
+    bandwidth: etree._Element | None = raw("bandwidth")
+    port: etree._Element | None = raw("port")
+    ips: list[etree._Element] = raws("ip")
+    routes: list[etree._Element] = raws("route")
+    port_forwards: list[etree._Element] = raws("portForward")
+    script: etree._Element | None = raw("script")
+    downscript: etree._Element | None = raw("downscript")
+    backenddomain: etree._Element | None = raw("backenddomain")
+    target: InterfaceTarget | None = child("target", InterfaceTarget)
+    guest: etree._Element | None = raw("guest")
+    model: InterfaceModel | None = child("model", InterfaceModel)
+    driver: etree._Element | None = raw("driver")
+    backend: etree._Element | None = raw("backend")
+    filterref: etree._Element | None = raw("filterref")
+    tune: etree._Element | None = raw("tune")
+    teaming: etree._Element | None = raw("teaming")
+    link: etree._Element | None = raw("link")
+    mtu: etree._Element | None = raw("mtu")
+    coalesce: etree._Element | None = raw("coalesce")
+    boot: Boot | None = child("boot", Boot)
+    alias: Alias | None = child("alias", Alias)
+    rom: etree._Element | None = raw("rom")
+    acpi: etree._Element | None = raw("acpi")
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Smartcard(XmlModel):
+    mode: str | None = attribute("mode")
+    type: str | None = attribute("type")
+    certificates: list[str] = texts("certificate")
+    database: etree._Element | None = raw("database")
+    source: etree._Element | None = raw("source")
+    protocol: etree._Element | None = raw("protocol")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class CharSource(XmlModel):
+    path: str | None = attribute("path")
+    mode: str | None = attribute("mode")
+    host: str | None = attribute("host")
+    service: str | None = attribute("service")
+
+
+@model()
+class CharTarget(XmlModel):
+    type: str | None = attribute("type")
+    port: int | None = attribute("port", INT)
+    name: str | None = attribute("name")
+
+
+@model()
+class Char(XmlModel):
+    """serial, parallel, console and channel devices share one shape."""
+
+    type: str | None = attribute("type")
+    tty: str | None = attribute("tty")
+    log: etree._Element | None = raw("log")
+    sources: list[CharSource] = children("source", CharSource)
+    protocol: etree._Element | None = raw("protocol")
+    target: CharTarget | None = child("target", CharTarget)
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Input(XmlModel):
+    type: str | None = attribute("type")
+    bus: str | None = attribute("bus")
+    model: str | None = attribute("model")
+    source: etree._Element | None = raw("source")
+    driver: etree._Element | None = raw("driver")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Graphics(XmlModel):
+    type: str | None = attribute("type")
+    port: int | None = attribute("port", INT)
+    autoport: bool | None = attribute("autoport", YESNO)
+    listen: str | None = attribute("listen")
+    listens: list[etree._Element] = raws("listen")
+    channels: list[etree._Element] = raws("channel")
+    image: etree._Element | None = raw("image")
+    gl: etree._Element | None = raw("gl")
+    jpeg: etree._Element | None = raw("jpeg")
+    zlib: etree._Element | None = raw("zlib")
+    playback: etree._Element | None = raw("playback")
+    streaming: etree._Element | None = raw("streaming")
+    clipboard: etree._Element | None = raw("clipboard")
+    mouse: etree._Element | None = raw("mouse")
+    filetransfer: etree._Element | None = raw("filetransfer")
+    audio: etree._Element | None = raw("audio")
+
+
+@model()
+class TPM(XmlModel):
+    model: str | None = attribute("model")
+    backend: etree._Element | None = raw("backend")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Sound(XmlModel):
+    model: str | None = attribute("model")
+    codecs: list[etree._Element] = raws("codec")
+    audio: etree._Element | None = raw("audio")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Audio(XmlModel):
+    id: int | None = attribute("id", INT)
+    type: str | None = attribute("type")
+    input: etree._Element | None = raw("input")
+    output: etree._Element | None = raw("output")
+
+
+@model()
+class VideoModel(XmlModel):
+    type: str | None = attribute("type")
+    vram: int | None = attribute("vram", INT)
+    heads: int | None = attribute("heads", INT)
+    primary: bool | None = attribute("primary", YESNO)
+
+
+@model()
+class Video(XmlModel):
+    driver: etree._Element | None = raw("driver")
+    model: VideoModel | None = child("model", VideoModel)
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Hostdev(XmlModel):
+    mode: str | None = attribute("mode")
+    type: str | None = attribute("type")
+    managed: bool | None = attribute("managed", YESNO)
+    driver: etree._Element | None = raw("driver")
+    source: etree._Element | None = raw("source")
+    origstates: etree._Element | None = raw("origstates")
+    boot: Boot | None = child("boot", Boot)
+    alias: Alias | None = child("alias", Alias)
+    rom: etree._Element | None = raw("rom")
+    readonly: bool = flag("readonly")
+    shareable: bool = flag("shareable")
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Redirdev(XmlModel):
+    bus: str | None = attribute("bus")
+    type: str | None = attribute("type")
+    source: etree._Element | None = raw("source")
+    protocol: etree._Element | None = raw("protocol")
+    boot: Boot | None = child("boot", Boot)
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Redirfilter(XmlModel):
+    usbdevs: list[etree._Element] = raws("usbdev")
+
+
+@model()
+class Hub(XmlModel):
+    type: str | None = attribute("type")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Watchdog(XmlModel):
+    model: str | None = attribute("model")
+    action: str | None = attribute("action")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Memballoon(XmlModel):
+    model: str | None = attribute("model")
+    autodeflate: str | None = attribute("autodeflate")
+    stats: etree._Element | None = raw("stats")
+    driver: etree._Element | None = raw("driver")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class RNG(XmlModel):
+    model: str | None = attribute("model")
+    driver: etree._Element | None = raw("driver")
+    rate: etree._Element | None = raw("rate")
+    backend: etree._Element | None = raw("backend")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class NVRAM(XmlModel):
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Panic(XmlModel):
+    model: str | None = attribute("model")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Shmem(XmlModel):
+    name: str | None = attribute("name")
+    model: etree._Element | None = raw("model")
+    size: etree._Element | None = raw("size")
+    server: etree._Element | None = raw("server")
+    msi: etree._Element | None = raw("msi")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class MemoryDevice(XmlModel):
+    model: str | None = attribute("model")
+    access: str | None = attribute("access")
+    discard: str | None = attribute("discard")
+    uuid: str | None = text("uuid")
+    source: etree._Element | None = raw("source")
+    target: etree._Element | None = raw("target")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class IOMMU(XmlModel):
+    model: str | None = attribute("model")
+    driver: etree._Element | None = raw("driver")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Vsock(XmlModel):
+    model: str | None = attribute("model")
+    cid: etree._Element | None = raw("cid")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+    # libvirt writes vsock's <driver> after the device address
+    driver: etree._Element | None = raw("driver")
+
+
+@model()
+class Crypto(XmlModel):
+    model: str | None = attribute("model")
+    type: str | None = attribute("type")
+    backend: etree._Element | None = raw("backend")
+    alias: Alias | None = child("alias", Alias)
+    address: Address | None = child("address", Address)
+
+
+@model()
+class Devices(XmlModel):
+    emulator: str | None = text("emulator")
+    disks: list[Disk] = children("disk", Disk)
+    controllers: list[Controller] = children("controller", Controller)
+    leases: list[Lease] = children("lease", Lease)
+    filesystems: list[Filesystem] = children("filesystem", Filesystem)
+    interfaces: list[Interface] = children("interface", Interface)
+    smartcards: list[Smartcard] = children("smartcard", Smartcard)
+    serials: list[Char] = children("serial", Char)
+    parallels: list[Char] = children("parallel", Char)
+    consoles: list[Char] = children("console", Char)
+    channels: list[Char] = children("channel", Char)
+    inputs: list[Input] = children("input", Input)
+    graphics: list[Graphics] = children("graphics", Graphics)
+    tpms: list[TPM] = children("tpm", TPM)
+    sounds: list[Sound] = children("sound", Sound)
+    audios: list[Audio] = children("audio", Audio)
+    videos: list[Video] = children("video", Video)
+    hubs: list[Hub] = children("hub", Hub)
+    redirdevs: list[Redirdev] = children("redirdev", Redirdev)
+    hostdevs: list[Hostdev] = children("hostdev", Hostdev)
+    redirfilters: list[Redirfilter] = children("redirfilter", Redirfilter)
+    watchdogs: list[Watchdog] = children("watchdog", Watchdog)
+    memballoon: Memballoon | None = child("memballoon", Memballoon)
+    rngs: list[RNG] = children("rng", RNG)
+    nvram: NVRAM | None = child("nvram", NVRAM)
+    iommu: IOMMU | None = child("iommu", IOMMU)
+    shmems: list[Shmem] = children("shmem", Shmem)
+    panics: list[Panic] = children("panic", Panic)
+    vsock: Vsock | None = child("vsock", Vsock)
+    memories: list[MemoryDevice] = children("memory", MemoryDevice)
+    cryptos: list[Crypto] = children("crypto", Crypto)

@@ -1,0 +1,43 @@
+"""The test driver is registered through the plugin hooks and answers the default probe."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import virt.plugins
+import virt.uri
+from virt.driver import supported_operations
+from virt.drivers.test import plugin
+from virt.drivers.test.connection import TestConnection
+
+
+def test_registered_as_builtin_plugin() -> None:
+    spec = virt.plugins.get_plugins().drivers.get("test")
+    assert spec is not None
+    assert spec.schemes == ("test",)
+    assert spec.plugin == "virt.drivers.test.plugin"
+    assert spec.connection_class() is TestConnection
+    assert spec.probe is not None and spec.probe() == "test:///default"
+    assert virt.plugins.get_plugins().drivers.for_uri(virt.uri.parse("test:///default")) is spec
+
+
+def test_plugin_module_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, virt.drivers.test.plugin\n"
+        "heavy = [m for m in ('lxml', 'virt.xml', 'virt.drivers.test.connection') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert plugin.DEFAULT_URI == "test:///default"
+
+
+def test_implements_every_operation_of_the_interface() -> None:
+    from virt.driver import DriverConnection
+
+    everything = supported_operations(type("All", (DriverConnection,), {}))
+    assert everything == []  # the bare interface implements nothing
+    implemented = set(supported_operations(TestConnection))
+    optional = {name for name, value in vars(DriverConnection).items() if getattr(value, "__virt_optional__", False)}
+    assert implemented == optional
