@@ -45,8 +45,9 @@ class StateInfo(NamedTuple):
 
 
 def _as_model(value: str | bytes | T, kind: type[T], argument: str) -> T:
+    """A model the driver may keep: parsed from text, or a copy of the caller's (who may change theirs)."""
     if isinstance(value, kind):
-        return value
+        return kind.from_element(value.to_element())  # type: ignore[attr-defined, no-any-return]
     if isinstance(value, str | bytes):
         return kind.from_xml(value)  # type: ignore[attr-defined, no-any-return]
     raise InvalidArgument(f"{argument} must be XML text or a virt.xml.{kind.__name__}, not {type(value).__name__}")

@@ -5,7 +5,8 @@ A driver plugin registers a ``DriverConnection`` subclass; ``virt.open`` creates
 connection. Objects are addressed by small frozen refs (name + UUID), the way libvirt's
 virDomainPtr carries them. Every operation has a default that raises NotSupported naming the
 driver and the operation, so a driver overrides only what it can do. Drivers receive and
-return models from ``virt.xml``, never XML text.
+return models from ``virt.xml``, never XML text. A model passed in (define, create) is the
+driver's to keep; a model returned is the caller's to change.
 """
 
 from __future__ import annotations

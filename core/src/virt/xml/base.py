@@ -51,10 +51,24 @@ class Spec:
     when: When | None = None  # choose between fields sharing a tag, from the parent's attributes
 
 
+def _element_key(value: Any) -> Any:
+    """Kept lxml elements compare by their XML, not by identity."""
+    if isinstance(value, etree._Element):
+        return etree.tostring(value, with_tail=False)
+    if isinstance(value, list):
+        return [_element_key(v) for v in value]
+    return value
+
+
+def _elements_eq(a: Any, b: Any) -> bool:
+    return a is b or bool(_element_key(a) == _element_key(b))
+
+
 def _field(spec: Spec, *, default: Any = None, factory: Callable[[], Any] | None = None) -> Any:
+    eq: Any = attrs.cmp_using(eq=_elements_eq) if spec.kind in (RAW, RAWS) else True
     if factory is not None:
-        return attrs.field(factory=factory, kw_only=True, metadata={_SPEC: spec})
-    return attrs.field(default=default, kw_only=True, metadata={_SPEC: spec})
+        return attrs.field(factory=factory, kw_only=True, eq=eq, metadata={_SPEC: spec})
+    return attrs.field(default=default, kw_only=True, eq=eq, metadata={_SPEC: spec})
 
 
 def attribute(name: str, conv: Converter = convert.STR, *, default: Any = None) -> Any:

@@ -6,7 +6,6 @@ The module functions hold the rules shared by the API and the node-file loader; 
 
 from __future__ import annotations
 
-import copy
 import time
 import uuid
 from typing import TYPE_CHECKING
@@ -28,10 +27,10 @@ _RESTARTING_ACTIONS = frozenset({"restart", "rename-restart"})
 
 # -- rules shared with the node loader -------------------------------------------------------------
 def prepare(definition: Domain) -> Domain:
-    """A private copy of a definition about to be stored: named, with a UUID, without an id."""
+    """A definition about to be stored (the driver owns what it is given): named, with a UUID, without an id."""
     if not definition.name:
         raise errors.missing_name(ErrorDomain.DOMAIN)
-    stored = copy.deepcopy(definition)
+    stored = definition
     if stored.uuid is None:
         stored.uuid = uuid.uuid4()
     stored.id = None
@@ -64,15 +63,15 @@ def add(host: Host, definition: Domain, *, live: bool) -> DomainObj:
         else:
             existing.config = definition
         return existing
-    for other in host.domains.values():
-        if other.name == definition.name:
+    other = host.domain_by_name(definition.name)
+    if other is not None:
             raise errors.error(
                 ErrorNumber.OPERATION_FAILED,
                 f"domain '{definition.name}' already exists with uuid {other.uuid}",
                 ErrorDomain.DOMAIN,
             )
     obj = DomainObj(config=None, live=definition) if live else DomainObj(config=definition)
-    host.domains[key] = obj
+    host.add_domain(obj)
     return obj
 
 
@@ -80,7 +79,7 @@ def start(host: Host, obj: DomainObj, reason: int, definition: Domain | None = N
     """Boot ``obj`` with ``definition`` (default: a copy of its persistent one) and a fresh id."""
     if definition is None:
         assert obj.config is not None
-        definition = copy.deepcopy(obj.config)
+        definition = models.clone(obj.config)
     obj.live = definition
     obj.id = host.allocate_id()
     obj.state, obj.reason = DomainState.RUNNING, reason
@@ -89,12 +88,11 @@ def start(host: Host, obj: DomainObj, reason: int, definition: Domain | None = N
 
 def stop(host: Host, obj: DomainObj, reason: int) -> None:
     """Shut ``obj`` off; a transient domain disappears, a pending definition takes over."""
-    key = obj.uuid
+    if obj.config is None:
+        host.remove_domain(obj)  # while it still has a definition to be named by
     obj.live = None
     obj.id = -1
     obj.state, obj.reason = DomainState.SHUTOFF, reason
-    if obj.config is None:
-        del host.domains[key]
 
 
 def ref_of(obj: DomainObj) -> DomainRef:
@@ -156,11 +154,17 @@ class DomainOperations:
 
     def lookup_domain_by_name(self, name: str) -> DomainRef:
         with self.host.lock:
-            return self._domain_ref_matching(lambda obj: obj.name == name)
+            obj = self.host.domain_by_name(name)
+            if obj is None:
+                raise errors.error(ErrorNumber.NO_DOMAIN)
+            return ref_of(obj)
 
     def lookup_domain_by_uuid(self, uuid: uuid.UUID) -> DomainRef:
         with self.host.lock:
-            return self._domain_ref_matching(lambda obj: obj.uuid == uuid)
+            obj = self.host.domains.get(uuid)
+            if obj is None:
+                raise errors.error(ErrorNumber.NO_DOMAIN)
+            return ref_of(obj)
 
     def lookup_domain_by_id(self, id: int) -> DomainRef:
         with self.host.lock:
@@ -189,9 +193,15 @@ class DomainOperations:
             if obj.active:
                 obj.config = None  # keeps running as a transient domain
             else:
-                del self.host.domains[obj.uuid]
+                self.host.remove_domain(obj)
 
     def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
+        from virt.xml import Domain
+
+        # A fresh model from the cached text: cheaper than a deep copy, and the caller may change it.
+        return Domain.from_xml(self.get_domain_xml(ref, inactive=inactive, secure=secure))
+
+    def get_domain_xml(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> str:
         # Nothing in a test domain is secret beyond what the model itself guards, so ``secure``
         # changes nothing here.
         with self.host.lock:
@@ -200,9 +210,16 @@ class DomainOperations:
                 definition, id_ = obj.config, None
             else:
                 definition, id_ = obj.current, (obj.id if obj.active and not inactive else None)
-            result = copy.deepcopy(definition)
-        result.id = id_
-        return result
+            key = (inactive, id_)
+            text = obj.xml_cache.get(key)
+            if text is None:
+                # Stored definitions carry no id; the live view shows it only while formatting.
+                definition.id = id_
+                try:
+                    text = obj.xml_cache[key] = definition.to_xml()
+                finally:
+                    definition.id = None
+            return text
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def start_domain(self, ref: DomainRef) -> None:

@@ -30,12 +30,26 @@ class Host:
     numa: bool = False
     """True for the default host, whose capabilities describe two NUMA cells."""
     domains: dict[uuid.UUID, DomainObj] = attrs.Factory(dict)
+    domain_names: dict[str, uuid.UUID] = attrs.Factory(dict)
+    """Name -> UUID of every domain, so that lookups by name need no scan; see add/remove_domain."""
     networks: dict[uuid.UUID, NetworkObj] = attrs.Factory(dict)
     pools: dict[uuid.UUID, PoolObj] = attrs.Factory(dict)
     users: dict[str, str | None] = attrs.Factory(dict)
     """``<auth>`` users and their passwords (None: no password asked)."""
     next_id: int = 1
     lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
+
+    def add_domain(self, obj: DomainObj) -> None:
+        self.domains[obj.uuid] = obj
+        self.domain_names[obj.name] = obj.uuid
+
+    def remove_domain(self, obj: DomainObj) -> None:
+        del self.domains[obj.uuid]
+        del self.domain_names[obj.name]
+
+    def domain_by_name(self, name: str) -> DomainObj | None:
+        key = self.domain_names.get(name)
+        return None if key is None else self.domains.get(key)
 
     def allocate_id(self) -> int:
         """The next domain id: they only grow, like libvirt's nextDomID."""

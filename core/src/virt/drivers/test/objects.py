@@ -26,15 +26,23 @@ def _required(value: T | None) -> T:
     return value
 
 
+def _forget_xml(obj: DomainObj, attribute: attrs.Attribute[object], value: object) -> object:
+    obj.xml_cache.clear()
+    return value
+
+
 @attrs.define
 class DomainObj:
-    config: Domain | None
-    live: Domain | None = None
+    config: Domain | None = attrs.field(on_setattr=_forget_xml)
+    live: Domain | None = attrs.field(default=None, on_setattr=_forget_xml)
     state: DomainState = DomainState.SHUTOFF
     reason: int = 0
     id: int = -1
     autostart: bool = False
     managed_save: bool = False
+    xml_cache: dict[tuple[bool, int | None], str] = attrs.field(factory=dict, eq=False, repr=False)
+    """Formatted XML by (inactive, id shown); stored definitions are never changed in place, only
+    replaced, so replacing ``config`` or ``live`` is the one moment the text goes stale."""
 
     @property
     def current(self) -> Domain:
