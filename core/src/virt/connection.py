@@ -316,6 +316,10 @@ class Domain:
         self._refuse_secure_if_read_only(secure)
         return self.connection.driver.get_domain_xml(self._ref, inactive=inactive, secure=secure)
 
+    def os_type(self) -> str:
+        """The guest's operating system type as the hypervisor reports it (``hvm``, ``linux``, ``exe``)."""
+        return self.connection.driver.get_domain_os_type(self._ref)
+
     def is_active(self) -> bool:
         return self.connection.driver.is_domain_active(self._ref)
 

@@ -238,6 +238,10 @@ class DriverConnection:
         return self.get_domain_definition(ref, inactive=inactive, secure=secure).to_xml()
 
     @optional
+    def get_domain_os_type(self, ref: DomainRef) -> str:
+        """The guest's operating system type as the hypervisor reports it (virDomainGetOSType)."""
+
+    @optional
     def is_domain_active(self, ref: DomainRef) -> bool:
         """True while the domain runs (or is paused)."""
 

@@ -12,6 +12,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterable
+from typing import Protocol
 
 import attrs
 import pluggy
@@ -42,6 +43,14 @@ class PluginInfo:
     builtin: bool = False
     hooks: tuple[str, ...] = ()
     error: str | None = None
+
+
+class Registry(Protocol):
+    """What ``Plugins.collect`` needs of a registry: whose calls it is taking, and a way to take them back."""
+
+    current_plugin: str
+
+    def remove_plugin(self, name: str) -> None: ...
 
 
 def _normalise(name: str) -> str:
@@ -105,7 +114,7 @@ class Plugins:
         """Every driver the plugins registered (collected on first use)."""
         if self._drivers is None:
             self._drivers = DriverRegistry()
-            self._collect("register_drivers", self._drivers)
+            self.collect("register_drivers", self._drivers)
         return self._drivers
 
     @property
@@ -113,29 +122,27 @@ class Plugins:
         """Every native configuration format the plugins registered (collected on first use)."""
         if self._native_formats is None:
             self._native_formats = NativeFormatRegistry()
-            self._collect("register_native_formats", self._native_formats)
+            self.collect("register_native_formats", self._native_formats)
         return self._native_formats
 
-    def _collect(self, hook_name: str, registry: DriverRegistry | NativeFormatRegistry) -> None:
-        """Call every implementation of a ``register_*`` hook, telling the registry whose it is."""
-        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():  # registration order
+    def collect(self, hook_name: str, registry: Registry) -> None:
+        """Call every implementation of a ``register_*`` hook in registration order (built-ins first),
+        telling the registry whose calls it gets; a plugin whose hook fails is recorded as broken and
+        what it had registered is taken back."""
+        caller = getattr(self.manager.hook, hook_name)
+        (argument,) = caller.spec.argnames
+        for impl in caller.get_hookimpls():
             registry.current_plugin = impl.plugin_name
             try:
-                impl.function(register=registry)
+                impl.function(**{argument: registry})
             except Exception as exc:  # noqa: BLE001 - report the plugin, keep the rest
+                registry.remove_plugin(impl.plugin_name)
                 self._mark_broken(impl.plugin_name, exc)
+        registry.current_plugin = ""
 
     def _mark_broken(self, name: str, exc: BaseException) -> None:
         info = self._entry_points.pop(name, PluginInfo(name=name, builtin=name in BUILTIN_PLUGINS))
         self.broken[name] = attrs.evolve(info, error=f"{type(exc).__name__}: {exc}")
-
-    def call_each(self, hook_name: str, **kwargs: object) -> None:
-        """Call every implementation of ``hook_name`` in turn, recording the plugins that fail."""
-        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():  # registration order
-            try:
-                impl.function(**kwargs)
-            except Exception as exc:  # noqa: BLE001
-                self._mark_broken(impl.plugin_name, exc)
 
     def describe(self, include_builtin: bool = False) -> list[PluginInfo]:
         """The plugins, loaded and broken, for ``virt plugins``."""

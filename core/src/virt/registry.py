@@ -80,6 +80,10 @@ class DriverRegistry:
             remote=remote,
         )
 
+    def remove_plugin(self, name: str) -> None:
+        """Forget every driver plugin ``name`` registered (its hook failed half-way)."""
+        self._drivers = {k: v for k, v in self._drivers.items() if v.plugin != name}
+
     def __iter__(self) -> Iterator[DriverSpec]:
         return iter(self._drivers.values())
 
@@ -140,6 +144,10 @@ class NativeFormatRegistry:
             first = self._formats[name].plugin
             raise VirtError(f"format '{name}' is registered twice (plugins '{first}' and '{self.current_plugin}')")
         self._formats[name] = NativeFormat(name, from_native, to_native, self.current_plugin)
+
+    def remove_plugin(self, name: str) -> None:
+        """Forget every format plugin ``name`` registered (its hook failed half-way)."""
+        self._formats = {k: v for k, v in self._formats.items() if v.plugin != name}
 
     def __iter__(self) -> Iterator[NativeFormat]:
         return iter(self._formats.values())

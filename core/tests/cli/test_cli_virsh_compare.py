@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import virt.connection
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 URI = "test:///default"
@@ -43,12 +42,7 @@ def _both(command: str) -> tuple[subprocess.CompletedProcess[str], subprocess.Co
 
 def _shape(text: str) -> str:
     """The text with the CPU time's digits hidden (it grows between runs)."""
-    text = CPU_TIME.sub(r"\1<n>.<n>s", text)
-    if not hasattr(virt.connection.Domain, "os_type"):
-        # virsh asks the driver for the OS type ("linux" from the test driver); until virt's API
-        # has Domain.os_type, dominfo falls back to the XML's <os><type> ("hvm").
-        text = text.replace("OS Type:        linux", "OS Type:        hvm")
-    return text
+    return CPU_TIME.sub(r"\1<n>.<n>s", text)
 
 
 SAME = [

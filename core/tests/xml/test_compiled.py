@@ -14,14 +14,13 @@ from pathlib import Path
 import attrs
 import pytest
 import virt.xml
+import xml_reference as reference
 from lxml import etree
+from test_corpus import CORPUS, perturbed
 from virt.errors import XMLError
 from virt.xml import Domain
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, parse_document, raw, raws, scaled, text
 from virt.xml.convert import INT, YESNO
-
-import xml_reference as reference
-from test_corpus import CORPUS, perturbed
 
 
 def _model_of(root: etree._Element) -> type[XmlModel] | None:
@@ -86,7 +85,7 @@ class Part(XmlModel):
 
 
 def _is_special(attrib: object) -> bool:
-    return getattr(attrib, "get")("kind") == "special"
+    return attrib.get("kind") == "special"
 
 
 @model("box")

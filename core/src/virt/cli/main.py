@@ -136,16 +136,8 @@ def load_commands() -> CommandRegistry:
     from virt.cli.registry import CommandRegistry
     from virt.plugins import get_plugins
 
-    plugins = get_plugins()
     registry = CommandRegistry()
-    for impl in plugins.manager.hook.register_commands.get_hookimpls():
-        registry.current_plugin = impl.plugin_name
-        try:
-            impl.function(commands=registry)
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
-            registry.remove_plugin(impl.plugin_name)
-            plugins._mark_broken(impl.plugin_name, exc)
-    registry.current_plugin = ""
+    get_plugins().collect("register_commands", registry)
     return registry
 
 

@@ -18,6 +18,7 @@ partial model still round-trips every document.
 
 from __future__ import annotations
 
+import linecache
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
@@ -202,29 +203,16 @@ def _conv_parse(conv: Converter, value: str, el: etree._Element, what: str = "")
         raise _error(el, what, str(e)) from None
 
 
-def _pick(entries: list[tuple[int, str, Spec]], el: etree._Element) -> tuple[int, str, Spec]:
-    attrib = el.attrib
-    for entry in entries:
-        when = entry[2].when
-        if when is None or when(attrib):
-            return entry
-    return entries[-1]
-
-
-def _extra_attrs(el: etree._Element, known: set[str] | frozenset[str]) -> dict[str, str] | None:
-    extra = {k: v for k, v in el.attrib.items() if k not in known}
-    return extra or None
-
-
-_UNIT = frozenset({"unit"})
-_NONE: frozenset[str] = frozenset()
-
 M = TypeVar("M", bound="XmlModel")
 
 
 @attrs.define(kw_only=True)
 class XmlModel:
-    """Base of every model: parsing, formatting, and the store of undeclared XML."""
+    """Base of every model: parsing, formatting, and the store of undeclared XML.
+
+    ``@model`` generates ``_parse`` and ``_write`` for each model from its declarations (see
+    ``_compile_parse`` and ``_compile_write``); the base class itself declares nothing.
+    """
 
     _xml_tag: ClassVar[str] = ""
     _xml: ClassVar[_Compiled]
@@ -243,91 +231,21 @@ class XmlModel:
     @classmethod
     def from_element(cls: type[M], el: etree._Element) -> M:
         obj = cls._parse(el)
-        nsmap = {p: u for p, u in el.nsmap.items() if el.getparent() is None or el.getparent().nsmap.get(p) != u}
+        nsmap = el.nsmap
         if nsmap:
-            unknown = obj._unknown or Unknown()
-            unknown.nsmap = nsmap
-            obj._unknown = unknown
+            parent = el.getparent()
+            if parent is not None:
+                above = parent.nsmap
+                nsmap = {p: u for p, u in nsmap.items() if above.get(p) != u}
+            if nsmap:
+                unknown = obj._unknown or Unknown()
+                unknown.nsmap = nsmap
+                obj._unknown = unknown
         return obj
 
     @classmethod
-    def _parse(cls: type[M], el: etree._Element) -> M:
-        c = cls._xml
-        kw: dict[str, Any] = {}
-        unknown: Unknown | None = None
-        for name, value in el.items():
-            known = c.attrs_by_name.get(name)
-            if known is None:
-                if unknown is None:
-                    unknown = Unknown()
-                unknown.attrs[name] = value
-            elif known[1] is convert.STR:
-                kw[known[0]] = value
-            else:
-                try:
-                    kw[known[0]] = known[1].parse(value)
-                except ValueError as e:
-                    raise _error(el, f"/@{name}", str(e)) from None
-        if c.own_text is not None and el.text is not None and (el.text.strip() or len(el) == 0):
-            kw[c.own_text[0]] = _conv_parse(c.own_text[1], el.text, el)
-        anchor = (-1, 0)
-        counts: dict[int, int] = {}
-        for sub in el:
-            tag = sub.tag
-            if not isinstance(tag, str):
-                continue  # comments and processing instructions: libvirt drops them too
-            entries = c.elements_by_tag.get(tag)
-            if entries is None:
-                if unknown is None:
-                    unknown = Unknown()
-                unknown.elements.setdefault(anchor, []).append(sub)
-                continue
-            index, name, spec = entries[0] if len(entries) == 1 else _pick(entries, el)
-            kind = spec.kind
-            n = counts.get(index, 0) + 1
-            counts[index] = n
-            anchor = (index, n)
-            extra: dict[str, str] | None = None
-            if kind == CHILD:
-                assert spec.cls is not None
-                kw[name] = spec.cls._parse(sub)
-            elif kind == CHILDREN:
-                assert spec.cls is not None
-                kw.setdefault(name, []).append(spec.cls._parse(sub))
-            elif kind == TEXT:
-                assert spec.conv is not None
-                value = sub.text or ""
-                kw[name] = value if spec.conv is convert.STR else _conv_parse(spec.conv, value, sub)
-                if sub.attrib:
-                    extra = _extra_attrs(sub, _NONE)
-            elif kind == TEXTS:
-                assert spec.conv is not None
-                kw.setdefault(name, []).append(_conv_parse(spec.conv, sub.text or "", sub))
-            elif kind == SCALED:
-                assert spec.unit is not None and spec.default_unit is not None
-                unit = sub.get("unit") or spec.default_unit
-                try:
-                    kw[name] = convert.scale(sub.text or "", unit, convert.unit_bytes(spec.unit))
-                except ValueError as e:
-                    raise _error(sub, "", str(e)) from None
-                if len(sub.attrib) > ("unit" in sub.attrib):
-                    extra = _extra_attrs(sub, _UNIT)
-            elif kind == FLAG:
-                kw[name] = True
-                if sub.attrib:
-                    extra = _extra_attrs(sub, _NONE)
-            elif kind == RAW:
-                kw[name] = sub
-            else:  # RAWS
-                kw.setdefault(name, []).append(sub)
-            if extra:
-                if unknown is None:
-                    unknown = Unknown()
-                unknown.child_attrs[index] = extra
-        obj = cls(**kw)
-        if unknown is not None:
-            obj._unknown = unknown
-        return obj
+    def _parse(cls: type[M], el: etree._Element) -> M:  # replaced per model by @model
+        raise TypeError(f"{cls.__name__} is not a model: decorate it with @model()")
 
     # -- formatting ----------------------------------------------------------------------------
 
@@ -344,71 +262,443 @@ class XmlModel:
         return self.to_xml()
 
     def _write(self, out: list[str], tag: str, pad: str, ns: dict[str | None, str]) -> None:
-        c = self._xml
-        unknown = self._unknown
-        head = [pad, "<", tag]
-        for name, xml_name, conv in c.attrs:
-            value = getattr(self, name)
-            if value is not None:
-                head.append(f" {xml_name}='{_attr(value if conv is convert.STR else conv.format(value))}'")
-        if unknown is not None and unknown.nsmap:
-            # libvirt writes namespace declarations after the attributes
-            ns = {**ns, **unknown.nsmap}
-            for prefix, uri in unknown.nsmap.items():
-                head.append(f" xmlns='{_attr(uri)}'" if prefix is None else f" xmlns:{prefix}='{_attr(uri)}'")
-        if unknown is not None and unknown.attrs:
-            _write_attrs(head, unknown.attrs, ns)
-        body_text = None
-        if c.own_text is not None:
-            value = getattr(self, c.own_text[0])
-            if value is not None:
-                body_text = _text(c.own_text[1].format(value))
-        start = len(out)
-        out.append("")  # the start tag, filled in once we know whether there are children
-        inner = pad + "  "
-        elements = unknown.elements if unknown is not None else None
-        child_attrs = unknown.child_attrs if unknown is not None else None
-        if elements and (-1, 0) in elements:
-            for e in elements[(-1, 0)]:
-                _write_raw(e, out, inner, ns)
-        for index, name, spec in c.elements:
-            value = getattr(self, name)
-            if not elements and (value is None or value is False or (type(value) is list and not value)):
-                continue  # nothing to write
-            kind = spec.kind
-            sub_tag = spec.tag
-            assert sub_tag is not None
-            extra = child_attrs.get(index) if child_attrs else None
-            if kind in _LISTS:
-                for n, item in enumerate(value, 1):
-                    _write_one(out, kind, sub_tag, spec, item, inner, ns, extra)
-                    if elements and (index, n) in elements:
-                        for e in elements[(index, n)]:
-                            _write_raw(e, out, inner, ns)
-                if elements:
-                    # unknown elements anchored past the end of a list that has since shrunk
-                    for (i, n), extras in elements.items():
-                        if i == index and n > len(value):
-                            for e in extras:
-                                _write_raw(e, out, inner, ns)
+        raise TypeError(f"{type(self).__name__} is not a model: decorate it with @model()")
+
+
+# -- generating each model's parser and formatter ------------------------------------------------
+#
+# ``@model`` turns a model's declarations into the source of two functions, compiled once:
+# ``_parse(cls, el)`` reads an element's declared attributes with ``el.get`` (stopping once all
+# the element has are found), walks its children once dispatching on the tag, and fills a new
+# object's slots directly; ``_write(self, out, tag, pad, ns)`` appends the element's text to
+# ``out``, field by field, with each field's tag and converter written into the code. Both do
+# exactly what the declarations say, in declaration order; the generated source can be read
+# with ``inspect.getsource(Model._parse)`` or ``Model._xml_source``.
+
+
+def _anchor(sub: etree._Element, last: int, tags: tuple[str, ...]) -> tuple[int, int]:
+    """Where an unknown child sits: after the how-many-th element of the declared field ``last``."""
+    if last < 0:
+        return (-1, 0)
+    n = 0
+    for _ in sub.itersiblings(tags[last], preceding=True):
+        n += 1
+    return (last, n)
+
+
+def _add_unknown(u: Unknown | None, key: tuple[int, int], sub: etree._Element) -> Unknown:
+    if u is None:
+        u = Unknown()
+    kept = u.elements.get(key)
+    if kept is None:
+        u.elements[key] = [sub]
+    else:
+        kept.append(sub)
+    return u
+
+
+def _unknown_attrs(u: Unknown | None, el: etree._Element, known: frozenset[str]) -> Unknown:
+    if u is None:
+        u = Unknown()
+    u.attrs = {k: v for k, v in el.items() if k not in known}
+    return u
+
+
+def _child_attrs(u: Unknown | None, index: int, extra: dict[str, str]) -> Unknown:
+    if u is None:
+        u = Unknown()
+    u.child_attrs[index] = extra
+    return u
+
+
+_PARSE_TEMPLATE = """\
+def parse(cls, el):
+    u = None
+{init}
+{attributes}
+{own_text}
+{children}
+    o = new(cls)
+    o._unknown = u
+{store}
+{post_init}
+    return o
+"""
+
+
+def _literal(names: dict[str, Any], value: Any, hint: str) -> str:
+    """A name in the generated code's globals bound to ``value``."""
+    name = f"{hint}{len(names)}"
+    names[name] = value
+    return name
+
+
+def _default_code(f: attrs.Attribute, names: dict[str, Any]) -> str:  # type: ignore[type-arg]
+    default = f.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self:  # type: ignore[attr-defined]
+            raise TypeError(f"{f.name}: factories taking self are not supported in models")
+        if default.factory is list:  # type: ignore[attr-defined]
+            return "[]"
+        return _literal(names, default.factory, "factory_") + "()"  # type: ignore[attr-defined]
+    if default is None or default is True or default is False:
+        return repr(default)
+    return _literal(names, default, "default_")
+
+
+def _conv_call(conv: Converter, names: dict[str, Any]) -> str | None:
+    """The code converting a parsed string, or None when the string is the value (STR)."""
+    if conv is convert.STR:
+        return None
+    return _literal(names, conv.parse, "parse_")
+
+
+def _parse_source(cls: type, names: dict[str, Any]) -> str:
+    c: _Compiled = cls._xml  # type: ignore[attr-defined]
+    fields = {f.name: f for f in attrs.fields(cls)}
+    init: list[str] = []
+    store: list[str] = []
+    local: dict[str, str] = {}
+    for n, f in enumerate(fields.values()):
+        if f.name == "_unknown":
+            continue
+        var = f"f{n}"
+        local[f.name] = var
+        init.append(f"    {var} = {_default_code(f, names)}")
+        store.append(f"    o.{f.name} = {var}")
+
+    # attributes: el.get for each declared name until all the element has are found
+    attributes: list[str] = []
+    if c.attrs:
+        attributes.append("    n = len(el.attrib)")
+        attributes.append("    if n:")
+        attributes.append("        get = el.get")
+        for i, (name, xml_name, conv) in enumerate(c.attrs):
+            call = _conv_call(conv, names)
+            if i:
+                attributes.append("        if n:")
             else:
-                if kind == CHILD:
-                    if value is not None:
-                        value._write(out, sub_tag, inner, ns)
-                elif value is not None and value is not False:
-                    _write_one(out, kind, sub_tag, spec, value, inner, ns, extra)
-                if elements and (index, 1) in elements:
-                    for e in elements[(index, 1)]:
-                        _write_raw(e, out, inner, ns)
-        opening = "".join(head)
-        if len(out) == start + 1:
-            if body_text is None:
-                out[start] = opening + "/>\n"
+                attributes.append("        if True:")
+            attributes.append(f"            v = get({xml_name!r})")
+            attributes.append("            if v is not None:")
+            attributes.append("                n -= 1")
+            if call is None:
+                attributes.append(f"                {local[name]} = v")
             else:
-                out[start] = f"{opening}>{body_text}</{tag}>\n"
+                attributes.append("                try:")
+                attributes.append(f"                    {local[name]} = {call}(v)")
+                attributes.append("                except ValueError as e:")
+                attributes.append(f"                    raise _error(el, {'/@' + xml_name!r}, str(e)) from None")
+        known = _literal(names, frozenset(xml for _, xml, _ in c.attrs), "known_")
+        attributes.append("        if n:")
+        attributes.append(f"            u = _unknown_attrs(u, el, {known})")
+    else:
+        attributes.append("    if len(el.attrib):")
+        attributes.append("        u = _unknown_attrs(u, el, _NO_NAMES)")
+
+    own_text: list[str] = []
+    if c.own_text is not None:
+        name, conv = c.own_text
+        call = _conv_call(conv, names)
+        own_text.append("    t = el.text")
+        own_text.append("    if t is not None and (t.strip() or not len(el)):")
+        if call is None:
+            own_text.append(f"        {local[name]} = t")
         else:
-            out[start] = f"{opening}>{body_text or ''}\n"
-            out.append(f"{pad}</{tag}>\n")
+            own_text.append("        try:")
+            own_text.append(f"            {local[name]} = {call}(t)")
+            own_text.append("        except ValueError as e:")
+            own_text.append("            raise _error(el, '', str(e)) from None")
+
+    children: list[str] = []
+    if not c.elements:
+        children.append("    if len(el):")
+        children.append("        for sub in el[:]:")
+        children.append("            if sub.tag.__class__ is str:")
+        children.append("                u = _add_unknown(u, (-1, 0), sub)")
+    else:
+        tags = _literal(names, tuple(spec.tag for _, _, spec in c.elements), "tags_")
+        groups = list(c.elements_by_tag.items())
+        codes = _literal(names, {tag: k for k, (tag, _) in enumerate(groups)}, "codes_")
+        children.append("    if len(el):")
+        children.append("        last = -1")
+        children.append("        key = None")
+        children.append(f"        code_of = {codes}.get")
+        children.append("        for sub in el[:]:")
+        children.append("            tag = sub.tag")
+        children.append("            k = code_of(tag)")
+        children.append("            if k is None:")
+        children.append("                if tag.__class__ is not str:")
+        children.append("                    continue  # comments and processing instructions: libvirt drops them too")
+        children.append("                if last != -2:  # not straight after another unknown element")
+        children.append(f"                    key = _anchor(sub, last, {tags})")
+        children.append("                    last = -2")
+        children.append("                u = _add_unknown(u, key, sub)")
+        children.append("                continue")
+
+        def entry_code(entry: tuple[int, str, Spec], pad: str) -> list[str]:
+            index, name, spec = entry
+            var = local[name]
+            kind = spec.kind
+            lines = [f"last = {index}"]
+            if kind == CHILD or kind == CHILDREN:
+                assert spec.cls is not None
+                parse = _literal(names, spec.cls._parse.__func__, "parse_")  # type: ignore[attr-defined]
+                model_cls = _literal(names, spec.cls, "model_")
+                if kind == CHILD:
+                    lines.append(f"{var} = {parse}({model_cls}, sub)")
+                else:
+                    lines.append(f"{var}.append({parse}({model_cls}, sub))")
+            elif kind == TEXT or kind == TEXTS:
+                assert spec.conv is not None
+                call = _conv_call(spec.conv, names)
+                lines.append("v = sub.text or ''")
+                target = var if kind == TEXT else "v"
+                if call is not None:
+                    lines += [
+                        "try:",
+                        f"    {target} = {call}(v)",
+                        "except ValueError as e:",
+                        "    raise _error(sub, '', str(e)) from None",
+                    ]
+                elif kind == TEXT:
+                    lines.append(f"{var} = v")
+                if kind == TEXTS:
+                    lines.append(f"{var}.append(v)")
+                else:
+                    lines += ["a = sub.items()", "if a:", f"    u = _child_attrs(u, {index}, dict(a))"]
+            elif kind == SCALED:
+                assert spec.unit is not None and spec.default_unit is not None
+                base = convert.unit_bytes(spec.unit)
+                lines += [
+                    "v = sub.get('unit')",
+                    "try:",
+                    f"    {var} = _scale(sub.text or '', v or {spec.default_unit!r}, {base})",
+                    "except ValueError as e:",
+                    "    raise _error(sub, '', str(e)) from None",
+                    "if len(sub.attrib) > (v is not None):",
+                    f"    u = _child_attrs(u, {index}, {{k: x for k, x in sub.items() if k != 'unit'}})",
+                ]
+            elif kind == FLAG:
+                lines += [f"{var} = True", "a = sub.items()", "if a:", f"    u = _child_attrs(u, {index}, dict(a))"]
+            elif kind == RAW:
+                lines.append(f"{var} = sub")
+            else:  # RAWS
+                lines.append(f"{var}.append(sub)")
+            return [pad + line for line in lines]
+
+        def group_code(entries: list[tuple[int, str, Spec]], pad: str) -> list[str]:
+            if len(entries) == 1:
+                return entry_code(entries[0], pad)
+            # fields sharing a tag: the first whose condition holds on the parent's attributes
+            lines = ["attrib = el.attrib"]
+            for n, entry in enumerate(entries):
+                when = entry[2].when
+                if when is None or n == len(entries) - 1:
+                    lines.append("else:" if n else "if True:")
+                    lines += entry_code(entry, "    ")
+                    break
+                test = f"{_literal(names, when, 'when_')}(attrib)"
+                lines.append(f"{'elif' if n else 'if'} {test}:")
+                lines += entry_code(entry, "    ")
+            return [pad + line for line in lines]
+
+        def dispatch(lo: int, hi: int, pad: str) -> list[str]:
+            # a balanced tree of comparisons on the tag's code, at most log2(tags) deep
+            if hi - lo == 1:
+                return group_code(groups[lo][1], pad)
+            if hi - lo == 2:
+                return (
+                    [f"{pad}if k == {lo}:"]
+                    + group_code(groups[lo][1], pad + "    ")
+                    + [f"{pad}else:"]
+                    + group_code(groups[lo + 1][1], pad + "    ")
+                )
+            mid = (lo + hi) // 2
+            return [f"{pad}if k < {mid}:"] + dispatch(lo, mid, pad + "    ") + [f"{pad}else:"] + dispatch(mid, hi, pad + "    ")
+
+        children += dispatch(0, len(groups), "            ")
+
+    post_init = "    o.__attrs_post_init__()" if hasattr(cls, "__attrs_post_init__") else ""
+    return _PARSE_TEMPLATE.format(
+        init="\n".join(init) or "    pass",
+        attributes="\n".join(attributes),
+        own_text="\n".join(own_text),
+        children="\n".join(children),
+        store="\n".join(store),
+        post_init=post_init,
+    )
+
+
+# Converters whose output never needs escaping: their format is made of digits, letters, '-'.
+def _plain_format(conv: Converter) -> bool:
+    if type(conv) in (convert.Int, convert.Hex):
+        return True
+    if type(conv) is convert.Bool:
+        return all(w.replace("-", "").replace("_", "").isalnum() for w in (conv.true, conv.false))  # type: ignore[attr-defined]
+    return False
+
+
+_WRITE_TEMPLATE = """\
+def write(self, out, tag, pad, ns):
+    u = self._unknown
+    h = pad + '<' + tag
+{attributes}
+    if u is None:
+        E = CA = None
+    else:
+        E = u.elements or None
+        CA = u.child_attrs or None
+        if u.nsmap:
+            ns = {{**ns, **u.nsmap}}
+            h += _xmlns(u.nsmap)
+        if u.attrs:
+            h += _attrs_text(u.attrs, ns)
+{own_text}
+{body}
+"""
+
+_WRITE_BODY = """\
+    inner = pad + '  '
+    start = len(out)
+    out.append('')  # the start tag, once we know whether anything follows it
+    if E is not None:
+        x = E.get((-1, 0))
+        if x:
+            _raws(x, out, inner, ns)
+{elements}
+    if len(out) == start + 1:
+        out[start] = h + '/>\\n' if bt is None else h + '>' + bt + '</' + tag + '>\\n'
+    else:
+        out[start] = h + '>' + (bt or '') + '\\n'
+        out.append(pad + '</' + tag + '>\\n')
+"""
+
+_WRITE_LEAF = """\
+    if E is None:
+        out.append(h + '/>\\n' if bt is None else h + '>' + bt + '</' + tag + '>\\n')
+        return
+    start = len(out)
+    out.append('')
+    x = E.get((-1, 0))
+    if x:
+        _raws(x, out, pad + '  ', ns)
+    if len(out) == start + 1:
+        out[start] = h + '/>\\n' if bt is None else h + '>' + bt + '</' + tag + '>\\n'
+    else:
+        out[start] = h + '>' + (bt or '') + '\\n'
+        out.append(pad + '</' + tag + '>\\n')
+"""
+
+
+def _write_source(cls: type, names: dict[str, Any]) -> str:
+    c: _Compiled = cls._xml  # type: ignore[attr-defined]
+    attributes: list[str] = []
+    for name, xml_name, conv in c.attrs:
+        attributes.append(f"    v = self.{name}")
+        attributes.append("    if v is not None:")
+        if conv is convert.STR:
+            value = "v"
+        else:
+            attributes.append(f"        v = {_literal(names, conv.format, 'format_')}(v)")
+            value = "v"
+        if conv is convert.STR or not _plain_format(conv):
+            attributes.append("        e = _attr_memo(v)")
+            attributes.append("        if e is None:")
+            attributes.append("            e = _attr_escape(v)")
+            value = "e"
+        attributes.append(f"        h += {' ' + xml_name + '=' + chr(39)!r} + {value} + \"'\"")
+    own_text = ["    bt = None"]
+    if c.own_text is not None:
+        name, conv = c.own_text
+        fmt = _literal(names, conv.format, "format_")
+        own_text += [f"    v = self.{name}", "    if v is not None:", f"        bt = _text({fmt}(v))"]
+
+    if not c.elements:
+        body = _WRITE_LEAF
+        return _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=body)
+
+    elements: list[str] = []
+    for index, name, spec in c.elements:
+        kind = spec.kind
+        tag = spec.tag
+        assert tag is not None
+        elements.append(f"    v = self.{name}")
+        if kind in _LISTS:
+            spec_name = _literal(names, spec, "spec_")
+            elements.append("    if E is not None or CA is not None:")
+            elements.append(f"        _write_list(out, v, {index}, {tag!r}, {spec_name}, inner, ns, E, CA)")
+            elements.append("    elif v:")
+            elements.append("        for x in v:")
+            if kind == CHILDREN:
+                elements.append(f"            x._write(out, {tag!r}, inner, ns)")
+            elif kind == RAWS:
+                elements.append("            _write_raw(x, out, inner, ns)")
+            else:  # TEXTS
+                assert spec.conv is not None
+                fmt = _literal(names, spec.conv.format, "format_")
+                elements.append(f"            out.append(inner + {'<' + tag + '>'!r} + _text({fmt}(x)) + {'</' + tag + '>' + chr(10)!r})")
+            continue
+        if kind == CHILD:
+            elements.append("    if v is not None:")
+            elements.append(f"        v._write(out, {tag!r}, inner, ns)")
+        elif kind == RAW:
+            elements.append("    if v is not None:")
+            elements.append("        _write_raw(v, out, inner, ns)")
+        else:
+            elements.append("    if v is not None and v is not False:")
+            elements.append(f"        x = CA.get({index}) if CA is not None else None")
+            if kind == SCALED:
+                open_tag = f"<{tag} unit='{spec.unit}'"
+                value = "str(v)"
+            elif kind == TEXT:
+                assert spec.conv is not None
+                open_tag = f"<{tag}"
+                value = "_text(v)" if spec.conv is convert.STR else f"_text({_literal(names, spec.conv.format, 'format_')}(v))"
+                if spec.conv is convert.STR:
+                    elements.append("        if v.__class__ is not str:")
+                    elements.append("            v = str(v)")
+            else:  # FLAG
+                open_tag = f"<{tag}"
+                value = ""
+            attrs_code = " + (_attrs_text(x, ns) if x else '')"
+            if kind == FLAG:
+                elements.append(f"        out.append(inner + {open_tag!r}{attrs_code} + '/>\\n')")
+            else:
+                elements.append(
+                    f"        out.append(inner + {open_tag!r}{attrs_code} + '>' + {value} + {'</' + tag + '>' + chr(10)!r})"
+                )
+        elements.append("    if E is not None:")
+        elements.append(f"        x = E.get(({index}, 1))")
+        elements.append("        if x:")
+        elements.append("            _raws(x, out, inner, ns)")
+    body = _WRITE_BODY.format(elements="\n".join(elements))
+    return _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=body)
+
+
+def _write_list(
+    out: list[str],
+    value: Any,
+    index: int,
+    tag: str,
+    spec: Spec,
+    pad: str,
+    ns: dict[str | None, str],
+    elements: dict[tuple[int, int], list[etree._Element]] | None,
+    child_attrs: dict[int, dict[str, str]] | None,
+) -> None:
+    """A list field with unknown elements anchored among its items (or attributes kept for them)."""
+    extra = child_attrs.get(index) if child_attrs else None
+    kind = spec.kind
+    for n, item in enumerate(value, 1):
+        _write_one(out, kind, tag, spec, item, pad, ns, extra)
+        if elements and (index, n) in elements:
+            _raws(elements[(index, n)], out, pad, ns)
+    if elements:
+        # unknown elements anchored past the end of a list that has since shrunk
+        for (i, n), extras in elements.items():
+            if i == index and n > len(value):
+                _raws(extras, out, pad, ns)
 
 
 def _write_one(
@@ -445,6 +735,34 @@ def _write_one(
     out.append("".join(head))
 
 
+def _raws(elements: Any, out: list[str], pad: str, ns: dict[str | None, str]) -> None:
+    for e in elements:
+        _write_raw(e, out, pad, ns)
+
+
+def _xmlns(nsmap: Mapping[str | None, str]) -> str:
+    return "".join(
+        f" xmlns='{_attr(uri)}'" if prefix is None else f" xmlns:{prefix}='{_attr(uri)}'" for prefix, uri in nsmap.items()
+    )
+
+
+def _attrs_text(attrib: Mapping[str, str], ns: Mapping[str | None, str]) -> str:
+    head: list[str] = []
+    _write_attrs(head, attrib, ns)
+    return "".join(head)
+
+
+def _compile(cls: type, kind: str, source: str, names: dict[str, Any]) -> Any:
+    filename = f"<virt.xml {cls.__module__}.{cls.__qualname__}.{kind}>"
+    namespace: dict[str, Any] = {**_RUNTIME, **names}
+    exec(compile(source, filename, "exec"), namespace)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    fn = namespace[kind]
+    fn.__qualname__ = f"{cls.__qualname__}._{kind}"
+    fn.__module__ = cls.__module__
+    return fn
+
+
 # -- serialising kept lxml elements -------------------------------------------------------------
 
 
@@ -468,6 +786,21 @@ def _attr(s: str) -> str:
     return s.translate(_ATTR_ESCAPES)
 
 
+# Attribute values repeat a lot ('pci', '0x0000', 'virtio'): the escaped form of short ones is
+# remembered, which is quicker than looking for characters to escape each time.
+_ATTR_MEMO: dict[str, str] = {}
+_attr_memo = _ATTR_MEMO.get
+
+
+def _attr_escape(s: str) -> str:
+    escaped = _attr(s)
+    if len(s) <= 64:
+        if len(_ATTR_MEMO) >= 4096:
+            _ATTR_MEMO.clear()
+        _ATTR_MEMO[s] = escaped
+    return escaped
+
+
 def _qname(name: str, ns: Mapping[str | None, str], attribute: bool = False) -> str:
     if name[0] != "{":
         return name
@@ -488,43 +821,70 @@ def _write_attrs(head: list[str], attrib: Mapping[str, str], ns: Mapping[str | N
 def _write_raw(el: etree._Element, out: list[str], pad: str, ns: dict[str | None, str]) -> None:
     """Write a kept element: pretty-printed like libvirt when it holds only elements, verbatim otherwise."""
     tag = el.tag
-    if not isinstance(tag, str):
+    if tag.__class__ is not str:
         if isinstance(el, etree._Comment):
             out.append(f"{pad}<!--{el.text or ''}-->\n")
         elif isinstance(el, etree._ProcessingInstruction):
             out.append(f"{pad}<?{el.target} {el.text or ''}?>\n")
+        return
+    if not len(el):
+        out.append(pad + _leaf_text(el, tag, ns) + "\n")
         return
     out.append(pad)
     _write_element(el, out, pad, ns, pretty=True)
     out.append("\n")
 
 
-def _write_element(el: etree._Element, out: list[str], pad: str, ns: dict[str | None, str], pretty: bool) -> None:
-    declared = {p: u for p, u in el.nsmap.items() if ns.get(p) != u}
+def _start_tag(el: etree._Element, tag: str, ns: dict[str | None, str]) -> tuple[str, str, dict[str | None, str]]:
+    """``<name attr='...'`` of an element, its name, and the namespaces in scope inside it."""
+    nsmap = el.nsmap
+    declared = None
+    if nsmap:
+        declared = {p: u for p, u in nsmap.items() if ns.get(p) != u}
+        if declared:
+            ns = {**ns, **declared}
+    name = tag if tag[0] != "{" else _qname(tag, ns)
+    head = "<" + name
     if declared:
-        ns = {**ns, **declared}
-    name = _qname(el.tag, ns)
-    head = ["<", name]
-    for prefix, uri in declared.items():
-        head.append(f" xmlns='{_attr(uri)}'" if prefix is None else f" xmlns:{prefix}='{_attr(uri)}'")
-    _write_attrs(head, el.attrib, ns)
-    kids = list(el)
+        head += _xmlns(declared)
+    items = el.items()
+    if items:
+        for k, v in items:
+            e = _attr_memo(v)
+            if e is None:
+                e = _attr_escape(v)
+            head += " " + (k if k[0] != "{" else _qname(k, ns, True)) + "='" + e + "'"
+    return head, name, ns
+
+
+def _leaf_text(el: etree._Element, tag: str, ns: dict[str | None, str]) -> str:
+    head, name, ns = _start_tag(el, tag, ns)
     body = el.text
-    if not kids:
-        if body is None:
-            head.append("/>")
-        else:
-            head.append(f">{_text(body)}</{name}>")
-        out.append("".join(head))
+    if body is None:
+        return head + "/>"
+    return head + ">" + _text(body) + "</" + name + ">"
+
+
+def _write_element(el: etree._Element, out: list[str], pad: str, ns: dict[str | None, str], pretty: bool) -> None:
+    tag = el.tag
+    if not len(el):
+        out.append(_leaf_text(el, tag, ns))
         return
-    out.append("".join(head) + ">")
+    head, name, ns = _start_tag(el, tag, ns)
+    out.append(head + ">")
+    kids = el[:]
+    body = el.text
     blank = (body is None or not body.strip()) and all(k.tail is None or not k.tail.strip() for k in kids)
     if pretty and blank:
-        inner = pad + "  "
+        inner = "\n" + pad + "  "
         for k in kids:
-            out.append("\n" + inner)
-            _write_node(k, out, inner, ns, pretty=True)
-        out.append(f"\n{pad}</{name}>")
+            t = k.tag
+            if t.__class__ is str and not len(k):
+                out.append(inner + _leaf_text(k, t, ns))
+            else:
+                out.append(inner)
+                _write_node(k, out, pad + "  ", ns, pretty=True)
+        out.append("\n" + pad + "</" + name + ">")
         return
     # mixed content: keep every character as it was
     if body:
@@ -533,11 +893,11 @@ def _write_element(el: etree._Element, out: list[str], pad: str, ns: dict[str | 
         _write_node(k, out, pad, ns, pretty=False)
         if k.tail:
             out.append(_text(k.tail))
-    out.append(f"</{name}>")
+    out.append("</" + name + ">")
 
 
 def _write_node(node: etree._Element, out: list[str], pad: str, ns: dict[str | None, str], pretty: bool) -> None:
-    if isinstance(node.tag, str):
+    if node.tag.__class__ is str:
         _write_element(node, out, pad, ns, pretty)
     elif isinstance(node, etree._Comment):
         out.append(f"<!--{node.text or ''}-->")
@@ -553,11 +913,40 @@ def model(tag: str = "") -> Callable[[type[M]], type[M]]:
 
     def wrap(cls: type[M]) -> type[M]:
         new = attrs.define(kw_only=True)(cls)
+        for f in attrs.fields(new):
+            if f.converter is not None:
+                raise TypeError(f"{new.__name__}.{f.name}: model fields take converters in their declaration")
+            if f.default is attrs.NOTHING:
+                raise TypeError(f"{new.__name__}.{f.name}: model fields need a default")
         new._xml_tag = tag
         new._xml = _Compiled(new)
+        names: dict[str, Any] = {}
+        new._parse = classmethod(_compile(new, "parse", _parse_source(new, names), names))  # type: ignore[assignment]
+        names = {}
+        new._write = _compile(new, "write", _write_source(new, names), names)  # type: ignore[method-assign]
         return new
 
     return wrap
+
+
+_RUNTIME: dict[str, Any] = {
+    "new": object.__new__,
+    "_error": _error,
+    "_anchor": _anchor,
+    "_add_unknown": _add_unknown,
+    "_unknown_attrs": _unknown_attrs,
+    "_child_attrs": _child_attrs,
+    "_scale": convert.scale,
+    "_NO_NAMES": frozenset(),
+    "_attr_memo": _attr_memo,
+    "_attr_escape": _attr_escape,
+    "_text": _text,
+    "_xmlns": _xmlns,
+    "_attrs_text": _attrs_text,
+    "_raws": _raws,
+    "_write_raw": _write_raw,
+    "_write_list": _write_list,
+}
 
 
 _local = threading.local()

@@ -111,11 +111,13 @@ def _domain_record(domain: Domain, *, title: bool = False) -> dict[str, Any]:
 
 
 def _os_type(domain: Domain) -> str | None:
-    os_type = getattr(domain, "os_type", None)
-    if callable(os_type):
-        return str(os_type())
-    model = domain.model()
-    return model.os.type.name if model.os and model.os.type else None
+    from virt.errors import NotSupported
+
+    try:
+        return domain.os_type()
+    except NotSupported:
+        model = domain.model()
+        return model.os.type.name if model.os and model.os.type else None
 
 
 def run_dominfo(ctx: Context, args: argparse.Namespace) -> None:
