@@ -14,9 +14,8 @@ import sys
 import timeit
 from pathlib import Path
 
-from lxml import etree
-
 import virt.xml
+from lxml import etree
 
 SMALL = """<domain type='kvm'>
   <name>small</name>

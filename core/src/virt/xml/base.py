@@ -10,8 +10,9 @@ A model is an attrs class whose fields say where they live in the XML, one line 
         disks: list[Disk] = children("disk", Disk)
 
 Element order on output is the declaration order, so there is no ordering to keep by hand.
-``@model`` compiles the declarations once into lookup tables used by the parser and the
-formatter. Anything a model does not declare (attributes, elements, a vendor namespace) is kept
+``@model`` compiles the declarations once: into lookup tables, and from them into a parse and
+a format function generated for that model (straight-line code with each field's tag and
+converter built in, so nothing is looked up per field at run time). Anything a model does not declare (attributes, elements, a vendor namespace) is kept
 in the object's ``unknown`` store and written back at the position it was read from, so a
 partial model still round-trips every document.
 """
@@ -273,7 +274,7 @@ class XmlModel:
 # object's slots directly; ``_write(self, out, tag, pad, ns)`` appends the element's text to
 # ``out``, field by field, with each field's tag and converter written into the code. Both do
 # exactly what the declarations say, in declaration order; the generated source can be read
-# with ``inspect.getsource(Model._parse)`` or ``Model._xml_source``.
+# with ``inspect.getsource(Model._parse)`` (and ``Model._write``).
 
 
 def _anchor(sub: etree._Element, last: int, tags: tuple[str, ...]) -> tuple[int, int]:
@@ -313,7 +314,6 @@ def _child_attrs(u: Unknown | None, index: int, extra: dict[str, str]) -> Unknow
 
 _PARSE_TEMPLATE = """\
 def parse(cls, el):
-    u = None
 {init}
 {attributes}
 {own_text}
@@ -333,24 +333,69 @@ def _literal(names: dict[str, Any], value: Any, hint: str) -> str:
     return name
 
 
-def _default_code(f: attrs.Attribute, names: dict[str, Any]) -> str:  # type: ignore[type-arg]
-    default = f.default
+def _default_code(f: Any, names: dict[str, Any]) -> str:
+    """The code of a field's default value (a fresh one each time for factories)."""
+    default: Any = f.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        if default.takes_self:  # type: ignore[attr-defined]
+        if default.takes_self:
             raise TypeError(f"{f.name}: factories taking self are not supported in models")
-        if default.factory is list:  # type: ignore[attr-defined]
+        if default.factory is list:
             return "[]"
-        return _literal(names, default.factory, "factory_") + "()"  # type: ignore[attr-defined]
+        return _literal(names, default.factory, "factory_") + "()"
     if default is None or default is True or default is False:
         return repr(default)
     return _literal(names, default, "default_")
 
 
-def _conv_call(conv: Converter, names: dict[str, Any]) -> str | None:
-    """The code converting a parsed string, or None when the string is the value (STR)."""
+def _reason(conv: Converter, value: str) -> str:
+    """Why ``conv`` rejects ``value``, in the converter's own words."""
+    try:
+        conv.parse(value)
+    except ValueError as e:
+        return str(e)
+    return f"{value!r} is not valid"  # pragma: no cover - only reached when a check below disagrees
+
+
+def _parse_value(conv: Converter, src: str, target: str, el: str, what: str, names: dict[str, Any]) -> list[str]:
+    """Code setting ``target`` to ``src`` converted, raising the converter's error with the path."""
+    fail = f"raise _error({el}, {what!r}, _reason({_literal(names, conv, 'conv_')}, {src})) from None"
     if conv is convert.STR:
-        return None
-    return _literal(names, conv.parse, "parse_")
+        return [f"{target} = {src}"]
+    if type(conv) is convert.Int:
+        # int() skips surrounding whitespace itself, as Int.parse does with strip()
+        lines = ["try:", f"    {target} = int({src}, 10)", "except ValueError:", f"    {fail}"]
+        low, high = conv.minimum, conv.maximum  # type: ignore[attr-defined]
+        if low is not None or high is not None:
+            tests = ([f"{target} < {low!r}"] if low is not None else []) + (
+                [f"{target} > {high!r}"] if high is not None else []
+            )
+            lines += [f"if {' or '.join(tests)}:", f"    {fail}"]
+        return lines
+    if type(conv) is convert.Bool:
+        words = _literal(names, {conv.true: True, conv.false: False}, "words_")  # type: ignore[attr-defined]
+        return [f"{target} = {words}.get({src})", f"if {target} is None:", f"    {fail}"]
+    if type(conv) is convert.Enum:
+        members = _literal(names, conv.members, "members_")  # type: ignore[attr-defined]
+        return [f"{target} = {members}.get({src}, _MISSING)", f"if {target} is _MISSING:", f"    {fail}"]
+    call = _literal(names, conv.parse, "parse_")
+    return [
+        "try:",
+        f"    {target} = {call}({src})",
+        "except ValueError as e:",
+        f"    raise _error({el}, {what!r}, str(e)) from None",
+    ]
+
+
+def _format_value(conv: Converter, var: str, names: dict[str, Any]) -> tuple[list[str], bool]:
+    """Code turning ``var`` into its text, in place, and whether that text may need escaping."""
+    if conv is convert.STR:
+        return [], True
+    if type(conv) is convert.Int:
+        return [f"{var} = str(int({var}))"], False
+    if type(conv) is convert.Bool:
+        true, false = conv.true, conv.false  # type: ignore[attr-defined]
+        return [f"{var} = {true!r} if {var} else {false!r}"], not _plain_format(conv)
+    return [f"{var} = {_literal(names, conv.format, 'format_')}({var})"], not _plain_format(conv)
 
 
 def _parse_source(cls: type, names: dict[str, Any]) -> str:
@@ -359,13 +404,19 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
     init: list[str] = []
     store: list[str] = []
     local: dict[str, str] = {}
+    nones = ["u"]
     for n, f in enumerate(fields.values()):
         if f.name == "_unknown":
             continue
         var = f"f{n}"
         local[f.name] = var
-        init.append(f"    {var} = {_default_code(f, names)}")
+        default = _default_code(f, names)
+        if default == "None":
+            nones.append(var)
+        else:
+            init.append(f"    {var} = {default}")
         store.append(f"    o.{f.name} = {var}")
+    init.insert(0, f"    {' = '.join(nones)} = None")
 
     # attributes: el.get for each declared name until all the element has are found
     attributes: list[str] = []
@@ -374,7 +425,6 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
         attributes.append("    if n:")
         attributes.append("        get = el.get")
         for i, (name, xml_name, conv) in enumerate(c.attrs):
-            call = _conv_call(conv, names)
             if i:
                 attributes.append("        if n:")
             else:
@@ -382,13 +432,8 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
             attributes.append(f"            v = get({xml_name!r})")
             attributes.append("            if v is not None:")
             attributes.append("                n -= 1")
-            if call is None:
-                attributes.append(f"                {local[name]} = v")
-            else:
-                attributes.append("                try:")
-                attributes.append(f"                    {local[name]} = {call}(v)")
-                attributes.append("                except ValueError as e:")
-                attributes.append(f"                    raise _error(el, {'/@' + xml_name!r}, str(e)) from None")
+            for line in _parse_value(conv, "v", local[name], "el", "/@" + xml_name, names):
+                attributes.append("                " + line)
         known = _literal(names, frozenset(xml for _, xml, _ in c.attrs), "known_")
         attributes.append("        if n:")
         attributes.append(f"            u = _unknown_attrs(u, el, {known})")
@@ -399,16 +444,9 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
     own_text: list[str] = []
     if c.own_text is not None:
         name, conv = c.own_text
-        call = _conv_call(conv, names)
         own_text.append("    t = el.text")
         own_text.append("    if t is not None and (t.strip() or not len(el)):")
-        if call is None:
-            own_text.append(f"        {local[name]} = t")
-        else:
-            own_text.append("        try:")
-            own_text.append(f"            {local[name]} = {call}(t)")
-            own_text.append("        except ValueError as e:")
-            own_text.append("            raise _error(el, '', str(e)) from None")
+        own_text += ["        " + line for line in _parse_value(conv, "t", local[name], "el", "", names)]
 
     children: list[str] = []
     if not c.elements:
@@ -441,7 +479,7 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
             var = local[name]
             kind = spec.kind
             lines = [f"last = {index}"]
-            if kind == CHILD or kind == CHILDREN:
+            if kind in (CHILD, CHILDREN):
                 assert spec.cls is not None
                 parse = _literal(names, spec.cls._parse.__func__, "parse_")  # type: ignore[attr-defined]
                 model_cls = _literal(names, spec.cls, "model_")
@@ -449,20 +487,13 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
                     lines.append(f"{var} = {parse}({model_cls}, sub)")
                 else:
                     lines.append(f"{var}.append({parse}({model_cls}, sub))")
-            elif kind == TEXT or kind == TEXTS:
+            elif kind in (TEXT, TEXTS):
                 assert spec.conv is not None
-                call = _conv_call(spec.conv, names)
                 lines.append("v = sub.text or ''")
-                target = var if kind == TEXT else "v"
-                if call is not None:
-                    lines += [
-                        "try:",
-                        f"    {target} = {call}(v)",
-                        "except ValueError as e:",
-                        "    raise _error(sub, '', str(e)) from None",
-                    ]
-                elif kind == TEXT:
-                    lines.append(f"{var} = v")
+                if kind == TEXT:
+                    lines += _parse_value(spec.conv, "v", var, "sub", "", names)
+                elif spec.conv is not convert.STR:
+                    lines += _parse_value(spec.conv, "v", "v", "sub", "", names)
                 if kind == TEXTS:
                     lines.append(f"{var}.append(v)")
                 else:
@@ -508,14 +539,16 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
             if hi - lo == 1:
                 return group_code(groups[lo][1], pad)
             if hi - lo == 2:
-                return (
-                    [f"{pad}if k == {lo}:"]
-                    + group_code(groups[lo][1], pad + "    ")
-                    + [f"{pad}else:"]
-                    + group_code(groups[lo + 1][1], pad + "    ")
-                )
+                deeper = pad + "    "
+                return [
+                    f"{pad}if k == {lo}:",
+                    *group_code(groups[lo][1], deeper),
+                    f"{pad}else:",
+                    *group_code(groups[lo + 1][1], deeper),
+                ]
             mid = (lo + hi) // 2
-            return [f"{pad}if k < {mid}:"] + dispatch(lo, mid, pad + "    ") + [f"{pad}else:"] + dispatch(mid, hi, pad + "    ")
+            deeper = pad + "    "
+            return [f"{pad}if k < {mid}:", *dispatch(lo, mid, deeper), f"{pad}else:", *dispatch(mid, hi, deeper)]
 
         children += dispatch(0, len(groups), "            ")
 
@@ -542,7 +575,7 @@ def _plain_format(conv: Converter) -> bool:
 _WRITE_TEMPLATE = """\
 def write(self, out, tag, pad, ns):
     u = self._unknown
-    h = pad + '<' + tag
+    h = f'{{pad}}<{{tag}}'
 {attributes}
     if u is None:
         E = CA = None
@@ -558,66 +591,51 @@ def write(self, out, tag, pad, ns):
 {body}
 """
 
+_WRITE_END = """\
+    if len(out) == start + 1:
+        out[start] = f'{h}/>\\n' if bt is None else f'{h}>{bt}</{tag}>\\n'
+    else:
+        if bt is None:
+            bt = ''
+        out[start] = f'{h}>{bt}\\n'
+        out.append(f'{pad}</{tag}>\\n')
+"""
+
 _WRITE_BODY = """\
     inner = pad + '  '
     start = len(out)
     out.append('')  # the start tag, once we know whether anything follows it
-    if E is not None:
-        x = E.get((-1, 0))
-        if x:
-            _raws(x, out, inner, ns)
 {elements}
-    if len(out) == start + 1:
-        out[start] = h + '/>\\n' if bt is None else h + '>' + bt + '</' + tag + '>\\n'
-    else:
-        out[start] = h + '>' + (bt or '') + '\\n'
-        out.append(pad + '</' + tag + '>\\n')
-"""
+""" + _WRITE_END.replace("{", "{{").replace("}", "}}")
 
-_WRITE_LEAF = """\
+_WRITE_LEAF = (
+    """\
     if E is None:
-        out.append(h + '/>\\n' if bt is None else h + '>' + bt + '</' + tag + '>\\n')
+        out.append(f'{h}/>\\n' if bt is None else f'{h}>{bt}</{tag}>\\n')
         return
     start = len(out)
     out.append('')
     x = E.get((-1, 0))
     if x:
         _raws(x, out, pad + '  ', ns)
-    if len(out) == start + 1:
-        out[start] = h + '/>\\n' if bt is None else h + '>' + bt + '</' + tag + '>\\n'
-    else:
-        out[start] = h + '>' + (bt or '') + '\\n'
-        out.append(pad + '</' + tag + '>\\n')
 """
+    + _WRITE_END
+)
 
 
-def _write_source(cls: type, names: dict[str, Any]) -> str:
-    c: _Compiled = cls._xml  # type: ignore[attr-defined]
-    attributes: list[str] = []
-    for name, xml_name, conv in c.attrs:
-        attributes.append(f"    v = self.{name}")
-        attributes.append("    if v is not None:")
-        if conv is convert.STR:
-            value = "v"
+def _f(*parts: str) -> str:
+    """Source of an f-string: even parts are literal text, odd parts are expressions (simple names)."""
+    code = []
+    for n, part in enumerate(parts):
+        if n % 2:
+            code.append("{" + part + "}")
         else:
-            attributes.append(f"        v = {_literal(names, conv.format, 'format_')}(v)")
-            value = "v"
-        if conv is convert.STR or not _plain_format(conv):
-            attributes.append("        e = _attr_memo(v)")
-            attributes.append("        if e is None:")
-            attributes.append("            e = _attr_escape(v)")
-            value = "e"
-        attributes.append(f"        h += {' ' + xml_name + '=' + chr(39)!r} + {value} + \"'\"")
-    own_text = ["    bt = None"]
-    if c.own_text is not None:
-        name, conv = c.own_text
-        fmt = _literal(names, conv.format, "format_")
-        own_text += [f"    v = self.{name}", "    if v is not None:", f"        bt = _text({fmt}(v))"]
+            lit = part.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\t", "\\t")
+            code.append(lit.replace("{", "{{").replace("}", "}}"))
+    return "f'" + "".join(code) + "'"
 
-    if not c.elements:
-        body = _WRITE_LEAF
-        return _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=body)
 
+def _elements_code(c: _Compiled, names: dict[str, Any], plain: bool) -> list[str]:
     elements: list[str] = []
     for index, name, spec in c.elements:
         kind = spec.kind
@@ -626,9 +644,10 @@ def _write_source(cls: type, names: dict[str, Any]) -> str:
         elements.append(f"    v = self.{name}")
         if kind in _LISTS:
             spec_name = _literal(names, spec, "spec_")
-            elements.append("    if E is not None or CA is not None:")
-            elements.append(f"        _write_list(out, v, {index}, {tag!r}, {spec_name}, inner, ns, E, CA)")
-            elements.append("    elif v:")
+            if not plain:
+                elements.append(f"    _write_list(out, v, {index}, {tag!r}, {spec_name}, inner, ns, E, CA)")
+                continue
+            elements.append("    if v:")
             elements.append("        for x in v:")
             if kind == CHILDREN:
                 elements.append(f"            x._write(out, {tag!r}, inner, ns)")
@@ -637,41 +656,90 @@ def _write_source(cls: type, names: dict[str, Any]) -> str:
             else:  # TEXTS
                 assert spec.conv is not None
                 fmt = _literal(names, spec.conv.format, "format_")
-                elements.append(f"            out.append(inner + {'<' + tag + '>'!r} + _text({fmt}(x)) + {'</' + tag + '>' + chr(10)!r})")
+                elements.append(f"            t = _text({fmt}(x))")
+                elements.append(f"            out.append({_f('', 'inner', f'<{tag}>', 't', f'</{tag}>' + chr(10))})")
             continue
         if kind == CHILD:
             elements.append("    if v is not None:")
             elements.append(f"        v._write(out, {tag!r}, inner, ns)")
-        elif kind == RAW:
-            elements.append("    if v is not None:")
-            elements.append("        _write_raw(v, out, inner, ns)")
         else:
             elements.append("    if v is not None and v is not False:")
-            elements.append(f"        x = CA.get({index}) if CA is not None else None")
-            if kind == SCALED:
-                open_tag = f"<{tag} unit='{spec.unit}'"
-                value = "str(v)"
-            elif kind == TEXT:
-                assert spec.conv is not None
-                open_tag = f"<{tag}"
-                value = "_text(v)" if spec.conv is convert.STR else f"_text({_literal(names, spec.conv.format, 'format_')}(v))"
-                if spec.conv is convert.STR:
-                    elements.append("        if v.__class__ is not str:")
-                    elements.append("            v = str(v)")
-            else:  # FLAG
-                open_tag = f"<{tag}"
-                value = ""
-            attrs_code = " + (_attrs_text(x, ns) if x else '')"
-            if kind == FLAG:
-                elements.append(f"        out.append(inner + {open_tag!r}{attrs_code} + '/>\\n')")
+            if kind == RAW:
+                elements.append("        _write_raw(v, out, inner, ns)")
             else:
-                elements.append(
-                    f"        out.append(inner + {open_tag!r}{attrs_code} + '>' + {value} + {'</' + tag + '>' + chr(10)!r})"
-                )
-        elements.append("    if E is not None:")
-        elements.append(f"        x = E.get(({index}, 1))")
-        elements.append("        if x:")
-        elements.append("            _raws(x, out, inner, ns)")
+                if plain:
+                    elements.append("        x = ''")
+                else:
+                    elements.append(f"        x = CA.get({index}) if CA is not None else None")
+                    elements.append("        x = _attrs_text(x, ns) if x else ''")
+                if kind == SCALED:
+                    open_tag = f"<{tag} unit='{spec.unit}'"
+                    elements.append("        t = str(v)")
+                elif kind == TEXT:
+                    assert spec.conv is not None
+                    open_tag = f"<{tag}"
+                    if spec.conv is convert.STR:
+                        elements.append("        t = _text(v if v.__class__ is str else str(v))")
+                    else:
+                        lines, escape = _format_value(spec.conv, "v", names)
+                        elements += ["        " + line for line in lines]
+                        elements.append("        t = _text(v)" if escape else "        t = v")
+                else:  # FLAG
+                    open_tag = f"<{tag}"
+                if kind == FLAG:
+                    elements.append(f"        out.append({_f('', 'inner', open_tag, 'x', '/>' + chr(10))})")
+                else:
+                    elements.append(
+                        f"        out.append({_f('', 'inner', open_tag, 'x', '>', 't', f'</{tag}>' + chr(10))})"
+                    )
+        if not plain:
+            elements.append("    if E is not None:")
+            elements.append(f"        x = E.get(({index}, 1))")
+            elements.append("        if x:")
+            elements.append("            _raws(x, out, inner, ns)")
+    return elements
+
+
+def _write_source(cls: type, names: dict[str, Any]) -> str:
+    c: _Compiled = cls._xml  # type: ignore[attr-defined]
+    attributes: list[str] = []
+    for name, xml_name, conv in c.attrs:
+        attributes.append(f"    v = self.{name}")
+        attributes.append("    if v is not None:")
+        lines, escape = _format_value(conv, "v", names)
+        attributes += ["        " + line for line in lines]
+        value = "v"
+        if escape:
+            attributes.append("        e = _attr_memo(v)")
+            attributes.append("        if e is None:")
+            attributes.append("            e = _attr_escape(v)")
+            value = "e"
+        attributes.append(f"        h += {_f(f' {xml_name}=' + chr(39), value, chr(39))}")
+    own_text = ["    bt = None"]
+    if c.own_text is not None:
+        name, conv = c.own_text
+        lines, escape = _format_value(conv, "v", names)
+        own_text += [f"    v = self.{name}", "    if v is not None:"] + ["        " + line for line in lines]
+        own_text.append("        bt = _text(v)" if escape else "        bt = v")
+
+    if not c.elements:
+        return _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=_WRITE_LEAF)
+
+    def elements_code(plain: bool) -> list[str]:
+        # plain: no unknown elements or child attributes to put back, so no checks for them
+        return _elements_code(c, names, plain)
+
+    plain = elements_code(True)
+    anchored = elements_code(False)
+    elements = ["    if E is None and CA is None:"] + ["    " + line for line in plain]
+    elements += [
+        "    else:",
+        "        if E is not None:",
+        "            x = E.get((-1, 0))",
+        "            if x:",
+        "                _raws(x, out, inner, ns)",
+    ]
+    elements += ["    " + line for line in anchored]
     body = _WRITE_BODY.format(elements="\n".join(elements))
     return _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=body)
 
@@ -742,7 +810,8 @@ def _raws(elements: Any, out: list[str], pad: str, ns: dict[str | None, str]) ->
 
 def _xmlns(nsmap: Mapping[str | None, str]) -> str:
     return "".join(
-        f" xmlns='{_attr(uri)}'" if prefix is None else f" xmlns:{prefix}='{_attr(uri)}'" for prefix, uri in nsmap.items()
+        f" xmlns='{_attr(uri)}'" if prefix is None else f" xmlns:{prefix}='{_attr(uri)}'"
+        for prefix, uri in nsmap.items()
     )
 
 
@@ -827,8 +896,23 @@ def _write_raw(el: etree._Element, out: list[str], pad: str, ns: dict[str | None
         elif isinstance(el, etree._ProcessingInstruction):
             out.append(f"{pad}<?{el.target} {el.text or ''}?>\n")
         return
-    if not len(el):
-        out.append(pad + _leaf_text(el, tag, ns) + "\n")
+    if not len(el) and not el.nsmap and tag[0] != "{":
+        # the common case, inline: an element without children or namespaces
+        head = ""
+        items = el.items()
+        if items:
+            for k, v in items:
+                e = _attr_memo(v)
+                if e is None:
+                    e = _attr_escape(v)
+                if k[0] == "{":
+                    k = _qname(k, ns, True)
+                head += f" {k}='{e}'"
+        body = el.text
+        if body is None:
+            out.append(f"{pad}<{tag}{head}/>\n")
+        else:
+            out.append(f"{pad}<{tag}{head}>{_text(body)}</{tag}>\n")
         return
     out.append(pad)
     _write_element(el, out, pad, ns, pretty=True)
@@ -844,7 +928,7 @@ def _start_tag(el: etree._Element, tag: str, ns: dict[str | None, str]) -> tuple
         if declared:
             ns = {**ns, **declared}
     name = tag if tag[0] != "{" else _qname(tag, ns)
-    head = "<" + name
+    head = f"<{name}"
     if declared:
         head += _xmlns(declared)
     items = el.items()
@@ -853,7 +937,9 @@ def _start_tag(el: etree._Element, tag: str, ns: dict[str | None, str]) -> tuple
             e = _attr_memo(v)
             if e is None:
                 e = _attr_escape(v)
-            head += " " + (k if k[0] != "{" else _qname(k, ns, True)) + "='" + e + "'"
+            if k[0] == "{":
+                k = _qname(k, ns, True)
+            head += f" {k}='{e}'"
     return head, name, ns
 
 
@@ -861,8 +947,8 @@ def _leaf_text(el: etree._Element, tag: str, ns: dict[str | None, str]) -> str:
     head, name, ns = _start_tag(el, tag, ns)
     body = el.text
     if body is None:
-        return head + "/>"
-    return head + ">" + _text(body) + "</" + name + ">"
+        return f"{head}/>"
+    return f"{head}>{_text(body)}</{name}>"
 
 
 def _write_element(el: etree._Element, out: list[str], pad: str, ns: dict[str | None, str], pretty: bool) -> None:
@@ -938,6 +1024,8 @@ _RUNTIME: dict[str, Any] = {
     "_child_attrs": _child_attrs,
     "_scale": convert.scale,
     "_NO_NAMES": frozenset(),
+    "_MISSING": object(),
+    "_reason": _reason,
     "_attr_memo": _attr_memo,
     "_attr_escape": _attr_escape,
     "_text": _text,

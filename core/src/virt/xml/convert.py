@@ -107,6 +107,8 @@ class MAC:
     def parse(self, text: str) -> str:
         if not _MAC.fullmatch(text):
             raise ValueError(f"{text!r} is not a MAC address")
+        if len(text) == 17 and text == text.lower():
+            return text  # already canonical: six two-digit octets, lowercase
         return ":".join(f"{int(octet, 16):02x}" for octet in text.split(":"))
 
     def format(self, value: Any) -> str:
@@ -161,6 +163,6 @@ def unit_bytes(unit: str) -> int:
 
 def scale(text: str, unit: str, base: int) -> int:
     """``text`` ``unit`` as a whole number of ``base``-byte units, rounded up as libvirt does."""
-    number = Int(minimum=0).parse(text)
+    number = UINT.parse(text)
     total = number * unit_bytes(unit)
     return -(-total // base)
