@@ -24,7 +24,7 @@ from virt.xml.convert import INT, YESNO
 
 
 def _model_of(root: etree._Element) -> type[XmlModel] | None:
-    return virt.xml._ROOTS.get(root.tag) if isinstance(root.tag, str) else None
+    return virt.xml.model_for(root.tag) if isinstance(root.tag, str) else None
 
 
 def check_same(text: str) -> None:

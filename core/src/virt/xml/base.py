@@ -10,11 +10,11 @@ A model is an attrs class whose fields say where they live in the XML, one line 
         disks: list[Disk] = children("disk", Disk)
 
 Element order on output is the declaration order, so there is no ordering to keep by hand.
-``@model`` compiles the declarations once: into lookup tables, and from them into a parse and
-a format function generated for that model (straight-line code with each field's tag and
-converter built in, so nothing is looked up per field at run time). Anything a model does not declare (attributes, elements, a vendor namespace) is kept
-in the object's ``unknown`` store and written back at the position it was read from, so a
-partial model still round-trips every document.
+``@model`` compiles the declarations into lookup tables, and on the model's first use into a
+parse and a format function generated for it (straight-line code with each field's tag and
+converter built in, so nothing is looked up per field at run time). Anything a model does not
+declare (attributes, elements, a vendor namespace) is kept in the object's ``unknown`` store and
+written back at the position it was read from, so a partial model still round-trips every document.
 """
 
 from __future__ import annotations
@@ -994,6 +994,18 @@ def _write_node(node: etree._Element, out: list[str], pad: str, ns: dict[str | N
 # -- declaring and parsing documents -----------------------------------------------------------
 
 
+def _generate_parse(cls: type[XmlModel]) -> None:
+    """Replace ``cls``'s first-use parse stub by its generated parser (idempotent)."""
+    names: dict[str, Any] = {}
+    cls._parse = classmethod(_compile(cls, "parse", _parse_source(cls, names), names))  # type: ignore[assignment]
+
+
+def _generate_write(cls: type[XmlModel]) -> None:
+    """Replace ``cls``'s first-use write stub by its generated formatter (idempotent)."""
+    names: dict[str, Any] = {}
+    cls._write = _compile(cls, "write", _write_source(cls, names), names)  # type: ignore[method-assign]
+
+
 def model(tag: str = "") -> Callable[[type[M]], type[M]]:
     """Class decorator: make an attrs model of element ``tag`` and compile its declarations."""
 
@@ -1006,10 +1018,19 @@ def model(tag: str = "") -> Callable[[type[M]], type[M]]:
                 raise TypeError(f"{new.__name__}.{f.name}: model fields need a default")
         new._xml_tag = tag
         new._xml = _Compiled(new)
-        names: dict[str, Any] = {}
-        new._parse = classmethod(_compile(new, "parse", _parse_source(new, names), names))  # type: ignore[assignment]
-        names = {}
-        new._write = _compile(new, "write", _write_source(new, names), names)  # type: ignore[method-assign]
+
+        # Generating the code waits for the model's first use: importing virt.xml stays cheap
+        # (the CLI's start-up time counts), and most programs use few of the models.
+        def parse_first(klass: type[M], el: etree._Element) -> M:
+            _generate_parse(new)
+            return new.__dict__["_parse"].__func__(klass, el)  # type: ignore[no-any-return]
+
+        def write_first(self: M, out: list[str], tag: str, pad: str, ns: dict[str | None, str]) -> None:
+            _generate_write(new)
+            new.__dict__["_write"](self, out, tag, pad, ns)
+
+        new._parse = classmethod(parse_first)  # type: ignore[assignment]
+        new._write = write_first  # type: ignore[method-assign]
         return new
 
     return wrap
