@@ -129,7 +129,8 @@ def main() -> int:
     start = time.perf_counter()
     mine = ours(docs)
     theirs = libvirt_side(docs)
-    print(f"API on test:///default, {args.count} domains, microseconds per operation ({time.perf_counter() - start:.1f} s)")
+    elapsed = time.perf_counter() - start
+    print(f"API on test:///default, {args.count} domains, microseconds per operation ({elapsed:.1f} s)")
     print(f"{'operation':<14}{'virt':>10}{'libvirt':>10}{'ratio':>9}")
     worst = 0.0
     for op, seconds in mine.items():

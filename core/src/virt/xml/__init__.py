@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 
 _MODULES = {
     "capabilities": ("Capabilities", "Guest", "Host"),
-    "devices": ("Address", "Char", "Controller", "Devices", "Disk", "Graphics", "Input", "Interface", "Memballoon")
-    + ("Video",),
+    "devices": (
+        *("Address", "Char", "Controller", "Devices", "Disk", "Graphics", "Input", "Interface", "Memballoon", "Video"),
+    ),
     "domain": ("CPU", "OS", "Clock", "Domain", "Features", "OSType", "SecLabel", "Vcpu"),
     "domaincaps": ("DomainCapabilities",),
     "network": ("DHCP", "IP", "Bridge", "Forward", "Network"),

@@ -161,9 +161,13 @@ def _unknown_eq(a: Unknown | None, b: Unknown | None) -> bool:
 class _Compiled:
     """A model's declarations as lookup tables, built once per class."""
 
-    __slots__ = ("attrs", "attrs_by_name", "elements", "elements_by_tag", "own_text")
+    __slots__ = ("attrs", "attrs_by_name", "elements", "elements_by_tag", "equality", "own_text")
 
     def __init__(self, cls: type) -> None:
+        # (field name, key function or None) for XmlModel.__eq__, the order attrs would compare in
+        self.equality: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
+            (f.name, f.eq_key) for f in attrs.fields(cls) if f.eq
+        )
         self.attrs: list[tuple[str, str, Converter]] = []
         self.attrs_by_name: dict[str, tuple[str, Converter]] = {}
         self.own_text: tuple[str, Converter] | None = None
@@ -207,7 +211,7 @@ def _conv_parse(conv: Converter, value: str, el: etree._Element, what: str = "")
 M = TypeVar("M", bound="XmlModel")
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, eq=False, repr=False)
 class XmlModel:
     """Base of every model: parsing, formatting, and the store of undeclared XML.
 
@@ -219,6 +223,27 @@ class XmlModel:
     _xml: ClassVar[_Compiled]
 
     _unknown: Unknown | None = attrs.field(default=None, repr=False, eq=attrs.cmp_using(eq=_unknown_eq))
+
+    # attrs would generate __eq__ and __repr__ for each of the hundred models, which costs start-up
+    # time; one generic version here reads the same field tables instead.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        for name, key in self._xml.equality:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if key is not None:
+                mine, theirs = key(mine), key(theirs)
+            if mine != theirs:
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]  # models are mutable
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in attrs.fields(self.__class__) if f.repr and f.name != "_unknown"
+        )
+        return f"{self.__class__.__qualname__}({shown})"
 
     # -- parsing -------------------------------------------------------------------------------
 
@@ -481,12 +506,12 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
             lines = [f"last = {index}"]
             if kind in (CHILD, CHILDREN):
                 assert spec.cls is not None
-                parse = _literal(names, spec.cls._parse.__func__, "parse_")  # type: ignore[attr-defined]
+                # Looked up at each call, not bound now: the child's parser may still be its first-use stub.
                 model_cls = _literal(names, spec.cls, "model_")
                 if kind == CHILD:
-                    lines.append(f"{var} = {parse}({model_cls}, sub)")
+                    lines.append(f"{var} = {model_cls}._parse(sub)")
                 else:
-                    lines.append(f"{var}.append({parse}({model_cls}, sub))")
+                    lines.append(f"{var}.append({model_cls}._parse(sub))")
             elif kind in (TEXT, TEXTS):
                 assert spec.conv is not None
                 lines.append("v = sub.text or ''")
@@ -1010,7 +1035,7 @@ def model(tag: str = "") -> Callable[[type[M]], type[M]]:
     """Class decorator: make an attrs model of element ``tag`` and compile its declarations."""
 
     def wrap(cls: type[M]) -> type[M]:
-        new = attrs.define(kw_only=True)(cls)
+        new = attrs.define(kw_only=True, eq=False, repr=False)(cls)
         for f in attrs.fields(new):
             if f.converter is not None:
                 raise TypeError(f"{new.__name__}.{f.name}: model fields take converters in their declaration")

@@ -165,7 +165,10 @@ class _Loader:
         if runstate == DomainState.SHUTOFF:
             obj.state, obj.reason = DomainState.SHUTOFF, 0
         else:
-            domains.start(host, obj, RunningReason.BOOTED)
+            # The live definition parsed anew rather than copied: the formatter is not needed yet.
+            live = self._model(Domain, el)
+            live.uuid = definition.uuid
+            domains.start(host, obj, RunningReason.BOOTED, domains.prepare(live))
             # libvirt then forces the state it read, with reason "unknown"
             obj.state, obj.reason = runstate, 0
         if transient:
