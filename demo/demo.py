@@ -1,7 +1,8 @@
 """The virt demo: a domain's whole life on the built-in test hypervisor, test:///default.
 
-Each step runs the `virt` command in this process (test:///default keeps its state per
-process, as libvirt's does), so what it prints is what a user of the CLI sees.
+Each step runs the `virt` command in this process, so what it prints is what a user of the CLI
+sees. test:///default keeps its state while a connection to it is open in the process, as
+libvirt's does, so the demo holds one open from start to end.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from virt.cli.main import main as virt
+import virt
+from virt.cli.main import main as virt_command
 
 URI = "test:///default"
 DOMAIN_XML = """\
@@ -33,25 +35,25 @@ DOMAIN_XML = """\
 
 def step(*args: str) -> None:
     print(f"$ virt -c {URI} {' '.join(args)}", flush=True)
-    status = virt(["-c", URI, *args])
+    status = virt_command(["-c", URI, *args])
     if status != 0:
         sys.exit(status)
 
 
 def run() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with virt.open(URI), tempfile.TemporaryDirectory() as tmp:
         xml_file = Path(tmp) / "demo.xml"
         xml_file.write_text(DOMAIN_XML)
         step("define", str(xml_file))
-    step("start", "demo")
-    step("list", "--all")
-    step("suspend", "demo")
-    step("domstate", "demo", "--reason")
-    step("resume", "demo")
-    step("dominfo", "demo")
-    step("destroy", "demo")
-    step("undefine", "demo")
-    step("list", "--all")
+        step("start", "demo")
+        step("list", "--all")
+        step("suspend", "demo")
+        step("domstate", "demo", "--reason")
+        step("resume", "demo")
+        step("dominfo", "demo")
+        step("destroy", "demo")
+        step("undefine", "demo")
+        step("list", "--all")
 
 
 if __name__ == "__main__":

@@ -240,9 +240,8 @@ class XmlModel:
     __hash__ = None  # type: ignore[assignment]  # models are mutable
 
     def __repr__(self) -> str:
-        shown = ", ".join(
-            f"{f.name}={getattr(self, f.name)!r}" for f in attrs.fields(self.__class__) if f.repr and f.name != "_unknown"
-        )
+        fields = attrs.fields(self.__class__)
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields if f.repr and f.name != "_unknown")
         return f"{self.__class__.__qualname__}({shown})"
 
     # -- parsing -------------------------------------------------------------------------------
