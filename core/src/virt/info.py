@@ -49,15 +49,17 @@ class DomainRecord:
 _OTHER_STATES = frozenset(DomainState) - {DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF}
 
 
+def _frozen_states(states: Collection[DomainState] | None) -> frozenset[DomainState] | None:
+    return None if states is None else frozenset(states)
+
+
 @attrs.frozen
 class DomainFilter:
     """The filters of virConnectListAllDomains; None means "either"."""
 
     active: bool | None = None
     persistent: bool | None = None
-    states: frozenset[DomainState] | None = attrs.field(
-        default=None, converter=lambda s: None if s is None else frozenset(s)
-    )
+    states: frozenset[DomainState] | None = attrs.field(default=None, converter=_frozen_states)
     autostart: bool | None = None
     managed_save: bool | None = None
     has_snapshot: bool | None = None

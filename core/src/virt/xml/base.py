@@ -1054,7 +1054,7 @@ def model(tag: str = "") -> Callable[[type[M]], type[M]]:
             new.__dict__["_write"](self, out, tag, pad, ns)
 
         new._parse = classmethod(parse_first)  # type: ignore[assignment]
-        new._write = write_first  # type: ignore[method-assign]
+        new._write = write_first  # type: ignore[method-assign, assignment]
         return new
 
     return wrap

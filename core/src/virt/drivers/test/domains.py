@@ -63,13 +63,13 @@ def add(host: Host, definition: Domain, *, live: bool) -> DomainObj:
         else:
             existing.config = definition
         return existing
-    other = host.domain_by_name(definition.name)
+    other = host.domain_by_name(definition.name or "")
     if other is not None:
-            raise errors.error(
-                ErrorNumber.OPERATION_FAILED,
-                f"domain '{definition.name}' already exists with uuid {other.uuid}",
-                ErrorDomain.DOMAIN,
-            )
+        raise errors.error(
+            ErrorNumber.OPERATION_FAILED,
+            f"domain '{definition.name}' already exists with uuid {other.uuid}",
+            ErrorDomain.DOMAIN,
+        )
     obj = DomainObj(config=None, live=definition) if live else DomainObj(config=definition)
     host.add_domain(obj)
     return obj
