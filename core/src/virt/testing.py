@@ -27,3 +27,11 @@ def shared_dir(start: Path | None = None) -> Path | None:
         if (candidate / "conformance").is_dir():
             return candidate
     return None
+
+
+def conformance_dir() -> Path | None:
+    """libvirt 9.0's test data (``shared/conformance``): ``$VIRT_CONFORMANCE_DIR`` or beside the project."""
+    explicit = os.environ.get("VIRT_CONFORMANCE_DIR")
+    shared = shared_dir()
+    found = Path(explicit) if explicit else (shared / "conformance" if shared else None)
+    return found if found is not None and found.is_dir() else None

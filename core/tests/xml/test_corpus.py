@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import virt.xml
 from lxml import etree
+from virt.testing import conformance_dir, missing_dependency
 
-
-def _corpus() -> Path | None:
-    explicit = os.environ.get("VIRT_CONFORMANCE_DIR")
-    if explicit:
-        return Path(explicit)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "conformance"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-CORPUS = _corpus()
+CORPUS = conformance_dir()
 
 
 def _cases() -> list[tuple[str, Path]]:
@@ -90,6 +78,7 @@ def test_roundtrip(case: str, path: Path) -> None:
         assert canon(virt.xml.parse(perturbed(src)).to_xml()) == canon(src)
 
 
-@pytest.mark.skipif(CORPUS is None, reason="conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
 def test_corpus_present() -> None:
+    if CORPUS is None:
+        missing_dependency("the conformance corpus (../shared/conformance) is absent; set VIRT_CONFORMANCE_DIR")
     assert len(CASES) > 600
