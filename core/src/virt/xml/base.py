@@ -266,7 +266,14 @@ class XmlModel:
                 unknown = obj._unknown or Unknown()
                 unknown.nsmap = nsmap
                 obj._unknown = unknown
+        obj.post_parse()
         return obj
+
+    def post_parse(self) -> None:
+        """Fill in the defaults and canonical forms libvirt's parser gives this document (its
+        post-parse step), so that formatting prints what libvirt prints. Called on the root model by
+        ``from_xml``/``from_element``; a root model's version calls its parts' as they need it.
+        Must be idempotent: formatting and parsing again changes nothing."""
 
     @classmethod
     def _parse(cls: type[M], el: etree._Element) -> M:  # replaced per model by @model
