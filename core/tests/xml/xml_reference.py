@@ -56,6 +56,7 @@ def from_element(cls: type[M], el: etree._Element) -> M:
         unknown = obj._unknown or Unknown()
         unknown.nsmap = nsmap
         obj._unknown = unknown
+    obj.post_parse()  # the same normalisation as the generated path: only parsing is compared
     return obj
 
 

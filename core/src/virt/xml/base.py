@@ -22,7 +22,7 @@ from __future__ import annotations
 import linecache
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 from lxml import etree
@@ -30,6 +30,9 @@ from lxml import etree
 from virt.errors import XMLError
 from virt.xml import convert
 from virt.xml.convert import Converter
+
+if TYPE_CHECKING:
+    from virt.xml.validate import Problem
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 
@@ -223,6 +226,11 @@ class XmlModel:
     _xml: ClassVar[_Compiled]
 
     _unknown: Unknown | None = attrs.field(default=None, repr=False, eq=attrs.cmp_using(eq=_unknown_eq))
+    # Where a parsed object came from, for error messages (``source_line``): the line of its
+    # element, and of the text/scaled children it holds as values (``<memory>``), by field name.
+    # Not part of equality: the same model read from two texts is the same model.
+    _line: int | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    _lines: dict[str, int] | None = attrs.field(default=None, init=False, repr=False, eq=False)
 
     # attrs would generate __eq__ and __repr__ for each of the hundred models, which costs start-up
     # time; one generic version here reads the same field tables instead.
@@ -279,6 +287,20 @@ class XmlModel:
     def _parse(cls: type[M], el: etree._Element) -> M:  # replaced per model by @model
         raise TypeError(f"{cls.__name__} is not a model: decorate it with @model()")
 
+    # -- checking ------------------------------------------------------------------------------
+
+    def problems(self) -> list[Problem]:
+        """What libvirt would refuse in this document although it parses (``virt.xml.validate``)."""
+        from virt.xml.validate import problems
+
+        return problems(self)
+
+    def validate(self) -> None:
+        """Raise XMLError naming every problem (path and line each), or return when there is none."""
+        from virt.xml.validate import validate
+
+        validate(self)
+
     # -- formatting ----------------------------------------------------------------------------
 
     def to_xml(self) -> str:
@@ -295,6 +317,22 @@ class XmlModel:
 
     def _write(self, out: list[str], tag: str, pad: str, ns: dict[str | None, str]) -> None:
         raise TypeError(f"{type(self).__name__} is not a model: decorate it with @model()")
+
+
+def source_line(obj: XmlModel, field: str | None = None) -> int | None:
+    """The line of the text ``obj`` was parsed from, or of what its field ``field`` holds (a child
+    element, a text child such as ``<memory>``, a kept element); None for objects built in code.
+    An attribute field, or a field with nothing recorded, gives the object's own line."""
+    if field is not None:
+        value = getattr(obj, field, None)
+        if isinstance(value, XmlModel) and value._line is not None:
+            return value._line
+        if isinstance(value, etree._Element) and value.sourceline:
+            return int(value.sourceline)
+        lines = obj._lines
+        if lines is not None and field in lines:
+            return lines[field]
+    return obj._line
 
 
 # -- generating each model's parser and formatter ------------------------------------------------
@@ -351,6 +389,8 @@ def parse(cls, el):
 {children}
     o = new(cls)
     o._unknown = u
+    o._line = el.sourceline
+    o._lines = ln
 {store}
 {post_init}
     return o
@@ -429,15 +469,24 @@ def _format_value(conv: Converter, var: str, names: dict[str, Any]) -> tuple[lis
     return [f"{var} = {_literal(names, conv.format, 'format_')}({var})"], not _plain_format(conv)
 
 
+# XmlModel's own fields, which the generated code handles apart from the declared ones
+_BOOKKEEPING = frozenset({"_unknown", "_line", "_lines"})
+
+
+def _line_code(name: str) -> list[str]:
+    """Code remembering the source line of the text child held in field ``name``."""
+    return ["if ln is None:", f"    ln = {{{name!r}: sub.sourceline}}", "else:", f"    ln[{name!r}] = sub.sourceline"]
+
+
 def _parse_source(cls: type, names: dict[str, Any]) -> str:
     c: _Compiled = cls._xml  # type: ignore[attr-defined]
     fields = {f.name: f for f in attrs.fields(cls)}
     init: list[str] = []
     store: list[str] = []
     local: dict[str, str] = {}
-    nones = ["u"]
+    nones = ["u", "ln"]
     for n, f in enumerate(fields.values()):
-        if f.name == "_unknown":
+        if f.name in _BOOKKEEPING:
             continue
         var = f"f{n}"
         local[f.name] = var
@@ -523,6 +572,7 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
                 lines.append("v = sub.text or ''")
                 if kind == TEXT:
                     lines += _parse_value(spec.conv, "v", var, "sub", "", names)
+                    lines += _line_code(name)
                 elif spec.conv is not convert.STR:
                     lines += _parse_value(spec.conv, "v", "v", "sub", "", names)
                 if kind == TEXTS:
@@ -540,6 +590,7 @@ def _parse_source(cls: type, names: dict[str, Any]) -> str:
                     "    raise _error(sub, '', str(e)) from None",
                     "if len(sub.attrib) > (v is not None):",
                     f"    u = _child_attrs(u, {index}, {{k: x for k, x in sub.items() if k != 'unit'}})",
+                    *_line_code(name),
                 ]
             elif kind == FLAG:
                 lines += [f"{var} = True", "a = sub.items()", "if a:", f"    u = _child_attrs(u, {index}, dict(a))"]

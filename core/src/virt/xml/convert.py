@@ -166,3 +166,61 @@ def scale(text: str, unit: str, base: int) -> int:
     number = UINT.parse(text)
     total = number * unit_bytes(unit)
     return -(-total // base)
+
+
+class Octal:
+    """A permission mode: read in octal, written as libvirt's ``0%o`` (0644, and 00 for zero)."""
+
+    def parse(self, text: str) -> int:
+        try:
+            value = int(text.strip(), 8)
+        except ValueError:
+            raise ValueError(f"{text!r} is not an octal mode") from None
+        if value & ~0o777:
+            raise ValueError(f"{text!r} has bits other than the permission bits 0777")
+        return value
+
+    def format(self, value: Any) -> str:
+        return f"0{int(value):o}"
+
+
+OCTAL = Octal()
+
+
+class CpuSet:
+    """A set of CPU (or vCPU, iothread) ids in libvirt's list syntax: ``0-3,^2,8``, held as a
+    sorted tuple and written the way virBitmapFormat does (runs as ranges: ``0-1,3,8``)."""
+
+    def parse(self, text: str) -> tuple[int, ...]:
+        chosen: set[int] = set()
+        excluded: set[int] = set()
+        for part in text.split(","):
+            part = part.strip()
+            target = chosen
+            if part.startswith("^"):
+                target, part = excluded, part[1:]
+            first, dash, last = part.partition("-")
+            try:
+                low = int(first, 10)
+                high = int(last, 10) if dash else low
+            except ValueError:
+                raise ValueError(f"{text!r} is not a CPU list") from None
+            if low < 0 or high < low:
+                raise ValueError(f"{text!r} is not a CPU list")
+            target.update(range(low, high + 1))
+        return tuple(sorted(chosen - excluded))
+
+    def format(self, value: Any) -> str:
+        runs: list[str] = []
+        ids = sorted(value)
+        i = 0
+        while i < len(ids):
+            j = i
+            while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+                j += 1
+            runs.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
+            i = j + 1
+        return ",".join(runs)
+
+
+CPUSET = CpuSet()

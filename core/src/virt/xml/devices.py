@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from lxml import etree
 
+from virt.errors import XMLError
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, raws, text, texts
 from virt.xml.convert import INT, MAC_, YESNO
 
@@ -256,12 +257,31 @@ class Input(XmlModel):
 
 
 @model()
+class GraphicsListen(XmlModel):
+    type: str | None = attribute("type")
+    address: str | None = attribute("address")
+    network: str | None = attribute("network")
+    socket: str | None = attribute("socket")
+
+
+def _listen(type_: str, *, address: str | None = None, socket: str | None = None) -> GraphicsListen:
+    listen = GraphicsListen()
+    listen.type, listen.address, listen.socket = type_, address, socket
+    return listen
+
+
+# The graphics types that listen for clients (and so get a <listen> even when none is written).
+_LISTENING_GRAPHICS = frozenset({"vnc", "spice", "rdp"})
+
+
+@model()
 class Graphics(XmlModel):
     type: str | None = attribute("type")
     port: int | None = attribute("port", INT)
     autoport: bool | None = attribute("autoport", YESNO)
     listen: str | None = attribute("listen")
-    listens: list[etree._Element] = raws("listen")
+    socket: str | None = attribute("socket")
+    listens: list[GraphicsListen] = children("listen", GraphicsListen)
     channels: list[etree._Element] = raws("channel")
     image: etree._Element | None = raw("image")
     gl: etree._Element | None = raw("gl")
@@ -273,6 +293,51 @@ class Graphics(XmlModel):
     mouse: etree._Element | None = raw("mouse")
     filetransfer: etree._Element | None = raw("filetransfer")
     audio: etree._Element | None = raw("audio")
+
+    def post_parse(self) -> None:
+        """libvirt keeps a graphics device's listening places as <listen> elements only: the old
+        ``listen`` (and, for VNC, ``socket``) attributes become the first <listen>, which is then
+        written back into those attributes for old clients. A VNC port of -1 or none means autoport,
+        and an autoport display is written with port -1."""
+        if self.type not in _LISTENING_GRAPHICS:
+            return
+        socket = self.socket if self.type == "vnc" else None
+        listens = self.listens
+        if listens:
+            first = listens[0]
+            if self.listen is not None and first.type == "address":
+                if first.address is None:
+                    first.address = self.listen
+                elif first.address != self.listen:
+                    raise XMLError("graphics 'listen' attribute does not match the first <listen> element's address")
+            if socket is not None:
+                if first.type == "socket":
+                    if first.socket is None:
+                        first.socket = socket
+                    elif first.socket != socket:
+                        raise XMLError("graphics 'socket' attribute does not match the first <listen> element's socket")
+                elif first.type == "address":
+                    # the socket attribute takes the place of an address to listen on
+                    listens[0] = _listen("socket", socket=socket)
+        elif socket is not None:
+            listens.append(_listen("socket", socket=socket))
+        else:
+            listens.append(_listen("address", address=self.listen))
+        first = listens[0]
+        self.listen = first.address if first.type in ("address", "network") else None
+        if self.type != "vnc":
+            return
+        if first.type == "socket":
+            self.socket = first.socket
+            self.port = self.autoport = None
+            return
+        self.socket = None
+        if self.port is None or self.port == -1:
+            self.autoport = True
+        elif self.autoport is None:
+            self.autoport = False
+        if self.autoport:
+            self.port = -1
 
 
 @model()
@@ -446,6 +511,10 @@ class Crypto(XmlModel):
     address: Address | None = child("address", Address)
 
 
+def _device_boots(devices: list[Disk] | list[Interface] | list[Filesystem] | list[Hostdev] | list[Redirdev]) -> bool:
+    return any(device.boot is not None for device in devices)
+
+
 @model()
 class Devices(XmlModel):
     emulator: str | None = text("emulator")
@@ -479,3 +548,27 @@ class Devices(XmlModel):
     vsock: Vsock | None = child("vsock", Vsock)
     memories: list[MemoryDevice] = children("memory", MemoryDevice)
     cryptos: list[Crypto] = children("crypto", Crypto)
+
+    def post_parse(self) -> None:
+        for graphics in self.graphics:
+            graphics.post_parse()
+        videos = self.videos
+        if videos:
+            # the primary video device goes first; without one marked, the first is the primary
+            for n, video in enumerate(videos):
+                if n and video.model is not None and video.model.primary:
+                    videos.insert(0, videos.pop(n))
+                    break
+            model_ = videos[0].model
+            if model_ is not None and model_.type != "none" and model_.primary is None:
+                model_.primary = True
+
+    def have_boot_order(self) -> bool:
+        """Whether a device has a <boot order>: then the domain gets no default <os><boot>."""
+        return (
+            _device_boots(self.disks)
+            or _device_boots(self.interfaces)
+            or _device_boots(self.hostdevs)
+            or _device_boots(self.redirdevs)
+            or _device_boots(self.filesystems)
+        )

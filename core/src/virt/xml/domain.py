@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import platform
 import uuid
+from typing import TypeVar
 
 from lxml import etree
 
+from virt.errors import XMLError
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, raws, scaled, text, texts
-from virt.xml.convert import INT, UUID_, YESNO
+from virt.xml.convert import CPUSET, INT, UUID_, YESNO
 from virt.xml.devices import Devices
 
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
@@ -122,6 +127,79 @@ class Clock(XmlModel):
 
 
 @model()
+class VcpuSched(XmlModel):
+    vcpus: tuple[int, ...] | None = attribute("vcpus", CPUSET)
+    scheduler: str | None = attribute("scheduler")
+    priority: int | None = attribute("priority", INT)
+
+
+@model()
+class IOThreadSched(XmlModel):
+    iothreads: tuple[int, ...] | None = attribute("iothreads", CPUSET)
+    scheduler: str | None = attribute("scheduler")
+    priority: int | None = attribute("priority", INT)
+
+
+@model()
+class CacheTune(XmlModel):
+    vcpus: str | None = attribute("vcpus")
+    caches: list[etree._Element] = raws("cache")
+    monitors: list[etree._Element] = raws("monitor")
+
+
+@model()
+class MemoryTune(XmlModel):
+    vcpus: str | None = attribute("vcpus")
+    nodes: list[etree._Element] = raws("node")
+    monitors: list[etree._Element] = raws("monitor")
+
+
+_Sched = TypeVar("_Sched", VcpuSched, IOThreadSched)
+
+
+def _one_per_id(scheds: list[_Sched], ids_of: str, order: dict[int, int] | None = None) -> list[_Sched]:
+    """libvirt keeps a scheduler per vCPU (iothread) and writes one element for each, in id order
+    (``order``: the iothreads' own order), whatever groups they were given in."""
+    by_id: dict[int, _Sched] = {}
+    for sched in scheds:
+        for n in getattr(sched, ids_of) or ():
+            if n in by_id:
+                raise XMLError(f"cputune: {ids_of} {n} has more than one scheduler")
+            single = copy.copy(sched)
+            setattr(single, ids_of, (n,))
+            by_id[n] = single
+    ids = sorted(by_id, key=lambda n: (order.get(n, len(order)), n)) if order else sorted(by_id)
+    return [by_id[n] for n in ids]
+
+
+@model()
+class CPUTune(XmlModel):
+    shares: int | None = text("shares", INT)
+    period: int | None = text("period", INT)
+    quota: int | None = text("quota", INT)
+    global_period: int | None = text("global_period", INT)
+    global_quota: int | None = text("global_quota", INT)
+    emulator_period: int | None = text("emulator_period", INT)
+    emulator_quota: int | None = text("emulator_quota", INT)
+    iothread_period: int | None = text("iothread_period", INT)
+    iothread_quota: int | None = text("iothread_quota", INT)
+    vcpupins: list[etree._Element] = raws("vcpupin")
+    emulatorpin: etree._Element | None = raw("emulatorpin")
+    iothreadpins: list[etree._Element] = raws("iothreadpin")
+    emulatorsched: etree._Element | None = raw("emulatorsched")
+    vcpuscheds: list[VcpuSched] = children("vcpusched", VcpuSched)
+    iothreadscheds: list[IOThreadSched] = children("iothreadsched", IOThreadSched)
+    cachetunes: list[CacheTune] = children("cachetune", CacheTune)
+    memorytunes: list[MemoryTune] = children("memorytune", MemoryTune)
+
+    def post_parse(self, iothread_order: dict[int, int] | None = None) -> None:
+        if len(self.vcpuscheds) > 1 or any(len(s.vcpus or ()) != 1 for s in self.vcpuscheds):
+            self.vcpuscheds = _one_per_id(self.vcpuscheds, "vcpus")
+        if len(self.iothreadscheds) > 1 or any(len(s.iothreads or ()) != 1 for s in self.iothreadscheds):
+            self.iothreadscheds = _one_per_id(self.iothreadscheds, "iothreads", iothread_order)
+
+
+@model()
 class SecLabel(XmlModel):
     type: str | None = attribute("type")
     model: str | None = attribute("model")
@@ -152,7 +230,7 @@ class Domain(XmlModel):
     iothreads: etree._Element | None = raw("iothreads")
     iothreadids: etree._Element | None = raw("iothreadids")
     defaultiothread: etree._Element | None = raw("defaultiothread")
-    cputune: etree._Element | None = raw("cputune")
+    cputune: CPUTune | None = child("cputune", CPUTune)
     numatune: etree._Element | None = raw("numatune")
     resource: etree._Element | None = raw("resource")
     sysinfos: list[etree._Element] = raws("sysinfo")
@@ -180,3 +258,78 @@ class Domain(XmlModel):
     lxc_namespace: etree._Element | None = raw(f"{{{LXC_NS}}}namespace")
     bhyve_commandline: etree._Element | None = raw(f"{{{BHYVE_NS}}}commandline")
     xen_commandline: etree._Element | None = raw(f"{{{XEN_NS}}}commandline")
+
+    def post_parse(self) -> None:
+        """libvirt's parser defaults (virDomainDefParseXML and its post-parse step)."""
+        memory = self.memory
+        current = self.current_memory
+        if memory is not None and (not current or current > memory):
+            self.current_memory = memory
+        vcpu = self.vcpu
+        if vcpu is None:
+            vcpu = self.vcpu = Vcpu()
+            vcpu.count = 1
+        if vcpu.placement is None:
+            vcpu.placement = "auto" if self._numa_placement() == "auto" else "static"
+        if self.cputune is not None:
+            self.cputune.post_parse(self._iothread_order())
+        os = self.os
+        if os is not None and os.type is not None:
+            if os.type.arch is None and os.type.name is not None:
+                os.type.arch = _I686_DRIVERS.get(self.type or "") or host_arch()
+            if (
+                os.type.name == "hvm"
+                and not os.boot
+                and self.bootloader is None
+                and (self.devices is None or not self.devices.have_boot_order())
+            ):
+                boot = BootDevice()
+                boot.dev = "hd"
+                os.boot = [boot]
+        clock = self.clock
+        if clock is None:
+            clock = self.clock = Clock()
+        if clock.offset is None:
+            clock.offset = "utc"
+        if self.on_poweroff is None:
+            self.on_poweroff = "destroy"
+        if self.on_reboot is None:
+            self.on_reboot = "restart"
+        if self.on_crash is None:
+            self.on_crash = "destroy"
+        if self.devices is not None:
+            self.devices.post_parse()
+
+    def _numa_placement(self) -> str | None:
+        numatune = self.numatune
+        if numatune is None:
+            return None
+        memory = numatune.find("memory")
+        return None if memory is None else memory.get("placement")
+
+    def _iothread_order(self) -> dict[int, int] | None:
+        """The iothreads in the order <iothreadids> lists them, when it does."""
+        if self.iothreadids is None:
+            return None
+        order: dict[int, int] = {}
+        for n, iothread in enumerate(self.iothreadids.iterfind("iothread")):
+            try:
+                order[int(iothread.get("id", ""), 10)] = n
+            except ValueError:
+                continue
+        return order
+
+
+# The drivers that give a domain without an <os><type arch> i686 rather than the host's
+# architecture (formatdomain: "For the test, ESX and VMWare hypervisor drivers...").
+_I686_DRIVERS = {"test": "i686", "vmware": "i686"}
+
+# Python's names for machine types -> libvirt's architecture names, where they differ.
+_ARCH_NAMES = {"amd64": "x86_64", "arm64": "aarch64", "i386": "i686", "i486": "i686", "i586": "i686", "x86": "i686"}
+
+
+@functools.cache
+def host_arch() -> str:
+    """The host's architecture as libvirt names it: the default of <os><type arch>."""
+    machine = platform.machine().lower() or "x86_64"
+    return _ARCH_NAMES.get(machine, machine)

@@ -105,11 +105,10 @@ def add_volume(pool: PoolObj, volume: StorageVolume, *, loading: bool = False) -
     A created volume always lands at ``<pool path>/<name>`` with its path as key; one read from a
     node file keeps the path and key it gives (libvirt's loader only fills in missing ones).
     """
-    name, capacity = volume.name, volume.capacity
+    # virt.xml's post-parse gives every volume a type and a capacity (0 when absent), as libvirt's parser does.
+    name, capacity = volume.name, volume.capacity or 0
     if not name:
         raise _xml_error("missing volume name element")
-    if capacity is None:
-        raise _xml_error("missing capacity element")
     if name in pool.volumes:
         raise errors.error(ErrorNumber.OPERATION_FAILED, "storage vol already exists")
     stored = copy.deepcopy(volume)
@@ -118,8 +117,7 @@ def add_volume(pool: PoolObj, volume: StorageVolume, *, loading: bool = False) -
     stored.allocation = allocation
     if pool.allocation + allocation > pool.capacity:
         raise errors.internal(f"Not enough free space in pool for volume '{name}'")
-    if stored.type is None:
-        stored.type = volume_type_for(pool.definition.type)
+    stored.in_pool(pool.definition.type)
     default_path = f"{models.pool_target_path(pool.definition) or ''}/{name}"
     models.place_volume(stored, default_path, replace=not loading)
     if not loading or not stored.key:
