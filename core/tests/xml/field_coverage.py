@@ -179,7 +179,8 @@ class Recorder:
     def install(self) -> None:
         # The base class's methods, and any model's own override of them (none today for
         # to_xml and from_element, but a model that formats itself differently must not escape).
-        for cls in (XmlModel, *model_classes()):
+        classes: list[type[XmlModel]] = [XmlModel, *model_classes()]
+        for cls in classes:
             own = cls.__dict__
             if "to_xml" in own:
                 self._patch(cls, "to_xml", self._wrap_to_xml(own["to_xml"]))

@@ -220,6 +220,11 @@ def test_metadata_namespaces_verbatim() -> None:
       <app2:inner a='1'/>
     </app2:bar>
   </metadata>
+  <vcpu placement='static'>1</vcpu>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
   <qemu:commandline>
     <qemu:arg value='-x'/>
   </qemu:commandline>
@@ -233,7 +238,12 @@ def test_metadata_namespaces_verbatim() -> None:
 
 
 def test_mixed_content_kept() -> None:
-    doc = "<domain><metadata><x:y xmlns:x='urn:x'>p <q/> r</x:y></metadata></domain>"
+    # A complete document: libvirt's parse-time defaults (vcpu, clock, on_*) would be added otherwise.
+    doc = (
+        "<domain><metadata><x:y xmlns:x='urn:x'>p <q/> r</x:y></metadata><vcpu placement='static'>1</vcpu>"
+        "<clock offset='utc'/><on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>"
+        "<on_crash>destroy</on_crash></domain>"
+    )
     assert canon(Domain.from_xml(doc).to_xml()) == canon(doc)
 
 

@@ -68,10 +68,20 @@ def perturbed(xml: str) -> str:
 
 CASES = _cases()
 
+# Corpus cases libvirt 9.0 itself no longer reproduces, with the evidence.
+STALE = {
+    "storagevol-roundtrip/vol-qcow2-nocow": (
+        "written by an older libvirt: 9.0 drops a volume's empty <source> (its storagevolxml2xml test does not run this"
+        " case, and python3-libvirt 9.0's StoragePool.createXML of this very file returns no <source>)"
+    ),
+}
+
 
 @pytest.mark.skipif(CORPUS is None, reason="conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
 @pytest.mark.parametrize(("case", "path"), CASES, ids=[c[0] for c in CASES] or None)
 def test_roundtrip(case: str, path: Path) -> None:
+    if case in STALE:
+        pytest.xfail(STALE[case])
     src = path.read_text()
     assert canon(virt.xml.parse(src).to_xml()) == canon(src)
     if case.startswith("domain-"):

@@ -94,6 +94,8 @@ def _optional(old: Any, new: Any, path: str, spec: base.Spec | None) -> Iterator
     if old is None and new is None:
         return
     if old is None or new is None:
+        if _empty(old if new is None else new):
+            return  # <devices/> says no more than no <devices> at all
         yield _value_change(path, _xml(old, spec), _xml(new, spec))
     elif isinstance(old, XmlModel):
         yield from _models(old, new, path)
@@ -101,7 +103,19 @@ def _optional(old: Any, new: Any, path: str, spec: base.Spec | None) -> Iterator
         yield from _elements(old, new, path)
 
 
-def _lists(old: Sequence[Any], new: Sequence[Any], path: str, tag: str | None, spec: base.Spec | None) -> Iterator[Change]:
+def _empty(value: Any) -> bool:
+    """A model holding nothing: every field at its default and nothing undeclared kept."""
+    if not isinstance(value, XmlModel) or value._unknown:
+        return False
+    try:
+        return value == type(value)()
+    except TypeError:
+        return False
+
+
+def _lists(
+    old: Sequence[Any], new: Sequence[Any], path: str, tag: str | None, spec: base.Spec | None
+) -> Iterator[Change]:
     """Items of one tag (``tag`` None: a mix of kept unknown elements, grouped by their tags)."""
     if tag is None:
         groups: dict[str, tuple[list[Any], list[Any]]] = {}
@@ -149,7 +163,7 @@ def _match(old: Sequence[Any], new: Sequence[Any]) -> tuple[list[tuple[int, int]
     texts_old, texts_new = [_canonical(x) for x in old], [_canonical(x) for x in new]
     pairs, removed, added = [], [], []
     matcher = difflib.SequenceMatcher(None, texts_old, texts_new, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for _, i1, i2, j1, j2 in matcher.get_opcodes():
         common = min(i2 - i1, j2 - j1)
         pairs += [(i1 + k, j1 + k) for k in range(common)]  # equal, or replaced in place
         removed += range(i1 + common, i2)
@@ -172,7 +186,9 @@ def _path_value(*names: str) -> Identity:
 
 
 def _attrs_of(*names: str) -> Identity:
-    return lambda item: tuple(getattr(item, n, None) for n in names) if any(getattr(item, n, None) for n in names) else None
+    return lambda item: (
+        tuple(getattr(item, n, None) for n in names) if any(getattr(item, n, None) for n in names) else None
+    )
 
 
 # What tells the items of a list apart, by element tag (the models of these are still growing, so
@@ -270,7 +286,7 @@ def _leaf(spec: base.Spec, value: Any) -> str | None:
     if spec.kind == base.FLAG:
         return "present" if value else None
     if spec.kind == base.SCALED:
-        return None if value is None else f"{value} {spec.unit}"
+        return None if value is None else str(value)  # in the field's unit (KiB for memory)
     return _fmt(spec.conv, value)
 
 
@@ -299,7 +315,7 @@ def _canonical(value: Any) -> Any:
 
 
 def _element_key(el: etree._Element) -> tuple[Any, ...]:
-    return (el.tag, sorted(el.attrib.items()), _strip(el.text), [_element_key(k) for k in _kids(el)])
+    return (el.tag, tuple(sorted(el.attrib.items())), _strip(el.text), tuple(_element_key(k) for k in _kids(el)))
 
 
 def _strip(text: str | None) -> str | None:

@@ -115,7 +115,8 @@ def _get(obj: Any, *names: str) -> Any:
     return obj
 
 
-def _models(value: Any) -> list[XmlModel]:
+def _models(value: Any) -> list[Any]:
+    """The models in a field (one or a list); typed Any as the checks read fields by name."""
     if isinstance(value, XmlModel):
         return [value]
     if isinstance(value, list):
@@ -141,14 +142,16 @@ def _int(value: Any) -> int | None:
 # -- domains --------------------------------------------------------------------------------------
 
 
-def _devices(domain: XmlModel) -> Iterator[XmlModel]:
-    """Every device of the domain, in document order of the device lists."""
+def _devices(domain: XmlModel) -> Iterator[tuple[str, Any]]:
+    """Every device of the domain with its tag, in document order of the device lists."""
     devices = getattr(domain, "devices", None)
     if not isinstance(devices, XmlModel):
         return
     for _, name, spec in devices._xml.elements:
         if spec.kind in (base.CHILD, base.CHILDREN):
-            yield from _models(getattr(devices, name, None))
+            assert spec.tag is not None
+            for device in _models(getattr(devices, name, None)):
+                yield spec.tag, device
 
 
 def _domain_required(domain: Any, report: Report) -> None:
@@ -174,9 +177,9 @@ def _domain_ranges(domain: Any, report: Report) -> None:
     vcpu = getattr(domain, "vcpu", None)
     count = _get(vcpu, "count")
     current = _get(vcpu, "current")
-    if count is not None and count < 1:
+    if vcpu is not None and count is not None and count < 1:
         report.add(vcpu, "", f"maximum vcpus must be at least 1, not {count}")
-    if count is not None and current is not None and current > count:
+    if vcpu is not None and count is not None and current is not None and current > count:
         report.add(vcpu, "/@current", f"current vcpus {current} greater than the maximum {count}")
     memory, current_memory = domain.memory, domain.current_memory
     if memory is not None and current_memory is not None and current_memory > memory:
@@ -212,12 +215,18 @@ def _domain_unique(domain: Any, report: Report) -> None:
     # libvirt accepts this (the interfaces may be on separate networks), but it is rarely meant
     report.duplicates(macs, "/@address", "MAC address", warning=True)
     controllers = _models(_get(domain, "devices", "controllers"))
+    # USB companion controllers (<master>) share the index of the controller they accompany
     report.duplicates(
-        ((c, (c.type, c.index) if c.type and c.index is not None else None) for c in controllers),
+        (
+            (c, (c.type, c.index) if c.type and c.index is not None and _get(c, "master") is None else None)
+            for c in controllers
+        ),
         "/@index",
         "controller type and index",
     )
-    aliases = ((d.alias, _get(d, "alias", "name")) for d in _devices(domain) if isinstance(_get(d, "alias"), XmlModel))
+    aliases = (
+        (d.alias, _get(d, "alias", "name")) for _, d in _devices(domain) if isinstance(_get(d, "alias"), XmlModel)
+    )
     report.duplicates(aliases, "/@name", "device alias")
 
 
@@ -231,18 +240,24 @@ _ADDRESS_DEFAULTS: dict[str, dict[str, int]] = {
 _NOT_AN_ADDRESS = frozenset({"multifunction", "type"})
 
 
-def _address_key(address: XmlModel) -> tuple[Any, ...] | None:
+def _address_key(tag: str, device: XmlModel, address: XmlModel) -> tuple[Any, ...] | None:
     """Where an address puts a device, comparable across devices; None for no definite place."""
     kind = _get(address, "type")
     if kind is None or kind in ("none", "unassigned"):
         return None
-    values: dict[str, Any] = dict(_ADDRESS_DEFAULTS.get(kind, {}))
+    given: dict[str, Any] = {}
     for name, xml_name, _ in address._xml.attrs:
         if xml_name not in _NOT_AN_ADDRESS and getattr(address, name, None) is not None:
-            values[xml_name] = getattr(address, name)
+            given[xml_name] = getattr(address, name)
     for xml_name, value in (address._unknown.attrs if address._unknown else {}).items():
         if xml_name not in _NOT_AN_ADDRESS:
-            values[xml_name] = value
+            given[xml_name] = value
+    if not given:
+        return None  # only a type: libvirt picks the place
+    values: dict[str, Any] = {**_ADDRESS_DEFAULTS.get(kind, {}), **given}
+    if kind == "drive":
+        # drive addresses count per kind of controller: an IDE disk and a floppy may both be 0:0:0:0
+        values["bus-type"] = _get(device, "target", "bus") if tag == "disk" else tag
     normal = {k: (n if (n := _int(v)) is not None else v) for k, v in values.items()}
     if kind == "pci" and not any(normal.get(k) for k in ("domain", "bus", "slot", "function")):
         return None  # 0000:00:00.0 means "pick one" to libvirt
@@ -252,15 +267,17 @@ def _address_key(address: XmlModel) -> tuple[Any, ...] | None:
 
 
 def _domain_addresses(domain: Any, report: Report) -> None:
-    taken: dict[tuple[Any, ...], XmlModel] = {}
-    for device in _devices(domain):
+    taken: dict[tuple[Any, ...], tuple[str, XmlModel]] = {}
+    for tag, device in _devices(domain):
         address = _get(device, "address")
         if not isinstance(address, XmlModel):
             continue
-        key = _address_key(address)
+        key = _address_key(tag, device, address)
         if key is None:
             continue
-        first = taken.setdefault(key, device)
+        first_tag, first = taken.setdefault(key, (tag, device))
+        if tag == "console" and first_tag == "serial":
+            continue  # a serial console is the serial device itself, written twice
         if first is not device:
             where = ", ".join(f"{k}={v}" for k, v in key[1:])
             report.add(address, "", f"{key[0]} address {where} already used by {report.path(first)}")
@@ -289,7 +306,7 @@ def _network(network: Any, report: Report) -> None:
 
 def _line_of(value: Any) -> int | None:
     if isinstance(value, etree._Element):
-        return value.sourceline
+        return int(value.sourceline) if value.sourceline else None
     return source_line(value) if isinstance(value, XmlModel) else None
 
 
@@ -306,7 +323,7 @@ def _network_ip(ip: Any, report: Report) -> None:
         except ValueError:
             report.add(rng, "", f"dhcp range '{rng.start}' - '{rng.end}' is not two IP addresses")
             continue
-        if start.version != end.version or start > end:
+        if start.version != end.version or int(start) > int(end):
             report.add(rng, "/@end", f"dhcp range end {end} before its start {start}")
     hosts = _models(_get(dhcp, "hosts"))
     report.duplicates(((h, (h.mac or "").lower() or None) for h in hosts), "/@mac", "dhcp host MAC")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry, complete_domains, complete_files
 from virt.connection import Domain
+
+if TYPE_CHECKING:
+    from virt.xml import Domain as DomainModel
 
 GROUP = "Domain Management"
 
@@ -46,10 +51,16 @@ def run_define(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
 
     xml = read_file(args.file)
+    failure = f"Failed to define domain from {args.file}"
+    if args.validate or args.dry_run:
+        model = checked_model(ctx, xml, failure, schema=args.validate, semantic=args.validate)
+        if args.dry_run:
+            dry_run(ctx, model, args.file, failure)
+            return
     try:
         domain = ctx.conn.define_domain(xml)
     except VirtError as exc:
-        raise CommandError(f"Failed to define domain from {args.file}", exc.message) from exc
+        raise CommandError(failure, exc.message) from exc
     ctx.print_extra(f"Domain '{domain.name}' defined from {args.file}")
 
 
@@ -57,11 +68,82 @@ def run_create(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
 
     xml = read_file(args.file)
+    failure = f"Failed to create domain from {args.file}"
+    if args.validate:
+        checked_model(ctx, xml, failure, schema=True, semantic=True)
     try:
         domain = ctx.conn.create_domain(xml)
     except VirtError as exc:
-        raise CommandError(f"Failed to create domain from {args.file}", exc.message) from exc
+        raise CommandError(failure, exc.message) from exc
     ctx.print_extra(f"Domain '{domain.name}' created from {args.file}")
+
+
+def checked_model(ctx: Context, xml: str, failure: str, *, schema: bool, semantic: bool) -> DomainModel:
+    """The domain model of ``xml``, validated against libvirt's RelaxNG schema (when its folder is
+    found) and by the semantic checks as asked; every problem found is an ``error:`` line, the
+    semantic warnings are ``warning:`` lines that stop nothing."""
+    from virt.errors import XMLError
+    from virt.xml import Domain as DomainModel
+
+    try:
+        model = DomainModel.from_xml(xml)
+    except XMLError as exc:
+        raise CommandError(failure, exc.message) from exc
+    problems = []
+    if schema:
+        from virt.xml.schema import schema_problems
+
+        try:
+            problems += [str(p) for p in schema_problems(xml)]
+        except XMLError as exc:  # the schema itself does not load
+            raise CommandError(failure, exc.message) from exc
+    if semantic:
+        for problem in model.problems():
+            if problem.severity == "error":
+                problems.append(str(problem))
+            else:
+                ctx.stderr.write(f"warning: {problem}\n")
+    if problems:
+        raise CommandError(failure, *problems)
+    return model
+
+
+def dry_run(ctx: Context, model: DomainModel, path: str, failure: str) -> None:
+    """What defining ``model`` would do to the existing definition of the same UUID or name, done
+    the way the definition would be matched (and refused), and changing nothing."""
+    from virt.errors import NotFound, VirtError
+    from virt.xml import Domain as DomainModel
+    from virt.xml.diff import diff
+
+    conn = ctx.conn
+    existing = None
+    try:
+        if model.uuid is not None:
+            with contextlib.suppress(NotFound):
+                existing = conn.lookup_domain_by_uuid(model.uuid)
+        if existing is not None and existing.name != model.name:
+            raise CommandError(failure, f"domain '{existing.name}' is already defined with uuid {existing.uuid}")
+        if existing is None and model.name:
+            try:
+                other = conn.lookup_domain_by_name(model.name)
+            except NotFound:
+                other = None
+            if other is not None:
+                # without a UUID the definition would get a new one, which is not the other's
+                raise CommandError(failure, f"domain '{model.name}' already exists with uuid {other.uuid}")
+        if existing is None:
+            ctx.print(f"Domain '{model.name}' would be defined from {path} (new domain)")
+            return
+        current = DomainModel.from_xml(existing.xml(inactive=True))
+    except VirtError as exc:
+        raise CommandError(failure, exc.message) from exc
+    changes = diff(current, model)
+    if not changes:
+        ctx.print(f"Domain '{model.name}' is already defined as in {path}: nothing would change")
+        return
+    ctx.print(f"Domain '{model.name}' would be redefined from {path} with {len(changes)} change(s):")
+    for change in changes:
+        ctx.print(f"  {change}")
 
 
 def run_undefine(ctx: Context, args: argparse.Namespace) -> None:
@@ -137,7 +219,13 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="define (but don't start) a domain from an XML file",
         description="Define a domain.",
-        arguments=[file_argument("file containing an XML domain description")],
+        arguments=[
+            file_argument("file containing an XML domain description"),
+            Argument("--validate", flag=True, help="validate the XML against the schema and libvirt's rules"),
+            Argument(
+                "--dry-run", flag=True, help="show what would change against the existing definition, change nothing"
+            ),
+        ],
     )
     add(
         "create",
@@ -145,7 +233,10 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="create a domain from an XML file",
         description="Create a domain.",
-        arguments=[file_argument("file containing an XML domain description")],
+        arguments=[
+            file_argument("file containing an XML domain description"),
+            Argument("--validate", flag=True, help="validate the XML against the schema and libvirt's rules"),
+        ],
     )
     add(
         "undefine",

@@ -21,34 +21,17 @@ MAX_INTERFACES = 1024
 
 
 def complete_domain(domain: Domain) -> None:
-    """Fill in what libvirt's parser and test driver add to a stored domain definition."""
+    """Fill in what libvirt's test driver adds to a stored domain definition; the parser's own
+    defaults (vcpu, clock, on_*, boot device...) are already there from virt.xml's post-parse."""
     from virt.xml.devices import Devices, InterfaceTarget
-    from virt.xml.domain import OS, BootDevice, Clock, OSType, Vcpu
+    from virt.xml.domain import OS, OSType
 
-    if domain.current_memory is None:
-        domain.current_memory = domain.memory
-    if domain.vcpu is None:
-        domain.vcpu = Vcpu()
-    if domain.vcpu.placement is None:
-        domain.vcpu.placement = "static"
-    if domain.vcpu.count is None:
-        domain.vcpu.count = 1
     if domain.os is None:
         domain.os = OS()
     if domain.os.type is None:
         domain.os.type = OSType()
     if domain.os.type.arch is None:
         domain.os.type.arch = DEFAULT_ARCH
-    if domain.os.type.name == "hvm" and not domain.os.boot and not domain.os.kernel:
-        boot = BootDevice()
-        boot.dev = "hd"
-        domain.os.boot = [boot]
-    if domain.clock is None:
-        domain.clock = Clock()
-        domain.clock.offset = "utc"
-    domain.on_poweroff = domain.on_poweroff or "destroy"
-    domain.on_reboot = domain.on_reboot or "restart"
-    domain.on_crash = domain.on_crash or "destroy"
     if domain.devices is None:
         domain.devices = Devices()
     # Each interface gets a host-side name, testnet0, testnet1... (libvirt's testDomainGenerateIfnames)

@@ -1,0 +1,116 @@
+"""RelaxNG validation against libvirt's schemas (domain.rng, network.rng, ...) with lxml.
+
+The schemas are not shipped with virt: they are read from ``$VIRT_SCHEMA_DIR``, else from the
+conformance corpus' ``schemas`` folder when it is present; ``schema_dir()`` is None otherwise and
+callers skip schema validation. Each schema compiles once per folder (domain.rng takes a good
+fraction of a second) and is kept. Errors come back in the form of the semantic checks
+(``virt.xml.validate.Problem``): the path of the element and the line in the text validated.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from lxml import etree
+
+from virt.errors import XMLError
+from virt.xml.base import XmlModel, parse_document
+from virt.xml.validate import Problem
+
+# The schema of each document type, by root element.
+SCHEMAS: dict[str, str] = {
+    "domain": "domain.rng",
+    "network": "network.rng",
+    "pool": "storagepool.rng",
+    "volume": "storagevol.rng",
+    "domainsnapshot": "domainsnapshot.rng",
+    "capabilities": "capability.rng",
+    "domainCapabilities": "domaincaps.rng",
+    "domaincheckpoint": "domaincheckpoint.rng",
+    "domainbackup": "domainbackup.rng",
+    "interface": "interface.rng",
+    "networkport": "networkport.rng",
+    "device": "nodedev.rng",
+    "filter": "nwfilter.rng",
+    "filterbinding": "nwfilterbinding.rng",
+    "secret": "secret.rng",
+    "storagepoolCapabilities": "storagepoolcaps.rng",
+}
+
+_cache: dict[Path, etree.RelaxNG] = {}
+# Compiling is done once under the lock; validating shares a compiled schema, and lxml's
+# validators keep their error log on the instance, so validation takes the lock too.
+_lock = threading.Lock()
+
+
+def schema_dir() -> Path | None:
+    """The folder of libvirt's schemas: ``$VIRT_SCHEMA_DIR``, else the corpus' ``schemas``, else None."""
+    explicit = os.environ.get("VIRT_SCHEMA_DIR")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_dir() else None
+    from virt.testing import conformance_dir  # finds the shared corpus; imports nothing heavy
+
+    corpus = conformance_dir()
+    found = corpus / "schemas" if corpus is not None else None
+    return found if found is not None and found.is_dir() else None
+
+
+def schema_for(tag: str, directory: Path | None = None) -> etree.RelaxNG | None:
+    """The compiled schema of documents whose root element is ``tag``; None when there is no
+    schema folder or no schema for that document type. A schema that does not compile raises XMLError."""
+    name = SCHEMAS.get(tag)
+    folder = directory if directory is not None else schema_dir()
+    if name is None or folder is None:
+        return None
+    path = (folder / name).resolve()
+    if not path.is_file():
+        return None
+    with _lock:
+        schema = _cache.get(path)
+        if schema is None:
+            try:
+                schema = etree.RelaxNG(etree.parse(str(path)))
+            except (etree.RelaxNGParseError, etree.XMLSyntaxError, OSError) as e:
+                raise XMLError(f"cannot load the RelaxNG schema {path}: {e}") from None
+            _cache[path] = schema
+    return schema
+
+
+def schema_problems(document: str | bytes | etree._Element | XmlModel, directory: Path | None = None) -> list[Problem]:
+    """What the RelaxNG schema of ``document``'s type finds wrong in it; empty when it validates
+    or when there is no schema to validate it with (see ``schema_available``). Lines are those of
+    the text given (a model is formatted first, so they are lines of its formatted XML)."""
+    if isinstance(document, XmlModel):
+        document = document.to_xml()
+    root = document if isinstance(document, etree._Element) else parse_document(document)
+    if not isinstance(root.tag, str):
+        return []
+    schema = schema_for(root.tag, directory)
+    if schema is None:
+        return []
+    with _lock:
+        if schema.validate(root):
+            return []
+        entries = list(schema.error_log)
+    found = []
+    for entry in entries:
+        # RelaxNG reports most failures twice, once at the element and once at each ancestor
+        # whose content then fails; the innermost one is the useful one, the others are noise
+        # libvirt's own validator (virsh define --validate) prints as well, so keep them all.
+        path = entry.path or "/" + root.tag
+        found.append(Problem(path, entry.message, entry.line or None))
+    return found
+
+
+def schema_available(tag: str = "domain", directory: Path | None = None) -> bool:
+    """Whether documents of type ``tag`` can be validated (a schema folder with its schema exists)."""
+    return schema_for(tag, directory) is not None
+
+
+def validate_schema(document: str | bytes | etree._Element | XmlModel, directory: Path | None = None) -> None:
+    """Raise XMLError listing what the schema finds wrong in ``document``, one problem a line."""
+    found = schema_problems(document, directory)
+    if found:
+        raise XMLError("\n".join(str(p) for p in found))
