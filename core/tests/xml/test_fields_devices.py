@@ -294,7 +294,6 @@ def test_console_tty() -> None:
     assert dom.devices.consoles[0].tty == "/dev/pts/3"
 
 
-@pytest.mark.xfail(strict=True, reason="libvirt 9.0 writes a filesystem's alias before its space limits")
 def test_filesystem_alias_before_limits() -> None:
     devices = """
     <filesystem type='mount' accessmode='passthrough'>
@@ -308,7 +307,6 @@ def test_filesystem_alias_before_limits() -> None:
     roundtrip(domain_with(devices, type="lxc"))
 
 
-@pytest.mark.xfail(strict=True, reason="the device kinds after <video> are not in libvirt 9.0's order")
 def test_device_kinds_in_libvirt_order() -> None:
     # libvirt 9.0's own output for these devices, in its order (virDomainDefFormatInternal)
     devices = """

@@ -138,3 +138,13 @@ def test_volume_live_state_written_not_read() -> None:
     vol.target.timestamps = live.find("target/timestamps")
     vol.backing_store.timestamps = live.find("backingStore/timestamps")
     assert canon(vol.to_xml()) == canon(LOGICAL_VOLUME_LIVE)
+
+
+def test_nocow_written_when_set() -> None:
+    # <nocow/> asks for a volume created without copy-on-write; libvirt 9.0 reads it for the
+    # creation only and never writes it back, so only a definition built to be sent writes it
+    vol = virt.xml.parse("<volume><name>n.img</name><capacity>1024</capacity><target><nocow/></target></volume>")
+    assert isinstance(vol, StorageVolume) and vol.target is not None
+    assert "nocow" not in vol.to_xml()
+    vol.target.nocow = True
+    assert "<nocow/>" in vol.to_xml()

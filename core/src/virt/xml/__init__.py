@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from lxml import etree
 
     from virt.xml.capabilities import Capabilities, Guest, Host
+    from virt.xml.compare import Change, diff
     from virt.xml.devices import (
         Address,
         Char,
@@ -33,9 +34,11 @@ if TYPE_CHECKING:
     from virt.xml.network import DHCP, IP, Bridge, Forward, Network
     from virt.xml.snapshot import DomainSnapshot
     from virt.xml.storage import StoragePool, StorageVolume
+    from virt.xml.validate import Problem
 
 _MODULES = {
     "capabilities": ("Capabilities", "Guest", "Host"),
+    "compare": ("Change", "diff"),
     "devices": (
         *("Address", "Char", "Controller", "Devices", "Disk", "Graphics", "Input", "Interface", "Memballoon", "Video"),
     ),
@@ -44,6 +47,7 @@ _MODULES = {
     "network": ("DHCP", "IP", "Bridge", "Forward", "Network"),
     "snapshot": ("DomainSnapshot",),
     "storage": ("StoragePool", "StorageVolume"),
+    "validate": ("Problem",),
 }
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
 
@@ -59,10 +63,10 @@ _ROOTS = {
 }
 
 __all__ = [
-    "CPU", "DHCP", "IP", "OS", "Address", "Bridge", "Capabilities", "Char", "Clock", "Controller", "Devices",
-    "Disk", "Domain", "DomainCapabilities", "DomainSnapshot", "Features", "Forward", "Graphics", "Guest", "Host",
-    "Input", "Interface", "Memballoon", "Network", "OSType", "SecLabel", "StoragePool", "StorageVolume", "Vcpu",
-    "Video", "XMLError", "XmlModel", "model_for", "parse", "parse_element",
+    "CPU", "DHCP", "IP", "OS", "Address", "Bridge", "Capabilities", "Change", "Char", "Clock", "Controller",
+    "Devices", "Disk", "Domain", "DomainCapabilities", "DomainSnapshot", "Features", "Forward", "Graphics", "Guest",
+    "Host", "Input", "Interface", "Memballoon", "Network", "OSType", "Problem", "SecLabel", "StoragePool",
+    "StorageVolume", "Vcpu", "Video", "XMLError", "XmlModel", "diff", "model_for", "parse", "parse_element",
 ]  # fmt: skip
 
 

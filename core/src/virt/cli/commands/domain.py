@@ -113,7 +113,7 @@ def dry_run(ctx: Context, model: DomainModel, path: str, failure: str) -> None:
     the way the definition would be matched (and refused), and changing nothing."""
     from virt.errors import NotFound, VirtError
     from virt.xml import Domain as DomainModel
-    from virt.xml.diff import diff
+    from virt.xml.compare import diff
 
     conn = ctx.conn
     existing = None

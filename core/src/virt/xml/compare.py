@@ -27,7 +27,9 @@ Kind = Literal["added", "removed", "changed", "reordered"]
 class Change:
     """One difference: ``path`` names the element (``/domain/devices/disk[2]``) or attribute
     (``.../target/@dev``); ``old``/``new`` are the values as text (an element's as XML), None on
-    the side where it is absent."""
+    the side where it is absent. A list item's index, among the items of its tag, is the one in
+    the document it is in (``a``'s for a removal, ``b``'s otherwise), written only when that
+    document has several, as lxml's ``getpath`` does."""
 
     path: str
     old: str | None
@@ -128,21 +130,22 @@ def _lists(
     if not old and not new:
         return
 
-    def at(i: int) -> str:
-        return f"{path}/{tag}[{i + 1}]"
+    def at(i: int, items: Sequence[Any]) -> str:
+        # as lxml's getpath writes it: an index only among several of the tag (in that document)
+        return f"{path}/{tag}[{i + 1}]" if len(items) > 1 else f"{path}/{tag}"
 
     pairs, removed, added, reordered = _match(old, new)
     for i in removed:
-        yield Change(at(i), _xml(old[i], spec), None, "removed")
+        yield Change(at(i, old), _xml(old[i], spec), None, "removed")
     for i, j in pairs:
         item_old, item_new = old[i], new[j]
         if isinstance(item_old, str):  # TEXTS
             if item_old != item_new:
-                yield Change(at(j), item_old, item_new)
+                yield Change(at(j, new), item_old, item_new)
         else:
-            yield from _optional(item_old, item_new, at(j), spec)
+            yield from _optional(item_old, item_new, at(j, new), spec)
     for j in added:
-        yield Change(at(j), None, _xml(new[j], spec), "added")
+        yield Change(at(j, new), None, _xml(new[j], spec), "added")
     if reordered:
         yield Change(f"{path}/{tag}", None, None, "reordered")
 
