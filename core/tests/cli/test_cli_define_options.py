@@ -29,13 +29,13 @@ def test_define_validate_ok(virt: Run, new_domain_xml: Path) -> None:
 
 def test_define_validate_semantic_error(virt: Run, tmp_path: Path) -> None:
     path = write(tmp_path, DUPLICATE)
-    result = virt(f"define {path} --validate; list --all --name")
+    result = virt("define", str(path), "--validate")
     assert result.status == 1
     assert result.err == (
         f"error: Failed to define domain from {path}\n"
         "error: /domain/devices/disk[2]/target/@dev: duplicate target 'vda' (line 9)\n"
     )
-    assert "newvm" not in result.out  # nothing defined
+    assert "newvm" not in virt("list", "--all", "--name").out  # nothing defined
 
 
 def test_define_without_validate_skips_checks(virt: Run, tmp_path: Path) -> None:

@@ -69,6 +69,8 @@ SAME = [
     "dumpxml test",
     "dumpxml --inactive test",
     "net-dumpxml default",
+    "capabilities",
+    "hostname",
     "suspend test; resume test; reboot test; reset test; domstate --reason test",
     "shutdown test; domid test; list --all; start test; destroy test; domstate test --reason; list --all",
     "autostart test; autostart --disable test; undefine test; list --all",

@@ -59,7 +59,8 @@ def run_nodeinfo(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def run_capabilities(ctx: Context, args: argparse.Namespace) -> None:
-    print_xml(ctx, ctx.conn.capabilities())
+    # virsh prints the capabilities with a new line of its own after the document's last one.
+    ctx.print(ctx.conn.capabilities())
 
 
 def register(commands: CommandRegistry) -> None:
