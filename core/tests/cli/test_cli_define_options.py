@@ -94,7 +94,9 @@ def test_dry_run_name_taken_with_other_uuid(virt: Run, tmp_path: Path) -> None:
     path = write(tmp_path, NEW_DOMAIN_XML.replace("newvm", "test"))
     result = virt("define", str(path), "--dry-run")
     assert result.status == 1
-    assert result.err.startswith(f"error: Failed to define domain from {path}\nerror: domain 'test' already exists with uuid")
+    assert result.err.startswith(
+        f"error: Failed to define domain from {path}\nerror: domain 'test' already exists with uuid"
+    )
 
 
 def test_dry_run_with_validate_fails_first(virt: Run, tmp_path: Path) -> None:

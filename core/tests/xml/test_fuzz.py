@@ -13,7 +13,6 @@ import json
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import virt.xml
@@ -106,9 +105,11 @@ def huge_attribute(doc: bytes, data: st.DataObject) -> bytes:
     el = _pick(root, data)
     names = list(el.attrib) or ["type"]
     name = data.draw(st.sampled_from(names), label="attribute")
-    el.set(name, data.draw(st.sampled_from(["9", "a", "\u00e9"]), label="char") * data.draw(
-        st.sampled_from([10_000, 1_000_000, 5_000_000]), label="size"
-    ))
+    el.set(
+        name,
+        data.draw(st.sampled_from(["9", "a", "\u00e9"]), label="char")
+        * data.draw(st.sampled_from([10_000, 1_000_000, 5_000_000]), label="size"),
+    )
     return etree.tostring(root)
 
 
@@ -128,7 +129,10 @@ def odd_values(doc: bytes, data: st.DataObject) -> bytes:
 def entities(doc: bytes, data: st.DataObject) -> bytes:
     kind = data.draw(st.sampled_from(["laughs", "external", "parameter", "internal subset only"]), label="dtd")
     if kind == "laughs":
-        decls = '<!ENTITY a "aaaaaaaaaa">' + "".join(f'<!ENTITY {c} "&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};">' for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+        decls = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+            f'<!ENTITY {c} "&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};">'
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
         use = "&i;"
     elif kind == "external":
         decls, use = '<!ENTITY x SYSTEM "file:///etc/passwd">', "&x;"
@@ -191,7 +195,9 @@ def test_each_mutation(mutation: Mutation, data: st.DataObject) -> None:
 
 def test_hostile_documents_without_corpus() -> None:
     """The classic attacks need no corpus."""
-    laughs = '<!DOCTYPE domain [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><domain>&b;</domain>'
+    laughs = (
+        '<!DOCTYPE domain [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><domain>&b;</domain>'
+    )
     for doc in [
         laughs,
         '<!DOCTYPE domain [<!ENTITY x SYSTEM "file:///etc/passwd">]><domain><name>&x;</name></domain>',

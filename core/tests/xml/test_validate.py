@@ -109,7 +109,9 @@ def test_required_elements() -> None:
 
 
 def test_memory_from_numa_cells_is_enough() -> None:
-    text = GOOD.replace("<memory unit='KiB'>1048576</memory>", "").replace("<currentMemory unit='KiB'>1048576</currentMemory>", "")
+    text = GOOD.replace("<memory unit='KiB'>1048576</memory>", "").replace(
+        "<currentMemory unit='KiB'>1048576</currentMemory>", ""
+    )
     text = text.replace("</os>", "</os><cpu><numa><cell id='0' cpus='0-1' memory='1048576'/></numa></cpu>")
     assert not [m for m in messages(domain(text)) if "memory" in m]
 
@@ -145,7 +147,9 @@ def test_drive_address_conflict_on_the_same_bus_only() -> None:
 
 def test_duplicate_controller_index() -> None:
     text = GOOD.replace("<devices>", "<devices><controller type='pci' index='1'/><controller type='pci' index='1'/>")
-    assert messages(domain(text)) == ["/domain/devices/controller[2]/@index: duplicate controller type and index 'pci 1' (line 9)"]
+    assert messages(domain(text)) == [
+        "/domain/devices/controller[2]/@index: duplicate controller type and index 'pci 1' (line 9)"
+    ]
 
 
 def test_model_built_in_code_has_no_lines() -> None:

@@ -197,10 +197,11 @@ class Capabilities(XmlModel):
     def to_xml(self) -> str:
         """libvirt's layout, which sets <host> and each <guest> apart with a blank line."""
         lines = super().to_xml().splitlines(keepends=True)
-        spaced = lines[:1] + ["\n"] if lines else []
+        spaced = [*lines[:1], "\n"] if lines else []
         for line in lines[1:]:
             spaced.append(line)
             # a line indented once that closes a top-level element: "  </host>" or "  <guest/>"
-            if line.startswith("  ") and not line.startswith("   ") and (line.startswith("  </") or line.endswith("/>\n")):
+            top_level = line.startswith("  ") and not line.startswith("   ")
+            if top_level and (line.startswith("  </") or line.endswith("/>\n")):
                 spaced.append("\n")
         return "".join(spaced)
