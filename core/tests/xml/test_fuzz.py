@@ -53,6 +53,10 @@ def _tree(doc: bytes) -> etree._Element:
     return etree.fromstring(doc, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
+def _bytes(root: etree._Element) -> bytes:
+    return bytes(etree.tostring(root))
+
+
 def _pick(root: etree._Element, data: st.DataObject) -> etree._Element:
     elements = [e for e in root.iter() if isinstance(e.tag, str)]
     return elements[data.draw(st.integers(0, len(elements) - 1), label="element")]
@@ -77,7 +81,7 @@ def duplicate_element(doc: bytes, data: st.DataObject) -> bytes:
         return doc + doc  # two roots
     for _ in range(data.draw(st.integers(1, 3), label="copies")):
         el.addnext(copy.deepcopy(el))
-    return etree.tostring(root)
+    return _bytes(root)
 
 
 def remove_element(doc: bytes, data: st.DataObject) -> bytes:
@@ -86,7 +90,7 @@ def remove_element(doc: bytes, data: st.DataObject) -> bytes:
     parent = el.getparent()
     if parent is not None:
         parent.remove(el)
-    return etree.tostring(root)
+    return _bytes(root)
 
 
 def nest_deeply(doc: bytes, data: st.DataObject) -> bytes:
@@ -96,7 +100,7 @@ def nest_deeply(doc: bytes, data: st.DataObject) -> bytes:
     tag = el.tag if data.draw(st.booleans(), label="same tag") else "x"
     inner = etree.tostring(el, with_tail=False)
     nested = f"<{tag}>".encode() * depth + inner + f"</{tag}>".encode() * depth
-    text = etree.tostring(root)
+    text = _bytes(root)
     return text.replace(inner, nested, 1)
 
 
@@ -110,7 +114,7 @@ def huge_attribute(doc: bytes, data: st.DataObject) -> bytes:
         data.draw(st.sampled_from(["9", "a", "\u00e9"]), label="char")
         * data.draw(st.sampled_from([10_000, 1_000_000, 5_000_000]), label="size"),
     )
-    return etree.tostring(root)
+    return _bytes(root)
 
 
 def odd_values(doc: bytes, data: st.DataObject) -> bytes:
@@ -123,7 +127,7 @@ def odd_values(doc: bytes, data: st.DataObject) -> bytes:
             el.set(data.draw(st.sampled_from(list(el.attrib)), label="name"), value)
         elif not len(el):
             el.text = value
-    return etree.tostring(root)
+    return _bytes(root)
 
 
 def entities(doc: bytes, data: st.DataObject) -> bytes:

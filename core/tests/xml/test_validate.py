@@ -153,7 +153,8 @@ def test_duplicate_controller_index() -> None:
 
 
 def test_model_built_in_code_has_no_lines() -> None:
-    model = Domain(type="kvm", name="x")
+    model = Domain()
+    model.type, model.name = "kvm", "x"
     assert source_line(model) is None
     assert messages(model)[0] == "/domain/memory: missing memory size: give <memory> or memory in the <numa> cells"
 
