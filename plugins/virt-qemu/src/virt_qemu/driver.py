@@ -1,0 +1,561 @@
+"""One QEMU driver instance: the owner of a state folder, its domains and their QEMU processes.
+
+A process has at most one instance per (mode, folders), shared by all its connections (like the
+test driver's shared host) and released when the last one closes; across processes an exclusive
+``flock`` on ``paths.lock_file`` keeps a second owner out, naming the holder's pid.
+
+Threads: API calls run in the caller's thread; QMP events and monitor ends are put on a queue by
+the monitor's event thread and handled by this instance's own event thread, so no lock is ever
+taken inside a monitor callback (a command waiting for its reply under a domain's lock would
+otherwise deadlock with an event waiting for that lock). ``self.lock`` guards the domain table;
+each domain's ``lock`` serialises operations on it. Order: domain lock first, then table lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import queue
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from virt.errors import ErrorDomain, ErrorNumber, VirtError
+from virt.info import DomainFilter, DomainInfo, DomainRecord
+from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
+
+from virt_qemu import errors, prepare
+from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
+from virt_qemu.launch import launch
+from virt_qemu.qmpevents import QMP_TIMEOUT, RESTART_ACTIONS, QmpEvents, QueuedEvent
+from virt_qemu.runtime import DomainObj, Running
+from virt_qemu.status import DomainStatus, StatusMonitor, StatusStore
+from virt_qemu.store import DefinitionStore, IdCounter
+
+if TYPE_CHECKING:
+    from virt.driver import DomainRef
+    from virt.xml import Domain
+
+    from virt_qemu.caps import CapsCache, QemuCaps
+    from virt_qemu.paths import DriverPaths
+
+log = logging.getLogger(__name__)
+
+
+# -- the owner lock --------------------------------------------------------------------------------
+def acquire_owner_lock(paths: DriverPaths) -> int:
+    """The open, locked ``paths.lock_file`` holding our pid; VirtError naming the holder otherwise."""
+    fd = os.open(paths.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        finally:
+            os.close(fd)
+        raise errors.error(
+            ErrorNumber.RESOURCE_BUSY,
+            f"the QEMU driver state in {paths.run_dir} is owned by another process (pid {holder}); "
+            f"only one process at a time may manage qemu:///{paths.mode}",
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _copy(domain: Domain) -> Domain:
+    """An independent copy of a stored definition (the caller of the API may change it)."""
+    return type(domain).from_element(domain.to_element())
+
+
+class QemuDriver(QmpEvents):
+    """Everything one owner of a QEMU state folder knows and does."""
+
+    def __init__(self, paths: DriverPaths) -> None:
+        from virt_qemu.caps import CapsCache
+
+        paths.create()
+        self.paths = paths
+        self._lock_fd: int | None = acquire_owner_lock(paths)
+        self.lock = threading.RLock()
+        self.domains: dict[uuid.UUID, DomainObj] = {}
+        self.names: dict[str, uuid.UUID] = {}
+        self.definitions = DefinitionStore(paths)
+        self.statuses = StatusStore(paths)
+        self.ids = IdCounter(paths.run_dir / "next-id")
+        self.caps_cache: CapsCache = CapsCache(paths.cache_dir)
+        self.events = EventHub()
+        self._closing = False
+        self.unreadable_status: dict[str, str] = {}
+        """Status files that could not be read, by path: left alone, never deleted (a guest may run)."""
+        self._queue: queue.SimpleQueue[QueuedEvent | None] = queue.SimpleQueue()
+        self._worker = threading.Thread(target=self._event_loop, name=f"virt-qemu events {paths.mode}", daemon=True)
+        self._worker.start()
+        try:
+            for definition in self.definitions.load_all():
+                obj = DomainObj(config=definition, autostart=self.definitions.autostart(definition.name or ""))
+                self._add(obj)
+            self._reconnect_all()
+            self._autostart_once()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- closing ------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Let go of the monitors and the lock; every QEMU keeps running for the next owner."""
+        self._closing = True  # the monitor ends that follow are ours, not QEMU's
+        with self.lock:
+            objs = list(self.domains.values())
+        for obj in objs:
+            with obj.lock:
+                running = obj.running
+                if running is not None and running.monitor is not None:
+                    monitor, running.monitor = running.monitor, None
+                    monitor.close()
+        self._queue.put(None)  # ends the event thread
+        if self._worker is not threading.current_thread():
+            self._worker.join(10)
+        if self._lock_fd is not None:
+            fd, self._lock_fd = self._lock_fd, None
+            os.close(fd)  # releases the flock
+
+    # -- the domain table ---------------------------------------------------------------------------
+    def _add(self, obj: DomainObj) -> None:
+        with self.lock:
+            self.domains[obj.uuid] = obj
+            self.names[obj.name] = obj.uuid
+
+    def _remove(self, obj: DomainObj) -> None:
+        with self.lock:
+            if self.domains.get(obj.uuid) is obj:
+                del self.domains[obj.uuid]
+            if self.names.get(obj.name) == obj.uuid:
+                del self.names[obj.name]
+
+    def find(self, ref: DomainRef) -> DomainObj:
+        """The domain behind a handle (by UUID, naming both in the error, as qemuDomainObjFromDomain)."""
+        with self.lock:
+            obj = self.domains.get(ref.uuid)
+        if obj is None:
+            raise errors.domain_gone(ref.uuid, ref.name)
+        return obj
+
+    @contextlib.contextmanager
+    def locked(self, ref: DomainRef) -> Iterator[DomainObj]:
+        """The domain, locked for one operation; NotFound when it went away meanwhile."""
+        obj = self.find(ref)
+        with obj.lock:
+            with self.lock:
+                if self.domains.get(ref.uuid) is not obj:
+                    raise errors.domain_gone(ref.uuid, ref.name)
+            yield obj
+
+    def by_name(self, name: str) -> DomainObj | None:
+        with self.lock:
+            key = self.names.get(name)
+            return None if key is None else self.domains.get(key)
+
+    def by_uuid(self, key: uuid.UUID) -> DomainObj | None:
+        with self.lock:
+            return self.domains.get(key)
+
+    def by_id(self, id_: int) -> DomainObj | None:
+        with self.lock:
+            return next((o for o in self.domains.values() if o.active and o.id == id_), None)
+
+    def listing(self, filter: DomainFilter) -> list[DomainObj]:
+        with self.lock:
+            objs = list(self.domains.values())
+        return [
+            obj
+            for obj in objs
+            if filter.matches(
+                DomainRecord(active=obj.active, persistent=obj.persistent, state=obj.state, autostart=obj.autostart)
+            )
+        ]
+
+    # -- caps ---------------------------------------------------------------------------------------
+    def binary_and_caps(self, arch: str | None, emulator: str | None) -> tuple[str, QemuCaps]:
+        from virt_qemu.caps import find_binary
+
+        binary = find_binary(arch=arch, emulator=emulator)
+        return binary, self.caps_cache.get(binary)
+
+    def all_caps(self) -> list[QemuCaps]:
+        """The capabilities of every installed QEMU the driver knows how to find, host arch first."""
+        from virt_qemu.caps import find_binary
+
+        found: list[QemuCaps] = []
+        seen: set[str] = set()
+        for arch in (None, "x86_64", "i686", "aarch64"):
+            try:
+                binary = find_binary(arch=arch)
+            except VirtError:
+                continue
+            if binary not in seen:
+                seen.add(binary)
+                found.append(self.caps_cache.get(binary))
+        return found
+
+    # -- state changes: one door for all --------------------------------------------------------------
+    def _set_state(self, obj: DomainObj, state: DomainState, reason: int, *, emit: bool = True) -> None:
+        """Change the state, persist the status of a running domain, record the lifecycle event."""
+        obj.state, obj.reason = state, int(reason)
+        if obj.running is not None and obj.live is not None:
+            self._save_status(obj)
+        if emit:
+            found = event_for(state, int(reason))
+            if found is not None:
+                self._emit(obj, *found)
+
+    def _emit(self, obj: DomainObj, type_: EventType, detail: int) -> None:
+        self.events.emit(LifecycleEvent(obj.name, obj.uuid, obj.id, type_, detail, obj.state, obj.reason))
+
+    def _save_status(self, obj: DomainObj) -> None:
+        running, live = obj.running, obj.live
+        assert running is not None and live is not None
+        live.id = obj.id
+        try:
+            status = DomainStatus()
+            status.state, status.reason, status.pid = obj.state, obj.reason, running.pid
+            status.monitor = StatusMonitor()
+            status.monitor.path = str(running.monitor_socket)
+            status.start_time = repr(running.start_time)
+            status.emulator = live.devices.emulator if live.devices is not None else None
+            status.qemu_caps = running.caps.to_json() if running.caps is not None else None
+            status.domain = live
+            self.statuses.save(status)
+        finally:
+            live.id = None  # the stored definition carries no id; the status shows it while written
+
+    # -- definitions ----------------------------------------------------------------------------------
+    def complete(self, domain: Domain) -> Domain:
+        """Check and fill in a definition the driver now owns."""
+        prepare.check(domain)
+        prepare.fill(domain, self.binary_and_caps)
+        return domain
+
+    def add_definition(self, definition: Domain, *, live: bool) -> tuple[DomainObj, bool]:
+        """virDomainObjListAdd: the domain to hold ``definition`` and whether it is new.
+
+        ``live`` is for starting a transient definition (create): it must not meet an active
+        domain. Otherwise the definition becomes the persistent one (waiting for the next boot
+        of a running domain). Holds the table lock; the caller holds nothing.
+        """
+        assert definition.uuid is not None and definition.name is not None
+        with self.lock:
+            existing = self.domains.get(definition.uuid)
+            if existing is not None:
+                if existing.name != definition.name:
+                    raise errors.error(
+                        ErrorNumber.OPERATION_FAILED,
+                        f"domain '{existing.name}' is already defined with uuid {existing.uuid}",
+                        ErrorDomain.DOMAIN,
+                    )
+                if live and existing.active:
+                    raise errors.error(
+                        ErrorNumber.OPERATION_INVALID,
+                        f"domain '{existing.name}' is already active",
+                        ErrorDomain.DOMAIN,
+                    )
+                return existing, False
+            other = self.by_name(definition.name)
+            if other is not None:
+                raise errors.error(
+                    ErrorNumber.OPERATION_FAILED,
+                    f"domain '{definition.name}' already exists with uuid {other.uuid}",
+                    ErrorDomain.DOMAIN,
+                )
+            obj = DomainObj(config=None, live=definition) if live else DomainObj(config=definition)
+            self._add(obj)
+            return obj, True
+
+    def define(self, definition: Domain) -> DomainObj:
+        self.complete(definition)
+        obj, new = self.add_definition(definition, live=False)
+        with obj.lock:
+            previous = obj.config
+            self.definitions.save(definition)
+            obj.config = definition
+            if previous is None and not new and obj.active:
+                pass  # a transient running domain became persistent
+        self._emit(obj, EventType.DEFINED, 0 if new else 1)
+        return obj
+
+    def undefine(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            if obj.config is None:
+                raise errors.error(ErrorNumber.OPERATION_INVALID, "cannot undefine transient domain")
+            self.definitions.delete(obj.name)
+            obj.autostart = False
+            self._emit(obj, EventType.UNDEFINED, 0)
+            if obj.active:
+                obj.config = None  # keeps running as a transient domain
+            else:
+                self._remove(obj)
+
+    def create(self, definition: Domain) -> DomainObj:
+        self.complete(definition)
+        obj, _ = self.add_definition(definition, live=True)
+        with obj.lock:
+            try:
+                self._start(obj, definition)
+            except BaseException:
+                if obj.config is None:
+                    self._remove(obj)
+                raise
+        return obj
+
+    def set_autostart(self, ref: DomainRef, autostart: bool) -> None:
+        with self.locked(ref) as obj:
+            if obj.config is None:
+                raise errors.error(ErrorNumber.OPERATION_INVALID, "cannot set autostart for transient domain")
+            self.definitions.set_autostart(obj.name, autostart)
+            obj.autostart = autostart
+
+    # -- start and stop -------------------------------------------------------------------------------
+    def start(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            if obj.active:
+                raise errors.already_running()
+            assert obj.config is not None
+            self._start(obj, _copy(obj.config))
+
+    def _start(self, obj: DomainObj, definition: Domain) -> None:
+        """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``."""
+        assert definition.os is not None and definition.os.type is not None
+        emulator = definition.devices.emulator if definition.devices is not None else None
+        _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
+        running = launch(self.paths, definition, caps)
+        try:
+            obj.live, obj.running = definition, running
+            obj.id = self.ids.allocate()
+            self._watch(obj, running)
+            self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
+            assert running.monitor is not None
+            running.monitor.execute("cont", timeout=QMP_TIMEOUT)
+        except BaseException as exc:
+            self._discard(obj, running)
+            if isinstance(exc, VirtError):
+                raise errors.internal(f"QEMU started but its processors could not be resumed: {exc.message}") from exc
+            raise
+        self._set_state(obj, DomainState.RUNNING, RunningReason.BOOTED)
+
+    def _discard(self, obj: DomainObj, running: Running) -> None:
+        """Undo a start that failed after QEMU was spawned: kill it, forget everything it left."""
+        from virt_qemu import process
+
+        running.destroying = True
+        if running.monitor is not None:
+            running.monitor.close()
+        process.kill(running.pid, running.popen)
+        self._cleanup_files(obj.name, running)
+        obj.running = None
+        obj.live = None
+        obj.id = -1
+        obj.state, obj.reason = DomainState.SHUTOFF, ShutoffReason.FAILED
+
+    def _cleanup_files(self, name: str, running: Running | None) -> None:
+        self.statuses.delete(name)
+        if running is not None:
+            shutil.rmtree(running.run_dir, ignore_errors=True)
+
+    def _stopped(self, obj: DomainObj, reason: ShutoffReason) -> None:
+        """QEMU is gone: shut ``obj`` off; a transient domain disappears. Holds ``obj.lock``."""
+        running = obj.running
+        if running is not None and running.monitor is not None:
+            monitor, running.monitor = running.monitor, None
+            monitor.close()
+        obj.running = None
+        self._cleanup_files(obj.name, running)
+        self._set_state(obj, DomainState.SHUTOFF, reason)  # event carries the id it had
+        if obj.config is None:
+            self._remove(obj)  # while it still has a definition to be named by
+        obj.live = None
+        obj.id = -1
+        obj.broken = None
+
+    def _kill_and_stop(self, obj: DomainObj, reason: ShutoffReason) -> None:
+        from virt_qemu import process
+
+        running = obj.running
+        assert running is not None
+        running.destroying = True
+        process.kill(running.pid, running.popen)
+        self._stopped(obj, reason)
+
+    def destroy(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            if not obj.active:
+                raise errors.not_running()
+            # Works on a domain whose status lacks its caps too: killing a verified pid needs none.
+            self._kill_and_stop(obj, ShutoffReason.DESTROYED)
+
+    # -- operations through the monitor ---------------------------------------------------------------
+    def _usable(self, obj: DomainObj) -> Running:
+        """The running QEMU of an active domain whose monitor the driver may use."""
+        if not obj.active or obj.running is None:
+            raise errors.not_running()
+        if obj.broken is not None:
+            raise errors.operation_failed(obj.broken)
+        if obj.running.monitor is None:
+            raise errors.operation_failed(f"domain '{obj.name}' has no monitor connection")
+        return obj.running
+
+    def qmp(self, obj: DomainObj, command: str, arguments: dict[str, Any] | None = None) -> Any:
+        running = self._usable(obj)
+        assert running.monitor is not None
+        return running.monitor.execute(command, arguments, timeout=QMP_TIMEOUT)
+
+    def shutdown(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            self._usable(obj)
+            obj.running.fake_reboot = False  # type: ignore[union-attr]
+            self.qmp(obj, "system_powerdown")
+
+    def reboot(self, ref: DomainRef) -> None:
+        """libvirt's ACPI reboot: power the guest down and, when it does, reset and resume it.
+
+        With ``on_reboot`` destroy the reboot is a shutdown (libvirt does the same).
+        """
+        with self.locked(ref) as obj:
+            running = self._usable(obj)
+            running.fake_reboot = obj.current.on_reboot in RESTART_ACTIONS
+            self.qmp(obj, "system_powerdown")
+
+    def reset(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            self.qmp(obj, "system_reset")
+
+    def suspend(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            self._usable(obj)
+            if obj.state == DomainState.PAUSED:
+                return  # libvirt: suspending a paused domain is not an error
+            if obj.state not in (DomainState.RUNNING, DomainState.BLOCKED):
+                raise errors.error(ErrorNumber.OPERATION_INVALID, f"domain is {obj.state.label}")
+            self.qmp(obj, "stop")
+            self._set_state(obj, DomainState.PAUSED, PausedReason.USER)
+
+    def resume(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            self._usable(obj)
+            if obj.state == DomainState.PMSUSPENDED:
+                raise errors.error(ErrorNumber.OPERATION_INVALID, "domain is pmsuspended")
+            if obj.state not in (DomainState.PAUSED, DomainState.CRASHED):
+                return  # resuming a running domain does nothing, as in libvirt
+            self.qmp(obj, "cont")
+            self._set_state(obj, DomainState.RUNNING, RunningReason.UNPAUSED)
+
+    def info(self, ref: DomainRef) -> DomainInfo:
+        from virt_qemu import process
+        from virt_qemu.monitor import QMPError
+
+        with self.locked(ref) as obj:
+            definition = obj.current
+            maximum = definition.memory or 0
+            current = definition.current_memory or maximum
+            vcpu = definition.vcpu
+            vcpus = (vcpu.current or vcpu.count or 1) if vcpu is not None else 1
+            cpu_time = 0
+            running = obj.running
+            if obj.active and running is not None:
+                cpu_time = process.cpu_time_ns(running.pid)
+                if running.monitor is not None and obj.broken is None:
+                    with contextlib.suppress(QMPError):
+                        balloon = running.monitor.execute("query-balloon", timeout=5.0)
+                        current = int(balloon["actual"]) // 1024
+            return DomainInfo(obj.state, maximum, current, vcpus, cpu_time)
+
+    def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
+        with self.locked(ref) as obj:
+            if obj.active and obj.live is not None and not (inactive and obj.config is not None):
+                copy = _copy(obj.live)
+                copy.id = obj.id
+                return copy
+            assert obj.config is not None
+            return _copy(obj.config)
+
+    # -- taking running guests back -----------------------------------------------------------------
+    def _reconnect_all(self) -> None:
+        from virt_qemu.reconnect import reconnect
+
+        for path, status in self.statuses.load_all():
+            if isinstance(status, VirtError):
+                self.unreadable_status[str(path)] = status.message
+                log.error("cannot read the status file %s (left in place): %s", path, status.message)
+                continue
+            try:
+                reconnect(self, status)
+            except Exception as exc:
+                self.unreadable_status[str(path)] = str(exc)
+                log.exception("cannot take back the domain of %s (left in place)", path)
+
+    def adopt(self, obj: DomainObj, running: Running, state: DomainState, reason: int) -> None:
+        """Register a running domain found in a status file (reconnect's last step)."""
+        if obj.uuid not in self.domains:
+            self._add(obj)
+        self.ids.seen(obj.id)
+        if running.monitor is not None:
+            self._watch(obj, running)
+        obj.state, obj.reason = state, reason
+        if obj.broken is None:
+            self._save_status(obj)
+
+    def crashed_meanwhile(self, obj: DomainObj, name: str, run_dir: Any) -> None:
+        """A status file's QEMU died while nobody owned the driver: shut off (crashed), files gone."""
+        self.statuses.delete(name)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if obj.config is not None:
+            obj.state, obj.reason = DomainState.SHUTOFF, ShutoffReason.CRASHED
+            self._emit(obj, EventType.STOPPED, 2)
+
+    # -- autostart --------------------------------------------------------------------------------
+    def _autostart_once(self) -> None:
+        """Start the autostart domains once per host boot (the marker lives in the run folder, a tmpfs)."""
+        marker = self.paths.run_dir / "autostarted"
+        if marker.exists():
+            return
+        marker.touch()
+        with self.lock:
+            objs = [o for o in self.domains.values() if o.autostart and not o.active and o.config is not None]
+        for obj in objs:
+            try:
+                with obj.lock:
+                    if not obj.active and obj.config is not None:
+                        self._start(obj, _copy(obj.config))
+            except Exception as exc:  # noqa: BLE001 - one failed autostart must not keep the driver from opening
+                log.error("autostart of domain %s failed: %s", obj.name, exc)
+
+
+# -- one instance per process and folders ------------------------------------------------------------
+_instances: dict[DriverPaths, tuple[QemuDriver, int]] = {}
+_instances_lock = threading.Lock()
+
+
+def acquire(paths: DriverPaths) -> QemuDriver:
+    with _instances_lock:
+        found = _instances.get(paths)
+        if found is not None:
+            _instances[paths] = (found[0], found[1] + 1)
+            return found[0]
+        driver = QemuDriver(paths)
+        _instances[paths] = (driver, 1)
+        return driver
+
+
+def release(driver: QemuDriver) -> None:
+    with _instances_lock:
+        found = _instances.get(driver.paths)
+        if found is None or found[0] is not driver:
+            return
+        if found[1] > 1:
+            _instances[driver.paths] = (driver, found[1] - 1)
+            return
+        del _instances[driver.paths]
+    driver.close()

@@ -1,0 +1,80 @@
+"""The QEMU driver's errors, worded and numbered the way libvirt's QEMU driver reports them.
+
+libvirt prefixes each message with words chosen by the error number ("internal error: ",
+"Requested operation is not valid: "...); virsh prints the whole text, so the message carries it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from virt.errors import (
+    ErrorDomain,
+    ErrorNumber,
+    InvalidArgument,
+    NotFound,
+    OperationInvalid,
+    VirtError,
+    XMLError,
+)
+
+_PREFIXES = {
+    ErrorNumber.INTERNAL_ERROR: "internal error",
+    ErrorNumber.OPERATION_INVALID: "Requested operation is not valid",
+    ErrorNumber.OPERATION_FAILED: "operation failed",
+    ErrorNumber.OPERATION_TIMEOUT: "Timed out during operation",
+    ErrorNumber.INVALID_ARG: "invalid argument",
+    ErrorNumber.XML_ERROR: "XML error",
+    ErrorNumber.CONFIG_UNSUPPORTED: "unsupported configuration",
+    ErrorNumber.NO_DOMAIN: "Domain not found",
+    ErrorNumber.RESOURCE_BUSY: "resource busy",
+    ErrorNumber.SYSTEM_ERROR: "",
+}
+
+_CLASSES: dict[ErrorNumber, type[VirtError]] = {
+    ErrorNumber.OPERATION_INVALID: OperationInvalid,
+    ErrorNumber.INVALID_ARG: InvalidArgument,
+    ErrorNumber.XML_ERROR: XMLError,
+    ErrorNumber.NO_NAME: XMLError,
+    ErrorNumber.NO_DOMAIN: NotFound,
+}
+
+
+def error(code: ErrorNumber, detail: str | None = None, domain: ErrorDomain = ErrorDomain.QEMU) -> VirtError:
+    """The exception libvirt would raise for ``code`` with ``detail`` (raise the result)."""
+    prefix = _PREFIXES.get(code)
+    if not prefix:
+        message = detail or code.name.lower().replace("_", " ")
+    else:
+        message = f"{prefix}: {detail}" if detail else prefix
+    return _CLASSES.get(code, VirtError)(message, code, domain)
+
+
+def internal(detail: str) -> VirtError:
+    return error(ErrorNumber.INTERNAL_ERROR, detail)
+
+
+def operation_failed(detail: str) -> VirtError:
+    return error(ErrorNumber.OPERATION_FAILED, detail)
+
+
+def not_running() -> VirtError:
+    """virDomainObjCheckActive's error, which libvirt attributes to the domain config code."""
+    return error(ErrorNumber.OPERATION_INVALID, "domain is not running", ErrorDomain.DOMAIN)
+
+
+def already_running() -> VirtError:
+    return error(ErrorNumber.OPERATION_INVALID, "domain is already running")
+
+
+def unsupported(detail: str) -> VirtError:
+    return error(ErrorNumber.CONFIG_UNSUPPORTED, detail)
+
+
+def domain_gone(uuid_: uuid.UUID, name: str) -> VirtError:
+    """A handle whose domain no longer exists (qemuDomainObjFromDomain's words)."""
+    return error(ErrorNumber.NO_DOMAIN, f"no domain with matching uuid '{uuid_}' ({name})")
+
+
+def no_domain(detail: str) -> VirtError:
+    return error(ErrorNumber.NO_DOMAIN, detail)

@@ -1,0 +1,490 @@
+"""A tiny Linux guest that boots, answers the ACPI power button and powers off: a test fixture.
+
+``build_guest()`` fetches Debian's ``linux-image-amd64`` kernel (the versioned package it depends on) and
+``busybox-static`` with ``apt-get download`` (nothing is installed on the host), takes out the kernel, its
+``evdev`` and ``button`` modules and busybox, and writes a gzipped ``newc`` initramfs (in Python: no ``cpio``
+tool needed) whose ``/init`` mounts proc/sys/dev, loads the two modules, starts busybox ``acpid`` (power
+button -> ``poweroff -f``), prints :data:`MARKER` on the console (``ttyS0``) and sleeps.
+
+The kernel it boots is the ELF ``vmlinux`` taken out of Debian's ``vmlinuz`` (bzImage) when that kernel has a
+PVH entry note (Debian's has ``CONFIG_PVH=y``): QEMU boots such an ELF directly (``-kernel``, its ``pvh.bin``
+option ROM), which skips the bzImage's decompressor, ~2 s of a ~3.8 s boot under TCG (~1.6 s left).
+The bzImage is kept beside it (:attr:`GuestImage.bzimage`).
+
+The result is cached in ``$VIRT_TEST_CACHE/guest`` (``/var/tmp/virt-test-guest`` by default), one folder per
+package versions, published by an atomic rename under a lock, so parallel test runs build it once.
+The downloaded packages are not kept (the kernel's is ~70 MB): only the kernel and the initramfs (~10 MB).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gzip
+import io
+import json
+import lzma
+import os
+import re
+import shutil
+import stat
+import struct
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+from xml.etree import ElementTree as ET
+
+_T = TypeVar("_T")
+
+MARKER = "VIRT-GUEST-BOOTED"
+"""Printed on its own line on the serial console once ``acpid`` listens to the power button."""
+
+CMDLINE = "console=ttyS0 quiet panic=-1"
+"""``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
+
+FORMAT = 2
+"""Bumped whenever the initramfs changes, so that older cached builds are not reused."""
+
+KERNEL_META = "linux-image-amd64"
+BUSYBOX = "busybox-static"
+MODULES = ("evdev", "button")
+"""Loaded in this order (their dependencies, if any, first): the ACPI power button as an input device."""
+
+BUSYBOX_APPLETS = ("sh", "mount", "mkdir", "insmod", "acpid", "poweroff", "sleep", "usleep", "cat", "echo")
+
+
+class GuestBuildError(RuntimeError):
+    """The tiny guest could not be built; the message says which step failed (apt, dpkg, a module)."""
+
+
+@dataclass(frozen=True)
+class GuestImage:
+    """A bootable guest: direct kernel boot of ``kernel`` with ``initrd`` and ``cmdline``."""
+
+    kernel: Path
+    initrd: Path
+    cmdline: str
+    bzimage: Path | None = None
+    """Debian's compressed kernel as packaged; ``kernel`` is the same kernel uncompressed (PVH ELF) if not it."""
+    version: str = ""
+    """The packages it was built from, e.g. ``linux-image-6.1.0-56-amd64=6.1.192-2 busybox-static=...``."""
+    marker: str = MARKER
+
+
+@dataclass(frozen=True)
+class _Packages:
+    kernel: str
+    kernel_version: str
+    busybox_version: str
+
+    @property
+    def key(self) -> str:
+        raw = f"{self.kernel}_{self.kernel_version}+busybox_{self.busybox_version}+f{FORMAT}"
+        return re.sub(r"[^A-Za-z0-9._+-]", "_", raw)
+
+    @property
+    def describe(self) -> str:
+        return f"{self.kernel}={self.kernel_version} {BUSYBOX}={self.busybox_version}"
+
+
+def default_cache_dir() -> Path:
+    explicit = os.environ.get("VIRT_TEST_CACHE")
+    return Path(explicit) / "guest" if explicit else Path("/var/tmp/virt-test-guest")
+
+
+def build_guest(cache_dir: Path | None = None) -> GuestImage:
+    """The tiny guest, from the cache when built before for the same package versions, else built now.
+
+    Raises :class:`GuestBuildError` naming the failed step.
+    """
+    root = cache_dir if cache_dir is not None else default_cache_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GuestBuildError(f"cannot create the guest cache folder {root}: {exc}") from exc
+    try:
+        packages = _resolve_packages()
+    except GuestBuildError as first:
+        cached = _newest_cached(root)  # offline, or no apt lists: any earlier build will do
+        if cached is not None:
+            return cached
+        packages = _after_apt_update(first, _resolve_packages)
+    final = root / packages.key
+    if not (final / "info.json").exists():
+        with _locked(root / f".{packages.key}.lock"):
+            if not (final / "info.json").exists():
+                _build_into(root, final, packages)
+    return _load(final)
+
+
+def domain_xml(
+    name: str,
+    guest: GuestImage,
+    *,
+    virt_type: str = "qemu",
+    memory_mib: int = 128,
+    serial_log: Path | None = None,
+) -> str:
+    """libvirt domain XML booting ``guest`` directly (no disk, no network), its serial console to
+    ``serial_log`` (a file) or a pty, powered off (and so destroyed) on ACPI shutdown."""
+    domain = ET.Element("domain", type=virt_type)
+    ET.SubElement(domain, "name").text = name
+    ET.SubElement(domain, "memory", unit="MiB").text = str(memory_mib)
+    ET.SubElement(domain, "vcpu").text = "1"
+    os_el = ET.SubElement(domain, "os")
+    ET.SubElement(os_el, "type", arch="x86_64", machine="q35").text = "hvm"
+    ET.SubElement(os_el, "kernel").text = str(guest.kernel)
+    ET.SubElement(os_el, "initrd").text = str(guest.initrd)
+    ET.SubElement(os_el, "cmdline").text = guest.cmdline
+    features = ET.SubElement(domain, "features")
+    ET.SubElement(features, "acpi")
+    ET.SubElement(domain, "on_poweroff").text = "destroy"
+    ET.SubElement(domain, "on_reboot").text = "destroy"  # as QEMU -no-reboot: a guest that panics stops
+    ET.SubElement(domain, "on_crash").text = "destroy"
+    devices = ET.SubElement(domain, "devices")
+    if serial_log is not None:
+        serial = ET.SubElement(devices, "serial", type="file")
+        ET.SubElement(serial, "source", path=str(serial_log))
+    else:
+        serial = ET.SubElement(devices, "serial", type="pty")
+    ET.SubElement(serial, "target", port="0")
+    ET.SubElement(devices, "memballoon", model="none")
+    ET.indent(domain)
+    return ET.tostring(domain, encoding="unicode") + "\n"
+
+
+# -- the cache ---------------------------------------------------------------------------------------------
+
+
+def _load(folder: Path) -> GuestImage:
+    info = json.loads((folder / "info.json").read_text())
+    return GuestImage(
+        kernel=folder / info["kernel"],
+        initrd=folder / "initrd.gz",
+        cmdline=info["cmdline"],
+        bzimage=folder / "vmlinuz",
+        version=info["version"],
+    )
+
+
+def _newest_cached(root: Path) -> GuestImage | None:
+    built = [p for p in root.iterdir() if p.name.endswith(f"+f{FORMAT}") and (p / "info.json").exists()]
+    return _load(max(built, key=lambda p: p.stat().st_mtime)) if built else None
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_into(root: Path, final: Path, packages: _Packages) -> None:
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    try:
+        out = work / "out"
+        out.mkdir()
+        debs = _download(work, packages)
+        _build(work, out, debs, packages)
+        try:
+            out.rename(final)  # atomic: a reader sees a complete folder or none
+        except OSError:
+            if not (final / "info.json").exists():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# -- apt -----------------------------------------------------------------------------------------------------
+
+
+def _run(
+    step: str, argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        done = subprocess.run(argv, capture_output=True, check=False, cwd=cwd, env=env)
+    except OSError as exc:
+        raise GuestBuildError(f"{step}: cannot run {argv[0]}: {exc}") from exc
+    if done.returncode != 0:
+        err = done.stderr.decode(errors="replace").strip()
+        raise GuestBuildError(f"{step}: `{' '.join(argv)}` exited {done.returncode}: {err[-2000:]}")
+    return done
+
+
+def _resolve_packages() -> _Packages:
+    """The kernel package ``linux-image-amd64`` depends on, and the candidate versions, in one look-up."""
+    shown = _run(
+        "apt-cache show (resolving the kernel package)",
+        ["apt-cache", "show", "--no-all-versions", KERNEL_META, BUSYBOX],
+        env={**os.environ, "LC_ALL": "C"},
+    ).stdout.decode()
+    stanzas: dict[str, dict[str, str]] = {}
+    for block in shown.split("\n\n"):
+        fields = dict(re.findall(r"^([A-Za-z-]+): ?(.*)$", block, re.MULTILINE))
+        if "Package" in fields:
+            stanzas.setdefault(fields["Package"], fields)
+    meta, busybox = stanzas.get(KERNEL_META), stanzas.get(BUSYBOX)
+    if meta is None or busybox is None:
+        raise GuestBuildError(f"apt-cache show found no candidate for {KERNEL_META} or {BUSYBOX}")
+    found = re.search(r"(linux-image-[0-9][^\s,(|]*)(?:\s*\(=\s*([^)\s]+)\))?", meta.get("Depends", ""))
+    if found is None:
+        raise GuestBuildError(f"{KERNEL_META} depends on no versioned linux-image package: {meta.get('Depends')!r}")
+    kernel, version = found.group(1), found.group(2)
+    if version is None:
+        shown = _run("apt-cache show", ["apt-cache", "show", "--no-all-versions", kernel]).stdout.decode()
+        match = re.search(r"^Version: (\S+)$", shown, re.MULTILINE)
+        if match is None:
+            raise GuestBuildError(f"apt-cache show gave no version for {kernel}")
+        version = match.group(1)
+    return _Packages(kernel, version, busybox["Version"])
+
+
+def _after_apt_update(first: GuestBuildError, retry: Callable[[], _T]) -> _T:
+    """``retry()`` after ``apt-get update``, for a failure ``first`` that missing or stale lists explain."""
+    try:
+        _run("apt-get update", ["apt-get", "update", "-q"])
+        return retry()
+    except GuestBuildError as exc:
+        raise GuestBuildError(f"{first}; then (after refreshing the package lists) {exc}") from exc
+
+
+def _download(work: Path, packages: _Packages) -> dict[str, Path]:
+    wanted = {packages.kernel: packages.kernel_version, BUSYBOX: packages.busybox_version}
+    argv = ["apt-get", "download", "-q", *(f"{name}={version}" for name, version in wanted.items())]
+    try:
+        _run("apt-get download", argv, cwd=work)
+    except GuestBuildError as first:  # lists too old: the mirror dropped that version
+        _after_apt_update(first, lambda: _run("apt-get download", argv, cwd=work))
+    debs: dict[str, Path] = {}
+    for name in wanted:
+        found = sorted(work.glob(f"{name}_*.deb"))
+        if not found:
+            raise GuestBuildError(f"apt-get download left no {name}_*.deb in {work}")
+        debs[name] = found[0]
+    return debs
+
+
+# -- dpkg and the initramfs ------------------------------------------------------------------------------
+
+
+def _extract(deb: Path, into: Path, patterns: Sequence[str]) -> list[Path]:
+    """Only the members matching ``patterns`` (the kernel's package unpacks to ~400 MB of modules)."""
+    into.mkdir(exist_ok=True)
+    step = f"dpkg-deb --fsys-tarfile {deb.name} | tar -x"
+    try:
+        with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as dpkg:
+            tar = subprocess.run(
+                ["tar", "-x", "-C", str(into), "--wildcards", *patterns],
+                stdin=dpkg.stdout,
+                capture_output=True,
+                check=False,
+            )
+            if dpkg.stdout is not None:
+                dpkg.stdout.close()
+            dpkg_rc = dpkg.wait()
+    except OSError as exc:
+        raise GuestBuildError(f"{step}: {exc}") from exc
+    if dpkg_rc != 0:
+        raise GuestBuildError(f"{step}: dpkg-deb exited {dpkg_rc} on {deb}")
+    # tar exits 2 when some pattern matched nothing: the caller reports what is missing
+    if tar.returncode not in (0, 2):
+        raise GuestBuildError(f"{step}: tar exited {tar.returncode}: {tar.stderr.decode(errors='replace')}")
+    return [p for p in into.rglob("*") if p.is_file()]
+
+
+def _module_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.name.endswith(".ko.xz"):
+        return lzma.decompress(data)
+    if path.name.endswith(".ko.gz"):
+        return gzip.decompress(data)
+    if path.name.endswith(".ko.zst"):
+        if shutil.which("zstd") is None:
+            raise GuestBuildError(f"module {path.name} is zstd-compressed and there is no zstd tool")
+        return _run(f"zstd -d {path.name}", ["zstd", "-dc", str(path)]).stdout
+    return data
+
+
+def _module_name(path: Path) -> str:
+    return path.name.split(".ko")[0].replace("-", "_")
+
+
+def _depends(module: bytes) -> list[str]:
+    found = re.search(rb"(?:^|\x00)depends=([^\x00]*)\x00", module)
+    return [d.decode().replace("-", "_") for d in found.group(1).split(b",") if d] if found else []
+
+
+def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) -> None:
+    kroot = work / "kernel"
+    files = _extract(debs[packages.kernel], kroot, ["./boot/vmlinuz-*", *(f"*/{m}.ko*" for m in MODULES)])
+    kernels = [p for p in files if p.name.startswith("vmlinuz-")]
+    if not kernels:
+        raise GuestBuildError(f"no /boot/vmlinuz-* in {debs[packages.kernel].name}")
+    kernel = kernels[0]
+    release = kernel.name.removeprefix("vmlinuz-")
+
+    # the modules and, if any, their dependencies (another pass over the package for those)
+    modules: dict[str, bytes] = {}
+    for _ in range(8):
+        for path in files:
+            if ".ko" in path.name and _module_name(path) not in modules:
+                modules[_module_name(path)] = _module_bytes(path)
+        needed = {dep for data in modules.values() for dep in _depends(data)} | set(MODULES)
+        missing = sorted(needed - modules.keys())
+        if not missing:
+            break
+        patterns = [f"*/{name}.ko*" for m in missing for name in {m, m.replace("_", "-")}]
+        files = _extract(debs[packages.kernel], work / f"deps-{len(modules)}", patterns)
+        if not {_module_name(p) for p in files} & set(missing):
+            break
+    absent = sorted((set(MODULES) | {d for data in modules.values() for d in _depends(data)}) - modules.keys())
+    if absent:
+        raise GuestBuildError(f"missing kernel module(s) {', '.join(absent)} in {debs[packages.kernel].name}")
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name not in order:
+            for dep in _depends(modules[name]):
+                visit(dep)
+            order.append(name)
+
+    for name in MODULES:
+        visit(name)
+
+    bb_files = _extract(debs[BUSYBOX], work / "busybox", ["./bin/busybox"])
+    if not bb_files:
+        raise GuestBuildError(f"no /bin/busybox in {debs[BUSYBOX].name}")
+    busybox = bb_files[0].read_bytes()
+
+    moddir = f"lib/modules/{release}"
+    archive = _Cpio()
+    for folder in ("bin", "dev", "etc", "etc/acpi", "etc/acpi/PWRF", "lib", "lib/modules", moddir, "proc", "sys"):
+        archive.directory(folder)
+    for folder in ("tmp", "var", "var/run", "var/log"):
+        archive.directory(folder)
+    archive.node("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))
+    archive.file("bin/busybox", busybox, 0o755)
+    for applet in BUSYBOX_APPLETS:
+        archive.symlink(f"bin/{applet}", "busybox")
+    for name in order:
+        archive.file(f"{moddir}/{name}.ko", modules[name], 0o644)
+    archive.file("etc/acpi/PWRF/00000080", b"#!/bin/sh\npoweroff -f\n", 0o755)
+    archive.file("init", _init_script(moddir, order).encode(), 0o755)
+
+    shutil.copyfile(kernel, out / "vmlinuz")
+    vmlinux = _pvh_vmlinux(kernel.read_bytes())
+    if vmlinux is not None:
+        (out / "vmlinux").write_bytes(vmlinux)
+    with gzip.GzipFile(out / "initrd.gz", "wb", compresslevel=6, mtime=0) as gz:
+        gz.write(archive.finish())
+    info = {
+        "version": packages.describe,
+        "kernel": "vmlinuz" if vmlinux is None else "vmlinux",
+        "release": release,
+        "cmdline": CMDLINE,
+        "modules": order,
+    }
+    (out / "info.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def _pvh_vmlinux(bzimage: bytes) -> bytes | None:
+    """The ELF kernel inside a bzImage, if it has a PVH entry point and a payload compressed as Python reads."""
+    if len(bzimage) < 0x250 or bzimage[0x202:0x206] != b"HdrS":
+        return None
+    setup_sects = bzimage[0x1F1] or 4
+    offset, length = struct.unpack_from("<II", bzimage, 0x248)
+    start = (setup_sects + 1) * 512 + offset
+    payload = bzimage[start : start + length]
+    try:
+        if payload.startswith(b"\xfd7zXZ\x00"):
+            elf = lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(payload)
+        elif payload.startswith(b"\x1f\x8b"):
+            elf = gzip.GzipFile(fileobj=io.BytesIO(payload)).read()
+        elif payload.startswith(b"\x5d\x00"):
+            elf = lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(payload)
+        else:
+            return None  # zstd, lz4, bzip2, lzo: boot the bzImage
+    except (lzma.LZMAError, OSError, EOFError):
+        return None
+    return elf if _has_pvh_note(elf) else None
+
+
+def _has_pvh_note(elf: bytes) -> bool:
+    """Whether a little-endian ELF64 has the ``Xen`` note XEN_ELFNOTE_PHYS32_ENTRY (18), QEMU's PVH entry."""
+    if elf[:6] != b"\x7fELF\x02\x01":
+        return False
+    phoff, phentsize, phnum = struct.unpack_from("<Q", elf, 0x20)[0], *struct.unpack_from("<HH", elf, 0x36)
+    for index in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", elf, phoff + index * phentsize)
+        if p_type != 4:  # PT_NOTE
+            continue
+        pos, end = p_offset, p_offset + p_filesz
+        while pos + 12 <= end:
+            namesz, descsz, n_type = struct.unpack_from("<III", elf, pos)
+            name = elf[pos + 12 : pos + 12 + namesz].rstrip(b"\0")
+            if name == b"Xen" and n_type == 18:
+                return True
+            pos += 12 + (namesz + 3) // 4 * 4 + (descsz + 3) // 4 * 4
+    return False
+
+
+def _init_script(moddir: str, modules: Sequence[str]) -> str:
+    loads = "\n".join(f"insmod /{moddir}/{name}.ko || echo 'init: insmod {name} failed'" for name in modules)
+    return f"""#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+{loads}
+# acpid writes its pid file once it has opened /dev/input/event*: only then is the power button heard
+acpid -c /etc/acpi -l /var/log/acpid.log -p /var/run/acpid.pid
+i=0
+while [ ! -e /var/run/acpid.pid ] && [ $i -lt 500 ]; do usleep 10000; i=$((i + 1)); done
+[ -e /var/run/acpid.pid ] || echo 'init: acpid did not start'
+echo
+echo {MARKER}
+while true; do sleep 3600; done
+"""
+
+
+class _Cpio:
+    """A ``newc`` cpio archive, as the kernel unpacks an initramfs (device nodes need no privilege here)."""
+
+    def __init__(self) -> None:
+        self._out = io.BytesIO()
+        self._ino = 1
+
+    def _entry(self, name: str, mode: int, data: bytes = b"", rdev: tuple[int, int] = (0, 0)) -> None:
+        encoded = name.encode() + b"\0"
+        nlink = 2 if stat.S_ISDIR(mode) else 1
+        fields = (self._ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1], len(encoded), 0)
+        self._ino += 1
+        self._out.write(b"070701" + b"".join(b"%08X" % f for f in fields) + encoded)
+        self._pad()
+        self._out.write(data)
+        self._pad()
+
+    def _pad(self) -> None:
+        self._out.write(b"\0" * (-self._out.tell() % 4))
+
+    def directory(self, name: str) -> None:
+        self._entry(name, stat.S_IFDIR | 0o755)
+
+    def file(self, name: str, data: bytes, perm: int) -> None:
+        self._entry(name, stat.S_IFREG | perm, data)
+
+    def symlink(self, name: str, target: str) -> None:
+        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
+
+    def node(self, name: str, mode: int, rdev: tuple[int, int]) -> None:
+        self._entry(name, mode, rdev=rdev)
+
+    def finish(self) -> bytes:
+        self._entry("TRAILER!!!", 0)
+        return self._out.getvalue()

@@ -1,0 +1,292 @@
+"""Probing QEMU binaries, the capabilities cache, and the capabilities XML built from them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import virt_qemu
+from lxml import etree
+from virt.errors import ErrorNumber, VirtError
+from virt.testing import missing_dependency, shared_dir
+from virt_qemu import caps as caps_module
+from virt_qemu.caps import CapsCache, Machine, QemuCaps, find_binary, probe
+from virt_qemu.capsxml import domain_capabilities, host_capabilities
+
+QEMU = "qemu-system-x86_64"
+
+
+def _kvm_works() -> bool:
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def qemu_binary() -> str:
+    found = shutil.which(QEMU)
+    if found is None:
+        missing_dependency(f"{QEMU} is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def real_caps(qemu_binary: str) -> QemuCaps:
+    return probe(qemu_binary)
+
+
+def _schema(name: str) -> etree.RelaxNG:
+    shared = shared_dir()
+    folder = shared / "conformance" / "schemas" if shared else None
+    if folder is None or not (folder / name).is_file():
+        missing_dependency(f"the libvirt schemas (shared/conformance/schemas/{name}) are absent")
+    return etree.RelaxNG(etree.parse(str(folder / name)))
+
+
+def _wrapper(folder: Path, qemu_binary: str) -> str:
+    """A binary of our own to touch: a script that becomes the real QEMU (exec keeps the pid)."""
+    script = folder / "qemu-wrapper"
+    script.write_text(f'#!/bin/sh\nexec {qemu_binary} "$@"\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+# -- probe ---------------------------------------------------------------------------------------
+
+
+def test_probe_sane(real_caps: QemuCaps, qemu_binary: str) -> None:
+    c = real_caps
+    assert c.binary == qemu_binary
+    assert c.arch == "x86_64"
+    assert c.version >= (2, 0, 0)
+    out = subprocess.run([qemu_binary, "--version"], capture_output=True, text=True, check=True).stdout
+    assert ".".join(map(str, c.version)) in out
+    names = {m.name for m in c.machines}
+    aliases = {m.alias for m in c.machines if m.alias}
+    assert {"pc", "q35"} <= aliases
+    assert c.resolve_machine("pc").startswith("pc-i440fx-") and c.resolve_machine("pc") in names
+    assert c.resolve_machine("q35").startswith("pc-q35-")
+    assert c.resolve_machine("pc-q35-2.12") == "pc-q35-2.12"
+    assert c.resolve_machine(None) == c.default_machine() == c.resolve_machine("pc")
+    assert c.machine("q35").max_cpus >= 255
+    assert c.kvm is _kvm_works()
+    assert c.has_device("virtio-blk-pci") and c.has_device("e1000") and not c.has_device("no-such-device")
+    assert not c.has_device("memory-backend-file") and "memory-backend-file" in c.object_types
+    assert {"qmp_capabilities", "query-status", "blockdev-add"} <= c.commands
+    assert "qemu64" in c.cpu_models and "max" in c.usable_cpu_models  # qemu64 lacks host features on some
+    with pytest.raises(VirtError) as info:
+        c.resolve_machine("no-such-machine")
+    assert info.value.code == ErrorNumber.CONFIG_UNSUPPORTED
+
+
+def test_probe_leaves_no_process(qemu_binary: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def recording(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(caps_module.subprocess, "Popen", recording)
+    probe(qemu_binary)
+    assert len(started) == 1 and started[0].poll() is not None
+
+
+def test_probe_failures_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def recording(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(caps_module.subprocess, "Popen", recording)
+    monkeypatch.setattr(caps_module, "PROBE_TIMEOUT", 0.5)
+    hang = tmp_path / "hang"
+    hang.write_text("#!/bin/sh\nexec sleep 60\n")
+    hang.chmod(0o755)
+    crash = tmp_path / "crash"
+    crash.write_text("#!/bin/sh\necho 'unsupported machine' >&2\nexit 1\n")
+    crash.chmod(0o755)
+    start = time.monotonic()
+    with pytest.raises(VirtError, match="monitor socket"):
+        probe(str(hang))
+    with pytest.raises(VirtError, match="unsupported machine"):
+        probe(str(crash))
+    with pytest.raises(VirtError, match="cannot run"):
+        probe(str(tmp_path / "missing"))
+    assert time.monotonic() - start < 5
+    assert started and all(proc.poll() is not None for proc in started)
+
+
+def test_json_roundtrip(real_caps: QemuCaps) -> None:
+    again = QemuCaps.from_json(real_caps.to_json())
+    assert again == real_caps
+    assert again.to_json() == real_caps.to_json()
+    for bad in ("not json", "[]", '{"binary": "x"}', '{"binary": "x", "version": "7.2", "arch": 1}'):
+        with pytest.raises(VirtError):
+            QemuCaps.from_json(bad)
+
+
+def test_find_binary(qemu_binary: str) -> None:
+    assert find_binary("x86_64") == qemu_binary
+    assert find_binary(emulator=qemu_binary) == qemu_binary
+    assert find_binary(emulator=QEMU) == qemu_binary  # a bare name is looked up on PATH
+    with pytest.raises(VirtError, match="qemu-system-nosucharch"):
+        find_binary("nosucharch")
+    with pytest.raises(VirtError, match="/nonexistent/qemu"):
+        find_binary("x86_64", emulator="/nonexistent/qemu")
+
+
+def test_default_machine_without_default() -> None:
+    c = QemuCaps(
+        binary="/usr/bin/qemu-system-aarch64",
+        version=(7, 2, 0),
+        arch="aarch64",
+        machines=(Machine("none"), Machine("virt-7.2", alias="virt", max_cpus=512), Machine("sbsa-ref")),
+        kvm=False,
+    )
+    assert c.default_machine() == "virt-7.2" == c.resolve_machine(None)
+
+
+# -- the cache -----------------------------------------------------------------------------------
+
+
+def test_cache_cold_then_warm(tmp_path: Path, qemu_binary: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = _wrapper(tmp_path, qemu_binary)
+    cache_dir = tmp_path / "cache"
+    cold = CapsCache(cache_dir).get(binary)
+    assert cold.binary == binary and cold.arch == "x86_64"
+    assert [p.name for p in cache_dir.iterdir()] == [CapsCache(cache_dir).path_for(binary).name]
+
+    def no_process(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a warm cache must not start QEMU")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    warm = CapsCache(cache_dir)  # a new instance: read from disk
+    assert warm.get(binary) == cold
+    assert warm.get(binary) == cold  # and from memory
+
+
+@pytest.fixture
+def counted(real_caps: QemuCaps, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Replace probing with a counter that answers with the real caps renamed."""
+    calls: list[str] = []
+
+    def fake_probe(binary: str) -> QemuCaps:
+        calls.append(binary)
+        time.sleep(0.05)  # long enough for concurrent callers to pile up
+        return attrs.evolve(real_caps, binary=binary)
+
+    monkeypatch.setattr(caps_module, "probe", fake_probe)
+    return calls
+
+
+def test_cache_invalidation(tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = tmp_path / "qemu-system-x86_64"
+    binary.write_text("#!/bin/sh\n")
+    cache_dir = tmp_path / "cache"
+    cache = CapsCache(cache_dir)
+    cache.get(str(binary))
+    cache.get(str(binary))
+    assert len(counted) == 1
+    assert CapsCache(cache_dir).get(str(binary)).binary == str(binary) and len(counted) == 1
+
+    stat = binary.stat()
+    os.utime(binary, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # touch
+    cache.get(str(binary))
+    assert len(counted) == 2
+    assert CapsCache(cache_dir).get(str(binary)) and len(counted) == 2  # the new probe was saved
+
+    original = virt_qemu.__version__
+    monkeypatch.setattr(virt_qemu, "__version__", "999.0")
+    cache.get(str(binary))
+    assert len(counted) == 3
+    monkeypatch.setattr(virt_qemu, "__version__", original)  # the file now speaks for 999.0: probe again
+    cache.get(str(binary))
+    assert len(counted) == 4
+
+    with open(binary, "a") as f:  # a new binary in place: size and ctime change
+        f.write("# upgraded\n")
+    cache.get(str(binary))
+    assert len(counted) == 5
+
+    cache.path_for(str(binary)).write_text("{garbage")
+    CapsCache(cache_dir).get(str(binary))
+    assert len(counted) == 6
+    assert not [p for p in cache_dir.iterdir() if p.name.endswith(".tmp")]  # no temp file left behind
+
+    with pytest.raises(VirtError, match="Cannot check QEMU binary"):
+        cache.get(str(tmp_path / "gone"))
+
+
+def test_cache_threads_probe_once(tmp_path: Path, counted: list[str]) -> None:
+    binary = tmp_path / "qemu-system-x86_64"
+    binary.write_text("#!/bin/sh\n")
+    cache = CapsCache(tmp_path / "cache")
+    results: list[QemuCaps] = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get(str(binary)))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(counted) == 1 and len(results) == 8 and all(r == results[0] for r in results)
+
+
+# -- XML -----------------------------------------------------------------------------------------
+
+
+def test_host_capabilities_xml(real_caps: QemuCaps) -> None:
+    doc = host_capabilities([real_caps])
+    text = doc.to_xml()
+    assert _schema("capability.rng").validate(etree.fromstring(text.encode()))
+    assert doc.host is not None and doc.host.cpu is not None and doc.host.cpu.arch == "x86_64"
+    (guest,) = doc.guests
+    assert guest.os_type == "hvm" and guest.arch is not None
+    assert guest.arch.name == "x86_64" and guest.arch.wordsize == 64 and guest.arch.emulator == real_caps.binary
+    pc = next(m for m in guest.arch.machines if m.name == "pc")
+    assert pc.canonical == real_caps.resolve_machine("pc") and pc.max_cpus
+    assert "none" not in {m.name for m in guest.arch.machines}
+    types = [d.type for d in guest.arch.domains]
+    assert types == (["qemu", "kvm"] if real_caps.kvm else ["qemu"])
+
+
+def test_host_capabilities_i686_without_kvm(real_caps: QemuCaps) -> None:
+    c = attrs.evolve(real_caps, arch="i686", kvm=False, binary="/usr/bin/qemu-system-i386")
+    doc = host_capabilities([c])
+    assert _schema("capability.rng").validate(etree.fromstring(doc.to_xml().encode()))
+    (guest,) = doc.guests
+    assert guest.arch is not None and guest.arch.wordsize == 32
+    assert [d.type for d in guest.arch.domains] == ["qemu"]
+    assert guest.features is not None and guest.features.find("pae") is not None
+
+
+@pytest.mark.parametrize(("machine", "virttype"), [("q35", "kvm"), (None, "qemu"), ("pc-i440fx-7.2", "kvm")])
+def test_domain_capabilities_xml(real_caps: QemuCaps, machine: str | None, virttype: str) -> None:
+    doc = domain_capabilities(real_caps, machine, virttype)
+    text = doc.to_xml()
+    schema = _schema("domaincaps.rng")
+    assert schema.validate(etree.fromstring(text.encode())), schema.error_log
+    assert doc.path == real_caps.binary and doc.domain == virttype and doc.arch == "x86_64"
+    assert doc.machine == real_caps.resolve_machine(machine)
+    root = etree.fromstring(text.encode())
+    assert int(root.find("vcpu").get("max")) >= 1
+    buses = root.xpath("devices/disk/enum[@name='bus']/value/text()")
+    assert "virtio" in buses and ("ide" in buses) == doc.machine.startswith("pc-i440fx")
+    loaders = root.xpath("os/loader/value/text()")
+    if Path("/usr/share/OVMF").is_dir() and any(Path("/usr/share/OVMF").glob("*_CODE*.fd")):
+        assert loaders and "efi" in root.xpath("os/enum[@name='firmware']/value/text()")
+    assert root.xpath("cpu/mode[@name='host-passthrough']/@supported") == ["yes" if virttype == "kvm" else "no"]
+    assert "qemu64" in root.xpath("cpu/mode[@name='custom']/model/text()")
+    assert doc.from_xml(text).to_xml() == text  # the parts the model does not declare yet survive

@@ -1,0 +1,126 @@
+"""A new owner of qemu:///system takes back the guests another process started, killing none."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import virt
+from driver_support import alive, firmware_xml, pid_of, qemu_root_fixture, wait_until  # noqa: F401 - fixtures
+from virt.errors import VirtError
+from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
+
+# The first owner: defines/creates the guests, says their ids, then waits to be killed.
+OWNER = textwrap.dedent(
+    """
+    import json, signal, sys, time
+    import virt
+    signal.alarm(120)  # never outlive a broken test
+    xmls = json.loads(sys.stdin.readline())
+    conn = virt.open("qemu:///system")
+    ids = {}
+    for name, (xml, persistent) in xmls.items():
+        dom = conn.define_domain(xml) if persistent else conn.create_domain(xml)
+        if persistent:
+            dom.start()
+        ids[name] = dom.id
+    conn.lookup_domain_by_name("paused").suspend()
+    print(json.dumps(ids), flush=True)
+    time.sleep(300)
+    """
+)
+
+GUESTS = {
+    "keep": True,  # persistent, running
+    "temp": False,  # transient, running
+    "paused": True,  # persistent, paused by the first owner
+    "nocaps": True,  # its status file loses <qemuCaps>
+    "died": True,  # persistent, its QEMU killed while nobody owns the driver
+    "vanish": False,  # transient, its QEMU killed too
+}
+
+
+def _start_owner(root: Path) -> tuple[subprocess.Popen[str], dict[str, int]]:
+    env = dict(os.environ, VIRT_QEMU_ROOT=str(root))
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert owner.stdin is not None and owner.stdout is not None
+    owner.stdin.write(json.dumps({name: (firmware_xml(name), p) for name, p in GUESTS.items()}) + "\n")
+    owner.stdin.flush()
+    ready, _, _ = select.select([owner.stdout], [], [], 90)
+    if not ready:
+        owner.kill()
+        raise AssertionError("the first owner did not start its guests in time")
+    line = owner.stdout.readline()
+    if not line:
+        owner.wait(10)
+        raise AssertionError(f"the first owner failed (exit status {owner.returncode})")
+    return owner, json.loads(line)
+
+
+def test_reconnect_after_owner_killed(qemu_root: Path) -> None:
+    owner, ids = _start_owner(qemu_root)
+    try:
+        pids = {name: pid_of(qemu_root, name) for name in GUESTS}
+        # a second owner is refused while the first lives, and told who holds the driver
+        with pytest.raises(VirtError, match=f"pid {owner.pid}"):
+            virt.open("qemu:///system")
+    finally:
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(10)
+
+    for name in ("died", "vanish"):
+        os.kill(pids[name], signal.SIGKILL)
+        wait_until(lambda pid=pids[name]: not alive(pid), 5, f"QEMU of {name} to die")
+    status_dir = qemu_root / "system" / "run" / "status"
+    nocaps = status_dir / "nocaps.xml"
+    text = nocaps.read_text()
+    start, end = text.index("<qemuCaps>"), text.index("</qemuCaps>") + len("</qemuCaps>")
+    nocaps.write_text(text[:start] + text[end:])
+
+    with virt.open("qemu:///system") as conn:
+        running = {d.name: d for d in conn.list_domains(active=True)}
+        assert set(running) == {"keep", "temp", "paused", "nocaps"}
+        for name, dom in running.items():
+            assert dom.id == ids[name], name
+            assert alive(pids[name]), f"{name} was killed"
+        assert running["keep"].state() == (DomainState.RUNNING, RunningReason.BOOTED)
+        assert running["paused"].state() == (DomainState.PAUSED, PausedReason.USER)
+        assert not running["temp"].is_persistent()
+
+        # QMP works on the guests taken back
+        running["keep"].suspend()
+        assert running["keep"].state() == (DomainState.PAUSED, PausedReason.USER)
+        running["keep"].resume()
+        running["paused"].resume()
+        assert running["paused"].state() == (DomainState.RUNNING, RunningReason.UNPAUSED)
+
+        # the QEMU that died meanwhile: shut off (crashed), its status file gone; a transient one vanished
+        died = conn.lookup_domain_by_name("died")
+        assert died.state() == (DomainState.SHUTOFF, ShutoffReason.CRASHED)
+        assert not (status_dir / "died.xml").exists()
+        assert not (status_dir / "vanish.xml").exists()
+        assert "vanish" not in {d.name for d in conn.list_domains()}
+
+        # the domain whose status lacks its capabilities: listed, refused clearly, never killed
+        broken = running["nocaps"]
+        with pytest.raises(VirtError, match="lacks the QEMU capabilities it was started with"):
+            broken.suspend()
+        assert alive(pids["nocaps"])
+        assert nocaps.exists()
+
+        # new ids continue after the kept ones
+        died.start()
+        assert died.id > max(ids.values())
+        broken.destroy()  # destroy is the one way out for it
+        assert not alive(pids["nocaps"]) or wait_until(lambda: not alive(pids["nocaps"]), 5, "nocaps to stop") is None
+        for dom in conn.list_domains(active=True):
+            dom.destroy()
