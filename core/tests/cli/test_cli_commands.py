@@ -228,12 +228,18 @@ def test_storage(virt: Run) -> None:
     assert result.status == 1 and result.err.startswith("error: failed to get pool 'nope'\nerror: ")
 
 
-def test_plugins_json(virt: Run) -> None:
+def test_plugins_json(virt: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    from virt import plugins
+
+    monkeypatch.setenv("VIRT_LOAD_PLUGINS", "")  # whatever else this environment has installed
+    plugins.reset()
     assert json.loads(virt("plugins").out) == []
     everything = json.loads(virt("plugins", "--all").out)
     builtin = {p["name"]: p for p in everything}
     assert builtin["virt.cli.builtin"]["hooks"] == ["register_commands"]
     assert builtin["virt.cli.builtin"]["builtin"] is True
+    monkeypatch.undo()
+    plugins.reset()
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])

@@ -49,7 +49,10 @@ def _complete(line: str, tmp_path: Path) -> list[str]:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("virt -c test:///default dom", ["domid", "dominfo", "domname", "domstate", "domuuid"]),
+        (
+            "virt -c test:///default dom",
+            ["domid", "dominfo", "domname", "domstate", "domuuid", "domxml-from-native", "domxml-to-native"],
+        ),
         ("virt -c test:///default dominfo t", ["test"]),
         ("virt -c test:///default vol-list def", ["default-pool"]),
         ("virt -c test:///default net-dumpxml d", ["default"]),

@@ -17,19 +17,17 @@ import attrs
 from virt.xml.domain import Domain
 
 
-class MachineLike(Protocol):
-    name: str
-    alias: str | None
-    is_default: bool
-    max_cpus: int
-
-
 class CapsLike(Protocol):
     """The parts of ``virt_qemu.caps.QemuCaps`` the command builder uses."""
 
-    binary: Any
-    arch: str
-    kvm: bool
+    @property
+    def binary(self) -> Any: ...
+
+    @property
+    def arch(self) -> str: ...
+
+    @property
+    def kvm(self) -> bool: ...
 
     @property
     def machines(self) -> Sequence[Any]: ...

@@ -246,6 +246,8 @@ def build(ctx: Context) -> None:
         _pci_controller(ctx, c, c.index or 0, nodes[id(c)])
     scsi_needed, sata_needed, virtio_needed = _needs(ctx)
     usb_seen = False
+    # USB companion controllers name their master's bus, so they come after every master
+    controllers = sorted(controllers, key=lambda c: c.type == "usb" and c.model in _USB_COMPANIONS)
     for c in controllers:
         node, index = nodes[id(c)], c.index or 0
         if c.type != "pci":

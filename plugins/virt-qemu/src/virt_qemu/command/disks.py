@@ -26,6 +26,7 @@ _CACHE = {
     "unsafe": (False, True, True),
 }
 _ERROR_POLICIES = {"stop", "report", "ignore", "enospace"}
+_QEMU_POLICY = {"enospace": "enospc"}
 _VIRTIO_BLK = {
     None: "virtio-blk-pci",
     "virtio": "virtio-blk-pci",
@@ -120,7 +121,8 @@ def _error_policy(disk: Disk) -> tuple[str | None, str | None]:
             raise Node.of("/domain/devices/disk", disk.driver).attr(name).refuse(f"unknown policy '{value}'")
     if rerror is None and werror != "enospace":
         rerror = werror
-    return werror, rerror
+    # QEMU spells it enospc
+    return _QEMU_POLICY.get(werror or "", werror), _QEMU_POLICY.get(rerror or "", rerror)
 
 
 def _disk(ctx: Context, n: int, disk: Disk, node: Node, used: dict[str, Node]) -> None:

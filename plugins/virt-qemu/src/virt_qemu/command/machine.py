@@ -21,6 +21,8 @@ _DOMAIN_HANDLED = (
 _FORMATS = {"raw", "qcow2"}
 # libvirt's CPU feature names QEMU spells differently (QEMU itself maps '_' to '-')
 _FEATURE_NAMES = {"pclmuldq": "pclmulqdq"}
+# features libvirt knows and QEMU 7.2 does not: disabling one is a no-op, requiring one is refused
+_FEATURES_QEMU_LACKS = frozenset({"pconfig"})
 _FEATURE_STATE = {"force": "on", "require": "on", "optional": "on", "disable": "off", "forbid": "off"}
 
 
@@ -128,6 +130,10 @@ def cpu_option(ctx: Context) -> None:
         state = _FEATURE_STATE.get(feature.policy or "require")
         if state is None or not feature.name:
             raise node.child("feature", feature, n).refuse(f"feature policy '{feature.policy}' is not valid")
+        if feature.name in _FEATURES_QEMU_LACKS:
+            if state == "on":
+                raise node.child("feature", feature, n).refuse(f"QEMU has no CPU feature '{feature.name}'")
+            continue
         props.append((_FEATURE_NAMES.get(feature.name, feature.name), state == "on"))
     ctx.args.add("-cpu", kv(model, props))
 
