@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
 import virt.plugins
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The core's tests see the built-in plugins only, whatever else the environment has installed
+    # (tests about entry points lay their own distributions and lift this).
+    os.environ["VIRT_LOAD_PLUGINS"] = ""
+    virt.plugins.reset()
 
 
 @pytest.fixture

@@ -121,11 +121,14 @@ def test_lazy_connection_class_reports_import_error(register_plugin) -> None:  #
 
 
 def test_opening_test_default_imports_no_other_driver(tmp_path: Path) -> None:
+    """Installed plugins' hook modules load, but none of their drivers (nor the daemon, nor remote)."""
     import subprocess
 
     script = (
+        "import os; os.environ.pop('VIRT_LOAD_PLUGINS', None);"
         "import sys, virt; c = virt.open('test:///default'); c.list_domains();"
-        "print(sorted(m for m in sys.modules if m.startswith(('virt_', 'virt.remote', 'virt.daemon'))))"
+        "print(sorted(m for m in sys.modules if m.startswith(('virt_', 'virt.remote', 'virt.daemon'))"
+        " and m.count('.') and not m.endswith('.plugin')))"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -164,6 +167,7 @@ def distributions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ign
     _fake_distribution(tmp_path, "virt-good", "virt_good", GOOD)
     _fake_distribution(tmp_path, "virt-broke", "broke", BROKEN)
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("VIRT_LOAD_PLUGINS", raising=False)
     yield
     for name in ("virt_good", "broke"):
         sys.modules.pop(name, None)
