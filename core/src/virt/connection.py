@@ -118,6 +118,19 @@ class Connection:
     def node_info(self) -> NodeInfo:
         return self.driver.get_node_info()
 
+    def domain_capabilities(
+        self,
+        *,
+        emulator: str | None = None,
+        arch: str | None = None,
+        machine: str | None = None,
+        virt_type: str | None = None,
+    ) -> str:
+        """The domain capabilities XML for that emulator, architecture, machine and domain type."""
+        return self.driver.get_domain_capabilities(
+            emulator=emulator, arch=arch, machine=machine, virt_type=virt_type
+        ).to_xml()
+
     # -- domains -------------------------------------------------------------------------------
     def list_domains(
         self,

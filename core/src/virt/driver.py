@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
     from virt.states import DomainState
     from virt.uri import URI
-    from virt.xml import Capabilities, Domain, Network, StoragePool, StorageVolume
+    from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
 
 @attrs.frozen
@@ -163,6 +163,17 @@ class DriverConnection:
     @optional
     def get_node_info(self) -> NodeInfo:
         """The host's processors and memory."""
+
+    @optional
+    def get_domain_capabilities(
+        self,
+        *,
+        emulator: str | None = None,
+        arch: str | None = None,
+        machine: str | None = None,
+        virt_type: str | None = None,
+    ) -> DomainCapabilities:
+        """What a domain of this emulator, architecture, machine and type can use (virConnectGetDomainCapabilities)."""
 
     # -- domains -----------------------------------------------------------------------------
     @optional
@@ -414,6 +425,5 @@ def supported_operations(cls: type[DriverConnection]) -> list[str]:
     return sorted(
         name
         for name, value in vars(DriverConnection).items()
-        if getattr(value, "__virt_optional__", False)
-        and not getattr(getattr(cls, name), "__virt_optional__", False)
+        if getattr(value, "__virt_optional__", False) and not getattr(getattr(cls, name), "__virt_optional__", False)
     )

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,8 @@ OWNER = textwrap.dedent(
         if persistent:
             dom.start()
         ids[name] = dom.id
-    conn.lookup_domain_by_name("paused").suspend()
+    if "paused" in ids:
+        conn.lookup_domain_by_name("paused").suspend()
     print(json.dumps(ids), flush=True)
     time.sleep(300)
     """
@@ -47,13 +49,13 @@ GUESTS = {
 }
 
 
-def _start_owner(root: Path) -> tuple[subprocess.Popen[str], dict[str, int]]:
+def _start_owner(root: Path, guests: dict[str, bool] = GUESTS) -> tuple[subprocess.Popen[str], dict[str, int]]:
     env = dict(os.environ, VIRT_QEMU_ROOT=str(root))
     owner = subprocess.Popen(
         [sys.executable, "-c", OWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
     )
     assert owner.stdin is not None and owner.stdout is not None
-    owner.stdin.write(json.dumps({name: (firmware_xml(name), p) for name, p in GUESTS.items()}) + "\n")
+    owner.stdin.write(json.dumps({name: (firmware_xml(name), p) for name, p in guests.items()}) + "\n")
     owner.stdin.flush()
     ready, _, _ = select.select([owner.stdout], [], [], 90)
     if not ready:
@@ -123,4 +125,24 @@ def test_reconnect_after_owner_killed(qemu_root: Path) -> None:
         broken.destroy()  # destroy is the one way out for it
         assert not alive(pids["nocaps"]) or wait_until(lambda: not alive(pids["nocaps"]), 5, "nocaps to stop") is None
         for dom in conn.list_domains(active=True):
+            dom.destroy()
+
+
+def test_twenty_running_guests_survive_their_owner(qemu_root: Path) -> None:
+    guests = {f"g{n:02}": True for n in range(20)}
+    owner, ids = _start_owner(qemu_root, guests)
+    pids = {name: pid_of(qemu_root, name) for name in guests}
+    owner.send_signal(signal.SIGKILL)
+    owner.wait(10)
+
+    started = time.monotonic()
+    with virt.open("qemu:///system") as conn:
+        running = {d.name: d for d in conn.list_domains(active=True)}
+        elapsed = time.monotonic() - started
+        assert set(running) == set(guests), "none lost"
+        for name, dom in running.items():
+            assert dom.id == ids[name] and alive(pids[name]), f"{name} was lost or killed"
+            assert dom.state() == (DomainState.RUNNING, RunningReason.BOOTED)
+        print(f"reattached {len(running)} guests in {elapsed:.3f} s")
+        for dom in running.values():
             dom.destroy()

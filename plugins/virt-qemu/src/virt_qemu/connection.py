@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from virt.info import DomainFilter, DomainInfo, NodeInfo
     from virt.states import DomainState
     from virt.uri import URI
-    from virt.xml import Capabilities, Domain
+    from virt.xml import Capabilities, Domain, DomainCapabilities
 
     from virt_qemu.runtime import DomainObj
 
@@ -66,6 +66,28 @@ class QemuConnection(DriverConnection):
         from virt_qemu.capsxml import host_capabilities
 
         return host_capabilities(self.qemu.all_caps())
+
+    def get_domain_capabilities(
+        self,
+        *,
+        emulator: str | None = None,
+        arch: str | None = None,
+        machine: str | None = None,
+        virt_type: str | None = None,
+    ) -> DomainCapabilities:
+        from virt_qemu.capsxml import domain_capabilities
+
+        _, caps = self.qemu.binary_and_caps(arch, emulator)
+        if arch is not None and arch != caps.arch:
+            raise errors.error(
+                ErrorNumber.INVALID_ARG, f"emulator '{caps.binary}' does not support arch '{arch}'"
+            )
+        virt_type = virt_type or ("kvm" if caps.kvm else "qemu")
+        if virt_type not in ("kvm", "qemu"):
+            raise errors.error(ErrorNumber.INVALID_ARG, f"unknown virttype: {virt_type}")
+        if virt_type == "kvm" and not caps.kvm:
+            raise errors.error(ErrorNumber.CONFIG_UNSUPPORTED, "KVM is not available on this host")
+        return domain_capabilities(caps, machine, virt_type)
 
     # -- lookups ----------------------------------------------------------------------------------
     def list_domains(self, filter: DomainFilter) -> list[DomainRef]:

@@ -97,7 +97,8 @@ def _connect(running: Running, timeout: float) -> Monitor:
         if popen.poll() is not None:
             raise VirtError(f"QEMU exited with status {popen.returncode}")
         try:
-            return Monitor.connect(running.monitor_socket, timeout=min(0.5, max(0.05, deadline - time.monotonic())))
+            # The whole remaining time: a QEMU on a loaded host may take a while to answer its greeting.
+            return Monitor.connect(running.monitor_socket, timeout=max(0.05, deadline - time.monotonic()))
         except MonitorClosed:
             if time.monotonic() >= deadline:
                 raise

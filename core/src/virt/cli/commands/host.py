@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from virt.cli.context import Context
-from virt.cli.registry import CommandRegistry
+from virt.cli.registry import Argument, CommandRegistry
 
 GROUP = "Host and Hypervisor"
 
@@ -63,6 +63,13 @@ def run_capabilities(ctx: Context, args: argparse.Namespace) -> None:
     ctx.print(ctx.conn.capabilities())
 
 
+def run_domcapabilities(ctx: Context, args: argparse.Namespace) -> None:
+    caps = ctx.conn.domain_capabilities(
+        emulator=args.emulatorbin, arch=args.arch, machine=args.machine, virt_type=args.virttype
+    )
+    ctx.print(caps.rstrip("\n"))
+
+
 def register(commands: CommandRegistry) -> None:
     commands.add(
         "uri",
@@ -97,4 +104,17 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="capabilities",
         description="Returns capabilities of hypervisor/driver.",
+    )
+    commands.add(
+        "domcapabilities",
+        run_domcapabilities,
+        group=GROUP,
+        help="domain capabilities",
+        description="Returns capabilities of emulator with respect to host and libvirt.",
+        arguments=[
+            Argument("--virttype", help="virtualization type (/domain/@type)"),
+            Argument("--emulatorbin", help="path to emulator binary (/domain/devices/emulator)"),
+            Argument("--arch", help="domain architecture (/domain/os/type/@arch)"),
+            Argument("--machine", help="machine type (/domain/os/type/@machine)"),
+        ],
     )
