@@ -6,6 +6,9 @@ enforcement and the XML-text edge, and leave everything else to the driver.
 
 from __future__ import annotations
 
+import itertools
+import logging
+import threading
 import uuid as uuid_module
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
@@ -28,6 +31,7 @@ from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
 from virt.states import DomainState
 
 if TYPE_CHECKING:
+    from virt.events import DomainEvent
     from virt.plugins import Plugins
     from virt.xml import Domain as DomainModel
     from virt.xml import Network as NetworkModel
@@ -35,6 +39,11 @@ if TYPE_CHECKING:
     from virt.xml import StorageVolume as StorageVolumeModel
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+DomainEventCallback = Callable[["Domain", "DomainEvent"], None]
+"""What ``Connection.add_domain_event_callback`` calls: the domain's handle and the event."""
 
 
 class StateInfo(NamedTuple):
@@ -69,6 +78,12 @@ class Connection:
         self._driver: DriverConnection | None = driver
         self.uri = uri
         self.readonly = readonly
+        # Lifecycle event callbacks by handle, with the UUID of the domain each wants (None: all).
+        # One driver subscription serves them all, made with the first and dropped with the last.
+        self._event_lock = threading.Lock()
+        self._event_callbacks: dict[int, tuple[DomainEventCallback, uuid_module.UUID | None]] = {}
+        self._event_handles = itertools.count(1)
+        self._event_unsubscribe: Callable[[], None] | None = None
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -84,8 +99,13 @@ class Connection:
         return self.driver
 
     def close(self) -> None:
-        """Close the connection; later calls raise ConnectionError."""
+        """Close the connection (its event callbacks are removed); later calls raise ConnectionError."""
         if self._driver is not None:
+            with self._event_lock:
+                self._event_callbacks.clear()
+                unsubscribe, self._event_unsubscribe = self._event_unsubscribe, None
+            if unsubscribe is not None:
+                unsubscribe()
             driver, self._driver = self._driver, None
             driver.close()
 
@@ -192,6 +212,53 @@ class Connection:
 
         driver = self._writable("virDomainCreateXML")
         return Domain(self, driver.create_domain(_as_model(xml, DomainModel, "xml")))
+
+    # -- events --------------------------------------------------------------------------------
+    def add_domain_event_callback(self, callback: DomainEventCallback, domain: Domain | None = None) -> int:
+        """Call ``callback(domain, event)`` for every later lifecycle event (of ``domain`` only, if given).
+
+        virConnectDomainEventRegisterAny with VIR_DOMAIN_EVENT_ID_LIFECYCLE: events of changes
+        made through other connections to the same host come too. The callback runs in a thread
+        the driver chooses (see ``DriverConnection.subscribe_domain_events``) and may use this
+        connection; what it raises is logged. Returns the handle for ``remove_domain_event_callback``.
+        """
+        if domain is not None and domain.connection is not self:
+            raise InvalidArgument("the domain of an event callback must come from the same connection")
+        driver = self.driver
+        with self._event_lock:
+            if self._event_unsubscribe is None:
+                # Under the lock, so that two first registrations do not both subscribe; a driver
+                # never calls back from inside subscribe, so this cannot deadlock.
+                self._event_unsubscribe = driver.subscribe_domain_events(self._deliver_domain_event)
+            handle = next(self._event_handles)
+            self._event_callbacks[handle] = (callback, domain.uuid if domain is not None else None)
+        return handle
+
+    def remove_domain_event_callback(self, handle: int) -> None:
+        """Stop calling the callback ``add_domain_event_callback`` returned ``handle`` for."""
+        with self._event_lock:
+            if self._event_callbacks.pop(handle, None) is None:
+                raise InvalidArgument(f"could not find event callback {handle} for deletion")
+            unsubscribe = None
+            if not self._event_callbacks:
+                unsubscribe, self._event_unsubscribe = self._event_unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
+
+    def _deliver_domain_event(self, event: DomainEvent) -> None:
+        """The driver's callback: hand ``event`` to each registered callback that wants it."""
+        with self._event_lock:
+            wanted = [cb for cb, key in self._event_callbacks.values() if key is None or key == event.domain.uuid]
+        if not wanted or self._driver is None:
+            return
+        # A handle made from the event's ref: the domain may be gone already (undefined, a
+        # transient one stopped), and the event names it as it was.
+        domain = Domain(self, event.domain)
+        for callback in wanted:
+            try:
+                callback(domain, event)
+            except Exception:  # one broken callback must not keep the event from the others
+                log.exception("domain event callback %r failed on %s", callback, event)
 
     # -- networks ------------------------------------------------------------------------------
     def list_networks(

@@ -22,6 +22,7 @@ import attrs
 from virt.errors import ErrorDomain, NotSupported
 
 if TYPE_CHECKING:
+    from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
     from virt.states import DomainState
     from virt.uri import URI
@@ -275,6 +276,19 @@ class DriverConnection:
     @optional
     def get_domain_security_label(self, ref: DomainRef) -> SecurityLabel | None:
         """The domain's security label, None when the host has no security model."""
+
+    # -- events ------------------------------------------------------------------------------
+    @optional
+    def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every later lifecycle event of the driver's domains; returns the
+        function that unsubscribes (calling it twice does nothing).
+
+        Events of changes made through *other* connections to the same host are delivered too
+        (libvirt's semantics). A driver calls ``callback`` either from a thread of its own or in
+        the thread that made the change, right after it; in both cases in the order the changes
+        happened and never while holding a lock of its own (a callback may call the driver back).
+        ``virt.events.DomainEventHub`` does all this. Closing the connection unsubscribes.
+        """
 
     # -- networks ----------------------------------------------------------------------------
     @optional

@@ -51,7 +51,10 @@ def _complete(line: str, tmp_path: Path) -> list[str]:
     [
         (
             "virt -c test:///default dom",
-            ["domid", "dominfo", "domname", "domstate", "domuuid", "domxml-from-native", "domxml-to-native"],
+            [
+                "domcapabilities", "domid", "dominfo", "domname", "domstate", "domuuid", "domxml-from-native",
+                "domxml-to-native",
+            ],
         ),
         ("virt -c test:///default dominfo t", ["test"]),
         ("virt -c test:///default vol-list def", ["default-pool"]),

@@ -102,4 +102,4 @@ def test_bad_declarations_are_refused(make) -> None:  # type: ignore[no-untyped-
 
 
 def test_usual_groups_come_first() -> None:
-    assert GROUPS[:3] == ("Domain Management", "Domain Monitoring", "Host and Hypervisor")
+    assert GROUPS[:4] == ("Domain Management", "Domain Monitoring", "Domain Events", "Host and Hypervisor")

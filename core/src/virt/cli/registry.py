@@ -43,6 +43,7 @@ Completer = Callable[..., Iterable[str]]
 GROUPS = (
     "Domain Management",
     "Domain Monitoring",
+    "Domain Events",
     "Host and Hypervisor",
     "Networking",
     "Storage Pool",
@@ -55,6 +56,7 @@ GROUPS = (
 GROUP_KEYWORDS = {
     "Domain Management": "domain",
     "Domain Monitoring": "monitor",
+    "Domain Events": "events",
     "Host and Hypervisor": "host",
     "Networking": "network",
     "Storage Pool": "pool",

@@ -8,6 +8,7 @@ instance, never of the guests.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from virt.driver import DomainRef, DriverConnection
@@ -18,6 +19,7 @@ from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.paths import DriverPaths
 
 if TYPE_CHECKING:
+    from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo
     from virt.states import DomainState
     from virt.uri import URI
@@ -39,6 +41,7 @@ class QemuConnection(DriverConnection):
         if uri.host or uri.transport:
             raise errors.error(ErrorNumber.INVALID_ARG, f"the QEMU driver serves local URIs only, not {uri}")
         self._driver: QemuDriver | None = acquire(DriverPaths.for_uri(uri))
+        self._unsubscribes: list[Callable[[], None]] = []
 
     @property
     def qemu(self) -> QemuDriver:
@@ -47,8 +50,20 @@ class QemuConnection(DriverConnection):
 
     def close(self) -> None:
         if self._driver is not None:
+            # the instance outlives this connection when others share it: stop its events reaching us
+            for unsubscribe in self._unsubscribes:
+                unsubscribe()
+            self._unsubscribes.clear()
             driver, self._driver = self._driver, None
             release(driver)
+
+    # -- events -----------------------------------------------------------------------------------
+    def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
+        """Events of the process's driver instance (every connection's changes, and QEMU's own),
+        delivered by the instance's event hub thread."""
+        unsubscribe = self.qemu.events.subscribe(callback)
+        self._unsubscribes.append(unsubscribe)
+        return unsubscribe
 
     # -- host -------------------------------------------------------------------------------------
     def get_version(self) -> int:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
+from virt.events import DefinedDetail, StoppedDetail, UndefinedDetail
 from virt.info import DomainFilter, DomainInfo, DomainRecord
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
@@ -120,6 +121,7 @@ class QemuDriver(QmpEvents):
         self._queue.put(None)  # ends the event thread
         if self._worker is not threading.current_thread():
             self._worker.join(10)
+        self.events.close()
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
             os.close(fd)  # releases the flock
@@ -279,12 +281,11 @@ class QemuDriver(QmpEvents):
         self.complete(definition)
         obj, new = self.add_definition(definition, live=False)
         with obj.lock:
-            previous = obj.config
             self.definitions.save(definition)
             obj.config = definition
-            if previous is None and not new and obj.active:
-                pass  # a transient running domain became persistent
-        self._emit(obj, EventType.DEFINED, 0 if new else 1)
+        # "updated" whenever the domain existed, even a running transient one becoming persistent
+        # (what libvirt reports: virDomainObjListAdd hands back the definition it had)
+        self._emit(obj, EventType.DEFINED, DefinedDetail.ADDED if new else DefinedDetail.UPDATED)
         return obj
 
     def undefine(self, ref: DomainRef) -> None:
@@ -293,7 +294,7 @@ class QemuDriver(QmpEvents):
                 raise errors.error(ErrorNumber.OPERATION_INVALID, "cannot undefine transient domain")
             self.definitions.delete(obj.name)
             obj.autostart = False
-            self._emit(obj, EventType.UNDEFINED, 0)
+            self._emit(obj, EventType.UNDEFINED, UndefinedDetail.REMOVED)
             if obj.active:
                 obj.config = None  # keeps running as a transient domain
             else:
@@ -373,7 +374,14 @@ class QemuDriver(QmpEvents):
             monitor.close()
         obj.running = None
         self._cleanup_files(obj.name, running)
-        self._set_state(obj, DomainState.SHUTOFF, reason)  # event carries the id it had
+        if reason == ShutoffReason.CRASHED and running is not None and not running.destroying:
+            # QEMU went away by itself without a SHUTDOWN (killed, or it died): libvirt's
+            # processMonitorEOFEvent leaves the domain shut off *crashed* but emits STOPPED
+            # *failed*; STOPPED *crashed* is for a guest panic the driver acted on (destroying).
+            self._set_state(obj, DomainState.SHUTOFF, reason, emit=False)
+            self._emit(obj, EventType.STOPPED, StoppedDetail.FAILED)
+        else:
+            self._set_state(obj, DomainState.SHUTOFF, reason)  # event carries the id it had
         if obj.config is None:
             self._remove(obj)  # while it still has a definition to be named by
         obj.live = None
@@ -513,7 +521,7 @@ class QemuDriver(QmpEvents):
         shutil.rmtree(run_dir, ignore_errors=True)
         if obj.config is not None:
             obj.state, obj.reason = DomainState.SHUTOFF, ShutoffReason.CRASHED
-            self._emit(obj, EventType.STOPPED, 2)
+            self._emit(obj, EventType.STOPPED, StoppedDetail.CRASHED)
 
     # -- autostart --------------------------------------------------------------------------------
     def _autostart_once(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
 from virt.drivers.test.domains import DomainOperations
@@ -10,6 +12,7 @@ from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.storage import StorageOperations
 from virt.errors import ErrorDomain, ErrorNumber
+from virt.events import DomainEvent
 from virt.uri import URI
 
 DEFAULT_PATH = "/default"
@@ -34,13 +37,25 @@ class TestConnection(HostOperations, DomainOperations, NetworkOperations, Storag
         self._shared = path == DEFAULT_PATH
         self.host: Host = _default_host.acquire() if self._shared else node.load_file(path)
         self._closed = False
+        self._unsubscribes: list[Callable[[], None]] = []
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        # the host outlives this connection when others share it: stop its events reaching us
+        for unsubscribe in self._unsubscribes:
+            unsubscribe()
+        self._unsubscribes.clear()
         if self._shared:
             _default_host.release(self.host)
+
+    # -- events -------------------------------------------------------------------------------------
+    def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
+        """Events of the host: with test:///default, those of every connection of the process."""
+        unsubscribe = self.host.events.subscribe(callback)
+        self._unsubscribes.append(unsubscribe)
+        return unsubscribe
 
     # -- <auth> of node files ---------------------------------------------------------------------
     def authenticate(self, auth: AuthCallback | None) -> None:

@@ -2,12 +2,18 @@
 
 The module functions hold the rules shared by the API and the node-file loader; the
 ``DomainOperations`` mixin is the DriverConnection side. Callers hold ``host.lock``.
+
+Each change queues the lifecycle event libvirt's test driver emits for it (observed with
+python3-libvirt on test:///default) on the host's hub, delivered to every connection of the
+host once the lock is let go of (``_changing``), before the API call returns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from virt.driver import DomainRef, SecurityLabel
@@ -15,6 +21,16 @@ from virt.drivers.test import errors, models
 from virt.drivers.test.host import SECURITY_DOI, SECURITY_LABEL, SECURITY_MODEL, Host
 from virt.drivers.test.objects import DomainObj
 from virt.errors import ErrorDomain, ErrorNumber
+from virt.events import (
+    DefinedDetail,
+    DomainEvent,
+    DomainEventType,
+    ResumedDetail,
+    StartedDetail,
+    StoppedDetail,
+    SuspendedDetail,
+    UndefinedDetail,
+)
 from virt.info import DomainFilter, DomainInfo, DomainRecord
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
@@ -121,6 +137,26 @@ class DomainOperations:
 
     host: Host
 
+    # -- events -------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold the host's lock for a change, then deliver the events it queued (outside the lock)."""
+        try:
+            with self.host.lock:
+                yield
+        finally:
+            self.host.events.flush()
+
+    def _event(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None:
+        """Queue an event naming ``obj`` as it is now (after the change, as libvirt does)."""
+        self.host.events.queue(DomainEvent(ref_of(obj), type_, detail))
+
+    def _stop(self, obj: DomainObj, reason: ShutoffReason, detail: StoppedDetail) -> None:
+        """``stop`` and its STOPPED event; named first: a stopped transient domain has no definition left."""
+        named = ref_of(obj)
+        stop(self.host, obj, reason)
+        self.host.events.queue(DomainEvent(DomainRef(named.name, named.uuid, obj.id), DomainEventType.STOPPED, detail))
+
     def _domain(self, ref: DomainRef) -> DomainObj:
         """The domain behind a handle (libvirt finds it by UUID, naming both in the error)."""
         obj = self.host.domains.get(ref.uuid)
@@ -173,18 +209,24 @@ class DomainOperations:
     # -- definitions ------------------------------------------------------------------------------
     def define_domain(self, domain: Domain) -> DomainRef:
         definition = prepare(domain)
-        with self.host.lock:
-            return ref_of(add(self.host, definition, live=False))
+        with self._changing():
+            # "updated" whenever the domain existed, even a running transient one becoming
+            # persistent (what libvirt's test driver reports)
+            updated = definition.uuid in self.host.domains
+            obj = add(self.host, definition, live=False)
+            self._event(obj, DomainEventType.DEFINED, DefinedDetail.UPDATED if updated else DefinedDetail.ADDED)
+            return ref_of(obj)
 
     def create_domain(self, domain: Domain) -> DomainRef:
         definition = prepare(domain)
-        with self.host.lock:
+        with self._changing():
             obj = add(self.host, definition, live=True)
             start(self.host, obj, RunningReason.BOOTED, definition)
+            self._event(obj, DomainEventType.STARTED, StartedDetail.BOOTED)
             return ref_of(obj)
 
     def undefine_domain(self, ref: DomainRef) -> None:
-        with self.host.lock:
+        with self._changing():
             obj = self._domain(ref)
             if obj.managed_save:
                 raise errors.error(
@@ -194,6 +236,7 @@ class DomainOperations:
                 obj.config = None  # keeps running as a transient domain
             else:
                 self.host.remove_domain(obj)
+            self._event(obj, DomainEventType.UNDEFINED, UndefinedDetail.REMOVED)
 
     def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
         from virt.xml import Domain
@@ -223,33 +266,34 @@ class DomainOperations:
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def start_domain(self, ref: DomainRef) -> None:
-        with self.host.lock:
+        with self._changing():
             obj = self._domain(ref)
             if obj.state != DomainState.SHUTOFF:
                 raise errors.internal(f"Domain '{ref.name}' is already running")
             start(self.host, obj, RunningReason.BOOTED)
+            self._event(obj, DomainEventType.STARTED, StartedDetail.BOOTED)
 
     def shutdown_domain(self, ref: DomainRef) -> None:
-        with self.host.lock:
+        with self._changing():
             obj = self._domain(ref)
             if obj.state == DomainState.SHUTOFF:
                 raise errors.internal(f"domain '{ref.name}' not running")
             self._lifecycle_event(obj, _lifecycle_action(obj.current, "on_poweroff", "destroy"))
 
     def reboot_domain(self, ref: DomainRef) -> None:
-        with self.host.lock:
+        with self._changing():
             obj = self._domain(ref)
             if not obj.active:
                 raise errors.not_running()
             self._lifecycle_event(obj, _lifecycle_action(obj.current, "on_reboot", "restart"))
 
     def _lifecycle_event(self, obj: DomainObj, action: str) -> None:
-        # The test guest reacts at once: restarting actions leave it running (freshly booted),
-        # every other action powers it off.
+        # The test guest reacts at once: restarting actions leave it running (freshly booted,
+        # and libvirt emits no event for that), every other action powers it off.
         if action in _RESTARTING_ACTIONS:
             obj.state, obj.reason = DomainState.RUNNING, RunningReason.BOOTED
         else:
-            stop(self.host, obj, ShutoffReason.SHUTDOWN)
+            self._stop(obj, ShutoffReason.SHUTDOWN, StoppedDetail.SHUTDOWN)
 
     def reset_domain(self, ref: DomainRef) -> None:
         with self.host.lock:
@@ -257,25 +301,27 @@ class DomainOperations:
                 raise errors.not_running()
 
     def destroy_domain(self, ref: DomainRef) -> None:
-        with self.host.lock:
+        with self._changing():
             obj = self._domain(ref)
             if not obj.active:
                 raise errors.not_running()
-            stop(self.host, obj, ShutoffReason.DESTROYED)
+            self._stop(obj, ShutoffReason.DESTROYED, StoppedDetail.DESTROYED)
 
     def suspend_domain(self, ref: DomainRef) -> None:
-        with self.host.lock:
+        with self._changing():
             obj = self._domain(ref)
             if obj.state in (DomainState.SHUTOFF, DomainState.PAUSED):
                 raise errors.internal(f"domain '{ref.name}' not running")
             obj.state, obj.reason = DomainState.PAUSED, PausedReason.USER
+            self._event(obj, DomainEventType.SUSPENDED, SuspendedDetail.PAUSED)
 
     def resume_domain(self, ref: DomainRef) -> None:
-        with self.host.lock:
+        with self._changing():
             obj = self._domain(ref)
             if obj.state != DomainState.PAUSED:
                 raise errors.internal(f"domain '{ref.name}' not paused")
             obj.state, obj.reason = DomainState.RUNNING, RunningReason.UNPAUSED
+            self._event(obj, DomainEventType.RESUMED, ResumedDetail.UNPAUSED)
 
     # -- state and properties -------------------------------------------------------------------
     def get_domain_state(self, ref: DomainRef) -> tuple[DomainState, int]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import attrs
 
 from virt.drivers.test.objects import DomainObj, NetworkObj, PoolObj
+from virt.events import DomainEventHub
 from virt.info import NodeInfo
 
 # libvirt's defaultNodeInfo: what a host has unless its node file says otherwise.
@@ -38,6 +39,8 @@ class Host:
     """``<auth>`` users and their passwords (None: no password asked)."""
     next_id: int = 1
     lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
+    events: DomainEventHub = attrs.field(factory=DomainEventHub, repr=False)
+    """Lifecycle events for every connection to this host: queued under ``lock``, delivered after it."""
 
     def add_domain(self, obj: DomainObj) -> None:
         self.domains[obj.uuid] = obj

@@ -1,0 +1,128 @@
+"""``virt event``: virsh's listener, run in-process while another thread changes domains."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import virt as virt_api
+from cli_helpers import TEST_URI, Run
+
+
+def wait_for_listener(conn: virt_api.Connection) -> None:
+    """Until the command under test has registered its callback on the shared default host."""
+    host = conn.driver.host  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while not host.events.subscribed:
+        assert time.monotonic() < deadline, "virt event never registered its callback"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def in_background() -> Iterator[Callable[[Callable[[virt_api.Connection], None]], None]]:
+    """Run ``actions(conn)`` in a thread, on its own test:///default connection, once ``event`` listens."""
+    threads: list[threading.Thread] = []
+    errors: list[BaseException] = []
+    # opened here, so that the host the command shares is the one the thread changes
+    conn = virt_api.open(TEST_URI)
+
+    def start(actions: Callable[[virt_api.Connection], None]) -> None:
+        def body() -> None:
+            try:
+                wait_for_listener(conn)
+                actions(conn)
+            except BaseException as exc:  # noqa: BLE001 - reported by the fixture: a thread cannot fail a test
+                errors.append(exc)
+
+        thread = threading.Thread(target=body, daemon=True)
+        threads.append(thread)
+        thread.start()
+
+    yield start
+    for thread in threads:
+        thread.join(10)
+    conn.close()
+    if errors:
+        raise errors[0]
+
+
+def test_one_shot_prints_the_first_event(virt: Run, in_background: Callable[..., None]) -> None:
+    def actions(conn: virt_api.Connection) -> None:
+        dom = conn.lookup_domain_by_name("test")
+        dom.destroy()
+        dom.start()
+
+    in_background(actions)
+    result = virt("event", "--all", "--timeout", "10")
+    assert result.status == 0
+    assert result.out == "event 'lifecycle' for domain 'test': Stopped Destroyed\nevents received: 1\n\n"
+
+
+def test_loop_until_timeout(virt: Run, in_background: Callable[..., None]) -> None:
+    def actions(conn: virt_api.Connection) -> None:
+        dom = conn.lookup_domain_by_name("test")
+        dom.suspend()
+        dom.resume()
+        dom.destroy()
+        dom.start()
+
+    in_background(actions)
+    result = virt("event", "--event", "lifecycle", "--loop", "--timeout", "2")
+    assert result.status == 0
+    assert result.out == (
+        "event 'lifecycle' for domain 'test': Suspended Paused\n"
+        "event 'lifecycle' for domain 'test': Resumed Unpaused\n"
+        "event 'lifecycle' for domain 'test': Stopped Destroyed\n"
+        "event 'lifecycle' for domain 'test': Started Booted\n"
+        "event loop timed out\n"
+        "events received: 4\n\n"
+    )
+
+
+def test_domain_filter_and_timestamp(virt: Run, in_background: Callable[..., None]) -> None:
+    xml = "<domain type='test'><name>other</name><memory>1024</memory><os><type>hvm</type></os></domain>"
+
+    def actions(conn: virt_api.Connection) -> None:
+        conn.define_domain(xml)  # not the domain asked for
+        conn.lookup_domain_by_name("test").suspend()
+
+    in_background(actions)
+    result = virt("event", "--domain", "test", "--all", "--timestamp", "--timeout", "10")
+    assert result.status == 0
+    first, last, blank = result.out.split("\n", 2)
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000: event 'lifecycle' for domain 'test': Suspended Paused", first
+    )
+    assert (last, blank) == ("events received: 1", "\n")
+
+
+def test_nothing_received_fails_silently(virt: Run) -> None:
+    result = virt("event", "--all", "--timeout", "1")
+    assert (result.status, result.out, result.err) == (1, "event loop timed out\nevents received: 0\n\n", "")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ((), "one of --list, --all, or --event <type> is required"),
+        (("--all", "--event", "lifecycle"), "Options --all and --event are mutually exclusive"),
+        (("--list", "--all"), "Options --list and --all are mutually exclusive"),
+        (("--list", "--event", "lifecycle"), "Options --list and --event are mutually exclusive"),
+        (("--all", "--timeout", "0"), "Numeric value '0' for <timeout> option is malformed or out of range"),
+        (("--all", "--timeout", "abc"), "Numeric value 'abc' for <timeout> option is malformed or out of range"),
+        (("--event", "nosuch"), "unknown event type nosuch"),
+        (("--event", "reboot"), "event type 'reboot' is not supported by virt yet (only: lifecycle)"),
+        (("--all", "--domain", "nosuch", "--timeout", "1"), "failed to get domain 'nosuch'"),
+    ],
+)
+def test_errors(virt: Run, argv: tuple[str, ...], message: str) -> None:
+    result = virt("event", *argv)
+    assert result.status == 1
+    assert result.err == f"error: {message}\n"
+
+
+def test_list(virt: Run) -> None:
+    assert virt("event", "--list").out == "lifecycle\n\n"
