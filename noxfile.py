@@ -49,10 +49,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy over the core's sources."""
-    session.install("mypy", str(ROOT / "core") + "[test]")
-    session.chdir(ROOT / "core")  # where its [tool.mypy] settings live
-    session.run("mypy", "src/virt")
+    """mypy over every distribution's sources, each with its own [tool.mypy] settings."""
+    session.install("mypy", str(ROOT / "core") + "[test]", *[str(p) for p in PLUGINS])
+    for _, path in _distributions():
+        session.chdir(path)
+        session.run("mypy", *[str(p.relative_to(path)) for p in (path / "src").iterdir() if p.is_dir()])
 
 
 @nox.session
