@@ -12,6 +12,7 @@ import logging
 import queue
 from typing import Any, NamedTuple
 
+from virt.events import DomainEventType, ResumedDetail, ShutdownDetail
 from virt.states import CrashedReason, DomainState, PausedReason, RunningReason, ShutdownReason, ShutoffReason
 
 from virt_qemu.runtime import DomainObj, Running
@@ -41,6 +42,9 @@ class QmpEvents:
     _closing: bool
 
     def _set_state(self, obj: DomainObj, state: DomainState, reason: int, *, emit: bool = True) -> None:
+        raise NotImplementedError
+
+    def _emit(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None:
         raise NotImplementedError
 
     def _stopped(self, obj: DomainObj, reason: ShutoffReason) -> None:
@@ -102,7 +106,11 @@ class QmpEvents:
         log.debug("domain %s: QEMU event %s %s", obj.name, name, data)
         if name == "SHUTDOWN":
             running.got_shutdown = True
-            self._set_state(obj, DomainState.SHUTDOWN, ShutdownReason.UNKNOWN)
+            # libvirt: state "in shutdown (user)", event Shutdown Finished-by-guest or -by-host
+            self._set_state(obj, DomainState.SHUTDOWN, ShutdownReason.USER, emit=False)
+            self._emit(
+                obj, DomainEventType.SHUTDOWN, ShutdownDetail.GUEST if data.get("guest") else ShutdownDetail.HOST
+            )
             action = "restart" if running.fake_reboot else (obj.current.on_poweroff or "destroy")
             if data.get("reason") == "guest-reset":
                 action = obj.current.on_reboot or "restart"  # a reboot QEMU turned into a shutdown (-no-reboot)
@@ -157,4 +165,6 @@ class QmpEvents:
             log.exception("restarting domain %s failed; destroying it", obj.name)
             self._kill_and_stop(obj, ShutoffReason.CRASHED)
             return
-        self._set_state(obj, DomainState.RUNNING, reason)
+        # the same QEMU goes on: libvirt reports a fake reboot as a resume, not a start
+        self._set_state(obj, DomainState.RUNNING, reason, emit=False)
+        self._emit(obj, DomainEventType.RESUMED, ResumedDetail.UNPAUSED)
