@@ -58,8 +58,8 @@ def types(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The benchmarks, each side by side with libvirt 9.0 (virsh, python3-libvirt) in one run."""
-    session.install(str(ROOT / "core"))
+    """The benchmarks, each side by side with libvirt 9.0 (virsh, python3-libvirt, libvirtd) in one run."""
+    session.install(str(ROOT / "core"), *[str(p) for p in PLUGINS])
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 
