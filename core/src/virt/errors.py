@@ -269,3 +269,52 @@ class ConnectionError(VirtError):
 
 class URIError(InvalidArgument):
     """A malformed URI; the message says which part is wrong."""
+
+
+# The words libvirt puts before a message, by error number (its virErrorMsg): virsh prints the
+# whole text, so drivers that speak like libvirt build their messages with them.
+_LIBVIRT_PREFIXES = {
+    ErrorNumber.INTERNAL_ERROR: "internal error",
+    ErrorNumber.OPERATION_INVALID: "Requested operation is not valid",
+    ErrorNumber.OPERATION_FAILED: "operation failed",
+    ErrorNumber.OPERATION_TIMEOUT: "Timed out during operation",
+    ErrorNumber.INVALID_ARG: "invalid argument",
+    ErrorNumber.XML_ERROR: "XML error",
+    ErrorNumber.CONFIG_UNSUPPORTED: "unsupported configuration",
+    ErrorNumber.NO_DOMAIN: "Domain not found",
+    ErrorNumber.NO_NETWORK: "Network not found",
+    ErrorNumber.NO_STORAGE_POOL: "Storage pool not found",
+    ErrorNumber.NO_STORAGE_VOL: "Storage volume not found",
+    ErrorNumber.AUTH_FAILED: "authentication failed",
+    ErrorNumber.RESOURCE_BUSY: "resource busy",
+}
+
+_CLASSES: dict[ErrorNumber, type[VirtError]] = {
+    ErrorNumber.OPERATION_INVALID: OperationInvalid,
+    ErrorNumber.OPERATION_DENIED: OperationDenied,
+    ErrorNumber.INVALID_ARG: InvalidArgument,
+    ErrorNumber.XML_ERROR: XMLError,
+    ErrorNumber.NO_NAME: XMLError,
+    ErrorNumber.NO_SUPPORT: NotSupported,
+    ErrorNumber.NO_DOMAIN: NotFound,
+    ErrorNumber.NO_NETWORK: NotFound,
+    ErrorNumber.NO_STORAGE_POOL: NotFound,
+    ErrorNumber.NO_STORAGE_VOL: NotFound,
+    ErrorNumber.AUTH_FAILED: AuthError,
+    ErrorNumber.NO_CONNECT: ConnectionError,
+}
+
+
+def error_class(code: ErrorNumber) -> type[VirtError]:
+    """The subclass of VirtError that stands for ``code`` (VirtError itself when none does)."""
+    return _CLASSES.get(code, VirtError)
+
+
+def libvirt_error(code: ErrorNumber, detail: str | None = None, domain: ErrorDomain = ErrorDomain.NONE) -> VirtError:
+    """The exception libvirt raises for ``code`` with ``detail``, worded as libvirt words it (raise the result)."""
+    prefix = _LIBVIRT_PREFIXES.get(code)
+    if prefix is None:
+        message = detail or code.name.lower().replace("_", " ")
+    else:
+        message = f"{prefix}: {detail}" if detail else prefix
+    return error_class(code)(message, code, domain)

@@ -11,43 +11,14 @@ import uuid
 from virt.errors import (
     ErrorDomain,
     ErrorNumber,
-    InvalidArgument,
-    NotFound,
-    OperationInvalid,
     VirtError,
-    XMLError,
+    libvirt_error,
 )
-
-_PREFIXES = {
-    ErrorNumber.INTERNAL_ERROR: "internal error",
-    ErrorNumber.OPERATION_INVALID: "Requested operation is not valid",
-    ErrorNumber.OPERATION_FAILED: "operation failed",
-    ErrorNumber.OPERATION_TIMEOUT: "Timed out during operation",
-    ErrorNumber.INVALID_ARG: "invalid argument",
-    ErrorNumber.XML_ERROR: "XML error",
-    ErrorNumber.CONFIG_UNSUPPORTED: "unsupported configuration",
-    ErrorNumber.NO_DOMAIN: "Domain not found",
-    ErrorNumber.RESOURCE_BUSY: "resource busy",
-    ErrorNumber.SYSTEM_ERROR: "",
-}
-
-_CLASSES: dict[ErrorNumber, type[VirtError]] = {
-    ErrorNumber.OPERATION_INVALID: OperationInvalid,
-    ErrorNumber.INVALID_ARG: InvalidArgument,
-    ErrorNumber.XML_ERROR: XMLError,
-    ErrorNumber.NO_NAME: XMLError,
-    ErrorNumber.NO_DOMAIN: NotFound,
-}
 
 
 def error(code: ErrorNumber, detail: str | None = None, domain: ErrorDomain = ErrorDomain.QEMU) -> VirtError:
     """The exception libvirt would raise for ``code`` with ``detail`` (raise the result)."""
-    prefix = _PREFIXES.get(code)
-    if not prefix:
-        message = detail or code.name.lower().replace("_", " ")
-    else:
-        message = f"{prefix}: {detail}" if detail else prefix
-    return _CLASSES.get(code, VirtError)(message, code, domain)
+    return libvirt_error(code, detail, domain)
 
 
 def internal(detail: str) -> VirtError:

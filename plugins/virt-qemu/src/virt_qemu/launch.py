@@ -8,6 +8,7 @@ and the error carries the tail of QEMU's own output (its log), which says what w
 from __future__ import annotations
 
 import shutil
+import socket as sockets
 import time
 from typing import TYPE_CHECKING
 
@@ -42,18 +43,27 @@ def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps) -> Running:
             f"the monitor socket path {socket} is longer than {UNIX_PATH_MAX} bytes; use a shorter VIRT_QEMU_ROOT"
         )
     log_file = paths.log_dir / f"{name}.log"
-    # build_command refuses hostile or unsupported XML (UnsupportedConfig) before anything exists
-    files = RuntimeFiles(monitor_socket=socket, run_dir=run_dir, log_file=log_file)
-    # command.CapsLike declares plain (settable) attributes where QemuCaps is frozen: a typing mismatch only
-    argv = build_command(definition, caps, files)  # type: ignore[arg-type]
-    argv = _with_driver_options(argv)
     shutil.rmtree(run_dir, ignore_errors=True)  # a stale socket would fool the monitor connection
     run_dir.mkdir(parents=True, mode=0o700)
     try:
-        popen, offset = process.spawn(argv, log_file)
+        listener = _listen(socket)
     except OSError as exc:
         shutil.rmtree(run_dir, ignore_errors=True)
-        raise errors.operation_failed(f"cannot execute {argv[0]}: {exc.strerror or exc}") from exc
+        raise errors.operation_failed(f"cannot create the monitor socket {socket}: {exc.strerror or exc}") from exc
+    try:
+        files = RuntimeFiles(monitor_socket=socket, run_dir=run_dir, log_file=log_file, monitor_fd=listener.fileno())
+        # build_command refuses hostile or unsupported XML (UnsupportedConfig) before QEMU is spawned
+        # command.CapsLike declares plain (settable) attributes where QemuCaps is frozen: a typing mismatch only
+        argv = _with_driver_options(build_command(definition, caps, files))  # type: ignore[arg-type]
+        try:
+            popen, offset = process.spawn(argv, log_file, pass_fds=(listener.fileno(),))
+        except OSError as exc:
+            raise errors.operation_failed(f"cannot execute {argv[0]}: {exc.strerror or exc}") from exc
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    finally:
+        listener.close()  # QEMU holds it now: when QEMU dies, connections to it end
     running = Running(
         pid=popen.pid,
         monitor_socket=socket,
@@ -75,6 +85,19 @@ def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps) -> Running:
             f"process exited while connecting to monitor: {detail}" + (f"\n{tail}" if tail else "")
         ) from exc
     return running
+
+
+def _listen(path: object) -> sockets.socket:
+    """The QMP socket, bound and listening before QEMU starts: the driver's connection never races
+    QEMU creating it (libvirt passes its monitor socket the same way)."""
+    listener = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM | sockets.SOCK_CLOEXEC)
+    try:
+        listener.bind(str(path))
+        listener.listen(1)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
 
 
 def _with_driver_options(argv: list[str]) -> list[str]:

@@ -72,7 +72,8 @@ def build_command(domain: Domain, caps: CapsLike, files: RuntimeFiles) -> list[s
         args.add("-uuid", str(domain.uuid))
     args.add("-no-user-config")
     args.add("-nodefaults")
-    monitor = [("id", "charmonitor"), ("path", str(files.monitor_socket)), ("server", True), ("wait", False)]
+    where = ("path", str(files.monitor_socket)) if files.monitor_fd is None else ("fd", str(files.monitor_fd))
+    monitor = [("id", "charmonitor"), where, ("server", True), ("wait", False)]
     args.add("-chardev", kv("socket", monitor))
     args.add("-mon", "chardev=charmonitor,id=monitor,mode=control")
     machine.clock_options(ctx)

@@ -48,6 +48,9 @@ class RuntimeFiles:
     """Per-domain folder: unix chardev sockets without a path, the guest agent socket..."""
     log_file: Path | None = None
     """QEMU's log; the driver redirects stderr there (not an argument of the command)."""
+    monitor_fd: int | None = None
+    """The QMP socket already bound to ``monitor_socket`` and listening, handed to QEMU as this
+    file descriptor (``fd=``, as libvirt does): connecting to it never races QEMU's start."""
 
 
 Value = str | dict[str, Any] | None
