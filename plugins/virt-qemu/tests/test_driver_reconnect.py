@@ -146,3 +146,55 @@ def test_twenty_running_guests_survive_their_owner(qemu_root: Path) -> None:
         print(f"reattached {len(running)} guests in {elapsed:.3f} s")
         for dom in running.values():
             dom.destroy()
+
+
+def test_parallel_reattach_keeps_results_and_confines_errors(qemu_root: Path) -> None:
+    """Ten guests taken back at once: ids kept, untouched status files not rewritten, one guest's
+    trouble (bad caps, no <domain>, a lost id, a pause meanwhile) stays with that guest."""
+    from virt_qemu import driver as driver_module
+    from virt_qemu.monitor import Monitor
+
+    guests = {f"p{n}": True for n in range(10)}
+    owner, ids = _start_owner(qemu_root, guests)
+    pids = {name: pid_of(qemu_root, name) for name in guests}
+    owner.send_signal(signal.SIGKILL)
+    owner.wait(10)
+
+    status_dir = qemu_root / "system" / "run" / "status"
+    # p1: its capabilities cannot be read; p2: no <domain> at all; p3: its id lost; p4: paused meanwhile
+    text = (status_dir / "p1.xml").read_text()
+    start, end = text.index("<qemuCaps>") + len("<qemuCaps>"), text.index("</qemuCaps>")
+    (status_dir / "p1.xml").write_text(text[:start] + "{not json" + text[end:])
+    text = (status_dir / "p2.xml").read_text()
+    (status_dir / "p2.xml").write_text(text[: text.index("<domain")] + "</domstatus>\n")
+    text = (status_dir / "p3.xml").read_text()
+    (status_dir / "p3.xml").write_text(text.replace(f" id='{ids['p3']}'", "").replace(f' id="{ids["p3"]}"', ""))
+    with Monitor.connect(status_dir.parent / "domains" / "p4" / "monitor.sock", timeout=10) as monitor:
+        monitor.execute("stop")
+    stamps = {path.name: os.stat(path).st_mtime_ns for path in status_dir.glob("*.xml")}
+    time.sleep(0.05)
+
+    with virt.open("qemu:///system") as conn:
+        driver = next(d for d, _ in driver_module._instances.values() if d.paths.run_dir == status_dir.parent)
+        assert list(driver.unreadable_status) == [str(status_dir / "p2.xml")]
+        running = {d.name: d for d in conn.list_domains(active=True)}
+        assert set(running) == set(guests) - {"p2"}
+        for name, dom in running.items():
+            assert alive(pids[name]), f"{name} was killed"
+            if name != "p3":
+                assert dom.id == ids[name], name
+        assert running["p3"].id > max(ids.values())  # a new id, never one a running guest keeps
+        assert running["p4"].state() == (DomainState.PAUSED, PausedReason.UNKNOWN)
+        with pytest.raises(VirtError, match="cannot be read"):
+            running["p1"].suspend()
+        after = {path.name: os.stat(path).st_mtime_ns for path in status_dir.glob("*.xml")}
+        rewritten = {name for name in stamps if after.get(name) != stamps[name]}
+        assert rewritten == {"p3.xml", "p4.xml"}  # the others already said everything
+        # every monitor taken back works, and events reach the right domain
+        running["p0"].suspend()
+        assert running["p0"].state() == (DomainState.PAUSED, PausedReason.USER)
+        running["p4"].resume()
+        assert running["p4"].state() == (DomainState.RUNNING, RunningReason.UNPAUSED)
+        for dom in running.values():
+            dom.destroy()
+    os.kill(pids["p2"], signal.SIGKILL)

@@ -229,7 +229,9 @@ class QemuDriver(QmpEvents):
             status.monitor.path = str(running.monitor_socket)
             status.start_time = repr(running.start_time)
             status.emulator = live.devices.emulator if live.devices is not None else None
-            status.qemu_caps = running.caps.to_json() if running.caps is not None else None
+            if running.caps_json is None and running.caps is not None:
+                running.caps_json = running.caps.to_json()  # once per run: the caps never change
+            status.qemu_caps = running.caps_json
             status.domain = live
             self.statuses.save(status)
         finally:
@@ -491,28 +493,56 @@ class QemuDriver(QmpEvents):
 
     # -- taking running guests back -----------------------------------------------------------------
     def _reconnect_all(self) -> None:
-        from virt_qemu.reconnect import reconnect
+        """Take back every guest of the status files: examined in parallel, settled in file order."""
+        from virt_qemu.reconnect import reconnect_all, settle
 
-        for path, status in self.statuses.load_all():
+        readable: list[tuple[str, DomainStatus]] = []
+        for file, status in self.statuses.load_all():
             if isinstance(status, VirtError):
-                self.unreadable_status[str(path)] = status.message
-                log.error("cannot read the status file %s (left in place): %s", path, status.message)
+                self.unreadable_status[str(file)] = status.message
+                log.error("cannot read the status file %s (left in place): %s", file, status.message)
                 continue
+            readable.append((str(file), status))
+        results = reconnect_all(self, [status for _, status in readable])
+        # the ids the running guests keep, known before any guest lacking one gets a new one
+        kept = [
+            r.status.domain.id
+            for r in results
+            if not isinstance(r, Exception) and r.running is not None and r.status.domain is not None
+        ]
+        if any(i is not None and i > 0 for i in kept):
+            self.ids.seen(max(i for i in kept if i is not None))
+        for (path, _), result in zip(readable, results, strict=True):
             try:
-                reconnect(self, status)
+                if isinstance(result, Exception):
+                    raise result
+                settle(self, result)
             except Exception as exc:
-                self.unreadable_status[str(path)] = str(exc)
-                log.exception("cannot take back the domain of %s (left in place)", path)
+                self.unreadable_status[path] = str(exc)
+                log.error("cannot take back the domain of %s (left in place)", path, exc_info=exc)
 
-    def adopt(self, obj: DomainObj, running: Running, state: DomainState, reason: int) -> None:
-        """Register a running domain found in a status file (reconnect's last step)."""
+    def adopt(
+        self,
+        obj: DomainObj,
+        running: Running,
+        state: DomainState,
+        reason: int,
+        *,
+        watch: bool = True,
+        save: bool = True,
+    ) -> None:
+        """Register a running domain found in a status file (reconnect's last step).
+
+        ``watch``: route its monitor's events now (False when the caller already does);
+        ``save``: rewrite its status file (False when it already says all this).
+        """
         if obj.uuid not in self.domains:
             self._add(obj)
         self.ids.seen(obj.id)
-        if running.monitor is not None:
+        if watch and running.monitor is not None:
             self._watch(obj, running)
         obj.state, obj.reason = state, reason
-        if obj.broken is None:
+        if obj.broken is None and save:
             self._save_status(obj)
 
     def crashed_meanwhile(self, obj: DomainObj, name: str, run_dir: Any) -> None:

@@ -7,6 +7,7 @@ started it: the driver is in-process for now, and a guest must survive its owner
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import select
 import shlex
@@ -112,7 +113,7 @@ def is_our_qemu(
 def _names_domain(argv: list[str], name: str | None, uuid: str | None) -> bool:
     if name is None or uuid is None:
         return False
-    pairs = set(zip(argv, argv[1:], strict=False))
+    pairs = set(itertools.pairwise(argv))
     if ("-uuid", uuid) not in pairs:
         return False
     return any(option == "-name" and value.split(",")[0] == f"guest={name}" for option, value in pairs)

@@ -35,6 +35,8 @@ class Running:
     caps: QemuCaps | None
     """None only for a domain taken back from a status file lacking its capabilities (see ``broken``)."""
     start_time: float
+    caps_json: str | None = None
+    """``caps`` as the status file holds it (serialised once per run)."""
     popen: subprocess.Popen[bytes] | None = None
     """Only when this process started QEMU (a reconnected QEMU is not our child)."""
     monitor: Monitor | None = None
