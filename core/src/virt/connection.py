@@ -7,7 +7,6 @@ enforcement and the XML-text edge, and leave everything else to the driver.
 from __future__ import annotations
 
 import itertools
-import logging
 import threading
 import uuid as uuid_module
 from collections.abc import Callable, Collection
@@ -31,6 +30,8 @@ from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
 from virt.states import DomainState
 
 if TYPE_CHECKING:
+    import logging
+
     from virt.events import DomainEvent
     from virt.plugins import Plugins
     from virt.xml import Domain as DomainModel
@@ -40,7 +41,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
+
+def _log() -> logging.Logger:
+    # logging is imported only when a callback fails: it costs every CLI start several milliseconds
+    import logging
+
+    return logging.getLogger(__name__)
+
 
 DomainEventCallback = Callable[["Domain", "DomainEvent"], None]
 """What ``Connection.add_domain_event_callback`` calls: the domain's handle and the event."""
@@ -257,8 +264,8 @@ class Connection:
         for callback in wanted:
             try:
                 callback(domain, event)
-            except Exception:  # one broken callback must not keep the event from the others
-                log.exception("domain event callback %r failed on %s", callback, event)
+            except Exception:  # noqa: BLE001 - one broken callback must not keep the event from the others
+                _log().exception("domain event callback %r failed on %s", callback, event)
 
     # -- networks ------------------------------------------------------------------------------
     def list_networks(

@@ -9,17 +9,25 @@ subscribers without ever calling them under its own lock; ``Connection.add_domai
 from __future__ import annotations
 
 import enum
-import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 
 from virt.driver import DomainRef
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
+
+def _log() -> logging.Logger:
+    # logging is imported only when a callback fails: it costs every CLI start several milliseconds
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 class DomainEventType(enum.IntEnum):
@@ -346,5 +354,5 @@ class DomainEventHub:
             for callback in callbacks:
                 try:
                     callback(event)
-                except Exception:  # a subscriber's bug must not stop the others, nor the driver
-                    log.exception("domain event callback %r failed on %s", callback, event)
+                except Exception:  # noqa: BLE001 - a subscriber's bug must not stop the others, nor the driver
+                    _log().exception("domain event callback %r failed on %s", callback, event)

@@ -57,6 +57,15 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _entry_point_info(entry_point: importlib_metadata.EntryPoint) -> PluginInfo:
+    dist = entry_point.dist
+    return PluginInfo(
+        name=entry_point.name,
+        distribution=dist.name if dist else None,
+        version=dist.version if dist else None,
+    )
+
+
 def _names_from_env(variable: str) -> set[str] | None:
     value = os.environ.get(variable)
     if value is None:
@@ -71,7 +80,7 @@ class Plugins:
         self.manager = pluggy.PluginManager("virt")
         self.manager.add_hookspecs(hookspecs)
         self.broken: dict[str, PluginInfo] = {}
-        self._entry_points: dict[str, PluginInfo] = {}
+        self._entry_points: dict[str, importlib_metadata.EntryPoint] = {}
         self._drivers: DriverRegistry | None = None
         self._native_formats: NativeFormatRegistry | None = None
 
@@ -87,24 +96,22 @@ class Plugins:
         allowed = _names_from_env("VIRT_LOAD_PLUGINS")
         blocked = _names_from_env("VIRT_DISABLED_PLUGINS") or set()
         for entry_point in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = entry_point.dist
-            names = {_normalise(entry_point.name)} | ({_normalise(dist.name)} if dist else set())
+            names = {_normalise(entry_point.name)}
+            if allowed is not None or blocked:
+                # the distribution's name means reading its metadata: only when a filter needs it
+                names |= {_normalise(entry_point.dist.name)} if entry_point.dist else set()
             if (allowed is not None and not names & allowed) or names & blocked:
                 continue
-            info = PluginInfo(
-                name=entry_point.name,
-                distribution=dist.name if dist else None,
-                version=dist.version if dist else None,
-            )
             if self.manager.get_plugin(entry_point.name) is not None:
                 continue
             try:
                 module = entry_point.load()
                 self.manager.register(module, name=entry_point.name)
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
+                info = _entry_point_info(entry_point)
                 self.broken[entry_point.name] = attrs.evolve(info, error=f"{type(exc).__name__}: {exc}")
                 continue
-            self._entry_points[entry_point.name] = info
+            self._entry_points[entry_point.name] = entry_point
 
     def _plugin_name(self, plugin: object) -> str:
         return self.manager.get_name(plugin) or repr(plugin)
@@ -141,7 +148,8 @@ class Plugins:
         registry.current_plugin = ""
 
     def _mark_broken(self, name: str, exc: BaseException) -> None:
-        info = self._entry_points.pop(name, PluginInfo(name=name, builtin=name in BUILTIN_PLUGINS))
+        entry_point = self._entry_points.pop(name, None)
+        info = _entry_point_info(entry_point) if entry_point else PluginInfo(name=name, builtin=name in BUILTIN_PLUGINS)
         self.broken[name] = attrs.evolve(info, error=f"{type(exc).__name__}: {exc}")
 
     def describe(self, include_builtin: bool = False) -> list[PluginInfo]:
@@ -153,7 +161,8 @@ class Plugins:
             if builtin and not include_builtin:
                 continue
             hooks = tuple(sorted(h.name for h in self.manager.get_hookcallers(plugin) or ()))
-            info = self._entry_points.get(name, PluginInfo(name=name, builtin=builtin))
+            entry_point = self._entry_points.get(name)
+            info = _entry_point_info(entry_point) if entry_point else PluginInfo(name=name, builtin=builtin)
             result.append(attrs.evolve(info, hooks=hooks))
         result.extend(self.broken.values())
         return sorted(result, key=lambda p: (not p.builtin, p.name))
