@@ -29,7 +29,7 @@ from virt.events import DefinedDetail, StoppedDetail, UndefinedDetail
 from virt.info import DomainFilter, DomainInfo, DomainRecord
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
-from virt_qemu import errors, prepare
+from virt_qemu import errors, nvram, prepare
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
 from virt_qemu.qmpevents import QMP_TIMEOUT, RESTART_ACTIONS, QmpEvents, QueuedEvent
@@ -242,6 +242,7 @@ class QemuDriver(QmpEvents):
         """Check and fill in a definition the driver now owns."""
         prepare.check(domain)
         prepare.fill(domain, self.binary_and_caps)
+        nvram.fill_path(domain, self.paths.state_dir / "nvram")
         return domain
 
     def add_definition(self, definition: Domain, *, live: bool) -> tuple[DomainObj, bool]:

@@ -33,6 +33,7 @@ UNIX_PATH_MAX = 107
 def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps) -> Running:
     """Spawn QEMU for ``definition`` (paused) and connect its monitor; the domain is not changed."""
     from virt_qemu.command import RuntimeFiles, build_command
+    from virt_qemu.nvram import ensure_store
 
     name = definition.name
     assert name is not None
@@ -43,6 +44,7 @@ def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps) -> Running:
             f"the monitor socket path {socket} is longer than {UNIX_PATH_MAX} bytes; use a shorter VIRT_QEMU_ROOT"
         )
     log_file = paths.log_dir / f"{name}.log"
+    ensure_store(definition)
     shutil.rmtree(run_dir, ignore_errors=True)  # a stale socket would fool the monitor connection
     run_dir.mkdir(parents=True, mode=0o700)
     try:

@@ -1,0 +1,63 @@
+"""A UEFI guest: OVMF as a read-only pflash loader, and a variable store made from its template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import virt
+from driver_support import conn_fixture, qemu_root_fixture, virt_type  # noqa: F401 - fixtures
+from virt.errors import VirtError
+from virt.states import DomainState
+from virt.testing import missing_dependency
+
+OVMF = Path("/usr/share/OVMF")
+
+
+def uefi_xml(name: str, nvram: str = "") -> str:
+    return f"""<domain type='{virt_type()}'>
+  <name>{name}</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <loader readonly='yes' type='pflash'>{OVMF / "OVMF_CODE_4M.fd"}</loader>
+    {nvram}
+  </os>
+  <features><acpi/></features>
+  <devices><memballoon model='none'/></devices>
+</domain>
+"""
+
+
+@pytest.fixture(autouse=True)
+def _ovmf() -> None:
+    if not (OVMF / "OVMF_CODE_4M.fd").exists():
+        missing_dependency("OVMF firmware (Debian package ovmf) is not installed")
+
+
+def test_uefi_guest_gets_its_variable_store(conn: virt.Connection, qemu_root: Path) -> None:
+    dom = conn.define_domain(uefi_xml("uefi1"))
+    nvram = dom.model(inactive=True).os.nvram  # type: ignore[union-attr]
+    assert nvram is not None
+    store = Path(nvram.text)
+    assert store == qemu_root / "system" / "state" / "nvram" / "uefi1_VARS.fd"
+    assert nvram.get("template") == str(OVMF / "OVMF_VARS_4M.fd")
+    assert not store.exists()
+    dom.start()
+    try:
+        assert dom.state().state == DomainState.RUNNING
+        assert store.read_bytes()[:64] == (OVMF / "OVMF_VARS_4M.fd").read_bytes()[:64]
+    finally:
+        dom.destroy()
+    dom.start()  # a second boot keeps the store the first one made
+    dom.destroy()
+    assert store.exists()
+
+
+def test_missing_template_is_a_clear_error(conn: virt.Connection, qemu_root: Path) -> None:
+    store = qemu_root / "elsewhere_VARS.fd"
+    dom = conn.define_domain(uefi_xml("uefi2", f"<nvram template='/nonexistent/VARS.fd'>{store}</nvram>"))
+    with pytest.raises(VirtError, match="cannot create the NVRAM store"):
+        dom.start()
+    assert not dom.is_active()
