@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import pytest
 import virt.xml
-from lxml import etree
+from corpus_support import canon
 from virt.xml import base
 from virt.xml.base import XmlModel
 
@@ -257,17 +257,6 @@ FINAL_TEST = "test_every_xml_field_is_exercised"
 
 
 # -- for the test_fields_*.py modules -----------------------------------------------------------
-
-
-def canon(xml: str) -> object:
-    """A document as the corpus scorer compares it: whitespace-only text dropped, attributes in any order."""
-    root = etree.fromstring(xml.encode(), etree.XMLParser(remove_blank_text=True))
-
-    def walk(e: etree._Element) -> object:
-        t = e.text if e.text and e.text.strip() else None
-        return (e.tag, tuple(sorted(e.attrib.items())), t, tuple(walk(k) for k in e if isinstance(k.tag, str)))
-
-    return walk(root)
 
 
 def roundtrip(doc: str) -> XmlModel:

@@ -6,6 +6,7 @@ import uuid
 
 import attrs
 import pytest
+from corpus_support import canon
 from lxml import etree
 from virt.errors import XMLError
 from virt.xml import Domain, parse
@@ -30,16 +31,6 @@ class Thing(XmlModel):
     tags: list[str] = texts("tag")
     ready: bool = flag("ready")
     blob: etree._Element | None = raw("blob")
-
-
-def canon(text: str) -> object:
-    root = etree.fromstring(text.encode(), etree.XMLParser(remove_blank_text=True))
-
-    def walk(e: etree._Element) -> object:
-        t = e.text if e.text and e.text.strip() else None
-        return (e.tag, tuple(sorted(e.attrib.items())), t, tuple(walk(k) for k in e if isinstance(k.tag, str)))
-
-    return walk(root)
 
 
 # -- converters ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import virt.xml
+from corpus_support import canon
 from lxml import etree
 from virt.testing import conformance_dir, missing_dependency
 
@@ -23,16 +24,6 @@ def _cases() -> list[tuple[str, Path]]:
             if case["kind"] == "roundtrip":
                 cases.append((f"{manifest.parent.name}/{case['id']}", manifest.parent / case["input"]))
     return cases
-
-
-def canon(xml: str) -> object:
-    root = etree.fromstring(xml.encode(), etree.XMLParser(remove_blank_text=True))
-
-    def walk(e: etree._Element) -> object:
-        t = e.text if e.text and e.text.strip() else None
-        return (e.tag, tuple(sorted(e.attrib.items())), t, tuple(walk(k) for k in e if isinstance(k.tag, str)))
-
-    return walk(root)
 
 
 def _regroup_reversed(parent: etree._Element) -> None:

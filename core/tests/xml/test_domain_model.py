@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import virt.xml
 import virt.xml.domain
-from test_corpus import canon
+from corpus_support import xml2xml_score
 from virt.errors import XMLError
-from virt.testing import conformance_dir, missing_dependency
 from virt.xml import Domain
 from virt.xml.convert import CPUSET
 
@@ -32,20 +29,6 @@ def domain(body: str = "", devices: str = "", kind: str = "qemu", os: str = "<ty
         f"<domain type='{kind}'><name>d</name><memory unit='KiB'>1024</memory>"
         f"{body}<os>{os}</os><devices>{devices}</devices></domain>"
     )
-
-
-def xml2xml_score(suite: str) -> tuple[int, int]:
-    """Cases of a corpus xml2xml suite that give libvirt's output, compared as the scorer does."""
-    corpus = conformance_dir()
-    if corpus is None:
-        missing_dependency("conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
-    folder = corpus / suite
-    cases = [json.loads(line) for line in (folder / "MANIFEST.jsonl").read_text().splitlines()]
-    passed = 0
-    for case in cases:
-        out = virt.xml.parse((folder / case["input"]).read_text()).to_xml()
-        passed += canon(out) == canon((folder / case["expected"]).read_text())
-    return passed, len(cases)
 
 
 def test_domain_xml2xml_generic_scores_at_least_90_percent() -> None:

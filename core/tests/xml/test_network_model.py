@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import virt.xml
-from test_corpus import canon
-from virt.testing import conformance_dir, missing_dependency
+from corpus_support import xml2xml_score
 from virt.xml import Network
 
 
@@ -16,20 +12,6 @@ def parse(text: str) -> Network:
     out = net.to_xml()
     assert Network.from_xml(out).to_xml() == out  # idempotent: the output is already canonical
     return net
-
-
-def xml2xml_score(suite: str) -> tuple[int, int]:
-    """Cases of a corpus xml2xml suite that give libvirt's output, compared as the scorer does."""
-    corpus = conformance_dir()
-    if corpus is None:
-        missing_dependency("conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
-    folder = corpus / suite
-    cases = [json.loads(line) for line in (folder / "MANIFEST.jsonl").read_text().splitlines()]
-    passed = 0
-    for case in cases:
-        out = virt.xml.parse((folder / case["input"]).read_text()).to_xml()
-        passed += canon(out) == canon((folder / case["expected"]).read_text())
-    return passed, len(cases)
 
 
 def test_forward_without_mode_is_nat() -> None:

@@ -13,7 +13,7 @@ import json
 import uuid
 
 import virt.xml
-from test_corpus import canon
+from corpus_support import canon
 from virt.testing import conformance_dir, missing_dependency
 from virt.xml import Domain, DomainSnapshot
 

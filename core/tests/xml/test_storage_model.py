@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from corpus_support import xml2xml_score
 from lxml import etree
-from test_network_model import xml2xml_score
 from virt.xml import StoragePool, StorageVolume
 from virt.xml.storage import sanitize_path
 
