@@ -27,7 +27,7 @@ from virt.driver import (
 )
 from virt.errors import ConnectionError, ErrorNumber, InvalidArgument, OperationDenied, VirtError
 from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
-from virt.states import DomainState
+from virt.states import DomainState, ShutdownMode
 
 if TYPE_CHECKING:
     import logging
@@ -429,11 +429,13 @@ class Domain:
     def start(self) -> None:
         self._change("virDomainCreate").start_domain(self._ref)
 
-    def shutdown(self) -> None:
-        self._change("virDomainShutdown").shutdown_domain(self._ref)
+    def shutdown(self, mode: ShutdownMode = ShutdownMode.DEFAULT) -> None:
+        """Ask the guest to power off: ACPI button, guest agent, ... as ``mode`` allows."""
+        self._change("virDomainShutdown").shutdown_domain(self._ref, ShutdownMode(mode))
 
-    def reboot(self) -> None:
-        self._change("virDomainReboot").reboot_domain(self._ref)
+    def reboot(self, mode: ShutdownMode = ShutdownMode.DEFAULT) -> None:
+        """Ask the guest to reboot: ACPI button, guest agent, ... as ``mode`` allows."""
+        self._change("virDomainReboot").reboot_domain(self._ref, ShutdownMode(mode))
 
     def reset(self) -> None:
         self._change("virDomainReset").reset_domain(self._ref)

@@ -24,7 +24,7 @@ from virt.errors import ErrorDomain, NotSupported
 if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
-    from virt.states import DomainState
+    from virt.states import DomainState, ShutdownMode
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
@@ -210,12 +210,12 @@ class DriverConnection:
         """Start a defined, inactive domain."""
 
     @optional
-    def shutdown_domain(self, ref: DomainRef) -> None:
-        """Ask the guest to power off."""
+    def shutdown_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
+        """Ask the guest to power off, the way ``mode`` names (DEFAULT: the driver's choice)."""
 
     @optional
-    def reboot_domain(self, ref: DomainRef) -> None:
-        """Ask the guest to reboot."""
+    def reboot_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
+        """Ask the guest to reboot, the way ``mode`` names (DEFAULT: the driver's choice)."""
 
     @optional
     def reset_domain(self, ref: DomainRef) -> None:

@@ -5,6 +5,42 @@ from __future__ import annotations
 import enum
 
 
+class ShutdownMode(enum.IntFlag):
+    """virDomainShutdownFlagValues (also virDomainRebootFlagValues): how the guest is asked.
+
+    DEFAULT lets the driver choose; several bits let it pick among them, in the driver's order.
+    """
+
+    DEFAULT = 0
+    ACPI_POWER_BTN = 1
+    GUEST_AGENT = 2
+    INITCTL = 4
+    SIGNAL = 8
+    PARAVIRT = 16
+
+    @classmethod
+    def from_words(cls, text: str) -> ShutdownMode:
+        """virsh's ``--mode acpi,agent,...`` words; an unknown word raises ValueError naming it."""
+        mode = cls.DEFAULT
+        for word in filter(None, (part.strip() for part in text.split(","))):
+            try:
+                mode |= _MODE_WORDS[word]
+            except KeyError:
+                raise ValueError(
+                    f"Unknown mode {word} value, expecting 'acpi', 'agent', 'initctl', 'signal' or 'paravirt'"
+                ) from None
+        return mode
+
+
+_MODE_WORDS = {
+    "acpi": ShutdownMode.ACPI_POWER_BTN,
+    "agent": ShutdownMode.GUEST_AGENT,
+    "initctl": ShutdownMode.INITCTL,
+    "signal": ShutdownMode.SIGNAL,
+    "paravirt": ShutdownMode.PARAVIRT,
+}
+
+
 class DomainState(enum.IntEnum):
     """virDomainState."""
 
@@ -38,20 +74,47 @@ _STATE_LABELS = {
 _REASONS: dict[DomainState, tuple[str, ...]] = {
     DomainState.NOSTATE: ("unknown",),
     DomainState.RUNNING: (
-        "unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
-        "migration canceled", "save canceled", "event wakeup", "crashed", "post-copy",
+        "unknown",
+        "booted",
+        "migrated",
+        "restored",
+        "from snapshot",
+        "unpaused",
+        "migration canceled",
+        "save canceled",
+        "event wakeup",
+        "crashed",
+        "post-copy",
         "post-copy failed",
     ),
     DomainState.BLOCKED: ("unknown",),
     DomainState.PAUSED: (
-        "unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
-        "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up",
-        "post-copy", "post-copy failed",
+        "unknown",
+        "user",
+        "migrating",
+        "saving",
+        "dumping",
+        "I/O error",
+        "watchdog",
+        "from snapshot",
+        "shutting down",
+        "creating snapshot",
+        "crashed",
+        "starting up",
+        "post-copy",
+        "post-copy failed",
     ),
     DomainState.SHUTDOWN: ("unknown", "user"),
     DomainState.SHUTOFF: (
-        "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
-        "from snapshot", "daemon",
+        "unknown",
+        "shutdown",
+        "destroyed",
+        "crashed",
+        "migrated",
+        "saved",
+        "failed",
+        "from snapshot",
+        "daemon",
     ),
     DomainState.CRASHED: ("unknown", "panicked"),
     DomainState.PMSUSPENDED: ("unknown",),

@@ -9,7 +9,7 @@ import pytest
 import virt
 from virt.drivers.test.connection import TestConnection
 from virt.errors import ErrorDomain, ErrorNumber, NotFound, OperationDenied, OperationInvalid, VirtError
-from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
+from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 from virt.xml import Domain
 
 
@@ -24,15 +24,15 @@ def test_state_reasons_through_a_lifecycle(conn: TestConnection) -> None:
     steps = [
         (conn.suspend_domain, (DomainState.PAUSED, PausedReason.USER)),
         (conn.resume_domain, (DomainState.RUNNING, RunningReason.UNPAUSED)),
-        (conn.reboot_domain, (DomainState.RUNNING, RunningReason.BOOTED)),
+        (lambda ref: conn.reboot_domain(ref, ShutdownMode.DEFAULT), (DomainState.RUNNING, RunningReason.BOOTED)),
         (conn.reset_domain, (DomainState.RUNNING, RunningReason.BOOTED)),
-        (conn.shutdown_domain, (DomainState.SHUTOFF, ShutoffReason.SHUTDOWN)),
+        (lambda ref: conn.shutdown_domain(ref, ShutdownMode.DEFAULT), (DomainState.SHUTOFF, ShutoffReason.SHUTDOWN)),
         (conn.start_domain, (DomainState.RUNNING, RunningReason.BOOTED)),
         (conn.destroy_domain, (DomainState.SHUTOFF, ShutoffReason.DESTROYED)),
     ]
     for action, expected in steps:
         action(ref)
-        assert conn.get_domain_state(ref) == expected, action.__name__
+        assert conn.get_domain_state(ref) == expected, expected
 
 
 def test_ids_only_grow(conn: TestConnection) -> None:
@@ -123,7 +123,8 @@ def test_refusals(
     if prepare:
         getattr(conn, prepare)(ref)
     with pytest.raises(cls) as caught:
-        getattr(conn, action)(ref)
+        extra = (ShutdownMode.DEFAULT,) if action in {"shutdown_domain", "reboot_domain"} else ()
+        getattr(conn, action)(ref, *extra)
     assert (caught.value.code, caught.value.domain, caught.value.message) == (code, domain, message)
 
 
@@ -203,7 +204,7 @@ def test_transient_domains(conn: TestConnection) -> None:
     ref = conn.create_domain(model("tr"))
     assert ref.id == 2 and not conn.is_domain_persistent(ref)
     assert conn.get_domain_definition(ref, inactive=True).id is None
-    conn.shutdown_domain(ref)
+    conn.shutdown_domain(ref, ShutdownMode.DEFAULT)
     with pytest.raises(NotFound) as caught:
         conn.get_domain_state(ref)
     assert caught.value.message == f"Domain not found: no domain with matching uuid '{ref.uuid}' (tr)"
@@ -218,10 +219,10 @@ def test_transient_domains(conn: TestConnection) -> None:
 
 def test_on_poweroff_restart_keeps_the_domain_running(conn: TestConnection) -> None:
     ref = conn.create_domain(model("r", "<on_poweroff>restart</on_poweroff>"))
-    conn.shutdown_domain(ref)
+    conn.shutdown_domain(ref, ShutdownMode.DEFAULT)
     assert conn.get_domain_state(ref) == (DomainState.RUNNING, RunningReason.BOOTED)
     ref2 = conn.create_domain(model("d", "<on_reboot>destroy</on_reboot>"))
-    conn.reboot_domain(ref2)
+    conn.reboot_domain(ref2, ShutdownMode.DEFAULT)
     with pytest.raises(NotFound):
         conn.get_domain_state(ref2)
 
@@ -250,3 +251,17 @@ def test_through_virt_open() -> None:
                 ro.lookup_domain("test").destroy()
     with virt.open("test:///default") as fresh:  # every connection closed: pristine host again
         assert fresh.lookup_domain("test").id == 1
+
+
+def test_shutdown_modes_are_refused_as_libvirt_does(conn: TestConnection) -> None:
+    ref = conn.lookup_domain_by_name("test")
+    with pytest.raises(VirtError, match=r"unsupported flags \(0x2\) in function testDomainShutdownFlags"):
+        conn.shutdown_domain(ref, ShutdownMode.GUEST_AGENT)
+    assert conn.get_domain_state(ref)[0] == DomainState.RUNNING
+
+
+def test_mode_words_follow_virsh() -> None:
+    assert ShutdownMode.from_words("acpi,agent") == ShutdownMode.ACPI_POWER_BTN | ShutdownMode.GUEST_AGENT
+    assert ShutdownMode.from_words("") == ShutdownMode.DEFAULT
+    with pytest.raises(ValueError, match="Unknown mode bogus"):
+        ShutdownMode.from_words("bogus")

@@ -18,6 +18,7 @@ from virt.driver import DomainRef, NetworkRef, StoragePoolRef
 from virt.drivers.test.connection import TestConnection
 from virt.errors import VirtError
 from virt.info import ObjectFilter
+from virt.states import ShutdownMode
 from virt.testing import missing_dependency
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -396,13 +397,13 @@ class OurRunner:
             return c.has_managed_save(self.dom(args[0]))
         simple = {
             "start": c.start_domain,
-            "shutdown": c.shutdown_domain,
+            "shutdown": lambda ref: c.shutdown_domain(ref, ShutdownMode.DEFAULT),
             "destroy": c.destroy_domain,
             "suspend": c.suspend_domain,
             "resume": c.resume_domain,
             "reset": c.reset_domain,
             "undefine": c.undefine_domain,
-            "reboot": c.reboot_domain,
+            "reboot": lambda ref: c.reboot_domain(ref, ShutdownMode.DEFAULT),
         }
         if op in simple:
             return simple[op](self.dom(args[0])) or 0

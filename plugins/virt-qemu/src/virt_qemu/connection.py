@@ -21,7 +21,7 @@ from virt_qemu.paths import DriverPaths
 if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo
-    from virt.states import DomainState
+    from virt.states import DomainState, ShutdownMode
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities
 
@@ -143,11 +143,11 @@ class QemuConnection(DriverConnection):
     def start_domain(self, ref: DomainRef) -> None:
         self.qemu.start(ref)
 
-    def shutdown_domain(self, ref: DomainRef) -> None:
-        self.qemu.shutdown(ref)
+    def shutdown_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
+        self.qemu.shutdown(ref, mode)
 
-    def reboot_domain(self, ref: DomainRef) -> None:
-        self.qemu.reboot(ref)
+    def reboot_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
+        self.qemu.reboot(ref, mode)
 
     def reset_domain(self, ref: DomainRef) -> None:
         self.qemu.reset(ref)

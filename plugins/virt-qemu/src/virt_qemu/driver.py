@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.events import DefinedDetail, StoppedDetail, UndefinedDetail
 from virt.info import DomainFilter, DomainInfo, DomainRecord
-from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
+from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
 from virt_qemu import errors, nvram, prepare
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
@@ -423,17 +423,19 @@ class QemuDriver(QmpEvents):
         assert running.monitor is not None
         return running.monitor.execute(command, arguments, timeout=QMP_TIMEOUT)
 
-    def shutdown(self, ref: DomainRef) -> None:
+    def shutdown(self, ref: DomainRef, mode: ShutdownMode = ShutdownMode.DEFAULT) -> None:
+        _acpi_only(mode)
         with self.locked(ref) as obj:
             self._usable(obj)
             obj.running.fake_reboot = False  # type: ignore[union-attr]
             self.qmp(obj, "system_powerdown")
 
-    def reboot(self, ref: DomainRef) -> None:
+    def reboot(self, ref: DomainRef, mode: ShutdownMode = ShutdownMode.DEFAULT) -> None:
         """libvirt's ACPI reboot: power the guest down and, when it does, reset and resume it.
 
         With ``on_reboot`` destroy the reboot is a shutdown (libvirt does the same).
         """
+        _acpi_only(mode)
         with self.locked(ref) as obj:
             running = self._usable(obj)
             running.fake_reboot = obj.current.on_reboot in RESTART_ACTIONS
@@ -598,3 +600,8 @@ def release(driver: QemuDriver) -> None:
             return
         del _instances[driver.paths]
     driver.close()
+
+
+def _acpi_only(mode: ShutdownMode) -> None:
+    if mode & ~ShutdownMode.ACPI_POWER_BTN:
+        raise errors.unsupported(f"shutdown mode {mode!r}: only the ACPI power button is supported")

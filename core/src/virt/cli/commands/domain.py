@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry, complete_domains, complete_files
 from virt.connection import Domain
+from virt.states import ShutdownMode
 
 if TYPE_CHECKING:
     from virt.xml import Domain as DomainModel
@@ -161,6 +162,22 @@ def run_start(ctx: Context, args: argparse.Namespace) -> None:
     ctx.print_extra(f"Domain '{domain.name}' started")
 
 
+def _with_mode(
+    method: Callable[[Domain, ShutdownMode], None], verb: str, done: str
+) -> Callable[[Context, argparse.Namespace], None]:
+    def run(ctx: Context, args: argparse.Namespace) -> None:
+        try:
+            mode = ShutdownMode.from_words(args.mode or "")
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        domain = ctx.domain(args.domain)
+        failed(verb, domain.name, lambda: method(domain, mode))
+        ctx.print_extra(f"Domain '{domain.name}' {done}")
+
+    run.__name__ = f"run_{verb}"
+    return run
+
+
 def _action(method: Callable[[Domain], None], verb: str, done: str) -> Callable[[Context, argparse.Namespace], None]:
     def run(ctx: Context, args: argparse.Namespace) -> None:
         domain = ctx.domain(args.domain)
@@ -171,8 +188,8 @@ def _action(method: Callable[[Domain], None], verb: str, done: str) -> Callable[
     return run
 
 
-run_shutdown = _action(Domain.shutdown, "shutdown", "is being shutdown")
-run_reboot = _action(Domain.reboot, "reboot", "is being rebooted")
+run_shutdown = _with_mode(Domain.shutdown, "shutdown", "is being shutdown")
+run_reboot = _with_mode(Domain.reboot, "reboot", "is being rebooted")
 run_reset = _action(Domain.reset, "reset", "was reset")
 run_destroy = _action(Domain.destroy, "destroy", "destroyed")
 run_suspend = _action(Domain.suspend, "suspend", "suspended")
@@ -260,6 +277,10 @@ def register(commands: CommandRegistry) -> None:
     for name, run, help, description in (
         ("shutdown", run_shutdown, "gracefully shutdown a domain", "Run shutdown in the target domain."),
         ("reboot", run_reboot, "reboot a domain", "Run a reboot command in the target domain."),
+    ):
+        mode = Argument("--mode", help="shutdown mode: acpi|agent|initctl|signal|paravirt")
+        add(name, run, group=GROUP, help=help, description=description, arguments=[domain_argument(), mode])
+    for name, run, help, description in (
         ("reset", run_reset, "reset a domain", "Reset the target domain as if by power button"),
         (
             "destroy",

@@ -32,7 +32,7 @@ from virt.events import (
     UndefinedDetail,
 )
 from virt.info import DomainFilter, DomainInfo, DomainRecord
-from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
+from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
 if TYPE_CHECKING:
     from virt.xml import Domain
@@ -273,14 +273,16 @@ class DomainOperations:
             start(self.host, obj, RunningReason.BOOTED)
             self._event(obj, DomainEventType.STARTED, StartedDetail.BOOTED)
 
-    def shutdown_domain(self, ref: DomainRef) -> None:
+    def shutdown_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
+        _no_mode(mode, "testDomainShutdownFlags")
         with self._changing():
             obj = self._domain(ref)
             if obj.state == DomainState.SHUTOFF:
                 raise errors.internal(f"domain '{ref.name}' not running")
             self._lifecycle_event(obj, _lifecycle_action(obj.current, "on_poweroff", "destroy"))
 
-    def reboot_domain(self, ref: DomainRef) -> None:
+    def reboot_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
+        _no_mode(mode, "testDomainReboot")
         with self._changing():
             obj = self._domain(ref)
             if not obj.active:
@@ -378,3 +380,9 @@ class DomainOperations:
             label=SECURITY_LABEL if active else "",
             enforcing=active,
         )
+
+
+def _no_mode(mode: ShutdownMode, function: str) -> None:
+    # libvirt's test driver takes no shutdown or reboot mode and says so in these words.
+    if mode:
+        raise errors.error(ErrorNumber.INVALID_ARG, f"unsupported flags (0x{int(mode):x}) in function {function}")
