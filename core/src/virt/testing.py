@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
+
+import attrs
 
 
 def missing_dependency(reason: str) -> NoReturn:
@@ -35,3 +39,249 @@ def conformance_dir() -> Path | None:
     shared = shared_dir()
     found = Path(explicit) if explicit else (shared / "conformance" if shared else None)
     return found if found is not None and found.is_dir() else None
+
+
+# -- a private libvirtd --------------------------------------------------------------------------------
+LIBVIRTD = "/usr/sbin/libvirtd"
+_DRIVER_DIR = "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver"
+# What a root libvirtd writes to: each gets an empty tmpfs inside the daemon's own mount namespace,
+# so the host's libvirt state is neither seen nor touched.
+_PRIVATE_DIRS = ("/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt")
+
+
+@attrs.frozen
+class TestPKI:
+    """Certificates for TLS tests, in libvirt's file names (``?pkipath=`` takes ``client_dir``)."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+    folder: Path
+    ca_cert: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+
+    @property
+    def client_dir(self) -> Path:
+        """Holds cacert.pem, clientcert.pem and clientkey.pem: what libvirt's ``pkipath`` names."""
+        return self.client_cert.parent
+
+
+def make_test_pki(
+    folder: Path, *, client_cn: str = "virt-test-client", hosts: Sequence[str] = ("localhost",)
+) -> TestPKI:
+    """A CA, a server certificate valid for ``hosts`` and 127.0.0.1/::1, and a client certificate, made with openssl.
+
+    The server files go to ``folder/server``, the client's (with a copy of the CA) to ``folder/client``.
+    """
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        missing_dependency("openssl is not installed")
+    server_dir, client_dir = folder / "server", folder / "client"
+    server_dir.mkdir(parents=True, exist_ok=True)
+    client_dir.mkdir(parents=True, exist_ok=True)
+
+    def openssl(*args: str) -> None:
+        result = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"openssl {args[0]} failed: {result.stderr.strip()}")
+
+    ca_key, ca_cert = folder / "cakey.pem", folder / "cacert.pem"
+    openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca_cert),
+        "-days", "2", "-subj", "/O=virt tests/CN=virt test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    )  # fmt: skip
+    names = ",".join([*(f"DNS:{host}" for host in hosts), "IP:127.0.0.1", "IP:::1"])
+
+    def issue(key: Path, cert: Path, subject: str, usage: str, alt_names: str | None) -> None:
+        request = cert.with_suffix(".csr")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(request), "-subj", subject)
+        extensions = cert.with_suffix(".ext")
+        lines = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature,keyEncipherment",
+                 f"extendedKeyUsage={usage}"]  # fmt: skip
+        if alt_names:
+            lines.append(f"subjectAltName={alt_names}")
+        extensions.write_text("\n".join(lines) + "\n")
+        openssl(
+            "x509", "-req", "-in", str(request), "-CA", str(ca_cert), "-CAkey", str(ca_key), "-CAcreateserial",
+            "-out", str(cert), "-days", "2", "-extfile", str(extensions),
+        )  # fmt: skip
+        request.unlink()
+        extensions.unlink()
+
+    server_key, server_cert = server_dir / "serverkey.pem", server_dir / "servercert.pem"
+    client_key, client_cert = client_dir / "clientkey.pem", client_dir / "clientcert.pem"
+    issue(server_key, server_cert, f"/O=virt tests/CN={hosts[0] if hosts else 'localhost'}", "serverAuth", names)
+    issue(client_key, client_cert, f"/O=virt tests/CN={client_cn}", "clientAuth", None)
+    shutil.copy(ca_cert, client_dir / "cacert.pem")
+    shutil.copy(ca_cert, server_dir / "cacert.pem")
+    return TestPKI(folder, ca_cert, server_cert, server_key, client_cert, client_key)
+
+
+@attrs.frozen
+class Libvirtd:
+    """A running private libvirtd: its sockets and ports, what ``start_libvirtd`` yields."""
+
+    socket: str
+    """The read-write unix socket."""
+    socket_ro: str
+    """The read-only unix socket."""
+    tcp_port: int | None
+    """Plain TCP on 127.0.0.1, when asked for (``auth_tcp = "none"``)."""
+    tls_port: int | None
+    """TLS on 127.0.0.1, when a PKI was given (client certificates verified)."""
+    pid: int
+    log: Path
+    """The daemon's output and log (level 3: warnings and errors)."""
+
+    def uri(
+        self, transport: str = "unix", *, driver: str = "test", path: str = "/default", readonly: bool = False
+    ) -> str:
+        """The URI reaching this daemon over ``transport`` (``unix``, ``tcp`` or ``tls``), e.g.
+        ``test+unix:///default?socket=...``."""
+        if transport == "unix":
+            return f"{driver}+unix://{path}?socket={self.socket_ro if readonly else self.socket}"
+        port = self.tcp_port if transport == "tcp" else self.tls_port if transport == "tls" else None
+        if port is None:
+            raise ValueError(f"this libvirtd does not listen for {transport!r}")
+        return f"{driver}+{transport}://127.0.0.1:{port}{path}"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free right now (another process could take it before it is used)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def start_libvirtd(
+    *,
+    tcp: bool = False,
+    tls: TestPKI | None = None,
+    drivers: Sequence[str] = (),
+    files: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Iterator[Libvirtd]:
+    """Run Debian's real libvirtd 9.0, isolated from the host's, for the life of the ``with`` block.
+
+    The daemon runs in a private mount namespace where /run/libvirt, /var/lib/libvirt,
+    /var/cache/libvirt and /var/log/libvirt are empty tmpfs and /etc/libvirt is a temporary folder
+    holding its libvirtd.conf (plus ``files``: name -> text, e.g. ``{"qemu.conf": ...}``). Its unix
+    sockets live in a temporary folder outside that namespace; unix auth is "none". Only the
+    embedded test driver (``test:///default``) is there, unless ``drivers`` names connection
+    driver modules to load (``"qemu"``, ``"network"``: they act on the real host, so guests and
+    networks a test makes are the test's to remove). ``tcp=True`` listens on 127.0.0.1 with
+    ``auth_tcp = "none"``; ``tls=make_test_pki(...)`` listens for TLS on 127.0.0.1 with that PKI.
+
+    Skips the test (``missing_dependency``) when libvirtd or unshare is missing or not root.
+    Leaving the block stops the daemon (SIGTERM, then SIGKILL) and removes every file it made.
+    """
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import tempfile
+    import time
+
+    if not Path(LIBVIRTD).exists():
+        missing_dependency(f"{LIBVIRTD} is not installed (libvirt-daemon)")
+    if shutil.which("unshare") is None:
+        missing_dependency("unshare (util-linux) is not installed")
+    if os.geteuid() != 0:
+        missing_dependency("a private libvirtd needs root (it runs in its own mount namespace)")
+
+    with tempfile.TemporaryDirectory(prefix="virt-libvirtd-") as temp:
+        folder = Path(temp)
+        etc, modules, sockets = folder / "etc", folder / "drivers", folder / "sock"
+        for path in (etc, modules, sockets):
+            path.mkdir()
+        for name in drivers:
+            shutil.copy(Path(_DRIVER_DIR) / f"libvirt_driver_{name}.so", modules)
+        tcp_port = free_port() if tcp else None
+        tls_port = free_port() if tls is not None else None
+        config = [
+            f'unix_sock_dir = "{sockets}"',
+            'auth_unix_rw = "none"',
+            'auth_unix_ro = "none"',
+            f'log_outputs = "3:file:{folder}/libvirtd.log"',
+            'listen_addr = "127.0.0.1"',
+            f"listen_tcp = {int(tcp_port is not None)}",
+            f"listen_tls = {int(tls_port is not None)}",
+        ]
+        if tcp_port is not None:
+            config += [f'tcp_port = "{tcp_port}"', 'auth_tcp = "none"']
+        if tls is not None:
+            config += [
+                f'tls_port = "{tls_port}"',
+                'auth_tls = "none"',
+                f'ca_file = "{tls.ca_cert}"',
+                f'cert_file = "{tls.server_cert}"',
+                f'key_file = "{tls.server_key}"',
+            ]
+        (etc / "libvirtd.conf").write_text("\n".join(config) + "\n")
+        for name, text in (files or {}).items():
+            (etc / name).write_text(text)
+        mounts = "".join(f"mkdir -p {d} && mount -t tmpfs virt-test {d} && " for d in _PRIVATE_DIRS)
+        script = (
+            f'{mounts}mount --bind "$0/etc" /etc/libvirt && mount --bind "$0/drivers" {_DRIVER_DIR} && '
+            f'exec {LIBVIRTD} -f /etc/libvirt/libvirtd.conf -p "$0/libvirtd.pid"{" --listen" if tcp or tls else ""}'
+        )
+        log = folder / "libvirtd.out"
+        with open(log, "ab") as out:
+            popen = subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, str(folder)],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        daemon = Libvirtd(
+            socket=str(sockets / "libvirt-sock"),
+            socket_ro=str(sockets / "libvirt-sock-ro"),
+            tcp_port=tcp_port,
+            tls_port=tls_port,
+            pid=popen.pid,
+            log=log,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                ready = _accepts(socket.AF_UNIX, daemon.socket)
+                ready = ready and (tcp_port is None or _accepts(socket.AF_INET, ("127.0.0.1", tcp_port)))
+                ready = ready and (tls_port is None or _accepts(socket.AF_INET, ("127.0.0.1", tls_port)))
+                if ready:
+                    break
+                if popen.poll() is not None or time.monotonic() > deadline:
+                    output = log.read_text(errors="replace") + _read_or_empty(folder / "libvirtd.log")
+                    raise RuntimeError(f"libvirtd did not start (exit status {popen.poll()}): {output.strip()[-2000:]}")
+                time.sleep(0.01)
+            yield daemon
+        finally:
+            for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+                if popen.poll() is not None:
+                    break
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(popen.pid, sig)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    popen.wait(wait)
+
+
+def _accepts(family: int, address: str | tuple[str, int]) -> bool:
+    import socket
+
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(address)
+        except OSError:
+            return False
+        return True
+
+
+def _read_or_empty(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
