@@ -88,7 +88,10 @@ class Feature(enum.IntEnum):
     NETWORK_UPDATE_HAS_CORRECT_ORDER = 16
 
 
-_HEADER = struct.Struct(">IIIiIiI")  # length word, then the header proper
+# Length word, then the header: unsigned prog, vers; int proc; enum type; unsigned serial; enum status.
+_HEADER = struct.Struct(">IIIiiIi")
+# The same layout for readers that unpack a packet's start in place (the daemon, without a copy).
+PACKET_START = _HEADER
 _LENGTH = struct.Struct(">I")
 
 
