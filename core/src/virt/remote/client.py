@@ -1,0 +1,296 @@
+"""The RPC engine of the remote client: calls matched to replies by serial, events, keepalive.
+
+One reader thread per connection reads every packet: a REPLY wakes the call waiting on its serial,
+a keepalive PING is answered at once, and an event MESSAGE goes to a second thread that runs the
+event handler (so a handler may itself make calls, whose replies the reader must be free to read).
+Any thread may call; a call waits at most its timeout. When the peer goes away (end of file, a read
+error, or keepalive silence) every pending call fails at once with a ConnectionError saying why,
+and so does every later call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import queue
+import select
+import threading
+import time
+from collections.abc import Callable
+
+from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, VirtError, libvirt_error
+from virt.remote import protocol
+from virt.remote.protocol import Header, KeepaliveProcedure, MessageType, Program, Status
+from virt.remote.transport import Transport
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a call may wait for its reply unless told otherwise: generous, a guest start can be slow."""
+
+EventHandler = Callable[[int, bytes], None]
+"""Receives the procedure number and payload of every event MESSAGE of the REMOTE program."""
+
+
+class _Pending:
+    __slots__ = ("done", "error", "header", "payload")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.header: Header | None = None
+        self.payload = b""
+        self.error: VirtError | None = None
+
+
+class Client:
+    """One connection's RPC engine over a connected ``transport``.
+
+    ``procedure_name`` turns a procedure number into a name for messages. Keepalive starts with
+    ``start_keepalive`` (once the server said it knows the KEEPALIVE program).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        on_event: EventHandler | None = None,
+        procedure_name: Callable[[int], str] = str,
+    ) -> None:
+        self.transport = transport
+        self.timeout = timeout
+        """Default seconds a call waits for its reply (None: for ever)."""
+        self.on_event = on_event
+        self._procedure_name = procedure_name
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._serials = itertools.count(0)
+        self._pending: dict[int, _Pending] = {}
+        self._failure: ConnectionError | None = None
+        self._closing = False
+        self._keepalive_interval: float | None = None
+        self._keepalive_count = 0
+        self._last_heard = time.monotonic()
+        self._unanswered_pings = 0
+        self._events: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
+        self._event_thread: threading.Thread | None = None
+        self._reader = threading.Thread(target=self._read_loop, name=f"virt-remote-reader {transport.description}")
+        self._reader.daemon = True
+        self._reader.start()
+
+    # -- calls -----------------------------------------------------------------------------------------
+    def call(
+        self, procedure: int, payload: bytes = b"", *, timeout: float | None = None, program: int = Program.REMOTE
+    ) -> bytes:
+        """Send a CALL and return the payload of its OK reply; an ERROR reply raises its VirtError.
+
+        ``timeout``: seconds to wait, None for the client's default (``self.timeout``); a call that
+        gets no reply in time raises VirtError OPERATION_TIMEOUT, and a late reply is dropped.
+        """
+        wait = self.timeout if timeout is None else timeout
+        if wait is not None and wait == float("inf"):
+            wait = None
+        pending = _Pending()
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure_copy()
+            serial = next(self._serials)
+            self._pending[serial] = pending
+        header = Header(program, protocol.PROGRAM_VERSION, procedure, MessageType.CALL, serial, Status.OK)
+        try:
+            packet = protocol.frame(header, payload)
+            self._send(packet)
+        except BaseException:
+            with self._lock:
+                self._pending.pop(serial, None)
+            raise
+        if not pending.done.wait(wait):
+            with self._lock:
+                self._pending.pop(serial, None)
+            if pending.done.is_set():  # the reply raced the timeout: take it
+                return self._result(pending)
+            raise libvirt_error(
+                ErrorNumber.OPERATION_TIMEOUT,
+                f"no reply to {self._procedure_name(procedure)} from {self.transport.description}"
+                f" within {wait or 0:g} s",
+                ErrorDomain.RPC,
+            )
+        return self._result(pending)
+
+    def _result(self, pending: _Pending) -> bytes:
+        if pending.error is not None:
+            raise pending.error
+        assert pending.header is not None
+        if pending.header.status == Status.ERROR:
+            raise protocol.decode_error(pending.payload)
+        return pending.payload
+
+    def _send(self, packet: bytes) -> None:
+        with self._send_lock:
+            if self._failure is not None:
+                raise self._failure_copy()
+            try:
+                self.transport.send(packet)
+            except OSError as exc:
+                self._fail(f"cannot send data to {self.transport.description}: {exc.strerror or exc}")
+                raise self._failure_copy() from exc
+
+    # -- state -----------------------------------------------------------------------------------------
+    @property
+    def failure(self) -> ConnectionError | None:
+        """Why the connection ended, None while it works."""
+        return self._failure
+
+    @property
+    def alive(self) -> bool:
+        return self._failure is None
+
+    def _failure_copy(self) -> ConnectionError:
+        # A fresh exception per raise: one shared instance would pile up tracebacks across threads.
+        failure = self._failure
+        assert failure is not None
+        return ConnectionError(failure.message, failure.code, failure.domain)
+
+    def _fail(self, message: str) -> None:
+        """End the connection for ``message``: every pending call and every later one gets the error."""
+        with self._lock:
+            if self._failure is not None:
+                return
+            self._failure = ConnectionError(message, ErrorNumber.RPC, ErrorDomain.RPC)
+            pending, self._pending = self._pending, {}
+        for waiting in pending.values():
+            waiting.error = self._failure_copy()
+            waiting.done.set()
+        self.transport.abort()
+        self._events.put(None)
+
+    def close(self) -> None:
+        """Stop the reader and the event thread and release the transport; pending calls fail."""
+        with self._lock:
+            self._closing = True
+        self._fail(f"the connection to {self.transport.description} is closed")
+        if threading.current_thread() is not self._reader:
+            self._reader.join(10)
+        thread = self._event_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(10)
+
+    # -- keepalive -------------------------------------------------------------------------------------
+    def start_keepalive(
+        self, interval: float = protocol.KEEPALIVE_INTERVAL, count: int = protocol.KEEPALIVE_COUNT
+    ) -> None:
+        """Send a PING after ``interval`` seconds of silence; after ``count`` unanswered ones the
+        peer is dead (libvirt's defaults: 5 s and 5, about 30 s). ``interval <= 0`` turns it off."""
+        with self._lock:
+            self._keepalive_interval = interval if interval > 0 else None
+            self._keepalive_count = max(1, count)
+            self._last_heard = time.monotonic()
+            self._unanswered_pings = 0
+
+    def _keepalive_tick(self) -> None:
+        interval = self._keepalive_interval
+        if interval is None:
+            return
+        silent = time.monotonic() - self._last_heard
+        if silent < interval * (self._unanswered_pings + 1):
+            return
+        if self._unanswered_pings >= self._keepalive_count:
+            self._fail(
+                f"connection to {self.transport.description} closed due to keepalive timeout:"
+                f" no answer for {silent:.0f} s"
+            )
+            return
+        self._unanswered_pings += 1
+        self._send_keepalive(KeepaliveProcedure.PING)
+
+    def _send_keepalive(self, procedure: KeepaliveProcedure) -> None:
+        header = Header(Program.KEEPALIVE, protocol.PROGRAM_VERSION, procedure, MessageType.MESSAGE, 0, Status.OK)
+        # on failure _send has ended the connection and said why
+        with contextlib.suppress(ConnectionError):
+            self._send(protocol.frame(header))
+
+    # -- the reader ------------------------------------------------------------------------------------
+    def _poll_interval(self) -> float:
+        interval = self._keepalive_interval
+        return min(interval, 1.0) if interval is not None else 1.0
+
+    def _read_loop(self) -> None:
+        buffer = bytearray()
+        transport = self.transport
+        try:
+            while self._failure is None:
+                readable, _, _ = select.select([transport], [], [], self._poll_interval())
+                if not readable:
+                    self._keepalive_tick()
+                    continue
+                data = transport.receive()
+                if not data:
+                    self._fail(self._end_of_file_message())
+                    return
+                self._last_heard = time.monotonic()
+                self._unanswered_pings = 0
+                buffer += data
+                self._dispatch_packets(buffer)
+        except VirtError as exc:  # a malformed packet: the stream can no longer be trusted
+            self._fail(f"invalid data from {transport.description}: {exc.message}")
+        except (OSError, ValueError) as exc:
+            if self._failure is None:
+                self._fail(f"cannot recv data from {transport.description}: {getattr(exc, 'strerror', None) or exc}")
+        finally:
+            transport.close()
+
+    def _end_of_file_message(self) -> str:
+        if self._closing:
+            return f"the connection to {self.transport.description} is closed"
+        detail = self.transport.failure_detail()
+        message = f"End of file while reading data from {self.transport.description}"
+        return f"{message}: {detail}" if detail else message
+
+    def _dispatch_packets(self, buffer: bytearray) -> None:
+        while len(buffer) >= protocol.LENGTH_SIZE:
+            length = protocol.packet_length(buffer)
+            if len(buffer) < length:
+                return
+            packet = bytes(buffer[:length])
+            del buffer[:length]
+            self._dispatch(protocol.parse_header(packet), packet[protocol.LENGTH_SIZE + protocol.HEADER_SIZE :])
+
+    def _dispatch(self, header: Header, payload: bytes) -> None:
+        if header.program == Program.KEEPALIVE:
+            if header.procedure == KeepaliveProcedure.PING:
+                self._send_keepalive(KeepaliveProcedure.PONG)
+            return  # a PONG only proves the peer lives, which any packet does
+        if header.type == MessageType.REPLY:
+            with self._lock:
+                pending = self._pending.pop(header.serial, None)
+            if pending is not None:  # else: the reply of a call that timed out
+                pending.header = header
+                pending.payload = payload
+                pending.done.set()
+            return
+        if header.type == MessageType.MESSAGE and header.program == Program.REMOTE and header.status == Status.OK:
+            self._queue_event(header.procedure, payload)
+
+    # -- events ----------------------------------------------------------------------------------------
+    def _queue_event(self, procedure: int, payload: bytes) -> None:
+        if self.on_event is None:
+            return
+        self._events.put((procedure, payload))
+        if self._event_thread is None:
+            self._event_thread = threading.Thread(
+                target=self._event_loop, name=f"virt-remote-events {self.transport.description}", daemon=True
+            )
+            self._event_thread.start()
+
+    def _event_loop(self) -> None:
+        while True:
+            item = self._events.get()
+            if item is None:
+                return
+            procedure, payload = item
+            handler = self.on_event
+            if handler is not None:
+                try:
+                    handler(procedure, payload)
+                except Exception:  # a bad event must not end event delivery
+                    import logging
+
+                    logging.getLogger(__name__).exception("remote event %s could not be delivered", procedure)
