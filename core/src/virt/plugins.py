@@ -29,6 +29,7 @@ ENTRY_POINT_GROUP = "virt.drivers"
 
 BUILTIN_PLUGINS = (
     "virt.drivers.test.plugin",
+    "virt.remote.plugin",
     "virt.cli.builtin",
 )
 
