@@ -1,0 +1,1 @@
+"""virtd: the daemon that serves virt's drivers to libvirt's clients over libvirt's remote protocol."""
