@@ -224,7 +224,8 @@ class Procedure:
     names the libvirt API in that refusal ("read only access prevents virDomainDestroy").
     ``writes_when`` marks a call that is a write only with some arguments (virDomainGetXMLDesc with
     VIR_DOMAIN_XML_SECURE): ``writes`` is then False, ``api`` is set, and :meth:`refuses_readonly`
-    applies the test to the decoded arguments.
+    applies the test to the decoded arguments. ``denial`` is libvirt's exact message for the refusal
+    (an OPERATION_DENIED error), "" when there is none.
     """
 
     number: int
@@ -235,12 +236,17 @@ class Procedure:
     api: str
     writes_when: Predicate | None = attrs.field(default=None, eq=False)
     event: bool = False
+    denial: str = ""
 
     def refuses_readonly(self, args: Any) -> bool:
         """Whether a read-only connection is denied this call with these decoded arguments."""
         if self.writes:
             return True
         return self.writes_when is not None and isinstance(args, dict) and self.writes_when(args)
+
+    def readonly_denial(self, args: Any) -> str | None:
+        """libvirt's message refusing this call on a read-only connection, or None when allowed."""
+        return self.denial if self.refuses_readonly(args) else None
 
 
 Fields = Sequence[tuple[str, xdr.Codec[Any]]]
@@ -261,13 +267,17 @@ def call(
     *,
     write: str = "",
     write_when: tuple[Predicate, str] | None = None,
+    denial: str = "",
 ) -> Procedure:
     """A call; ``args`` / ``ret`` given as the .x struct's fields (named remote_<proc>_args/_ret).
 
     ``write`` is the libvirt API a read-only connection is refused; ``write_when`` is (test on the
-    arguments, API) for calls that are writes only with some arguments.
+    arguments, API) for calls that are writes only with some arguments. ``denial`` overrides
+    libvirt's usual "read only access prevents <API>" wording.
     """
     when, api = write_when if write_when is not None else (None, write)
+    if api and not denial:
+        denial = f"read only access prevents {api}"
     return Procedure(
         number=int(procedure),
         name=procedure.name,
@@ -276,6 +286,7 @@ def call(
         writes=bool(write),
         api=api,
         writes_when=when,
+        denial=f"operation forbidden: {denial}" if denial else "",
     )
 
 

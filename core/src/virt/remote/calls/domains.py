@@ -145,6 +145,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         [_DOM, _FLAGS],
         [("xml", NONNULL_STRING)],
         write_when=(flags_include(XML_SECURE_FLAGS), "virDomainGetXMLDesc"),
+        denial="virDomainGetXMLDesc with secure flag",
     ),
     call(P.DOMAIN_GET_OS_TYPE, [_DOM], [("type", NONNULL_STRING)]),
     call(P.DOMAIN_GET_MAX_MEMORY, [_DOM], [("memory", xdr.UHyper)]),

@@ -44,6 +44,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         [_SNAP, _FLAGS],
         [("xml", NONNULL_STRING)],
         write_when=(flags_include(SNAPSHOT_XML_SECURE_FLAG), "virDomainSnapshotGetXMLDesc"),
+        denial="virDomainSnapshotGetXMLDesc with secure flag",
     ),
     call(P.DOMAIN_SNAPSHOT_LOOKUP_BY_NAME, [_DOM, ("name", NONNULL_STRING), _FLAGS], [_SNAP]),
     call(P.DOMAIN_HAS_CURRENT_SNAPSHOT, [_DOM, _FLAGS], [("result", xdr.Int)]),
