@@ -137,6 +137,9 @@ class DriverConnection:
     driver_name: ClassVar[str] = "unknown"
     """Name shown in messages and by ``virt version`` (``Test``, ``QEMU``)."""
     error_domain: ClassVar[ErrorDomain] = ErrorDomain.NONE
+    nonblocking: ClassVar[bool] = False
+    """True when no operation ever waits on I/O, a process or a long lock (all state in memory):
+    a server may then call it on its event loop instead of handing each call to a worker thread."""
 
     def __init__(self, uri: URI, *, readonly: bool = False) -> None:
         self.uri = uri

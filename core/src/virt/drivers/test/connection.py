@@ -28,6 +28,9 @@ class TestConnection(HostOperations, DomainOperations, NetworkOperations, Storag
     __test__ = False  # not a pytest test class, whatever its name says
     driver_name = "TEST"
     error_domain = ErrorDomain.TEST
+    # every host lives in memory and its lock is only ever held briefly (opening reads a node
+    # file, but opening is not a call on an open connection)
+    nonblocking = True
 
     def __init__(self, uri: URI, *, readonly: bool = False) -> None:
         super().__init__(uri, readonly=readonly)

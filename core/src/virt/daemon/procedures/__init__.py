@@ -1,0 +1,20 @@
+"""The handlers of the REMOTE program's procedures, one module per family of calls.
+
+Importing a family module registers its handlers (``registry.handles``); :func:`handlers` imports
+them all and returns the table the dispatcher serves from. A procedure without a handler is an
+unknown procedure to clients, which then fall back as they do with an older libvirtd.
+"""
+
+from __future__ import annotations
+
+from .registry import HANDLERS, Handler
+
+
+def handlers() -> dict[int, Handler]:
+    """Every procedure number virtd serves, with its handler."""
+    from . import connect, domains, events, networks, storage  # noqa: F401 - importing registers them
+
+    return HANDLERS
+
+
+__all__ = ["Handler", "handlers"]

@@ -1,0 +1,135 @@
+"""Virtual network procedures: listing, lookup, definition, start and stop, facts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from virt.connection import Network
+from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
+from virt.remote.message_types import NETWORK_LIST_MAX
+from virt.remote.procedure_numbers import RemoteProcedure as P
+
+from . import wire
+from .listing import either, limit
+from .registry import Call, handles
+
+# virConnectListAllNetworksFlags: a different order from the domains'
+_LIST_INACTIVE, _LIST_ACTIVE = 1, 2
+_LIST_PERSISTENT, _LIST_TRANSIENT = 4, 8
+_LIST_AUTOSTART, _LIST_NO_AUTOSTART = 16, 32
+_LIST_ALL_FLAGS = 63
+_XML_INACTIVE = 1  # VIR_NETWORK_XML_INACTIVE
+
+
+def _network(call: Call) -> Network:
+    return wire.network(call.conn, call.args["net"])
+
+
+def _net_ret(network: Network) -> dict[str, Any]:
+    return {"net": wire.wire_network(network)}
+
+
+@handles(P.CONNECT_LIST_ALL_NETWORKS)
+def list_all_networks(call: Call) -> dict[str, Any]:
+    flags = call.check_flags(_LIST_ALL_FLAGS, "ConnectListAllNetworks")
+    networks = call.conn.list_networks(
+        active=either(flags, _LIST_ACTIVE, _LIST_INACTIVE),
+        persistent=either(flags, _LIST_PERSISTENT, _LIST_TRANSIENT),
+        autostart=either(flags, _LIST_AUTOSTART, _LIST_NO_AUTOSTART),
+    )
+    found = [wire.wire_network(n) for n in networks] if call.args["need_results"] else []
+    return {"nets": found, "ret": len(networks)}
+
+
+@handles(P.CONNECT_NUM_OF_NETWORKS)
+def num_of_networks(call: Call) -> dict[str, Any]:
+    return {"num": len(call.conn.list_networks(active=True))}
+
+
+@handles(P.CONNECT_LIST_NETWORKS)
+def list_networks(call: Call) -> dict[str, Any]:
+    most = limit(call, "maxnames", NETWORK_LIST_MAX, "REMOTE_NETWORK_LIST_MAX")
+    return {"names": [n.name for n in call.conn.list_networks(active=True)][:most]}
+
+
+@handles(P.CONNECT_NUM_OF_DEFINED_NETWORKS)
+def num_of_defined_networks(call: Call) -> dict[str, Any]:
+    return {"num": len(call.conn.list_networks(active=False))}
+
+
+@handles(P.CONNECT_LIST_DEFINED_NETWORKS)
+def list_defined_networks(call: Call) -> dict[str, Any]:
+    most = limit(call, "maxnames", NETWORK_LIST_MAX, "REMOTE_NETWORK_LIST_MAX")
+    return {"names": [n.name for n in call.conn.list_networks(active=False)][:most]}
+
+
+@handles(P.NETWORK_LOOKUP_BY_NAME)
+def lookup_by_name(call: Call) -> dict[str, Any]:
+    return _net_ret(call.conn.lookup_network_by_name(call.args["name"]))
+
+
+@handles(P.NETWORK_LOOKUP_BY_UUID)
+def lookup_by_uuid(call: Call) -> dict[str, Any]:
+    return _net_ret(call.conn.lookup_network_by_uuid(call.args["uuid"]))
+
+
+@handles(P.NETWORK_DEFINE_XML)
+def define_xml(call: Call) -> dict[str, Any]:
+    return _net_ret(call.conn.define_network(call.args["xml"]))
+
+
+@handles(P.NETWORK_CREATE_XML)
+def create_xml(call: Call) -> dict[str, Any]:
+    return _net_ret(call.conn.create_network(call.args["xml"]))
+
+
+@handles(P.NETWORK_CREATE)
+def create(call: Call) -> None:
+    _network(call).start()
+
+
+@handles(P.NETWORK_DESTROY)
+def destroy(call: Call) -> None:
+    _network(call).destroy()
+
+
+@handles(P.NETWORK_UNDEFINE)
+def undefine(call: Call) -> None:
+    _network(call).undefine()
+
+
+@handles(P.NETWORK_GET_XML_DESC)
+def get_xml_desc(call: Call) -> dict[str, Any]:
+    flags = call.check_flags(_XML_INACTIVE, "NetworkGetXMLDesc")
+    return {"xml": _network(call).xml(inactive=bool(flags & _XML_INACTIVE))}
+
+
+@handles(P.NETWORK_GET_BRIDGE_NAME)
+def get_bridge_name(call: Call) -> dict[str, Any]:
+    network = _network(call)
+    bridge = network.model().bridge
+    if bridge is None or not bridge.name:
+        raise libvirt_error(
+            ErrorNumber.INTERNAL_ERROR, f"network '{network.name}' does not have a bridge name.", ErrorDomain.NETWORK
+        )
+    return {"name": bridge.name}
+
+
+@handles(P.NETWORK_GET_AUTOSTART)
+def get_autostart(call: Call) -> dict[str, Any]:
+    return {"autostart": int(_network(call).autostart)}
+
+
+@handles(P.NETWORK_SET_AUTOSTART)
+def set_autostart(call: Call) -> None:
+    _network(call).set_autostart(bool(call.args["autostart"]))
+
+
+@handles(P.NETWORK_IS_ACTIVE)
+def is_active(call: Call) -> dict[str, Any]:
+    return {"active": int(_network(call).is_active())}
+
+
+@handles(P.NETWORK_IS_PERSISTENT)
+def is_persistent(call: Call) -> dict[str, Any]:
+    return {"persistent": int(_network(call).is_persistent())}
