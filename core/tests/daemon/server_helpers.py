@@ -23,6 +23,7 @@ FAIL = 3  # the handler raises
 SILENT = 4  # no reply at all
 EVENT_FROM_THREAD = 5  # send an event (procedure 318, the call's payload) from another thread, then reply
 BIG = 6  # reply with payload's u32 bytes
+HANG_UP = 7  # ask (from another thread) for the connection to close, then reply
 
 KEEPALIVE_PING = protocol.frame(Header(Program.KEEPALIVE, 1, 1, MessageType.MESSAGE, 0, Status.OK))
 KEEPALIVE_PONG = protocol.frame(Header(Program.KEEPALIVE, 1, 2, MessageType.MESSAGE, 0, Status.OK))
@@ -50,6 +51,8 @@ class EchoHandler:
                 return None
             elif header.procedure == EVENT_FROM_THREAD:
                 await asyncio.to_thread(client.send_event, 318, payload)
+            elif header.procedure == HANG_UP:
+                await asyncio.to_thread(client.close)
             elif header.procedure == BIG:
                 payload = bytes(struct.unpack(">I", payload)[0])
         finally:

@@ -13,6 +13,7 @@ from server_helpers import (
     ECHO,
     EVENT_FROM_THREAD,
     FAIL,
+    HANG_UP,
     KEEPALIVE_PING,
     KEEPALIVE_PONG,
     SILENT,
@@ -334,5 +335,17 @@ def test_idle_timeout_ends_serve(tmp_path: Path) -> None:
             assert not serve.done()  # a client is connected
             await client.close()
             await asyncio.wait_for(serve, 2)
+
+    run(scenario())
+
+
+def test_close_from_the_dispatcher_lets_the_calls_reply_first(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path) as running:
+            client = await RawClient.connect(running.rw)
+            await client.send(call(SLEEP, 1, struct.pack(">I", 100)) + call(HANG_UP, 2))
+            assert sorted([(await client.reply())[0].serial for _ in range(2)]) == [1, 2]
+            assert await client.closed_by_server()
+            assert len(running.handler.closed) == 1
 
     run(scenario())

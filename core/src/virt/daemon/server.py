@@ -64,6 +64,7 @@ OUTPUT_HARD_LIMIT = 2 * MESSAGE_MAX
 # Why a client's socket is not being read (a bit each; reading resumes when none is left).
 _PAUSED_FOR_CALLS = 1
 _PAUSED_FOR_OUTPUT = 2
+_PAUSED_FOR_CLOSE = 4
 
 
 class CallHandler(Protocol):
@@ -155,6 +156,8 @@ class Client(asyncio.Protocol):
         self._pings = 0
         buffer = self._buffer
         if self._paused:
+            if self._paused & _PAUSED_FOR_CLOSE:
+                return
             # Bytes a transport delivers after pause_reading() wait until reading resumes.
             buffer += data
             if len(buffer) > 2 * _PACKET_MAX:
@@ -200,11 +203,12 @@ class Client(asyncio.Protocol):
         self._keepalive = True
 
     def close(self) -> None:
-        """End this connection (replies already queued are still sent); callable from any thread."""
+        """End this connection once the calls in flight (the calling one included) have sent their
+        replies; nothing more is read from it. Callable from any thread."""
         if threading.get_ident() == self._server.loop_thread:
-            self._close()
+            self._close_when_answered()
         else:
-            self._loop.call_soon_threadsafe(self._close)
+            self._loop.call_soon_threadsafe(self._close_when_answered)
 
     @property
     def calls_in_flight(self) -> int:
@@ -292,6 +296,9 @@ class Client(asyncio.Protocol):
         if self._closed:
             if not self._calls:
                 self._finish()
+        elif self._paused & _PAUSED_FOR_CLOSE:
+            if not self._calls:
+                self._close()
         elif self._calls < self._max_calls:
             self._resume(_PAUSED_FOR_CALLS)
 
@@ -343,6 +350,13 @@ class Client(asyncio.Protocol):
         self._write(_PING_PACKET)
 
     # ending
+
+    def _close_when_answered(self) -> None:
+        if self._closed:
+            return
+        self._pause(_PAUSED_FOR_CLOSE)
+        if not self._calls:
+            self._close()
 
     def _close(self) -> None:
         if self._transport is not None and not self._closed:
