@@ -107,7 +107,7 @@ def test_acl_from_a_file_or_inline(tmp_path: Path) -> None:
     assert from_file.allows(ALICE, "virConnectOpen") and not from_file.allows(BOB, "virConnectOpen")
     assert load_acl(parse_daemon_config({}, session=True)) is None
     path.write_text("[[rule]\n")
-    with pytest.raises(VirtError, match="acl.toml"):
+    with pytest.raises(VirtError, match=r"acl\.toml"):
         ACL.load(path)
     with pytest.raises(VirtError, match="cannot read ACL file"):
         ACL.load(tmp_path / "missing.toml")

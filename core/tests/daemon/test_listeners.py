@@ -61,7 +61,7 @@ def test_a_stale_socket_is_replaced_but_not_a_regular_file(tmp_path: Path) -> No
     endpoint = unix_endpoint(tmp_path / "sock", 0o700, None, readonly=False)
     close_endpoints([endpoint])
     (tmp_path / "file").write_text("keep me")
-    with pytest.raises(VirtError, match="cannot listen on .*file"):
+    with pytest.raises(VirtError, match=r"cannot listen on .*file"):
         unix_endpoint(tmp_path / "file", 0o700, None, readonly=False)
     assert (tmp_path / "file").read_text() == "keep me"
 
