@@ -130,7 +130,8 @@ class Client:
             try:
                 self.transport.send(packet)
             except OSError as exc:
-                self._fail(f"cannot send data to {self.transport.description}: {exc.strerror or exc}")
+                message = f"cannot send data to {self.transport.description}: {exc.strerror or exc}"
+                self._fail(self._with_detail(message))
                 raise self._failure_copy() from exc
 
     # -- state -----------------------------------------------------------------------------------------
@@ -240,8 +241,11 @@ class Client:
     def _end_of_file_message(self) -> str:
         if self._closing:
             return f"the connection to {self.transport.description} is closed"
+        return self._with_detail(f"End of file while reading data from {self.transport.description}")
+
+    def _with_detail(self, message: str) -> str:
+        """``message`` with what the transport knows of the cause (ssh's own error), when anything."""
         detail = self.transport.failure_detail()
-        message = f"End of file while reading data from {self.transport.description}"
         return f"{message}: {detail}" if detail else message
 
     def _dispatch_packets(self, buffer: bytearray) -> None:

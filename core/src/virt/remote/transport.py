@@ -278,6 +278,9 @@ class CommandTransport(Transport):
         self._stderr.close()
 
     def failure_detail(self) -> str | None:
+        # its output is complete once it has exited, which it does right after closing its stdout
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(1)
         try:
             self._stderr.seek(0)
             text = self._stderr.read()[-4096:].decode(errors="replace").strip()
