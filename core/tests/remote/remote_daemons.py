@@ -25,6 +25,7 @@ class Daemon(Protocol):
     socket_ro: str
     tcp_port: int | None
     tls_port: int | None
+    pid: int
 
     def uri(
         self, transport: str = "unix", *, driver: str = "test", path: str = "/default", readonly: bool = False

@@ -266,9 +266,10 @@ class RemoteConnection(DriverConnection):
             self._closed = True
             client = self._client
         if client.alive:
-            # going away anyway: the daemon drops our state when the socket closes
+            # Polite, not needed: the daemon drops our state when the socket closes, so a daemon
+            # that does not answer at once does not hold the caller up.
             with contextlib.suppress(VirtError):
-                client.call(P.CONNECT_CLOSE, timeout=5)
+                client.call(P.CONNECT_CLOSE, timeout=1)
         client.close()
 
     # -- calls -----------------------------------------------------------------------------------------
