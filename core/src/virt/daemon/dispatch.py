@@ -57,12 +57,10 @@ _READONLY_DOMAINS = (
 _JOB_OBJECTS = (("dom", "uuid"), ("net", "uuid"), ("pool", "uuid"), ("vol", "key"))
 
 
-def read_only_denied(api: str) -> OperationDenied:
-    """libvirt's refusal of ``api`` on a read-only connection."""
+def read_only_denied(api: str, message: str) -> OperationDenied:
+    """libvirt's refusal (``message``, from the message table) of ``api`` on a read-only connection."""
     domain = next((d for prefix, d in _READONLY_DOMAINS if api.startswith(prefix)), ErrorDomain.DOMAIN)
-    # libvirt words the one read that is refused for a flag differently
-    detail = f"{api} with secure flag" if api == "virDomainGetXMLDesc" else f"read only access prevents {api}"
-    return OperationDenied(f"operation forbidden: {detail}", ErrorNumber.OPERATION_DENIED, domain)
+    return OperationDenied(message, ErrorNumber.OPERATION_DENIED, domain)
 
 
 class Dispatcher:
@@ -128,8 +126,10 @@ class Dispatcher:
         connection = session.connection
         if handler.needs_connection and connection is None:
             raise not_open()
-        if session.readonly and procedure.refuses_readonly(args):
-            raise read_only_denied(procedure.api)
+        if session.readonly:
+            denial = procedure.readonly_denial(args)
+            if denial is not None:
+                raise read_only_denied(procedure.api, denial)
         call = Call(session, args)
         key = _job_key(procedure, args, connection)
         if key is None:

@@ -185,11 +185,11 @@ def shutdown(call: Call) -> None:
     _domain(call).shutdown()
 
 
+_EVERY_MODE = sum(int(mode) for mode in ShutdownMode)
+
+
 def _mode(call: Call, function: str) -> ShutdownMode:
-    every_mode = 0
-    for mode in ShutdownMode:
-        every_mode |= mode
-    return ShutdownMode(call.check_flags(every_mode, function))
+    return ShutdownMode(call.check_flags(_EVERY_MODE, function))
 
 
 @handles(P.DOMAIN_SHUTDOWN_FLAGS)

@@ -43,7 +43,7 @@ class Call:
     def check_flags(self, allowed: int, function: str) -> int:
         """The call's ``flags``, refused as the driver refuses unknown flags (``testDomainDestroyFlags``)."""
         flags = int(self.args["flags"])
-        unknown = flags & ~allowed
+        unknown = flags & ~int(allowed)
         if unknown:
             driver = self.conn.driver
             raise InvalidArgument(
