@@ -80,6 +80,13 @@ class AccessControl:
         return None
 
 
+# Words libvirt's API names spell in capitals (virDomainGetXMLDesc, virDomainLookupByUUID...).
+_CAPITALS = {"XML": "XML", "UUID": "UUID", "OS": "OS", "ID": "ID", "CPU": "CPU", "NWFILTER": "NWFilter"}
+
+
 def _operation(procedure: Procedure) -> str:
-    """The name the ACL knows the call by: libvirt's API name when the table has it, else the procedure's."""
-    return procedure.api or procedure.name
+    """libvirt's API name for the call (``DOMAIN_GET_XML_DESC`` -> ``virDomainGetXMLDesc``), which the
+    ACL matches in either spelling and messages show."""
+    if procedure.api:
+        return procedure.api
+    return "vir" + "".join(_CAPITALS.get(word, word.capitalize()) for word in procedure.name.split("_"))
