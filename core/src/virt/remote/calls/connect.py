@@ -11,6 +11,7 @@ from virt.remote.message_types import (
     CPUMAP_MAX,
     NODE_CPU_STATS_MAX,
     NODE_MAX_CELLS,
+    NODE_MEMORY_PARAMETERS_MAX,
     NODE_MEMORY_STATS_MAX,
     NONNULL_STRING,
     REMOTE_STRING,
@@ -20,6 +21,7 @@ from virt.remote.message_types import (
     CharString,
     Procedure,
     call,
+    typed_params,
 )
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -128,6 +130,31 @@ PROCEDURES: tuple[Procedure, ...] = (
         P.NODE_GET_MEMORY_STATS,
         [("nparams", xdr.Int), ("cellNum", xdr.Int), ("flags", xdr.UInt)],
         [("params", xdr.Array(_NODE_MEMORY_STAT, NODE_MEMORY_STATS_MAX)), ("nparams", xdr.Int)],
+    ),
+    call(
+        P.NODE_GET_FREE_PAGES,
+        [
+            ("pages", xdr.Array(xdr.UInt, NODE_MAX_CELLS)),
+            ("startCell", xdr.Int),
+            ("cellCount", xdr.UInt),
+            ("flags", xdr.UInt),
+        ],
+        [("counts", xdr.Array(xdr.UHyper, NODE_MAX_CELLS))],
+    ),
+    call(
+        P.NODE_GET_MEMORY_PARAMETERS,
+        [("nparams", xdr.Int), ("flags", xdr.UInt)],
+        [("params", typed_params(NODE_MEMORY_PARAMETERS_MAX)), ("nparams", xdr.Int)],
+    ),
+    call(
+        P.NODE_SET_MEMORY_PARAMETERS,
+        [("params", typed_params(NODE_MEMORY_PARAMETERS_MAX)), ("flags", xdr.UInt)],
+        write="virNodeSetMemoryParameters",
+    ),
+    call(
+        P.NODE_SUSPEND_FOR_DURATION,
+        [("target", xdr.UInt), ("duration", xdr.UHyper), ("flags", xdr.UInt)],
+        write="virNodeSuspendForDuration",
     ),
     call(
         P.NODE_GET_CPU_MAP,

@@ -15,6 +15,7 @@ from virt.remote.message_types import (
     NWFILTER_LIST_MAX,
     REMOTE_STRING,
     SECRET_LIST_MAX,
+    SECRET_VALUE_MAX,
     Procedure,
     call,
 )
@@ -22,6 +23,9 @@ from virt.remote.procedure_numbers import RemoteProcedure as P
 
 _FLAGS = ("flags", xdr.UInt)
 _LIST_ALL_ARGS = [("need_results", xdr.Int), _FLAGS]
+_IFACE = ("iface", NONNULL_INTERFACE)
+_SECRET = ("secret", NONNULL_SECRET)
+_NWFILTER = ("nwfilter", NONNULL_NWFILTER)
 _INTERFACE_NAMES = [("names", xdr.Array(NONNULL_STRING, INTERFACE_LIST_MAX))]
 
 PROCEDURES: tuple[Procedure, ...] = (
@@ -37,6 +41,27 @@ PROCEDURES: tuple[Procedure, ...] = (
         [("cap", REMOTE_STRING), ("maxnames", xdr.Int), _FLAGS],
         [("names", xdr.Array(NONNULL_STRING, NODE_DEVICE_LIST_MAX))],
     ),
+    call(
+        P.NODE_DEVICE_LOOKUP_SCSI_HOST_BY_WWN,
+        [("wwnn", NONNULL_STRING), ("wwpn", NONNULL_STRING), _FLAGS],
+        [("dev", NONNULL_NODE_DEVICE)],
+    ),
+    call(
+        P.NODE_DEVICE_CREATE_XML,
+        [("xml_desc", NONNULL_STRING), _FLAGS],
+        [("dev", NONNULL_NODE_DEVICE)],
+        write="virNodeDeviceCreateXML",
+    ),
+    call(P.NODE_DEVICE_DESTROY, [("name", NONNULL_STRING)], write="virNodeDeviceDestroy"),
+    # libvirt spells the old detach call "dettach".
+    call(P.NODE_DEVICE_DETTACH, [("name", NONNULL_STRING)], write="virNodeDeviceDettach"),
+    call(
+        P.NODE_DEVICE_DETACH_FLAGS,
+        [("name", NONNULL_STRING), ("driverName", REMOTE_STRING), _FLAGS],
+        write="virNodeDeviceDetachFlags",
+    ),
+    call(P.NODE_DEVICE_RE_ATTACH, [("name", NONNULL_STRING)], write="virNodeDeviceReAttach"),
+    call(P.NODE_DEVICE_RESET, [("name", NONNULL_STRING)], write="virNodeDeviceReset"),
     call(P.NODE_DEVICE_LOOKUP_BY_NAME, [("name", NONNULL_STRING)], [("dev", NONNULL_NODE_DEVICE)]),
     call(P.NODE_DEVICE_GET_XML_DESC, [("name", NONNULL_STRING), _FLAGS], [("xml", NONNULL_STRING)]),
     call(P.NODE_DEVICE_GET_PARENT, [("name", NONNULL_STRING)], [("parent", REMOTE_STRING)]),
@@ -57,6 +82,14 @@ PROCEDURES: tuple[Procedure, ...] = (
     call(P.CONNECT_NUM_OF_DEFINED_INTERFACES, None, [("num", xdr.Int)]),
     call(P.CONNECT_LIST_DEFINED_INTERFACES, [("maxnames", xdr.Int)], _INTERFACE_NAMES),
     call(P.INTERFACE_LOOKUP_BY_NAME, [("name", NONNULL_STRING)], [("iface", NONNULL_INTERFACE)]),
+    call(P.INTERFACE_LOOKUP_BY_MAC_STRING, [("mac", NONNULL_STRING)], [_IFACE]),
+    call(P.INTERFACE_DEFINE_XML, [("xml", NONNULL_STRING), _FLAGS], [_IFACE], write="virInterfaceDefineXML"),
+    call(P.INTERFACE_UNDEFINE, [_IFACE], write="virInterfaceUndefine"),
+    call(P.INTERFACE_CREATE, [_IFACE, _FLAGS], write="virInterfaceCreate"),
+    call(P.INTERFACE_DESTROY, [_IFACE, _FLAGS], write="virInterfaceDestroy"),
+    call(P.INTERFACE_CHANGE_BEGIN, [_FLAGS], write="virInterfaceChangeBegin"),
+    call(P.INTERFACE_CHANGE_COMMIT, [_FLAGS], write="virInterfaceChangeCommit"),
+    call(P.INTERFACE_CHANGE_ROLLBACK, [_FLAGS], write="virInterfaceChangeRollback"),
     call(P.INTERFACE_GET_XML_DESC, [("iface", NONNULL_INTERFACE), _FLAGS], [("xml", NONNULL_STRING)]),
     call(P.INTERFACE_IS_ACTIVE, [("iface", NONNULL_INTERFACE)], [("active", xdr.Int)]),
     # Secrets.
@@ -68,6 +101,24 @@ PROCEDURES: tuple[Procedure, ...] = (
     call(P.CONNECT_NUM_OF_SECRETS, None, [("num", xdr.Int)]),
     call(P.CONNECT_LIST_SECRETS, [("maxuuids", xdr.Int)], [("uuids", xdr.Array(NONNULL_STRING, SECRET_LIST_MAX))]),
     call(P.SECRET_LOOKUP_BY_UUID, [("uuid", xdr.UUID)], [("secret", NONNULL_SECRET)]),
+    call(
+        P.SECRET_LOOKUP_BY_USAGE,
+        [("usageType", xdr.Int), ("usageID", NONNULL_STRING)],
+        [_SECRET],
+    ),
+    call(P.SECRET_DEFINE_XML, [("xml", NONNULL_STRING), _FLAGS], [_SECRET], write="virSecretDefineXML"),
+    call(P.SECRET_UNDEFINE, [_SECRET], write="virSecretUndefine"),
+    call(
+        P.SECRET_SET_VALUE,
+        [_SECRET, ("value", xdr.Opaque(SECRET_VALUE_MAX)), _FLAGS],
+        write="virSecretSetValue",
+    ),
+    call(
+        P.SECRET_GET_VALUE,
+        [_SECRET, _FLAGS],
+        [("value", xdr.Opaque(SECRET_VALUE_MAX))],
+        write="virSecretGetValue",
+    ),
     call(P.SECRET_GET_XML_DESC, [("secret", NONNULL_SECRET), _FLAGS], [("xml", NONNULL_STRING)]),
     # Network filters.
     call(
@@ -78,5 +129,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     call(P.CONNECT_NUM_OF_NWFILTERS, None, [("num", xdr.Int)]),
     call(P.CONNECT_LIST_NWFILTERS, [("maxnames", xdr.Int)], [("names", xdr.Array(NONNULL_STRING, NWFILTER_LIST_MAX))]),
     call(P.NWFILTER_LOOKUP_BY_NAME, [("name", NONNULL_STRING)], [("nwfilter", NONNULL_NWFILTER)]),
+    call(P.NWFILTER_LOOKUP_BY_UUID, [("uuid", xdr.UUID)], [_NWFILTER]),
+    call(P.NWFILTER_DEFINE_XML, [("xml", NONNULL_STRING)], [_NWFILTER], write="virNWFilterDefineXML"),
+    call(P.NWFILTER_UNDEFINE, [_NWFILTER], write="virNWFilterUndefine"),
     call(P.NWFILTER_GET_XML_DESC, [("nwfilter", NONNULL_NWFILTER), _FLAGS], [("xml", NONNULL_STRING)]),
 )
