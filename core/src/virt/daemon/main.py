@@ -93,6 +93,10 @@ async def _serve(config: DaemonConfig, acl: ACL | None, timeout: float | None, p
     from virt.daemon.tls import dn_allowed, server_context
 
     loop = asyncio.get_running_loop()
+    # Signals count from before the first socket exists: whoever sees it may already send one.
+    stopped = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
     inherited = activated_endpoints()
     forget_activation()
     prepare_socket_dir(config.socket_dir, config.session)
@@ -100,6 +104,8 @@ async def _serve(config: DaemonConfig, acl: ACL | None, timeout: float | None, p
     lock.acquire()
     endpoints = []
     try:
+        if pid_file is not None:
+            _write_pid_file(pid_file)
         ssl_context = None
         if config.listen_tls or any(e.transport == "tls" for e in inherited):
             ssl_context = server_context(config.tls)
@@ -107,15 +113,10 @@ async def _serve(config: DaemonConfig, acl: ACL | None, timeout: float | None, p
         from virt.daemon.dispatch import Dispatcher
 
         dispatcher = Dispatcher(config, acl)
-        server = Server(
-            config, dispatcher, loop, tls_peer_allowed=partial(dn_allowed, patterns=config.tls.allowed_dn_list)
-        )
+        allowed = partial(dn_allowed, patterns=config.tls.allowed_dn_list)
+        server = Server(config, dispatcher, loop, tls_peer_allowed=allowed, stopped=stopped)
         for endpoint in endpoints:
             await server.listen(endpoint, ssl_context)
-        if pid_file is not None:
-            _write_pid_file(pid_file)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, server.stop)
         log.info("virtd %s daemon ready (pid %d)", "session" if config.session else "system", os.getpid())
         await server.serve(timeout)
         log.info("shutting down: closing %d client(s), guests keep running", len(server.clients))

@@ -390,6 +390,7 @@ class Server:
         handler: CallHandler,
         loop: asyncio.AbstractEventLoop,
         tls_peer_allowed: Callable[[Identity], bool] = lambda identity: True,
+        stopped: asyncio.Event | None = None,
     ) -> None:
         self.config = config
         self.handler = handler
@@ -400,7 +401,7 @@ class Server:
         self.accepting = True
         self._listeners: list[asyncio.Server] = []
         self._idle_since: float | None = loop.time()
-        self._stopped = asyncio.Event()
+        self._stopped = stopped or asyncio.Event()
         self._keepalive_timer: asyncio.TimerHandle | None = None
         if config.keepalive_interval > 0:
             self._keepalive_timer = loop.call_later(self._keepalive_period(), self._keepalive_tick)

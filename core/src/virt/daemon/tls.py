@@ -28,6 +28,9 @@ def server_context(settings: TLSSettings) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.verify_mode = ssl.CERT_REQUIRED
+    # No TLS 1.3 session tickets: libvirt's client polls for the 0x01 byte right after the handshake
+    # and takes a wake-up that brings only a ticket (GnuTLS then says EAGAIN) for a failure.
+    context.num_tickets = 0
     try:
         context.load_cert_chain(settings.cert_file, settings.key_file)
     except ssl.SSLError as exc:
