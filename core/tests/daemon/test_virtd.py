@@ -220,3 +220,11 @@ def test_acl_limits_a_user_to_named_operations(test_user: str, shared_socket_dir
         assert virsh(daemon.uri(), "domstate", "test", user=test_user).stdout.strip() == "running"
         denied = virsh(daemon.uri(), "suspend", "test", user=test_user)
         assert denied.returncode == 1 and "access denied" in denied.stderr
+
+
+def test_virsh_answers_virtd_keepalive_and_stays_connected() -> None:
+    with start_virtd(settings="keepalive_interval = 1\nkeepalive_count = 1") as daemon:
+        waited = virsh(daemon.uri(), "event", "--all", "--loop", "--timeout", "4")
+        # four seconds of silence from virsh's side, pinged every second: it answers, so it stays
+        assert "event loop timed out" in waited.stdout
+        assert waited.stderr == ""
