@@ -228,3 +228,14 @@ def test_virsh_answers_virtd_keepalive_and_stays_connected() -> None:
         # four seconds of silence from virsh's side, pinged every second: it answers, so it stays
         assert "event loop timed out" in waited.stdout
         assert waited.stderr == ""
+
+
+def test_a_virtd_killed_with_sigkill_leaves_a_folder_the_next_one_takes(tmp_path: Path) -> None:
+    folder = tmp_path / "sock"
+    with start_virtd(socket_dir=folder) as first:
+        assert virsh(first.uri(), "domstate", "test").returncode == 0
+        assert stop_virtd(first, signal.SIGKILL) == -signal.SIGKILL
+    assert (folder / "virtd-sock").exists()  # left behind, stale
+    with start_virtd(socket_dir=folder) as second:
+        assert virsh(second.uri(), "domstate", "test").stdout.strip() == "running"
+        assert (folder / "virtd.pid").read_text() == f"{second.pid}\n"

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import struct
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -41,6 +42,7 @@ from virt.remote.protocol import (
 log = logging.getLogger("virt.daemon")
 
 _LENGTH = struct.Struct(">I")
+_monotonic = time.monotonic  # what the event loop's time() reads, without the method call
 _PACKET_MIN = LENGTH_SIZE + protocol.HEADER_SIZE
 _PACKET_MAX = LENGTH_SIZE + MESSAGE_MAX
 _REMOTE = int(Program.REMOTE)
@@ -113,7 +115,7 @@ class Client(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        self._last_heard = self._loop.time()
+        self._last_heard = _monotonic()
         server = self._server
         if not server.accepting:
             transport.abort()
@@ -152,7 +154,7 @@ class Client(asyncio.Protocol):
         return tcp_identity(address)
 
     def data_received(self, data: bytes) -> None:
-        self._last_heard = self._loop.time()
+        self._last_heard = _monotonic()
         self._pings = 0
         buffer = self._buffer
         if self._paused:
@@ -221,13 +223,15 @@ class Client(asyncio.Protocol):
         offset = 0
         end = len(data)
         while end - offset >= LENGTH_SIZE:
-            (length,) = _LENGTH.unpack_from(data, offset)
+            if end - offset >= _PACKET_MIN:
+                length, program, version, procedure, mtype, serial, status = PACKET_START.unpack_from(data, offset)
+            else:
+                (length,) = _LENGTH.unpack_from(data, offset)
             if length < _PACKET_MIN or length > _PACKET_MAX:
                 self._violation(f"packet length {length} is outside {_PACKET_MIN}..{_PACKET_MAX}")
                 return end
             if end - offset < length:
                 break
-            _, program, version, procedure, mtype, serial, status = PACKET_START.unpack_from(data, offset)
             start = offset + _PACKET_MIN
             offset += length
             if type(data) is bytes:
@@ -274,9 +278,7 @@ class Client(asyncio.Protocol):
         self._calls += 1
         if self._calls >= self._max_calls:
             self._pause(_PAUSED_FOR_CALLS)
-        task = self._loop.create_task(self._call(header, payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.add(self._loop.create_task(self._call(header, payload)))
 
     async def _call(self, header: Header, payload: bytes) -> None:
         reply: bytes | None
@@ -291,6 +293,7 @@ class Client(asyncio.Protocol):
             )
             reply = error_reply(header, internal)
         self._calls -= 1
+        self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
         if reply is not None and not self._closed:
             self._write(reply)
         if self._closed:
@@ -482,7 +485,7 @@ class Server:
         return float(min(1, self.config.keepalive_interval))
 
     def _keepalive_tick(self) -> None:
-        now = self.loop.time()
+        now = _monotonic()
         interval = self.config.keepalive_interval
         count = self.config.keepalive_count
         for client in list(self.clients):
