@@ -349,3 +349,17 @@ def test_close_from_the_dispatcher_lets_the_calls_reply_first(tmp_path: Path) ->
             assert len(running.handler.closed) == 1
 
     run(scenario())
+
+
+def test_a_client_waiting_on_its_calls_is_not_dropped_by_keepalive(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path, keepalive_interval=1, keepalive_count=1, max_client_requests=2) as running:
+            client = await RawClient.connect(running.rw)
+            await client.send(KEEPALIVE_PING)
+            await client.packet()  # PONG
+            await client.send(call(SLEEP, 1, struct.pack(">I", 3500)) + call(SLEEP, 2, struct.pack(">I", 3500)))
+            assert sorted([(await client.reply(timeout=6))[0].serial for _ in range(2)]) == [1, 2]
+            await client.send(call(ECHO, 3))
+            assert (await client.reply())[0].serial == 3
+
+    run(scenario())

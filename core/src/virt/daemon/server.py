@@ -337,12 +337,14 @@ class Client(asyncio.Protocol):
             if consumed:
                 del buffer[:consumed]
         if not self._paused and not self._closed and self._transport is not None:
+            self._last_heard = _monotonic()  # the silence while we were not listening was ours
             self._transport.resume_reading()
 
     # keepalive
 
     def keepalive_tick(self, now: float, interval: float, count: int) -> None:
-        if not self._keepalive or self._closed:
+        # A client whose calls fill its slots is waiting for us, and its answers sit unread.
+        if not self._keepalive or self._closed or self._paused & _PAUSED_FOR_CALLS:
             return
         if now - self._last_heard < interval * (self._pings + 1):
             return
