@@ -2,7 +2,7 @@
 
 ``DAEMONS`` names each kind; ``start_daemon(kind, ...)`` runs one serving ``test:///default``
 for a ``with`` block and yields a :class:`Daemon` (socket paths, ports, URIs). Debian's libvirtd
-is there when libvirt-daemon is installed; virtd when the core has it.
+is there when libvirt-daemon is installed (else its tests skip); virtd always.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from virt.testing import TestPKI, missing_dependency, start_libvirtd
 
 LIBVIRT_PYTHON = "/usr/bin/python3"
-DAEMONS = ["libvirtd"]
+DAEMONS = ["libvirtd", "virtd"]
 
 
 class Daemon(Protocol):
@@ -37,6 +37,12 @@ def start_daemon(kind: str, *, tcp: bool = False, tls: TestPKI | None = None) ->
     if kind == "libvirtd":
         with start_libvirtd(tcp=tcp, tls=tls) as daemon:
             yield daemon
+        return
+    if kind == "virtd":
+        from virt.daemon.testing import start_virtd
+
+        with start_virtd(tcp=tcp, tls=tls) as virtd:
+            yield virtd
         return
     raise ValueError(f"unknown daemon kind {kind!r}")
 
