@@ -166,6 +166,7 @@ def start_libvirtd(
     tls: TestPKI | None = None,
     drivers: Sequence[str] = (),
     files: Mapping[str, str] | None = None,
+    settings: str = "",
     timeout: float = 30.0,
 ) -> Iterator[Libvirtd]:
     """Run Debian's real libvirtd 9.0, isolated from the host's, for the life of the ``with`` block.
@@ -178,6 +179,7 @@ def start_libvirtd(
     driver modules to load (``"qemu"``, ``"network"``: they act on the real host, so guests and
     networks a test makes are the test's to remove). ``tcp=True`` listens on 127.0.0.1 with
     ``auth_tcp = "none"``; ``tls=make_test_pki(...)`` listens for TLS on 127.0.0.1 with that PKI.
+    ``settings`` is more libvirtd.conf text; its keys replace ours (``auth_unix_rw = "sasl"``).
 
     Skips the test (``missing_dependency``) when libvirtd or unshare is missing or not root.
     Leaving the block stops the daemon (SIGTERM, then SIGKILL) and removes every file it made.
@@ -224,7 +226,10 @@ def start_libvirtd(
                 f'cert_file = "{tls.server_cert}"',
                 f'key_file = "{tls.server_key}"',
             ]
-        (etc / "libvirtd.conf").write_text("\n".join(config) + "\n")
+        # libvirtd keeps the first of two settings of one key: leave ours out where ``settings`` has its own
+        overridden = {line.partition("=")[0].strip() for line in settings.splitlines() if "=" in line}
+        config = [line for line in config if line.partition("=")[0].strip() not in overridden]
+        (etc / "libvirtd.conf").write_text("\n".join([*config, settings]) + "\n")
         for name, text in (files or {}).items():
             (etc / name).write_text(text)
         mounts = "".join(f"mkdir -p {d} && mount -t tmpfs virt-test {d} && " for d in _PRIVATE_DIRS)
