@@ -202,7 +202,10 @@ def write(self: XmlModel, out: list[str], tag: str, pad: str, ns: dict[str | Non
                     _write_raw(e, out, inner, ns)
     opening = "".join(head)
     if len(out) == start + 1:
-        if body_text is None:
+        if body_text is None and type(self)._xml_keep_open:
+            out[start] = f"{opening}>\n"
+            out.append(f"{pad}</{tag}>\n")
+        elif body_text is None:
             out[start] = opening + "/>\n"
         else:
             out[start] = f"{opening}>{body_text}</{tag}>\n"

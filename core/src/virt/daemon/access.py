@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from virt.daemon.apinames import api_name
 from virt.errors import NotFound, VirtError
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -51,12 +52,12 @@ class AccessControl:
         """Refuse the call (ACCESS_DENIED) unless the ACL allows it; may look the domain up."""
         if procedure.number in _UNCHECKED or procedure.number in _LOOKUPS:
             return
-        self.acl.check(call.client.identity, _operation(procedure), self._domain_name(call, procedure))
+        self.acl.check(call.client.identity, api_name(procedure), self._domain_name(call, procedure))
 
     def after(self, call: Call, procedure: Procedure, result: Any) -> None:
         """Refuse a lookup's result the peer may not have."""
         if procedure.number in _LOOKUPS:
-            self.acl.check(call.client.identity, _operation(procedure), result["dom"]["name"])
+            self.acl.check(call.client.identity, api_name(procedure), result["dom"]["name"])
 
     @staticmethod
     def _domain_name(call: Call, procedure: Procedure) -> str | None:
@@ -78,15 +79,3 @@ class AccessControl:
             except VirtError:
                 return None  # the call itself then reports the XML wrong
         return None
-
-
-# Words libvirt's API names spell in capitals (virDomainGetXMLDesc, virDomainLookupByUUID...).
-_CAPITALS = {"XML": "XML", "UUID": "UUID", "OS": "OS", "ID": "ID", "CPU": "CPU", "NWFILTER": "NWFilter"}
-
-
-def _operation(procedure: Procedure) -> str:
-    """libvirt's API name for the call (``DOMAIN_GET_XML_DESC`` -> ``virDomainGetXMLDesc``), which the
-    ACL matches in either spelling and messages show."""
-    if procedure.api:
-        return procedure.api
-    return "vir" + "".join(_CAPITALS.get(word, word.capitalize()) for word in procedure.name.split("_"))

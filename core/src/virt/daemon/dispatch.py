@@ -21,11 +21,12 @@ from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from virt.daemon.apinames import api_name, family_domain
 from virt.daemon.jobs import JobLocks
 from virt.daemon.procedures import Handler, handlers
 from virt.daemon.procedures.registry import Call
 from virt.daemon.session import SESSION_KEY, ClientHandle, Session, not_open, session_of
-from virt.errors import ErrorDomain, ErrorNumber, OperationDenied, VirtError
+from virt.errors import ErrorDomain, ErrorNumber, NotSupported, OperationDenied, VirtError
 from virt.remote import protocol, xdr
 from virt.remote.messages import REMOTE_PROCEDURES
 from virt.remote.protocol import Header, MessageType, Status
@@ -44,23 +45,21 @@ _REPLY = int(MessageType.REPLY)
 _OK = int(Status.OK)
 _ERROR = int(Status.ERROR)
 
-# The error domain of a read-only refusal follows the API's family, as libvirt's public API files do.
-_READONLY_DOMAINS = (
-    ("virNetwork", ErrorDomain.NETWORK),
-    ("virStorage", ErrorDomain.STORAGE),
-    ("virInterface", ErrorDomain.INTERFACE),
-    ("virNWFilter", ErrorDomain.NWFILTER),
-    ("virSecret", ErrorDomain.SECRET),
-    ("virNodeDevice", ErrorDomain.NODEDEV),
-)
 # What names the object a change is about, for its job lock: the argument and its identifying field.
 _JOB_OBJECTS = (("dom", "uuid"), ("net", "uuid"), ("pool", "uuid"), ("vol", "key"))
 
 
 def read_only_denied(api: str, message: str) -> OperationDenied:
     """libvirt's refusal (``message``, from the message table) of ``api`` on a read-only connection."""
-    domain = next((d for prefix, d in _READONLY_DOMAINS if api.startswith(prefix)), ErrorDomain.DOMAIN)
-    return OperationDenied(message, ErrorNumber.OPERATION_DENIED, domain)
+    return OperationDenied(message, ErrorNumber.OPERATION_DENIED, family_domain(api))
+
+
+def not_supported(procedure: Procedure) -> NotSupported:
+    """libvirt's words for a call the connection's driver lacks."""
+    api = api_name(procedure)
+    return NotSupported(
+        f"this function is not supported by the connection driver: {api}", ErrorNumber.NO_SUPPORT, family_domain(api)
+    )
 
 
 class Dispatcher:
@@ -132,11 +131,14 @@ class Dispatcher:
                 raise read_only_denied(procedure.api, denial)
         call = Call(session, args)
         key = _job_key(procedure, args, connection)
-        if key is None:
-            result = await self._run(handler, procedure, call)
-        else:
-            async with self._jobs.hold(key):
+        try:
+            if key is None:
                 result = await self._run(handler, procedure, call)
+            else:
+                async with self._jobs.hold(key):
+                    result = await self._run(handler, procedure, call)
+        except NotSupported as exc:
+            raise not_supported(procedure) from exc
         if session.hangup:
             # CONNECT_CLOSE: hang up once the reply is written (the server writes it before this runs)
             asyncio.get_running_loop().call_soon(client.close)

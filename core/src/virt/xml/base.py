@@ -223,6 +223,7 @@ class XmlModel:
     """
 
     _xml_tag: ClassVar[str] = ""
+    _xml_keep_open: ClassVar[bool] = False
     _xml: ClassVar[_Compiled]
 
     _unknown: Unknown | None = attrs.field(default=None, repr=False, eq=attrs.cmp_using(eq=_unknown_eq))
@@ -805,7 +806,8 @@ def _write_source(cls: type, names: dict[str, Any]) -> str:
         own_text.append("        bt = _text(v)" if escape else "        bt = v")
 
     if not c.elements:
-        return _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=_WRITE_LEAF)
+        leaf = _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=_WRITE_LEAF)
+        return _keep_open(cls, leaf)
 
     def elements_code(plain: bool) -> list[str]:
         # plain: no unknown elements or child attributes to put back, so no checks for them
@@ -823,7 +825,17 @@ def _write_source(cls: type, names: dict[str, Any]) -> str:
     ]
     elements += ["    " + line for line in anchored]
     body = _WRITE_BODY.format(elements="\n".join(elements))
-    return _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=body)
+    return _keep_open(
+        cls, _WRITE_TEMPLATE.format(attributes="\n".join(attributes), own_text="\n".join(own_text), body=body)
+    )
+
+
+def _keep_open(cls: type, source: str) -> str:
+    """The formatter of a model libvirt writes with a start and an end tag even when empty
+    (``<devices>`` then ``</devices>``): its empty form made so."""
+    if not getattr(cls, "_xml_keep_open", False):
+        return source
+    return source.replace("f'{h}/>\\n' if bt is None", "f'{h}>\\n{pad}</{tag}>\\n' if bt is None")
 
 
 def _write_list(
@@ -1088,8 +1100,12 @@ def _generate_write(cls: type[XmlModel]) -> None:
     cls._write = _compile(cls, "write", _write_source(cls, names), names)  # type: ignore[method-assign]
 
 
-def model(tag: str = "") -> Callable[[type[M]], type[M]]:
-    """Class decorator: make an attrs model of element ``tag`` and compile its declarations."""
+def model(tag: str = "", *, keep_open: bool = False) -> Callable[[type[M]], type[M]]:
+    """Class decorator: make an attrs model of element ``tag`` and compile its declarations.
+
+    ``keep_open``: written ``<tag>`` then ``</tag>`` on the next line when empty, where libvirt
+    always writes both tags (``<devices>``, a storage pool's ``<source>``), instead of ``<tag/>``.
+    """
 
     def wrap(cls: type[M]) -> type[M]:
         new = attrs.define(kw_only=True, eq=False, repr=False)(cls)
@@ -1099,6 +1115,7 @@ def model(tag: str = "") -> Callable[[type[M]], type[M]]:
             if f.default is attrs.NOTHING:
                 raise TypeError(f"{new.__name__}.{f.name}: model fields need a default")
         new._xml_tag = tag
+        new._xml_keep_open = keep_open
         new._xml = _Compiled(new)
 
         # Generating the code waits for the model's first use: importing virt.xml stays cheap

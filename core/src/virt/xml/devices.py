@@ -515,7 +515,7 @@ def _device_boots(devices: list[Disk] | list[Interface] | list[Filesystem] | lis
     return any(device.boot is not None for device in devices)
 
 
-@model()
+@model(keep_open=True)  # libvirt writes <devices> and </devices> even with nothing in between
 class Devices(XmlModel):
     emulator: str | None = text("emulator")
     disks: list[Disk] = children("disk", Disk)

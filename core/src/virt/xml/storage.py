@@ -142,7 +142,7 @@ class Format(XmlModel):
         return made
 
 
-@model()
+@model(keep_open=True)  # libvirt writes <source> and </source> even with nothing in between
 class PoolSource(XmlModel):
     hosts: list[SourceHost] = children("host", SourceHost)
     devices: list[SourceDevice] = children("device", SourceDevice)

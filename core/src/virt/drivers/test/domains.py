@@ -123,8 +123,11 @@ def _memory(definition: Domain) -> tuple[int, int]:
 
 
 def _vcpus(definition: Domain) -> int:
+    """The vcpus the domain has now: ``current`` when set, else the maximum (libvirt's virDomainDefGetVcpus)."""
     vcpu = definition.vcpu
-    return vcpu.count if vcpu is not None and vcpu.count else 1
+    if vcpu is None:
+        return 1
+    return vcpu.current or vcpu.count or 1
 
 
 def _lifecycle_action(definition: Domain, event: str, default: str) -> str:
