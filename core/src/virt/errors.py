@@ -287,6 +287,8 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.NO_STORAGE_VOL: "Storage volume not found",
     ErrorNumber.AUTH_FAILED: "authentication failed",
     ErrorNumber.RESOURCE_BUSY: "resource busy",
+    ErrorNumber.ARGUMENT_UNSUPPORTED: "argument unsupported",
+    ErrorNumber.AGENT_UNRESPONSIVE: "Guest agent is not responding",
 }
 
 _CLASSES: dict[ErrorNumber, type[VirtError]] = {

@@ -1,10 +1,21 @@
-"""A tiny Linux guest that boots, answers the ACPI power button and powers off: a test fixture.
+"""A tiny Linux guest that boots, answers the ACPI power button (and a guest agent's shutdown) and powers off.
 
 ``build_guest()`` fetches Debian's ``linux-image-amd64`` kernel (the versioned package it depends on) and
 ``busybox-static`` with ``apt-get download`` (nothing is installed on the host), takes out the kernel, its
 ``evdev`` and ``button`` modules and busybox, and writes a gzipped ``newc`` initramfs (in Python: no ``cpio``
 tool needed) whose ``/init`` mounts proc/sys/dev, loads the two modules, starts busybox ``acpid`` (power
 button -> ``poweroff -f``), prints :data:`MARKER` on the console (``ttyS0``) and sleeps.
+
+Variants, chosen on the kernel command line (:func:`domain_xml`'s ``agent`` and ``acpi``), so that one
+build serves every test:
+- ``virt.agent=answer``: init also loads the virtio modules a virtio-serial port needs (those of
+  :data:`AGENT_MODULES` the kernel does not have built in, per its ``modules.builtin``) and runs a
+  shell-loop stand-in for qemu-ga on the port named ``org.qemu.guest_agent.0``: it answers
+  ``guest-sync-delimited`` (``0xFF`` then ``{"return": ID}``) and on ``guest-shutdown`` writes
+  ``agent: shutdown`` (or ``agent: reboot``) on the console, then ``poweroff -f`` (``reboot -f``).
+  It writes :data:`AGENT_READY` on the console once it holds the port, before :data:`MARKER`;
+- ``virt.agent=mute``: the same port held open and read, never answered (a hung agent);
+- ``virt.acpi=off``: no ``acpid``, so the power button does nothing (only the agent can power it off).
 
 The kernel it boots is the ELF ``vmlinux`` taken out of Debian's ``vmlinuz`` (bzImage) when that kernel has a
 PVH entry note (Debian's has ``CONFIG_PVH=y``): QEMU boots such an ELF directly (``-kernel``, its ``pvh.bin``
@@ -45,15 +56,22 @@ MARKER = "VIRT-GUEST-BOOTED"
 CMDLINE = "console=ttyS0 quiet panic=-1"
 """``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
 
-FORMAT = 2
+FORMAT = 3
 """Bumped whenever the initramfs changes, so that older cached builds are not reused."""
 
 KERNEL_META = "linux-image-amd64"
 BUSYBOX = "busybox-static"
 MODULES = ("evdev", "button")
 """Loaded in this order (their dependencies, if any, first): the ACPI power button as an input device."""
+AGENT_MODULES = ("virtio", "virtio_ring", "virtio_pci", "virtio_console")
+"""What a virtio-serial port needs, loaded (those not built in) only by the agent variants."""
+AGENT_CHANNEL = "org.qemu.guest_agent.0"
+AGENT_READY = "agent: ready"
+"""Printed on the console by the agent variants once the agent holds its port (before :data:`MARKER`)."""
 
-BUSYBOX_APPLETS = ("sh", "mount", "mkdir", "insmod", "acpid", "poweroff", "sleep", "usleep", "cat", "echo")
+BUSYBOX_APPLETS = (
+    "sh", "mount", "mkdir", "insmod", "acpid", "poweroff", "reboot", "sleep", "usleep", "cat", "echo", "printf",
+)  # fmt: skip
 
 
 class GuestBuildError(RuntimeError):
@@ -72,6 +90,7 @@ class GuestImage:
     version: str = ""
     """The packages it was built from, e.g. ``linux-image-6.1.0-56-amd64=6.1.192-2 busybox-static=...``."""
     marker: str = MARKER
+    agent_ready: str = AGENT_READY
 
 
 @dataclass(frozen=True)
@@ -127,9 +146,17 @@ def domain_xml(
     virt_type: str = "qemu",
     memory_mib: int = 128,
     serial_log: Path | None = None,
+    agent: str | None = None,
+    channel: bool | None = None,
+    acpi: bool = True,
 ) -> str:
     """libvirt domain XML booting ``guest`` directly (no disk, no network), its serial console to
-    ``serial_log`` (a file) or a pty, powered off (and so destroyed) on ACPI shutdown."""
+    ``serial_log`` (a file) or a pty, powered off (and so destroyed) on ACPI shutdown.
+
+    ``agent``: ``answer`` or ``mute``, the guest agent variant to run (see the module's notes);
+    ``channel``: whether the domain has the agent's channel (by default, when an agent runs);
+    ``acpi``: False for a guest that ignores the power button.
+    """
     domain = ET.Element("domain", type=virt_type)
     ET.SubElement(domain, "name").text = name
     ET.SubElement(domain, "memory", unit="MiB").text = str(memory_mib)
@@ -138,7 +165,14 @@ def domain_xml(
     ET.SubElement(os_el, "type", arch="x86_64", machine="q35").text = "hvm"
     ET.SubElement(os_el, "kernel").text = str(guest.kernel)
     ET.SubElement(os_el, "initrd").text = str(guest.initrd)
-    ET.SubElement(os_el, "cmdline").text = guest.cmdline
+    options = [guest.cmdline]
+    if agent is not None:
+        if agent not in ("answer", "mute"):
+            raise ValueError(f"unknown guest agent variant {agent!r}: 'answer' or 'mute'")
+        options.append(f"virt.agent={agent}")
+    if not acpi:
+        options.append("virt.acpi=off")
+    ET.SubElement(os_el, "cmdline").text = " ".join(options)
     features = ET.SubElement(domain, "features")
     ET.SubElement(features, "acpi")
     ET.SubElement(domain, "on_poweroff").text = "destroy"
@@ -151,6 +185,9 @@ def domain_xml(
     else:
         serial = ET.SubElement(devices, "serial", type="pty")
     ET.SubElement(serial, "target", port="0")
+    if channel if channel is not None else agent is not None:
+        char = ET.SubElement(devices, "channel", type="unix")
+        ET.SubElement(char, "target", type="virtio", name=AGENT_CHANNEL)
     ET.SubElement(devices, "memballoon", model="none")
     ET.indent(domain)
     return ET.tostring(domain, encoding="unicode") + "\n"
@@ -322,12 +359,18 @@ def _depends(module: bytes) -> list[str]:
 
 def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) -> None:
     kroot = work / "kernel"
-    files = _extract(debs[packages.kernel], kroot, ["./boot/vmlinuz-*", *(f"*/{m}.ko*" for m in MODULES)])
+    wanted = (*MODULES, *AGENT_MODULES)
+    files = _extract(
+        debs[packages.kernel],
+        kroot,
+        ["./boot/vmlinuz-*", "./lib/modules/*/modules.builtin", *(f"*/{m}.ko*" for m in wanted)],
+    )
     kernels = [p for p in files if p.name.startswith("vmlinuz-")]
     if not kernels:
         raise GuestBuildError(f"no /boot/vmlinuz-* in {debs[packages.kernel].name}")
     kernel = kernels[0]
     release = kernel.name.removeprefix("vmlinuz-")
+    builtin = {_module_name(Path(line)) for p in files if p.name == "modules.builtin" for line in p.read_text().split()}
 
     # the modules and, if any, their dependencies (another pass over the package for those)
     modules: dict[str, bytes] = {}
@@ -335,27 +378,30 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
         for path in files:
             if ".ko" in path.name and _module_name(path) not in modules:
                 modules[_module_name(path)] = _module_bytes(path)
-        needed = {dep for data in modules.values() for dep in _depends(data)} | set(MODULES)
-        missing = sorted(needed - modules.keys())
+        needed = {dep for data in modules.values() for dep in _depends(data)} | set(wanted)
+        missing = sorted(needed - modules.keys() - builtin)
         if not missing:
             break
         patterns = [f"*/{name}.ko*" for m in missing for name in {m, m.replace("_", "-")}]
         files = _extract(debs[packages.kernel], work / f"deps-{len(modules)}", patterns)
         if not {_module_name(p) for p in files} & set(missing):
             break
-    absent = sorted((set(MODULES) | {d for data in modules.values() for d in _depends(data)}) - modules.keys())
+    absent = sorted((set(wanted) | {d for data in modules.values() for d in _depends(data)}) - modules.keys() - builtin)
     if absent:
         raise GuestBuildError(f"missing kernel module(s) {', '.join(absent)} in {debs[packages.kernel].name}")
     order: list[str] = []
 
-    def visit(name: str) -> None:
-        if name not in order:
+    def visit(name: str, into: list[str]) -> None:
+        if name not in into and name not in builtin:
             for dep in _depends(modules[name]):
-                visit(dep)
-            order.append(name)
+                visit(dep, into)
+            into.append(name)
 
     for name in MODULES:
-        visit(name)
+        visit(name, order)
+    agent_order: list[str] = []
+    for name in AGENT_MODULES:
+        visit(name, agent_order)
 
     bb_files = _extract(debs[BUSYBOX], work / "busybox", ["./bin/busybox"])
     if not bb_files:
@@ -372,10 +418,10 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     archive.file("bin/busybox", busybox, 0o755)
     for applet in BUSYBOX_APPLETS:
         archive.symlink(f"bin/{applet}", "busybox")
-    for name in order:
+    for name in (*order, *agent_order):
         archive.file(f"{moddir}/{name}.ko", modules[name], 0o644)
     archive.file("etc/acpi/PWRF/00000080", b"#!/bin/sh\npoweroff -f\n", 0o755)
-    archive.file("init", _init_script(moddir, order).encode(), 0o755)
+    archive.file("init", _init_script(moddir, order, agent_order).encode(), 0o755)
 
     shutil.copyfile(kernel, out / "vmlinuz")
     vmlinux = _pvh_vmlinux(kernel.read_bytes())
@@ -389,6 +435,8 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
         "release": release,
         "cmdline": CMDLINE,
         "modules": order,
+        "agent_modules": agent_order,
+        "builtin": sorted(builtin & set(AGENT_MODULES)),
     }
     (out / "info.json").write_text(json.dumps(info, indent=2) + "\n")
 
@@ -434,19 +482,91 @@ def _has_pvh_note(elf: bytes) -> bool:
     return False
 
 
-def _init_script(moddir: str, modules: Sequence[str]) -> str:
-    loads = "\n".join(f"insmod /{moddir}/{name}.ko || echo 'init: insmod {name} failed'" for name in modules)
+def _insmods(moddir: str, modules: Sequence[str], indent: str = "") -> str:
+    lines = (f"insmod /{moddir}/{name}.ko || echo 'init: insmod {name} failed'" for name in modules)
+    return f"\n{indent}".join(lines)
+
+
+def _init_script(moddir: str, modules: Sequence[str], agent_modules: Sequence[str]) -> str:
+    agent_loads = _insmods(moddir, agent_modules, "    ") or ":"
     return f"""#!/bin/sh
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-{loads}
-# acpid writes its pid file once it has opened /dev/input/event*: only then is the power button heard
-acpid -c /etc/acpi -l /var/log/acpid.log -p /var/run/acpid.pid
-i=0
-while [ ! -e /var/run/acpid.pid ] && [ $i -lt 500 ]; do usleep 10000; i=$((i + 1)); done
-[ -e /var/run/acpid.pid ] || echo 'init: acpid did not start'
+{_insmods(moddir, modules)}
+agent=
+acpi=on
+read -r cmdline < /proc/cmdline
+for word in $cmdline; do
+    case $word in
+        virt.agent=*) agent=${{word#virt.agent=}} ;;
+        virt.acpi=*) acpi=${{word#virt.acpi=}} ;;
+    esac
+done
+
+# The agent stand-in reads requests line by line; while no host program is connected to the
+# port, reading it ends at once (end of input), hence the pause before reading again.
+answer() {{
+    while true; do
+        while read -r line; do
+            case $line in
+                *guest-sync-delimited*)
+                    id=${{line##*'"id"'}}
+                    id=${{id#*:}}
+                    id=${{id#"${{id%%[! ]*}}"}}
+                    id=${{id%%[!0-9]*}}
+                    printf '\\377{{"return": %s}}\\n' "$id"
+                    ;;
+                *guest-shutdown*'"reboot"'*)
+                    echo 'agent: reboot' > /dev/console
+                    reboot -f
+                    ;;
+                *guest-shutdown*)
+                    echo 'agent: shutdown' > /dev/console
+                    poweroff -f
+                    ;;
+            esac
+        done
+        usleep 100000
+    done
+}}
+mute() {{
+    while true; do cat > /dev/null; usleep 100000; done
+}}
+if [ -n "$agent" ]; then
+    {agent_loads}
+    port=
+    i=0
+    # the port appears once QEMU has told the guest about it (virtio_console works that out after insmod)
+    while [ -z "$port" ] && [ $i -lt 1000 ]; do
+        for p in /sys/class/virtio-ports/*; do
+            [ -e "$p/name" ] && read -r n < "$p/name" && [ "$n" = {AGENT_CHANNEL} ] && [ -c "/dev/${{p##*/}}" ] &&
+                port=/dev/${{p##*/}}
+        done
+        [ -n "$port" ] || usleep 10000
+        i=$((i + 1))
+    done
+    if [ -n "$port" ]; then
+        # a failed exec would end init (and the guest): the node was checked above
+        exec 3<> "$port"
+        if [ "$agent" = mute ]; then
+            mute <&3 &
+        else
+            answer <&3 >&3 &
+        fi
+        echo "{AGENT_READY} ($agent) on $port"
+    else
+        echo 'init: no virtio port named {AGENT_CHANNEL}'
+    fi
+fi
+if [ "$acpi" != off ]; then
+    # acpid writes its pid file once it has opened /dev/input/event*: only then is the power button heard
+    acpid -c /etc/acpi -l /var/log/acpid.log -p /var/run/acpid.pid
+    i=0
+    while [ ! -e /var/run/acpid.pid ] && [ $i -lt 500 ]; do usleep 10000; i=$((i + 1)); done
+    [ -e /var/run/acpid.pid ] || echo 'init: acpid did not start'
+fi
 echo
 echo {MARKER}
 while true; do sleep 3600; done

@@ -203,6 +203,9 @@ def test_serial_console_and_agent_channel() -> None:
     assert device(args, "virtio-serial-pci")["id"] == "virtio-serial0"
     stdio = refusal(domain("<serial type='stdio'/>"))
     assert stdio.message.startswith("/domain/devices/serial[1]/@type: stdio")
+    # the name is the socket's file name in the run folder: it must stay there
+    escape = refusal(domain("<channel type='unix'><target type='virtio' name='../../etc/x'/></channel>"))
+    assert escape.message.startswith("/domain/devices/channel[1]/target/@name: a channel name cannot contain '/'")
 
 
 def test_graphics_video_input_balloon_rng_watchdog() -> None:

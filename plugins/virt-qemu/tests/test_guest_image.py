@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
 from guest import GuestImage, domain_xml
 
 BOOT_TIMEOUT = 60.0
@@ -129,3 +130,20 @@ def test_domain_xml_boots_the_guest_directly(tmp_path: Path) -> None:
     assert pty.get("type") == "kvm" and pty.findtext("memory") == "64"
     serial = pty.find("devices/serial")
     assert serial is not None and serial.get("type") == "pty" and serial.find("source") is None
+
+
+def test_domain_xml_agent_variants() -> None:
+    tiny_guest = GuestImage(kernel=Path("/cache/vmlinux"), initrd=Path("/cache/initrd.gz"), cmdline="console=ttyS0")
+    root = ET.fromstring(domain_xml("tiny", tiny_guest, agent="answer", acpi=False))
+    assert root.findtext("os/cmdline") == "console=ttyS0 virt.agent=answer virt.acpi=off"
+    channel = root.find("devices/channel")
+    assert channel is not None and channel.get("type") == "unix"
+    target = channel.find("target")
+    assert target is not None and target.attrib == {"type": "virtio", "name": "org.qemu.guest_agent.0"}
+    no_agent = ET.fromstring(domain_xml("tiny", tiny_guest, channel=True))  # the port, nobody behind it
+    assert no_agent.findtext("os/cmdline") == "console=ttyS0" and no_agent.find("devices/channel") is not None
+    no_channel = ET.fromstring(domain_xml("tiny", tiny_guest, agent="mute", channel=False))
+    assert no_channel.findtext("os/cmdline") == "console=ttyS0 virt.agent=mute"
+    assert no_channel.find("devices/channel") is None
+    with pytest.raises(ValueError, match="unknown guest agent variant 'qemu-ga'"):
+        domain_xml("tiny", tiny_guest, agent="qemu-ga")

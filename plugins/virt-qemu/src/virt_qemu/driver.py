@@ -22,6 +22,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.xml import Domain
 
+    from virt_qemu import agent as agent_module
     from virt_qemu.caps import CapsCache, QemuCaps
     from virt_qemu.paths import DriverPaths
 
@@ -424,22 +426,121 @@ class QemuDriver(QmpEvents):
         return running.monitor.execute(command, arguments, timeout=QMP_TIMEOUT)
 
     def shutdown(self, ref: DomainRef, mode: ShutdownMode = ShutdownMode.DEFAULT) -> None:
-        _acpi_only(mode)
-        with self.locked(ref) as obj:
-            self._usable(obj)
-            obj.running.fake_reboot = False  # type: ignore[union-attr]
-            self.qmp(obj, "system_powerdown")
+        """Ask the guest to power off: through its agent, the ACPI power button, or the one, failing, the other.
+
+        libvirt's qemuDomainShutdownFlags: with ``on_poweroff`` restart the guest is asked to reboot.
+        """
+        self._power(ref, mode, reboot=False)
 
     def reboot(self, ref: DomainRef, mode: ShutdownMode = ShutdownMode.DEFAULT) -> None:
-        """libvirt's ACPI reboot: power the guest down and, when it does, reset and resume it.
+        """Ask the guest to reboot: through its agent, or libvirt's ACPI reboot (power the guest down
+        and, when it does, reset and resume it: the "fake reboot").
 
         With ``on_reboot`` destroy the reboot is a shutdown (libvirt does the same).
         """
-        _acpi_only(mode)
+        self._power(ref, mode, reboot=True)
+
+    def _power(self, ref: DomainRef, mode: ShutdownMode, *, reboot: bool) -> None:
+        """libvirt's rules for shutdown and reboot modes.
+
+        The agent is used when asked (GUEST_AGENT), or with no mode given when the guest's agent has
+        its port open. When it fails, the ACPI button is pressed instead if the mode allows it (no
+        mode, or ACPI_POWER_BTN too); GUEST_AGENT alone reports the agent's error.
+        """
+        from virt_qemu import agent
+
+        function = "qemuDomainReboot" if reboot else "qemuDomainShutdownFlags"
+        unsupported = mode & ~(ShutdownMode.ACPI_POWER_BTN | ShutdownMode.GUEST_AGENT)
+        if unsupported:
+            # virCheckFlags' words: initctl, signal and paravirt are other drivers' (LXC, Xen) modes
+            raise errors.error(
+                ErrorNumber.INVALID_ARG,
+                f"unsupported flags (0x{int(unsupported):x}) in function {function}",
+                ErrorDomain.DOMAIN,
+            )
+        agent_requested = bool(mode & ShutdownMode.GUEST_AGENT)
+        acpi_allowed = mode == ShutdownMode.DEFAULT or bool(mode & ShutdownMode.ACPI_POWER_BTN)
         with self.locked(ref) as obj:
             running = self._usable(obj)
-            running.fake_reboot = obj.current.on_reboot in RESTART_ACTIONS
-            self.qmp(obj, "system_powerdown")
+            if reboot:
+                restart = obj.current.on_reboot not in ("destroy", "preserve")
+            else:
+                restart = obj.current.on_poweroff in RESTART_ACTIONS
+            channel = agent.find_channel(obj.current, running.run_dir)
+            path: Path | None = None
+            if agent_requested or (mode == ShutdownMode.DEFAULT and channel is not None):
+                try:
+                    path = self._agent_socket(obj, channel, reboot=reboot)
+                except VirtError:
+                    if agent_requested and not acpi_allowed:
+                        raise
+                    # no mode given: an agent that is not there is simply not used (libvirt's priv->agent)
+            if path is None:
+                self._acpi_power(obj, reboot=reboot, restart=restart)
+                return
+            running.fake_reboot = False  # the guest reboots by itself: nothing for the driver to reset
+            seen = running.power_events
+        # The domain's lock is let go while the agent is waited for: QEMU's events (the guest
+        # powering off) are handled under it, and another API call may destroy the domain meanwhile.
+        try:
+            self._agent_shutdown(running, path, "reboot" if restart else "powerdown", seen)
+            return
+        except VirtError as exc:
+            if not acpi_allowed:
+                raise
+            log.info("domain %s: the guest agent failed (%s); pressing the ACPI power button", obj.name, exc)
+        with self.locked(ref) as obj:
+            if not reboot and (not obj.active or obj.running is not running):
+                return  # it went away by itself meanwhile: done (libvirt checks the same)
+            self._acpi_power(obj, reboot=reboot, restart=restart)
+
+    def _acpi_power(self, obj: DomainObj, *, reboot: bool, restart: bool) -> None:
+        """The monitor way (libvirt's qemuDomainShutdownFlagsMonitor/qemuDomainRebootMonitor). Holds ``obj.lock``."""
+        running = self._usable(obj)
+        if not reboot and obj.state != DomainState.RUNNING:
+            raise errors.error(ErrorNumber.OPERATION_INVALID, "domain is not running")
+        running.fake_reboot = restart
+        self.qmp(obj, "system_powerdown")
+
+    def _agent_socket(self, obj: DomainObj, channel: agent_module.AgentChannel | None, *, reboot: bool) -> Path:
+        """The agent's socket, once the guest may be asked through it (libvirt's qemuDomainAgentAvailable).
+
+        Whether the guest's agent has its port open is asked of QEMU now (``query-chardev``), where
+        libvirt follows VSERPORT_CHANGE events. Holds ``obj.lock``.
+        """
+        from virt_qemu import agent
+        from virt_qemu.monitor import QMPError
+
+        if not reboot and obj.state != DomainState.RUNNING:
+            raise errors.error(ErrorNumber.OPERATION_INVALID, "domain is not running")
+        if channel is None:
+            raise agent.not_configured()
+        if channel.socket_path is None:
+            raise errors.internal(f"unable to handle agent type: {channel.kind}")
+        try:
+            chardevs = self.qmp(obj, "query-chardev")
+        except QMPError as exc:
+            raise agent.agent_error(ErrorNumber.AGENT_UNRESPONSIVE, f"cannot query the agent's port: {exc}") from exc
+        if not agent.port_open(chardevs, channel.chardev_id):
+            raise agent.not_connected()
+        return channel.socket_path
+
+    @staticmethod
+    def _agent_shutdown(running: Running, path: Path, mode: str, seen: int) -> None:
+        """``guest-shutdown`` through the agent, bounded in time; called without the domain's lock."""
+        from virt_qemu import agent
+
+        budget = agent.CONNECT_TIMEOUT + agent.SYNC_TIMEOUT + agent.COMMAND_TIMEOUT
+        if not running.agent_lock.acquire(timeout=budget):
+            raise agent.agent_error(
+                ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent"
+            )
+        try:
+            with agent.connect(path) as conversation:
+                conversation.sync()
+                conversation.shutdown(mode, went_down=lambda: running.power_events != seen)
+        finally:
+            running.agent_lock.release()
 
     def reset(self, ref: DomainRef) -> None:
         with self.locked(ref) as obj:
@@ -600,8 +701,3 @@ def release(driver: QemuDriver) -> None:
             return
         del _instances[driver.paths]
     driver.close()
-
-
-def _acpi_only(mode: ShutdownMode) -> None:
-    if mode & ~ShutdownMode.ACPI_POWER_BTN:
-        raise errors.unsupported(f"shutdown mode {mode!r}: only the ACPI power button is supported")

@@ -104,6 +104,8 @@ class QmpEvents:
 
     def _handle_event(self, obj: DomainObj, running: Running, name: str, data: dict[str, Any]) -> None:
         log.debug("domain %s: QEMU event %s %s", obj.name, name, data)
+        if name in ("SHUTDOWN", "RESET"):
+            running.power_events += 1
         if name == "SHUTDOWN":
             running.got_shutdown = True
             # libvirt: state "in shutdown (user)", event Shutdown Finished-by-guest or -by-host

@@ -46,6 +46,12 @@ class Running:
     """QEMU reported SHUTDOWN: the monitor closing afterwards is a shutdown, not a crash."""
     fake_reboot: bool = False
     """A reboot was asked through ACPI: the guest's power-off becomes a reset (libvirt's fakeReboot)."""
+    power_events: int = 0
+    """SHUTDOWN and RESET events seen: the guest agent's guest-shutdown, which sends no reply when it
+    works, has worked once this grows (read by an agent call without the domain's lock)."""
+    agent_lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
+    """One guest-agent conversation at a time (libvirt's agent job); taken without the domain's lock,
+    so that QEMU's events go on being handled while the agent is waited for."""
 
 
 @attrs.define(eq=False)

@@ -179,6 +179,17 @@ def _virtio_serial_place(ctx: Context, char: Char, node: Node, props: dict[str, 
     props["nr"] = port
 
 
+def channel_chardev_id(n: int) -> str:
+    """The -chardev id of the ``n``-th <channel> (0-based): QMP's ``query-chardev`` names it so."""
+    return f"charchannel{n}"
+
+
+def channel_socket_name(char: Char, n: int) -> str:
+    """The file name of the ``n``-th channel's unix socket when it has no source path (in the run folder)."""
+    target = char.target
+    return (target.name if target is not None else None) or f"channel{n}.sock"
+
+
 def _channel(ctx: Context, char: Char, node: Node, n: int) -> None:
     target = char.target
     tnode = node.child("target", target)
@@ -186,8 +197,11 @@ def _channel(ctx: Context, char: Char, node: Node, n: int) -> None:
         kind = target.type if target is not None else None
         raise tnode.attr("type").not_yet(f"channels of target type '{kind}' are")
     refuse_unhandled(target, tnode, ("type", "name"), unknown_attrs=("state",))
-    char_id = f"charchannel{n}"
-    ctx.args.add("-chardev", backend(ctx, char, node, char_id, target.name or f"channel{n}.sock"))
+    if target.name is not None and ("/" in target.name or target.name in (".", "..")):
+        # the name becomes the socket's file name in the domain's run folder
+        raise tnode.attr("name").refuse("a channel name cannot contain '/' or be '.' or '..'")
+    char_id = channel_chardev_id(n)
+    ctx.args.add("-chardev", backend(ctx, char, node, char_id, channel_socket_name(char, n)))
     props: dict[str, Any] = {"driver": "virtserialport", "chardev": char_id, "id": f"channel{n}"}
     _virtio_serial_place(ctx, char, node, props)
     props["name"] = target.name
