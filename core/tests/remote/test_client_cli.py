@@ -78,3 +78,35 @@ def test_virt_prints_what_virsh_prints(command: str, kind: str, tmp_path: Path) 
     theirs = run(virsh, command, kind, xml)
     ours = run(VIRT, command, kind, xml)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("kind", DAEMONS)
+def test_virt_event_prints_what_virsh_event_prints(kind: str) -> None:
+    import time
+
+    import virt
+
+    virsh = shutil.which("virsh")
+    if virsh is None:
+        missing_dependency("virsh (libvirt-clients) is not installed")
+    if VIRT is None:
+        pytest.fail("the virt console script is not installed: pip install -e core")
+    with start_daemon(kind) as daemon:
+        watchers = [
+            subprocess.Popen(
+                [program, "-c", daemon.uri(), "event", "--all", "--loop", "--timeout", "6"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for program in (virsh, VIRT)
+        ]
+        time.sleep(2.5)  # both have registered their callbacks by now, even on a busy machine
+        with virt.open(daemon.uri()) as conn:
+            test = conn.lookup_domain_by_name("test")
+            test.suspend()
+            test.resume()
+            test.destroy()
+        theirs, ours = (watcher.communicate(timeout=30) for watcher in watchers)
+    assert "events received: 3" in theirs[0]
+    assert ours == theirs
