@@ -66,6 +66,18 @@ def test_session_sockets_live_in_the_users_runtime_folder(monkeypatch: pytest.Mo
     assert transport.default_unix_socket(parse("qemu+unix:///session"), readonly=False) == candidates[2]
 
 
+def test_without_a_runtime_folder_session_sockets_live_under_the_home_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert transport.unix_socket_candidates(parse("qemu+unix:///session"), readonly=False) == [
+        tmp_path / ".cache" / "virt" / "run" / "virtd-sock",  # where virtd --session listens then
+        tmp_path / ".cache" / "libvirt" / "virtqemud-sock",
+        tmp_path / ".cache" / "libvirt" / "libvirt-sock",
+    ]
+
+
 def test_ssh_runs_libvirts_command_line() -> None:
     argv = transport.ssh_argv(
         parse("qemu+ssh://fred@somehost:9000/system?socket=/tmp/socket&netcat=netcat&no_tty=1&keyfile=/k"),
@@ -117,6 +129,13 @@ def test_ssh_auto_proxy_picks_the_first_daemon_socket_on_the_remote_host(tmp_pat
         env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path)}
         result = run_remote_script(transport.ssh_argv(parse("qemu+ssh://h/session"), readonly=False), env)
         assert result.stdout.strip() == f"nc to {runtime}/libvirt/libvirt-sock"
+        # without XDG_RUNTIME_DIR on the remote host, its user's virtd listens under ~/.cache/virt/run
+        (tmp_path / ".cache" / "virt" / "run").mkdir(parents=True)
+        with socket.socket(socket.AF_UNIX) as home_socket:
+            home_socket.bind(str(tmp_path / ".cache" / "virt" / "run" / "virtd-sock"))
+            no_runtime = {"PATH": env["PATH"], "HOME": str(tmp_path)}
+            result = run_remote_script(transport.ssh_argv(parse("qemu+ssh://h/session"), readonly=False), no_runtime)
+            assert result.stdout.strip() == f"nc to {tmp_path}/.cache/virt/run/virtd-sock"
         (runtime / "virt").mkdir()
         with socket.socket(socket.AF_UNIX) as virtd_socket:
             virtd_socket.bind(str(runtime / "virt" / "virtd-sock"))

@@ -316,10 +316,16 @@ def is_session(uri: URI) -> bool:
     return uri.path.rstrip("/").endswith("/session") or (os.geteuid() != 0 and uri.path.rstrip("/") != "/system")
 
 
-def runtime_dir() -> Path:
-    """``$XDG_RUNTIME_DIR``, else ``~/.cache`` (libvirt's fallback for per-user sockets)."""
+def virtd_session_dir() -> Path:
+    """Where a user's virtd listens: ``$XDG_RUNTIME_DIR/virt``, else ``~/.cache/virt/run`` (virtd's rule)."""
     base = os.environ.get("XDG_RUNTIME_DIR")
-    return Path(base) if base else Path.home() / ".cache"
+    return Path(base) / "virt" if base else Path.home() / ".cache" / "virt" / "run"
+
+
+def libvirt_session_dir() -> Path:
+    """Where a user's libvirt daemons listen: ``$XDG_RUNTIME_DIR/libvirt``, else ``~/.cache/libvirt``."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    return Path(base) / "libvirt" if base else Path.home() / ".cache" / "libvirt"
 
 
 def unix_socket_candidates(uri: URI, *, readonly: bool) -> list[Path]:
@@ -332,8 +338,7 @@ def unix_socket_candidates(uri: URI, *, readonly: bool) -> list[Path]:
     direct = _DIRECT_DAEMONS.get(uri.scheme)
     if is_session(uri):
         # a user's own daemon has no read-only socket: the user owns it all
-        base = runtime_dir()
-        ours, libvirt_dir, suffix = base / "virt" / "virtd-sock", base / "libvirt", ""
+        ours, libvirt_dir, suffix = virtd_session_dir() / "virtd-sock", libvirt_session_dir(), ""
     else:
         ours, libvirt_dir = Path(f"/run/virt/virtd-sock{suffix}"), Path("/run/libvirt")
     candidates = []
@@ -484,18 +489,23 @@ def ssh_remote_command(uri: URI, *, readonly: bool) -> str:
     # Decided on the remote host, which alone knows which daemon runs there and its user's paths.
     suffix = "-ro" if readonly else ""
     direct = _DIRECT_DAEMONS.get(uri.scheme)
+    folders = ""
     if uri.path.rstrip("/").endswith("/session"):
-        base = '"${XDG_RUNTIME_DIR:-$HOME/.cache}"'
-        sockets = [f"{base}/virt/virtd-sock", f"{base}/libvirt/libvirt-sock"]
+        # the remote user's folders, by the same rules as virtd_session_dir and libvirt_session_dir
+        folders = (
+            'if test -n "$XDG_RUNTIME_DIR"; then V="$XDG_RUNTIME_DIR/virt"; L="$XDG_RUNTIME_DIR/libvirt"; '
+            'else V="$HOME/.cache/virt/run"; L="$HOME/.cache/libvirt"; fi; '
+        )
+        sockets = ['"$V/virtd-sock"', '"$L/libvirt-sock"']
         if direct:
-            sockets.insert(1, f"{base}/libvirt/{direct}-sock")
+            sockets.insert(1, f'"$L/{direct}-sock"')
     else:
         sockets = [f"/run/virt/virtd-sock{suffix}", f"/run/libvirt/libvirt-sock{suffix}"]
         if direct:
             sockets.insert(1, f"/run/libvirt/{direct}-sock{suffix}")
     chosen = '"$S"'
     script = (
-        f'S=; for s in {" ".join(sockets)}; do if test -S "$s"; then S="$s"; break; fi; done; '
+        f'{folders}S=; for s in {" ".join(sockets)}; do if test -S "$s"; then S="$s"; break; fi; done; '
         f'if test -n "$S"; then {_netcat(netcat, chosen)}; '
         f"elif which virt-ssh-helper >/dev/null 2>&1; then {helper}; "
         'else echo "no virtd or libvirt daemon socket on this host" >&2; exit 1; fi'
