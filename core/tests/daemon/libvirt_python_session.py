@@ -7,23 +7,27 @@ outputs can be compared whole. What must differ between daemons is masked here: 
 test driver's wall clock) and the socket path in the URI.
 """
 
+from __future__ import annotations
+
 import json
 import re
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import libvirt
 
 
-def outcome(function):
+def outcome(function: Callable[[], Any]) -> list[Any]:
     try:
         return ["ok", function()]
     except libvirt.libvirtError as exc:
         return ["error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]
 
 
-def main():
+def main() -> None:
     uri, read_only_uri, xml_file = sys.argv[1:4]
     with open(xml_file) as f:
         domain_xml = f.read()
@@ -31,9 +35,9 @@ def main():
     libvirt.virEventRegisterDefaultImpl()
     threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)], daemon=True).start()
 
-    out = {}
+    out: dict[str, Any] = {}
     conn = libvirt.open(uri)
-    events = []
+    events: list[list[Any]] = []
     callback = conn.domainEventRegisterAny(
         None,
         libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -82,7 +86,7 @@ def main():
         "defined": conn.listDefinedDomains(),
         "counts": [conn.numOfDomains(), conn.numOfDefinedDomains()],
     }
-    steps = []
+    steps: list[list[Any]] = []
     dom = conn.defineXML(domain_xml)
     for name in ("create", "suspend", "resume", "shutdown", "create", "destroy"):
         steps.append([name, outcome(getattr(dom, name)), dom.state()])

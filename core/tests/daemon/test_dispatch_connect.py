@@ -189,3 +189,14 @@ def test_domain_capabilities_refuses_unknown_flags(front: Remote) -> None:
         ErrorDomain.TEST,
         "unsupported flags (0x4) in function testConnectGetDomainCapabilities",
     )
+
+
+def test_a_call_the_driver_lacks_is_reported_in_libvirts_words(front: Remote) -> None:
+    client = front.open(FakeClient())
+    args = {"emulatorbin": None, "arch": None, "machine": None, "virttype": None, "flags": 0}
+    error = front.error(client, P.CONNECT_GET_DOMAIN_CAPABILITIES, args)
+    assert (error["code"], error["domain"], error["message"]) == (
+        ErrorNumber.NO_SUPPORT,
+        ErrorDomain.DOMAIN,
+        "this function is not supported by the connection driver: virConnectGetDomainCapabilities",
+    )
