@@ -622,7 +622,13 @@ def open(
     spec = plugins.drivers.for_uri(parsed)
     if spec is None:
         raise ConnectionError(_no_driver_message(parsed, plugins), ErrorNumber.NO_CONNECT)
-    driver = spec.connection_class()(parsed, readonly=readonly)
+    driver: DriverConnection | None = None
+    if spec.session_daemon:
+        from virt.remote.session import open_session_daemon
+
+        driver = open_session_daemon(parsed, readonly=readonly, config=config)
+    if driver is None:
+        driver = spec.connection_class()(parsed, readonly=readonly)
     try:
         driver.authenticate(auth)
     except BaseException:

@@ -31,6 +31,9 @@ class DriverSpec:
     plugin: str = ""
     remote: bool = False
     """True for the driver that serves URIs with a transport or a host."""
+    session_daemon: bool = False
+    """True when ``SCHEME:///session`` belongs to the user's virtd (started on demand), not to an
+    in-process connection: every program of the user then sees the same guests, as with libvirt."""
 
     def connection_class(self) -> type[DriverConnection]:
         """The DriverConnection subclass, imported on first use."""
@@ -66,8 +69,13 @@ class DriverRegistry:
         connection: ConnectionFactory,
         probe: Callable[[], str | None] | None = None,
         remote: bool = False,
+        session_daemon: bool = False,
     ) -> None:
-        """Register driver ``name`` serving URI ``schemes`` with ``connection`` as its DriverConnection."""
+        """Register driver ``name`` serving URI ``schemes`` with ``connection`` as its DriverConnection.
+
+        ``session_daemon=True``: ``SCHEME:///session`` goes to the user's virtd, which runs the
+        driver (see ``virt.remote.session``); other URIs of the driver open it in-process.
+        """
         if name in self._drivers:
             first = self._drivers[name].plugin
             raise VirtError(f"driver '{name}' is registered twice (plugins '{first}' and '{self.current_plugin}')")
@@ -78,6 +86,7 @@ class DriverRegistry:
             probe=probe,
             plugin=self.current_plugin,
             remote=remote,
+            session_daemon=session_daemon,
         )
 
     def remove_plugin(self, name: str) -> None:

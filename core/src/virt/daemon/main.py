@@ -70,6 +70,8 @@ def _seconds(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The daemon runs the drivers itself: a session URI it opens must not come back to its own socket.
+    os.environ["VIRT_DAEMON"] = "never"
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(stream=sys.stderr, level=level, format="virtd[%(process)d]: %(levelname)s: %(message)s")
     session = args.session if args.session is not None else os.geteuid() != 0

@@ -21,7 +21,13 @@ def probe() -> str | None:
 
 @hookimpl
 def register_drivers(register: DriverRegistry) -> None:
-    register("qemu", schemes=["qemu"], connection="virt_qemu.connection:QemuConnection", probe=probe)
+    register(
+        "qemu",
+        schemes=["qemu"],
+        connection="virt_qemu.connection:QemuConnection",
+        probe=probe,
+        session_daemon=True,  # qemu:///session is the user's virtd, as libvirt's is its session daemon
+    )
 
 
 @hookimpl
