@@ -35,6 +35,8 @@ READS = [
     ["dumpxml", "test"],
     ["dumpxml", "test", "--inactive"],
     ["vcpucount", "test"],
+    ["snapshot-list", "test"],
+    ["undefine", "nope"],
     ["version"],
     ["hostname"],
     ["nodeinfo"],

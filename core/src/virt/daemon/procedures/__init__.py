@@ -12,7 +12,7 @@ from .registry import HANDLERS, Handler
 
 def handlers() -> dict[int, Handler]:
     """Every procedure number virtd serves, with its handler."""
-    from . import connect, domains, events, networks, storage  # noqa: F401 - importing registers them
+    from . import connect, domains, events, networks, snapshots, storage  # noqa: F401 - importing registers them
 
     return HANDLERS
 

@@ -37,7 +37,6 @@ _UNDEFINE_MANAGED_SAVE, _UNDEFINE_SNAPSHOTS_METADATA, _UNDEFINE_CHECKPOINTS_META
 # virDomainModificationImpact and virDomainVcpuFlags
 _AFFECT_LIVE, _AFFECT_CONFIG, _VCPU_MAXIMUM = 1, 2, 4
 _MESSAGE_TAINTING, _MESSAGE_DEPRECATION = 1, 2
-_SNAPSHOT_LIST_FLAGS = 0x7FF  # every virDomainSnapshotListFlags bit
 
 
 def _listing(call: Call, flags: int) -> list[Domain]:
@@ -311,14 +310,6 @@ def get_messages(call: Call) -> dict[str, Any]:
     # record none. The domain must exist all the same.
     _domain(call).is_active()
     return {"msgs": []}
-
-
-@handles(P.DOMAIN_SNAPSHOT_NUM)
-def snapshot_num(call: Call) -> dict[str, Any]:
-    call.check_flags(_SNAPSHOT_LIST_FLAGS, "DomainSnapshotNum")
-    # virt makes no snapshots, so a domain has none (asked by virsh undefine before undefining)
-    _domain(call).is_active()
-    return {"num": 0}
 
 
 @handles(P.DOMAIN_GET_MAX_MEMORY)
