@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from virt.daemon.config import TLSSettings, default_socket_dir, load_daemon_config, parse_daemon_config
+from virt.daemon.main import build_parser, config_from_args
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 
 
@@ -103,3 +104,19 @@ def test_bad_keys_and_values_name_the_key_and_file(tmp_path: Path, text: str, na
 def test_an_explicit_file_must_exist(tmp_path: Path) -> None:
     with pytest.raises(VirtError, match="no such configuration file"):
         load_daemon_config(tmp_path / "missing.toml", session=True, required=True)
+
+
+def test_command_line_mode_folder_and_listen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no session file there
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    parse = build_parser().parse_args
+    session = config_from_args(parse(["--session"]))
+    assert (session.session, session.socket_dir, session.listen_tls) == (True, tmp_path / "run" / "virt", False)
+    chosen = config_from_args(parse(["--session", "--socket-dir", str(tmp_path / "s"), "--listen"]))
+    assert (chosen.socket_dir, chosen.listen_tls, chosen.listen_tcp) == (tmp_path / "s", True, False)
+    path = tmp_path / "virtd.toml"
+    path.write_text("listen_tcp = true\ntcp_port = 2000\n")
+    from_file = config_from_args(parse(["--session", "--config", str(path)]))
+    assert (from_file.listen_tcp, from_file.tcp_port, from_file.source) == (True, 2000, path)
+    with pytest.raises(SystemExit):
+        parse(["--session", "--system"])

@@ -68,19 +68,24 @@ def _seconds(text: str) -> float:
     return value
 
 
+def config_from_args(args: argparse.Namespace) -> DaemonConfig:
+    """The settings the command line asks for: its mode (root's daemon is the system's unless
+    ``--session``), its file (the mode's default file may be absent), ``--socket-dir``, ``--listen``."""
+    session = args.session if args.session is not None else os.geteuid() != 0
+    config = load_daemon_config(
+        args.config, session=session, socket_dir=args.socket_dir, required=args.config is not None
+    )
+    return attrs.evolve(config, listen_tls=True) if args.listen else config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The daemon runs the drivers itself: a session URI it opens must not come back to its own socket.
     os.environ["VIRT_DAEMON"] = "never"
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(stream=sys.stderr, level=level, format="virtd[%(process)d]: %(levelname)s: %(message)s")
-    session = args.session if args.session is not None else os.geteuid() != 0
     try:
-        config = load_daemon_config(
-            args.config, session=session, socket_dir=args.socket_dir, required=args.config is not None
-        )
-        if args.listen:
-            config = attrs.evolve(config, listen_tls=True)
+        config = config_from_args(args)
         acl = load_acl(config)
         return asyncio.run(_serve(config, acl, args.timeout, args.pid_file))
     except VirtError as exc:
