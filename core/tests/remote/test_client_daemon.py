@@ -344,3 +344,49 @@ def test_closing_twice_and_using_a_closed_connection(daemon: Daemon) -> None:
     conn.close()
     with pytest.raises(VirtError):
         driver.get_hostname()
+
+
+POOL_XML = """\
+<pool type='dir'>
+  <name>remote-pool</name>
+  <target><path>/remote-pool</path></target>
+</pool>
+"""
+
+
+def test_a_pools_whole_life_and_transient_objects(conn: virt.Connection) -> None:
+    pool = conn.define_storage_pool(POOL_XML)
+    assert not pool.is_active() and pool.is_persistent()
+    assert conn.lookup_storage_pool(str(pool.uuid)).name == "remote-pool"
+    pool.start()
+    assert pool.is_active()
+    pool.set_autostart(True)
+    assert pool.autostart
+    assert [p.name for p in conn.list_storage_pools(autostart=True)] == ["remote-pool"]
+    pool.destroy()
+    pool.undefine()
+    with pytest.raises(NotFound):
+        conn.lookup_storage_pool_by_name("remote-pool")
+    transient_pool = conn.create_storage_pool(POOL_XML.replace("remote-pool", "transient-pool"))
+    assert transient_pool.is_active() and not transient_pool.is_persistent()
+    transient_net = conn.create_network(NETWORK_XML.replace("remote-net", "transient-net"))
+    assert transient_net.is_active() and not transient_net.is_persistent()
+    assert [n.name for n in conn.list_networks(persistent=False)] == ["transient-net"]
+
+
+def test_domain_capabilities_answer_as_libvirt_answers(daemon: Daemon, conn: virt.Connection) -> None:
+    theirs = libvirt_python(
+        "c = libvirt.open(args[0])\n"
+        "try:\n    print(json.dumps(['ok', c.getDomainCapabilities(None, None, None, None, 0)]))\n"
+        "except libvirt.libvirtError as e:\n"
+        "    print(json.dumps(['error', e.get_error_code(), e.get_error_message()]))",
+        daemon.uri(),
+    )
+    if theirs[0] == "ok":
+        assert virt.xml.DomainCapabilities.from_xml(conn.domain_capabilities()) == virt.xml.DomainCapabilities.from_xml(
+            theirs[1]
+        )
+    else:
+        with pytest.raises(VirtError) as caught:
+            conn.domain_capabilities()
+        assert [int(caught.value.code), caught.value.message] == theirs[1:]
