@@ -32,6 +32,7 @@ from virt.remote.messages import REMOTE_PROCEDURES
 from virt.remote.protocol import Header, MessageType, Status
 
 if TYPE_CHECKING:
+    from virt.connection import Connection
     from virt.daemon.acl import ACL
     from virt.daemon.config import DaemonConfig
     from virt.remote.message_types import Procedure
@@ -169,7 +170,7 @@ def _decode(procedure: Procedure, payload: bytes) -> Any:
         raise protocol.rpc_error(f"Unable to decode message payload: {exc.message}") from None
 
 
-def _job_key(procedure: Procedure, args: Any, connection: Any) -> Hashable | None:
+def _job_key(procedure: Procedure, args: Any, connection: Connection | None) -> Hashable | None:
     """The job lock a change takes: the object it changes, on that connection's host; None for reads."""
     if not procedure.writes or connection is None or not isinstance(args, dict):
         return None
@@ -181,7 +182,7 @@ def _job_key(procedure: Procedure, args: Any, connection: Any) -> Hashable | Non
     return None
 
 
-def _close_quietly(connection: Any) -> None:
+def _close_quietly(connection: Connection) -> None:
     try:
         connection.close()
     except Exception:
