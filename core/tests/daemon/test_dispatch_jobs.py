@@ -116,6 +116,13 @@ def test_changes_to_one_domain_serialise_and_to_two_overlap(
     assert read_after < SLOW
 
 
+def _assert_error(reply: bytes | None) -> None:
+    from virt.remote import protocol
+
+    assert reply is not None
+    assert protocol.parse_header(reply).status == Status.ERROR
+
+
 def _assert_ok(reply: bytes | None) -> None:
     from virt.remote import protocol
 
@@ -127,3 +134,47 @@ def _assert_ok(reply: bytes | None) -> None:
 def _fresh_counts() -> None:
     SlowConnection.running, SlowConnection.most = {}, {}
     SlowConnection.overall = SlowConnection.most_overall = 0
+
+
+class SlowOpenConnection(DriverConnection):
+    """A driver whose open waits for ``release``; records the connections closed."""
+
+    driver_name = "SLOWOPEN"
+    release = threading.Event()
+    opened = threading.Event()
+    closed: ClassVar[list[int]] = []
+
+    def __init__(self, uri: Any, *, readonly: bool = False) -> None:
+        super().__init__(uri, readonly=readonly)
+        SlowOpenConnection.opened.set()
+        assert SlowOpenConnection.release.wait(10)
+
+    def close(self) -> None:
+        SlowOpenConnection.closed.append(id(self))
+
+
+class SlowOpenPlugin:
+    @virt.hookimpl
+    def register_drivers(self, register: DriverRegistry) -> None:
+        register("slowopen", schemes=["slowopen"], connection=SlowOpenConnection)
+
+
+def test_a_connection_opened_after_its_client_left_is_closed(
+    tmp_path: Path, register_plugin: Callable[..., virt.plugins.Plugins]
+) -> None:
+    register_plugin(SlowOpenPlugin())
+    with remote(tmp_path) as front:
+        client = FakeClient()
+        payload = REMOTE_PROCEDURES[P.CONNECT_OPEN].args.encode({"name": "slowopen:///", "flags": 0})
+        header = Header(Program.REMOTE, 1, P.CONNECT_OPEN, MessageType.CALL, 1, Status.OK)
+
+        async def main() -> bytes | None:
+            opening = asyncio.ensure_future(front.dispatcher.dispatch(client, header, payload))
+            await asyncio.to_thread(SlowOpenConnection.opened.wait, 10)
+            front.dispatcher.client_closed(client)  # the client hangs up mid-open
+            SlowOpenConnection.release.set()
+            return await opening
+
+        reply = front.loop.run_until_complete(main())
+        _assert_error(reply)
+        assert len(SlowOpenConnection.closed) == 1  # before the front's own cleanup could close it

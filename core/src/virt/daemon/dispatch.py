@@ -96,7 +96,7 @@ class Dispatcher:
         session = client.data.get(SESSION_KEY)
         if not isinstance(session, Session):
             return
-        connection = session.detach()
+        connection = session.end()
         if connection is None:
             return
         if connection.driver.nonblocking:

@@ -77,6 +77,8 @@ class Session:
         self.registrations: dict[int, EventRegistration] = {}
         self._next_callback_id = 0
         self.close_callback = False
+        self.ended = False
+        """The client has gone: a connection opened after that (a slow CONNECT_OPEN) is closed at once."""
         self.hangup = False
         """Set by CONNECT_CLOSE: the dispatcher ends the connection once the reply is out."""
         self.visible: Callable[[ClientHandle, str], bool] | None = None
@@ -95,6 +97,12 @@ class Session:
         value = self._next_callback_id
         self._next_callback_id += 1
         return value
+
+    def end(self) -> Connection | None:
+        """The client has gone: forget everything, and take no connection from now on."""
+        with self.lock:
+            self.ended = True
+        return self.detach()
 
     def detach(self) -> Connection | None:
         """Forget the connection and the registrations (the connection's close drops its callbacks)."""

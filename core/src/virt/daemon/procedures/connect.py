@@ -73,13 +73,14 @@ def connect_open(call: Call) -> None:
         raise internal_error("connection not open")
     connection = virt.open(name or None, readonly)
     with session.lock:
-        raced = session.connection is not None
-        if not raced:
+        ended, raced = session.ended, session.connection is not None
+        if not (ended or raced):
             session.connection = connection
             session.readonly = readonly
-    if raced:
+    if ended or raced:
+        # the client left while the driver was opening (nobody to give it to), or opened twice at once
         connection.close()
-        raise internal_error("connection already open")
+        raise internal_error("connection already open" if raced else "the client has gone")
 
 
 @handles(P.CONNECT_CLOSE, needs_connection=False)
