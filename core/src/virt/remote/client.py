@@ -10,6 +10,7 @@ and so does every later call.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import itertools
 import queue
@@ -31,13 +32,23 @@ EventHandler = Callable[[int, bytes], None]
 
 
 class _Pending:
-    __slots__ = ("done", "error", "header", "payload")
+    """A call waiting for its reply. A bare lock, not an Event: this wake-up is on every call's path."""
+
+    __slots__ = ("_done", "error", "header", "payload")
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        self._done = _thread.allocate_lock()
+        self._done.acquire()
         self.header: Header | None = None
         self.payload = b""
         self.error: VirtError | None = None
+
+    def finish(self) -> None:
+        """Called once, by whoever took the call out of the pending table."""
+        self._done.release()
+
+    def wait(self, timeout: float | None) -> bool:
+        return self._done.acquire(timeout=-1 if timeout is None else timeout)
 
 
 class Client:
@@ -102,10 +113,11 @@ class Client:
             with self._lock:
                 self._pending.pop(serial, None)
             raise
-        if not pending.done.wait(wait):
+        if not pending.wait(wait):
             with self._lock:
-                self._pending.pop(serial, None)
-            if pending.done.is_set():  # the reply raced the timeout: take it
+                timed_out = self._pending.pop(serial, None) is not None
+            if not timed_out:  # the reply (or the failure) raced the timeout and is being handed over
+                pending.wait(None)
                 return self._result(pending)
             raise libvirt_error(
                 ErrorNumber.OPERATION_TIMEOUT,
@@ -159,7 +171,7 @@ class Client:
             pending, self._pending = self._pending, {}
         for waiting in pending.values():
             waiting.error = self._failure_copy()
-            waiting.done.set()
+            waiting.finish()
         self.transport.abort()
         self._events.put(None)
 
@@ -268,7 +280,7 @@ class Client:
             if pending is not None:  # else: the reply of a call that timed out
                 pending.header = header
                 pending.payload = payload
-                pending.done.set()
+                pending.finish()
             return
         if header.type == MessageType.MESSAGE and header.program == Program.REMOTE and header.status == Status.OK:
             self._queue_event(header.procedure, payload)
