@@ -247,6 +247,8 @@ class Client:
         except (OSError, ValueError) as exc:
             if self._failure is None:
                 self._fail(f"cannot recv data from {transport.description}: {getattr(exc, 'strerror', None) or exc}")
+        except Exception as exc:  # noqa: BLE001 - a dead reader must not leave calls waiting for ever
+            self._fail(f"the reader of {transport.description} failed: {type(exc).__name__}: {exc}")
         finally:
             transport.close()
 

@@ -116,6 +116,8 @@ class TLSTransport(Transport):
         self._tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
         self._tls_lock = threading.Lock()
         self._aborted = False
+        self._early = b""
+        """Application data that came in the same read as the verdict byte."""
 
     def handshake(self, timeout: float) -> None:
         """The TLS handshake, then libvirt's one-byte verdict on our certificate (0x01: accepted)."""
@@ -148,6 +150,8 @@ class TLSTransport(Transport):
             ) from exc
         except ssl.SSLError as exc:
             raise transport_error(f"{self.description}: TLS handshake failed: {exc.reason or exc}") from exc
+        except OSError as exc:
+            raise transport_error(f"{self.description}: TLS handshake failed: {exc.strerror or exc}") from exc
         finally:
             self.sock.settimeout(None)
         if verdict[:1] != b"\x01":
@@ -158,16 +162,14 @@ class TLSTransport(Transport):
             )
         self._early = verdict[1:]
 
-    _early = b""
-
-    def _feed_raw(self) -> bool:
+    def _feed_raw(self) -> None:
+        """Move what the socket has (waiting for it) into the TLS object; end of file too."""
         data = self.sock.recv(_CHUNK)
-        if not data:
-            self._incoming.write_eof()
-            return False
         with self._tls_lock:
-            self._incoming.write(data)
-        return True
+            if data:
+                self._incoming.write(data)
+            else:
+                self._incoming.write_eof()
 
     def _flush(self) -> None:
         with self._tls_lock:
@@ -211,7 +213,7 @@ class TLSTransport(Transport):
                     return b"".join(chunks)
                 except ssl.SSLError as exc:
                     raise OSError(f"TLS read failed: {exc.reason or exc}") from exc
-            self._feed_raw()  # at end of file the BIO gets it, and the next read reports it
+            self._feed_raw()
 
     def abort(self) -> None:
         if not self._aborted:
