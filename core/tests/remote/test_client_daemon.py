@@ -390,3 +390,23 @@ def test_domain_capabilities_answer_as_libvirt_answers(daemon: Daemon, conn: vir
         with pytest.raises(VirtError) as caught:
             conn.domain_capabilities()
         assert [int(caught.value.code), caught.value.message] == theirs[1:]
+
+
+def test_threads_share_one_connection(conn: virt.Connection) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"vm{i}" for i in range(8)]
+    for index, name in enumerate(names):
+        conn.define_domain(DOMAIN_XML.replace("remote-vm", name).replace("555555555555", f"{index:012d}"))
+
+    def work(name: str) -> list[str]:
+        # each thread's replies must be its own: names and UUIDs stay paired across 50 round trips
+        seen = []
+        for _ in range(25):
+            dom = conn.lookup_domain_by_name(name)
+            seen.append(conn.lookup_domain_by_uuid(dom.uuid).name)
+        return seen
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, names))
+    assert results == [[name] * 25 for name in names]
