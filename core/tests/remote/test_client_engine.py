@@ -229,3 +229,28 @@ def test_closing_fails_pending_calls_and_later_ones(pair: tuple[Client, Peer]) -
     assert "is closed" in outcome.error.message
     with pytest.raises(ConnectionError, match="is closed"):
         client.call(3)
+
+
+def test_events_arriving_during_a_call_are_delivered_before_its_reply(pair: tuple[Client, Peer]) -> None:
+    client, peer = pair
+    arrived = threading.Event()
+    client.on_event = lambda procedure, payload: arrived.set()
+    outcome = call_in_thread(client, 59, timeout=30)
+    call, _ = peer.read_packet()
+    peer.message(Program.REMOTE, 318)  # the caller reads this while it waits for its reply
+    assert arrived.wait(5)
+    assert outcome.result is None  # still waiting
+    peer.reply(call, b"reply")
+    assert outcome.wait().result == b"reply"
+
+
+def test_the_daemon_dies_during_a_long_call_without_a_word(pair: tuple[Client, Peer]) -> None:
+    client, peer = pair
+    client.start_keepalive(interval=0.2, count=2)
+    outcome = call_in_thread(client, 59, timeout=30)
+    peer.read_packet()  # the call; then the caller, reading, pings a peer that never answers
+    pings = [peer.read_packet()[0] for _ in range(2)]
+    assert all(p.procedure == KeepaliveProcedure.PING for p in pings)
+    assert isinstance(outcome.wait().error, ConnectionError)
+    assert "keepalive timeout" in outcome.error.message  # type: ignore[union-attr]
+    assert outcome.elapsed < 3

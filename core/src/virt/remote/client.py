@@ -1,16 +1,16 @@
 """The RPC engine of the remote client: calls matched to replies by serial, events, keepalive.
 
-One reader thread per connection reads every packet: a REPLY wakes the call waiting on its serial,
-a keepalive PING is answered at once, and an event MESSAGE goes to a second thread that runs the
-event handler (so a handler may itself make calls, whose replies the reader must be free to read).
-Any thread may call; a call waits at most its timeout. When the peer goes away (end of file, a read
-error, or keepalive silence) every pending call fails at once with a ConnectionError saying why,
-and so does every later call.
+Whoever waits for a reply reads the connection itself (the thread making a call, while no other
+thread is reading), so that a reply reaches its caller without a hand-over between threads; a
+background thread reads while no call is waiting: event MESSAGEs, keepalive PINGs (answered at
+once) and the peer's departure. Replies read by one thread for another's call wake that caller.
+Event MESSAGEs go to an events thread that runs the handler (which may itself make calls). A call
+waits at most its timeout. When the peer goes away (end of file, a read error, keepalive silence)
+every pending call fails at once with a ConnectionError saying why, and so does every later call.
 """
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import itertools
 import queue
@@ -27,28 +27,23 @@ from virt.remote.transport import Transport
 DEFAULT_TIMEOUT = 600.0
 """Seconds a call may wait for its reply unless told otherwise: generous, a guest start can be slow."""
 
+BUSY_GRACE = 0.05
+"""Seconds after a call during which the background reader leaves the reading to callers."""
+
 EventHandler = Callable[[int, bytes], None]
 """Receives the procedure number and payload of every event MESSAGE of the REMOTE program."""
 
 
 class _Pending:
-    """A call waiting for its reply. A bare lock, not an Event: this wake-up is on every call's path."""
+    """A call waiting for its reply; ``done`` changes under the client's lock, with a notify."""
 
-    __slots__ = ("_done", "error", "header", "payload")
+    __slots__ = ("done", "error", "header", "payload")
 
     def __init__(self) -> None:
-        self._done = _thread.allocate_lock()
-        self._done.acquire()
+        self.done = False
         self.header: Header | None = None
         self.payload = b""
         self.error: VirtError | None = None
-
-    def finish(self) -> None:
-        """Called once, by whoever took the call out of the pending table."""
-        self._done.release()
-
-    def wait(self, timeout: float | None) -> bool:
-        return self._done.acquire(timeout=-1 if timeout is None else timeout)
 
 
 class Client:
@@ -72,6 +67,11 @@ class Client:
         self.on_event = on_event
         self._procedure_name = procedure_name
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        """Notified when a call is done, when the reading turn is free, and when the connection fails."""
+        self._reading = threading.Lock()
+        """Held by the one thread reading the transport (and using ``_buffer``)."""
+        self._buffer = bytearray()
         self._send_lock = threading.Lock()
         self._serials = itertools.count(0)
         self._pending: dict[int, _Pending] = {}
@@ -81,9 +81,11 @@ class Client:
         self._keepalive_count = 0
         self._last_heard = time.monotonic()
         self._unanswered_pings = 0
+        self._last_call = 0.0
+        self._stopped = threading.Event()
         self._events: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
         self._event_thread: threading.Thread | None = None
-        self._reader = threading.Thread(target=self._read_loop, name=f"virt-remote-reader {transport.description}")
+        self._reader = threading.Thread(target=self._background, name=f"virt-remote-reader {transport.description}")
         self._reader.daemon = True
         self._reader.start()
 
@@ -97,35 +99,56 @@ class Client:
         gets no reply in time raises VirtError OPERATION_TIMEOUT, and a late reply is dropped.
         """
         wait = self.timeout if timeout is None else timeout
-        if wait is not None and wait == float("inf"):
-            wait = None
+        deadline = None if wait is None or wait == float("inf") else time.monotonic() + wait
         pending = _Pending()
         with self._lock:
             if self._failure is not None:
                 raise self._failure_copy()
             serial = next(self._serials)
             self._pending[serial] = pending
+            self._last_call = time.monotonic()
         header = Header(program, protocol.PROGRAM_VERSION, procedure, MessageType.CALL, serial, Status.OK)
         try:
-            packet = protocol.frame(header, payload)
-            self._send(packet)
-        except BaseException:
+            self._send(protocol.frame(header, payload))
+            if not self._await(pending, deadline):
+                raise libvirt_error(
+                    ErrorNumber.OPERATION_TIMEOUT,
+                    f"no reply to {self._procedure_name(procedure)} from {self.transport.description}"
+                    f" within {wait or 0:g} s",
+                    ErrorDomain.RPC,
+                )
+        finally:
             with self._lock:
-                self._pending.pop(serial, None)
-            raise
-        if not pending.wait(wait):
-            with self._lock:
-                timed_out = self._pending.pop(serial, None) is not None
-            if not timed_out:  # the reply (or the failure) raced the timeout and is being handed over
-                pending.wait(None)
-                return self._result(pending)
-            raise libvirt_error(
-                ErrorNumber.OPERATION_TIMEOUT,
-                f"no reply to {self._procedure_name(procedure)} from {self.transport.description}"
-                f" within {wait or 0:g} s",
-                ErrorDomain.RPC,
-            )
+                self._pending.pop(serial, None)  # a reply coming after this is dropped
+                self._last_call = time.monotonic()
         return self._result(pending)
+
+    def _await(self, pending: _Pending, deadline: float | None) -> bool:
+        """Until ``pending`` is done (True) or the deadline passed (False): read the transport while
+        no other thread does, else wait for that thread to finish ``pending`` or to stop reading."""
+        while True:
+            with self._lock:
+                if pending.done:
+                    return True
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                with self._lock:
+                    return pending.done
+            if self._reading.acquire(blocking=False):
+                try:
+                    self._read_until(pending, deadline)
+                finally:
+                    self._release_reading()
+                continue
+            with self._lock:
+                # checked under the lock that the reader notifies with: no wake-up is lost
+                if not pending.done and self._reading.locked():
+                    self._changed.wait(self._poll_interval() if remaining is None else remaining)
+
+    def _release_reading(self) -> None:
+        self._reading.release()
+        with self._lock:
+            self._changed.notify_all()
 
     def _result(self, pending: _Pending) -> bytes:
         if pending.error is not None:
@@ -169,9 +192,11 @@ class Client:
                 return
             self._failure = ConnectionError(message, ErrorNumber.RPC, ErrorDomain.RPC)
             pending, self._pending = self._pending, {}
-        for waiting in pending.values():
-            waiting.error = self._failure_copy()
-            waiting.finish()
+            for waiting in pending.values():
+                waiting.error = self._failure_copy()
+                waiting.done = True
+            self._changed.notify_all()
+        self._stopped.set()
         self.transport.abort()
         self._events.put(None)
 
@@ -220,37 +245,75 @@ class Client:
         with contextlib.suppress(ConnectionError):
             self._send(protocol.frame(header))
 
-    # -- the reader ------------------------------------------------------------------------------------
+    # -- reading ---------------------------------------------------------------------------------------
     def _poll_interval(self) -> float:
         interval = self._keepalive_interval
         return min(interval, 1.0) if interval is not None else 1.0
 
-    def _read_loop(self) -> None:
-        buffer = bytearray()
+    def _read_until(self, pending: _Pending, deadline: float | None) -> None:
+        """A caller's turn at reading (``_reading`` held): until its reply, the deadline or a failure."""
+        transport = self.transport
+        while self._failure is None and not pending.done:
+            wait = self._poll_interval()
+            if deadline is not None:
+                wait = min(wait, deadline - time.monotonic())
+                if wait <= 0:
+                    return
+            if select.select([transport], [], [], wait)[0]:
+                self._receive()
+            else:
+                self._keepalive_tick()
+
+    def _background(self) -> None:
+        """Reads while no caller does: events, PINGs, the peer leaving, keepalive ticks.
+
+        It stays out of the way while calls come and go (and for BUSY_GRACE after the last): each
+        reply would wake it too, for nothing, as the caller reads its own. Callers meanwhile read
+        whatever else arrives (events, PINGs) along with their replies.
+        """
         transport = self.transport
         try:
             while self._failure is None:
-                readable, _, _ = select.select([transport], [], [], self._poll_interval())
-                if not readable:
-                    self._keepalive_tick()
+                quiet = time.monotonic() - self._last_call
+                if self._pending or quiet < BUSY_GRACE:
+                    self._stopped.wait(BUSY_GRACE - quiet if quiet < BUSY_GRACE else BUSY_GRACE)
                     continue
-                data = transport.receive()
-                if not data:
-                    self._fail(self._end_of_file_message())
-                    return
-                self._last_heard = time.monotonic()
-                self._unanswered_pings = 0
-                buffer += data
-                self._dispatch_packets(buffer)
+                readable = select.select([transport], [], [], self._poll_interval())[0]
+                if self._reading.acquire(blocking=False):
+                    try:
+                        # a caller may have read what woke us: only read what is still there
+                        if not readable:
+                            self._keepalive_tick()
+                        elif select.select([transport], [], [], 0)[0]:
+                            self._receive()
+                    finally:
+                        self._release_reading()
+                elif self._reading.acquire(timeout=self._poll_interval()):
+                    # a caller was reading (what woke us, likely): select again once it is done
+                    self._release_reading()
+        finally:
+            with self._reading:
+                transport.close()
+
+    def _receive(self) -> None:
+        """Read what the transport has (``_reading`` held) and dispatch every whole packet."""
+        transport = self.transport
+        try:
+            data = transport.receive()
+            if not data:
+                self._fail(self._end_of_file_message())
+                return
+            self._last_heard = time.monotonic()
+            self._unanswered_pings = 0
+            self._buffer += data
+            self._dispatch_packets(self._buffer)
         except VirtError as exc:  # a malformed packet: the stream can no longer be trusted
             self._fail(f"invalid data from {transport.description}: {exc.message}")
         except (OSError, ValueError) as exc:
             if self._failure is None:
                 self._fail(f"cannot recv data from {transport.description}: {getattr(exc, 'strerror', None) or exc}")
-        except Exception as exc:  # noqa: BLE001 - a dead reader must not leave calls waiting for ever
+        except Exception as exc:  # noqa: BLE001 - a broken reader must not leave calls waiting for ever
             self._fail(f"the reader of {transport.description} failed: {type(exc).__name__}: {exc}")
-        finally:
-            transport.close()
 
     def _end_of_file_message(self) -> str:
         if self._closing:
@@ -279,10 +342,11 @@ class Client:
         if header.type == MessageType.REPLY:
             with self._lock:
                 pending = self._pending.pop(header.serial, None)
-            if pending is not None:  # else: the reply of a call that timed out
-                pending.header = header
-                pending.payload = payload
-                pending.finish()
+                if pending is not None:  # else: the reply of a call that timed out
+                    pending.header = header
+                    pending.payload = payload
+                    pending.done = True
+                    self._changed.notify_all()
             return
         if header.type == MessageType.MESSAGE and header.program == Program.REMOTE and header.status == Status.OK:
             self._queue_event(header.procedure, payload)
