@@ -1,0 +1,1 @@
+"""virt-lxc: the ``lxc:///`` driver of virt (Linux containers from domain XML)."""
