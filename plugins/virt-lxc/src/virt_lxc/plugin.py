@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from virt.hookspecs import hookimpl
@@ -11,11 +10,8 @@ if TYPE_CHECKING:
     from virt.registry import DriverRegistry
 
 
-def probe() -> str | None:
-    """``lxc:///`` for root on Linux (containers need root, as libvirt's lxc:///system does)."""
-    return "lxc:///" if os.geteuid() == 0 and os.path.isdir("/proc/self/ns") else None
-
-
 @hookimpl
 def register_drivers(register: DriverRegistry) -> None:
-    register("lxc", schemes=["lxc"], connection="virt_lxc.connection:LxcConnection", probe=probe)
+    # No probe: libvirt asks QEMU before LXC for a default URI, and plugins have no order here,
+    # so lxc:/// is only ever opened by name.
+    register("lxc", schemes=["lxc"], connection="virt_lxc.connection:LxcConnection")
