@@ -107,3 +107,12 @@ def test_a_missing_remote_socket_is_reported(fake_ssh: Path, tmp_path: Path) -> 
         virt.open(f"test+ssh://somehost/default?socket={tmp_path}/no-sock")
     assert "End of file while reading data from ssh somehost" in caught.value.message
     assert "no-sock" in caught.value.message  # nc's complaint about the missing socket
+
+
+def test_the_ext_transport_runs_the_command_given(daemon: Daemon) -> None:
+    if shutil.which("nc") is None:
+        missing_dependency("nc (netcat-openbsd) is not installed")
+    from urllib.parse import quote
+
+    with virt.open(f"test+ext:///default?command={quote(f'nc -U {daemon.socket}')}") as conn:
+        assert [d.name for d in conn.list_domains()] == ["test"]
