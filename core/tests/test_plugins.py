@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import virt
 import virt.plugins
+import virt.uri
 from virt.driver import DomainRef, DriverConnection
 from virt.errors import ConnectionError, NotSupported, OperationDenied
 from virt.info import DomainFilter
@@ -67,6 +68,25 @@ def test_read_only_connection_refuses_changes(register_plugin) -> None:  # type:
                 change()
         with pytest.raises(OperationDenied):
             conn.define_domain("<domain/>")
+
+
+class HostsPlugin:
+    @virt.hookimpl
+    def register_drivers(self, register: DriverRegistry) -> None:
+        register("hosts", schemes=["hosts"], connection=TinyConnection, own_hosts=True)
+
+
+def test_own_hosts_driver_serves_its_uris_with_a_host(register_plugin) -> None:  # type: ignore[no-untyped-def]
+    register_plugin(HostsPlugin())
+    registry = virt.plugins.get_plugins().drivers
+    assert registry.for_uri(virt.uri.parse("hosts://example.com/")).name == "hosts"  # type: ignore[union-attr]
+    assert registry.for_uri(virt.uri.parse("hosts:///")).name == "hosts"  # type: ignore[union-attr]
+    # with a transport it is the remote driver's, as libvirt sends esx+ssh:// to libvirtd
+    assert registry.for_uri(virt.uri.parse("hosts+ssh://example.com/")).name == "remote"  # type: ignore[union-attr]
+    # other schemes with a host still go to the remote driver
+    assert registry.for_uri(virt.uri.parse("test://example.com/default")).name == "remote"  # type: ignore[union-attr]
+    with virt.open("hosts://example.com/") as conn:
+        assert conn.hostname() == "tiny-host"
 
 
 def test_unknown_scheme_is_a_clear_error() -> None:

@@ -34,6 +34,9 @@ class DriverSpec:
     session_daemon: bool = False
     """True when ``SCHEME:///session`` belongs to the user's virtd (started on demand), not to an
     in-process connection: every program of the user then sees the same guests, as with libvirt."""
+    own_hosts: bool = False
+    """True for a client-side driver that reaches the host named in its URIs itself (ESX over the
+    vSphere API): ``SCHEME://host/`` opens it in-process instead of going to the remote driver."""
 
     def connection_class(self) -> type[DriverConnection]:
         """The DriverConnection subclass, imported on first use."""
@@ -70,11 +73,14 @@ class DriverRegistry:
         probe: Callable[[], str | None] | None = None,
         remote: bool = False,
         session_daemon: bool = False,
+        own_hosts: bool = False,
     ) -> None:
         """Register driver ``name`` serving URI ``schemes`` with ``connection`` as its DriverConnection.
 
         ``session_daemon=True``: ``SCHEME:///session`` goes to the user's virtd, which runs the
         driver (see ``virt.remote.session``); other URIs of the driver open it in-process.
+        ``own_hosts=True``: URIs of ``schemes`` with a host but no transport are this driver's, not
+        the remote driver's (the driver talks to that host itself, as libvirt's ESX driver does).
         """
         if name in self._drivers:
             first = self._drivers[name].plugin
@@ -87,6 +93,7 @@ class DriverRegistry:
             plugin=self.current_plugin,
             remote=remote,
             session_daemon=session_daemon,
+            own_hosts=own_hosts,
         )
 
     def remove_plugin(self, name: str) -> None:
@@ -104,7 +111,12 @@ class DriverRegistry:
         return self._drivers.get(name)
 
     def for_uri(self, uri: URI) -> DriverSpec | None:
-        """The driver serving ``uri``: the remote driver for remote URIs, else the one owning its scheme."""
+        """The driver serving ``uri``: a driver that reaches its hosts itself for its schemes without a
+        transport, else the remote driver for remote URIs, else the one owning the scheme."""
+        if uri.transport is None:
+            for spec in self._drivers.values():
+                if spec.own_hosts and uri.scheme in spec.schemes:
+                    return spec
         for spec in self._drivers.values():
             if spec.remote == uri.is_remote and (spec.remote or uri.scheme in spec.schemes):
                 return spec
