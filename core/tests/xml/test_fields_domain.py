@@ -126,3 +126,95 @@ def test_container_init_args_and_namespace() -> None:
     dom = roundtrip(CONTAINER)
     assert isinstance(dom, Domain) and dom.os is not None
     assert dom.os.initargs == ["--unit", "emergency.service"]
+
+
+# What libvirt's VMX converter adds to a VM's XML on a vCenter connection (its vmware namespace):
+# libvirt only writes these (its namespace has no parser); virt keeps them in place either way. The
+# <boot> is the generic parser's default (libvirt's VMware parser gives none).
+VMWARE_NAMESPACE = """\
+<domain type='vmware' xmlns:vmware='http://libvirt.org/schemas/domain/vmware/1.0'>
+  <name>fields</name>
+  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+  <memory unit='KiB'>32768</memory>
+  <currentMemory unit='KiB'>32768</currentMemory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='i686'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <video>
+      <model type='vmvga' vram='4096' primary='yes'/>
+    </video>
+  </devices>
+  <vmware:datacenterpath>folder1/datacenter1</vmware:datacenterpath>
+  <vmware:moref>vm-42</vmware:moref>
+</domain>
+"""
+
+
+def test_vmware_namespace() -> None:
+    dom = roundtrip(VMWARE_NAMESPACE)
+    assert isinstance(dom, Domain)
+    assert dom.vmware_moref is not None and dom.vmware_moref.text == "vm-42"
+    assert dom.vmware_datacenterpath is not None and dom.vmware_datacenterpath.text == "folder1/datacenter1"
+
+
+# An LXC container as libvirt 9.0 gives it back: private network namespace, process capabilities
+# and a host interface moved in with its addresses and routes.
+CONTAINER_FEATURES = """\
+<domain type='lxc'>
+  <name>fields</name>
+  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+  <memory unit='KiB'>65536</memory>
+  <currentMemory unit='KiB'>65536</currentMemory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64'>exe</type>
+    <init>/sbin/init</init>
+  </os>
+  <features>
+    <privnet/>
+    <capabilities policy='deny'>
+      <chown state='on'/>
+      <sys_admin state='on'/>
+    </capabilities>
+  </features>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/libexec/libvirt_lxc</emulator>
+    <filesystem type='mount' accessmode='passthrough'>
+      <source dir='/srv/root'/>
+      <target dir='/'/>
+    </filesystem>
+    <hostdev mode='capabilities' type='net'>
+      <source>
+        <interface>eth0.2</interface>
+      </source>
+      <ip address='192.168.122.2' family='ipv4' prefix='24'/>
+      <ip address='2003:db8::2' family='ipv6' prefix='64'/>
+      <route family='ipv4' address='0.0.0.0' gateway='192.168.122.1'/>
+      <route family='ipv6' address='::' gateway='2003:db8::1'/>
+      <alias name='ua-net0'/>
+    </hostdev>
+  </devices>
+</domain>
+
+"""
+
+
+def test_container_features_and_net_hostdev() -> None:
+    dom = roundtrip(CONTAINER_FEATURES)
+    assert isinstance(dom, Domain) and dom.features is not None and dom.devices is not None
+    assert dom.features.privnet
+    assert dom.features.capabilities is not None and dom.features.capabilities.get("policy") == "deny"
+    (hostdev,) = dom.devices.hostdevs
+    assert [ip.get("address") for ip in hostdev.ips] == ["192.168.122.2", "2003:db8::2"]
+    assert [route.get("gateway") for route in hostdev.routes] == ["192.168.122.1", "2003:db8::1"]

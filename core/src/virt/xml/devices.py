@@ -59,6 +59,7 @@ class DiskSource(XmlModel):
     volume: str | None = attribute("volume")
     protocol: str | None = attribute("protocol")
     name: str | None = attribute("name")
+    startup_policy: str | None = attribute("startupPolicy")
 
 
 @model()
@@ -150,6 +151,11 @@ class InterfaceSource(XmlModel):
     address: str | None = attribute("address")
     port: str | None = attribute("port")
     portgroup: str | None = attribute("portgroup")
+    # a VMware distributed switch port (type='vds')
+    switchid: str | None = attribute("switchid")
+    portid: int | None = attribute("portid", INT)
+    portgroupid: str | None = attribute("portgroupid")
+    connectionid: int | None = attribute("connectionid", INT)
 
 
 @model()
@@ -281,6 +287,8 @@ class Graphics(XmlModel):
     autoport: bool | None = attribute("autoport", YESNO)
     listen: str | None = attribute("listen")
     socket: str | None = attribute("socket")
+    keymap: str | None = attribute("keymap")
+    passwd: str | None = attribute("passwd")
     listens: list[GraphicsListen] = children("listen", GraphicsListen)
     channels: list[etree._Element] = raws("channel")
     image: etree._Element | None = raw("image")
@@ -388,6 +396,9 @@ class Hostdev(XmlModel):
     managed: bool | None = attribute("managed", YESNO)
     driver: etree._Element | None = raw("driver")
     source: etree._Element | None = raw("source")
+    # a capabilities-mode net hostdev (LXC) carries the addresses and routes of the guest's end
+    ips: list[etree._Element] = raws("ip")
+    routes: list[etree._Element] = raws("route")
     origstates: etree._Element | None = raw("origstates")
     boot: Boot | None = child("boot", Boot)
     alias: Alias | None = child("alias", Alias)

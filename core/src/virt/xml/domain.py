@@ -19,6 +19,7 @@ QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 LXC_NS = "http://libvirt.org/schemas/domain/lxc/1.0"
 BHYVE_NS = "http://libvirt.org/schemas/domain/bhyve/1.0"
 XEN_NS = "http://libvirt.org/schemas/domain/xen/1.0"
+VMWARE_NS = "http://libvirt.org/schemas/domain/vmware/1.0"
 
 
 @model()
@@ -69,11 +70,15 @@ class OS(XmlModel):
 
 @model()
 class Features(XmlModel):
-    """Only the common flags so far; every other feature is kept in place as written."""
+    """The common flags and the container ones; every other feature is kept in place as written."""
 
     acpi: bool = flag("acpi")
     apic: bool = flag("apic")
     pae: bool = flag("pae")
+    # a container with no <interface> gets its own network namespace (only a loopback) with it
+    privnet: bool = flag("privnet")
+    # the container's process capabilities: policy='allow'/'deny'/'default', then <NAME state='on|off'/>
+    capabilities: etree._Element | None = raw("capabilities")
 
 
 @model()
@@ -258,6 +263,8 @@ class Domain(XmlModel):
     lxc_namespace: etree._Element | None = raw(f"{{{LXC_NS}}}namespace")
     bhyve_commandline: etree._Element | None = raw(f"{{{BHYVE_NS}}}commandline")
     xen_commandline: etree._Element | None = raw(f"{{{XEN_NS}}}commandline")
+    vmware_datacenterpath: etree._Element | None = raw(f"{{{VMWARE_NS}}}datacenterpath")
+    vmware_moref: etree._Element | None = raw(f"{{{VMWARE_NS}}}moref")
 
     def post_parse(self) -> None:
         """libvirt's parser defaults (virDomainDefParseXML and its post-parse step)."""
