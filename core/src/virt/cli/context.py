@@ -56,10 +56,12 @@ class Context:
         """The connection, opened now if it is not yet; failing, ``failed to connect to the hypervisor``."""
         if self._conn is None:
             import virt
+            from virt.cli.auth import terminal_auth
             from virt.errors import VirtError
 
             try:
-                self._conn = virt.open(self.uri, readonly=self.readonly)
+                # drivers that log into a server ask on the terminal for what the URI and auth.conf lack
+                self._conn = virt.open(self.uri, readonly=self.readonly, auth=terminal_auth)
             except VirtError as exc:
                 raise CommandError("failed to connect to the hypervisor", exc.message) from exc
         return self._conn
