@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from virt.events import DomainEvent
     from virt.plugins import Plugins
+    from virt.progress import ProgressCallback
     from virt.xml import Domain as DomainModel
     from virt.xml import Network as NetworkModel
     from virt.xml import StoragePool as StoragePoolModel
@@ -124,6 +125,14 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<virt.Connection {self.uri}{' read-only' if self.readonly else ''}>"
+
+    def set_progress_callback(self, callback: ProgressCallback | None) -> None:
+        """Call ``callback`` with the steps of long operations the driver waits for (None: stop).
+
+        Only drivers that wait for work on a server (ESX tasks) report progress; the callback runs in
+        the thread that made the call.
+        """
+        self.driver.progress_callback = callback
 
     # -- host ----------------------------------------------------------------------------------
     @property

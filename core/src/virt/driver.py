@@ -24,6 +24,7 @@ from virt.errors import ErrorDomain, NotSupported
 if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
+    from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
@@ -140,10 +141,26 @@ class DriverConnection:
     nonblocking: ClassVar[bool] = False
     """True when no operation ever waits on I/O, a process or a long lock (all state in memory):
     a server may then call it on its event loop instead of handing each call to a worker thread."""
+    progress_callback: ProgressCallback | None = None
+    """Where ``report_progress`` sends the steps of long operations (``Connection.set_progress_callback``)."""
 
     def __init__(self, uri: URI, *, readonly: bool = False) -> None:
         self.uri = uri
         self.readonly = readonly
+
+    def report_progress(self, operation: str, percent: int | None = None, *, done: bool = False) -> None:
+        """Tell the caller how far a long operation is; a failing callback never fails the operation."""
+        callback = self.progress_callback
+        if callback is None:
+            return
+        from virt.progress import Progress
+
+        try:
+            callback(Progress(operation, percent, done))
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).exception("progress callback %r failed", callback)
 
     def close(self) -> None:
         """Release what the connection holds; called once."""

@@ -64,6 +64,10 @@ class Context:
                 self._conn = virt.open(self.uri, readonly=self.readonly, auth=terminal_auth)
             except VirtError as exc:
                 raise CommandError("failed to connect to the hypervisor", exc.message) from exc
+            if self.stderr.isatty():
+                from virt.cli.progress import TerminalProgress
+
+                self._conn.set_progress_callback(TerminalProgress(self.stderr))
         return self._conn
 
     @property
