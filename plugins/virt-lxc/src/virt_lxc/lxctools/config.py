@@ -14,6 +14,8 @@ from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
 
 # LXC's own keys are dotted words; hooks (lxc.hook.pre-start) also use dashes.
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
+# What XML 1.0 cannot hold (control characters, surrogates): such a value could not reach the XML
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @attrs.frozen
@@ -62,7 +64,8 @@ class Config:
 def parse_config(text: str) -> Config:
     """The entries of an LXC configuration; VirtError naming the line for one that is not ``key = value``."""
     entries: list[Entry] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    # lines end at '\n' alone, as for LXC: other separators str.splitlines knows would shift the numbers
+    for number, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -75,6 +78,9 @@ def parse_config(text: str) -> Config:
         if not key.startswith("lxc."):
             # LXC itself refuses such a file: a key outside lxc.* is a typo, not a setting to drop
             raise fail(ErrorNumber.CONF_SYNTAX, f"line {number}: unknown key '{key}' (LXC keys start with 'lxc.')")
+        bad = _NOT_XML.search(value)
+        if bad is not None:
+            raise fail(ErrorNumber.CONF_SYNTAX, f"line {number}: {key}: the value holds the character {bad.group()!r}")
         # LXC takes the rest of the line as it is: quotes and '#' are part of the value
         entries.append(Entry(key, value.strip(), number))
     return Config(tuple(entries))

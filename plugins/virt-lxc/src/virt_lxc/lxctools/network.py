@@ -65,7 +65,7 @@ class Networks:
 
 
 def collect_nics(config: Config) -> list[Nic]:
-    """The NICs in the order LXC creates them: legacy ones as written, LXC 3's by index."""
+    """The NICs in the order LXC creates them: each where its first line is (lxc.net.1 may come first)."""
     legacy: list[Nic] = []
     indexed: dict[int, Nic] = {}
     style: Entry | None = None
@@ -103,7 +103,7 @@ def collect_nics(config: Config) -> list[Nic]:
             if nic is None:
                 nic = indexed[index] = Nic(entry)
             nic.set(match.group(2), entry)
-    return legacy + [indexed[n] for n in sorted(indexed)]
+    return legacy + list(indexed.values())
 
 
 def _mixed(first: Entry, other: Entry) -> Exception:
