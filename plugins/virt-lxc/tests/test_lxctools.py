@@ -326,6 +326,43 @@ def test_blkio_devices_in_order_of_first_line() -> None:
     ]
 
 
+def test_cgroup2_keys_map_as_libvirt_applies_the_xml_on_cgroup2() -> None:
+    domain = convert(
+        "lxc.cgroup2.memory.max = 1G\nlxc.cgroup2.memory.high = 536870912\nlxc.cgroup2.memory.swap.max = max\n"
+        "lxc.cgroup2.cpu.weight = 200\nlxc.cgroup2.cpu.max = 50000 100000\n"
+        "lxc.cgroup2.cpuset.cpus = 2-3\nlxc.cgroup2.cpuset.mems = 0\n"
+        "lxc.cgroup2.io.weight = default 300\nlxc.cgroup2.io.bfq.weight = 8:16 200\n"
+        "lxc.cgroup2.io.max = 8:0 rbps=1048576 wiops=max riops=10\n"
+    )
+    assert domain.memory == 1048576
+    assert domain.memtune is not None
+    assert [(e.tag, e.text) for e in domain.memtune] == [("hard_limit", "1048576"), ("soft_limit", "524288")]
+    assert domain.cputune is not None
+    assert (domain.cputune.shares, domain.cputune.quota, domain.cputune.period) == (200, 50000, 100000)
+    assert domain.vcpu is not None and domain.vcpu.cpuset == "2-3"
+    assert domain.numatune is not None and domain.numatune[0].get("nodeset") == "0"
+    assert domain.blkiotune is not None
+    got = [(e.tag, e.text) if e.tag == "weight" else [(c.tag, c.text) for c in e] for e in domain.blkiotune]
+    assert got == [
+        ("weight", "300"),
+        [("path", "/dev/block/8:16"), ("weight", "200")],
+        [("path", "/dev/block/8:0"), ("read_iops_sec", "10"), ("read_bytes_sec", "1048576")],
+    ]
+    unlimited = convert("lxc.cgroup2.cpu.max = max\n").cputune
+    assert unlimited is not None and (unlimited.quota, unlimited.period) == (-1, None)
+
+
+def test_cgroup_v1_keys_win_over_v2_ones() -> None:
+    domain = convert(
+        "lxc.cgroup2.memory.max = 1G\nlxc.cgroup.memory.limit_in_bytes = 2G\n"
+        "lxc.cgroup2.cpu.max = 1000 2000\nlxc.cgroup.cpu.cfs_quota_us = 3000\n"
+        "lxc.cgroup2.io.weight = 700\nlxc.cgroup.blkio.weight = 500\n"
+    )
+    assert domain.memory == 2097152
+    assert domain.cputune is not None and (domain.cputune.quota, domain.cputune.period) == (3000, None)
+    assert domain.blkiotune is not None and [(e.tag, e.text) for e in domain.blkiotune] == [("weight", "500")]
+
+
 def test_unknown_lxc_keys_are_ignored_as_libvirt_does() -> None:
     domain = convert("lxc.apparmor.profile = unconfined\nlxc.hook.pre-start = /bin/true\nlxc.include = /x.conf\n")
     assert domain.name == "probe"
@@ -377,6 +414,11 @@ REFUSED = {
     "cpuset": (BASE + "lxc.cgroup.cpuset.cpus = 3-1\n", ["line 3", "CPU list"]),
     "cpuset-range": (BASE + "lxc.cgroup.cpuset.mems = 0-5000\n", ["line 3", "4096"]),
     "blkio": (BASE + "lxc.cgroup.blkio.device_weight = sda 100\n", ["line 3", "MAJOR:MINOR"]),
+    "cpu-weight": (BASE + "lxc.cgroup2.cpu.weight = 0\n", ["line 3", "range"]),
+    "cpu-max": (BASE + "lxc.cgroup2.cpu.max = 1 2 3\n", ["line 3", "QUOTA"]),
+    "io-max": (BASE + "lxc.cgroup2.io.max = 8:0 rbps=1 bps=2\n", ["line 3", "bps=2"]),
+    "io-max-empty": (BASE + "lxc.cgroup2.io.max = 8:0\n", ["line 3", "rbps"]),
+    "io-weight": (BASE + "lxc.cgroup2.io.weight = 8:0 1 2\n", ["line 3", "WEIGHT"]),
     "init": (BASE + "lxc.init.cmd = 'unterminated\n", ["line 3"]),
     "init-relative": (BASE + "lxc.init.cmd = init\n", ["line 3", "absolute"]),
 }

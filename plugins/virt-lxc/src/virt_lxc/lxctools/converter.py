@@ -1,15 +1,17 @@
 """An LXC tools configuration as a domain: what ``virsh domxml-from-native lxc-tools`` gives.
 
 libvirt 9.0's conversion is the reference (its defaults: 64 MiB, one vCPU, /sbin/init, the
-libvirt_lxc emulator, capabilities policy 'allow'), reading both LXC 3's key names and the
-pre-3.0 ones, with these deliberate differences, each where libvirt's result would not run the
-container LXC would:
+libvirt_lxc emulator at libvirt's upstream path, capabilities policy 'allow', a fresh UUID),
+reading both LXC 3's key names and the pre-3.0 ones. It differs on purpose where libvirt's result
+would not run the container LXC would:
 
-- ``lxc.idmap`` keeps LXC's meaning (container id, then host id); libvirt swaps the two.
+- ``lxc.idmap`` keeps LXC's meaning (container id, then host id); libvirt swaps the two;
 - every ``lxc.cap.drop`` line counts (libvirt reads the first), ``lxc.cap.keep`` converts, and
   a capability the XML cannot name is an error rather than silently left to the container;
+- ``lxc.cgroup2.*`` limits convert (libvirt drops them), see ``cgroups``;
 - ``lxc.init.cmd`` is the init (libvirt always writes /sbin/init); a NIC of type ``empty`` keeps
   a private network namespace; a NIC without hwaddr gets its MAC when defined (not 00:00:..);
+  ``lxc.net.N.mtu`` and ``veth.pair`` convert; LXC's other architecture names (arm64) are known;
 - what libvirt would turn into XML that cannot start (a NIC or mount type it does not know, a
   rootfs on a storage backend, ``auto`` gateways) is an error naming the line.
 """
@@ -17,16 +19,15 @@ container LXC would:
 from __future__ import annotations
 
 import posixpath
-import re
 import shlex
 import uuid
 
 from lxml import etree
 from virt.errors import ErrorNumber
-from virt.xml.convert import CPUSET, unit_bytes
 from virt.xml.devices import Char, CharTarget, Devices, Filesystem
-from virt.xml.domain import OS, Clock, CPUTune, Domain, Features, OSType, Vcpu
+from virt.xml.domain import OS, Clock, Domain, Features, OSType, Vcpu
 
+from virt_lxc.lxctools.cgroups import convert_cgroups, integer, size_bytes
 from virt_lxc.lxctools.config import Config, Entry, bad_value, fail, parse_config
 from virt_lxc.lxctools.network import convert_networks
 
@@ -67,11 +68,7 @@ _ARCH_ALIASES = {
     "armhf": "armv7l", "armel": "armv7l", "ppc64el": "ppc64le",
 }  # fmt: skip
 
-# A memtune value libvirt treats as "no limit" (VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB)
-_UNLIMITED_KIB = 2**53 - 1
 _MAX_TTYS = 1024
-_CPUMASK_LEN = 4096  # libvirt's VIR_DOMAIN_CPUMASK_LEN: the highest CPU id it takes is one less
-_SIZE = re.compile(r"(\d+)\s*([A-Za-z]*)")
 
 
 def from_native(text: str) -> Domain:
@@ -92,14 +89,11 @@ def from_native(text: str) -> Domain:
     devices.consoles = _consoles(config)
     domain.idmap = _idmap(config)
     domain.memory = domain.current_memory = DEFAULT_MEMORY_KIB
-    _memory(config, domain)
-    domain.cputune = _cputune(config)
     vcpu = Vcpu()
     vcpu.placement = "static"
     vcpu.count = 1  # the LXC driver does not use it; libvirt's conversion writes one
     domain.vcpu = vcpu
-    _cpuset(config, domain)
-    domain.blkiotune = _blkiotune(config)
+    convert_cgroups(config, domain)
     features = Features()
     features.privnet = networks.privnet
     features.capabilities = _capabilities(config)
@@ -209,7 +203,7 @@ def _mount(entry: Entry) -> Filesystem | None:
         size = next((o.removeprefix("size=") for o in opts if o.startswith("size=")), None)
         if size is None:
             raise bad_value(entry, "a tmpfs needs a size option (size=...)")
-        usage_kib = _bytes(entry, size) // 1024
+        usage_kib = size_bytes(entry, size) // 1024
         source = etree.Element("source", usage=str(usage_kib), units="KiB")
         return _filesystem("ram", target, source=source, readonly="ro" in opts)
     if not src.startswith("/"):
@@ -220,24 +214,11 @@ def _mount(entry: Entry) -> Filesystem | None:
     return _filesystem(kind, target, source=source, readonly="ro" in opts)
 
 
-def _bytes(entry: Entry, text: str) -> int:
-    """A size with an optional unit (8m, 1G, 1048576), in bytes, as libvirt's virScaleInteger reads it."""
-    match = _SIZE.fullmatch(text.strip())
-    if match is None:
-        why = "a relative size cannot be converted" if text.endswith("%") else f"'{text}' is not a size"
-        raise bad_value(entry, why)
-    number, unit = match.groups()
-    try:
-        return int(number) * (unit_bytes(unit) if unit else 1)
-    except ValueError:
-        raise bad_value(entry, f"unknown unit in '{text}'") from None
-
-
 def _consoles(config: Config) -> list[Char]:
     entry = config.first("lxc.tty.max", "lxc.tty")
     if entry is None or not entry.value:
         return []
-    count = _integer(entry, 0, _MAX_TTYS)
+    count = integer(entry, 0, _MAX_TTYS)
     made: list[Char] = []
     for port in range(count):
         console = Char()
@@ -248,16 +229,6 @@ def _consoles(config: Config) -> list[Char]:
         console.target = target
         made.append(console)
     return made
-
-
-def _integer(entry: Entry, low: int, high: int, text: str | None = None) -> int:
-    value = entry.value if text is None else text
-    if not re.fullmatch(r"[-+]?\d+", value.strip()):
-        raise bad_value(entry, "not an integer")
-    number = int(value)
-    if not low <= number <= high:
-        raise bad_value(entry, f"out of range ({low} to {high})")
-    return number
 
 
 def _idmap(config: Config) -> etree._Element | None:
@@ -276,117 +247,6 @@ def _idmap(config: Config) -> etree._Element | None:
     idmap = etree.Element("idmap")
     idmap.extend(uids + gids)
     return idmap
-
-
-def _set(config: Config, key: str) -> Entry | None:
-    """The first line of ``key`` when it gives a value: LXC reads an empty one as 'not set'."""
-    entry = config.first(key)
-    return entry if entry is not None and entry.value else None
-
-
-def _limit_kib(entry: Entry) -> int | None:
-    """A cgroup memory limit in KiB (libvirt truncates to KiB), None for no limit."""
-    if entry.value in ("-1", "max"):
-        return None
-    return min(_bytes(entry, entry.value) // 1024, _UNLIMITED_KIB)
-
-
-def _memory(config: Config, domain: Domain) -> None:
-    limits: list[tuple[str, int]] = []
-    hard = _set(config, "lxc.cgroup.memory.limit_in_bytes")
-    if hard is not None and (kib := _limit_kib(hard)) is not None:
-        domain.memory = domain.current_memory = kib
-        limits.append(("hard_limit", kib))
-    soft = _set(config, "lxc.cgroup.memory.soft_limit_in_bytes")
-    if soft is not None and (kib := _limit_kib(soft)) is not None:
-        limits.append(("soft_limit", kib))
-    swap = _set(config, "lxc.cgroup.memory.memsw.limit_in_bytes")
-    if swap is not None and (kib := _limit_kib(swap)) is not None:
-        limits.append(("swap_hard_limit", kib))
-    if limits:
-        memtune = etree.Element("memtune")
-        for tag, kib in limits:
-            etree.SubElement(memtune, tag, unit="KiB").text = str(kib)
-        domain.memtune = memtune
-
-
-def _cputune(config: Config) -> CPUTune | None:
-    tune = CPUTune()
-    shares = _set(config, "lxc.cgroup.cpu.shares")
-    if shares is not None:
-        tune.shares = _integer(shares, 0, 2**64 - 1)
-    quota = _set(config, "lxc.cgroup.cpu.cfs_quota_us")
-    if quota is not None:
-        # -1 is the cgroup's "no quota", which libvirt writes as it is
-        tune.quota = _integer(quota, -(2**63), 2**63 - 1) or None
-    period = _set(config, "lxc.cgroup.cpu.cfs_period_us")
-    if period is not None:
-        tune.period = _integer(period, 0, 2**64 - 1) or None
-    return tune if (tune.shares, tune.quota, tune.period) != (None, None, None) else None
-
-
-def _cpulist(entry: Entry) -> str:
-    try:
-        ids = CPUSET.parse(entry.value)
-    except ValueError:
-        raise bad_value(entry, "not a CPU list") from None
-    if not ids or ids[-1] >= _CPUMASK_LEN:
-        raise bad_value(entry, f"not a CPU list of ids below {_CPUMASK_LEN}")
-    return CPUSET.format(ids)
-
-
-def _cpuset(config: Config, domain: Domain) -> None:
-    cpus = _set(config, "lxc.cgroup.cpuset.cpus")
-    if cpus is not None and domain.vcpu is not None:
-        domain.vcpu.cpuset = _cpulist(cpus)
-    mems = _set(config, "lxc.cgroup.cpuset.mems")
-    if mems is not None:
-        numatune = etree.Element("numatune")
-        etree.SubElement(numatune, "memory", mode="strict", nodeset=_cpulist(mems))
-        domain.numatune = numatune
-
-
-# lxc.cgroup.blkio.<key> -> the <device> child it sets and the largest value it takes
-_BLKIO_DEVICE_KEYS = {
-    "device_weight": ("weight", 2**32 - 1),
-    "throttle.read_iops_device": ("read_iops_sec", 2**32 - 1),
-    "throttle.write_iops_device": ("write_iops_sec", 2**32 - 1),
-    "throttle.read_bps_device": ("read_bytes_sec", 2**64 - 1),
-    "throttle.write_bps_device": ("write_bytes_sec", 2**64 - 1),
-}
-_DEVICE_CHILDREN = ("weight", "read_iops_sec", "write_iops_sec", "read_bytes_sec", "write_bytes_sec")
-_MAJOR_MINOR = re.compile(r"\d+:\d+")
-
-
-def _blkiotune(config: Config) -> etree._Element | None:
-    weight_entry = _set(config, "lxc.cgroup.blkio.weight")
-    weight = _integer(weight_entry, 0, 2**32 - 1) if weight_entry is not None else 0
-    # device path -> child tag -> value, devices in the order their first line comes
-    devices: dict[str, dict[str, int]] = {}
-    for entry in config:
-        setting = entry.key.removeprefix("lxc.cgroup.blkio.")
-        if setting not in _BLKIO_DEVICE_KEYS or not entry.value:
-            continue
-        tag, high = _BLKIO_DEVICE_KEYS[setting]
-        fields = entry.value.split()
-        if len(fields) != 2 or not _MAJOR_MINOR.fullmatch(fields[0]):
-            raise bad_value(entry, "expected 'MAJOR:MINOR VALUE'")
-        device = devices.setdefault(f"/dev/block/{fields[0]}", {})
-        device[tag] = _integer(entry, 0, high, fields[1])
-    if not weight and not any(any(values.values()) for values in devices.values()):
-        return None
-    blkiotune = etree.Element("blkiotune")
-    if weight:
-        etree.SubElement(blkiotune, "weight").text = str(weight)
-    for path, values in devices.items():
-        if not any(values.values()):
-            continue  # libvirt leaves out a device with nothing set
-        device = etree.SubElement(blkiotune, "device")
-        etree.SubElement(device, "path").text = path
-        for tag in _DEVICE_CHILDREN:
-            if values.get(tag):
-                etree.SubElement(device, tag).text = str(values[tag])
-    return blkiotune
 
 
 def _capabilities(config: Config) -> etree._Element:
