@@ -443,6 +443,12 @@ def test_damaged_configs_fail_only_with_virt_errors() -> None:
     """Lines of the corpus cut, swapped and garbled at random: a VirtError or a domain, never a traceback."""
     folder = corpus()
     texts = [path.read_text() for path in sorted(folder.glob("*.config"))]
+    texts += [to_v3(text) for text in texts]
+    texts.append(
+        BASE + "lxc.cgroup2.memory.max = 1G\nlxc.cgroup2.cpu.max = max 100000\nlxc.cgroup2.io.max = 8:0 rbps=1\n"
+        "lxc.cgroup2.io.weight = default 10\nlxc.idmap = u 0 1000 10\nlxc.cap.keep = chown\nlxc.init.cmd = /a b\n"
+        "lxc.net.0.type = macvlan\nlxc.net.0.link = e\nlxc.net.0.mtu = 1500\nlxc.net.0.hwaddr = 00:16:3e:xx:00:01\n"
+    )
     rng = random.Random(20240611)
     noise = [
         "",
@@ -462,7 +468,7 @@ def test_damaged_configs_fail_only_with_virt_errors() -> None:
         "\x7f",
         "99999999999999999999",
     ]
-    for _ in range(3000):
+    for _ in range(4000):
         lines = rng.choice(texts).splitlines()
         for _ in range(rng.randint(1, 4)):
             n = rng.randrange(len(lines))
