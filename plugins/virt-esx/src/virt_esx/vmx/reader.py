@@ -76,7 +76,8 @@ def make(cls: type[M], **fields: Any) -> M:
 
 
 def element(tag: str, text: str | None = None, **attrib: str) -> etree._Element:
-    el = etree.Element(tag, attrib)
+    nsmap = {"vmware": VMWARE_NS} if tag.startswith(f"{{{VMWARE_NS}}}") else None
+    el = etree.Element(tag, attrib, nsmap=nsmap)
     el.text = text
     return el
 

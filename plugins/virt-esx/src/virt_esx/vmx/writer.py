@@ -443,10 +443,10 @@ class _Writer:
             # the host's drive, whichever it is
             self.put(f"{prefix}.autodetect", "true")
             self.put(f"{prefix}.fileName", "auto detect")
-        elif src is None:
-            raise error(f"{bus} {device} '{dev}' has no source device")
-        else:
+        elif src is not None:
             self.put(f"{prefix}.fileName", src)
+        # else a host drive not chosen yet: libvirt writes the file name "(null)", which VMware
+        # cannot read; without one the file reads back as the same empty drive
         if bus == "scsi":
             cache = disk.driver.cache if disk.driver else None
             if cache == "writethrough":
@@ -601,14 +601,15 @@ class _Writer:
         self.put("svga.vramSize", _div_up(vram, 64) * 64 * 1024)
 
     def _ports(self, kind: str) -> Iterator[tuple[int, Char]]:
-        """The serial (parallel) ports with their numbers: a port without one gets the next free."""
+        """The serial (parallel) ports with their numbers: one without a number gets the one after
+        the highest of the ports before it, as libvirt's parser numbers them."""
         chars: list[Char] = list(getattr(self.devices, kind)) if self.devices else []
-        taken = {c.target.port for c in chars if c.target is not None and c.target.port is not None}
+        highest = -1
         for char in chars:
             port = char.target.port if char.target is not None else None
             if port is None:
-                port = max(taken, default=-1) + 1
-                taken.add(port)
+                port = highest + 1
+            highest = max(highest, port)
             yield port, char
 
     def _serial(self, port: int, serial: Char) -> None:
