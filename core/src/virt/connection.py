@@ -117,6 +117,14 @@ class Connection:
             driver, self._driver = self._driver, None
             driver.close()
 
+    def is_alive(self) -> bool:
+        """virConnectIsAlive: False once a remote peer went away (then ``reconnect``)."""
+        return self._driver is not None and self._driver.is_alive()
+
+    def reconnect(self) -> None:
+        """Reach the same daemon again after the connection broke; event callbacks keep working."""
+        self.driver.reconnect()
+
     def __enter__(self) -> Connection:
         return self
 

@@ -168,6 +168,14 @@ class DriverConnection:
     def authenticate(self, auth: AuthCallback | None) -> None:
         """Called once right after opening: a driver that needs credentials asks ``auth`` for them."""
 
+    def is_alive(self) -> bool:
+        """False once the connection broke (a remote peer went away); in-process drivers stay alive."""
+        return True
+
+    @optional
+    def reconnect(self) -> None:
+        """Open a broken connection again to the same place, with its event subscriptions restored."""
+
     # -- host ------------------------------------------------------------------------------
     @optional
     def get_version(self) -> int:

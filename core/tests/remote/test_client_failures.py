@@ -170,7 +170,7 @@ def test_a_dropped_connection_fails_the_pending_call_at_once(relay: Relay) -> No
         assert isinstance(pending.error, ConnectionError)
         assert pending.elapsed < 2  # not the 600 s timeout
         assert f"End of file while reading data from unix socket {relay.path}" in str(pending.error)
-        assert not remote(conn).alive
+        assert not conn.is_alive()
         with pytest.raises(ConnectionError, match="End of file"):
             conn.list_domains()
 
@@ -180,9 +180,9 @@ def test_keepalive_finds_a_daemon_that_went_silent(relay: Relay) -> None:
     with virt.open(uri) as conn:
         relay.stalled.set()  # our pings no longer reach the daemon, so no pong comes back
         deadline = time.monotonic() + 5
-        while remote(conn).alive and time.monotonic() < deadline:
+        while conn.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not remote(conn).alive
+        assert not conn.is_alive()
         with pytest.raises(ConnectionError, match="keepalive timeout"):
             conn.hostname()
 
@@ -194,8 +194,8 @@ def test_reconnect_restores_event_callbacks(daemon: Daemon, relay: Relay) -> Non
         relay.cut()
         with pytest.raises(ConnectionError):
             conn.hostname()
-        remote(conn).reconnect()
-        assert remote(conn).alive
+        conn.reconnect()
+        assert conn.is_alive()
         with virt.open(daemon.uri()) as other:
             other.lookup_domain_by_name("test").suspend()
         deadline = time.monotonic() + 10
@@ -210,9 +210,9 @@ def test_killing_the_daemon_fails_calls_promptly_and_reconnect_says_why(daemon: 
         assert conn.hostname()
         os.kill(daemon.pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
-        while remote(conn).alive and time.monotonic() < deadline:
+        while conn.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
         with pytest.raises(ConnectionError, match="End of file"):
             conn.hostname()
         with pytest.raises(ConnectionError, match="Failed to connect socket"):
-            remote(conn).reconnect()
+            conn.reconnect()

@@ -242,10 +242,13 @@ class RemoteConnection(DriverConnection):
         for subscription in subscriptions:
             self._register(subscription)
 
-    @property
-    def alive(self) -> bool:
+    def is_alive(self) -> bool:
         """False once the daemon went away (until ``reconnect``)."""
         return self._client.alive
+
+    @property
+    def alive(self) -> bool:
+        return self.is_alive()
 
     @property
     def timeout(self) -> float | None:
