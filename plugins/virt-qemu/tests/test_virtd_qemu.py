@@ -518,10 +518,11 @@ def user_env() -> Iterator[dict[str, str]]:
     finally:
         with contextlib.suppress(OSError, ValueError):
             pid = int((runtime / "virt" / "virtd.pid").read_text())
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-                time.sleep(0.02)
+            for signum in (signal.SIGTERM, signal.SIGKILL):
+                os.kill(pid, signum)
+                deadline = time.monotonic() + 10
+                while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                    time.sleep(0.02)
         kill_processes_mentioning(str(home))
         shutil.rmtree(home, ignore_errors=True)
 
