@@ -437,9 +437,8 @@ def test_guests_outlive_a_killed_virtd_and_every_client_gets_them_back(tmp_path:
 
                 os.kill(first.pid, signal.SIGKILL)
                 first.process.wait(10)
-                remote = conn.driver
-                assert isinstance(remote, RemoteConnection)
-                wait_until(lambda: not remote.alive, 10, "our client to notice the daemon is gone")
+                assert isinstance(conn.driver, RemoteConnection)
+                wait_until(lambda: not conn.is_alive(), 10, "our client to notice the daemon is gone")
                 with pytest.raises(VirtError):
                     conn.list_domains()
                 for name, pid in pids.items():
@@ -467,7 +466,8 @@ def test_guests_outlive_a_killed_virtd_and_every_client_gets_them_back(tmp_path:
                 # our client: reconnected, its event subscription restored
                 while not events.empty():
                     events.get()  # those of the guests' start, before the kill
-                remote.reconnect()
+                conn.reconnect()
+                assert conn.is_alive()
                 assert {d.name: d.id for d in conn.list_domains(active=True)} == ids
                 virsh_ok(uri, "destroy", KILL_GUESTS[0])  # by another client
                 wait_until(lambda: not alive(pids[KILL_GUESTS[0]]), 10, "the destroyed guest's QEMU to exit")
