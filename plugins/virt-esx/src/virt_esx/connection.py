@@ -310,5 +310,15 @@ class EsxConnection(DriverConnection):
 
         return storage.volume_info(self.server, ref)
 
+    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
+        from virt_esx import storage
+
+        return storage.create_volume(self.server, pool, volume)
+
+    def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
+        from virt_esx import storage
+
+        storage.delete_volume(self.server, ref)
+
     def get_storage_volume_path(self, ref: StorageVolumeRef) -> str:
         return ref.key  # the datastore path, which is also the volume's key

@@ -46,6 +46,9 @@ def fault_text(fault: BaseException) -> str:
         return f"the virtual machine is {fault.existingState}, the operation needs it {wanted}"
     if isinstance(fault, vmodl.fault.MethodNotFound) and fault.method:
         return f"the server does not implement {fault.method}"
+    if isinstance(fault, vim.fault.FileFault) and fault.file and (not message or message.startswith("*types.")):
+        kind = type(fault).__name__.rpartition(".")[2]
+        return f"{kind}: {fault.file}"
     if isinstance(fault, vmodl.fault.ManagedObjectNotFound) and not message:
         return f"the object {getattr(fault.obj, '_moId', fault.obj)} no longer exists"
     if not message or message.startswith("*types."):

@@ -9,6 +9,7 @@ always active (when accessible), persistent and started with the host; they are 
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 import uuid as uuid_module
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from pyVmomi import vim
 from virt.driver import StoragePoolInfo, StoragePoolRef, StorageVolumeInfo, StorageVolumeRef
-from virt.errors import ErrorDomain, ErrorNumber, NotFound
+from virt.errors import ErrorDomain, ErrorNumber, NotFound, VirtError
 from virt.info import ObjectFilter
 
 from virt_esx.collector import filter_spec, traversal
@@ -260,3 +261,67 @@ def volume_definition(server: Server, ref: StorageVolumeRef) -> StorageVolume:
     model.capacity = found.size
     model.allocation = found.size
     return model
+
+
+# -- creating and deleting ------------------------------------------------------------------------------
+def _volume_name(model: StorageVolume) -> str:
+    name = (model.name or "").strip().strip("/")
+    if not name:
+        raise VirtError("invalid argument: the volume has no name", ErrorNumber.INVALID_ARG, ErrorDomain.ESX)
+    return name
+
+
+def create_volume(server: Server, ref: StoragePoolRef, model: StorageVolume) -> StorageVolumeRef:
+    """A new virtual disk ``name`` (``dir/disk.vmdk``) of ``capacity`` bytes, thin unless fully allocated.
+
+    As with libvirt, only .vmdk disks can be created; the folder is made when missing.
+    """
+    store = of_ref(server, ref)
+    name = _volume_name(model)
+    volume_format = model.target.format.type if model.target and model.target.format else None
+    if not name.lower().endswith(".vmdk") or volume_format not in (None, "vmdk", "raw"):
+        raise VirtError(
+            f"unsupported configuration: only .vmdk disks can be created on a datastore, not '{name}'"
+            + (f" ({volume_format})" if volume_format else ""),
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            ErrorDomain.ESX,
+        )
+    capacity = int(model.capacity or 0)
+    if capacity <= 0:
+        raise VirtError(
+            "invalid argument: the volume's capacity must be above 0", ErrorNumber.INVALID_ARG, ErrorDomain.ESX
+        )
+    path = f"[{store.name}] {name}"
+    directory = posixpath.dirname(name)
+    content = server.content
+    if directory:
+        try:
+            with server.call(f"cannot create folder '{directory}' on datastore '{store.name}'"):
+                content.fileManager.MakeDirectory(f"[{store.name}] {directory}", server.scope.datacenter, True)
+        except VirtError as error:
+            if not isinstance(error.__cause__, vim.fault.FileAlreadyExists):
+                raise
+    thin = model.allocation is None or int(model.allocation) < capacity
+    spec = vim.VirtualDiskManager.FileBackedVirtualDiskSpec(
+        diskType="thin" if thin else "preallocated", adapterType="lsiLogic", capacityKb=-(-capacity // 1024)
+    )
+    server.run_task(
+        lambda: content.virtualDiskManager.CreateVirtualDisk_Task(
+            name=path, datacenter=server.scope.datacenter, spec=spec
+        ),
+        action=f"cannot create volume '{name}' in storage pool '{store.name}'",
+        words=f"creating volume '{path}'",
+    )
+    return Volume(store.name, name, capacity).ref
+
+
+def delete_volume(server: Server, ref: StorageVolumeRef) -> None:
+    """Delete a virtual disk (descriptor and data) or an image file."""
+    found = volume(server, ref.pool, ref.name)
+    content = server.content
+    datacenter = server.scope.datacenter
+    if found.name.lower().endswith(".vmdk"):
+        start = lambda: content.virtualDiskManager.DeleteVirtualDisk_Task(name=found.path, datacenter=datacenter)  # noqa: E731
+    else:
+        start = lambda: content.fileManager.DeleteDatastoreFile_Task(name=found.path, datacenter=datacenter)  # noqa: E731
+    server.run_task(start, action=f"cannot delete volume '{found.path}'", words=f"deleting volume '{found.path}'")
