@@ -247,10 +247,6 @@ class RemoteConnection(DriverConnection):
         return self._client.alive
 
     @property
-    def alive(self) -> bool:
-        return self.is_alive()
-
-    @property
     def timeout(self) -> float | None:
         """Seconds a call waits for its reply (None: for ever)."""
         return self._timeout

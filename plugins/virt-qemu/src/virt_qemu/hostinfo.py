@@ -63,13 +63,24 @@ def _mhz() -> int:
 
 
 def _memory_kib() -> int:
+    # libvirt's nodeinfo adds up the NUMA cells' memory; /proc/meminfo only stands in without NUMA
+    # (the two differ where the kernel reserves memory outside every node, as on this sandbox).
+    cells = [_mem_total(path) for path in sorted(_SYS_NODE.glob("node[0-9]*/meminfo"))]
+    if cells and all(cell is not None for cell in cells):
+        return sum(cell for cell in cells if cell is not None)
+    return _mem_total(Path("/proc/meminfo")) or 0
+
+
+def _mem_total(path: Path) -> int | None:
+    """The MemTotal line of a meminfo file ("MemTotal: N kB" or "Node 0 MemTotal: N kB"), in KiB."""
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1])
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.split()[-1:] == ["MemTotal"]:
+                return int(value.split()[0])
     except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return None
 
 
 def _topology(cpus: list[int]) -> tuple[int, int, int, int]:
