@@ -31,6 +31,7 @@ from virt.states import DomainState, ShutdownMode
 
 if TYPE_CHECKING:
     import logging
+    import socket
 
     from virt.events import DomainEvent
     from virt.plugins import Plugins
@@ -435,6 +436,10 @@ class Domain:
 
     def security_label(self) -> SecurityLabel | None:
         return self.connection.driver.get_domain_security_label(self._ref)
+
+    def open_console(self, device: str | None = None, *, force: bool = False) -> socket.socket:
+        """The console ``device`` (None: the first) as a connected socket carrying its bytes (virDomainOpenConsole)."""
+        return self._change("virDomainOpenConsole").open_console(self._ref, device, force=force)
 
     @property
     def autostart(self) -> bool:

@@ -22,6 +22,8 @@ import attrs
 from virt.errors import ErrorDomain, NotSupported
 
 if TYPE_CHECKING:
+    import socket
+
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
     from virt.progress import ProgressCallback
@@ -304,6 +306,14 @@ class DriverConnection:
     @optional
     def get_domain_security_label(self, ref: DomainRef) -> SecurityLabel | None:
         """The domain's security label, None when the host has no security model."""
+
+    @optional
+    def open_console(self, ref: DomainRef, device: str | None = None, *, force: bool = False) -> socket.socket:
+        """A connected stream socket carrying the bytes of the domain's console both ways (virDomainOpenConsole).
+
+        ``device`` names the console (``console0``, ``console1``...; None: the first); ``force``
+        takes it from another session holding it. Closing the socket ends the session.
+        """
 
     # -- events ------------------------------------------------------------------------------
     @optional

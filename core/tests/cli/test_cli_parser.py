@@ -107,3 +107,53 @@ def test_command_string_splits_at_semicolons() -> None:
     assert split_command_string("uri\nhostname") == [["uri"], ["hostname"]]
     with pytest.raises(UsageError):
         split_command_string("list 'open")
+
+
+ENTER = Command(
+    "lxc-enter-namespace",
+    noop,
+    help="enter",
+    arguments=[
+        Argument("domain", positional=True, required=True),
+        Argument("--noseclabel", flag=True),
+        Argument("cmd", rest=True, required=True),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "domain", "cmd", "noseclabel"),
+    [
+        (["dom", "--", "/bin/ls", "-al", "/dev"], "dom", ["/bin/ls", "-al", "/dev"], False),
+        (["dom", "--noseclabel", "--", "sh", "-c", "echo -- x"], "dom", ["sh", "-c", "echo -- x"], True),
+        (["dom", "/bin/true"], "dom", ["/bin/true"], False),
+        (["--domain", "dom", "--", "--looks-like-an-option"], "dom", ["--looks-like-an-option"], False),
+    ],
+)
+def test_rest_argument_takes_the_remaining_words(
+    args: list[str], domain: str, cmd: list[str], noseclabel: bool
+) -> None:
+    parsed = parse_command(ENTER, args)
+    assert (parsed.domain, parsed.cmd, parsed.noseclabel) == (domain, cmd, noseclabel)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["dom"], "command 'lxc-enter-namespace' requires <cmd> option"),
+        (["dom", "--"], "command 'lxc-enter-namespace' requires <cmd> option"),
+        (["dom", "/bin/ls", "-al"], "command 'lxc-enter-namespace' doesn't support option -al"),
+    ],
+)
+def test_rest_argument_errors(args: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_command(ENTER, args)
+
+
+def test_rest_argument_must_be_last_and_alone() -> None:
+    from virt.cli.registry import CommandRegistry
+
+    with pytest.raises(ValueError, match="takes the remaining words"):
+        Argument("cmd", rest=True, positional=True)
+    with pytest.raises(ValueError, match="the last one"):
+        CommandRegistry().add("x", noop, help="x", arguments=[Argument("cmd", rest=True), Argument("--y", flag=True)])

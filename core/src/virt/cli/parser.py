@@ -45,6 +45,8 @@ def build_parser(command: Command, parser: argparse.ArgumentParser | None = None
     if parser is None:
         parser = _Parser(prog=f"virt {command.name}", add_help=False, allow_abbrev=False)
     for argument in command.arguments:
+        if argument.rest:
+            continue  # parse_command hands it the remaining words itself
         if argument.positional:
             action = parser.add_argument(
                 _positional_dest(argument), nargs="?", default=None, metavar=argument.dest, help=argument.help
@@ -83,8 +85,13 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
                 raise UsageError(f"option {option} already seen")
             seen.add(option)
     parser = build_parser(command)
+    rest_argument = next((a for a in command.arguments if a.rest), None)
+    words, after = list(args), []
+    if rest_argument is not None and "--" in words:
+        index = words.index("--")
+        words, after = words[:index], words[index + 1 :]
     try:
-        namespace, extras = parser.parse_known_args(list(args))
+        namespace, extras = parser.parse_known_args(words)
     except UsageError as exc:
         message = str(exc)
         if message.endswith("expected one argument") and message.startswith("argument "):
@@ -94,8 +101,16 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
     for extra in extras:
         if extra.startswith("-") and extra != "-":
             raise UsageError(f"command '{command.name}' doesn't support option {extra.split('=', 1)[0]}")
-        raise UsageError(f"unexpected data '{extra}'")
+        if rest_argument is None:
+            raise UsageError(f"unexpected data '{extra}'")
+    if rest_argument is not None:
+        remaining = [*extras, *after]
+        if rest_argument.required and not remaining:
+            raise UsageError(f"command '{command.name}' requires <{rest_argument.dest}> option")
+        setattr(namespace, rest_argument.dest, remaining)
     for argument in command.arguments:
+        if argument.rest:
+            continue  # parse_command hands it the remaining words itself
         if argument.positional:
             value = vars(namespace).pop(_positional_dest(argument))
             as_option = getattr(namespace, argument.dest)

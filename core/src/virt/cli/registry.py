@@ -72,10 +72,14 @@ class Argument:
     ``name`` is ``"domain"`` or ``"--domain"``. A positional argument may also be given as
     ``--name VALUE`` (as virsh allows). ``flag`` makes a boolean ``--option``; otherwise the
     option takes a value, checked against ``choices`` and converted by ``type`` when given.
-    ``completer`` completes the value in the shell (see ``complete_domains``).
+    ``completer`` completes the value in the shell (see ``complete_domains``). ``rest`` takes
+    every remaining word, as a list (virsh's argv options: ``lxc-enter-namespace DOM -- CMD ARGS``):
+    those after ``--``, and words that are not options before it; a command has at most one, last.
     """
 
-    __slots__ = ("choices", "completer", "default", "flag", "help", "metavar", "name", "positional", "required", "type")
+    __slots__ = (
+        "choices", "completer", "default", "flag", "help", "metavar", "name", "positional", "required", "rest", "type",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -90,12 +94,15 @@ class Argument:
         type: Callable[[str], Any] | None = None,
         metavar: str = "string",
         completer: Completer | None = None,
+        rest: bool = False,
     ) -> None:
         bare = name.lstrip("-")
         if not bare or bare != bare.strip() or " " in bare:
             raise ValueError(f"bad argument name {name!r}")
         if positional and flag:
             raise ValueError(f"argument {name!r} cannot be both positional and a flag")
+        if rest and (flag or positional or choices is not None or type is not None):
+            raise ValueError(f"argument {name!r} takes the remaining words: no flag, positional, choices or type")
         if flag and (choices is not None or type is not None or required):
             raise ValueError(f"flag {name!r} takes no choices, type or required")
         self.name = name
@@ -108,6 +115,7 @@ class Argument:
         self.type = type
         self.metavar = metavar
         self.completer = completer
+        self.rest = rest
 
     def __repr__(self) -> str:
         return f"Argument({self.name!r}{', positional' if self.positional else ''}{', flag' if self.flag else ''})"
@@ -208,6 +216,9 @@ class CommandRegistry:
         dests = [a.dest for a in command.arguments]
         if len(set(dests)) != len(dests) or (json and "json" in dests):
             raise ValueError(f"command '{name}' declares an argument twice")
+        rests = [n for n, a in enumerate(command.arguments) if a.rest]
+        if rests and rests != [len(command.arguments) - 1]:
+            raise ValueError(f"command '{name}' may have one argument taking the remaining words, the last one")
         self._commands[name] = command
         for alias in command.aliases:
             self._aliases[alias] = name

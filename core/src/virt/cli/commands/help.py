@@ -29,7 +29,9 @@ def print_global_help(registry: CommandRegistry, out: TextIO, *, keywords: bool 
 
 
 def _synopsis_word(argument: Argument) -> str:
-    if argument.positional:
+    if argument.rest:
+        word = f"[--] <{argument.dest}>..."
+    elif argument.positional:
         word = f"<{argument.dest}>"
     elif argument.flag:
         word = argument.option
@@ -39,6 +41,8 @@ def _synopsis_word(argument: Argument) -> str:
 
 
 def _option_label(argument: Argument) -> str:
+    if argument.rest:
+        return f"<{argument.dest}>..."
     if argument.positional:
         return f"[{argument.option}] <{argument.metavar}>"
     return argument.option if argument.flag else f"{argument.option} <{argument.metavar}>"
