@@ -11,7 +11,7 @@ from virt.testing import missing_dependency
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from vcsim import PASSWORD, USER, Simulator, SimulatorError, build, running  # noqa: E402
+from vcsim import PASSWORD, USER, Simulator, SimulatorError, build, running
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,9 @@ def build() -> Path:
     if go is None:
         raise SimulatorError("go is not installed (apt-get install golang-go)")
     if not (GOVMOMI / "simulator").is_dir():
-        raise SimulatorError(f"govmomi's simulator is not in {GOVMOMI} (apt-get install golang-github-vmware-govmomi-dev)")
+        raise SimulatorError(
+            f"govmomi's simulator is not in {GOVMOMI} (apt-get install golang-github-vmware-govmomi-dev)"
+        )
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     binary = folder / f"vcsim-{_fingerprint(go)}"
@@ -85,6 +87,21 @@ def build() -> Path:
     return binary
 
 
+def _first_line(process: subprocess.Popen[bytes]) -> str:
+    """The URL line the simulator prints once it serves (SimulatorError if none comes in time)."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + START_TIMEOUT
+    line = b""
+    while not line.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        ready, _, _ = select.select([process.stdout], [], [], max(0.0, remaining))
+        chunk = os.read(process.stdout.fileno(), 4096) if ready else b""
+        if not chunk:
+            raise SimulatorError("printed no URL")
+        line += chunk
+    return line.decode().strip()
+
+
 @attrs.define
 class Simulator:
     """A running simulator: ``mode`` esx (one host) or vpx (a vCenter), its address and credentials."""
@@ -105,31 +122,28 @@ class Simulator:
         return f"{self.mode}://{who}{self.host}:{self.port}{path or '/'}?{params}"
 
     @classmethod
-    def start(cls, binary: Path, mode: str, *, vms: int = 2) -> Simulator:
+    def start(
+        cls, binary: Path, mode: str, *, vms: int = 2, tls: bool = False, cert: tuple[Path, Path] | None = None
+    ) -> Simulator:
+        """Start one; ``tls`` serves https, with ``cert`` (certificate and key files) if given."""
+        command = [str(binary), "-mode", mode, "-vms", str(vms), "-user", USER, "-password", PASSWORD]
+        if tls:
+            command.append("-tls")
+        if cert is not None:
+            command += ["-cert", str(cert[0]), "-key", str(cert[1])]
         # its log goes to a file: a pipe nobody reads would stall a chatty simulator
-        log = tempfile.TemporaryFile()
-        process = subprocess.Popen(
-            [str(binary), "-mode", mode, "-vms", str(vms), "-user", USER, "-password", PASSWORD],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-        )
-        assert process.stdout is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        line = b""
-        while not line.endswith(b"\n"):
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([process.stdout], [], [], max(0.0, remaining))
-            chunk = os.read(process.stdout.fileno(), 4096) if ready else b""
-            if not chunk:
+        with tempfile.TemporaryFile() as log:
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+            try:
+                line = _first_line(process)
+            except SimulatorError as exc:
                 process.kill()
                 process.wait(timeout=10)
                 log.seek(0)
-                err = log.read().decode(errors="replace").strip()[-2000:]
-                raise SimulatorError(f"the {mode} simulator printed no URL: {err}")
-            line += chunk
-        log.close()
-        url = urllib.parse.urlsplit(line.decode().strip())
+                raise SimulatorError(
+                    f"the {mode} simulator {exc}: {log.read().decode(errors='replace')[-2000:]}"
+                ) from None
+        url = urllib.parse.urlsplit(line)
         if url.hostname is None or url.port is None:
             process.kill()
             raise SimulatorError(f"the {mode} simulator printed {line!r}, not its URL")
@@ -151,8 +165,10 @@ class Simulator:
 
 
 @contextlib.contextmanager
-def running(binary: Path, mode: str, *, vms: int = 2) -> Iterator[Simulator]:
-    simulator = Simulator.start(binary, mode, vms=vms)
+def running(
+    binary: Path, mode: str, *, vms: int = 2, tls: bool = False, cert: tuple[Path, Path] | None = None
+) -> Iterator[Simulator]:
+    simulator = Simulator.start(binary, mode, vms=vms, tls=tls, cert=cert)
     try:
         yield simulator
     finally:

@@ -235,10 +235,19 @@ def _autostart_config(server: Server) -> tuple[Any, Any]:
     found = server.properties(
         "cannot read the host's autostart configuration", manager, vim.host.AutoStartManager, ["config"]
     )
-    config = found.get("config") if found is not None else None
+    if found is None:
+        # a server may name a manager it does not implement (the simulator does)
+        raise VirtError(
+            f"cannot read the host's autostart configuration: the server has no object {manager._moId}",
+            ErrorNumber.NO_SUPPORT,
+            ErrorDomain.ESX,
+        )
+    config = found.get("config")
     if config is None:
         raise VirtError(
-            "the host's autostart configuration cannot be read", ErrorNumber.OPERATION_FAILED, ErrorDomain.ESX
+            "cannot read the host's autostart configuration: the server gave none",
+            ErrorNumber.OPERATION_FAILED,
+            ErrorDomain.ESX,
         )
     return manager, config
 

@@ -1,9 +1,10 @@
-// vcsim for virt-esx's tests: govmomi's vSphere simulator on loopback, plain http.
+// vcsim for virt-esx's tests: govmomi's vSphere simulator on loopback, plain http (or -tls).
 // It prints the service URL (with its credentials) on one line, then serves until
 // standard input closes or a signal arrives, so a test runner that dies takes it along.
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ func main() {
 	vms := flag.Int("vms", 2, "virtual machines per host (esx) or per resource pool (vpx)")
 	user := flag.String("user", "root", "the only user name the simulator accepts")
 	password := flag.String("password", "secret", "the only password the simulator accepts")
+	useTLS := flag.Bool("tls", false, "serve https instead of http (with Go's test certificate unless -cert)")
+	certFile := flag.String("cert", "", "the server's certificate (PEM) for -tls")
+	keyFile := flag.String("key", "", "the key of -cert (PEM)")
 	flag.Parse()
 
 	model := simulator.ESX()
@@ -33,6 +37,17 @@ func main() {
 	}
 	defer model.Remove()
 	model.Service.Listen = &url.URL{Host: "127.0.0.1:0", User: url.UserPassword(*user, *password)}
+	if *useTLS {
+		model.Service.TLS = new(tls.Config)
+		if *certFile != "" {
+			cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "vcsim: cannot load the certificate:", err)
+				os.Exit(1)
+			}
+			model.Service.TLS.Certificates = []tls.Certificate{cert}
+		}
+	}
 	server := model.Service.NewServer()
 	defer server.Close()
 	fmt.Println(server.URL.String())
