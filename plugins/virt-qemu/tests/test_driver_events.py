@@ -51,9 +51,11 @@ def test_lifecycle_events(conn: virt.Connection) -> None:
     expected = [
         ("ev1", DomainEventType.DEFINED, 0),  # added
         ("ev1", DomainEventType.DEFINED, 1),  # updated
+        ("ev1", DomainEventType.RESUMED, 0),  # unpaused: the "cont" of the start, as libvirt reports it
         ("ev1", DomainEventType.STARTED, 0),  # booted
         ("ev1", DomainEventType.SUSPENDED, 0),  # paused
         ("ev1", DomainEventType.RESUMED, 0),  # unpaused
+        ("ev1", DomainEventType.SHUTDOWN, 2),  # finished after host request: QEMU's answer to SIGTERM
         ("ev1", DomainEventType.STOPPED, 1),  # destroyed
         ("ev1", DomainEventType.UNDEFINED, 0),  # removed
     ]
@@ -69,7 +71,12 @@ def test_transient_domain_and_other_connections(conn: virt.Connection) -> None:
         other.add_domain_event_callback(recorder)
         dom = conn.create_domain(firmware_xml("ev2"))
         dom.destroy()
-        assert recorder.wait_for(2) == [("ev2", DomainEventType.STARTED, 0), ("ev2", DomainEventType.STOPPED, 1)]
+        assert recorder.wait_for(4) == [
+            ("ev2", DomainEventType.RESUMED, 0),
+            ("ev2", DomainEventType.STARTED, 0),
+            ("ev2", DomainEventType.SHUTDOWN, 2),
+            ("ev2", DomainEventType.STOPPED, 1),
+        ]
 
 
 def test_domain_filter_and_removal(conn: virt.Connection) -> None:
@@ -79,15 +86,15 @@ def test_domain_filter_and_removal(conn: virt.Connection) -> None:
     handle = conn.add_domain_event_callback(recorder, first)
     second.start()
     first.start()
-    assert recorder.wait_for(1) == [("ev3", DomainEventType.STARTED, 0)]
+    assert recorder.wait_for(2) == [("ev3", DomainEventType.RESUMED, 0), ("ev3", DomainEventType.STARTED, 0)]
     conn.remove_domain_event_callback(handle)
     first.destroy()
     second.destroy()
     everything = Recorder()
     conn.add_domain_event_callback(everything)
     first.start()
-    everything.wait_for(1)
-    assert recorder.events == [("ev3", DomainEventType.STARTED, 0)]
+    everything.wait_for(2)
+    assert recorder.events == [("ev3", DomainEventType.RESUMED, 0), ("ev3", DomainEventType.STARTED, 0)]
     first.destroy()
 
 

@@ -19,6 +19,7 @@ import logging
 import os
 import queue
 import shutil
+import signal
 import threading
 import uuid
 from collections.abc import Iterator
@@ -26,9 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
-from virt.events import DefinedDetail, StoppedDetail, UndefinedDetail
+from virt.events import DefinedDetail, ResumedDetail, ShutdownDetail, StoppedDetail, UndefinedDetail
 from virt.info import DomainFilter, DomainInfo, DomainRecord
-from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
+from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
 from virt_qemu import errors, nvram, prepare
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
@@ -350,6 +351,8 @@ class QemuDriver(QmpEvents):
             if isinstance(exc, VirtError):
                 raise errors.internal(f"QEMU started but its processors could not be resumed: {exc.message}") from exc
             raise
+        # libvirt reports the ``cont`` of a start as "Resumed Unpaused", then "Started Booted"
+        self._emit(obj, EventType.RESUMED, ResumedDetail.UNPAUSED)
         self._set_state(obj, DomainState.RUNNING, RunningReason.BOOTED)
 
     def _discard(self, obj: DomainObj, running: Running) -> None:
@@ -399,7 +402,13 @@ class QemuDriver(QmpEvents):
         running = obj.running
         assert running is not None
         running.destroying = True
-        process.kill(running.pid, running.popen)
+        ended_by = process.kill(running.pid, running.popen)
+        if reason == ShutoffReason.DESTROYED and ended_by == signal.SIGTERM and not running.got_shutdown:
+            # QEMU answers SIGTERM with a SHUTDOWN event (guest false, host-signal) before it
+            # exits, which libvirt reports as "Shutdown Finished after host request"; the event
+            # itself races with the exit, so the signal that sufficed stands for it.
+            self._set_state(obj, DomainState.SHUTDOWN, ShutdownReason.USER, emit=False)
+            self._emit(obj, EventType.SHUTDOWN, ShutdownDetail.HOST)
         self._stopped(obj, reason)
 
     def destroy(self, ref: DomainRef) -> None:

@@ -198,13 +198,15 @@ def wait_gone(pid: int, popen: subprocess.Popen[bytes] | None, timeout: float) -
     return True
 
 
-def kill(pid: int, popen: subprocess.Popen[bytes] | None, grace: float = 3.0) -> None:
+def kill(pid: int, popen: subprocess.Popen[bytes] | None, grace: float = 3.0) -> signal.Signals | None:
     """SIGTERM, wait ``grace`` seconds, then SIGKILL: libvirt's virProcessKillPainfully, briefly.
 
-    With a pidfd the signals go through it (no reused pid can receive them) and the exit is
-    noticed the moment it happens.
+    Returns the signal the process ended after (None: it was gone already). With a pidfd the
+    signals go through it (no reused pid can receive them) and the exit is noticed the moment it
+    happens.
     """
     steps = ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0))
+    ended_by: signal.Signals | None = None
     fd = pidfd(pid) if popen is None or popen.returncode is None else -1
     if fd is None:
         for sig, wait in steps:
@@ -212,6 +214,7 @@ def kill(pid: int, popen: subprocess.Popen[bytes] | None, grace: float = 3.0) ->
                 break
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
+            ended_by = sig
             if wait_gone(pid, popen, wait):
                 break
     elif fd >= 0:
@@ -223,8 +226,10 @@ def kill(pid: int, popen: subprocess.Popen[bytes] | None, grace: float = 3.0) ->
                     signal.pidfd_send_signal(fd, sig)
                 except ProcessLookupError:
                     break
+                ended_by = sig
                 if _pidfd_wait(fd, wait):
                     break
         finally:
             os.close(fd)
     _reap(popen)
+    return ended_by
