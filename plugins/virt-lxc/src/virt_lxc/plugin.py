@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from virt.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from virt.cli.registry import CommandRegistry
     from virt.registry import DriverRegistry
 
 
@@ -15,3 +16,10 @@ def register_drivers(register: DriverRegistry) -> None:
     # No probe: libvirt asks QEMU before LXC for a default URI, and plugins have no order here,
     # so lxc:/// is only ever opened by name.
     register("lxc", schemes=["lxc"], connection="virt_lxc.connection:LxcConnection")
+
+
+@hookimpl
+def register_commands(commands: CommandRegistry) -> None:
+    from virt_lxc import cli
+
+    cli.register(commands)
