@@ -8,7 +8,7 @@ from virt.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from virt.cli.registry import CommandRegistry
-    from virt.registry import DriverRegistry
+    from virt.registry import DriverRegistry, NativeFormatRegistry
 
 
 @hookimpl
@@ -23,3 +23,9 @@ def register_commands(commands: CommandRegistry) -> None:
     from virt_lxc import cli
 
     cli.register(commands)
+
+
+@hookimpl
+def register_native_formats(register: NativeFormatRegistry) -> None:
+    # libvirt's LXC driver converts LXC tools configurations to domain XML, not back
+    register("lxc-tools", from_native="virt_lxc.lxctools:from_native")
