@@ -46,6 +46,8 @@ from virt_lxc.store import DefinitionStore
 from virt_lxc.watcher import Watcher
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from virt.driver import DomainRef
     from virt.xml import Domain
 
@@ -334,7 +336,7 @@ class LxcDriver:
             launched = launch(plan)
         except BaseException as exc:
             controller = exc.controller_pid if isinstance(exc, LaunchError) else None
-            self._undo_start(cgroup if made else None, host_names, controller)
+            self._undo_start(cgroup if made else None, host_names, controller, socket_path)
             if isinstance(exc, HostError):
                 raise errors.from_host(exc) from None
             if isinstance(exc, LaunchError):
@@ -384,8 +386,10 @@ class LxcDriver:
         except HostError as exc:
             raise errors.from_host(exc) from None
 
-    def _undo_start(self, cgroup: ContainerCgroup | None, veths: list[str], controller: int | None) -> None:
-        """What a failed start made goes: its processes, cgroups and veths."""
+    def _undo_start(
+        self, cgroup: ContainerCgroup | None, veths: list[str], controller: int | None, socket_path: Path
+    ) -> None:
+        """What a failed start made goes: its processes, cgroups, veths and the controller's socket."""
         try:
             if cgroup is not None:
                 cgroup.kill_all()
@@ -398,6 +402,8 @@ class LxcDriver:
         except HostError as exc:
             log.error("cleaning up after a failed start: %s", exc.message)
         netdev.delete_links(veths)
+        with contextlib.suppress(FileNotFoundError):
+            socket_path.unlink()
 
     # -- watching and the end of a container ------------------------------------------------------
     def watch(self, obj: DomainObj, running: Running) -> None:
