@@ -20,7 +20,9 @@ def leftovers(conn: virt.Connection, name: str) -> list[str]:
     from virt_lxc.cgroups import ContainerCgroup
 
     driver = conn.driver.lxc  # type: ignore[attr-defined]
-    found = [str(d.path) for d in ContainerCgroup.plan(driver.layout, driver.paths.partition, name).dirs if d.path.exists()]
+    found = [
+        str(d.path) for d in ContainerCgroup.plan(driver.layout, driver.paths.partition, name).dirs if d.path.exists()
+    ]
     for path in (driver.paths.socket_path(name), driver.statuses.path(name)):
         if path.exists():
             found.append(str(path))

@@ -403,4 +403,3 @@ def _enable_v2_controllers(partition: Path, controllers: frozenset[str]) -> None
         for controller in wanted:
             if controller not in enabled:
                 _write(folder / "cgroup.subtree_control", f"+{controller}")
-
