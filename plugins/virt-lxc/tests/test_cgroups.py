@@ -119,10 +119,10 @@ def test_missing_controllers_and_files_are_named(tmp_path: Path) -> None:
         no_memory.apply(Resources(memory_kib=1))
     assert caught.value.unsupported
     no_weight = fake(tmp_path / "b", 1, "memory,blkio", {})
-    with pytest.raises(HostError, match="no blkio.weight or blkio.bfq.weight"):
+    with pytest.raises(HostError, match=r"no blkio\.weight or blkio\.bfq\.weight"):
         no_weight.apply(Resources(memory_kib=1, blkio_weight=100))
     no_swap = fake(tmp_path / "c", 1, "memory", {})
-    with pytest.raises(HostError, match="needs memory.memsw.limit_in_bytes"):
+    with pytest.raises(HostError, match=r"needs memory\.memsw\.limit_in_bytes"):
         no_swap.apply(Resources(memory_kib=1, swap_hard_limit_kib=2))
     with pytest.raises(HostError, match="the freezer cgroup controller is not available"):
         no_swap.freeze()
