@@ -19,7 +19,7 @@ from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt_esx import domains, networks, storage, vmx, vmxconfig, vmxspec
 from virt_esx.host import version_number
 from virt_esx.server import Server
-from virt_esx.vms import SUMMARY_PATHS, record
+from virt_esx.vms import DETAIL_PATHS, record
 from virt_esx.vmx import syntax
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def define(server: Server, domain: Domain) -> DomainRef:
         )
     finally:
         server.snapshot.clear()
-    found = server.properties(f"cannot read the new domain '{name}'", created, vim.VirtualMachine, SUMMARY_PATHS)
+    found = server.properties(f"cannot read the new domain '{name}'", created, vim.VirtualMachine, DETAIL_PATHS)
     new = record(found) if found is not None else None
     if new is None:
         raise VirtError(

@@ -19,7 +19,7 @@ from virt.states import DomainState, ShutdownMode
 
 from virt_esx.collector import filter_spec, traversal
 from virt_esx.server import Server
-from virt_esx.vms import SUMMARY_PATHS, VmRecord, record, vm_object
+from virt_esx.vms import DETAIL_PATHS, LIST_PATHS, VmRecord, record, vm_object
 
 # every VM under the datacenter's VM folder, in sub-folders and vApps too
 _VM_STEPS = (
@@ -49,24 +49,25 @@ def list_all(server: Server) -> list[VmRecord]:
     if cached is not None:
         return cached
     read_at = time.monotonic()
-    spec = filter_spec(server.scope.vm_folder, {vim.VirtualMachine: SUMMARY_PATHS}, _VM_STEPS, skip_start=True)
+    spec = filter_spec(server.scope.vm_folder, {vim.VirtualMachine: LIST_PATHS}, _VM_STEPS, skip_start=True)
     found = server.retrieve("cannot list the virtual machines", [spec])
     records = [r for r in (record(f) for f in found) if r is not None]
     server.snapshot.store_listing(records, read_at)
     return records
 
 
-def read(server: Server, key: uuid_module.UUID, *, fresh: bool = False) -> VmRecord:
-    """The VM with BIOS UUID ``key`` (from the snapshot unless ``fresh``); NotFound if there is none."""
+def read(server: Server, key: uuid_module.UUID, *, fresh: bool = False, detailed: bool = False) -> VmRecord:
+    """The VM with BIOS UUID ``key`` (from the snapshot unless ``fresh``, with its hardware if
+    ``detailed``); NotFound if there is none."""
     if not fresh:
         cached = server.snapshot.get(key)
-        if cached is not None:
+        if cached is not None and (cached.detailed or not detailed):
             return cached
     read_at = time.monotonic()
     moref = server.snapshot.moref(key)
     if moref is not None:
         found = server.properties(
-            "cannot read the virtual machine", vm_object(moref, server.stub), vim.VirtualMachine, SUMMARY_PATHS
+            "cannot read the virtual machine", vm_object(moref, server.stub), vim.VirtualMachine, DETAIL_PATHS
         )
         current = record(found) if found is not None else None
         if current is not None and current.uuid == key:
@@ -77,7 +78,7 @@ def read(server: Server, key: uuid_module.UUID, *, fresh: bool = False) -> VmRec
         vm = server.content.searchIndex.FindByUuid(server.scope.datacenter, str(key), True, False)
     if vm is None:
         raise not_found(f"no domain with matching uuid '{key}'")
-    found = server.properties("cannot read the virtual machine", vm, vim.VirtualMachine, SUMMARY_PATHS)
+    found = server.properties("cannot read the virtual machine", vm, vim.VirtualMachine, DETAIL_PATHS)
     current = record(found) if found is not None else None
     if current is None:
         raise not_found(f"no domain with matching uuid '{key}'")
@@ -85,8 +86,8 @@ def read(server: Server, key: uuid_module.UUID, *, fresh: bool = False) -> VmRec
     return current
 
 
-def read_ref(server: Server, ref: DomainRef, *, fresh: bool = False) -> VmRecord:
-    return read(server, ref.uuid, fresh=fresh)
+def read_ref(server: Server, ref: DomainRef, *, fresh: bool = False, detailed: bool = False) -> VmRecord:
+    return read(server, ref.uuid, fresh=fresh, detailed=detailed)
 
 
 def filtered(server: Server, filter: DomainFilter) -> list[DomainRef]:
@@ -119,12 +120,12 @@ def state(server: Server, ref: DomainRef) -> tuple[DomainState, int]:
 
 
 def info(server: Server, ref: DomainRef) -> DomainInfo:
-    vm = read_ref(server, ref)
-    max_kib = vm.memory_mb * 1024
+    vm = read_ref(server, ref, detailed=True)
+    max_kib = (vm.memory_mb or 0) * 1024
     # a memory limit below the configured size is what the guest can use (libvirt's currentMemory)
     memory_kib = min(max_kib, vm.memory_limit_mb * 1024) if vm.memory_limit_mb is not None else max_kib
     # the server gives no absolute processor time, only 20-second performance samples
-    return DomainInfo(state=vm.state, max_memory_kib=max_kib, memory_kib=memory_kib, vcpus=vm.vcpus, cpu_time_ns=0)
+    return DomainInfo(state=vm.state, max_memory_kib=max_kib, memory_kib=memory_kib, vcpus=vm.vcpus or 0, cpu_time_ns=0)
 
 
 # -- power operations ---------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""The virtual machines of a connection: what one read of them gives, and a short-lived snapshot.
+"""The virtual machines of a connection: what a read of them gives, and a short-lived snapshot.
 
-A listing reads every VM's name, UUID, power state, memory and processors in one request. Reads
-that follow within ``max_age`` seconds (``virt list`` asking each domain's state, a script asking
-each one's info) reuse that answer instead of a request per VM; whatever this connection changes
-is read afresh at once, changes made elsewhere show after at most ``max_age``. Managed object ids
-never change for a VM, so the UUID -> VM reference index is kept for the connection's life.
+A listing reads every VM's name, UUID and power state in one request; reads of one VM add its
+memory and processors. Reads that follow within ``max_age`` seconds (``virt list`` asking each
+domain's state, ``virt dominfo`` asking the state, id and info of one) reuse those answers instead of
+a request each; whatever this connection changes is read afresh at once, changes made elsewhere show
+after at most ``max_age``. Managed object ids never change for a VM, so the UUID -> VM reference
+index is kept for the connection's life.
 """
 
 from __future__ import annotations
@@ -22,15 +23,10 @@ from virt.states import DomainState
 
 from virt_esx.collector import Found
 
-SUMMARY_PATHS = (
-    "name",
-    "config.uuid",
-    "runtime.powerState",
-    "config.hardware.memoryMB",
-    "config.hardware.numCPU",
-    "config.memoryAllocation.limit",
-)
-"""What a listing reads of each VM: enough for its ref, state and info."""
+LIST_PATHS = ("name", "config.uuid", "runtime.powerState")
+"""What a listing reads of each VM: its ref and state."""
+DETAIL_PATHS = (*LIST_PATHS, "config.hardware.memoryMB", "config.hardware.numCPU", "config.memoryAllocation.limit")
+"""What a read of one VM gets: its info too."""
 
 _STATES = {
     "poweredOn": DomainState.RUNNING,
@@ -53,9 +49,14 @@ class VmRecord:
     name: str
     uuid: uuid_module.UUID
     power_state: str
-    memory_mb: int
-    vcpus: int
-    memory_limit_mb: int | None
+    memory_mb: int | None = None
+    """None (with vcpus) when the read did not ask for the VM's hardware (a listing)."""
+    vcpus: int | None = None
+    memory_limit_mb: int | None = None
+
+    @property
+    def detailed(self) -> bool:
+        return self.memory_mb is not None and self.vcpus is not None
 
     @property
     def state(self) -> DomainState:
@@ -81,6 +82,8 @@ def record(found: Found) -> VmRecord | None:
         parsed = uuid_module.UUID(str(raw_uuid))
     except ValueError:
         return None
+    memory = found.get("config.hardware.memoryMB")
+    vcpus = found.get("config.hardware.numCPU")
     limit = found.get("config.memoryAllocation.limit")
     return VmRecord(
         obj=found.obj,
@@ -88,8 +91,8 @@ def record(found: Found) -> VmRecord | None:
         name=str(found.get("name")),
         uuid=parsed,
         power_state=str(found.get("runtime.powerState") or ""),
-        memory_mb=int(found.get("config.hardware.memoryMB") or 0),
-        vcpus=int(found.get("config.hardware.numCPU") or 0),
+        memory_mb=None if memory is None else int(memory),
+        vcpus=None if vcpus is None else int(vcpus),
         memory_limit_mb=int(limit) if limit is not None and int(limit) >= 0 else None,
     )
 
