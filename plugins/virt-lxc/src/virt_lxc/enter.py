@@ -4,7 +4,8 @@ What ``virsh lxc-enter-namespace`` does with virDomainLxcOpenNamespace and virDo
 a child of the caller joins the container's cgroups (so its limits apply, and destroy ends it),
 enters every namespace of the container's init (the user namespace last, becoming the
 container's root there), and forks once more, since a PID namespace is entered by one's
-children only; that grandchild executes the command in the container's root.
+children only; that grandchild executes the command in the container's root. It gets no more
+capabilities than the container's init has (its bounding set), whatever the caller had.
 """
 
 from __future__ import annotations
@@ -47,15 +48,29 @@ def _open_namespaces(init_pid: int) -> list[tuple[int, int]]:
     return opened
 
 
+def _bounding_set(init_pid: int) -> int:
+    for line in Path(f"/proc/{init_pid}/status").read_text().splitlines():
+        if line.startswith("CapBnd:"):
+            return int(line.split()[1], 16)
+    raise OSError(0, f"no capability bounding set in /proc/{init_pid}/status")
+
+
 def run(init_pid: int, cgroups: str, argv: list[str], *, user_namespace: bool) -> int:
     """Run ``argv`` in the container; its exit status (128 + N when a signal N ended it)."""
+    from virt_lxc.capabilities import last_capability
+
+    try:
+        bounding = _bounding_set(init_pid)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot read the capabilities of the container's init: {exc.strerror}") from None
+    dropped = frozenset(n for n in range(last_capability() + 1) if not bounding & (1 << n))
     namespaces = _open_namespaces(init_pid)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         try:
-            _child(namespaces, ContainerCgroup.from_text(cgroups), argv, user_namespace)
+            _child(namespaces, ContainerCgroup.from_text(cgroups), argv, user_namespace, dropped)
         finally:
             os._exit(255)
     for fd, _ in namespaces:
@@ -69,7 +84,9 @@ def _fail(message: str) -> None:
     os._exit(255)
 
 
-def _child(namespaces: list[tuple[int, int]], cgroup: ContainerCgroup, argv: list[str], user_ns: bool) -> None:
+def _child(
+    namespaces: list[tuple[int, int]], cgroup: ContainerCgroup, argv: list[str], user_ns: bool, dropped: frozenset[int]
+) -> None:
     try:
         cgroup.add(os.getpid())
     except HostError as exc:
@@ -90,6 +107,7 @@ def _child(namespaces: list[tuple[int, int]], cgroup: ContainerCgroup, argv: lis
             os.setresgid(0, 0, 0)
             os.setresuid(0, 0, 0)
         os.chdir("/")
+        syscalls.drop_capabilities(dropped)
     except OSError as exc:
         _fail(f"cannot become the container's root: {exc.strerror}")
     env = {

@@ -98,6 +98,8 @@ def busybox(folder: Path | None = None) -> Path:
 
 def make_root(folder: Path, binary: Path) -> Path:
     """A root filesystem in ``folder``: busybox and its applets, a minimal /etc, empty mount points."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)  # a root directory anyone may enter: a container's users, or a user namespace's root
     for sub in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "root", "run", "mnt"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     (folder / "tmp").chmod(0o1777)
