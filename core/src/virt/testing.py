@@ -121,21 +121,21 @@ def make_test_pki(
     return TestPKI(folder, ca_cert, server_cert, server_key, client_cert, client_key)
 
 
-@attrs.frozen
-class Libvirtd:
-    """A running private libvirtd: its sockets and ports, what ``start_libvirtd`` yields."""
+@attrs.define
+class DaemonUnderTest:
+    """A daemon a test started (libvirtd or virtd): where it listens, its pid and its log."""
 
     socket: str
     """The read-write unix socket."""
     socket_ro: str
     """The read-only unix socket."""
     tcp_port: int | None
-    """Plain TCP on 127.0.0.1, when asked for (``auth_tcp = "none"``)."""
+    """Plain TCP on 127.0.0.1, when asked for (no authentication)."""
     tls_port: int | None
     """TLS on 127.0.0.1, when a PKI was given (client certificates verified)."""
     pid: int
     log: Path
-    """The daemon's output and log (level 3: warnings and errors)."""
+    """The daemon's output and log."""
 
     def uri(
         self, transport: str = "unix", *, driver: str = "test", path: str = "/default", readonly: bool = False
@@ -146,8 +146,22 @@ class Libvirtd:
             return f"{driver}+unix://{path}?socket={self.socket_ro if readonly else self.socket}"
         port = self.tcp_port if transport == "tcp" else self.tls_port if transport == "tls" else None
         if port is None:
-            raise ValueError(f"this libvirtd does not listen for {transport!r}")
+            raise ValueError(f"this daemon does not listen for {transport!r}")
         return f"{driver}+{transport}://127.0.0.1:{port}{path}"
+
+    def listening(self) -> bool:
+        """True once every socket and port of the daemon accepts connections."""
+        import socket
+
+        ready = accepts_connections(socket.AF_UNIX, self.socket)
+        for port in (self.tcp_port, self.tls_port):
+            ready = ready and (port is None or accepts_connections(socket.AF_INET, ("127.0.0.1", port)))
+        return ready
+
+
+@attrs.define
+class Libvirtd(DaemonUnderTest):
+    """A running private libvirtd, what ``start_libvirtd`` yields (its log: warnings and errors)."""
 
 
 def free_port() -> int:
@@ -186,7 +200,6 @@ def start_libvirtd(
     """
     import shutil
     import signal
-    import socket
     import subprocess
     import tempfile
     import time
@@ -254,9 +267,7 @@ def start_libvirtd(
         try:
             deadline = time.monotonic() + timeout
             while True:
-                ready = _accepts(socket.AF_UNIX, daemon.socket)
-                ready = ready and (tcp_port is None or _accepts(socket.AF_INET, ("127.0.0.1", tcp_port)))
-                ready = ready and (tls_port is None or _accepts(socket.AF_INET, ("127.0.0.1", tls_port)))
+                ready = daemon.listening()
                 if ready:
                     break
                 if popen.poll() is not None or time.monotonic() > deadline:
@@ -274,7 +285,8 @@ def start_libvirtd(
                     popen.wait(wait)
 
 
-def _accepts(family: int, address: str | tuple[str, int]) -> bool:
+def accepts_connections(family: int, address: str | tuple[str, int]) -> bool:
+    """True when something accepts a connection at ``address`` right now."""
     import socket
 
     with socket.socket(family, socket.SOCK_STREAM) as sock:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,35 +16,15 @@ from pathlib import Path
 
 import attrs
 
-from virt.testing import TestPKI, free_port
+from virt.testing import DaemonUnderTest, TestPKI, free_port
 
 
 @attrs.define
-class Virtd:
-    socket: str
-    """The read-write unix socket."""
-    socket_ro: str
-    """The read-only unix socket."""
-    tcp_port: int | None
-    """Plain TCP on 127.0.0.1, when asked for."""
-    tls_port: int | None
-    """TLS on 127.0.0.1, when a PKI was given."""
-    pid: int
-    log: Path
-    """What the daemon wrote to stderr."""
+class Virtd(DaemonUnderTest):
+    """A running virtd, what ``start_virtd`` yields."""
+
     socket_dir: Path
     process: subprocess.Popen[bytes]
-
-    def uri(
-        self, transport: str = "unix", *, driver: str = "test", path: str = "/default", readonly: bool = False
-    ) -> str:
-        """The URI reaching this daemon over ``transport`` (``unix``, ``tcp`` or ``tls``)."""
-        if transport == "unix":
-            return f"{driver}+unix://{path}?socket={self.socket_ro if readonly else self.socket}"
-        port = self.tcp_port if transport == "tcp" else self.tls_port if transport == "tls" else None
-        if port is None:
-            raise ValueError(f"this virtd does not listen for {transport!r}")
-        return f"{driver}+{transport}://127.0.0.1:{port}{path}"
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -120,10 +99,7 @@ def start_virtd(
 def _wait_ready(daemon: Virtd, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        ready = _accepts(socket.AF_UNIX, daemon.socket)
-        ready = ready and (daemon.tcp_port is None or _accepts(socket.AF_INET, ("127.0.0.1", daemon.tcp_port)))
-        ready = ready and (daemon.tls_port is None or _accepts(socket.AF_INET, ("127.0.0.1", daemon.tls_port)))
-        if ready:
+        if daemon.listening():
             return
         if daemon.process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"virtd did not start (exit status {daemon.process.poll()}): {daemon.output()[-2000:]}")
@@ -140,12 +116,3 @@ def stop_virtd(daemon: Virtd, sig: int = signal.SIGTERM) -> int:
         with contextlib.suppress(subprocess.TimeoutExpired):
             daemon.process.wait(10)
     return daemon.process.wait()
-
-
-def _accepts(family: int, address: str | tuple[str, int]) -> bool:
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(address)
-        except OSError:
-            return False
-        return True
