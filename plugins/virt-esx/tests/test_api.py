@@ -314,3 +314,15 @@ def test_models_handed_to_define_are_copied(conn: virt.Connection) -> None:
         assert domain.name == "virt-model" and model.name == "virt-model"
     finally:
         domain.undefine()
+
+
+def test_an_ended_session_is_renewed(simulator: Simulator) -> None:
+    from pyVmomi import vim
+
+    with virt.open(simulator.uri(), auth=answer()) as first:
+        known = first.lookup_domain_by_name(FIRST_VM[simulator.mode]).uuid
+    with virt.open(simulator.uri(), auth=answer()) as conn:
+        session = conn.driver.server.session  # type: ignore[attr-defined]
+        # what the server does to a session idle for 30 minutes: it is gone, and calls are refused
+        vim.SessionManager(session.sessions._moId, session.stub.soap).Logout()
+        assert conn.lookup_domain_by_uuid(known).name == FIRST_VM[simulator.mode]

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
 from collections.abc import Callable
+from typing import Any
 from xml.etree import ElementTree
 
 import attrs
 from pyVmomi import vim
-from pyVmomi.SoapAdapter import SoapStubAdapter
+from pyVmomi.SoapAdapter import SoapStubAdapter, StubAdapterBase
 from pyVmomi.VmomiSupport import GetServiceVersions, versionIdMap
 from virt.errors import AuthError, ErrorDomain, ErrorNumber, VirtError
 
@@ -79,12 +81,40 @@ def negotiate_version(params: EsxParams) -> str:
     return _FALLBACK_VERSION
 
 
+class RenewingStub(StubAdapterBase):  # type: ignore[misc]
+    """The SOAP stub, logging in again (once per call) when the server says the session is gone.
+
+    ESX ends sessions idle for 30 minutes; a connection kept open (by virtd, or a long script) then
+    carries on as libvirt's does, with the credentials it opened with. pyVmomi's own
+    SessionOrientedStub would also retry network failures, multiplying every timeout.
+    """
+
+    def __init__(self, soap: SoapStubAdapter) -> None:
+        StubAdapterBase.__init__(self, version=soap.version)
+        self.soap = soap
+        self.relogin: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+
+    def DropConnections(self) -> None:
+        self.soap.DropConnections()
+
+    def InvokeMethod(self, mo: Any, info: Any, args: Any) -> Any:
+        status, result = self.soap.InvokeMethod(mo, info, args, self)
+        if status != 200 and isinstance(result, vim.fault.NotAuthenticated) and self.relogin is not None:
+            with self._lock:
+                self.relogin()
+            status, result = self.soap.InvokeMethod(mo, info, args, self)
+        if status != 200:
+            raise result
+        return result
+
+
 @attrs.define
 class Session:
     """A logged-in session; ``close()`` logs out."""
 
     params: EsxParams
-    stub: SoapStubAdapter
+    stub: RenewingStub
     instance: vim.ServiceInstance
     content: vim.ServiceInstanceContent
     username: str = ""
@@ -115,7 +145,7 @@ class Session:
 def connect(params: EsxParams) -> Session:
     """Reach the server and read what it is (no login yet); VirtError if it is not what the URI says."""
     version = negotiate_version(params)
-    stub = SoapStubAdapter(
+    soap = SoapStubAdapter(
         host=params.host,
         port=params.port if params.transport == "https" else -params.port,
         version=version,
@@ -124,6 +154,7 @@ def connect(params: EsxParams) -> Session:
         httpProxyHost=params.proxy.host if params.proxy else None,
         httpProxyPort=params.proxy.port if params.proxy else 80,
     )
+    stub = RenewingStub(soap)
     instance = vim.ServiceInstance("ServiceInstance", stub)
     with calling("cannot connect", params.url):
         content = instance.RetrieveContent()
@@ -147,6 +178,7 @@ def _check_product(params: EsxParams, about: vim.AboutInfo) -> None:
 def login(session: Session, username: str, password: Callable[[], str]) -> None:
     """Log in as ``username``; ``password`` is asked only now, after the server answered."""
     secret = password()
+    session.stub.relogin = None  # a refused login is no expired session
     try:
         with calling(f"cannot log in to {session.params.host} as '{username}'", session.params.url):
             session.sessions.Login(username, secret, None)
@@ -161,6 +193,13 @@ def login(session: Session, username: str, password: Callable[[], str]) -> None:
             ) from cause
         raise
     session.username = username
+    manager = session.sessions
+
+    def relogin() -> None:
+        # on the SOAP stub itself: a refusal now is an error, not another renewal
+        vim.SessionManager(manager._moId, session.stub.soap).Login(username, secret, None)
+
+    session.stub.relogin = relogin
 
 
 __all__ = ["Session", "connect", "login", "negotiate_version", "ssl_context", "transport_error"]
