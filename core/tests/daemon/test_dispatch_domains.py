@@ -6,12 +6,10 @@ Expected answers and errors are those Debian's libvirtd 9.0 gives on the wire fo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from dispatch_helpers import FakeClient, Remote, remote
+from dispatch_helpers import FakeClient, Remote
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -24,17 +22,6 @@ DOMAIN_XML = """<domain type='test'>
 </domain>
 """
 TEST_UUID = uuid.UUID("6695eb01-f6a4-8304-79aa-97f2502e193f")  # the default host's running domain "test"
-
-
-@pytest.fixture
-def front(tmp_path: Path) -> Iterator[Remote]:
-    with remote(tmp_path) as made:
-        yield made
-
-
-@pytest.fixture
-def client(front: Remote) -> FakeClient:
-    return front.open(FakeClient())
 
 
 def _dom(front: Remote, client: FakeClient, name: str) -> dict[str, Any]:

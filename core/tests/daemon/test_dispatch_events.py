@@ -5,12 +5,9 @@ Callback ids, errors and message layouts are those libvirtd 9.0 uses on the wire
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from dispatch_helpers import FakeClient, Remote, remote
+from dispatch_helpers import FakeClient, Remote
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -22,12 +19,6 @@ SECOND_XML = """<domain type='test'>
   <memory>65536</memory>
   <os><type>hvm</type></os>
 </domain>"""
-
-
-@pytest.fixture
-def front(tmp_path: Path) -> Iterator[Remote]:
-    with remote(tmp_path) as made:
-        yield made
 
 
 def _dom(front: Remote, client: FakeClient, name: str = "test") -> dict[str, Any]:

@@ -5,12 +5,9 @@ Expected answers and errors are those Debian's libvirtd 9.0 gives on the wire fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from dispatch_helpers import FakeClient, Remote, remote
+from dispatch_helpers import FakeClient, Remote
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -19,17 +16,6 @@ NETWORK_XML = """<network>
   <bridge name='virbr9'/>
 </network>"""
 VOLUME_XML = "<volume><name>v1.img</name><capacity>1000</capacity></volume>"
-
-
-@pytest.fixture
-def front(tmp_path: Path) -> Iterator[Remote]:
-    with remote(tmp_path) as made:
-        yield made
-
-
-@pytest.fixture
-def client(front: Remote) -> FakeClient:
-    return front.open(FakeClient())
 
 
 def _error(front: Remote, client: FakeClient, procedure: P, args: Any) -> tuple[int, int, str]:
