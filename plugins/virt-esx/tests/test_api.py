@@ -109,6 +109,7 @@ def test_dumpxml_is_the_vmx_mapping(conn: virt.Connection, simulator: Simulator)
     model = domain.model()
     assert model.type == "vmware" and model.name == domain.name and model.uuid == domain.uuid
     assert model.id == domain.id  # running: the live definition carries the id
+    assert domain.model(inactive=True).id is None
     assert model.memory == 32768 and model.vcpu is not None and model.vcpu.count == 1
     assert model.devices is not None
     disk = model.devices.disks[0]
@@ -244,6 +245,8 @@ def test_autostart_without_the_hosts_manager_fails_clearly(conn: virt.Connection
     # the simulator has no HostAutoStartManager object: the error says what could not be read
     assert "cannot read the host's autostart configuration: the server has no object" in info.value.message
     assert info.value.code == ErrorNumber.NO_SUPPORT
+    with pytest.raises(VirtError, match="autostart configuration"):
+        conn.list_domains(autostart=True)
 
 
 def test_storage_pools_are_datastores(conn: virt.Connection, simulator: Simulator) -> None:

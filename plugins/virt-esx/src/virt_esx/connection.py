@@ -159,7 +159,7 @@ class EsxConnection(DriverConnection):
     def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
         from virt_esx import definitions
 
-        return definitions.definition(self.server, ref)
+        return definitions.definition(self.server, ref, inactive=inactive)
 
     def define_domain(self, domain: Domain) -> DomainRef:
         from virt_esx import definitions

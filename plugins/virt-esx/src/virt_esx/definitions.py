@@ -42,7 +42,8 @@ def _context(server: Server, moref: str | None) -> vmx.Context:
     return vmx.Context(datacenter_path=server.scope.datacenter_path, moref=moref)
 
 
-def definition(server: Server, ref: DomainRef) -> Domain:
+def definition(server: Server, ref: DomainRef, *, inactive: bool = False) -> Domain:
+    """The VM as domain XML; the live one (not ``inactive``) of a running VM carries its id."""
     vm = domains.read_ref(server, ref)
     found = server.properties(
         f"cannot read the configuration of domain '{vm.name}'", vm.obj, vim.VirtualMachine, ["config"]
@@ -59,7 +60,7 @@ def definition(server: Server, ref: DomainRef) -> Domain:
         names = {group.key: group.name for group in networks.port_groups(server) if group.key}
     text = syntax.format_entries(vmxconfig.config_entries(config, names.get))
     domain = vmx.from_native(text, context=_context(server, vm.moref))
-    if vm.active:
+    if vm.active and not inactive:
         domain.id = vm.id
     return domain
 

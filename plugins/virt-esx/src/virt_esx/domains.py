@@ -91,11 +91,11 @@ def read_ref(server: Server, ref: DomainRef, *, fresh: bool = False, detailed: b
 
 
 def filtered(server: Server, filter: DomainFilter) -> list[DomainRef]:
+    # the host's autostart list is read once, and only when the filter asks about it
+    starting = autostarted(server) if filter.autostart is not None else frozenset()
     refs = []
     for vm in list_all(server):
-        facts = DomainRecord(active=vm.active, persistent=True, state=vm.state, autostart=False)
-        if filter.autostart is not None:
-            facts = DomainRecord(vm.active, True, vm.state, autostart=autostart(server, vm))
+        facts = DomainRecord(active=vm.active, persistent=True, state=vm.state, autostart=vm.moref in starting)
         if filter.matches(facts):
             refs.append(ref_of(vm))
     return refs
@@ -253,15 +253,17 @@ def _autostart_config(server: Server) -> tuple[Any, Any]:
     return manager, config
 
 
-def autostart(server: Server, vm: VmRecord) -> bool:
-    """True when the host starts the VM with itself: the host's autostart is on and the VM's entry says power on."""
+def autostarted(server: Server) -> frozenset[str]:
+    """The VMs (managed object ids) the host starts with itself: its autostart is on and their entry
+    says power on."""
     _, config = _autostart_config(server)
     if not getattr(config.defaults, "enabled", False):
-        return False
-    for entry in config.powerInfo or []:
-        if entry.key is not None and entry.key._moId == vm.moref:
-            return str(entry.startAction).lower() == "poweron"
-    return False
+        return frozenset()
+    return frozenset(
+        entry.key._moId
+        for entry in config.powerInfo or []
+        if entry.key is not None and str(entry.startAction).lower() == "poweron"
+    )
 
 
 def set_autostart(server: Server, ref: DomainRef, enabled: bool) -> None:
@@ -287,4 +289,4 @@ def set_autostart(server: Server, ref: DomainRef, enabled: bool) -> None:
 
 
 def autostart_of(server: Server, ref: DomainRef) -> bool:
-    return autostart(server, read_ref(server, ref))
+    return read_ref(server, ref).moref in autostarted(server)

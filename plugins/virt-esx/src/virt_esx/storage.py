@@ -320,8 +320,11 @@ def delete_volume(server: Server, ref: StorageVolumeRef) -> None:
     found = volume(server, ref.pool, ref.name)
     content = server.content
     datacenter = server.scope.datacenter
-    if found.name.lower().endswith(".vmdk"):
-        start = lambda: content.virtualDiskManager.DeleteVirtualDisk_Task(name=found.path, datacenter=datacenter)  # noqa: E731
-    else:
-        start = lambda: content.fileManager.DeleteDatastoreFile_Task(name=found.path, datacenter=datacenter)  # noqa: E731
+
+    def start() -> Any:
+        # a disk is a descriptor and its data file: the disk manager removes both
+        if found.name.lower().endswith(".vmdk"):
+            return content.virtualDiskManager.DeleteVirtualDisk_Task(name=found.path, datacenter=datacenter)
+        return content.fileManager.DeleteDatastoreFile_Task(name=found.path, datacenter=datacenter)
+
     server.run_task(start, action=f"cannot delete volume '{found.path}'", words=f"deleting volume '{found.path}'")
