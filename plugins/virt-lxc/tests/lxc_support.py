@@ -117,3 +117,21 @@ class Console:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def wait_ready(conn: virt.Connection, name: str) -> None:
+    """Until the test init has its TERM and HUP handlers: a PID 1 without one ignores those signals."""
+    driver = conn.driver.lxc  # type: ignore[attr-defined]
+
+    def handles() -> bool:
+        running = driver.by_name(name).running
+        if running is None:
+            return False
+        try:
+            status = Path(f"/proc/{running.init_pid}/status").read_text()
+        except OSError:
+            return False
+        caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+        return bool(caught & (1 << 0) and caught & (1 << 14))  # SIGHUP is 1, SIGTERM 15
+
+    wait_until(handles, what=f"the init of {name} to handle SIGTERM and SIGHUP")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import virt
-from lxc_support import Console, domain_xml, enter, install_init, state, wait_until
+from lxc_support import Console, domain_xml, enter, install_init, state, wait_ready, wait_until
 from virt.events import DomainEventType
 
 BRIDGE = "vltbr0"
@@ -122,6 +122,7 @@ def test_a_busybox_container_lives_and_leaves_nothing_behind(
     wait_until(lambda: counter.read_text() != frozen, what="the counter to count again")
 
     # shutdown: init gets SIGTERM and ends; every process, cgroup, veth and mount goes with it
+    wait_ready(conn, "box")
     dom.shutdown()
     wait_until(lambda: not dom.is_active(), what="the container to shut down")
     assert dom.state() == (virt.DomainState.SHUTOFF, 1)  # reason: shutdown

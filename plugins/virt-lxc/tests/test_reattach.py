@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import virt
-from lxc_support import domain_xml, enter, install_init, wait_until
+from lxc_support import domain_xml, enter, install_init, wait_ready, wait_until
 from virt.errors import VirtError
 
 COUNT = 10
@@ -71,6 +71,7 @@ def test_a_new_owner_takes_back_every_container_after_sigkill(
         assert enter("r3", "hostname") == 0
         assert capfd.readouterr().out.strip() == "r3"
         # the new owner watches them: a container that ends now is seen to end
+        wait_ready(conn, "r4")
         init = conn.driver.lxc.by_name("r4").running.init_pid  # type: ignore[attr-defined]
         os.kill(init, signal.SIGTERM)
         wait_until(lambda: not domains["r4"].is_active(), what="r4 to be seen stopping")
@@ -90,6 +91,7 @@ def test_what_happened_while_nobody_watched(lxc_root: Path, rootfs: Path) -> Non
         conn.create_domain(domain_xml("orphaned", rootfs))
         kept = conn.create_domain(domain_xml("kept", rootfs))
         driver = conn.driver.lxc  # type: ignore[attr-defined]
+        wait_ready(conn, "ended")
         ended_init = driver.by_name("ended").running.init_pid
         orphan = driver.by_name("orphaned").running
     finally:

@@ -1,0 +1,128 @@
+"""Shutdown, reboot and the ways init can end, with the states and events libvirt reports for them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import virt
+from lxc_support import domain_xml, install_init, wait_ready, wait_until
+from virt.errors import VirtError
+from virt.events import DomainEventType
+from virt.states import ShutdownMode
+
+INITCTL_INIT = """#!/bin/sh
+# a sysvinit stand-in: powers off when a runlevel request arrives on /run/initctl (held open
+# read-write, so that it is open before any request comes)
+mkfifo /run/initctl
+exec 3<>/run/initctl
+head -c 384 <&3 > /tmp/request
+poweroff -f
+"""
+
+
+def test_reboot_restarts_the_container_and_shutdown_ends_it(conn: virt.Connection, rootfs: Path) -> None:
+    install_init(rootfs)
+    events: list[tuple[DomainEventType, int]] = []
+    conn.add_domain_event_callback(lambda dom, event: events.append((event.type, int(event.detail))))
+    dom = conn.define_domain(domain_xml("rb", rootfs))
+    dom.start()
+    wait_ready(conn, "rb")
+    before = conn.driver.lxc.by_name("rb").running.init_pid  # type: ignore[attr-defined]
+    dom.reboot()  # SIGHUP: the test init calls reboot(2), which ends its PID namespace with SIGHUP
+    wait_until(
+        lambda: dom.is_active() and conn.driver.lxc.by_name("rb").running.init_pid != before,  # type: ignore[attr-defined]
+        what="the container to start again",
+    )
+    assert dom.state() == (virt.DomainState.RUNNING, 1)
+    wait_ready(conn, "rb")
+    dom.shutdown(ShutdownMode.SIGNAL)
+    wait_until(lambda: not dom.is_active(), what="the shutdown")
+    assert dom.state() == (virt.DomainState.SHUTOFF, 1)
+    wait_until(lambda: len(events) >= 4, what="the events")
+    assert events == [
+        (DomainEventType.DEFINED, 0),  # added
+        (DomainEventType.STARTED, 0),  # booted
+        (DomainEventType.STARTED, 0),  # booted again after the reboot
+        (DomainEventType.STOPPED, 0),  # shutdown
+    ]
+
+
+def test_with_on_reboot_destroy_a_reboot_is_a_shutdown(conn: virt.Connection, rootfs: Path) -> None:
+    install_init(rootfs)
+    dom = conn.create_domain(domain_xml("rbd", rootfs, on_reboot="destroy"))
+    wait_ready(conn, "rbd")
+    dom.reboot()
+
+    def gone() -> bool:
+        try:
+            conn.lookup_domain_by_name("rbd")
+        except VirtError:
+            return True
+        return False
+
+    wait_until(gone, what="the transient container to go")  # stopped, not started again
+
+
+def reading_fifo(conn: virt.Connection, name: str) -> bool:
+    """Whether a process of the container has its /run/initctl open (a writer is then taken)."""
+    running = conn.driver.lxc.by_name(name).running  # type: ignore[attr-defined]
+    for pid in running.cgroup.procs():
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        if any(link.endswith("/run/initctl") for link in links):
+            return True
+    return False
+
+
+def test_shutdown_through_initctl(conn: virt.Connection, rootfs: Path) -> None:
+    script = rootfs / "sbin" / "sysv"
+    script.write_text(INITCTL_INIT)
+    script.chmod(0o755)
+    run = "<filesystem type='ram'><source usage='1' units='MiB'/><target dir='/run'/></filesystem>"
+    dom = conn.define_domain(domain_xml("sysv", rootfs, init="/sbin/sysv", filesystems=[run]))
+    dom.start()
+    wait_until(lambda: reading_fifo(conn, "sysv"), what="init to listen on its FIFO")
+    dom.shutdown(ShutdownMode.INITCTL)
+    wait_until(lambda: not dom.is_active(), what="the power off")
+    request = (rootfs / "tmp" / "request").read_bytes()
+    assert len(request) == 384 and request[8] == ord("0")  # a request for runlevel 0
+    assert dom.state() == (virt.DomainState.SHUTOFF, 1)  # poweroff(2) in the container: shut down
+
+
+def test_initctl_alone_needs_the_fifo(conn: virt.Connection, rootfs: Path) -> None:
+    install_init(rootfs)
+    dom = conn.define_domain(domain_xml("nofifo", rootfs))
+    dom.start()
+    with pytest.raises(VirtError, match="Container does not provide an initctl pipe"):
+        dom.shutdown(ShutdownMode.INITCTL)
+    wait_ready(conn, "nofifo")
+    dom.shutdown()  # no FIFO: the default falls back to SIGTERM
+    wait_until(lambda: not dom.is_active(), what="the shutdown")
+
+
+def test_shutdown_modes_libvirt_refuses(conn: virt.Connection, rootfs: Path) -> None:
+    install_init(rootfs)
+    dom = conn.create_domain(domain_xml("modes", rootfs))
+    with pytest.raises(VirtError, match=r"unsupported flags \(0x1\) in function lxcDomainShutdownFlags"):
+        dom.shutdown(ShutdownMode.ACPI_POWER_BTN)
+    with pytest.raises(VirtError, match=r"unsupported flags \(0x2\) in function lxcDomainReboot"):
+        dom.reboot(ShutdownMode.GUEST_AGENT)
+
+
+def test_an_init_that_fails_is_reported_failed(conn: virt.Connection, rootfs: Path) -> None:
+    events: list[tuple[DomainEventType, int]] = []
+    conn.add_domain_event_callback(lambda dom, event: events.append((event.type, int(event.detail))))
+    dom = conn.define_domain(domain_xml("fails", rootfs, init="/bin/sh", args=["-c", "sleep 0.3; exit 3"]))
+    dom.start()
+    wait_until(lambda: not dom.is_active(), what="init to end")
+    assert dom.state() == (virt.DomainState.SHUTOFF, 6)  # failed
+    wait_until(lambda: len(events) >= 2, what="the events")
+    assert events[-1] == (DomainEventType.STOPPED, 5)  # failed
+    clean = conn.define_domain(domain_xml("clean", rootfs, init="/bin/true"))
+    clean.start()
+    wait_until(lambda: not clean.is_active(), what="init to end")
+    assert clean.state() == (virt.DomainState.SHUTOFF, 1)  # an init that exits 0 shut the container down
