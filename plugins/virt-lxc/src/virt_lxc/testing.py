@@ -70,7 +70,10 @@ def busybox(folder: Path | None = None) -> Path:
         cached = sorted(root.glob("busybox-*"), key=lambda p: p.stat().st_mtime)
         if cached:
             return cached[-1]  # offline: an earlier fetch will do
-        raise
+        if os.geteuid() != 0:
+            raise
+        _run("apt-get update", ["apt-get", "update", "-q"])  # a fresh system has no package lists yet
+        version = _candidate()
     final = root / f"busybox-{re.sub(r'[^A-Za-z0-9.+-]', '_', version)}"
     if final.exists():
         return final
