@@ -189,3 +189,48 @@ def test_private_network_without_interfaces(
     conn.create_domain(domain_xml("hostnet", rootfs))
     host_devices = sorted(p.name for p in Path("/sys/class/net").iterdir())
     assert sorted(out(capfd, "hostnet", "ls", "/sys/class/net").split()) == host_devices  # libvirt's rule: shared
+
+
+def test_namespaces_shared_with_others(conn: virt.Connection, rootfs: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    install_init(rootfs)
+    netns = f"vlt{os.getpid() % 100000}"
+    subprocess.run(["ip", "netns", "add", netns], check=True)
+    try:
+        subprocess.run(
+            ["ip", "-n", netns, "link", "add", "shared0", "type", "veth", "peer", "name", "shared1"], check=True
+        )
+        conn.create_domain(domain_xml("first", rootfs))
+        namespace = (
+            "<lxc:namespace xmlns:lxc='http://libvirt.org/schemas/domain/lxc/1.0'>"
+            f"<lxc:sharenet type='netns' value='{netns}'/><lxc:shareuts type='name' value='first'/>"
+            f"<lxc:shareipc type='pid' value='{os.getpid()}'/></lxc:namespace>"
+        )
+        conn.create_domain(domain_xml("second", rootfs, top=namespace))
+        assert out(capfd, "second", "hostname").strip() == "first"  # the first container's UTS namespace
+        assert "shared0" in out(capfd, "second", "ls", "/sys/class/net").split()  # the named network namespace
+        init = conn.driver.lxc.by_name("second").running.init_pid  # type: ignore[attr-defined]
+        assert os.readlink(f"/proc/{init}/ns/ipc") == os.readlink("/proc/self/ns/ipc")  # this process's IPC
+        assert os.readlink(f"/proc/{init}/ns/net") != os.readlink("/proc/self/ns/net")
+    finally:
+        for domain in conn.list_domains(active=True):
+            domain.destroy()
+        subprocess.run(["ip", "netns", "del", netns], check=False)
+
+
+def test_block_io_weight_where_the_host_has_one(conn: virt.Connection, rootfs: Path) -> None:
+    """The weight goes to whichever file the I/O scheduler offers; with none, the start is refused, naming them."""
+    install_init(rootfs)
+    xml = domain_xml("blkio", rootfs, top="<blkiotune><weight>300</weight></blkiotune>")
+    try:
+        conn.create_domain(xml)
+    except virt.VirtError as exc:
+        assert "<blkiotune><weight>: this host's block I/O scheduler offers no weight" in exc.message
+        assert conn.list_domains() == []
+        return
+    cgroup = conn.driver.lxc.by_name("blkio").running.cgroup  # type: ignore[attr-defined]
+    folder = (cgroup.dir_for("blkio") or cgroup.dir_for("io")).path
+    names = ("blkio.weight", "blkio.bfq.weight", "io.weight", "io.bfq.weight")
+    written = [(folder / n).read_text().split()[-1] for n in names if (folder / n).exists()]
+    assert written[0] == "300"
