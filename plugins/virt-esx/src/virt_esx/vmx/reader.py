@@ -64,6 +64,7 @@ TCP_PROTOCOLS = {
 }
 _ETHERNET = re.compile(r"ethernet(.*)", re.IGNORECASE)
 _INDEX = re.compile(r"\s*\+?([0-9]+)\.")
+_SHARED_FOLDER = re.compile(r"sharedFolder([0-9]+)\.", re.IGNORECASE)
 _HOST_PORT = re.compile(r"(?:\[([^\]]*)\]|([^:]*))(?::([0-9]*))?")
 
 
@@ -124,7 +125,7 @@ class _Reader:
                 codecs.lookup(encoding)
             except LookupError:
                 raise error(f"VMX entry '.encoding' names an unknown encoding '{encoding}'") from None
-        last_ethernet = self._last_ethernet()
+        ethernets = self._ethernet_indexes()
 
         dom = make(Domain, type="vmware")
         config_version = v.long("config.version", 0, optional=False)
@@ -196,11 +197,13 @@ class _Reader:
             devices.graphics.append(vnc)
         self._disks(devices)
         if not v.boolean("isolation.tools.hgfs.disable", True):
-            for number in range(v.long("sharedFolder.maxNum", 0)):
+            # the folders below sharedFolder.maxNum, in order: only those with entries can be there
+            count = v.long("sharedFolder.maxNum", 0)
+            for number in sorted(n for n in self._indexes(_SHARED_FOLDER) if n < count):
                 fs = self._shared_folder(number)
                 if fs is not None:
                     devices.filesystems.append(fs)
-        for n in range(last_ethernet + 1):
+        for n in ethernets:
             net = self._ethernet(n)
             if net is not None:
                 devices.interfaces.append(net)
@@ -226,18 +229,21 @@ class _Reader:
         self._post_parse(devices)
         return dom
 
-    def _last_ethernet(self) -> int:
-        """The highest N of the ethernetN.* entries (the NICs need not be numbered without gaps)."""
-        last = -1
+    def _ethernet_indexes(self) -> list[int]:
+        """The N of the ethernetN.* entries, in order (the NICs need not be numbered without gaps)."""
+        found = set()
         for entry in self.vmx:
-            found = _ETHERNET.fullmatch(entry.key)
-            if found is None:
+            ethernet = _ETHERNET.fullmatch(entry.key)
+            if ethernet is None:
                 continue
-            index = _INDEX.match(found.group(1))
+            index = _INDEX.match(ethernet.group(1))
             if index is None:
                 raise error(f"failed to parse the index of the VMX key '{entry.key}'")
-            last = max(last, int(index.group(1)))
-        return last
+            found.add(int(index.group(1)))
+        return sorted(found)
+
+    def _indexes(self, pattern: re.Pattern[str]) -> set[int]:
+        return {int(m.group(1)) for m in (pattern.match(e.key) for e in self.vmx) if m is not None}
 
     def _genid(self) -> str | None:
         high = self.values.long("vm.genid", 0)

@@ -8,6 +8,7 @@ the caller's model.
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -70,6 +71,7 @@ KNOWN_NET_MODELS = frozenset(
 )
 VMX_NET_MODELS = frozenset({"vlance", "vmxnet", "vmxnet2", "vmxnet3", "e1000", "e1000e"})
 TCP_SCHEMES = {"raw": "tcp", "telnet": "telnet", "telnets": "telnets", "tls": "ssl"}
+CPUMASK_LEN = 1024  # libvirt's VIR_DOMAIN_CPUMASK_LEN
 VMVGA_DEFAULT_VRAM = 4096  # KiB, libvirt's default for a VMware guest's video card
 VMWARE_MAC_PREFIX = "00:0c:29"  # the range VMware generates addresses in
 
@@ -232,6 +234,10 @@ class _Writer:
                 raise error(f"Expecting domain XML CPU sockets per core as {count} but found {sockets * cores}")
             self.put("cpuid.coresPerSocket", cores)
         if vcpu is not None and vcpu.cpuset:
+            # libvirt's parser takes host CPUs below its mask size only (and so never expands a
+            # range like 0-4294967295)
+            if any(int(n) >= CPUMASK_LEN for n in re.findall(r"[0-9]+", vcpu.cpuset)):
+                raise error(f"Invalid domain XML attribute 'cpuset' of entry 'vcpu': '{vcpu.cpuset}'")
             try:
                 cpus = CPUSET.parse(vcpu.cpuset)
             except ValueError as e:

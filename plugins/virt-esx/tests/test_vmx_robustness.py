@@ -1,0 +1,78 @@
+"""Bad input gives a VirtError, never another exception: every entry of every corpus .vmx file, and
+every attribute of every corpus domain, replaced by values that are wrong in different ways."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from virt.errors import VirtError
+from virt.testing import conformance_dir, missing_dependency
+from virt.xml import Domain
+from virt_esx.vmx import from_native, to_native
+from virt_esx.vmx import syntax as vmx_syntax
+
+BAD_VALUES = ("", "bogus", "-1", "99999999999999999999", "|zz", "a/b.vmdk")
+BAD_ATTRIBUTES = ("", "bogus", "-1", "99999999999", "sdz", "[x")
+
+
+def corpus(name: str) -> Path:
+    root = conformance_dir()
+    if root is None or not (root / name / "MANIFEST.jsonl").is_file():
+        missing_dependency(f"the conformance corpus ({name}) is not there")
+    return root / name
+
+
+def inputs(name: str) -> list[Path]:
+    folder = corpus(name)
+    lines = (folder / "MANIFEST.jsonl").read_text().splitlines()
+    return [folder / json.loads(line)["input"] for line in lines if line.strip()]
+
+
+def convert_or_refuse(text: str) -> None:
+    try:
+        domain = from_native(text)
+    except VirtError:
+        return
+    for version in (4, 13):
+        with contextlib.suppress(VirtError):
+            to_native(domain, virtual_hw_version=version)
+
+
+def test_every_vmx_entry_with_bad_values() -> None:
+    tried = 0
+    for path in inputs("vmware-vmx-to-xml"):
+        entries = list(vmx_syntax.parse(path.read_text()))
+        for n in range(len(entries)):
+            for bad in BAD_VALUES:
+                pairs = [(e.key, bad if i == n else e.value) for i, e in enumerate(entries)]
+                convert_or_refuse("".join(f'{key} = "{value}"\n' for key, value in pairs))
+                tried += 1
+            convert_or_refuse("".join(f'{e.key} = "{e.value}"\n' for i, e in enumerate(entries) if i != n))
+    assert tried > 1000
+
+
+@pytest.mark.parametrize("cut", [1, 7, 20])
+def test_truncated_files(cut: int) -> None:
+    for path in inputs("vmware-vmx-to-xml"):
+        convert_or_refuse(path.read_text()[:-cut])
+
+
+def test_every_domain_attribute_with_bad_values() -> None:
+    tried = 0
+    for path in inputs("xml-to-vmware-vmx"):
+        original = etree.parse(str(path)).getroot()
+        count = sum(1 for el in original.iter() if isinstance(el.tag, str))
+        for n in range(count):
+            names = [el for el in original.iter() if isinstance(el.tag, str)][n].attrib.keys()
+            for name in names:
+                for bad in BAD_ATTRIBUTES:
+                    copy = etree.fromstring(etree.tostring(original))
+                    [el for el in copy.iter() if isinstance(el.tag, str)][n].set(name, bad)
+                    with contextlib.suppress(VirtError):
+                        to_native(Domain.from_xml(etree.tostring(copy)))
+                    tried += 1
+    assert tried > 500
