@@ -52,6 +52,14 @@ DEVICES: dict[str, str] = {
       <address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>
     </interface>
 """,
+    "graphics-vnc-websocket-policy": """
+    <graphics type='vnc' port='5900' autoport='no' websocket='5700' listen='127.0.0.1' keymap='de' sharePolicy='allow-exclusive' passwd='secret'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+    <video>
+      <model type='vga' vram='16384' heads='1' primary='yes'/>
+    </video>
+""",
     "smartcard-alias": """
     <controller type='ccid' index='0'/>
     <smartcard mode='passthrough' type='spicevmc'>
