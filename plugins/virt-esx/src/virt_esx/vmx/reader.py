@@ -6,6 +6,7 @@ them; values it maps but cannot take are refused with its messages, which name t
 
 from __future__ import annotations
 
+import codecs
 import re
 import uuid
 from typing import Any, TypeVar
@@ -117,10 +118,10 @@ class _Reader:
 
     def domain(self) -> Domain:
         v = self.values
+        # text comes decoded (bytes were decoded by from_native), but a file naming an encoding
+        # nobody knows is refused, as libvirt refuses one it cannot convert from
         encoding = v.string(".encoding")
-        if encoding is not None and encoding.upper() not in ("UTF-8", "UTF8"):
-            import codecs
-
+        if encoding is not None:
             try:
                 codecs.lookup(encoding)
             except LookupError:
@@ -280,8 +281,7 @@ class _Reader:
         shares = self.values.string("sched.cpu.shares")
         if shares is None:
             return None
-        # vSphere's share levels: https://vdc-download.vmware.com/vmwb-repository/dcr-public/
-        # (SharesInfo.Level): low, normal and high are 500, 1000 and 2000 per vCPU
+        # vSphere's share levels (the API's SharesInfo.Level) are 500, 1000 and 2000 per vCPU
         levels = {"low": 500, "normal": 1000, "high": 2000}
         level = levels.get(shares.lower())
         if level is not None:
@@ -393,6 +393,8 @@ class _Reader:
 
         if not v.boolean(f"{prefix}.present", False):
             return None
+        # a disconnected device is still the VM's; the entry is read only so a malformed one is
+        # refused, as libvirt refuses it (likewise for NICs and ports)
         v.boolean(f"{prefix}.startConnected", True)
         device_type = v.string(f"{prefix}.deviceType")
         kind = None if device_type is None else device_type.lower()
@@ -408,8 +410,9 @@ class _Reader:
         type_key = f"{prefix}.deviceType"
 
         def unhandled() -> VirtError:
+            shown = "<null>" if file_name is None else file_name
             return error(
-                f"Invalid or not yet handled value '{file_name}' for VMX entry '{name_key}' "
+                f"Invalid or not yet handled value '{shown}' for VMX entry '{name_key}' "
                 f"for device type '{device_type or 'unknown'}'"
             )
 
