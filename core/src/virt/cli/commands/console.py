@@ -68,7 +68,7 @@ def run_console(ctx: Context, args: argparse.Namespace) -> None:
     ctx.stdout.flush()
     saved = termios.tcgetattr(0)
     try:
-        tty.setraw(0)
+        tty.setraw(0, termios.TCSANOW)  # not TCSAFLUSH: what was typed since the banner must reach the console
         relay(sock, 0, ctx.stdout.fileno())
     finally:
         termios.tcsetattr(0, termios.TCSADRAIN, saved)
