@@ -7,9 +7,8 @@ close-on-exec), which is how the controller learns init runs. The console master
 container's own devpts) go to the controller over ``sync`` before that.
 
 Two words from the controller pace it: ``MAPS`` once its ID maps are written (it may act as the
-container's root), ``GO`` once it is in its cgroups and its veths exist. The mounts are made in
-between: moving a task into a v1 cgroup waits for an RCU grace period (milliseconds), which
-they overlap.
+container's root), ``GO`` once its veths exist (and, on an old kernel, it is in its v2 cgroup).
+The mounts are made in between, while the controller works.
 """
 
 from __future__ import annotations

@@ -461,7 +461,9 @@ class LxcDriver:
         """The wait status the controller wrote on its way out, when it got that far."""
         import json
 
-        if wait and not process.wait_controller_gone(running.controller_pid, str(running_uuid), STOP_TIMEOUT):
+        if wait and not process.wait_controller_gone(
+            running.controller_pid, str(running_uuid), running.init_pid, STOP_TIMEOUT
+        ):
             return None
         try:
             record = json.loads(self.paths.exit_file(name).read_text())
@@ -511,7 +513,9 @@ class LxcDriver:
         for path in (self.paths.exit_file(obj.name), running.socket_path):
             with contextlib.suppress(OSError):
                 path.unlink()
-        process.wait_controller_gone(running.controller_pid, str(obj.uuid), STOP_TIMEOUT)  # on its way out
+        process.wait_controller_gone(
+            running.controller_pid, str(obj.uuid), running.init_pid, STOP_TIMEOUT
+        )  # on its way out
         obj.running = None
         self.set_state(obj, DomainState.SHUTOFF, reason, emit=emit and detail is None)
         if emit and detail is not None:
@@ -538,7 +542,7 @@ class LxcDriver:
                 running.cgroup.kill_all(STOP_TIMEOUT)
             except HostError as exc:
                 raise errors.from_host(exc) from None
-            if not process.wait_controller_gone(running.controller_pid, str(obj.uuid), STOP_TIMEOUT):
+            if not process.wait_controller_gone(running.controller_pid, str(obj.uuid), running.init_pid, STOP_TIMEOUT):
                 log.error("container %s: its controller did not exit; killing it", obj.name)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(running.controller_pid, signal.SIGKILL)

@@ -14,6 +14,7 @@ milliseconds; the child runs only code imported beforehand and touches no lock o
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -143,13 +144,15 @@ def _controller(plan: Plan, report: int) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         peers = [netdev.peer_name() for _ in spec.interfaces]
         saved = _join_shared(plan.shared)
-        child = syscalls.clone(clone_flags(spec))
+        child, placed = _clone_in_cgroups(plan.cgroup, clone_flags(spec))
         if child == 0:
             ours.close()
             listener.close()
             container.run(spec, theirs, peers)  # never returns
         theirs.close()
         _restore(saved)
+        if not placed:
+            plan.cgroup.add(child)
         masters = _prepare_child(plan, child, ours, peers)
     except BaseException as exc:  # noqa: BLE001 - every failure goes to the driver, nothing half-made stays
         if child > 0:
@@ -223,17 +226,9 @@ def _prepare_child(plan: Plan, child: int, ours: socket.socket, peers: list[str]
             except OSError as exc:
                 raise OSError(exc.errno, f"cannot write the container's {kind} map: {exc.strerror}") from None
     ours.sendall(container.MAPS)
-    # the host ends are made by ip while the cgroup moves wait for their grace period
-    making = (
-        netdev.start_batch(netdev.host_batch(spec.interfaces, list(plan.host_names), peers, list(plan.bridges), child))
-        if spec.interfaces
-        else None
-    )
-    try:
-        plan.cgroup.add(child)
-    finally:
-        if making is not None:
-            netdev.finish_batch(making, "cannot create the container's veth pairs")
+    if spec.interfaces:
+        batch = netdev.host_batch(spec.interfaces, list(plan.host_names), peers, list(plan.bridges), child)
+        netdev.run_batch(batch, "cannot create the container's veth pairs")
     try:
         ours.sendall(container.GO)
     except OSError:
@@ -251,11 +246,41 @@ def _prepare_child(plan: Plan, child: int, ours: socket.socket, peers: list[str]
     return masters
 
 
+def _clone_in_cgroups(cgroup: ContainerCgroup, flags: int) -> tuple[int, bool]:
+    """Clone the container's init born in its cgroups; (pid or 0 in the child, whether it is placed).
+
+    Moving a process into a cgroup by pid waits for an RCU grace period (about 10 ms); a child is
+    born where its parent is instead: in v1 this process steps into the container's cgroups for the
+    clone and back out, in v2 clone3 puts the child straight into it (CLONE_INTO_CGROUP). Without
+    clone3 (before Linux 5.7) the child is moved into the v2 cgroup by pid afterwards."""
+    v2 = cgroup.v2_dir()
+    v2_fd = os.open(v2.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if v2 is not None else None
+    home = cgroup.enter_self()
+    try:
+        try:
+            child = syscalls.clone(flags, v2_fd)
+            placed = True
+        except OSError as exc:
+            if v2_fd is None or exc.errno not in (errno.ENOSYS, errno.E2BIG, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            child, placed = syscalls.clone(flags), False
+    finally:
+        if v2_fd is not None:
+            os.close(v2_fd)
+    if child == 0:
+        return 0, placed
+    cgroup.leave_self(home)
+    return child, placed
+
+
 def _rest(sock: socket.socket) -> bytes:
     """Everything until the child's exec closes its end (nothing, when it ran init)."""
     chunks: list[bytes] = []
     while True:
-        chunk = sock.recv(65536)
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            chunk = b""  # it left a word of ours unread: what it said before is all there is
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)

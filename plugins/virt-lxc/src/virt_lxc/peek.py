@@ -33,7 +33,7 @@ def namespaces(uri: URI, key: str) -> Namespaces:
             continue
         if status.pid is None or status.init is None or status.cgroups is None:
             break
-        if not process.is_controller(status.pid, str(domain.uuid)):
+        if not process.is_controller(status.pid, str(domain.uuid), status.init):
             break
         return Namespaces(status.init, status.cgroups, domain.idmap is not None)
     raise errors.no_domain(f"no running container '{key}' in {DriverPaths.for_uri(uri).run_dir}")

@@ -16,10 +16,15 @@ def cmdline(pid: int) -> list[str]:
     return raw.decode(errors="replace").split("\0")
 
 
-def is_controller(pid: int, uuid: str) -> bool:
-    """True when ``pid`` runs virt-lxc's controller for the container ``uuid`` (not a reused pid)."""
+def is_controller(pid: int, uuid: str, init_pid: int | None = None) -> bool:
+    """True when ``pid`` is virt-lxc's controller of the container ``uuid`` (not a reused pid).
+
+    Its command line says so once it has executed itself; before (the first milliseconds of a
+    container), it is still a copy of the process that started it, known by being init's parent."""
     words = cmdline(pid)
-    return "virt_lxc.controller" in words and uuid in words
+    if "virt_lxc.controller" in words and uuid in words:
+        return True
+    return bool(words) and init_pid is not None and parent_of(init_pid) == pid
 
 
 def parent_of(pid: int) -> int | None:
@@ -53,9 +58,9 @@ def reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def wait_controller_gone(pid: int, uuid: str, timeout: float) -> bool:
+def wait_controller_gone(pid: int, uuid: str, init_pid: int, timeout: float) -> bool:
     """``wait_gone`` for a container's controller: a pid that is no longer it (ended, reused) is not waited for."""
-    if is_controller(pid, uuid):
+    if is_controller(pid, uuid, init_pid):
         return wait_gone(pid, timeout)
     reap(pid)
     return True

@@ -65,7 +65,7 @@ def reconnect(driver: LxcDriver, status: DomainStatus) -> None:
     if obj.uuid not in driver.domains:
         driver._add(obj)
     with obj.lock:
-        if not process.is_controller(status.pid, str(definition.uuid)):
+        if not process.is_controller(status.pid, str(definition.uuid), status.init):
             log.warning("container %s: its controller (pid %d) ended while nobody watched", obj.name, status.pid)
             driver.ended_now(obj, running, None, gone=True)
             return

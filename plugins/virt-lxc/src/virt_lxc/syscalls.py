@@ -1,5 +1,5 @@
-"""The Linux system calls Python 3.11's ``os`` lacks, through ctypes: clone with namespaces,
-setns, mount, umount2, pivot_root, prctl, capset, personality.
+"""The Linux system calls Python 3.11's ``os`` lacks, through ctypes: clone (and clone3 into a
+cgroup) with namespaces, setns, mount, umount2, pivot_root, prctl, capset, personality.
 
 Each raises OSError with errno, as ``os`` functions do. ``clone`` is a fork that also creates
 namespaces: it brackets the raw system call with ``PyOS_BeforeFork``/``PyOS_AfterFork_*`` (what
@@ -38,6 +38,9 @@ PR_SET_NO_NEW_PRIVS = 38
 
 PER_LINUX32 = 0x0008
 SIGCHLD = 17
+CLONE_INTO_CGROUP = 0x200000000
+CLONE3 = 435
+"""clone3's number, the same on every architecture (it came after the tables were unified)."""
 
 # System call numbers ctypes needs by number (glibc has no wrapper, or none for this use).
 _NUMBERS = {
@@ -66,18 +69,35 @@ def _check(result: int, what: str) -> int:
     return result
 
 
-def clone(flags: int) -> int:
-    """fork(), the child in new namespaces (``CLONE_NEW*`` flags); the child's pid, 0 in the child."""
+class _CloneArgs(ctypes.Structure):
+    """struct clone_args, up to ``cgroup`` (CLONE_ARGS_SIZE_VER2)."""
+
+    _fields_ = [
+        (name, ctypes.c_uint64)
+        for name in (
+            "flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls", "set_tid",
+            "set_tid_size", "cgroup",
+        )
+    ]  # fmt: skip
+
+
+def clone(flags: int, cgroup_fd: int | None = None) -> int:
+    """fork(), the child in new namespaces (``CLONE_NEW*`` flags) and, with ``cgroup_fd``, born in that
+    cgroup v2 (clone3's CLONE_INTO_CGROUP); the child's pid, 0 in the child."""
     api = ctypes.pythonapi
     api.PyOS_BeforeFork()
-    pid = _libc_gil.syscall(
-        ctypes.c_long(_number("clone")),
-        ctypes.c_ulong(flags | SIGCHLD),
-        ctypes.c_void_p(0),
-        ctypes.c_void_p(0),
-        ctypes.c_void_p(0),
-        ctypes.c_ulong(0),
-    )
+    if cgroup_fd is None:
+        pid = _libc_gil.syscall(
+            ctypes.c_long(_number("clone")),
+            ctypes.c_ulong(flags | SIGCHLD),
+            ctypes.c_void_p(0),
+            ctypes.c_void_p(0),
+            ctypes.c_void_p(0),
+            ctypes.c_ulong(0),
+        )
+    else:
+        args = _CloneArgs(flags=flags | CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=cgroup_fd)
+        pid = _libc_gil.syscall(ctypes.c_long(CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args)))
     if pid == 0:
         api.PyOS_AfterFork_Child()
         return 0
