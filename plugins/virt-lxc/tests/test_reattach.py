@@ -110,3 +110,15 @@ def test_what_happened_while_nobody_watched(lxc_root: Path, rootfs: Path) -> Non
         assert not orphan.cgroup.exists()  # its leftovers were cleaned by the new owner
         assert kept.uuid == conn.lookup_domain_by_name("kept").uuid
         conn.lookup_domain_by_name("kept").destroy()
+
+
+def test_a_container_is_taken_back_right_after_its_start(lxc_root: Path, rootfs: Path) -> None:
+    """Its controller may not have executed itself yet: it is recognised as init's parent, not taken for dead."""
+    install_init(rootfs)
+    for n in range(5):
+        with virt.open("lxc:///") as conn:
+            conn.create_domain(domain_xml(f"quick{n}", rootfs))
+        with virt.open("lxc:///") as conn:
+            dom = conn.lookup_domain_by_name(f"quick{n}")
+            assert dom.state().state == virt.DomainState.RUNNING
+            dom.destroy()
