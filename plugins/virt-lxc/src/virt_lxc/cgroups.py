@@ -240,10 +240,11 @@ class ContainerCgroup:
         pid, that takes no global lock, so it does not wait for an RCU grace period (about 10 ms).
         A child forked meanwhile is born in the container's cgroups. ``leave_self`` undoes it."""
         home: list[Path] = []
+        own = Path("/proc/self/cgroup").read_text()
         try:
             for d in self.dirs:
                 if d.version == 1:
-                    home.append(_own_tasks(d))
+                    home.append(_own_tasks(d, own))
                     _write(d.path / "tasks", "0")
         except BaseException:
             self.leave_self(home)
@@ -392,10 +393,10 @@ class ContainerCgroup:
         return 0
 
 
-def _own_tasks(container: CgroupDir) -> Path:
-    """The ``tasks`` file of this process's cgroup in the v1 hierarchy holding ``container``."""
+def _own_tasks(container: CgroupDir, own: str) -> Path:
+    """The ``tasks`` file of this process's cgroup (``own``: its /proc/self/cgroup) in ``container``'s hierarchy."""
     mount = container.path.parent.parent  # the container's cgroup is MOUNT/PARTITION/NAME
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
+    for line in own.splitlines():
         _, names, path = line.split(":", 2)
         if names and set(names.split(",")) == set(container.controllers):
             return mount / path.lstrip("/") / "tasks"
