@@ -126,3 +126,25 @@ def test_an_init_that_fails_is_reported_failed(conn: virt.Connection, rootfs: Pa
     clean.start()
     wait_until(lambda: not clean.is_active(), what="init to end")
     assert clean.state() == (virt.DomainState.SHUTOFF, 1)  # an init that exits 0 shut the container down
+
+
+def test_autostart_at_the_first_open_after_boot_and_undefine_while_running(lxc_root: Path, rootfs: Path) -> None:
+    install_init(rootfs)
+    with virt.open("lxc:///") as conn:
+        dom = conn.define_domain(domain_xml("auto", rootfs))
+        dom.set_autostart(True)
+        assert dom.autostart and not dom.is_active()
+        driver = conn.driver.lxc  # type: ignore[attr-defined]
+        marker = driver.paths.run_dir / "autostarted"
+        assert marker.exists()  # this host "booted" when the driver first opened
+    marker.unlink()  # a new boot: the run folder is a tmpfs
+    with virt.open("lxc:///") as conn:
+        dom = conn.lookup_domain_by_name("auto")
+        assert dom.is_active()  # started by the first open after the boot
+        dom.undefine()  # running: it goes on as a transient container
+        assert not dom.is_persistent() and dom.is_active()
+        with pytest.raises(VirtError, match="cannot set autostart for transient domain"):
+            dom.set_autostart(False)
+        dom.destroy()
+        with pytest.raises(VirtError, match="no domain with matching name 'auto'"):
+            conn.lookup_domain_by_name("auto")

@@ -169,19 +169,19 @@ class LxcConnection(DriverConnection):
     def open_console(self, ref: DomainRef, device: str | None = None, *, force: bool = False) -> socket.socket:
         from virt_lxc import protocol
 
+        index = _console_index(device)
         with self.lxc.locked(ref) as obj:
             running = obj.running
             if running is None:
                 raise errors.not_running()
-            index = _console_index(device)
-            try:
-                sock, _, rest = protocol.request(
-                    running.socket_path, {"op": "console", "dev": index, "force": force}, exact=True
-                )
-            except protocol.ProtocolError as exc:
-                raise errors.operation_failed(str(exc)) from None
-            assert not rest
-            return sock
+            path = running.socket_path
+        # not under the domain's lock: a controller still starting may take a moment to answer
+        try:
+            sock, _, rest = protocol.request(path, {"op": "console", "dev": index, "force": force}, exact=True)
+        except protocol.ProtocolError as exc:
+            raise errors.operation_failed(str(exc)) from None
+        assert not rest
+        return sock
 
     def namespaces(self, ref: DomainRef) -> Namespaces:
         """Where a running container's namespaces and cgroups are (libvirt's virDomainLxcOpenNamespace)."""
