@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 from virt.driver import DomainRef, DriverConnection
 from virt.errors import ErrorDomain, ErrorNumber
+from virt.localstate import hostinfo as local_host
 
 from virt_lxc import errors, hostinfo
 from virt_lxc.driver import LxcDriver, acquire, release
@@ -77,7 +78,7 @@ class LxcConnection(DriverConnection):
         return hostinfo.kernel_version()
 
     def get_hostname(self) -> str:
-        return hostinfo.hostname()
+        return local_host.hostname()
 
     def get_node_info(self) -> NodeInfo:
         return hostinfo.node_info()

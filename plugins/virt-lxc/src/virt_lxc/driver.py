@@ -13,7 +13,6 @@ are delivered by the event hub's own thread. Order: domain lock, then table lock
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -34,6 +33,8 @@ from virt.events import (
     event_for_state,
 )
 from virt.info import DomainFilter, DomainInfo, DomainRecord
+from virt.localstate import ownerlock
+from virt.localstate.definitions import DefinitionStore
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
 from virt_lxc import cglayout, errors, netdev, prepare, process, protocol
@@ -42,7 +43,6 @@ from virt_lxc.hosterror import HostError
 from virt_lxc.launch import LaunchError, Plan, launch
 from virt_lxc.runtime import DomainObj, Running
 from virt_lxc.status import DomainStatus, StatusStore
-from virt_lxc.store import DefinitionStore
 from virt_lxc.watcher import Watcher
 
 if TYPE_CHECKING:
@@ -62,22 +62,14 @@ STOP_TIMEOUT = 10.0
 
 def acquire_owner_lock(paths: DriverPaths) -> int:
     """The open, locked ``paths.lock_file`` holding our pid; VirtError naming the holder otherwise."""
-    fd = os.open(paths.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        try:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-        finally:
-            os.close(fd)
-        raise errors.error(
+    return ownerlock.acquire(
+        paths.lock_file,
+        lambda holder: errors.error(
             ErrorNumber.RESOURCE_BUSY,
             f"the LXC driver state in {paths.run_dir} is owned by another process (pid {holder}); "
             "only one process at a time may manage lxc:///",
-        ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
+        ),
+    )
 
 
 def copy_domain(domain: Domain) -> Domain:

@@ -1,28 +1,18 @@
-"""The host as the LXC driver reports it: its name, its kernel's version, its processors and memory."""
+"""The host as the LXC driver reports it: its kernel's version, its processors and memory.
+
+Its name is ``virt.localstate.hostinfo.hostname()``, as every local driver's.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
 import re
-import socket
 from pathlib import Path
 
 from virt.info import NodeInfo
 
 _SYS_CPU = Path("/sys/devices/system/cpu")
-
-
-def hostname() -> str:
-    """The host's name, fully qualified when the resolver knows it (libvirt's virGetHostname)."""
-    name = socket.gethostname()
-    if "." in name:
-        return name
-    try:
-        fqdn = socket.getfqdn(name)
-    except OSError:
-        return name
-    return fqdn if fqdn and not fqdn.startswith("localhost") else name
 
 
 def kernel_version() -> int:

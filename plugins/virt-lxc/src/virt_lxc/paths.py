@@ -12,14 +12,18 @@ from pathlib import Path
 
 import attrs
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
+from virt.localstate.layout import StateLayout, root_override, system_dirs, under_root
 from virt.uri import URI
 
 DEFAULT_PARTITION = "virt-lxc"
 
 
 @attrs.frozen
-class DriverPaths:
-    """The folders of one driver instance, and the cgroup partition its containers go under."""
+class DriverPaths(StateLayout):
+    """The folders of one driver instance, and the cgroup partition its containers go under.
+
+    ``domains_dir``, ``autostart_dir``, ``status_dir`` and ``lock_file`` are ``StateLayout``'s.
+    """
 
     state_dir: Path
     """Persistent definitions (``domains/NAME.xml``) and autostart marks; kept across reboots."""
@@ -29,22 +33,6 @@ class DriverPaths:
     """One file per container: its controller's messages."""
     partition: str = DEFAULT_PARTITION
     """The cgroup (under each hierarchy's root) holding one child cgroup per running container."""
-
-    @property
-    def domains_dir(self) -> Path:
-        return self.state_dir / "domains"
-
-    @property
-    def autostart_dir(self) -> Path:
-        return self.state_dir / "autostart"
-
-    @property
-    def status_dir(self) -> Path:
-        return self.run_dir / "status"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.run_dir / "driver.lock"
 
     def socket_path(self, name: str) -> Path:
         """The unix socket the container's controller listens on."""
@@ -86,9 +74,11 @@ class DriverPaths:
                 ErrorNumber.OPERATION_DENIED,
                 ErrorDomain.LXC,
             )
-        root = os.environ.get("VIRT_LXC_ROOT")
-        if root:
-            base = Path(root).absolute()
+        root = root_override("lxc")
+        if root is not None:
+            base = root.absolute()
             digest = hashlib.sha256(str(base).encode()).hexdigest()[:10]
-            return cls(base / "state", base / "run", base / "log", f"{DEFAULT_PARTITION}-{digest}")
-        return cls(Path("/var/lib/virt/lxc"), Path("/run/virt/lxc"), Path("/var/log/virt/lxc"))
+            dirs = under_root(base)
+            return cls(dirs.state, dirs.run, dirs.log, f"{DEFAULT_PARTITION}-{digest}")
+        dirs = system_dirs("lxc")
+        return cls(dirs.state, dirs.run, dirs.log)

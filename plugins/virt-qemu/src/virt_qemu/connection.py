@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from virt.driver import DomainRef, DriverConnection
 from virt.errors import ErrorDomain, ErrorNumber
+from virt.localstate import hostinfo
 
-from virt_qemu import errors, hostinfo
+from virt_qemu import errors
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.paths import DriverPaths
 

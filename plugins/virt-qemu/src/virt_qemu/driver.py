@@ -14,7 +14,6 @@ each domain's ``lock`` serialises operations on it. Order: domain lock first, th
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import queue
@@ -29,6 +28,9 @@ from typing import TYPE_CHECKING, Any
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.events import DefinedDetail, ResumedDetail, ShutdownDetail, StoppedDetail, UndefinedDetail
 from virt.info import DomainFilter, DomainInfo, DomainRecord
+from virt.localstate import ownerlock
+from virt.localstate.definitions import DefinitionStore
+from virt.localstate.ids import IdCounter
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
 from virt_qemu import errors, nvram, prepare
@@ -37,7 +39,6 @@ from virt_qemu.launch import launch
 from virt_qemu.qmpevents import QMP_TIMEOUT, RESTART_ACTIONS, QmpEvents, QueuedEvent
 from virt_qemu.runtime import DomainObj, Running
 from virt_qemu.status import DomainStatus, StatusMonitor, StatusStore
-from virt_qemu.store import DefinitionStore, IdCounter
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
@@ -53,22 +54,14 @@ log = logging.getLogger(__name__)
 # -- the owner lock --------------------------------------------------------------------------------
 def acquire_owner_lock(paths: DriverPaths) -> int:
     """The open, locked ``paths.lock_file`` holding our pid; VirtError naming the holder otherwise."""
-    fd = os.open(paths.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        try:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-        finally:
-            os.close(fd)
-        raise errors.error(
+    return ownerlock.acquire(
+        paths.lock_file,
+        lambda holder: errors.error(
             ErrorNumber.RESOURCE_BUSY,
             f"the QEMU driver state in {paths.run_dir} is owned by another process (pid {holder}); "
             f"only one process at a time may manage qemu:///{paths.mode}",
-        ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
+        ),
+    )
 
 
 def _copy(domain: Domain) -> Domain:

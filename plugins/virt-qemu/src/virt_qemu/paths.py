@@ -10,12 +10,16 @@ from pathlib import Path
 
 import attrs
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
+from virt.localstate.layout import StateLayout, root_override, session_dirs, system_dirs, under_root
 from virt.uri import URI
 
 
 @attrs.frozen
-class DriverPaths:
-    """The folders of one driver instance (one URI path on one host)."""
+class DriverPaths(StateLayout):
+    """The folders of one driver instance (one URI path on one host).
+
+    ``domains_dir``, ``autostart_dir``, ``status_dir`` and ``lock_file`` are ``StateLayout``'s.
+    """
 
     mode: str
     """``system`` or ``session``."""
@@ -27,22 +31,6 @@ class DriverPaths:
     """Probed QEMU capabilities, one file per binary."""
     log_dir: Path
     """QEMU's stderr, one file per domain."""
-
-    @property
-    def domains_dir(self) -> Path:
-        return self.state_dir / "domains"
-
-    @property
-    def autostart_dir(self) -> Path:
-        return self.state_dir / "autostart"
-
-    @property
-    def status_dir(self) -> Path:
-        return self.run_dir / "status"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.run_dir / "driver.lock"
 
     def domain_run_dir(self, name: str) -> Path:
         """Sockets and other runtime files of one running domain."""
@@ -70,31 +58,11 @@ class DriverPaths:
                 ErrorNumber.OPERATION_DENIED,
                 ErrorDomain.QEMU,
             )
-        root = os.environ.get("VIRT_QEMU_ROOT")
-        if root:
-            base = Path(root) / mode
-            return cls(mode, base / "state", base / "run", base / "cache", base / "log")
-        if mode == "system":
-            return cls(
-                mode,
-                Path("/var/lib/virt/qemu"),
-                Path("/run/virt/qemu"),
-                Path("/var/cache/virt/qemu"),
-                Path("/var/log/virt/qemu"),
-            )
-        home = Path.home()
-
-        def xdg(variable: str, default: Path) -> Path:
-            value = os.environ.get(variable)
-            return Path(value) if value else default
-
-        runtime = os.environ.get("XDG_RUNTIME_DIR")
-        cache = xdg("XDG_CACHE_HOME", home / ".cache") / "virt" / "qemu"
-        run = Path(runtime) / "virt" / "qemu" if runtime else cache / "run"
-        return cls(
-            mode,
-            xdg("XDG_CONFIG_HOME", home / ".config") / "virt" / "qemu",
-            run,
-            cache,
-            xdg("XDG_STATE_HOME", home / ".local" / "state") / "virt" / "qemu" / "log",
-        )
+        root = root_override("qemu")
+        if root is not None:
+            dirs = under_root(root / mode)
+        elif mode == "system":
+            dirs = system_dirs("qemu")
+        else:
+            dirs = session_dirs("qemu")
+        return cls(mode, dirs.state, dirs.run, dirs.cache, dirs.log)

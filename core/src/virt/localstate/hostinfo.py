@@ -1,4 +1,8 @@
-"""The host as libvirt's nodeinfo code reads it: /proc/cpuinfo, /proc/meminfo, /sys topology."""
+"""The host as libvirt's nodeinfo code reads it: /proc/cpuinfo, /proc/meminfo, /sys topology.
+
+``hostname()`` is virGetHostname; ``node_info()`` is virNodeGetInfo as libvirt's QEMU driver
+answers it (NUMA cells' memory, the topology's odd cases folded as libvirt folds them).
+"""
 
 from __future__ import annotations
 
@@ -106,6 +110,7 @@ def _topology(cpus: list[int]) -> tuple[int, int, int, int]:
 
 
 def node_info() -> NodeInfo:
+    """virNodeInfo of this host."""
     cpus = _online_cpus()
     nodes, sockets, cores, threads = _topology(cpus)
     return NodeInfo(

@@ -1,0 +1,18 @@
+"""A toolkit for drivers that manage local state: the hypervisor runs on this host, and the driver
+keeps its definitions and the status of its running domains in folders of its own (QEMU, LXC).
+
+One module per purpose, each cheap to import (nothing happens at import, heavy imports wait):
+
+- ``files``: atomic, durable file replacement and removal;
+- ``layout``: the state, run, cache and log folders per mode (system, session, ``VIRT_*_ROOT``),
+  and the folders every such driver has under them;
+- ``definitions``: persistent definitions (``domains/NAME.xml``) and autostart marks;
+- ``ids``: the domain id counter kept in the run folder;
+- ``ownerlock``: the lock that keeps a second process from owning the same folders;
+- ``status``: the status files of running domains (``run/status/NAME.xml``, ``<domstatus>``);
+- ``hostinfo``: the host's name and libvirt's node info read from /proc and /sys.
+
+The plugin keeps its own file formats (the status model), its messages and error domain, and what
+its hypervisor alone needs; these modules keep the folder layout and file formats libvirt's local
+drivers use, so that state written by one version of a driver is read by the next.
+"""

@@ -1,0 +1,52 @@
+"""Atomic file replacement: a temporary file in the same folder, fsync, rename, fsync of the folder.
+
+A crash at any moment leaves either the old or the new text, never a mix. ``durable=False`` keeps
+the atomicity but skips both fsyncs, for files in the run folder that do not outlive the host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path: Path, text: str, mode: int = 0o600, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``text`` so that readers see the old or the new content, whole;
+    ``durable`` also waits until it is on disk."""
+    folder = path.parent
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fchmod(out.fileno(), mode)
+            if durable:
+                os.fsync(out.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(temporary).unlink()
+        raise
+    if durable:
+        fsync_dir(folder)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or an unlink in ``folder`` durable."""
+    dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def remove(path: Path, *, durable: bool = True) -> None:
+    """Delete ``path`` if it exists (``durable``: and wait until that is on disk)."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    if durable:
+        fsync_dir(path.parent)
