@@ -9,6 +9,8 @@ One module per purpose, each cheap to import (nothing happens at import, heavy i
 - ``definitions``: persistent definitions (``domains/NAME.xml``) and autostart marks;
 - ``ids``: the domain id counter kept in the run folder;
 - ``ownerlock``: the lock that keeps a second process from owning the same folders;
+- ``domains``: the domain objects (two definitions, state, id, lock) and the table of them: lookups,
+  listing filters, libvirt's rules for adding a definition;
 - ``status``: the status files of running domains (``run/status/NAME.xml``, ``<domstatus>``);
 - ``hostinfo``: the host's name and libvirt's node info read from /proc and /sys.
 

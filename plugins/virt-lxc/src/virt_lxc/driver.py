@@ -19,7 +19,6 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
@@ -32,9 +31,10 @@ from virt.events import (
     UndefinedDetail,
     event_for_state,
 )
-from virt.info import DomainFilter, DomainInfo, DomainRecord
+from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
+from virt.localstate.domains import DomainTable, copy_definition
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
 from virt_lxc import cglayout, errors, netdev, prepare, process, protocol
@@ -72,21 +72,14 @@ def acquire_owner_lock(paths: DriverPaths) -> int:
     )
 
 
-def copy_domain(domain: Domain) -> Domain:
-    """An independent copy of a stored definition (the caller of the API may change it)."""
-    return type(domain).from_element(domain.to_element())
-
-
-class LxcDriver:
+class LxcDriver(DomainTable[DomainObj]):
     """Everything one owner of an LXC state folder knows and does."""
 
     def __init__(self, paths: DriverPaths) -> None:
         paths.create()
         self.paths = paths
         self._lock_fd: int | None = acquire_owner_lock(paths)
-        self.lock = threading.RLock()
-        self.domains: dict[uuid.UUID, DomainObj] = {}
-        self.names: dict[str, uuid.UUID] = {}
+        DomainTable.__init__(self, DomainObj, ErrorDomain.LXC)
         self.definitions = DefinitionStore(paths)
         self.statuses = StatusStore(paths)
         self.events = DomainEventHub(threaded=True, name="virt-lxc domain events")
@@ -114,60 +107,6 @@ class LxcDriver:
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
             os.close(fd)
-
-    # -- the domain table -----------------------------------------------------------------------
-    def _add(self, obj: DomainObj) -> None:
-        with self.lock:
-            self.domains[obj.uuid] = obj
-            self.names[obj.name] = obj.uuid
-
-    def _remove(self, obj: DomainObj) -> None:
-        with self.lock:
-            if self.domains.get(obj.uuid) is obj:
-                del self.domains[obj.uuid]
-            if self.names.get(obj.name) == obj.uuid:
-                del self.names[obj.name]
-
-    def find(self, ref: DomainRef) -> DomainObj:
-        with self.lock:
-            obj = self.domains.get(ref.uuid)
-        if obj is None:
-            raise errors.domain_gone(ref.uuid, ref.name)
-        return obj
-
-    @contextlib.contextmanager
-    def locked(self, ref: DomainRef) -> Iterator[DomainObj]:
-        """The domain, locked for one operation; NotFound when it went away meanwhile."""
-        obj = self.find(ref)
-        with obj.lock:
-            with self.lock:
-                if self.domains.get(ref.uuid) is not obj:
-                    raise errors.domain_gone(ref.uuid, ref.name)
-            yield obj
-
-    def by_name(self, name: str) -> DomainObj | None:
-        with self.lock:
-            key = self.names.get(name)
-            return None if key is None else self.domains.get(key)
-
-    def by_uuid(self, key: uuid.UUID) -> DomainObj | None:
-        with self.lock:
-            return self.domains.get(key)
-
-    def by_id(self, id_: int) -> DomainObj | None:
-        with self.lock:
-            return next((o for o in self.domains.values() if o.active and o.id == id_), None)
-
-    def listing(self, filter: DomainFilter) -> list[DomainObj]:
-        with self.lock:
-            objs = list(self.domains.values())
-        return [
-            o
-            for o in objs
-            if filter.matches(
-                DomainRecord(active=o.active, persistent=o.persistent, state=o.state, autostart=o.autostart)
-            )
-        ]
 
     def init_of(self, name: str) -> int | None:
         """The init pid of the running container called ``name`` (for ``<lxc:namespace>``)."""
@@ -209,34 +148,6 @@ class LxcDriver:
             live.id = None
 
     # -- definitions --------------------------------------------------------------------------------
-    def add_definition(self, definition: Domain, *, live: bool) -> tuple[DomainObj, bool]:
-        """virDomainObjListAdd: the domain to hold ``definition`` and whether it is new."""
-        assert definition.uuid is not None and definition.name is not None
-        with self.lock:
-            existing = self.domains.get(definition.uuid)
-            if existing is not None:
-                if existing.name != definition.name:
-                    raise errors.error(
-                        ErrorNumber.OPERATION_FAILED,
-                        f"domain '{existing.name}' is already defined with uuid {existing.uuid}",
-                        ErrorDomain.DOMAIN,
-                    )
-                if live and existing.active:
-                    raise errors.error(
-                        ErrorNumber.OPERATION_INVALID, f"domain '{existing.name}' is already active", ErrorDomain.DOMAIN
-                    )
-                return existing, False
-            other = self.by_name(definition.name)
-            if other is not None:
-                raise errors.error(
-                    ErrorNumber.OPERATION_FAILED,
-                    f"domain '{definition.name}' already exists with uuid {other.uuid}",
-                    ErrorDomain.DOMAIN,
-                )
-            obj = DomainObj(config=None, live=definition) if live else DomainObj(config=definition)
-            self._add(obj)
-            return obj, True
-
     def define(self, definition: Domain) -> DomainObj:
         prepare.complete(definition)
         obj, new = self.add_definition(definition, live=False)
@@ -277,22 +188,13 @@ class LxcDriver:
             self.definitions.set_autostart(obj.name, autostart)
             obj.autostart = autostart
 
-    def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
-        with self.locked(ref) as obj:
-            if obj.active and obj.live is not None and not (inactive and obj.config is not None):
-                found = copy_domain(obj.live)
-                found.id = obj.id
-                return found
-            assert obj.config is not None
-            return copy_domain(obj.config)
-
     # -- start -------------------------------------------------------------------------------------
     def start(self, ref: DomainRef) -> None:
         with self.locked(ref) as obj:
             if obj.active:
                 raise errors.already_running()
             assert obj.config is not None
-            self._start(obj, copy_domain(obj.config))
+            self._start(obj, copy_definition(obj.config))
 
     def _start(self, obj: DomainObj, definition: Domain) -> None:
         """Start ``definition`` as ``obj`` (held locked); on any failure nothing of it is left."""
@@ -470,7 +372,7 @@ class LxcDriver:
         assert live is not None
         self.stopped(obj, ShutoffReason.SHUTDOWN, emit=False, keep=True)
         try:
-            self._start(obj, copy_domain(obj.config) if obj.config is not None else live)
+            self._start(obj, copy_definition(obj.config) if obj.config is not None else live)
         except VirtError as exc:
             log.error("container %s did not start again after its reboot: %s", obj.name, exc.message)
             if obj.config is None:
@@ -630,7 +532,7 @@ class LxcDriver:
             try:
                 with obj.lock:
                     if not obj.active and obj.config is not None:
-                        self._start(obj, copy_domain(obj.config))
+                        self._start(obj, copy_definition(obj.config))
             except Exception as exc:  # noqa: BLE001 - one failed autostart must not keep the driver from opening
                 log.error("autostart of container %s failed: %s", obj.name, exc)
 

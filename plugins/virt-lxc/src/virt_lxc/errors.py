@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
@@ -45,11 +44,6 @@ def not_running() -> VirtError:
 
 def already_running() -> VirtError:
     return error(ErrorNumber.OPERATION_INVALID, "domain is already running")
-
-
-def domain_gone(uuid_: uuid.UUID, name: str) -> VirtError:
-    """A handle whose domain no longer exists."""
-    return error(ErrorNumber.NO_DOMAIN, f"no domain with matching uuid '{uuid_}' ({name})")
 
 
 def no_domain(detail: str) -> VirtError:

@@ -8,17 +8,13 @@ container has no ``config``. ``lock`` serialises operations on the domain (libvi
 from __future__ import annotations
 
 import socket
-import threading
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
-from virt.states import DomainState
+from virt.localstate.domains import LocalDomain
 
 if TYPE_CHECKING:
-    from virt.xml import Domain
-
     from virt_lxc.cgroups import ContainerCgroup
 
 
@@ -39,37 +35,7 @@ class Running:
 
 
 @attrs.define(eq=False)
-class DomainObj:
-    config: Domain | None
-    live: Domain | None = None
-    state: DomainState = DomainState.SHUTOFF
-    reason: int = 0
-    id: int = -1
-    autostart: bool = False
+class DomainObj(LocalDomain):
+    """A domain of this driver: ``LocalDomain``'s definitions and state, and while it runs its processes."""
+
     running: Running | None = None
-    lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
-
-    @property
-    def current(self) -> Domain:
-        definition = self.live if self.live is not None else self.config
-        assert definition is not None, "a domain has at least one definition"
-        return definition
-
-    @property
-    def name(self) -> str:
-        assert self.current.name is not None
-        return self.current.name
-
-    @property
-    def uuid(self) -> uuid.UUID:
-        assert self.current.uuid is not None
-        return self.current.uuid
-
-    @property
-    def active(self) -> bool:
-        # libvirt's virDomainObjIsActive: a domain is active exactly while it holds an id.
-        return self.id != -1
-
-    @property
-    def persistent(self) -> bool:
-        return self.config is not None

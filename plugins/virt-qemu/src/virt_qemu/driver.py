@@ -20,16 +20,15 @@ import queue
 import shutil
 import signal
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.events import DefinedDetail, ResumedDetail, ShutdownDetail, StoppedDetail, UndefinedDetail
-from virt.info import DomainFilter, DomainInfo, DomainRecord
+from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
+from virt.localstate.domains import DomainTable, copy_definition
 from virt.localstate.ids import IdCounter
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
@@ -64,12 +63,7 @@ def acquire_owner_lock(paths: DriverPaths) -> int:
     )
 
 
-def _copy(domain: Domain) -> Domain:
-    """An independent copy of a stored definition (the caller of the API may change it)."""
-    return type(domain).from_element(domain.to_element())
-
-
-class QemuDriver(QmpEvents):
+class QemuDriver(QmpEvents, DomainTable[DomainObj]):
     """Everything one owner of a QEMU state folder knows and does."""
 
     def __init__(self, paths: DriverPaths) -> None:
@@ -78,9 +72,7 @@ class QemuDriver(QmpEvents):
         paths.create()
         self.paths = paths
         self._lock_fd: int | None = acquire_owner_lock(paths)
-        self.lock = threading.RLock()
-        self.domains: dict[uuid.UUID, DomainObj] = {}
-        self.names: dict[str, uuid.UUID] = {}
+        DomainTable.__init__(self, DomainObj, ErrorDomain.QEMU)
         self.definitions = DefinitionStore(paths)
         self.statuses = StatusStore(paths)
         self.ids = IdCounter(paths.run_dir / "next-id")
@@ -121,61 +113,6 @@ class QemuDriver(QmpEvents):
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
             os.close(fd)  # releases the flock
-
-    # -- the domain table ---------------------------------------------------------------------------
-    def _add(self, obj: DomainObj) -> None:
-        with self.lock:
-            self.domains[obj.uuid] = obj
-            self.names[obj.name] = obj.uuid
-
-    def _remove(self, obj: DomainObj) -> None:
-        with self.lock:
-            if self.domains.get(obj.uuid) is obj:
-                del self.domains[obj.uuid]
-            if self.names.get(obj.name) == obj.uuid:
-                del self.names[obj.name]
-
-    def find(self, ref: DomainRef) -> DomainObj:
-        """The domain behind a handle (by UUID, naming both in the error, as qemuDomainObjFromDomain)."""
-        with self.lock:
-            obj = self.domains.get(ref.uuid)
-        if obj is None:
-            raise errors.domain_gone(ref.uuid, ref.name)
-        return obj
-
-    @contextlib.contextmanager
-    def locked(self, ref: DomainRef) -> Iterator[DomainObj]:
-        """The domain, locked for one operation; NotFound when it went away meanwhile."""
-        obj = self.find(ref)
-        with obj.lock:
-            with self.lock:
-                if self.domains.get(ref.uuid) is not obj:
-                    raise errors.domain_gone(ref.uuid, ref.name)
-            yield obj
-
-    def by_name(self, name: str) -> DomainObj | None:
-        with self.lock:
-            key = self.names.get(name)
-            return None if key is None else self.domains.get(key)
-
-    def by_uuid(self, key: uuid.UUID) -> DomainObj | None:
-        with self.lock:
-            return self.domains.get(key)
-
-    def by_id(self, id_: int) -> DomainObj | None:
-        with self.lock:
-            return next((o for o in self.domains.values() if o.active and o.id == id_), None)
-
-    def listing(self, filter: DomainFilter) -> list[DomainObj]:
-        with self.lock:
-            objs = list(self.domains.values())
-        return [
-            obj
-            for obj in objs
-            if filter.matches(
-                DomainRecord(active=obj.active, persistent=obj.persistent, state=obj.state, autostart=obj.autostart)
-            )
-        ]
 
     # -- caps ---------------------------------------------------------------------------------------
     def binary_and_caps(self, arch: str | None, emulator: str | None) -> tuple[str, QemuCaps]:
@@ -241,41 +178,6 @@ class QemuDriver(QmpEvents):
         nvram.fill_path(domain, self.paths.state_dir / "nvram")
         return domain
 
-    def add_definition(self, definition: Domain, *, live: bool) -> tuple[DomainObj, bool]:
-        """virDomainObjListAdd: the domain to hold ``definition`` and whether it is new.
-
-        ``live`` is for starting a transient definition (create): it must not meet an active
-        domain. Otherwise the definition becomes the persistent one (waiting for the next boot
-        of a running domain). Holds the table lock; the caller holds nothing.
-        """
-        assert definition.uuid is not None and definition.name is not None
-        with self.lock:
-            existing = self.domains.get(definition.uuid)
-            if existing is not None:
-                if existing.name != definition.name:
-                    raise errors.error(
-                        ErrorNumber.OPERATION_FAILED,
-                        f"domain '{existing.name}' is already defined with uuid {existing.uuid}",
-                        ErrorDomain.DOMAIN,
-                    )
-                if live and existing.active:
-                    raise errors.error(
-                        ErrorNumber.OPERATION_INVALID,
-                        f"domain '{existing.name}' is already active",
-                        ErrorDomain.DOMAIN,
-                    )
-                return existing, False
-            other = self.by_name(definition.name)
-            if other is not None:
-                raise errors.error(
-                    ErrorNumber.OPERATION_FAILED,
-                    f"domain '{definition.name}' already exists with uuid {other.uuid}",
-                    ErrorDomain.DOMAIN,
-                )
-            obj = DomainObj(config=None, live=definition) if live else DomainObj(config=definition)
-            self._add(obj)
-            return obj, True
-
     def define(self, definition: Domain) -> DomainObj:
         self.complete(definition)
         obj, new = self.add_definition(definition, live=False)
@@ -324,7 +226,7 @@ class QemuDriver(QmpEvents):
             if obj.active:
                 raise errors.already_running()
             assert obj.config is not None
-            self._start(obj, _copy(obj.config))
+            self._start(obj, copy_definition(obj.config))
 
     def _start(self, obj: DomainObj, definition: Domain) -> None:
         """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``."""
@@ -588,15 +490,6 @@ class QemuDriver(QmpEvents):
                         current = int(balloon["actual"]) // 1024
             return DomainInfo(obj.state, maximum, current, vcpus, cpu_time)
 
-    def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
-        with self.locked(ref) as obj:
-            if obj.active and obj.live is not None and not (inactive and obj.config is not None):
-                copy = _copy(obj.live)
-                copy.id = obj.id
-                return copy
-            assert obj.config is not None
-            return _copy(obj.config)
-
     # -- taking running guests back -----------------------------------------------------------------
     def _reconnect_all(self) -> None:
         """Take back every guest of the status files: examined in parallel, settled in file order."""
@@ -672,7 +565,7 @@ class QemuDriver(QmpEvents):
             try:
                 with obj.lock:
                     if not obj.active and obj.config is not None:
-                        self._start(obj, _copy(obj.config))
+                        self._start(obj, copy_definition(obj.config))
             except Exception as exc:  # noqa: BLE001 - one failed autostart must not keep the driver from opening
                 log.error("autostart of domain %s failed: %s", obj.name, exc)
 

@@ -6,8 +6,6 @@ libvirt prefixes each message with words chosen by the error number ("internal e
 
 from __future__ import annotations
 
-import uuid
-
 from virt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -40,11 +38,6 @@ def already_running() -> VirtError:
 
 def unsupported(detail: str) -> VirtError:
     return error(ErrorNumber.CONFIG_UNSUPPORTED, detail)
-
-
-def domain_gone(uuid_: uuid.UUID, name: str) -> VirtError:
-    """A handle whose domain no longer exists (qemuDomainObjFromDomain's words)."""
-    return error(ErrorNumber.NO_DOMAIN, f"no domain with matching uuid '{uuid_}' ({name})")
 
 
 def no_domain(detail: str) -> VirtError:

@@ -1,0 +1,193 @@
+"""The domains of a local driver: libvirt's virDomainObj (``LocalDomain``) and virDomainObjList
+(``DomainTable``), with the lookups and listing filters every driver answers the same way.
+
+A domain keeps libvirt's two definitions: ``config``, the persistent one (what the next boot
+uses, so a redefinition of a running domain waits there), and ``live``, the copy it was started
+with; a transient domain has no ``config``. Its ``lock`` serialises operations on it (libvirt's
+job). The table's ``lock`` guards the table itself; the order is domain lock first, then table lock.
+The driver subclasses ``LocalDomain`` to add what it knows of a running domain (its processes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import attrs
+
+from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
+from virt.info import DomainFilter, DomainRecord
+from virt.states import DomainState
+
+if TYPE_CHECKING:
+    from virt.driver import DomainRef
+    from virt.xml import Domain
+
+
+def copy_definition(domain: Domain) -> Domain:
+    """An independent copy of a stored definition (the caller of the API may change it)."""
+    return type(domain).from_element(domain.to_element())
+
+
+@attrs.define(eq=False)
+class LocalDomain:
+    """What a driver knows of one domain: its definitions, its state, whether it starts with the host."""
+
+    config: Domain | None
+    live: Domain | None = None
+    state: DomainState = DomainState.SHUTOFF
+    reason: int = 0
+    id: int = -1
+    autostart: bool = False
+    lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
+
+    @property
+    def current(self) -> Domain:
+        """The definition in force: the live one while running, else the persistent one."""
+        definition = self.live if self.live is not None else self.config
+        assert definition is not None, "a domain has at least one definition"
+        return definition
+
+    @property
+    def name(self) -> str:
+        assert self.current.name is not None
+        return self.current.name
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        assert self.current.uuid is not None
+        return self.current.uuid
+
+    @property
+    def active(self) -> bool:
+        # libvirt's virDomainObjIsActive: a domain is active exactly while it holds an id.
+        return self.id != -1
+
+    @property
+    def persistent(self) -> bool:
+        return self.config is not None
+
+
+D = TypeVar("D", bound=LocalDomain)
+
+
+class DomainTable(Generic[D]):
+    """The domains of one driver instance, by UUID and by name.
+
+    ``domain_class`` makes a new domain; ``error_domain`` is the driver's, for the error naming a
+    domain gone meanwhile.
+    """
+
+    def __init__(self, domain_class: type[D], error_domain: ErrorDomain) -> None:
+        self.lock = threading.RLock()
+        self.domains: dict[uuid.UUID, D] = {}
+        self.names: dict[str, uuid.UUID] = {}
+        self._domain_class = domain_class
+        self._error_domain = error_domain
+
+    def _add(self, obj: D) -> None:
+        with self.lock:
+            self.domains[obj.uuid] = obj
+            self.names[obj.name] = obj.uuid
+
+    def _remove(self, obj: D) -> None:
+        with self.lock:
+            if self.domains.get(obj.uuid) is obj:
+                del self.domains[obj.uuid]
+            if self.names.get(obj.name) == obj.uuid:
+                del self.names[obj.name]
+
+    def _gone(self, ref: DomainRef) -> VirtError:
+        """A handle whose domain no longer exists (qemuDomainObjFromDomain's words)."""
+        return libvirt_error(
+            ErrorNumber.NO_DOMAIN, f"no domain with matching uuid '{ref.uuid}' ({ref.name})", self._error_domain
+        )
+
+    def find(self, ref: DomainRef) -> D:
+        """The domain behind a handle (by UUID, naming both in the error)."""
+        with self.lock:
+            obj = self.domains.get(ref.uuid)
+        if obj is None:
+            raise self._gone(ref)
+        return obj
+
+    @contextlib.contextmanager
+    def locked(self, ref: DomainRef) -> Iterator[D]:
+        """The domain, locked for one operation; NotFound when it went away meanwhile."""
+        obj = self.find(ref)
+        with obj.lock:
+            with self.lock:
+                if self.domains.get(ref.uuid) is not obj:
+                    raise self._gone(ref)
+            yield obj
+
+    def by_name(self, name: str) -> D | None:
+        with self.lock:
+            key = self.names.get(name)
+            return None if key is None else self.domains.get(key)
+
+    def by_uuid(self, key: uuid.UUID) -> D | None:
+        with self.lock:
+            return self.domains.get(key)
+
+    def by_id(self, id_: int) -> D | None:
+        with self.lock:
+            return next((o for o in self.domains.values() if o.active and o.id == id_), None)
+
+    def listing(self, filter: DomainFilter) -> list[D]:
+        """The domains ``filter`` keeps (virConnectListAllDomains' flags)."""
+        with self.lock:
+            objs = list(self.domains.values())
+        return [
+            obj
+            for obj in objs
+            if filter.matches(
+                DomainRecord(active=obj.active, persistent=obj.persistent, state=obj.state, autostart=obj.autostart)
+            )
+        ]
+
+    def add_definition(self, definition: Domain, *, live: bool) -> tuple[D, bool]:
+        """virDomainObjListAdd: the domain to hold ``definition`` and whether it is new.
+
+        ``live`` is for starting a transient definition (create): it must not meet an active
+        domain. Otherwise the definition becomes the persistent one (waiting for the next boot
+        of a running domain); the caller stores it. Holds the table lock; the caller holds nothing.
+        """
+        assert definition.uuid is not None and definition.name is not None
+        with self.lock:
+            existing = self.domains.get(definition.uuid)
+            if existing is not None:
+                if existing.name != definition.name:
+                    raise libvirt_error(
+                        ErrorNumber.OPERATION_FAILED,
+                        f"domain '{existing.name}' is already defined with uuid {existing.uuid}",
+                        ErrorDomain.DOMAIN,
+                    )
+                if live and existing.active:
+                    raise libvirt_error(
+                        ErrorNumber.OPERATION_INVALID, f"domain '{existing.name}' is already active", ErrorDomain.DOMAIN
+                    )
+                return existing, False
+            other = self.by_name(definition.name)
+            if other is not None:
+                raise libvirt_error(
+                    ErrorNumber.OPERATION_FAILED,
+                    f"domain '{definition.name}' already exists with uuid {other.uuid}",
+                    ErrorDomain.DOMAIN,
+                )
+            obj = self._domain_class(config=None, live=definition) if live else self._domain_class(config=definition)
+            self._add(obj)
+            return obj, True
+
+    def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
+        """A copy of the live definition (with the id) of a running domain, else of the persistent one."""
+        with self.locked(ref) as obj:
+            if obj.active and obj.live is not None and not (inactive and obj.config is not None):
+                copy = copy_definition(obj.live)
+                copy.id = obj.id
+                return copy
+            assert obj.config is not None
+            return copy_definition(obj.config)
