@@ -11,6 +11,9 @@ One module per purpose, each cheap to import (nothing happens at import, heavy i
 - ``ownerlock``: the lock that keeps a second process from owning the same folders;
 - ``domains``: the domain objects (two definitions, state, id, lock) and the table of them: lookups,
   listing filters, libvirt's rules for adding a definition;
+- ``instances``: one driver instance per process and folders, shared by its connections;
+- ``connection``: ``LocalConnection``, the DriverConnection whose domain operations delegate to
+  the driver instance (lookups, definitions, lifecycle, properties, events, host name and info);
 - ``status``: the status files of running domains (``run/status/NAME.xml``, ``<domstatus>``);
 - ``hostinfo``: the host's name and libvirt's node info read from /proc and /sys.
 

@@ -8,31 +8,20 @@ instance, never of the containers.
 from __future__ import annotations
 
 import socket
-import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
-from virt.driver import DomainRef, DriverConnection
 from virt.errors import ErrorDomain, ErrorNumber
-from virt.localstate import hostinfo as local_host
+from virt.localstate.connection import LocalConnection
 
 from virt_lxc import errors, hostinfo
 from virt_lxc.driver import LxcDriver, acquire, release
 from virt_lxc.paths import DriverPaths
 
 if TYPE_CHECKING:
-    from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo
-    from virt.states import DomainState, ShutdownMode
+    from virt.driver import DomainRef
+    from virt.info import NodeInfo
     from virt.uri import URI
-    from virt.xml import Domain
-
-    from virt_lxc.runtime import DomainObj
-
-
-def _ref(obj: DomainObj) -> DomainRef:
-    return DomainRef(name=obj.name, uuid=obj.uuid, id=obj.id)
 
 
 @attrs.frozen
@@ -45,126 +34,31 @@ class Namespaces:
     user_namespace: bool
 
 
-class LxcConnection(DriverConnection):
+class LxcConnection(LocalConnection[LxcDriver]):
+    """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s."""
+
     driver_name = "LXC"
     error_domain = ErrorDomain.LXC
+    os_type = "exe"
 
     def __init__(self, uri: URI, *, readonly: bool = False) -> None:
         super().__init__(uri, readonly=readonly)
-        self._driver: LxcDriver | None = acquire(DriverPaths.for_uri(uri))
-        self._unsubscribes: list[Callable[[], None]] = []
+        self._driver = acquire(DriverPaths.for_uri(uri))
 
     @property
     def lxc(self) -> LxcDriver:
-        assert self._driver is not None, "the connection is closed"
-        return self._driver
+        return self.local
 
-    def close(self) -> None:
-        if self._driver is not None:
-            for unsubscribe in self._unsubscribes:
-                unsubscribe()
-            self._unsubscribes.clear()
-            driver, self._driver = self._driver, None
-            release(driver)
-
-    # -- events -----------------------------------------------------------------------------------
-    def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
-        unsubscribe = self.lxc.events.subscribe(callback)
-        self._unsubscribes.append(unsubscribe)
-        return unsubscribe
+    def _release(self, driver: LxcDriver) -> None:
+        release(driver)
 
     # -- host -------------------------------------------------------------------------------------
     def get_version(self) -> int:
         return hostinfo.kernel_version()
 
-    def get_hostname(self) -> str:
-        return local_host.hostname()
-
     def get_node_info(self) -> NodeInfo:
+        # the LXC driver's own reading of the host (see hostinfo), not libvirt's NUMA-aware one
         return hostinfo.node_info()
-
-    # -- lookups ----------------------------------------------------------------------------------
-    def list_domains(self, filter: DomainFilter) -> list[DomainRef]:
-        return [_ref(obj) for obj in self.lxc.listing(filter)]
-
-    def lookup_domain_by_name(self, name: str) -> DomainRef:
-        obj = self.lxc.by_name(name)
-        if obj is None:
-            raise errors.no_domain(f"no domain with matching name '{name}'")
-        return _ref(obj)
-
-    def lookup_domain_by_uuid(self, uuid: uuid.UUID) -> DomainRef:
-        obj = self.lxc.by_uuid(uuid)
-        if obj is None:
-            raise errors.no_domain(f"no domain with matching uuid '{uuid}'")
-        return _ref(obj)
-
-    def lookup_domain_by_id(self, id: int) -> DomainRef:
-        obj = self.lxc.by_id(id)
-        if obj is None:
-            raise errors.no_domain(f"no domain with matching id {id}")
-        return _ref(obj)
-
-    # -- definitions ------------------------------------------------------------------------------
-    def define_domain(self, domain: Domain) -> DomainRef:
-        return _ref(self.lxc.define(domain))
-
-    def create_domain(self, domain: Domain) -> DomainRef:
-        return _ref(self.lxc.create(domain))
-
-    def undefine_domain(self, ref: DomainRef) -> None:
-        self.lxc.undefine(ref)
-
-    def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
-        return self.lxc.definition(ref, inactive=inactive)
-
-    # -- lifecycle --------------------------------------------------------------------------------
-    def start_domain(self, ref: DomainRef) -> None:
-        self.lxc.start(ref)
-
-    def shutdown_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
-        self.lxc.shutdown(ref, mode)
-
-    def reboot_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
-        self.lxc.reboot(ref, mode)
-
-    def destroy_domain(self, ref: DomainRef) -> None:
-        self.lxc.destroy(ref)
-
-    def suspend_domain(self, ref: DomainRef) -> None:
-        self.lxc.suspend(ref)
-
-    def resume_domain(self, ref: DomainRef) -> None:
-        self.lxc.resume(ref)
-
-    # -- state and properties ---------------------------------------------------------------------
-    def get_domain_state(self, ref: DomainRef) -> tuple[DomainState, int]:
-        obj = self.lxc.find(ref)
-        with obj.lock:
-            return obj.state, obj.reason
-
-    def get_domain_info(self, ref: DomainRef) -> DomainInfo:
-        return self.lxc.info(ref)
-
-    def get_domain_os_type(self, ref: DomainRef) -> str:
-        self.lxc.find(ref)
-        return "exe"
-
-    def is_domain_active(self, ref: DomainRef) -> bool:
-        return self.lxc.find(ref).active
-
-    def is_domain_persistent(self, ref: DomainRef) -> bool:
-        return self.lxc.find(ref).persistent
-
-    def get_domain_autostart(self, ref: DomainRef) -> bool:
-        return self.lxc.find(ref).autostart
-
-    def set_domain_autostart(self, ref: DomainRef, autostart: bool) -> None:
-        self.lxc.set_autostart(ref, bool(autostart))
-
-    def has_managed_save(self, ref: DomainRef) -> bool:
-        self.lxc.find(ref)
-        return False  # containers have no saved state
 
     # -- console and namespaces -------------------------------------------------------------------
     def open_console(self, ref: DomainRef, device: str | None = None, *, force: bool = False) -> socket.socket:

@@ -35,6 +35,7 @@ from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
 from virt.localstate.domains import DomainTable, copy_definition
+from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
 from virt_lxc import cglayout, errors, netdev, prepare, process, protocol
@@ -550,28 +551,7 @@ def _fill_live(definition: Domain, host_names: list[str]) -> None:
 
 
 # -- one instance per process and folders ----------------------------------------------------------------
-_instances: dict[DriverPaths, tuple[LxcDriver, int]] = {}
-_instances_lock = threading.Lock()
-
-
-def acquire(paths: DriverPaths) -> LxcDriver:
-    with _instances_lock:
-        found = _instances.get(paths)
-        if found is not None:
-            _instances[paths] = (found[0], found[1] + 1)
-            return found[0]
-        driver = LxcDriver(paths)
-        _instances[paths] = (driver, 1)
-        return driver
-
-
-def release(driver: LxcDriver) -> None:
-    with _instances_lock:
-        found = _instances.get(driver.paths)
-        if found is None or found[0] is not driver:
-            return
-        if found[1] > 1:
-            _instances[driver.paths] = (driver, found[1] - 1)
-            return
-        del _instances[driver.paths]
-    driver.close()
+_registry: Instances[DriverPaths, LxcDriver] = Instances(LxcDriver, lambda driver: driver.paths)
+_instances = _registry.table
+acquire = _registry.acquire
+release = _registry.release

@@ -30,6 +30,7 @@ from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
 from virt.localstate.domains import DomainTable, copy_definition
 from virt.localstate.ids import IdCounter
+from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
 from virt_qemu import errors, nvram, prepare
@@ -571,28 +572,7 @@ class QemuDriver(QmpEvents, DomainTable[DomainObj]):
 
 
 # -- one instance per process and folders ------------------------------------------------------------
-_instances: dict[DriverPaths, tuple[QemuDriver, int]] = {}
-_instances_lock = threading.Lock()
-
-
-def acquire(paths: DriverPaths) -> QemuDriver:
-    with _instances_lock:
-        found = _instances.get(paths)
-        if found is not None:
-            _instances[paths] = (found[0], found[1] + 1)
-            return found[0]
-        driver = QemuDriver(paths)
-        _instances[paths] = (driver, 1)
-        return driver
-
-
-def release(driver: QemuDriver) -> None:
-    with _instances_lock:
-        found = _instances.get(driver.paths)
-        if found is None or found[0] is not driver:
-            return
-        if found[1] > 1:
-            _instances[driver.paths] = (driver, found[1] - 1)
-            return
-        del _instances[driver.paths]
-    driver.close()
+_registry: Instances[DriverPaths, QemuDriver] = Instances(QemuDriver, lambda driver: driver.paths)
+_instances = _registry.table
+acquire = _registry.acquire
+release = _registry.release
