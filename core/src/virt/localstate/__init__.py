@@ -10,7 +10,8 @@ One module per purpose, each cheap to import (nothing happens at import, heavy i
 - ``ids``: the domain id counter kept in the run folder;
 - ``ownerlock``: the lock that keeps a second process from owning the same folders;
 - ``domains``: the domain objects (two definitions, state, id, lock) and the table of them: lookups,
-  listing filters, libvirt's rules for adding a definition;
+  listing filters, libvirt's rules for adding a definition; ``DomainLifecycle``, define, undefine,
+  create, start and autostart over the driver's hooks;
 - ``instances``: one driver instance per process and folders, shared by its connections;
 - ``connection``: ``LocalConnection``, the DriverConnection whose domain operations delegate to
   the driver instance (lookups, definitions, lifecycle, properties, events, host name and info);

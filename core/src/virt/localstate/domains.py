@@ -11,19 +11,23 @@ The driver subclasses ``LocalDomain`` to add what it knows of a running domain (
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Generic, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 import attrs
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
+from virt.events import DefinedDetail, DomainEventType, UndefinedDetail
 from virt.info import DomainFilter, DomainRecord
 from virt.states import DomainState
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
+    from virt.localstate.definitions import DefinitionStore
     from virt.xml import Domain
 
 
@@ -191,3 +195,95 @@ class DomainTable(Generic[D]):
                 return copy
             assert obj.config is not None
             return copy_definition(obj.config)
+
+
+class DomainLifecycle(DomainTable[D]):
+    """The driver-independent half of a local driver's domain operations, over its hooks.
+
+    define, undefine, create, start, set_autostart and the once-per-boot autostart, with
+    libvirt's rules and words. The driver provides ``definitions`` (a ``DefinitionStore``), and
+    the hooks ``complete`` (check and fill in a definition it now owns), ``_start`` (boot a
+    definition as a domain held locked) and ``_emit`` (record a lifecycle event).
+    """
+
+    definitions: DefinitionStore
+    noun: ClassVar[str] = "domain"
+    """What the driver calls its domains in its log (``container``)."""
+
+    def complete(self, definition: Domain) -> object:
+        raise NotImplementedError
+
+    def _start(self, obj: D, definition: Domain) -> None:
+        raise NotImplementedError
+
+    def _emit(self, obj: D, type_: DomainEventType, detail: int) -> None:
+        raise NotImplementedError
+
+    def _invalid(self, detail: str) -> VirtError:
+        return libvirt_error(ErrorNumber.OPERATION_INVALID, detail, self._error_domain)
+
+    def define(self, definition: Domain) -> D:
+        self.complete(definition)
+        obj, new = self.add_definition(definition, live=False)
+        with obj.lock:
+            self.definitions.save(definition)
+            obj.config = definition
+        # "updated" whenever the domain existed, even a running transient one becoming persistent
+        # (what libvirt reports: virDomainObjListAdd hands back the definition it had)
+        self._emit(obj, DomainEventType.DEFINED, DefinedDetail.ADDED if new else DefinedDetail.UPDATED)
+        return obj
+
+    def undefine(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            if obj.config is None:
+                raise self._invalid("cannot undefine transient domain")
+            self.definitions.delete(obj.name)
+            obj.autostart = False
+            self._emit(obj, DomainEventType.UNDEFINED, UndefinedDetail.REMOVED)
+            if obj.active:
+                obj.config = None  # keeps running as a transient domain
+            else:
+                self._remove(obj)
+
+    def create(self, definition: Domain) -> D:
+        self.complete(definition)
+        obj, _ = self.add_definition(definition, live=True)
+        with obj.lock:
+            try:
+                self._start(obj, definition)
+            except BaseException:
+                if obj.config is None:
+                    self._remove(obj)
+                raise
+        return obj
+
+    def set_autostart(self, ref: DomainRef, autostart: bool) -> None:
+        with self.locked(ref) as obj:
+            if obj.config is None:
+                raise self._invalid("cannot set autostart for transient domain")
+            self.definitions.set_autostart(obj.name, autostart)
+            obj.autostart = autostart
+
+    def start(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            if obj.active:
+                raise self._invalid("domain is already running")
+            assert obj.config is not None
+            self._start(obj, copy_definition(obj.config))
+
+    def _autostart_once(self, marker: Path) -> None:
+        """Start the autostart domains once per host boot (``marker`` lives in the run folder, a tmpfs)."""
+        if marker.exists():
+            return
+        marker.touch()
+        with self.lock:
+            objs = [o for o in self.domains.values() if o.autostart and not o.active and o.config is not None]
+        for obj in objs:
+            try:
+                with obj.lock:
+                    if not obj.active and obj.config is not None:
+                        self._start(obj, copy_definition(obj.config))
+            except Exception as exc:  # noqa: BLE001 - one failed autostart must not keep the driver from opening
+                logging.getLogger(type(self).__module__).error(
+                    "autostart of %s %s failed: %s", self.noun, obj.name, exc
+                )

@@ -23,18 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.events import (
-    DefinedDetail,
     DomainEvent,
     DomainEventHub,
     DomainEventType,
     StoppedDetail,
-    UndefinedDetail,
     event_for_state,
 )
 from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
-from virt.localstate.domains import DomainTable, copy_definition
+from virt.localstate.domains import DomainLifecycle, copy_definition
 from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
@@ -73,14 +71,17 @@ def acquire_owner_lock(paths: DriverPaths) -> int:
     )
 
 
-class LxcDriver(DomainTable[DomainObj]):
-    """Everything one owner of an LXC state folder knows and does."""
+class LxcDriver(DomainLifecycle[DomainObj]):
+    """Everything one owner of an LXC state folder knows and does (define, undefine, create, start
+    and autostart are ``DomainLifecycle``'s, over ``complete``, ``_start`` and ``_emit``)."""
+
+    noun = "container"
 
     def __init__(self, paths: DriverPaths) -> None:
         paths.create()
         self.paths = paths
         self._lock_fd: int | None = acquire_owner_lock(paths)
-        DomainTable.__init__(self, DomainObj, ErrorDomain.LXC)
+        DomainLifecycle.__init__(self, DomainObj, ErrorDomain.LXC)
         self.definitions = DefinitionStore(paths)
         self.statuses = StatusStore(paths)
         self.events = DomainEventHub(threaded=True, name="virt-lxc domain events")
@@ -96,7 +97,7 @@ class LxcDriver(DomainTable[DomainObj]):
             from virt_lxc.reconnect import reconnect_all
 
             reconnect_all(self)
-            self._autostart_once()
+            self._autostart_once(self.paths.run_dir / "autostarted")
         except BaseException:
             self.close()
             raise
@@ -124,9 +125,9 @@ class LxcDriver(DomainTable[DomainObj]):
         if emit:
             found = event_for_state(state, int(reason))
             if found is not None:
-                self.emit(obj, *found)
+                self._emit(obj, *found)
 
-    def emit(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None:
+    def _emit(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None:
         from virt.driver import DomainRef
 
         self.events.queue(DomainEvent(DomainRef(obj.name, obj.uuid, obj.id), type_, detail))
@@ -149,54 +150,11 @@ class LxcDriver(DomainTable[DomainObj]):
             live.id = None
 
     # -- definitions --------------------------------------------------------------------------------
-    def define(self, definition: Domain) -> DomainObj:
-        prepare.complete(definition)
-        obj, new = self.add_definition(definition, live=False)
-        with obj.lock:
-            self.definitions.save(definition)
-            obj.config = definition
-        self.emit(obj, DomainEventType.DEFINED, DefinedDetail.ADDED if new else DefinedDetail.UPDATED)
-        return obj
-
-    def undefine(self, ref: DomainRef) -> None:
-        with self.locked(ref) as obj:
-            if obj.config is None:
-                raise errors.invalid("cannot undefine transient domain")
-            self.definitions.delete(obj.name)
-            obj.autostart = False
-            self.emit(obj, DomainEventType.UNDEFINED, UndefinedDetail.REMOVED)
-            if obj.active:
-                obj.config = None
-            else:
-                self._remove(obj)
-
-    def create(self, definition: Domain) -> DomainObj:
-        prepare.complete(definition)
-        obj, _ = self.add_definition(definition, live=True)
-        with obj.lock:
-            try:
-                self._start(obj, definition)
-            except BaseException:
-                if obj.config is None:
-                    self._remove(obj)
-                raise
-        return obj
-
-    def set_autostart(self, ref: DomainRef, autostart: bool) -> None:
-        with self.locked(ref) as obj:
-            if obj.config is None:
-                raise errors.invalid("cannot set autostart for transient domain")
-            self.definitions.set_autostart(obj.name, autostart)
-            obj.autostart = autostart
+    def complete(self, definition: Domain) -> object:
+        """Check and fill in a definition the driver now owns."""
+        return prepare.complete(definition)
 
     # -- start -------------------------------------------------------------------------------------
-    def start(self, ref: DomainRef) -> None:
-        with self.locked(ref) as obj:
-            if obj.active:
-                raise errors.already_running()
-            assert obj.config is not None
-            self._start(obj, copy_definition(obj.config))
-
     def _start(self, obj: DomainObj, definition: Domain) -> None:
         """Start ``definition`` as ``obj`` (held locked); on any failure nothing of it is left."""
         from virt_lxc.parse import container_spec
@@ -378,7 +336,7 @@ class LxcDriver(DomainTable[DomainObj]):
             log.error("container %s did not start again after its reboot: %s", obj.name, exc.message)
             if obj.config is None:
                 self._remove(obj)
-            self.emit(obj, DomainEventType.STOPPED, StoppedDetail.FAILED)
+            self._emit(obj, DomainEventType.STOPPED, StoppedDetail.FAILED)
 
     def stopped(
         self,
@@ -414,7 +372,7 @@ class LxcDriver(DomainTable[DomainObj]):
         obj.running = None
         self.set_state(obj, DomainState.SHUTOFF, reason, emit=emit and detail is None)
         if emit and detail is not None:
-            self.emit(obj, DomainEventType.STOPPED, detail)
+            self._emit(obj, DomainEventType.STOPPED, detail)
         if obj.config is None and not keep:
             self._remove(obj)
         obj.live = None
@@ -519,23 +477,6 @@ class LxcDriver(DomainTable[DomainObj]):
             except HostError as exc:
                 raise errors.from_host(exc) from None
             return DomainInfo(obj.state, maximum, used, vcpus, cpu)
-
-    # -- autostart ---------------------------------------------------------------------------------
-    def _autostart_once(self) -> None:
-        """Start the autostart containers once per host boot (the marker lives in the run folder, a tmpfs)."""
-        marker = self.paths.run_dir / "autostarted"
-        if marker.exists():
-            return
-        marker.touch()
-        with self.lock:
-            objs = [o for o in self.domains.values() if o.autostart and not o.active and o.config is not None]
-        for obj in objs:
-            try:
-                with obj.lock:
-                    if not obj.active and obj.config is not None:
-                        self._start(obj, copy_definition(obj.config))
-            except Exception as exc:  # noqa: BLE001 - one failed autostart must not keep the driver from opening
-                log.error("autostart of container %s failed: %s", obj.name, exc)
 
 
 def _fill_live(definition: Domain, host_names: list[str]) -> None:

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
-from virt.events import DefinedDetail, ResumedDetail, ShutdownDetail, StoppedDetail, UndefinedDetail
+from virt.events import ResumedDetail, ShutdownDetail, StoppedDetail
 from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
-from virt.localstate.domains import DomainTable, copy_definition
+from virt.localstate.domains import DomainLifecycle
 from virt.localstate.ids import IdCounter
 from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
@@ -64,8 +64,9 @@ def acquire_owner_lock(paths: DriverPaths) -> int:
     )
 
 
-class QemuDriver(QmpEvents, DomainTable[DomainObj]):
-    """Everything one owner of a QEMU state folder knows and does."""
+class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
+    """Everything one owner of a QEMU state folder knows and does (define, undefine, create, start
+    and autostart are ``DomainLifecycle``'s, over ``complete``, ``_start`` and ``_emit``)."""
 
     def __init__(self, paths: DriverPaths) -> None:
         from virt_qemu.caps import CapsCache
@@ -73,7 +74,7 @@ class QemuDriver(QmpEvents, DomainTable[DomainObj]):
         paths.create()
         self.paths = paths
         self._lock_fd: int | None = acquire_owner_lock(paths)
-        DomainTable.__init__(self, DomainObj, ErrorDomain.QEMU)
+        DomainLifecycle.__init__(self, DomainObj, ErrorDomain.QEMU)
         self.definitions = DefinitionStore(paths)
         self.statuses = StatusStore(paths)
         self.ids = IdCounter(paths.run_dir / "next-id")
@@ -90,7 +91,7 @@ class QemuDriver(QmpEvents, DomainTable[DomainObj]):
                 obj = DomainObj(config=definition, autostart=self.definitions.autostart(definition.name or ""))
                 self._add(obj)
             self._reconnect_all()
-            self._autostart_once()
+            self._autostart_once(self.paths.run_dir / "autostarted")
         except BaseException:
             self.close()
             raise
@@ -179,56 +180,7 @@ class QemuDriver(QmpEvents, DomainTable[DomainObj]):
         nvram.fill_path(domain, self.paths.state_dir / "nvram")
         return domain
 
-    def define(self, definition: Domain) -> DomainObj:
-        self.complete(definition)
-        obj, new = self.add_definition(definition, live=False)
-        with obj.lock:
-            self.definitions.save(definition)
-            obj.config = definition
-        # "updated" whenever the domain existed, even a running transient one becoming persistent
-        # (what libvirt reports: virDomainObjListAdd hands back the definition it had)
-        self._emit(obj, EventType.DEFINED, DefinedDetail.ADDED if new else DefinedDetail.UPDATED)
-        return obj
-
-    def undefine(self, ref: DomainRef) -> None:
-        with self.locked(ref) as obj:
-            if obj.config is None:
-                raise errors.error(ErrorNumber.OPERATION_INVALID, "cannot undefine transient domain")
-            self.definitions.delete(obj.name)
-            obj.autostart = False
-            self._emit(obj, EventType.UNDEFINED, UndefinedDetail.REMOVED)
-            if obj.active:
-                obj.config = None  # keeps running as a transient domain
-            else:
-                self._remove(obj)
-
-    def create(self, definition: Domain) -> DomainObj:
-        self.complete(definition)
-        obj, _ = self.add_definition(definition, live=True)
-        with obj.lock:
-            try:
-                self._start(obj, definition)
-            except BaseException:
-                if obj.config is None:
-                    self._remove(obj)
-                raise
-        return obj
-
-    def set_autostart(self, ref: DomainRef, autostart: bool) -> None:
-        with self.locked(ref) as obj:
-            if obj.config is None:
-                raise errors.error(ErrorNumber.OPERATION_INVALID, "cannot set autostart for transient domain")
-            self.definitions.set_autostart(obj.name, autostart)
-            obj.autostart = autostart
-
     # -- start and stop -------------------------------------------------------------------------------
-    def start(self, ref: DomainRef) -> None:
-        with self.locked(ref) as obj:
-            if obj.active:
-                raise errors.already_running()
-            assert obj.config is not None
-            self._start(obj, copy_definition(obj.config))
-
     def _start(self, obj: DomainObj, definition: Domain) -> None:
         """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``."""
         assert definition.os is not None and definition.os.type is not None
@@ -552,23 +504,6 @@ class QemuDriver(QmpEvents, DomainTable[DomainObj]):
         if obj.config is not None:
             obj.state, obj.reason = DomainState.SHUTOFF, ShutoffReason.CRASHED
             self._emit(obj, EventType.STOPPED, StoppedDetail.CRASHED)
-
-    # -- autostart --------------------------------------------------------------------------------
-    def _autostart_once(self) -> None:
-        """Start the autostart domains once per host boot (the marker lives in the run folder, a tmpfs)."""
-        marker = self.paths.run_dir / "autostarted"
-        if marker.exists():
-            return
-        marker.touch()
-        with self.lock:
-            objs = [o for o in self.domains.values() if o.autostart and not o.active and o.config is not None]
-        for obj in objs:
-            try:
-                with obj.lock:
-                    if not obj.active and obj.config is not None:
-                        self._start(obj, copy_definition(obj.config))
-            except Exception as exc:  # noqa: BLE001 - one failed autostart must not keep the driver from opening
-                log.error("autostart of domain %s failed: %s", obj.name, exc)
 
 
 # -- one instance per process and folders ------------------------------------------------------------
