@@ -36,17 +36,15 @@ def copy_definition(domain: Domain) -> Domain:
     return type(domain).from_element(domain.to_element())
 
 
-@attrs.define(eq=False)
-class LocalDomain:
-    """What a driver knows of one domain: its definitions, its state, whether it starts with the host."""
+class TwoDefinitions:
+    """libvirt's two definitions of a domain and what follows from them: a mixin for the attrs
+    class that declares ``config``, ``live`` and ``id`` (``LocalDomain``, the test driver's domains)."""
+
+    __slots__ = ()
 
     config: Domain | None
-    live: Domain | None = None
-    state: DomainState = DomainState.SHUTOFF
-    reason: int = 0
-    id: int = -1
-    autostart: bool = False
-    lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
+    live: Domain | None
+    id: int
 
     @property
     def current(self) -> Domain:
@@ -57,12 +55,12 @@ class LocalDomain:
 
     @property
     def name(self) -> str:
-        assert self.current.name is not None
+        assert self.current.name is not None, "stored definitions have a name and a UUID"
         return self.current.name
 
     @property
     def uuid(self) -> uuid.UUID:
-        assert self.current.uuid is not None
+        assert self.current.uuid is not None, "stored definitions have a name and a UUID"
         return self.current.uuid
 
     @property
@@ -73,6 +71,19 @@ class LocalDomain:
     @property
     def persistent(self) -> bool:
         return self.config is not None
+
+
+@attrs.define(eq=False)
+class LocalDomain(TwoDefinitions):
+    """What a driver knows of one domain: its definitions, its state, whether it starts with the host."""
+
+    config: Domain | None
+    live: Domain | None = None
+    state: DomainState = DomainState.SHUTOFF
+    reason: int = 0
+    id: int = -1
+    autostart: bool = False
+    lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
 
 
 D = TypeVar("D", bound=LocalDomain)

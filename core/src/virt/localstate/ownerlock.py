@@ -16,7 +16,8 @@ def acquire(path: Path, busy: Callable[[str], BaseException]) -> int:
     """The open, locked ``path`` holding our pid; raises ``busy(holder's pid)`` when another holds it.
 
     ``holder`` is the pid the file names, or ``unknown``. The descriptor is close-on-exec: a
-    process the driver starts does not keep the lock.
+    program the driver executes does not keep the lock (a forked child keeps it until it executes
+    or exits: a new owner in the same process may meet it meanwhile).
     """
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:

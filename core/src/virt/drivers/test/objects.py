@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
+from virt.localstate.domains import TwoDefinitions
 from virt.states import DomainState
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ def _forget_xml(obj: DomainObj, attribute: attrs.Attribute[object], value: objec
 
 
 @attrs.define
-class DomainObj:
+class DomainObj(TwoDefinitions):
+    """A test domain: ``TwoDefinitions`` gives ``current``, ``name``, ``uuid``, ``active``, ``persistent``."""
+
     config: Domain | None = attrs.field(on_setattr=_forget_xml)
     live: Domain | None = attrs.field(default=None, on_setattr=_forget_xml)
     state: DomainState = DomainState.SHUTOFF
@@ -43,30 +46,6 @@ class DomainObj:
     xml_cache: dict[tuple[bool, int | None], str] = attrs.field(factory=dict, eq=False, repr=False)
     """Formatted XML by (inactive, id shown); stored definitions are never changed in place, only
     replaced, so replacing ``config`` or ``live`` is the one moment the text goes stale."""
-
-    @property
-    def current(self) -> Domain:
-        """The definition in force: the live one while running, else the persistent one."""
-        definition = self.live if self.live is not None else self.config
-        assert definition is not None, "a domain has at least one definition"
-        return definition
-
-    @property
-    def name(self) -> str:
-        return _required(self.current.name)
-
-    @property
-    def uuid(self) -> uuid.UUID:
-        return _required(self.current.uuid)
-
-    @property
-    def active(self) -> bool:
-        # libvirt's virDomainObjIsActive: a domain is active exactly while it holds an id.
-        return self.id != -1
-
-    @property
-    def persistent(self) -> bool:
-        return self.config is not None
 
 
 @attrs.define
