@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import time
 import uuid
 from pathlib import Path
 
@@ -123,8 +125,30 @@ def test_owner_lock_names_the_holder(tmp_path: Path) -> None:
         with pytest.raises(RuntimeError, match=f"^{os.getpid()}$"):
             ownerlock.acquire(lock, RuntimeError)
     finally:
-        os.close(fd)
-    os.close(ownerlock.acquire(lock, RuntimeError))
+        ownerlock.release(fd)
+    ownerlock.release(ownerlock.acquire(lock, RuntimeError))
+
+
+def test_a_forked_child_does_not_keep_the_owner_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "driver.lock"
+    fd = ownerlock.acquire(lock, RuntimeError)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # a long-lived child that neither executes nor exits soon (LXC's controller)
+        os.close(read_end)
+        os.close(write_end)  # tells the parent the fork handlers ran
+        time.sleep(5)
+        os._exit(0)
+    try:
+        os.close(write_end)
+        assert os.read(read_end, 1) == b""
+        ownerlock.release(fd)
+        # the child still runs: without the fork handler its copy would keep the folder locked
+        ownerlock.release(ownerlock.acquire(lock, RuntimeError))
+    finally:
+        os.close(read_end)
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
 
 
 # -- layout ---------------------------------------------------------------------------------------------

@@ -1,23 +1,38 @@
 """One owner per state folder: an exclusive ``flock`` on a file that names the holder's pid.
 
 A driver instance holds it for its lifetime; a second process that tries gets the error the
-driver words (``busy``) with the holder's pid in it. Closing the descriptor releases the lock.
+driver words (``busy``) with the holder's pid in it; ``release`` lets it go.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+# The descriptors this process holds locks on. A forked child (LXC's controller, a helper
+# process) closes them at once: an flock belongs to the open file, so a child keeping the
+# descriptor would keep the state folder locked after its parent let go of it.
+_held: set[int] = set()
+
+
+def _close_in_child() -> None:
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
+
 
 def acquire(path: Path, busy: Callable[[str], BaseException]) -> int:
     """The open, locked ``path`` holding our pid; raises ``busy(holder's pid)`` when another holds it.
 
-    ``holder`` is the pid the file names, or ``unknown``. The descriptor is close-on-exec: a
-    program the driver executes does not keep the lock (a forked child keeps it until it executes
-    or exits: a new owner in the same process may meet it meanwhile).
+    ``holder`` is the pid the file names, or ``unknown``. Neither a program the driver executes
+    (close-on-exec) nor a forked child (it closes the descriptor right after the fork) keeps the lock.
     """
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
@@ -30,4 +45,11 @@ def acquire(path: Path, busy: Callable[[str], BaseException]) -> int:
         raise busy(holder) from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _held.add(fd)
     return fd
+
+
+def release(fd: int) -> None:
+    """Let go of the lock ``acquire`` returned (closes its descriptor)."""
+    _held.discard(fd)
+    os.close(fd)

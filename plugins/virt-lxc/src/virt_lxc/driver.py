@@ -108,7 +108,7 @@ class LxcDriver(DomainLifecycle[DomainObj]):
         self.events.close()
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
-            os.close(fd)
+            ownerlock.release(fd)
 
     def init_of(self, name: str) -> int | None:
         """The init pid of the running container called ``name`` (for ``<lxc:namespace>``)."""

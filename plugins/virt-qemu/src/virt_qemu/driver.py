@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import shutil
 import signal
@@ -114,7 +113,7 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         self.events.close()
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
-            os.close(fd)  # releases the flock
+            ownerlock.release(fd)
 
     # -- caps ---------------------------------------------------------------------------------------
     def binary_and_caps(self, arch: str | None, emulator: str | None) -> tuple[str, QemuCaps]:
