@@ -8,7 +8,7 @@ from virt.errors import VirtError
 from virt.hookspecs import hookimpl
 from virt.states import DomainState
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Connection",
