@@ -143,6 +143,10 @@ class DriverConnection:
     nonblocking: ClassVar[bool] = False
     """True when no operation ever waits on I/O, a process or a long lock (all state in memory):
     a server may then call it on its event loop instead of handing each call to a worker thread."""
+    watches_guests: ClassVar[bool] = False
+    """True when the driver follows running guests itself (their events, on_poweroff actions): a
+    daemon then keeps one connection of its own open while it runs, as libvirtd keeps its state
+    drivers, so guests stay watched between clients and the daemon does not exit while they run."""
     progress_callback: ProgressCallback | None = None
     """Where ``report_progress`` sends the steps of long operations (``Connection.set_progress_callback``)."""
 

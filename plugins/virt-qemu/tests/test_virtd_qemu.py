@@ -79,11 +79,11 @@ def private_qemu_root() -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def virtd_serving(root: Path, socket_dir: Path | None = None) -> Iterator[Virtd]:
+def virtd_serving(root: Path, socket_dir: Path | None = None, args: tuple[str, ...] = ()) -> Iterator[Virtd]:
     """``virtd --system`` whose QEMU driver keeps its state under ``root``."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("VIRT_QEMU_ROOT", str(root))
-        with start_virtd(system=True, socket_dir=socket_dir) as daemon:
+        with start_virtd(system=True, socket_dir=socket_dir, args=args) as daemon:
             yield daemon
 
 
@@ -578,3 +578,25 @@ def test_in_process_uris_start_no_daemon(user_env: dict[str, str]) -> None:
         )  # fmt: skip
         assert (done.returncode, done.stdout.strip()) == (0, "QemuConnection"), done.stderr
     assert not (Path(user_env["XDG_RUNTIME_DIR"]) / "virt" / "virtd-sock").exists()
+
+
+def test_an_idle_virtd_stays_while_guests_run(tmp_path: Path) -> None:
+    """``--timeout`` counts from the last client only once no guest runs, as libvirt's daemons
+    do; meanwhile the daemon keeps the QEMU driver open, so the guests stay watched."""
+    need_virsh()
+    with private_qemu_root() as root, virtd_serving(root, args=("--timeout", "1")) as daemon:
+        uri = qemu_uri(daemon)
+        try:
+            xml = tmp_path / "idle.xml"
+            xml.write_text(firmware_xml("vidle"))
+            virsh_ok(uri, "create", str(xml))
+            time.sleep(2.5)  # idle for more than the timeout, with a guest running
+            assert daemon.process.poll() is None, daemon.output()
+            assert "vidle" in virsh_ok(uri, "list", "--name")
+            virsh_ok(uri, "destroy", "vidle")
+            daemon.process.wait(10)  # no guest and no client: it goes
+            assert daemon.process.returncode == 0, daemon.output()
+        finally:
+            if daemon.process.poll() is None:
+                remove_guests(uri)
+

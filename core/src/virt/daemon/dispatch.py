@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from virt.daemon.apinames import api_name, family_domain
 from virt.daemon.jobs import JobLocks
+from virt.daemon.keepers import DriverKeepers
 from virt.daemon.procedures import Handler, handlers
 from virt.daemon.procedures.registry import Call
 from virt.daemon.session import SESSION_KEY, ClientHandle, Session, not_open, session_of
 from virt.errors import ErrorDomain, ErrorNumber, NotSupported, OperationDenied, VirtError
 from virt.remote import protocol, xdr
 from virt.remote.messages import REMOTE_PROCEDURES
+from virt.remote.procedure_numbers import RemoteProcedure as P
 from virt.remote.protocol import Header, MessageType, Status
 
 if TYPE_CHECKING:
@@ -74,6 +76,7 @@ class Dispatcher:
         self._handlers = handlers()
         self._jobs = JobLocks()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="virtd-worker")
+        self.keepers = DriverKeepers()
 
     async def dispatch(self, client: ClientHandle, header: Header, payload: bytes) -> bytes | None:
         """The reply packet to a call (OK or ERROR); None for a packet that is not a call."""
@@ -105,8 +108,13 @@ class Dispatcher:
             self._pool.submit(_close_quietly, connection)
 
     def close(self) -> None:
-        """Let the workers finish what they run and stop them."""
+        """Let the kept drivers go (guests keep running), let the workers finish and stop them."""
+        self.keepers.close()
         self._pool.shutdown(wait=True)
+
+    def guests_running(self) -> bool:
+        """True while a driver the daemon keeps has an active guest (an idle daemon then stays)."""
+        return self.keepers.guests_running()
 
     # -- one call ------------------------------------------------------------------------------------
     @staticmethod
@@ -140,6 +148,8 @@ class Dispatcher:
                     result = await self._run(handler, procedure, call)
         except NotSupported as exc:
             raise not_supported(procedure) from exc
+        if header.procedure == P.CONNECT_OPEN and session.connection is not None:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self.keepers.keep, session.connection)
         if session.hangup:
             # CONNECT_CLOSE: hang up once the reply is written (the server writes it before this runs)
             asyncio.get_running_loop().call_soon(client.close)

@@ -125,9 +125,10 @@ async def _serve(config: DaemonConfig, acl: ACL | None, timeout: float | None, p
         for endpoint in endpoints:
             await server.listen(endpoint, ssl_context)
         log.info("virtd %s daemon ready (pid %d)", "session" if config.session else "system", os.getpid())
-        await server.serve(timeout)
+        await server.serve(timeout, busy=dispatcher.guests_running)
         log.info("shutting down: closing %d client(s), guests keep running", len(server.clients))
         await server.shutdown()
+        await loop.run_in_executor(None, dispatcher.close)
     finally:
         close_endpoints(endpoints)
         if pid_file is not None:

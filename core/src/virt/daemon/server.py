@@ -447,14 +447,18 @@ class Server:
         """Ask :meth:`serve` to return (signal handlers call this)."""
         self._stopped.set()
 
-    async def serve(self, idle_timeout: float | None = None) -> None:
-        """Run until :meth:`stop`, or until no client has been connected for ``idle_timeout`` seconds."""
+    async def serve(self, idle_timeout: float | None = None, busy: Callable[[], bool] | None = None) -> None:
+        """Run until :meth:`stop`, or until no client has been connected for ``idle_timeout`` seconds
+        and ``busy`` (running guests, as libvirt's daemons count them) says False."""
         if idle_timeout is None:
             await self._stopped.wait()
             return
         while not self._stopped.is_set():
             remaining = idle_timeout - self.idle_for()
             if self._idle_since is not None and remaining <= 0:
+                if busy is not None and busy():
+                    self._idle_since = self.loop.time()  # guests run: stay another period
+                    continue
                 log.info("no client for %s seconds, exiting", idle_timeout)
                 return
             wait = remaining if self._idle_since is not None else idle_timeout

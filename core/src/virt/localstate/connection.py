@@ -66,6 +66,7 @@ def ref_of(obj: LocalDomain) -> DomainRef:
 class LocalConnection(DriverConnection, Generic[D]):
     """A connection to a local driver instance ``D``."""
 
+    watches_guests = True
     os_type: ClassVar[str] = "hvm"
     """``get_domain_os_type``'s answer (``hvm`` for machines, ``exe`` for containers)."""
 
