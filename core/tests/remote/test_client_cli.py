@@ -94,14 +94,14 @@ def test_virt_event_prints_what_virsh_event_prints(kind: str) -> None:
     with start_daemon(kind) as daemon:
         watchers = [
             subprocess.Popen(
-                [program, "-c", daemon.uri(), "event", "--all", "--loop", "--timeout", "6"],
+                [program, "-c", daemon.uri(), "event", "--all", "--loop", "--timeout", "8"],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
             for program in (virsh, VIRT)
         ]
-        time.sleep(2.5)  # both have registered their callbacks by now, even on a busy machine
+        time.sleep(4)  # both have registered their callbacks by now, even on a busy machine
         with virt.open(daemon.uri()) as conn:
             test = conn.lookup_domain_by_name("test")
             test.suspend()
