@@ -24,14 +24,18 @@ QEMU = "qemu-system-x86_64"
 
 
 def qemu_pids(root: Path) -> list[int]:
-    """Every live process whose command line mentions ``root`` (our QEMUs)."""
+    """Every live process whose command line or open files mention ``root`` (our QEMUs: their
+    monitor socket comes as a descriptor, but their log under ``root`` is their output)."""
     found = []
     needle = str(root).encode()
+    prefix = str(root) + "/"
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            if needle in (entry / "cmdline").read_bytes():
+            if needle in (entry / "cmdline").read_bytes() or any(
+                os.readlink(fd).startswith(prefix) for fd in (entry / "fd").iterdir()
+            ):
                 found.append(int(entry.name))
         except OSError:
             continue
