@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -302,3 +302,81 @@ def _read_or_empty(path: Path) -> str:
         return path.read_text(errors="replace")
     except OSError:
         return ""
+
+
+VIRSH = "virsh"
+
+
+def need_virsh() -> None:
+    """Skip (``missing_dependency``) when Debian's stock virsh is not installed."""
+    import shutil
+
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh (libvirt-clients) is not installed")
+
+
+class VirshEventWatcher:
+    """``virsh event --all --loop`` on ``uri``, writing every event line to ``folder/events.txt``.
+
+    libvirt's client files its callback only after reading the registration's reply, so the
+    watcher counts as ready once a change made elsewhere shows up: ``probe()`` (which makes a
+    change) runs until a line containing ``seen`` is printed, then the record starts afresh.
+    """
+
+    def __init__(self, uri: str, folder: Path, probe: Callable[[], object], seen: str) -> None:
+        import subprocess
+
+        self.uri = uri
+        self.path = folder / "events.txt"
+        # appending, so that emptying the file between steps leaves no hole where virsh writes next
+        self._out = open(self.path, "a")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [VIRSH, "-c", uri, "event", "--all", "--loop"], stdout=self._out, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            self._ready(probe, seen)
+        except BaseException:
+            self.stop()
+            raise
+
+    def lines(self) -> list[str]:
+        return self.path.read_text().splitlines()
+
+    def wait_for(self, count: int, timeout: float = 10, settle: float = 0.0) -> list[str]:
+        """The event lines once there are ``count`` of them (after ``settle`` seconds more, to let
+        unexpected extra ones show)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.lines()) < count:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"virsh event printed {self.lines()} (wanted {count} lines)")
+            time.sleep(0.02)
+        time.sleep(settle)
+        return self.lines()
+
+    def _ready(self, probe: Callable[[], object], seen: str) -> None:
+        import time
+
+        deadline = time.monotonic() + 20
+        while True:
+            probe()
+            waited = time.monotonic() + 0.5
+            while time.monotonic() < waited:
+                if any(seen in line for line in self.lines()):
+                    self.path.write_text("")
+                    return
+                time.sleep(0.02)
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"virsh event never registered: {self.lines()}")
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._out.close()

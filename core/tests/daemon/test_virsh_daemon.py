@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from virsh_compare import EventWatcher, Outcome, need_virsh, virsh
+from virsh_compare import Outcome, event_watcher, virsh
 from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, start_libvirtd
+from virt.testing import Libvirtd, need_virsh, start_libvirtd
 
 DOMAIN_XML = """<domain type='test'>
   <name>vx1</name>
@@ -100,7 +100,7 @@ def test_a_domains_life_and_its_events(virtd: Virtd, libvirtd: Libvirtd, tmp_pat
     for name, uri in (("virtd", virtd.uri()), ("libvirtd", libvirtd.uri())):
         folder = tmp_path / name
         folder.mkdir()
-        watcher = EventWatcher(uri, folder)
+        watcher = event_watcher(uri, folder)
         try:
             outcomes = [virsh(uri, *step) for step in steps]
             events = watcher.wait_for(8)

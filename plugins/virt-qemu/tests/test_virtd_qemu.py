@@ -31,9 +31,8 @@ import pytest
 import virt
 from driver_support import QEMU, alive, firmware_xml, kill_leftovers, pid_of, wait_until
 from virsh_support import (
-    EventWatcher,
+    event_watcher,
     kill_processes_mentioning,
-    need_virsh,
     normalise,
     virsh,
     virsh_ok,
@@ -44,7 +43,7 @@ from virt.daemon.testing import Virtd, start_virtd
 from virt.errors import VirtError
 from virt.events import DomainEventType, ShutdownDetail, StoppedDetail
 from virt.remote.connection import RemoteConnection
-from virt.testing import Libvirtd, missing_dependency, start_libvirtd
+from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
 
 LIBVIRT_PYTHON = "/usr/bin/python3"
 
@@ -148,7 +147,7 @@ def _life(uri: str, xml: Path, probe: Path, folder: Path, events: int) -> tuple[
     """A guest's life through separate virsh runs, watched by ``virsh event --all --loop``:
     each step's output (normalised) by step name, and the (at least ``events``) events printed meanwhile."""
     folder.mkdir()
-    watcher = EventWatcher(uri, folder, probe)
+    watcher = event_watcher(uri, folder, probe)
     outputs = {}
     try:
         steps = [
@@ -172,7 +171,7 @@ def _life(uri: str, xml: Path, probe: Path, folder: Path, events: int) -> tuple[
         ]
         for step, command in steps:
             outputs[step] = normalise(virsh_ok(uri, *command))
-        printed = watcher.wait_for(events)
+        printed = watcher.wait_for(events, timeout=20, settle=0.3)
     finally:
         watcher.stop()
         remove_guests(uri)
@@ -336,7 +335,7 @@ def test_virsh_event_sees_what_another_client_does(virtd: Virtd, probe_xml: Path
     start, suspend, resume and destroy made through python3-libvirt (another client, another
     library)."""
     need_libvirt_python()
-    watcher = EventWatcher(qemu_uri(virtd), tmp_path, probe_xml)
+    watcher = event_watcher(qemu_uri(virtd), tmp_path, probe_xml)
     script = textwrap.dedent(
         """
         import sys, libvirt
@@ -354,7 +353,7 @@ def test_virsh_event_sees_what_another_client_does(virtd: Virtd, probe_xml: Path
             input=firmware_xml("vqevents"), capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-        assert watcher.wait_for(6) == [
+        assert watcher.wait_for(6, timeout=20, settle=0.3) == [
             "event 'lifecycle' for domain 'vqevents': Resumed Unpaused",
             "event 'lifecycle' for domain 'vqevents': Started Booted",
             "event 'lifecycle' for domain 'vqevents': Suspended Paused",

@@ -7,28 +7,19 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import signal
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import NamedTuple
 
-from virt.testing import missing_dependency
-
-VIRSH = "virsh"
+from virt.testing import VIRSH, VirshEventWatcher
 
 
 class Outcome(NamedTuple):
     code: int
     stdout: str
     stderr: str
-
-
-def need_virsh() -> None:
-    if shutil.which(VIRSH) is None:
-        missing_dependency("virsh (libvirt-clients) is not installed")
 
 
 def virsh(uri: str, *args: str, timeout: float = 60) -> Outcome:
@@ -95,63 +86,16 @@ def xml_contained(ours: ET.Element, theirs: ET.Element, where: str = "") -> list
     return problems
 
 
-class EventWatcher:
-    """``virsh event --all --loop`` on a daemon, writing every event line to a file.
+def event_watcher(uri: str, folder: Path, probe_xml: Path) -> VirshEventWatcher:
+    """``virsh event --all --loop`` on a daemon, ready once the define and undefine of the probe
+    domain ``probe_xml`` shows up."""
+    name = str(ET.parse(probe_xml).getroot().findtext("name"))
 
-    libvirt's client files its callback only after reading the registration's reply, so the watcher
-    counts as ready once a change made elsewhere shows up: a probe domain is defined and undefined
-    until its events are printed, then the record starts afresh.
-    """
+    def probe() -> None:
+        virsh_ok(uri, "define", str(probe_xml))
+        virsh_ok(uri, "undefine", name)
 
-    def __init__(self, uri: str, folder: Path, probe_xml: Path) -> None:
-        self.uri = uri
-        self.path = folder / "events.txt"
-        self._out = open(self.path, "a")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [VIRSH, "-c", uri, "event", "--all", "--loop"], stdout=self._out, stderr=subprocess.STDOUT, text=True
-        )
-        try:
-            self._ready(probe_xml)
-        except BaseException:
-            self.stop()
-            raise
-
-    def lines(self) -> list[str]:
-        return self.path.read_text().splitlines()
-
-    def wait_for(self, count: int, timeout: float = 20) -> list[str]:
-        """The event lines once there are ``count`` of them (and a moment more, to catch extra ones)."""
-        deadline = time.monotonic() + timeout
-        while len(self.lines()) < count:
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise AssertionError(f"virsh event printed {self.lines()} (wanted {count} lines)")
-            time.sleep(0.02)
-        time.sleep(0.3)
-        return self.lines()
-
-    def _ready(self, probe_xml: Path) -> None:
-        name = ET.parse(probe_xml).getroot().findtext("name")
-        deadline = time.monotonic() + 20
-        while True:
-            virsh_ok(self.uri, "define", str(probe_xml))
-            virsh_ok(self.uri, "undefine", str(name))
-            waited = time.monotonic() + 0.5
-            while time.monotonic() < waited:
-                if any("Undefined" in line for line in self.lines()):
-                    self.path.write_text("")
-                    return
-                time.sleep(0.02)
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise AssertionError(f"virsh event never registered: {self.lines()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._out.close()
+    return VirshEventWatcher(uri, folder, probe, "Undefined")
 
 
 def pids_mentioning(text: str) -> list[int]:
