@@ -7,7 +7,6 @@ Skipped without virsh, unless ``VIRT_REQUIRE_INTEGRATION=1`` (then it fails).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -15,16 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from virt.testing import missing_dependency
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 URI = "test:///default"
 CPU_TIME = re.compile(r"^(CPU time: +)\d+\.\ds$", re.MULTILINE)
-
-
-def missing_dependency(reason: str) -> None:
-    if os.environ.get("VIRT_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"VIRT_REQUIRE_INTEGRATION=1 but {reason}")
-    pytest.skip(reason)
 
 
 def _both(command: str) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:

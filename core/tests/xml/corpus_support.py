@@ -6,7 +6,7 @@ import json
 
 import virt.xml
 from lxml import etree
-from virt.testing import conformance_dir, missing_dependency
+from virt.testing import require_corpus
 
 
 def canon(xml: str) -> object:
@@ -22,10 +22,7 @@ def canon(xml: str) -> object:
 
 def xml2xml_score(suite: str) -> tuple[int, int]:
     """Cases of a corpus xml2xml suite that give libvirt's output, compared as the scorer does."""
-    corpus = conformance_dir()
-    if corpus is None:
-        missing_dependency("conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
-    folder = corpus / suite
+    folder = require_corpus(suite)
     cases = [json.loads(line) for line in (folder / "MANIFEST.jsonl").read_text().splitlines()]
     passed = 0
     for case in cases:

@@ -61,7 +61,7 @@ def _suites() -> list[Path]:
 SUITES = _suites()
 
 
-@pytest.mark.skipif(CORPUS is None, reason="conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
+@pytest.mark.corpus
 @pytest.mark.parametrize("suite", SUITES, ids=[s.name for s in SUITES] or None)
 def test_corpus_same_as_reference(suite: Path) -> None:
     for path in sorted(suite.glob("*.xml")):

@@ -125,7 +125,7 @@ def _domains() -> list[Path]:
     return found
 
 
-@pytest.mark.skipif(CORPUS is None, reason="conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
+@pytest.mark.corpus
 def test_corpus_written_differently_is_no_change() -> None:
     """Every corpus domain against itself reordered and in other units: nothing changes."""
     checked = 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import field_coverage as fc
 import pytest
 from lxml import etree
-from virt.testing import conformance_dir, missing_dependency
+from virt.testing import not_applicable, require_corpus
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, text
 
 
@@ -64,12 +64,11 @@ def test_every_xml_field_is_exercised(request: pytest.FixtureRequest) -> None:
     config = request.config
     recorder = config.stash.get(fc.RECORDER, None)
     if recorder is None:  # pragma: no cover - conftest.py always installs it
-        pytest.skip("the field recorder is not installed")
+        not_applicable("the field recorder is not installed")
     partial = config.stash.get(fc.PARTIAL, "the collection was not inspected")
     if partial:
-        pytest.skip(f"field coverage needs every test of tests/xml: {partial}")
-    if conformance_dir() is None:
-        missing_dependency("conformance corpus not found (set VIRT_CONFORMANCE_DIR): most fields are tested by it")
+        not_applicable(f"field coverage needs every test of tests/xml: {partial}")
+    require_corpus()  # most fields are tested by it
     missing = recorder.missing()
     if missing:
         lines = "\n".join(fc.report(missing))

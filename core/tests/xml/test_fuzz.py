@@ -173,7 +173,7 @@ def check(doc: bytes) -> None:
     diff(model, again)
 
 
-@pytest.mark.skipif(not DOCUMENTS, reason="conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
+@pytest.mark.corpus
 @settings(
     max_examples=EXAMPLES or 400,
     derandomize=not EXAMPLES,
@@ -189,7 +189,7 @@ def test_mutated_documents_parse_or_raise_xml_error(data: st.DataObject) -> None
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.__name__ for m in MUTATIONS])
-@pytest.mark.skipif(not DOCUMENTS, reason="conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
+@pytest.mark.corpus
 @settings(max_examples=25, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_each_mutation(mutation: Mutation, data: st.DataObject) -> None:

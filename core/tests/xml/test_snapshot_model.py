@@ -14,7 +14,7 @@ import uuid
 
 import virt.xml
 from corpus_support import canon
-from virt.testing import conformance_dir, missing_dependency
+from virt.testing import require_corpus
 from virt.xml import Domain, DomainSnapshot
 
 # case -> (domain UUID given to the formatter, mocked creation time, flags), from the 9.0 harness
@@ -54,10 +54,7 @@ def harness(snap: DomainSnapshot, case: str) -> None:
 
 
 def cases() -> list[tuple[str, str, str]]:
-    corpus = conformance_dir()
-    if corpus is None:
-        missing_dependency("conformance corpus not found (set VIRT_CONFORMANCE_DIR)")
-    folder = corpus / "snapshot-xml2xml"
+    folder = require_corpus("snapshot-xml2xml")
     manifest = [json.loads(line) for line in (folder / "MANIFEST.jsonl").read_text().splitlines()]
     return [(c["id"], (folder / c["input"]).read_text(), (folder / c["expected"]).read_text()) for c in manifest]
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from lxml import etree
 from virt.errors import VirtError
-from virt.testing import conformance_dir, missing_dependency
+from virt.testing import require_corpus
 from virt.xml import Domain
 from virt_esx.vmx import Context, datastore_path, from_native, to_native
 from virt_esx.vmx import syntax as vmx_syntax
@@ -78,10 +78,7 @@ def lines(text: str) -> list[str]:
 
 
 def suite(name: str) -> tuple[Path, list[dict[str, str]]]:
-    root = conformance_dir()
-    if root is None or not (root / name / "MANIFEST.jsonl").is_file():
-        missing_dependency(f"the conformance corpus ({name}) is not there")
-    folder = root / name
+    folder = require_corpus(name)
     cases = [json.loads(line) for line in (folder / "MANIFEST.jsonl").read_text().splitlines() if line.strip()]
     return folder, cases
 

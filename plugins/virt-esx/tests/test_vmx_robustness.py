@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from virt.errors import VirtError
-from virt.testing import conformance_dir, missing_dependency
+from virt.testing import require_corpus
 from virt.xml import Domain
 from virt_esx.vmx import from_native, to_native
 from virt_esx.vmx import syntax as vmx_syntax
@@ -20,10 +20,7 @@ BAD_ATTRIBUTES = ("", "bogus", "-1", "99999999999", "sdz", "[x")
 
 
 def corpus(name: str) -> Path:
-    root = conformance_dir()
-    if root is None or not (root / name / "MANIFEST.jsonl").is_file():
-        missing_dependency(f"the conformance corpus ({name}) is not there")
-    return root / name
+    return require_corpus(name)
 
 
 def inputs(name: str) -> list[Path]:

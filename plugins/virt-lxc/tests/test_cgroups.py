@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from virt.testing import not_applicable
 from virt_lxc.cglayout import parse_mountinfo
 from virt_lxc.cgroups import ContainerCgroup
 from virt_lxc.hosterror import HostError
@@ -85,7 +86,7 @@ def test_block_device_limits_name_the_device(tmp_path: Path) -> None:
 
     disks = sorted(p.name for p in Path("/sys/block").iterdir() if not p.name.startswith(("loop", "ram")))
     if not disks or not Path(f"/dev/{disks[0]}").exists():
-        pytest.skip("this machine has no block device to throttle")
+        not_applicable("this machine has no block device to throttle")
     numbers = os.stat(f"/dev/{disks[0]}").st_rdev
     cgroup = fake(tmp_path, 1, "memory,blkio", {"blkio.weight_device": ""})
     device = BlkioDevice(f"/dev/{disks[0]}", weight=500, read_bytes_sec=1000, write_iops_sec=10)

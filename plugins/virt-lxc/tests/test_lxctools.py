@@ -21,7 +21,7 @@ import pytest
 import virt.xml
 from lxml import etree
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
-from virt.testing import conformance_dir, missing_dependency
+from virt.testing import conformance_dir, missing_dependency, require_corpus
 from virt.xml import Domain
 from virt.xml.schema import schema_available, schema_problems
 from virt_lxc.lxctools import from_native
@@ -43,10 +43,7 @@ def canon(xml: str) -> object:
 
 
 def corpus() -> Path:
-    found = conformance_dir()
-    if found is None or not (found / SUITE).is_dir():
-        missing_dependency(f"conformance corpus not found (set VIRT_CONFORMANCE_DIR): the {SUITE} suite is its cases")
-    return found / SUITE
+    return require_corpus(SUITE)
 
 
 def corpus_cases() -> list[str]:

@@ -207,12 +207,9 @@ def test_names_that_cannot_be_files_are_refused() -> None:
 
 
 def test_the_libvirt_corpus_lxc_document_is_understood() -> None:
-    from virt.testing import conformance_dir
+    from virt.testing import require_corpus
 
-    corpus = conformance_dir()
-    if corpus is None:
-        pytest.skip("the conformance corpus is not here")
-    text = (corpus / "domain-roundtrip-lxc" / "lxc-filesystem-ram.xml").read_text()
+    text = (require_corpus("domain-roundtrip-lxc") / "lxc-filesystem-ram.xml").read_text()
     with pytest.raises(VirtError, match="the root filesystem must be a host directory"):
         container_spec(Domain.from_xml(text))  # its root is type='bind': libvirt's parser test, not a startable one
     spec = container_spec(Domain.from_xml(text.replace("type='bind'", "type='mount'")))

@@ -1,4 +1,6 @@
-"""Helpers for the test suites of virt-core and of driver plugins (imported by tests only)."""
+"""Helpers for the test suites of virt-core and of driver plugins (imported by tests only).
+
+The skip rule every suite follows is ``virt.testing.skiprule``, a pytest plugin."""
 
 from __future__ import annotations
 
@@ -12,12 +14,29 @@ import attrs
 
 
 def missing_dependency(reason: str) -> NoReturn:
-    """Skip for a missing system dependency, or fail when VIRT_REQUIRE_INTEGRATION=1 (as CI sets)."""
+    """Skip for a missing system dependency; ``virt.testing.skiprule`` fails it when
+    VIRT_REQUIRE_INTEGRATION=1 (as CI sets), as it does every skip that is not declared otherwise."""
     import pytest
 
-    if os.environ.get("VIRT_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"VIRT_REQUIRE_INTEGRATION=1 but {reason}")
     pytest.skip(reason)
+
+
+def not_applicable(reason: str) -> NoReturn:
+    """Skip a test that cannot apply to this host (not a missing dependency): a skip even in CI."""
+    from virt.testing.skiprule import NOT_APPLICABLE, NotApplicable
+
+    raise NotApplicable(NOT_APPLICABLE + reason, allow_module_level=True)
+
+
+def require_corpus(*parts: str) -> Path:
+    """libvirt's conformance corpus folder (or ``parts`` inside it); skips with the one common reason
+    when it is absent (a failure where CI or VIRT_CONFORMANCE_DIR says it must be there)."""
+    from virt.testing.skiprule import CORPUS_REASON, CorpusAbsent
+
+    corpus = conformance_dir()
+    if corpus is None:
+        raise CorpusAbsent(CORPUS_REASON, allow_module_level=True)
+    return corpus.joinpath(*parts)
 
 
 def shared_dir(start: Path | None = None) -> Path | None:
