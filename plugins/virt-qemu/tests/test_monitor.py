@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import socketserver
 import subprocess
 import tempfile
 import threading
@@ -192,77 +191,122 @@ def test_concurrent_execute(mon: Monitor) -> None:
 # -- fake servers -------------------------------------------------------------------------------
 
 
-class _Server:
-    """A one-connection unix socket server whose behaviour is a function of the connection."""
+class FakeServer:
+    """A fake QMP server on a unix socket: ``behaviour(conn, receive)`` runs for each connection, in a thread.
 
-    def __init__(self, path: Path, behaviour: Callable[[socket.socket], None]) -> None:
-        behave = behaviour
+    It never judges in its own thread (an assertion there would only end the thread, and the client
+    would see a monitor that went away, which some tests expect anyway): every command it received is
+    recorded (``commands``) and any exception a behaviour raised is kept, to be re-raised in the test's
+    thread by :meth:`finish` (called by the test, and by the ``fake`` fixture at teardown).
+    """
 
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                behave(self.request)
+    def __init__(self, path: Path, behaviour: Behaviour) -> None:
+        self.path = path
+        self.commands: list[dict[str, Any]] = []
+        self.errors: list[BaseException] = []
+        self._behaviour = behaviour
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(str(path))
+        self._listener.listen(4)
+        self._listener.settimeout(0.05)
+        self._stopping = threading.Event()
+        self._handlers: list[threading.Thread] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
 
-        self.server = socketserver.ThreadingUnixStreamServer(str(path), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
-        self.thread.start()
+    def _accept(self) -> None:
+        with self._listener:
+            while not self._stopping.is_set():
+                try:
+                    conn, _ = self._listener.accept()
+                except TimeoutError:
+                    continue
+                handler = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+                self._handlers.append(handler)
+                handler.start()
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(10)  # a fake never outlives its test by long
+        try:
+            with conn:
+                self._behaviour(conn, lambda: self._receive(conn))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread by finish()
+            self.errors.append(exc)
+
+    def _receive(self, conn: socket.socket) -> dict[str, Any]:
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(4096)
+            if not chunk:
+                raise EOFError(f"the client hung up before sending a whole command (got {data!r})")
+            data += chunk
+        command = dict(json.loads(data))
+        self.commands.append(command)
+        return command
+
+    def finish(self, timeout: float = 10.0) -> list[str]:
+        """Stop accepting, wait for the behaviours, re-raise what they raised; the names of the commands received."""
+        self._stopping.set()
+        self._thread.join(timeout)
+        for handler in self._handlers:
+            handler.join(timeout)
+            assert not handler.is_alive(), f"the fake QMP server is still running after {timeout:g} s"
+        if self.errors:
+            errors, self.errors = self.errors, []
+            raise AssertionError(f"the fake QMP server failed: {errors!r}") from errors[0]
+        return [command.get("execute", "?") for command in self.commands]
+
+
+Receive = Callable[[], dict[str, Any]]
+"""Returns the next command the client sent (raises EOFError when it hangs up instead)."""
+Behaviour = Callable[[socket.socket, Receive], None]
 
 
 @pytest.fixture
-def fake(short_dir: Path) -> Iterator[Callable[[Callable[[socket.socket], None]], Path]]:
-    servers: list[_Server] = []
+def fake(short_dir: Path) -> Iterator[Callable[[Behaviour], FakeServer]]:
+    servers: list[FakeServer] = []
     path = short_dir / "fake.sock"
 
-    def start(behaviour: Callable[[socket.socket], None]) -> Path:
-        servers.append(_Server(path, behaviour))
-        return path
+    def start(behaviour: Behaviour) -> FakeServer:
+        servers.append(FakeServer(path, behaviour))
+        return servers[-1]
 
     yield start
     for server in servers:
-        server.stop()
+        server.finish()
 
 
-def _read_command(conn: socket.socket) -> dict[str, Any]:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(4096)
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return dict(json.loads(data))
-
-
-def _negotiate(conn: socket.socket) -> None:
+def _negotiate(conn: socket.socket, receive: Receive) -> None:
+    """The greeting, then an answer to the client's first command (which the test checks is qmp_capabilities)."""
     conn.sendall(GREETING)
-    command = _read_command(conn)
-    assert command["execute"] == "qmp_capabilities"
-    conn.sendall(json.dumps({"return": {}, "id": command["id"]}).encode() + b"\n")
+    command = receive()
+    conn.sendall(json.dumps({"return": {}, "id": command.get("id")}).encode() + b"\n")
 
 
-def _hold(conn: socket.socket) -> None:
-    """Keep the connection open, reading and ignoring, until the client goes."""
-    conn.settimeout(10)
+def _hold(conn: socket.socket, receive: Receive) -> None:
+    """Keep the connection open, recording what comes and answering nothing, until the client goes."""
     try:
-        while conn.recv(4096):
-            pass
-    except OSError:
+        while True:
+            receive()
+    except (EOFError, OSError):
         pass
 
 
-def test_fake_greeting_and_version(fake: Callable[..., Path]) -> None:
-    path = fake(lambda conn: (_negotiate(conn), _hold(conn)))
-    with Monitor.connect(path, timeout=5) as m:
+def _negotiate_and_hold(conn: socket.socket, receive: Receive) -> None:
+    _negotiate(conn, receive)
+    _hold(conn, receive)
+
+
+def test_fake_greeting_and_version(fake: Callable[[Behaviour], FakeServer]) -> None:
+    server = fake(_negotiate_and_hold)
+    with Monitor.connect(server.path, timeout=5) as m:
         assert m.version == (7, 2, 0)
+    assert server.finish() == ["qmp_capabilities"]
 
 
-def test_server_that_never_answers(fake: Callable[..., Path]) -> None:
-    path = fake(lambda conn: (_negotiate(conn), _hold(conn)))
-    m = Monitor.connect(path, timeout=5)
+def test_server_that_never_answers(fake: Callable[[Behaviour], FakeServer]) -> None:
+    server = fake(_negotiate_and_hold)
+    m = Monitor.connect(server.path, timeout=5)
     start = time.monotonic()
     with pytest.raises(QMPError) as info:
         m.execute("query-status", timeout=0.3)
@@ -270,37 +314,42 @@ def test_server_that_never_answers(fake: Callable[..., Path]) -> None:
     assert info.value.code == ErrorNumber.OPERATION_TIMEOUT
     assert not isinstance(info.value, MonitorClosed)
     m.close()
+    assert server.finish() == ["qmp_capabilities", "query-status"]
 
 
-def test_late_reply_is_not_taken_for_the_next_command(fake: Callable[..., Path]) -> None:
-    def behaviour(conn: socket.socket) -> None:
-        _negotiate(conn)
-        first = _read_command(conn)
-        second = _read_command(conn)  # answer the first only after the client gave up on it
+def test_late_reply_is_not_taken_for_the_next_command(fake: Callable[[Behaviour], FakeServer]) -> None:
+    def behaviour(conn: socket.socket, receive: Receive) -> None:
+        _negotiate(conn, receive)
+        first = receive()
+        second = receive()  # answer the first only after the client gave up on it
         conn.sendall(json.dumps({"return": "first", "id": first["id"]}).encode() + b"\n")
         conn.sendall(json.dumps({"return": "second", "id": second["id"]}).encode() + b"\n")
-        _hold(conn)
+        _hold(conn, receive)
 
-    with Monitor.connect(fake(behaviour), timeout=5) as m:
+    server = fake(behaviour)
+    with Monitor.connect(server.path, timeout=5) as m:
         with pytest.raises(QMPError):
             m.execute("one", timeout=0.2)
         assert m.execute("two", timeout=5) == "second"
+    assert server.finish() == ["qmp_capabilities", "one", "two"]
 
 
-def test_no_greeting_times_out(fake: Callable[..., Path]) -> None:
-    path = fake(_hold)
+def test_no_greeting_times_out(fake: Callable[[Behaviour], FakeServer]) -> None:
+    server = fake(_hold)
     before = set(_qmp_threads())
     start = time.monotonic()
     with pytest.raises(QMPError, match="greeting"):
-        Monitor.connect(path, timeout=0.5)
+        Monitor.connect(server.path, timeout=0.5)
     assert time.monotonic() - start < 3
     assert set(_qmp_threads()) == before
+    assert server.finish() == []  # nothing is sent before the greeting
 
 
-def test_capabilities_never_answered(fake: Callable[..., Path]) -> None:
-    path = fake(lambda conn: (conn.sendall(GREETING), _hold(conn)))
+def test_capabilities_never_answered(fake: Callable[[Behaviour], FakeServer]) -> None:
+    server = fake(lambda conn, receive: (conn.sendall(GREETING), _hold(conn, receive)))
     with pytest.raises(QMPError):
-        Monitor.connect(path, timeout=0.5)
+        Monitor.connect(server.path, timeout=0.5)
+    assert server.finish() == ["qmp_capabilities"]
 
 
 @pytest.mark.parametrize(
@@ -312,51 +361,56 @@ def test_capabilities_never_answered(fake: Callable[..., Path]) -> None:
         b"[" * 100000 + b"\n",
     ],
 )
-def test_garbled_reply(fake: Callable[..., Path], garbage: bytes) -> None:
-    def behaviour(conn: socket.socket) -> None:
-        _negotiate(conn)
-        _read_command(conn)
+def test_garbled_reply(fake: Callable[[Behaviour], FakeServer], garbage: bytes) -> None:
+    def behaviour(conn: socket.socket, receive: Receive) -> None:
+        _negotiate(conn, receive)
+        receive()
         conn.sendall(garbage)
-        _hold(conn)
+        _hold(conn, receive)
 
-    m = Monitor.connect(fake(behaviour), timeout=5)
+    server = fake(behaviour)
+    m = Monitor.connect(server.path, timeout=5)
     closed = threading.Event()
     m.on_close(closed.set)
     with pytest.raises(MonitorClosed):
         m.execute("query-status", timeout=5)
     assert closed.wait(5)
     m.close()
+    assert server.finish() == ["qmp_capabilities", "query-status"]
 
 
-def test_bad_greeting(fake: Callable[..., Path]) -> None:
-    path = fake(lambda conn: (conn.sendall(b'{"QMP": {"version": "seven"}}\n'), _hold(conn)))
+def test_bad_greeting(fake: Callable[[Behaviour], FakeServer]) -> None:
+    server = fake(lambda conn, receive: (conn.sendall(b'{"QMP": {"version": "seven"}}\n'), _hold(conn, receive)))
     with pytest.raises(MonitorClosed, match="greeting"):
-        Monitor.connect(path, timeout=5)
+        Monitor.connect(server.path, timeout=5)
+    assert server.finish() == []
 
 
-def test_oversized_line(fake: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oversized_line(fake: Callable[[Behaviour], FakeServer], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(monitor_module, "MAX_LINE_BYTES", 1000)
 
-    def behaviour(conn: socket.socket) -> None:
-        _negotiate(conn)
-        _read_command(conn)
+    def behaviour(conn: socket.socket, receive: Receive) -> None:
+        _negotiate(conn, receive)
+        receive()
         conn.sendall(b'{"return": "' + b"x" * 5000)  # and never a newline
-        _hold(conn)
+        _hold(conn, receive)
 
-    with Monitor.connect(fake(behaviour), timeout=5) as m, pytest.raises(MonitorClosed, match="longer"):
+    server = fake(behaviour)
+    with Monitor.connect(server.path, timeout=5) as m, pytest.raises(MonitorClosed, match="longer"):
         m.execute("query-status", timeout=5)
+    assert server.finish() == ["qmp_capabilities", "query-status"]
 
 
-def test_events_from_fake_server(fake: Callable[..., Path]) -> None:
-    def behaviour(conn: socket.socket) -> None:
-        _negotiate(conn)
-        command = _read_command(conn)
+def test_events_from_fake_server(fake: Callable[[Behaviour], FakeServer]) -> None:
+    def behaviour(conn: socket.socket, receive: Receive) -> None:
+        _negotiate(conn, receive)
+        command = receive()
         conn.sendall(
             b'{"event": "STOP", "data": {}, "timestamp": {"seconds": 10, "microseconds": 500000}}\n'
             b'{"event": "X", "data": "not an object"}\n'
             b'{"something": "unexpected"}\n' + json.dumps({"return": 1, "id": command["id"]}).encode() + b"\n"
         )
-        _read_command(conn)  # quit: hang up without a reply, as QEMU sometimes does
+        receive()  # quit: hang up without a reply, as QEMU sometimes does
 
     got: list[tuple[str, dict[str, Any], float]] = []
     order: list[str] = []
@@ -366,7 +420,8 @@ def test_events_from_fake_server(fake: Callable[..., Path]) -> None:
         got.append((name, data, ts))
         order.append(name)
 
-    with Monitor.connect(fake(behaviour), timeout=5) as m:
+    server = fake(behaviour)
+    with Monitor.connect(server.path, timeout=5) as m:
         m.on_event(record)
         m.on_close(lambda: (order.append("closed"), done.set()))
         assert m.execute("anything") == 1
@@ -375,6 +430,22 @@ def test_events_from_fake_server(fake: Callable[..., Path]) -> None:
     assert got[0] == ("STOP", {}, 10.5)
     assert got[1][:2] == ("X", {})
     assert order == ["STOP", "X", "closed"]  # events before the end reach listeners before on_close
+    assert server.finish() == ["qmp_capabilities", "anything", "quit"]
+
+
+def test_a_failing_fake_fails_its_test(fake: Callable[[Behaviour], FakeServer]) -> None:
+    """The fakes' own check: a behaviour that raises is reported in the test's thread, not lost with its thread."""
+
+    def behaviour(conn: socket.socket, receive: Receive) -> None:
+        conn.sendall(GREETING)
+        receive()
+        raise ValueError("the fake's own complaint")
+
+    server = fake(behaviour)
+    with pytest.raises(MonitorClosed):
+        Monitor.connect(server.path, timeout=5)  # the fake hangs up instead of answering
+    with pytest.raises(AssertionError, match="the fake's own complaint"):
+        server.finish()
 
 
 def test_connect_missing_socket(short_dir: Path) -> None:
@@ -384,12 +455,14 @@ def test_connect_missing_socket(short_dir: Path) -> None:
     assert time.monotonic() - start < 2
 
 
-def test_connect_waits_for_the_socket(fake: Callable[..., Path], short_dir: Path) -> None:
+def test_connect_waits_for_the_socket(fake: Callable[[Behaviour], FakeServer], short_dir: Path) -> None:
     path = short_dir / "fake.sock"
-    timer = threading.Timer(0.3, lambda: fake(lambda conn: (_negotiate(conn), _hold(conn))))
+    servers: list[FakeServer] = []
+    timer = threading.Timer(0.3, lambda: servers.append(fake(_negotiate_and_hold)))
     timer.start()
     try:
         with Monitor.connect(path, timeout=5) as m:
             assert m.version == (7, 2, 0)
     finally:
         timer.join()
+    assert servers[0].finish() == ["qmp_capabilities"]
