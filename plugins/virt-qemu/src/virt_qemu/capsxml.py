@@ -5,6 +5,12 @@
 ``<domainCapabilities>`` is built as XML and parsed into the model: what the model does not declare
 is kept in its ``unknown`` store and written back in place, and moves into typed fields for free
 once the model grows them.
+
+``<domainCapabilities>`` offers only what the command builder builds (``virt_qemu.command``), and
+takes it from the builder's own tables (``DISK_BUSES``, ``VIDEO_MODELS``, ``NOT_YET``...), filtered by
+what the probed binary has: a client such as virt-manager must not be offered a device or a value
+that the domain's start would then refuse. ``tests/test_driver_domcaps.py`` builds a domain with each
+value offered.
 """
 
 from __future__ import annotations
@@ -30,7 +36,12 @@ from virt.xml.capabilities import (
 )
 from virt.xml.domaincaps import DomainCapabilities
 
+from virt_qemu import errors
 from virt_qemu.caps import QemuCaps, host_arch
+from virt_qemu.command import chardev, disks
+from virt_qemu.command import devices as command_devices
+from virt_qemu.command import machine as command_machine
+from virt_qemu.command.errors import Node, UnsupportedConfig
 
 _WORDSIZE_64 = {"x86_64", "aarch64", "ppc64", "ppc64le", "s390x", "riscv64", "mips64", "mips64el", "sparc64", "alpha"}
 # where distributions install UEFI firmware, per guest architecture
@@ -41,6 +52,7 @@ FIRMWARE_DIRS = {
 }
 _KVM_CHECK_EXTENSION = 0xAE03  # _IO(KVMIO, 0x03)
 _KVM_CAP_MAX_VCPUS = 66
+_KVM_CAP_X86_SMM = 117
 
 
 def wordsize(arch: str) -> int:
@@ -123,8 +135,10 @@ def _host_uuid() -> uuid.UUID | None:
 
 
 def domain_capabilities(caps: QemuCaps, machine: str | None, virttype: str) -> DomainCapabilities:
-    """What a ``virttype`` (qemu or kvm) domain on ``machine`` of this binary can use."""
+    """What a ``virttype`` (qemu or kvm) domain on ``machine`` of this binary can use: what the
+    command builder builds and the binary has."""
     canonical = caps.resolve_machine(machine)
+    q35 = _q35(canonical)
     root = etree.Element("domainCapabilities")
     _text(root, "path", caps.binary)
     _text(root, "domain", virttype)
@@ -136,29 +150,49 @@ def domain_capabilities(caps: QemuCaps, machine: str | None, virttype: str) -> D
         if kvm_max:
             max_cpus = min(max_cpus, kvm_max)
     etree.SubElement(root, "vcpu", max=str(max_cpus))
-    _supported(root, "iothreads", caps.has_object("iothread"))
-    root.append(_os(caps))
+    _supported(root, "iothreads", "iothreads" in command_machine.DOMAIN_HANDLED and caps.has_object("iothread"))
+    root.append(_os(caps, q35, virttype))
     root.append(_cpu(caps, virttype))
-    memory = _supported(root, "memoryBacking", True)
-    _enum(memory, "sourceType", ["file", "anonymous", *(["memfd"] if caps.has_object("memory-backend-memfd") else [])])
-    root.append(_devices(caps, canonical))
+    # memoryBacking's source types would be offered here once the builder builds <memoryBacking>
+    _supported(root, "memoryBacking", "memory_backing" in command_machine.DOMAIN_HANDLED)
+    root.append(_devices(caps, q35))
     root.append(_features(caps))
     return DomainCapabilities.from_element(root)
 
 
+def _q35(canonical: str) -> bool:
+    """Whether the machine is a Q35 (else an i440FX); a machine the builder does not build is refused."""
+    try:
+        return command_machine.machine_kind(canonical, Node("/domain/os/type/@machine"))
+    except UnsupportedConfig:
+        raise errors.unsupported(f"machine type '{canonical}' is not supported by virt-qemu yet") from None
+
+
 def kvm_max_vcpus() -> int | None:
     """KVM's own vCPU limit (KVM_CAP_MAX_VCPUS), or None when /dev/kvm cannot be asked."""
+    value = _kvm_extension(_KVM_CAP_MAX_VCPUS)
+    return value if value else None
+
+
+def kvm_has_smm() -> bool:
+    """Whether KVM emulates System Management Mode (KVM_CAP_X86_SMM), which UEFI Secure Boot needs:
+    nested KVM often lacks it, and QEMU then refuses to start (*SMM not supported by this hypervisor*)."""
+    return bool(_kvm_extension(_KVM_CAP_X86_SMM))
+
+
+def _kvm_extension(capability: int) -> int:
+    """KVM_CHECK_EXTENSION's answer for ``capability`` (0: absent, or /dev/kvm cannot be asked)."""
     try:
         fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
     except OSError:
-        return None
+        return 0
     try:
-        value = fcntl.ioctl(fd, _KVM_CHECK_EXTENSION, _KVM_CAP_MAX_VCPUS)
+        value = fcntl.ioctl(fd, _KVM_CHECK_EXTENSION, capability)
     except OSError:
-        return None
+        return 0
     finally:
         os.close(fd)
-    return value if value > 0 else None
+    return max(0, value)
 
 
 def firmware_loaders(arch: str) -> list[str]:
@@ -170,20 +204,25 @@ def firmware_loaders(arch: str) -> list[str]:
     return found
 
 
-def _os(caps: QemuCaps) -> etree._Element:
+def _os(caps: QemuCaps, q35: bool, virttype: str) -> etree._Element:
     os_el = etree.Element("os", supported="yes")
     loaders = firmware_loaders(caps.arch)
-    firmware = ["bios"] if caps.arch in ("x86_64", "i686") else []
-    if loaders:
-        firmware.append("efi")
-    _enum(os_el, "firmware", firmware)
+    # the firmware attribute alone asks for autoselection: only the values built without a loader path
+    _enum(os_el, "firmware", [f for f in command_machine.FIRMWARE if caps.arch in ("x86_64", "i686")])
     loader = _supported(os_el, "loader", True)
     for path in loaders:
         _text(loader, "value", path)
-    _enum(loader, "type", ["rom", "pflash"])
+    _enum(loader, "type", command_machine.LOADER_TYPES)
     _enum(loader, "readonly", ["yes", "no"])
-    _enum(loader, "secure", ["yes", "no"] if any("secboot" in p or ".ms." in p for p in loaders) else ["no"])
+    secure = command_machine.secure_boot_possible(q35) and any(_secure_firmware(p) for p in loaders)
+    secure = secure and (virttype != "kvm" or kvm_has_smm())
+    _enum(loader, "secure", ["yes", "no"] if secure else ["no"])
     return os_el
+
+
+def _secure_firmware(path: str) -> bool:
+    """Debian's OVMF images with Secure Boot (``*.secboot.fd``, ``*.ms.fd`` with Microsoft's keys)."""
+    return "secboot" in path or ".ms." in path
 
 
 def _cpu(caps: QemuCaps, virttype: str) -> etree._Element:
@@ -229,120 +268,58 @@ def cpu_vendor(model: str) -> str:
     return "unknown"
 
 
-def _devices(caps: QemuCaps, machine: str) -> etree._Element:
+def _devices(caps: QemuCaps, q35: bool) -> etree._Element:
     devices = etree.Element("devices")
     has = caps.has_device
 
     disk = _supported(devices, "disk", True)
-    _enum(disk, "diskDevice", ["disk", "cdrom", "floppy", "lun"])
-    q35 = machine.startswith("pc-q35") or machine == "q35"
+    _enum(disk, "diskDevice", disks.DISK_DEVICES)
     buses = [
-        *(["ide"] if caps.arch in ("x86_64", "i686") and not q35 and has("ide-hd") else []),
-        *(["fdc"] if has("isa-fdc") or has("floppy") else []),
-        *(["scsi"] if has("scsi-hd") else []),
-        *(["virtio"] if has("virtio-blk-pci") or has("virtio-blk-device") else []),
-        *(["usb"] if has("usb-storage") else []),
-        *(["sata"] if has("ide-hd") and (q35 or has("ich9-ahci")) else []),
+        bus
+        for bus, needed in disks.DISK_BUSES.items()
+        if disks.machine_has_bus(bus, q35) and all(has(d) for d in needed)
     ]
     _enum(disk, "bus", buses)
-    _enum(disk, "model", _virtio_models(caps, "virtio-blk-pci"))
+    _enum(disk, "model", [m for m, device in disks.VIRTIO_BLK_MODELS.items() if has(device)])
 
-    graphics = _supported(devices, "graphics", True)
-    # display backends are QEMU modules that QMP does not list; vnc, spice and dbus show otherwise
-    types = [
-        *(["vnc"] if caps.has_command("query-vnc") else []),
-        *(["spice"] if caps.has_command("query-spice") else []),
-        *(["dbus"] if caps.has_object("dbus-display") else []),
-    ]
-    _enum(graphics, "type", types)
+    graphics = _supported(devices, "graphics", bool(command_devices.GRAPHICS_TYPES))
+    # display backends are QEMU modules that QMP does not list; a VNC server shows as query-vnc
+    _enum(graphics, "type", [t for t in command_devices.GRAPHICS_TYPES if caps.has_command(f"query-{t}")])
 
     video = _supported(devices, "video", True)
-    video_models = [
-        (model, device)
-        for model, device in (
-            ("vga", "VGA"),
-            ("cirrus", "cirrus-vga"),
-            ("vmvga", "vmware-svga"),
-            ("qxl", "qxl-vga"),
-            ("virtio", "virtio-gpu-pci"),
-            ("none", None),
-            ("bochs", "bochs-display"),
-            ("ramfb", "ramfb"),
-        )
-        if device is None or has(device)
-    ]
-    _enum(video, "modelType", [model for model, _ in video_models])
+    models = [m for m, (primary, _) in command_devices.VIDEO_MODELS.items() if has(primary)]
+    _enum(video, "modelType", [*models, "none"])
 
-    hostdev = _supported(devices, "hostdev", True)
-    _enum(hostdev, "mode", ["subsystem"])
-    _enum(hostdev, "startupPolicy", ["default", "mandatory", "requisite", "optional"])
-    _enum(
-        hostdev,
-        "subsysType",
-        [
-            *(["usb"] if has("usb-host") else []),
-            *(["pci"] if has("vfio-pci") else []),
-            *(["scsi"] if has("scsi-generic") else []),
-        ],
-    )
-    _enum(hostdev, "capsType", [])
-    _enum(hostdev, "pciBackend", ["default", *(["vfio"] if has("vfio-pci") and Path("/dev/vfio").exists() else [])])
+    # the kinds of device the builder refuses whole are unsupported; none is built yet
+    _supported(devices, "hostdev", "hostdevs" not in command_devices.NOT_YET)
 
-    rng = _supported(devices, "rng", has("virtio-rng-pci"))
-    _enum(rng, "model", _virtio_models(caps, "virtio-rng-pci"))
-    backends = [
-        *(["random"] if caps.has_object("rng-random") else []),
-        *(["egd"] if caps.has_object("rng-egd") else []),
-        *(["builtin"] if caps.has_object("rng-builtin") else []),
-    ]
-    _enum(rng, "backendModel", backends)
+    rng_models = [m for m, suffix in command_devices.VIRTIO_MODELS.items() if has(f"virtio-rng-pci{suffix}")]
+    rng = _supported(devices, "rng", bool(rng_models))
+    if rng_models:
+        _enum(rng, "model", rng_models)
+        backends = [m for m, qom_type in command_devices.RNG_BACKENDS.items() if caps.has_object(qom_type)]
+        _enum(rng, "backendModel", backends)
 
-    filesystem = _supported(devices, "filesystem", True)
-    _enum(filesystem, "driverType", ["path", "handle", *(["virtiofs"] if has("vhost-user-fs-pci") else [])])
+    for tag, field in (("filesystem", "filesystems"), ("tpm", "tpms"), ("redirdev", "redirdevs")):
+        _supported(devices, tag, field not in command_devices.NOT_YET)
 
-    tpm_models = [m for m in ("tpm-tis", "tpm-crb", "tpm-spapr") if has(m)]
-    tpm = _supported(devices, "tpm", bool(tpm_models))
-    if tpm_models:
-        _enum(tpm, "model", tpm_models)
-        _enum(
-            tpm,
-            "backendModel",
-            [
-                *(["passthrough"] if caps.has_object("tpm-passthrough") else []),
-                *(["emulator"] if caps.has_object("tpm-emulator") else []),
-            ],
-        )
-        _enum(tpm, "backendVersion", ["2.0"])
-
-    redirdev = _supported(devices, "redirdev", has("usb-redir"))
-    if has("usb-redir"):
-        _enum(redirdev, "bus", ["usb"])
-
-    channel = _supported(devices, "channel", True)
-    _enum(channel, "type", ["pty", "unix", *(["spicevmc"] if caps.has_object("chardev-spicevmc") else [])])
+    channel = _supported(devices, "channel", has("virtserialport"))
+    if has("virtserialport"):
+        _enum(channel, "type", chardev.CHAR_BACKENDS)
     return devices
 
 
 def _features(caps: QemuCaps) -> etree._Element:
     features = etree.Element("features")
     _supported(features, "gic", False)
-    _supported(features, "vmcoreinfo", caps.has_device("vmcoreinfo"))
-    _supported(features, "genid", caps.has_device("vmgenid"))
-    _supported(features, "backingStoreInput", True)
-    _supported(features, "backup", caps.has_command("blockdev-backup"))
+    vmcoreinfo = "vmcoreinfo" in (*command_machine.FEATURES_HANDLED, *command_machine.FEATURES_KEPT)
+    _supported(features, "vmcoreinfo", vmcoreinfo and caps.has_device("vmcoreinfo"))
+    _supported(features, "genid", "genid" in command_machine.DOMAIN_HANDLED and caps.has_device("vmgenid"))
+    _supported(features, "backingStoreInput", False)  # the builder refuses explicit <backingStore> chains
+    _supported(features, "backup", False)  # no backup jobs (virDomainBackupBegin) in the driver
     _supported(features, "sev", False)
     _supported(features, "sgx", False)
     return features
-
-
-def _virtio_models(caps: QemuCaps, device: str) -> list[str]:
-    """virtio, plus the (non-)transitional variants when QEMU has the split devices."""
-    models = ["virtio"]
-    if caps.has_device(f"{device}-transitional"):
-        models.append("virtio-transitional")
-    if caps.has_device(f"{device}-non-transitional"):
-        models.append("virtio-non-transitional")
-    return models
 
 
 def _text(parent: etree._Element, tag: str, value: str) -> etree._Element:

@@ -16,6 +16,9 @@ from virt_qemu.command.context import Context, kv
 from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled, unknown_attr, unknown_element
 
 _HANDLED = ("type", "tty", "log", "sources", "protocol", "target", "alias", "address")
+CHAR_BACKENDS = ("pty", "unix", "tcp", "file", "null")
+"""Character device types built, for serial ports, consoles and channels (domain capabilities offer
+them for channels); stdio, udp, pipe, dev, spicevmc... are refused."""
 _SERIAL_DEVICES = {
     None: "isa-serial",
     "isa-serial": "isa-serial",
@@ -28,6 +31,10 @@ def backend(ctx: Context, char: Char, node: Node, char_id: str, socket_name: str
     """The -chardev value for ``char``."""
     refuse_unhandled(char, node, _HANDLED)
     kind = char.type
+    if kind == "stdio":
+        raise node.attr("type").refuse("stdio is QEMU's own terminal, which the driver keeps; use pty")
+    if kind not in CHAR_BACKENDS:
+        raise node.attr("type").not_yet(f"character devices of type '{kind}' are")
     source = char.sources[0] if char.sources else None
     if len(char.sources) > 1 and kind != "udp":
         raise node.child("source", char.sources[1], 1).refuse("only one <source> is possible here")
@@ -57,7 +64,7 @@ def backend(ctx: Context, char: Char, node: Node, char_id: str, socket_name: str
         if mode != "connect":
             opts += [("server", True), ("wait", False)]
         _no_children(source, snode)
-    elif kind == "tcp":
+    else:  # tcp
         if source is None or not source.service:
             raise snode.refuse("a tcp character device needs <source service>")
         backend_name = "socket"
@@ -74,10 +81,6 @@ def backend(ctx: Context, char: Char, node: Node, char_id: str, socket_name: str
             if protocol.get("type") == "telnet":
                 opts.append(("telnet", True))
         _no_children(source, snode)
-    elif kind == "stdio":
-        raise node.attr("type").refuse("stdio is QEMU's own terminal, which the driver keeps; use pty")
-    else:
-        raise node.attr("type").not_yet(f"character devices of type '{kind}' are")
     if char.protocol is not None and kind != "tcp":
         raise raw_node(node, char.protocol, "protocol").refuse("only tcp character devices have a protocol")
     if char.log is not None:

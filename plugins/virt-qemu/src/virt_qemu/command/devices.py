@@ -14,8 +14,8 @@ _DEVICE_KINDS = (
     "emulator", "disks", "controllers", "interfaces", "serials", "parallels", "consoles", "channels",
     "inputs", "graphics", "audios", "videos", "watchdogs", "memballoon", "rngs",
 )  # fmt: skip
-# devices list field -> (element name, words for the message)
-_NOT_YET = {
+# What the builder builds, which domain capabilities offer (``virt_qemu.capsxml``): keep them here, in use.
+NOT_YET = {
     "leases": ("lease", "lock leases are"),
     "filesystems": ("filesystem", "filesystem passthrough is"),
     "smartcards": ("smartcard", "smartcards are"),
@@ -33,13 +33,19 @@ _NOT_YET = {
     "vsock": ("vsock", "vsock devices are"),
     "cryptos": ("crypto", "crypto devices are"),
 }
-_VIDEO = {
+"""The kinds of device refused whole: <devices> list field -> (element name, words for the message)."""
+GRAPHICS_TYPES = ("vnc",)
+"""<graphics type> values built (spice, sdl, rdp, dbus, egl-headless are refused)."""
+VIDEO_MODELS = {
     "vga": ("VGA", "VGA"),
     "cirrus": ("cirrus-vga", "cirrus-vga"),
     "virtio": ("virtio-vga", "virtio-gpu-pci"),
     "qxl": ("qxl-vga", "qxl"),
     "bochs": ("bochs-display", "bochs-display"),
 }
+"""<video><model type> values built (and ``none``): the QEMU device of the primary card, of another one."""
+RNG_BACKENDS = {"random": "rng-random", "builtin": "rng-builtin"}
+"""<rng><backend model> values built (egd is refused), and their QEMU object."""
 _INPUTS = {
     ("tablet", "usb"): "usb-tablet",
     ("mouse", "usb"): "usb-mouse",
@@ -48,12 +54,12 @@ _INPUTS = {
     ("mouse", "virtio"): "virtio-mouse-pci",
     ("keyboard", "virtio"): "virtio-keyboard-pci",
 }
-_VIRTIO_SUFFIX = {
-    None: "",
+VIRTIO_MODELS = {
     "virtio": "",
     "virtio-transitional": "-transitional",
     "virtio-non-transitional": "-non-transitional",
 }
+"""The model of a virtio device (<rng model>, <memballoon model>): the suffix of its QEMU device."""
 # qxl attribute (KiB) -> (device property, divisor: None for a size in bytes, else KiB per unit)
 _QXL_SIZES = (("ram", "ram_size", None), ("vgamem", "vgamem_mb", 1024), ("vram64", "vram64_size_mb", 1024))
 _WATCHDOG_ACTIONS = {"reset", "shutdown", "poweroff", "pause", "none", "inject-nmi"}
@@ -62,12 +68,12 @@ _WATCHDOG_ACTIONS = {"reset", "shutdown", "poweroff", "pause", "none", "inject-n
 def check_kinds(devices: Devices) -> None:
     """Refuse every kind of device virt-qemu does not build, and unknown elements in <devices>."""
     node = Node.of("/domain/devices", devices)
-    for field, (tag, words) in _NOT_YET.items():
+    for field, (tag, words) in NOT_YET.items():
         value = getattr(devices, field)
         first = (value[0] if value else None) if isinstance(value, list) else value
         if first is not None:
             raise node.child(tag, first, 0).not_yet(words)
-    refuse_unhandled(devices, node, _DEVICE_KINDS + tuple(_NOT_YET))
+    refuse_unhandled(devices, node, _DEVICE_KINDS + tuple(NOT_YET))
     for n, audio in enumerate(devices.audios):
         # an audio backend is only used by sound devices, which are refused above
         if audio.type != "none":
@@ -107,13 +113,15 @@ def build(ctx: Context) -> None:
 
 
 def _virtio_suffix(model: str | None, node: Node) -> str:
-    if model not in _VIRTIO_SUFFIX:
+    if model is None:
+        return ""
+    if model not in VIRTIO_MODELS:
         raise node.attr("model").not_yet(f"model '{model}' is")
-    return _VIRTIO_SUFFIX[model]
+    return VIRTIO_MODELS[model]
 
 
 def _graphics(ctx: Context, graphics: Graphics, node: Node, n: int) -> None:
-    if graphics.type != "vnc":
+    if graphics.type not in GRAPHICS_TYPES:
         raise node.attr("type").not_yet(f"'{graphics.type}' graphics are")
     if n > 0:
         raise node.not_yet("more than one VNC server is")
@@ -153,10 +161,10 @@ def _video(ctx: Context, video: Video, node: Node, n: int) -> None:
     kind = model.type if model is not None else "vga"
     if kind == "none":
         return
-    if kind not in _VIDEO:
+    if kind not in VIDEO_MODELS:
         raise node.child("model", model).attr("type").not_yet(f"video model '{kind}' is")
     primary = n == 0
-    device = _VIDEO[kind][0 if primary else 1]
+    device = VIDEO_MODELS[kind][0 if primary else 1]
     if not primary and kind in ("vga", "cirrus"):
         raise node.child("model", model).attr("type").refuse(f"a {kind} card can only be the primary one")
     props: dict[str, Any] = {"driver": device, "id": f"video{n}"}
@@ -211,13 +219,12 @@ def _rng(ctx: Context, rng: RNG, node: Node, n: int) -> None:
     refuse_raw_extra(backend, bnode, ("model",))
     obj_id = f"objrng{n}"
     model = backend.get("model")
-    if model == "random":
-        path = (backend.text or "").strip() or "/dev/urandom"
-        ctx.args.add("-object", {"qom-type": "rng-random", "id": obj_id, "filename": path})
-    elif model == "builtin":
-        ctx.args.add("-object", {"qom-type": "rng-builtin", "id": obj_id})
-    else:
+    if model not in RNG_BACKENDS:
         raise bnode.attr("model").not_yet(f"RNG backend '{model}' is")
+    rng_object = {"qom-type": RNG_BACKENDS[model], "id": obj_id}
+    if model == "random":
+        rng_object["filename"] = (backend.text or "").strip() or "/dev/urandom"
+    ctx.args.add("-object", rng_object)
     props: dict[str, Any] = {"driver": f"virtio-rng-pci{suffix}", "rng": obj_id, "id": f"rng{n}"}
     if rng.rate is not None:
         rnode = raw_node(node, rng.rate, "rate")

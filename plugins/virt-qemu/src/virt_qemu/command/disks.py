@@ -27,12 +27,30 @@ _CACHE = {
 }
 _ERROR_POLICIES = {"stop", "report", "ignore", "enospace"}
 _QEMU_POLICY = {"enospace": "enospc"}
-_VIRTIO_BLK = {
-    None: "virtio-blk-pci",
+# What the builder builds, which domain capabilities offer (``virt_qemu.capsxml``): keep them here, in use.
+DISK_DEVICES = ("disk", "cdrom")
+"""<disk device> values built (floppy and lun are refused)."""
+DISK_BUSES: dict[str, tuple[str, ...]] = {
+    "ide": ("ide-hd", "ide-cd"),
+    "sata": ("ide-hd", "ide-cd", "ich9-ahci"),
+    "scsi": ("scsi-hd", "scsi-cd", "virtio-scsi-pci"),
+    "virtio": ("virtio-blk-pci",),
+    "usb": ("usb-storage",),
+}
+"""<target bus> values built, with the QEMU devices each needs (fdc, xen, sd... are refused)."""
+VIRTIO_BLK_MODELS = {
     "virtio": "virtio-blk-pci",
     "virtio-transitional": "virtio-blk-pci-transitional",
     "virtio-non-transitional": "virtio-blk-pci-non-transitional",
 }
+"""<disk model> values of a virtio disk, and their QEMU device."""
+
+
+def machine_has_bus(bus: str, q35: bool) -> bool:
+    """Whether a disk bus exists on the machine: Q35 has no IDE (its AHCI is the SATA bus)."""
+    return not (bus == "ide" and q35)
+
+
 _HANDLED = (
     "type", "device", "driver", "source", "backing_store", "target", "readonly", "shareable",
     "serial", "wwn", "vendor", "product", "boot", "alias", "address",
@@ -128,7 +146,7 @@ def _error_policy(disk: Disk) -> tuple[str | None, str | None]:
 def _disk(ctx: Context, n: int, disk: Disk, node: Node, used: dict[str, Node]) -> None:
     refuse_unhandled(disk, node, _HANDLED, unknown_attrs=("model",))
     device = disk.device or "disk"
-    if device not in ("disk", "cdrom"):
+    if device not in DISK_DEVICES:
         raise node.attr("device").not_yet(f"{device} devices are")
     cdrom = device == "cdrom"
     target = disk.target
@@ -141,6 +159,10 @@ def _disk(ctx: Context, n: int, disk: Disk, node: Node, used: dict[str, Node]) -
     bus = target.bus or _default_bus(target.dev)
     if bus is None:
         raise tnode.attr("bus").refuse(f"cannot tell the bus of disk '{target.dev}'; give <target bus>")
+    if bus not in DISK_BUSES:
+        raise tnode.attr("bus").not_yet(f"disks on the '{bus}' bus are")
+    if not machine_has_bus(bus, ctx.q35):
+        raise tnode.attr("bus").refuse(f"machine '{ctx.machine}' has no {bus.upper()} bus (use sata)")
     if target.removable is not None and bus != "usb":
         raise tnode.attr("removable").refuse("only USB disks can be marked removable")
     model = unknown_attr(disk, "model")
@@ -152,9 +174,9 @@ def _disk(ctx: Context, n: int, disk: Disk, node: Node, used: dict[str, Node]) -
     if bus == "virtio":
         if cdrom:
             raise node.attr("device").refuse("a CD-ROM cannot be on the virtio bus")
-        if model not in _VIRTIO_BLK:
+        if model not in (None, *VIRTIO_BLK_MODELS):
             raise node.attr("model").refuse(f"unknown virtio model '{model}'")
-        props["driver"] = _VIRTIO_BLK[model]
+        props["driver"] = VIRTIO_BLK_MODELS[model or "virtio"]
         ctx.pci.place(props, disk.address, node)
         qdev_id = f"virtio-disk{index}"
     elif bus == "usb":
@@ -165,10 +187,8 @@ def _disk(ctx: Context, n: int, disk: Disk, node: Node, used: dict[str, Node]) -
         qdev_id = f"usb-disk{index}"
         if target.removable is not None:
             props["removable"] = target.removable == "on"
-    elif bus in ("ide", "sata", "scsi"):
+    else:  # ide, sata, scsi
         qdev_id = _drive_bus(ctx, disk, node, bus, cdrom, props)
-    else:
-        raise tnode.attr("bus").not_yet(f"disks on the '{bus}' bus are")
     if qdev_id in used:
         raise node.refuse(f"this disk has the same address as the disk at {used[qdev_id].path}")
     used[qdev_id] = node
@@ -214,8 +234,6 @@ def _drive_bus(ctx: Context, disk: Disk, node: Node, bus: str, cdrom: bool, prop
     if bus in ("ide", "sata") and disk.readonly and not cdrom:
         raise node.child("readonly").refuse(f"a read-only {bus.upper()} hard disk is not possible (use a CD-ROM)")
     if bus == "ide":
-        if ctx.q35:
-            raise node.child("target").attr("bus").refuse(f"machine '{ctx.machine}' has no IDE bus (use sata)")
         if controller != 0 or drive_bus not in (0, 1) or unit not in (0, 1) or target != 0:
             raise at.refuse("IDE drives are at controller 0, bus 0-1, target 0, unit 0-1")
         props.update({"driver": "ide-cd" if cdrom else "ide-hd", "bus": f"ide.{drive_bus}", "unit": unit})

@@ -13,11 +13,29 @@ from virt_qemu.command.context import CapsLike, Context, kv
 from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled, unknown_attr, unknown_element
 
 ROOT = "/domain"
-_DOMAIN_HANDLED = (
+# What the builder builds, which domain capabilities offer (``virt_qemu.capsxml``): keep them here, in use.
+DOMAIN_HANDLED = (
     "type", "id", "name", "uuid", "title", "description", "metadata", "memory", "current_memory", "vcpu",
     "os", "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash", "pm", "devices", "seclabels",
     "qemu_commandline", "resource",
 )  # fmt: skip
+"""The fields of ``virt.xml.Domain`` built (memoryBacking, iothreads, genid... are refused)."""
+FEATURES_HANDLED = ("acpi", "apic", "pae")
+FEATURES_KEPT = ("vmport", "smm", "pmu")
+"""<features> built: the model's fields, and elements it keeps unparsed (vmcoreinfo, hyperv... are refused)."""
+FIRMWARE = ("bios",)
+"""<os firmware> values built without a <loader> path (no firmware autoselection yet)."""
+LOADER_TYPES = ("rom", "pflash")
+"""<loader type> values built."""
+CPU_MODES = ("host-passthrough", "host-model", "maximum", "custom")
+"""<cpu mode> values built; host-passthrough needs KVM."""
+
+
+def secure_boot_possible(q35: bool) -> bool:
+    """A <loader secure='yes'> needs SMM, which only the Q35 machine has."""
+    return q35
+
+
 _FORMATS = {"raw", "qcow2"}
 # libvirt's CPU feature names QEMU spells differently (QEMU itself maps '_' to '-')
 _FEATURE_NAMES = {"pclmuldq": "pclmulqdq"}
@@ -57,7 +75,7 @@ def machine_kind(canonical: str, node: Node) -> bool:
 
 def check_domain(domain: Domain) -> None:
     root = Node.of(ROOT, domain)
-    refuse_unhandled(domain, root, _DOMAIN_HANDLED)
+    refuse_unhandled(domain, root, DOMAIN_HANDLED)
     if domain.resource is not None:
         el = domain.resource
         part = el.find("partition")
@@ -84,7 +102,7 @@ def machine_options(ctx: Context, pflash: list[str]) -> None:
     if features is None or not features.acpi:
         opts.append(("acpi", False))
     if features is not None:
-        refuse_unhandled(features, fnode, ("acpi", "apic", "pae"), unknown_elements=("vmport", "smm", "pmu"))
+        refuse_unhandled(features, fnode, FEATURES_HANDLED, unknown_elements=FEATURES_KEPT)
         for name in ("vmport", "smm"):
             el = unknown_element(features, name)
             if el is not None:
@@ -143,6 +161,8 @@ def _cpu_model(ctx: Context, cpu: CPU, node: Node, default: str) -> str:
         cpu, node, ("mode", "match", "check", "model", "topology", "features"), unknown_attrs=("migratable",)
     )
     mode = cpu.mode or "custom"
+    if mode not in CPU_MODES:
+        raise node.attr("mode").refuse(f"unknown CPU mode '{mode}'")
     if mode == "host-passthrough":
         if not ctx.kvm:
             raise node.attr("mode").refuse("host-passthrough needs KVM (the domain type is 'qemu')")
@@ -151,8 +171,6 @@ def _cpu_model(ctx: Context, cpu: CPU, node: Node, default: str) -> str:
         return "host" if ctx.kvm else "max"  # TCG has no host CPU to copy; 'max' is its closest
     if mode == "maximum":
         return "max"
-    if mode != "custom":
-        raise node.attr("mode").refuse(f"unknown CPU mode '{mode}'")
     name = cpu.model.name if cpu.model is not None else None
     if name is None:
         return default
@@ -211,7 +229,7 @@ def firmware(ctx: Context) -> list[str]:
         return []
     node = _node(ctx.domain, "os")
     loader = os.loader
-    if os.firmware not in (None, "bios") and (loader is None or not loader.path):
+    if os.firmware not in (None, *FIRMWARE) and (loader is None or not loader.path):
         raise node.attr("firmware").not_yet("firmware autoselection is")
     if loader is None:
         if os.nvram is not None:
@@ -225,14 +243,16 @@ def firmware(ctx: Context) -> list[str]:
     if fmt not in _FORMATS:
         raise lnode.attr("format").not_yet(f"loader format '{fmt}' is")
     if loader.type in (None, "rom"):
+        if loader.secure:
+            raise lnode.attr("secure").refuse("secure boot needs a <loader type='pflash'>")
         if os.nvram is not None:
             raise raw_node(node, os.nvram, "nvram").refuse("<nvram> needs a <loader type='pflash'>")
         ctx.args.add("-bios", loader.path)
         return []
-    if loader.type != "pflash":
+    if loader.type not in LOADER_TYPES:
         raise lnode.attr("type").refuse(f"unknown loader type '{loader.type}'")
     if loader.secure:
-        if not ctx.q35:
+        if not secure_boot_possible(ctx.q35):
             raise lnode.attr("secure").refuse("secure boot needs a Q35 machine (with SMM)")
         ctx.args.add("-global", "driver=cfi.pflash01,property=secure,value=on")
     nodes = [_pflash(ctx, 0, loader.path, fmt, bool(loader.readonly))]
