@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import NEW_DOMAIN_XML, Run
+from virt.testing import missing_dependency
 from virt.xml import schema
 
 DUPLICATE = NEW_DOMAIN_XML.replace(
@@ -45,11 +46,24 @@ def test_define_without_validate_skips_checks(virt: Run, tmp_path: Path) -> None
 
 def test_define_validate_schema_error(virt: Run, tmp_path: Path) -> None:
     if schema.schema_dir() is None:
-        pytest.skip("libvirt's RelaxNG schemas not found")
+        missing_dependency("libvirt's RelaxNG schemas are not installed (Debian package libvirt0)")
     path = write(tmp_path, NEW_DOMAIN_XML.replace("<vcpu>1</vcpu>", "<vcpu>1</vcpu><bogus/>"))
     result = virt("define", str(path), "--validate")
     assert result.status == 1
     assert result.err.startswith(f"error: Failed to define domain from {path}\nerror: /domain")
+
+
+def test_define_validate_without_schemas_fails(
+    virt: Run, new_domain_xml: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIRT_SCHEMA_DIR", str(tmp_path / "none"))
+    result = virt("define", str(new_domain_xml), "--validate")
+    assert result.status == 1
+    assert result.err == (
+        f"error: Failed to define domain from {new_domain_xml}\n"
+        f"error: cannot validate <domain>: RelaxNG schema domain.rng not found in VIRT_SCHEMA_DIR={tmp_path / 'none'}\n"
+    )
+    assert "newvm" not in virt("list", "--all", "--name").out
 
 
 def test_define_validate_warning_does_not_stop(virt: Run, tmp_path: Path) -> None:

@@ -6,12 +6,14 @@ Expected answers and errors are those Debian's libvirtd 9.0 gives on the wire fo
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dispatch_helpers import FakeClient, Remote
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.remote.procedure_numbers import RemoteProcedure as P
+from virt.testing import missing_dependency
 
 DOMAIN_XML = """<domain type='test'>
   <name>dx1</name>
@@ -231,10 +233,10 @@ def test_vcpus_by_flags(front: Remote, client: FakeClient) -> None:
 
 
 def test_define_with_validation(front: Remote, client: FakeClient) -> None:
-    from virt.daemon.procedures import validation
+    from virt.xml.schema import schema_dir
 
-    if validation._schema_folder() is None:
-        pytest.skip("no libvirt RelaxNG schemas here")
+    if schema_dir() is None:
+        missing_dependency("libvirt's RelaxNG schemas are not installed (Debian package libvirt0)")
     bad = "<domain type='test'><name>x</name><bogus/><memory>1</memory></domain>"
     code, domain, message = _error(front, client, P.DOMAIN_DEFINE_XML_FLAGS, {"xml": bad, "flags": 1})
     assert (code, domain) == (ErrorNumber.XML_INVALID_SCHEMA, ErrorDomain.XML)
@@ -242,6 +244,18 @@ def test_define_with_validation(front: Remote, client: FakeClient) -> None:
     assert "bogus" in message
     dom = front.call(client, P.DOMAIN_DEFINE_XML_FLAGS, {"xml": DOMAIN_XML, "flags": 1})["dom"]
     front.call(client, P.DOMAIN_UNDEFINE, {"dom": dom})
+
+
+def test_define_with_validation_and_no_schema_is_refused(
+    front: Remote, client: FakeClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIRT_SCHEMA_DIR", str(tmp_path))
+    assert _error(front, client, P.DOMAIN_DEFINE_XML_FLAGS, {"xml": DOMAIN_XML, "flags": 1}) == (
+        ErrorNumber.XML_INVALID_SCHEMA,
+        ErrorDomain.XML,
+        "XML document failed to validate against schema: cannot validate <domain>: "
+        f"RelaxNG schema domain.rng not found in VIRT_SCHEMA_DIR={tmp_path}",
+    )
 
 
 def test_read_only_clients_read_but_change_nothing(front: Remote) -> None:

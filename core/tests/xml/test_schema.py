@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import virt.xml
 from virt.errors import XMLError
-from virt.testing import missing_dependency
+from virt.testing import missing_dependency, require_corpus
 from virt.xml import schema
 
 
@@ -17,7 +17,9 @@ from virt.xml import schema
 def schemas() -> Path:
     found = schema.schema_dir()
     if found is None:
-        missing_dependency("libvirt's RelaxNG schemas not found (set VIRT_SCHEMA_DIR or VIRT_CONFORMANCE_DIR)")
+        missing_dependency(
+            "libvirt's RelaxNG schemas are not installed (Debian package libvirt0) and VIRT_SCHEMA_DIR is not set"
+        )
     return found
 
 
@@ -53,9 +55,31 @@ def test_schema_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("VIRT_SCHEMA_DIR", str(tmp_path))
     assert schema.schema_dir() == tmp_path
     assert schema.schema_for("domain") is None  # no domain.rng there
-    assert schema.schema_problems(BAD) == []  # nothing to validate with
     monkeypatch.setenv("VIRT_SCHEMA_DIR", str(tmp_path / "absent"))
     assert schema.schema_dir() is None
+
+
+def test_no_schema_is_an_error_never_a_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIRT_SCHEMA_DIR", str(tmp_path))
+    message = f"cannot validate <domain>: RelaxNG schema domain.rng not found in VIRT_SCHEMA_DIR={tmp_path}"
+    with pytest.raises(XMLError, match=f"^{message}$"):
+        schema.schema_problems(BAD)
+    with pytest.raises(XMLError, match=r"^cannot validate <domain>"):
+        schema.validate_schema(BAD)
+    assert not schema.schema_available("domain")
+    with pytest.raises(
+        XMLError, match=r"^cannot validate <bogus>: libvirt has no RelaxNG schema for that document type$"
+    ):
+        schema.schema_problems("<bogus/>")
+
+
+def test_installed_schemas_are_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VIRT_SCHEMA_DIR", raising=False)
+    installed = schema.INSTALLED_SCHEMA_DIR
+    assert schema.schema_dir() == (installed if installed.is_dir() else None)
+    if not installed.is_dir():
+        with pytest.raises(XMLError, match=f"RelaxNG schema domain.rng not found in {installed} "):
+            schema.schema_problems(BAD)
 
 
 def test_broken_schema_is_an_xml_error(tmp_path: Path) -> None:
@@ -64,9 +88,10 @@ def test_broken_schema_is_an_xml_error(tmp_path: Path) -> None:
         schema.schema_for("network", tmp_path)
 
 
+@pytest.mark.corpus
 def test_corpus_output_validates_when_input_does(schemas: Path) -> None:
     """For every roundtrip and xml2xml case whose input validates, what we format validates too."""
-    corpus = schemas.parent
+    corpus = require_corpus()
     counts: Counter[str] = Counter()
     failures = []
     for manifest in sorted(corpus.glob("*/MANIFEST.jsonl")):

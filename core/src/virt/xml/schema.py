@@ -1,8 +1,9 @@
 """RelaxNG validation against libvirt's schemas (domain.rng, network.rng, ...) with lxml.
 
-The schemas are not shipped with virt: they are read from ``$VIRT_SCHEMA_DIR``, else from the
-conformance corpus' ``schemas`` folder when it is present; ``schema_dir()`` is None otherwise and
-callers skip schema validation. Each schema compiles once per folder (domain.rng takes a good
+The schemas are not shipped with virt: they are read from ``$VIRT_SCHEMA_DIR`` when it is set,
+else from where libvirt installs them (``/usr/share/libvirt/schemas``, Debian's ``libvirt0``).
+Validating a document whose schema is not there raises XMLError saying so: a check that cannot be
+made is never reported as passed. Each schema compiles once per folder (domain.rng takes a good
 fraction of a second) and is kept. Errors come back in the form of the semantic checks
 (``virt.xml.validate.Problem``): the path of the element and the line in the text validated.
 """
@@ -45,16 +46,36 @@ _cache: dict[Path, etree.RelaxNG] = {}
 _lock = threading.Lock()
 
 
+# Where libvirt installs its schemas (Debian: package libvirt0).
+INSTALLED_SCHEMA_DIR = Path("/usr/share/libvirt/schemas")
+
+
 def schema_dir() -> Path | None:
-    """The folder of libvirt's schemas: ``$VIRT_SCHEMA_DIR``, else the corpus' ``schemas``, else None."""
+    """The folder of libvirt's schemas: ``$VIRT_SCHEMA_DIR`` when set, else libvirt's installed
+    folder; None when that folder does not exist."""
+    explicit = os.environ.get("VIRT_SCHEMA_DIR")
+    folder = Path(explicit) if explicit else INSTALLED_SCHEMA_DIR
+    return folder if folder.is_dir() else None
+
+
+def _where() -> str:
     explicit = os.environ.get("VIRT_SCHEMA_DIR")
     if explicit:
-        return Path(explicit) if Path(explicit).is_dir() else None
-    from virt.testing import conformance_dir  # finds the shared corpus; imports nothing heavy
+        return f"VIRT_SCHEMA_DIR={explicit}"
+    return f"{INSTALLED_SCHEMA_DIR} (libvirt's schemas: install libvirt, or set VIRT_SCHEMA_DIR)"
 
-    corpus = conformance_dir()
-    found = corpus / "schemas" if corpus is not None else None
-    return found if found is not None and found.is_dir() else None
+
+def required_schema(tag: str, directory: Path | None = None) -> etree.RelaxNG:
+    """The compiled schema of ``<tag>`` documents; XMLError naming what is missing when there is
+    no such schema, or no schema folder."""
+    name = SCHEMAS.get(tag)
+    if name is None:
+        raise XMLError(f"cannot validate <{tag}>: libvirt has no RelaxNG schema for that document type")
+    schema = schema_for(tag, directory)
+    if schema is None:
+        where = str(directory) if directory is not None else _where()
+        raise XMLError(f"cannot validate <{tag}>: RelaxNG schema {name} not found in {where}")
+    return schema
 
 
 def schema_for(tag: str, directory: Path | None = None) -> etree.RelaxNG | None:
@@ -79,17 +100,13 @@ def schema_for(tag: str, directory: Path | None = None) -> etree.RelaxNG | None:
 
 
 def schema_problems(document: str | bytes | etree._Element | XmlModel, directory: Path | None = None) -> list[Problem]:
-    """What the RelaxNG schema of ``document``'s type finds wrong in it; empty when it validates
-    or when there is no schema to validate it with (see ``schema_available``). Lines are those of
-    the text given (a model is formatted first, so they are lines of its formatted XML)."""
+    """What the RelaxNG schema of ``document``'s type finds wrong in it; empty when it validates.
+    XMLError when there is no schema to validate it with (see ``schema_available``). Lines are
+    those of the text given (a model is formatted first, so they are lines of its formatted XML)."""
     if isinstance(document, XmlModel):
         document = document.to_xml()
     root = document if isinstance(document, etree._Element) else parse_document(document)
-    if not isinstance(root.tag, str):
-        return []
-    schema = schema_for(root.tag, directory)
-    if schema is None:
-        return []
+    schema = required_schema(str(root.tag), directory)
     with _lock:
         if schema.validate(root):
             return []

@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from virt.errors import ErrorDomain, ErrorNumber, VirtError
-
-# Where Debian's libvirt installs its schemas: used when virt is not pointed at another copy.
-_SYSTEM_SCHEMAS = Path("/usr/share/libvirt/schemas")
-
-
-def _schema_folder() -> Path | None:
-    from virt.xml.schema import schema_dir
-
-    found = schema_dir()
-    if found is None and _SYSTEM_SCHEMAS.is_dir():
-        found = _SYSTEM_SCHEMAS
-    return found
+from virt.errors import ErrorDomain, ErrorNumber, VirtError, XMLError
 
 
 def validated(xml: str) -> None:
@@ -26,21 +12,20 @@ def validated(xml: str) -> None:
     would be a lie the client cannot detect.
     """
     from virt.xml.base import parse_document
-    from virt.xml.schema import SCHEMAS, schema_problems
+    from virt.xml.schema import SCHEMAS, schema_dir, schema_problems
 
     root = parse_document(xml)
-    folder = _schema_folder()
-    name = SCHEMAS.get(str(root.tag))
-    schema = folder / name if folder is not None and name is not None else None
-    if schema is None or not schema.is_file():
+    try:
+        problems = schema_problems(root)
+    except XMLError as exc:
         raise VirtError(
-            "XML document failed to validate against schema: no RelaxNG schema for "
-            f"<{root.tag}> is installed (set VIRT_SCHEMA_DIR to libvirt's schemas folder)",
+            f"XML document failed to validate against schema: {exc.message}",
             ErrorNumber.XML_INVALID_SCHEMA,
             ErrorDomain.XML,
-        )
-    problems = schema_problems(root, folder)
+        ) from None
     if problems:
+        folder = schema_dir()
+        schema = folder / SCHEMAS[str(root.tag)] if folder is not None else SCHEMAS[str(root.tag)]
         detail = "".join(f"{problem}\n" for problem in problems)
         raise VirtError(
             f"XML document failed to validate against schema: Unable to validate doc against {schema}\n{detail}",
