@@ -38,8 +38,14 @@ def hardware_version(server: Server) -> int:
     return next((hw for since, hw in _HARDWARE_VERSIONS if number >= since), vmx.DEFAULT_VIRTUAL_HW_VERSION)
 
 
-def _context(server: Server, moref: str | None) -> vmx.Context:
-    return vmx.Context(datacenter_path=server.scope.datacenter_path, moref=moref)
+def _context(server: Server, moref: str | None, vmx_path: str | None = None) -> vmx.Context:
+    """The conversion's facts; a bare file name in the .vmx at datastore path ``vmx_path`` lies beside it."""
+    parts = storage.split_datastore_path(vmx_path) if vmx_path else None
+    folder = vmx.context.UNKNOWN_FOLDER
+    if parts is not None:
+        directory = posixpath.dirname(parts[1])
+        folder = f"[{parts[0]}] {directory}" if directory else f"[{parts[0]}]"
+    return vmx.Context(parse_file_name=vmx.in_folder(folder), datacenter_path=server.scope.datacenter_path, moref=moref)
 
 
 def definition(server: Server, ref: DomainRef, *, inactive: bool = False) -> Domain:
@@ -59,7 +65,8 @@ def definition(server: Server, ref: DomainRef, *, inactive: bool = False) -> Dom
     if vmxconfig.uses_distributed_port_groups(config):
         names = {group.key: group.name for group in networks.port_groups(server) if group.key}
     text = syntax.format_entries(vmxconfig.config_entries(config, names.get))
-    domain = vmx.from_native(text, context=_context(server, vm.moref))
+    files = getattr(config, "files", None)
+    domain = vmx.from_native(text, context=_context(server, vm.moref, getattr(files, "vmPathName", None)))
     if vm.active and not inactive:
         domain.id = vm.id
     return domain

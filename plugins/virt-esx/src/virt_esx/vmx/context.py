@@ -1,15 +1,15 @@
 """What a conversion needs from outside the two documents (libvirt's virVMXContext): how file names
 in a .vmx map to the paths domain XML holds, and what the host says about the VM.
 
-Without a host the file names follow the conventions of libvirt's own VMX tests, which are also
-what ``virsh domxml-from-native vmware-vmx`` users see: ``/vmfs/volumes/DS/PATH`` is the datastore
-path ``[DS] PATH``, a bare file name lies in the VM's folder (``[datastore] directory/NAME``), an
-absolute path outside the datastores stays as it is. The ESX driver passes its own functions,
-which look the datastores up on the host.
+Without a host the file names are what libvirt's ESX driver gives ``virsh domxml-from-native
+vmware-vmx``: ``/vmfs/volumes/DS/PATH`` is the datastore path ``[DS] PATH``, a bare file name lies
+in the VM's folder, which a conversion without a VM does not know (``[?] ?/NAME``), an absolute
+path outside the datastores stays as it is. The ESX driver passes the folder of the VM it reads.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import attrs
@@ -27,8 +27,13 @@ FormatFileName = Callable[[str], str]
 AutodetectSCSIModel = Callable[[Disk], str]
 
 
-def datastore_path(file_name: str, allow_missing: bool = False) -> str | None:
-    """The domain XML path of a .vmx file name, by the convention above."""
+# The VM's folder when there is no VM: libvirt's ESX driver converts native configs with it.
+UNKNOWN_FOLDER = "[?] ?"
+
+
+def datastore_path(file_name: str, allow_missing: bool = False, *, folder: str = UNKNOWN_FOLDER) -> str | None:
+    """The domain XML path of a .vmx file name, by the convention above; a bare file name lies in
+    ``folder``, the datastore path of the folder of the VM's .vmx."""
     if file_name.startswith(VMFS_VOLUMES):
         datastore, _, path = file_name[len(VMFS_VOLUMES) :].lstrip("/").partition("/")
         if not datastore or not path:
@@ -43,7 +48,12 @@ def datastore_path(file_name: str, allow_missing: bool = False) -> str | None:
         raise libvirt_error(
             ErrorNumber.INTERNAL_ERROR, f"File name '{file_name}' is a relative path, which is not supported"
         )
-    return f"[datastore] directory/{file_name}"
+    return f"{folder}/{file_name}"
+
+
+def in_folder(folder: str) -> ParseFileName:
+    """``datastore_path`` for a VM whose .vmx lies in ``folder`` (``[DS] DIR``)."""
+    return functools.partial(datastore_path, folder=folder)
 
 
 def vmfs_path(src: str) -> str:
