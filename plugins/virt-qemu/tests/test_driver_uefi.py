@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import virt
-from driver_support import conn_fixture, qemu_root_fixture, virt_type  # noqa: F401 - fixtures
+from driver_support import conn_fixture, qemu_root_fixture  # noqa: F401 - fixtures
 from virt.errors import VirtError
 from virt.states import DomainState
 from virt.testing import missing_dependency
@@ -15,7 +15,9 @@ OVMF = Path("/usr/share/OVMF")
 
 
 def uefi_xml(name: str, nvram: str = "") -> str:
-    return f"""<domain type='{virt_type()}'>
+    # TCG, not KVM: OVMF now and then stops with a KVM emulation failure under this project's nested
+    # KVM (QEMU pauses the guest: "KVM internal error. Suberror: 1"), with or without virt
+    return f"""<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
