@@ -129,7 +129,9 @@ class BlockStats:
             ("flush_total_times", self.flush_total_times),
             ("errs", self.errs),
         )
-        return [TypedParameter(name, ParamType.LLONG, value) for name, value in fields if value is not None and value >= 0]
+        return [
+            TypedParameter(name, ParamType.LLONG, value) for name, value in fields if value is not None and value >= 0
+        ]
 
 
 @attrs.frozen
@@ -225,16 +227,16 @@ class StatsListing:
     def add(self, field: str, type_: ParamType, value: int | float | bool | str) -> None:
         self.params.append(TypedParameter(field, type_, value))
 
-    def int(self, field: str, value: int) -> None:
+    def add_int(self, field: str, value: int) -> None:
         self.add(field, ParamType.INT, value)
 
-    def uint(self, field: str, value: int) -> None:
+    def add_uint(self, field: str, value: int) -> None:
         self.add(field, ParamType.UINT, value)
 
-    def ullong(self, field: str, value: int) -> None:
+    def add_ullong(self, field: str, value: int) -> None:
         self.add(field, ParamType.ULLONG, value)
 
-    def string(self, field: str, value: str) -> None:
+    def add_string(self, field: str, value: str) -> None:
         self.add(field, ParamType.STRING, value)
 
     def record(self, ref: DomainRef) -> DomainStatsRecord:

@@ -498,11 +498,15 @@ class DriverConnection:
         """The running domain's online vCPUs: state, processor time, host CPU, affinity (virDomainGetVcpus)."""
 
     @optional
-    def get_domain_vcpu_pin_info(self, ref: DomainRef, *, live: bool = False, config: bool = False) -> list[frozenset[int]]:
+    def get_domain_vcpu_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> list[frozenset[int]]:
         """Every vCPU's affinity in the live or persistent definition (neither: the current one)."""
 
     @optional
-    def get_domain_emulator_pin_info(self, ref: DomainRef, *, live: bool = False, config: bool = False) -> frozenset[int]:
+    def get_domain_emulator_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> frozenset[int]:
         """The host CPUs the emulator's own threads may run on (virDomainGetEmulatorPinInfo)."""
 
     @optional

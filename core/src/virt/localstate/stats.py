@@ -81,19 +81,21 @@ def emulator_affinity(definition: Domain, host_cpus: frozenset[int]) -> frozense
     return pinned or default or host_cpus
 
 
-def stats_groups(requested: StatsGroup, supported: StatsGroup, *, enforce: bool, error_domain: ErrorDomain) -> StatsGroup:
+def stats_groups(
+    requested: StatsGroup, supported: StatsGroup, *, enforce: bool, error_domain: ErrorDomain
+) -> StatsGroup:
     """The groups to gather (virDomainStatsTypes): 0 means all the driver has; a group it lacks is left
     out, or with ``enforce`` refused in libvirt's words."""
     if not requested:
         return supported
-    missing = requested & ~supported
+    missing = int(requested) & ~int(supported)  # in ints: bits newer than StatsGroup's count too
     if missing and enforce:
         raise libvirt_error(
             ErrorNumber.ARGUMENT_UNSUPPORTED,
-            f"Stats types bits 0x{int(missing):x} are not supported by this daemon",
+            f"Stats types bits 0x{missing:x} are not supported by this daemon",
             error_domain,
         )
-    return requested & supported
+    return StatsGroup(int(requested) & int(supported))
 
 
 def disk_source(disk: Disk) -> str | None:
@@ -132,7 +134,9 @@ def find_interface(definition: Domain, device: str) -> Interface:
         found = [i for i in interfaces if i.mac is not None and (i.mac.address or "").lower() == mac.lower()]
         if len(found) > 1:
             raise libvirt_error(
-                ErrorNumber.MULTIPLE_INTERFACES, f"multiple devices matching MAC address {device} found", ErrorDomain.DOMAIN
+                ErrorNumber.MULTIPLE_INTERFACES,
+                f"multiple devices matching MAC address {device} found",
+                ErrorDomain.DOMAIN,
             )
         if found:
             return found[0]

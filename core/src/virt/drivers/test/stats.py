@@ -181,8 +181,8 @@ class StatsOperations:
                     continue
                 listing = StatsListing()
                 if wanted & StatsGroup.STATE:
-                    listing.int("state.state", int(obj.state))
-                    listing.int("state.reason", obj.reason)
+                    listing.add_int("state.state", int(obj.state))
+                    listing.add_int("state.reason", obj.reason)
                 records.append(listing.record(ref_of(obj)))
             return records
 
