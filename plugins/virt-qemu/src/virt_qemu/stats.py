@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,15 +82,17 @@ class RunFacts:
 
 _facts: dict[int, RunFacts] = {}
 """By QEMU pid; entries of QEMUs that are gone are dropped as new ones are made."""
+_facts_lock = threading.Lock()
 
 
 def facts_of(running: Running) -> RunFacts:
-    found = _facts.get(running.pid)
-    if found is None:
-        for pid in [pid for pid in _facts if not Path(f"/proc/{pid}").exists()]:
-            _facts.pop(pid, None)
-        found = _facts[running.pid] = RunFacts()
-    return found
+    with _facts_lock:  # bulk statistics visit guests from several threads
+        found = _facts.get(running.pid)
+        if found is None:
+            for pid in [pid for pid in _facts if not Path(f"/proc/{pid}").exists()]:
+                del _facts[pid]
+            found = _facts[running.pid] = RunFacts()
+        return found
 
 
 # -- /proc ----------------------------------------------------------------------------------------------
