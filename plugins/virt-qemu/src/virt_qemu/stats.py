@@ -406,10 +406,10 @@ def add_kvm_stats(
         name, value = stat.get("name"), stat.get("value")
         kind, unit = types.get((target, str(name)), ("", ""))
         suffix = _SUFFIXES.get(kind)
-        if suffix is None or not isinstance(value, int) or isinstance(value, bool):
+        if suffix is None or not isinstance(value, int):  # histograms (lists) are left out, as libvirt does
             continue
         field = f"{prefix}.{name}.{suffix}"
-        if unit == "boolean":
+        if unit == "boolean" or isinstance(value, bool):
             listing.add(field, ParamType.BOOLEAN, bool(value))
         else:
             listing.add_ullong(field, value)
