@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from virt.domainstats import BlockInfo, DomainStatsRecord, TypedParameter
 
 GROUP = "Domain Monitoring"
+MANAGEMENT = "Domain Management"  # virsh lists vcpuinfo and domjobinfo there
 
 # virsh domblkstat: (field, legacy name, human wording) in the order it prints known fields
 _BLOCK_FIELDS = (
@@ -294,7 +295,7 @@ def register(commands: CommandRegistry) -> None:
     add(
         "vcpuinfo",
         run_vcpuinfo,
-        group=GROUP,
+        group=MANAGEMENT,
         help="detailed domain vcpu information",
         description="Returns basic information about the domain virtual CPUs.",
         arguments=[domain_argument(), Argument("--pretty", flag=True, help="return human readable output")],
@@ -373,7 +374,7 @@ def register(commands: CommandRegistry) -> None:
     add(
         "domjobinfo",
         run_domjobinfo,
-        group=GROUP,
+        group=MANAGEMENT,
         help="domain job information",
         description="Returns information about jobs running on a domain.",
         arguments=[
