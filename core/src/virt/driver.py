@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import attrs
@@ -24,6 +24,19 @@ from virt.errors import ErrorDomain, NotSupported
 if TYPE_CHECKING:
     import socket
 
+    from virt.domainstats import (
+        BlockInfo,
+        BlockStats,
+        DomainStatsRecord,
+        GuestTime,
+        InterfaceStats,
+        JobInfo,
+        MemoryStats,
+        NodeCPUMap,
+        StatsGroup,
+        TypedParameter,
+        VcpuInfo,
+    )
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
     from virt.progress import ProgressCallback
@@ -474,6 +487,70 @@ class DriverConnection:
     @optional
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         """Delete the volume and its data."""
+
+    # -- statistics and information (virt.domainstats) -----------------------------------------------
+    @optional
+    def get_node_cpu_map(self) -> NodeCPUMap:
+        """The host's CPU count and which CPUs are online (virNodeGetCPUMap)."""
+
+    @optional
+    def get_domain_vcpus(self, ref: DomainRef) -> list[VcpuInfo]:
+        """The running domain's online vCPUs: state, processor time, host CPU, affinity (virDomainGetVcpus)."""
+
+    @optional
+    def get_domain_vcpu_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> list[frozenset[int]]:
+        """Every vCPU's affinity in the live or persistent definition (neither: the current one)."""
+
+    @optional
+    def get_domain_emulator_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> frozenset[int]:
+        """The host CPUs the emulator's own threads may run on (virDomainGetEmulatorPinInfo)."""
+
+    @optional
+    def get_domain_memory_stats(self, ref: DomainRef) -> MemoryStats:
+        """The running domain's memory statistics, in the driver's order (virDomainMemoryStats)."""
+
+    @optional
+    def get_domain_block_stats(self, ref: DomainRef, disk: str) -> BlockStats:
+        """A disk's I/O counters by target or source path; "" for all disks (virDomainBlockStats)."""
+
+    @optional
+    def get_domain_block_stats_flags(self, ref: DomainRef, disk: str) -> list[TypedParameter]:
+        """A disk's I/O counters as typed parameters, with times and flushes (virDomainBlockStatsFlags)."""
+
+    @optional
+    def get_domain_interface_stats(self, ref: DomainRef, device: str) -> InterfaceStats:
+        """An interface's traffic by host device name or MAC address (virDomainInterfaceStats)."""
+
+    @optional
+    def get_domain_block_info(self, ref: DomainRef, disk: str) -> BlockInfo:
+        """A disk's capacity, allocation and physical size (virDomainGetBlockInfo)."""
+
+    @optional
+    def get_domain_stats(
+        self,
+        refs: Sequence[DomainRef] | None,
+        groups: StatsGroup,
+        filter: DomainFilter,
+        *,
+        enforce: bool = False,
+        backing: bool = False,
+        nowait: bool = False,
+    ) -> list[DomainStatsRecord]:
+        """Statistics of ``groups`` (0: every group the driver has) for ``refs``, or every domain, passing
+        ``filter``, in one call (virConnectGetAllDomainStats / virDomainListGetStats). ``enforce`` makes a
+        group the driver lacks an error instead of leaving it out."""
+
+    @optional
+    def get_domain_job_info(self, ref: DomainRef, *, completed: bool = False) -> JobInfo:
+        """The domain's running (or with ``completed`` its last finished) job (virDomainGetJobStats)."""
+
+    @optional
+    def get_domain_time(self, ref: DomainRef) -> GuestTime:
+        """The guest's clock as its agent reads it (virDomainGetTime)."""
 
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:

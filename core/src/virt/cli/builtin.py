@@ -8,7 +8,7 @@ from virt.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(commands: CommandRegistry) -> None:
-    from virt.cli.commands import console, domain, events, help, host, monitor, native, network, plugins, storage
+    from virt.cli.commands import console, domain, events, help, host, monitor, native, network, plugins, stats, storage
 
-    for module in (host, domain, console, native, monitor, events, network, storage, plugins, help):
+    for module in (host, domain, console, native, monitor, stats, events, network, storage, plugins, help):
         module.register(commands)

@@ -116,13 +116,15 @@ def split_command_string(text: str) -> list[list[str]]:
 
     from virt.cli.parser import UsageError
 
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";")
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=";\n")
     lexer.whitespace = " \t\r"
+    # words end only at blanks and separators: a MAC address or a URI stays one word
+    lexer.whitespace_split = True
     lexer.commenters = ""
     commands: list[list[str]] = [[]]
     try:
         for token in lexer:
-            if token == "\n" or (token and set(token) == {";"}):
+            if token and set(token) <= {";", "\n"}:
                 commands.append([])
             else:
                 commands[-1].append(token)

@@ -12,7 +12,8 @@ from .registry import HANDLERS, Handler
 
 def handlers() -> dict[int, Handler]:
     """Every procedure number virtd serves, with its handler."""
-    from . import connect, domains, events, networks, snapshots, storage  # noqa: F401 - importing registers them
+    # importing registers them
+    from . import connect, domains, events, networks, snapshots, stats, storage  # noqa: F401
 
     return HANDLERS
 

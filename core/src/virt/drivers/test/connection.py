@@ -10,6 +10,7 @@ from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.networks import NetworkOperations
+from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.events import DomainEvent
@@ -22,7 +23,9 @@ DEFAULT_PATH = "/default"
 _default_host = SharedHost(node.load_default)
 
 
-class TestConnection(HostOperations, DomainOperations, NetworkOperations, StorageOperations, DriverConnection):
+class TestConnection(
+    HostOperations, DomainOperations, NetworkOperations, StorageOperations, StatsOperations, DriverConnection
+):
     """``test:///default`` (the shared default host) or ``test:///abs/path/node.xml`` (a private one)."""
 
     __test__ = False  # not a pytest test class, whatever its name says
