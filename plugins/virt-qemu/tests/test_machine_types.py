@@ -278,3 +278,21 @@ def test_tiny_guest_boots_to_its_marker(
     finally:
         if dom.is_active():
             dom.destroy()
+
+
+def test_sleep_states_on_isapc(conn: virt.Connection) -> None:
+    """isapc has no ACPI power management: a sleep state cannot be enabled, and disabling one (as
+    virt-install always writes) asks for nothing more."""
+    pm = "<pm><suspend-to-mem enabled='{mem}'/><suspend-to-disk enabled='no'/></pm>"
+    with pytest.raises(VirtError) as info:
+        conn.define_domain(_minimal("isapc", "qemu", extra=pm.format(mem="yes")))
+    assert info.value.message.startswith(
+        "/domain/pm/suspend-to-mem/@enabled: machine type 'isapc' has no ACPI power management device"
+    )
+    dom = conn.define_domain(_minimal("isapc", "qemu", extra=pm.format(mem="no")))
+    try:
+        dom.start()
+        assert dom.is_active()
+        dom.destroy()
+    finally:
+        dom.undefine()

@@ -11,7 +11,7 @@ from virt.xml.domain import CPU, OS, Domain
 
 from virt_qemu.command.context import CapsLike, Context, kv
 from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled, unknown_attr, unknown_element
-from virt_qemu.command.machinetypes import Family
+from virt_qemu.command.machinetypes import Family, check_no_sleep_states
 
 ROOT = "/domain"
 # What the builder builds, which domain capabilities offer (``virt_qemu.capsxml``): keep them here, in use.
@@ -382,8 +382,8 @@ def lifecycle_options(ctx: Context) -> None:
         ctx.args.add("-no-reboot")
     if ctx.domain.pm is not None:
         if not ctx.family.has_pci:
-            node = raw_node(_node(ctx.domain), ctx.domain.pm, "pm")
-            raise node.refuse(f"machine type '{ctx.machine}' has no ACPI power management device for sleep states")
+            check_no_sleep_states(ctx.domain, ctx.machine)
+            return  # no ACPI power management device: the sleep states are off already
         device = "ICH9-LPC" if ctx.q35 else "PIIX4_PM"
         for el in ctx.domain.pm:
             if isinstance(el.tag, str) and el.get("enabled") in ("yes", "no"):

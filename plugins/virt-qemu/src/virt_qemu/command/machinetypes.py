@@ -21,7 +21,7 @@ from typing import Any
 from virt.xml.devices import Address, Devices
 from virt.xml.domain import Domain
 
-from virt_qemu.command.errors import Node
+from virt_qemu.command.errors import Node, raw_node
 
 
 class Family(enum.Enum):
@@ -168,7 +168,21 @@ def check_devices(domain: Domain, family: Family, machine: str) -> None:
             refuse("watchdog", watchdog, n, f"a watchdog of model '{watchdog.model}'")
 
 
+def check_no_sleep_states(domain: Domain, machine: str) -> None:
+    """Refuse a sleep state enabled on a board without ACPI power management (isapc, microvm); disabling
+    one, as virt-install always writes, asks for what such a board is anyway."""
+    if domain.pm is None:
+        return
+    for el in domain.pm:
+        if isinstance(el.tag, str) and el.get("enabled") == "yes":
+            node = raw_node(raw_node(Node.of("/domain", domain), domain.pm, "pm"), el, el.tag).attr("enabled")
+            raise node.refuse(f"machine type '{machine}' has no ACPI power management device for sleep states")
+
+
 def check_definition(domain: Domain, canonical: str) -> None:
-    """The define-time check of the machine type and of the devices it can carry."""
+    """The define-time check of the machine type, of the devices it can carry and of its sleep states."""
     node = Node.of("/domain/os/type", domain.os.type if domain.os is not None else None).attr("machine")
-    check_devices(domain, family_of(canonical, node), canonical)
+    family = family_of(canonical, node)
+    check_devices(domain, family, canonical)
+    if not family.has_pci:
+        check_no_sleep_states(domain, canonical)
