@@ -11,7 +11,7 @@ from virt.xml.domain import CPU, OS, Domain
 
 from virt_qemu.command.context import CapsLike, Context, kv
 from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled, unknown_attr, unknown_element
-from virt_qemu.command.machinetypes import Family, check_no_sleep_states
+from virt_qemu.command.machinetypes import Family, check_no_sleep_states, own_default_cpu
 
 ROOT = "/domain"
 # What the builder builds, which domain capabilities offer (``virt_qemu.capsxml``): keep them here, in use.
@@ -65,18 +65,10 @@ def resolve_machine(caps: CapsLike, name: str | None, node: Node) -> tuple[str, 
     return name, name, None
 
 
-_GENERIC_CPUS = ("qemu64", "qemu32")
-
-
 def default_cpu_model(caps: CapsLike, machine: str, arch: str | None) -> str:
     """The CPU of a domain without <cpu>: the machine type's own default where it is not the generic one
     (``486`` on isapc, as libvirt takes it from QEMU), else qemu32 for i686 guests and qemu64."""
-    generic = "qemu32" if arch == "i686" else "qemu64"
-    for m in caps.machines or ():
-        if machine in (m.name, m.alias):
-            own = getattr(m, "default_cpu", None)
-            return own if own and own not in _GENERIC_CPUS else generic
-    return generic
+    return own_default_cpu(caps.machines or (), machine) or ("qemu32" if arch == "i686" else "qemu64")
 
 
 def check_domain(domain: Domain) -> None:

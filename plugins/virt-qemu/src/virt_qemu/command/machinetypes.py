@@ -16,6 +16,7 @@ that nothing that would be placed on a PCI bus can slip through unnoticed.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 from virt.xml.devices import Address, Devices
@@ -78,6 +79,19 @@ def family_of(canonical: str, node: Node) -> Family:
     if canonical.startswith("pc-q35-"):
         return Family.Q35
     raise node.not_yet(f"machine type '{canonical}' is")
+
+
+GENERIC_CPUS = ("qemu64", "qemu32")
+
+
+def own_default_cpu(machines: Iterable[Any], machine: str) -> str | None:
+    """The CPU model a machine type runs without ``-cpu`` when it is not QEMU's generic one: ``486`` on
+    isapc (query-machines' default-cpu-type, which libvirt writes into the definition); else None."""
+    for m in machines:
+        if machine in (m.name, m.alias):
+            own = getattr(m, "default_cpu", None)
+            return own if own and own not in GENERIC_CPUS else None
+    return None
 
 
 def default_usb_model(family: Family) -> str:
