@@ -33,6 +33,7 @@ from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
 from virt_qemu import errors, nvram, postparse, prepare
+from virt_qemu.command.machinetypes import own_default_cpu
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
 from virt_qemu.qmpevents import QMP_TIMEOUT, RESTART_ACTIONS, QmpEvents, QueuedEvent
@@ -176,7 +177,9 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         """Check and fill in a definition the driver now owns."""
         prepare.check(domain)
         caps = prepare.fill(domain, self.binary_and_caps)
-        postparse.complete(domain, caps.has_device)  # libvirt's implicit devices and addresses
+        assert domain.os is not None and domain.os.type is not None and domain.os.type.machine  # fill() set it
+        default_cpu = own_default_cpu(caps.machines, domain.os.type.machine)
+        postparse.complete(domain, caps.has_device, default_cpu)  # libvirt's implicit devices and addresses
         nvram.fill_path(domain, self.paths.state_dir / "nvram")
         return domain
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from virt.errors import ErrorDomain, ErrorNumber
 
 from virt_qemu import errors
+from virt_qemu.command import machinetypes
 
 if TYPE_CHECKING:
     from virt.xml import Domain
@@ -80,6 +81,8 @@ def fill(domain: Domain, binary_for: Callable[[str | None, str | None], tuple[st
     check_caps(domain, caps)
     # the real name, as libvirt stores it: pc -> pc-i440fx-7.2; CONFIG_UNSUPPORTED when unknown
     os_type.machine = caps.resolve_machine(os_type.machine)
+    # a machine type that runs no guest, or a device its board cannot carry (isapc has no PCI bus)
+    machinetypes.check_definition(domain, os_type.machine)
     taken = {i.mac.address for i in domain.devices.interfaces if i.mac is not None and i.mac.address}
     for interface in domain.devices.interfaces:
         if interface.mac is not None and interface.mac.address:

@@ -22,12 +22,13 @@ from virt_qemu.postparse.xmlutil import make
 __all__ = ["complete"]
 
 
-def complete(domain: Domain, has_device: Callable[[str], bool]) -> Domain:
+def complete(domain: Domain, has_device: Callable[[str], bool], default_cpu: str | None = None) -> Domain:
+    """``default_cpu``: the machine type's own default CPU model when it is not qemu64 (486 on isapc)."""
     if domain.devices is None:
         domain.devices = Devices()
     devs = domain.devices
     order.apply(devs)
-    cpu.set_default(domain)
+    cpu.set_default(domain, default_cpu or cpu.X86_DEFAULT_MODEL)
     _machine_devices(domain, devs)
     devices.add_audio(devs)
     _device_defaults(domain, devs)
@@ -74,4 +75,4 @@ def _implicit(domain: Domain, devs: Devices) -> None:
         address = char.address
         index = int(address.controller or "0", 0) if address is not None and address.type == "virtio-serial" else 0
         controllers.ensure(devs, "virtio-serial", index)
-    devices.add_video_for_graphics(devs)
+    devices.add_video_for_graphics(domain, devs)

@@ -15,7 +15,8 @@ from virt_qemu.postparse import machine
 X86_DEFAULT_MODEL = "qemu64"
 
 
-def set_default(domain: Domain) -> None:
+def set_default(domain: Domain, model_name: str = X86_DEFAULT_MODEL) -> None:
+    """``model_name``: the machine type's own default CPU where it has one (486 on isapc)."""
     cpu = domain.cpu
     if cpu is not None and ((cpu.mode or "custom") != "custom" or (cpu.model is not None and cpu.model.name)):
         return
@@ -25,5 +26,5 @@ def set_default(domain: Domain) -> None:
         cpu = domain.cpu = CPU()
     cpu.mode, cpu.match, cpu.check = "custom", "exact", "none"
     model = cpu.model or CPUModel()
-    model.name, model.fallback = X86_DEFAULT_MODEL, "forbid"
+    model.name, model.fallback = model_name, "forbid"
     cpu.model = model

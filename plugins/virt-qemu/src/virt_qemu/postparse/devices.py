@@ -27,7 +27,8 @@ _SERIAL_MODELS = {"isa-serial": "isa-serial", "usb-serial": "usb-serial", "pci-s
 
 def add_defaults(domain: Domain, devices: Devices) -> None:
     """qemuDomainDefAddDefaultDevices' devices (the controllers are ``controllers``' part)."""
-    if machine.has_pci(domain) and _ps2_allowed(domain):
+    # isapc has the PC's i8042 too (libvirt adds them there as well); microvm has none
+    if (machine.has_pci(domain) or machine.machine_name(domain) == "isapc") and _ps2_allowed(domain):
         _maybe_add_input(devices, "mouse", "ps2")
         _maybe_add_input(devices, "keyboard", "ps2")
     if machine.has_pci(domain) and devices.memballoon is None:
@@ -116,9 +117,10 @@ def _serial_kind(serial: Char) -> str | None:
     return serial.target.type if serial.target is not None else None
 
 
-def add_video_for_graphics(devices: Devices) -> None:
-    """virDomainDefAddImplicitVideo: graphics need a video card."""
-    if devices.graphics and not devices.videos:
+def add_video_for_graphics(domain: Domain, devices: Devices) -> None:
+    """virDomainDefAddImplicitVideo: graphics need a video card, but for a board without PCI (isapc,
+    microvm), whose VNC shows no card: every video card virt-qemu builds is a PCI device."""
+    if devices.graphics and not devices.videos and machine.has_pci(domain):
         devices.videos.append(make(Video, model=make(VideoModel, type=DEFAULT_VIDEO)))
 
 
