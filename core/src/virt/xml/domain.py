@@ -12,7 +12,7 @@ from lxml import etree
 
 from virt.errors import XMLError
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, raws, scaled, text, texts
-from virt.xml.convert import CPUSET, INT, UUID_, YESNO
+from virt.xml.convert import CPUSET, INT, UUID_, YESNO, scale
 from virt.xml.devices import Devices
 
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
@@ -79,6 +79,33 @@ class Features(XmlModel):
     privnet: bool = flag("privnet")
     # the container's process capabilities: policy='allow'/'deny'/'default', then <NAME state='on|off'/>
     capabilities: etree._Element | None = raw("capabilities")
+
+    def post_parse(self) -> None:
+        """<hyperv> is in custom mode unless said otherwise; the SMM TSEG size is written in the
+        largest unit that holds it whole (MiB when none is given)."""
+        unknown = self._unknown
+        for el in (e for els in unknown.elements.values() for e in els) if unknown is not None else ():
+            if el.tag == "hyperv" and el.get("mode") is None:
+                el.set("mode", "custom")
+            elif el.tag == "smm":
+                for tseg in el.iterfind("tseg"):
+                    _canonical_tseg(tseg)
+
+
+_SIZE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def _canonical_tseg(tseg: etree._Element) -> None:
+    try:
+        size = scale(tseg.text or "", tseg.get("unit", "MiB"), 1)
+    except ValueError as e:
+        raise XMLError(f"/domain/features/smm/tseg: invalid size {tseg.text!r} {tseg.get('unit', '')}: {e}") from None
+    unit = 0
+    while size and size % 1024 == 0 and unit < len(_SIZE_UNITS) - 1:
+        size //= 1024
+        unit += 1
+    tseg.set("unit", _SIZE_UNITS[unit])
+    tseg.text = str(size)
 
 
 @model()
@@ -304,6 +331,8 @@ class Domain(XmlModel):
             self.on_reboot = "restart"
         if self.on_crash is None:
             self.on_crash = "destroy"
+        if self.features is not None:
+            self.features.post_parse()
         if self.devices is not None:
             self.devices.post_parse()
 
