@@ -296,7 +296,9 @@ def test_disk_defaults_cdrom_tray_snapshot_and_iscsi_lun() -> None:
         "<target dev='vda'/></disk>"
         "<disk type='network' device='disk'><source protocol='iscsi' name='iqn.1992-01.com.example/3'/>"
         "<target dev='vdb'/></disk>"
+        "<disk type='vhostuser' device='disk'><source type='unix' path='/tmp/v.sock'/><target dev='vdc'/></disk>"
     )
+    assert "<disk type='vhostuser' device='disk' snapshot='no'>" in out
     assert "<disk type='file' device='cdrom'>" in out and "<readonly/>" in out and "tray='closed'" not in out
     assert "tray='open'" in out and "<disk type='file' device='disk' snapshot='no'>" in out
     assert "name='iqn.1992-01.com.example/0'" in out and "name='iqn.1992-01.com.example/3'" in out

@@ -98,11 +98,13 @@ class Disk(XmlModel):
     address: Address | None = child("address", Address)
 
     def post_parse(self) -> None:
-        """A CD-ROM is read-only, said or not; a closed tray is the default and not written, nor is
-        snapshot='no' on a read-only disk (there is nothing to snapshot); an iSCSI source names its
-        LUN, 0 when the name has none."""
+        """A CD-ROM is read-only, said or not; a vhost-user disk cannot be snapshotted; a closed
+        tray is the default and not written, nor is snapshot='no' on a read-only disk (there is
+        nothing to snapshot); an iSCSI source names its LUN, 0 when the name has none."""
         if self.device == "cdrom":
             self.readonly = True
+        if self.type == "vhostuser" and self.snapshot is None:
+            self.snapshot = "no"
         if self.target is not None and self.target.tray == "closed":
             self.target.tray = None
         if self.snapshot == "no" and self.readonly:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from virt.xml import Domain
 from virt.xml.devices import Controller, Devices
 
-from virt_qemu.postparse import controllers, cpu, devices, drives, machine, order, pci, usb, virtioserial
+from virt_qemu.postparse import controllers, cpu, devices, drives, machine, memory, order, pci, usb, virtioserial
 from virt_qemu.postparse.xmlutil import make
 
 __all__ = ["complete"]
@@ -27,6 +27,7 @@ def complete(domain: Domain, has_device: Callable[[str], bool]) -> Domain:
         domain.devices = Devices()
     devs = domain.devices
     order.apply(devs)
+    memory.fill_totals(domain)
     cpu.set_default(domain)
     _machine_devices(domain, devs)
     devices.add_audio(devs)

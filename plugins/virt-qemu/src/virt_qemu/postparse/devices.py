@@ -13,7 +13,7 @@ import copy
 
 from lxml import etree
 from virt.xml import Domain
-from virt.xml.devices import Audio, Char, CharTarget, Devices, DiskDriver, Input, Memballoon, Video, VideoModel
+from virt.xml.devices import Audio, Char, CharTarget, Devices, Disk, DiskDriver, Input, Memballoon, Video, VideoModel
 
 from virt_qemu.postparse import machine
 from virt_qemu.postparse.xmlutil import element, get_attr, make, set_attr
@@ -22,7 +22,12 @@ DEFAULT_NET_MODEL = "rtl8139"
 DEFAULT_VIDEO = "cirrus"
 # video type -> (vram KiB) libvirt gives a card without one (virDomainVideoDefaultRAM)
 _VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536}
-_SERIAL_MODELS = {"isa-serial": "isa-serial", "usb-serial": "usb-serial", "pci-serial": "pci-serial"}
+_SERIAL_MODELS = {
+    "isa-serial": "isa-serial",
+    "usb-serial": "usb-serial",
+    "pci-serial": "pci-serial",
+    "isa-debug": "isa-debugcon",
+}
 
 
 def add_defaults(domain: Domain, devices: Devices) -> None:
@@ -136,6 +141,9 @@ def complete(domain: Domain, devices: Devices) -> None:
             if driver.type is None and disk.type != "volume" and _has_source(disk):
                 driver.type = "raw"
             disk.driver = driver
+        for encryption in _encryptions(disk):
+            if encryption.get("engine") in (None, "default"):
+                encryption.set("engine", "qemu")  # QEMU opens encrypted images itself (no librbd...)
     for iface in devices.interfaces:
         if iface.type != "hostdev" and (iface.model is None or iface.model.type is None):
             from virt.xml.devices import InterfaceModel
@@ -166,14 +174,22 @@ def complete(domain: Domain, devices: Devices) -> None:
             panic.model = "isa"
 
 
-def _has_source(disk: object) -> bool:
-    from virt.xml.devices import Disk
-
-    assert isinstance(disk, Disk)
+def _has_source(disk: Disk) -> bool:
     source = disk.source
     return source is not None and any(
         (source.file, source.dev, source.dir, source.pool, source.volume, source.protocol, source.name)
     )
+
+
+def _encryptions(disk: Disk) -> list[etree._Element]:
+    """Every <encryption> of a disk: its own (the old place), its source's, its backing chain's."""
+    found = [disk.encryption] if disk.encryption is not None else []
+    source = disk.source
+    if source is not None and source._unknown is not None:
+        found += [el for els in source._unknown.elements.values() for el in els if el.tag == "encryption"]
+    if disk.backing_store is not None:
+        found += list(disk.backing_store.iter("encryption"))
+    return found
 
 
 def _complete_serial(serial: Char, n: int, serials: list[Char]) -> None:
