@@ -45,6 +45,7 @@ IDENTICAL = frozenset(
         "boot-multi",
         "boot-order",
         "channel-qemu-vdagent",
+        "channel-qemu-vdagent-features",
         "channel-unix-guestfwd",
         "clock-absolute",
         "console-compat-auto",
@@ -52,6 +53,8 @@ IDENTICAL = frozenset(
         "controller-usb-order",
         "controller-virtio-scsi",
         "cpu-Icelake-Server-pconfig",
+        "cpu-eoi-disabled",
+        "cpu-host-model",
         "cputune-cpuset-big-id",
         "devices-acpi-index",
         "disk-aio",
@@ -120,6 +123,7 @@ IDENTICAL = frozenset(
         "graphics-spice-egl-headless",
         "graphics-spice-gl-auto-rendernode",
         "graphics-spice-no-args",
+        "graphics-spice-timeout",
         "graphics-vnc",
         "graphics-vnc-auto-socket",
         "graphics-vnc-auto-socket-cfg",
@@ -200,6 +204,7 @@ IDENTICAL = frozenset(
         "serial-debugcon",
         "serial-dev-chardev",
         "serial-dev-chardev-iobase",
+        "serial-file-log",
         "serial-many-chardev",
         "serial-pty-chardev",
         "serial-tcp-telnet-chardev",
@@ -211,6 +216,7 @@ IDENTICAL = frozenset(
         "tpm-passthrough",
         "tpm-passthrough-crb",
         "tseg-explicit-size",
+        "user-aliases",
         "user-aliases-usb",
         "vhost-user-fs-fd-memory",
         "vhost-user-fs-hugepages",
@@ -258,18 +264,6 @@ IDENTICAL = frozenset(
 )
 
 DIFFERS: dict[str, tuple[str, str]] = {
-    "channel-qemu-vdagent-features": (
-        "/domain/devices/channel/source/*",
-        "channel source: libvirt drops its own auto-generated socket path / qemu-vdagent <mouse> order",
-    ),
-    "cpu-eoi-disabled": (
-        "/domain/cpu",
-        "CPU defaults for host-model and for a <cpu> with features but no model (check, fallback) differ",
-    ),
-    "cpu-host-model": (
-        "/domain/cpu",
-        "CPU defaults for host-model and for a <cpu> with features but no model (check, fallback) differ",
-    ),
     "disk-backing-chains-index": (
         "/domain/devices/disk/backingStore /domain/devices/disk/source",
         "backing chain: libvirt numbers the chain (index=) and writes it differently",
@@ -286,21 +280,9 @@ DIFFERS: dict[str, tuple[str, str]] = {
         "/domain/os/firmware/*",
         "firmware autoselection (libvirt fills in enrolled-keys/secure-boot features) is not done",
     ),
-    "graphics-spice-timeout": (
-        "/domain/devices/graphics",
-        "graphics defaults (SPICE/VNC listen type 'none', autoport, secure passwd left out of the dump) differ",
-    ),
-    "serial-file-log": (
-        "/domain/devices/console/log /domain/devices/serial/*",
-        "libvirt's console alias of a serial port with <log> is written differently",
-    ),
     "smartcard-passthrough-unix": (
         "/domain/devices/*",
         "smartcard: libvirt adds a CCID controller and USB/CCID addresses; not done here",
-    ),
-    "user-aliases": (
-        "/domain/devices/channel/source",
-        "channel source: libvirt drops its own auto-generated socket path / qemu-vdagent <mouse> order",
     ),
 }
 

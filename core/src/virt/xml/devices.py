@@ -257,6 +257,9 @@ class CharSource(XmlModel):
     mode: str | None = attribute("mode")
     host: str | None = attribute("host")
     service: str | None = attribute("service")
+    # a qemu-vdagent channel's options, in libvirt's order
+    clipboard: etree._Element | None = raw("clipboard")
+    mouse: etree._Element | None = raw("mouse")
 
 
 @model()
@@ -272,9 +275,9 @@ class Char(XmlModel):
 
     type: str | None = attribute("type")
     tty: str | None = attribute("tty")
-    log: etree._Element | None = raw("log")
     sources: list[CharSource] = children("source", CharSource)
     protocol: etree._Element | None = raw("protocol")
+    log: etree._Element | None = raw("log")
     target: CharTarget | None = child("target", CharTarget)
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)

@@ -140,6 +140,23 @@ class CPU(XmlModel):
     features: list[CPUFeature] = children("feature", CPUFeature)
     numa: etree._Element | None = raw("numa")
 
+    def post_parse(self) -> None:
+        """libvirt reads a <model>'s fallback only with a model name (an empty <model> is left out);
+        a named model falls back to another unless forbidden, and a custom CPU must match it
+        exactly unless said otherwise."""
+        model_ = self.model
+        if model_ is None:
+            return
+        if not model_.name:
+            model_.fallback = None
+            if model_.vendor_id is None and not model_._unknown:
+                self.model = None
+            return
+        if model_.fallback is None:
+            model_.fallback = "allow"
+        if (self.mode or "custom") == "custom" and self.match is None:
+            self.match = "exact"
+
 
 @model()
 class Timer(XmlModel):
@@ -333,8 +350,15 @@ class Domain(XmlModel):
             self.on_crash = "destroy"
         if self.features is not None:
             self.features.post_parse()
+        if self.cpu is not None:
+            self.cpu.post_parse()
         if self.devices is not None:
             self.devices.post_parse()
+
+    def hide_secrets(self) -> None:
+        """Leave out what libvirt writes only with VIR_DOMAIN_XML_SECURE: the graphics passwords."""
+        for graphics in self.devices.graphics if self.devices is not None else []:
+            graphics.passwd = None
 
     def _numa_placement(self) -> str | None:
         numatune = self.numatune

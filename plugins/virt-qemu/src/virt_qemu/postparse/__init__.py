@@ -29,6 +29,7 @@ def complete(domain: Domain, has_device: Callable[[str], bool]) -> Domain:
     order.apply(devs)
     memory.fill_totals(domain)
     cpu.set_default(domain)
+    cpu.set_default_check(domain)
     _machine_devices(domain, devs)
     devices.add_audio(devs)
     _device_defaults(domain, devs)

@@ -10,6 +10,7 @@ video cards their memory sizes and one head.
 from __future__ import annotations
 
 import copy
+import re
 
 from lxml import etree
 from virt.xml import Domain
@@ -19,6 +20,8 @@ from virt_qemu.postparse import machine
 from virt_qemu.postparse.xmlutil import element, get_attr, make, set_attr
 
 DEFAULT_NET_MODEL = "rtl8139"
+LIBVIRT_CHANNEL_DIR = "/var/lib/libvirt/qemu/channel/target"
+"""Where libvirt's system QEMU driver puts virtio channel sockets (qemu.conf's channel target dir)."""
 DEFAULT_VIDEO = "cirrus"
 # video type -> (vram KiB) libvirt gives a card without one (virDomainVideoDefaultRAM)
 _VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536}
@@ -98,6 +101,8 @@ def console_compat(devices: Devices) -> None:
             target = first.target or CharTarget()
             target.type, target.port = "serial", 0
             first.target = target
+            # the console and the serial port share one character device, its log included
+            first.log = copy.deepcopy(devices.serials[0].log)
     elif devices.serials and _serial_kind(devices.serials[0]) == "isa-serial" and not consoles:
         consoles.insert(0, _console_alias(devices.serials[0]))
 
@@ -157,6 +162,8 @@ def complete(domain: Domain, devices: Devices) -> None:
         _complete_video(video)
         if n == 0 and video.model is not None and video.model.type != "none" and video.model.primary is None:
             video.model.primary = True
+    for channel in devices.channels:
+        _drop_generated_channel_path(channel)
     for char in [*devices.serials, *devices.consoles, *devices.channels, *devices.parallels]:
         # a listening unix socket without a path gets one at start: nothing to keep in the definition
         if char.type == "unix" and len(char.sources) == 1:
@@ -179,6 +186,20 @@ def _has_source(disk: Disk) -> bool:
     return source is not None and any(
         (source.file, source.dev, source.dir, source.pool, source.volume, source.protocol, source.name)
     )
+
+
+def _drop_generated_channel_path(channel: Char) -> None:
+    """qemuDomainChrDefDropDefaultPath: a virtio channel's socket in libvirt's channel folder, named
+    after the domain and the channel (as libvirt once wrote into definitions), is one the driver
+    makes at start: the path is dropped so that it is made afresh. libvirt's pattern is kept as it
+    is, alternation included."""
+    target = channel.target
+    if channel.type != "unix" or target is None or target.type != "virtio" or len(channel.sources) != 1:
+        return
+    source = channel.sources[0]
+    pattern = f"^{re.escape(LIBVIRT_CHANNEL_DIR)}/([^/]+\\.)|(domain-[^/]+/){re.escape(target.name or '')}$"
+    if source.path is not None and re.search(pattern, source.path):
+        source.path = None
 
 
 def _encryptions(disk: Disk) -> list[etree._Element]:
