@@ -112,6 +112,27 @@ class Disk(XmlModel):
         source = self.source
         if source is not None and source.protocol == "iscsi" and source.name is not None:
             source.name = iscsi_name_with_lun(source.name)
+        if self.backing_store is not None:
+            for layer in self.backing_store.iter("backingStore"):
+                _canonical_backing_layer(layer)
+
+
+# what a <backingStore> holds, in the order libvirt writes it
+_BACKING_ORDER = {"format": 0, "source": 1, "backingStore": 2}
+
+
+def _canonical_backing_layer(layer: etree._Element) -> None:
+    """A layer of a backing chain as libvirt writes it: <format>, <source>, then the next layer;
+    an element holding only blanks is empty."""
+    children = [c for c in layer if isinstance(c.tag, str)]
+    ordered = sorted(children, key=lambda c: _BACKING_ORDER.get(str(c.tag), len(_BACKING_ORDER)))
+    if ordered != children:
+        for child_ in children:
+            layer.remove(child_)
+        layer.extend(ordered)
+    for el in layer.iter():
+        if len(el) == 0 and el.text is not None and not el.text.strip():
+            el.text = None
 
 
 def iscsi_name_with_lun(name: str) -> str:

@@ -67,6 +67,29 @@ class OS(XmlModel):
     smbios: etree._Element | None = raw("smbios")
     bios: etree._Element | None = raw("bios")
 
+    def post_parse(self) -> None:
+        """Firmware with enrolled keys implies secure boot unless said otherwise; libvirt keeps the
+        requested firmware features by kind and writes them in its order."""
+        unknown = self._unknown
+        for firmware in (e for els in unknown.elements.values() for e in els) if unknown is not None else ():
+            if firmware.tag != "firmware":
+                continue
+            features = {f.get("name"): f for f in firmware.iterfind("feature")}
+            enrolled = features.get("enrolled-keys")
+            if enrolled is not None and enrolled.get("enabled") == "yes" and "secure-boot" not in features:
+                secure = etree.SubElement(firmware, "feature")
+                secure.set("enabled", "yes")
+                secure.set("name", "secure-boot")
+                features["secure-boot"] = secure
+            for name in _FIRMWARE_FEATURES:
+                if name in features:
+                    firmware.remove(features[name])
+                    firmware.append(features[name])
+
+
+# <os><firmware><feature name>, in libvirt's order (virDomainOsDefFirmwareFeature)
+_FIRMWARE_FEATURES = ("enrolled-keys", "secure-boot")
+
 
 @model()
 class Features(XmlModel):
@@ -325,6 +348,8 @@ class Domain(XmlModel):
         if self.cputune is not None:
             self.cputune.post_parse(self._iothread_order())
         os = self.os
+        if os is not None:
+            os.post_parse()
         if os is not None and os.type is not None:
             if os.type.arch is None and os.type.name is not None:
                 os.type.arch = _I686_DRIVERS.get(self.type or "") or host_arch()

@@ -16,7 +16,20 @@ from collections.abc import Callable
 from virt.xml import Domain
 from virt.xml.devices import Controller, Devices
 
-from virt_qemu.postparse import controllers, cpu, devices, drives, machine, memory, order, pci, usb, virtioserial
+from virt_qemu.postparse import (
+    controllers,
+    cpu,
+    devices,
+    drives,
+    machine,
+    memory,
+    order,
+    pci,
+    smartcard,
+    spapr,
+    usb,
+    virtioserial,
+)
 from virt_qemu.postparse.xmlutil import make
 
 __all__ = ["complete"]
@@ -35,6 +48,7 @@ def complete(domain: Domain, has_device: Callable[[str], bool]) -> Domain:
     _device_defaults(domain, devs)
     _implicit(domain, devs)
     _device_defaults(domain, devs)
+    spapr.assign(devs)
     if machine.has_pci(domain):
         virtioserial.assign(devs)
         pci.assign(domain, has_device)
@@ -63,7 +77,7 @@ def _device_defaults(domain: Domain, devs: Devices) -> None:
 
 
 def _implicit(domain: Domain, devs: Devices) -> None:
-    """virDomainDefAddImplicitDevices: console compat, controllers for disks and channels, video."""
+    """virDomainDefAddImplicitDevices: console compat, controllers for disks, channels and smartcards, video."""
     devices.console_compat(devs)
     for bus in ("scsi", "fdc", "ide", "sata"):
         used = [drives.controller_of(d) for d in devs.disks if d.target is not None and d.target.bus == bus]
@@ -76,4 +90,5 @@ def _implicit(domain: Domain, devs: Devices) -> None:
         address = char.address
         index = int(address.controller or "0", 0) if address is not None and address.type == "virtio-serial" else 0
         controllers.ensure(devs, "virtio-serial", index)
+    smartcard.assign(devs)
     devices.add_video_for_graphics(devs)

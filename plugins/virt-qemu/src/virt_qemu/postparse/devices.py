@@ -146,6 +146,7 @@ def complete(domain: Domain, devices: Devices) -> None:
             if driver.type is None and disk.type != "volume" and _has_source(disk):
                 driver.type = "raw"
             disk.driver = driver
+        _drop_chain_indexes(disk)
         for encryption in _encryptions(disk):
             if encryption.get("engine") in (None, "default"):
                 encryption.set("engine", "qemu")  # QEMU opens encrypted images itself (no librbd...)
@@ -200,6 +201,17 @@ def _drop_generated_channel_path(channel: Char) -> None:
     pattern = f"^{re.escape(LIBVIRT_CHANNEL_DIR)}/([^/]+\\.)|(domain-[^/]+/){re.escape(target.name or '')}$"
     if source.path is not None and re.search(pattern, source.path):
         source.path = None
+
+
+def _drop_chain_indexes(disk: Disk) -> None:
+    """The index of each image of a disk's chain names it while the domain runs (block jobs);
+    libvirt reads none from a definition (an inactive parse), so a define forgets them."""
+    source = disk.source
+    if source is not None and source._unknown is not None:
+        source._unknown.attrs.pop("index", None)
+    if disk.backing_store is not None:
+        for layer in disk.backing_store.iter("backingStore"):
+            layer.attrib.pop("index", None)
 
 
 def _encryptions(disk: Disk) -> list[etree._Element]:
