@@ -366,3 +366,63 @@ def test_hyperv_mode_and_tseg_unit() -> None:
     assert "<tseg unit='GiB'>1</tseg>" in features("<smm state='on'><tseg unit='GiB'>1</tseg></smm>")
     with pytest.raises(XMLError, match="tseg"):
         Domain.from_xml(domain(body="<features><smm state='on'><tseg>many</tseg></smm></features>"))
+
+
+def cpu_xml(inner: str) -> str:
+    out = parse(domain(body=inner)).to_xml()
+    return (
+        out[out.index("<cpu") : out.index("</cpu>") + 6] if "</cpu>" in out else out[out.index("<cpu") :].split("\n")[0]
+    )
+
+
+def test_cpu_model_defaults() -> None:
+    assert cpu_xml("<cpu mode='host-model'><model fallback='forbid'/></cpu>").startswith("<cpu mode='host-model'/>")
+    assert "<model fallback='allow'>Haswell</model>" in cpu_xml("<cpu mode='host-model'><model>Haswell</model></cpu>")
+    custom = cpu_xml("<cpu mode='custom'><model>Haswell</model></cpu>")
+    assert "<cpu mode='custom' match='exact'>" in custom and "<model fallback='allow'>Haswell</model>" in custom
+    assert "<model vendor_id='Libvirt QEMU'/>" in cpu_xml(
+        "<cpu mode='host-model'><model vendor_id='Libvirt QEMU'/></cpu>"
+    )
+
+
+def test_enrolled_keys_imply_secure_boot() -> None:
+    def firmware(features: str) -> list[tuple[str | None, str | None]]:
+        xml = domain(os=f"<type>hvm</type><firmware>{features}</firmware>").replace("<os>", "<os firmware='efi'>")
+        out = etree.fromstring(parse(xml).to_xml())
+        return [(f.get("name"), f.get("enabled")) for f in out.iterfind("os/firmware/feature")]
+
+    assert firmware("<feature enabled='yes' name='enrolled-keys'/>") == [
+        ("enrolled-keys", "yes"),
+        ("secure-boot", "yes"),
+    ]
+    assert firmware("<feature enabled='no' name='secure-boot'/><feature enabled='yes' name='enrolled-keys'/>") == [
+        ("enrolled-keys", "yes"),
+        ("secure-boot", "no"),
+    ]
+    assert firmware("<feature enabled='no' name='enrolled-keys'/>") == [("enrolled-keys", "no")]
+
+
+def test_backing_chain_layers_in_libvirts_order() -> None:
+    out = devices_xml(
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/top.qcow2'/>"
+        "<backingStore type='file'><source file='/mid.qcow2'>\n  </source><backingStore type='file'>"
+        "<backingStore/><source file='/base.raw'/><format type='raw'/></backingStore>"
+        "<format type='qcow2'/></backingStore><target dev='vda' bus='virtio'/></disk>"
+    )
+    layers = etree.fromstring(out + "</devices>").findall(".//backingStore[@type]")
+    assert [[c.tag for c in layer] for layer in layers] == [
+        ["format", "source", "backingStore"],
+        ["format", "source", "backingStore"],
+    ]
+    assert "<source file='/mid.qcow2'/>" in out
+
+
+def test_chardev_source_options_and_log_in_libvirts_order() -> None:
+    out = devices_xml(
+        "<channel type='qemu-vdagent'><source><mouse mode='client'/><clipboard copypaste='yes'/></source>"
+        "<target type='virtio' name='com.redhat.spice.0'/></channel>"
+        "<serial type='file'><log file='/tmp/s.log' append='off'/><source path='/tmp/s'/><target port='0'/></serial>"
+    )
+    tags = [el.tag for el in etree.fromstring(out + "</devices>").iter()]
+    assert tags[:6] == ["devices", "serial", "source", "log", "target", "channel"]
+    assert tags[6:9] == ["source", "clipboard", "mouse"]
