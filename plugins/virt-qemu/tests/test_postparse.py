@@ -90,6 +90,16 @@ def test_encrypted_images_are_opened_by_qemu() -> None:
     assert engines == ["qemu", "librbd"]
 
 
+def test_a_mediated_device_display_is_off_unless_asked_for() -> None:
+    mdev = "<hostdev mode='subsystem' type='mdev' model='vfio-pci'{}><source><address uuid='{}'/></source></hostdev>"
+    dom = completed(
+        mdev.format("", "53764d0e-85a0-42b4-af5c-2046b460b1dc")
+        + mdev.format(" display='on'", "53764d0e-85a0-42b4-af5c-2046b460b1dd")
+    )
+    hostdevs = element(dom).findall("devices/hostdev")
+    assert [(h.get("display"), h.get("managed")) for h in hostdevs] == [("off", "no"), ("on", "no")]
+
+
 def test_a_channel_socket_libvirt_generated_is_dropped() -> None:
     generated = "/var/lib/libvirt/qemu/channel/target/pp.org.qemu.guest_agent.0"
     chosen = "/srv/agent.sock"

@@ -1,11 +1,13 @@
 """What libvirt's QEMU driver adds to a definition at define time, for x86 pc (i440FX) and q35.
 
 ``complete(domain, has_device)`` runs libvirt 9.0's post-parse steps in its order, in place:
-the default CPU model; the machine's own devices and controllers (``devices.add_defaults``,
-``controllers``); the per-device defaults; the implicit devices (serial port for a console,
-controllers the disks and channels need, a video card for graphics); the per-device defaults again
-for what was added; then the addresses: virtio-serial ports, PCI slots (``pci``), USB ports. It is
-idempotent: a definition it completed comes out unchanged, every address kept.
+the memory totals (``memory``); the default CPU model and its check; the machine's own devices and
+controllers (``devices.add_defaults``, ``controllers``); the per-device defaults; the implicit
+devices (serial port for a console, controllers the disks, channels and smartcards need, a video
+card for graphics); the per-device defaults again for what was added; then the addresses: sPAPR VIO
+registers, virtio-serial ports, PCI slots (``pci``), USB ports. It is idempotent: a definition it
+completed comes out unchanged, every address kept. (What libvirt's generic parser rewrites is the
+XML model's own post-parse, in virt.xml.)
 ``has_device(name)`` says whether the QEMU binary has a device type (the probed caps).
 """
 

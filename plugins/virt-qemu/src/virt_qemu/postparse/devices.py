@@ -163,6 +163,10 @@ def complete(domain: Domain, devices: Devices) -> None:
         _complete_video(video)
         if n == 0 and video.model is not None and video.model.type != "none" and video.model.primary is None:
             video.model.primary = True
+    for hostdev in devices.hostdevs:
+        # a vfio-pci mediated device's display is off unless asked for (QEMU could change its default)
+        if hostdev.type == "mdev" and get_attr(hostdev, "model") == "vfio-pci" and get_attr(hostdev, "display") is None:
+            set_attr(hostdev, "display", "off")
     for channel in devices.channels:
         _drop_generated_channel_path(channel)
     for char in [*devices.serials, *devices.consoles, *devices.channels, *devices.parallels]:
