@@ -65,10 +65,15 @@ def _scratch(domain: Domain, tmp: Path, listeners: list[socket.socket]) -> None:
     os_ = domain.os
     if os_ is not None and os_.loader is not None and os_.loader.path and os_.loader.type == "pflash":
         os_.loader.path = str(OVMF_CODE)
-        if os_.nvram is not None:
+        nvram = os_.nvram
+        if nvram is not None:
             vars_copy = tmp / "VARS.fd"
             shutil.copy(OVMF_VARS, vars_copy)
-            os_.nvram.text = str(vars_copy)
+            source = nvram.find("source")
+            if nvram.get("type") == "file" and source is not None:
+                source.set("file", str(vars_copy))
+            elif nvram.get("type") is None:
+                nvram.text = str(vars_copy)
     devices = domain.devices
     if devices is None:
         return

@@ -189,6 +189,7 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         assert definition.os is not None and definition.os.type is not None
         emulator = definition.devices.emulator if definition.devices is not None else None
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
+        nvram.fill_template(definition)  # the running definition names its UEFI variables' template
         running = launch(self.paths, definition, caps)
         try:
             obj.live, obj.running = definition, running

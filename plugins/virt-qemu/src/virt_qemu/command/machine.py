@@ -6,12 +6,14 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from lxml import etree
 from virt.xml.base import source_line
 from virt.xml.domain import CPU, OS, Domain
 
 from virt_qemu.command.context import CapsLike, Context, kv
 from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled, unknown_attr, unknown_element
 from virt_qemu.command.machinetypes import Family, check_no_sleep_states, own_default_cpu
+from virt_qemu.nvram import store_path
 
 ROOT = "/domain"
 # What the builder builds, which domain capabilities offer (``virt_qemu.capsxml``): keep them here, in use.
@@ -266,8 +268,11 @@ def firmware(ctx: Context) -> list[str]:
     if os.nvram is not None:
         nvram = os.nvram
         nnode = raw_node(node, nvram, "nvram")
-        refuse_raw_extra(nvram, nnode, ("template", "format", "templateFormat"))
-        path = (nvram.text or "").strip()
+        if nvram.get("type") not in (None, "file"):
+            raise nnode.attr("type").not_yet(f"NVRAM type '{nvram.get('type')}' is")
+        refuse_raw_extra(nvram, nnode, ("type", "template", "format", "templateFormat"), children=True)
+        _refuse_nvram_children(nvram, nnode)
+        path = store_path(nvram)
         if not path:
             raise nnode.refuse("the NVRAM has no path (the driver fills it in before starting the domain)")
         nvram_fmt = nvram.get("format", "raw")
@@ -277,6 +282,17 @@ def firmware(ctx: Context) -> list[str]:
     elif loader.readonly:
         pass  # a stateless firmware: no variable store
     return nodes
+
+
+def _refuse_nvram_children(nvram: etree._Element, node: Node) -> None:
+    """A file-type store's one <source file>, nothing else."""
+    for sub in nvram:
+        if not isinstance(sub.tag, str):
+            continue
+        child = node.child(str(sub.tag), None)
+        if sub.tag != "source" or nvram.get("type") != "file":
+            raise child.not_yet(f"<{sub.tag}> in <nvram> is")
+        refuse_raw_extra(sub, child, ("file",))
 
 
 def _pflash(ctx: Context, n: int, path: str, fmt: str, readonly: bool) -> str:

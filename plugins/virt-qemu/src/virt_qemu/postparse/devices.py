@@ -10,19 +10,27 @@ video cards their memory sizes and one head.
 from __future__ import annotations
 
 import copy
+import re
 
 from lxml import etree
 from virt.xml import Domain
-from virt.xml.devices import Audio, Char, CharTarget, Devices, DiskDriver, Input, Memballoon, Video, VideoModel
+from virt.xml.devices import Audio, Char, CharTarget, Devices, Disk, DiskDriver, Input, Memballoon, Video, VideoModel
 
 from virt_qemu.postparse import machine
 from virt_qemu.postparse.xmlutil import element, get_attr, make, set_attr
 
 DEFAULT_NET_MODEL = "rtl8139"
+LIBVIRT_CHANNEL_DIR = "/var/lib/libvirt/qemu/channel/target"
+"""Where libvirt's system QEMU driver puts virtio channel sockets (qemu.conf's channel target dir)."""
 DEFAULT_VIDEO = "cirrus"
 # video type -> (vram KiB) libvirt gives a card without one (virDomainVideoDefaultRAM)
 _VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536}
-_SERIAL_MODELS = {"isa-serial": "isa-serial", "usb-serial": "usb-serial", "pci-serial": "pci-serial"}
+_SERIAL_MODELS = {
+    "isa-serial": "isa-serial",
+    "usb-serial": "usb-serial",
+    "pci-serial": "pci-serial",
+    "isa-debug": "isa-debugcon",
+}
 
 
 def add_defaults(domain: Domain, devices: Devices) -> None:
@@ -94,6 +102,8 @@ def console_compat(devices: Devices) -> None:
             target = first.target or CharTarget()
             target.type, target.port = "serial", 0
             first.target = target
+            # the console and the serial port share one character device, its log included
+            first.log = copy.deepcopy(devices.serials[0].log)
     elif devices.serials and _serial_kind(devices.serials[0]) == "isa-serial" and not consoles:
         consoles.insert(0, _console_alias(devices.serials[0]))
 
@@ -138,6 +148,10 @@ def complete(domain: Domain, devices: Devices) -> None:
             if driver.type is None and disk.type != "volume" and _has_source(disk):
                 driver.type = "raw"
             disk.driver = driver
+        _drop_chain_indexes(disk)
+        for encryption in _encryptions(disk):
+            if encryption.get("engine") in (None, "default"):
+                encryption.set("engine", "qemu")  # QEMU opens encrypted images itself (no librbd...)
     for iface in devices.interfaces:
         if iface.type != "hostdev" and (iface.model is None or iface.model.type is None):
             from virt.xml.devices import InterfaceModel
@@ -151,6 +165,12 @@ def complete(domain: Domain, devices: Devices) -> None:
         _complete_video(video)
         if n == 0 and video.model is not None and video.model.type != "none" and video.model.primary is None:
             video.model.primary = True
+    for hostdev in devices.hostdevs:
+        # a vfio-pci mediated device's display is off unless asked for (QEMU could change its default)
+        if hostdev.type == "mdev" and get_attr(hostdev, "model") == "vfio-pci" and get_attr(hostdev, "display") is None:
+            set_attr(hostdev, "display", "off")
+    for channel in devices.channels:
+        _drop_generated_channel_path(channel)
     for char in [*devices.serials, *devices.consoles, *devices.channels, *devices.parallels]:
         # a listening unix socket without a path gets one at start: nothing to keep in the definition
         if char.type == "unix" and len(char.sources) == 1:
@@ -168,14 +188,47 @@ def complete(domain: Domain, devices: Devices) -> None:
             panic.model = "isa"
 
 
-def _has_source(disk: object) -> bool:
-    from virt.xml.devices import Disk
-
-    assert isinstance(disk, Disk)
+def _has_source(disk: Disk) -> bool:
     source = disk.source
     return source is not None and any(
         (source.file, source.dev, source.dir, source.pool, source.volume, source.protocol, source.name)
     )
+
+
+def _drop_generated_channel_path(channel: Char) -> None:
+    """qemuDomainChrDefDropDefaultPath: a virtio channel's socket in libvirt's channel folder, named
+    after the domain and the channel (as libvirt once wrote into definitions), is one the driver
+    makes at start: the path is dropped so that it is made afresh. libvirt's pattern is kept as it
+    is, alternation included."""
+    target = channel.target
+    if channel.type != "unix" or target is None or target.type != "virtio" or len(channel.sources) != 1:
+        return
+    source = channel.sources[0]
+    pattern = f"^{re.escape(LIBVIRT_CHANNEL_DIR)}/([^/]+\\.)|(domain-[^/]+/){re.escape(target.name or '')}$"
+    if source.path is not None and re.search(pattern, source.path):
+        source.path = None
+
+
+def _drop_chain_indexes(disk: Disk) -> None:
+    """The index of each image of a disk's chain names it while the domain runs (block jobs);
+    libvirt reads none from a definition (an inactive parse), so a define forgets them."""
+    source = disk.source
+    if source is not None and source._unknown is not None:
+        source._unknown.attrs.pop("index", None)
+    if disk.backing_store is not None:
+        for layer in disk.backing_store.iter("backingStore"):
+            layer.attrib.pop("index", None)
+
+
+def _encryptions(disk: Disk) -> list[etree._Element]:
+    """Every <encryption> of a disk: its own (the old place), its source's, its backing chain's."""
+    found = [disk.encryption] if disk.encryption is not None else []
+    source = disk.source
+    if source is not None and source._unknown is not None:
+        found += [el for els in source._unknown.elements.values() for el in els if el.tag == "encryption"]
+    if disk.backing_store is not None:
+        found += list(disk.backing_store.iter("encryption"))
+    return found
 
 
 def _complete_serial(serial: Char, n: int, serials: list[Char]) -> None:
