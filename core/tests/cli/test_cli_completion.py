@@ -52,8 +52,8 @@ def _complete(line: str, tmp_path: Path) -> list[str]:
         (
             "virt -c test:///default dom",
             [
-                "domcapabilities", "domid", "dominfo", "domname", "domstate", "domuuid", "domxml-from-native",
-                "domxml-to-native",
+                "domcapabilities", "domfsfreeze", "domfsinfo", "domfsthaw", "domhostname", "domid", "domifaddr",
+                "dominfo", "domname", "domstate", "domuuid", "domxml-from-native", "domxml-to-native",
             ],
         ),
         ("virt -c test:///default dominfo t", ["test"]),

@@ -39,6 +39,7 @@ def test_command_help_flag(virt: Run) -> None:
 def test_help_group_keyword(virt: Run) -> None:
     assert virt("help", "monitor", uri=None).out == (
         " Domain Monitoring (help keyword 'monitor'):\n"
+        "    domifaddr                      Get network interfaces' addresses for a running domain\n"
         "    dominfo                        domain information\n"
         "    domstate                       domain state\n"
         "    list                           list domains\n\n\n"

@@ -119,6 +119,8 @@ def split_command_string(text: str) -> list[list[str]]:
     lexer = shlex.shlex(text, posix=True, punctuation_chars=";")
     lexer.whitespace = " \t\r"
     lexer.commenters = ""
+    # every other printable character belongs to a word (URIs' ':', XML's '<' and '='...), as in virsh
+    lexer.wordchars += "".join(chr(c) for c in range(33, 127) if chr(c) not in ";'\"\\" + lexer.wordchars)
     commands: list[list[str]] = [[]]
     try:
         for token in lexer:

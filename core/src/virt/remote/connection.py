@@ -39,6 +39,18 @@ from virt.remote.messages import RemoteProcedure as P
 from virt.remote.protocol import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL, AuthType, Feature
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from virt.domainchanges import (
+        AddressSource,
+        DomainInterface,
+        FilesystemInfo,
+        HostnameSource,
+        Impact,
+        MetadataType,
+        SaveFlags,
+        UndefineFlags,
+    )
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
     from virt.states import DomainState, ShutdownMode
@@ -57,6 +69,8 @@ _XML_SECURE, _XML_INACTIVE = 1, 2  # virDomainXMLFlags
 _NETWORK_XML_INACTIVE = 1  # virNetworkXMLFlags
 _STORAGE_XML_INACTIVE = 1  # virStorageXMLFlags
 _OPEN_READONLY = 1  # virConnectFlags
+_MEM_MAXIMUM = 4  # virDomainMemoryModFlags
+_VCPU_MAXIMUM, _VCPU_HOTPLUGGABLE = 4, 16  # virDomainVcpuFlags
 _EVENT_ID_LIFECYCLE = 0
 # virStoragePoolState: INACTIVE, BUILDING, RUNNING, DEGRADED, INACCESSIBLE; the last three are active.
 _POOL_ACTIVE_STATES = frozenset({2, 3, 4})
@@ -619,6 +633,118 @@ class RemoteConnection(DriverConnection):
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         self._call(P.STORAGE_VOL_DELETE, {"vol": _volume_arg(ref), "flags": 0})
+
+    # -- domain changes: memory, processors, pinning, keys, metadata, managed save, guest agent ------
+    def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
+        dom = _domain_arg(ref)
+        if maximum and not impact:
+            self._call(P.DOMAIN_SET_MAX_MEMORY, {"dom": dom, "memory": kib})
+        else:
+            flags = int(impact) | (_MEM_MAXIMUM if maximum else 0)
+            self._call(P.DOMAIN_SET_MEMORY_FLAGS, {"dom": dom, "memory": kib, "flags": flags})
+
+    def set_domain_vcpus(
+        self, ref: DomainRef, count: int, impact: Impact, *, maximum: bool = False, hotpluggable: bool = False
+    ) -> None:
+        flags = int(impact) | (_VCPU_MAXIMUM if maximum else 0) | (_VCPU_HOTPLUGGABLE if hotpluggable else 0)
+        self._call(P.DOMAIN_SET_VCPUS_FLAGS, {"dom": _domain_arg(ref), "nvcpus": count, "flags": flags})
+
+    def _maplen(self) -> int:
+        return (self.get_node_info().cpus + 7) // 8
+
+    def get_domain_vcpu_pins(self, ref: DomainRef, impact: Impact) -> list[frozenset[int]]:
+        from virt.domainchanges import cpus_from_map
+
+        dom = _domain_arg(ref)
+        count = self._call(P.DOMAIN_GET_VCPUS_FLAGS, {"dom": dom, "flags": int(impact) | _VCPU_MAXIMUM})["num"]
+        maplen = self._maplen()
+        ret = self._call(
+            P.DOMAIN_GET_VCPU_PIN_INFO, {"dom": dom, "ncpumaps": count, "maplen": maplen, "flags": int(impact)}
+        )
+        maps = ret["cpumaps"]
+        return [cpus_from_map(maps[i * maplen : (i + 1) * maplen]) for i in range(ret["num"])]
+
+    def pin_domain_vcpu(self, ref: DomainRef, vcpu: int, cpus: frozenset[int], impact: Impact) -> None:
+        from virt.domainchanges import cpus_to_map
+
+        cpumap = cpus_to_map(cpus, max(self._maplen(), (max(cpus, default=0) + 8) // 8))
+        args = {"dom": _domain_arg(ref), "vcpu": vcpu, "cpumap": cpumap, "flags": int(impact)}
+        self._call(P.DOMAIN_PIN_VCPU_FLAGS, args)
+
+    def get_domain_emulator_pin(self, ref: DomainRef, impact: Impact) -> frozenset[int]:
+        from virt.domainchanges import cpus_from_map
+
+        ret = self._call(
+            P.DOMAIN_GET_EMULATOR_PIN_INFO, {"dom": _domain_arg(ref), "maplen": self._maplen(), "flags": int(impact)}
+        )
+        return cpus_from_map(ret["cpumaps"])
+
+    def pin_domain_emulator(self, ref: DomainRef, cpus: frozenset[int], impact: Impact) -> None:
+        from virt.domainchanges import cpus_to_map
+
+        cpumap = cpus_to_map(cpus, max(self._maplen(), (max(cpus, default=0) + 8) // 8))
+        self._call(P.DOMAIN_PIN_EMULATOR, {"dom": _domain_arg(ref), "cpumap": cpumap, "flags": int(impact)})
+
+    def send_domain_key(self, ref: DomainRef, codeset: int, holdtime_ms: int, keycodes: Sequence[int]) -> None:
+        args = {"dom": _domain_arg(ref), "codeset": codeset, "holdtime": holdtime_ms, "keycodes": list(keycodes)}
+        self._call(P.DOMAIN_SEND_KEY, {**args, "flags": 0})
+
+    def get_domain_metadata(self, ref: DomainRef, kind: MetadataType, uri: str | None, impact: Impact) -> str:
+        args = {"dom": _domain_arg(ref), "type": int(kind), "uri": uri, "flags": int(impact)}
+        return str(self._call(P.DOMAIN_GET_METADATA, args)["metadata"])
+
+    def set_domain_metadata(
+        self, ref: DomainRef, kind: MetadataType, value: str | None, key: str | None, uri: str | None, impact: Impact
+    ) -> None:
+        args = {"dom": _domain_arg(ref), "type": int(kind), "metadata": value, "key": key, "uri": uri}
+        self._call(P.DOMAIN_SET_METADATA, {**args, "flags": int(impact)})
+
+    def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:
+        self._call(P.DOMAIN_UNDEFINE_FLAGS, {"dom": _domain_arg(ref), "flags": int(flags)})
+
+    def managed_save_domain(self, ref: DomainRef, flags: SaveFlags) -> None:
+        self._call(P.DOMAIN_MANAGED_SAVE, {"dom": _domain_arg(ref), "flags": int(flags)})
+
+    def remove_managed_save(self, ref: DomainRef) -> None:
+        self._call(P.DOMAIN_MANAGED_SAVE_REMOVE, {"dom": _domain_arg(ref), "flags": 0})
+
+    def get_domain_interface_addresses(self, ref: DomainRef, source: AddressSource) -> list[DomainInterface]:
+        from virt.domainchanges import DomainInterface, IPAddress, IPAddressType
+
+        ret = self._call(P.DOMAIN_INTERFACE_ADDRESSES, {"dom": _domain_arg(ref), "source": int(source), "flags": 0})
+        return [
+            DomainInterface(
+                iface["name"],
+                iface["hwaddr"],
+                tuple(IPAddress(IPAddressType(a["type"]), a["addr"], a["prefix"]) for a in iface["addrs"]),
+            )
+            for iface in ret["ifaces"]
+        ]
+
+    def get_domain_filesystems(self, ref: DomainRef) -> list[FilesystemInfo]:
+        from virt.domainchanges import FilesystemInfo
+
+        ret = self._call(P.DOMAIN_GET_FSINFO, {"dom": _domain_arg(ref), "flags": 0})
+        return [
+            FilesystemInfo(fs["mountpoint"], fs["name"], fs["fstype"], tuple(fs["dev_aliases"])) for fs in ret["info"]
+        ]
+
+    def freeze_domain_filesystems(self, ref: DomainRef, mountpoints: Sequence[str]) -> int:
+        args = {"dom": _domain_arg(ref), "mountpoints": list(mountpoints), "flags": 0}
+        return int(self._call(P.DOMAIN_FSFREEZE, args)["filesystems"])
+
+    def thaw_domain_filesystems(self, ref: DomainRef, mountpoints: Sequence[str]) -> int:
+        args = {"dom": _domain_arg(ref), "mountpoints": list(mountpoints), "flags": 0}
+        return int(self._call(P.DOMAIN_FSTHAW, args)["filesystems"])
+
+    def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
+        return str(self._call(P.DOMAIN_GET_HOSTNAME, {"dom": _domain_arg(ref), "flags": int(source)})["hostname"])
+
+    def get_node_cpu_map(self) -> tuple[int, frozenset[int]]:
+        from virt.domainchanges import cpus_from_map
+
+        ret = self._call(P.NODE_GET_CPU_MAP, {"need_map": 1, "need_online": 1, "flags": 0})
+        return int(ret["ret"]), cpus_from_map(ret["cpumap"])
 
 
 def _client_side(error: VirtError) -> VirtError:

@@ -12,7 +12,15 @@ from .registry import HANDLERS, Handler
 
 def handlers() -> dict[int, Handler]:
     """Every procedure number virtd serves, with its handler."""
-    from . import connect, domains, events, networks, snapshots, storage  # noqa: F401 - importing registers them
+    from . import (  # noqa: F401 - importing registers them
+        changes,
+        connect,
+        domains,
+        events,
+        networks,
+        snapshots,
+        storage,
+    )
 
     return HANDLERS
 
