@@ -170,8 +170,20 @@ def run_undefine(ctx: Context, args: argparse.Namespace) -> None:
         if getattr(args, option):
             flags |= flag
     domain = ctx.domain(args.domain)
+    if not args.managed_save and _has_managed_save(domain):
+        # virsh asks first, and refuses in its own words
+        raise CommandError("Refusing to undefine while domain managed save image exists")
     failed("undefine", domain.name, lambda: domain.undefine(flags))
     ctx.print_extra(f"Domain '{domain.name}' has been undefined")
+
+
+def _has_managed_save(domain: Domain) -> bool:
+    from virt.errors import NotSupported
+
+    try:
+        return domain.has_managed_save()
+    except NotSupported:
+        return False
 
 
 # -- life cycle ------------------------------------------------------------------------------------

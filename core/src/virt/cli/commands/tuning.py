@@ -81,9 +81,17 @@ def _call(action: Callable[[], T], *failure: str) -> T:
 
 
 # -- memory and processors ---------------------------------------------------------------------------
+def _flagless_is_live(impact: Impact) -> Impact:
+    # without --live/--config/--current virsh calls the flagless API (virDomainSetMemory,
+    # virDomainSetVcpus), which changes the running domain only
+    return impact or Impact.LIVE
+
+
 def run_setmem(ctx: Context, args: argparse.Namespace) -> None:
     kib = _kib(args.size, "size")
     impact = _impact(args)
+    if not (args.current or args.live or args.config):
+        impact = _flagless_is_live(impact)
     domain = ctx.domain(args.domain)
     _call(lambda: domain.set_memory(kib, impact))
 
@@ -98,6 +106,8 @@ def run_setmaxmem(ctx: Context, args: argparse.Namespace) -> None:
 def run_setvcpus(ctx: Context, args: argparse.Namespace) -> None:
     count = _number(args.count, "count")
     impact = _impact(args)
+    if not (args.current or args.live or args.config or args.maximum or args.hotpluggable):
+        impact = _flagless_is_live(impact)
     if args.maximum and not args.config:
         raise CommandError("Option --config is required by option --maximum")
     if not count:
@@ -210,11 +220,7 @@ def run_metadata(ctx: Context, args: argparse.Namespace) -> None:
             raise CommandError("namespace key is required when modifying metadata")
         value = None if args.remove else args.set
         _call(lambda: domain.set_metadata(MetadataType.ELEMENT, value, key=args.key, uri=args.uri, impact=impact))
-        if args.remove:
-            ctx.print_extra("Metadata removed")
-            ctx.trailer = False
-        else:
-            ctx.print_extra("Metadata modified")
+        ctx.print_extra("Metadata removed" if args.remove else "Metadata modified")
         return
     ctx.print(_call(lambda: domain.metadata(MetadataType.ELEMENT, args.uri, impact)))
 
