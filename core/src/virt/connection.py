@@ -43,6 +43,19 @@ if TYPE_CHECKING:
     import logging
     import socket
 
+    from virt.domainstats import (
+        BlockInfo,
+        BlockStats,
+        DomainStatsRecord,
+        GuestTime,
+        InterfaceStats,
+        JobInfo,
+        MemoryStats,
+        NodeCPUMap,
+        StatsGroup,
+        TypedParameter,
+        VcpuInfo,
+    )
     from virt.events import DomainEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
@@ -185,19 +198,6 @@ class Connection:
         return self.driver.get_domain_capabilities(
             emulator=emulator, arch=arch, machine=machine, virt_type=virt_type
         ).to_xml()
-
-    def node_cpu_map(self) -> tuple[int, frozenset[int]]:
-        """How many host CPUs there are and which are online (virNodeGetCPUMap)."""
-        return self.driver.get_node_cpu_map()
-
-    def node_cpu_count(self) -> int:
-        """The host CPUs a CPU map covers: virNodeGetCPUMap's count, else the node's CPUs (as virsh counts)."""
-        from virt.errors import NotSupported
-
-        try:
-            return self.node_cpu_map()[0]
-        except NotSupported:
-            return self.node_info().cpus
 
     # -- domains -------------------------------------------------------------------------------
     def list_domains(
@@ -372,6 +372,57 @@ class Connection:
     def lookup_storage_volume_by_path(self, path: str) -> StorageVolume:
         return StorageVolume(self, self.driver.lookup_storage_volume_by_path(path))
 
+    # -- statistics (virt.domainstats) ----------------------------------------------------------
+    def node_cpu_map(self) -> NodeCPUMap:
+        """The host's CPU count and its online CPUs (virNodeGetCPUMap)."""
+        return self.driver.get_node_cpu_map()
+
+    def get_all_domain_stats(
+        self,
+        groups: StatsGroup | int = 0,
+        *,
+        active: bool | None = None,
+        persistent: bool | None = None,
+        states: Collection[DomainState] | None = None,
+        enforce: bool = False,
+        backing: bool = False,
+        nowait: bool = False,
+    ) -> list[DomainStatsRecord]:
+        """Statistics of every domain passing the filters, in one call (virConnectGetAllDomainStats);
+        ``groups`` 0 asks for every group the driver has, ``enforce`` refuses groups it lacks."""
+        from virt.domainstats import StatsGroup
+
+        filter = DomainFilter(active, persistent, states)
+        return self.driver.get_domain_stats(
+            None, StatsGroup(groups), filter, enforce=enforce, backing=backing, nowait=nowait
+        )
+
+    def domain_list_stats(
+        self,
+        domains: Collection[Domain],
+        groups: StatsGroup | int = 0,
+        *,
+        enforce: bool = False,
+        backing: bool = False,
+        nowait: bool = False,
+    ) -> list[DomainStatsRecord]:
+        """Statistics of the given domains, in their order (virDomainListGetStats)."""
+        from virt.domainstats import StatsGroup
+        from virt.errors import ErrorDomain
+
+        if not domains:
+            raise InvalidArgument(
+                "doms array in virDomainListGetStats must contain at least one domain",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.DOMAIN,
+            )
+        if any(domain.connection is not self for domain in domains):
+            raise InvalidArgument("domains from different connections", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
+        refs = [domain.ref for domain in domains]
+        return self.driver.get_domain_stats(
+            refs, StatsGroup(groups), DomainFilter(), enforce=enforce, backing=backing, nowait=nowait
+        )
+
 
 def _by_name_or_uuid(key: str, by_name: Callable[[str], T], by_uuid: Callable[[str], T]) -> T:
     from virt.errors import NotFound
@@ -536,20 +587,10 @@ class Domain:
         driver = self._change("virDomainSetVcpusFlags")
         driver.set_domain_vcpus(self._ref, count, Impact(impact), maximum=maximum, hotpluggable=hotpluggable)
 
-    def vcpu_pins(self, impact: Impact = Impact.CURRENT) -> list[frozenset[int]]:
-        """The host CPUs each vCPU may run on, by vCPU number (virDomainGetVcpuPinInfo)."""
-        _exclusive_impact(impact)
-        return self.connection.driver.get_domain_vcpu_pins(self._ref, Impact(impact))
-
     def pin_vcpu(self, vcpu: int, cpus: Iterable[int], impact: Impact = Impact.CURRENT) -> None:
         """Let vCPU ``vcpu`` run on the host CPUs ``cpus`` only (virDomainPinVcpuFlags)."""
         driver = self._change("virDomainPinVcpuFlags")
         driver.pin_domain_vcpu(self._ref, vcpu, frozenset(cpus), Impact(impact))
-
-    def emulator_pin(self, impact: Impact = Impact.CURRENT) -> frozenset[int]:
-        """The host CPUs the emulator's own threads may run on (virDomainGetEmulatorPinInfo)."""
-        _exclusive_impact(impact)
-        return self.connection.driver.get_domain_emulator_pin(self._ref, Impact(impact))
 
     def pin_emulator(self, cpus: Iterable[int], impact: Impact = Impact.CURRENT) -> None:
         """Let the emulator's own threads run on the host CPUs ``cpus`` only (virDomainPinEmulator)."""
@@ -620,6 +661,60 @@ class Domain:
     def hostname(self, source: HostnameSource = HostnameSource.DEFAULT) -> str:
         """The guest's own host name (virDomainGetHostname)."""
         return self._change("virDomainGetHostname").get_domain_hostname(self._ref, HostnameSource(source))
+
+    # -- statistics and information (virt.domainstats) -------------------------------------------
+    def vcpus(self) -> list[VcpuInfo]:
+        """The running domain's vCPUs: state, processor time, host CPU and affinity (virDomainGetVcpus)."""
+        return self.connection.driver.get_domain_vcpus(self._ref)
+
+    def vcpu_pin_info(self, *, live: bool = False, config: bool = False) -> list[frozenset[int]]:
+        """Each vCPU's affinity in the live or persistent definition; neither: the current one."""
+        return self.connection.driver.get_domain_vcpu_pin_info(self._ref, live=live, config=config)
+
+    def emulator_pin_info(self, *, live: bool = False, config: bool = False) -> frozenset[int]:
+        """The host CPUs the emulator's threads may run on (virDomainGetEmulatorPinInfo)."""
+        return self.connection.driver.get_domain_emulator_pin_info(self._ref, live=live, config=config)
+
+    def memory_stats(self) -> MemoryStats:
+        """The running domain's memory statistics, (tag, value) in the driver's order (virDomainMemoryStats)."""
+        return self.connection.driver.get_domain_memory_stats(self._ref)
+
+    def block_stats(self, disk: str) -> BlockStats:
+        """A disk's I/O counters, by target (``vda``) or source path; "" for every disk together."""
+        return self.connection.driver.get_domain_block_stats(self._ref, disk)
+
+    def block_stats_parameters(self, disk: str) -> list[TypedParameter]:
+        """A disk's I/O counters as virDomainBlockStatsFlags gives them (with times and flushes)."""
+        return self.connection.driver.get_domain_block_stats_flags(self._ref, disk)
+
+    def interface_stats(self, device: str) -> InterfaceStats:
+        """An interface's traffic, by host device name (``vnet0``) or MAC address (virDomainInterfaceStats)."""
+        return self.connection.driver.get_domain_interface_stats(self._ref, device)
+
+    def block_info(self, disk: str) -> BlockInfo:
+        """A disk's capacity, allocation and physical size, by target or source path (virDomainGetBlockInfo)."""
+        if not disk:
+            from virt.errors import ErrorDomain
+
+            raise InvalidArgument(
+                "string disk in virDomainGetBlockInfo must not be empty", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN
+            )
+        return self.connection.driver.get_domain_block_info(self._ref, disk)
+
+    def stats(
+        self, groups: StatsGroup | int = 0, *, enforce: bool = False, backing: bool = False
+    ) -> DomainStatsRecord | None:
+        """This domain's record of ``Connection.domain_list_stats`` (None when the driver left it out)."""
+        records = self.connection.domain_list_stats([self], groups, enforce=enforce, backing=backing)
+        return records[0] if records else None
+
+    def job_info(self, *, completed: bool = False) -> JobInfo:
+        """The running job (type NONE when there is none), or with ``completed`` the last one that ended."""
+        return self.connection.driver.get_domain_job_info(self._ref, completed=completed)
+
+    def guest_time(self) -> GuestTime:
+        """The guest's clock, read through its agent (virDomainGetTime; refused on read-only connections)."""
+        return self._change("virDomainGetTime").get_domain_time(self._ref)
 
 
 def _nonzero(value: int, name: str, function: str) -> None:

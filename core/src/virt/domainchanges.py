@@ -10,7 +10,6 @@ The words of the errors are libvirt's.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -186,23 +185,6 @@ def set_vcpus(definition: Domain, count: int, *, maximum: bool) -> None:
 
 
 # -- host CPU lists ---------------------------------------------------------------------------------
-def format_cpuset(cpus: Iterable[int]) -> str:
-    """``0-3,6``: libvirt's virBitmapFormat of a set of host CPUs."""
-    ordered = sorted(set(cpus))
-    parts: list[str] = []
-    start = prev = None
-    for cpu in ordered:
-        if prev is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        if start is not None:
-            parts.append(str(start) if start == prev else f"{start}-{prev}")
-        start = prev = cpu
-    if start is not None:
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-    return ",".join(parts)
-
-
 def parse_cpuset(text: str) -> frozenset[int]:
     """The host CPUs of a cpuset attribute (``0-3,^2,6``); InvalidArgument naming the text when malformed."""
     chosen: set[int] = set()
@@ -222,46 +204,6 @@ def parse_cpuset(text: str) -> frozenset[int]:
     return frozenset(chosen)
 
 
-def cpus_from_map(cpumap: bytes) -> frozenset[int]:
-    """The host CPUs of a libvirt cpumap (one bit per CPU, CPU 0 in the lowest bit of the first byte)."""
-    return frozenset(8 * i + bit for i, byte in enumerate(cpumap) for bit in range(8) if byte >> bit & 1)
-
-
-def cpus_to_map(cpus: Iterable[int], maplen: int) -> bytes:
-    """A cpumap of ``maplen`` bytes holding ``cpus`` (those beyond it left out, as libvirt's virBitmapToDataBuf)."""
-    data = bytearray(maplen)
-    for cpu in cpus:
-        if 0 <= cpu < 8 * maplen:
-            data[cpu // 8] |= 1 << (cpu % 8)
-    return bytes(data)
-
-
-def vcpu_pins(definition: Domain, host_cpus: int) -> list[frozenset[int]]:
-    """Each vCPU's host CPUs by the definition: its ``<vcpupin>``, else ``<vcpu cpuset>``, else every host CPU."""
-    _, maximum = vcpus_of(definition)
-    everything = frozenset(range(host_cpus))
-    default = everything
-    if definition.vcpu is not None and definition.vcpu.cpuset:
-        default = parse_cpuset(definition.vcpu.cpuset)
-    pins = [default] * maximum
-    if definition.cputune is not None:
-        for element in definition.cputune.vcpupins:
-            vcpu, cpuset = element.get("vcpu"), element.get("cpuset")
-            if vcpu is not None and vcpu.isdigit() and int(vcpu) < maximum and cpuset:
-                pins[int(vcpu)] = parse_cpuset(cpuset)
-    return pins
-
-
-def emulator_pin(definition: Domain, host_cpus: int) -> frozenset[int]:
-    """The emulator threads' host CPUs by the definition (``<emulatorpin>``, else ``<vcpu cpuset>``, else all)."""
-    tune = definition.cputune
-    if tune is not None and tune.emulatorpin is not None and tune.emulatorpin.get("cpuset"):
-        return parse_cpuset(tune.emulatorpin.get("cpuset") or "")
-    if definition.vcpu is not None and definition.vcpu.cpuset:
-        return parse_cpuset(definition.vcpu.cpuset)
-    return frozenset(range(host_cpus))
-
-
 def _cputune(definition: Domain) -> object:
     from virt.xml.domain import CPUTune
 
@@ -274,10 +216,12 @@ def set_vcpu_pin(definition: Domain, vcpu: int, cpus: frozenset[int] | None) -> 
     """Record a vCPU's pinning in ``<cputune>`` (None: remove it, the vCPU runs where the domain may)."""
     from lxml import etree
 
+    from virt.xml.convert import CPUSET
+
     tune = _cputune(definition)
     pins: list[etree._Element] = [e for e in tune.vcpupins if e.get("vcpu") != str(vcpu)]  # type: ignore[attr-defined]
     if cpus is not None:
-        pins.append(etree.Element("vcpupin", vcpu=str(vcpu), cpuset=format_cpuset(cpus)))
+        pins.append(etree.Element("vcpupin", vcpu=str(vcpu), cpuset=CPUSET.format(cpus)))
     pins.sort(key=lambda e: int(e.get("vcpu") or 0))
     tune.vcpupins = pins  # type: ignore[attr-defined]
     _drop_empty_cputune(definition)
@@ -286,8 +230,10 @@ def set_vcpu_pin(definition: Domain, vcpu: int, cpus: frozenset[int] | None) -> 
 def set_emulator_pin(definition: Domain, cpus: frozenset[int]) -> None:
     from lxml import etree
 
+    from virt.xml.convert import CPUSET
+
     tune = _cputune(definition)
-    tune.emulatorpin = etree.Element("emulatorpin", cpuset=format_cpuset(cpus))  # type: ignore[attr-defined]
+    tune.emulatorpin = etree.Element("emulatorpin", cpuset=CPUSET.format(cpus))  # type: ignore[attr-defined]
 
 
 def _drop_empty_cputune(definition: Domain) -> None:

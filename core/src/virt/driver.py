@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import attrs
@@ -34,6 +34,19 @@ if TYPE_CHECKING:
         MetadataType,
         SaveFlags,
         UndefineFlags,
+    )
+    from virt.domainstats import (
+        BlockInfo,
+        BlockStats,
+        DomainStatsRecord,
+        GuestTime,
+        InterfaceStats,
+        JobInfo,
+        MemoryStats,
+        NodeCPUMap,
+        StatsGroup,
+        TypedParameter,
+        VcpuInfo,
     )
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
@@ -486,9 +499,74 @@ class DriverConnection:
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         """Delete the volume and its data."""
 
+    # -- statistics and information (virt.domainstats) -----------------------------------------------
+    @optional
+    def get_node_cpu_map(self) -> NodeCPUMap:
+        """The host's CPU count and which CPUs are online (virNodeGetCPUMap)."""
+
+    @optional
+    def get_domain_vcpus(self, ref: DomainRef) -> list[VcpuInfo]:
+        """The running domain's online vCPUs: state, processor time, host CPU, affinity (virDomainGetVcpus)."""
+
+    @optional
+    def get_domain_vcpu_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> list[frozenset[int]]:
+        """Every vCPU's affinity in the live or persistent definition (neither: the current one)."""
+
+    @optional
+    def get_domain_emulator_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> frozenset[int]:
+        """The host CPUs the emulator's own threads may run on (virDomainGetEmulatorPinInfo)."""
+
+    @optional
+    def get_domain_memory_stats(self, ref: DomainRef) -> MemoryStats:
+        """The running domain's memory statistics, in the driver's order (virDomainMemoryStats)."""
+
+    @optional
+    def get_domain_block_stats(self, ref: DomainRef, disk: str) -> BlockStats:
+        """A disk's I/O counters by target or source path; "" for all disks (virDomainBlockStats)."""
+
+    @optional
+    def get_domain_block_stats_flags(self, ref: DomainRef, disk: str) -> list[TypedParameter]:
+        """A disk's I/O counters as typed parameters, with times and flushes (virDomainBlockStatsFlags)."""
+
+    @optional
+    def get_domain_interface_stats(self, ref: DomainRef, device: str) -> InterfaceStats:
+        """An interface's traffic by host device name or MAC address (virDomainInterfaceStats)."""
+
+    @optional
+    def get_domain_block_info(self, ref: DomainRef, disk: str) -> BlockInfo:
+        """A disk's capacity, allocation and physical size (virDomainGetBlockInfo)."""
+
+    @optional
+    def get_domain_stats(
+        self,
+        refs: Sequence[DomainRef] | None,
+        groups: StatsGroup,
+        filter: DomainFilter,
+        *,
+        enforce: bool = False,
+        backing: bool = False,
+        nowait: bool = False,
+    ) -> list[DomainStatsRecord]:
+        """Statistics of ``groups`` (0: every group the driver has) for ``refs``, or every domain, passing
+        ``filter``, in one call (virConnectGetAllDomainStats / virDomainListGetStats). ``enforce`` makes a
+        group the driver lacks an error instead of leaving it out."""
+
+    @optional
+    def get_domain_job_info(self, ref: DomainRef, *, completed: bool = False) -> JobInfo:
+        """The domain's running (or with ``completed`` its last finished) job (virDomainGetJobStats)."""
+
+    @optional
+    def get_domain_time(self, ref: DomainRef) -> GuestTime:
+        """The guest's clock as its agent reads it (virDomainGetTime)."""
+
     # -- domain changes: memory, processors, pinning, keys, metadata, managed save, guest agent ------
-    # (virsh setmem/setmaxmem/setvcpus/vcpupin/emulatorpin/send-key/metadata/desc/undefine flags/
-    # managedsave/domifaddr/domfsinfo/domfsfreeze/domfsthaw/domhostname; values in virt.domainchanges)
+    # (virsh setmem/setmaxmem/setvcpus/vcpupin/emulatorpin/send-key/metadata/desc/undefine flags/managedsave/
+    # domifaddr/domfsinfo/domfsfreeze/domfsthaw/domhostname; values in virt.domainchanges; the pin queries
+    # are in the statistics block above)
     @optional
     def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
         """virDomainSetMemoryFlags: the balloon target in KiB (``maximum``: the maximum memory instead)."""
@@ -500,16 +578,8 @@ class DriverConnection:
         """virDomainSetVcpusFlags: the vCPUs in use (``maximum``: the most the next boot may have)."""
 
     @optional
-    def get_domain_vcpu_pins(self, ref: DomainRef, impact: Impact) -> list[frozenset[int]]:
-        """virDomainGetVcpuPinInfo: the host CPUs each vCPU (up to the maximum) may run on."""
-
-    @optional
     def pin_domain_vcpu(self, ref: DomainRef, vcpu: int, cpus: frozenset[int], impact: Impact) -> None:
         """virDomainPinVcpuFlags: let vCPU ``vcpu`` run on ``cpus`` only."""
-
-    @optional
-    def get_domain_emulator_pin(self, ref: DomainRef, impact: Impact) -> frozenset[int]:
-        """virDomainGetEmulatorPinInfo: the host CPUs the emulator's own threads may run on."""
 
     @optional
     def pin_domain_emulator(self, ref: DomainRef, cpus: frozenset[int], impact: Impact) -> None:
@@ -560,10 +630,6 @@ class DriverConnection:
     @optional
     def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
         """virDomainGetHostname: the guest's host name, from the agent or DHCP leases."""
-
-    @optional
-    def get_node_cpu_map(self) -> tuple[int, frozenset[int]]:
-        """virNodeGetCPUMap: how many host CPUs there are, and which of them are online."""
 
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:

@@ -289,6 +289,7 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.RESOURCE_BUSY: "resource busy",
     ErrorNumber.ARGUMENT_UNSUPPORTED: "argument unsupported",
     ErrorNumber.AGENT_UNRESPONSIVE: "Guest agent is not responding",
+    ErrorNumber.OPERATION_UNSUPPORTED: "Operation not supported",
 }
 
 _CLASSES: dict[ErrorNumber, type[VirtError]] = {

@@ -39,9 +39,15 @@ def test_command_help_flag(virt: Run) -> None:
 def test_help_group_keyword(virt: Run) -> None:
     assert virt("help", "monitor", uri=None).out == (
         " Domain Monitoring (help keyword 'monitor'):\n"
+        "    domblkinfo                     domain block device size information\n"
+        "    domblkstat                     get device block stats for a domain\n"
         "    domifaddr                      Get network interfaces' addresses for a running domain\n"
+        "    domifstat                      get network interface stats for a domain\n"
         "    dominfo                        domain information\n"
+        "    dommemstat                     get memory statistics for a domain\n"
         "    domstate                       domain state\n"
+        "    domstats                       get statistics about one or multiple domains\n"
+        "    domtime                        domain time\n"
         "    list                           list domains\n\n\n"
     )
 

@@ -6,6 +6,7 @@ import pytest
 import virt.xml
 import virt.xml.domain
 from corpus_support import xml2xml_score
+from lxml import etree
 from virt.errors import XMLError
 from virt.xml import Domain
 from virt.xml.convert import CPUSET
@@ -240,3 +241,188 @@ def test_video_none_is_not_primary() -> None:
     dom = parse(domain(devices="<video><model type='none'/></video>"))
     assert dom.devices is not None and dom.devices.videos[0].model is not None
     assert dom.devices.videos[0].model.primary is None
+
+
+# -- what libvirt's parser rewrites in devices and features (each checked with libvirt 9.0's test:///default)
+def devices_xml(devices: str, body: str = "") -> str:
+    out = parse(domain(body=body, devices=devices)).to_xml()
+    return out[out.index("<devices>") : out.index("</devices>")]
+
+
+def test_spice_without_ports_listens_nowhere() -> None:
+    for xml in (
+        "<graphics type='spice'/>",
+        "<graphics type='spice' autoport='no'/>",
+        "<graphics type='spice' port='0' tlsPort='0' listen='1.2.3.4'/>",
+        "<graphics type='spice'><listen type='address' address='1.2.3.4'/></graphics>",
+        "<graphics type='spice' port='5900' autoport='no'><listen type='none'/></graphics>",
+    ):
+        g = graphics(xml)
+        assert listens(g) == [("none", None, None)], xml
+        assert (g.port, g.autoport, g.listen) == (None, None, None), xml
+        assert "tlsPort" not in devices_xml(xml)
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        "<graphics type='spice' autoport='yes'/>",
+        "<graphics type='spice' port='-1'/>",
+        "<graphics type='spice' tlsPort='5901'/>",
+    ],
+)
+def test_spice_with_a_port_to_listen_on_keeps_its_address_listen(xml: str) -> None:
+    assert listens(graphics(xml)) == [("address", None, None)]
+
+
+def test_vnc_listening_nowhere_has_no_ports() -> None:
+    g = graphics("<graphics type='vnc' port='5901' websocket='5700'><listen type='none'/></graphics>")
+    assert (g.port, g.autoport, g.websocket) == (None, None, None)
+
+
+def test_only_the_primary_video_says_so() -> None:
+    out = devices_xml(
+        "<video><model type='virtio' primary='no'/></video><video><model type='vga' primary='yes'/></video>"
+    )
+    assert "primary='no'" not in out and out.count("primary='yes'") == 1
+
+
+def test_disk_defaults_cdrom_tray_snapshot_and_iscsi_lun() -> None:
+    out = devices_xml(
+        "<disk type='file' device='cdrom' snapshot='no'><source file='/a.iso'/><target dev='hdc' tray='closed'/></disk>"
+        "<disk type='file' device='floppy'><source file='/f'/><target dev='fda' tray='open'/></disk>"
+        "<disk type='file' device='disk' snapshot='no'><source file='/b'/><target dev='hda'/></disk>"
+        "<disk type='network' device='disk'><source protocol='iscsi' name='iqn.1992-01.com.example'/>"
+        "<target dev='vda'/></disk>"
+        "<disk type='network' device='disk'><source protocol='iscsi' name='iqn.1992-01.com.example/3'/>"
+        "<target dev='vdb'/></disk>"
+        "<disk type='vhostuser' device='disk'><source type='unix' path='/tmp/v.sock'/><target dev='vdc'/></disk>"
+    )
+    assert "<disk type='vhostuser' device='disk' snapshot='no'>" in out
+    assert "<disk type='file' device='cdrom'>" in out and "<readonly/>" in out and "tray='closed'" not in out
+    assert "tray='open'" in out and "<disk type='file' device='disk' snapshot='no'>" in out
+    assert "name='iqn.1992-01.com.example/0'" in out and "name='iqn.1992-01.com.example/3'" in out
+
+
+def test_filesystem_modes_are_octal_with_a_leading_zero() -> None:
+    out = devices_xml(
+        "<filesystem accessmode='mapped' fmode='644' dmode='0755'><source dir='/a'/><target dir='b'/></filesystem>"
+    )
+    assert "fmode='0644' dmode='0755'" in out
+    with pytest.raises(XMLError, match="fmode"):
+        Domain.from_xml(domain(devices="<filesystem fmode='999'><source dir='/a'/><target dir='b'/></filesystem>"))
+
+
+def test_chardev_protocol_is_kept_over_tcp_only() -> None:
+    out = devices_xml(
+        "<serial type='tcp'><source mode='bind' host='127.0.0.1' service='9999'/><protocol type='raw'/></serial>"
+        "<parallel type='unix'><source mode='bind' path='/tmp/p'/><protocol type='raw'/></parallel>"
+        "<serial type='pty'><protocol type='telnet'/></serial>"
+        "<rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='/tmp/egd'/>"
+        "<protocol type='raw'/></backend></rng>"
+    )
+    assert out.count("<protocol") == 1 and "<protocol type='raw'/>" in out
+
+
+def test_device_children_in_libvirts_order() -> None:
+    out = devices_xml(
+        "<input type='passthrough' bus='virtio'><source evdev='/dev/input/event1'/><driver iommu='on'/></input>"
+        "<memballoon model='virtio'><driver iommu='on'/><address type='pci' bus='0' slot='12'/>"
+        "<alias name='ua-b'/><stats period='10'/></memballoon>"
+        "<rng model='virtio'><driver iommu='on'/><address type='pci' bus='0' slot='13'/><alias name='ua-r'/>"
+        "<backend model='random'>/dev/random</backend><rate bytes='123'/></rng>"
+    )
+    tags = [el.tag for el in etree.fromstring(out + "</devices>").iter()]
+    assert tags == [
+        *["devices", "input", "driver", "source"],
+        *["memballoon", "stats", "alias", "address", "driver"],
+        *["rng", "rate", "backend", "driver", "alias", "address"],
+    ]
+
+
+def test_subsystem_hostdevs_say_whether_they_are_managed() -> None:
+    out = devices_xml(
+        "<hostdev type='pci'><source><address domain='0' bus='6' slot='7' function='0'/></source></hostdev>"
+        "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.1992-01.com.example'>"
+        "<host name='example.org'/></source></hostdev>"
+        "<hostdev mode='subsystem' type='usb' managed='yes'><source><vendor id='0x1'/><product id='0x2'/></source>"
+        "</hostdev>"
+    )
+    assert out.count("mode='subsystem' type='pci' managed='no'") == 1
+    assert "type='scsi' managed='no'" in out and "name='iqn.1992-01.com.example/0'" in out
+    assert "type='usb' managed='yes'" in out
+
+
+def test_hyperv_mode_and_tseg_unit() -> None:
+    def features(inner: str) -> str:
+        out = parse(domain(body=f"<features>{inner}</features>")).to_xml()
+        return out[out.index("<features>") : out.index("</features>")]
+
+    assert "<hyperv mode='custom'>" in features("<hyperv><relaxed state='on'/></hyperv>")
+    assert "<hyperv mode='passthrough'" in features("<hyperv mode='passthrough'/>")
+    assert "<tseg unit='MiB'>48</tseg>" in features("<smm state='on'><tseg>48</tseg></smm>")
+    assert "<tseg unit='MiB'>48</tseg>" in features("<smm state='on'><tseg unit='KiB'>49152</tseg></smm>")
+    assert "<tseg unit='KiB'>1000</tseg>" in features("<smm state='on'><tseg unit='KiB'>1000</tseg></smm>")
+    assert "<tseg unit='GiB'>1</tseg>" in features("<smm state='on'><tseg unit='GiB'>1</tseg></smm>")
+    with pytest.raises(XMLError, match="tseg"):
+        Domain.from_xml(domain(body="<features><smm state='on'><tseg>many</tseg></smm></features>"))
+
+
+def cpu_xml(inner: str) -> str:
+    out = parse(domain(body=inner)).to_xml()
+    return (
+        out[out.index("<cpu") : out.index("</cpu>") + 6] if "</cpu>" in out else out[out.index("<cpu") :].split("\n")[0]
+    )
+
+
+def test_cpu_model_defaults() -> None:
+    assert cpu_xml("<cpu mode='host-model'><model fallback='forbid'/></cpu>").startswith("<cpu mode='host-model'/>")
+    assert "<model fallback='allow'>Haswell</model>" in cpu_xml("<cpu mode='host-model'><model>Haswell</model></cpu>")
+    custom = cpu_xml("<cpu mode='custom'><model>Haswell</model></cpu>")
+    assert "<cpu mode='custom' match='exact'>" in custom and "<model fallback='allow'>Haswell</model>" in custom
+    assert "<model vendor_id='Libvirt QEMU'/>" in cpu_xml(
+        "<cpu mode='host-model'><model vendor_id='Libvirt QEMU'/></cpu>"
+    )
+
+
+def test_enrolled_keys_imply_secure_boot() -> None:
+    def firmware(features: str) -> list[tuple[str | None, str | None]]:
+        xml = domain(os=f"<type>hvm</type><firmware>{features}</firmware>").replace("<os>", "<os firmware='efi'>")
+        out = etree.fromstring(parse(xml).to_xml())
+        return [(f.get("name"), f.get("enabled")) for f in out.iterfind("os/firmware/feature")]
+
+    assert firmware("<feature enabled='yes' name='enrolled-keys'/>") == [
+        ("enrolled-keys", "yes"),
+        ("secure-boot", "yes"),
+    ]
+    assert firmware("<feature enabled='no' name='secure-boot'/><feature enabled='yes' name='enrolled-keys'/>") == [
+        ("enrolled-keys", "yes"),
+        ("secure-boot", "no"),
+    ]
+    assert firmware("<feature enabled='no' name='enrolled-keys'/>") == [("enrolled-keys", "no")]
+
+
+def test_backing_chain_layers_in_libvirts_order() -> None:
+    out = devices_xml(
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/top.qcow2'/>"
+        "<backingStore type='file'><source file='/mid.qcow2'>\n  </source><backingStore type='file'>"
+        "<backingStore/><source file='/base.raw'/><format type='raw'/></backingStore>"
+        "<format type='qcow2'/></backingStore><target dev='vda' bus='virtio'/></disk>"
+    )
+    layers = etree.fromstring(out + "</devices>").findall(".//backingStore[@type]")
+    assert [[c.tag for c in layer] for layer in layers] == [
+        ["format", "source", "backingStore"],
+        ["format", "source", "backingStore"],
+    ]
+    assert "<source file='/mid.qcow2'/>" in out
+
+
+def test_chardev_source_options_and_log_in_libvirts_order() -> None:
+    out = devices_xml(
+        "<channel type='qemu-vdagent'><source><mouse mode='client'/><clipboard copypaste='yes'/></source>"
+        "<target type='virtio' name='com.redhat.spice.0'/></channel>"
+        "<serial type='file'><log file='/tmp/s.log' append='off'/><source path='/tmp/s'/><target port='0'/></serial>"
+    )
+    tags = [el.tag for el in etree.fromstring(out + "</devices>").iter()]
+    assert tags[:6] == ["devices", "serial", "source", "log", "target", "channel"]
+    assert tags[6:9] == ["source", "clipboard", "mouse"]

@@ -67,6 +67,14 @@ DEVICES: dict[str, str] = {
       <address type='ccid' controller='0' slot='0'/>
     </smartcard>
 """,
+    "smartcard-tcp-protocol": """
+    <controller type='ccid' index='0'/>
+    <smartcard mode='passthrough' type='tcp'>
+      <source mode='connect' host='127.0.0.1' service='2001'/>
+      <protocol type='raw'/>
+      <address type='ccid' controller='0' slot='0'/>
+    </smartcard>
+""",
     "serial-alias": """
     <serial type='pty'>
       <target type='isa-serial' port='0'>

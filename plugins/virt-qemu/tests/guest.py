@@ -149,20 +149,22 @@ def domain_xml(
     agent: str | None = None,
     channel: bool | None = None,
     acpi: bool = True,
+    machine: str = "q35",
 ) -> str:
     """libvirt domain XML booting ``guest`` directly (no disk, no network), its serial console to
     ``serial_log`` (a file) or a pty, powered off (and so destroyed) on ACPI shutdown.
 
     ``agent``: ``answer`` or ``mute``, the guest agent variant to run (see the module's notes);
     ``channel``: whether the domain has the agent's channel (by default, when an agent runs);
-    ``acpi``: False for a guest that ignores the power button.
+    ``acpi``: False for a guest that ignores the power button;
+    ``machine``: the machine type (a 64-bit kernel: on ``isapc``, whose own CPU is a 486, add a <cpu>).
     """
     domain = ET.Element("domain", type=virt_type)
     ET.SubElement(domain, "name").text = name
     ET.SubElement(domain, "memory", unit="MiB").text = str(memory_mib)
     ET.SubElement(domain, "vcpu").text = "1"
     os_el = ET.SubElement(domain, "os")
-    ET.SubElement(os_el, "type", arch="x86_64", machine="q35").text = "hvm"
+    ET.SubElement(os_el, "type", arch="x86_64", machine=machine).text = "hvm"
     ET.SubElement(os_el, "kernel").text = str(guest.kernel)
     ET.SubElement(os_el, "initrd").text = str(guest.initrd)
     options = [guest.cmdline]

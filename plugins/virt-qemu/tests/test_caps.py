@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -301,3 +302,102 @@ def test_domain_capabilities_xml(real_caps: QemuCaps, machine: str | None, virtt
     assert root.xpath("cpu/mode[@name='host-passthrough']/@supported") == ["yes" if virttype == "kvm" else "no"]
     assert "qemu64" in root.xpath("cpu/mode[@name='custom']/model/text()")
     assert doc.from_xml(text).to_xml() == text  # the parts the model does not declare yet survive
+
+
+# -- machine types as libvirt lists them ---------------------------------------------------------------
+
+
+def _query_machines(qemu_binary: str) -> list[dict[str, Any]]:
+    """QEMU's own answer to query-machines, over QMP on stdio (no virt-qemu code)."""
+    commands = '{"execute":"qmp_capabilities"}\n{"execute":"query-machines"}\n{"execute":"quit"}\n'
+    argv = [qemu_binary, "-S", "-nodefaults", "-display", "none", "-machine", "none,accel=tcg", "-qmp", "stdio"]
+    out = subprocess.run(argv, input=commands, capture_output=True, text=True, timeout=30, check=True).stdout
+    for line in out.splitlines():
+        reply = json.loads(line)
+        if isinstance(reply.get("return"), list):
+            return list(reply["return"])
+    raise AssertionError(f"no query-machines answer in {out!r}")
+
+
+def test_probe_keeps_qemus_machine_order(real_caps: QemuCaps, qemu_binary: str) -> None:
+    """libvirt lists machine types in QEMU's order (a hash table's), so the probe keeps it as it is."""
+    raw = _query_machines(qemu_binary)
+    assert [m.name for m in real_caps.machines] == [m["name"] for m in raw]
+    assert [(m.alias, m.max_cpus, m.deprecated) for m in real_caps.machines] == [
+        (m.get("alias"), m["cpu-max"], m["deprecated"]) for m in raw
+    ]
+    cpus = {m.name: m.default_cpu for m in real_caps.machines}
+    assert (cpus["isapc"], cpus["pc-i440fx-7.2"], cpus["microvm"], cpus["none"]) == ("486", "qemu64", "qemu64", None)
+
+
+def _synthetic(arch: str = "x86_64", binary: str = "/usr/bin/qemu-system-x86_64") -> QemuCaps:
+    machines = (
+        Machine("pc-q35-7.1", max_cpus=288),
+        Machine("none"),
+        Machine("isapc"),
+        Machine("pc-q35-7.2", alias="q35", max_cpus=288),
+        Machine("pc-i440fx-1.4", max_cpus=255, deprecated=True),
+        Machine("pc-i440fx-7.2", alias="pc", is_default=True, max_cpus=255),
+        Machine("microvm", max_cpus=288),
+    )
+    return QemuCaps(binary=binary, version=(7, 2, 0), arch=arch, machines=machines, kvm=True)
+
+
+def test_machine_list_is_in_libvirts_order() -> None:
+    """The default first with its alias right after, then QEMU's order, aliases after their canonical
+    name, ``none`` hidden: the first <machine> is what virt-install takes when given no --machine."""
+    (guest,) = host_capabilities([_synthetic()]).guests
+    assert guest.arch is not None
+    listed = [(m.name, m.canonical, m.max_cpus, m.deprecated) for m in guest.arch.machines]
+    assert listed == [
+        ("pc-i440fx-7.2", None, 255, None),
+        ("pc", "pc-i440fx-7.2", 255, None),
+        ("pc-q35-7.1", None, 288, None),
+        ("isapc", None, 1, None),
+        ("pc-q35-7.2", None, 288, None),
+        ("q35", "pc-q35-7.2", 288, None),
+        ("pc-i440fx-1.4", None, 255, True),
+        ("microvm", None, 288, None),
+    ]
+
+
+def test_guests_in_libvirts_architecture_order() -> None:
+    """libvirt lists its guests in the order of its architecture enumeration (i686 before x86_64),
+    whichever binary the driver found first."""
+    x86_64 = _synthetic()
+    i686 = _synthetic("i686", "/usr/bin/qemu-system-i386")
+    aarch64 = attrs.evolve(_synthetic("aarch64", "/usr/bin/qemu-system-aarch64"), kvm=False)
+    doc = host_capabilities([x86_64, i686, aarch64])
+    assert [g.arch.name for g in doc.guests if g.arch is not None] == ["aarch64", "i686", "x86_64"]
+
+
+@pytest.mark.parametrize(
+    ("machine", "canonical", "vcpus"),
+    [(None, "pc-i440fx-7.2", 255), ("pc", "pc-i440fx-7.2", 255), ("q35", "pc-q35-7.2", 288), ("isapc", "isapc", 1)],
+)
+def test_domain_capabilities_canonical_machine(
+    real_caps: QemuCaps, machine: str | None, canonical: str, vcpus: int
+) -> None:
+    """The machine as libvirt answers it: the default without one, the canonical name for an alias."""
+    doc = etree.fromstring(domain_capabilities(real_caps, machine, "qemu").to_xml().encode())
+    assert (doc.findtext("machine"), doc.find("vcpu").get("max")) == (canonical, str(vcpus))
+
+
+def test_domain_capabilities_of_boards_without_pci(real_caps: QemuCaps) -> None:
+    """isapc offers its IDE disks and nothing that needs PCI; microvm no disk at all (no IDE, and
+    virtio-mmio disks are not built); neither offers UEFI (no pflash) or a video card."""
+    for machine, buses in (("isapc", ["ide"]), ("microvm", [])):
+        root = etree.fromstring(domain_capabilities(real_caps, machine, "qemu").to_xml().encode())
+        assert root.xpath("devices/disk/enum[@name='bus']/value/text()") == buses, machine
+        assert root.xpath("devices/disk/@supported") == ["yes" if buses else "no"], machine
+        assert not root.xpath("devices/disk/enum[@name='model']/value"), machine
+        for unsupported in ("os/loader", "devices/video", "devices/rng", "devices/channel"):
+            assert root.xpath(f"{unsupported}/@supported") == ["no"], (machine, unsupported)
+        assert root.xpath("devices/graphics/enum[@name='type']/value/text()") == ["vnc"], machine
+
+
+def test_domain_capabilities_refuse_machines_that_run_no_guest(real_caps: QemuCaps) -> None:
+    for machine, reason in (("x-remote", "device server of multi-process QEMU"), ("none", "QEMU's empty board")):
+        with pytest.raises(VirtError, match=f"machine type '{machine}' cannot run a guest: .*{reason}") as info:
+            domain_capabilities(real_caps, machine, "qemu")
+        assert info.value.code == ErrorNumber.CONFIG_UNSUPPORTED

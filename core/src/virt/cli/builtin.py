@@ -18,9 +18,10 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         network,
         plugins,
+        stats,
         storage,
         tuning,
     )
 
-    for module in (host, domain, tuning, console, native, monitor, events, network, storage, plugins, help):
+    for module in (host, domain, tuning, console, native, monitor, stats, events, network, storage, plugins, help):
         module.register(commands)

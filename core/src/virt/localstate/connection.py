@@ -149,7 +149,10 @@ class LocalConnection(DriverConnection, Generic[D]):
         self.local.undefine(ref)
 
     def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
-        return self.local.definition(ref, inactive=inactive)
+        definition = self.local.definition(ref, inactive=inactive)  # a copy: safe to change
+        if not secure:
+            definition.hide_secrets()
+        return definition
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start_domain(self, ref: DomainRef) -> None:

@@ -123,3 +123,17 @@ def node_info() -> NodeInfo:
         cores=cores,
         threads=threads,
     )
+
+
+# -- the CPU map (virHostCPUGetMap) ----------------------------------------------------------------------
+def cpu_count() -> int:
+    """The host's CPU count as libvirt gives it: the highest present CPU plus one."""
+    text = _read(_SYS_CPU / "present")
+    if text:
+        return max(_cpu_list(text)) + 1
+    return max(_online_cpus()) + 1
+
+
+def online_cpus() -> list[int]:
+    """The host's online CPUs."""
+    return _online_cpus()

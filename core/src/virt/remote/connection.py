@@ -51,6 +51,19 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domainstats import (
+        BlockInfo,
+        BlockStats,
+        DomainStatsRecord,
+        GuestTime,
+        InterfaceStats,
+        JobInfo,
+        MemoryStats,
+        NodeCPUMap,
+        StatsGroup,
+        TypedParameter,
+        VcpuInfo,
+    )
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
     from virt.states import DomainState, ShutdownMode
@@ -634,6 +647,141 @@ class RemoteConnection(DriverConnection):
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         self._call(P.STORAGE_VOL_DELETE, {"vol": _volume_arg(ref), "flags": 0})
 
+    # -- statistics and information (virt.domainstats) -------------------------------------------------
+    _cpu_count: int | None = None
+    """The host's CPU count once asked (it sizes every cpumap)."""
+
+    def get_node_cpu_map(self) -> NodeCPUMap:
+        from virt.domainstats import NodeCPUMap, cpus_of_map
+
+        ret = self._call(P.NODE_GET_CPU_MAP, {"need_map": 1, "need_online": 1, "flags": 0})
+        return NodeCPUMap(ret["ret"], cpus_of_map(ret["cpumap"]))
+
+    def _host_cpu_count(self) -> int:
+        """The host's CPU count, which sizes the cpumaps (virsh's virshNodeGetCPUCount), asked once."""
+        count = self._cpu_count
+        if count is None:
+            try:
+                count = int(self._call(P.NODE_GET_CPU_MAP, {"need_map": 0, "need_online": 0, "flags": 0})["ret"])
+            except NotSupported:
+                info = self.get_node_info()
+                count = info.nodes * info.sockets * info.cores * info.threads
+            self._cpu_count = count
+        return count
+
+    def get_domain_vcpus(self, ref: DomainRef) -> list[VcpuInfo]:
+        from virt.domainstats import VcpuInfo, VcpuState, cpumap_length, cpus_of_map
+
+        maxinfo = self.get_domain_info(ref).vcpus
+        maplen = cpumap_length(self._host_cpu_count())
+        ret = self._call(P.DOMAIN_GET_VCPUS, {"dom": _domain_arg(ref), "maxinfo": maxinfo, "maplen": maplen})
+        maps = ret["cpumaps"]
+        return [
+            VcpuInfo(
+                info["number"],
+                VcpuState(info["state"]) if 0 <= info["state"] < len(VcpuState) else VcpuState.OFFLINE,
+                info["cpu_time"],
+                info["cpu"],
+                cpus_of_map(maps[n * maplen : (n + 1) * maplen]),
+            )
+            for n, info in enumerate(ret["info"])
+        ]
+
+    def get_domain_vcpu_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> list[frozenset[int]]:
+        from virt.domainstats import cpumap_length, cpus_of_map
+
+        flags = (1 if live else 0) | (2 if config else 0)
+        # every vCPU, the offline ones too: the maximum of the definition asked about
+        count = int(self._call(P.DOMAIN_GET_VCPUS_FLAGS, {"dom": _domain_arg(ref), "flags": flags | 4})["num"])
+        maplen = cpumap_length(self._host_cpu_count())
+        ret = self._call(
+            P.DOMAIN_GET_VCPU_PIN_INFO, {"dom": _domain_arg(ref), "ncpumaps": count, "maplen": maplen, "flags": flags}
+        )
+        maps = ret["cpumaps"]
+        return [cpus_of_map(maps[n * maplen : (n + 1) * maplen]) for n in range(ret["num"])]
+
+    def get_domain_emulator_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> frozenset[int]:
+        from virt.domainstats import cpumap_length, cpus_of_map
+
+        flags = (1 if live else 0) | (2 if config else 0)
+        maplen = cpumap_length(self._host_cpu_count())
+        ret = self._call(P.DOMAIN_GET_EMULATOR_PIN_INFO, {"dom": _domain_arg(ref), "maplen": maplen, "flags": flags})
+        return cpus_of_map(ret["cpumaps"]) if ret["ret"] else frozenset()
+
+    def get_domain_memory_stats(self, ref: DomainRef) -> MemoryStats:
+        from virt.domainstats import MEMORY_STAT_NR, MemoryStat
+
+        ret = self._call(P.DOMAIN_MEMORY_STATS, {"dom": _domain_arg(ref), "maxStats": MEMORY_STAT_NR, "flags": 0})
+        known = {int(tag) for tag in MemoryStat}
+        return [(MemoryStat(s["tag"]), s["val"]) for s in ret["stats"] if s["tag"] in known]
+
+    def get_domain_block_stats(self, ref: DomainRef, disk: str) -> BlockStats:
+        from virt.domainstats import BlockStats
+
+        ret = self._call(P.DOMAIN_BLOCK_STATS, {"dom": _domain_arg(ref), "path": disk})
+        return BlockStats(ret["rd_req"], ret["rd_bytes"], ret["wr_req"], ret["wr_bytes"], ret["errs"])
+
+    def get_domain_block_stats_flags(self, ref: DomainRef, disk: str) -> list[TypedParameter]:
+        args = {"dom": _domain_arg(ref), "path": disk, "nparams": 0, "flags": _TYPED_PARAM_STRING_OKAY}
+        count = self._call(P.DOMAIN_BLOCK_STATS_FLAGS, args)["nparams"]
+        if not count:
+            return []
+        return _typed_params(self._call(P.DOMAIN_BLOCK_STATS_FLAGS, {**args, "nparams": count})["params"])
+
+    def get_domain_interface_stats(self, ref: DomainRef, device: str) -> InterfaceStats:
+        from virt.domainstats import InterfaceStats
+
+        ret = self._call(P.DOMAIN_INTERFACE_STATS, {"dom": _domain_arg(ref), "path": device})
+        return InterfaceStats(**ret)
+
+    def get_domain_block_info(self, ref: DomainRef, disk: str) -> BlockInfo:
+        from virt.domainstats import BlockInfo
+
+        ret = self._call(P.DOMAIN_GET_BLOCK_INFO, {"dom": _domain_arg(ref), "path": disk, "flags": 0})
+        return BlockInfo(capacity=ret["capacity"], allocation=ret["allocation"], physical=ret["physical"])
+
+    def get_domain_stats(
+        self,
+        refs: Sequence[DomainRef] | None,
+        groups: StatsGroup,
+        filter: DomainFilter,
+        *,
+        enforce: bool = False,
+        backing: bool = False,
+        nowait: bool = False,
+    ) -> list[DomainStatsRecord]:
+        from virt.domainstats import DomainStatsRecord
+
+        listing, check_states = domain_list_flags(filter)
+        flags = (
+            (listing & _STATS_FILTER_FLAGS)
+            | (_STATS_NOWAIT if nowait else 0)
+            | (_STATS_BACKING if backing else 0)
+            | (_STATS_ENFORCE if enforce else 0)
+        )
+        doms = [_domain_arg(ref) for ref in refs] if refs else []
+        ret = self._call(P.CONNECT_GET_ALL_DOMAIN_STATS, {"doms": doms, "stats": int(groups), "flags": flags})
+        records = [DomainStatsRecord(_domain_ref(r["dom"]), tuple(_typed_params(r["params"]))) for r in ret["retStats"]]
+        if check_states and filter.states is not None:
+            records = [r for r in records if self.get_domain_state(r.domain)[0] in filter.states]
+        return records
+
+    def get_domain_job_info(self, ref: DomainRef, *, completed: bool = False) -> JobInfo:
+        from virt.domainstats import JobInfo, JobType
+
+        ret = self._call(P.DOMAIN_GET_JOB_STATS, {"dom": _domain_arg(ref), "flags": 1 if completed else 0})
+        return JobInfo(JobType(ret["type"]), params=tuple(_typed_params(ret["params"])))
+
+    def get_domain_time(self, ref: DomainRef) -> GuestTime:
+        from virt.domainstats import GuestTime
+
+        ret = self._call(P.DOMAIN_GET_TIME, {"dom": _domain_arg(ref), "flags": 0})
+        return GuestTime(ret["seconds"], ret["nseconds"])
+
     # -- domain changes: memory, processors, pinning, keys, metadata, managed save, guest agent ------
     def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
         dom = _domain_arg(ref)
@@ -649,40 +797,19 @@ class RemoteConnection(DriverConnection):
         flags = int(impact) | (_VCPU_MAXIMUM if maximum else 0) | (_VCPU_HOTPLUGGABLE if hotpluggable else 0)
         self._call(P.DOMAIN_SET_VCPUS_FLAGS, {"dom": _domain_arg(ref), "nvcpus": count, "flags": flags})
 
-    def _maplen(self) -> int:
-        return (self.get_node_info().cpus + 7) // 8
+    def _cpumap(self, cpus: frozenset[int]) -> bytes:
+        """A cpumap as long as the host's, or longer when ``cpus`` names CPUs beyond it (the driver refuses those)."""
+        from virt.domainstats import cpumap_bytes, cpumap_length
 
-    def get_domain_vcpu_pins(self, ref: DomainRef, impact: Impact) -> list[frozenset[int]]:
-        from virt.domainchanges import cpus_from_map
-
-        dom = _domain_arg(ref)
-        count = self._call(P.DOMAIN_GET_VCPUS_FLAGS, {"dom": dom, "flags": int(impact) | _VCPU_MAXIMUM})["num"]
-        maplen = self._maplen()
-        ret = self._call(
-            P.DOMAIN_GET_VCPU_PIN_INFO, {"dom": dom, "ncpumaps": count, "maplen": maplen, "flags": int(impact)}
-        )
-        maps = ret["cpumaps"]
-        return [cpus_from_map(maps[i * maplen : (i + 1) * maplen]) for i in range(ret["num"])]
+        return cpumap_bytes(cpus, max(cpumap_length(self._host_cpu_count()), cpumap_length(max(cpus, default=0) + 1)))
 
     def pin_domain_vcpu(self, ref: DomainRef, vcpu: int, cpus: frozenset[int], impact: Impact) -> None:
-        from virt.domainchanges import cpus_to_map
-
-        cpumap = cpus_to_map(cpus, max(self._maplen(), (max(cpus, default=0) + 8) // 8))
+        cpumap = self._cpumap(cpus)
         args = {"dom": _domain_arg(ref), "vcpu": vcpu, "cpumap": cpumap, "flags": int(impact)}
         self._call(P.DOMAIN_PIN_VCPU_FLAGS, args)
 
-    def get_domain_emulator_pin(self, ref: DomainRef, impact: Impact) -> frozenset[int]:
-        from virt.domainchanges import cpus_from_map
-
-        ret = self._call(
-            P.DOMAIN_GET_EMULATOR_PIN_INFO, {"dom": _domain_arg(ref), "maplen": self._maplen(), "flags": int(impact)}
-        )
-        return cpus_from_map(ret["cpumaps"])
-
     def pin_domain_emulator(self, ref: DomainRef, cpus: frozenset[int], impact: Impact) -> None:
-        from virt.domainchanges import cpus_to_map
-
-        cpumap = cpus_to_map(cpus, max(self._maplen(), (max(cpus, default=0) + 8) // 8))
+        cpumap = self._cpumap(cpus)
         self._call(P.DOMAIN_PIN_EMULATOR, {"dom": _domain_arg(ref), "cpumap": cpumap, "flags": int(impact)})
 
     def send_domain_key(self, ref: DomainRef, codeset: int, holdtime_ms: int, keycodes: Sequence[int]) -> None:
@@ -740,11 +867,22 @@ class RemoteConnection(DriverConnection):
     def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
         return str(self._call(P.DOMAIN_GET_HOSTNAME, {"dom": _domain_arg(ref), "flags": int(source)})["hostname"])
 
-    def get_node_cpu_map(self) -> tuple[int, frozenset[int]]:
-        from virt.domainchanges import cpus_from_map
 
-        ret = self._call(P.NODE_GET_CPU_MAP, {"need_map": 1, "need_online": 1, "flags": 0})
-        return int(ret["ret"]), cpus_from_map(ret["cpumap"])
+# virConnectGetAllDomainStatsFlags beyond the listing filters (bits 1-128, the same as listing's)
+_STATS_FILTER_FLAGS = 0xFF
+_STATS_NOWAIT, _STATS_BACKING, _STATS_ENFORCE = 1 << 29, 1 << 30, 1 << 31
+_TYPED_PARAM_STRING_OKAY = 4
+
+
+def _typed_params(wire: list[dict[str, Any]]) -> list[TypedParameter]:
+    from virt.domainstats import ParamType, TypedParameter
+
+    params = []
+    for item in wire:
+        kind, value = item["value"]
+        type_ = ParamType(kind)
+        params.append(TypedParameter(item["field"], type_, bool(value) if type_ is ParamType.BOOLEAN else value))
+    return params
 
 
 def _client_side(error: VirtError) -> VirtError:

@@ -13,7 +13,7 @@ from lxml import etree
 
 from virt.errors import XMLError
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, raws, text, texts
-from virt.xml.convert import INT, MAC_, YESNO
+from virt.xml.convert import INT, MAC_, OCTAL, YESNO
 
 
 @model()
@@ -74,6 +74,7 @@ class DiskTarget(XmlModel):
 class Disk(XmlModel):
     type: str | None = attribute("type")
     device: str | None = attribute("device")
+    snapshot: str | None = attribute("snapshot")
     driver: DiskDriver | None = child("driver", DiskDriver)
     auth: etree._Element | None = raw("auth")
     source: DiskSource | None = child("source", DiskSource)
@@ -95,6 +96,48 @@ class Disk(XmlModel):
     boot: Boot | None = child("boot", Boot)
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)
+
+    def post_parse(self) -> None:
+        """A CD-ROM is read-only, said or not; a vhost-user disk cannot be snapshotted; a closed
+        tray is the default and not written, nor is snapshot='no' on a read-only disk (there is
+        nothing to snapshot); an iSCSI source names its LUN, 0 when the name has none."""
+        if self.device == "cdrom":
+            self.readonly = True
+        if self.type == "vhostuser" and self.snapshot is None:
+            self.snapshot = "no"
+        if self.target is not None and self.target.tray == "closed":
+            self.target.tray = None
+        if self.snapshot == "no" and self.readonly:
+            self.snapshot = None
+        source = self.source
+        if source is not None and source.protocol == "iscsi" and source.name is not None:
+            source.name = iscsi_name_with_lun(source.name)
+        if self.backing_store is not None:
+            for layer in self.backing_store.iter("backingStore"):
+                _canonical_backing_layer(layer)
+
+
+# what a <backingStore> holds, in the order libvirt writes it
+_BACKING_ORDER = {"format": 0, "source": 1, "backingStore": 2}
+
+
+def _canonical_backing_layer(layer: etree._Element) -> None:
+    """A layer of a backing chain as libvirt writes it: <format>, <source>, then the next layer;
+    an element holding only blanks is empty."""
+    children = [c for c in layer if isinstance(c.tag, str)]
+    ordered = sorted(children, key=lambda c: _BACKING_ORDER.get(str(c.tag), len(_BACKING_ORDER)))
+    if ordered != children:
+        for child_ in children:
+            layer.remove(child_)
+        layer.extend(ordered)
+    for el in layer.iter():
+        if len(el) == 0 and el.text is not None and not el.text.strip():
+            el.text = None
+
+
+def iscsi_name_with_lun(name: str) -> str:
+    """An iSCSI target name as libvirt keeps it: IQN/LUN, the LUN 0 when none is given."""
+    return name if "/" in name else f"{name}/0"
 
 
 @model()
@@ -122,6 +165,9 @@ class Lease(XmlModel):
 class Filesystem(XmlModel):
     type: str | None = attribute("type")
     accessmode: str | None = attribute("accessmode")
+    # the modes of the files and directories a mapped 9p export creates, read and written in octal
+    fmode: int | None = attribute("fmode", OCTAL)
+    dmode: int | None = attribute("dmode", OCTAL)
     driver: etree._Element | None = raw("driver")
     binary: etree._Element | None = raw("binary")
     idmap: etree._Element | None = raw("idmap")
@@ -221,6 +267,10 @@ class Smartcard(XmlModel):
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)
 
+    def post_parse(self) -> None:
+        if self.mode == "passthrough":
+            self.protocol = chardev_protocol(self.type, self.protocol)
+
 
 @model()
 class CharSource(XmlModel):
@@ -228,6 +278,9 @@ class CharSource(XmlModel):
     mode: str | None = attribute("mode")
     host: str | None = attribute("host")
     service: str | None = attribute("service")
+    # a qemu-vdagent channel's options, in libvirt's order
+    clipboard: etree._Element | None = raw("clipboard")
+    mouse: etree._Element | None = raw("mouse")
 
 
 @model()
@@ -243,12 +296,21 @@ class Char(XmlModel):
 
     type: str | None = attribute("type")
     tty: str | None = attribute("tty")
-    log: etree._Element | None = raw("log")
     sources: list[CharSource] = children("source", CharSource)
     protocol: etree._Element | None = raw("protocol")
+    log: etree._Element | None = raw("log")
     target: CharTarget | None = child("target", CharTarget)
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)
+
+    def post_parse(self) -> None:
+        self.protocol = chardev_protocol(self.type, self.protocol)
+
+
+def chardev_protocol(kind: str | None, protocol: etree._Element | None) -> etree._Element | None:
+    """A character device's <protocol> (raw, telnet, tls...) means something for a TCP one only;
+    libvirt reads it there and nowhere else."""
+    return protocol if kind == "tcp" else None
 
 
 @model()
@@ -256,8 +318,8 @@ class Input(XmlModel):
     type: str | None = attribute("type")
     bus: str | None = attribute("bus")
     model: str | None = attribute("model")
-    source: etree._Element | None = raw("source")
     driver: etree._Element | None = raw("driver")
+    source: etree._Element | None = raw("source")
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)
 
@@ -333,13 +395,24 @@ class Graphics(XmlModel):
             listens.append(_listen("socket", socket=socket))
         else:
             listens.append(_listen("address", address=self.listen))
+        if self.type == "spice" and listens[0].type == "address" and not self._spice_ports() and not self.autoport:
+            # SPICE with no port to listen on and none to pick: QEMU listens nowhere, which
+            # libvirt spells as a listen of type 'none'
+            listens[0] = _listen("none")
         first = listens[0]
         self.listen = first.address if first.type in ("address", "network") else None
+        if self.type == "spice" and first.type in ("none", "socket"):
+            # the ports mean nothing without an address to listen on
+            self.port = self.autoport = None
+            if self._unknown is not None:
+                self._unknown.attrs.pop("tlsPort", None)
         if self.type != "vnc":
             return
-        if first.type == "socket":
+        if first.type in ("none", "socket"):
             self.socket = first.socket
             self.port = self.autoport = None
+            if first.type == "none":
+                self.websocket = None
             return
         self.socket = None
         if self.port is None or self.port == -1:
@@ -348,6 +421,11 @@ class Graphics(XmlModel):
             self.autoport = False
         if self.autoport:
             self.port = -1
+
+    def _spice_ports(self) -> bool:
+        """Whether a SPICE display is given a port or a TLS port (0 is none, -1 is one to pick)."""
+        tls_port = self._unknown.attrs.get("tlsPort") if self._unknown is not None else None
+        return bool(self.port) or tls_port not in (None, "", "0")
 
 
 @model()
@@ -409,6 +487,17 @@ class Hostdev(XmlModel):
     shareable: bool = flag("shareable")
     address: Address | None = child("address", Address)
 
+    def post_parse(self) -> None:
+        """A host device is a subsystem one unless said otherwise, and libvirt writes whether it
+        manages a subsystem device (no, unless asked); an iSCSI source names its LUN."""
+        if self.mode is None:
+            self.mode = "subsystem"
+        if self.mode == "subsystem" and self.managed is None:
+            self.managed = False
+        source = self.source
+        if source is not None and source.get("protocol") == "iscsi" and source.get("name") is not None:
+            source.set("name", iscsi_name_with_lun(source.get("name", "")))
+
 
 @model()
 class Redirdev(XmlModel):
@@ -419,6 +508,9 @@ class Redirdev(XmlModel):
     boot: Boot | None = child("boot", Boot)
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)
+
+    def post_parse(self) -> None:
+        self.protocol = chardev_protocol(self.type, self.protocol)
 
 
 @model()
@@ -446,19 +538,27 @@ class Memballoon(XmlModel):
     model: str | None = attribute("model")
     autodeflate: str | None = attribute("autodeflate")
     stats: etree._Element | None = raw("stats")
-    driver: etree._Element | None = raw("driver")
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)
+    # libvirt writes the balloon's virtio <driver> options after its address
+    driver: etree._Element | None = raw("driver")
 
 
 @model()
 class RNG(XmlModel):
     model: str | None = attribute("model")
-    driver: etree._Element | None = raw("driver")
     rate: etree._Element | None = raw("rate")
     backend: etree._Element | None = raw("backend")
+    driver: etree._Element | None = raw("driver")
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)
+
+    def post_parse(self) -> None:
+        backend = self.backend
+        if backend is not None and backend.get("model") == "egd" and backend.get("type") != "tcp":
+            # the egd backend is a character device: its <protocol> only means something over TCP
+            for protocol in backend.findall("protocol"):
+                backend.remove(protocol)
 
 
 @model()
@@ -563,8 +663,14 @@ class Devices(XmlModel):
     cryptos: list[Crypto] = children("crypto", Crypto)
 
     def post_parse(self) -> None:
+        for devices in (self.disks, self.serials, self.parallels, self.consoles, self.channels):
+            for device in devices:
+                device.post_parse()
         for graphics in self.graphics:
             graphics.post_parse()
+        for others in (self.smartcards, self.hostdevs, self.redirdevs, self.rngs):
+            for other in others:
+                other.post_parse()
         videos = self.videos
         if videos:
             # the primary video device goes first; without one marked, the first is the primary
@@ -575,6 +681,10 @@ class Devices(XmlModel):
             model_ = videos[0].model
             if model_ is not None and model_.type != "none" and model_.primary is None:
                 model_.primary = True
+            for video in videos[1:]:
+                # libvirt writes primary='yes' on the primary card only, never primary='no'
+                if video.model is not None and video.model.primary is False:
+                    video.model.primary = None
 
     def have_boot_order(self) -> bool:
         """Whether a device has a <boot order>: then the domain gets no default <os><boot>."""

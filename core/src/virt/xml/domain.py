@@ -12,7 +12,7 @@ from lxml import etree
 
 from virt.errors import XMLError
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, raws, scaled, text, texts
-from virt.xml.convert import CPUSET, INT, UUID_, YESNO
+from virt.xml.convert import CPUSET, INT, UUID_, YESNO, scale
 from virt.xml.devices import Devices
 
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
@@ -67,6 +67,29 @@ class OS(XmlModel):
     smbios: etree._Element | None = raw("smbios")
     bios: etree._Element | None = raw("bios")
 
+    def post_parse(self) -> None:
+        """Firmware with enrolled keys implies secure boot unless said otherwise; libvirt keeps the
+        requested firmware features by kind and writes them in its order."""
+        unknown = self._unknown
+        for firmware in (e for els in unknown.elements.values() for e in els) if unknown is not None else ():
+            if firmware.tag != "firmware":
+                continue
+            features = {f.get("name"): f for f in firmware.iterfind("feature")}
+            enrolled = features.get("enrolled-keys")
+            if enrolled is not None and enrolled.get("enabled") == "yes" and "secure-boot" not in features:
+                secure = etree.SubElement(firmware, "feature")
+                secure.set("enabled", "yes")
+                secure.set("name", "secure-boot")
+                features["secure-boot"] = secure
+            for name in _FIRMWARE_FEATURES:
+                if name in features:
+                    firmware.remove(features[name])
+                    firmware.append(features[name])
+
+
+# <os><firmware><feature name>, in libvirt's order (virDomainOsDefFirmwareFeature)
+_FIRMWARE_FEATURES = ("enrolled-keys", "secure-boot")
+
 
 @model()
 class Features(XmlModel):
@@ -79,6 +102,33 @@ class Features(XmlModel):
     privnet: bool = flag("privnet")
     # the container's process capabilities: policy='allow'/'deny'/'default', then <NAME state='on|off'/>
     capabilities: etree._Element | None = raw("capabilities")
+
+    def post_parse(self) -> None:
+        """<hyperv> is in custom mode unless said otherwise; the SMM TSEG size is written in the
+        largest unit that holds it whole (MiB when none is given)."""
+        unknown = self._unknown
+        for el in (e for els in unknown.elements.values() for e in els) if unknown is not None else ():
+            if el.tag == "hyperv" and el.get("mode") is None:
+                el.set("mode", "custom")
+            elif el.tag == "smm":
+                for tseg in el.iterfind("tseg"):
+                    _canonical_tseg(tseg)
+
+
+_SIZE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def _canonical_tseg(tseg: etree._Element) -> None:
+    try:
+        size = scale(tseg.text or "", tseg.get("unit", "MiB"), 1)
+    except ValueError as e:
+        raise XMLError(f"/domain/features/smm/tseg: invalid size {tseg.text!r} {tseg.get('unit', '')}: {e}") from None
+    unit = 0
+    while size and size % 1024 == 0 and unit < len(_SIZE_UNITS) - 1:
+        size //= 1024
+        unit += 1
+    tseg.set("unit", _SIZE_UNITS[unit])
+    tseg.text = str(size)
 
 
 @model()
@@ -112,6 +162,23 @@ class CPU(XmlModel):
     topology: CPUTopology | None = child("topology", CPUTopology)
     features: list[CPUFeature] = children("feature", CPUFeature)
     numa: etree._Element | None = raw("numa")
+
+    def post_parse(self) -> None:
+        """libvirt reads a <model>'s fallback only with a model name (an empty <model> is left out);
+        a named model falls back to another unless forbidden, and a custom CPU must match it
+        exactly unless said otherwise."""
+        model_ = self.model
+        if model_ is None:
+            return
+        if not model_.name:
+            model_.fallback = None
+            if model_.vendor_id is None and not model_._unknown:
+                self.model = None
+            return
+        if model_.fallback is None:
+            model_.fallback = "allow"
+        if (self.mode or "custom") == "custom" and self.match is None:
+            self.match = "exact"
 
 
 @model()
@@ -281,6 +348,8 @@ class Domain(XmlModel):
         if self.cputune is not None:
             self.cputune.post_parse(self._iothread_order())
         os = self.os
+        if os is not None:
+            os.post_parse()
         if os is not None and os.type is not None:
             if os.type.arch is None and os.type.name is not None:
                 os.type.arch = _I686_DRIVERS.get(self.type or "") or host_arch()
@@ -304,8 +373,17 @@ class Domain(XmlModel):
             self.on_reboot = "restart"
         if self.on_crash is None:
             self.on_crash = "destroy"
+        if self.features is not None:
+            self.features.post_parse()
+        if self.cpu is not None:
+            self.cpu.post_parse()
         if self.devices is not None:
             self.devices.post_parse()
+
+    def hide_secrets(self) -> None:
+        """Leave out what libvirt writes only with VIR_DOMAIN_XML_SECURE: the graphics passwords."""
+        for graphics in self.devices.graphics if self.devices is not None else []:
+            graphics.passwd = None
 
     def _numa_placement(self) -> str | None:
         numatune = self.numatune

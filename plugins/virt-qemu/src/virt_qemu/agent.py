@@ -198,6 +198,31 @@ class AgentConnection:
             if "return" in reply:
                 return  # the second sync's answer (or an agent that does answer guest-shutdown)
 
+    def execute(
+        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float = COMMAND_TIMEOUT
+    ) -> Any:
+        """One command that answers (``guest-get-time``...), after :meth:`sync`: its ``return`` value."""
+        deadline = time.monotonic() + timeout
+        request = {"execute": command, **({"arguments": arguments} if arguments else {})}
+        self._send(json.dumps(request).encode() + b"\n", deadline)
+        while True:
+            reply = self._next(deadline, None)
+            if reply is _TIMEOUT:
+                raise agent_error(
+                    ErrorNumber.AGENT_UNRESPONSIVE, f"Guest agent not available for now ({command}: no answer)"
+                )
+            if reply is _EOF:
+                raise agent_error(ErrorNumber.AGENT_UNRESPONSIVE, "Guest agent disappeared while executing command")
+            if not isinstance(reply, dict):
+                continue
+            if "error" in reply:
+                detail = _describe(reply["error"])
+                raise agent_error(
+                    ErrorNumber.INTERNAL_ERROR, f"unable to execute QEMU agent command '{command}': {detail}"
+                )
+            if "return" in reply:
+                return reply["return"]
+
     # -- the wire --------------------------------------------------------------------------------
     def _send(self, data: bytes, deadline: float) -> None:
         try:

@@ -32,6 +32,9 @@ _BINARY_SUFFIX = {"i686": "i386", "ppc64le": "ppc64", "armv7l": "arm", "armv6l":
 # QEMU's query-target names that libvirt spells differently
 _TARGET_ARCH = {"i386": "i686"}
 
+CACHE_FORMAT = 2
+"""Bumped whenever the probed facts or their order change, so that older cache files are probed again."""
+
 PROBE_TIMEOUT = 30.0
 """Seconds one probe may take in all, from starting QEMU to its exit."""
 
@@ -49,6 +52,8 @@ class Machine:
     is_default: bool = False
     max_cpus: int = 1
     deprecated: bool = False
+    default_cpu: str | None = None
+    """The CPU model the machine type runs without ``-cpu`` (``486`` on isapc); None when it has none."""
 
 
 @attrs.frozen
@@ -60,6 +65,7 @@ class QemuCaps:
     arch: str
     """libvirt's name for the target architecture (``x86_64``, ``i686``, ``aarch64``, ...)."""
     machines: tuple[Machine, ...]
+    """In QEMU's own order (that of query-machines), which libvirt keeps in its capabilities."""
     kvm: bool
     """KVM is usable: the probe ran with accel=kvm and query-kvm said enabled and present."""
     cpu_models: tuple[str, ...] = ()
@@ -142,6 +148,7 @@ class QemuCaps:
                         is_default=bool(m.get("is_default", False)),
                         max_cpus=int(m.get("max_cpus", 1)),
                         deprecated=bool(m.get("deprecated", False)),
+                        default_cpu=None if m.get("default_cpu") is None else str(m["default_cpu"]),
                     )
                     for m in data["machines"]
                 ),
@@ -263,20 +270,18 @@ def _ask(mon: Monitor, binary: str, accel: str, deadline: float) -> QemuCaps:
 
     version = run("query-version")["qemu"]
     target = run("query-target")["arch"]
+    # kept in QEMU's order: libvirt lists machine types in it (after the default), and clients such
+    # as virt-install take the first one listed when the user names none
     machines = tuple(
-        sorted(
-            (
-                Machine(
-                    name=m["name"],
-                    alias=m.get("alias"),
-                    is_default=bool(m.get("is-default", False)),
-                    max_cpus=int(m.get("cpu-max", 1)),
-                    deprecated=bool(m.get("deprecated", False)),
-                )
-                for m in run("query-machines")
-            ),
-            key=lambda m: m.name,
+        Machine(
+            name=m["name"],
+            alias=m.get("alias"),
+            is_default=bool(m.get("is-default", False)),
+            max_cpus=int(m.get("cpu-max", 1)),
+            deprecated=bool(m.get("deprecated", False)),
+            default_cpu=_cpu_model_name(m.get("default-cpu-type")),
         )
+        for m in run("query-machines")
     )
     try:
         definitions = run("query-cpu-definitions")
@@ -300,6 +305,16 @@ def _ask(mon: Monitor, binary: str, accel: str, deadline: float) -> QemuCaps:
         object_types=objects,
         commands=commands,
     )
+
+
+def _cpu_model_name(qom_type: str | None) -> str | None:
+    """The -cpu name of a CPU's QOM type: ``486-x86_64-cpu`` -> ``486``."""
+    if not qom_type:
+        return None
+    model, _, suffix = qom_type.rpartition("-")
+    if suffix == "cpu" and "-" in model:
+        return model.rpartition("-")[0]
+    return qom_type
 
 
 class CapsCache:
@@ -358,6 +373,7 @@ class CapsCache:
             "mtime_ns": st.st_mtime_ns,
             "ctime_ns": st.st_ctime_ns,
             "virt_qemu": virt_qemu.__version__,
+            "format": CACHE_FORMAT,
         }
 
     def _load(self, binary: str, key: dict[str, Any]) -> QemuCaps | None:

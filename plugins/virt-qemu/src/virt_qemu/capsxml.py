@@ -37,12 +37,15 @@ from virt.xml.capabilities import (
 from virt.xml.domaincaps import DomainCapabilities
 
 from virt_qemu import errors
-from virt_qemu.caps import QemuCaps, host_arch
+from virt_qemu.caps import Machine, QemuCaps, host_arch
 from virt_qemu.command import chardev, disks
 from virt_qemu.command import devices as command_devices
 from virt_qemu.command import machine as command_machine
 from virt_qemu.command.errors import Node, UnsupportedConfig
+from virt_qemu.command.machinetypes import Family, family_of, refusal
 
+# the devices a board without PCI can have: isapc's IDE disks and CD-ROMs on its ISA IDE controllers
+_ISA_DEVICES = {Family.ISAPC: frozenset({"ide-hd", "ide-cd"}), Family.MICROVM: frozenset()}
 _WORDSIZE_64 = {"x86_64", "aarch64", "ppc64", "ppc64le", "s390x", "riscv64", "mips64", "mips64el", "sparc64", "alpha"}
 # where distributions install UEFI firmware, per guest architecture
 FIRMWARE_DIRS = {
@@ -72,8 +75,22 @@ def host_capabilities(caps: list[QemuCaps]) -> Capabilities:
     host.cpu = cpu
     doc = Capabilities()
     doc.host = host
-    doc.guests = [_guest(c) for c in caps]
+    doc.guests = [_guest(c) for c in sorted(caps, key=lambda c: arch_rank(c.arch))]
     return doc
+
+
+# libvirt 9.0's architectures in the order of its virArch enumeration, the order of its <guest> elements
+_LIBVIRT_ARCHES = (
+    "alpha", "armv6l", "armv7l", "armv7b", "aarch64", "cris", "i686", "ia64", "lm32", "m68k",
+    "microblaze", "microblazeel", "mips", "mipsel", "mips64", "mips64el", "openrisc", "parisc", "parisc64",
+    "ppc", "ppcle", "ppc64", "ppc64le", "ppcemb", "riscv32", "riscv64", "s390", "s390x", "sh4", "sh4eb",
+    "sparc", "sparc64", "unicore32", "x86_64", "xtensa", "xtensaeb",
+)  # fmt: skip
+
+
+def arch_rank(arch: str) -> int:
+    """Where libvirt lists a guest architecture; unknown ones go last."""
+    return _LIBVIRT_ARCHES.index(arch) if arch in _LIBVIRT_ARCHES else len(_LIBVIRT_ARCHES)
 
 
 def _machine(name: str, max_cpus: int, deprecated: bool, canonical: str | None = None) -> XmlMachine:
@@ -85,11 +102,18 @@ def _machine(name: str, max_cpus: int, deprecated: bool, canonical: str | None =
     return m
 
 
+def listed_machines(caps: QemuCaps) -> list[Machine]:
+    """The machine types in libvirt's order: QEMU's default first, then the others in QEMU's order
+    (clients take the first as the default: virt-install does). ``none``, an empty board for probing,
+    is hidden, as libvirt hides it."""
+    machines = [m for m in caps.machines if m.name != "none"]
+    return sorted(machines, key=lambda m: not m.is_default)  # a stable sort keeps QEMU's order
+
+
 def _guest(caps: QemuCaps) -> Guest:
     machines: list[XmlMachine] = []
-    for m in caps.machines:
-        if m.name == "none":  # an empty board for probing, as libvirt hides it
-            continue
+    for m in listed_machines(caps):
+        # the canonical name comes right before its alias, which names it
         machines.append(_machine(m.name, m.max_cpus, m.deprecated))
         if m.alias:
             machines.append(_machine(m.alias, m.max_cpus, m.deprecated, canonical=m.name))
@@ -138,7 +162,7 @@ def domain_capabilities(caps: QemuCaps, machine: str | None, virttype: str) -> D
     """What a ``virttype`` (qemu or kvm) domain on ``machine`` of this binary can use: what the
     command builder builds and the binary has."""
     canonical = caps.resolve_machine(machine)
-    q35 = _q35(canonical)
+    family = _family(canonical)
     root = etree.Element("domainCapabilities")
     _text(root, "path", caps.binary)
     _text(root, "domain", virttype)
@@ -151,21 +175,23 @@ def domain_capabilities(caps: QemuCaps, machine: str | None, virttype: str) -> D
             max_cpus = min(max_cpus, kvm_max)
     etree.SubElement(root, "vcpu", max=str(max_cpus))
     _supported(root, "iothreads", "iothreads" in command_machine.DOMAIN_HANDLED and caps.has_object("iothread"))
-    root.append(_os(caps, q35, virttype))
+    root.append(_os(caps, family, virttype))
     root.append(_cpu(caps, virttype))
     # memoryBacking's source types would be offered here once the builder builds <memoryBacking>
     _supported(root, "memoryBacking", "memory_backing" in command_machine.DOMAIN_HANDLED)
-    root.append(_devices(caps, q35))
+    root.append(_devices(caps, family))
     root.append(_features(caps))
     return DomainCapabilities.from_element(root)
 
 
-def _q35(canonical: str) -> bool:
-    """Whether the machine is a Q35 (else an i440FX); a machine the builder does not build is refused."""
+def _family(canonical: str) -> Family:
+    """The board of a machine type; one the builder refuses has nothing to offer: the refusal says why."""
     try:
-        return command_machine.machine_kind(canonical, Node("/domain/os/type/@machine"))
-    except UnsupportedConfig:
-        raise errors.unsupported(f"machine type '{canonical}' is not supported by virt-qemu yet") from None
+        return family_of(canonical, Node("/domain/os/type/@machine"))
+    except UnsupportedConfig as exc:
+        reason = refusal(canonical)
+        detail = f"machine type '{canonical}' cannot run a guest: {reason}" if reason else None
+        raise errors.unsupported(detail or f"machine type '{canonical}' is not supported by virt-qemu yet") from exc
 
 
 def kvm_max_vcpus() -> int | None:
@@ -204,17 +230,20 @@ def firmware_loaders(arch: str) -> list[str]:
     return found
 
 
-def _os(caps: QemuCaps, q35: bool, virttype: str) -> etree._Element:
+def _os(caps: QemuCaps, family: Family, virttype: str) -> etree._Element:
     os_el = etree.Element("os", supported="yes")
-    loaders = firmware_loaders(caps.arch)
+    # UEFI needs PCI (and its pflash), which isapc and microvm lack: they keep their own firmware
+    loaders = firmware_loaders(caps.arch) if family.has_pflash else []
     # the firmware attribute alone asks for autoselection: only the values built without a loader path
     _enum(os_el, "firmware", [f for f in command_machine.FIRMWARE if caps.arch in ("x86_64", "i686")])
-    loader = _supported(os_el, "loader", True)
+    loader = _supported(os_el, "loader", bool(loaders))
+    if not loaders:
+        return os_el
     for path in loaders:
         _text(loader, "value", path)
     _enum(loader, "type", command_machine.LOADER_TYPES)
     _enum(loader, "readonly", ["yes", "no"])
-    secure = command_machine.secure_boot_possible(q35) and any(_secure_firmware(p) for p in loaders)
+    secure = command_machine.secure_boot_possible(family is Family.Q35) and any(_secure_firmware(p) for p in loaders)
     secure = secure and (virttype != "kvm" or kvm_has_smm())
     _enum(loader, "secure", ["yes", "no"] if secure else ["no"])
     return os_el
@@ -268,27 +297,34 @@ def cpu_vendor(model: str) -> str:
     return "unknown"
 
 
-def _devices(caps: QemuCaps, q35: bool) -> etree._Element:
+def _devices(caps: QemuCaps, family: Family) -> etree._Element:
     devices = etree.Element("devices")
-    has = caps.has_device
+    pci = family.has_pci
 
-    disk = _supported(devices, "disk", True)
-    _enum(disk, "diskDevice", disks.DISK_DEVICES)
+    def has(device: str) -> bool:
+        # on a board without PCI only its built-in ISA devices can be had
+        return caps.has_device(device) and (pci or device in _ISA_DEVICES[family])
+
     buses = [
         bus
         for bus, needed in disks.DISK_BUSES.items()
-        if disks.machine_has_bus(bus, q35) and all(has(d) for d in needed)
+        if disks.machine_has_bus(bus, family is Family.Q35) and all(has(d) for d in needed)
     ]
-    _enum(disk, "bus", buses)
-    _enum(disk, "model", [m for m, device in disks.VIRTIO_BLK_MODELS.items() if has(device)])
+    disk = _supported(devices, "disk", bool(buses))
+    if buses:
+        _enum(disk, "diskDevice", disks.DISK_DEVICES)
+        _enum(disk, "bus", buses)
+        _enum(disk, "model", [m for m, device in disks.VIRTIO_BLK_MODELS.items() if has(device)])
 
     graphics = _supported(devices, "graphics", bool(command_devices.GRAPHICS_TYPES))
     # display backends are QEMU modules that QMP does not list; a VNC server shows as query-vnc
     _enum(graphics, "type", [t for t in command_devices.GRAPHICS_TYPES if caps.has_command(f"query-{t}")])
 
-    video = _supported(devices, "video", True)
     models = [m for m, (primary, _) in command_devices.VIDEO_MODELS.items() if has(primary)]
-    _enum(video, "modelType", [*models, "none"])
+    # a board without a video card to offer (no PCI) offers no <video>, not just model 'none'
+    video = _supported(devices, "video", bool(models))
+    if models:
+        _enum(video, "modelType", [*models, "none"])
 
     # the kinds of device the builder refuses whole are unsupported; none is built yet
     _supported(devices, "hostdev", "hostdevs" not in command_devices.NOT_YET)

@@ -15,6 +15,7 @@ from virt.localstate.connection import LocalConnection
 from virt_qemu import errors
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.paths import DriverPaths
+from virt_qemu.statscalls import QemuStatsOperations
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from virt.xml import Capabilities, DomainCapabilities
 
 
-class QemuConnection(LocalConnection[QemuDriver]):
+class QemuConnection(QemuStatsOperations, LocalConnection[QemuDriver]):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s."""
 
     driver_name = "QEMU"

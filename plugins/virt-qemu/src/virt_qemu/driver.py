@@ -32,7 +32,8 @@ from virt.localstate.ids import IdCounter
 from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
-from virt_qemu import errors, nvram, prepare
+from virt_qemu import errors, nvram, postparse, prepare
+from virt_qemu.command.machinetypes import own_default_cpu
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
 from virt_qemu.qmpevents import QMP_TIMEOUT, RESTART_ACTIONS, QmpEvents, QueuedEvent
@@ -175,7 +176,10 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
     def complete(self, domain: Domain) -> Domain:
         """Check and fill in a definition the driver now owns."""
         prepare.check(domain)
-        prepare.fill(domain, self.binary_and_caps)
+        caps = prepare.fill(domain, self.binary_and_caps)
+        assert domain.os is not None and domain.os.type is not None and domain.os.type.machine  # fill() set it
+        default_cpu = own_default_cpu(caps.machines, domain.os.type.machine)
+        postparse.complete(domain, caps.has_device, default_cpu)  # libvirt's implicit devices and addresses
         nvram.fill_path(domain, self.paths.state_dir / "nvram")
         return domain
 
@@ -185,6 +189,7 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         assert definition.os is not None and definition.os.type is not None
         emulator = definition.devices.emulator if definition.devices is not None else None
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
+        nvram.fill_template(definition)  # the running definition names its UEFI variables' template
         running = launch(self.paths, definition, caps)
         try:
             obj.live, obj.running = definition, running

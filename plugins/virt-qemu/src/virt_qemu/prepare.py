@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from virt.errors import ErrorDomain, ErrorNumber
 
 from virt_qemu import errors
+from virt_qemu.command import machinetypes
 
 if TYPE_CHECKING:
     from virt.xml import Domain
@@ -58,8 +59,9 @@ def check(domain: Domain) -> None:
             raise errors.unsupported(f"the QEMU driver does not support the '{action}' action for <{field}>")
 
 
-def fill(domain: Domain, binary_for: Callable[[str | None, str | None], tuple[str, QemuCaps]]) -> None:
-    """Complete ``domain`` in place: UUID, arch, emulator, canonical machine, MAC addresses.
+def fill(domain: Domain, binary_for: Callable[[str | None, str | None], tuple[str, QemuCaps]]) -> QemuCaps:
+    """Complete ``domain`` in place: UUID, arch, emulator, canonical machine, MAC addresses; returns
+    the caps of the binary chosen.
 
     ``binary_for(arch, emulator)`` returns ``(binary, caps)``: the driver's cached probe.
     """
@@ -79,6 +81,8 @@ def fill(domain: Domain, binary_for: Callable[[str | None, str | None], tuple[st
     check_caps(domain, caps)
     # the real name, as libvirt stores it: pc -> pc-i440fx-7.2; CONFIG_UNSUPPORTED when unknown
     os_type.machine = caps.resolve_machine(os_type.machine)
+    # a machine type that runs no guest, or a device its board cannot carry (isapc has no PCI bus)
+    machinetypes.check_definition(domain, os_type.machine)
     taken = {i.mac.address for i in domain.devices.interfaces if i.mac is not None and i.mac.address}
     for interface in domain.devices.interfaces:
         if interface.mac is not None and interface.mac.address:
@@ -88,6 +92,7 @@ def fill(domain: Domain, binary_for: Callable[[str | None, str | None], tuple[st
         if interface.mac is None:
             interface.mac = Mac()
         interface.mac.address = address
+    return caps
 
 
 def generate_mac(taken: set[str]) -> str:
@@ -105,5 +110,5 @@ def check_caps(domain: Domain, caps: QemuCaps) -> None:
             "host BIOS, and host configuration is setup to load the kvm modules."
         )
     arch = domain.os.type.arch if domain.os is not None and domain.os.type is not None else None
-    if arch is not None and arch != caps.arch:
+    if arch is not None and arch != caps.arch and not (arch == "i686" and caps.arch == "x86_64"):
         raise errors.unsupported(f"Emulator '{caps.binary}' does not support arch '{arch}' (it emulates {caps.arch})")

@@ -135,7 +135,8 @@ def dry_run(ctx: Context, model: DomainModel, path: str, failure: str) -> None:
         if existing is None:
             ctx.print(f"Domain '{model.name}' would be defined from {path} (new domain)")
             return
-        current = DomainModel.from_xml(existing.xml(inactive=True))
+        # with its secrets (when the connection may read them): a password is not a change
+        current = DomainModel.from_xml(existing.xml(inactive=True, secure=not conn.readonly))
     except VirtError as exc:
         raise CommandError(failure, exc.message) from exc
     changes = diff(current, model)

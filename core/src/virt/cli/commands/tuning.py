@@ -11,9 +11,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from virt.cli.commands.domain import domain_argument
+from virt.cli.commands.stats import host_cpu_count, print_pin_table
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry
 from virt.domainchanges import Impact
+from virt.xml.convert import CPUSET
 
 GROUP = "Domain Management"
 T = TypeVar("T")
@@ -118,11 +120,6 @@ def run_setvcpus(ctx: Context, args: argparse.Namespace) -> None:
     _call(lambda: domain.set_vcpus(count, impact, maximum=args.maximum, hotpluggable=args.hotpluggable))
 
 
-def _host_cpus(ctx: Context) -> int:
-    """How many host CPUs virsh shows (virNodeGetCPUMap, else the node's CPU count)."""
-    return ctx.conn.node_cpu_count()
-
-
 def _cpulist(text: str, maxcpu: int) -> frozenset[int]:
     """virsh's cpulist: ``r`` for every host CPU, else ranges with ``^`` exclusions, each within the host."""
     from virt.domainchanges import parse_cpuset
@@ -142,10 +139,9 @@ def _cpulist(text: str, maxcpu: int) -> frozenset[int]:
     return cpus
 
 
-def _affinity(cpus: frozenset[int], maxcpu: int) -> str:
-    from virt.domainchanges import format_cpuset
-
-    return format_cpuset(cpu for cpu in cpus if cpu < maxcpu)
+def _read_impact(impact: Impact) -> dict[str, bool]:
+    """The pin-info queries' live/config arguments for --live/--config/--current."""
+    return {"live": bool(impact & Impact.LIVE), "config": bool(impact & Impact.CONFIG)}
 
 
 def run_vcpupin(ctx: Context, args: argparse.Namespace) -> None:
@@ -154,13 +150,12 @@ def run_vcpupin(ctx: Context, args: argparse.Namespace) -> None:
     if args.cpulist is not None and vcpu is None:
         raise CommandError("vcpupin: Missing vCPU number in pin mode.")
     domain = ctx.domain(args.domain)
-    maxcpu = _host_cpus(ctx)
+    maxcpu = host_cpu_count(ctx)
     if args.cpulist is None:
-        pins = _call(lambda: domain.vcpu_pins(impact))
+        pins = _call(lambda: domain.vcpu_pin_info(**_read_impact(impact)))
         if vcpu is not None and vcpu >= len(pins):
             raise CommandError(f"vcpu {vcpu} is out of range of persistent cpu count {len(pins)}")
-        rows = [[str(n), _affinity(cpus, maxcpu)] for n, cpus in enumerate(pins) if vcpu is None or n == vcpu]
-        ctx.table(["VCPU", "CPU Affinity"], rows)
+        print_pin_table(ctx, pins, maxcpu, only=vcpu)
         return
     assert vcpu is not None
     cpus = _cpulist(args.cpulist, maxcpu)
@@ -170,12 +165,12 @@ def run_vcpupin(ctx: Context, args: argparse.Namespace) -> None:
 def run_emulatorpin(ctx: Context, args: argparse.Namespace) -> None:
     impact = _impact(args)
     domain = ctx.domain(args.domain)
-    maxcpu = _host_cpus(ctx)
+    maxcpu = host_cpu_count(ctx)
     if args.cpulist is None:
-        cpus = _call(lambda: domain.emulator_pin(impact))
+        cpus = _call(lambda: domain.emulator_pin_info(**_read_impact(impact)))
         ctx.print_extra("emulator: CPU Affinity")
         ctx.print_extra("----------------------------------")
-        ctx.print(f"       *: {_affinity(cpus, maxcpu)}")
+        ctx.print(f"       *: {CPUSET.format(cpu for cpu in cpus if cpu < maxcpu)}")
         return
     chosen = _cpulist(args.cpulist, maxcpu)
     _call(lambda: domain.pin_emulator(chosen, impact))

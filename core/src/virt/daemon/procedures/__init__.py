@@ -12,15 +12,8 @@ from .registry import HANDLERS, Handler
 
 def handlers() -> dict[int, Handler]:
     """Every procedure number virtd serves, with its handler."""
-    from . import (  # noqa: F401 - importing registers them
-        changes,
-        connect,
-        domains,
-        events,
-        networks,
-        snapshots,
-        storage,
-    )
+    # importing registers them
+    from . import changes, connect, domains, events, networks, snapshots, stats, storage  # noqa: F401
 
     return HANDLERS
 

@@ -17,11 +17,9 @@ from virt.domainchanges import (
     Impact,
     MetadataType,
     SaveFlags,
-    cpus_from_map,
-    cpus_to_map,
 )
+from virt.domainstats import cpus_of_map
 from virt.errors import ErrorNumber, libvirt_error
-from virt.remote.message_types import CPUMAPS_MAX
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
 from . import wire
@@ -80,44 +78,22 @@ def set_vcpus(call: Call) -> None:
     _domain(call).set_vcpus(int(call.args["nvcpus"]), Impact.LIVE)
 
 
-def _maps_fit(count: int, maplen: int) -> None:
-    if count * maplen > CPUMAPS_MAX or count < 0 or maplen <= 0:
-        raise libvirt_error(ErrorNumber.RPC, "ncpumaps * maplen > REMOTE_CPUMAPS_MAX")
-
-
-@handles(P.DOMAIN_GET_VCPU_PIN_INFO)
-def get_vcpu_pin_info(call: Call) -> dict[str, Any]:
-    flags = call.check_flags(_IMPACT, "DomainGetVcpuPinInfo")
-    wanted, maplen = int(call.args["ncpumaps"]), int(call.args["maplen"])
-    _maps_fit(wanted, maplen)
-    pins = _domain(call).vcpu_pins(_impact(flags))[:wanted]
-    return {"cpumaps": b"".join(cpus_to_map(cpus, maplen) for cpus in pins), "num": len(pins)}
-
-
+# the pin-info queries are the statistics procedures'
 @handles(P.DOMAIN_PIN_VCPU_FLAGS)
 def pin_vcpu_flags(call: Call) -> None:
     flags = call.check_flags(_IMPACT, "DomainPinVcpuFlags")
-    _domain(call).pin_vcpu(int(call.args["vcpu"]), cpus_from_map(call.args["cpumap"]), _impact(flags))
+    _domain(call).pin_vcpu(int(call.args["vcpu"]), cpus_of_map(call.args["cpumap"]), _impact(flags))
 
 
 @handles(P.DOMAIN_PIN_VCPU)
 def pin_vcpu(call: Call) -> None:
-    _domain(call).pin_vcpu(int(call.args["vcpu"]), cpus_from_map(call.args["cpumap"]))
-
-
-@handles(P.DOMAIN_GET_EMULATOR_PIN_INFO)
-def get_emulator_pin_info(call: Call) -> dict[str, Any]:
-    flags = call.check_flags(_IMPACT, "DomainGetEmulatorPinInfo")
-    maplen = int(call.args["maplen"])
-    _maps_fit(1, maplen)
-    cpus = _domain(call).emulator_pin(_impact(flags))
-    return {"cpumaps": cpus_to_map(cpus, maplen), "ret": 1}
+    _domain(call).pin_vcpu(int(call.args["vcpu"]), cpus_of_map(call.args["cpumap"]))
 
 
 @handles(P.DOMAIN_PIN_EMULATOR)
 def pin_emulator(call: Call) -> None:
     flags = call.check_flags(_IMPACT, "DomainPinEmulator")
-    _domain(call).pin_emulator(cpus_from_map(call.args["cpumap"]), _impact(flags))
+    _domain(call).pin_emulator(cpus_of_map(call.args["cpumap"]), _impact(flags))
 
 
 # -- keys and metadata -------------------------------------------------------------------------------
@@ -216,16 +192,3 @@ def fsthaw(call: Call) -> dict[str, Any]:
 def get_hostname(call: Call) -> dict[str, Any]:
     flags = call.check_flags(int(HostnameSource.LEASE | HostnameSource.AGENT), "DomainGetHostname")
     return {"hostname": _domain(call).hostname(HostnameSource(flags))}
-
-
-# -- the host's processors (what virsh's vcpupin and emulatorpin count host CPUs with) ---------------
-@handles(P.NODE_GET_CPU_MAP)
-def node_get_cpu_map(call: Call) -> dict[str, Any]:
-    call.check_flags(0, "NodeGetCPUMap")
-    count, online = call.conn.node_cpu_map()
-    maplen = (count + 7) // 8
-    return {
-        "cpumap": cpus_to_map(online, maplen) if call.args["need_map"] else b"",
-        "online": len(online) if call.args["need_online"] else 0,
-        "ret": count,
-    }

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.drivers.test.host import Host
     from virt.drivers.test.objects import DomainObj
-    from virt.info import NodeInfo
     from virt.xml import Domain
 
 MAX_VCPUS = 32
@@ -62,7 +61,6 @@ class ChangeOperations:
 
         def _domain(self, ref: DomainRef) -> DomainObj: ...
         def _event(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None: ...
-        def get_node_info(self) -> NodeInfo: ...
 
     def _definitions(self, obj: DomainObj, impact: Impact) -> list[Domain]:
         """The definitions a change with ``impact`` edits (the cached XML forgotten)."""
@@ -80,13 +78,6 @@ class ChangeOperations:
         definition = obj.live if live else obj.config
         assert definition is not None
         return definition
-
-    def _host_cpus(self) -> int:
-        return self.get_node_info().cpus
-
-    def get_node_cpu_map(self) -> tuple[int, frozenset[int]]:
-        # libvirt's test driver: 8 host CPUs, the even ones up to 4 online (whatever the node file says)
-        return 8, frozenset({0, 2, 4})
 
     # -- memory and processors ------------------------------------------------------------------
     def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
@@ -132,11 +123,6 @@ class ChangeOperations:
             if config and obj.config is not None:
                 rules.set_vcpus(obj.config, count, maximum=maximum)
 
-    def get_domain_vcpu_pins(self, ref: DomainRef, impact: Impact) -> list[frozenset[int]]:
-        host_cpus = self._host_cpus()
-        with self.host.lock:
-            return rules.vcpu_pins(self._read(self._domain(ref), impact), host_cpus)
-
     def pin_domain_vcpu(self, ref: DomainRef, vcpu: int, cpus: frozenset[int], impact: Impact) -> None:
         if impact:
             raise _unsupported(int(impact), "testDomainPinVcpuFlags")
@@ -149,11 +135,6 @@ class ChangeOperations:
             obj.xml_cache.clear()
             # the test driver keeps the mask as given, even one naming every host CPU
             rules.set_vcpu_pin(obj.live, vcpu, cpus)
-
-    def get_domain_emulator_pin(self, ref: DomainRef, impact: Impact) -> frozenset[int]:
-        host_cpus = self._host_cpus()
-        with self.host.lock:
-            return rules.emulator_pin(self._read(self._domain(ref), impact), host_cpus)
 
     def pin_domain_emulator(self, ref: DomainRef, cpus: frozenset[int], impact: Impact) -> None:
         with self.host.lock:

@@ -11,6 +11,7 @@ from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.networks import NetworkOperations
+from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.events import DomainEvent
@@ -24,7 +25,13 @@ _default_host = SharedHost(node.load_default)
 
 
 class TestConnection(
-    HostOperations, ChangeOperations, DomainOperations, NetworkOperations, StorageOperations, DriverConnection
+    HostOperations,
+    ChangeOperations,
+    DomainOperations,
+    NetworkOperations,
+    StorageOperations,
+    StatsOperations,
+    DriverConnection,
 ):
     """``test:///default`` (the shared default host) or ``test:///abs/path/node.xml`` (a private one)."""
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from virt.xml.domain import QEMU_NS, Domain
 
-from virt_qemu.command import chardev, controllers, devices, disks, machine, net
+from virt_qemu.command import chardev, controllers, devices, disks, machine, machinetypes, net
 from virt_qemu.command.context import Args, CapsLike, Context, RuntimeFiles, kv
 from virt_qemu.command.controllers import Buses
 from virt_qemu.command.errors import Node, UnsupportedConfig, raw_node, refuse_raw_extra
@@ -46,19 +46,22 @@ def build_command(domain: Domain, caps: CapsLike, files: RuntimeFiles) -> list[s
     machine.check_os_arch(domain, caps, os)
     type_node = Node.of("/domain/os/type", os.type).attr("machine")
     name, canonical, max_cpus = machine.resolve_machine(caps, os.type.machine, type_node)
-    q35 = machine.machine_kind(canonical, type_node)
+    family = machinetypes.family_of(canonical, type_node)
+    q35 = family is machinetypes.Family.Q35
     if domain.devices is not None:
         devices.check_kinds(domain.devices)
+    machinetypes.check_devices(domain, family, canonical)
     ctx = Context(
         domain=domain,
         caps=caps,
         files=files,
         machine=name,
         q35=q35,
+        family=family,
         kvm=domain.type == "kvm",
         args=Args(),
         boot_index=_boot_order(domain),
-        pci=PciPlan(q35),
+        pci=PciPlan(q35) if family.has_pci else machinetypes.NoPciBus(canonical),
         buses=Buses(),
     )
     args = ctx.args

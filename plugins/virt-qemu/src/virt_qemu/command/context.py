@@ -16,6 +16,8 @@ from typing import Any, Protocol
 import attrs
 from virt.xml.domain import Domain
 
+from virt_qemu.command.machinetypes import Family
+
 
 class CapsLike(Protocol):
     """The parts of ``virt_qemu.caps.QemuCaps`` the command builder uses."""
@@ -109,6 +111,8 @@ class Context:
     files: RuntimeFiles
     machine: str
     q35: bool
+    family: Family
+    """The board: Q35 (``q35`` is true), i440FX, or isapc and microvm, which have no PCI bus."""
     kvm: bool
     args: Args
     boot_index: dict[int, int]  # id(device model) -> bootindex

@@ -16,6 +16,7 @@ from virt.xml.devices import Address, Controller, Disk
 
 from virt_qemu.command.context import Context
 from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled
+from virt_qemu.command.machinetypes import default_usb_model
 
 _USB_MODELS = {
     "piix3-uhci": "piix3-usb-uhci",
@@ -157,7 +158,7 @@ def _pci_controller(ctx: Context, controller: Controller, index: int, node: Node
 
 
 def _usb_controller(ctx: Context, controller: Controller, index: int, node: Node) -> None:
-    model = controller.model or ("qemu-xhci" if ctx.q35 else "piix3-uhci")
+    model = controller.model or default_usb_model(ctx.family)
     if model == "none":
         return
     if model not in _USB_MODELS:

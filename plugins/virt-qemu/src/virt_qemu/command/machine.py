@@ -6,11 +6,14 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from lxml import etree
 from virt.xml.base import source_line
 from virt.xml.domain import CPU, OS, Domain
 
 from virt_qemu.command.context import CapsLike, Context, kv
 from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled, unknown_attr, unknown_element
+from virt_qemu.command.machinetypes import Family, check_no_sleep_states, own_default_cpu
+from virt_qemu.nvram import store_path
 
 ROOT = "/domain"
 # What the builder builds, which domain capabilities offer (``virt_qemu.capsxml``): keep them here, in use.
@@ -64,13 +67,10 @@ def resolve_machine(caps: CapsLike, name: str | None, node: Node) -> tuple[str, 
     return name, name, None
 
 
-def machine_kind(canonical: str, node: Node) -> bool:
-    """True for Q35, False for i440FX; anything else is refused."""
-    if "q35" in canonical:
-        return True
-    if canonical == "pc" or "i440fx" in canonical:
-        return False
-    raise node.not_yet(f"machine type '{canonical}' is")
+def default_cpu_model(caps: CapsLike, machine: str, arch: str | None) -> str:
+    """The CPU of a domain without <cpu>: the machine type's own default where it is not the generic one
+    (``486`` on isapc, as libvirt takes it from QEMU), else qemu32 for i686 guests and qemu64."""
+    return own_default_cpu(caps.machines or (), machine) or ("qemu32" if arch == "i686" else "qemu64")
 
 
 def check_domain(domain: Domain) -> None:
@@ -97,6 +97,8 @@ def machine_options(ctx: Context, pflash: list[str]) -> None:
     domain = ctx.domain
     opts: list[tuple[str, object]] = [("accel", "kvm" if ctx.kvm else "tcg"), ("usb", False)]
     opts.append(("dump-guest-core", False))
+    if ctx.family is Family.MICROVM:
+        opts.append(("isa-serial", False))  # its own COM1 would hold ttyS0 with no chardev: <serial> adds ours
     features = domain.features
     fnode = _node(domain, "features")
     if features is None or not features.acpi:
@@ -107,9 +109,13 @@ def machine_options(ctx: Context, pflash: list[str]) -> None:
             el = unknown_element(features, name)
             if el is not None:
                 refuse_raw_extra(el, raw_node(fnode, el, name), ("state",))
+                if name == "vmport" and not ctx.family.pc_properties:
+                    raise raw_node(fnode, el, name).refuse(f"machine type '{ctx.machine}' has no VMware I/O port")
                 opts.append((name, el.get("state", "on") == "on"))
     hpet = next((t for t in (domain.clock.timers if domain.clock else []) if t.name == "hpet"), None)
     if hpet is not None and hpet.present is not None:
+        if not ctx.family.pc_properties:
+            raise _node(domain, "clock").child("timer").refuse(f"machine type '{ctx.machine}' has no HPET to switch")
         opts.append(("hpet", hpet.present))
     for n, node_name in enumerate(pflash):
         opts.append((f"pflash{n}", node_name))
@@ -124,7 +130,8 @@ def _cpu_model_names(caps: CapsLike) -> set[str] | None:
 
 def cpu_option(ctx: Context) -> None:
     domain, cpu = ctx.domain, ctx.domain.cpu
-    default = "qemu32" if domain.os and domain.os.type and domain.os.type.arch == "i686" else "qemu64"
+    arch = domain.os.type.arch if domain.os and domain.os.type else None
+    default = default_cpu_model(ctx.caps, ctx.machine, arch)
     props: list[tuple[str, object]] = []
     features = domain.features
     pmu = unknown_element(features, "pmu") if features is not None else None
@@ -251,6 +258,8 @@ def firmware(ctx: Context) -> list[str]:
         return []
     if loader.type not in LOADER_TYPES:
         raise lnode.attr("type").refuse(f"unknown loader type '{loader.type}'")
+    if not ctx.family.has_pflash:
+        raise lnode.attr("type").refuse(f"machine type '{ctx.machine}' has no flash for firmware: use type='rom'")
     if loader.secure:
         if not secure_boot_possible(ctx.q35):
             raise lnode.attr("secure").refuse("secure boot needs a Q35 machine (with SMM)")
@@ -259,8 +268,11 @@ def firmware(ctx: Context) -> list[str]:
     if os.nvram is not None:
         nvram = os.nvram
         nnode = raw_node(node, nvram, "nvram")
-        refuse_raw_extra(nvram, nnode, ("template", "format", "templateFormat"))
-        path = (nvram.text or "").strip()
+        if nvram.get("type") not in (None, "file"):
+            raise nnode.attr("type").not_yet(f"NVRAM type '{nvram.get('type')}' is")
+        refuse_raw_extra(nvram, nnode, ("type", "template", "format", "templateFormat"), children=True)
+        _refuse_nvram_children(nvram, nnode)
+        path = store_path(nvram)
         if not path:
             raise nnode.refuse("the NVRAM has no path (the driver fills it in before starting the domain)")
         nvram_fmt = nvram.get("format", "raw")
@@ -270,6 +282,17 @@ def firmware(ctx: Context) -> list[str]:
     elif loader.readonly:
         pass  # a stateless firmware: no variable store
     return nodes
+
+
+def _refuse_nvram_children(nvram: etree._Element, node: Node) -> None:
+    """A file-type store's one <source file>, nothing else."""
+    for sub in nvram:
+        if not isinstance(sub.tag, str):
+            continue
+        child = node.child(str(sub.tag), None)
+        if sub.tag != "source" or nvram.get("type") != "file":
+            raise child.not_yet(f"<{sub.tag}> in <nvram> is")
+        refuse_raw_extra(sub, child, ("file",))
 
 
 def _pflash(ctx: Context, n: int, path: str, fmt: str, readonly: bool) -> str:
@@ -366,6 +389,9 @@ def lifecycle_options(ctx: Context) -> None:
     if ctx.domain.on_reboot == "destroy":
         ctx.args.add("-no-reboot")
     if ctx.domain.pm is not None:
+        if not ctx.family.has_pci:
+            check_no_sleep_states(ctx.domain, ctx.machine)
+            return  # no ACPI power management device: the sleep states are off already
         device = "ICH9-LPC" if ctx.q35 else "PIIX4_PM"
         for el in ctx.domain.pm:
             if isinstance(el.tag, str) and el.get("enabled") in ("yes", "no"):

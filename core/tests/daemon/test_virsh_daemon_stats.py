@@ -1,0 +1,124 @@
+"""Debian's stock virsh against virtd serving test:///default, side by side with libvirtd 9.0: the
+statistics and information commands print the same (the test driver's clock-driven counters hidden),
+and python3-libvirt gets the same records through both daemons; a read-only client is refused
+virDomainGetTime, and an ACL hides domains from bulk statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from virsh_compare import Outcome, virsh
+from virt.daemon.testing import Virtd, start_virtd
+from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
+
+LIBVIRT_PYTHON = "/usr/bin/python3"
+CLOCK_FIGURES = re.compile(r"\d{6,}")
+
+COMMANDS = [
+    ["vcpuinfo", "test"],
+    ["vcpuinfo", "test", "--pretty"],
+    ["vcpupin", "test"],
+    ["emulatorpin", "test"],
+    ["dommemstat", "test"],
+    ["domblkstat", "test", "vda"],
+    ["domblkstat", "test", "vda", "--human"],
+    ["domblkstat", "test"],
+    ["domblkstat", "test", "nope"],
+    ["domifstat", "test", "testnet0"],
+    ["domifstat", "test", "aa:bb:cc:dd:ee:ff"],
+    ["domifstat", "test", "vnet0"],
+    ["domblkinfo", "test", "vda"],
+    ["domblkinfo", "test", "vda", "--human"],
+    ["domblkinfo", "test", "--all"],
+    ["domblkinfo", "test", "nope"],
+    ["domstats"],
+    ["domstats", "test"],
+    ["domstats", "--vcpu"],
+    ["domstats", "--vcpu", "--enforce"],
+    ["domstats", "--list-inactive"],
+    ["domstats", "--state", "--list-running"],
+    ["domjobinfo", "test"],
+    ["domjobinfo", "test", "--completed"],
+    ["domtime", "test"],
+    ["domtime", "test", "--pretty"],
+    ["-r", "domtime", "test"],
+]
+
+
+@pytest.fixture(scope="module")
+def virtd() -> Iterator[Virtd]:
+    need_virsh()
+    with start_virtd() as daemon:
+        yield daemon
+
+
+@pytest.fixture(scope="module")
+def libvirtd() -> Iterator[Libvirtd]:
+    need_virsh()
+    with start_libvirtd() as daemon:
+        yield daemon
+
+
+def _hidden(outcome: Outcome) -> Outcome:
+    return Outcome(outcome.code, CLOCK_FIGURES.sub("N", outcome.stdout), outcome.stderr)
+
+
+def _virsh(uri: str, command: list[str]) -> Outcome:
+    if command[0] == "-r":
+        done = subprocess.run(["virsh", "-r", "-c", uri, *command[1:]], capture_output=True, text=True, timeout=30)
+        return _hidden(Outcome(done.returncode, done.stdout, done.stderr.replace(uri, "URI")))
+    return _hidden(virsh(uri, *command))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+def test_statistics_print_what_libvirtd_prints(virtd: Virtd, libvirtd: Libvirtd, command: list[str]) -> None:
+    ours, theirs = _virsh(virtd.uri(), command), _virsh(libvirtd.uri(), command)
+    assert ours == theirs, f"virsh {' '.join(command)}:\n virtd:   {ours}\n libvirtd: {theirs}"
+
+
+CLIENT = r"""
+import json, sys, libvirt
+conn = libvirt.open(sys.argv[1])
+dom = conn.lookupByName("test")
+out = {
+    "cpumap": conn.getCPUMap(),
+    "vcpus": [[list(v[:2]) + [v[3]] for v in dom.vcpus()[0]], dom.vcpus()[1]],
+    "pin": dom.vcpuPinInfo(),
+    "emulator": dom.emulatorPinInfo(),
+    "mem": dom.memoryStats(),
+    "blockinfo": dom.blockInfo("vda"),
+    "all": [(d.name(), s) for d, s in conn.getAllDomainStats(0)],
+    "list": [(d.name(), s) for d, s in conn.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_STATE)],
+    "time": dom.getTime(),
+}
+print(json.dumps(out))
+"""
+
+
+def test_python_libvirt_reads_the_same_through_both(virtd: Virtd, libvirtd: Libvirtd) -> None:
+    import shutil
+
+    if shutil.which(LIBVIRT_PYTHON) is None:
+        missing_dependency("python3-libvirt is not installed")
+    results = []
+    for uri in (virtd.uri(), libvirtd.uri()):
+        done = subprocess.run([LIBVIRT_PYTHON, "-c", CLIENT, uri], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        results.append(json.loads(done.stdout))
+    assert results[0] == results[1]
+    assert results[0]["all"] == [["test", {"state.state": 1, "state.reason": 0}]]
+
+
+def test_an_acl_hides_domains_from_bulk_statistics() -> None:
+    need_virsh()
+    import getpass
+
+    settings = f'[acl]\n[[acl.rule]]\nusers = ["{getpass.getuser()}"]\nallow = ["*"]\ndomains = ["other*"]\n'
+    with start_virtd(settings=settings) as daemon:
+        shown = virsh(daemon.uri(), "domstats")
+        assert shown == Outcome(0, "\n", "")

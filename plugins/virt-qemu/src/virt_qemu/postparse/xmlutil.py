@@ -1,0 +1,75 @@
+"""Small helpers over the XML model shared by the post-parse steps: attributes the model keeps in
+its unknown store, raw child elements, and libvirt's spelling of device addresses."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from lxml import etree
+from virt.errors import ErrorNumber
+from virt.xml.base import Unknown, XmlModel
+from virt.xml.devices import Address
+
+from virt_qemu import errors
+
+M = TypeVar("M", bound=XmlModel)
+
+
+def make(cls: type[M], **values: Any) -> M:
+    """A new model object with ``values`` set (models are built empty, then filled)."""
+    obj = cls()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj
+
+
+def get_attr(obj: XmlModel, name: str) -> str | None:
+    """An attribute the model does not declare (``ports`` of a controller, ``ram`` of a video model)."""
+    unknown = obj._unknown
+    return None if unknown is None else unknown.attrs.get(name)
+
+
+def set_attr(obj: XmlModel, name: str, value: str) -> None:
+    """Set an attribute the model does not declare; it is written after the declared ones."""
+    if obj._unknown is None:
+        obj._unknown = Unknown()
+    obj._unknown.attrs[name] = value
+
+
+def element(tag: str, **attributes: str) -> etree._Element:
+    el = etree.Element(tag)
+    for key, value in attributes.items():
+        el.set(key, value)
+    return el
+
+
+def number(value: str | None, what: str, default: int = 0) -> int:
+    """An address attribute as libvirt reads it: decimal, or hexadecimal with 0x."""
+    if value is None or value == "":
+        return default
+    try:
+        return int(value, 0)
+    except ValueError:
+        raise errors.error(ErrorNumber.XML_ERROR, f"Cannot parse <address> '{what}' attribute") from None
+
+
+def has_address(address: Address | None) -> bool:
+    return address is not None and address.type is not None
+
+
+def pci_address(domain: int, bus: int, slot: int, function: int, multifunction: str | None = None) -> Address:
+    """A PCI address written as libvirt writes it (domain='0x0000' bus='0x00' slot='0x02' function='0x0')."""
+    return make(
+        Address,
+        type="pci",
+        domain=f"0x{domain:04x}",
+        bus=f"0x{bus:02x}",
+        slot=f"0x{slot:02x}",
+        function=f"0x{function:x}",
+        multifunction=multifunction,
+    )
+
+
+def pci_string(bus: int, slot: int, function: int, domain: int = 0) -> str:
+    """virPCIDeviceAddressAsString's form, used in libvirt's messages: 0000:00:02.0."""
+    return f"{domain:04x}:{bus:02x}:{slot:02x}.{function}"
