@@ -563,13 +563,11 @@ class Domain:
     def set_memory(self, kib: int, impact: Impact = Impact.CURRENT) -> None:
         """The memory the guest may use now (the balloon's target), in KiB (virDomainSetMemoryFlags)."""
         _nonzero(kib, "memory", "virDomainSetMemoryFlags")
-        _exclusive_impact(impact)
         self._change("virDomainSetMemoryFlags").set_domain_memory(self._ref, kib, Impact(impact))
 
     def set_max_memory(self, kib: int, impact: Impact = Impact.CURRENT) -> None:
         """The most memory the guest may ever be given, in KiB (virDomainSetMaxMemory / MEM_MAXIMUM)."""
         _nonzero(kib, "memory", "virDomainSetMaxMemory" if impact == Impact.CURRENT else "virDomainSetMemoryFlags")
-        _exclusive_impact(impact)
         driver = self._change("virDomainSetMaxMemory")
         driver.set_domain_memory(self._ref, kib, Impact(impact), maximum=True)
 
@@ -594,7 +592,6 @@ class Domain:
 
     def pin_emulator(self, cpus: Iterable[int], impact: Impact = Impact.CURRENT) -> None:
         """Let the emulator's own threads run on the host CPUs ``cpus`` only (virDomainPinEmulator)."""
-        _exclusive_impact(impact)
         self._change("virDomainPinEmulator").pin_domain_emulator(self._ref, frozenset(cpus), Impact(impact))
 
     def send_key(self, keycodes: Sequence[int], codeset: int = 0, holdtime_ms: int = 0) -> None:

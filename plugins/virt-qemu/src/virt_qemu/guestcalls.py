@@ -21,7 +21,7 @@ from virt.domainchanges import (
     IPAddress,
     IPAddressType,
 )
-from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, libvirt_error
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
 
 from virt_qemu import errors
 
@@ -63,12 +63,6 @@ def _malformed(command: str, detail: str) -> Exception:
     return errors.internal(f"qemu agent reply to {command} {detail}")
 
 
-def _unsupported_flags(flags: int, function: str) -> InvalidArgument:
-    return InvalidArgument(
-        f"unsupported flags (0x{flags:x}) in function {function}", ErrorNumber.INVALID_ARG, ErrorDomain.QEMU
-    )
-
-
 class QemuGuestOperations:
     """The guest-answered methods of QemuConnection."""
 
@@ -88,7 +82,7 @@ class QemuGuestOperations:
         if source == AddressSource.ARP:
             return interfaces_from_arp(definition, _read_arp())
         if source == AddressSource.LEASE:
-            return _leases(definition)
+            raise no_network_driver()
         raise libvirt_error(
             ErrorNumber.ARGUMENT_UNSUPPORTED, f"Unknown IP address data source {int(source)}", ErrorDomain.QEMU
         )
@@ -126,11 +120,7 @@ class QemuGuestOperations:
             with self.qemu.locked(ref) as obj:
                 if not obj.active:
                     raise errors.not_running()
-                definition = obj.current
-            _leases(definition)  # refuses NICs on a network, whose leases it cannot read
-            raise libvirt_error(
-                ErrorNumber.NO_HOSTNAME, f"no hostname found for domain {definition.name}", ErrorDomain.QEMU
-            )
+            raise no_network_driver()
         answer = agent_execute(self.qemu, ref, "guest-get-host-name")
         name = answer.get("host-name") if isinstance(answer, dict) else None
         if not isinstance(name, str):
@@ -201,16 +191,10 @@ def interfaces_from_arp(definition: Domain, table: list[tuple[str, str]]) -> lis
     return found
 
 
-def _leases(definition: Domain) -> list[DomainInterface]:
-    """DHCP leases are a libvirt network's: a NIC on none has none; those on a network cannot be read here."""
-    devices = definition.devices
-    for nic in devices.interfaces if devices is not None else []:
-        if nic.type == "network":
-            raise errors.error(
-                ErrorNumber.OPERATION_UNSUPPORTED,
-                "the DHCP leases of a network are not available: qemu:/// has no network driver",
-            )
-    return []
+def no_network_driver() -> VirtError:
+    """DHCP leases are a libvirt network's, which libvirt's QEMU driver asks the network driver for;
+    ``qemu:///`` has none, and says so as libvirtd without its network driver does."""
+    return libvirt_error(ErrorNumber.NO_CONNECT, "no connection driver available for network:///system")
 
 
 def filesystems_from_agent(answer: Any, definition: Domain) -> list[FilesystemInfo]:

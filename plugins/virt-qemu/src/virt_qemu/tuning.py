@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from virt import domainchanges as rules
 from virt.domainchanges import Impact, MetadataType, UndefineFlags
-from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
+from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.localstate import stats as statrules
 
 from virt_qemu import affinity, errors
@@ -44,11 +44,11 @@ _VCPU_ALIAS = "vcpu"
 """Hotplugged vCPUs are QEMU devices named vcpuN, N their vCPU number (libvirt's aliases)."""
 
 
-def _invalid_arg(detail: str) -> InvalidArgument:
-    return InvalidArgument(detail, ErrorNumber.INVALID_ARG, ErrorDomain.QEMU)
+def _invalid_arg(detail: str) -> VirtError:
+    return errors.error(ErrorNumber.INVALID_ARG, detail)
 
 
-def _unsupported_flags(flags: int, function: str) -> InvalidArgument:
+def _unsupported_flags(flags: int, function: str) -> VirtError:
     return _invalid_arg(f"unsupported flags (0x{flags:x}) in function {function}")
 
 
@@ -136,18 +136,9 @@ class QemuTuningOperations:
                 rules.set_vcpus(config, count, maximum=False)
                 self._save(obj, None, config)
 
-    def _check_max_vcpus(self, definition: Domain, count: int) -> None:
-        """libvirt's qemuDomainSetVcpusMax checks: the machine type's limit and the CPU topology."""
-        assert definition.os is not None and definition.os.type is not None
-        emulator = definition.devices.emulator if definition.devices is not None else None
-        _, caps = self.qemu.binary_and_caps(definition.os.type.arch, emulator)
-        machine = definition.os.type.machine
-        limit = next((m.max_cpus for m in caps.machines if machine in (m.name, m.alias)), None)
-        if limit and count > limit:
-            raise errors.error(
-                ErrorNumber.INVALID_ARG,
-                f"requested vcpus is greater than max allowable vcpus for the persistent domain: {count} > {limit}",
-            )
+    @staticmethod
+    def _check_max_vcpus(definition: Domain, count: int) -> None:
+        """libvirt 9.0's qemuDomainSetVcpusMax check: the CPU topology (the machine type's limit is met at start)."""
         topology = definition.cpu.topology if definition.cpu is not None else None
         if topology is not None:
             product = (topology.sockets or 1) * (topology.dies or 1) * (topology.cores or 1) * (topology.threads or 1)
@@ -202,9 +193,9 @@ class QemuTuningOperations:
                 rules.set_vcpu_pin(live, vcpu, cpus)
                 self._save(obj, live, None)
             if config is not None:
-                top = rules.vcpus_of(config)[1]
+                current, top = rules.vcpus_of(config)
                 if vcpu >= top:
-                    raise _invalid_arg(f"vcpu {vcpu} is out of range of persistent cpu count {top}")
+                    raise _invalid_arg(f"vcpu {vcpu} is out of range of persistent cpu count {current}")
                 rules.set_vcpu_pin(config, vcpu, cpus)
                 self._save(obj, None, config)
 

@@ -52,6 +52,12 @@ def _unsupported(flags: int, function: str) -> VirtError:
     )
 
 
+def _one_definition_only(impact: Impact) -> None:
+    # libvirt's test driver changes memory and the emulator's pinning through virDomainObjGetOneDef
+    if impact & Impact.LIVE and impact & Impact.CONFIG:
+        raise rules.exclusive_flags()
+
+
 class ChangeOperations:
     """The domain-changing methods of TestConnection (callers of ``_domain`` hold ``host.lock``)."""
 
@@ -81,6 +87,7 @@ class ChangeOperations:
 
     # -- memory and processors ------------------------------------------------------------------
     def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
+        _one_definition_only(impact)
         with self.host.lock:
             obj = self._domain(ref)
             live, _ = rules.resolve_impact(impact, active=obj.active, persistent=obj.persistent)
@@ -137,6 +144,7 @@ class ChangeOperations:
             rules.set_vcpu_pin(obj.live, vcpu, cpus)
 
     def pin_domain_emulator(self, ref: DomainRef, cpus: frozenset[int], impact: Impact) -> None:
+        _one_definition_only(impact)
         with self.host.lock:
             for definition in self._definitions(self._domain(ref), impact):
                 rules.set_emulator_pin(definition, cpus)
