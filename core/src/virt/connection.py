@@ -9,11 +9,21 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid as uuid_module
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from virt import config as config_module
 from virt import uri as uri_module
+from virt.domainchanges import (
+    AddressSource,
+    DomainInterface,
+    FilesystemInfo,
+    HostnameSource,
+    Impact,
+    MetadataType,
+    SaveFlags,
+    UndefineFlags,
+)
 from virt.driver import (
     AuthCallback,
     DomainRef,
@@ -25,7 +35,7 @@ from virt.driver import (
     StorageVolumeInfo,
     StorageVolumeRef,
 )
-from virt.errors import ConnectionError, ErrorNumber, InvalidArgument, OperationDenied, VirtError
+from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
 from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
 from virt.states import DomainState, ShutdownMode
 
@@ -535,8 +545,119 @@ class Domain:
     def resume(self) -> None:
         self._change("virDomainResume").resume_domain(self._ref)
 
-    def undefine(self) -> None:
-        self._change("virDomainUndefine").undefine_domain(self._ref)
+    def undefine(self, flags: UndefineFlags = UndefineFlags.NONE) -> None:
+        """Forget the persistent definition; ``flags`` says what becomes of its files (virDomainUndefineFlags)."""
+        driver = self._change("virDomainUndefineFlags" if flags else "virDomainUndefine")
+        implemented = not getattr(type(driver).undefine_domain_flags, "__virt_optional__", False)
+        # A driver without the flags keeps no managed save, snapshot or checkpoint metadata:
+        # removing what it does not keep is nothing to do (a managed save it would refuse itself).
+        nothing_kept = (
+            UndefineFlags.MANAGED_SAVE | UndefineFlags.SNAPSHOTS_METADATA | UndefineFlags.CHECKPOINTS_METADATA
+        )
+        if implemented or flags & ~nothing_kept:
+            driver.undefine_domain_flags(self._ref, UndefineFlags(flags))
+        else:
+            driver.undefine_domain(self._ref)
+
+    # -- changes: memory, processors, pinning, keys, metadata, managed save, guest agent ---------------
+    def set_memory(self, kib: int, impact: Impact = Impact.CURRENT) -> None:
+        """The memory the guest may use now (the balloon's target), in KiB (virDomainSetMemoryFlags)."""
+        _nonzero(kib, "memory", "virDomainSetMemoryFlags")
+        self._change("virDomainSetMemoryFlags").set_domain_memory(self._ref, kib, Impact(impact))
+
+    def set_max_memory(self, kib: int, impact: Impact = Impact.CURRENT) -> None:
+        """The most memory the guest may ever be given, in KiB (virDomainSetMaxMemory / MEM_MAXIMUM)."""
+        _nonzero(kib, "memory", "virDomainSetMaxMemory" if impact == Impact.CURRENT else "virDomainSetMemoryFlags")
+        driver = self._change("virDomainSetMaxMemory")
+        driver.set_domain_memory(self._ref, kib, Impact(impact), maximum=True)
+
+    def set_vcpus(
+        self, count: int, impact: Impact = Impact.CURRENT, *, maximum: bool = False, hotpluggable: bool = False
+    ) -> None:
+        """The vCPUs in use, or with ``maximum`` the most the next boot may have (virDomainSetVcpusFlags)."""
+        _nonzero(count, "nvcpus", "virDomainSetVcpusFlags")
+        if maximum and not Impact(impact) & Impact.CONFIG:
+            raise InvalidArgument(
+                "Flag 'VIR_DOMAIN_AFFECT_CONFIG' is required by flag 'VIR_DOMAIN_VCPU_MAXIMUM'",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.DOMAIN,
+            )
+        driver = self._change("virDomainSetVcpusFlags")
+        driver.set_domain_vcpus(self._ref, count, Impact(impact), maximum=maximum, hotpluggable=hotpluggable)
+
+    def pin_vcpu(self, vcpu: int, cpus: Iterable[int], impact: Impact = Impact.CURRENT) -> None:
+        """Let vCPU ``vcpu`` run on the host CPUs ``cpus`` only (virDomainPinVcpuFlags)."""
+        driver = self._change("virDomainPinVcpuFlags")
+        driver.pin_domain_vcpu(self._ref, vcpu, frozenset(cpus), Impact(impact))
+
+    def pin_emulator(self, cpus: Iterable[int], impact: Impact = Impact.CURRENT) -> None:
+        """Let the emulator's own threads run on the host CPUs ``cpus`` only (virDomainPinEmulator)."""
+        self._change("virDomainPinEmulator").pin_domain_emulator(self._ref, frozenset(cpus), Impact(impact))
+
+    def send_key(self, keycodes: Sequence[int], codeset: int = 0, holdtime_ms: int = 0) -> None:
+        """Press ``keycodes`` (of ``codeset``, virKeycodeSet; 0 is Linux's) together (virDomainSendKey)."""
+        from virt.keycodes import CODESETS
+
+        if codeset not in CODESETS.values():
+            raise InvalidArgument(f"Unsupported codeset '{codeset}'", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
+        self._change("virDomainSendKey").send_domain_key(self._ref, codeset, holdtime_ms, list(keycodes))
+
+    def metadata(self, kind: MetadataType, uri: str | None = None, impact: Impact = Impact.CURRENT) -> str:
+        """The description, title, or the metadata element of namespace ``uri`` (virDomainGetMetadata)."""
+        _exclusive_impact(impact)
+        _metadata_arguments(kind, None, uri, "virDomainGetMetadata", key_needed=False)
+        return self.connection.driver.get_domain_metadata(self._ref, MetadataType(kind), uri, Impact(impact))
+
+    def set_metadata(
+        self,
+        kind: MetadataType,
+        value: str | None,
+        *,
+        key: str | None = None,
+        uri: str | None = None,
+        impact: Impact = Impact.CURRENT,
+    ) -> None:
+        """Set (None: remove) the description, title, or the element ``key:tag`` of namespace ``uri``."""
+        _metadata_arguments(kind, key, uri, "virDomainSetMetadata", key_needed=bool(value))
+        if kind == MetadataType.TITLE and value and "\n" in value:
+            raise InvalidArgument("metadata title can't contain newlines", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
+        driver = self._change("virDomainSetMetadata")
+        driver.set_domain_metadata(self._ref, MetadataType(kind), value, key, uri, Impact(impact))
+
+    def managed_save(self, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Save the running domain's state and stop it; the next start resumes from it (virDomainManagedSave)."""
+        if flags & SaveFlags.RUNNING and flags & SaveFlags.PAUSED:
+            raise InvalidArgument(
+                "Flags 'VIR_DOMAIN_SAVE_RUNNING' and 'VIR_DOMAIN_SAVE_PAUSED' are mutually exclusive",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.DOMAIN,
+            )
+        self._change("virDomainManagedSave").managed_save_domain(self._ref, SaveFlags(flags))
+
+    def remove_managed_save(self) -> None:
+        self._change("virDomainManagedSaveRemove").remove_managed_save(self._ref)
+
+    def interface_addresses(self, source: AddressSource = AddressSource.LEASE) -> list[DomainInterface]:
+        """The guest's interfaces and their addresses (virDomainInterfaceAddresses); the agent's needs write access."""
+        agent = source == AddressSource.AGENT
+        driver = self._change("virDomainInterfaceAddresses") if agent else self.connection.driver
+        return driver.get_domain_interface_addresses(self._ref, source)
+
+    def filesystems(self) -> list[FilesystemInfo]:
+        """The guest's mounted filesystems, through its agent (virDomainGetFSInfo)."""
+        return self._change("virDomainGetFSInfo").get_domain_filesystems(self._ref)
+
+    def freeze_filesystems(self, mountpoints: Sequence[str] = ()) -> int:
+        """Freeze the guest's filesystems at ``mountpoints`` (none: all); how many (virDomainFSFreeze)."""
+        return self._change("virDomainFSFreeze").freeze_domain_filesystems(self._ref, list(mountpoints))
+
+    def thaw_filesystems(self, mountpoints: Sequence[str] = ()) -> int:
+        """Thaw the guest's filesystems at ``mountpoints`` (none: all); how many (virDomainFSThaw)."""
+        return self._change("virDomainFSThaw").thaw_domain_filesystems(self._ref, list(mountpoints))
+
+    def hostname(self, source: HostnameSource = HostnameSource.DEFAULT) -> str:
+        """The guest's own host name (virDomainGetHostname)."""
+        return self._change("virDomainGetHostname").get_domain_hostname(self._ref, HostnameSource(source))
 
     # -- statistics and information (virt.domainstats) -------------------------------------------
     def vcpus(self) -> list[VcpuInfo]:
@@ -591,6 +712,36 @@ class Domain:
     def guest_time(self) -> GuestTime:
         """The guest's clock, read through its agent (virDomainGetTime; refused on read-only connections)."""
         return self._change("virDomainGetTime").get_domain_time(self._ref)
+
+
+def _nonzero(value: int, name: str, function: str) -> None:
+    if not value:
+        raise InvalidArgument(f"{name} in {function} must not be zero", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
+
+
+def _exclusive_impact(impact: Impact) -> None:
+    if Impact(impact) & Impact.LIVE and Impact(impact) & Impact.CONFIG:
+        from virt.domainchanges import exclusive_flags
+
+        raise exclusive_flags()
+
+
+def _metadata_arguments(kind: int, key: str | None, uri: str | None, function: str, *, key_needed: bool) -> None:
+    """libvirt's checks of virDomain{Get,Set}Metadata's arguments, made before any driver sees them."""
+
+    def wrong(detail: str) -> InvalidArgument:
+        return InvalidArgument(detail, ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
+
+    if kind in (MetadataType.DESCRIPTION, MetadataType.TITLE):
+        if key is not None:
+            raise wrong(f"key in {function} must be NULL")
+        if uri is not None:
+            raise wrong(f"uri in {function} must be NULL")
+    elif kind == MetadataType.ELEMENT:
+        if not uri:
+            raise wrong(f"uri in {function} must not be NULL")
+        if key_needed and not key:
+            raise wrong(f"key in {function} must not be NULL")
 
 
 class Network:

@@ -23,7 +23,18 @@ from virt.errors import ErrorDomain, NotSupported
 
 if TYPE_CHECKING:
     import socket
+    from collections.abc import Sequence
 
+    from virt.domainchanges import (
+        AddressSource,
+        DomainInterface,
+        FilesystemInfo,
+        HostnameSource,
+        Impact,
+        MetadataType,
+        SaveFlags,
+        UndefineFlags,
+    )
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -551,6 +562,74 @@ class DriverConnection:
     @optional
     def get_domain_time(self, ref: DomainRef) -> GuestTime:
         """The guest's clock as its agent reads it (virDomainGetTime)."""
+
+    # -- domain changes: memory, processors, pinning, keys, metadata, managed save, guest agent ------
+    # (virsh setmem/setmaxmem/setvcpus/vcpupin/emulatorpin/send-key/metadata/desc/undefine flags/managedsave/
+    # domifaddr/domfsinfo/domfsfreeze/domfsthaw/domhostname; values in virt.domainchanges; the pin queries
+    # are in the statistics block above)
+    @optional
+    def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
+        """virDomainSetMemoryFlags: the balloon target in KiB (``maximum``: the maximum memory instead)."""
+
+    @optional
+    def set_domain_vcpus(
+        self, ref: DomainRef, count: int, impact: Impact, *, maximum: bool = False, hotpluggable: bool = False
+    ) -> None:
+        """virDomainSetVcpusFlags: the vCPUs in use (``maximum``: the most the next boot may have)."""
+
+    @optional
+    def pin_domain_vcpu(self, ref: DomainRef, vcpu: int, cpus: frozenset[int], impact: Impact) -> None:
+        """virDomainPinVcpuFlags: let vCPU ``vcpu`` run on ``cpus`` only."""
+
+    @optional
+    def pin_domain_emulator(self, ref: DomainRef, cpus: frozenset[int], impact: Impact) -> None:
+        """virDomainPinEmulator: let the emulator's own threads run on ``cpus`` only."""
+
+    @optional
+    def send_domain_key(self, ref: DomainRef, codeset: int, holdtime_ms: int, keycodes: Sequence[int]) -> None:
+        """virDomainSendKey: press ``keycodes`` together for ``holdtime_ms`` (0: the driver's default)."""
+
+    @optional
+    def get_domain_metadata(self, ref: DomainRef, kind: MetadataType, uri: str | None, impact: Impact) -> str:
+        """virDomainGetMetadata: the description, the title or the element in namespace ``uri``."""
+
+    @optional
+    def set_domain_metadata(
+        self, ref: DomainRef, kind: MetadataType, value: str | None, key: str | None, uri: str | None, impact: Impact
+    ) -> None:
+        """virDomainSetMetadata: None or empty removes it."""
+
+    @optional
+    def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:
+        """virDomainUndefineFlags: forget a persistent domain with what ``flags`` says of its files."""
+
+    @optional
+    def managed_save_domain(self, ref: DomainRef, flags: SaveFlags) -> None:
+        """virDomainManagedSave: save the running domain's state to the driver's file and stop it."""
+
+    @optional
+    def remove_managed_save(self, ref: DomainRef) -> None:
+        """virDomainManagedSaveRemove: forget the saved state (nothing to do without one)."""
+
+    @optional
+    def get_domain_interface_addresses(self, ref: DomainRef, source: AddressSource) -> list[DomainInterface]:
+        """virDomainInterfaceAddresses from DHCP leases, the guest agent or the host's ARP table."""
+
+    @optional
+    def get_domain_filesystems(self, ref: DomainRef) -> list[FilesystemInfo]:
+        """virDomainGetFSInfo: the guest's mounted filesystems (guest agent)."""
+
+    @optional
+    def freeze_domain_filesystems(self, ref: DomainRef, mountpoints: Sequence[str]) -> int:
+        """virDomainFSFreeze: freeze ``mountpoints`` (none: all); how many were frozen."""
+
+    @optional
+    def thaw_domain_filesystems(self, ref: DomainRef, mountpoints: Sequence[str]) -> int:
+        """virDomainFSThaw: thaw ``mountpoints`` (none: all); how many were thawed."""
+
+    @optional
+    def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
+        """virDomainGetHostname: the guest's host name, from the agent or DHCP leases."""
 
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:

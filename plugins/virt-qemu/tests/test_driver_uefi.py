@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import virt
 from driver_support import conn_fixture, qemu_root_fixture  # noqa: F401 - fixtures
+from virt.domainchanges import UndefineFlags
 from virt.errors import VirtError
 from virt.states import DomainState
 from virt.testing import missing_dependency
@@ -86,4 +87,9 @@ def test_a_file_type_store_is_used_where_its_source_says(conn: virt.Connection, 
         assert store.read_bytes()[:64] == (OVMF / "OVMF_VARS_4M.fd").read_bytes()[:64]
     finally:
         dom.destroy()
+    # as libvirt 9.0: an existing store must be removed or kept by name
+    with pytest.raises(VirtError, match="cannot undefine domain with nvram"):
         dom.undefine()
+    dom.undefine(UndefineFlags.KEEP_NVRAM)
+    assert store.exists()
+    assert not conn.list_domains(persistent=True)

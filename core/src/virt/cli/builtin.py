@@ -8,7 +8,20 @@ from virt.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(commands: CommandRegistry) -> None:
-    from virt.cli.commands import console, domain, events, help, host, monitor, native, network, plugins, stats, storage
+    from virt.cli.commands import (
+        console,
+        domain,
+        events,
+        help,
+        host,
+        monitor,
+        native,
+        network,
+        plugins,
+        stats,
+        storage,
+        tuning,
+    )
 
-    for module in (host, domain, console, native, monitor, stats, events, network, storage, plugins, help):
+    for module in (host, domain, tuning, console, native, monitor, stats, events, network, storage, plugins, help):
         module.register(commands)

@@ -121,6 +121,8 @@ def split_command_string(text: str) -> list[list[str]]:
     # words end only at blanks and separators: a MAC address or a URI stays one word
     lexer.whitespace_split = True
     lexer.commenters = ""
+    # every other printable character belongs to a word (URIs' ':', XML's '<' and '='...), as in virsh
+    lexer.wordchars += "".join(chr(c) for c in range(33, 127) if chr(c) not in ";'\"\\" + lexer.wordchars)
     commands: list[list[str]] = [[]]
     try:
         for token in lexer:

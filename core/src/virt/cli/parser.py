@@ -87,6 +87,9 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
     parser = build_parser(command)
     rest_argument = next((a for a in command.arguments if a.rest), None)
     words, after = list(args), []
+    if rest_argument is not None:
+        # virsh takes the rest's words after its option name too (``desc dom --new-desc text``)
+        words = [word for word in words if word != rest_argument.option]
     if rest_argument is not None and "--" in words:
         index = words.index("--")
         words, after = words[:index], words[index + 1 :]

@@ -41,6 +41,16 @@ from virt.remote.protocol import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL, AuthType, 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from virt.domainchanges import (
+        AddressSource,
+        DomainInterface,
+        FilesystemInfo,
+        HostnameSource,
+        Impact,
+        MetadataType,
+        SaveFlags,
+        UndefineFlags,
+    )
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -72,6 +82,8 @@ _XML_SECURE, _XML_INACTIVE = 1, 2  # virDomainXMLFlags
 _NETWORK_XML_INACTIVE = 1  # virNetworkXMLFlags
 _STORAGE_XML_INACTIVE = 1  # virStorageXMLFlags
 _OPEN_READONLY = 1  # virConnectFlags
+_MEM_MAXIMUM = 4  # virDomainMemoryModFlags
+_VCPU_MAXIMUM, _VCPU_HOTPLUGGABLE = 4, 16  # virDomainVcpuFlags
 _EVENT_ID_LIFECYCLE = 0
 # virStoragePoolState: INACTIVE, BUILDING, RUNNING, DEGRADED, INACCESSIBLE; the last three are active.
 _POOL_ACTIVE_STATES = frozenset({2, 3, 4})
@@ -769,6 +781,91 @@ class RemoteConnection(DriverConnection):
 
         ret = self._call(P.DOMAIN_GET_TIME, {"dom": _domain_arg(ref), "flags": 0})
         return GuestTime(ret["seconds"], ret["nseconds"])
+
+    # -- domain changes: memory, processors, pinning, keys, metadata, managed save, guest agent ------
+    def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
+        dom = _domain_arg(ref)
+        if maximum and not impact:
+            self._call(P.DOMAIN_SET_MAX_MEMORY, {"dom": dom, "memory": kib})
+        else:
+            flags = int(impact) | (_MEM_MAXIMUM if maximum else 0)
+            self._call(P.DOMAIN_SET_MEMORY_FLAGS, {"dom": dom, "memory": kib, "flags": flags})
+
+    def set_domain_vcpus(
+        self, ref: DomainRef, count: int, impact: Impact, *, maximum: bool = False, hotpluggable: bool = False
+    ) -> None:
+        flags = int(impact) | (_VCPU_MAXIMUM if maximum else 0) | (_VCPU_HOTPLUGGABLE if hotpluggable else 0)
+        self._call(P.DOMAIN_SET_VCPUS_FLAGS, {"dom": _domain_arg(ref), "nvcpus": count, "flags": flags})
+
+    def _cpumap(self, cpus: frozenset[int]) -> bytes:
+        """A cpumap as long as the host's, or longer when ``cpus`` names CPUs beyond it (the driver refuses those)."""
+        from virt.domainstats import cpumap_bytes, cpumap_length
+
+        return cpumap_bytes(cpus, max(cpumap_length(self._host_cpu_count()), cpumap_length(max(cpus, default=0) + 1)))
+
+    def pin_domain_vcpu(self, ref: DomainRef, vcpu: int, cpus: frozenset[int], impact: Impact) -> None:
+        cpumap = self._cpumap(cpus)
+        args = {"dom": _domain_arg(ref), "vcpu": vcpu, "cpumap": cpumap, "flags": int(impact)}
+        self._call(P.DOMAIN_PIN_VCPU_FLAGS, args)
+
+    def pin_domain_emulator(self, ref: DomainRef, cpus: frozenset[int], impact: Impact) -> None:
+        cpumap = self._cpumap(cpus)
+        self._call(P.DOMAIN_PIN_EMULATOR, {"dom": _domain_arg(ref), "cpumap": cpumap, "flags": int(impact)})
+
+    def send_domain_key(self, ref: DomainRef, codeset: int, holdtime_ms: int, keycodes: Sequence[int]) -> None:
+        args = {"dom": _domain_arg(ref), "codeset": codeset, "holdtime": holdtime_ms, "keycodes": list(keycodes)}
+        self._call(P.DOMAIN_SEND_KEY, {**args, "flags": 0})
+
+    def get_domain_metadata(self, ref: DomainRef, kind: MetadataType, uri: str | None, impact: Impact) -> str:
+        args = {"dom": _domain_arg(ref), "type": int(kind), "uri": uri, "flags": int(impact)}
+        return str(self._call(P.DOMAIN_GET_METADATA, args)["metadata"])
+
+    def set_domain_metadata(
+        self, ref: DomainRef, kind: MetadataType, value: str | None, key: str | None, uri: str | None, impact: Impact
+    ) -> None:
+        args = {"dom": _domain_arg(ref), "type": int(kind), "metadata": value, "key": key, "uri": uri}
+        self._call(P.DOMAIN_SET_METADATA, {**args, "flags": int(impact)})
+
+    def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:
+        self._call(P.DOMAIN_UNDEFINE_FLAGS, {"dom": _domain_arg(ref), "flags": int(flags)})
+
+    def managed_save_domain(self, ref: DomainRef, flags: SaveFlags) -> None:
+        self._call(P.DOMAIN_MANAGED_SAVE, {"dom": _domain_arg(ref), "flags": int(flags)})
+
+    def remove_managed_save(self, ref: DomainRef) -> None:
+        self._call(P.DOMAIN_MANAGED_SAVE_REMOVE, {"dom": _domain_arg(ref), "flags": 0})
+
+    def get_domain_interface_addresses(self, ref: DomainRef, source: AddressSource) -> list[DomainInterface]:
+        from virt.domainchanges import DomainInterface, IPAddress, IPAddressType
+
+        ret = self._call(P.DOMAIN_INTERFACE_ADDRESSES, {"dom": _domain_arg(ref), "source": int(source), "flags": 0})
+        return [
+            DomainInterface(
+                iface["name"],
+                iface["hwaddr"],
+                tuple(IPAddress(IPAddressType(a["type"]), a["addr"], a["prefix"]) for a in iface["addrs"]),
+            )
+            for iface in ret["ifaces"]
+        ]
+
+    def get_domain_filesystems(self, ref: DomainRef) -> list[FilesystemInfo]:
+        from virt.domainchanges import FilesystemInfo
+
+        ret = self._call(P.DOMAIN_GET_FSINFO, {"dom": _domain_arg(ref), "flags": 0})
+        return [
+            FilesystemInfo(fs["mountpoint"], fs["name"], fs["fstype"], tuple(fs["dev_aliases"])) for fs in ret["info"]
+        ]
+
+    def freeze_domain_filesystems(self, ref: DomainRef, mountpoints: Sequence[str]) -> int:
+        args = {"dom": _domain_arg(ref), "mountpoints": list(mountpoints), "flags": 0}
+        return int(self._call(P.DOMAIN_FSFREEZE, args)["filesystems"])
+
+    def thaw_domain_filesystems(self, ref: DomainRef, mountpoints: Sequence[str]) -> int:
+        args = {"dom": _domain_arg(ref), "mountpoints": list(mountpoints), "flags": 0}
+        return int(self._call(P.DOMAIN_FSTHAW, args)["filesystems"])
+
+    def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
+        return str(self._call(P.DOMAIN_GET_HOSTNAME, {"dom": _domain_arg(ref), "flags": int(source)})["hostname"])
 
 
 # virConnectGetAllDomainStatsFlags beyond the listing filters (bits 1-128, the same as listing's)

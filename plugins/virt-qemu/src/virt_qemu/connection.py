@@ -14,8 +14,10 @@ from virt.localstate.connection import LocalConnection
 
 from virt_qemu import errors
 from virt_qemu.driver import QemuDriver, acquire, release
+from virt_qemu.guestcalls import QemuGuestOperations
 from virt_qemu.paths import DriverPaths
 from virt_qemu.statscalls import QemuStatsOperations
+from virt_qemu.tuning import QemuTuningOperations
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
@@ -23,8 +25,9 @@ if TYPE_CHECKING:
     from virt.xml import Capabilities, DomainCapabilities
 
 
-class QemuConnection(QemuStatsOperations, LocalConnection[QemuDriver]):
-    """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s."""
+class QemuConnection(QemuStatsOperations, QemuTuningOperations, QemuGuestOperations, LocalConnection[QemuDriver]):
+    """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; statistics,
+    changes and the guest's answers are the mixins'."""
 
     driver_name = "QEMU"
     error_domain = ErrorDomain.QEMU

@@ -32,7 +32,7 @@ from virt.localstate.ids import IdCounter
 from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
-from virt_qemu import errors, nvram, postparse, prepare
+from virt_qemu import affinity, errors, nvram, postparse, prepare
 from virt_qemu.command.machinetypes import own_default_cpu
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
@@ -197,6 +197,8 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
             self._watch(obj, running)
             self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
             assert running.monitor is not None
+            affinity.apply(lambda command, arguments=None: self.qmp(obj, command, arguments), running, definition)
+            self._balloon_at_start(obj, definition)
             running.monitor.execute("cont", timeout=QMP_TIMEOUT)
         except BaseException as exc:
             self._discard(obj, running)
@@ -206,6 +208,14 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         # libvirt reports the ``cont`` of a start as "Resumed Unpaused", then "Started Booted"
         self._emit(obj, EventType.RESUMED, ResumedDetail.UNPAUSED)
         self._set_state(obj, DomainState.RUNNING, RunningReason.BOOTED)
+
+    def _balloon_at_start(self, obj: DomainObj, definition: Domain) -> None:
+        """libvirt's qemuProcessSetupBalloon: a guest defined with less than its maximum gets that balloon target."""
+        from virt_qemu.stats import has_balloon
+
+        maximum, current = definition.memory or 0, definition.current_memory
+        if has_balloon(definition) and current is not None and current != maximum:
+            self.qmp(obj, "balloon", {"value": current * 1024})
 
     def _discard(self, obj: DomainObj, running: Running) -> None:
         """Undo a start that failed after QEMU was spawned: kill it, forget everything it left."""

@@ -131,6 +131,10 @@ class QmpEvents:
             else:
                 self._set_state(obj, DomainState.CRASHED, CrashedReason.PANICKED)
                 self._kill_and_stop(obj, ShutoffReason.CRASHED)
+        elif name == "BALLOON_CHANGE" and obj.live is not None and isinstance(data.get("actual"), int):
+            # libvirt's live <currentMemory> is the balloon's size as the guest last reported it
+            obj.live.current_memory = data["actual"] // 1024
+            self._set_state(obj, obj.state, obj.reason, emit=False)  # persists the status
         # POWERDOWN (the button was pressed) and RESET (the guest rebooted) change no state.
 
     def _sync_run_state(self, obj: DomainObj, running: Running) -> None:

@@ -205,25 +205,12 @@ class QemuStatsOperations:
         return JobInfo(JobType.NONE)
 
     def get_domain_time(self, ref: DomainRef) -> GuestTime:
-        from virt_qemu import agent
+        from virt_qemu.guestcalls import agent_execute
 
         with self.qemu.locked(ref) as obj:
             if not obj.active:
                 raise errors.not_running()
-            running, _ = self._running(obj)
-            channel = agent.find_channel(obj.current, running.run_dir)
-            path = self.qemu._agent_socket(obj, channel, reboot=False)
-        budget = agent.CONNECT_TIMEOUT + agent.SYNC_TIMEOUT + agent.COMMAND_TIMEOUT
-        if not running.agent_lock.acquire(timeout=budget):
-            raise agent.agent_error(
-                ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent"
-            )
-        try:
-            with agent.connect(path) as conversation:
-                conversation.sync()
-                nanoseconds = conversation.execute("guest-get-time")
-        finally:
-            running.agent_lock.release()
+        nanoseconds = agent_execute(self.qemu, ref, "guest-get-time")
         if not isinstance(nanoseconds, int):
             raise errors.internal("malformed return value")
         return GuestTime(nanoseconds // 1_000_000_000, nanoseconds % 1_000_000_000)

@@ -149,9 +149,42 @@ def dry_run(ctx: Context, model: DomainModel, path: str, failure: str) -> None:
 
 
 def run_undefine(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.domainchanges import UndefineFlags
+
+    for first, second in (("nvram", "keep_nvram"), ("tpm", "keep_tpm")):
+        if getattr(args, first) and getattr(args, second):
+            raise CommandError(f"Options --{first} and --{second.replace('_', '-')} are mutually exclusive")
+    for storage in ("storage", "remove_all_storage", "wipe_storage", "delete_storage_volume_snapshots"):
+        if getattr(args, storage):
+            option = storage.replace("_", "-")
+            raise CommandError(f"--{option} is not supported by virt: remove the volumes with vol-delete")
+    flags = UndefineFlags.NONE
+    for option, flag in (
+        ("managed_save", UndefineFlags.MANAGED_SAVE),
+        ("snapshots_metadata", UndefineFlags.SNAPSHOTS_METADATA),
+        ("checkpoints_metadata", UndefineFlags.CHECKPOINTS_METADATA),
+        ("nvram", UndefineFlags.NVRAM),
+        ("keep_nvram", UndefineFlags.KEEP_NVRAM),
+        ("tpm", UndefineFlags.TPM),
+        ("keep_tpm", UndefineFlags.KEEP_TPM),
+    ):
+        if getattr(args, option):
+            flags |= flag
     domain = ctx.domain(args.domain)
-    failed("undefine", domain.name, domain.undefine)
+    if not args.managed_save and _has_managed_save(domain):
+        # virsh asks first, and refuses in its own words
+        raise CommandError("Refusing to undefine while domain managed save image exists")
+    failed("undefine", domain.name, lambda: domain.undefine(flags))
     ctx.print_extra(f"Domain '{domain.name}' has been undefined")
+
+
+def _has_managed_save(domain: Domain) -> bool:
+    from virt.errors import NotSupported
+
+    try:
+        return domain.has_managed_save()
+    except NotSupported:
+        return False
 
 
 # -- life cycle ------------------------------------------------------------------------------------
@@ -262,7 +295,24 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="undefine a domain",
         description="Undefine an inactive domain, or convert persistent to transient.",
-        arguments=[domain_argument()],
+        arguments=[
+            domain_argument(),
+            Argument("--managed-save", flag=True, help="remove domain managed state file"),
+            Argument("--storage", help="remove associated storage volumes (not supported by virt)"),
+            Argument("--remove-all-storage", flag=True, help="remove all associated storage volumes (not supported)"),
+            Argument("--delete-storage-volume-snapshots", flag=True, help="delete volume snapshots (not supported)"),
+            Argument("--wipe-storage", flag=True, help="wipe data on the removed volumes (not supported)"),
+            Argument(
+                "--snapshots-metadata", flag=True, help="remove all domain snapshot metadata (vm must be inactive)"
+            ),
+            Argument(
+                "--checkpoints-metadata", flag=True, help="remove all domain checkpoint metadata (vm must be inactive)"
+            ),
+            Argument("--nvram", flag=True, help="remove nvram file"),
+            Argument("--keep-nvram", flag=True, help="keep nvram file"),
+            Argument("--tpm", flag=True, help="remove TPM state"),
+            Argument("--keep-tpm", flag=True, help="keep TPM state"),
+        ],
     )
     add(
         "start",

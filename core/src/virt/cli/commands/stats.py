@@ -58,7 +58,7 @@ def _failed(lines: tuple[str, ...], exc: Exception) -> CommandError:
     return CommandError(*lines, message)
 
 
-def _host_cpus(ctx: Context) -> int:
+def host_cpu_count(ctx: Context) -> int:
     """virsh's virshNodeGetCPUCount: the CPU map's count, else the node info's."""
     from virt.errors import VirtError
 
@@ -82,7 +82,7 @@ def run_vcpuinfo(ctx: Context, args: argparse.Namespace) -> None:
 
     domain = ctx.domain(args.domain)
     info = domain.info()
-    host_cpus = _host_cpus(ctx)
+    host_cpus = host_cpu_count(ctx)
     blocks: list[list[tuple[str, str]]] = []
     try:
         for vcpu in domain.vcpus()[: info.vcpus]:
@@ -101,9 +101,13 @@ def run_vcpuinfo(ctx: Context, args: argparse.Namespace) -> None:
     ctx.print("\n".join("".join(f"{name:<15} {value}\n" for name, value in block) for block in blocks), end="")
 
 
-def print_pin_table(ctx: Context, affinities: list[frozenset[int]], host_cpus: int) -> None:
-    """virsh ``vcpupin``'s query table of every vCPU's affinity."""
-    rows = [[str(n), CPUSET.format(c for c in cpus if c < host_cpus)] for n, cpus in enumerate(affinities)]
+def print_pin_table(ctx: Context, affinities: list[frozenset[int]], host_cpus: int, *, only: int | None = None) -> None:
+    """virsh ``vcpupin``'s query table of every vCPU's affinity (``only``: that vCPU's row alone)."""
+    rows = [
+        [str(n), CPUSET.format(c for c in cpus if c < host_cpus)]
+        for n, cpus in enumerate(affinities)
+        if only is None or n == only
+    ]
     ctx.table(["VCPU", "CPU Affinity"], rows)
 
 

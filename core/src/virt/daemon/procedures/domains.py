@@ -33,7 +33,6 @@ _LIST_ALL_FLAGS = 65535
 _XML_SECURE, _XML_INACTIVE = 1, 2  # virDomainXMLFlags
 _DEFINE_VALIDATE = 1  # VIR_DOMAIN_DEFINE_VALIDATE
 _START_VALIDATE = 16  # VIR_DOMAIN_START_VALIDATE
-_UNDEFINE_MANAGED_SAVE, _UNDEFINE_SNAPSHOTS_METADATA, _UNDEFINE_CHECKPOINTS_METADATA = 1, 2, 16
 # virDomainModificationImpact and virDomainVcpuFlags
 _AFFECT_LIVE, _AFFECT_CONFIG, _VCPU_MAXIMUM = 1, 2, 4
 _MESSAGE_TAINTING, _MESSAGE_DEPRECATION = 1, 2
@@ -155,13 +154,11 @@ def undefine(call: Call) -> None:
 
 @handles(P.DOMAIN_UNDEFINE_FLAGS)
 def undefine_flags(call: Call) -> None:
-    # Snapshot and checkpoint metadata: virt keeps none, so there is nothing to remove. A managed
-    # save image is the driver's to refuse (the flag cannot remove one through the API).
-    call.check_flags(
-        _UNDEFINE_MANAGED_SAVE | _UNDEFINE_SNAPSHOTS_METADATA | _UNDEFINE_CHECKPOINTS_METADATA,
-        "DomainUndefineFlags",
-    )
-    _domain(call).undefine()
+    # Every flag libvirt defines goes to the driver, which refuses those it cannot honour in its words.
+    from virt.domainchanges import UndefineFlags
+
+    flags = call.check_flags(sum(UndefineFlags), "DomainUndefineFlags")
+    _domain(call).undefine(UndefineFlags(flags))
 
 
 # -- lifecycle -------------------------------------------------------------------------------------

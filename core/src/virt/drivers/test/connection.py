@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
+from virt.drivers.test.changes import ChangeOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostinfo import HostOperations
@@ -24,7 +25,13 @@ _default_host = SharedHost(node.load_default)
 
 
 class TestConnection(
-    HostOperations, DomainOperations, NetworkOperations, StorageOperations, StatsOperations, DriverConnection
+    HostOperations,
+    ChangeOperations,
+    DomainOperations,
+    NetworkOperations,
+    StorageOperations,
+    StatsOperations,
+    DriverConnection,
 ):
     """``test:///default`` (the shared default host) or ``test:///abs/path/node.xml`` (a private one)."""
 

@@ -100,6 +100,7 @@ def start(host: Host, obj: DomainObj, reason: int, definition: Domain | None = N
     obj.id = host.allocate_id()
     obj.state, obj.reason = DomainState.RUNNING, reason
     obj.managed_save = False
+    obj.frozen.clear()
 
 
 def stop(host: Host, obj: DomainObj, reason: int) -> None:

@@ -20,9 +20,10 @@ ROOT = "/domain"
 DOMAIN_HANDLED = (
     "type", "id", "name", "uuid", "title", "description", "metadata", "memory", "current_memory", "vcpu",
     "os", "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash", "pm", "devices", "seclabels",
-    "qemu_commandline", "resource",
+    "qemu_commandline", "resource", "cputune",
 )  # fmt: skip
-"""The fields of ``virt.xml.Domain`` built (memoryBacking, iothreads, genid... are refused)."""
+"""The fields of ``virt.xml.Domain`` built (memoryBacking, iothreads, genid... are refused); <cputune>
+and <vcpu cpuset> are host CPU affinities the driver sets on QEMU's threads (``virt_qemu.affinity``)."""
 FEATURES_HANDLED = ("acpi", "apic", "pae")
 FEATURES_KEPT = ("vmport", "smm", "pmu")
 """<features> built: the model's fields, and elements it keeps unparsed (vmcoreinfo, hyperv... are refused)."""
@@ -196,10 +197,13 @@ def memory_and_smp(ctx: Context, max_cpus: int | None) -> None:
     vcpu = domain.vcpu
     vnode = _node(domain, "vcpu")
     if vcpu is not None:
-        refuse_unhandled(vcpu, vnode, ("placement", "current", "count"))
+        refuse_unhandled(vcpu, vnode, ("placement", "current", "count", "cpuset"))
         if vcpu.placement not in (None, "static"):
             raise vnode.attr("placement").not_yet(f"vCPU placement '{vcpu.placement}' is")
+        if vcpu.cpuset is not None:
+            _host_cpus(vcpu.cpuset, vnode.attr("cpuset"))
     total = vcpu.count if vcpu is not None and vcpu.count else 1
+    _check_cputune(domain, total)
     current = vcpu.current if vcpu is not None and vcpu.current else total
     if current > total:
         raise vnode.attr("current").refuse(f"{current} vCPUs online is more than the {total} defined")
@@ -227,6 +231,38 @@ def memory_and_smp(ctx: Context, max_cpus: int | None) -> None:
     if current != total:
         opts.append(("maxcpus", total))
     ctx.args.add("-smp", kv(str(current), opts))
+
+
+def _host_cpus(text: str, node: Node) -> None:
+    from virt.xml.convert import CPUSET
+
+    try:
+        cpus = CPUSET.parse(text)
+    except ValueError:
+        raise node.refuse(f"'{text}' is not a list of host CPUs") from None
+    if not cpus:
+        raise node.refuse(f"'{text}' names no host CPU")
+
+
+def _check_cputune(domain: Domain, vcpus: int) -> None:
+    """<cputune>: only the pinning of vCPUs and of the emulator's threads (bandwidth, shares and
+    schedulers need cgroups, which virt-qemu does not manage)."""
+    tune = domain.cputune
+    if tune is None:
+        return
+    node = _node(domain, "cputune")
+    refuse_unhandled(tune, node, ("vcpupins", "emulatorpin"))
+    for pin in tune.vcpupins:
+        pnode = raw_node(node, pin, "vcpupin")
+        refuse_raw_extra(pin, pnode, ("vcpu", "cpuset"))
+        number = pin.get("vcpu", "")
+        if not number.isdigit() or int(number) >= vcpus:
+            raise pnode.attr("vcpu").refuse(f"vCPU '{number}' is not one of the domain's {vcpus} vCPUs")
+        _host_cpus(pin.get("cpuset", ""), pnode.attr("cpuset"))
+    if tune.emulatorpin is not None:
+        enode = raw_node(node, tune.emulatorpin, "emulatorpin")
+        refuse_raw_extra(tune.emulatorpin, enode, ("cpuset",))
+        _host_cpus(tune.emulatorpin.get("cpuset", ""), enode.attr("cpuset"))
 
 
 def firmware(ctx: Context) -> list[str]:
