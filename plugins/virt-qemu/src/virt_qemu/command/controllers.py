@@ -179,8 +179,10 @@ def _usb_controller(ctx: Context, controller: Controller, index: int, node: Node
     ports = unknown_attr(controller, "ports")
     if ports is not None:
         if model not in _USB_WITH_PORTS:
-            raise node.attr("ports").refuse(f"usb controller type {model} doesn't support 'ports' with this QEMU binary")
-        props.update({"p2": _port_count(ports, node), "p3": _port_count(ports, node)})
+            reason = f"usb controller type {model} doesn't support 'ports' with this QEMU binary"
+            raise node.attr("ports").refuse(reason)
+        count = _port_count(ports, node)
+        props.update({"p2": count, "p3": count})
     if controller.address is None and model == "piix3-uhci" and not ctx.q35 and (0, 1, 2) not in ctx.pci.used:
         # PIIX3's own USB function, where guests (and libvirt) expect it
         ctx.pci.used.add((0, 1, 2))
