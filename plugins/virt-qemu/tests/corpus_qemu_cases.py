@@ -67,6 +67,9 @@ STARTS = frozenset(
         "x86-kvm-32-on-64",
         "x86_64-default-cpu-kvm-pc-4.2",
         "x86_64-default-cpu-tcg-q35-4.2",
+        "x86_64-pc-graphics",
+        "x86_64-q35-graphics",
+        "x86_64-q35-headless",
     }
 )
 """Built, and started by QEMU (paused, answering query-status)."""
@@ -279,8 +282,5 @@ REFUSED = {
     "virtio-transitional": "/domain/devices/filesystem[1]",
     "watchdog-dump": "/domain/devices/watchdog[1]/@action",
     "x86_64-default-cpu-tcg-features": "/domain/features/tcg",
-    "x86_64-pc-graphics": "/domain/devices/controller[1]/@ports",
-    "x86_64-q35-graphics": "/domain/devices/controller[1]/@ports",
-    "x86_64-q35-headless": "/domain/devices/controller[1]/@ports",
 }
 """Refused by the command builder (UnsupportedConfig), with the element or attribute its error names first."""

@@ -292,6 +292,20 @@ def test_unsupported_things_are_named_with_path_and_line() -> None:
     assert hostdev.message.startswith("/domain/devices/hostdev[1]: host device assignment")
 
 
+def test_usb_controller_ports() -> None:
+    xhci = device(
+        argv(domain("<controller type='usb' index='0' model='qemu-xhci' ports='15'/>", machine="q35")), "qemu-xhci"
+    )
+    assert (xhci["p2"], xhci["p3"]) == (15, 15)
+    uhci = refusal(domain("<controller type='usb' index='0' model='piix3-uhci' ports='4'/>"))
+    assert uhci.message == (
+        "/domain/devices/controller[1]/@ports: usb controller type piix3-uhci doesn't support 'ports'"
+        " with this QEMU binary (line 9)"
+    )
+    too_many = refusal(domain("<controller type='usb' index='0' model='nec-xhci' ports='16'/>"))
+    assert "a USB controller has 1 to 15 ports, not 16" in too_many.message
+
+
 def test_qemu_commandline_passthrough() -> None:
     dom = Domain.from_xml(
         "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>t</name><memory>1024</memory>"

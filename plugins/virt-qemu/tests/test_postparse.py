@@ -155,6 +155,31 @@ def test_backing_chain_indexes_are_forgotten() -> None:
     assert [el.get("index") for el in disk.iter("source", "backingStore")] == [None, None, None]
 
 
+USB2 = "<controller type='usb' model='ich9-ehci1'/><controller type='usb' model='ich9-uhci1'/>"
+
+
+@pytest.mark.parametrize(
+    ("devices", "indexes"),
+    [
+        # an EHCI and its companions form one USB 2 bus: one index for the group (virt-install writes none)
+        (USB2 + USB2, [("ich9-ehci1", "0"), ("ich9-uhci1", "0"), ("ich9-ehci1", "1"), ("ich9-uhci1", "1")]),
+        # a USB controller of another kind before breaks the group
+        (USB2.replace("ich9-ehci1", "piix3-uhci"), [("piix3-uhci", "0"), ("ich9-uhci1", "1")]),
+        # other controllers in between do not; an explicit index is followed
+        (
+            USB2.replace("usb'", "usb' index='2'", 1).replace("/><", "/><controller type='sata'/><", 1)
+            + "<controller type='usb' model='ich9-uhci2'/>",
+            [("ich9-ehci1", "2"), ("ich9-uhci1", "2"), ("ich9-uhci2", "2"), ("piix3-uhci", "0")],
+        ),
+    ],
+)
+def test_usb2_controllers_without_an_index_share_the_index_of_their_group(
+    devices: str, indexes: list[tuple[str, str]]
+) -> None:
+    usb = element(completed(devices)).findall("devices/controller[@type='usb']")
+    assert [(c.get("model"), c.get("index")) for c in usb] == indexes
+
+
 # -- through the driver --------------------------------------------------------------------------------------
 def test_graphics_passwords_only_in_secure_xml(conn: virt.Connection, qemu_root: Path) -> None:
     xml = (

@@ -15,7 +15,7 @@ import attrs
 from virt.xml.devices import Address, Controller, Disk
 
 from virt_qemu.command.context import Context
-from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled
+from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled, unknown_attr
 from virt_qemu.command.machinetypes import default_usb_model
 
 _USB_MODELS = {
@@ -30,6 +30,8 @@ _USB_MODELS = {
     "qemu-xhci": "qemu-xhci",
 }
 _USB_COMPANIONS = {"ich9-uhci1", "ich9-uhci2", "ich9-uhci3"}
+_USB_WITH_PORTS = ("nec-xhci", "qemu-xhci")
+"""The USB controllers whose number of ports is set (QEMU's p2/p3: USB 2 and USB 3 ports alike)."""
 _SCSI_MODELS = {
     "virtio-scsi": "virtio-scsi-pci",
     "virtio-transitional": "virtio-scsi-pci-transitional",
@@ -174,6 +176,13 @@ def _usb_controller(ctx: Context, controller: Controller, index: int, node: Node
     else:
         props["id"] = qdev_id
         ctx.buses.usb[index] = qdev_id
+    ports = unknown_attr(controller, "ports")
+    if ports is not None:
+        if model not in _USB_WITH_PORTS:
+            reason = f"usb controller type {model} doesn't support 'ports' with this QEMU binary"
+            raise node.attr("ports").refuse(reason)
+        count = _port_count(ports, node)
+        props.update({"p2": count, "p3": count})
     if controller.address is None and model == "piix3-uhci" and not ctx.q35 and (0, 1, 2) not in ctx.pci.used:
         # PIIX3's own USB function, where guests (and libvirt) expect it
         ctx.pci.used.add((0, 1, 2))
@@ -181,6 +190,16 @@ def _usb_controller(ctx: Context, controller: Controller, index: int, node: Node
     else:
         ctx.pci.place(props, controller.address, node)
     ctx.args.device(props)
+
+
+def _port_count(text: str, node: Node) -> int:
+    try:
+        count = int(text, 10)
+    except ValueError:
+        raise node.attr("ports").refuse(f"'{text}' is not a number of ports") from None
+    if not 1 <= count <= 15:  # QEMU's xHCI controllers have at most 15 ports of each kind
+        raise node.attr("ports").refuse(f"a USB controller has 1 to 15 ports, not {count}")
+    return count
 
 
 def _scsi_controller(ctx: Context, model: str | None, index: int, controller: Controller | None, node: Node) -> None:
@@ -237,7 +256,8 @@ def build(ctx: Context) -> None:
     controllers = list(devices.controllers) if devices else []
     nodes = {id(c): Node.of(f"/domain/devices/controller[{n + 1}]", c) for n, c in enumerate(controllers)}
     for c in controllers:
-        refuse_unhandled(c, nodes[id(c)], _HANDLED + (("master",) if c.model in _USB_COMPANIONS else ()))
+        handled = _HANDLED + (("master",) if c.model in _USB_COMPANIONS else ())
+        refuse_unhandled(c, nodes[id(c)], handled, unknown_attrs=("ports",) if c.type == "usb" else ())
     pci = sorted((c for c in controllers if c.type == "pci"), key=lambda c: c.index or 0)
     for c in pci:
         index = c.index or 0
