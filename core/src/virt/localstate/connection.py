@@ -149,7 +149,11 @@ class LocalConnection(DriverConnection, Generic[D]):
         self.local.undefine(ref)
 
     def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
-        return self.local.definition(ref, inactive=inactive)
+        definition = self.local.definition(ref, inactive=inactive)
+        if not secure and definition.devices is not None:
+            for graphics in definition.devices.graphics:
+                graphics.passwd = None  # libvirt shows display passwords only with VIR_DOMAIN_XML_SECURE
+        return definition
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start_domain(self, ref: DomainRef) -> None:

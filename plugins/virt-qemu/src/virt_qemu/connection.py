@@ -13,6 +13,7 @@ from virt.errors import ErrorDomain, ErrorNumber
 from virt.localstate.connection import LocalConnection
 
 from virt_qemu import errors
+from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.paths import DriverPaths
 from virt_qemu.statscalls import QemuStatsOperations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from virt.xml import Capabilities, DomainCapabilities
 
 
-class QemuConnection(QemuStatsOperations, LocalConnection[QemuDriver]):
+class QemuConnection(QemuDisplayOperations, QemuStatsOperations, LocalConnection[QemuDriver]):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s."""
 
     driver_name = "QEMU"
