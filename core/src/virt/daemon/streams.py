@@ -4,8 +4,9 @@ libvirtd's rules (remote_daemon_stream.c), kept here:
 - the stream starts once the call's OK reply is out; its packets carry the call's procedure and
   serial, type STREAM;
 - data goes either way as status CONTINUE packets of raw bytes (at most 262120 bytes each from us);
-- the end of the server's data is an empty status OK packet; the client then *finishes* (status OK)
-  and gets an empty OK back, or *aborts* (status ERROR) and gets the same;
+- the end of the server's data is an *empty* CONTINUE packet; the client then *finishes* (status OK)
+  and gets an empty OK back, or *aborts* (status ERROR) and gets the same (an OK packet is only ever
+  that confirmation: libvirt's client drops the connection on an OK it did not ask for);
 - a failure of the source goes to the client as a STREAM packet of status ERROR carrying the error;
   a failed write of the client's data, or a finish or abort with an unexpected status, as an ERROR
   *reply* on the stream's serial; either way the stream is gone;
@@ -124,10 +125,10 @@ class Stream:
         self._send(_frame(self.procedure, self.serial, MessageType.STREAM, Status.CONTINUE, data))
 
     def send_eof(self) -> None:
-        """The source has no more: an empty OK packet; the stream waits for the client's finish."""
+        """The source has no more: an empty CONTINUE packet; the stream waits for the client's finish."""
         if not self.sent_eof:
             self.sent_eof = True
-            self._send(_frame(self.procedure, self.serial, MessageType.STREAM, Status.OK))
+            self._send(_frame(self.procedure, self.serial, MessageType.STREAM, Status.CONTINUE))
 
     def _confirm(self) -> None:
         self._send(_frame(self.procedure, self.serial, MessageType.STREAM, Status.OK))

@@ -3,7 +3,8 @@
 A stream's packets reach its receiver from whichever thread reads the connection, so receivers
 never block there: a console's incoming data is queued for a thread of its own that writes it to
 the local socket, and another thread sends what the user writes. The daemon's end of the data is
-an empty OK packet; the client then finishes the stream (or aborts it) and the daemon confirms.
+an empty CONTINUE packet; the client then finishes the stream (or aborts it) and the daemon confirms
+with an empty OK packet.
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ class Receiver:
         self.done = client.waiter()
 
     def packet(self, header: Header, payload: bytes) -> None:
-        if header.status == Status.CONTINUE:
+        if header.status == Status.CONTINUE and payload:
             self.data(payload)
             return
-        if header.status == Status.OK:
+        if header.status == Status.CONTINUE:  # empty: the end of the daemon's data
             self.ended = True
-        else:
+        else:  # an OK nobody asked for, or the stream's error
             try:
                 self.error = protocol.decode_error(payload)
             except VirtError as exc:
