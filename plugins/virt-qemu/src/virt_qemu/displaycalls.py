@@ -1,7 +1,9 @@
 """The console and screenshot calls of ``qemu:///`` connections (a mixin of QemuConnection).
 
-A screenshot is libvirt's: QMP ``screendump`` of the chosen head to a PPM file in the domain's run
-folder (``image/x-portable-pixmap``), read back and removed. Consoles are virt_qemu.consoles'.
+A screenshot is libvirt's: QMP ``screendump`` of the chosen head to a file in the domain's run
+folder, read back and removed; PNG (``image/png``) from a QEMU whose screendump takes a format
+(7.1 on, as libvirt 9.0 does), PPM (``image/x-portable-pixmap``) before. Consoles are
+virt_qemu.consoles'.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
 
     from virt_qemu.driver import QemuDriver
 
-SCREENSHOT_MIME = "image/x-portable-pixmap"
+PPM_MIME, PNG_MIME = "image/x-portable-pixmap", "image/png"
+PNG_SINCE = (7, 1, 0)
+"""The QEMU version whose screendump takes ``format`` (libvirt's QEMU_CAPS_SCREENSHOT_FORMAT_PNG)."""
 
 
 class QemuDisplayOperations:
@@ -44,6 +48,9 @@ class QemuDisplayOperations:
         with driver.locked(ref) as obj:
             running = driver._usable(obj)  # "domain is not running" first, as libvirt checks
             arguments = _screen(obj.current, screen)
+            png = running.caps is not None and running.caps.version >= PNG_SINCE
+            if png:
+                arguments["format"] = "png"
             fd, name = tempfile.mkstemp(prefix="qemu.screendump.", dir=running.run_dir)
             os.close(fd)
             path = Path(name)
@@ -55,7 +62,7 @@ class QemuDisplayOperations:
             finally:
                 with contextlib.suppress(OSError):
                     path.unlink()
-        return Screenshot(SCREENSHOT_MIME, data)
+        return Screenshot(PNG_MIME if png else PPM_MIME, data)
 
 
 def _screen(definition: Domain, screen: int) -> dict[str, object]:
@@ -71,8 +78,4 @@ def _screen(definition: Domain, screen: int) -> dict[str, object]:
         if screen < heads:
             return {"device": f"video{n}", "head": screen}
         screen -= heads
-    raise errors.error(
-        ErrorNumber.INVALID_ARG,
-        "Screen ID where the screenshot should be taken from is out of range",
-        ErrorDomain.QEMU,
-    )
+    raise errors.error(ErrorNumber.OPERATION_INVALID, "no such screen ID", ErrorDomain.QEMU)

@@ -44,6 +44,8 @@ VIDEO_MODELS = {
     "bochs": ("bochs-display", "bochs-display"),
 }
 """<video><model type> values built (and ``none``): the QEMU device of the primary card, of another one."""
+AUDIO_BACKENDS = ("none", "spice")
+"""<audio type> values built: none needs no backend (nothing plays), spice is -audiodev driver=spice."""
 RNG_BACKENDS = {"random": "rng-random", "builtin": "rng-builtin"}
 """<rng><backend model> values built (egd is refused), and their QEMU object."""
 _INPUTS = {
@@ -75,8 +77,9 @@ def check_kinds(devices: Devices) -> None:
             raise node.child(tag, first, 0).not_yet(words)
     refuse_unhandled(devices, node, _DEVICE_KINDS + tuple(NOT_YET))
     for n, audio in enumerate(devices.audios):
-        # an audio backend is only used by sound devices, which are refused above
-        if audio.type != "none":
+        # an audio backend is only used by sound devices, which are refused above (and by a SPICE
+        # display, for which libvirt adds a spice one)
+        if audio.type not in AUDIO_BACKENDS:
             raise node.child("audio", audio, n).attr("type").not_yet(f"audio backend '{audio.type}' is")
 
 
@@ -91,6 +94,9 @@ def build(ctx: Context) -> None:
         ctx.args.add("-display", "none")
     for n, video in enumerate(devices.videos):
         _video(ctx, video, Node.of(f"/domain/devices/video[{n + 1}]", video), n)
+    for audio in devices.audios:
+        if audio.type == "spice":
+            ctx.args.add("-audiodev", kv(None, [("id", f"audio{audio.id or 1}"), ("driver", "spice")]))
     for n, input_ in enumerate(devices.inputs):
         _input(ctx, input_, Node.of(f"/domain/devices/input[{n + 1}]", input_), n)
     balloon = devices.memballoon
