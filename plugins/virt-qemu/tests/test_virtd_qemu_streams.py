@@ -250,9 +250,18 @@ def test_virsh_screenshot_is_an_image_of_the_screen(
             saved = virsh_ok(uri, "screenshot", NAME, str(image))
             size = png_size(image.read_bytes())
             out_of_range = virsh(uri, "screenshot", NAME, str(tmp_path / "x.png"), "--screen", "1")
-            results[daemon] = (saved.replace(str(image), "FILE"), size, out_of_range.stderr)
+            with contextlib.closing(virt.open(uri)) as conn:  # virt's remote client, typed
+                shot = conn.lookup_domain(NAME).screenshot()
+            results[daemon] = (
+                saved.replace(str(image), "FILE"),
+                size,
+                out_of_range.stderr,
+                shot.mime,
+                png_size(shot.data),
+            )
     assert results["virtd"] == results["libvirtd"]
     assert results["virtd"][:2] == ("Screenshot saved to FILE, with type of image/png\n", (720, 400))  # VGA text mode
+    assert results["virtd"][3:] == ("image/png", (720, 400))
 
 
 def canonical(element: ET.Element) -> str:
