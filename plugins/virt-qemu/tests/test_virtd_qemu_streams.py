@@ -13,6 +13,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import textwrap
 import time
@@ -86,17 +87,29 @@ def interactive(uri: str, *args: str, until: bytes, timeout: float = 60) -> tupl
         finally:
             os._exit(127)
     output = bytearray()
+    status = None
     try:
         deadline = time.monotonic() + timeout
         while until not in output and time.monotonic() < deadline:
             if not _read_into(fd, output, 0.5):
                 break
-        os.write(fd, CTRL_CLOSE_BRACKET)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and _read_into(fd, output, 0.5):
-            pass
+        # virsh puts the terminal in raw mode (flushing what was typed) just after its greeting: an
+        # escape typed before that is lost, so it is typed again until virsh has gone
+        deadline = time.monotonic() + 20
+        while status is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                os.write(fd, CTRL_CLOSE_BRACKET)
+            _read_into(fd, output, 1.0)
+            done, code = os.waitpid(pid, os.WNOHANG)
+            status = code if done else None
     finally:
-        _, status = os.waitpid(pid, 0)
+        if status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        with contextlib.suppress(OSError):
+            while _read_into(fd, output, 0.2):
+                pass
         os.close(fd)
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
@@ -114,12 +127,16 @@ def _read_into(fd: int, output: bytearray, wait: float) -> bool:
 
 
 def virsh_lines(transcript: str) -> list[str]:
-    """virsh's own lines of a console session (the guest's output and polkit's notice left out)."""
-    return [
-        line
-        for line in transcript.replace("\r", "").splitlines()
-        if line.startswith(("Domain ", "Connected to domain", "Escape character", "error:"))
-    ]
+    """virsh's own lines of a console session (the guest's output and polkit's notice left out, and the
+    terminal's echo of an escape typed before virsh made it raw)."""
+    greeting = "Escape character is ^]"
+    lines = []
+    for line in transcript.replace("\r", "").splitlines():
+        kept = greeting + line[len(greeting) :].replace("^]", "") if line.startswith(greeting) else line
+        kept = kept.replace("^]", "") if not kept.startswith(greeting) else kept
+        if kept.startswith(("Domain ", "Connected to domain", "Escape character", "error:")):
+            lines.append(kept)
+    return lines
 
 
 # -- consoles -----------------------------------------------------------------------------------------------
