@@ -36,7 +36,7 @@ from virt.driver import (
     StorageVolumeRef,
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
-from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
+from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
 from virt.states import DomainState, ShutdownMode
 
 if TYPE_CHECKING:
@@ -514,6 +514,12 @@ class Domain:
     def open_console(self, device: str | None = None, *, force: bool = False) -> socket.socket:
         """The console ``device`` (None: the first) as a connected socket carrying its bytes (virDomainOpenConsole)."""
         return self._change("virDomainOpenConsole").open_console(self._ref, device, force=force)
+
+    def screenshot(self, screen: int = 0) -> Screenshot:
+        """What the running domain shows on display ``screen`` (0: the first head of the first video card)."""
+        if screen < 0:
+            raise InvalidArgument(f"screen must be 0 or more, not {screen}")
+        return self._change("virDomainScreenshot").screenshot(self._ref, screen)
 
     @property
     def autostart(self) -> bool:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
+    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
     from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
     from virt.uri import URI
@@ -342,6 +342,11 @@ class DriverConnection:
         ``device`` names the console (``console0``, ``console1``...; None: the first); ``force``
         takes it from another session holding it. Closing the socket ends the session.
         """
+
+    @optional
+    def screenshot(self, ref: DomainRef, screen: int = 0) -> Screenshot:
+        """What the running domain shows on its display ``screen`` (heads numbered across the video
+        cards in order), as an image (virDomainScreenshot)."""
 
     # -- events ------------------------------------------------------------------------------
     @optional

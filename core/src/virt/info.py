@@ -35,6 +35,15 @@ class DomainInfo:
 
 
 @attrs.frozen
+class Screenshot:
+    """What virDomainScreenshot gives: the image's MIME type (``image/x-portable-pixmap`` for QEMU's
+    PPM) and the image itself."""
+
+    mime: str
+    data: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
+
+
+@attrs.frozen
 class DomainRecord:
     """What a listing filter looks at for one domain."""
 

@@ -37,6 +37,10 @@ class EchoHandler:
         self.most_running = 0
         self.calls: list[tuple[Client, Header, bytes]] = []
         self.closed: list[tuple[Client, int]] = []  # each closed client, with its calls still running then
+        self.stream_packets: list[tuple[Header, bytes]] = []
+
+    def stream_packet(self, client: Client, header: Header, payload: bytes) -> None:
+        self.stream_packets.append((header, payload))  # a stream nobody opened: dropped here
 
     async def dispatch(self, client: Client, header: Header, payload: bytes) -> bytes | None:
         self.calls.append((client, header, payload))

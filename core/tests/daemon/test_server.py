@@ -129,6 +129,8 @@ def test_stray_stream_data_is_dropped(tmp_path: Path) -> None:
             )
             await client.send(call(ECHO, 4))
             assert (await client.reply())[0].serial == 4
+            # the stream packet went to the handler (whose streams drop what no stream awaits), not as a call
+            assert [(h.type, h.serial, p) for h, p in running.handler.stream_packets] == [(3, 3, b"data")]
             await client.close()
 
     run(scenario())

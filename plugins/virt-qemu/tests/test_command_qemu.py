@@ -145,9 +145,7 @@ def expected(name: str) -> tuple[str, str]:
 
 def test_the_lists_name_every_case_once() -> None:
     corpus = require_corpus("xml-to-qemu-argv")
-    assert (
-        not (STARTS & REFUSED.keys())
-    )
+    assert not (STARTS & REFUSED.keys())
     names = {case.stem for case in corpus.glob("*.xml")}
     assert sorted(names - set(CASES)) == [], "corpus cases missing from corpus_qemu_cases.py"
     assert sorted(set(CASES) - names) == [], "cases of corpus_qemu_cases.py not in the corpus"

@@ -604,4 +604,3 @@ def test_an_idle_virtd_stays_while_guests_run(tmp_path: Path) -> None:
         finally:
             if daemon.process.poll() is None:
                 remove_guests(uri)
-

@@ -19,8 +19,9 @@ import logging
 import uuid
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from virt.daemon import streams
 from virt.daemon.apinames import api_name, family_domain
 from virt.daemon.jobs import JobLocks
 from virt.daemon.keepers import DriverKeepers
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from virt.connection import Connection
     from virt.daemon.acl import ACL
     from virt.daemon.config import DaemonConfig
+    from virt.daemon.streams import StreamClient
     from virt.remote.message_types import Procedure
 
 log = logging.getLogger(__name__)
@@ -94,8 +96,14 @@ class Dispatcher:
             return self._reply(header, _ERROR, protocol.encode_error(error))
         return self._reply(header, _OK, body)
 
+    def stream_packet(self, client: StreamClient, header: Header, payload: bytes) -> None:
+        """A STREAM packet of the client, for the stream its procedure and serial name."""
+        streams.route(client, header, payload)
+
     def client_closed(self, client: ClientHandle) -> None:
         """Close the client's connection (which drops its event callbacks), off the event loop if it may block."""
+        if isinstance(client.data.get(streams.STREAMS_KEY), dict):
+            streams.close_all(cast("StreamClient", client))  # only the server's clients open streams
         session = client.data.get(SESSION_KEY)
         if not isinstance(session, Session):
             return
@@ -146,14 +154,37 @@ class Dispatcher:
             else:
                 async with self._jobs.hold(key):
                     result = await self._run(handler, procedure, call)
-        except NotSupported as exc:
-            raise not_supported(procedure) from exc
+        except BaseException as exc:
+            if call.stream is not None:  # opened, then refused (the ACL's check of the result)
+                call.stream.discard()
+            if isinstance(exc, NotSupported):
+                raise not_supported(procedure) from exc
+            raise
+        if call.stream is not None:
+            return self._open_stream(client, header, procedure, call, result)
         if header.procedure == P.CONNECT_OPEN and session.connection is not None:
             await asyncio.get_running_loop().run_in_executor(self._pool, self.keepers.keep, session.connection)
         if session.hangup:
             # CONNECT_CLOSE: hang up once the reply is written (the server writes it before this runs)
             asyncio.get_running_loop().call_soon(client.close)
         return procedure.ret.encode(result)
+
+    @staticmethod
+    def _open_stream(client: ClientHandle, header: Header, procedure: Procedure, call: Call, result: Any) -> bytes:
+        """The reply of a call that opened a stream; the stream starts right after the reply is written
+        (the server writes it in the same step of the loop, before this callback runs)."""
+        source = call.stream
+        assert source is not None
+        try:
+            body = procedure.ret.encode(result)
+        except BaseException:
+            source.discard()
+            raise
+        stream_client = cast("StreamClient", client)  # the server's clients are both
+        asyncio.get_running_loop().call_soon(
+            streams.open_source, stream_client, header.procedure, header.serial, source
+        )
+        return body
 
     async def _run(self, handler: Handler, procedure: Procedure, call: Call) -> Any:
         connection = call.session.connection

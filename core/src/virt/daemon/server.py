@@ -67,6 +67,7 @@ OUTPUT_HARD_LIMIT = 2 * MESSAGE_MAX
 _PAUSED_FOR_CALLS = 1
 _PAUSED_FOR_OUTPUT = 2
 _PAUSED_FOR_CLOSE = 4
+_PAUSED_FOR_STREAMS = 8
 
 
 class CallHandler(Protocol):
@@ -75,6 +76,8 @@ class CallHandler(Protocol):
     async def dispatch(self, client: Client, header: Header, payload: bytes) -> bytes | None: ...
 
     def client_closed(self, client: Client) -> None: ...
+
+    def stream_packet(self, client: Client, header: Header, payload: bytes) -> None: ...
 
 
 def error_reply(header: Header, error: VirtError) -> bytes:
@@ -109,6 +112,7 @@ class Client(asyncio.Protocol):
         self._closed = False
         self._registered = False
         self._finished = False
+        self._drained: list[Callable[[], None]] = []
 
     # asyncio.Protocol
 
@@ -180,6 +184,9 @@ class Client(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._resume(_PAUSED_FOR_OUTPUT)
+        waiting, self._drained = self._drained, []
+        for callback in waiting:
+            callback()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
@@ -215,6 +222,30 @@ class Client(asyncio.Protocol):
     @property
     def calls_in_flight(self) -> int:
         return self._calls
+
+    # for streams (virt.daemon.streams.StreamClient), on the event loop thread
+
+    @property
+    def gone(self) -> bool:
+        return self._closed
+
+    def write_packet(self, packet: bytes) -> None:
+        self._write(packet)
+
+    def output_backlog(self) -> int:
+        return self._transport.get_write_buffer_size() if self._transport is not None and not self._closed else 0
+
+    def call_when_drained(self, callback: Callable[[], None]) -> None:
+        if self._paused & _PAUSED_FOR_OUTPUT:
+            self._drained.append(callback)
+        else:
+            self._loop.call_soon(callback)
+
+    def hold_input(self, hold: bool) -> None:
+        if hold:
+            self._pause(_PAUSED_FOR_STREAMS)
+        else:
+            self._resume(_PAUSED_FOR_STREAMS)
 
     # framing
 
@@ -257,7 +288,9 @@ class Client(asyncio.Protocol):
             elif mtype == _CALL_WITH_FDS:
                 header = Header(program, version, procedure, mtype, serial, status)
                 self._write(error_reply(header, protocol.rpc_error("file descriptor passing is not supported")))
-            elif mtype != _STREAM:  # stray stream data is dropped, as libvirtd does
+            elif mtype == _STREAM:
+                self._handler.stream_packet(self, Header(program, version, procedure, mtype, serial, status), payload)
+            else:
                 self._violation(f"unexpected message type {mtype} from a client")
         elif program == _KEEPALIVE and version == PROGRAM_VERSION and mtype == _MESSAGE:
             if procedure == _PING:

@@ -18,6 +18,7 @@ import select
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, VirtError, libvirt_error
 from virt.remote import protocol
@@ -34,12 +35,29 @@ EventHandler = Callable[[int, bytes], None]
 """Receives the procedure number and payload of every event MESSAGE of the REMOTE program."""
 
 
+class StreamReceiver(Protocol):
+    """The client side of a stream (virt.remote.streams): gets the packets of its procedure and serial.
+
+    Its methods run in whichever thread reads the transport: they must not block or make calls.
+    """
+
+    serial: int
+
+    def packet(self, header: Header, payload: bytes) -> None:
+        """A STREAM packet: data (CONTINUE), the end of the data (OK) or the stream's error (ERROR)."""
+
+    def connection_failed(self, error: ConnectionError) -> None:
+        """The connection ended: the stream has no more."""
+
+
 class _Pending:
     """A call waiting for its reply; ``done`` changes under the client's lock, with a notify."""
 
-    __slots__ = ("done", "error", "header", "payload")
+    __slots__ = ("done", "error", "header", "payload", "stream_end")
 
-    def __init__(self) -> None:
+    def __init__(self, *, stream_end: bool = False) -> None:
+        self.stream_end = stream_end
+        """Waits for a stream's finish or abort to be confirmed (a STREAM packet), not for a REPLY."""
         self.done = False
         self.header: Header | None = None
         self.payload = b""
@@ -75,6 +93,7 @@ class Client:
         self._send_lock = threading.Lock()
         self._serials = itertools.count(0)
         self._pending: dict[int, _Pending] = {}
+        self._streams: dict[tuple[int, int], StreamReceiver] = {}
         self._failure: ConnectionError | None = None
         self._closing = False
         self._keepalive_interval: float | None = None
@@ -91,12 +110,20 @@ class Client:
 
     # -- calls -----------------------------------------------------------------------------------------
     def call(
-        self, procedure: int, payload: bytes = b"", *, timeout: float | None = None, program: int = Program.REMOTE
+        self,
+        procedure: int,
+        payload: bytes = b"",
+        *,
+        timeout: float | None = None,
+        program: int = Program.REMOTE,
+        stream: StreamReceiver | None = None,
     ) -> bytes:
         """Send a CALL and return the payload of its OK reply; an ERROR reply raises its VirtError.
 
         ``timeout``: seconds to wait, None for the client's default (``self.timeout``); a call that
         gets no reply in time raises VirtError OPERATION_TIMEOUT, and a late reply is dropped.
+        ``stream``: the call opens a stream, whose packets go to it from before the call is sent
+        (its ``serial`` is set); it stays registered until ``close_stream`` unless the call fails.
         """
         wait = self.timeout if timeout is None else timeout
         deadline = None if wait is None or wait == float("inf") else time.monotonic() + wait
@@ -107,6 +134,9 @@ class Client:
             serial = next(self._serials)
             self._pending[serial] = pending
             self._last_call = time.monotonic()
+            if stream is not None:
+                stream.serial = serial
+                self._streams[(procedure, serial)] = stream
         header = Header(program, protocol.PROGRAM_VERSION, procedure, MessageType.CALL, serial, Status.OK)
         try:
             self._send(protocol.frame(header, payload))
@@ -117,11 +147,78 @@ class Client:
                     f" within {wait or 0:g} s",
                     ErrorDomain.RPC,
                 )
+        except BaseException:
+            if stream is not None:
+                with self._lock:
+                    self._streams.pop((procedure, serial), None)
+            raise
         finally:
             with self._lock:
                 self._pending.pop(serial, None)  # a reply coming after this is dropped
                 self._last_call = time.monotonic()
-        return self._result(pending)
+        try:
+            return self._result(pending)
+        except BaseException:
+            if stream is not None:
+                with self._lock:
+                    self._streams.pop((procedure, serial), None)
+            raise
+
+    # -- streams ---------------------------------------------------------------------------------------
+    def send_stream(self, procedure: int, serial: int, data: bytes) -> None:
+        """Data of the stream opened by the call ``procedure``/``serial`` (a CONTINUE packet)."""
+        header = Header(
+            Program.REMOTE, protocol.PROGRAM_VERSION, procedure, MessageType.STREAM, serial, Status.CONTINUE
+        )
+        self._send(protocol.frame(header, data))
+
+    def close_stream(
+        self, procedure: int, stream: StreamReceiver, *, abort: bool, confirm: bool = True, timeout: float | None = None
+    ) -> None:
+        """Finish (OK) or abort (ERROR) the stream and wait for the daemon's confirmation; an error
+        reply raises its VirtError. ``confirm=False`` (the daemon has already dropped the stream,
+        after sending its error) only forgets it."""
+        serial = stream.serial
+        pending = _Pending(stream_end=True)
+        with self._lock:
+            registered = self._streams.pop((procedure, serial), None) is stream
+            if not confirm or not registered or self._failure is not None:
+                return
+            self._pending[serial] = pending
+            self._last_call = time.monotonic()
+        status = Status.ERROR if abort else Status.OK
+        header = Header(Program.REMOTE, protocol.PROGRAM_VERSION, procedure, MessageType.STREAM, serial, status)
+        wait = self.timeout if timeout is None else timeout
+        deadline = None if wait is None else time.monotonic() + wait
+        try:
+            self._send(protocol.frame(header))
+            if not self._await(pending, deadline):
+                raise libvirt_error(
+                    ErrorNumber.OPERATION_TIMEOUT,
+                    f"no confirmation of the stream's end from {self.transport.description} within {wait or 0:g} s",
+                    ErrorDomain.RPC,
+                )
+        finally:
+            with self._lock:
+                self._pending.pop(serial, None)
+                self._last_call = time.monotonic()
+        self._result(pending)
+
+    def waiter(self) -> _Pending:
+        """Something a stream marks done (``complete``) and a caller waits for (``wait``), reading meanwhile."""
+        return _Pending()
+
+    def complete(self, waiter: _Pending) -> None:
+        with self._lock:
+            waiter.done = True
+            self._changed.notify_all()
+
+    def wait(self, waiter: _Pending, timeout: float | None = None) -> bool:
+        """Until ``waiter`` is done (True) or ``timeout`` (None: the client's default) has passed."""
+        wait = self.timeout if timeout is None else timeout
+        with self._lock:
+            self._last_call = time.monotonic()
+        return self._await(waiter, None if wait is None else time.monotonic() + wait)
 
     def _await(self, pending: _Pending, deadline: float | None) -> bool:
         """Until ``pending`` is done (True) or the deadline passed (False): read the transport while
@@ -195,7 +292,10 @@ class Client:
             for waiting in pending.values():
                 waiting.error = self._failure_copy()
                 waiting.done = True
+            streams, self._streams = self._streams, {}
             self._changed.notify_all()
+        for stream in streams.values():
+            stream.connection_failed(self._failure_copy())
         self._stopped.set()
         self.transport.abort()
         self._events.put(None)
@@ -350,6 +450,22 @@ class Client:
             return
         if header.type == MessageType.MESSAGE and header.program == Program.REMOTE and header.status == Status.OK:
             self._queue_event(header.procedure, payload)
+        elif header.type == MessageType.STREAM and header.program == Program.REMOTE:
+            self._stream_packet(header, payload)
+
+    def _stream_packet(self, header: Header, payload: bytes) -> None:
+        with self._lock:
+            if header.status != Status.CONTINUE:
+                # the confirmation of a finish or abort we wait for (an error ends the wait too)
+                pending = self._pending.get(header.serial)
+                if pending is not None and pending.stream_end:
+                    del self._pending[header.serial]
+                    pending.header, pending.payload, pending.done = header, payload, True
+                    self._changed.notify_all()
+                    return
+            stream = self._streams.get((header.procedure, header.serial))
+        if stream is not None:  # else: a stream already closed, as libvirt's client drops them
+            stream.packet(header, payload)
 
     # -- events ----------------------------------------------------------------------------------------
     def _queue_event(self, procedure: int, payload: bytes) -> None:

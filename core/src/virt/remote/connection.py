@@ -39,6 +39,7 @@ from virt.remote.messages import RemoteProcedure as P
 from virt.remote.protocol import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL, AuthType, Feature
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Sequence
 
     from virt.domainchanges import (
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter
+    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
     from virt.states import DomainState, ShutdownMode
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
@@ -85,6 +86,7 @@ _OPEN_READONLY = 1  # virConnectFlags
 _MEM_MAXIMUM = 4  # virDomainMemoryModFlags
 _VCPU_MAXIMUM, _VCPU_HOTPLUGGABLE = 4, 16  # virDomainVcpuFlags
 _EVENT_ID_LIFECYCLE = 0
+_CONSOLE_FORCE = 1  # virDomainConsoleFlags
 # virStoragePoolState: INACTIVE, BUILDING, RUNNING, DEGRADED, INACCESSIBLE; the last three are active.
 _POOL_ACTIVE_STATES = frozenset({2, 3, 4})
 # virStorageVolType by number.
@@ -466,6 +468,40 @@ class RemoteConnection(DriverConnection):
         return SecurityLabel(
             model=model["model"], doi=model["doi"], label=label["label"], enforcing=bool(label["enforcing"])
         )
+
+    # -- streams ---------------------------------------------------------------------------------------
+    def open_console(self, ref: DomainRef, device: str | None = None, *, force: bool = False) -> socket.socket:
+        """DOMAIN_OPEN_CONSOLE: the console's stream bridged to a local socket (virt.remote.streams)."""
+        from virt.remote.streams import ConsoleBridge
+
+        bridge = ConsoleBridge(self._client, P.DOMAIN_OPEN_CONSOLE)
+        args = {"dom": _domain_arg(ref), "dev_name": device, "flags": _CONSOLE_FORCE if force else 0}
+        try:
+            self._open_stream(P.DOMAIN_OPEN_CONSOLE, args, bridge)
+        except BaseException:
+            bridge.user_end.close()
+            raise
+        return bridge.start(ref.name)
+
+    def screenshot(self, ref: DomainRef, screen: int = 0) -> Screenshot:
+        """DOMAIN_SCREENSHOT: the MIME type in the reply, the image as the stream's data."""
+        from virt.info import Screenshot
+        from virt.remote.streams import BytesReceiver
+
+        receiver = BytesReceiver(self._client, P.DOMAIN_SCREENSHOT)
+        reply = self._open_stream(
+            P.DOMAIN_SCREENSHOT, {"dom": _domain_arg(ref), "screen": screen, "flags": 0}, receiver
+        )
+        data = receiver.collect()
+        return Screenshot(reply["mime"] or "", data)
+
+    def _open_stream(self, number: int, args: dict[str, Any], receiver: client_module.StreamReceiver) -> Any:
+        procedure = messages.REMOTE_PROCEDURES[number]
+        try:
+            reply = self._client.call(number, procedure.args.encode(args), stream=receiver)
+        except VirtError as exc:
+            raise _client_side(exc) from None
+        return procedure.ret.decode(reply)
 
     # -- events ----------------------------------------------------------------------------------------
     def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:

@@ -13,6 +13,7 @@ from virt.errors import ErrorDomain, ErrorNumber
 from virt.localstate.connection import LocalConnection
 
 from virt_qemu import errors
+from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.guestcalls import QemuGuestOperations
 from virt_qemu.paths import DriverPaths
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
     from virt.xml import Capabilities, DomainCapabilities
 
 
-class QemuConnection(QemuStatsOperations, QemuTuningOperations, QemuGuestOperations, LocalConnection[QemuDriver]):
-    """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; statistics,
-    changes and the guest's answers are the mixins'."""
+class QemuConnection(
+    QemuDisplayOperations, QemuStatsOperations, QemuTuningOperations, QemuGuestOperations, LocalConnection[QemuDriver]
+):
+    """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; displays,
+    statistics, changes and the guest's answers are the mixins'."""
 
     driver_name = "QEMU"
     error_domain = ErrorDomain.QEMU

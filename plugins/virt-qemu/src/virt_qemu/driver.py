@@ -14,6 +14,7 @@ each domain's ``lock`` serialises operations on it. Order: domain lock first, th
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import queue
 import shutil
@@ -32,7 +33,7 @@ from virt.localstate.ids import IdCounter
 from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
-from virt_qemu import affinity, errors, nvram, postparse, prepare
+from virt_qemu import affinity, consoles, display, errors, nvram, postparse, prepare
 from virt_qemu.command.machinetypes import own_default_cpu
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
@@ -190,11 +191,13 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         emulator = definition.devices.emulator if definition.devices is not None else None
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
         nvram.fill_template(definition)  # the running definition names its UEFI variables' template
+        display.prepare(definition)
         running = launch(self.paths, definition, caps)
         try:
             obj.live, obj.running = definition, running
             obj.id = self.ids.allocate()
             self._watch(obj, running)
+            self._record_devices(definition, running)
             self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
             assert running.monitor is not None
             affinity.apply(lambda command, arguments=None: self.qmp(obj, command, arguments), running, definition)
@@ -216,6 +219,40 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         maximum, current = definition.memory or 0, definition.current_memory
         if has_balloon(definition) and current is not None and current != maximum:
             self.qmp(obj, "balloon", {"value": current * 1024})
+
+    @staticmethod
+    def _record_devices(definition: Domain, running: Running) -> None:
+        """What QEMU decided at start, into the live definition: consoles' ptys, displays' ports."""
+        monitor = running.monitor
+        assert monitor is not None
+        consoles.record_ptys(definition, monitor.execute("query-chardev", timeout=QMP_TIMEOUT))
+        display.after_launch(definition, functools.partial(monitor.execute, timeout=QMP_TIMEOUT))
+
+    def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
+        """``DomainTable.definition``, with the real ports of autoport displays in the live one."""
+        with self.locked(ref) as obj:
+            copy = super().definition(ref, inactive=inactive)
+            live = obj.live
+            if obj.active and live is not None and copy.id is not None:
+                running = obj.running
+                if running is not None and running.monitor is not None and display.ports_unknown(live):
+                    # taken back from a status file, whose parsing forgot them
+                    with contextlib.suppress(VirtError):
+                        display.after_launch(live, self._query_only(running))
+                display.carry_ports(live, copy)
+            return copy
+
+    @staticmethod
+    def _query_only(running: Running) -> display.Qmp:
+        monitor = running.monitor
+        assert monitor is not None
+
+        def query(command: str, arguments: dict[str, Any] | None = None) -> Any:
+            if command.startswith("query-"):
+                return monitor.execute(command, arguments, timeout=QMP_TIMEOUT)
+            return None  # the passwords were set when it started
+
+        return query
 
     def _discard(self, obj: DomainObj, running: Running) -> None:
         """Undo a start that failed after QEMU was spawned: kill it, forget everything it left."""

@@ -17,6 +17,7 @@ from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError
 if TYPE_CHECKING:
     from virt.connection import Connection
     from virt.daemon.session import ClientHandle, Session
+    from virt.daemon.streams import StreamSource
     from virt.remote.procedure_numbers import RemoteProcedure
 
 
@@ -26,6 +27,8 @@ class Call:
 
     session: Session
     args: Any
+    stream: StreamSource | None = None
+    """Set by a handler whose call opens a stream: the dispatcher starts it once the reply is out."""
 
     @property
     def conn(self) -> Connection:

@@ -209,3 +209,25 @@ def _channel(ctx: Context, char: Char, node: Node, n: int) -> None:
     _virtio_serial_place(ctx, char, node, props)
     props["name"] = target.name
     ctx.args.device(props)
+
+
+def frontends(devices: Any) -> list[tuple[Char, str, str]]:
+    """Each serial port and console with the -chardev id :func:`build` gives its backend and its
+    alias (libvirt's: ``serialN``, ``consoleN``; a console on a serial port shares that port's)."""
+    found: list[tuple[Char, str, str]] = []
+    by_port: dict[int, tuple[str, str]] = {}
+    serials = list(devices.serials)
+    for n, serial in enumerate(serials):
+        port = serial.target.port if serial.target is not None and serial.target.port is not None else n
+        by_port.setdefault(port, (f"charserial{n}", f"serial{n}"))
+        found.append((serial, f"charserial{n}", f"serial{n}"))
+    for n, console in enumerate(devices.consoles):
+        kind = console.target.type if console.target is not None else None
+        port = console.target.port if console.target is not None and console.target.port is not None else 0
+        if kind in (None, "serial"):
+            if port not in by_port:
+                by_port[port] = (f"charserial{len(serials) + n}", f"serial{len(serials) + n}")
+            found.append((console, *by_port[port]))
+        elif kind == "virtio":
+            found.append((console, f"charconsole{n}", f"console{n}"))
+    return found

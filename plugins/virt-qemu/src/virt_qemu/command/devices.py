@@ -34,8 +34,8 @@ NOT_YET = {
     "cryptos": ("crypto", "crypto devices are"),
 }
 """The kinds of device refused whole: <devices> list field -> (element name, words for the message)."""
-GRAPHICS_TYPES = ("vnc",)
-"""<graphics type> values built (spice, sdl, rdp, dbus, egl-headless are refused)."""
+GRAPHICS_TYPES = ("vnc", "spice")
+"""<graphics type> values built (sdl, rdp, dbus, egl-headless are refused)."""
 VIDEO_MODELS = {
     "vga": ("VGA", "VGA"),
     "cirrus": ("cirrus-vga", "cirrus-vga"),
@@ -44,6 +44,8 @@ VIDEO_MODELS = {
     "bochs": ("bochs-display", "bochs-display"),
 }
 """<video><model type> values built (and ``none``): the QEMU device of the primary card, of another one."""
+AUDIO_BACKENDS = ("none", "spice")
+"""<audio type> values built: none needs no backend (nothing plays), spice is -audiodev driver=spice."""
 RNG_BACKENDS = {"random": "rng-random", "builtin": "rng-builtin"}
 """<rng><backend model> values built (egd is refused), and their QEMU object."""
 _INPUTS = {
@@ -75,8 +77,9 @@ def check_kinds(devices: Devices) -> None:
             raise node.child(tag, first, 0).not_yet(words)
     refuse_unhandled(devices, node, _DEVICE_KINDS + tuple(NOT_YET))
     for n, audio in enumerate(devices.audios):
-        # an audio backend is only used by sound devices, which are refused above
-        if audio.type != "none":
+        # an audio backend is only used by sound devices, which are refused above (and by a SPICE
+        # display, for which libvirt adds a spice one)
+        if audio.type not in AUDIO_BACKENDS:
             raise node.child("audio", audio, n).attr("type").not_yet(f"audio backend '{audio.type}' is")
 
 
@@ -91,6 +94,9 @@ def build(ctx: Context) -> None:
         ctx.args.add("-display", "none")
     for n, video in enumerate(devices.videos):
         _video(ctx, video, Node.of(f"/domain/devices/video[{n + 1}]", video), n)
+    for audio in devices.audios:
+        if audio.type == "spice":
+            ctx.args.add("-audiodev", kv(None, [("id", f"audio{audio.id or 1}"), ("driver", "spice")]))
     for n, input_ in enumerate(devices.inputs):
         _input(ctx, input_, Node.of(f"/domain/devices/input[{n + 1}]", input_), n)
     balloon = devices.memballoon
@@ -124,21 +130,28 @@ def _graphics(ctx: Context, graphics: Graphics, node: Node, n: int) -> None:
     if graphics.type not in GRAPHICS_TYPES:
         raise node.attr("type").not_yet(f"'{graphics.type}' graphics are")
     if n > 0:
-        raise node.not_yet("more than one VNC server is")
-    refuse_unhandled(graphics, node, ("type", "port", "autoport", "listen", "socket", "listens"))
+        raise node.not_yet("more than one graphics device is")
+    spice = graphics.type == "spice"
+    attrs = ("type", "port", "autoport", "listen", "socket", "listens", "passwd")
+    refuse_unhandled(graphics, node, attrs, unknown_attrs=("tlsPort", "defaultMode") if spice else ())
     listen = graphics.listens[0] if graphics.listens else None
     for k, extra in enumerate(graphics.listens[1:], start=1):
-        raise node.child("listen", extra, k).not_yet("more than one VNC listen address is")
+        raise node.child("listen", extra, k).not_yet("more than one listen address is")
     kind = listen.type if listen is not None else "address"
     if listen is not None:
         refuse_unhandled(listen, node.child("listen", listen, 0), ("type", "address", "socket", "network"))
+    if kind not in ("address", "socket", "none") or (spice and kind == "socket"):
+        raise node.child("listen", listen, 0).attr("type").not_yet(f"{graphics.type} listen type '{kind}' is")
+    address = (listen.address if listen is not None else None) or "127.0.0.1"
+    if spice:
+        _spice(ctx, graphics, node, None if kind == "none" else address)
+        return
     if kind == "none":
         value = "none"
     elif kind == "socket":
         path = listen.socket if listen is not None and listen.socket else str(ctx.files.run_dir / "vnc.sock")
         value = f"unix:{path}"
-    elif kind == "address":
-        address = (listen.address if listen is not None else None) or "127.0.0.1"
+    else:
         try:
             host = f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
         except ValueError:
@@ -150,9 +163,35 @@ def _graphics(ctx: Context, graphics: Graphics, node: Node, n: int) -> None:
             if port < 5900:
                 raise node.attr("port").refuse(f"VNC port {port} is below 5900")
             value = f"{host}:{port - 5900}"
-    else:
-        raise node.child("listen", listen, 0).attr("type").not_yet(f"VNC listen type '{kind}' is")
+    if graphics.passwd is not None:
+        value += ",password=on"  # the password itself goes over QMP (set_password)
     ctx.args.add("-vnc", value)
+
+
+def _spice(ctx: Context, graphics: Graphics, node: Node, address: str | None) -> None:
+    """libvirt's -spice: a plain port (the driver picks a free one for autoport before building),
+    ticketing off without a password, seamless migration on. TLS needs certificates libvirt takes
+    from qemu.conf (spice_tls), which virt-qemu has not: a TLS port or channel is refused."""
+    tls_port = unknown_attr(graphics, "tlsPort")
+    if tls_port not in (None, "-1", "0"):
+        raise node.attr("tlsPort").not_yet("SPICE over TLS is")
+    default_mode = unknown_attr(graphics, "defaultMode")
+    if default_mode not in (None, "any", "insecure"):
+        raise node.attr("defaultMode").not_yet("SPICE over TLS is")
+    if address is None:
+        # listen type none: QEMU wants a port or a TLS port, so libvirt gives it the dummy port 0
+        opts: list[tuple[str, object]] = [("port", 0)]
+    else:
+        port = graphics.port
+        if port is None or port < 0:
+            if not graphics.autoport and port is not None:
+                raise node.attr("port").refuse(f"SPICE port {port} is not a port")
+            port = 5900  # the native format's guess: at start the driver picks a free port first
+        opts = [("port", port), ("addr", address)]
+    if graphics.passwd is None:
+        opts.append(("disable-ticketing", True))
+    opts.append(("seamless-migration", True))
+    ctx.args.add("-spice", kv(None, opts))
 
 
 def _video(ctx: Context, video: Video, node: Node, n: int) -> None:
