@@ -138,6 +138,8 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("DOMAIN_RENAME", {}, "d.rename('vm2', 0)"),
     ("DOMAIN_GET_STATE", {}, "d.state(0)"),
     ("DOMAIN_GET_INFO", {}, "d.info()"),
+    ("DOMAIN_OPEN_CONSOLE", {}, "d.openConsole(None, c.newStream(0), 0)"),
+    ("DOMAIN_SCREENSHOT", {}, "d.screenshot(c.newStream(0), 0, 0)"),
     ("DOMAIN_GET_XML_DESC", {"flags": 0}, "d.XMLDesc(0)"),
     ("DOMAIN_GET_XML_DESC", {"flags": 2}, "d.XMLDesc(2)"),
     ("DOMAIN_GET_XML_DESC", {"flags": 4}, "d.XMLDesc(4)"),

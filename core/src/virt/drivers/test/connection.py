@@ -7,6 +7,7 @@ from collections.abc import Callable
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
+from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostinfo import HostOperations
@@ -31,6 +32,7 @@ class TestConnection(
     NetworkOperations,
     StorageOperations,
     StatsOperations,
+    DisplayOperations,
     DriverConnection,
 ):
     """``test:///default`` (the shared default host) or ``test:///abs/path/node.xml`` (a private one)."""
