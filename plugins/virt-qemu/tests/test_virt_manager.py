@@ -171,15 +171,14 @@ def row_state(desktop: Desktop, guest: str) -> str | None:
 def console_outcome(desktop: Desktop, title: str) -> str:
     """Where virtd serves virDomainOpenConsole, the console's terminal shows the guest booting up to
     its marker; else the console page says exactly that this procedure is unknown (nothing else)."""
-    import virt.daemon.procedures  # noqa: F401 - registers every handler
     from guest import MARKER
-    from virt.daemon.procedures.registry import HANDLERS
+    from virt.daemon.procedures import handlers
 
     def texts(role: str) -> list[str]:
         found = window(desktop.accessible_tree(VIRT_MANAGER), title)
         return [t["text"] for t in (found["texts"] if found else []) if t["role"] == role]
 
-    if OPEN_CONSOLE in HANDLERS:
+    if OPEN_CONSOLE in handlers():
         wait_for(lambda: any(MARKER in text for text in texts("terminal")), UI_TIMEOUT, "the marker in the console")
         return "the guest's boot marker in the terminal"
     unknown = f"Error connecting to text console: unknown procedure: {OPEN_CONSOLE}"
