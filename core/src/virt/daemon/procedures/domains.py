@@ -38,18 +38,25 @@ _AFFECT_LIVE, _AFFECT_CONFIG, _VCPU_MAXIMUM = 1, 2, 4
 _MESSAGE_TAINTING, _MESSAGE_DEPRECATION = 1, 2
 
 
+def listed_states(flags: int) -> set[DomainState] | None:
+    """The states virConnectListAllDomains' flags ask for (None: any); virConnectGetAllDomainStats'
+    flags have the same state bits."""
+    if not flags & (_LIST_RUNNING | _LIST_PAUSED | _LIST_SHUTOFF | _LIST_OTHER):
+        return None
+    states: set[DomainState] = set()
+    if flags & _LIST_RUNNING:
+        states.add(DomainState.RUNNING)
+    if flags & _LIST_PAUSED:
+        states.add(DomainState.PAUSED)
+    if flags & _LIST_SHUTOFF:
+        states.add(DomainState.SHUTOFF)
+    if flags & _LIST_OTHER:
+        states.update(DomainFilter.other_states())
+    return states
+
+
 def _listing(call: Call, flags: int) -> list[Domain]:
-    states: set[DomainState] | None = None
-    if flags & (_LIST_RUNNING | _LIST_PAUSED | _LIST_SHUTOFF | _LIST_OTHER):
-        states = set()
-        if flags & _LIST_RUNNING:
-            states.add(DomainState.RUNNING)
-        if flags & _LIST_PAUSED:
-            states.add(DomainState.PAUSED)
-        if flags & _LIST_SHUTOFF:
-            states.add(DomainState.SHUTOFF)
-        if flags & _LIST_OTHER:
-            states.update(DomainFilter.other_states())
+    states = listed_states(flags)
     # virt keeps no checkpoints: asking for domains that have one finds none
     if either(flags, _LIST_HAS_CHECKPOINT, _LIST_NO_CHECKPOINT):
         return []

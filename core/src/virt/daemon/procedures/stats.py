@@ -26,9 +26,9 @@ from virt.remote.message_types import (
     VCPUINFO_MAX,
 )
 from virt.remote.procedure_numbers import RemoteProcedure as P
-from virt.states import DomainState
 
 from . import wire
+from .domains import listed_states
 from .listing import either
 from .registry import Call, handles, internal_error
 
@@ -37,7 +37,6 @@ _TYPED_PARAM_STRING_OKAY = 4
 _JOB_STATS_COMPLETED, _JOB_STATS_KEEP_COMPLETED = 1, 2
 # virConnectGetAllDomainStatsFlags
 _STATS_ACTIVE, _STATS_INACTIVE, _STATS_PERSISTENT, _STATS_TRANSIENT = 1, 2, 4, 8
-_STATS_RUNNING, _STATS_PAUSED, _STATS_SHUTOFF, _STATS_OTHER = 16, 32, 64, 128
 _STATS_NOWAIT, _STATS_BACKING, _STATS_ENFORCE = 1 << 29, 1 << 30, 1 << 31
 _STATS_FLAGS = 0xFF | _STATS_NOWAIT | _STATS_BACKING | _STATS_ENFORCE
 
@@ -174,17 +173,7 @@ def get_block_info(call: Call) -> dict[str, Any]:
 # -- bulk statistics ------------------------------------------------------------------------------------
 def stats_filter(flags: int) -> DomainFilter:
     """The listing filter of virConnectGetAllDomainStats' flags."""
-    states: set[DomainState] | None = None
-    if flags & (_STATS_RUNNING | _STATS_PAUSED | _STATS_SHUTOFF | _STATS_OTHER):
-        states = set()
-        if flags & _STATS_RUNNING:
-            states.add(DomainState.RUNNING)
-        if flags & _STATS_PAUSED:
-            states.add(DomainState.PAUSED)
-        if flags & _STATS_SHUTOFF:
-            states.add(DomainState.SHUTOFF)
-        if flags & _STATS_OTHER:
-            states.update(DomainFilter.other_states())
+    states = listed_states(flags)
     return DomainFilter(
         active=either(flags, _STATS_ACTIVE, _STATS_INACTIVE),
         persistent=either(flags, _STATS_PERSISTENT, _STATS_TRANSIENT),
