@@ -26,7 +26,6 @@ from pathlib import Path
 
 TARGET = 1.0
 LIBVIRT_PYTHON = "/usr/bin/python3"
-LIBVIRTD_QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\n'
 
 GUEST = """<domain type='kvm'>
   <name>@NAME@</name>
@@ -89,7 +88,7 @@ def _daemons() -> Iterator[tuple[str, str]]:
     try:
         with (
             contextlib.ExitStack() as stack,
-            start_libvirtd(drivers=("qemu",), files={"qemu.conf": LIBVIRTD_QEMU_CONF}) as libvirtd,
+            start_libvirtd(drivers=("qemu",)) as libvirtd,
         ):
             stack.enter_context(_env("VIRT_QEMU_ROOT", str(root)))
             virtd = stack.enter_context(start_virtd(system=True))

@@ -1,4 +1,4 @@
-"""Fixtures of the dispatcher's tests: a dispatcher on test:///default and a client of it."""
+"""Fixtures of the daemon tests: a dispatcher on test:///default and a client of it; virtd and libvirtd for virsh."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from dispatch_helpers import FakeClient, Remote, remote
+from virt.daemon.testing import Virtd, start_virtd
+from virt.testing import Libvirtd, need_virsh, start_libvirtd
 
 
 @pytest.fixture
@@ -20,3 +22,19 @@ def front(tmp_path: Path) -> Iterator[Remote]:
 def client(front: Remote) -> FakeClient:
     """A client of ``front`` that opened test:///default."""
     return front.open(FakeClient())
+
+
+@pytest.fixture(scope="module")
+def virtd() -> Iterator[Virtd]:
+    """virtd on its default test:///default, for stock virsh (a module may define its own)."""
+    need_virsh()
+    with start_virtd() as daemon:
+        yield daemon
+
+
+@pytest.fixture(scope="module")
+def libvirtd() -> Iterator[Libvirtd]:
+    """A private libvirtd 9.0 on test:///default: the reference virsh compares ``virtd`` with."""
+    need_virsh()
+    with start_libvirtd() as daemon:
+        yield daemon

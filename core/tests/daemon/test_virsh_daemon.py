@@ -6,13 +6,12 @@ One virtd and one private libvirtd serve the whole module.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from virsh_compare import Outcome, event_watcher, virsh
-from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, need_virsh, start_libvirtd
+from virt.daemon.testing import Virtd
+from virt.testing import Libvirtd
 
 DOMAIN_XML = """<domain type='test'>
   <name>vx1</name>
@@ -51,20 +50,6 @@ READS = [
     ["dominfo", "nope"],
     ["start", "test"],
 ]
-
-
-@pytest.fixture(scope="module")
-def virtd() -> Iterator[Virtd]:
-    need_virsh()
-    with start_virtd() as daemon:
-        yield daemon
-
-
-@pytest.fixture(scope="module")
-def libvirtd() -> Iterator[Libvirtd]:
-    need_virsh()
-    with start_libvirtd() as daemon:
-        yield daemon
 
 
 def _same(ours: Outcome, theirs: Outcome, command: list[str]) -> None:

@@ -8,12 +8,10 @@ between them); one virtd and one private libvirtd serve the module.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from virsh_compare import Outcome, virsh
-from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, need_virsh, start_libvirtd
+from virt.daemon.testing import Virtd
+from virt.testing import Libvirtd
 
 CASES = [
     "setmem test 1G; dominfo test",
@@ -87,20 +85,6 @@ READ_ONLY_CASES = [
     "domhostname test",
     "undefine test --nvram",
 ]
-
-
-@pytest.fixture(scope="module")
-def virtd() -> Iterator[Virtd]:
-    need_virsh()
-    with start_virtd() as daemon:
-        yield daemon
-
-
-@pytest.fixture(scope="module")
-def libvirtd() -> Iterator[Libvirtd]:
-    need_virsh()
-    with start_libvirtd() as daemon:
-        yield daemon
 
 
 def _same(ours: Outcome, theirs: Outcome, command: str) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 from virsh_compare import Outcome, virsh
 from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
+from virt.testing import Libvirtd, missing_dependency, need_virsh
 
 LIBVIRT_PYTHON = "/usr/bin/python3"
 CLOCK_FIGURES = re.compile(r"\d{6,}")
@@ -48,20 +47,6 @@ COMMANDS = [
     ["domtime", "test", "--pretty"],
     ["-r", "domtime", "test"],
 ]
-
-
-@pytest.fixture(scope="module")
-def virtd() -> Iterator[Virtd]:
-    need_virsh()
-    with start_virtd() as daemon:
-        yield daemon
-
-
-@pytest.fixture(scope="module")
-def libvirtd() -> Iterator[Libvirtd]:
-    need_virsh()
-    with start_libvirtd() as daemon:
-        yield daemon
 
 
 def _hidden(outcome: Outcome) -> Outcome:

@@ -28,8 +28,6 @@ from virt.errors import VirtError
 from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
 
 LIBVIRT_PYTHON = "/usr/bin/python3"
-# /dev/kvm is root's only here, so libvirt's QEMU runs as root; no virtlogd in its namespace
-LIBVIRTD_QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\n'
 
 REFUSED_MACHINES = {
     "x-remote": "machine type 'x-remote' cannot run a guest: it is the device server of multi-process QEMU",
@@ -62,7 +60,7 @@ print(json.dumps(answers))
 @pytest.fixture(scope="module")
 def libvirtd() -> Iterator[Libvirtd]:
     need_virsh()
-    with start_libvirtd(drivers=("qemu",), files={"qemu.conf": LIBVIRTD_QEMU_CONF}) as daemon:
+    with start_libvirtd(drivers=("qemu",)) as daemon:
         yield daemon
 
 

@@ -32,7 +32,6 @@ from virt.testing import Libvirtd, missing_dependency, require_corpus, start_lib
 LIBVIRT_PYTHON = "/usr/bin/python3"
 HELPER = Path(__file__).with_name("libvirt_define.py")
 SUITE = ("xml-to-qemu-argv",)
-LIBVIRTD_QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\n'
 MAC = "52:54:00:6a:1c:0e"
 
 
@@ -41,7 +40,7 @@ MAC = "52:54:00:6a:1c:0e"
 def libvirtd() -> Iterator[Libvirtd]:
     if not Path(LIBVIRT_PYTHON).exists() or subprocess.run([LIBVIRT_PYTHON, "-c", "import libvirt"]).returncode:
         missing_dependency("python3-libvirt for /usr/bin/python3 is needed for the reference side")
-    with start_libvirtd(drivers=("qemu",), files={"qemu.conf": LIBVIRTD_QEMU_CONF}) as daemon:
+    with start_libvirtd(drivers=("qemu",)) as daemon:
         yield daemon
 
 

@@ -24,15 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from client_support import (
-    need_virt_install,
-    private_virtd,
-    qemu_uri,
-    reference_libvirtd,
-    tcg_unless_host_cpu_works,
-    virt_install_ok,
-    wait_for_text,
-)
+from client_support import need_virt_install, tcg_unless_host_cpu_works, virt_install_ok, wait_for_text
+from daemon_support import private_virtd, qemu_uri, reference_libvirtd
 from guest import GuestImage
 from virsh_support import virsh, virsh_ok
 from virt.daemon.testing import Virtd

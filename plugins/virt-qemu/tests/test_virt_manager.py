@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_support import need_virt_install, private_virtd, qemu_uri, virt_install_ok
+from client_support import need_virt_install, virt_install_ok
+from daemon_support import private_virtd, qemu_uri
 from desktop_support import Desktop, private_desktop, wait_for
 from guest import GuestImage
 from virsh_support import virsh_ok

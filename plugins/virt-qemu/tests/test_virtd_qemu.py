@@ -29,27 +29,23 @@ from typing import Any
 
 import pytest
 import virt
-from driver_support import QEMU, alive, firmware_xml, kill_leftovers, pid_of, wait_until
+from daemon_support import private_qemu_root, private_virtd, qemu_uri, reference_libvirtd, remove_guests, virtd_serving
+from driver_support import QEMU, alive, firmware_xml, pid_of, wait_until
 from virsh_support import (
     event_watcher,
     kill_processes_mentioning,
     normalise,
-    virsh,
     virsh_ok,
     without_lines,
     xml_contained,
 )
-from virt.daemon.testing import Virtd, start_virtd
+from virt.daemon.testing import Virtd
 from virt.errors import VirtError
 from virt.events import DomainEventType, ShutdownDetail, StoppedDetail
 from virt.remote.connection import RemoteConnection
-from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
+from virt.testing import Libvirtd, missing_dependency, need_virsh
 
 LIBVIRT_PYTHON = "/usr/bin/python3"
-
-# /dev/kvm is root's only here, so libvirt's QEMU runs as root (its default user is libvirt-qemu);
-# QEMU's output goes to a file, as there is no virtlogd in libvirtd's private namespace.
-LIBVIRTD_QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\n'
 
 NAME = "vq1"
 UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3c71"
@@ -57,54 +53,11 @@ PROBE_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3c72"
 """The event watchers' probe domain (defined and undefined, never started)."""
 
 
-# -- a private state root and the daemons ------------------------------------------------------------------
-@contextlib.contextmanager
-def private_qemu_root() -> Iterator[Path]:
-    """A ``VIRT_QEMU_ROOT`` of our own under /tmp (short: unix socket paths are limited), sharing the
-    probed capabilities with the other tests; every QEMU mentioning it is killed at the end."""
-    if shutil.which(QEMU) is None:
-        missing_dependency(f"{QEMU} is not installed (apt-get install qemu-system-x86)")
-    root = Path(tempfile.mkdtemp(prefix="vd", dir="/tmp"))
-    cache = Path(tempfile.gettempdir()) / "virt-qemu-test-caps"
-    cache.mkdir(exist_ok=True)
-    for mode in ("system", "session"):
-        (root / mode).mkdir()
-        (root / mode / "cache").symlink_to(cache)
-    try:
-        yield root
-    finally:
-        kill_leftovers(root)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def virtd_serving(root: Path, socket_dir: Path | None = None, args: tuple[str, ...] = ()) -> Iterator[Virtd]:
-    """``virtd --system`` whose QEMU driver keeps its state under ``root``."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("VIRT_QEMU_ROOT", str(root))
-        with start_virtd(system=True, socket_dir=socket_dir, args=args) as daemon:
-            yield daemon
-
-
-def qemu_uri(daemon: Virtd | Libvirtd) -> str:
-    return daemon.uri(driver="qemu", path="/system")
-
-
-def remove_guests(uri: str) -> None:
-    """Destroy and undefine whatever the daemon still has (a failed test's leftovers)."""
-    for name in virsh(uri, "list", "--all", "--name").stdout.split():
-        virsh(uri, "destroy", name)
-        virsh(uri, "undefine", name)
-
-
 @pytest.fixture(scope="module")
 def virtd() -> Iterator[Virtd]:
     need_virsh()
-    with private_qemu_root() as root, virtd_serving(root) as daemon:
-        try:
-            yield daemon
-        finally:
-            remove_guests(qemu_uri(daemon))
+    with private_virtd() as daemon:
+        yield daemon
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +65,8 @@ def libvirtd() -> Iterator[Libvirtd]:
     need_virsh()
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         missing_dependency("/dev/kvm is not usable: the libvirtd comparison runs the same KVM guest")
-    try:
-        with start_libvirtd(drivers=("qemu",), files={"qemu.conf": LIBVIRTD_QEMU_CONF}) as daemon:
-            try:
-                yield daemon
-            finally:
-                remove_guests(qemu_uri(daemon))
-    finally:
-        # a guest libvirtd could not stop lives on in its namespace: it carries our uuid
-        kill_processes_mentioning(UUID)
+    with reference_libvirtd([UUID]) as daemon:
+        yield daemon
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_virtd_qemu import LIBVIRTD_QEMU_CONF, private_qemu_root, qemu_uri, remove_guests, virtd_serving
+from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_guests
 from virsh_support import kill_processes_mentioning, virsh, virsh_ok
-from virt.testing import missing_dependency, need_virsh, not_applicable, start_libvirtd
+from virt.testing import missing_dependency, need_virsh, not_applicable
 
 NAME = "vqs1"
 UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cab"
@@ -117,9 +117,8 @@ def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         with (
             _tap(TAPS["virtd"]),
             _tap(TAPS["libvirtd"]),
-            private_qemu_root() as root,
-            virtd_serving(root) as ours,
-            start_libvirtd(drivers=("qemu",), files={"qemu.conf": LIBVIRTD_QEMU_CONF}) as theirs,
+            private_virtd() as ours,
+            reference_libvirtd() as theirs,
             _running(qemu_uri(ours), folder / "virtd", TAPS["virtd"]) as our_uri,
             _running(qemu_uri(theirs), folder / "libvirtd", TAPS["libvirtd"]) as their_uri,
         ):

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 import virt
+from daemon_support import private_virtd, qemu_uri, reference_libvirtd
 from guest import MARKER, GuestImage, domain_xml
-from test_virtd_qemu import LIBVIRTD_QEMU_CONF, private_qemu_root, qemu_uri, remove_guests, virtd_serving
-from virsh_support import kill_processes_mentioning, virsh, virsh_ok
-from virt.testing import VIRSH, missing_dependency, need_virsh, start_libvirtd
+from virsh_support import virsh, virsh_ok
+from virt.testing import VIRSH, missing_dependency, need_virsh
 
 NAME = "vst1"
 UUID = "7a3c91e4-52b8-4f0d-b6e2-9d15c0a4f7e3"  # its own: tests kill the QEMUs of their UUID
@@ -54,17 +54,8 @@ def guest_xml(guest: GuestImage, folder: Path, graphics: str, video: str = "vga"
 @pytest.fixture(scope="module")
 def daemons() -> Iterator[dict[str, str]]:
     need_virsh()
-    with private_qemu_root() as root, virtd_serving(root) as ours:
-        try:
-            with start_libvirtd(drivers=("qemu",), files={"qemu.conf": LIBVIRTD_QEMU_CONF}) as theirs:
-                uris = {"virtd": qemu_uri(ours), "libvirtd": qemu_uri(theirs)}
-                try:
-                    yield uris
-                finally:
-                    remove_guests(uris["libvirtd"])
-        finally:
-            kill_processes_mentioning(UUID)
-            remove_guests(qemu_uri(ours))
+    with private_virtd() as ours, reference_libvirtd([UUID]) as theirs:
+        yield {"virtd": qemu_uri(ours), "libvirtd": qemu_uri(theirs)}
 
 
 @contextlib.contextmanager

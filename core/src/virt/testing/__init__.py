@@ -192,6 +192,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+LIBVIRTD_QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\n'
+"""The qemu.conf a private libvirtd gets with its QEMU driver unless ``files`` gives one: /dev/kvm is
+root's here, so its QEMU runs as root (libvirt's default user is libvirt-qemu); QEMU's output goes to
+a file, as there is no virtlogd in the daemon's private namespace."""
+
+
 @contextlib.contextmanager
 def start_libvirtd(
     *,
@@ -206,7 +212,8 @@ def start_libvirtd(
 
     The daemon runs in a private mount namespace where /run/libvirt, /var/lib/libvirt,
     /var/cache/libvirt and /var/log/libvirt are empty tmpfs and /etc/libvirt is a temporary folder
-    holding its libvirtd.conf (plus ``files``: name -> text, e.g. ``{"qemu.conf": ...}``). Its unix
+    holding its libvirtd.conf (plus ``files``: name -> text, e.g. ``{"qemu.conf": ...}``; with the
+    ``"qemu"`` driver and no qemu.conf given, ``LIBVIRTD_QEMU_CONF``). Its unix
     sockets live in a temporary folder outside that namespace; unix auth is "none". Only the
     embedded test driver (``test:///default``) is there, unless ``drivers`` names connection
     driver modules to load (``"qemu"``, ``"network"``: they act on the real host, so guests and
@@ -262,7 +269,10 @@ def start_libvirtd(
         overridden = {line.partition("=")[0].strip() for line in settings.splitlines() if "=" in line}
         config = [line for line in config if line.partition("=")[0].strip() not in overridden]
         (etc / "libvirtd.conf").write_text("\n".join([*config, settings]) + "\n")
-        for name, text in (files or {}).items():
+        written = dict(files or {})
+        if "qemu" in drivers:
+            written.setdefault("qemu.conf", LIBVIRTD_QEMU_CONF)
+        for name, text in written.items():
             (etc / name).write_text(text)
         mounts = "".join(f"mkdir -p {d} && mount -t tmpfs virt-test {d} && " for d in _PRIVATE_DIRS)
         script = (

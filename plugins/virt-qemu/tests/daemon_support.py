@@ -1,0 +1,87 @@
+"""The QEMU driver's two daemons for the comparisons with stock clients: virtd over a private state
+root, and libvirt 9.0's own QEMU driver in a private libvirtd.
+
+virtd runs with its QEMU driver's state under a private ``VIRT_QEMU_ROOT`` (short, under /tmp: unix
+socket paths are limited to 107 bytes), sharing the probed capabilities with the other tests.
+Whatever a test leaves (guests, QEMU processes, files) is removed when its daemon stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from driver_support import QEMU, kill_leftovers
+from virsh_support import kill_processes_mentioning, virsh
+from virt.daemon.testing import Virtd, start_virtd
+from virt.testing import Libvirtd, missing_dependency, start_libvirtd
+
+
+def qemu_uri(daemon: Virtd | Libvirtd) -> str:
+    return daemon.uri(driver="qemu", path="/system")
+
+
+def remove_guests(uri: str) -> None:
+    """Destroy and undefine whatever the daemon still has (a failed test's leftovers)."""
+    for name in virsh(uri, "list", "--all", "--name").stdout.split():
+        virsh(uri, "destroy", name)
+        virsh(uri, "undefine", name, "--nvram")
+        virsh(uri, "undefine", name)
+
+
+@contextlib.contextmanager
+def private_qemu_root(prefix: str = "vd") -> Iterator[Path]:
+    """A ``VIRT_QEMU_ROOT`` of our own under /tmp, sharing the probed capabilities with the other
+    tests; every QEMU mentioning it is killed at the end."""
+    if shutil.which(QEMU) is None:
+        missing_dependency(f"{QEMU} is not installed (apt-get install qemu-system-x86)")
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    cache = Path(tempfile.gettempdir()) / "virt-qemu-test-caps"
+    cache.mkdir(exist_ok=True)
+    for mode in ("system", "session"):
+        (root / mode).mkdir()
+        (root / mode / "cache").symlink_to(cache)
+    try:
+        yield root
+    finally:
+        kill_leftovers(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def virtd_serving(root: Path, socket_dir: Path | None = None, args: tuple[str, ...] = ()) -> Iterator[Virtd]:
+    """``virtd --system`` whose QEMU driver keeps its state under ``root``."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VIRT_QEMU_ROOT", str(root))
+        with start_virtd(system=True, socket_dir=socket_dir, args=args) as daemon:
+            yield daemon
+
+
+@contextlib.contextmanager
+def private_virtd(prefix: str = "vd") -> Iterator[Virtd]:
+    """``virtd --system`` over a private root of its own; its guests are removed on the way out."""
+    with private_qemu_root(prefix) as root, virtd_serving(root) as daemon:
+        try:
+            yield daemon
+        finally:
+            remove_guests(qemu_uri(daemon))
+
+
+@contextlib.contextmanager
+def reference_libvirtd(uuids: Sequence[str] = ()) -> Iterator[Libvirtd]:
+    """libvirt 9.0's QEMU driver in a private libvirtd; guests it still has are removed at the end
+    (and any QEMU it could not stop, found by the ``uuids`` the test's guests carry: it lives on in
+    the daemon's namespace)."""
+    try:
+        with start_libvirtd(drivers=("qemu",)) as daemon:
+            try:
+                yield daemon
+            finally:
+                remove_guests(qemu_uri(daemon))
+    finally:
+        for uuid in uuids:
+            kill_processes_mentioning(uuid)
