@@ -89,6 +89,20 @@ class DomainFilter:
         """States virsh's ``--state-other`` selects."""
         return _OTHER_STATES
 
+    @staticmethod
+    def selected_states(*, running: bool, paused: bool, shutoff: bool, other: bool) -> set[DomainState] | None:
+        """The states virsh's ``--state-*`` options (and the matching API flags) ask for; None: any."""
+        states: set[DomainState] = set()
+        if running:
+            states.add(DomainState.RUNNING)
+        if paused:
+            states.add(DomainState.PAUSED)
+        if shutoff:
+            states.add(DomainState.SHUTOFF)
+        if other:
+            states.update(_OTHER_STATES)
+        return states or None
+
 
 @attrs.frozen
 class ObjectFilter:

@@ -27,17 +27,11 @@ def _sort_key(domain: Domain) -> tuple[int, int, str]:
 
 def list_domains(ctx: Context, args: argparse.Namespace) -> list[Domain]:
     """The domains the ``list`` flags select, in virsh's order."""
-    states: set[DomainState] = set()
-    if args.state_running:
-        states.add(DomainState.RUNNING)
-    if args.state_paused:
-        states.add(DomainState.PAUSED)
-    if args.state_shutoff:
-        states.add(DomainState.SHUTOFF)
-    if args.state_other:
-        from virt.info import DomainFilter
+    from virt.info import DomainFilter
 
-        states.update(DomainFilter.other_states())
+    states = DomainFilter.selected_states(
+        running=args.state_running, paused=args.state_paused, shutoff=args.state_shutoff, other=args.state_other
+    )
     active: bool | None = None
     if args.inactive and not args.all:
         active = False
@@ -46,7 +40,7 @@ def list_domains(ctx: Context, args: argparse.Namespace) -> list[Domain]:
     domains = ctx.conn.list_domains(
         active=active,
         persistent=_either(args.persistent, args.transient),
-        states=states or None,
+        states=states,
         autostart=_either(args.autostart, args.no_autostart),
         managed_save=_either(args.with_managed_save, args.without_managed_save),
         has_snapshot=_either(args.with_snapshot, args.without_snapshot),

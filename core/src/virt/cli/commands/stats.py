@@ -221,7 +221,6 @@ def run_domblkinfo(ctx: Context, args: argparse.Namespace) -> None:
 # -- bulk statistics ------------------------------------------------------------------------------------
 def run_domstats(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
-    from virt.states import DomainState
 
     groups = StatsGroup(0)
     for option, group, _ in _STAT_GROUP_OPTIONS:
@@ -233,22 +232,16 @@ def run_domstats(ctx: Context, args: argparse.Namespace) -> None:
             domains = [ctx.domain(key) for key in args.domains]
             records = ctx.conn.domain_list_stats(domains, groups, enforce=args.enforce, backing=args.backing)
         else:
-            states: set[DomainState] = set()
-            if args.list_running:
-                states.add(DomainState.RUNNING)
-            if args.list_paused:
-                states.add(DomainState.PAUSED)
-            if args.list_shutoff:
-                states.add(DomainState.SHUTOFF)
-            if args.list_other:
-                from virt.info import DomainFilter
+            from virt.info import DomainFilter
 
-                states.update(DomainFilter.other_states())
+            states = DomainFilter.selected_states(
+                running=args.list_running, paused=args.list_paused, shutoff=args.list_shutoff, other=args.list_other
+            )
             records = ctx.conn.get_all_domain_stats(
                 groups,
                 active=args.list_active if args.list_active != args.list_inactive else None,
                 persistent=args.list_persistent if args.list_persistent != args.list_transient else None,
-                states=states or None,
+                states=states,
                 enforce=args.enforce,
                 backing=args.backing,
                 nowait=args.nowait,

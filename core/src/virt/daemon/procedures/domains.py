@@ -41,18 +41,12 @@ _MESSAGE_TAINTING, _MESSAGE_DEPRECATION = 1, 2
 def listed_states(flags: int) -> set[DomainState] | None:
     """The states virConnectListAllDomains' flags ask for (None: any); virConnectGetAllDomainStats'
     flags have the same state bits."""
-    if not flags & (_LIST_RUNNING | _LIST_PAUSED | _LIST_SHUTOFF | _LIST_OTHER):
-        return None
-    states: set[DomainState] = set()
-    if flags & _LIST_RUNNING:
-        states.add(DomainState.RUNNING)
-    if flags & _LIST_PAUSED:
-        states.add(DomainState.PAUSED)
-    if flags & _LIST_SHUTOFF:
-        states.add(DomainState.SHUTOFF)
-    if flags & _LIST_OTHER:
-        states.update(DomainFilter.other_states())
-    return states
+    return DomainFilter.selected_states(
+        running=bool(flags & _LIST_RUNNING),
+        paused=bool(flags & _LIST_PAUSED),
+        shutoff=bool(flags & _LIST_SHUTOFF),
+        other=bool(flags & _LIST_OTHER),
+    )
 
 
 def _listing(call: Call, flags: int) -> list[Domain]:
