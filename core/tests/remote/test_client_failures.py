@@ -122,15 +122,16 @@ class Background:
 
 
 def test_a_call_the_daemon_never_answers_times_out(relay: Relay) -> None:
-    with virt.open(f"test+unix:///default?socket={relay.path}&timeout=0.5") as conn:
+    # the timeout covers the opening handshake too: long enough for it on a loaded machine
+    with virt.open(f"test+unix:///default?socket={relay.path}&timeout=3") as conn:
         relay.stalled.set()
         start = time.monotonic()
         with pytest.raises(VirtError) as caught:
             conn.hostname()
-        assert 0.4 < time.monotonic() - start < 3
+        assert 2.9 < time.monotonic() - start < 10
         assert caught.value.code == ErrorNumber.OPERATION_TIMEOUT
         assert "no reply to CONNECT_GET_HOSTNAME" in caught.value.message
-        assert "within 0.5 s" in caught.value.message
+        assert "within 3 s" in caught.value.message
         relay.stalled.clear()
         assert conn.hostname()  # the connection itself is fine: the next call is answered
 
