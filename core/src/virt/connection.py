@@ -577,6 +577,13 @@ class Domain:
         driver = self._change("virDomainSetMaxMemory")
         driver.set_domain_memory(self._ref, kib, Impact(impact), maximum=True)
 
+    def set_memory_stats_period(self, period: int, impact: Impact = Impact.CURRENT) -> None:
+        """How often, in seconds, the guest reports its memory statistics (what ``memory_stats`` adds from
+        its balloon: unused, available, ...); 0 stops the reports (virDomainSetMemoryStatsPeriod)."""
+        driver = self._change("virDomainSetMemoryStatsPeriod")
+        check_memory_stats_period(period)
+        driver.set_domain_memory_stats_period(self._ref, period, Impact(impact))
+
     def set_vcpus(
         self, count: int, impact: Impact = Impact.CURRENT, *, maximum: bool = False, hotpluggable: bool = False
     ) -> None:
@@ -718,6 +725,13 @@ class Domain:
     def guest_time(self) -> GuestTime:
         """The guest's clock, read through its agent (virDomainGetTime; refused on read-only connections)."""
         return self._change("virDomainGetTime").get_domain_time(self._ref)
+
+
+def check_memory_stats_period(period: int) -> None:
+    """virDomainSetMemoryStatsPeriod's own check, made before any driver's (the daemon makes it too)."""
+    if period < 0:
+        message = "period in virDomainSetMemoryStatsPeriod must be zero or greater"
+        raise InvalidArgument(message, ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
 
 
 def _nonzero(value: int, name: str, function: str) -> None:

@@ -577,6 +577,11 @@ class DriverConnection:
         """virDomainSetMemoryFlags: the balloon target in KiB (``maximum``: the maximum memory instead)."""
 
     @optional
+    def set_domain_memory_stats_period(self, ref: DomainRef, period: int, impact: Impact) -> None:
+        """virDomainSetMemoryStatsPeriod: every ``period`` seconds (0: never) the balloon asks the guest
+        for its memory statistics; ``period`` is 0 or more (the API checked it)."""
+
+    @optional
     def set_domain_vcpus(
         self, ref: DomainRef, count: int, impact: Impact, *, maximum: bool = False, hotpluggable: bool = False
     ) -> None:

@@ -59,6 +59,22 @@ COMMANDS = [
     "destroy test; vcpuinfo test; dommemstat test; domblkstat test vda; domtime test; domstats",
     "define GUEST; vcpuinfo m; vcpuinfo m --pretty; domblkinfo m --all; domstats; start m; vcpuinfo m; "
     "dommemstat m; domblkinfo m hdc; domblkstat m hdc --human; domifstat m 52:54:00:11:22:33; domstats m test",
+    # the balloon's statistics period (virDomainSetMemoryStatsPeriod), kept in <memballoon><stats period>
+    "dommemstat test --period 2; dumpxml test; dommemstat test; dommemstat test --period 0 --live; dumpxml test",
+    "dommemstat test --period 5 --config; dumpxml test --inactive; dumpxml test",
+    "dommemstat test --period 3 --current; dumpxml test",
+    "dommemstat test --period 2 --live --config",
+    "dommemstat test --period 2 --current --config",
+    "dommemstat test --current --live",
+    "dommemstat test --period -1",
+    "dommemstat test --period abc",
+    "dommemstat test --period 99999999999",
+    "dommemstat test --period",
+    "dommemstat nope --period 2",
+    "dommemstat nope --period -1",
+    "destroy test; dommemstat test --period 2 --live; dommemstat test --period 4; dumpxml test",
+    "define GUEST; dommemstat m --period 6; dommemstat m --period 1 --live; undefine m",
+    "define NOBALLOON; dommemstat m --period 6; start m; dommemstat m --period 6 --live; dommemstat m",
 ]
 
 
@@ -91,4 +107,7 @@ def test_the_statistics_verbs_print_what_virsh_prints(command: str, tmp_path: Pa
     guest = tmp_path / "m.xml"
     guest.write_text(GUEST)
     command = command.replace("GUEST", str(guest))
+    without_balloon = tmp_path / "n.xml"
+    without_balloon.write_text(GUEST.replace("<memballoon model='virtio'/>", "<memballoon model='none'/>"))
+    command = command.replace("NOBALLOON", str(without_balloon))
     assert _run(VIRT, command) == _run(virsh, command)

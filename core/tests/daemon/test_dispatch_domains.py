@@ -284,3 +284,25 @@ def test_open_flag_makes_a_read_only_connection(front: Remote) -> None:
     assert _error(front, reader, P.DOMAIN_SUSPEND, {"dom": dom})[2] == (
         "operation forbidden: read only access prevents virDomainSuspend"
     )
+
+
+def test_the_memory_statistics_period_on_the_wire(front: Remote, client: FakeClient) -> None:
+    """libvirtd hands the call to virDomainSetMemoryStatsPeriod, which refuses a negative period
+    before the driver looks at the flags (clients check it too, so only a raw call shows it)."""
+    dom = _dom(front, client, "test")
+    args = {"dom": dom, "period": -1, "flags": 4}
+    assert _error(front, client, P.DOMAIN_SET_MEMORY_STATS_PERIOD, args) == (
+        ErrorNumber.INVALID_ARG,
+        ErrorDomain.DOMAIN,
+        "period in virDomainSetMemoryStatsPeriod must be zero or greater",
+    )
+    args = {"dom": dom, "period": 4, "flags": 4}
+    assert _error(front, client, P.DOMAIN_SET_MEMORY_STATS_PERIOD, args)[2] == (
+        "unsupported flags (0x4) in function testDomainSetMemoryStatsPeriod"
+    )
+    front.call(client, P.DOMAIN_SET_MEMORY_STATS_PERIOD, {"dom": dom, "period": 4, "flags": 0})
+    xml = front.call(client, P.DOMAIN_GET_XML_DESC, {"dom": dom, "flags": 0})["xml"]
+    assert "<stats period='4'/>" in xml
+    reader = front.open(FakeClient(readonly=True))
+    refused = _error(front, reader, P.DOMAIN_SET_MEMORY_STATS_PERIOD, {"dom": dom, "period": 1, "flags": 0})
+    assert refused[0] == ErrorNumber.OPERATION_DENIED

@@ -46,6 +46,12 @@ COMMANDS = [
     ["domtime", "test"],
     ["domtime", "test", "--pretty"],
     ["-r", "domtime", "test"],
+    # the balloon's statistics period (virDomainSetMemoryStatsPeriod, a change: refused read-only)
+    ["dommemstat", "test", "--period", "2"],
+    ["dommemstat", "test", "--period", "0", "--live"],
+    ["dommemstat", "test", "--period", "2", "--live", "--config"],
+    ["dommemstat", "nope", "--period", "2"],
+    ["-r", "dommemstat", "test", "--period", "2"],
 ]
 
 
@@ -107,3 +113,34 @@ def test_an_acl_hides_domains_from_bulk_statistics() -> None:
     with start_virtd(settings=settings) as daemon:
         shown = virsh(daemon.uri(), "domstats")
         assert shown == Outcome(0, "\n", "")
+
+
+PERIOD_CLIENT = r"""
+import json, sys, libvirt
+conn = libvirt.open(sys.argv[1])
+dom = conn.lookupByName("test")
+out = []
+for period, flags in ((3, 0), (-1, 0), (-1, 4), (2, 4), (2, 3), (7, 2)):
+    try:
+        out.append(dom.setMemoryStatsPeriod(period, flags))
+    except libvirt.libvirtError as exc:
+        out.append([exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()])
+out.append(dom.XMLDesc(0).count("<stats period='3'/>"))
+out.append(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).count("<stats period='7'/>"))
+print(json.dumps(out))
+"""
+
+
+def test_the_statistics_period_is_checked_and_kept_as_libvirtd_does(virtd: Virtd, libvirtd: Libvirtd) -> None:
+    """Checks virsh makes itself (a negative period) reach the daemon from python3-libvirt's call."""
+    import shutil
+
+    if shutil.which(LIBVIRT_PYTHON) is None:
+        missing_dependency("python3-libvirt is not installed")
+    results = []
+    for uri in (virtd.uri(), libvirtd.uri()):
+        done = subprocess.run([LIBVIRT_PYTHON, "-c", PERIOD_CLIENT, uri], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        results.append(json.loads(done.stdout))
+    assert results[0] == results[1]
+    assert results[0][0] == 0 and results[0][-2:] == [1, 1]

@@ -410,3 +410,33 @@ def test_threads_share_one_connection(conn: virt.Connection) -> None:
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(work, names))
     assert results == [[name] * 25 for name in names]
+
+
+def test_the_memory_statistics_period_as_libvirt_sets_it(daemon: Daemon, conn: virt.Connection) -> None:
+    """virDomainSetMemoryStatsPeriod: the same outcomes (and <stats period> in the XML) as python3-libvirt's."""
+    theirs = libvirt_python(
+        "c = libvirt.open(args[0])\n"
+        "d = c.lookupByName('test')\n"
+        "out = []\n"
+        "for period, flags in ((4, 0), (-2, 0), (3, 3), (6, 2)):\n"
+        "    try:\n        out.append(d.setMemoryStatsPeriod(period, flags))\n"
+        "    except libvirt.libvirtError as e:\n"
+        "        out.append([e.get_error_code(), e.get_error_domain(), e.get_error_message()])\n"
+        "out.append([d.XMLDesc(0).count(\"<stats period='4'/>\"), d.XMLDesc(2).count(\"<stats period='6'/>\")])\n"
+        "print(json.dumps(out))",
+        daemon.uri(),
+    )
+    from virt.domainchanges import Impact
+
+    test = conn.lookup_domain_by_name("test")
+    ours: list[object] = []
+    both = Impact.LIVE | Impact.CONFIG
+    for period, impact in ((4, Impact.CURRENT), (-2, Impact.CURRENT), (3, both), (6, Impact.CONFIG)):
+        try:
+            test.set_memory_stats_period(period, impact)
+            ours.append(0)
+        except VirtError as exc:
+            ours.append([int(exc.code), int(exc.domain), exc.message])
+    ours.append([test.xml().count("<stats period='4'/>"), test.xml(inactive=True).count("<stats period='6'/>")])
+    assert ours == theirs
+    assert ours[0] == 0 and ours[-1] == [1, 1]

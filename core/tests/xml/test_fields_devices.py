@@ -345,3 +345,27 @@ def test_device_kinds_in_libvirt_order() -> None:
     </vsock>
 """
     roundtrip(domain_with(devices))
+
+
+@pytest.mark.parametrize(("written", "kept"), [("10", "10"), (" 7", "7"), ("0", None), ("-5", None)])
+def test_memballoon_keeps_only_a_positive_stats_period(written: str, kept: str | None) -> None:
+    # libvirt 9.0 (test:///default, defineXML + XMLDesc): a period of 0 or less leaves no <stats>
+    doc = domain_with(f"""
+    <memballoon model='virtio'>
+      <stats period='{written}'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x08' function='0x0'/>
+    </memballoon>
+""")
+    balloon = Domain.from_xml(doc).devices.memballoon  # type: ignore[union-attr]
+    assert balloon is not None
+    assert balloon.period == int(kept or 0)
+    assert ("<stats period='" + kept + "'/>" in balloon.to_xml()) if kept else "<stats" not in balloon.to_xml()
+
+
+@pytest.mark.parametrize("written", ["abc", "", "2147483648"])
+def test_memballoon_stats_period_must_be_an_int(written: str) -> None:
+    from virt.errors import XMLError
+
+    doc = domain_with(f"<memballoon model='virtio'><stats period='{written}'/></memballoon>")
+    with pytest.raises(XMLError, match=r"/domain/devices/memballoon/stats/@period"):
+        Domain.from_xml(doc)

@@ -17,6 +17,11 @@ build serves every test:
 - ``virt.agent=mute``: the same port held open and read, never answered (a hung agent);
 - ``virt.acpi=off``: no ``acpid``, so the power button does nothing (only the agent can power it off).
 
+Whatever the variant, a machine with a virtio balloon (PCI ``1af4:1002`` or ``1af4:1045``, :func:`domain_xml`'s
+``balloon``) gets its driver, :data:`BALLOON_MODULES` (those not built in) loaded first thing: the guest then
+inflates the balloon to the host's target and answers the host's requests for its memory statistics.
+A module another variant needs too is loaded once (``/sys/module`` says which are in).
+
 The kernel it boots is the ELF ``vmlinux`` taken out of Debian's ``vmlinuz`` (bzImage) when that kernel has a
 PVH entry note (Debian's has ``CONFIG_PVH=y``): QEMU boots such an ELF directly (``-kernel``, its ``pvh.bin``
 option ROM), which skips the bzImage's decompressor, ~2 s of a ~3.8 s boot under TCG (~1.6 s left).
@@ -56,7 +61,7 @@ MARKER = "VIRT-GUEST-BOOTED"
 CMDLINE = "console=ttyS0 quiet panic=-1"
 """``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
 
-FORMAT = 3
+FORMAT = 4
 """Bumped whenever the initramfs changes, so that older cached builds are not reused."""
 
 KERNEL_META = "linux-image-amd64"
@@ -65,6 +70,10 @@ MODULES = ("evdev", "button")
 """Loaded in this order (their dependencies, if any, first): the ACPI power button as an input device."""
 AGENT_MODULES = ("virtio", "virtio_ring", "virtio_pci", "virtio_console")
 """What a virtio-serial port needs, loaded (those not built in) only by the agent variants."""
+BALLOON_MODULES = ("virtio", "virtio_ring", "virtio_pci", "virtio_balloon")
+"""The virtio balloon's driver, loaded (those not built in) when the machine has a virtio balloon."""
+BALLOON_PCI_IDS = ("0x1002", "0x1045")
+"""The virtio balloon's PCI device ids (transitional, modern) under vendor 0x1af4."""
 AGENT_CHANNEL = "org.qemu.guest_agent.0"
 AGENT_READY = "agent: ready"
 """Printed on the console by the agent variants once the agent holds its port (before :data:`MARKER`)."""
@@ -150,6 +159,7 @@ def domain_xml(
     channel: bool | None = None,
     acpi: bool = True,
     machine: str = "q35",
+    balloon: bool = False,
 ) -> str:
     """libvirt domain XML booting ``guest`` directly (no disk, no network), its serial console to
     ``serial_log`` (a file) or a pty, powered off (and so destroyed) on ACPI shutdown.
@@ -157,7 +167,8 @@ def domain_xml(
     ``agent``: ``answer`` or ``mute``, the guest agent variant to run (see the module's notes);
     ``channel``: whether the domain has the agent's channel (by default, when an agent runs);
     ``acpi``: False for a guest that ignores the power button;
-    ``machine``: the machine type (a 64-bit kernel: on ``isapc``, whose own CPU is a 486, add a <cpu>).
+    ``machine``: the machine type (a 64-bit kernel: on ``isapc``, whose own CPU is a 486, add a <cpu>);
+    ``balloon``: a virtio balloon (the guest loads its driver) instead of none.
     """
     domain = ET.Element("domain", type=virt_type)
     ET.SubElement(domain, "name").text = name
@@ -190,7 +201,7 @@ def domain_xml(
     if channel if channel is not None else agent is not None:
         char = ET.SubElement(devices, "channel", type="unix")
         ET.SubElement(char, "target", type="virtio", name=AGENT_CHANNEL)
-    ET.SubElement(devices, "memballoon", model="none")
+    ET.SubElement(devices, "memballoon", model="virtio" if balloon else "none")
     ET.indent(domain)
     return ET.tostring(domain, encoding="unicode") + "\n"
 
@@ -361,7 +372,7 @@ def _depends(module: bytes) -> list[str]:
 
 def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) -> None:
     kroot = work / "kernel"
-    wanted = (*MODULES, *AGENT_MODULES)
+    wanted = (*MODULES, *AGENT_MODULES, *BALLOON_MODULES)
     files = _extract(
         debs[packages.kernel],
         kroot,
@@ -404,6 +415,9 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     agent_order: list[str] = []
     for name in AGENT_MODULES:
         visit(name, agent_order)
+    balloon_order: list[str] = []
+    for name in BALLOON_MODULES:
+        visit(name, balloon_order)
 
     bb_files = _extract(debs[BUSYBOX], work / "busybox", ["./bin/busybox"])
     if not bb_files:
@@ -420,10 +434,10 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     archive.file("bin/busybox", busybox, 0o755)
     for applet in BUSYBOX_APPLETS:
         archive.symlink(f"bin/{applet}", "busybox")
-    for name in (*order, *agent_order):
+    for name in dict.fromkeys((*order, *agent_order, *balloon_order)):
         archive.file(f"{moddir}/{name}.ko", modules[name], 0o644)
     archive.file("etc/acpi/PWRF/00000080", b"#!/bin/sh\npoweroff -f\n", 0o755)
-    archive.file("init", _init_script(moddir, order, agent_order).encode(), 0o755)
+    archive.file("init", _init_script(moddir, order, agent_order, balloon_order).encode(), 0o755)
 
     shutil.copyfile(kernel, out / "vmlinuz")
     vmlinux = _pvh_vmlinux(kernel.read_bytes())
@@ -438,7 +452,8 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
         "cmdline": CMDLINE,
         "modules": order,
         "agent_modules": agent_order,
-        "builtin": sorted(builtin & set(AGENT_MODULES)),
+        "balloon_modules": balloon_order,
+        "builtin": sorted(builtin & {*AGENT_MODULES, *BALLOON_MODULES}),
     }
     (out / "info.json").write_text(json.dumps(info, indent=2) + "\n")
 
@@ -485,17 +500,34 @@ def _has_pvh_note(elf: bytes) -> bool:
 
 
 def _insmods(moddir: str, modules: Sequence[str], indent: str = "") -> str:
-    lines = (f"insmod /{moddir}/{name}.ko || echo 'init: insmod {name} failed'" for name in modules)
+    lines = (
+        f"[ -d /sys/module/{name} ] || insmod /{moddir}/{name}.ko || echo 'init: insmod {name} failed'"
+        for name in modules
+    )
     return f"\n{indent}".join(lines)
 
 
-def _init_script(moddir: str, modules: Sequence[str], agent_modules: Sequence[str]) -> str:
+def _init_script(
+    moddir: str, modules: Sequence[str], agent_modules: Sequence[str], balloon_modules: Sequence[str] = ()
+) -> str:
     agent_loads = _insmods(moddir, agent_modules, "    ") or ":"
+    balloon_loads = _insmods(moddir, balloon_modules, "    ") or ":"
+    balloon_ids = " | ".join(f"0x1af4:{device}" for device in BALLOON_PCI_IDS)
     return f"""#!/bin/sh
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+balloon=
+for device in /sys/bus/pci/devices/*; do
+    [ -e "$device/vendor" ] || continue
+    read -r vendor < "$device/vendor"
+    read -r id < "$device/device"
+    case "$vendor:$id" in {balloon_ids}) balloon=yes ;; esac
+done
+if [ -n "$balloon" ]; then
+    {balloon_loads}
+fi
 {_insmods(moddir, modules)}
 agent=
 acpi=on

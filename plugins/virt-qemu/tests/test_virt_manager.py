@@ -7,7 +7,11 @@ disk, network, every second) and the memory column shown, as a user would set it
 What is checked, through the accessibility tree (how virt-manager's own UI tests read it), the X
 window titles and a screenshot:
 - the VM list has the guest's row, "Running", under the QEMU/KVM connection;
-- the CPU usage graph of that row is drawn (coloured pixels in its cell of the screenshot);
+- the CPU and memory usage graphs of that row are drawn (coloured pixels in their cells of the screenshot);
+- the memory graph is live: virt-manager asks for the guest's memory statistics every 5 seconds
+  (virDomainSetMemoryStatsPeriod, live: the running definition then has ``<stats period='5'/>``), the
+  guest reports again and again (``dommemstat``'s ``last_update`` moves on), and the guest's
+  performance page (``--show-domain-performance``) shows memory in use, ``actual - unused``, above 0;
 - no error dialog appears, from start to end;
 - ``virt-manager --show-domain-console NAME`` opens the guest's console window; where virtd serves
   virDomainOpenConsole its terminal shows the guest's boot marker, else the window says that this
@@ -19,6 +23,7 @@ The screenshot is kept in the test's folder (and copied to ``$VIRT_SCREENSHOT``,
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -56,6 +61,10 @@ GRAPH_HISTORY = 5.0
 """Seconds of polling shown in the final screenshot's graphs."""
 OPEN_CONSOLE = 201
 """REMOTE_PROC_DOMAIN_OPEN_CONSOLE: virDomainOpenConsole, what virt-manager's text console calls."""
+STATS_PERIOD = 5
+"""The seconds between the guest's memory reports virt-manager asks for (its statsmanager's own figure)."""
+MEMORY_TEXT = re.compile(r"(\d+) MiB of (\d+) MiB")
+"""The performance page's memory figure: in use (actual - unused) of the guest's memory."""
 
 
 @pytest.fixture(scope="module")
@@ -153,14 +162,22 @@ def test_virt_manager_runs_a_guest_and_shows_its_console(
         desktop.screenshot(shot)
         return desktop.colored_pixels(shot, graph_box(tree, row, "CPU usage"))
 
+    def memory_graph_drawn() -> int:
+        # an empty cell while the guest's reports have no free memory (virt-manager's figure is then 0)
+        desktop.screenshot(shot)
+        return desktop.colored_pixels(shot, graph_box(tree, row, "Memory usage"))
+
     wait_for(cpu_graph_drawn, UI_TIMEOUT, f"the CPU usage graph of {guest}")
+    wait_for(memory_graph_drawn, UI_TIMEOUT, f"the memory usage graph of {guest}")
     time.sleep(GRAPH_HISTORY)
-    assert cpu_graph_drawn()
+    assert cpu_graph_drawn() and memory_graph_drawn()
     if os.environ.get("VIRT_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["VIRT_SCREENSHOT"])
     assert error_dialogs(desktop, desktop.accessible_tree(VIRT_MANAGER)) == []
     assert guest in virsh_ok(qemu_uri(virtd), "list", "--state-running", "--name").split()
-    print(f"\nvirt-manager: {guest} listed after {listed:.1f}s; console: {console}")
+    memory = memory_in_use(desktop, virtd, guest, title, tmp_path / "virt-manager.log")
+    assert error_dialogs(desktop, desktop.accessible_tree(VIRT_MANAGER)) == []
+    print(f"\nvirt-manager: {guest} listed after {listed:.1f}s; console: {console}; memory: {memory}")
 
 
 def row_state(desktop: Desktop, guest: str) -> str | None:
@@ -185,3 +202,45 @@ def console_outcome(desktop: Desktop, title: str) -> str:
     unknown = f"Error connecting to text console: unknown procedure: {OPEN_CONSOLE}"
     wait_for(lambda: unknown in texts("label"), UI_TIMEOUT, "the console page's message")
     return unknown
+
+
+def memory_in_use(desktop: Desktop, virtd: Virtd, guest: str, title: str, log: Path) -> str:
+    """What virt-manager's memory graph shows is the guest's own, current figure: virt-manager set the
+    balloon's statistics period on the running guest, the guest keeps reporting, and the guest's
+    performance page (opened once the screenshot is taken: it replaces the console page) shows memory
+    in use above 0 (virt-manager reads 0 when the guest's report has no ``unused``)."""
+    uri = qemu_uri(virtd)
+
+    def period() -> bool:
+        return (
+            virsh_ok(uri, "dumpxml", guest, "--xpath", "//memballoon/stats") == f'<stats period="{STATS_PERIOD}"/>\n\n'
+        )
+
+    wait_for(period, UI_TIMEOUT, "virt-manager's statistics period in the running definition")
+    reports: list[int] = []
+
+    def another_report() -> bool:
+        figures = dict(line.split() for line in virsh_ok(uri, "dommemstat", guest).splitlines() if line)
+        update = int(figures.get("last_update", 0))
+        if update and update not in reports:
+            reports.append(update)
+        return len(reports) >= 2
+
+    wait_for(another_report, UI_TIMEOUT, f"two reports of {guest}'s memory", interval=1.0)
+    opened = subprocess.run(
+        [VIRT_MANAGER, "--connect", virt_manager_uri(virtd), "--show-domain-performance", guest],
+        env=desktop.env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr[-2000:]
+
+    def shown() -> tuple[int, int] | None:
+        found = window(desktop.accessible_tree(VIRT_MANAGER), title)
+        labels = [t["text"] for t in (found["texts"] if found else []) if t["role"] == "label"]
+        figures = [(int(m.group(1)), int(m.group(2))) for m in map(MEMORY_TEXT.fullmatch, labels) if m]
+        return figures[0] if figures and figures[0][0] > 0 else None
+
+    used, total = wait_for(shown, UI_TIMEOUT, f"{guest}'s memory in use on its performance page")
+    assert 0 < used < total == 128
+    written = log.read_text(errors="replace")
+    assert "Error setting memstats period" not in written and "Error reading mem stats" not in written
+    return f"{used} MiB of {total} MiB in use, guest reports {reports[1] - reports[0]}s apart"

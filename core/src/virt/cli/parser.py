@@ -99,7 +99,8 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
         message = str(exc)
         if message.endswith("expected one argument") and message.startswith("argument "):
             option = message.split()[1].rstrip(":").split("/")[-1]
-            raise UsageError(f"expected syntax: {option} <string>") from None
+            kind = next((a.metavar for a in command.arguments if a.option == option), "string")
+            raise UsageError(f"expected syntax: {option} <{kind}>") from None
         raise UsageError(f"command '{command.name}': {message}") from None
     for extra in extras:
         if extra.startswith("-") and extra != "-":

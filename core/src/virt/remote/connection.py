@@ -827,6 +827,10 @@ class RemoteConnection(DriverConnection):
             flags = int(impact) | (_MEM_MAXIMUM if maximum else 0)
             self._call(P.DOMAIN_SET_MEMORY_FLAGS, {"dom": dom, "memory": kib, "flags": flags})
 
+    def set_domain_memory_stats_period(self, ref: DomainRef, period: int, impact: Impact) -> None:
+        args = {"dom": _domain_arg(ref), "period": period, "flags": int(impact)}
+        self._call(P.DOMAIN_SET_MEMORY_STATS_PERIOD, args)
+
     def set_domain_vcpus(
         self, ref: DomainRef, count: int, impact: Impact, *, maximum: bool = False, hotpluggable: bool = False
     ) -> None:

@@ -13,7 +13,7 @@ from lxml import etree
 
 from virt.errors import XMLError
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, raws, text, texts
-from virt.xml.convert import INT, MAC_, OCTAL, YESNO
+from virt.xml.convert import INT, MAC_, OCTAL, YESNO, Int
 
 
 @model()
@@ -534,14 +534,37 @@ class Watchdog(XmlModel):
 
 
 @model()
+class MemballoonStats(XmlModel):
+    period: int | None = attribute("period", Int(-(2**31), 2**31 - 1))
+    """Seconds between the guest's reports of its memory statistics (libvirt's int)."""
+
+
+@model()
 class Memballoon(XmlModel):
     model: str | None = attribute("model")
     autodeflate: str | None = attribute("autodeflate")
-    stats: etree._Element | None = raw("stats")
+    stats: MemballoonStats | None = child("stats", MemballoonStats)
     alias: Alias | None = child("alias", Alias)
     address: Address | None = child("address", Address)
     # libvirt writes the balloon's virtio <driver> options after its address
     driver: etree._Element | None = raw("driver")
+
+    @property
+    def period(self) -> int:
+        """The statistics period in seconds; 0: the guest is not asked for its statistics."""
+        return (self.stats.period or 0) if self.stats is not None else 0
+
+    def set_period(self, seconds: int) -> None:
+        """libvirt keeps only a positive period: 0 (or less) leaves no <stats> element."""
+        if seconds <= 0:
+            self.stats = None
+            return
+        if self.stats is None:
+            self.stats = MemballoonStats()
+        self.stats.period = seconds
+
+    def post_parse(self) -> None:
+        self.set_period(self.period)
 
 
 @model()
@@ -668,6 +691,8 @@ class Devices(XmlModel):
                 device.post_parse()
         for graphics in self.graphics:
             graphics.post_parse()
+        if self.memballoon is not None:
+            self.memballoon.post_parse()
         for others in (self.smartcards, self.hostdevs, self.redirdevs, self.rngs):
             for other in others:
                 other.post_parse()

@@ -213,10 +213,18 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         self._set_state(obj, DomainState.RUNNING, RunningReason.BOOTED)
 
     def _balloon_at_start(self, obj: DomainObj, definition: Domain) -> None:
-        """libvirt's qemuProcessSetupBalloon: a guest defined with less than its maximum gets that balloon target."""
-        from virt_qemu.stats import has_balloon
+        """libvirt's qemuProcessSetupBalloon: the guest's statistics polled every <stats period> seconds
+        (a balloon that cannot poll is started all the same), and a guest defined with less than its
+        maximum gets that balloon target."""
+        from virt_qemu import balloon
+        from virt_qemu.stats import facts_of, has_balloon
 
         maximum, current = definition.memory or 0, definition.current_memory
+        devices = definition.devices
+        memballoon = devices.memballoon if devices is not None else None
+        if memballoon is not None and memballoon.period and has_balloon(definition) and obj.running is not None:
+            execute = functools.partial(self.qmp, obj)
+            balloon.set_polling(execute, facts_of(obj.running), memballoon, memballoon.period)
         if has_balloon(definition) and current is not None and current != maximum:
             self.qmp(obj, "balloon", {"value": current * 1024})
 

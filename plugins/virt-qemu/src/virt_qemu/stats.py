@@ -3,11 +3,11 @@
 vCPUs: their threads from QMP ``query-cpus-fast`` (kept per QEMU run until the vCPU count changes),
 processor time and last CPU from ``/proc/PID/task/TID/stat``, affinity from ``sched_getaffinity``,
 wait and delay from the thread's ``sched``/``schedstat``. Memory: ``query-balloon``'s actual size,
-the balloon's ``guest-stats`` (qom-get) and the process's RSS. Disks: ``query-blockstats`` and
-``query-named-block-nodes`` (our block nodes are ``diskN-format`` / ``diskN-storage``, N the disk's
-position). Interfaces: the tap device's counters in ``/proc/net/dev``, seen from the guest (rx and
-tx swapped). KVM's own counters: ``query-stats`` for the vm and its vCPUs, typed by
-``query-stats-schemas`` (asked once per QEMU run).
+the guest's own figures the balloon keeps (``virt_qemu.balloon``) and the process's RSS. Disks:
+``query-blockstats`` and ``query-named-block-nodes`` (our block nodes are ``diskN-format`` /
+``diskN-storage``, N the disk's position). Interfaces: the tap device's counters in
+``/proc/net/dev``, seen from the guest (rx and tx swapped). KVM's own counters: ``query-stats`` for
+the vm and its vCPUs, typed by ``query-stats-schemas`` (asked once per QEMU run).
 
 Every function here is called with the domain's lock held and a usable monitor.
 """
@@ -47,8 +47,6 @@ if TYPE_CHECKING:
 Execute = Callable[..., Any]
 """``execute(command, arguments=None)``: one QMP command on the domain's monitor."""
 
-BALLOON_PATH = "/machine/peripheral/balloon0"
-"""The balloon's QOM path: the command builder gives it the id libvirt gives it (balloon0)."""
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 # guest-stats fields -> libvirt's tags and their divisors (bytes become KiB), in libvirt's order
 _BALLOON_FIELDS = (
@@ -78,6 +76,9 @@ class RunFacts:
     """(vCPU index, thread id, QOM path) of the online vCPUs."""
     stat_types: dict[tuple[str, str], tuple[str, str]] | None = None
     """(target, name) -> (type, unit) from query-stats-schemas; {} when QEMU has none."""
+    balloon_looked_up: bool = False
+    balloon_path: str | None = None
+    """The balloon's QOM path (virt_qemu.balloon), looked up once: libvirt's ballooninit and balloonpath."""
 
 
 _facts: dict[int, RunFacts] = {}
@@ -175,16 +176,14 @@ def has_balloon(definition: Domain) -> bool:
 
 def memory_stats(execute: Execute, running: Running, definition: Domain) -> MemoryStats:
     """libvirt's qemuDomainMemoryStatsInternal: the balloon's figures (when there is one), then the RSS."""
-    from virt_qemu.monitor import QMPError
+    from virt_qemu import balloon
 
     stats: MemoryStats = []
-    if has_balloon(definition):
+    devices = definition.devices
+    if devices is not None and devices.memballoon is not None and has_balloon(definition):
         stats.append((MemoryStat.ACTUAL_BALLOON, int(execute("query-balloon")["actual"]) // 1024))
-        try:
-            guest = execute("qom-get", {"path": BALLOON_PATH, "property": "guest-stats"})
-        except QMPError:
-            guest = None
-        if isinstance(guest, dict):
+        guest = balloon.guest_stats(execute, facts_of(running), devices.memballoon)
+        if guest is not None:
             figures = guest.get("stats", {})
             for field, tag, divisor in _BALLOON_FIELDS:
                 _balloon_figure(stats, figures, field, tag, divisor)

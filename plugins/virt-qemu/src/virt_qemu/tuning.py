@@ -25,6 +25,7 @@ from virt_qemu import stats as qstats
 if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.xml import Domain
+    from virt.xml.devices import Memballoon
 
     from virt_qemu.driver import QemuDriver
     from virt_qemu.runtime import DomainObj
@@ -50,6 +51,14 @@ def _invalid_arg(detail: str) -> VirtError:
 
 def _unsupported_flags(flags: int, function: str) -> VirtError:
     return _invalid_arg(f"unsupported flags (0x{flags:x}) in function {function}")
+
+
+def _stats_balloon(definition: Domain) -> Memballoon:
+    devices = definition.devices
+    found = devices.memballoon if devices is not None else None
+    if found is None or found.model == "none":
+        raise errors.internal("No memory balloon device configured, can not set the collection period")
+    return found
 
 
 class QemuTuningOperations:
@@ -104,6 +113,25 @@ class QemuTuningOperations:
                 self.qemu.qmp(obj, "balloon", {"value": kib * 1024})
             if config is not None:
                 config.current_memory = kib
+                self._save(obj, None, config)
+
+    def set_domain_memory_stats_period(self, ref: DomainRef, period: int, impact: Impact) -> None:
+        """libvirt's qemuDomainSetMemoryStatsPeriod: the running balloon first (its period kept in the
+        live definition), then the persistent definition's <stats period>."""
+        from virt_qemu import balloon
+
+        with self.qemu.locked(ref) as obj:
+            live, config = self._targets(obj, impact)
+            if live is not None:
+                live_balloon = _stats_balloon(live)
+                running = obj.running
+                assert running is not None  # _targets checked it is usable
+                if not balloon.set_polling(self._execute(obj), qstats.facts_of(running), live_balloon, period):
+                    raise errors.error(ErrorNumber.OPERATION_INVALID, "unable to set balloon driver collection period")
+                live_balloon.set_period(period)
+                self._save(obj, live, None)
+            if config is not None:
+                _stats_balloon(config).set_period(period)
                 self._save(obj, None, config)
 
     # -- vCPUs ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ verb that also changes pinning.
 from __future__ import annotations
 
 import argparse
+import re
 from typing import TYPE_CHECKING
 
 from virt.cli.commands.domain import domain_argument
@@ -113,15 +114,38 @@ def print_pin_table(ctx: Context, affinities: list[frozenset[int]], host_cpus: i
 
 # -- memory, block devices, interfaces ------------------------------------------------------------------
 def run_dommemstat(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.cli.commands.tuning import _impact
+    from virt.domainchanges import Impact
     from virt.errors import VirtError
 
+    impact = _impact(args)
     domain = ctx.domain(args.domain)
+    if args.period is not None:
+        if not (args.current or args.live or args.config) and domain.is_active():
+            impact |= Impact.LIVE  # virsh's choice: a running domain's balloon, not the flagless default
+        period = _int_option(args.period, "period")
+        if period < 0:
+            raise CommandError(f"Invalid collection period value '{period}'")
+        try:
+            domain.set_memory_stats_period(period, impact)
+        except VirtError as exc:
+            raise _failed(("Unable to change balloon collection period.",), exc) from exc
+        return
     try:
         stats = domain.memory_stats()
     except VirtError as exc:
         raise _failed((f"Failed to get memory statistics for domain {domain.name}",), exc) from exc
     for tag, value in stats:
         ctx.print(f"{tag.label} {value}")
+
+
+def _int_option(text: str, option: str) -> int:
+    """vshCommandOptInt: a decimal int (leading blanks allowed, nothing after the digits)."""
+    match = re.fullmatch(r"\s*[+-]?\d+", text)
+    value = int(text) if match else None
+    if value is None or not -(2**31) <= value < 2**31:
+        raise CommandError(f"Numeric value '{text}' for <{option}> option is malformed or out of range")
+    return value
 
 
 def run_domblkstat(ctx: Context, args: argparse.Namespace) -> None:
@@ -303,7 +327,13 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="get memory statistics for a domain",
         description="Get memory statistics for a running domain.",
-        arguments=[domain_argument()],
+        arguments=[
+            domain_argument(),
+            Argument("--period", metavar="number", help="period in seconds to set collection"),
+            Argument("--config", flag=True, help="affect next boot"),
+            Argument("--live", flag=True, help="affect running domain"),
+            Argument("--current", flag=True, help="affect current domain"),
+        ],
     )
     add(
         "domblkstat",

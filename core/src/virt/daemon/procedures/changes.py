@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from virt.connection import Domain
+from virt.connection import Domain, check_memory_stats_period
 from virt.domainchanges import (
     AddressSource,
     HostnameSource,
@@ -47,6 +47,14 @@ def set_memory_flags(call: Call) -> None:
         domain.set_max_memory(memory, _impact(flags))
     else:
         domain.set_memory(memory, _impact(flags))
+
+
+@handles(P.DOMAIN_SET_MEMORY_STATS_PERIOD)
+def set_memory_stats_period(call: Call) -> None:
+    period = int(call.args["period"])
+    check_memory_stats_period(period)  # libvirt refuses a negative period before the driver sees the flags
+    flags = call.check_flags(_IMPACT, "DomainSetMemoryStatsPeriod")
+    _domain(call).set_memory_stats_period(period, _impact(flags))
 
 
 @handles(P.DOMAIN_SET_MEMORY)

@@ -103,6 +103,18 @@ class ChangeOperations:
             for definition in definitions:
                 rules.set_memory(definition, kib, maximum=maximum, error_domain=ErrorDomain.TEST)
 
+    def set_domain_memory_stats_period(self, ref: DomainRef, period: int, impact: Impact) -> None:
+        with self.host.lock:
+            obj = self._domain(ref)
+            definition = self._read(obj, impact)  # one definition only, as virDomainObjGetOneDef picks it
+            balloon = definition.devices.memballoon if definition.devices is not None else None
+            if balloon is None or balloon.model == "none":
+                raise errors.error(
+                    ErrorNumber.INTERNAL_ERROR, "No memory balloon device configured, can not set the collection period"
+                )
+            obj.xml_cache.clear()
+            balloon.set_period(period)
+
     def set_domain_vcpus(
         self, ref: DomainRef, count: int, impact: Impact, *, maximum: bool = False, hotpluggable: bool = False
     ) -> None:

@@ -102,7 +102,8 @@ def build(ctx: Context) -> None:
     balloon = devices.memballoon
     if balloon is not None:
         node = Node.of("/domain/devices/memballoon", balloon)
-        refuse_unhandled(balloon, node, ("model", "autodeflate", "alias", "address"))
+        # <stats period> is no device property: QEMU is told at start, over QMP (virt_qemu.balloon)
+        refuse_unhandled(balloon, node, ("model", "autodeflate", "stats", "alias", "address"))
         if balloon.model != "none":
             suffix = _virtio_suffix(balloon.model, node)
             props: dict[str, Any] = {"driver": f"virtio-balloon-pci{suffix}", "id": "balloon0"}
