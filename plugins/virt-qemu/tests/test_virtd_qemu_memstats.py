@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_guests
 from guest import GuestImage, domain_xml
-from test_virtd_qemu import LIBVIRTD_QEMU_CONF, private_qemu_root, qemu_uri, remove_guests, virtd_serving
 from virsh_support import kill_processes_mentioning, virsh, virsh_ok
-from virt.testing import need_virsh, start_libvirtd
+from virt.testing import need_virsh
 
 NAME = "vqm1"
 UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3d01"
@@ -83,9 +83,8 @@ def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) ->
     folder = tmp_path_factory.mktemp("memstats")
     try:
         with (
-            private_qemu_root() as root,
-            virtd_serving(root) as ours,
-            start_libvirtd(drivers=("qemu",), files={"qemu.conf": LIBVIRTD_QEMU_CONF}) as theirs,
+            private_virtd() as ours,
+            reference_libvirtd() as theirs,
             _guests(qemu_uri(ours), folder / "virtd", tiny_guest) as our_log,
             _guests(qemu_uri(theirs), folder / "libvirtd", tiny_guest) as their_log,
         ):
