@@ -160,9 +160,19 @@ class DomainTable(Generic[D]):
             obj
             for obj in objs
             if filter.matches(
-                DomainRecord(active=obj.active, persistent=obj.persistent, state=obj.state, autostart=obj.autostart)
+                DomainRecord(
+                    active=obj.active,
+                    persistent=obj.persistent,
+                    state=obj.state,
+                    autostart=obj.autostart,
+                    has_managed_save=filter.managed_save is not None and self.has_managed_save(obj),
+                )
             )
         ]
+
+    def has_managed_save(self, obj: D) -> bool:
+        """Whether ``obj`` has a managed save image (a driver that can save says; others have none)."""
+        return False
 
     def add_definition(self, definition: Domain, *, live: bool) -> tuple[D, bool]:
         """virDomainObjListAdd: the domain to hold ``definition`` and whether it is new.

@@ -39,6 +39,7 @@ from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
 from virt_qemu.qmpevents import QMP_TIMEOUT, RESTART_ACTIONS, QmpEvents, QueuedEvent
 from virt_qemu.runtime import DomainObj, Running
+from virt_qemu.savestate import SaveStates
 from virt_qemu.status import DomainStatus, StatusMonitor, StatusStore
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def acquire_owner_lock(paths: DriverPaths) -> int:
     )
 
 
-class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
+class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
     """Everything one owner of a QEMU state folder knows and does (define, undefine, create, start
     and autostart are ``DomainLifecycle``'s, over ``complete``, ``_start`` and ``_emit``)."""
 
@@ -116,6 +117,11 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
             ownerlock.release(fd)
+
+    def undefine(self, ref: DomainRef, *, managed_save: bool = False) -> None:
+        """Forget the definition; refused while a managed save image exists unless ``managed_save``."""
+        self.undefine_with_image(ref, managed_save=managed_save)
+        DomainLifecycle.undefine(self, ref)
 
     # -- caps ---------------------------------------------------------------------------------------
     def binary_and_caps(self, arch: str | None, emulator: str | None) -> tuple[str, QemuCaps]:
