@@ -57,7 +57,7 @@ def absolute(path: str) -> str:
         raise InvalidArgument("path must not be empty", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
     if "\0" in path:
         raise InvalidArgument("path must not contain NUL characters", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
-    return os.path.abspath(path)
+    return os.path.abspath(path)  # noqa: PTH100 - normalised, symlinks kept (resolve() would follow them)
 
 
 def replacement_fits(saved: Domain, replacement: Domain) -> None:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
         TypedParameter,
         VcpuInfo,
     )
-    from virt.domainsave import StartFlags
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
     from virt.progress import ProgressCallback

@@ -205,7 +205,7 @@ class SaveStates:
         except BaseException as exc:
             os.close(fd)
             with contextlib.suppress(OSError):
-                os.unlink(path)
+                Path(path).unlink()
             if was_running and obj.running is running and obj.state == DomainState.PAUSED:
                 with contextlib.suppress(VirtError):
                     self.qmp(obj, "cont")
