@@ -18,10 +18,25 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         network,
         plugins,
+        saving,
         stats,
         storage,
         tuning,
     )
 
-    for module in (host, domain, tuning, console, native, monitor, stats, events, network, storage, plugins, help):
+    for module in (
+        host,
+        domain,
+        tuning,
+        saving,
+        console,
+        native,
+        monitor,
+        stats,
+        events,
+        network,
+        storage,
+        plugins,
+        help,
+    ):
         module.register(commands)
