@@ -276,11 +276,10 @@ class Connection:
         driver.restore_domain(domainsave.absolute(path), xml, SaveFlags(flags))
 
     def save_image_xml(self, path: str, flags: SaveImageXMLFlags = SaveImageXMLFlags.NONE) -> str:
-        """The definition kept in the save image ``path`` (virDomainSaveImageGetXMLDesc)."""
-        secure = bool(flags & SaveImageXMLFlags.SECURE)
-        if secure and self.readonly:
-            raise OperationDenied("operation forbidden: virDomainSaveImageGetXMLDesc with secure flag")
-        return self.driver.get_save_image_xml(domainsave.absolute(path), secure)
+        """The definition kept in the save image ``path`` (virDomainSaveImageGetXMLDesc); refused to
+        read-only connections as libvirt 9.0 does (it reads any file the driver can)."""
+        driver = self._writable("virDomainSaveImageGetXMLDesc")
+        return driver.get_save_image_xml(domainsave.absolute(path), bool(flags & SaveImageXMLFlags.SECURE))
 
     def define_save_image_xml(self, path: str, xml: str, flags: SaveFlags = SaveFlags.NONE) -> None:
         """Replace the definition kept in the save image ``path`` (virDomainSaveImageDefineXML)."""

@@ -30,7 +30,7 @@ from virt.remote.procedure_numbers import RemoteProcedure as P
 # Flags of virDomainGetXMLDesc (VIR_DOMAIN_XML_SECURE, VIR_DOMAIN_XML_MIGRATABLE) and
 # virDomainGetVcpusFlags (VIR_DOMAIN_VCPU_GUEST) that read-only connections may not use.
 XML_SECURE_FLAGS = 1 | 8
-# VIR_DOMAIN_SAVE_IMAGE_XML_SECURE, refused to read-only clients by the save-image and managed-save XML calls.
+# VIR_DOMAIN_SAVE_IMAGE_XML_SECURE, refused to read-only clients by the managed-save XML call.
 SAVE_IMAGE_XML_SECURE = 1
 VCPU_GUEST_FLAG = 8
 # virDomainInterfaceAddresses' source that asks the guest agent (refused to read-only clients).
@@ -134,28 +134,6 @@ PROCEDURES: tuple[Procedure, ...] = (
         P.DOMAIN_MANAGED_SAVE_DEFINE_XML,
         [_DOM, ("dxml", REMOTE_STRING), _FLAGS],
         write="virDomainManagedSaveDefineXML",
-    ),
-    call(
-        P.DOMAIN_SAVE_FLAGS,
-        [_DOM, ("to", NONNULL_STRING), ("dxml", REMOTE_STRING), _FLAGS],
-        write="virDomainSaveFlags",
-    ),
-    call(
-        P.DOMAIN_RESTORE_FLAGS,
-        [("from", NONNULL_STRING), ("dxml", REMOTE_STRING), _FLAGS],
-        write="virDomainRestoreFlags",
-    ),
-    call(
-        P.DOMAIN_SAVE_IMAGE_GET_XML_DESC,
-        [("file", NONNULL_STRING), _FLAGS],
-        [("xml", NONNULL_STRING)],
-        write_when=(flags_include(SAVE_IMAGE_XML_SECURE), "virDomainSaveImageGetXMLDesc"),
-        denial="virDomainSaveImageGetXMLDesc with secure flag",
-    ),
-    call(
-        P.DOMAIN_SAVE_IMAGE_DEFINE_XML,
-        [("file", NONNULL_STRING), ("dxml", NONNULL_STRING), _FLAGS],
-        write="virDomainSaveImageDefineXML",
     ),
     call(
         P.DOMAIN_RENAME,
