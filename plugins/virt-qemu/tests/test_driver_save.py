@@ -82,7 +82,7 @@ def test_restore_paused_and_the_image_state(conn: virt.Connection, qemu_root: Pa
     # save-image-define --paused: the image now restores paused by itself
     conn.define_save_image_xml(image, conn.save_image_xml(image), SaveFlags.PAUSED)
     conn.restore(image)
-    assert dom.state() == (DomainState.PAUSED, PausedReason.SAVE)
+    assert dom.state() == (DomainState.PAUSED, PausedReason.MIGRATION)
     dom.resume()
     serial_log.write_text("")
     _kept_its_state(dom, serial_log, tiny_guest)
@@ -130,7 +130,7 @@ def test_force_boot_discards_the_managed_save(conn: virt.Connection, qemu_root: 
 
 def test_bad_images_and_paths_are_clear_errors(conn: virt.Connection, qemu_root: Path) -> None:
     missing = qemu_root / "missing.save"
-    with pytest.raises(VirtError, match=f"Failed to open domain image file '{missing}': No such file"):
+    with pytest.raises(VirtError, match=f"Failed to open file '{missing}': No such file"):
         conn.restore(str(missing))
     wrong = qemu_root / "wrong.save"
     wrong.write_bytes(b"not a save image at all" * 10)

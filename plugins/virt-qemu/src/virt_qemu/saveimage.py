@@ -77,7 +77,7 @@ def open_for_reading(path: str | Path) -> int:
         return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
         raise errors.error(
-            ErrorNumber.SYSTEM_ERROR, f"Failed to open domain image file '{path}': {exc.strerror or exc}"
+            ErrorNumber.SYSTEM_ERROR, f"Failed to open file '{path}': {exc.strerror or exc}"
         ) from exc
 
 
@@ -153,7 +153,7 @@ def rewrite(path: str | Path, image: SaveImage) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     except OSError as exc:
         raise errors.error(
-            ErrorNumber.SYSTEM_ERROR, f"Failed to open domain image file '{path}': {exc.strerror or exc}"
+            ErrorNumber.SYSTEM_ERROR, f"Failed to open file '{path}': {exc.strerror or exc}"
         ) from exc
     try:
         payload = image.header(MAGIC) + image.data()

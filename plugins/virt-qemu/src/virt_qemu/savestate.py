@@ -370,5 +370,6 @@ class SaveStates:
             self._set_state(obj, DomainState.RUNNING, RunningReason.RESTORED, emit=False)
             self._emit(obj, EventType.RESUMED, ResumedDetail.UNPAUSED)
         else:
-            self._set_state(obj, DomainState.PAUSED, PausedReason.SAVE, emit=False)
+            # left as QEMU's incoming migration leaves it: libvirt says "paused (migrating)"
+            self._set_state(obj, DomainState.PAUSED, PausedReason.MIGRATION, emit=False)
             self._emit(obj, EventType.SUSPENDED, SuspendedDetail.RESTORED)
