@@ -115,6 +115,45 @@ def test_managed_save_survives_the_driver_and_start_restores_it(qemu_root: Path,
         conn.close()
 
 
+def test_autostart_restores_the_managed_save(qemu_root: Path, tiny_guest: GuestImage) -> None:
+    conn = virt.open("qemu:///system")
+    try:
+        dom, serial_log = _boot(conn, "sv6", qemu_root, tiny_guest)
+        dom.set_autostart(True)
+        dom.managed_save()
+    finally:
+        conn.close()
+    (qemu_root / "system" / "run" / "autostarted").unlink()  # as after a host reboot
+    serial_log.write_text("")
+    conn = virt.open("qemu:///system")
+    try:
+        dom = conn.lookup_domain("sv6")
+        assert dom.state() == (DomainState.RUNNING, RunningReason.RESTORED)
+        assert not dom.has_managed_save()
+        _kept_its_state(dom, serial_log, tiny_guest)
+    finally:
+        conn.close()
+
+
+def test_a_replacement_xml_must_be_the_same_guest(
+    conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage
+) -> None:
+    dom, _ = _boot(conn, "sv7", qemu_root, tiny_guest)
+    xml = dom.xml(secure=True)
+    titled = xml.replace("<name>sv7</name>", "<name>sv7</name><title>kept</title>")
+    image = str(qemu_root / "sv7.save")
+    with pytest.raises(VirtError, match="Target domain name 'other' does not match source 'sv7'"):
+        dom.save(image, xml.replace("<name>sv7</name>", "<name>other</name>"))
+    assert dom.is_active()  # refused before anything stopped
+    dom.save(image, titled)
+    assert "<title>kept</title>" in conn.save_image_xml(image)
+    with pytest.raises(VirtError, match="Target domain max memory"):
+        conn.define_save_image_xml(image, titled.replace("131072", "262144"))
+    conn.restore(image)
+    assert dom.model().title == "kept"
+    dom.destroy()
+
+
 def test_force_boot_discards_the_managed_save(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
     dom, serial_log = _boot(conn, "sv4", qemu_root, tiny_guest)
     dom.managed_save(SaveFlags.PAUSED)

@@ -294,10 +294,14 @@ class SaveStates:
         with self.locked(ref) as obj:
             if obj.active:
                 raise errors.error(ErrorNumber.OPERATION_INVALID, "domain is already running")
-            if self.start_managed(obj, force_boot=force_boot):
-                return
-            assert obj.config is not None
-            self._start(obj, copy_definition(obj.config))
+            self._start_defined(obj, force_boot=force_boot)
+
+    def _start_defined(self, obj: DomainObj, *, force_boot: bool = False) -> None:
+        """``DomainLifecycle``'s start and autostart, through the managed save image when there is one."""
+        if self.start_managed(obj, force_boot=force_boot):
+            return
+        assert obj.config is not None
+        self._start(obj, copy_definition(obj.config))
 
     def undefine_with_image(self, ref: DomainRef, *, managed_save: bool) -> None:
         """libvirt's refusal to forget a domain whose managed save image would be left behind; with
