@@ -6,9 +6,13 @@ Saving: the processors stop, the save image header (``saveimage``) is written, Q
 guest into the same file through a descriptor passed over the monitor, the header is marked
 complete, QEMU ends (shut off, *saved*). Restoring: QEMU starts with ``-incoming fd:N`` on the
 image positioned at its migration stream, and once the state is loaded the processors run again
-when the guest was running (or as the RUNNING/PAUSED flags say). A managed save image is the
-file ``state/save/NAME.save``: it survives restarts of the driver; the next start restores it and
+when the guest was running (or as the RUNNING/PAUSED flags say). A managed save image is the file
+``state/save/NAME.save``: it survives restarts of the driver; the next start restores it and
 removes it, FORCE_BOOT discards it.
+
+Events, as libvirtd 9.0 sends them: a save "Suspended Paused" (libvirt's comes from QEMU's STOP and
+races with the save, so it is sometimes missing there) and "Stopped Saved"; a restore "Started
+Restored", then "Resumed Snapshot" or "Suspended Restored".
 """
 
 from __future__ import annotations
@@ -372,7 +376,8 @@ class SaveStates:
         if run:
             self.qmp(obj, "cont")
             self._set_state(obj, DomainState.RUNNING, RunningReason.RESTORED, emit=False)
-            self._emit(obj, EventType.RESUMED, ResumedDetail.UNPAUSED)
+            # libvirt maps the running reason "restored" to the resume detail "from snapshot"
+            self._emit(obj, EventType.RESUMED, ResumedDetail.FROM_SNAPSHOT)
         else:
             # left as QEMU's incoming migration leaves it: libvirt says "paused (migrating)"
             self._set_state(obj, DomainState.PAUSED, PausedReason.MIGRATION, emit=False)
