@@ -23,27 +23,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_qemu_stats import GUEST as STATS_GUEST
 from bench_qemu_stats import _daemons
 
 TARGET = 1.0
 LIBVIRT_PYTHON = "/usr/bin/python3"
 
-GUEST = """<domain type='kvm'>
-  <name>@NAME@</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='@DISK@'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-"""
+GUEST = STATS_GUEST.replace("<memory unit='MiB'>32</memory>", "<memory unit='MiB'>128</memory>").replace(
+    "<memballoon model='virtio'/>", "<memballoon model='none'/>"
+)
+"""bench_qemu_stats's guest with 128 MiB and no balloon."""
 
 # Runs under python3-libvirt: defines and starts the guest, times save and restore, removes it.
 CLIENT = r"""

@@ -191,20 +191,29 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         return domain
 
     # -- start and stop -------------------------------------------------------------------------------
-    def _start(self, obj: DomainObj, definition: Domain) -> None:
-        """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``."""
+    def _spawn(self, definition: Domain, *, incoming_fd: int | None = None) -> Running:
+        """QEMU started paused for ``definition``, its monitor up (``incoming_fd``: loading a saved state)."""
         assert definition.os is not None and definition.os.type is not None
         emulator = definition.devices.emulator if definition.devices is not None else None
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
         nvram.fill_template(definition)  # the running definition names its UEFI variables' template
         display.prepare(definition)
-        running = launch(self.paths, definition, caps)
+        return launch(self.paths, definition, caps, incoming_fd=incoming_fd)
+
+    def _register_started(self, obj: DomainObj, definition: Domain, running: Running) -> None:
+        """``running`` becomes ``obj``'s QEMU (held locked): live definition, id, events, devices, and
+        the state paused (starting up) until the caller runs it."""
+        obj.live, obj.running = definition, running
+        obj.id = self.ids.allocate()
+        self._watch(obj, running)
+        self._record_devices(definition, running)
+        self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
+
+    def _start(self, obj: DomainObj, definition: Domain) -> None:
+        """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``."""
+        running = self._spawn(definition)
         try:
-            obj.live, obj.running = definition, running
-            obj.id = self.ids.allocate()
-            self._watch(obj, running)
-            self._record_devices(definition, running)
-            self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
+            self._register_started(obj, definition, running)
             assert running.monitor is not None
             affinity.apply(lambda command, arguments=None: self.qmp(obj, command, arguments), running, definition)
             self._balloon_at_start(obj, definition)

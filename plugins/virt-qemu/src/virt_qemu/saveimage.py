@@ -76,9 +76,7 @@ def open_for_reading(path: str | Path) -> int:
     try:
         return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
-        raise errors.error(
-            ErrorNumber.SYSTEM_ERROR, f"Failed to open file '{path}': {exc.strerror or exc}"
-        ) from exc
+        raise errors.error(ErrorNumber.SYSTEM_ERROR, f"Failed to open file '{path}': {exc.strerror or exc}") from exc
 
 
 def read(path: str | Path) -> SaveImage:
@@ -152,9 +150,7 @@ def rewrite(path: str | Path, image: SaveImage) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     except OSError as exc:
-        raise errors.error(
-            ErrorNumber.SYSTEM_ERROR, f"Failed to open file '{path}': {exc.strerror or exc}"
-        ) from exc
+        raise errors.error(ErrorNumber.SYSTEM_ERROR, f"Failed to open file '{path}': {exc.strerror or exc}") from exc
     try:
         payload = image.header(MAGIC) + image.data()
         os.pwrite(fd, payload, 0)

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.xml import Domain
 
-    from virt_qemu.caps import QemuCaps
     from virt_qemu.paths import DriverPaths
     from virt_qemu.runtime import DomainObj, Running
     from virt_qemu.saveimage import SaveImage
@@ -89,16 +88,13 @@ class SaveStates:
         def _emit(self, obj: DomainObj, type_: EventType, detail: int) -> None: ...
         def _kill_and_stop(self, obj: DomainObj, reason: ShutoffReason) -> None: ...
         def _discard(self, obj: DomainObj, running: Running) -> None: ...
-        def _watch(self, obj: DomainObj, running: Running) -> None: ...
-        def _record_devices(self, definition: Domain, running: Running) -> None: ...
+        def _spawn(self, definition: Domain, *, incoming_fd: int | None = None) -> Running: ...
+        def _register_started(self, obj: DomainObj, definition: Domain, running: Running) -> None: ...
         def _start(self, obj: DomainObj, definition: Domain) -> None: ...
         def _remove(self, obj: DomainObj) -> None: ...
-        def binary_and_caps(self, arch: str | None, emulator: str | None) -> tuple[str, QemuCaps]: ...
         def complete(self, domain: Domain) -> Domain: ...
         def add_definition(self, definition: Domain, *, live: bool) -> tuple[DomainObj, bool]: ...
         def qmp(self, obj: DomainObj, command: str, arguments: dict[str, Any] | None = None) -> Any: ...
-
-        ids: Any
 
     # -- managed save images ----------------------------------------------------------------------
     def managed_save_file(self, obj: DomainObj) -> Path:
@@ -123,13 +119,7 @@ class SaveStates:
 
     def remove_managed_save(self, ref: DomainRef) -> None:
         with self.locked(ref) as obj:
-            path = self.managed_save_file(obj)
-            try:
-                path.unlink(missing_ok=True)
-            except OSError as exc:
-                raise errors.error(
-                    ErrorNumber.SYSTEM_ERROR, f"Failed to remove managed save file '{path}': {exc.strerror}"
-                ) from exc
+            self._remove_image(self.managed_save_file(obj), "Failed to remove managed save file '{}'")
 
     def managed_save_xml(self, ref: DomainRef) -> str:
         with self.locked(ref) as obj:
@@ -317,12 +307,7 @@ class SaveStates:
                     raise errors.error(
                         ErrorNumber.OPERATION_INVALID, "Refusing to undefine while domain managed save image exists"
                     )
-                try:
-                    path.unlink()
-                except OSError as exc:
-                    raise errors.error(
-                        ErrorNumber.SYSTEM_ERROR, f"Failed to remove domain managed save image '{path}': {exc.strerror}"
-                    ) from exc
+                self._remove_image(path, "Failed to remove domain managed save image '{}'")
 
     def _restored_definition(self, obj: DomainObj, image: SaveImage) -> Domain:
         from virt.xml import Domain
@@ -337,34 +322,21 @@ class SaveStates:
         return self.complete(definition)
 
     @staticmethod
-    def _remove_image(path: Path) -> None:
+    def _remove_image(path: Path, failure: str = "cannot remove managed save file {}") -> None:
+        """Remove the image if it is there; ``failure`` (the path for ``{}``) is libvirt's words when it cannot."""
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
-            raise errors.error(
-                ErrorNumber.SYSTEM_ERROR, f"cannot remove managed save file {path}: {exc.strerror}"
-            ) from exc
+            raise errors.error(ErrorNumber.SYSTEM_ERROR, f"{failure.format(path)}: {exc.strerror}") from exc
 
     def _start_from(self, obj: DomainObj, definition: Domain, fd: int, run: bool) -> None:
         """Start QEMU on the image ``fd`` (``obj`` held locked), wait for the state to load, then run
         the processors when ``run``; libvirt's events: Started Restored, then Resumed or Suspended."""
-        from virt_qemu import display, nvram
-        from virt_qemu.launch import launch
-
         if obj.active:
             raise errors.error(ErrorNumber.OPERATION_INVALID, "domain is already running")
-        assert definition.os is not None and definition.os.type is not None
-        emulator = definition.devices.emulator if definition.devices is not None else None
-        _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
-        nvram.fill_template(definition)
-        display.prepare(definition)
-        running = launch(self.paths, definition, caps, incoming_fd=fd)
+        running = self._spawn(definition, incoming_fd=fd)
         try:
-            obj.live, obj.running = definition, running
-            obj.id = self.ids.allocate()
-            self._watch(obj, running)
-            self._record_devices(definition, running)
-            self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
+            self._register_started(obj, definition, running)
             _wait_migration(lambda command: self.qmp(obj, command), "restoring the domain's state failed")
             affinity.apply(lambda command, arguments=None: self.qmp(obj, command, arguments), running, definition)
         except BaseException as exc:
