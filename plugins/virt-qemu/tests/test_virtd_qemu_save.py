@@ -55,6 +55,22 @@ STEPS = [
     "domstate {name} --reason",
     "list --all --with-managed-save --name",
     "managedsave-remove {name}",
+    "managedsave {name}",
+    "WRITE managedsave-dumpxml {name} --security-info",
+    "managedsave-define {name} {dir}/titled.xml --paused",
+    "managedsave-dumpxml {name} --xpath //title",
+    "managedsave-define {name} {dir}/other.xml",
+    "start {name}",
+    "domstate {name} --reason",
+    "dumpxml {name} --xpath //title",
+    "resume {name}",
+    "save {name} {dir}/d.save --xml {dir}/other.xml",
+    "domstate {name} --reason",
+    "save {name} {dir}/d.save",
+    "save-image-define {dir}/d.save {dir}/titled.xml --paused",
+    "save-image-dumpxml {dir}/d.save --xpath //title",
+    "restore {dir}/d.save --running",
+    "domstate {name} --reason",
     "restore {dir}/missing.save",
     "restore {dir}/{name}.xml",
     "save-image-dumpxml {dir}/missing.save",
@@ -110,6 +126,13 @@ def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
+    if step.startswith("WRITE "):
+        # the saved definition, as this daemon dumps it, into titled.xml (a title added: the same guest)
+        # and other.xml (another name: refused)
+        xml = virsh_ok(uri, *_words(step.removeprefix("WRITE ").format(name=NAME, dir=folder)))
+        (folder / "titled.xml").write_text(xml.replace("</name>", "</name>\n  <title>kept</title>", 1))
+        (folder / "other.xml").write_text(xml.replace(f"<name>{NAME}</name>", "<name>other</name>", 1))
+        return 0, "", ""
     outcome = virsh(uri, *_words(step.format(name=NAME, dir=folder)))
     return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
 

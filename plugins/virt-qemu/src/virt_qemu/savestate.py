@@ -177,17 +177,18 @@ class SaveStates:
         if obj.state not in (DomainState.RUNNING, DomainState.PAUSED):
             raise errors.error(ErrorNumber.OPERATION_INVALID, f"domain is {obj.state.label}")
         was_running = obj.state == DomainState.RUNNING
-        image = saveimage.new_image(self._image_xml(obj, xml), was_running=was_running)
-        if flags & SaveFlags.RUNNING:
-            image.was_running = True
-        elif flags & SaveFlags.PAUSED:
-            image.was_running = False
-        if was_running:
+        if was_running:  # libvirt pauses first: whatever fails next leaves it "running (save canceled)"
             self.qmp(obj, "stop")
             self._set_state(obj, DomainState.PAUSED, PausedReason.SAVE, emit=False)
             self._emit(obj, EventType.SUSPENDED, SuspendedDetail.PAUSED)
-        fd = _create_image_file(path)
+        fd: int | None = None
         try:
+            image = saveimage.new_image(self._image_xml(obj, xml), was_running=was_running)
+            if flags & SaveFlags.RUNNING:
+                image.was_running = True
+            elif flags & SaveFlags.PAUSED:
+                image.was_running = False
+            fd = _create_image_file(path)
             try:
                 os.write(fd, image.header(saveimage.PARTIAL) + image.data())
             except OSError as exc:
@@ -197,9 +198,10 @@ class SaveStates:
             self._migrate_to(obj, running, fd)
             saveimage.mark_complete(fd, image, path)
         except BaseException as exc:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                Path(path).unlink()
+            if fd is not None:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    Path(path).unlink()
             if was_running and obj.running is running and obj.state == DomainState.PAUSED:
                 with contextlib.suppress(VirtError):
                     self.qmp(obj, "cont")
