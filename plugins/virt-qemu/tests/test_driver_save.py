@@ -7,6 +7,7 @@ boot, still answers the power button. The image is libvirt's layout (header chec
 
 from __future__ import annotations
 
+import gzip
 import struct
 import time
 from pathlib import Path
@@ -85,6 +86,24 @@ def test_restore_paused_and_the_image_state(conn: virt.Connection, qemu_root: Pa
     assert dom.state() == (DomainState.PAUSED, PausedReason.MIGRATION)
     dom.resume()
     serial_log.write_text("")
+    _kept_its_state(dom, serial_log, tiny_guest)
+
+
+def test_a_compressed_image_restores(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
+    """libvirt's ``save_image_format = "gzip"`` images: the header says format 1, the stream is gzip's."""
+    dom, serial_log = _boot(conn, "sv8", qemu_root, tiny_guest)
+    raw = qemu_root / "sv8.save"
+    dom.save(str(raw))
+    data = raw.read_bytes()
+    (data_len,) = struct.unpack("=I", data[20:24])
+    header = bytearray(data[: 92 + data_len])
+    header[28:32] = struct.pack("=I", 1)  # the format word: gzip
+    packed = qemu_root / "sv8.gz.save"
+    packed.write_bytes(bytes(header) + gzip.compress(data[92 + data_len :], compresslevel=1))
+    assert packed.stat().st_size < len(data)
+    serial_log.write_text("")
+    conn.restore(str(packed))
+    assert dom.state() == (DomainState.RUNNING, RunningReason.RESTORED)
     _kept_its_state(dom, serial_log, tiny_guest)
 
 

@@ -242,9 +242,9 @@ class SaveStates:
                 definition = replacement
             self.complete(definition)
             obj, _ = self.add_definition(definition, live=True)
-            with obj.lock:
+            with obj.lock, saveimage.stream(image, fd) as incoming:
                 try:
-                    self._start_from(obj, definition, fd, self._runs_after(image, flags))
+                    self._start_from(obj, definition, incoming, self._runs_after(image, flags))
                 except BaseException:
                     if obj.config is None and not obj.active:
                         self._remove(obj)
@@ -279,7 +279,9 @@ class SaveStates:
                 self._remove_image(path)
                 return False
             saveimage.check_restorable(image)
-            self._start_from(obj, self._restored_definition(obj, image), fd, image.was_running)
+            definition = self._restored_definition(obj, image)
+            with saveimage.stream(image, fd) as incoming:
+                self._start_from(obj, definition, incoming, image.was_running)
         finally:
             os.close(fd)
         self._remove_image(path)
