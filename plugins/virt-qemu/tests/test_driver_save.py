@@ -16,7 +16,7 @@ import pytest
 import virt
 from driver_support import conn_fixture, firmware_xml, qemu_root_fixture, wait_until  # noqa: F401 - fixtures
 from guest import GuestImage, domain_xml
-from virt.domainsave import SaveFlags, StartFlags
+from virt.domainsave import SaveFlags, SaveImageXMLFlags, StartFlags
 from virt.errors import ErrorNumber, VirtError
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
@@ -210,3 +210,16 @@ def test_bad_images_and_paths_are_clear_errors(conn: virt.Connection, qemu_root:
         dom.managed_save_xml()
     with pytest.raises(VirtError, match="mutually exclusive"):
         dom.managed_save(SaveFlags.RUNNING | SaveFlags.PAUSED)
+
+
+def test_image_dumps_hide_the_secrets_unless_asked(conn: virt.Connection, qemu_root: Path) -> None:
+    from virt_qemu import saveimage
+
+    xml = firmware_xml("sv9", extra_devices="<graphics type='vnc' port='-1' autoport='yes' passwd='s3cret'/>")
+    image = saveimage.new_image(xml, was_running=True)
+    path = qemu_root / "sv9.save"
+    path.write_bytes(image.header(saveimage.MAGIC) + image.data())
+    assert "s3cret" not in conn.save_image_xml(str(path))
+    assert "passwd='s3cret'" in conn.save_image_xml(str(path), SaveImageXMLFlags.SECURE)
+    with virt.open("qemu:///system", readonly=True) as readonly, pytest.raises(VirtError, match="read only"):
+        readonly.save_image_xml(str(path))

@@ -27,6 +27,18 @@ def _check(flags: int, taken: int, function: str) -> None:
         raise errors.error(ErrorNumber.INVALID_ARG, f"unsupported flags (0x{int(refused):x}) in function {function}")
 
 
+def _shown(xml: str, secure: bool) -> str:
+    """The image's definition as a dump shows it: without its secrets (display passwords...) unless
+    ``secure`` (the image itself keeps them, as libvirt's does)."""
+    if secure:
+        return xml
+    from virt.xml import Domain
+
+    definition = Domain.from_xml(xml)
+    definition.hide_secrets()
+    return definition.to_xml()
+
+
 class QemuSaveOperations:
     """The save, restore and managed-save methods of QemuConnection."""
 
@@ -48,7 +60,7 @@ class QemuSaveOperations:
         self.qemu.remove_managed_save(ref)
 
     def get_managed_save_xml(self, ref: DomainRef, secure: bool) -> str:
-        return self.qemu.managed_save_xml(ref)
+        return _shown(self.qemu.managed_save_xml(ref), secure)
 
     def define_managed_save_xml(self, ref: DomainRef, xml: str | None, flags: SaveFlags) -> None:
         _check(flags, SaveFlags.RUNNING | SaveFlags.PAUSED, "qemuDomainManagedSaveDefineXML")
@@ -63,7 +75,7 @@ class QemuSaveOperations:
         self.qemu.restore(path, xml, flags)
 
     def get_save_image_xml(self, path: str, secure: bool) -> str:
-        return self.qemu.save_image_xml(path)
+        return _shown(self.qemu.save_image_xml(path), secure)
 
     def define_save_image_xml(self, path: str, xml: str, flags: SaveFlags) -> None:
         _check(flags, SaveFlags.RUNNING | SaveFlags.PAUSED, "qemuDomainSaveImageDefineXML")
