@@ -152,6 +152,9 @@ class AddressSet:
         self.buses = [Bus() for _ in range(nbuses)]
         self.dry_run = dry_run
         self.pcie_to_pci_bridge = pcie_to_pci_bridge
+        # (flags, function) -> the first bus that may still have room for such a device: buses
+        # only fill up and a bus's connect flags never change, so a bus found without room stays so
+        self._searched_from: dict[tuple[Flags, int], int] = {}
 
     # -- checks -----------------------------------------------------------------------------------
     @staticmethod
@@ -309,10 +312,13 @@ class AddressSet:
     def next_address(self, flags: Flags, function: int = -1) -> PciAddr:
         if not self.buses:
             raise errors.error(ErrorNumber.XML_ERROR, "No PCI buses available", ErrorDomain.DOMAIN)
-        for n in range(len(self.buses)):
+        start = self._searched_from.get((flags, function), 0)
+        for n in range(start, len(self.buses)):
             found = self._free_on_bus(n, flags, function)
             if found is not None:
+                self._searched_from[flags, function] = n
                 return found
+        self._searched_from[flags, function] = len(self.buses)
         if self.dry_run:
             addr = self.grow(PciAddr(len(self.buses), 0, 0 if function == -1 else function), flags)
             return PciAddr(addr.bus, self.buses[addr.bus].min_slot, addr.function)
