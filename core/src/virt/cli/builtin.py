@@ -10,6 +10,7 @@ from virt.hookspecs import hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
         console,
+        display,
         domain,
         events,
         help,
@@ -23,5 +24,6 @@ def register_commands(commands: CommandRegistry) -> None:
         tuning,
     )
 
-    for module in (host, domain, tuning, console, native, monitor, stats, events, network, storage, plugins, help):
+    modules = (host, domain, tuning, console, display, native, monitor, stats, events, network, storage, plugins, help)
+    for module in modules:
         module.register(commands)
