@@ -172,7 +172,7 @@ def _is_wildcard(address: str) -> bool:
         found = socket.getaddrinfo(address, None, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError):
         return False
-    return any(not any(socket.inet_pton(family, sockaddr[0])) for family, *_, sockaddr in found)
+    return any(not any(socket.inet_pton(family, str(sockaddr[0]))) for family, *_, sockaddr in found)
 
 
 def register(commands: CommandRegistry) -> None:
