@@ -95,13 +95,19 @@ def _save(path: str, data: bytes, name: str) -> None:
 def run_domdisplay(ctx: Context, args: argparse.Namespace) -> None:
     from lxml import etree
 
+    from virt.errors import VirtError
+
     if args.all and args.type is not None:
         raise CommandError("Options --all and --type are mutually exclusive")
     domain = ctx.domain(args.domain)
     if not domain.is_active():
         raise CommandError("Domain is not running")
     _given(args.type, "type")
-    root = etree.fromstring(domain.xml(secure=args.include_password).encode())
+    try:
+        text = domain.xml(secure=args.include_password)
+    except VirtError as exc:
+        raise CommandError("Failed to get domain description xml", exc.message) from exc
+    root = etree.fromstring(text.encode())
     server = ctx.conn.uri.host
     found = False
     for scheme in SCHEMES:
