@@ -10,6 +10,7 @@ from virt.hookspecs import hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
         console,
+        display,
         domain,
         events,
         help,
@@ -30,6 +31,7 @@ def register_commands(commands: CommandRegistry) -> None:
         tuning,
         saving,
         console,
+        display,
         native,
         monitor,
         stats,
