@@ -30,6 +30,8 @@ STEPS = [
     "save-image-dumpxml {dir}/a.save --xpath /domain/name",
     "restore {dir}/a.save",
     "domstate {name} --reason",
+    "restore {dir}/a.save",
+    "managedsave-dumpxml {name}",
     "save {name} {dir}/b.save --paused",
     "restore {dir}/b.save",
     "domstate {name} --reason",
