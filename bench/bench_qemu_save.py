@@ -16,18 +16,15 @@ every guest they started is destroyed, whatever happened. Needs root, /dev/kvm a
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bench_qemu_stats import GUEST as STATS_GUEST
-from bench_qemu_stats import _daemons
+from bench_qemu_stats import _daemons, require_host, run_client
 
 TARGET = 1.0
-LIBVIRT_PYTHON = "/usr/bin/python3"
 
 GUEST = STATS_GUEST.replace("<memory unit='MiB'>32</memory>", "<memory unit='MiB'>128</memory>").replace(
     "<memballoon model='virtio'/>", "<memballoon model='none'/>"
@@ -72,27 +69,14 @@ def _measure(uri: str, side: str, runs: int, folder: Path) -> dict[str, float]:
     disk = folder / f"vbs-{side}.img"
     subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(disk), "1M"], check=True)
     image = folder / f"vbs-{side}.save"
-    done = subprocess.run(
-        [LIBVIRT_PYTHON, "-c", CLIENT, uri, f"vbs-{side}", str(disk), str(image), str(runs), GUEST],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{side}: the client failed:\n{done.stderr}")
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return run_client(side, [CLIENT, uri, f"vbs-{side}", str(disk), str(image), str(runs), GUEST])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="timed rounds on each side (default 10)")
     args = parser.parse_args()
-    for tool in ("qemu-img", "qemu-system-x86_64", LIBVIRT_PYTHON):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is missing")
-    if not Path("/dev/kvm").exists():
-        raise SystemExit("/dev/kvm is missing")
+    require_host()
     with tempfile.TemporaryDirectory(prefix="vbs-save-") as temp, _daemons() as (ours, theirs):
         folder = Path(temp)
         folder.chmod(0o755)

@@ -133,16 +133,24 @@ def _measure(uri: str, side: str, count: int, runs: int, folder: Path) -> dict[s
         disk = folder / f"{name}.img"
         subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(disk), "1M"], check=True)
         disks.append(str(disk))
-    done = subprocess.run(
-        [LIBVIRT_PYTHON, "-c", CLIENT, uri, json.dumps(names), json.dumps(disks), str(runs), GUEST],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return run_client(side, [CLIENT, uri, json.dumps(names), json.dumps(disks), str(runs), GUEST])
+
+
+def run_client(side: str, arguments: list[str]) -> dict[str, float]:
+    """``python3 -c ARGUMENTS`` under python3-libvirt; the JSON it prints."""
+    done = subprocess.run([LIBVIRT_PYTHON, "-c", *arguments], capture_output=True, text=True, timeout=900, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{side}: the client failed:\n{done.stderr}")
     return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def require_host() -> None:
+    """What these QEMU/KVM benchmarks need on the host, or the exit naming what is missing."""
+    for tool in ("qemu-img", "qemu-system-x86_64", LIBVIRT_PYTHON):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing")
+    if not Path("/dev/kvm").exists():
+        raise SystemExit("/dev/kvm is missing")
 
 
 def main() -> None:
@@ -150,11 +158,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=50, help="running guests on each side (default 50)")
     parser.add_argument("--runs", type=int, default=10, help="timed calls on each side (default 10)")
     args = parser.parse_args()
-    for tool in ("qemu-img", "qemu-system-x86_64", LIBVIRT_PYTHON):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is missing")
-    if not Path("/dev/kvm").exists():
-        raise SystemExit("/dev/kvm is missing")
+    require_host()
     with tempfile.TemporaryDirectory(prefix="vbs-disks-") as temp, _daemons() as (ours, theirs):
         folder = Path(temp)
         libvirt = _measure(theirs, "libvirt", args.count, args.runs, folder)
