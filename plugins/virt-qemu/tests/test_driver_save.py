@@ -182,6 +182,10 @@ def test_force_boot_discards_the_managed_save(conn: virt.Connection, qemu_root: 
     assert not dom.has_managed_save()
     wait_until(lambda: _marker_count(serial_log, tiny_guest.marker) >= 1, BOOT_TIMEOUT, "a fresh boot")
     dom.managed_save()
+    image = qemu_root / "system" / "state" / "save" / "sv4.save"
+    assert struct.unpack("=I", image.read_bytes()[24:28]) == (1,)  # was running
+    dom.define_managed_save_xml(None, SaveFlags.PAUSED)  # the state only: restored paused
+    assert struct.unpack("=I", image.read_bytes()[24:28]) == (0,)
     dom.undefine(virt.domainchanges.UndefineFlags.MANAGED_SAVE)
     assert not (qemu_root / "system" / "state" / "save" / "sv4.save").exists()
 
