@@ -78,6 +78,15 @@ STEPS = [
     "restore {dir}/e.save --xml {dir}/titled.xml",
     "dumpxml {name} --xpath //title",
     "domstate {name} --reason",
+    "destroy {name}",
+    "start {name} --paused",
+    "domstate {name} --reason",
+    "resume {name}",
+    "managedsave {name}",
+    "start {name} --paused",
+    "domstate {name} --reason",
+    "resume {name}",
+    "domstate {name} --reason",
     "restore {dir}/missing.save",
     "restore {dir}/{name}.xml",
     "save-image-dumpxml {dir}/missing.save",
@@ -164,6 +173,9 @@ EVENT_STEPS = [
     "managedsave {name} --paused",
     "start {name}",
     "resume {name}",
+    "managedsave {name}",
+    "start {name} --paused",
+    "resume {name}",
 ]
 
 
@@ -203,7 +215,7 @@ def test_the_lifecycle_events_are_libvirtds(daemons: dict[str, tuple[str, Path]]
     theirs = _events(*daemons["libvirtd"], None)
     ours = _events(*daemons["virtd"], len(theirs))
     assert ours == theirs
-    assert ours.count(f"event 'lifecycle' for domain '{NAME}': Stopped Saved") == 3
+    assert ours.count(f"event 'lifecycle' for domain '{NAME}': Stopped Saved") == 4
 
 
 def _exchanged(saver: tuple[str, Path], restorer: tuple[str, Path], log: Path, marker: str) -> None:

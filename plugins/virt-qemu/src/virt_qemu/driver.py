@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
-from virt.events import ResumedDetail, ShutdownDetail, StoppedDetail
+from virt.events import ResumedDetail, ShutdownDetail, StartedDetail, StoppedDetail, SuspendedDetail
 from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
@@ -209,14 +209,20 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         self._record_devices(definition, running)
         self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
 
-    def _start(self, obj: DomainObj, definition: Domain) -> None:
-        """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``."""
+    def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False) -> None:
+        """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``
+        (``paused``: START_PAUSED, left "paused (user)" as libvirt leaves it)."""
         running = self._spawn(definition)
         try:
             self._register_started(obj, definition, running)
             assert running.monitor is not None
             affinity.apply(lambda command, arguments=None: self.qmp(obj, command, arguments), running, definition)
             self._balloon_at_start(obj, definition)
+            if paused:
+                self._set_state(obj, DomainState.PAUSED, PausedReason.USER, emit=False)
+                self._emit(obj, EventType.STARTED, StartedDetail.BOOTED)
+                self._emit(obj, EventType.SUSPENDED, SuspendedDetail.PAUSED)
+                return
             running.monitor.execute("cont", timeout=QMP_TIMEOUT)
         except BaseException as exc:
             self._discard(obj, running)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from virt_qemu.driver import QemuDriver
 
 _SAVE_TAKEN = SaveFlags.BYPASS_CACHE | SaveFlags.RUNNING | SaveFlags.PAUSED
-_START_TAKEN = StartFlags.FORCE_BOOT
+_START_TAKEN = StartFlags.FORCE_BOOT | StartFlags.PAUSED
 
 
 def _check(flags: int, taken: int, function: str) -> None:
@@ -50,7 +50,7 @@ class QemuSaveOperations:
     def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
         # BYPASS_CACHE is a hint about the page cache: reading the image without it gives the same guest
         _check(flags & ~StartFlags.BYPASS_CACHE, _START_TAKEN, "qemuDomainCreateWithFlags")
-        self.qemu.start(ref, force_boot=bool(flags & StartFlags.FORCE_BOOT))
+        self.qemu.start(ref, force_boot=bool(flags & StartFlags.FORCE_BOOT), paused=bool(flags & StartFlags.PAUSED))
 
     def managed_save_domain(self, ref: DomainRef, flags: SaveFlags) -> None:
         _check(flags, _SAVE_TAKEN, "qemuDomainManagedSave")

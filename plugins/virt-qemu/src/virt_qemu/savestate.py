@@ -90,7 +90,7 @@ class SaveStates:
         def _discard(self, obj: DomainObj, running: Running) -> None: ...
         def _spawn(self, definition: Domain, *, incoming_fd: int | None = None) -> Running: ...
         def _register_started(self, obj: DomainObj, definition: Domain, running: Running) -> None: ...
-        def _start(self, obj: DomainObj, definition: Domain) -> None: ...
+        def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False) -> None: ...
         def _remove(self, obj: DomainObj) -> None: ...
         def complete(self, domain: Domain) -> Domain: ...
         def add_definition(self, definition: Domain, *, live: bool) -> tuple[DomainObj, bool]: ...
@@ -260,7 +260,7 @@ class SaveStates:
             return False
         return image.was_running
 
-    def start_managed(self, obj: DomainObj, *, force_boot: bool) -> bool:
+    def start_managed(self, obj: DomainObj, *, force_boot: bool, paused: bool = False) -> bool:
         """libvirt's qemuDomainObjStart for a domain with a managed save image, ``obj`` held locked:
         True when the image was restored (and removed); FORCE_BOOT removes it and boots instead, an
         unreadable image is removed too and the domain boots (libvirt's "ignoring incomplete managed state")."""
@@ -281,25 +281,26 @@ class SaveStates:
             saveimage.check_restorable(image)
             definition = self._restored_definition(obj, image)
             with saveimage.stream(image, fd) as incoming:
-                self._start_from(obj, definition, incoming, image.was_running)
+                self._start_from(obj, definition, incoming, image.was_running and not paused, paused=paused)
         finally:
             os.close(fd)
         self._remove_image(path)
         return True
 
-    def start(self, ref: DomainRef, *, force_boot: bool = False) -> None:
-        """Start a defined domain: from its managed save image when it has one (unless ``force_boot``)."""
+    def start(self, ref: DomainRef, *, force_boot: bool = False, paused: bool = False) -> None:
+        """Start a defined domain: from its managed save image when it has one (unless ``force_boot``);
+        ``paused``: its processors left stopped (START_PAUSED)."""
         with self.locked(ref) as obj:
             if obj.active:
                 raise errors.error(ErrorNumber.OPERATION_INVALID, "domain is already running")
-            self._start_defined(obj, force_boot=force_boot)
+            self._start_defined(obj, force_boot=force_boot, paused=paused)
 
-    def _start_defined(self, obj: DomainObj, *, force_boot: bool = False) -> None:
+    def _start_defined(self, obj: DomainObj, *, force_boot: bool = False, paused: bool = False) -> None:
         """``DomainLifecycle``'s start and autostart, through the managed save image when there is one."""
-        if self.start_managed(obj, force_boot=force_boot):
+        if self.start_managed(obj, force_boot=force_boot, paused=paused):
             return
         assert obj.config is not None
-        self._start(obj, copy_definition(obj.config))
+        self._start(obj, copy_definition(obj.config), paused=paused)
 
     def undefine_with_image(self, ref: DomainRef, *, managed_save: bool) -> None:
         """libvirt's refusal to forget a domain whose managed save image would be left behind; with
@@ -333,7 +334,7 @@ class SaveStates:
         except OSError as exc:
             raise errors.error(ErrorNumber.SYSTEM_ERROR, f"{failure.format(path)}: {exc.strerror}") from exc
 
-    def _start_from(self, obj: DomainObj, definition: Domain, fd: int, run: bool) -> None:
+    def _start_from(self, obj: DomainObj, definition: Domain, fd: int, run: bool, *, paused: bool = False) -> None:
         """Start QEMU on the image ``fd`` (``obj`` held locked), wait for the state to load, then run
         the processors when ``run``; libvirt's events: Started Restored, then Resumed or Suspended."""
         if obj.active:
@@ -357,4 +358,5 @@ class SaveStates:
         else:
             # left as QEMU's incoming migration leaves it: libvirt says "paused (migrating)"
             self._set_state(obj, DomainState.PAUSED, PausedReason.MIGRATION, emit=False)
-            self._emit(obj, EventType.SUSPENDED, SuspendedDetail.RESTORED)
+            # START_PAUSED of a managed save image says "paused"; an image saved paused "restored"
+            self._emit(obj, EventType.SUSPENDED, SuspendedDetail.PAUSED if paused else SuspendedDetail.RESTORED)

@@ -13,6 +13,7 @@ from virt.connection import Domain
 from virt.states import ShutdownMode
 
 if TYPE_CHECKING:
+    from virt.domainsave import StartFlags
     from virt.xml import Domain as DomainModel
 
 GROUP = "Domain Management"
@@ -192,27 +193,30 @@ def run_start(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain_by(args.domain, by_id=False)
     if domain.id != -1:
         raise CommandError("Domain is already active")
+    from virt.domainsave import StartFlags
+
+    flags = StartFlags.PAUSED if args.paused else StartFlags.NONE
     if args.force_boot:
-        failed("start", domain.name, lambda: _force_boot(domain))
+        failed("start", domain.name, lambda: _force_boot(domain, flags))
     else:
-        failed("start", domain.name, domain.start)
+        failed("start", domain.name, lambda: domain.start(flags))
     ctx.print_extra(f"Domain '{domain.name}' started")
 
 
-def _force_boot(domain: Domain) -> None:
+def _force_boot(domain: Domain, flags: StartFlags) -> None:
     """virsh's start --force-boot: a driver that refuses the flag (INVALID_ARG) gets its managed save
-    image removed, then a plain start."""
+    image removed, then a start without it."""
     from virt.domainsave import StartFlags
     from virt.errors import ErrorNumber, VirtError
 
     try:
-        domain.start(StartFlags.FORCE_BOOT)
+        domain.start(flags | StartFlags.FORCE_BOOT)
     except VirtError as exc:
         if exc.code != ErrorNumber.INVALID_ARG:
             raise
         if _has_managed_save(domain):
             domain.remove_managed_save()
-        domain.start()
+        domain.start(flags)
 
 
 def _with_mode(
@@ -344,6 +348,7 @@ def register(commands: CommandRegistry) -> None:
         ),
         arguments=[
             domain_argument("name of the inactive domain"),
+            Argument("--paused", flag=True, help="leave the guest paused after creation"),
             Argument("--force-boot", flag=True, help="force fresh boot by discarding any managed save"),
         ],
     )

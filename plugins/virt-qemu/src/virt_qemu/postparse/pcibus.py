@@ -79,7 +79,10 @@ _BUS_SHAPES: dict[str, tuple[Flags, bool, int, int]] = {
     "pci-bridge": (_c.AUTOASSIGN | _c.PCI_DEVICE | _c.PCI_BRIDGE, True, 1, LAST_SLOT),
     "pci-expander-bus": (_c.AUTOASSIGN | _c.PCI_DEVICE | _c.PCI_BRIDGE, True, 0, LAST_SLOT),
     "pcie-root": (
-        _c.PCIE_DEVICE | _c.PCIE_ROOT_PORT | _c.DMI_TO_PCI_BRIDGE | _c.PCIE_EXPANDER_BUS, False, 1, LAST_SLOT
+        _c.PCIE_DEVICE | _c.PCIE_ROOT_PORT | _c.DMI_TO_PCI_BRIDGE | _c.PCIE_EXPANDER_BUS,
+        False,
+        1,
+        LAST_SLOT,
     ),
     "dmi-to-pci-bridge": (_c.PCI_DEVICE | _c.PCI_BRIDGE, False, 0, LAST_SLOT),
     "pcie-to-pci-bridge": (_c.AUTOASSIGN | _c.PCI_DEVICE | _c.PCI_BRIDGE, True, 1, LAST_SLOT),
