@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import attrs
 
-from virt.errors import ErrorDomain, NotSupported
+from virt.errors import ErrorDomain, InvalidArgument, NotSupported
 
 if TYPE_CHECKING:
     import socket
@@ -623,9 +623,17 @@ class DriverConnection:
         """virDomainManagedSaveRemove: forget the saved state (nothing to do without one)."""
 
     # -- saved state: save to a file, restore, managed save's XML, start flags (virt.domainsave) -------
-    @optional
     def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
-        """virDomainCreateWithFlags: start with ``flags`` (FORCE_BOOT: discard a managed save image)."""
+        """virDomainCreateWithFlags: start with ``flags`` (FORCE_BOOT: discard a managed save image).
+
+        This default takes no flag, refusing each as libvirt's drivers do (INVALID_ARG, which makes
+        virsh's ``start --force-boot`` fall back to removing the image itself)."""
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{int(flags):x}) in function {self.driver_name.lower()}DomainCreateWithFlags",
+                domain=self.error_domain,
+            )
+        self.start_domain(ref)
 
     @optional
     def save_domain(self, ref: DomainRef, path: str, xml: str | None, flags: SaveFlags) -> None:

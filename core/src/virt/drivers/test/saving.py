@@ -22,7 +22,6 @@ from virt.states import DomainState, RunningReason, ShutoffReason
 if TYPE_CHECKING:
     from contextlib import _GeneratorContextManager
 
-    from virt.domainsave import StartFlags
     from virt.driver import DomainRef
     from virt.drivers.test.host import Host
     from virt.drivers.test.objects import DomainObj
@@ -99,9 +98,6 @@ class SaveOperations:
         def _event(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None: ...
         def _stop(self, obj: DomainObj, reason: ShutoffReason, detail: StoppedDetail) -> None: ...
         def get_domain_xml(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> str: ...
-
-    def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
-        _no_flags(flags, "testDomainCreateWithFlags")
 
     def save_domain(self, ref: DomainRef, path: str, xml: str | None, flags: SaveFlags) -> None:
         _no_flags(flags, "testDomainSaveFlags")
