@@ -467,6 +467,18 @@ class DriverConnection:
     def set_storage_pool_autostart(self, ref: StoragePoolRef, autostart: bool) -> None:
         """Make the pool start, or not, with the host."""
 
+    @optional
+    def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Make what an inactive pool needs on the host (a directory, a file system, a volume group)."""
+
+    @optional
+    def delete_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Remove what building the inactive pool made."""
+
+    @optional
+    def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Look at the active pool's storage again (volumes made outside virt)."""
+
     # -- storage volumes ---------------------------------------------------------------------
     @optional
     def list_storage_volumes(self, pool: StoragePoolRef) -> list[StorageVolumeRef]:
@@ -497,12 +509,30 @@ class DriverConnection:
         """Where the volume lives on the host."""
 
     @optional
-    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
-        """Create ``volume`` in ``pool``."""
+    def create_storage_volume(
+        self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        """Create ``volume`` in ``pool`` (``prealloc_metadata``: VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)."""
+
+    @optional
+    def create_storage_volume_from(
+        self, pool: StoragePoolRef, volume: StorageVolume, source: StorageVolumeRef, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        """Create ``volume`` in ``pool`` as a copy of ``source`` (converted to the volume's format)."""
 
     @optional
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         """Delete the volume and its data."""
+
+    @optional
+    def wipe_storage_volume(self, ref: StorageVolumeRef, algorithm: int = 0) -> None:
+        """Overwrite the volume's data (virStorageVolWipeAlgorithm; 0: zeros)."""
+
+    @optional
+    def resize_storage_volume(
+        self, ref: StorageVolumeRef, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False
+    ) -> None:
+        """Change the volume's capacity (``delta``: by ``capacity``; a smaller size only with ``shrink``)."""
 
     # -- statistics and information (virt.domainstats) -----------------------------------------------
     @optional
