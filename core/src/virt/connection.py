@@ -860,17 +860,42 @@ class StoragePool:
     def undefine(self) -> None:
         self.connection._writable("virStoragePoolUndefine").undefine_storage_pool(self.ref)
 
+    def build(self, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Make what the inactive pool needs on the host (``overwrite``: even over an existing file system)."""
+        driver = self.connection._writable("virStoragePoolBuild")
+        driver.build_storage_pool(self.ref, overwrite=overwrite, no_overwrite=no_overwrite)
+
+    def delete(self) -> None:
+        """Remove what building the inactive pool made (its directory, its volume group)."""
+        self.connection._writable("virStoragePoolDelete").delete_storage_pool(self.ref)
+
+    def refresh(self) -> None:
+        """Look at the active pool's storage again: volumes made outside virt appear."""
+        self.connection._writable("virStoragePoolRefresh").refresh_storage_pool(self.ref)
+
     def list_volumes(self) -> list[StorageVolume]:
         return [StorageVolume(self.connection, ref) for ref in self.connection.driver.list_storage_volumes(self.ref)]
 
     def lookup_volume(self, name: str) -> StorageVolume:
         return StorageVolume(self.connection, self.connection.driver.lookup_storage_volume_by_name(self.ref, name))
 
-    def create_volume(self, xml: str | bytes | StorageVolumeModel) -> StorageVolume:
+    def create_volume(self, xml: str | bytes | StorageVolumeModel, *, prealloc_metadata: bool = False) -> StorageVolume:
         from virt.xml import StorageVolume as StorageVolumeModel
 
         driver = self.connection._writable("virStorageVolCreateXML")
-        ref = driver.create_storage_volume(self.ref, _as_model(xml, StorageVolumeModel, "xml"))
+        model = _as_model(xml, StorageVolumeModel, "xml")
+        ref = driver.create_storage_volume(self.ref, model, prealloc_metadata=prealloc_metadata)
+        return StorageVolume(self.connection, ref)
+
+    def create_volume_from(
+        self, xml: str | bytes | StorageVolumeModel, source: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolume:
+        """A new volume holding a copy of ``source``'s data, in the format ``xml`` asks for."""
+        from virt.xml import StorageVolume as StorageVolumeModel
+
+        driver = self.connection._writable("virStorageVolCreateXMLFrom")
+        model = _as_model(xml, StorageVolumeModel, "xml")
+        ref = driver.create_storage_volume_from(self.ref, model, source.ref, prealloc_metadata=prealloc_metadata)
         return StorageVolume(self.connection, ref)
 
 
@@ -910,6 +935,15 @@ class StorageVolume:
 
     def delete(self) -> None:
         self.connection._writable("virStorageVolDelete").delete_storage_volume(self.ref)
+
+    def wipe(self, algorithm: int = 0) -> None:
+        """Overwrite the volume's data (virStorageVolWipeAlgorithm; 0: zeros)."""
+        self.connection._writable("virStorageVolWipe").wipe_storage_volume(self.ref, algorithm)
+
+    def resize(self, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False) -> None:
+        """Set the capacity to ``capacity`` bytes (``delta``: change it by that); shrinking needs ``shrink``."""
+        driver = self.connection._writable("virStorageVolResize")
+        driver.resize_storage_volume(self.ref, capacity, delta=delta, shrink=shrink, allocate=allocate)
 
 
 def open(

@@ -50,7 +50,7 @@ def test_delete_refuses_a_pool_with_files_in_it(service: StorageService, tmp_pat
     service.define(dir_pool("p", tmp_path / "pool"))
     service.build("p", BuildFlags())
     (tmp_path / "pool" / "keep").write_text("data")
-    with pytest.raises(VirtError, match="failed to remove pool '.*/pool': Directory not empty"):
+    with pytest.raises(VirtError, match=r"failed to remove pool '.*/pool': Directory not empty"):
         service.delete("p")
     assert (tmp_path / "pool" / "keep").read_text() == "data"
 
@@ -65,9 +65,11 @@ def test_a_transient_pool_is_gone_once_destroyed(service: StorageService, tmp_pa
     assert service.states() == []
 
 
-def test_start_of_a_pool_without_its_directory_fails_and_stays_inactive(service: StorageService, tmp_path: Path) -> None:
+def test_start_of_a_pool_without_its_directory_fails_and_stays_inactive(
+    service: StorageService, tmp_path: Path
+) -> None:
     service.define(dir_pool("p", tmp_path / "missing"))
-    with pytest.raises(VirtError, match="cannot open directory '.*/missing': No such file or directory"):
+    with pytest.raises(VirtError, match=r"cannot open directory '.*/missing': No such file or directory"):
         service.start("p")
     assert not service.by_name("p").active
 

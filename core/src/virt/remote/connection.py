@@ -89,6 +89,8 @@ _RESIZE_ALLOCATE, _RESIZE_DELTA, _RESIZE_SHRINK = 1, 2, 4  # virStorageVolResize
 def resize_flags(*, delta: bool, shrink: bool, allocate: bool) -> int:
     """virStorageVolResizeFlags for the options of a resize."""
     return (_RESIZE_DELTA if delta else 0) | (_RESIZE_SHRINK if shrink else 0) | (_RESIZE_ALLOCATE if allocate else 0)
+
+
 _OPEN_READONLY = 1  # virConnectFlags
 _MEM_MAXIMUM = 4  # virDomainMemoryModFlags
 _VCPU_MAXIMUM, _VCPU_HOTPLUGGABLE = 4, 16  # virDomainVcpuFlags

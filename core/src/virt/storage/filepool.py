@@ -19,7 +19,7 @@ from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
 from virt.localstate.files import fsync_dir
 from virt.storage import images, qemuimg
 from virt.storage.backend import NewVolume, PoolBackend, PoolSizes, SourceImage
-from virt.storage.volumexml import file_volume
+from virt.storage.volumexml import directory_volume, file_volume
 
 if TYPE_CHECKING:
     from virt.xml import StoragePool, StorageVolume
@@ -83,10 +83,11 @@ class FilePoolBackend(PoolBackend):
         )
 
     def volume_names(self, pool: StoragePool) -> list[str]:
+        # as libvirt: files and directories (a directory is a volume of type 'dir')
         names = []
         with os.scandir(target_dir(pool)) as entries:
             for entry in entries:
-                if not is_partial(entry.name) and entry.is_file(follow_symlinks=True):
+                if not is_partial(entry.name) and (entry.is_file() or entry.is_dir()):
                     names.append(entry.name)
         return names
 
@@ -99,6 +100,8 @@ class FilePoolBackend(PoolBackend):
         path = target_dir(pool) / name
         try:
             info = path.stat()
+            if stat.S_ISDIR(info.st_mode):
+                return cast("StorageVolume", directory_volume(name, str(path), info))
             if not stat.S_ISREG(info.st_mode):
                 return None
             facts = images.probe(path, info.st_size)
@@ -163,12 +166,16 @@ class FilePoolBackend(PoolBackend):
     def delete_volume(self, pool: StoragePool, name: str) -> None:
         path = target_dir(pool) / name
         try:
-            path.unlink()
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()
+            else:
+                path.unlink()
         except OSError as exc:
             raise os_error(f"cannot unlink file '{path}'", exc) from exc
         fsync_dir(path.parent)
 
     def wipe_volume(self, pool: StoragePool, name: str, algorithm: int) -> None:
+        _refuse_directory(target_dir(pool) / name)
         if algorithm != _ZERO_ALGORITHM:
             raise storage_error(
                 ErrorNumber.NO_SUPPORT, f"wiping algorithm {algorithm} is not supported by virt (only zero, 0)"
@@ -177,6 +184,7 @@ class FilePoolBackend(PoolBackend):
 
     def resize_volume(self, pool: StoragePool, name: str, capacity: int, *, shrink: bool, allocate: bool) -> None:
         path = target_dir(pool) / name
+        _refuse_directory(path)
         info = path.stat()
         facts = images.probe(path, info.st_size)
         if facts.format != "raw":
@@ -195,6 +203,13 @@ class FilePoolBackend(PoolBackend):
             raise os_error(f"cannot resize volume '{path}'", exc) from exc
         finally:
             os.close(fd)
+
+
+def _refuse_directory(path: Path) -> None:
+    if path.is_dir():
+        raise storage_error(
+            ErrorNumber.SYSTEM_ERROR, f"Failed to open storage volume with path '{path}': Is a directory"
+        )
 
 
 def _make_raw(path: Path, capacity: int, allocation: int) -> None:
@@ -217,14 +232,21 @@ def _make_raw(path: Path, capacity: int, allocation: int) -> None:
 
 
 def _zero_file(path: Path) -> None:
-    """Overwrite the file's every byte with zeros (written, so that the old data is gone from the disk)."""
+    """Make every byte of the file zero, as libvirt's zero algorithm does: a sparse file is
+    truncated to nothing and back (its blocks go back to the file system), a full one is written over."""
     zeros = bytes(_WIPE_CHUNK)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     except OSError as exc:
         raise os_error(f"cannot open volume '{path}'", exc) from exc
     try:
-        size = os.fstat(fd).st_size
+        info = os.fstat(fd)
+        size = info.st_size
+        if info.st_blocks * 512 < size:
+            os.ftruncate(fd, 0)
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+            return
         done = 0
         while done < size:
             done += os.pwrite(fd, zeros[: min(_WIPE_CHUNK, size - done)], done)

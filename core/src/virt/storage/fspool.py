@@ -80,7 +80,7 @@ class FsBackend(FilePoolBackend):
             found = existing_file_system(device)
             if found is not None:
                 raise storage_error(
-                    ErrorNumber.STORAGE_POOL_BUILT, f"Device '{device}' is already formatted using '{found}'"
+                    ErrorNumber.STORAGE_POOL_BUILT, f"Device '{device}' already formatted using '{found}'"
                 )
         _run([f"mkfs.{format}", *(["-F"] if format.startswith("ext") else []), device], "building the file system")
 

@@ -231,7 +231,7 @@ class StorageService:
         with self.changing():
             state = self.by_name(name)
             if not state.persistent:
-                raise error(ErrorNumber.INVALID_ARG, "pool has no config file")
+                raise error(ErrorNumber.INTERNAL_ERROR, "pool has no config file")
             link = self._autostart_link(name)
             if not autostart:
                 remove(link)
@@ -240,10 +240,13 @@ class StorageService:
                 fsync_dir(link.parent)
 
     def persistent_definition(self, name: str) -> StoragePool:
-        """The definition a pool starts with next time (``--inactive``)."""
+        """The definition a pool starts with next time (``--inactive``): while the running pool's
+        is the same one, libvirt shows it with what the running pool found (sizes, permissions)."""
         state = self.by_name(name)
         stored = self._read(self._definition_file(name))
-        return copy.deepcopy(stored if stored is not None else state.definition)
+        if stored is None or (state.active and stored == state.definition):
+            return self.live_definition(name)
+        return copy.deepcopy(stored)
 
     # -- pools: state -----------------------------------------------------------------------------
     def _activate(self, definition: StoragePool) -> None:
@@ -360,6 +363,8 @@ class StorageService:
             backend = self.backend(state.definition.type)
             new = new_volume(volume, flags, source)
             if backend.volume(state.definition, new.name) is not None:
+                if source is not None:  # libvirt words the two calls' refusals differently
+                    raise error(ErrorNumber.INTERNAL_ERROR, f"storage volume name '{new.name}' already in use.")
                 raise error(ErrorNumber.STORAGE_VOL_EXIST, f"storage volume '{new.name}' exists already")
             image = None
             if source is not None:
@@ -435,7 +440,7 @@ def new_volume(volume: StorageVolume, flags: int, source: StorageVolume | None) 
     if not name:
         raise error(ErrorNumber.XML_ERROR, "missing volume name element")
     if "/" in name:
-        raise error(ErrorNumber.INVALID_ARG, f"volume name '{name}' cannot contain '/'")
+        raise error(ErrorNumber.OPERATION_INVALID, f"volume name '{name}' cannot contain '/'")
     target = volume.target
     format = target.format.type if target is not None and target.format is not None else None
     capacity = volume.capacity or 0

@@ -67,3 +67,21 @@ def file_volume(
             backing.timestamps = timestamps_of(backing_info)
         volume.backing_store = backing
     return volume
+
+
+def directory_volume(name: str, path: str, info: os.stat_result) -> object:
+    """A directory in a file pool: a volume of type and format ``dir`` with no size, as libvirt lists it."""
+    from virt.xml.storage import Format, StorageVolume, VolumeTarget
+
+    volume = StorageVolume()
+    volume.type = "dir"
+    volume.name = name
+    volume.key = path
+    volume.capacity = volume.allocation = 0  # and no physical size: libvirt shows none
+    target = VolumeTarget()
+    target.path = path
+    target.format = Format.of("dir")
+    target.permissions = permissions_of(info)
+    target.timestamps = timestamps_of(info)
+    volume.target = target
+    return volume
