@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -109,20 +110,20 @@ def test_pool_types_without_a_backend_are_refused_naming_the_type(
 
 
 def test_a_new_service_finds_the_pools_as_they_were(dirs: StorageDirs, service: StorageService, tmp_path: Path) -> None:
-    """A restarted process (virtd) reads the same files: active pools stay active, autostart pools
-    start when the run folder is new (a reboot)."""
+    """A restarted process (virtd) reads the same files: active pools stay active, a destroyed
+    autostart pool stays destroyed; autostart pools start when the run folder is new (a boot)."""
     for name in ("up", "auto", "down"):
         service.define(dir_pool(name, tmp_path / name))
         service.build(name, BuildFlags())
     service.start("up")
     service.set_autostart("auto", True)
     again = StorageService(dirs, get_plugins().storage_backends)
-    # the autostart pool starts on the service's first use
-    assert {s.name: s.active for s in again.states()} == {"auto": True, "down": False, "up": True}
-    for name in ("auto", "up"):
-        (dirs.active_dir / f"{name}.xml").unlink()  # what a reboot does to the run folder
+    assert {s.name: s.active for s in again.states()} == {"auto": False, "down": False, "up": True}
+    shutil.rmtree(dirs.run)  # what a reboot does to the run folder
     rebooted = StorageService(dirs, get_plugins().storage_backends)
     assert {s.name: s.active for s in rebooted.states()} == {"auto": True, "down": False, "up": False}
+    rebooted.destroy("auto")
+    assert not StorageService(dirs, get_plugins().storage_backends).by_name("auto").active
 
 
 def test_definitions_are_written_whole(service: StorageService, tmp_path: Path) -> None:

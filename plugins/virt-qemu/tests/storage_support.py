@@ -9,17 +9,19 @@ virsh's tables come out equally wide; the side's folder becomes ``SIDE`` before 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from daemon_support import private_qemu_root, qemu_uri, virtd_serving
-from virsh_support import virsh
-from virt.testing import missing_dependency, need_virsh, start_libvirtd
+from virt.testing import VIRSH, missing_dependency, need_virsh, start_libvirtd
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TIMESTAMP = re.compile(r"<([amcb]time)>[\d.]+</\1>")
@@ -49,31 +51,66 @@ def normalise_details(text: str) -> str:
     return "\n".join(rows)
 
 
+@attrs.frozen
+class Side:
+    """One way of running the storage commands: a program, its URI, its folder, its environment."""
+
+    name: str
+    program: str
+    uri: str
+    folder: Path
+    env: dict[str, str] = attrs.field(factory=dict)
+
+    def run(self, *args: str) -> str:
+        """The normalised exit status, output and error of ``args`` (``{SIDE}``: this side's folder)."""
+        command = [self.program, "-c", self.uri, *(a.replace("{SIDE}", str(self.folder)) for a in args)]
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, check=False, env={**os.environ, **self.env}
+        )
+        return normalise(f"{done.returncode}\n{done.stdout}{done.stderr}", self.folder)
+
+
 @contextlib.contextmanager
-def sides() -> Iterator[tuple[str, Path, str, Path]]:
-    """(libvirtd's URI, its folder, virtd's URI, its folder), both daemons running."""
+def sides() -> Iterator[list[Side]]:
+    """libvirtd through virsh (the reference), virtd through virsh, and the ``virt`` command in-process
+    (its own storage folders), each with a folder for its pools."""
     need_virsh()
     base = Path(tempfile.mkdtemp(prefix="vst", dir="/tmp"))
-    ref, our = base / "ref", base / "our"
-    ref.mkdir()
-    our.mkdir()
+    for name in ("ref", "our", "cli"):
+        (base / name).mkdir()
+    virt_command = str(Path(sys.executable).parent / "virt")
     try:
-        with private_qemu_root("vst") as root, pytest.MonkeyPatch.context() as env:
+        with (
+            private_qemu_root("vst") as root,
+            private_qemu_root("vsc") as cli_root,
+            pytest.MonkeyPatch.context() as env,
+        ):
             env.setenv("VIRT_STORAGE_ROOT", str(root / "storage"))
             with virtd_serving(root) as virtd, start_libvirtd(drivers=("qemu", "storage")) as libvirtd:
-                yield qemu_uri(libvirtd), ref, qemu_uri(virtd), our
+                cli_env = {
+                    "VIRT_DAEMON": "never",
+                    "VIRT_QEMU_ROOT": str(cli_root),  # virtd owns the other root's QEMU driver state
+                    "VIRT_STORAGE_ROOT": str(cli_root / "storage"),
+                }
+                yield [
+                    Side("libvirtd", VIRSH, qemu_uri(libvirtd), base / "ref"),
+                    Side("virtd", VIRSH, qemu_uri(virtd), base / "our"),
+                    Side("virt", virt_command, "qemu:///system", base / "cli", cli_env),
+                ]
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def both(ref_uri: str, ref: Path, our_uri: str, our: Path, *args: str) -> tuple[str, str]:
-    """virsh ARGS against both daemons (``{SIDE}`` in an argument is the daemon's folder): each
-    side's normalised exit status, output and error."""
-    outputs = []
-    for uri, side in ((ref_uri, ref), (our_uri, our)):
-        outcome = virsh(uri, *(a.replace("{SIDE}", str(side)) for a in args))
-        outputs.append(normalise(f"{outcome.code}\n{outcome.stdout}{outcome.stderr}", side))
-    return outputs[0], outputs[1]
+def mismatches(found: list[Side], step: list[str], tidy: Callable[[str], str] = lambda text: text) -> list[str]:
+    """What each side printed for ``step`` that the reference (the first side) did not."""
+    reference, *others = found
+    theirs = tidy(reference.run(*step))
+    wrong = []
+    for side in others:
+        ours = tidy(side.run(*step))
+        if ours != theirs:
+            wrong.append(f"{' '.join(step)}\n--- {reference.name}:\n{theirs}\n--- {side.name}:\n{ours}")
+    return wrong
 
 
 @contextlib.contextmanager

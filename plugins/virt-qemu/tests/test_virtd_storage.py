@@ -1,16 +1,16 @@
 """Storage pools and volumes through stock virsh: virtd serving ``qemu:///system`` side by side with
-libvirtd 9.0's storage driver, each on real pools of its own on this host (a dir pool, an fs pool
-on a loop device). Every command must print what libvirtd prints, with the paths, UUIDs, times and
-the pools' file-system sizes aside.
+libvirtd 9.0's storage driver, and the ``virt`` command in-process, each on real pools of its own on
+this host (a dir pool, an fs pool on a loop device). Every command must print what virsh prints
+against libvirtd, with the paths, UUIDs, times and the pools' file-system sizes aside.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import contextlib
+from collections.abc import Iterator
 
 import pytest
-from storage_support import both, loop_device, normalise, normalise_details, sides
-from virsh_support import virsh
+from storage_support import Side, loop_device, mismatches, normalise_details, sides
 
 pytestmark = pytest.mark.usefixtures("_sides")
 
@@ -100,23 +100,20 @@ DIR_STEPS = [
 
 
 @pytest.fixture(scope="module")
-def _sides():  # type: ignore[no-untyped-def]
+def _sides() -> Iterator[list[Side]]:
     with sides() as found:
         yield found
 
 
-def run_steps(found: tuple[str, Path, str, Path], steps: list[list[str]]) -> None:
-    mismatches = []
+def run_steps(found: list[Side], steps: list[list[str]]) -> None:
+    wrong = []
     for step in steps:
-        theirs, ours = both(*found, *step)
-        if step[:2] == ["pool-list", "--all"] or ("--details" in step and step[0] == "pool-list"):
-            theirs, ours = normalise_details(theirs), normalise_details(ours)
-        if theirs != ours:
-            mismatches.append(f"virsh {' '.join(step)}\n--- libvirtd:\n{theirs}\n--- virtd:\n{ours}")
-    assert not mismatches, "\n\n".join(mismatches)
+        listing = step[:2] == ["pool-list", "--all"] or (step[0] == "pool-list" and "--details" in step)
+        wrong += mismatches(found, step, normalise_details if listing else lambda text: text)
+    assert not wrong, "\n\n".join(wrong)
 
 
-def test_dir_pool_commands_print_what_libvirtd_prints(_sides) -> None:  # type: ignore[no-untyped-def]
+def test_dir_pool_commands_print_what_libvirtd_prints(_sides: list[Side]) -> None:
     run_steps(_sides, DIR_STEPS)
 
 
@@ -145,25 +142,20 @@ FS_STEPS = [
 ]
 
 
-def test_fs_pool_on_a_loop_device(_sides) -> None:  # type: ignore[no-untyped-def]
-    ref_uri, ref, our_uri, our = _sides
-    with loop_device(ref / "fs.img", 64 * 2**20) as ref_dev, loop_device(our / "fs.img", 64 * 2**20) as our_dev:
-        # the devices' names differ (loopN): each side's steps name its own
-        mismatches = []
+def test_fs_pool_on_a_loop_device(_sides: list[Side]) -> None:
+    with contextlib.ExitStack() as stack:
+        devices = [stack.enter_context(loop_device(side.folder / "fs.img", 64 * 2**20)) for side in _sides]
+        # each side's steps name its own loop device, which its output names DEVICE
+        named = _sides
+        wrong = []
         for step in FS_STEPS:
-            theirs, ours = _fs_step(ref_uri, ref, ref_dev, our_uri, our, our_dev, step)
-            if theirs != ours:
-                mismatches.append(f"virsh {' '.join(step)}\n--- libvirtd:\n{theirs}\n--- virtd:\n{ours}")
-        assert not mismatches, "\n\n".join(mismatches)
-
-
-def _fs_step(
-    ref_uri: str, ref: Path, ref_dev: str, our_uri: str, our: Path, our_dev: str, step: list[str]
-) -> tuple[str, str]:
-    outputs = []
-    for uri, side, device in ((ref_uri, ref, ref_dev), (our_uri, our, our_dev)):
-        args = [a.replace("{SIDE}", str(side)).replace("{DEVICE}", device) for a in step]
-        outcome = virsh(uri, *args)
-        text = f"{outcome.code}\n{outcome.stdout}{outcome.stderr}".replace(device, "DEVICE")
-        outputs.append(normalise(text, side))
-    return outputs[0], outputs[1]
+            outputs = [
+                side.run(*(a.replace("{DEVICE}", device) for a in step)).replace(device, "DEVICE")
+                for side, device in zip(named, devices, strict=True)
+            ]
+            wrong += [
+                f"{' '.join(step)}\n--- {named[0].name}:\n{outputs[0]}\n--- {side.name}:\n{text}"
+                for side, text in zip(named[1:], outputs[1:], strict=True)
+                if text != outputs[0]
+            ]
+        assert not wrong, "\n\n".join(wrong)

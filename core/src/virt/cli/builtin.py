@@ -18,10 +18,27 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         network,
         plugins,
+        pool,
         stats,
         storage,
         tuning,
+        volume,
     )
 
-    for module in (host, domain, tuning, console, native, monitor, stats, events, network, storage, plugins, help):
+    for module in (
+        host,
+        domain,
+        tuning,
+        console,
+        native,
+        monitor,
+        stats,
+        events,
+        network,
+        storage,
+        pool,
+        volume,
+        plugins,
+        help,
+    ):
         module.register(commands)

@@ -39,6 +39,11 @@ class StorageDirs:
         return self.run / "pools"
 
     @property
+    def autostarted_mark(self) -> Path:
+        """Made once the autostart pools were started since the run folder was made (since boot)."""
+        return self.run / "autostarted"
+
+    @property
     def lock_file(self) -> Path:
         """Taken around every change, so that two processes serving the pools change them in turn."""
         return self.run / "storage.lock"

@@ -290,11 +290,16 @@ class StorageService:
                 remove_partial(state.definition)
 
     def _autostart(self) -> None:
-        """Start the autostart pools that are not running (a boot, or the first use of the service)."""
+        """Start the autostart pools, once per boot: the first service after the run folder was made
+        (at boot it is new) starts them and leaves a mark there; later processes find the mark."""
+        mark = self.dirs.autostarted_mark
+        if mark.exists():
+            return
         for state in self.states():
             if state.autostart and not state.active:
                 with contextlib.suppress(Exception):  # a pool that cannot start stays inactive, as in libvirt
                     self._activate(copy.deepcopy(state.definition))
+        atomic_write(mark, "", durable=False)
 
     def live_definition(self, name: str) -> StoragePool:
         """The pool's XML with its sizes (and its target's owner and mode) read now."""
