@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from virt.info import ObjectFilter
     from virt.storage.service import PoolState, StorageService
     from virt.uri import URI
-    from virt.xml import StoragePool, StorageVolume
+    from virt.xml import Domain, StoragePool, StorageVolume
 
 
 def _pool_ref(state: PoolState) -> StoragePoolRef:
@@ -174,3 +174,44 @@ class LocalStorageOperations:
         self, ref: StorageVolumeRef, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False
     ) -> None:
         self.storage.resize_volume(ref.pool, ref.name, capacity, delta=delta, shrink=shrink, allocate=allocate)
+
+
+def resolve_volume_disks(domain: Domain, mode: str) -> Domain:
+    """A copy of ``domain`` whose ``<disk type='volume'>`` name the volumes' files or devices, as a
+    hypervisor opens them (libvirt translates them at start the same way); ``domain`` is not changed.
+
+    A volume's format becomes the disk's driver type when the disk names none. Errors are libvirt's:
+    no such pool or volume, a pool that is not active.
+    """
+    import copy
+
+    from virt.errors import ErrorNumber
+    from virt.storage.service import error, service_for
+
+    disks = [d for d in (domain.devices.disks if domain.devices is not None else []) if d.type == "volume"]
+    if not disks:
+        return domain
+    resolved = copy.deepcopy(domain)
+    assert resolved.devices is not None
+    service = service_for(mode)
+    for disk in resolved.devices.disks:
+        if disk.type != "volume" or disk.source is None:
+            continue
+        pool, name = disk.source.pool, disk.source.volume
+        if not pool or not name:
+            raise error(ErrorNumber.XML_ERROR, "a disk of type 'volume' needs both a source pool and a volume")
+        if not service.by_name(pool).active:
+            detail = f"storage pool '{pool}' containing volume '{name}' is not active"
+            raise error(ErrorNumber.OPERATION_INVALID, detail)
+        volume = service.volume(pool, name)
+        path = volume.target.path if volume.target is not None else None
+        disk.type = "file" if volume.type == "file" else "block"
+        disk.source.pool = disk.source.volume = None
+        if disk.type == "file":
+            disk.source.file = path
+        else:
+            disk.source.dev = path
+        format = volume.target.format.type if volume.target is not None and volume.target.format else None
+        if format and disk.driver is not None and disk.driver.type is None:
+            disk.driver.type = format
+    return resolved

@@ -31,6 +31,7 @@ from virt.localstate.definitions import DefinitionStore
 from virt.localstate.domains import DomainLifecycle
 from virt.localstate.ids import IdCounter
 from virt.localstate.instances import Instances
+from virt.localstate.storage import resolve_volume_disks
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
 from virt_qemu import affinity, consoles, display, errors, nvram, postparse, prepare
@@ -192,7 +193,8 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
         nvram.fill_template(definition)  # the running definition names its UEFI variables' template
         display.prepare(definition)
-        running = launch(self.paths, definition, caps)
+        # QEMU opens the files of <disk type='volume'>: the host's storage pools say where they are
+        running = launch(self.paths, resolve_volume_disks(definition, self.paths.mode), caps)
         try:
             obj.live, obj.running = definition, running
             obj.id = self.ids.allocate()
