@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
+    from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel
     from virt.xml import Network as NetworkModel
     from virt.xml import StoragePool as StoragePoolModel
@@ -935,6 +936,18 @@ class StorageVolume:
 
     def delete(self) -> None:
         self.connection._writable("virStorageVolDelete").delete_storage_volume(self.ref)
+
+    def download(self, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (``length`` of them, 0: to the end) as a file to read
+        (``take(n)``, or ``read``); close it when done (the volume is in use until then)."""
+        driver = self.connection._writable("virStorageVolDownload")
+        return driver.open_storage_volume_download(self.ref, offset, length)
+
+    def upload(self, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` as a file to write (``put(data)``; ``complete()`` once all
+        is written, then close); the volume is in use until it is closed."""
+        driver = self.connection._writable("virStorageVolUpload")
+        return driver.open_storage_volume_upload(self.ref, offset, length)
 
     def wipe(self, algorithm: int = 0) -> None:
         """Overwrite the volume's data (virStorageVolWipeAlgorithm; 0: zeros)."""

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
     from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
+    from virt.storage.transfer import VolumeTransfer
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
@@ -523,6 +524,16 @@ class DriverConnection:
     @optional
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         """Delete the volume and its data."""
+
+    @optional
+    def open_storage_volume_download(self, ref: StorageVolumeRef, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (``length`` of them; 0: to the end), to read; the volume is
+        in use until it is closed."""
+
+    @optional
+    def open_storage_volume_upload(self, ref: StorageVolumeRef, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (at most ``length``; 0: no limit), to write; the volume is
+        in use until it is closed."""
 
     @optional
     def wipe_storage_volume(self, ref: StorageVolumeRef, algorithm: int = 0) -> None:

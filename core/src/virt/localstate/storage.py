@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from virt.info import ObjectFilter
     from virt.storage.service import PoolState, StorageService
+    from virt.storage.transfer import VolumeTransfer
     from virt.uri import URI
     from virt.xml import Domain, StoragePool, StorageVolume
 
@@ -163,6 +164,12 @@ class LocalStorageOperations:
         origin = self.storage.volume(source.pool, source.name)
         name = self.storage.create_volume(pool.name, volume, int(prealloc_metadata), origin)
         return _volume_ref(pool.name, self.storage.volume(pool.name, name))
+
+    def open_storage_volume_download(self, ref: StorageVolumeRef, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        return self.storage.open_transfer(ref.pool, ref.name, write=False, offset=offset, length=length)
+
+    def open_storage_volume_upload(self, ref: StorageVolumeRef, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        return self.storage.open_transfer(ref.pool, ref.name, write=True, offset=offset, length=length)
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         self.storage.delete_volume(ref.pool, ref.name)

@@ -30,6 +30,7 @@ from virt.storage.layout import StorageDirs
 
 if TYPE_CHECKING:
     from virt.registry import StorageBackendRegistry
+    from virt.storage.transfer import VolumeTransfer
     from virt.xml import StoragePool, StorageVolume
 
 DEFAULT_POOL = "default"
@@ -60,6 +61,8 @@ class StorageService:
         self._backends: dict[str, PoolBackend] = {}
         self._lock = threading.RLock()
         self._parsed: dict[Path, tuple[tuple[int, int], StoragePool]] = {}
+        self._in_use: dict[tuple[str, str], int] = {}
+        """(pool, volume) pairs with a transfer open, and how many."""
         self._building: set[tuple[str, str]] = set()
         """(pool, volume) pairs this process is creating: not to be deleted, wiped or resized meanwhile."""
         dirs.make()
@@ -392,11 +395,36 @@ class StorageService:
         state = self.active(pool)
         if (pool, name) in self._building:
             raise error(ErrorNumber.OPERATION_INVALID, f"volume '{name}' is still being allocated.")
+        if self._in_use.get((pool, name)):
+            raise error(ErrorNumber.OPERATION_INVALID, f"volume '{name}' is still in use.")
         backend = self.backend(state.definition.type)
         volume = backend.volume(state.definition, name)
         if volume is None:
             raise error(ErrorNumber.NO_STORAGE_VOL, f"no storage vol with matching name '{name}'")
         return state, backend, volume
+
+    def open_transfer(self, pool: str, name: str, *, write: bool, offset: int, length: int) -> VolumeTransfer:
+        """The volume's file for an upload (``write``) or a download, held in use until closed."""
+        from virt.storage.transfer import VolumeTransfer
+
+        with self.changing():
+            state, _, volume = self._changeable(pool, name)
+            if volume.type == "dir":
+                raise error(ErrorNumber.OPERATION_INVALID, f"volume '{name}' is a directory")
+            path = volume.target.path if volume.target is not None else None
+            assert path is not None
+            key = (state.name, name)
+            self._in_use[key] = self._in_use.get(key, 0) + 1
+
+        def release() -> None:
+            with self._lock:
+                left = self._in_use.get(key, 1) - 1
+                if left:
+                    self._in_use[key] = left
+                else:
+                    self._in_use.pop(key, None)
+
+        return VolumeTransfer(path, write=write, offset=offset, length=length, release=release)
 
     def delete_volume(self, pool: str, name: str) -> None:
         with self.changing():
