@@ -78,7 +78,7 @@ def test_clone_converts_and_keeps_the_data(service: StorageService, running_pool
 
 
 def test_resize_grows_and_shrinks_only_when_asked(service: StorageService, running_pool: str) -> None:
-    service.create_volume("p", volume_xml("r.img", str(10 * 2**20)), 0)
+    service.create_volume("p", volume_xml("r.img", str(10 * 2**20), allocation="0"), 0)
     with pytest.raises(VirtError, match="Can't shrink capacity below current capacity unless shrink flag"):
         service.resize_volume("p", "r.img", 5 * 2**20, delta=False, shrink=False, allocate=False)
     service.resize_volume("p", "r.img", 20 * 2**20, delta=False, shrink=False, allocate=False)
@@ -87,6 +87,9 @@ def test_resize_grows_and_shrinks_only_when_asked(service: StorageService, runni
     assert service.volume("p", "r.img").capacity == 21 * 2**20
     service.resize_volume("p", "r.img", 5 * 2**20, delta=False, shrink=True, allocate=False)
     assert service.volume("p", "r.img").capacity == 5 * 2**20
+    service.create_volume("p", volume_xml("full.img", str(4 * 2**20)), 0)  # fully allocated
+    with pytest.raises(VirtError, match="can't shrink capacity below existing allocation"):
+        service.resize_volume("p", "full.img", 2**20, delta=False, shrink=True, allocate=False)
     service.create_volume("p", volume_xml("q.qcow2", str(GiB), "qcow2"), 0)
     service.resize_volume("p", "q.qcow2", 2 * GiB, delta=False, shrink=False, allocate=False)
     assert service.volume("p", "q.qcow2").capacity == 2 * GiB

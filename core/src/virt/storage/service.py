@@ -443,19 +443,14 @@ class StorageService:
             wanted = capacity
             if delta:
                 wanted = current - capacity if shrink else current + capacity
+            # libvirt's order: below the allocation, then below the capacity without the flag
+            if wanted < (volume.allocation or 0):
+                raise error(ErrorNumber.INVALID_ARG, "can't shrink capacity below existing allocation")
             if wanted < current and not shrink:
                 raise error(
                     ErrorNumber.INVALID_ARG,
                     "Can't shrink capacity below current capacity unless shrink flag explicitly specified",
                 )
-            if wanted < 0 or (
-                shrink
-                and wanted < (volume.allocation or 0)
-                and volume.target is not None
-                and volume.target.format is not None
-                and volume.target.format.type != "raw"
-            ):
-                raise error(ErrorNumber.INVALID_ARG, "Can't shrink capacity below existing allocation")
             if allocate:
                 available = backend.sizes(state.definition).available
                 if wanted - (volume.allocation or 0) > available:
