@@ -47,6 +47,9 @@ PAYLOAD_MAX = 262120
 OUTPUT_HIGH_WATER = 256 * 1024
 """Bytes of a client's unread output above which no more is read from its streams' sources."""
 
+TRANSFER_HIGH_WATER = 4 * 1024 * 1024
+"""Bytes of a client's unread output above which a download waits (a volume's data, not a console)."""
+
 INPUT_BACKLOG_MAX = 1024 * 1024
 """Bytes of a client's data waiting for a console to take them above which the client is not read."""
 
@@ -300,6 +303,10 @@ class TransferStream(Stream):
     def start(self) -> None:
         if self._transfer is not None and self._transfer.readable() and not self._transfer.writable():
             self._pump()
+
+    def output_full(self) -> bool:
+        # a download keeps a few packets in flight: one at a time would leave the socket idle
+        return self.client.output_backlog() > TRANSFER_HIGH_WATER
 
     def _pump(self) -> None:
         transfer = self._transfer

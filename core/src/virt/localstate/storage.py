@@ -112,9 +112,7 @@ class LocalStorageOperations:
 
     # -- volumes ------------------------------------------------------------------------------------
     def list_storage_volumes(self, pool: StoragePoolRef) -> list[StorageVolumeRef]:
-        service = self.storage
-        volumes = (service.volume(pool.name, name) for name in service.volume_names(pool.name))
-        return [_volume_ref(pool.name, v) for v in volumes]
+        return [StorageVolumeRef(pool=pool.name, name=n, key=k) for n, k in self.storage.volume_keys(pool.name)]
 
     def lookup_storage_volume_by_name(self, pool: StoragePoolRef, name: str) -> StorageVolumeRef:
         return _volume_ref(pool.name, self.storage.volume(pool.name, name))
@@ -149,8 +147,7 @@ class LocalStorageOperations:
         )
 
     def get_storage_volume_path(self, ref: StorageVolumeRef) -> str:
-        volume = self.storage.volume(ref.pool, ref.name)
-        return (volume.target.path if volume.target is not None else None) or ""
+        return self.storage.volume_path(ref.pool, ref.name)
 
     def create_storage_volume(
         self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False

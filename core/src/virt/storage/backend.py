@@ -104,6 +104,15 @@ class PoolBackend:
         """The names of the pool's volumes, found on the host now."""
         raise unsupported(self.pool_type, "volume listing")
 
+    def volume_keys(self, pool: StoragePool) -> list[tuple[str, str]]:
+        """Every volume's name and key, for a listing (a backend may answer without reading each volume)."""
+        found = (self.volume(pool, name) for name in self.volume_names(pool))
+        return [(v.name or "", v.key or "") for v in found if v is not None]
+
+    def has_volume(self, pool: StoragePool, name: str) -> bool:
+        """True when volume ``name`` exists (a backend may answer without reading it whole)."""
+        return self.volume(pool, name) is not None
+
     def volume_path(self, pool: StoragePool, name: str) -> str:
         """Where volume ``name`` lives (or would live)."""
         raise unsupported(self.pool_type, "volume paths")

@@ -91,6 +91,19 @@ class FilePoolBackend(PoolBackend):
                     names.append(entry.name)
         return names
 
+    def volume_keys(self, pool: StoragePool) -> list[tuple[str, str]]:
+        folder = target_dir(pool)
+        return [(name, str(folder / name)) for name in self.volume_names(pool)]  # a file volume's key is its path
+
+    def has_volume(self, pool: StoragePool, name: str) -> bool:
+        if not name or "/" in name or is_partial(name) or name in (".", ".."):
+            return False
+        try:
+            mode = (target_dir(pool) / name).stat().st_mode
+        except OSError:
+            return False
+        return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
+
     def volume_path(self, pool: StoragePool, name: str) -> str:
         return str(target_dir(pool) / name)
 

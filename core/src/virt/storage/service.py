@@ -328,6 +328,19 @@ class StorageService:
         state = self.active(pool)
         return sorted(self.backend(state.definition.type).volume_names(state.definition))
 
+    def volume_keys(self, pool: str) -> list[tuple[str, str]]:
+        """The names and keys of the pool's volumes, by name."""
+        state = self.active(pool)
+        return sorted(self.backend(state.definition.type).volume_keys(state.definition))
+
+    def volume_path(self, pool: str, name: str) -> str:
+        """Where volume ``name`` of ``pool`` is; NotFound when it is not there."""
+        state = self.active(pool)
+        backend = self.backend(state.definition.type)
+        if not backend.has_volume(state.definition, name):
+            raise error(ErrorNumber.NO_STORAGE_VOL, f"no storage vol with matching name '{name}'")
+        return backend.volume_path(state.definition, name)
+
     def volume(self, pool: str, name: str) -> StorageVolume:
         state = self.active(pool)
         found = self.backend(state.definition.type).volume(state.definition, name)
