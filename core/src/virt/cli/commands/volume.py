@@ -12,21 +12,14 @@ from virt.cli.commands.host import print_xml
 from virt.cli.commands.pool import failing, quoteattr, sized
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry, complete_files, complete_pools
+from virt.cli.sizes import SUFFIXES
 
 if TYPE_CHECKING:
     from virt.connection import StoragePool, StorageVolume
 
 GROUP = "Storage Volume"
 
-_SCALE = {
-    "": 1, "b": 1, "byte": 1, "bytes": 1,
-    "k": 1024, "kib": 1024, "kb": 1000,
-    "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
-    "g": 1024**3, "gib": 1024**3, "gb": 1000**3,
-    "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
-    "p": 1024**5, "pib": 1024**5, "pb": 1000**5,
-    "e": 1024**6, "eib": 1024**6, "eb": 1000**6,
-}  # fmt: skip
+_SCALE = {"": 1, **SUFFIXES}
 """virsh's volume sizes (virshVolSize): bytes unless a suffix says otherwise."""
 
 
