@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from storage_helpers import dir_pool
 from virt.plugins import get_plugins
 from virt.storage.layout import StorageDirs
 from virt.storage.service import StorageService
 from virt.testing import missing_dependency
-from virt.xml import StoragePool, StorageVolume
 
 
 @pytest.fixture
@@ -28,20 +28,6 @@ def service(dirs: StorageDirs) -> StorageService:
 def qemu_img() -> None:
     if shutil.which("qemu-img") is None:
         missing_dependency("qemu-img is not installed (apt-get install qemu-utils)")
-
-
-def dir_pool(name: str, target: Path) -> StoragePool:
-    return StoragePool.from_xml(f"<pool type='dir'><name>{name}</name><target><path>{target}</path></target></pool>")
-
-
-def volume_xml(
-    name: str, capacity: str, format: str = "raw", extra: str = "", allocation: str | None = None
-) -> StorageVolume:
-    alloc = f"<allocation unit='bytes'>{allocation}</allocation>" if allocation is not None else ""
-    return StorageVolume.from_xml(
-        f"<volume><name>{name}</name><capacity unit='bytes'>{capacity}</capacity>{alloc}"
-        f"<target><format type='{format}'/>{extra}</target></volume>"
-    )
 
 
 @pytest.fixture

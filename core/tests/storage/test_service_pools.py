@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import dir_pool
+from storage_helpers import dir_pool
 from virt.errors import NotFound, NotSupported, OperationInvalid, VirtError
 from virt.plugins import get_plugins
 from virt.storage.backend import BuildFlags

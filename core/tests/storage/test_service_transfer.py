@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import volume_xml
+from storage_helpers import volume_xml
 from virt.errors import OperationInvalid, VirtError
 from virt.storage.service import StorageService
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import volume_xml
+from storage_helpers import volume_xml
 from virt.errors import NotFound, VirtError
 from virt.storage.service import PREALLOC_METADATA, StorageService
 

@@ -10,6 +10,7 @@ from virt.hookspecs import hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
         console,
+        display,
         domain,
         events,
         help,
@@ -19,6 +20,7 @@ def register_commands(commands: CommandRegistry) -> None:
         network,
         plugins,
         pool,
+        saving,
         stats,
         storage,
         tuning,
@@ -29,7 +31,9 @@ def register_commands(commands: CommandRegistry) -> None:
         host,
         domain,
         tuning,
+        saving,
         console,
+        display,
         native,
         monitor,
         stats,
