@@ -387,11 +387,21 @@ class Connection:
         driver = self._writable("virStoragePoolDefineXML")
         return StoragePool(self, driver.define_storage_pool(_as_model(xml, StoragePoolModel, "xml")))
 
-    def create_storage_pool(self, xml: str | bytes | StoragePoolModel) -> StoragePool:
+    def create_storage_pool(
+        self,
+        xml: str | bytes | StoragePoolModel,
+        *,
+        build: bool = False,
+        overwrite: bool = False,
+        no_overwrite: bool = False,
+    ) -> StoragePool:
+        """Start a transient pool (``build``: build it first, ``overwrite``/``no_overwrite`` as for a build)."""
+        from virt.storage.backend import BuildFlags
         from virt.xml import StoragePool as StoragePoolModel
 
         driver = self._writable("virStoragePoolCreateXML")
-        return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml")))
+        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml"), build=flags))
 
     def lookup_storage_volume_by_key(self, key: str) -> StorageVolume:
         return StorageVolume(self, self.driver.lookup_storage_volume_by_key(key))
@@ -899,8 +909,12 @@ class StoragePool:
     def set_autostart(self, autostart: bool) -> None:
         self.connection._writable("virStoragePoolSetAutostart").set_storage_pool_autostart(self.ref, autostart)
 
-    def start(self) -> None:
-        self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref)
+    def start(self, *, build: bool = False, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Start the defined pool (``build``: build it first)."""
+        from virt.storage.backend import BuildFlags
+
+        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref, build=flags)
 
     def destroy(self) -> None:
         self.connection._writable("virStoragePoolDestroy").destroy_storage_pool(self.ref)

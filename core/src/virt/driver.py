@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
     from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
+    from virt.storage.backend import BuildFlags
     from virt.storage.transfer import VolumeTransfer
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
@@ -442,16 +443,16 @@ class DriverConnection:
         """Make ``pool`` persistent."""
 
     @optional
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
-        """Start ``pool`` without defining it."""
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
+        """Start ``pool`` without defining it (``build``: build it first, as VIR_STORAGE_POOL_CREATE_WITH_BUILD)."""
 
     @optional
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         """Forget a persistent, inactive pool."""
 
     @optional
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
-        """Start a defined, inactive pool."""
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        """Start a defined, inactive pool (``build``: build it first)."""
 
     @optional
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:

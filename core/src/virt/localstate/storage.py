@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import uuid
 
     from virt.info import ObjectFilter
+    from virt.storage.backend import BuildFlags
     from virt.storage.service import PoolState, StorageService
     from virt.storage.transfer import VolumeTransfer
     from virt.uri import URI
@@ -78,14 +79,14 @@ class LocalStorageOperations:
     def define_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
         return _pool_ref(self.storage.define(pool))
 
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
-        return _pool_ref(self.storage.create(pool))
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
+        return _pool_ref(self.storage.create(pool, build))
 
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         self.storage.undefine(ref.name)
 
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
-        self.storage.start(ref.name)
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        self.storage.start(ref.name, build)
 
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
         self.storage.destroy(ref.name)

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
     from virt.states import DomainState, ShutdownMode
+    from virt.storage.backend import BuildFlags
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
@@ -86,6 +87,13 @@ _NETWORK_XML_INACTIVE = 1  # virNetworkXMLFlags
 _STORAGE_XML_INACTIVE = 1  # virStorageXMLFlags
 _BUILD_OVERWRITE, _BUILD_NO_OVERWRITE = 8, 4  # virStoragePoolBuildFlags (REPAIR is 1, RESIZE 2)
 _RESIZE_ALLOCATE, _RESIZE_DELTA, _RESIZE_SHRINK = 1, 2, 4  # virStorageVolResizeFlags
+
+
+def pool_create_flags(build: BuildFlags | None) -> int:
+    """virStoragePoolCreateFlags for a start or create that builds the pool first (or not)."""
+    if build is None:
+        return 0
+    return 1 | (2 if build.overwrite else 0) | (4 if build.no_overwrite else 0)
 
 
 def resize_flags(*, delta: bool, shrink: bool, allocate: bool) -> int:
@@ -633,14 +641,15 @@ class RemoteConnection(DriverConnection):
     def define_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
         return _pool_ref(self._call(P.STORAGE_POOL_DEFINE_XML, {"xml": pool.to_xml(), "flags": 0})["pool"])
 
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
-        return _pool_ref(self._call(P.STORAGE_POOL_CREATE_XML, {"xml": pool.to_xml(), "flags": 0})["pool"])
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
+        args = {"xml": pool.to_xml(), "flags": pool_create_flags(build)}
+        return _pool_ref(self._call(P.STORAGE_POOL_CREATE_XML, args)["pool"])
 
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         self._call(P.STORAGE_POOL_UNDEFINE, {"pool": _pool_arg(ref)})
 
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
-        self._call(P.STORAGE_POOL_CREATE, {"pool": _pool_arg(ref), "flags": 0})
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        self._call(P.STORAGE_POOL_CREATE, {"pool": _pool_arg(ref), "flags": pool_create_flags(build)})
 
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
         self._call(P.STORAGE_POOL_DESTROY, {"pool": _pool_arg(ref)})
@@ -719,8 +728,9 @@ class RemoteConnection(DriverConnection):
 
     def wipe_storage_volume(self, ref: StorageVolumeRef, algorithm: int = 0) -> None:
         if algorithm:
-            raise NotSupported(f"wiping algorithm {algorithm} over the wire is not supported by virt (only zeros)")
-        self._call(P.STORAGE_VOL_WIPE, {"vol": _volume_arg(ref), "flags": 0})
+            self._call(P.STORAGE_VOL_WIPE_PATTERN, {"vol": _volume_arg(ref), "algorithm": algorithm, "flags": 0})
+        else:
+            self._call(P.STORAGE_VOL_WIPE, {"vol": _volume_arg(ref), "flags": 0})
 
     def resize_storage_volume(
         self, ref: StorageVolumeRef, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False

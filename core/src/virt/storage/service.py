@@ -206,8 +206,8 @@ class StorageService:
             assert state is not None
             return state
 
-    def create(self, pool: StoragePool) -> PoolState:
-        """Start ``pool`` without defining it (a transient pool)."""
+    def create(self, pool: StoragePool, build: BuildFlags | None = None) -> PoolState:
+        """Start ``pool`` without defining it (a transient pool); ``build``: build it first."""
         with self.changing():
             stored, existing = self._prepare(pool)
             assert stored.name is not None
@@ -216,6 +216,8 @@ class StorageService:
                     ErrorNumber.OPERATION_INVALID,
                     f"pool is already {'active' if existing.active else 'defined'} as '{existing.name}'",
                 )
+            if build is not None:
+                self.backend(stored.type).build(stored, build)
             self._activate(stored)
             state = self._state(stored.name)
             assert state is not None
@@ -257,9 +259,11 @@ class StorageService:
         self.backend(definition.type).start(definition)
         atomic_write(self._live_file(definition.name), definition.to_xml(), durable=False)
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, build: BuildFlags | None = None) -> None:
         with self.changing():
             state = self._inactive(name)
+            if build is not None:
+                self.backend(state.definition.type).build(state.definition, build)
             self._activate(copy.deepcopy(state.definition))
 
     def destroy(self, name: str) -> None:

@@ -80,7 +80,10 @@ def run_pool_define(ctx: Context, args: argparse.Namespace) -> None:
 def run_pool_create(ctx: Context, args: argparse.Namespace) -> None:
     xml = read_file(args.file)
     found: list[StoragePool] = []
-    failing(lambda: found.append(ctx.conn.create_storage_pool(xml)), f"Failed to create pool from {args.file}")
+    failing(
+        lambda: found.append(ctx.conn.create_storage_pool(xml, **_build_options(args))),
+        f"Failed to create pool from {args.file}",
+    )
     ctx.print_extra(f"Pool {found[0].name} created from {args.file}")
 
 
@@ -91,9 +94,14 @@ def _as(verb: str, done: str) -> Callable[[Context, argparse.Namespace], None]:
             ctx.print(xml, end="")
             return
         conn = ctx.conn
-        action = conn.define_storage_pool if verb == "define" else conn.create_storage_pool
         found: list[StoragePool] = []
-        failing(lambda: found.append(action(xml)), f"Failed to {verb} pool {args.name}")
+        if verb == "define":
+            failing(lambda: found.append(conn.define_storage_pool(xml)), f"Failed to define pool {args.name}")
+        else:
+            options = _build_options(args)
+            failing(
+                lambda: found.append(conn.create_storage_pool(xml, **options)), f"Failed to create pool {args.name}"
+            )
         ctx.print_extra(f"Pool {found[0].name} {done}")
 
     run.__name__ = f"run_pool_{verb}_as"
@@ -124,6 +132,20 @@ def _simple(verb: str, done: str, method: str) -> Callable[[Context, argparse.Na
 
     run.__name__ = f"run_pool_{verb}"
     return run
+
+
+def _build_options(args: argparse.Namespace) -> dict[str, bool]:
+    """``--build``, ``--overwrite`` and ``--no-overwrite`` of pool-start and pool-create(-as)."""
+    if args.overwrite and args.no_overwrite:
+        raise CommandError("Options --overwrite and --no-overwrite are mutually exclusive")
+    return {"build": args.build, "overwrite": args.overwrite, "no_overwrite": args.no_overwrite}
+
+
+def run_pool_start(ctx: Context, args: argparse.Namespace) -> None:
+    pool = ctx.pool(args.pool)
+    options = _build_options(args)
+    failing(lambda: pool.start(**options), f"Failed to start pool {pool.name}")
+    ctx.print_extra(f"Pool {pool.name} started")
 
 
 def run_pool_autostart(ctx: Context, args: argparse.Namespace) -> None:
@@ -177,6 +199,14 @@ def _pool_argument() -> Argument:
     return Argument("pool", positional=True, required=True, completer=complete_pools, help="pool name or uuid")
 
 
+def _build_arguments() -> list[Argument]:
+    return [
+        Argument("--build", flag=True, help="build the pool as normal"),
+        Argument("--no-overwrite", flag=True, help="build the pool without overwriting the existing pool data"),
+        Argument("--overwrite", flag=True, help="overwrite any existing data"),
+    ]
+
+
 def _as_arguments() -> list[Argument]:
     return [
         Argument("name", positional=True, required=True, help="name of the pool"),
@@ -199,11 +229,11 @@ def register(commands: CommandRegistry) -> None:
     commands.add("pool-define", run_pool_define, group=GROUP, help="define an inactive persistent storage pool or "
                  "modify an existing persistent one from an XML file", arguments=[file_argument])  # fmt: skip
     commands.add("pool-create", run_pool_create, group=GROUP, help="create a pool from an XML file",
-                 arguments=[file_argument])  # fmt: skip
+                 arguments=[file_argument, *_build_arguments()])  # fmt: skip
     commands.add("pool-define-as", _as("define", "defined"), group=GROUP, help="define a pool from a set of args",
                  arguments=_as_arguments())  # fmt: skip
     commands.add("pool-create-as", _as("create", "created"), group=GROUP, help="create a pool from a set of args",
-                 arguments=_as_arguments())  # fmt: skip
+                 arguments=[*_as_arguments(), *_build_arguments()])  # fmt: skip
     commands.add(
         "pool-build",
         run_pool_build,
@@ -215,8 +245,9 @@ def register(commands: CommandRegistry) -> None:
             Argument("--overwrite", flag=True, help="overwrite any existing data"),
         ],
     )
+    commands.add("pool-start", run_pool_start, group=GROUP, help="start a (previously defined) inactive pool",
+                 arguments=[_pool_argument(), *_build_arguments()])  # fmt: skip
     for verb, done, method, help in (
-        ("start", "started", "start", "start a (previously defined) inactive pool"),
         ("destroy", "destroyed", "destroy", "destroy (stop) a pool"),
         ("delete", "deleted", "delete", "delete a pool"),
         ("refresh", "refreshed", "refresh", "refresh a pool"),

@@ -29,6 +29,9 @@ _VOL_CREATE_PREALLOC_METADATA = 1  # VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
 _VOL_CREATE_REFLINK = 2  # VIR_STORAGE_VOL_CREATE_REFLINK: a copy sharing blocks; a plain copy is the same data
 _VOL_CREATE_VALIDATE = 4  # VIR_STORAGE_VOL_CREATE_VALIDATE
 _BUILD_NO_OVERWRITE, _BUILD_OVERWRITE = 4, 8  # virStoragePoolBuildFlags
+# virStoragePoolCreateFlags: build first, with or without overwriting
+_CREATE_WITH_BUILD, _CREATE_BUILD_OVERWRITE, _CREATE_BUILD_NO_OVERWRITE = 1, 2, 4
+_CREATE_FLAGS = _CREATE_WITH_BUILD | _CREATE_BUILD_OVERWRITE | _CREATE_BUILD_NO_OVERWRITE
 _RESIZE_ALLOCATE, _RESIZE_DELTA, _RESIZE_SHRINK = 1, 2, 4  # virStorageVolResizeFlags
 _POOL_RUNNING, _POOL_INACTIVE = 2, 0  # virStoragePoolState
 # virStorageVolType by the names the API gives volume types
@@ -113,16 +116,24 @@ def pool_define_xml(call: Call) -> dict[str, Any]:
     return _pool_ret(call.conn.define_storage_pool(call.args["xml"]))
 
 
+def _build_options(flags: int) -> dict[str, bool]:
+    return {
+        "build": bool(flags & _CREATE_WITH_BUILD),
+        "overwrite": bool(flags & _CREATE_BUILD_OVERWRITE),
+        "no_overwrite": bool(flags & _CREATE_BUILD_NO_OVERWRITE),
+    }
+
+
 @handles(P.STORAGE_POOL_CREATE_XML)
 def pool_create_xml(call: Call) -> dict[str, Any]:
-    call.check_flags(0, "StoragePoolCreateXML")
-    return _pool_ret(call.conn.create_storage_pool(call.args["xml"]))
+    flags = call.check_flags(_CREATE_FLAGS, "StoragePoolCreateXML")
+    return _pool_ret(call.conn.create_storage_pool(call.args["xml"], **_build_options(flags)))
 
 
 @handles(P.STORAGE_POOL_CREATE)
 def pool_create(call: Call) -> None:
-    call.check_flags(0, "StoragePoolCreate")
-    _pool(call).start()
+    flags = call.check_flags(_CREATE_FLAGS, "StoragePoolCreate")
+    _pool(call).start(**_build_options(flags))
 
 
 @handles(P.STORAGE_POOL_DESTROY)
@@ -249,6 +260,12 @@ def vol_create_xml_from(call: Call) -> dict[str, Any]:
 def vol_wipe(call: Call) -> None:
     call.check_flags(0, "StorageVolWipe")
     _volume(call).wipe()
+
+
+@handles(P.STORAGE_VOL_WIPE_PATTERN)
+def vol_wipe_pattern(call: Call) -> None:
+    call.check_flags(0, "StorageVolWipePattern")
+    _volume(call).wipe(int(call.args["algorithm"]))
 
 
 @handles(P.STORAGE_VOL_RESIZE)
