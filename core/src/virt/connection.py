@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
+    from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel
     from virt.xml import Network as NetworkModel
     from virt.xml import StoragePool as StoragePoolModel
@@ -386,11 +387,21 @@ class Connection:
         driver = self._writable("virStoragePoolDefineXML")
         return StoragePool(self, driver.define_storage_pool(_as_model(xml, StoragePoolModel, "xml")))
 
-    def create_storage_pool(self, xml: str | bytes | StoragePoolModel) -> StoragePool:
+    def create_storage_pool(
+        self,
+        xml: str | bytes | StoragePoolModel,
+        *,
+        build: bool = False,
+        overwrite: bool = False,
+        no_overwrite: bool = False,
+    ) -> StoragePool:
+        """Start a transient pool (``build``: build it first, ``overwrite``/``no_overwrite`` as for a build)."""
+        from virt.storage.backend import BuildFlags
         from virt.xml import StoragePool as StoragePoolModel
 
         driver = self._writable("virStoragePoolCreateXML")
-        return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml")))
+        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml"), build=flags))
 
     def lookup_storage_volume_by_key(self, key: str) -> StorageVolume:
         return StorageVolume(self, self.driver.lookup_storage_volume_by_key(key))
@@ -898,8 +909,12 @@ class StoragePool:
     def set_autostart(self, autostart: bool) -> None:
         self.connection._writable("virStoragePoolSetAutostart").set_storage_pool_autostart(self.ref, autostart)
 
-    def start(self) -> None:
-        self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref)
+    def start(self, *, build: bool = False, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Start the defined pool (``build``: build it first)."""
+        from virt.storage.backend import BuildFlags
+
+        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref, build=flags)
 
     def destroy(self) -> None:
         self.connection._writable("virStoragePoolDestroy").destroy_storage_pool(self.ref)
@@ -907,17 +922,42 @@ class StoragePool:
     def undefine(self) -> None:
         self.connection._writable("virStoragePoolUndefine").undefine_storage_pool(self.ref)
 
+    def build(self, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Make what the inactive pool needs on the host (``overwrite``: even over an existing file system)."""
+        driver = self.connection._writable("virStoragePoolBuild")
+        driver.build_storage_pool(self.ref, overwrite=overwrite, no_overwrite=no_overwrite)
+
+    def delete(self) -> None:
+        """Remove what building the inactive pool made (its directory, its volume group)."""
+        self.connection._writable("virStoragePoolDelete").delete_storage_pool(self.ref)
+
+    def refresh(self) -> None:
+        """Look at the active pool's storage again: volumes made outside virt appear."""
+        self.connection._writable("virStoragePoolRefresh").refresh_storage_pool(self.ref)
+
     def list_volumes(self) -> list[StorageVolume]:
         return [StorageVolume(self.connection, ref) for ref in self.connection.driver.list_storage_volumes(self.ref)]
 
     def lookup_volume(self, name: str) -> StorageVolume:
         return StorageVolume(self.connection, self.connection.driver.lookup_storage_volume_by_name(self.ref, name))
 
-    def create_volume(self, xml: str | bytes | StorageVolumeModel) -> StorageVolume:
+    def create_volume(self, xml: str | bytes | StorageVolumeModel, *, prealloc_metadata: bool = False) -> StorageVolume:
         from virt.xml import StorageVolume as StorageVolumeModel
 
         driver = self.connection._writable("virStorageVolCreateXML")
-        ref = driver.create_storage_volume(self.ref, _as_model(xml, StorageVolumeModel, "xml"))
+        model = _as_model(xml, StorageVolumeModel, "xml")
+        ref = driver.create_storage_volume(self.ref, model, prealloc_metadata=prealloc_metadata)
+        return StorageVolume(self.connection, ref)
+
+    def create_volume_from(
+        self, xml: str | bytes | StorageVolumeModel, source: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolume:
+        """A new volume holding a copy of ``source``'s data, in the format ``xml`` asks for."""
+        from virt.xml import StorageVolume as StorageVolumeModel
+
+        driver = self.connection._writable("virStorageVolCreateXMLFrom")
+        model = _as_model(xml, StorageVolumeModel, "xml")
+        ref = driver.create_storage_volume_from(self.ref, model, source.ref, prealloc_metadata=prealloc_metadata)
         return StorageVolume(self.connection, ref)
 
 
@@ -957,6 +997,27 @@ class StorageVolume:
 
     def delete(self) -> None:
         self.connection._writable("virStorageVolDelete").delete_storage_volume(self.ref)
+
+    def download(self, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (``length`` of them, 0: to the end) as a file to read
+        (``take(n)``, or ``read``); close it when done (the volume is in use until then)."""
+        driver = self.connection._writable("virStorageVolDownload")
+        return driver.open_storage_volume_download(self.ref, offset, length)
+
+    def upload(self, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` as a file to write (``put(data)``; ``complete()`` once all
+        is written, then close); the volume is in use until it is closed."""
+        driver = self.connection._writable("virStorageVolUpload")
+        return driver.open_storage_volume_upload(self.ref, offset, length)
+
+    def wipe(self, algorithm: int = 0) -> None:
+        """Overwrite the volume's data (virStorageVolWipeAlgorithm; 0: zeros)."""
+        self.connection._writable("virStorageVolWipe").wipe_storage_volume(self.ref, algorithm)
+
+    def resize(self, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False) -> None:
+        """Set the capacity to ``capacity`` bytes (``delta``: change it by that); shrinking needs ``shrink``."""
+        driver = self.connection._writable("virStorageVolResize")
+        driver.resize_storage_volume(self.ref, capacity, delta=delta, shrink=shrink, allocate=allocate)
 
 
 def open(

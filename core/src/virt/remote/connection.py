@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
     from virt.states import DomainState, ShutdownMode
+    from virt.storage.backend import BuildFlags
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
@@ -84,6 +85,22 @@ _OBJECTS_AUTOSTART, _OBJECTS_NO_AUTOSTART = 16, 32
 _XML_SECURE, _XML_INACTIVE = 1, 2  # virDomainXMLFlags
 _NETWORK_XML_INACTIVE = 1  # virNetworkXMLFlags
 _STORAGE_XML_INACTIVE = 1  # virStorageXMLFlags
+_BUILD_OVERWRITE, _BUILD_NO_OVERWRITE = 8, 4  # virStoragePoolBuildFlags (REPAIR is 1, RESIZE 2)
+_RESIZE_ALLOCATE, _RESIZE_DELTA, _RESIZE_SHRINK = 1, 2, 4  # virStorageVolResizeFlags
+
+
+def pool_create_flags(build: BuildFlags | None) -> int:
+    """virStoragePoolCreateFlags for a start or create that builds the pool first (or not)."""
+    if build is None:
+        return 0
+    return 1 | (2 if build.overwrite else 0) | (4 if build.no_overwrite else 0)
+
+
+def resize_flags(*, delta: bool, shrink: bool, allocate: bool) -> int:
+    """virStorageVolResizeFlags for the options of a resize."""
+    return (_RESIZE_DELTA if delta else 0) | (_RESIZE_SHRINK if shrink else 0) | (_RESIZE_ALLOCATE if allocate else 0)
+
+
 _OPEN_READONLY = 1  # virConnectFlags
 _MEM_MAXIMUM = 4  # virDomainMemoryModFlags
 _VCPU_MAXIMUM, _VCPU_HOTPLUGGABLE = 4, 16  # virDomainVcpuFlags
@@ -624,14 +641,15 @@ class RemoteConnection(DriverConnection):
     def define_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
         return _pool_ref(self._call(P.STORAGE_POOL_DEFINE_XML, {"xml": pool.to_xml(), "flags": 0})["pool"])
 
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
-        return _pool_ref(self._call(P.STORAGE_POOL_CREATE_XML, {"xml": pool.to_xml(), "flags": 0})["pool"])
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
+        args = {"xml": pool.to_xml(), "flags": pool_create_flags(build)}
+        return _pool_ref(self._call(P.STORAGE_POOL_CREATE_XML, args)["pool"])
 
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         self._call(P.STORAGE_POOL_UNDEFINE, {"pool": _pool_arg(ref)})
 
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
-        self._call(P.STORAGE_POOL_CREATE, {"pool": _pool_arg(ref), "flags": 0})
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        self._call(P.STORAGE_POOL_CREATE, {"pool": _pool_arg(ref), "flags": pool_create_flags(build)})
 
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
         self._call(P.STORAGE_POOL_DESTROY, {"pool": _pool_arg(ref)})
@@ -644,6 +662,16 @@ class RemoteConnection(DriverConnection):
 
     def set_storage_pool_autostart(self, ref: StoragePoolRef, autostart: bool) -> None:
         self._call(P.STORAGE_POOL_SET_AUTOSTART, {"pool": _pool_arg(ref), "autostart": int(autostart)})
+
+    def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        flags = (_BUILD_OVERWRITE if overwrite else 0) | (_BUILD_NO_OVERWRITE if no_overwrite else 0)
+        self._call(P.STORAGE_POOL_BUILD, {"pool": _pool_arg(ref), "flags": flags})
+
+    def delete_storage_pool(self, ref: StoragePoolRef) -> None:
+        self._call(P.STORAGE_POOL_DELETE, {"pool": _pool_arg(ref), "flags": 0})
+
+    def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
+        self._call(P.STORAGE_POOL_REFRESH, {"pool": _pool_arg(ref), "flags": 0})
 
     # -- storage volumes -------------------------------------------------------------------------------
     def list_storage_volumes(self, pool: StoragePoolRef) -> list[StorageVolumeRef]:
@@ -678,12 +706,37 @@ class RemoteConnection(DriverConnection):
     def get_storage_volume_path(self, ref: StorageVolumeRef) -> str:
         return str(self._call(P.STORAGE_VOL_GET_PATH, {"vol": _volume_arg(ref)})["name"])
 
-    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
-        ret = self._call(P.STORAGE_VOL_CREATE_XML, {"pool": _pool_arg(pool), "xml": volume.to_xml(), "flags": 0})
-        return _volume_ref(ret["vol"])
+    def create_storage_volume(
+        self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        args = {"pool": _pool_arg(pool), "xml": volume.to_xml(), "flags": int(prealloc_metadata)}
+        return _volume_ref(self._call(P.STORAGE_VOL_CREATE_XML, args)["vol"])
+
+    def create_storage_volume_from(
+        self, pool: StoragePoolRef, volume: StorageVolume, source: StorageVolumeRef, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        args = {
+            "pool": _pool_arg(pool),
+            "xml": volume.to_xml(),
+            "clonevol": _volume_arg(source),
+            "flags": int(prealloc_metadata),
+        }
+        return _volume_ref(self._call(P.STORAGE_VOL_CREATE_XML_FROM, args)["vol"])
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         self._call(P.STORAGE_VOL_DELETE, {"vol": _volume_arg(ref), "flags": 0})
+
+    def wipe_storage_volume(self, ref: StorageVolumeRef, algorithm: int = 0) -> None:
+        if algorithm:
+            self._call(P.STORAGE_VOL_WIPE_PATTERN, {"vol": _volume_arg(ref), "algorithm": algorithm, "flags": 0})
+        else:
+            self._call(P.STORAGE_VOL_WIPE, {"vol": _volume_arg(ref), "flags": 0})
+
+    def resize_storage_volume(
+        self, ref: StorageVolumeRef, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False
+    ) -> None:
+        flags = resize_flags(delta=delta, shrink=shrink, allocate=allocate)
+        self._call(P.STORAGE_VOL_RESIZE, {"vol": _volume_arg(ref), "capacity": capacity, "flags": flags})
 
     # -- statistics and information (virt.domainstats) -------------------------------------------------
     _cpu_count: int | None = None

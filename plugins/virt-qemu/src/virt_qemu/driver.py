@@ -31,6 +31,7 @@ from virt.localstate.definitions import DefinitionStore
 from virt.localstate.domains import DomainLifecycle
 from virt.localstate.ids import IdCounter
 from virt.localstate.instances import Instances
+from virt.localstate.storage import resolve_volume_disks
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
 from virt_qemu import affinity, consoles, display, errors, nvram, postparse, prepare
@@ -198,7 +199,8 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
         nvram.fill_template(definition)  # the running definition names its UEFI variables' template
         display.prepare(definition)
-        return launch(self.paths, definition, caps, incoming_fd=incoming_fd)
+        # QEMU opens the files of <disk type='volume'>: the host's storage pools say where they are
+        return launch(self.paths, resolve_volume_disks(definition, self.paths.mode), caps, incoming_fd=incoming_fd)
 
     def _register_started(self, obj: DomainObj, definition: Domain, running: Running) -> None:
         """``running`` becomes ``obj``'s QEMU (held locked): live definition, id, events, devices, and
