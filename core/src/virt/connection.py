@@ -36,7 +36,7 @@ from virt.driver import (
     StorageVolumeRef,
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
-from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
 from virt.states import DomainState, ShutdownMode
 
 if TYPE_CHECKING:
@@ -809,6 +809,29 @@ class Network:
 
     def undefine(self) -> None:
         self.connection._writable("virNetworkUndefine").undefine_network(self.ref)
+
+    def update(self, command: int, section: int, xml: str, *, parent_index: int = -1, flags: int = 0) -> None:
+        """virNetworkUpdate: ``command`` (1 modify, 2 delete, 3 add last, 4 add first) the entry
+        ``xml`` of ``section`` (virNetworkUpdateSection: 4 DHCP host, 5 DHCP range, 10 DNS host, 11 DNS
+        TXT, 12 DNS SRV...); ``flags``: 1 live, 2 the persistent definition, 0 whichever applies now."""
+        writable = self.connection._writable("virNetworkUpdate")
+        writable.update_network(self.ref, command, section, parent_index, xml, flags)
+
+    def dhcp_leases(self, mac: str | None = None) -> list[NetworkDHCPLease]:
+        """The network's DHCP leases (only those of ``mac`` when given)."""
+        return self.connection.driver.get_network_dhcp_leases(self.ref, mac)
+
+    @property
+    def bridge_name(self) -> str:
+        """The network's bridge device (virNetworkGetBridgeName)."""
+        bridge = self.model().bridge
+        if bridge is None or not bridge.name:
+            from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
+
+            raise libvirt_error(
+                ErrorNumber.INTERNAL_ERROR, f"network '{self.name}' does not have a bridge name.", ErrorDomain.NETWORK
+            )
+        return bridge.name
 
 
 class StoragePool:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+    from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
     from virt.uri import URI
@@ -413,6 +413,18 @@ class DriverConnection:
     @optional
     def set_network_autostart(self, ref: NetworkRef, autostart: bool) -> None:
         """Make the network start, or not, with the host."""
+
+    @optional
+    def update_network(
+        self, ref: NetworkRef, command: int, section: int, parent_index: int, xml: str, flags: int
+    ) -> None:
+        """virNetworkUpdate: ``command`` (virNetworkUpdateCommand) the ``section``
+        (virNetworkUpdateSection) entry ``xml`` of the ``parent_index``th parent (-1: the first that
+        fits), live and/or in the persistent definition as ``flags`` (virNetworkUpdateFlags) say."""
+
+    @optional
+    def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
+        """The network's current DHCP leases (only ``mac``'s when given)."""
 
     # -- storage pools -----------------------------------------------------------------------
     @optional

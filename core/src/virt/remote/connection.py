@@ -66,7 +66,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+    from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.states import DomainState, ShutdownMode
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
@@ -591,6 +591,33 @@ class RemoteConnection(DriverConnection):
 
     def set_network_autostart(self, ref: NetworkRef, autostart: bool) -> None:
         self._call(P.NETWORK_SET_AUTOSTART, {"net": _network_arg(ref), "autostart": int(autostart)})
+
+    def update_network(
+        self, ref: NetworkRef, command: int, section: int, parent_index: int, xml: str, flags: int
+    ) -> None:
+        args = {"command": command, "section": section, "parentIndex": parent_index, "xml": xml, "flags": flags}
+        self._call(P.NETWORK_UPDATE, {"net": _network_arg(ref), **args})
+
+    def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
+        from virt.info import NetworkDHCPLease
+
+        ret = self._call(
+            P.NETWORK_GET_DHCP_LEASES, {"net": _network_arg(ref), "mac": mac, "need_results": 1, "flags": 0}
+        )
+        return [
+            NetworkDHCPLease(
+                iface=lease["iface"],
+                expiry_time=lease["expirytime"],
+                type=lease["type"],
+                mac=lease["mac"],
+                iaid=lease["iaid"],
+                ipaddr=lease["ipaddr"],
+                prefix=lease["prefix"],
+                hostname=lease["hostname"],
+                clientid=lease["clientid"],
+            )
+            for lease in ret["leases"]
+        ]
 
     # -- storage pools ---------------------------------------------------------------------------------
     def list_storage_pools(self, filter: ObjectFilter) -> list[StoragePoolRef]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import pickle
 import shutil
 import subprocess
 import traceback
@@ -19,9 +20,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
-_SKIP = b"SKIP:"
 
 
 def need_netns() -> None:
@@ -43,34 +44,65 @@ def enter_new_netns() -> None:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
 
+def call_in_new_netns(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` run in a forked child in a new network namespace: its result (or its
+    exception, re-raised here) comes back pickled. What the child started stays in its namespace."""
+    need_netns()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        os.close(read_end)
+        status = 0
+        try:
+            enter_new_netns()
+            outcome: tuple[str, Any] = ("ok", fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+            status = 1
+            outcome = ("error", _Failure(exc, traceback.format_exc()))
+        with os.fdopen(write_end, "wb") as out:
+            try:
+                pickle.dump(outcome, out)
+            except Exception as exc:  # noqa: BLE001 - an unpicklable result or exception
+                pickle.dump(("error", _Failure(RuntimeError(str(exc)), traceback.format_exc())), out)
+        os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as source:
+        data = source.read()
+    os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError("the child in the private network namespace died without a report")
+    kind, value = pickle.loads(data)
+    if kind == "error":
+        value.reraise()
+    return value  # type: ignore[no-any-return]
+
+
+class _Failure:
+    """An exception from the child, with its traceback's text (traceback objects do not pickle)."""
+
+    def __init__(self, exc: BaseException, text: str) -> None:
+        self.text = text
+        try:
+            pickle.dumps(exc)
+            self.exc: BaseException | None = exc
+        except Exception:  # noqa: BLE001 - some exceptions do not pickle: the text stays
+            self.exc = None
+
+    def reraise(self) -> None:
+        import pytest
+
+        if self.exc is not None and isinstance(self.exc, pytest.skip.Exception):
+            raise self.exc
+        if isinstance(self.exc, AssertionError):
+            pytest.fail(f"in the private network namespace:\n{self.text}", pytrace=False)
+        raise RuntimeError(f"in the private network namespace:\n{self.text}") from self.exc
+
+
 def in_private_netns(test: F) -> F:
-    import pytest
+    """Run the test function in a new network namespace (``call_in_new_netns``)."""
 
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> None:
-        need_netns()
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child's coverage is not collected
-            os.close(read_end)
-            status, report = 0, b""
-            try:
-                enter_new_netns()
-                test(*args, **kwargs)
-            except pytest.skip.Exception as exc:
-                status, report = 2, _SKIP + str(exc).encode()
-            except BaseException:  # noqa: BLE001 - every failure goes back to the parent
-                status, report = 1, traceback.format_exc().encode()
-            with os.fdopen(write_end, "wb") as out:
-                out.write(report)
-            os._exit(status)
-        os.close(write_end)
-        with os.fdopen(read_end, "rb") as source:
-            report = source.read()
-        _, wait_status = os.waitpid(pid, 0)
-        if report.startswith(_SKIP):
-            pytest.skip(report[len(_SKIP) :].decode(errors="replace"))
-        if wait_status != 0:
-            pytest.fail(f"in the private network namespace:\n{report.decode(errors='replace')}", pytrace=False)
+        call_in_new_netns(test, *args, **kwargs)
 
     return run  # type: ignore[return-value]

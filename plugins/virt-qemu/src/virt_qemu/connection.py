@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.localstate.connection import LocalConnection
+from virt.localstate.networks import LocalNetworkOperations
 
 from virt_qemu import errors
 from virt_qemu.displaycalls import QemuDisplayOperations
@@ -27,7 +28,12 @@ if TYPE_CHECKING:
 
 
 class QemuConnection(
-    QemuDisplayOperations, QemuStatsOperations, QemuTuningOperations, QemuGuestOperations, LocalConnection[QemuDriver]
+    LocalNetworkOperations,
+    QemuDisplayOperations,
+    QemuStatsOperations,
+    QemuTuningOperations,
+    QemuGuestOperations,
+    LocalConnection[QemuDriver],
 ):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; displays,
     statistics, changes and the guest's answers are the mixins'."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from virt.connection import Network
-from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
 from virt.remote.message_types import NETWORK_LIST_MAX
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -19,6 +18,7 @@ _LIST_PERSISTENT, _LIST_TRANSIENT = 4, 8
 _LIST_AUTOSTART, _LIST_NO_AUTOSTART = 16, 32
 _LIST_ALL_FLAGS = 63
 _XML_INACTIVE = 1  # VIR_NETWORK_XML_INACTIVE
+_UPDATE_ALL_FLAGS = 3  # VIR_NETWORK_UPDATE_AFFECT_LIVE | _CONFIG
 
 
 def _network(call: Call) -> Network:
@@ -106,13 +106,7 @@ def get_xml_desc(call: Call) -> dict[str, Any]:
 
 @handles(P.NETWORK_GET_BRIDGE_NAME)
 def get_bridge_name(call: Call) -> dict[str, Any]:
-    network = _network(call)
-    bridge = network.model().bridge
-    if bridge is None or not bridge.name:
-        raise libvirt_error(
-            ErrorNumber.INTERNAL_ERROR, f"network '{network.name}' does not have a bridge name.", ErrorDomain.NETWORK
-        )
-    return {"name": bridge.name}
+    return {"name": _network(call).bridge_name}
 
 
 @handles(P.NETWORK_GET_AUTOSTART)
@@ -128,6 +122,36 @@ def set_autostart(call: Call) -> None:
 @handles(P.NETWORK_IS_ACTIVE)
 def is_active(call: Call) -> dict[str, Any]:
     return {"active": int(_network(call).is_active())}
+
+
+@handles(P.NETWORK_UPDATE)
+def update(call: Call) -> None:
+    args = call.args
+    call.check_flags(_UPDATE_ALL_FLAGS, "NetworkUpdate")
+    _network(call).update(
+        args["command"], args["section"], args["xml"], parent_index=args["parentIndex"], flags=args["flags"]
+    )
+
+
+@handles(P.NETWORK_GET_DHCP_LEASES)
+def get_dhcp_leases(call: Call) -> dict[str, Any]:
+    call.check_flags(0, "NetworkGetDHCPLeases")
+    leases = _network(call).dhcp_leases(call.args["mac"])
+    found = [
+        {
+            "iface": lease.iface,
+            "expirytime": lease.expiry_time,
+            "type": lease.type,
+            "mac": lease.mac,
+            "iaid": lease.iaid,
+            "ipaddr": lease.ipaddr,
+            "prefix": lease.prefix,
+            "hostname": lease.hostname,
+            "clientid": lease.clientid,
+        }
+        for lease in leases
+    ]
+    return {"leases": found if call.args["need_results"] else [], "ret": len(leases)}
 
 
 @handles(P.NETWORK_IS_PERSISTENT)
