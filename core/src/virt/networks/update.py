@@ -63,7 +63,7 @@ def _command(value: int) -> Command:
     try:
         return Command(value)
     except ValueError:
-        raise errors.error(ErrorNumber.NO_SUPPORT, f"unrecognized network update command code {value}") from None
+        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, f"unrecognized network update command code {value}") from None
 
 
 def apply(network: Network, command: int, section: int, parent_index: int, xml: str) -> None:
@@ -72,7 +72,7 @@ def apply(network: Network, command: int, section: int, parent_index: int, xml: 
     try:
         what = Section(section)
     except ValueError:
-        raise errors.error(ErrorNumber.NO_SUPPORT, "can't update unrecognized section of network") from None
+        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "can't update unrecognized section of network") from None
     if what == Section.IP_DHCP_HOST:
         _dhcp_host(network, cmd, parent_index, _element(xml, "host", network))
     elif what == Section.IP_DHCP_RANGE:
@@ -82,7 +82,7 @@ def apply(network: Network, command: int, section: int, parent_index: int, xml: 
         _dns_record(network, cmd, _element(xml, tag, network))
     else:
         raise errors.error(
-            ErrorNumber.NO_SUPPORT,
+            ErrorNumber.OPERATION_UNSUPPORTED,
             f"can't update '{what.name.lower().replace('_', '-')}' section of network '{network.name}'",
         )
 
@@ -147,7 +147,7 @@ def _dhcp_host(network: Network, cmd: Command, parent_index: int, el: etree._Ele
         ):
             raise errors.invalid(
                 f"there is an existing dhcp host entry in network '{network.name}' "
-                f'that matches "{_host_text(existing)}"'
+                f'that matches "{_host_text(host)}"'
             )
     dhcp.hosts.insert(0 if cmd == Command.ADD_FIRST else len(dhcp.hosts), host)
 
@@ -160,7 +160,7 @@ def _dhcp_range(network: Network, cmd: Command, parent_index: int, el: etree._El
     text = f"<range start='{rng.start}' end='{rng.end}'/>"
     same = [i for i, r in enumerate(dhcp.ranges) if (r.start, r.end) == (rng.start, rng.end)]
     if cmd == Command.MODIFY:
-        raise errors.error(ErrorNumber.NO_SUPPORT, "dhcp ranges cannot be modified, only added or deleted")
+        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "dhcp ranges cannot be modified, only added or deleted")
     if cmd == Command.DELETE:
         if not same:
             raise errors.invalid(f"couldn't locate a matching dhcp range entry in network '{network.name}'")
@@ -188,7 +188,7 @@ def _dns_key(el: etree._Element) -> tuple[str, ...]:
 def _dns_record(network: Network, cmd: Command, el: etree._Element) -> None:
     label = _DNS_LABELS[el.tag]
     if cmd == Command.MODIFY:
-        raise errors.error(ErrorNumber.NO_SUPPORT, f"DNS {label} records cannot be modified, only added or deleted")
+        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, f"DNS {label} records cannot be modified, only added or deleted")
     dns = network.dns
     existing = [e for e in (dns.findall(el.tag) if dns is not None else []) if _dns_key(e) == _dns_key(el)]
     if cmd == Command.DELETE:
