@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from daemon_support import private_qemu_root, qemu_uri, virtd_serving
-from virsh_support import virsh
-from virt.testing import missing_dependency, start_libvirtd
+from virsh_support import Outcome
+from virt.testing import VIRSH, missing_dependency, start_libvirtd
 from virt.testing.netns import call_in_new_netns
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "core" / "tests" / "networks"))
@@ -106,6 +107,7 @@ SCRIPT: list[tuple[str, ...]] = [
     ("net-destroy", "iso"),
     ("net-undefine", "n1"),
     ("net-undefine", "nope"),
+    ("net-undefine", "ov"),
     ("net-list", "--all"),
 ]  # fmt: skip
 
@@ -115,7 +117,10 @@ def _lease_time(text: str) -> str:
     return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "EXPIRY", text)
 
 
-def run_script(uri: str, folder: Path) -> list[str]:
+VIRT = str(Path(sys.executable).parent / "virt")
+
+
+def run_script(uri: str, folder: Path, client: str = VIRSH) -> list[str]:
     """Every command's exit status and output (after a LEASE step: a stand-in guest's lease)."""
     results = []
     peers = []
@@ -127,7 +132,8 @@ def run_script(uri: str, folder: Path) -> list[str]:
                 results.append(f"LEASE {peer.dhcp(step[2])}")
                 continue
             args = [a.format(dir=folder) for a in step]
-            outcome = virsh(uri, *args)
+            done = subprocess.run([client, "-c", uri, *args], capture_output=True, text=True, timeout=60, check=False)
+            outcome = Outcome(done.returncode, done.stdout, done.stderr)
             results.append(f"$ virsh {' '.join(step)}\n[{outcome.code}]\n{_lease_time(outcome.stdout)}{outcome.stderr}")
     finally:
         for peer in peers:
@@ -142,11 +148,12 @@ def _with_libvirtd(folder: Path) -> list[str]:
         return run_script(daemon.uri(driver="network", path="/system"), folder)
 
 
-def _with_virtd(folder: Path, network_root: Path) -> list[str]:
+def _with_virtd(folder: Path, network_root: Path) -> tuple[list[str], list[str]]:
+    """Stock virsh's outcomes through virtd, then those of virt's own CLI (over the wire too)."""
     with private_qemu_root("vn") as root, pytest.MonkeyPatch.context() as env:
         env.setenv("VIRT_NETWORK_ROOT", str(network_root))
         with virtd_serving(root) as daemon:
-            return run_script(qemu_uri(daemon), folder)
+            return run_script(qemu_uri(daemon), folder), run_script(qemu_uri(daemon), folder, VIRT)
 
 
 @pytest.fixture
@@ -166,11 +173,10 @@ def test_net_commands_match_libvirtd(folder: Path) -> None:
     network_root = folder / "netroot"
     (network_root / "state" / "networks").mkdir(parents=True)  # past the first use: no 'default' network
     reference = call_in_new_netns(_with_libvirtd, folder)
-    ours = call_in_new_netns(_with_virtd, folder, network_root)
-    pairs = zip(reference[:-1], ours[:-1], strict=True)
-    differences = [f"libvirtd:\n{theirs}\nvirtd:\n{mine}" for theirs, mine in pairs if theirs != mine]
-    assert differences == [], "\n=====\n".join(differences)
-    # libvirt leaves its (emptied) iptables tables behind; virt's per-network tables are gone
-    assert ours[-1] == "links left: []; firewall tables left: []"
-
-
+    through_virtd, virt_cli = call_in_new_netns(_with_virtd, folder, network_root)
+    for ours, who in ((through_virtd, "virsh through virtd"), (virt_cli, "virt's CLI")):
+        pairs = zip(reference[:-1], ours[:-1], strict=True)
+        differences = [f"virsh with libvirtd:\n{theirs}\n{who}:\n{mine}" for theirs, mine in pairs if theirs != mine]
+        assert differences == [], "\n=====\n".join(differences)
+        # libvirt leaves its (emptied) iptables tables behind; virt's per-network tables are gone
+        assert ours[-1] == "links left: []; firewall tables left: []"

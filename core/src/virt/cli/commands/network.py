@@ -199,6 +199,7 @@ def run_net_update(ctx: Context, args: argparse.Namespace) -> None:
     else:
         what = "persistent config"
     ctx.print_extra(f"Updated network {network.name} {what}")
+    ctx.trailer = False  # virsh ends net-update without its usual blank line
 
 
 def run_net_dhcp_leases(ctx: Context, args: argparse.Namespace) -> None:
