@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from virt.testing import VIRSH, missing_dependency, start_libvirtd
 from virt.testing.netns import call_in_new_netns
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "core" / "tests" / "networks"))
-import netcheck  # noqa: E402 - the core's helpers for looking at a namespace's links and leases
+import netcheck
 
 UUID = "6a52a9b4-0b7c-4a34-8d0c-2f6b5ba0a001"
 NAT = f"""<network>

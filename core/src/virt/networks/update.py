@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from virt.errors import ErrorNumber, XMLError
+from virt.errors import ErrorNumber, VirtError, XMLError
 from virt.networks import errors
 
 if TYPE_CHECKING:
@@ -46,6 +46,10 @@ HOST_FILE_SECTIONS = frozenset({Section.IP_DHCP_HOST, Section.DNS_HOST})
 """Sections dnsmasq reads again on SIGHUP; the others need dnsmasq restarted."""
 
 
+def _unsupported(detail: str) -> VirtError:
+    return errors.error(ErrorNumber.OPERATION_UNSUPPORTED, detail)
+
+
 def _element(xml: str, tag: str, network: Network) -> etree._Element:
     try:
         el = etree.fromstring(xml.encode())
@@ -63,7 +67,7 @@ def _command(value: int) -> Command:
     try:
         return Command(value)
     except ValueError:
-        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, f"unrecognized network update command code {value}") from None
+        raise _unsupported(f"unrecognized network update command code {value}") from None
 
 
 def apply(network: Network, command: int, section: int, parent_index: int, xml: str) -> None:
@@ -72,7 +76,7 @@ def apply(network: Network, command: int, section: int, parent_index: int, xml: 
     try:
         what = Section(section)
     except ValueError:
-        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "can't update unrecognized section of network") from None
+        raise _unsupported("can't update unrecognized section of network") from None
     if what == Section.IP_DHCP_HOST:
         _dhcp_host(network, cmd, parent_index, _element(xml, "host", network))
     elif what == Section.IP_DHCP_RANGE:
@@ -146,8 +150,7 @@ def _dhcp_host(network: Network, cmd: Command, parent_index: int, el: etree._Ele
             for f in ("mac", "id", "name", "ip")
         ):
             raise errors.invalid(
-                f"there is an existing dhcp host entry in network '{network.name}' "
-                f'that matches "{_host_text(host)}"'
+                f"there is an existing dhcp host entry in network '{network.name}' that matches \"{_host_text(host)}\""
             )
     dhcp.hosts.insert(0 if cmd == Command.ADD_FIRST else len(dhcp.hosts), host)
 
@@ -160,7 +163,7 @@ def _dhcp_range(network: Network, cmd: Command, parent_index: int, el: etree._El
     text = f"<range start='{rng.start}' end='{rng.end}'/>"
     same = [i for i, r in enumerate(dhcp.ranges) if (r.start, r.end) == (rng.start, rng.end)]
     if cmd == Command.MODIFY:
-        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "dhcp ranges cannot be modified, only added or deleted")
+        raise _unsupported("dhcp ranges cannot be modified, only added or deleted")
     if cmd == Command.DELETE:
         if not same:
             raise errors.invalid(f"couldn't locate a matching dhcp range entry in network '{network.name}'")
@@ -188,7 +191,7 @@ def _dns_key(el: etree._Element) -> tuple[str, ...]:
 def _dns_record(network: Network, cmd: Command, el: etree._Element) -> None:
     label = _DNS_LABELS[el.tag]
     if cmd == Command.MODIFY:
-        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, f"DNS {label} records cannot be modified, only added or deleted")
+        raise _unsupported(f"DNS {label} records cannot be modified, only added or deleted")
     dns = network.dns
     existing = [e for e in (dns.findall(el.tag) if dns is not None else []) if _dns_key(e) == _dns_key(el)]
     if cmd == Command.DELETE:
