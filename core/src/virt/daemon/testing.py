@@ -84,9 +84,7 @@ def start_virtd(
             env["VIRT_NETWORK_ROOT"] = str(folder / "network")
             (folder / "network" / "state" / "networks").mkdir(parents=True)
         with open(log, "wb") as out:
-            process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env
-            )
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
         daemon = Virtd(
             socket=str(sockets / "virtd-sock"),
             socket_ro=str(sockets / "virtd-sock-ro"),

@@ -43,6 +43,18 @@ def _ref(obj: NetworkObj) -> NetworkRef:
     return NetworkRef(name=obj.name, uuid=obj.uuid)
 
 
+def bridge_of_network(mode: str, name: str) -> str:
+    """The bridge of the running network ``name`` of ``mode``'s network service, for a guest's
+    interface (the service is made for the call when no connection holds it)."""
+    from virt.networks.paths import NetworkPaths
+
+    service = _services.acquire(NetworkPaths.for_mode(mode))
+    try:
+        return service.bridge_of(name)
+    finally:
+        _services.release(service)
+
+
 class LocalNetworkOperations:
     """A mixin placed before ``LocalConnection`` in a local driver connection's bases."""
 

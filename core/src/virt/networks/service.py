@@ -303,6 +303,17 @@ class NetworkService:
         dnsmasq.stop(files)
         dnsmasq.start(new_live, files)
 
+    def bridge_of(self, name: str) -> str:
+        """The bridge a guest interface on network ``name`` joins; refused when it does not run."""
+        with self.lock:
+            obj = self.find(name)
+            if obj.live is None:
+                raise errors.invalid(f"network '{name}' is not active")
+            bridge = obj.live.bridge
+            if bridge is None or not bridge.name:
+                raise errors.unsupported(f"network '{name}' has no bridge: its guests' interfaces are not supported")
+            return bridge.name
+
     def dhcp_leases(self, name: str, mac: str | None) -> list[NetworkDHCPLease]:
         with self.lock:
             obj = self.find(name)
