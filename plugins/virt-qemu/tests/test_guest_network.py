@@ -27,7 +27,7 @@ from virt.testing import missing_dependency
 from virt.testing.netns import in_private_netns
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "core" / "tests" / "networks"))
-import netcheck  # noqa: E402 - the core's helpers for looking at a namespace's links and processes
+import netcheck
 
 MAC = "52:54:00:5e:00:01"
 NETWORK = """<network>
