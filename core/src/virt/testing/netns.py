@@ -15,14 +15,17 @@ import os
 import pickle
 import shutil
 import subprocess
+import tempfile
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWNS = 0x00020000
 
 
 def need_netns() -> None:
@@ -36,11 +39,21 @@ def need_netns() -> None:
 
 
 def enter_new_netns() -> None:
-    """Move the calling (single-threaded, forked) process into a new network namespace with ``lo`` up."""
+    """Move the calling (single-threaded, forked) process into a new network namespace with ``lo``
+    up, and a mount namespace of its own where /sys is a sysfs of the new network namespace (sysfs
+    shows the links of the namespace that mounted it) with the host's cgroup mounts kept on it."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNET) != 0:
+    if libc.unshare(CLONE_NEWNET | CLONE_NEWNS) != 0:
         errno = ctypes.get_errno()
-        raise OSError(errno, f"unshare(CLONE_NEWNET): {os.strerror(errno)}")
+        raise OSError(errno, f"unshare(CLONE_NEWNET | CLONE_NEWNS): {os.strerror(errno)}")
+    subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+    keep = tempfile.mkdtemp(prefix="virt-netns-cgroup-")
+    try:
+        subprocess.run(["mount", "--rbind", "/sys/fs/cgroup", keep], check=True)
+        subprocess.run(["mount", "-t", "sysfs", "sysfs", "/sys"], check=True)
+        subprocess.run(["mount", "--move", keep, "/sys/fs/cgroup"], check=True)
+    finally:
+        Path(keep).rmdir()
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
 
