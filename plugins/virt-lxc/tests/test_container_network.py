@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,34 +36,29 @@ INTERFACE = """<interface type='network'><source network='ctnet'/><mac address='
 def test_container_on_a_network_reaches_its_gateway_and_a_guest(lxc_root: Path, rootfs: Path) -> None:
     if shutil.which("dnsmasq") is None and not Path("/usr/sbin/dnsmasq").exists():
         missing_dependency("dnsmasq is not installed (Debian package dnsmasq-base)")
-    network_root = Path(tempfile.mkdtemp(prefix="vnet", dir="/tmp"))
-    network_root.chmod(0o755)  # dnsmasq (as nobody) reads its host files there
-    (network_root / "state" / "networks").mkdir(parents=True)  # past the first use: no 'default' network
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("VIRT_NETWORK_ROOT", str(network_root))
-        install_init(rootfs)
-        conn = virt.open("lxc:///")
-        peer = None
-        try:
-            network = conn.define_network(NETWORK)
-            box = conn.define_domain(domain_xml("netbox", rootfs, interfaces=[INTERFACE]))
-            with pytest.raises(VirtError, match=r"^Requested operation is not valid: network 'ctnet' is not active$"):
-                box.start()
-            network.start()
+    # lxc_root's VIRT_NETWORK_ROOT: private, past the network service's first use
+    install_init(rootfs)
+    conn = virt.open("lxc:///")
+    peer = None
+    try:
+        network = conn.define_network(NETWORK)
+        box = conn.define_domain(domain_xml("netbox", rootfs, interfaces=[INTERFACE]))
+        with pytest.raises(VirtError, match=r"^Requested operation is not valid: network 'ctnet' is not active$"):
             box.start()
-            [iface] = box.model().devices.interfaces  # type: ignore[union-attr]
-            veth = iface.target.dev  # type: ignore[union-attr]
-            assert veth is not None and netcheck.links()[veth]["master"] == "vtbr4"
-            peer = netcheck.Peer("vtbr4", "52:54:00:aa:cc:02")
-            guest = peer.dhcp("standin")
-            assert enter("netbox", "ping", "-c", "1", "-W", "5", "192.168.151.1") == 0
-            assert enter("netbox", "ping", "-c", "1", "-W", "5", guest) == 0
-            box.destroy()
-            assert veth not in netcheck.links()
-            network.destroy()
-            assert [name for name in netcheck.links() if name not in ("lo", "vpeer0")] == []
-        finally:
-            if peer is not None:
-                peer.close()
-            conn.close()
-            shutil.rmtree(network_root, ignore_errors=True)
+        network.start()
+        box.start()
+        [iface] = box.model().devices.interfaces  # type: ignore[union-attr]
+        veth = iface.target.dev  # type: ignore[union-attr]
+        assert veth is not None and netcheck.links()[veth]["master"] == "vtbr4"
+        peer = netcheck.Peer("vtbr4", "52:54:00:aa:cc:02")
+        guest = peer.dhcp("standin")
+        assert enter("netbox", "ping", "-c", "1", "-W", "5", "192.168.151.1") == 0
+        assert enter("netbox", "ping", "-c", "1", "-W", "5", guest) == 0
+        box.destroy()
+        assert veth not in netcheck.links()
+        network.destroy()
+        assert [name for name in netcheck.links() if name not in ("lo", "vpeer0")] == []
+    finally:
+        if peer is not None:
+            peer.close()
+        conn.close()

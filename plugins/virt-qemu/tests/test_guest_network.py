@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -71,10 +70,7 @@ def test_guest_takes_a_lease_pings_resolves_and_survives_its_owner(qemu_root: Pa
     for tool in ("dnsmasq", "nft"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
             missing_dependency(f"{tool} is not installed (Debian packages dnsmasq-base, nftables)")
-    network_root = Path(tempfile.mkdtemp(prefix="vnet", dir="/tmp"))
-    network_root.chmod(0o755)  # dnsmasq (as nobody) reads its host files there
-    (network_root / "state" / "networks").mkdir(parents=True)  # past the first use: no 'default' network
-    os.environ["VIRT_NETWORK_ROOT"] = str(network_root)
+    network_root = Path(os.environ["VIRT_NETWORK_ROOT"])  # qemu_root's: private, past its first use
     serial, ready = qemu_root / "console.log", qemu_root / "ready"
     owner = os.fork()
     if owner == 0:
@@ -122,4 +118,3 @@ def test_guest_takes_a_lease_pings_resolves_and_survives_its_owner(qemu_root: Pa
         with contextlib.suppress(ChildProcessError, ProcessLookupError):
             os.kill(owner, signal.SIGKILL)
             os.waitpid(owner, 0)
-        shutil.rmtree(network_root, ignore_errors=True)

@@ -81,8 +81,9 @@ def start_virtd(
         command = [*virtd_command(), mode, "--socket-dir", str(sockets), "--config", str(config), *args]
         env = dict(os.environ)
         if not env.get("VIRT_NETWORK_ROOT"):
-            env["VIRT_NETWORK_ROOT"] = str(folder / "network")
-            (folder / "network" / "state" / "networks").mkdir(parents=True)
+            from virt.testing.netns import private_network_root
+
+            env["VIRT_NETWORK_ROOT"] = str(private_network_root(folder))
         with open(log, "wb") as out:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
         daemon = Virtd(

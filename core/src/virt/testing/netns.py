@@ -14,6 +14,7 @@ import functools
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import tempfile
 import traceback
@@ -57,6 +58,30 @@ def enter_new_netns() -> None:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
 
+def kill_namespace_processes() -> None:
+    """SIGKILL every other process in the caller's network namespace: what a failed test left
+    running there (a dnsmasq, a guest) would otherwise keep the namespace alive for good."""
+    mine = Path("/proc/self/ns/net").readlink()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if (entry / "ns" / "net").readlink() == mine:
+                os.kill(int(entry.name), signal.SIGKILL)
+        except OSError:
+            continue  # gone already, or a kernel thread
+
+
+def private_network_root(base: Path) -> Path:
+    """``base/network`` made a ``VIRT_NETWORK_ROOT`` past the host network service's first use (no
+    ``default`` network defined and autostarted), searchable by dnsmasq (which runs as nobody)."""
+    root = base / "network"
+    (root / "state" / "networks").mkdir(parents=True)
+    for folder in (base, root):
+        folder.chmod(0o755)
+    return root
+
+
 def call_in_new_netns(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``fn(*args, **kwargs)`` run in a forked child in a new network namespace: its result (or its
     exception, re-raised here) comes back pickled. What the child started stays in its namespace."""
@@ -72,6 +97,8 @@ def call_in_new_netns(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
             status = 1
             outcome = ("error", _Failure(exc, traceback.format_exc()))
+        finally:
+            kill_namespace_processes()
         with os.fdopen(write_end, "wb") as out:
             try:
                 pickle.dump(outcome, out)
