@@ -37,6 +37,7 @@ from virt.driver import (
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
 from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+from virt.networkevents import NetworkCallbacks
 from virt.states import DomainState, ShutdownMode
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.networkevents import NetworkEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
     from virt.xml import Domain as DomainModel
@@ -75,6 +77,8 @@ def _log() -> logging.Logger:
 
 
 DomainEventCallback = Callable[["Domain", "DomainEvent"], None]
+NetworkEventCallback = Callable[["Network", "NetworkEvent"], None]
+"""What ``Connection.add_network_event_callback`` calls: the network's handle and the event."""
 """What ``Connection.add_domain_event_callback`` calls: the domain's handle and the event."""
 
 
@@ -116,6 +120,7 @@ class Connection:
         self._event_callbacks: dict[int, tuple[DomainEventCallback, uuid_module.UUID | None]] = {}
         self._event_handles = itertools.count(1)
         self._event_unsubscribe: Callable[[], None] | None = None
+        self._network_callbacks = NetworkCallbacks()
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -138,6 +143,7 @@ class Connection:
                 unsubscribe, self._event_unsubscribe = self._event_unsubscribe, None
             if unsubscribe is not None:
                 unsubscribe()
+            self._network_callbacks.clear()
             driver, self._driver = self._driver, None
             driver.close()
 
@@ -281,6 +287,23 @@ class Connection:
             handle = next(self._event_handles)
             self._event_callbacks[handle] = (callback, domain.uuid if domain is not None else None)
         return handle
+
+    def add_network_event_callback(self, callback: NetworkEventCallback, network: Network | None = None) -> int:
+        """Call ``callback(network, event)`` for every later network lifecycle event (of ``network``
+        only, if given): virConnectNetworkEventRegisterAny with VIR_NETWORK_EVENT_ID_LIFECYCLE.
+        Returns the handle for ``remove_network_event_callback``."""
+        if network is not None and network.connection is not self:
+            raise InvalidArgument("the network of an event callback must come from the same connection")
+
+        def relay(event: NetworkEvent) -> None:
+            callback(Network(self, event.network), event)
+
+        key = network.uuid if network is not None else None
+        return self._network_callbacks.add(relay, key, self.driver.subscribe_network_events)
+
+    def remove_network_event_callback(self, handle: int) -> None:
+        """Stop calling the callback ``add_network_event_callback`` returned ``handle`` for."""
+        self._network_callbacks.remove(handle)
 
     def remove_domain_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_domain_event_callback`` returned ``handle`` for."""

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     )
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+    from virt.networkevents import NetworkEvent
     from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
     from virt.uri import URI
@@ -421,6 +422,12 @@ class DriverConnection:
         """virNetworkUpdate: ``command`` (virNetworkUpdateCommand) the ``section``
         (virNetworkUpdateSection) entry ``xml`` of the ``parent_index``th parent (-1: the first that
         fits), live and/or in the persistent definition as ``flags`` (virNetworkUpdateFlags) say."""
+
+    @optional
+    def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every later network lifecycle event (every connection's changes);
+        returns the function that unsubscribes. Delivered as domain events are (see
+        ``subscribe_domain_events``)."""
 
     @optional
     def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:

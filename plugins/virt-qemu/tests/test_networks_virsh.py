@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -120,9 +122,14 @@ VIRT = str(Path(sys.executable).parent / "virt")
 
 
 def run_script(uri: str, folder: Path, client: str = VIRSH) -> list[str]:
-    """Every command's exit status and output (after a LEASE step: a stand-in guest's lease)."""
+    """Every command's exit status and output (after a LEASE step: a stand-in guest's lease), then
+    the lifecycle events stock virsh's ``net-event --loop`` saw meanwhile."""
     results = []
     peers = []
+    watcher = subprocess.Popen(
+        [VIRSH, "-c", uri, "net-event", "--loop", "--event", "lifecycle"], stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(1)  # until it has registered (nothing to poll for: it prints only events)
     try:
         for step in SCRIPT:
             if step[0] == "LEASE":
@@ -137,6 +144,10 @@ def run_script(uri: str, folder: Path, client: str = VIRSH) -> list[str]:
     finally:
         for peer in peers:
             peer.close()
+        time.sleep(0.5)  # the last events on their way
+        watcher.send_signal(signal.SIGINT)
+        events, _ = watcher.communicate(timeout=10)
+    results.append(f"events:\n{events}")
     left = [name for name in netcheck.links() if name != "lo" and not name.startswith("vpeer")]
     results.append(f"links left: {left}; firewall tables left: {netcheck.nft_tables()}")
     return results
@@ -173,6 +184,7 @@ def test_net_commands_match_libvirtd(folder: Path) -> None:
     (network_root / "state" / "networks").mkdir(parents=True)  # past the first use: no 'default' network
     reference = call_in_new_netns(_with_libvirtd, folder)
     through_virtd, virt_cli = call_in_new_netns(_with_virtd, folder, network_root)
+    assert "event 'lifecycle' for network n1: Started" in reference[-2]  # what net-event saw, compared below
     for ours, who in ((through_virtd, "virsh through virtd"), (virt_cli, "virt's CLI")):
         pairs = zip(reference[:-1], ours[:-1], strict=True)
         differences = [f"virsh with libvirtd:\n{theirs}\n{who}:\n{mine}" for theirs, mine in pairs if theirs != mine]

@@ -17,8 +17,10 @@ from virt.localstate.instances import Instances
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Callable
 
     from virt.info import NetworkDHCPLease, ObjectFilter
+    from virt.networkevents import NetworkEvent
     from virt.networks.paths import NetworkPaths
     from virt.networks.service import NetworkObj, NetworkService
     from virt.uri import URI
@@ -72,7 +74,20 @@ class LocalNetworkOperations:
                 self._network_service = _services.acquire(NetworkPaths.for_mode(mode))
             return self._network_service
 
+    _network_unsubscribes: list[Callable[[], None]] | None = None
+
+    def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
+        """The service's events (every connection's changes), delivered by its hub's thread."""
+        unsubscribe = self.networks.events.subscribe(callback)
+        if self._network_unsubscribes is None:
+            self._network_unsubscribes = []
+        self._network_unsubscribes.append(unsubscribe)
+        return unsubscribe
+
     def close(self) -> None:
+        for unsubscribe in self._network_unsubscribes or []:
+            unsubscribe()  # the service outlives this connection when others share it
+        self._network_unsubscribes = None
         with _acquiring:
             service, self._network_service = self._network_service, None
         if service is not None:

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from virt.driver import NetworkRef
 from virt.errors import ErrorNumber
 from virt.localstate import ownerlock
 from virt.localstate.files import atomic_write, remove
+from virt.networkevents import NetworkEvent, NetworkEventHub, NetworkEventType
 from virt.networks import defaults, errors, leases, lifecycle, store, update
 from virt.networks.dnsmasq import DnsmasqFiles
 from virt.networks.prepare import prepare
@@ -78,18 +80,25 @@ class NetworkService:
         )
         self.store = store.NetworkStore(paths)
         self.networks: dict[str, NetworkObj] = {}
+        # a thread delivers: events are emitted under the service's lock
+        self.events = NetworkEventHub(threaded=True, name="virt network events")
         try:
             self._load()
             if first_use and "default" not in self.networks:
                 self._add_default()
             self._autostart()
         except BaseException:
+            self.events.close()
             ownerlock.release(self._owner)
             raise
 
     def close(self) -> None:
         """Let go of the folders; the networks keep running for the next owner to adopt."""
+        self.events.close()
         ownerlock.release(self._owner)
+
+    def _emit(self, obj: NetworkObj, kind: NetworkEventType) -> None:
+        self.events.emit(NetworkEvent(NetworkRef(name=obj.name, uuid=obj.uuid), kind))
 
     # -- loading ----------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -186,13 +195,15 @@ class NetworkService:
             if existing is None:
                 obj = NetworkObj(definition)
                 self.networks[obj.name] = obj
-                return obj
-            if existing.active:
-                existing.pending = definition
             else:
-                existing.definition = definition
-            existing.persistent = True
-            return existing
+                obj = existing
+                if obj.active:
+                    obj.pending = definition
+                else:
+                    obj.definition = definition
+                obj.persistent = True
+            self._emit(obj, NetworkEventType.DEFINED)
+            return obj
 
     def create(self, network: Network) -> NetworkObj:
         with self.lock:
@@ -227,6 +238,7 @@ class NetworkService:
                 obj.pending = None
             else:
                 del self.networks[name]
+            self._emit(obj, NetworkEventType.UNDEFINED)
 
     def set_autostart(self, name: str, autostart: bool) -> None:
         with self.lock:
@@ -242,6 +254,7 @@ class NetworkService:
         lifecycle.start(live, self.files(obj.name))
         atomic_write(self.paths.status_file(obj.name), live.to_xml(), 0o644, durable=False)
         obj.live = live
+        self._emit(obj, NetworkEventType.STARTED)
 
     def start(self, name: str) -> None:
         with self.lock:
@@ -262,6 +275,7 @@ class NetworkService:
                 obj.definition, obj.pending = obj.pending, None
             if not obj.persistent:
                 del self.networks[name]
+            self._emit(obj, NetworkEventType.STOPPED)
 
     # -- live changes and facts -------------------------------------------------------------------
     def update(self, name: str, command: int, section: int, parent_index: int, xml: str, flags: int) -> None:
