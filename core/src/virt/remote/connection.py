@@ -599,25 +599,10 @@ class RemoteConnection(DriverConnection):
         self._call(P.NETWORK_UPDATE, {"net": _network_arg(ref), **args})
 
     def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
-        from virt.info import NetworkDHCPLease
+        from virt.remote.calls.networks import lease_from_wire
 
-        ret = self._call(
-            P.NETWORK_GET_DHCP_LEASES, {"net": _network_arg(ref), "mac": mac, "need_results": 1, "flags": 0}
-        )
-        return [
-            NetworkDHCPLease(
-                iface=lease["iface"],
-                expiry_time=lease["expirytime"],
-                type=lease["type"],
-                mac=lease["mac"],
-                iaid=lease["iaid"],
-                ipaddr=lease["ipaddr"],
-                prefix=lease["prefix"],
-                hostname=lease["hostname"],
-                clientid=lease["clientid"],
-            )
-            for lease in ret["leases"]
-        ]
+        args = {"net": _network_arg(ref), "mac": mac, "need_results": 1, "flags": 0}
+        return [lease_from_wire(lease) for lease in self._call(P.NETWORK_GET_DHCP_LEASES, args)["leases"]]
 
     # -- storage pools ---------------------------------------------------------------------------------
     def list_storage_pools(self, filter: ObjectFilter) -> list[StoragePoolRef]:

@@ -79,44 +79,45 @@ def failed(failure: str, action: Callable[[], None]) -> None:
         raise CommandError(failure, exc.message) from exc
 
 
-def run_net_define(ctx: Context, args: argparse.Namespace) -> None:
+def _from_file(ctx: Context, args: argparse.Namespace, verb: str, done: str) -> None:
+    """``net-define`` / ``net-create``: the network in ``args.file``, with virsh's messages."""
     from virt.errors import VirtError
 
     xml = read_file(args.file)
+    make = ctx.conn.define_network if verb == "define" else ctx.conn.create_network
     try:
-        network = ctx.conn.define_network(xml)
+        network = make(xml)
     except VirtError as exc:
-        raise CommandError(f"Failed to define network from {args.file}", exc.message) from exc
-    ctx.print_extra(f"Network {network.name} defined from {args.file}")
+        raise CommandError(f"Failed to {verb} network from {args.file}", exc.message) from exc
+    ctx.print_extra(f"Network {network.name} {done} from {args.file}")
+
+
+def run_net_define(ctx: Context, args: argparse.Namespace) -> None:
+    _from_file(ctx, args, "define", "defined")
 
 
 def run_net_create(ctx: Context, args: argparse.Namespace) -> None:
-    from virt.errors import VirtError
+    _from_file(ctx, args, "create", "created")
 
-    xml = read_file(args.file)
-    try:
-        network = ctx.conn.create_network(xml)
-    except VirtError as exc:
-        raise CommandError(f"Failed to create network from {args.file}", exc.message) from exc
-    ctx.print_extra(f"Network {network.name} created from {args.file}")
+
+def _change(ctx: Context, args: argparse.Namespace, verb: str, done: str) -> None:
+    """``net-start``, ``net-destroy``, ``net-undefine``: the network's ``verb``, with virsh's messages."""
+    network = ctx.network(args.network)
+    action = {"start": network.start, "destroy": network.destroy, "undefine": network.undefine}[verb]
+    failed(f"Failed to {verb} network {network.name}", action)
+    ctx.print_extra(f"Network {network.name} {done}")
 
 
 def run_net_start(ctx: Context, args: argparse.Namespace) -> None:
-    network = ctx.network(args.network)
-    failed(f"Failed to start network {network.name}", network.start)
-    ctx.print_extra(f"Network {network.name} started")
+    _change(ctx, args, "start", "started")
 
 
 def run_net_destroy(ctx: Context, args: argparse.Namespace) -> None:
-    network = ctx.network(args.network)
-    failed(f"Failed to destroy network {network.name}", network.destroy)
-    ctx.print_extra(f"Network {network.name} destroyed")
+    _change(ctx, args, "destroy", "destroyed")
 
 
 def run_net_undefine(ctx: Context, args: argparse.Namespace) -> None:
-    network = ctx.network(args.network)
-    failed(f"Failed to undefine network {network.name}", network.undefine)
-    ctx.print_extra(f"Network {network.name} has been undefined")
+    _change(ctx, args, "undefine", "has been undefined")
 
 
 def run_net_autostart(ctx: Context, args: argparse.Namespace) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from virt.connection import Network
+from virt.remote.calls.networks import lease_to_wire
 from virt.remote.message_types import NETWORK_LIST_MAX
 from virt.remote.messages import REMOTE_PROCEDURES
 from virt.remote.procedure_numbers import RemoteProcedure as P
@@ -141,20 +142,7 @@ def update(call: Call) -> None:
 def get_dhcp_leases(call: Call) -> dict[str, Any]:
     call.check_flags(0, "NetworkGetDHCPLeases")
     leases = _network(call).dhcp_leases(call.args["mac"])
-    found = [
-        {
-            "iface": lease.iface,
-            "expirytime": lease.expiry_time,
-            "type": lease.type,
-            "mac": lease.mac,
-            "iaid": lease.iaid,
-            "ipaddr": lease.ipaddr,
-            "prefix": lease.prefix,
-            "hostname": lease.hostname,
-            "clientid": lease.clientid,
-        }
-        for lease in leases
-    ]
+    found = [lease_to_wire(lease) for lease in leases]
     return {"leases": found if call.args["need_results"] else [], "ret": len(leases)}
 
 
