@@ -2,7 +2,8 @@
 
 The tiny TCG guest boots with a virtio interface on a NAT network of the host network service,
 takes a DHCP lease from the network's dnsmasq with busybox udhcpc, pings the network's gateway and
-resolves a name of the network's ``<dns>``; the lease shows in the network's DHCP leases. Then its
+resolves a name of the network's ``<dns>``; the lease shows in the network's DHCP leases and in the
+guest's ``domifaddr --source lease`` and ``domhostname --source lease``. Then its
 owner is SIGKILLed: the guest keeps pinging, a new owner adopts the guest and the network (the same
 dnsmasq, the same firewall table), and destroying both leaves nothing: no tap, bridge, dnsmasq,
 firewall table or file.
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import virt
+from virt.domainchanges import AddressSource, DomainInterface, HostnameSource, IPAddress, IPAddressType
 from driver_support import qemu_root_fixture, wait_until  # noqa: F401 - fixtures
 from guest import GuestImage, domain_xml
 from virt.testing import missing_dependency
@@ -105,6 +107,10 @@ def test_guest_takes_a_lease_pings_resolves_and_survives_its_owner(qemu_root: Pa
             [found] = network.dhcp_leases()
             assert (found.mac, found.ipaddr, found.prefix, found.hostname) == (MAC, lease.group(1), 24, "netguest")
             domain = conn.lookup_domain_by_name("netguest")
+            # domifaddr and domhostname from the lease, as libvirt's QEMU driver answers them
+            address = IPAddress(IPAddressType.IPV4, lease.group(1), 24)
+            assert domain.interface_addresses(AddressSource.LEASE) == [DomainInterface("vnet0", MAC, (address,))]
+            assert domain.hostname(HostnameSource.LEASE) == "netguest"
             [iface] = domain.model().devices.interfaces  # type: ignore[union-attr]
             assert (iface.target.dev, iface.source.bridge) == ("vnet0", "vtbr5")  # type: ignore[union-attr]
             domain.destroy()

@@ -19,12 +19,14 @@ if TYPE_CHECKING:
     import uuid
     from collections.abc import Callable
 
+    from virt.domainchanges import DomainInterface
     from virt.info import NetworkDHCPLease, ObjectFilter
     from virt.networkevents import NetworkEvent
     from virt.networks.paths import NetworkPaths
     from virt.networks.service import NetworkObj, NetworkService
     from virt.uri import URI
-    from virt.xml import Network
+    from virt.xml import Domain, Network
+    from virt.xml.devices import Interface
 
 
 def _make(paths: NetworkPaths) -> NetworkService:
@@ -55,6 +57,55 @@ def bridge_of_network(mode: str, name: str) -> str:
         return service.bridge_of(name)
     finally:
         _services.release(service)
+
+
+def _network_interfaces(definition: Domain) -> list[Interface]:
+    devices = definition.devices
+    return [
+        iface
+        for iface in (devices.interfaces if devices is not None else [])
+        if iface.type == "network" and iface.source is not None and iface.source.network
+        and iface.mac is not None and iface.mac.address
+    ]  # fmt: skip
+
+
+def interfaces_from_leases(mode: str, definition: Domain) -> list[DomainInterface]:
+    """``domifaddr --source lease``: each network interface of the running ``definition`` with the
+    addresses its network's DHCP leases give its MAC (interfaces without a lease are left out, as
+    libvirt's virDomainNetDHCPInterfaces does)."""
+    from virt.domainchanges import DomainInterface, IPAddress, IPAddressType
+    from virt.networks.paths import NetworkPaths
+
+    found: list[DomainInterface] = []
+    service = _services.acquire(NetworkPaths.for_mode(mode))
+    try:
+        for iface in _network_interfaces(definition):
+            assert iface.source is not None and iface.mac is not None
+            leases = service.dhcp_leases(iface.source.network or "", iface.mac.address)
+            if leases:
+                addresses = tuple(IPAddress(IPAddressType(lease.type), lease.ipaddr, lease.prefix) for lease in leases)
+                name = iface.target.dev if iface.target is not None and iface.target.dev else ""
+                found.append(DomainInterface(name, iface.mac.address, addresses))
+    finally:
+        _services.release(service)
+    return found
+
+
+def hostname_from_leases(mode: str, definition: Domain) -> str | None:
+    """``domhostname --source lease``: the host name the guest gave with the first lease of its
+    network interfaces that has one."""
+    from virt.networks.paths import NetworkPaths
+
+    service = _services.acquire(NetworkPaths.for_mode(mode))
+    try:
+        for iface in _network_interfaces(definition):
+            assert iface.source is not None and iface.mac is not None
+            for lease in service.dhcp_leases(iface.source.network or "", iface.mac.address):
+                if lease.hostname:
+                    return lease.hostname
+    finally:
+        _services.release(service)
+    return None
 
 
 class LocalNetworkOperations:
