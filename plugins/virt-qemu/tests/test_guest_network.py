@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 import virt
-from virt.domainchanges import AddressSource, DomainInterface, HostnameSource, IPAddress, IPAddressType
 from driver_support import qemu_root_fixture, wait_until  # noqa: F401 - fixtures
 from guest import GuestImage, domain_xml
+from virt.domainchanges import AddressSource, DomainInterface, HostnameSource, IPAddress, IPAddressType
 from virt.testing import missing_dependency
 from virt.testing.netns import in_private_netns
 
