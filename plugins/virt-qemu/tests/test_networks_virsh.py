@@ -15,12 +15,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from daemon_support import private_qemu_root, qemu_uri, virtd_serving
 from virsh_support import Outcome
+from virt.networkevents import NetworkEvent, NetworkEventType
 from virt.testing import VIRSH, missing_dependency, start_libvirtd
 from virt.testing.netns import call_in_new_netns
 
@@ -191,3 +193,46 @@ def test_net_commands_match_libvirtd(folder: Path) -> None:
         assert differences == [], "\n=====\n".join(differences)
         # libvirt leaves its (emptied) iptables tables behind; virt's per-network tables are gone
         assert ours[-1] == "links left: []; firewall tables left: []"
+
+
+def _api_events(uri: str) -> list[tuple[str, str]]:
+    """What virt's remote client hears of a network's life through ``uri``, by network and event."""
+    import virt
+
+    heard: list[tuple[str, str]] = []
+    done = threading.Event()
+
+    def callback(network: virt.Network, event: NetworkEvent) -> None:
+        heard.append((network.name, event.type.label))
+        if event.type == NetworkEventType.UNDEFINED:
+            done.set()
+
+    with virt.open(uri) as conn:
+        handle = conn.add_network_event_callback(callback)
+        network = conn.define_network(ISOLATED)
+        network.start()
+        network.destroy()
+        network.undefine()
+        assert done.wait(10), f"heard only {heard}"
+        conn.remove_network_event_callback(handle)
+    return heard
+
+
+def _api_events_libvirtd() -> list[tuple[str, str]]:
+    with start_libvirtd(drivers=("network",)) as daemon:
+        return _api_events(daemon.uri(driver="network", path="/system"))
+
+
+def _api_events_virtd(network_root: Path) -> list[tuple[str, str]]:
+    with private_qemu_root("vn") as root, pytest.MonkeyPatch.context() as env:
+        env.setenv("VIRT_NETWORK_ROOT", str(network_root))
+        with virtd_serving(root) as daemon:
+            return _api_events(qemu_uri(daemon))
+
+
+def test_remote_client_hears_network_events_as_from_libvirtd(folder: Path) -> None:
+    network_root = folder / "netroot"
+    (network_root / "state" / "networks").mkdir(parents=True)
+    theirs = call_in_new_netns(_api_events_libvirtd)
+    assert theirs == [("iso", "Defined"), ("iso", "Started"), ("iso", "Stopped"), ("iso", "Undefined")]
+    assert call_in_new_netns(_api_events_virtd, network_root) == theirs
