@@ -38,7 +38,8 @@ from virt.driver import (
     StorageVolumeRef,
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
-from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+from virt.networkevents import NetworkCallbacks
 from virt.states import DomainState, ShutdownMode
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.networkevents import NetworkEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
     from virt.storage.transfer import VolumeTransfer
@@ -78,6 +80,8 @@ def _log() -> logging.Logger:
 
 
 DomainEventCallback = Callable[["Domain", "DomainEvent"], None]
+NetworkEventCallback = Callable[["Network", "NetworkEvent"], None]
+"""What ``Connection.add_network_event_callback`` calls: the network's handle and the event."""
 """What ``Connection.add_domain_event_callback`` calls: the domain's handle and the event."""
 
 
@@ -119,6 +123,7 @@ class Connection:
         self._event_callbacks: dict[int, tuple[DomainEventCallback, uuid_module.UUID | None]] = {}
         self._event_handles = itertools.count(1)
         self._event_unsubscribe: Callable[[], None] | None = None
+        self._network_callbacks = NetworkCallbacks()
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -141,6 +146,7 @@ class Connection:
                 unsubscribe, self._event_unsubscribe = self._event_unsubscribe, None
             if unsubscribe is not None:
                 unsubscribe()
+            self._network_callbacks.clear()
             driver, self._driver = self._driver, None
             driver.close()
 
@@ -308,6 +314,23 @@ class Connection:
             handle = next(self._event_handles)
             self._event_callbacks[handle] = (callback, domain.uuid if domain is not None else None)
         return handle
+
+    def add_network_event_callback(self, callback: NetworkEventCallback, network: Network | None = None) -> int:
+        """Call ``callback(network, event)`` for every later network lifecycle event (of ``network``
+        only, if given): virConnectNetworkEventRegisterAny with VIR_NETWORK_EVENT_ID_LIFECYCLE.
+        Returns the handle for ``remove_network_event_callback``."""
+        if network is not None and network.connection is not self:
+            raise InvalidArgument("the network of an event callback must come from the same connection")
+
+        def relay(event: NetworkEvent) -> None:
+            callback(Network(self, event.network), event)
+
+        key = network.uuid if network is not None else None
+        return self._network_callbacks.add(relay, key, self.driver.subscribe_network_events)
+
+    def remove_network_event_callback(self, handle: int) -> None:
+        """Stop calling the callback ``add_network_event_callback`` returned ``handle`` for."""
+        self._network_callbacks.remove(handle)
 
     def remove_domain_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_domain_event_callback`` returned ``handle`` for."""
@@ -867,6 +890,29 @@ class Network:
 
     def undefine(self) -> None:
         self.connection._writable("virNetworkUndefine").undefine_network(self.ref)
+
+    def update(self, command: int, section: int, xml: str, *, parent_index: int = -1, flags: int = 0) -> None:
+        """virNetworkUpdate: ``command`` (1 modify, 2 delete, 3 add last, 4 add first) the entry
+        ``xml`` of ``section`` (virNetworkUpdateSection: 4 DHCP host, 5 DHCP range, 10 DNS host, 11 DNS
+        TXT, 12 DNS SRV...); ``flags``: 1 live, 2 the persistent definition, 0 whichever applies now."""
+        writable = self.connection._writable("virNetworkUpdate")
+        writable.update_network(self.ref, command, section, parent_index, xml, flags)
+
+    def dhcp_leases(self, mac: str | None = None) -> list[NetworkDHCPLease]:
+        """The network's DHCP leases (only those of ``mac`` when given)."""
+        return self.connection.driver.get_network_dhcp_leases(self.ref, mac)
+
+    @property
+    def bridge_name(self) -> str:
+        """The network's bridge device (virNetworkGetBridgeName)."""
+        bridge = self.model().bridge
+        if bridge is None or not bridge.name:
+            from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
+
+            raise libvirt_error(
+                ErrorNumber.INTERNAL_ERROR, f"network '{self.name}' does not have a bridge name.", ErrorDomain.NETWORK
+            )
+        return bridge.name
 
 
 class StoragePool:

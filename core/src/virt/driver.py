@@ -50,7 +50,8 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+    from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+    from virt.networkevents import NetworkEvent
     from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
     from virt.storage.backend import BuildFlags
@@ -416,6 +417,24 @@ class DriverConnection:
     @optional
     def set_network_autostart(self, ref: NetworkRef, autostart: bool) -> None:
         """Make the network start, or not, with the host."""
+
+    @optional
+    def update_network(
+        self, ref: NetworkRef, command: int, section: int, parent_index: int, xml: str, flags: int
+    ) -> None:
+        """virNetworkUpdate: ``command`` (virNetworkUpdateCommand) the ``section``
+        (virNetworkUpdateSection) entry ``xml`` of the ``parent_index``th parent (-1: the first that
+        fits), live and/or in the persistent definition as ``flags`` (virNetworkUpdateFlags) say."""
+
+    @optional
+    def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every later network lifecycle event (every connection's changes);
+        returns the function that unsubscribes. Delivered as domain events are (see
+        ``subscribe_domain_events``)."""
+
+    @optional
+    def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
+        """The network's current DHCP leases (only ``mac``'s when given)."""
 
     # -- storage pools -----------------------------------------------------------------------
     @optional

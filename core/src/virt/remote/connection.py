@@ -68,7 +68,8 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+    from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+    from virt.networkevents import NetworkEvent
     from virt.states import DomainState, ShutdownMode
     from virt.storage.backend import BuildFlags
     from virt.uri import URI
@@ -206,10 +207,12 @@ def _seconds(uri: URI, name: str, default: float | None) -> float | None:
 class _Subscription:
     """One lifecycle event subscription, and the id the daemon gave it on the current connection."""
 
-    __slots__ = ("active", "callback", "remote_id")
+    __slots__ = ("active", "callback", "network", "remote_id")
 
-    def __init__(self, callback: Callable[[DomainEvent], None]) -> None:
+    def __init__(self, callback: Callable[[Any], None], *, network: bool = False) -> None:
         self.callback = callback
+        self.network = network
+        """A network lifecycle subscription (else a domain one)."""
         self.remote_id: int | None = None
         self.active = True
 
@@ -526,7 +529,13 @@ class RemoteConnection(DriverConnection):
     def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
         """Lifecycle events through CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY; the daemon sends
         those of every client's changes. Callbacks run in the connection's event thread."""
-        subscription = _Subscription(callback)
+        return self._subscribe(_Subscription(callback))
+
+    def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
+        """Network lifecycle events through CONNECT_NETWORK_EVENT_REGISTER_ANY, as domain events."""
+        return self._subscribe(_Subscription(callback, network=True))
+
+    def _subscribe(self, subscription: _Subscription) -> Callable[[], None]:
         self._register(subscription)
 
         def unsubscribe() -> None:
@@ -540,29 +549,46 @@ class RemoteConnection(DriverConnection):
             if remote_id is not None and self._client.alive and not self._closed:
                 # the daemon forgets our callbacks with the connection anyway
                 with contextlib.suppress(VirtError):
-                    self._call(P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, {"callbackID": remote_id})
+                    procedure = (
+                        P.CONNECT_NETWORK_EVENT_DEREGISTER_ANY
+                        if subscription.network
+                        else P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY
+                    )
+                    self._call(procedure, {"callbackID": remote_id})
 
         return unsubscribe
 
     def _register(self, subscription: _Subscription) -> None:
-        ret = self._call(P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "dom": None})
+        if subscription.network:
+            ret = self._call(P.CONNECT_NETWORK_EVENT_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "net": None})
+        else:
+            ret = self._call(
+                P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "dom": None}
+            )
         with self._lock:
             subscription.remote_id = ret["callbackID"]
             self._subscriptions[ret["callbackID"]] = subscription
 
     def _on_event(self, number: int, payload: bytes) -> None:
-        if number != P.DOMAIN_EVENT_CALLBACK_LIFECYCLE:
+        if number not in (P.DOMAIN_EVENT_CALLBACK_LIFECYCLE, P.NETWORK_EVENT_LIFECYCLE):
             return  # only lifecycle callbacks are ever registered
         from virt.events import DomainEvent
+        from virt.networkevents import NetworkEvent, NetworkEventType
 
         message = messages.REMOTE_PROCEDURES[number].args.decode(payload)
         with self._lock:
             subscription = self._subscriptions.get(message["callbackID"])
         if subscription is None or not subscription.active:
             return
-        body = message["msg"]
+        event: DomainEvent | NetworkEvent
         try:
-            event = DomainEvent(_domain_ref(body["dom"]), body["event"], body["detail"])
+            if number == P.NETWORK_EVENT_LIFECYCLE:
+                event = NetworkEvent(
+                    _network_ref(message["net"]), NetworkEventType(message["event"]), message["detail"]
+                )
+            else:
+                body = message["msg"]
+                event = DomainEvent(_domain_ref(body["dom"]), body["event"], body["detail"])
         except ValueError:
             return  # an event type newer than this client knows
         subscription.callback(event)
@@ -610,6 +636,18 @@ class RemoteConnection(DriverConnection):
 
     def set_network_autostart(self, ref: NetworkRef, autostart: bool) -> None:
         self._call(P.NETWORK_SET_AUTOSTART, {"net": _network_arg(ref), "autostart": int(autostart)})
+
+    def update_network(
+        self, ref: NetworkRef, command: int, section: int, parent_index: int, xml: str, flags: int
+    ) -> None:
+        args = {"command": command, "section": section, "parentIndex": parent_index, "xml": xml, "flags": flags}
+        self._call(P.NETWORK_UPDATE, {"net": _network_arg(ref), **args})
+
+    def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
+        from virt.remote.calls.networks import lease_from_wire
+
+        args = {"net": _network_arg(ref), "mac": mac, "need_results": 1, "flags": 0}
+        return [lease_from_wire(lease) for lease in self._call(P.NETWORK_GET_DHCP_LEASES, args)["leases"]]
 
     # -- storage pools ---------------------------------------------------------------------------------
     def list_storage_pools(self, filter: ObjectFilter) -> list[StoragePoolRef]:
