@@ -70,14 +70,11 @@ def has_address(address: Address | None) -> bool:
 
 def pci_address(domain: int, bus: int, slot: int, function: int, multifunction: str | None = None) -> Address:
     """A PCI address written as libvirt writes it (domain='0x0000' bus='0x00' slot='0x02' function='0x0')."""
-    return Address(
-        type="pci",
-        domain=f"0x{domain:04x}",
-        bus=f"0x{bus:02x}",
-        slot=f"0x{slot:02x}",
-        function=f"0x{function:x}",
-        multifunction=multifunction,
-    )
+    address = Address()
+    address.type, address.domain = "pci", f"0x{domain:04x}"
+    address.bus, address.slot, address.function = f"0x{bus:02x}", f"0x{slot:02x}", f"0x{function:x}"
+    address.multifunction = multifunction
+    return address
 
 
 def pci_string(bus: int, slot: int, function: int, domain: int = 0) -> str:
