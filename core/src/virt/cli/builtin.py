@@ -19,11 +19,30 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         network,
         plugins,
+        pool,
+        saving,
         stats,
         storage,
         tuning,
+        volume,
     )
 
-    modules = (host, domain, tuning, console, display, native, monitor, stats, events, network, storage, plugins, help)
-    for module in modules:
+    for module in (
+        host,
+        domain,
+        tuning,
+        saving,
+        console,
+        display,
+        native,
+        monitor,
+        stats,
+        events,
+        network,
+        storage,
+        pool,
+        volume,
+        plugins,
+        help,
+    ):
         module.register(commands)

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.localstate.connection import LocalConnection
+from virt.localstate.networks import LocalNetworkOperations
 
 from virt_qemu import errors
 from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.guestcalls import QemuGuestOperations
 from virt_qemu.paths import DriverPaths
+from virt_qemu.savecalls import QemuSaveOperations
 from virt_qemu.statscalls import QemuStatsOperations
 from virt_qemu.tuning import QemuTuningOperations
 
@@ -27,7 +29,13 @@ if TYPE_CHECKING:
 
 
 class QemuConnection(
-    QemuDisplayOperations, QemuStatsOperations, QemuTuningOperations, QemuGuestOperations, LocalConnection[QemuDriver]
+    LocalNetworkOperations,
+    QemuDisplayOperations,
+    QemuStatsOperations,
+    QemuTuningOperations,
+    QemuGuestOperations,
+    QemuSaveOperations,
+    LocalConnection[QemuDriver],
 ):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; displays,
     statistics, changes and the guest's answers are the mixins'."""

@@ -71,8 +71,11 @@ def has_address(address: Address | None) -> bool:
 def pci_address(domain: int, bus: int, slot: int, function: int, multifunction: str | None = None) -> Address:
     """A PCI address written as libvirt writes it (domain='0x0000' bus='0x00' slot='0x02' function='0x0')."""
     address = Address()
-    address.type, address.domain = "pci", f"0x{domain:04x}"
-    address.bus, address.slot, address.function = f"0x{bus:02x}", f"0x{slot:02x}", f"0x{function:x}"
+    address.type = "pci"
+    address.domain = f"0x{domain:04x}"
+    address.bus = f"0x{bus:02x}"
+    address.slot = f"0x{slot:02x}"
+    address.function = f"0x{function:x}"
     address.multifunction = multifunction
     return address
 
