@@ -19,11 +19,12 @@ median of each call is reported, and the fastest define (the figure a busy machi
 
 Target: define at most 0.5x libvirtd's time, through virtd and in process. Undefine is printed for
 scale, with no target. Every side syncs the definition's file before the call returns (libvirt's
-virFileRewrite: fsync of NAME.xml.new, then rename), all on the same file system: a loaded disk
-slows both alike. Both daemons start as whole processes with the bytecode compiled first
-(``compileall`` over the import path, as pip does at install time: PYTHONDONTWRITEBYTECODE may be
-set), though their start is not timed. Needs root (libvirtd's private namespace) and
-qemu-system-x86_64 (both drivers probe it; no guest is started).
+virFileRewrite semantics: fsync of a temporary file, then rename), all on the same file system: a
+loaded disk slows every side. ``--tmpfs`` puts every side's state (libvirtd's /etc/libvirt too) on
+/dev/shm, where an fsync costs nothing: the software's time without the disk's. Both daemons start
+as whole processes with the bytecode compiled first (``compileall`` over the import path, as pip
+does at install time: PYTHONDONTWRITEBYTECODE may be set), though their start is not timed. Needs
+root (libvirtd's private namespace) and qemu-system-x86_64 (both drivers probe it; no guest starts).
 """
 
 from __future__ import annotations
