@@ -33,6 +33,9 @@ COMMANDS = [
     "screenshot test missing/shot.png",
     "screenshot nosuch shot.png",
     "screenshot",
+    "screenshot ''",
+    "domdisplay ''",
+    "start ''",  # every command's domain option: virsh refuses it empty before any lookup
     "--quiet screenshot test shot.png",
     "destroy test; screenshot test shot.png",
     "domdisplay test",

@@ -426,3 +426,26 @@ def test_chardev_source_options_and_log_in_libvirts_order() -> None:
     tags = [el.tag for el in etree.fromstring(out + "</devices>").iter()]
     assert tags[:6] == ["devices", "serial", "source", "log", "target", "channel"]
     assert tags[6:9] == ["source", "clipboard", "mouse"]
+
+
+# what python3-libvirt 9.0's test:///default gives back for each (its drive addresses aside)
+@pytest.mark.parametrize(
+    ("disk", "written"),
+    [
+        ("<disk type='block' device='cdrom'>", "<disk type='file' device='cdrom'>"),
+        ("<disk type='network' device='cdrom'>", "<disk type='file' device='cdrom'>"),
+        ("<disk device='cdrom'>", "<disk type='file' device='cdrom'>"),
+        ("<disk type='file' device='cdrom'><source file=''/>", "<disk type='file' device='cdrom'>"),
+        ("<disk type='block' device='cdrom'><source dev=''/>", "<disk type='block' device='cdrom'>"),
+        (
+            "<disk type='file' device='cdrom'><source file='' startupPolicy='optional'/>",
+            "<disk type='file' device='cdrom'><source startupPolicy='optional'/>",
+        ),
+    ],
+)
+def test_an_empty_drive_is_a_file_without_source(disk: str, written: str) -> None:
+    # not parse(): libvirt's own output is not a fixed point here (a block CD-ROM whose empty path was
+    # dropped comes back as a file the next time), and virt follows it
+    text = Domain.from_xml(domain(devices=f"{disk}<target dev='hdc' bus='ide'/></disk>")).to_xml()
+    found = text[text.index("<disk ") : text.index("</disk>")]
+    assert "".join(found.split()).startswith("".join(written.split()) + "<targetdev='hdc'")

@@ -26,6 +26,7 @@ from virt.xml.base import (
     Unknown,
     XmlModel,
     _conv_parse,
+    _dump_raw,
     _error,
 )
 
@@ -228,7 +229,8 @@ def _write_one(
         write(value, out, tag, pad, ns)
         return
     if kind in (RAW, RAWS):
-        _write_raw(value, out, pad, ns)
+        # a dumped element is lxml's (libxml2's) own serialisation, not generated code: shared as is
+        (_dump_raw if spec.dump else _write_raw)(value, out, pad, ns)
         return
     head = [pad, "<", tag]
     if kind == SCALED:

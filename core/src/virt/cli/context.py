@@ -83,6 +83,7 @@ class Context:
         """The domain by id, UUID or name (virsh's order); ``failed to get domain 'key'`` otherwise."""
         from virt.errors import NotFound
 
+        _domain_given(key)
         try:
             return self.conn.lookup_domain(key)
         except NotFound as exc:
@@ -94,6 +95,7 @@ class Context:
 
         from virt.errors import NotFound
 
+        _domain_given(key)
         conn = self.conn
         if by_id and key.isdigit():
             try:
@@ -160,3 +162,9 @@ class Context:
 
     def warn(self, text: str) -> None:
         self.stderr.write(f"warning: {text}\n")
+
+
+def _domain_given(key: str) -> None:
+    """virsh reads a domain option with vshCommandOptStringReq, which refuses an empty one."""
+    if key == "":
+        raise CommandError("Failed to get option 'domain': Option argument is empty")

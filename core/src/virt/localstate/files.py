@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import threading
 from pathlib import Path
 
 
@@ -21,22 +21,29 @@ def atomic_write(
 ) -> None:
     """Replace ``path`` with ``text`` so that readers see the old or the new content, whole;
     ``durable`` also waits until it is on disk (the rename too, unless not ``sync_folder``)."""
-    folder = path.parent
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    # The temporary name is this thread's own (two writers never share one; what a dead process
+    # left under its name is overwritten), hidden and not *.xml, so no loader takes it for a file.
+    # Plain os calls: every define and state change writes one.
+    temporary = f"{path.parent}/.{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fchmod(out.fileno(), mode)
+        fd = os.open(temporary, flags, 0o600)
+        try:
+            os.fchmod(fd, mode)  # whatever the umask
+            data = memoryview(text.encode())
+            while data:
+                data = data[os.write(fd, data) :]
             if durable:
-                os.fsync(out.fileno())
-        Path(temporary).replace(path)
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)  # noqa: PTH105 - no Path object built per write
     except BaseException:
         with contextlib.suppress(OSError):
-            Path(temporary).unlink()
+            os.unlink(temporary)  # noqa: PTH108
         raise
     if durable and sync_folder:
-        fsync_dir(folder)
+        fsync_dir(path.parent)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -54,6 +54,7 @@ class Spec:
     unit: str | None = None  # SCALED: the unit values are kept in and written with
     default_unit: str | None = None  # SCALED: the unit of a value given without one
     when: When | None = None  # choose between fields sharing a tag, from the parent's attributes
+    dump: bool = False  # RAW: written by libxml2's own serialiser (double quotes), as libvirt dumps it
 
 
 def _element_key(value: Any) -> Any:
@@ -108,9 +109,11 @@ def flag(tag: str) -> Any:
     return _field(Spec(FLAG, tag), default=False)
 
 
-def raw(tag: str, *, when: When | None = None) -> Any:
-    """A child element kept as an lxml element, verbatim: declared for its position until it gets a model."""
-    return _field(Spec(RAW, tag, when=when))
+def raw(tag: str, *, when: When | None = None, dump: bool = False) -> Any:
+    """A child element kept as an lxml element, verbatim: declared for its position until it gets a model.
+    ``dump``: written as libvirt writes an element it keeps as an opaque tree (``<metadata>``, through
+    libxml2's xmlNodeDump): libxml2's quoting and escaping, not the formatter's."""
+    return _field(Spec(RAW, tag, when=when, dump=dump))
 
 
 def raws(tag: str) -> Any:
@@ -748,7 +751,7 @@ def _elements_code(c: _Compiled, names: dict[str, Any], plain: bool) -> list[str
         else:
             elements.append("    if v is not None and v is not False:")
             if kind == RAW:
-                elements.append("        _write_raw(v, out, inner, ns)")
+                elements.append(f"        {'_dump_raw' if spec.dump else '_write_raw'}(v, out, inner, ns)")
             else:
                 if plain:
                     elements.append("        x = ''")
@@ -877,7 +880,7 @@ def _write_one(
         value._write(out, tag, pad, ns)
         return
     if kind in (RAW, RAWS):
-        _write_raw(value, out, pad, ns)
+        (_dump_raw if spec.dump else _write_raw)(value, out, pad, ns)
         return
     head = [pad, "<", tag]
     if kind == SCALED:
@@ -1011,6 +1014,45 @@ def _write_raw(el: etree._Element, out: list[str], pad: str, ns: dict[str | None
     out.append(pad)
     _write_element(el, out, pad, ns, pretty=True)
     out.append("\n")
+
+
+def _dump_raw(el: etree._Element, out: list[str], pad: str, ns: dict[str | None, str]) -> None:
+    """Write a kept element as libxml2's xmlNodeDump writes it with formatting at the depth of ``pad``
+    (libvirt's way with ``<metadata>``): double quotes, libxml2's escaping, children indented by two
+    spaces where the content is elements only. lxml's serialiser is libxml2's: the element is
+    written inside wrappers as deep as ``pad``, which are then cut off."""
+    import copy
+
+    kept = copy.deepcopy(el)
+    kept.tail = None
+    _drop_blanks(kept)
+    depth = len(pad) // 2
+    root = parent = etree.Element("_")
+    for _ in range(depth - 1):
+        parent = etree.SubElement(parent, "_")
+    if depth:
+        parent.append(kept)
+    else:
+        root = kept
+    text = etree.tostring(root, pretty_print=True, encoding="unicode")
+    head = "".join("  " * n + "<_>\n" for n in range(depth))
+    tail = "".join("  " * n + "</_>\n" for n in reversed(range(depth)))
+    assert text.startswith(head) and text.endswith(tail), text
+    out.append(text[len(head) : len(text) - len(tail)])
+
+
+def _drop_blanks(el: etree._Element) -> None:
+    """Whitespace between elements goes, as libvirt's parser drops it (libxml2's blank nodes), but
+    not in mixed content (an element whose first child is text keeps every character)."""
+    if el.text is not None and el.text.strip():
+        return
+    if len(el):
+        el.text = None
+    for kid in el:
+        if kid.tail is not None and not kid.tail.strip():
+            kid.tail = None
+        if kid.tag.__class__ is str:
+            _drop_blanks(kid)
 
 
 def _start_tag(el: etree._Element, tag: str, ns: dict[str | None, str]) -> tuple[str, str, dict[str | None, str]]:
@@ -1153,6 +1195,7 @@ _RUNTIME: dict[str, Any] = {
     "_attrs_text": _attrs_text,
     "_raws": _raws,
     "_write_raw": _write_raw,
+    "_dump_raw": _dump_raw,
     "_write_list": _write_list,
 }
 

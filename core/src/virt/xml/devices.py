@@ -110,11 +110,30 @@ class Disk(XmlModel):
         if self.snapshot == "no" and self.readonly:
             self.snapshot = None
         source = self.source
+        if source is not None:
+            _forget_empty_path(source)
+            if not _says_anything(source):
+                self.source = source = None  # libvirt writes no <source> for an empty path
+        elif self.type != "file":
+            self.type = "file"  # libvirt's parser: a disk without <source> is an (empty) file
         if source is not None and source.protocol == "iscsi" and source.name is not None:
             source.name = iscsi_name_with_lun(source.name)
         if self.backing_store is not None:
             for layer in self.backing_store.iter("backingStore"):
                 _canonical_backing_layer(layer)
+
+
+def _forget_empty_path(source: DiskSource) -> None:
+    """libvirt reads an empty path as no path (an empty CD-ROM written ``<source file=''/>``)."""
+    for name in ("file", "dev", "dir"):
+        if getattr(source, name) == "":
+            setattr(source, name, None)
+
+
+def _says_anything(source: DiskSource) -> bool:
+    """Whether a <source> holds anything (what the model does not declare counts: <host>, <seclabel>...)."""
+    declared = (source.file, source.dev, source.dir, source.pool, source.volume, source.protocol, source.name)
+    return any(value is not None for value in declared) or source.startup_policy is not None or bool(source._unknown)
 
 
 # what a <backingStore> holds, in the order libvirt writes it

@@ -291,7 +291,7 @@ class Domain(XmlModel):
     genid: str | None = text("genid")
     title: str | None = text("title")
     description: str | None = text("description")
-    metadata: etree._Element | None = raw("metadata")
+    metadata: etree._Element | None = raw("metadata", dump=True)
     max_memory: etree._Element | None = raw("maxMemory")
     memory: int | None = scaled("memory", "KiB")
     current_memory: int | None = scaled("currentMemory", "KiB")

@@ -104,7 +104,7 @@ class Network(XmlModel):
     trust_guest_rx_filters: bool | None = attribute("trustGuestRxFilters", YESNO)
     name: str | None = text("name")
     uuid: uuid.UUID | None = text("uuid", UUID_)
-    metadata: etree._Element | None = raw("metadata")
+    metadata: etree._Element | None = raw("metadata", dump=True)
     forward: Forward | None = child("forward", Forward)
     bridge: Bridge | None = child("bridge", Bridge)
     mtu: etree._Element | None = raw("mtu")

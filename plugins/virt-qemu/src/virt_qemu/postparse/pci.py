@@ -39,10 +39,26 @@ def _addr(obj: object) -> PciAddr | None:
     address = getattr(obj, "address", None)
     if address is None or address.type != "pci":
         return None
-    found = PciAddr(number(address.bus, "bus"), number(address.slot, "slot"), number(address.function, "function"))
-    if number(address.domain, "domain") == 0 and found == PciAddr(0, 0, 0):
+    # an assignment reads every address many times over: each spelling is read once
+    spelling = (address.domain, address.bus, address.slot, address.function)
+    found = _READ.get(spelling, _UNREAD)
+    if found is _UNREAD:
+        found = _read(*spelling)
+        if len(_READ) < _READ_KEPT:
+            _READ[spelling] = found
+    return found  # type: ignore[return-value]
+
+
+def _read(domain: str | None, bus: str | None, slot: str | None, function: str | None) -> PciAddr | None:
+    found = PciAddr(number(bus, "bus"), number(slot, "slot"), number(function, "function"))
+    if number(domain, "domain") == 0 and found == (0, 0, 0):
         return None
     return found
+
+
+_READ: dict[tuple[str | None, ...], PciAddr | None] = {}
+_READ_KEPT = 4096
+_UNREAD = object()
 
 
 def _wants(obj: object) -> bool:

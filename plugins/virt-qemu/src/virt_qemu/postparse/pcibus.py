@@ -284,13 +284,16 @@ class AddressSet:
         if self.dry_run:
             addr = self.grow(addr, flags)
         self.validate(addr, flags, from_config)
-        bus = self.buses[addr.bus]
-        if bus.functions[addr.slot] & (1 << addr.function):
+        if self.buses[addr.bus].functions[addr.slot] & (1 << addr.function):
             raise _error(from_config, f"Attempted double use of PCI Address {addr}")
+        self._take(addr, flags)
+        return addr
+
+    def _take(self, addr: PciAddr, flags: Flags) -> None:
+        bus = self.buses[addr.bus]
         if not bus.functions[addr.slot] and flags & Connect.AGGREGATE_SLOT:
             bus.aggregate[addr.slot] = True
         bus.take(addr.slot, addr.function)
-        return addr
 
     def _free_on_bus(self, n: int, flags: Flags, function: int) -> PciAddr | None:
         bus = self.buses[n]
@@ -313,6 +316,11 @@ class AddressSet:
         return None
 
     def next_address(self, flags: Flags, function: int = -1) -> PciAddr:
+        found = self._free_address(flags, function)
+        return found if found is not None else self._grown_address(flags, function)
+
+    def _free_address(self, flags: Flags, function: int) -> PciAddr | None:
+        """The first free address on a bus there is for a device with ``flags`` (None: none)."""
         if not self.buses:
             raise errors.error(ErrorNumber.XML_ERROR, "No PCI buses available", ErrorDomain.DOMAIN)
         start = self._searched_from.get((flags, function), 0)
@@ -322,11 +330,19 @@ class AddressSet:
                 self._searched_from[flags, function] = n
                 return found
         self._searched_from[flags, function] = len(self.buses)
+        return None
+
+    def _grown_address(self, flags: Flags, function: int) -> PciAddr:
+        """An address on a bus added for the device (dry runs; otherwise no slot is left)."""
         if self.dry_run:
             addr = self.grow(PciAddr(len(self.buses), 0, 0 if function == -1 else function), flags)
             return PciAddr(addr.bus, self.buses[addr.bus].min_slot, addr.function)
         raise errors.error(ErrorNumber.INTERNAL_ERROR, "No more available PCI slots", ErrorDomain.DOMAIN)
 
     def reserve_next(self, flags: Flags, function: int = -1) -> PciAddr:
-        addr = self.next_address(flags, function)
-        return self.reserve(addr, flags, from_config=False)
+        found = self._free_address(flags, function)
+        if found is None:
+            return self.reserve(self._grown_address(flags, function), flags, from_config=False)
+        # found free, on a bus that takes the device, within its slots: what reserve() checks holds
+        self._take(found, flags)
+        return found
