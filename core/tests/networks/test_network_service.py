@@ -303,3 +303,28 @@ def test_transient_networks_and_lookups(root: Path) -> None:
     with pytest.raises(VirtError, match=r"^Network not found: no network with matching name 'tr'$"):
         svc.destroy("tr")
     svc.close()
+
+
+@in_private_netns
+def test_ipv6_on_a_routed_network(root: Path) -> None:
+    no_default(root)
+    svc = service(root)
+    svc.define(
+        Network.from_xml(
+            "<network><name>v6</name><forward mode='route'/><bridge name='vtbr6' stp='off'/>"
+            "<ip address='10.66.0.1' prefix='24'/>"
+            "<ip family='ipv6' address='2001:db8:66::1' prefix='64'>"
+            "<dhcp><range start='2001:db8:66::100' end='2001:db8:66::1ff'/></dhcp></ip></network>"
+        )
+    )
+    svc.start("v6")
+    assert netcheck.addresses("vtbr6")[:2] == ["10.66.0.1/24", "2001:db8:66::1/64"]
+    table = netcheck.nft_table("virt_vtbr6")
+    assert 'iifname "vtbr6" ip6 saddr 2001:db8:66::/64 accept' in table
+    conf = svc.files("v6").conf.read_text()
+    assert "dhcp-range=2001:db8:66::100,2001:db8:66::1ff,64\n" in conf and "enable-ra\n" in conf
+    assert len(netcheck.dnsmasq_pids(svc.files("v6").conf)) == 1
+    assert Path("/proc/sys/net/ipv6/conf/all/forwarding").read_text().strip() == "1"
+    svc.destroy("v6")
+    assert remains(svc, "v6", "vtbr6") == []
+    svc.close()
