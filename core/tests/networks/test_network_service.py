@@ -13,13 +13,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import netcheck
 import pytest
 from virt.errors import VirtError
 from virt.info import ObjectFilter
 from virt.networks.paths import NetworkPaths
 from virt.networks.service import NetworkService
-from virt.testing import missing_dependency
+from virt.testing import missing_dependency, netcheck
 from virt.testing.netns import in_private_netns
 from virt.xml import Network
 
