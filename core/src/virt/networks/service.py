@@ -11,6 +11,7 @@ autostart networks start with the first owner after the host boots.
 from __future__ import annotations
 
 import copy
+import os
 import logging
 import threading
 import uuid
@@ -85,7 +86,9 @@ class NetworkService:
         self.events = NetworkEventHub(threaded=True, name="virt network events")
         try:
             self._load()
-            if first_use and "default" not in self.networks:
+            # an unprivileged user's service cannot make bridges: no 'default' network there (libvirt's
+            # session daemons have none either)
+            if first_use and "default" not in self.networks and os.geteuid() == 0:
                 self._add_default()
             self._autostart()
         except BaseException:
