@@ -11,8 +11,8 @@ autostart networks start with the first owner after the host boots.
 from __future__ import annotations
 
 import copy
-import os
 import logging
+import os
 import threading
 import uuid
 from typing import TYPE_CHECKING
