@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from virt import config as config_module
+from virt import domainsave
 from virt import uri as uri_module
 from virt.domainchanges import (
     AddressSource,
@@ -24,6 +25,7 @@ from virt.domainchanges import (
     SaveFlags,
     UndefineFlags,
 )
+from virt.domainsave import SaveImageXMLFlags, StartFlags
 from virt.driver import (
     AuthCallback,
     DomainRef,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from virt.networkevents import NetworkEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
+    from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel
     from virt.xml import Network as NetworkModel
     from virt.xml import StoragePool as StoragePoolModel
@@ -267,6 +270,30 @@ class Connection:
         driver = self._writable("virDomainCreateXML")
         return Domain(self, driver.create_domain(_as_model(xml, DomainModel, "xml")))
 
+    # -- saved state (virt.domainsave) ---------------------------------------------------------
+    def save(self, domain: Domain, path: str, xml: str | None = None, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """``domain.save``: its state into ``path``, then it stops (virDomainSaveFlags)."""
+        domain.save(path, xml, flags)
+
+    def restore(self, path: str, xml: str | None = None, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Start the domain saved in ``path`` where it was (virDomainRestoreFlags); ``xml`` replaces
+        its definition (the same guest); RUNNING/PAUSED override the state it was saved in."""
+        domainsave.check_running_paused(flags)
+        driver = self._writable("virDomainRestoreFlags" if xml is not None or flags else "virDomainRestore")
+        driver.restore_domain(domainsave.absolute(path), xml, SaveFlags(flags))
+
+    def save_image_xml(self, path: str, flags: SaveImageXMLFlags = SaveImageXMLFlags.NONE) -> str:
+        """The definition kept in the save image ``path`` (virDomainSaveImageGetXMLDesc); refused to
+        read-only connections as libvirt 9.0 does (it reads any file the driver can)."""
+        driver = self._writable("virDomainSaveImageGetXMLDesc")
+        return driver.get_save_image_xml(domainsave.absolute(path), bool(flags & SaveImageXMLFlags.SECURE))
+
+    def define_save_image_xml(self, path: str, xml: str, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Replace the definition kept in the save image ``path`` (virDomainSaveImageDefineXML)."""
+        domainsave.check_running_paused(flags)
+        driver = self._writable("virDomainSaveImageDefineXML")
+        driver.define_save_image_xml(domainsave.absolute(path), xml, SaveFlags(flags))
+
     # -- events --------------------------------------------------------------------------------
     def add_domain_event_callback(self, callback: DomainEventCallback, domain: Domain | None = None) -> int:
         """Call ``callback(domain, event)`` for every later lifecycle event (of ``domain`` only, if given).
@@ -383,11 +410,21 @@ class Connection:
         driver = self._writable("virStoragePoolDefineXML")
         return StoragePool(self, driver.define_storage_pool(_as_model(xml, StoragePoolModel, "xml")))
 
-    def create_storage_pool(self, xml: str | bytes | StoragePoolModel) -> StoragePool:
+    def create_storage_pool(
+        self,
+        xml: str | bytes | StoragePoolModel,
+        *,
+        build: bool = False,
+        overwrite: bool = False,
+        no_overwrite: bool = False,
+    ) -> StoragePool:
+        """Start a transient pool (``build``: build it first, ``overwrite``/``no_overwrite`` as for a build)."""
+        from virt.storage.backend import BuildFlags
         from virt.xml import StoragePool as StoragePoolModel
 
         driver = self._writable("virStoragePoolCreateXML")
-        return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml")))
+        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml"), build=flags))
 
     def lookup_storage_volume_by_key(self, key: str) -> StorageVolume:
         return StorageVolume(self, self.driver.lookup_storage_volume_by_key(key))
@@ -551,8 +588,13 @@ class Domain:
     def set_autostart(self, autostart: bool) -> None:
         self._change("virDomainSetAutostart").set_domain_autostart(self._ref, autostart)
 
-    def start(self) -> None:
-        self._change("virDomainCreate").start_domain(self._ref)
+    def start(self, flags: StartFlags = StartFlags.NONE) -> None:
+        """Start the defined domain: from its managed save image when it has one, unless FORCE_BOOT
+        (virDomainCreate, with ``flags`` virDomainCreateWithFlags)."""
+        if flags:
+            self._change("virDomainCreateWithFlags").start_domain_flags(self._ref, StartFlags(flags))
+        else:
+            self._change("virDomainCreate").start_domain(self._ref)
 
     def shutdown(self, mode: ShutdownMode = ShutdownMode.DEFAULT) -> None:
         """Ask the guest to power off: ACPI button, guest agent, ... as ``mode`` allows."""
@@ -662,16 +704,32 @@ class Domain:
 
     def managed_save(self, flags: SaveFlags = SaveFlags.NONE) -> None:
         """Save the running domain's state and stop it; the next start resumes from it (virDomainManagedSave)."""
-        if flags & SaveFlags.RUNNING and flags & SaveFlags.PAUSED:
-            raise InvalidArgument(
-                "Flags 'VIR_DOMAIN_SAVE_RUNNING' and 'VIR_DOMAIN_SAVE_PAUSED' are mutually exclusive",
-                ErrorNumber.INVALID_ARG,
-                ErrorDomain.DOMAIN,
-            )
+        domainsave.check_running_paused(flags)
         self._change("virDomainManagedSave").managed_save_domain(self._ref, SaveFlags(flags))
 
     def remove_managed_save(self) -> None:
         self._change("virDomainManagedSaveRemove").remove_managed_save(self._ref)
+
+    def managed_save_xml(self, flags: SaveImageXMLFlags = SaveImageXMLFlags.NONE) -> str:
+        """The definition kept in the managed save image (virDomainManagedSaveGetXMLDesc)."""
+        secure = bool(flags & SaveImageXMLFlags.SECURE)
+        if secure and self.connection.readonly:
+            raise OperationDenied("operation forbidden: virDomainManagedSaveGetXMLDesc with secure flag")
+        return self.connection.driver.get_managed_save_xml(self._ref, secure)
+
+    def define_managed_save_xml(self, xml: str | None, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Replace the definition kept in the managed save image, or with RUNNING/PAUSED only the state
+        the domain is restored in (virDomainManagedSaveDefineXML)."""
+        domainsave.check_running_paused(flags)
+        driver = self._change("virDomainManagedSaveDefineXML")
+        driver.define_managed_save_xml(self._ref, xml, SaveFlags(flags))
+
+    def save(self, path: str, xml: str | None = None, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Save the running domain's state into the file ``path`` and stop it (virDomainSaveFlags);
+        ``xml`` replaces the definition kept in the image (the same guest)."""
+        domainsave.check_running_paused(flags)
+        driver = self._change("virDomainSaveFlags" if xml is not None or flags else "virDomainSave")
+        driver.save_domain(self._ref, domainsave.absolute(path), xml, SaveFlags(flags))
 
     def interface_addresses(self, source: AddressSource = AddressSource.LEASE) -> list[DomainInterface]:
         """The guest's interfaces and their addresses (virDomainInterfaceAddresses); the agent's needs write access."""
@@ -897,8 +955,12 @@ class StoragePool:
     def set_autostart(self, autostart: bool) -> None:
         self.connection._writable("virStoragePoolSetAutostart").set_storage_pool_autostart(self.ref, autostart)
 
-    def start(self) -> None:
-        self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref)
+    def start(self, *, build: bool = False, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Start the defined pool (``build``: build it first)."""
+        from virt.storage.backend import BuildFlags
+
+        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref, build=flags)
 
     def destroy(self) -> None:
         self.connection._writable("virStoragePoolDestroy").destroy_storage_pool(self.ref)
@@ -906,17 +968,42 @@ class StoragePool:
     def undefine(self) -> None:
         self.connection._writable("virStoragePoolUndefine").undefine_storage_pool(self.ref)
 
+    def build(self, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Make what the inactive pool needs on the host (``overwrite``: even over an existing file system)."""
+        driver = self.connection._writable("virStoragePoolBuild")
+        driver.build_storage_pool(self.ref, overwrite=overwrite, no_overwrite=no_overwrite)
+
+    def delete(self) -> None:
+        """Remove what building the inactive pool made (its directory, its volume group)."""
+        self.connection._writable("virStoragePoolDelete").delete_storage_pool(self.ref)
+
+    def refresh(self) -> None:
+        """Look at the active pool's storage again: volumes made outside virt appear."""
+        self.connection._writable("virStoragePoolRefresh").refresh_storage_pool(self.ref)
+
     def list_volumes(self) -> list[StorageVolume]:
         return [StorageVolume(self.connection, ref) for ref in self.connection.driver.list_storage_volumes(self.ref)]
 
     def lookup_volume(self, name: str) -> StorageVolume:
         return StorageVolume(self.connection, self.connection.driver.lookup_storage_volume_by_name(self.ref, name))
 
-    def create_volume(self, xml: str | bytes | StorageVolumeModel) -> StorageVolume:
+    def create_volume(self, xml: str | bytes | StorageVolumeModel, *, prealloc_metadata: bool = False) -> StorageVolume:
         from virt.xml import StorageVolume as StorageVolumeModel
 
         driver = self.connection._writable("virStorageVolCreateXML")
-        ref = driver.create_storage_volume(self.ref, _as_model(xml, StorageVolumeModel, "xml"))
+        model = _as_model(xml, StorageVolumeModel, "xml")
+        ref = driver.create_storage_volume(self.ref, model, prealloc_metadata=prealloc_metadata)
+        return StorageVolume(self.connection, ref)
+
+    def create_volume_from(
+        self, xml: str | bytes | StorageVolumeModel, source: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolume:
+        """A new volume holding a copy of ``source``'s data, in the format ``xml`` asks for."""
+        from virt.xml import StorageVolume as StorageVolumeModel
+
+        driver = self.connection._writable("virStorageVolCreateXMLFrom")
+        model = _as_model(xml, StorageVolumeModel, "xml")
+        ref = driver.create_storage_volume_from(self.ref, model, source.ref, prealloc_metadata=prealloc_metadata)
         return StorageVolume(self.connection, ref)
 
 
@@ -956,6 +1043,27 @@ class StorageVolume:
 
     def delete(self) -> None:
         self.connection._writable("virStorageVolDelete").delete_storage_volume(self.ref)
+
+    def download(self, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (``length`` of them, 0: to the end) as a file to read
+        (``take(n)``, or ``read``); close it when done (the volume is in use until then)."""
+        driver = self.connection._writable("virStorageVolDownload")
+        return driver.open_storage_volume_download(self.ref, offset, length)
+
+    def upload(self, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` as a file to write (``put(data)``; ``complete()`` once all
+        is written, then close); the volume is in use until it is closed."""
+        driver = self.connection._writable("virStorageVolUpload")
+        return driver.open_storage_volume_upload(self.ref, offset, length)
+
+    def wipe(self, algorithm: int = 0) -> None:
+        """Overwrite the volume's data (virStorageVolWipeAlgorithm; 0: zeros)."""
+        self.connection._writable("virStorageVolWipe").wipe_storage_volume(self.ref, algorithm)
+
+    def resize(self, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False) -> None:
+        """Set the capacity to ``capacity`` bytes (``delta``: change it by that); shrinking needs ``shrink``."""
+        driver = self.connection._writable("virStorageVolResize")
+        driver.resize_storage_volume(self.ref, capacity, delta=delta, shrink=shrink, allocate=allocate)
 
 
 def open(

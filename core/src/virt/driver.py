@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from virt.networkevents import NetworkEvent
     from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
+    from virt.storage.backend import BuildFlags
+    from virt.storage.transfer import VolumeTransfer
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
@@ -459,16 +462,16 @@ class DriverConnection:
         """Make ``pool`` persistent."""
 
     @optional
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
-        """Start ``pool`` without defining it."""
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
+        """Start ``pool`` without defining it (``build``: build it first, as VIR_STORAGE_POOL_CREATE_WITH_BUILD)."""
 
     @optional
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         """Forget a persistent, inactive pool."""
 
     @optional
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
-        """Start a defined, inactive pool."""
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        """Start a defined, inactive pool (``build``: build it first)."""
 
     @optional
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
@@ -485,6 +488,18 @@ class DriverConnection:
     @optional
     def set_storage_pool_autostart(self, ref: StoragePoolRef, autostart: bool) -> None:
         """Make the pool start, or not, with the host."""
+
+    @optional
+    def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Make what an inactive pool needs on the host (a directory, a file system, a volume group)."""
+
+    @optional
+    def delete_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Remove what building the inactive pool made."""
+
+    @optional
+    def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Look at the active pool's storage again (volumes made outside virt)."""
 
     # -- storage volumes ---------------------------------------------------------------------
     @optional
@@ -516,12 +531,40 @@ class DriverConnection:
         """Where the volume lives on the host."""
 
     @optional
-    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
-        """Create ``volume`` in ``pool``."""
+    def create_storage_volume(
+        self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        """Create ``volume`` in ``pool`` (``prealloc_metadata``: VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)."""
+
+    @optional
+    def create_storage_volume_from(
+        self, pool: StoragePoolRef, volume: StorageVolume, source: StorageVolumeRef, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        """Create ``volume`` in ``pool`` as a copy of ``source`` (converted to the volume's format)."""
 
     @optional
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         """Delete the volume and its data."""
+
+    @optional
+    def open_storage_volume_download(self, ref: StorageVolumeRef, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (``length`` of them; 0: to the end), to read; the volume is
+        in use until it is closed."""
+
+    @optional
+    def open_storage_volume_upload(self, ref: StorageVolumeRef, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (at most ``length``; 0: no limit), to write; the volume is
+        in use until it is closed."""
+
+    @optional
+    def wipe_storage_volume(self, ref: StorageVolumeRef, algorithm: int = 0) -> None:
+        """Overwrite the volume's data (virStorageVolWipeAlgorithm; 0: zeros)."""
+
+    @optional
+    def resize_storage_volume(
+        self, ref: StorageVolumeRef, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False
+    ) -> None:
+        """Change the volume's capacity (``delta``: by ``capacity``; a smaller size only with ``shrink``)."""
 
     # -- statistics and information (virt.domainstats) -----------------------------------------------
     @optional
@@ -639,6 +682,36 @@ class DriverConnection:
     @optional
     def remove_managed_save(self, ref: DomainRef) -> None:
         """virDomainManagedSaveRemove: forget the saved state (nothing to do without one)."""
+
+    # -- saved state: save to a file, restore, managed save's XML, start flags (virt.domainsave) -------
+    @optional
+    def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
+        """virDomainCreateWithFlags: start with ``flags`` (FORCE_BOOT: discard a managed save image)."""
+
+    @optional
+    def save_domain(self, ref: DomainRef, path: str, xml: str | None, flags: SaveFlags) -> None:
+        """virDomainSaveFlags: the running domain's state into the file ``path`` (absolute), then stop it;
+        ``xml`` replaces the definition kept in the image (same guest ABI)."""
+
+    @optional
+    def restore_domain(self, path: str, xml: str | None, flags: SaveFlags) -> None:
+        """virDomainRestoreFlags: start the domain saved in ``path`` where it was saved."""
+
+    @optional
+    def get_save_image_xml(self, path: str, secure: bool) -> str:
+        """virDomainSaveImageGetXMLDesc: the definition kept in the save image ``path``."""
+
+    @optional
+    def define_save_image_xml(self, path: str, xml: str, flags: SaveFlags) -> None:
+        """virDomainSaveImageDefineXML: replace the definition in ``path`` (RUNNING/PAUSED: the state at restore)."""
+
+    @optional
+    def get_managed_save_xml(self, ref: DomainRef, secure: bool) -> str:
+        """virDomainManagedSaveGetXMLDesc: the definition kept in the domain's managed save image."""
+
+    @optional
+    def define_managed_save_xml(self, ref: DomainRef, xml: str | None, flags: SaveFlags) -> None:
+        """virDomainManagedSaveDefineXML: replace it (None: keep it, change the state at restore only)."""
 
     @optional
     def get_domain_interface_addresses(self, ref: DomainRef, source: AddressSource) -> list[DomainInterface]:

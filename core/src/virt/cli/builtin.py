@@ -10,6 +10,7 @@ from virt.hookspecs import hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
         console,
+        display,
         domain,
         events,
         help,
@@ -18,10 +19,30 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         network,
         plugins,
+        pool,
+        saving,
         stats,
         storage,
         tuning,
+        volume,
     )
 
-    for module in (host, domain, tuning, console, native, monitor, stats, events, network, storage, plugins, help):
+    for module in (
+        host,
+        domain,
+        tuning,
+        saving,
+        console,
+        display,
+        native,
+        monitor,
+        stats,
+        events,
+        network,
+        storage,
+        pool,
+        volume,
+        plugins,
+        help,
+    ):
         module.register(commands)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from virt.domainsave import SaveImageXMLFlags
 from virt.driver import (
     AuthCallback,
     DomainRef,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
     from virt.states import DomainState, ShutdownMode
+    from virt.storage.backend import BuildFlags
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
@@ -83,6 +86,22 @@ _OBJECTS_AUTOSTART, _OBJECTS_NO_AUTOSTART = 16, 32
 _XML_SECURE, _XML_INACTIVE = 1, 2  # virDomainXMLFlags
 _NETWORK_XML_INACTIVE = 1  # virNetworkXMLFlags
 _STORAGE_XML_INACTIVE = 1  # virStorageXMLFlags
+_BUILD_OVERWRITE, _BUILD_NO_OVERWRITE = 8, 4  # virStoragePoolBuildFlags (REPAIR is 1, RESIZE 2)
+_RESIZE_ALLOCATE, _RESIZE_DELTA, _RESIZE_SHRINK = 1, 2, 4  # virStorageVolResizeFlags
+
+
+def pool_create_flags(build: BuildFlags | None) -> int:
+    """virStoragePoolCreateFlags for a start or create that builds the pool first (or not)."""
+    if build is None:
+        return 0
+    return 1 | (2 if build.overwrite else 0) | (4 if build.no_overwrite else 0)
+
+
+def resize_flags(*, delta: bool, shrink: bool, allocate: bool) -> int:
+    """virStorageVolResizeFlags for the options of a resize."""
+    return (_RESIZE_DELTA if delta else 0) | (_RESIZE_SHRINK if shrink else 0) | (_RESIZE_ALLOCATE if allocate else 0)
+
+
 _OPEN_READONLY = 1  # virConnectFlags
 _MEM_MAXIMUM = 4  # virDomainMemoryModFlags
 _VCPU_MAXIMUM, _VCPU_HOTPLUGGABLE = 4, 16  # virDomainVcpuFlags
@@ -660,14 +679,15 @@ class RemoteConnection(DriverConnection):
     def define_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
         return _pool_ref(self._call(P.STORAGE_POOL_DEFINE_XML, {"xml": pool.to_xml(), "flags": 0})["pool"])
 
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
-        return _pool_ref(self._call(P.STORAGE_POOL_CREATE_XML, {"xml": pool.to_xml(), "flags": 0})["pool"])
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
+        args = {"xml": pool.to_xml(), "flags": pool_create_flags(build)}
+        return _pool_ref(self._call(P.STORAGE_POOL_CREATE_XML, args)["pool"])
 
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         self._call(P.STORAGE_POOL_UNDEFINE, {"pool": _pool_arg(ref)})
 
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
-        self._call(P.STORAGE_POOL_CREATE, {"pool": _pool_arg(ref), "flags": 0})
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        self._call(P.STORAGE_POOL_CREATE, {"pool": _pool_arg(ref), "flags": pool_create_flags(build)})
 
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
         self._call(P.STORAGE_POOL_DESTROY, {"pool": _pool_arg(ref)})
@@ -680,6 +700,16 @@ class RemoteConnection(DriverConnection):
 
     def set_storage_pool_autostart(self, ref: StoragePoolRef, autostart: bool) -> None:
         self._call(P.STORAGE_POOL_SET_AUTOSTART, {"pool": _pool_arg(ref), "autostart": int(autostart)})
+
+    def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        flags = (_BUILD_OVERWRITE if overwrite else 0) | (_BUILD_NO_OVERWRITE if no_overwrite else 0)
+        self._call(P.STORAGE_POOL_BUILD, {"pool": _pool_arg(ref), "flags": flags})
+
+    def delete_storage_pool(self, ref: StoragePoolRef) -> None:
+        self._call(P.STORAGE_POOL_DELETE, {"pool": _pool_arg(ref), "flags": 0})
+
+    def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
+        self._call(P.STORAGE_POOL_REFRESH, {"pool": _pool_arg(ref), "flags": 0})
 
     # -- storage volumes -------------------------------------------------------------------------------
     def list_storage_volumes(self, pool: StoragePoolRef) -> list[StorageVolumeRef]:
@@ -714,12 +744,37 @@ class RemoteConnection(DriverConnection):
     def get_storage_volume_path(self, ref: StorageVolumeRef) -> str:
         return str(self._call(P.STORAGE_VOL_GET_PATH, {"vol": _volume_arg(ref)})["name"])
 
-    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
-        ret = self._call(P.STORAGE_VOL_CREATE_XML, {"pool": _pool_arg(pool), "xml": volume.to_xml(), "flags": 0})
-        return _volume_ref(ret["vol"])
+    def create_storage_volume(
+        self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        args = {"pool": _pool_arg(pool), "xml": volume.to_xml(), "flags": int(prealloc_metadata)}
+        return _volume_ref(self._call(P.STORAGE_VOL_CREATE_XML, args)["vol"])
+
+    def create_storage_volume_from(
+        self, pool: StoragePoolRef, volume: StorageVolume, source: StorageVolumeRef, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        args = {
+            "pool": _pool_arg(pool),
+            "xml": volume.to_xml(),
+            "clonevol": _volume_arg(source),
+            "flags": int(prealloc_metadata),
+        }
+        return _volume_ref(self._call(P.STORAGE_VOL_CREATE_XML_FROM, args)["vol"])
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         self._call(P.STORAGE_VOL_DELETE, {"vol": _volume_arg(ref), "flags": 0})
+
+    def wipe_storage_volume(self, ref: StorageVolumeRef, algorithm: int = 0) -> None:
+        if algorithm:
+            self._call(P.STORAGE_VOL_WIPE_PATTERN, {"vol": _volume_arg(ref), "algorithm": algorithm, "flags": 0})
+        else:
+            self._call(P.STORAGE_VOL_WIPE, {"vol": _volume_arg(ref), "flags": 0})
+
+    def resize_storage_volume(
+        self, ref: StorageVolumeRef, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False
+    ) -> None:
+        flags = resize_flags(delta=delta, shrink=shrink, allocate=allocate)
+        self._call(P.STORAGE_VOL_RESIZE, {"vol": _volume_arg(ref), "capacity": capacity, "flags": flags})
 
     # -- statistics and information (virt.domainstats) -------------------------------------------------
     _cpu_count: int | None = None
@@ -912,6 +967,36 @@ class RemoteConnection(DriverConnection):
 
     def remove_managed_save(self, ref: DomainRef) -> None:
         self._call(P.DOMAIN_MANAGED_SAVE_REMOVE, {"dom": _domain_arg(ref), "flags": 0})
+
+    def get_managed_save_xml(self, ref: DomainRef, secure: bool) -> str:
+        args = {"dom": _domain_arg(ref), "flags": int(SaveImageXMLFlags.SECURE if secure else 0)}
+        return str(self._call(P.DOMAIN_MANAGED_SAVE_GET_XML_DESC, args)["xml"])
+
+    def define_managed_save_xml(self, ref: DomainRef, xml: str | None, flags: SaveFlags) -> None:
+        self._call(P.DOMAIN_MANAGED_SAVE_DEFINE_XML, {"dom": _domain_arg(ref), "dxml": xml, "flags": int(flags)})
+
+    # -- saved state ------------------------------------------------------------------------------
+    def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
+        self._call(P.DOMAIN_CREATE_WITH_FLAGS, {"dom": _domain_arg(ref), "flags": int(flags)})
+
+    def save_domain(self, ref: DomainRef, path: str, xml: str | None, flags: SaveFlags) -> None:
+        if xml is None and not flags:
+            self._call(P.DOMAIN_SAVE, {"dom": _domain_arg(ref), "to": path})
+        else:
+            self._call(P.DOMAIN_SAVE_FLAGS, {"dom": _domain_arg(ref), "to": path, "dxml": xml, "flags": int(flags)})
+
+    def restore_domain(self, path: str, xml: str | None, flags: SaveFlags) -> None:
+        if xml is None and not flags:
+            self._call(P.DOMAIN_RESTORE, {"from": path})
+        else:
+            self._call(P.DOMAIN_RESTORE_FLAGS, {"from": path, "dxml": xml, "flags": int(flags)})
+
+    def get_save_image_xml(self, path: str, secure: bool) -> str:
+        args = {"file": path, "flags": int(SaveImageXMLFlags.SECURE if secure else 0)}
+        return str(self._call(P.DOMAIN_SAVE_IMAGE_GET_XML_DESC, args)["xml"])
+
+    def define_save_image_xml(self, path: str, xml: str, flags: SaveFlags) -> None:
+        self._call(P.DOMAIN_SAVE_IMAGE_DEFINE_XML, {"file": path, "dxml": xml, "flags": int(flags)})
 
     def get_domain_interface_addresses(self, ref: DomainRef, source: AddressSource) -> list[DomainInterface]:
         from virt.domainchanges import DomainInterface, IPAddress, IPAddressType

@@ -18,6 +18,7 @@ from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.guestcalls import QemuGuestOperations
 from virt_qemu.paths import DriverPaths
+from virt_qemu.savecalls import QemuSaveOperations
 from virt_qemu.statscalls import QemuStatsOperations
 from virt_qemu.tuning import QemuTuningOperations
 
@@ -33,6 +34,7 @@ class QemuConnection(
     QemuStatsOperations,
     QemuTuningOperations,
     QemuGuestOperations,
+    QemuSaveOperations,
     LocalConnection[QemuDriver],
 ):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; displays,
