@@ -122,11 +122,11 @@ VIRT = str(Path(sys.executable).parent / "virt")
 
 def run_script(uri: str, folder: Path, client: str = VIRSH) -> list[str]:
     """Every command's exit status and output (after a LEASE step: a stand-in guest's lease), then
-    the lifecycle events stock virsh's ``net-event --loop`` saw meanwhile."""
+    the lifecycle events ``net-event --loop`` of the same client saw meanwhile."""
     results = []
     peers = []
     watcher = subprocess.Popen(
-        [VIRSH, "-c", uri, "net-event", "--loop", "--event", "lifecycle"], stdout=subprocess.PIPE, text=True
+        [client, "-c", uri, "net-event", "--loop", "--event", "lifecycle"], stdout=subprocess.PIPE, text=True
     )
     time.sleep(1)  # until it has registered (nothing to poll for: it prints only events)
     try:
