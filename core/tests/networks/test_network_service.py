@@ -331,3 +331,31 @@ def test_ipv6_on_a_routed_network(root: Path) -> None:
     svc.destroy("v6")
     assert remains(svc, "v6", "vtbr6") == []
     svc.close()
+
+
+@in_private_netns
+def test_bad_definitions_are_refused_with_what_is_wrong(root: Path) -> None:
+    no_default(root)
+    svc = service(root)
+    refusals = {
+        "<network><ip address='192.168.9.1' prefix='24'/></network>": r"^missing name information$",
+        "<network><name>a/b</name></network>": r"^XML error: name a/b cannot contain '/'$",
+        "<network><name>badip</name><ip address='192.168.300.1' prefix='24'/></network>": (
+            r"^unsupported configuration: Invalid IP address or prefix in network definition: "
+        ),
+        "<network><name>br</name><forward mode='bridge'/></network>": (
+            r"^unsupported configuration: network 'br' has forward mode 'bridge' but no bridge device"
+        ),
+    }
+    for xml, message in refusals.items():
+        with pytest.raises(VirtError, match=message):
+            svc.define(Network.from_xml(xml))
+    assert svc.networks == {}
+    svc.define(Network.from_xml("<network><name>hd</name><forward mode='hostdev'/></network>"))
+    with pytest.raises(VirtError, match=r"^unsupported configuration: forward mode 'hostdev' of network 'hd' is not"):
+        svc.start("hd")
+    svc.define(Network.from_xml("<network><name>long</name><bridge name='a-far-too-long-name'/></network>"))
+    with pytest.raises(VirtError, match=r"^error creating bridge interface a-far-too-long-name: "):
+        svc.start("long")
+    assert netcheck.links().keys() == {"lo"} and netcheck.nft_tables() == []
+    svc.close()
