@@ -38,6 +38,10 @@ def test_numbers_match_libvirt() -> None:
     for name, value in constants.items():
         if name.startswith("VIR_FROM_"):
             assert errors.ErrorDomain[name.removeprefix("VIR_FROM_")] == value, name
-        elif name.startswith(("VIR_ERR_", "VIR_WAR_")) and name not in {"VIR_ERR_NONE", "VIR_ERR_WARNING", "VIR_ERR_ERROR"}:
+        elif name.startswith(("VIR_ERR_", "VIR_WAR_")) and name not in {
+            "VIR_ERR_NONE",
+            "VIR_ERR_WARNING",
+            "VIR_ERR_ERROR",
+        }:
             key = name.removeprefix("VIR_ERR_").replace("VIR_", "")
             assert errors.ErrorNumber[key] == value, name

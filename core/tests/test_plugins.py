@@ -63,7 +63,13 @@ def test_read_only_connection_refuses_changes(register_plugin) -> None:  # type:
     register_plugin(TinyPlugin())
     with virt.open("tiny:///", readonly=True) as conn:
         domain = conn.lookup_domain_by_name("one")
-        for change in (domain.start, domain.destroy, domain.undefine, domain.suspend, lambda: domain.set_autostart(True)):
+        for change in (
+            domain.start,
+            domain.destroy,
+            domain.undefine,
+            domain.suspend,
+            lambda: domain.set_autostart(True),
+        ):
             with pytest.raises(OperationDenied):
                 change()
         with pytest.raises(OperationDenied):
@@ -158,6 +164,7 @@ def test_opening_test_default_imports_no_other_driver(tmp_path: Path) -> None:
 
 
 # -- entry points, through a distribution laid on sys.path --------------------------------------
+
 
 def _fake_distribution(root: Path, dist: str, module: str, body: str) -> None:
     info = root / f"{dist.replace('-', '_')}-1.0.dist-info"

@@ -8,7 +8,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-SUITE = '''
+SUITE = """
 import pytest
 import virt.testing
 
@@ -36,7 +36,7 @@ def test_corpus_cases(case):
 @pytest.mark.xfail(reason="known", strict=True)
 def test_known_failure():
     assert False
-'''
+"""
 
 
 @pytest.fixture
@@ -82,7 +82,8 @@ def test_the_corpus_skips_with_one_reason(run) -> None:  # type: ignore[no-untyp
 
 
 @pytest.mark.parametrize(
-    ("env", "why"), [({"CI": "true"}, "CI=true is set"), ({"VIRT_CONFORMANCE_DIR": "/nonexistent"}, "VIRT_CONFORMANCE_DIR")]
+    ("env", "why"),
+    [({"CI": "true"}, "CI=true is set"), ({"VIRT_CONFORMANCE_DIR": "/nonexistent"}, "VIRT_CONFORMANCE_DIR")],
 )
 def test_a_missing_corpus_fails_where_it_must_be_there(run, env: dict[str, str], why: str) -> None:  # type: ignore[no-untyped-def]
     result = run(**env)

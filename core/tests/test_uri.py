@@ -20,8 +20,14 @@ from virt.uri import URI, parse
         ("qemu+tcp://[::1]:16509/system", URI("qemu", "tcp", host="::1", port=16509, path="/system")),
         ("qemu+tcp://[fe80::1%25eth0]/system", URI("qemu", "tcp", host="fe80::1%25eth0", path="/system")),
         ("xen://", URI("xen")),
-        ("qemu+unix:///system?socket=/run/a%20b", URI("qemu", "unix", path="/system", params=(("socket", "/run/a b"),))),
-        ("vpx://a%40b@vc.example.com/dc/cluster/host", URI("vpx", user="a@b", host="vc.example.com", path="/dc/cluster/host")),
+        (
+            "qemu+unix:///system?socket=/run/a%20b",
+            URI("qemu", "unix", path="/system", params=(("socket", "/run/a b"),)),
+        ),
+        (
+            "vpx://a%40b@vc.example.com/dc/cluster/host",
+            URI("vpx", user="a@b", host="vc.example.com", path="/dc/cluster/host"),
+        ),
         ("QEMU:///system", URI("qemu", path="/system")),
     ],
 )
@@ -31,7 +37,12 @@ def test_parse(text: str, expected: URI) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["qemu:///system", "qemu+ssh://user@host:2222/system?keyfile=%2Fk", "qemu+tcp://[::1]:16509/system", "esx://h/?no_verify=1"],
+    [
+        "qemu:///system",
+        "qemu+ssh://user@host:2222/system?keyfile=%2Fk",
+        "qemu+tcp://[::1]:16509/system",
+        "esx://h/?no_verify=1",
+    ],
 )
 def test_round_trip(text: str) -> None:
     assert parse(str(parse(text))) == parse(text)

@@ -13,13 +13,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import netcheck
 import pytest
 from virt.errors import VirtError
 from virt.info import ObjectFilter
 from virt.networks.paths import NetworkPaths
 from virt.networks.service import NetworkService
-from virt.testing import missing_dependency
+from virt.testing import missing_dependency, netcheck
 from virt.testing.netns import in_private_netns
 from virt.xml import Network
 
@@ -244,7 +243,11 @@ def test_default_network_on_first_use_takes_the_next_free_subnet(root: Path) -> 
     svc.close()
     # not on later uses: the default network stays as the user left it, autostart included
     svc = service(root)
-    assert svc.networks["default"].active  # autostarted again
+    assert not svc.networks["default"].active  # autostart is once per host boot: the user stopped it
+    svc.close()
+    shutil.rmtree(root / "run")  # the run folder is a tmpfs: gone at the next boot
+    svc = service(root)
+    assert svc.networks["default"].active  # autostarted after the "reboot"
     svc.set_autostart("default", False)
     svc.destroy("default")
     svc.undefine("default")
@@ -302,4 +305,57 @@ def test_transient_networks_and_lookups(root: Path) -> None:
     assert "tr" not in svc.networks
     with pytest.raises(VirtError, match=r"^Network not found: no network with matching name 'tr'$"):
         svc.destroy("tr")
+    svc.close()
+
+
+@in_private_netns
+def test_ipv6_on_a_routed_network(root: Path) -> None:
+    no_default(root)
+    svc = service(root)
+    svc.define(
+        Network.from_xml(
+            "<network><name>v6</name><forward mode='route'/><bridge name='vtbr6' stp='off'/>"
+            "<ip address='10.66.0.1' prefix='24'/>"
+            "<ip family='ipv6' address='2001:db8:66::1' prefix='64'>"
+            "<dhcp><range start='2001:db8:66::100' end='2001:db8:66::1ff'/></dhcp></ip></network>"
+        )
+    )
+    svc.start("v6")
+    assert netcheck.addresses("vtbr6")[:2] == ["10.66.0.1/24", "2001:db8:66::1/64"]
+    table = netcheck.nft_table("virt_vtbr6")
+    assert 'iifname "vtbr6" ip6 saddr 2001:db8:66::/64 accept' in table
+    conf = svc.files("v6").conf.read_text()
+    assert "dhcp-range=2001:db8:66::100,2001:db8:66::1ff,64\n" in conf and "enable-ra\n" in conf
+    assert len(netcheck.dnsmasq_pids(svc.files("v6").conf)) == 1
+    assert Path("/proc/sys/net/ipv6/conf/all/forwarding").read_text().strip() == "1"
+    svc.destroy("v6")
+    assert remains(svc, "v6", "vtbr6") == []
+    svc.close()
+
+
+@in_private_netns
+def test_bad_definitions_are_refused_with_what_is_wrong(root: Path) -> None:
+    no_default(root)
+    svc = service(root)
+    refusals = {
+        "<network><ip address='192.168.9.1' prefix='24'/></network>": r"^missing name information$",
+        "<network><name>a/b</name></network>": r"^XML error: name a/b cannot contain '/'$",
+        "<network><name>badip</name><ip address='192.168.300.1' prefix='24'/></network>": (
+            r"^unsupported configuration: Invalid IP address or prefix in network definition: "
+        ),
+        "<network><name>br</name><forward mode='bridge'/></network>": (
+            r"^unsupported configuration: network 'br' has forward mode 'bridge' but no bridge device"
+        ),
+    }
+    for xml, message in refusals.items():
+        with pytest.raises(VirtError, match=message):
+            svc.define(Network.from_xml(xml))
+    assert svc.networks == {}
+    svc.define(Network.from_xml("<network><name>hd</name><forward mode='hostdev'/></network>"))
+    with pytest.raises(VirtError, match=r"^unsupported configuration: forward mode 'hostdev' of network 'hd' is not"):
+        svc.start("hd")
+    svc.define(Network.from_xml("<network><name>long</name><bridge name='a-far-too-long-name'/></network>"))
+    with pytest.raises(VirtError, match=r"^error creating bridge interface a-far-too-long-name: "):
+        svc.start("long")
+    assert netcheck.links().keys() == {"lo"} and netcheck.nft_tables() == []
     svc.close()

@@ -94,7 +94,12 @@ def test_round_trip(name: str, uuid_: uuid.UUID, id_: int, hypers: list[int], no
         ("note", xdr.Optional(xdr.String())),
         ("blob", xdr.Opaque(64)),
     )
-    value = {"dom": {"name": name, "uuid": uuid_, "id": id_}, "values": hypers, "note": note, "blob": name.encode()[:64]}
+    value = {
+        "dom": {"name": name, "uuid": uuid_, "id": id_},
+        "values": hypers,
+        "note": note,
+        "blob": name.encode()[:64],
+    }
     assert codec.decode(codec.encode(value)) == value
 
 

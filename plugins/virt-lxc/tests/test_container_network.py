@@ -6,18 +6,14 @@ with libvirt's error; stopping leaves no veth."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import virt
 from lxc_support import domain_xml, enter, install_init
 from virt.errors import VirtError
-from virt.testing import missing_dependency
+from virt.testing import missing_dependency, netcheck
 from virt.testing.netns import in_private_netns
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "core" / "tests" / "networks"))
-import netcheck
 
 NETWORK = """<network>
   <name>ctnet</name>

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -24,11 +23,8 @@ import virt
 from driver_support import qemu_root_fixture, wait_until  # noqa: F401 - fixtures
 from guest import GuestImage, domain_xml
 from virt.domainchanges import AddressSource, DomainInterface, HostnameSource, IPAddress, IPAddressType
-from virt.testing import missing_dependency
+from virt.testing import missing_dependency, netcheck
 from virt.testing.netns import in_private_netns
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "core" / "tests" / "networks"))
-import netcheck
 
 MAC = "52:54:00:5e:00:01"
 NETWORK = """<network>

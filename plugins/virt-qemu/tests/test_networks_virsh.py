@@ -23,11 +23,8 @@ import pytest
 from daemon_support import private_qemu_root, qemu_uri, virtd_serving
 from virsh_support import Outcome
 from virt.networkevents import NetworkEvent, NetworkEventType
-from virt.testing import VIRSH, missing_dependency, start_libvirtd
+from virt.testing import VIRSH, missing_dependency, netcheck, start_libvirtd
 from virt.testing.netns import call_in_new_netns
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "core" / "tests" / "networks"))
-import netcheck
 
 UUID = "6a52a9b4-0b7c-4a34-8d0c-2f6b5ba0a001"
 NAT = f"""<network>
@@ -125,11 +122,11 @@ VIRT = str(Path(sys.executable).parent / "virt")
 
 def run_script(uri: str, folder: Path, client: str = VIRSH) -> list[str]:
     """Every command's exit status and output (after a LEASE step: a stand-in guest's lease), then
-    the lifecycle events stock virsh's ``net-event --loop`` saw meanwhile."""
+    the lifecycle events ``net-event --loop`` of the same client saw meanwhile."""
     results = []
     peers = []
     watcher = subprocess.Popen(
-        [VIRSH, "-c", uri, "net-event", "--loop", "--event", "lifecycle"], stdout=subprocess.PIPE, text=True
+        [client, "-c", uri, "net-event", "--loop", "--event", "lifecycle"], stdout=subprocess.PIPE, text=True
     )
     time.sleep(1)  # until it has registered (nothing to poll for: it prints only events)
     try:

@@ -17,6 +17,9 @@ One module per purpose, each cheap to import (nothing happens at import, heavy i
   the driver instance (lookups, definitions, lifecycle, properties, events, host name and info);
 - ``storage``: ``LocalStorageOperations``, the storage pool and volume calls of ``LocalConnection``,
   served by the host's ``virt.storage`` service (shared by every local driver of a mode);
+- ``networks``: ``LocalNetworkOperations``, the virtual network calls of a local driver's connection
+  (a mixin before ``LocalConnection``), served by the host's ``virt.networks`` service, acquired on
+  the first network call; the bridge of a guest's network interface, and its DHCP leases;
 - ``status``: the status files of running domains (``run/status/NAME.xml``, ``<domstatus>``);
 - ``hostinfo``: the host's name and libvirt's node info read from /proc and /sys.
 

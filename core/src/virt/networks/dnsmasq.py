@@ -113,6 +113,8 @@ def config(network: Network, files: DnsmasqFiles) -> str:
             lines.append(f"dhcp-range={iface.network.network_address},static")
     if lease_max:
         lines += ["dhcp-no-override", "dhcp-authoritative", f"dhcp-lease-max={lease_max}"]
+    if any(iface.version == 6 for _, iface in addresses.interfaces(network)):
+        lines.append("enable-ra")  # router advertisements on IPv6 subnets (libvirt's radvd successor)
     if network.forward is None:
         lines.append("dhcp-option=3")  # isolated: no default route through the host
     lines += [

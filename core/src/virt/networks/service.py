@@ -4,13 +4,15 @@ The instance owns its folders (the owner lock), the table of networks and every 
 each change is written atomically before it is answered. Taking the folders over after an owner
 stopped or died adopts the running networks as they are (bridge, dnsmasq and firewall table keep
 serving the guests) and starts the autostart networks that are not running. On its first use the
-service defines libvirt's ``default`` network and marks it autostart, as libvirt's packages do.
+service defines libvirt's ``default`` network and marks it autostart, as libvirt's packages do;
+autostart networks start with the first owner after the host boots.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import os
 import threading
 import uuid
 from typing import TYPE_CHECKING
@@ -84,7 +86,9 @@ class NetworkService:
         self.events = NetworkEventHub(threaded=True, name="virt network events")
         try:
             self._load()
-            if first_use and "default" not in self.networks:
+            # an unprivileged user's service cannot make bridges: no 'default' network there (libvirt's
+            # session daemons have none either)
+            if first_use and "default" not in self.networks and os.geteuid() == 0:
                 self._add_default()
             self._autostart()
         except BaseException:
@@ -128,6 +132,12 @@ class NetworkService:
         self.networks["default"] = NetworkObj(definition, autostart=True)
 
     def _autostart(self) -> None:
+        """Start the autostart networks once per host boot (the marker lives in the run folder, a
+        tmpfs), as libvirt: a network its user stopped stays stopped for later owners."""
+        marker = self.paths.run_dir / "autostarted"
+        if marker.exists():
+            return
+        marker.touch()
         for obj in list(self.networks.values()):
             if obj.autostart and not obj.active:
                 try:

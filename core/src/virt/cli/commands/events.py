@@ -37,7 +37,7 @@ def _exclusive(args: argparse.Namespace, *pairs: tuple[str, str]) -> None:
             raise CommandError(f"Options --{first} and --{second} are mutually exclusive")
 
 
-def _timeout(text: str | None) -> float | None:
+def timeout_of(text: str | None) -> float | None:
     """Seconds to wait (None: for ever); virsh's message for anything but a positive integer."""
     if text is None:
         return None
@@ -74,7 +74,7 @@ def run_event(ctx: Context, args: argparse.Namespace) -> int:
         if args.event in VIRSH_EVENTS:
             raise CommandError(f"event type '{args.event}' is not supported by virt yet (only: {', '.join(SUPPORTED)})")
         raise CommandError(f"unknown event type {args.event}")
-    timeout = _timeout(args.timeout)
+    timeout = timeout_of(args.timeout)
     domain = ctx.domain(args.domain) if args.domain is not None else None
 
     # Callbacks run in the driver's thread (or the one making the change): they only queue lines,
@@ -86,6 +86,18 @@ def run_event(ctx: Context, args: argparse.Namespace) -> int:
 
     conn = ctx.conn
     handle = conn.add_domain_event_callback(on_event, domain)
+    try:
+        count = listen(ctx, lines, loop=args.loop, timeout=timeout)
+    finally:
+        if ctx.connected:
+            conn.remove_domain_event_callback(handle)
+    ctx.print(f"events received: {count}")
+    return 0 if count else 1  # virsh fails, silently, when nothing came
+
+
+def listen(ctx: Context, lines: queue.SimpleQueue[str], *, loop: bool, timeout: float | None) -> int:
+    """Print the event lines the callbacks queue until the first (or, with ``loop``, until
+    ``timeout`` or Ctrl-C), with virsh's closing words; how many were printed."""
     count = 0
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
@@ -102,15 +114,11 @@ def run_event(ctx: Context, args: argparse.Namespace) -> int:
             ctx.print(line)
             ctx.stdout.flush()  # a listener is read live, often through a pipe
             count += 1
-            if not args.loop:
+            if not loop:
                 break  # virsh without --loop stops at the first event
     except KeyboardInterrupt:
         ctx.print("event loop interrupted")
-    finally:
-        if ctx.connected:
-            conn.remove_domain_event_callback(handle)
-    ctx.print(f"events received: {count}")
-    return 0 if count else 1  # virsh fails, silently, when nothing came
+    return count
 
 
 def register(commands: CommandRegistry) -> None:

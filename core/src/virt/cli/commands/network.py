@@ -17,6 +17,7 @@ from virt.cli.registry import Argument, CommandRegistry, complete_networks
 if TYPE_CHECKING:
     from virt.connection import Network
     from virt.info import NetworkDHCPLease
+    from virt.networkevents import NetworkEvent
 
 GROUP = "Networking"
 
@@ -226,6 +227,36 @@ def run_net_dhcp_leases(ctx: Context, args: argparse.Namespace) -> None:
     ctx.table(["Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID"], rows)
 
 
+def run_net_event(ctx: Context, args: argparse.Namespace) -> int:
+    import queue
+
+    from virt.cli.commands.events import listen, timeout_of, timestamp_text
+
+    if args.list:
+        ctx.print("lifecycle")
+        return 0
+    if args.event is None:
+        raise CommandError("either --list or --event <type> is required")
+    if args.event != "lifecycle":
+        raise CommandError(f"unknown event type {args.event}")
+    timeout = timeout_of(args.timeout)
+    network = ctx.network(args.network) if args.network is not None else None
+    lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def on_event(net: Network, event: NetworkEvent) -> None:
+        line = f"event 'lifecycle' for network {net.name}: {event.type.label}"
+        lines.put(f"{timestamp_text(time.time())}: {line}" if args.timestamp else line)
+
+    handle = ctx.conn.add_network_event_callback(on_event, network)
+    try:
+        count = listen(ctx, lines, loop=args.loop, timeout=timeout)
+    finally:
+        if ctx.connected:
+            ctx.conn.remove_network_event_callback(handle)
+    ctx.print(f"events received: {count}")
+    return 0 if count else 1  # virsh fails, silently, when nothing came
+
+
 def _network_argument(help: str = "network name or uuid") -> Argument:
     return Argument("network", positional=True, required=True, completer=complete_networks, help=help)
 
@@ -340,4 +371,19 @@ def register(commands: CommandRegistry) -> None:
         help="print lease info for a given network",
         description="Print lease info for a given network",
         arguments=[_network_argument("network name."), Argument("--mac", help="MAC address")],
+    )
+    commands.add(
+        "net-event",
+        run_net_event,
+        group=GROUP,
+        help="Network Events",
+        description="List event types, or wait for network events to occur",
+        arguments=[
+            Argument("--network", completer=complete_networks, help="filter by network name or uuid"),
+            Argument("--event", help="which event type to wait for"),
+            Argument("--loop", flag=True, help="loop until timeout or interrupt, rather than one-shot"),
+            Argument("--timeout", metavar="number", help="timeout seconds"),
+            Argument("--list", flag=True, help="list valid event types"),
+            Argument("--timestamp", flag=True, help="show timestamp for each printed event"),
+        ],
     )

@@ -1,4 +1,6 @@
-"""What is on the host of a private network namespace: links, addresses, nftables tables, dnsmasq."""
+"""Helpers for tests in private network namespaces: what is on the host of one (links, addresses,
+nftables tables, dnsmasq processes), DNS queries, and a stand-in guest (``Peer``) on a bridge that
+takes a real DHCP lease."""
 
 from __future__ import annotations
 
@@ -13,21 +15,21 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from virt.testing.netns import CLONE_NEWNET
 
 T = TypeVar("T")
 
 
-def links() -> dict[str, dict[str, object]]:
+def links() -> dict[str, dict[str, Any]]:
     out = subprocess.run(["ip", "-j", "-d", "addr", "show"], capture_output=True, text=True, check=True).stdout
     return {entry["ifname"]: entry for entry in json.loads(out)}
 
 
 def addresses(link: str) -> list[str]:
     info = links()[link]
-    return [f"{a['local']}/{a['prefixlen']}" for a in info["addr_info"]]  # type: ignore[index,union-attr,attr-defined]
+    return [f"{a['local']}/{a['prefixlen']}" for a in info["addr_info"]]
 
 
 def nft_tables() -> list[str]:
@@ -90,9 +92,9 @@ class Peer:
     def __init__(self, bridge: str, mac: str, name: str = "vpeer0") -> None:
         self.process = subprocess.Popen(["unshare", "--net", "sleep", "600"])
         self.mac = mac
-        netns = f"/proc/{self.process.pid}/ns/net"
+        netns = Path(f"/proc/{self.process.pid}/ns/net")
         deadline = time.monotonic() + 5
-        while os.readlink(netns) == os.readlink("/proc/thread-self/ns/net"):  # until unshare has run
+        while netns.readlink() == Path("/proc/thread-self/ns/net").readlink():  # until unshare has run
             assert time.monotonic() < deadline
             time.sleep(0.005)
         commands = [
@@ -124,7 +126,7 @@ class Peer:
         os.waitpid(pid, 0)
         if kind == "error":
             raise value
-        return value  # type: ignore[no-any-return]
+        return cast(T, value)
 
     def dhcp(self, hostname: str = "peer", timeout: float = 10.0) -> str:
         """Take a DHCP lease (DISCOVER, OFFER, REQUEST, ACK) and configure it on eth0; the address."""
