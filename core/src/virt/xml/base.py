@@ -313,6 +313,13 @@ class XmlModel:
     def to_element(self) -> etree._Element:
         return etree.fromstring(self.to_xml().encode(), _parser())
 
+    def clone(self: M) -> M:
+        """An independent copy, made through the model's own XML (faster than deepcopy, and the
+        elements it keeps verbatim are copied too); a part of a document is copied as well as a root."""
+        out: list[str] = []
+        self._write(out, self._xml_tag or "copy", "", {})
+        return type(self)._parse(etree.fromstring("".join(out).encode(), _parser()))
+
     def __str__(self) -> str:
         return self.to_xml()
 

@@ -42,7 +42,10 @@ SUITES = {
 
 # Documents of the kind people write by hand: the least each format accepts, and a little more.
 HANDWRITTEN: dict[str, tuple[str, str]] = {
-    "minimal-domain": ("domain", "<domain type='test'><name>m1</name><memory>1024</memory><os><type>hvm</type></os></domain>"),
+    "minimal-domain": (
+        "domain",
+        "<domain type='test'><name>m1</name><memory>1024</memory><os><type>hvm</type></os></domain>",
+    ),
     "minimal-kvm-domain": (
         "domain",
         "<domain type='kvm'><name>m2</name><memory unit='MiB'>512</memory><vcpu>2</vcpu>"
@@ -153,6 +156,9 @@ def canon(text: str, *, generated_uuid: bool) -> Any:
     uuid = root.find("uuid")
     if generated_uuid and uuid is not None:
         uuid.text = "generated"
+    for mac in root.iterfind("devices/interface/mac"):
+        if mac.get("address", "").startswith("52:54:00:") and generated_uuid:
+            mac.set("address", "generated")
     return _walk(root)
 
 
@@ -209,9 +215,12 @@ def compare(ours: dict[str, Any], theirs: dict[str, Any], *, generated_uuid: boo
     found: list[str] = []
     for view in ("inactive", "live"):
         if view in ours and view in theirs:
-            found += [f"{view}:{d}" for d in differences(
-                canon(ours[view], generated_uuid=generated_uuid), canon(theirs[view], generated_uuid=generated_uuid)
-            )]
+            found += [
+                f"{view}:{d}"
+                for d in differences(
+                    canon(ours[view], generated_uuid=generated_uuid), canon(theirs[view], generated_uuid=generated_uuid)
+                )
+            ]
         elif view in ours or view in theirs:
             found.append(f"{view}: {ours.get(view + '_error')} vs {theirs.get(view + '_error')}")
     return found

@@ -38,7 +38,9 @@ def test_screenshot_is_a_valid_png_for_any_screen_running_or_not() -> None:
 
 def test_screenshot_of_a_domain_that_is_gone() -> None:
     with virt.open("test:///default") as conn:
-        dom = conn.define_domain("<domain type='test'><name>gone</name><memory>1024</memory><os><type>hvm</type></os></domain>")
+        dom = conn.define_domain(
+            "<domain type='test'><name>gone</name><memory>1024</memory><os><type>hvm</type></os></domain>"
+        )
         dom.undefine()
         with pytest.raises(NotFound):
             dom.screenshot()

@@ -18,11 +18,15 @@ M = TypeVar("M", bound="XmlModel")
 DEFAULT_ARCH = "i686"
 """The test driver's only architecture (its defArch)."""
 MAX_INTERFACES = 1024
+DEFAULT_VIDEO = "cirrus"
+"""The video card libvirt's test driver gives graphics that have none (virDomainVideoDefaultType)."""
 
 
 def complete_domain(domain: Domain) -> None:
-    """Fill in what libvirt's test driver adds to a stored domain definition; the parser's own
-    defaults (vcpu, clock, on_*, boot device...) are already there from virt.xml's post-parse."""
+    """Fill in what libvirt's test driver adds to a stored domain definition, in libvirt's order; the
+    parser's document-level defaults (vcpu, clock, on_*, boot device...) are already there from
+    virt.xml's post-parse, the device defaults and implicit devices come from virt.xml.implicit."""
+    from virt.xml import implicit
     from virt.xml.devices import Devices, InterfaceTarget
     from virt.xml.domain import OS, OSType
 
@@ -34,6 +38,12 @@ def complete_domain(domain: Domain) -> None:
         domain.os.type.arch = DEFAULT_ARCH
     if domain.devices is None:
         domain.devices = Devices()
+    devices = domain.devices
+    implicit.order_controllers(devices)
+    implicit.apply_device_defaults(domain)
+    implicit.add_implicit_devices(domain)
+    implicit.add_video_for_graphics(devices, DEFAULT_VIDEO)
+    implicit.generate_macs(devices)
     # Each interface gets a host-side name, testnet0, testnet1... (libvirt's testDomainGenerateIfnames)
     taken = {i.target.dev for i in domain.devices.interfaces if i.target is not None and i.target.dev}
     counter = 0

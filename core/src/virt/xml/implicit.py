@@ -1,0 +1,283 @@
+"""libvirt's implicit defaults for a domain's devices, one rule a function.
+
+They are what libvirt's domain parser gives a definition a driver stores (virDomainDefPostParse:
+device defaults, controller indexes, then, after the driver's own defaults, the implicit devices
+of virDomainDefAddImplicitDevices), and what some drivers add on top (the order controllers are
+stored in, a video card for graphics, MAC addresses). A driver applies them to the definitions it
+stores, in libvirt's order (the test driver in ``virt.drivers.test.models``; virt-qemu's post-parse
+uses the ones QEMU shares); ``Domain.post_parse`` does not, because the same model carries what
+the native-format converters build, which libvirt writes without them.
+Each rule is idempotent: a definition it completed comes out unchanged.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from virt.errors import XMLError
+from virt.xml.base import Unknown, XmlModel
+
+if TYPE_CHECKING:
+    from virt.xml.devices import Char, Controller, Devices, Disk, Video
+    from virt.xml.domain import Domain
+
+M = TypeVar("M", bound=XmlModel)
+
+VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536}
+"""video type -> the video memory (KiB) libvirt gives a card without one (virDomainVideoDefaultRAM)."""
+QXL_RAM = 65536
+"""A QXL card's RAM bar (KiB) when not given."""
+DRIVE_BUSES = ("scsi", "fdc", "ide", "sata")
+"""Disk buses whose disks sit on a controller of the same type, at a drive address, in the order
+libvirt adds their controllers."""
+MAC_PREFIX = "52:54:00"
+"""The prefix of the MAC addresses libvirt generates (VIR_MAC_PREFIX_BUFLEN: QEMU's OUI)."""
+
+
+def _new(cls: type[M], **values: Any) -> M:
+    """A model object with ``values`` set (models are built empty, then filled)."""
+    obj = cls()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj
+
+
+# -- what the parser does (every driver) -----------------------------------------------------------
+def apply_device_defaults(domain: Domain) -> None:
+    """What libvirt's parser gives each device as it reads it: video memory and heads, drive
+    addresses, controller indexes."""
+    devices = domain.devices
+    if devices is None:
+        return
+    for video in devices.videos:
+        video_defaults(video)
+    for disk in devices.disks:
+        assign_drive_address(disk)
+    assign_controller_indexes(devices)
+
+
+def add_implicit_devices(domain: Domain) -> None:
+    """virDomainDefAddImplicitDevices' console and controllers: the last step of libvirt's post-parse,
+    after the driver's own defaults (so a driver calls it once it has added its machine's devices)."""
+    devices = domain.devices
+    if devices is None:
+        return
+    if domain.os is not None and domain.os.type is not None and domain.os.type.name == "hvm":
+        console_compat(devices)
+    add_implicit_controllers(devices)
+
+
+def video_defaults(video: Video) -> None:
+    """A video card has one head and, for the types that have a default, its video memory (and a
+    QXL card its RAM bar)."""
+    model = video.model
+    if model is None or model.type in (None, "none", "default"):
+        return
+    if model.vram is None and model.type in VIDEO_VRAM:
+        model.vram = VIDEO_VRAM[model.type]
+    if model.type == "qxl":
+        # ram is not a declared field of the model (virt-qemu reads the QXL sizes as kept attributes)
+        unknown = model._unknown
+        if unknown is None:
+            unknown = model._unknown = Unknown()
+        unknown.attrs.setdefault("ram", str(QXL_RAM))
+    if model.heads is None:
+        model.heads = 1
+
+
+def disk_index(name: str) -> int | None:
+    """virDiskNameToIndex: the letters after the prefix, base 26 (vda -> 0, hdc -> 2, sdaa -> 26)."""
+    for prefix in ("fd", "hd", "vd", "sd", "xvd", "ubd"):
+        rest = name[len(prefix) :] if name.startswith(prefix) else ""
+        letters = rest.rstrip("0123456789")  # a partition number may follow the letters
+        if letters and letters.isalpha() and letters.islower() and letters.isascii():
+            n = 0
+            for ch in letters:
+                n = n * 26 + (ord(ch) - ord("a") + 1)
+            return n - 1
+    return None
+
+
+def drive_address(bus: str, index: int) -> tuple[int, int, int, int]:
+    """(controller, bus, target, unit) of the index-th disk on a drive bus (virDomainDiskDefAssignAddress)."""
+    if bus == "scsi":  # a narrow SCSI bus: 7 units per controller
+        return index // 7, 0, 0, index % 7
+    if bus == "ide":  # two buses of two units per controller
+        return index // 4, (index % 4) // 2, 0, index % 2
+    if bus == "sata":
+        return index // 6, 0, 0, index % 6
+    return index // 2, 0, 0, index % 2  # fdc
+
+
+def assign_drive_address(disk: Disk) -> None:
+    """A disk on a drive bus without an address gets the one its target name means."""
+    from virt.xml.devices import Address
+
+    target = disk.target
+    bus = target.bus if target is not None else None
+    if target is None or bus not in DRIVE_BUSES or disk.address is not None:
+        return
+    index = disk_index(target.dev or "")
+    if index is None:
+        raise XMLError(f"Unknown disk name '{target.dev or ''}' and no address specified")
+    controller, bus_, unit_target, unit = drive_address(bus, index)
+    disk.address = _new(
+        Address, type="drive", controller=str(controller), bus=str(bus_), target=str(unit_target), unit=str(unit)
+    )
+
+
+def console_compat(devices: Devices) -> None:
+    """virDomainDefAddConsoleCompat for an HVM guest: the first console, when a serial one, is the
+    first serial port (added from the console when there is none); a first serial port without a
+    console gets one."""
+    from virt.xml.devices import CharTarget
+
+    consoles, serials = devices.consoles, devices.serials
+    if consoles and _target_type(consoles[0]) in (None, "serial"):
+        first = consoles[0]
+        if not serials:
+            serial = first.clone()
+            serial.target = _new(CharTarget, port=0)
+            serials.append(serial)
+            consoles[0] = _console_of(serial)
+        elif not (serials[0].type == first.type and serials[0].sources == first.sources):
+            consoles[0] = _console_of(serials[0])
+        else:
+            target = first.target or _new(CharTarget)
+            target.type, target.port = "serial", 0
+            first.target = target
+            first.log = serials[0].clone().log  # one character device, its log included
+    elif serials and _target_type(serials[0]) in (None, "isa-serial") and not consoles:
+        consoles.insert(0, _console_of(serials[0]))
+
+
+def _target_type(char: Char) -> str | None:
+    return char.target.type if char.target is not None else None
+
+
+def _console_of(serial: Char) -> Char:
+    """The console that shows a serial port: its character device, at the serial target."""
+    from virt.xml.devices import CharTarget
+
+    console = serial.clone()
+    console.target = _new(CharTarget, type="serial", port=0)
+    console.address = None
+    return console
+
+
+def assign_controller_indexes(devices: Devices) -> None:
+    """virDomainAssignControllerIndexes: a controller without an index gets the lowest its type has
+    free, in document order; a USB2 controller (EHCI or its UHCI companions) shares the index of
+    the USB controller just before it when that is USB2 too and has no controller of its model."""
+    controllers = devices.controllers
+    for position, controller in enumerate(controllers):
+        if controller.index is not None:
+            continue
+        if _is_usb2(controller):
+            controller.index = _companion_index(controllers, position)
+        if controller.index is None:
+            used = {c.index for c in controllers if c.type == controller.type and c.index is not None}
+            controller.index = next(n for n in range(len(used) + 1) if n not in used)
+
+
+USB2_MODELS = ("ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
+"""An EHCI controller and its UHCI companions: one USB 2 bus, so one index for the group."""
+
+
+def _is_usb2(controller: Controller) -> bool:
+    return controller.type == "usb" and controller.model in USB2_MODELS
+
+
+def _companion_index(controllers: list[Controller], position: int) -> int | None:
+    new = controllers[position]
+    before = next((c for c in reversed(controllers[:position]) if c.type == "usb"), None)
+    if before is None or not _is_usb2(before) or before.index is None:
+        return None
+    taken = any(c.type == "usb" and c.index == before.index and c.model == new.model for c in controllers)
+    return None if taken else before.index
+
+
+def add_implicit_controllers(devices: Devices) -> None:
+    """virDomainDefAddImplicitControllers: every controller a disk's drive address names (and the
+    lower ones of its type), and the virtio-serial controller of each virtio channel or console."""
+    for bus in DRIVE_BUSES:
+        highest = -1
+        for disk in devices.disks:
+            address = disk.address
+            if disk.target is not None and disk.target.bus == bus and address is not None and address.type == "drive":
+                highest = max(highest, _number(address.controller))
+        for index in range(highest + 1):
+            ensure_controller(devices, bus, index)
+    virtio = [c for c in (*devices.channels, *devices.consoles) if _target_type(c) == "virtio"]
+    for char in virtio:
+        address = char.address
+        index = _number(address.controller) if address is not None and address.type == "virtio-serial" else 0
+        ensure_controller(devices, "virtio-serial", index)
+
+
+def _number(text: str | None) -> int:
+    try:
+        return int(text or "0", 0)
+    except ValueError:
+        raise XMLError(f"Cannot parse <address> 'controller' attribute: {text!r} is not a number") from None
+
+
+def ensure_controller(devices: Devices, type_: str, index: int) -> None:
+    """Add a controller of ``type_`` at ``index`` unless there is one (virDomainDefMaybeAddController)."""
+    from virt.xml.devices import Controller
+
+    if any(c.type == type_ and c.index == index for c in devices.controllers):
+        return
+    insert_controller(devices.controllers, _new(Controller, type=type_, index=index))
+
+
+def insert_controller(controllers: list[Controller], new: Controller) -> None:
+    """Put ``new`` where libvirt's virDomainControllerInsertPreAlloced puts it: looking from the end,
+    before the earliest controller of its type with a higher index (or, for a USB2 master, with its
+    index and a <master>), else after the last one of its type, else at the end."""
+    insert_at: int | None = None
+    for n in range(len(controllers) - 1, -1, -1):
+        current = controllers[n]
+        if current.type != new.type:
+            continue
+        if new.index is None:
+            insert_at = n + 1
+            break
+        if current.index is not None and current.index > new.index:
+            insert_at = n
+        elif new.master is None and current.master is not None and current.index == new.index:
+            insert_at = n  # a USB2 master goes before its companions
+        elif insert_at is None:
+            insert_at = n + 1
+    controllers.insert(len(controllers) if insert_at is None else insert_at, new)
+
+
+# -- what drivers add --------------------------------------------------------------------------------
+def order_controllers(devices: Devices) -> None:
+    """The controllers in the order libvirt's parser stores them: each inserted as it is read."""
+    ordered: list[Controller] = []
+    for controller in devices.controllers:
+        insert_controller(ordered, controller)
+    devices.controllers = ordered
+
+
+def add_video_for_graphics(devices: Devices, video_type: str) -> None:
+    """virDomainDefAddImplicitVideo: graphics need a video card; the driver says of which type."""
+    from virt.xml.devices import Video, VideoModel
+
+    if devices.graphics and not devices.videos:
+        video = _new(Video, model=_new(VideoModel, type=video_type, primary=True))
+        video_defaults(video)
+        devices.videos.append(video)
+
+
+def generate_macs(devices: Devices, rng: random.Random | None = None) -> None:
+    """Every interface without a MAC address gets one made up, with libvirt's prefix."""
+    from virt.xml.devices import Mac
+
+    draw = rng or random.SystemRandom()
+    for interface in devices.interfaces:
+        if interface.mac is None or not interface.mac.address:
+            tail = ":".join(f"{draw.randrange(256):02x}" for _ in range(3))
+            interface.mac = _new(Mac, address=f"{MAC_PREFIX}:{tail}")
