@@ -15,11 +15,15 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
 from virt.errors import XMLError
 from virt.xml.base import Unknown, XmlModel
 
 if TYPE_CHECKING:
-    from virt.xml.devices import Char, Controller, Devices, Disk, Video
+    from collections.abc import Iterator
+
+    from virt.xml.devices import Address, Char, Controller, Devices, Disk, Filesystem, Video
     from virt.xml.domain import Domain
 
 M = TypeVar("M", bound=XmlModel)
@@ -54,7 +58,16 @@ def apply_device_defaults(domain: Domain) -> None:
         video_defaults(video)
     for disk in devices.disks:
         assign_drive_address(disk)
+    for filesystem in devices.filesystems:
+        filesystem_defaults(filesystem)
+    for chars in (devices.serials, devices.parallels, devices.consoles, devices.channels):
+        for char in chars:
+            drop_unix_source_without_path(char)
+    number_ports(devices.serials)
+    number_ports(devices.parallels)
     assign_controller_indexes(devices)
+    for address in device_addresses(devices):
+        canonical_address(address)
 
 
 def add_implicit_devices(domain: Domain) -> None:
@@ -66,6 +79,7 @@ def add_implicit_devices(domain: Domain) -> None:
     if domain.os is not None and domain.os.type is not None and domain.os.type.name == "hvm":
         console_compat(devices)
     add_implicit_controllers(devices)
+    add_smartcard_controllers(devices)
 
 
 def video_defaults(video: Video) -> None:
@@ -84,6 +98,68 @@ def video_defaults(video: Video) -> None:
         unknown.attrs.setdefault("ram", str(QXL_RAM))
     if model.heads is None:
         model.heads = 1
+
+
+def filesystem_defaults(filesystem: Filesystem) -> None:
+    """A filesystem is a mount, passed through (but for virtiofs), unless said otherwise."""
+    if filesystem.type is None:
+        filesystem.type = "mount"
+    # virtiofs has no access modes (libvirt writes none for it)
+    virtiofs = filesystem.driver is not None and filesystem.driver.get("type") == "virtiofs"
+    if filesystem.accessmode is None and not virtiofs:
+        filesystem.accessmode = "passthrough"
+
+
+def drop_unix_source_without_path(char: Char) -> None:
+    """A UNIX socket character device's <source> says nothing without a path (the driver makes one
+    up when it starts the guest), and libvirt does not write it."""
+    if char.type == "unix" and char.sources and all(source.path is None for source in char.sources):
+        char.sources = []
+
+
+def number_ports(chars: list[Char]) -> None:
+    """A serial or parallel port without a port number gets the one after the highest before it."""
+    from virt.xml.devices import CharTarget
+
+    highest = -1
+    for char in chars:
+        target = char.target
+        if target is None:
+            target = char.target = _new(CharTarget)
+        if target.port is None:
+            target.port = highest + 1
+        highest = max(highest, target.port)
+
+
+def device_addresses(devices: Devices) -> Iterator[Address]:
+    """The <address> of every device that has one."""
+    for field in attrs.fields(type(devices)):
+        value = getattr(devices, field.name)
+        for device in value if isinstance(value, list) else [value]:
+            address = getattr(device, "address", None)
+            if isinstance(address, XmlModel):
+                yield address  # type: ignore[misc]
+
+
+_PCI_FORMS = (("domain", "0x{:04x}"), ("bus", "0x{:02x}"), ("slot", "0x{:02x}"), ("function", "0x{:x}"))
+
+
+def canonical_address(address: Address) -> None:
+    """An address as libvirt writes it: a drive address with all four numbers (0 for those not
+    given), a PCI address in hexadecimal with its field widths."""
+    if address.type == "drive":
+        for name in ("controller", "bus", "target", "unit"):
+            if getattr(address, name) is None:
+                setattr(address, name, "0")
+    elif address.type == "pci":
+        for name, form in _PCI_FORMS:
+            text = getattr(address, name)
+            if text is None:
+                continue
+            try:
+                setattr(address, name, form.format(int(text, 0)))
+            except ValueError:
+                raise XMLError(f"Cannot parse <address> '{name}' attribute: {text!r} is not a number") from None
 
 
 def disk_index(name: str) -> int | None:
@@ -145,7 +221,7 @@ def console_compat(devices: Devices) -> None:
             consoles[0] = _console_of(serials[0])
         else:
             target = first.target or _new(CharTarget)
-            target.type, target.port = "serial", 0
+            target.type, target.port = "serial", _port(serials[0])
             first.target = target
             first.log = serials[0].clone().log  # one character device, its log included
     elif serials and _target_type(serials[0]) in (None, "isa-serial") and not consoles:
@@ -156,12 +232,16 @@ def _target_type(char: Char) -> str | None:
     return char.target.type if char.target is not None else None
 
 
+def _port(serial: Char) -> int:
+    return (serial.target.port if serial.target is not None else None) or 0
+
+
 def _console_of(serial: Char) -> Char:
     """The console that shows a serial port: its character device, at the serial target."""
     from virt.xml.devices import CharTarget
 
     console = serial.clone()
-    console.target = _new(CharTarget, type="serial", port=0)
+    console.target = _new(CharTarget, type="serial", port=_port(serial))
     console.address = None
     return console
 
@@ -260,6 +340,55 @@ def order_controllers(devices: Devices) -> None:
     for controller in devices.controllers:
         insert_controller(ordered, controller)
     devices.controllers = ordered
+
+
+def order_disks(devices: Devices) -> None:
+    """The disks in the order libvirt's parser stores them (virDomainDiskInsertPreAlloced): each
+    inserted, looking from the end, before the earliest disk of its bus with a later target name,
+    else after the last disk of its bus, else at the end."""
+    ordered: list[Disk] = []
+    for disk in devices.disks:
+        bus, index = _disk_place(disk)
+        insert_at: int | None = None
+        for n in range(len(ordered) - 1, -1, -1):
+            other_bus, other_index = _disk_place(ordered[n])
+            if other_bus != bus:
+                continue
+            if other_index > index:
+                insert_at = n
+            elif insert_at is None:
+                insert_at = n + 1
+        ordered.insert(len(ordered) if insert_at is None else insert_at, disk)
+    devices.disks = ordered
+
+
+def _disk_place(disk: Disk) -> tuple[str | None, int]:
+    target = disk.target
+    if target is None:
+        return None, -1
+    index = disk_index(target.dev or "")
+    return target.bus, -1 if index is None else index
+
+
+def add_smartcard_controllers(devices: Devices) -> None:
+    """virDomainDefMaybeAddSmartcardController: a smartcard without an address takes the first free
+    slot of CCID controller 0, and every CCID controller a smartcard names exists."""
+    from virt.xml.devices import Address
+
+    used = {
+        (_number(c.address.controller), _number(c.address.slot))
+        for c in devices.smartcards
+        if c.address is not None and c.address.type == "ccid"
+    }
+    for card in devices.smartcards:
+        if card.address is not None and card.address.type is not None:
+            continue
+        slot = next(n for n in range(len(used) + 1) if (0, n) not in used)
+        used.add((0, slot))
+        card.address = _new(Address, type="ccid", controller="0", slot=str(slot))
+    for card in devices.smartcards:
+        if card.address is not None and card.address.type == "ccid":
+            ensure_controller(devices, "ccid", _number(card.address.controller))
 
 
 def add_video_for_graphics(devices: Devices, video_type: str) -> None:

@@ -249,23 +249,25 @@ class DomainOperations:
         return Domain.from_xml(self.get_domain_xml(ref, inactive=inactive, secure=secure))
 
     def get_domain_xml(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> str:
-        # Nothing in a test domain is secret beyond what the model itself guards, so ``secure``
-        # changes nothing here.
+        # Without ``secure`` the graphics passwords are left out, as libvirt leaves them out.
         with self.host.lock:
             obj = self._domain(ref)
             if inactive and obj.config is not None:
                 definition, id_ = obj.config, None
             else:
                 definition, id_ = obj.current, (obj.id if obj.active and not inactive else None)
-            key = (inactive, id_)
+            key = (inactive, id_, secure)
             text = obj.xml_cache.get(key)
             if text is None:
+                shown = definition if secure or not _has_secrets(definition) else definition.clone()
+                if shown is not definition:
+                    shown.hide_secrets()
                 # Stored definitions carry no id; the live view shows it only while formatting.
-                definition.id = id_
+                shown.id = id_
                 try:
-                    text = obj.xml_cache[key] = definition.to_xml()
+                    text = obj.xml_cache[key] = shown.to_xml()
                 finally:
-                    definition.id = None
+                    shown.id = None
             return text
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -384,6 +386,10 @@ class DomainOperations:
             label=SECURITY_LABEL if active else "",
             enforcing=active,
         )
+
+
+def _has_secrets(definition: Domain) -> bool:
+    return definition.devices is not None and any(g.passwd is not None for g in definition.devices.graphics)
 
 
 def _no_mode(mode: ShutdownMode, function: str) -> None:

@@ -26,7 +26,7 @@ def complete_domain(domain: Domain) -> None:
     """Fill in what libvirt's test driver adds to a stored domain definition, in libvirt's order; the
     parser's document-level defaults (vcpu, clock, on_*, boot device...) are already there from
     virt.xml's post-parse, the device defaults and implicit devices come from virt.xml.implicit."""
-    from virt.xml import implicit
+    from virt.xml import implicit, inactive
     from virt.xml.devices import Devices, InterfaceTarget
     from virt.xml.domain import OS, OSType
 
@@ -39,6 +39,8 @@ def complete_domain(domain: Domain) -> None:
     if domain.devices is None:
         domain.devices = Devices()
     devices = domain.devices
+    inactive.strip_status(domain)
+    implicit.order_disks(devices)
     implicit.order_controllers(devices)
     implicit.apply_device_defaults(domain)
     implicit.add_implicit_devices(domain)
