@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from virt.driver import DomainRef, SecurityLabel
-from virt.drivers.test import errors, models
+from virt.drivers.test import errors, models, refusals
 from virt.drivers.test.host import SECURITY_DOI, SECURITY_LABEL, SECURITY_MODEL, Host
 from virt.drivers.test.objects import DomainObj
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
@@ -46,6 +46,7 @@ def prepare(definition: Domain) -> Domain:
     """A definition about to be stored (the driver owns what it is given): named, with a UUID, without an id."""
     if not definition.name:
         raise errors.missing_name(ErrorDomain.DOMAIN)
+    refusals.check_domain(definition)
     stored = definition
     if stored.uuid is None:
         stored.uuid = uuid.uuid4()

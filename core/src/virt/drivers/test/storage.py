@@ -11,7 +11,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from virt.driver import StoragePoolInfo, StoragePoolRef, StorageVolumeInfo, StorageVolumeRef
-from virt.drivers.test import errors, models
+from virt.drivers.test import errors, models, refusals
 from virt.drivers.test.host import Host
 from virt.drivers.test.objects import PoolObj
 from virt.errors import ErrorDomain, ErrorNumber
@@ -48,6 +48,7 @@ def prepare_pool(definition: StoragePool) -> StoragePool:
         raise _xml_error("missing pool source name element")
     if definition.type in _PATH_POOLS and not models.pool_target_path(definition):
         raise _xml_error("missing storage pool target path")
+    refusals.check_pool(definition)
     stored = copy.deepcopy(definition)
     if stored.uuid is None:
         stored.uuid = uuid.uuid4()
@@ -305,6 +306,7 @@ class StorageOperations:
     def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
         with self.host.lock:
             obj = self._active_pool(pool.name)
+            refusals.check_volume(volume, obj.definition.type)
             return volume_ref_of(obj, add_volume(obj, volume))
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
