@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 
-_SPEC = "virt.xml"
+_SPEC = SPEC_KEY = "virt.xml"
+"""The key of a field's Spec in its attrs metadata."""
 
 # Field kinds
 ATTR, TEXT, CHILD, CHILDREN, TEXTS, FLAG, RAW, RAWS, SCALED = range(9)

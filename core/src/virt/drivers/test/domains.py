@@ -33,6 +33,7 @@ from virt.events import (
 )
 from virt.info import DomainFilter, DomainInfo, DomainRecord
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
+from virt.xml import liveview
 
 if TYPE_CHECKING:
     from virt.xml import Domain
@@ -96,7 +97,8 @@ def start(host: Host, obj: DomainObj, reason: int, definition: Domain | None = N
     """Boot ``obj`` with ``definition`` (default: a copy of its persistent one) and a fresh id."""
     if definition is None:
         assert obj.config is not None
-        definition = models.clone(obj.config)
+        definition = obj.config.clone()
+    liveview.add_live_state(definition)
     obj.live = definition
     obj.id = host.allocate_id()
     obj.state, obj.reason = DomainState.RUNNING, reason

@@ -49,7 +49,8 @@ def prepare_pool(definition: StoragePool) -> StoragePool:
     if definition.type in _PATH_POOLS and not models.pool_target_path(definition):
         raise _xml_error("missing storage pool target path")
     refusals.check_pool(definition)
-    stored = copy.deepcopy(definition)
+    stored = definition.clone()
+    models.drop_driver_namespaces(stored)
     if stored.uuid is None:
         stored.uuid = uuid.uuid4()
     return stored
