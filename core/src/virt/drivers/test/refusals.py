@@ -80,7 +80,10 @@ FILE_POOLS = frozenset({"dir", "fs", "netfs"})
 
 
 def check_volume(volume: StorageVolume, pool_type: str | None) -> None:
-    """A volume of a pool of files names a file format (the parser reads the format by the pool's type)."""
+    """A volume to create says its capacity; in a pool of files, it names a file format (the parser
+    reads the format by the pool's type)."""
+    if not volume.capacity_given:
+        raise errors.error(ErrorNumber.XML_ERROR, "missing capacity element", ErrorDomain.STORAGE)
     target = volume.target
     kind = target.format.type if target is not None and target.format is not None else None
     if pool_type in FILE_POOLS and kind is not None and kind not in VOLUME_FILE_FORMATS:
