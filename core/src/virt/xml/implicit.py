@@ -16,6 +16,7 @@ import random
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
+from lxml import etree
 
 from virt.errors import XMLError
 from virt.xml.base import Unknown, XmlModel
@@ -23,12 +24,12 @@ from virt.xml.base import Unknown, XmlModel
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from virt.xml.devices import Address, Char, Controller, Devices, Disk, Filesystem, Video
+    from virt.xml.devices import Address, Char, Controller, Devices, Disk, Filesystem, Hostdev, Video
     from virt.xml.domain import Domain
 
 M = TypeVar("M", bound=XmlModel)
 
-VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536}
+VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536, "xen": 4096, "vbox": 8192}
 """video type -> the video memory (KiB) libvirt gives a card without one (virDomainVideoDefaultRAM)."""
 QXL_RAM = 65536
 """A QXL card's RAM bar (KiB) when not given."""
@@ -49,20 +50,31 @@ def _new(cls: type[M], **values: Any) -> M:
 
 # -- what the parser does (every driver) -----------------------------------------------------------
 def apply_device_defaults(domain: Domain) -> None:
-    """What libvirt's parser gives each device as it reads it: video memory and heads, drive
-    addresses, controller indexes."""
+    """What libvirt's parser gives each device as it reads it (disk device and bus, the order it
+    stores disks and controllers in, video memory and heads, drive addresses, controller indexes...)."""
     devices = domain.devices
     if devices is None:
         return
+    for disk in devices.disks:
+        disk_defaults(disk)
+    order_disks(devices)
+    order_controllers(devices)
     for video in devices.videos:
         video_defaults(video)
     for disk in devices.disks:
         assign_drive_address(disk)
+        network_disk_ports(disk)
+    for watchdog in devices.watchdogs:
+        if watchdog.action is None:
+            watchdog.action = "reset"
+    for hostdev in devices.hostdevs:
+        canonical_hostdev_address(hostdev)
     for filesystem in devices.filesystems:
         filesystem_defaults(filesystem)
     for chars in (devices.serials, devices.parallels, devices.consoles, devices.channels):
         for char in chars:
             drop_unix_source_without_path(char)
+            tcp_defaults(char)
     number_ports(devices.serials)
     number_ports(devices.parallels)
     assign_controller_indexes(devices)
@@ -78,6 +90,8 @@ def add_implicit_devices(domain: Domain) -> None:
         return
     if domain.os is not None and domain.os.type is not None and domain.os.type.name == "hvm":
         console_compat(devices)
+    else:
+        console_targets(domain)
     add_implicit_controllers(devices)
     add_smartcard_controllers(devices)
 
@@ -117,6 +131,35 @@ def drop_unix_source_without_path(char: Char) -> None:
         char.sources = []
 
 
+def tcp_defaults(char: Char) -> None:
+    """A TCP character device connects (rather than listens), speaking raw TCP."""
+    if char.type != "tcp":
+        return
+    if char.sources and char.sources[0].mode is None:
+        char.sources[0].mode = "connect"
+    if char.protocol is None:
+        char.protocol = etree.Element("protocol", type="raw")
+
+
+NETWORK_DISK_PORTS = {
+    "gluster": 24007, "nbd": 10809, "iscsi": 3260, "sheepdog": 7000, "http": 80, "https": 443,
+    "ftp": 21, "ftps": 990, "tftp": 69, "ssh": 22, "vxhs": 9999,
+}  # fmt: skip
+"""A network disk host's port when not given, by protocol (virStorageSourceNetworkDefaultPort)."""
+
+
+def network_disk_ports(disk: Disk) -> None:
+    """Each host of a network disk's source has its protocol's port, unless it is a UNIX socket."""
+    source = disk.source
+    port = NETWORK_DISK_PORTS.get(source.protocol or "") if source is not None else None
+    if source is None or port is None or source._unknown is None:
+        return
+    for elements in source._unknown.elements.values():
+        for host in elements:
+            if host.tag == "host" and host.get("port") is None and host.get("transport", "tcp") != "unix":
+                host.set("port", str(port))
+
+
 def number_ports(chars: list[Char]) -> None:
     """A serial or parallel port without a port number gets the one after the highest before it."""
     from virt.xml.devices import CharTarget
@@ -144,6 +187,25 @@ def device_addresses(devices: Devices) -> Iterator[Address]:
 _PCI_FORMS = (("domain", "0x{:04x}"), ("bus", "0x{:02x}"), ("slot", "0x{:02x}"), ("function", "0x{:x}"))
 
 
+def canonical_hostdev_address(hostdev: Hostdev) -> None:
+    """The PCI address of a host device's source as libvirt writes it."""
+    source = hostdev.source
+    address = source.find("address") if source is not None and hostdev.type == "pci" else None
+    if address is None:
+        return
+    for name, form in _PCI_FORMS:
+        text = address.get(name)
+        if text is not None:
+            address.set(name, _pci_number(name, text, form))
+
+
+def _pci_number(name: str, text: str, form: str) -> str:
+    try:
+        return form.format(int(text, 0))
+    except ValueError:
+        raise XMLError(f"Cannot parse <address> '{name}' attribute: {text!r} is not a number") from None
+
+
 def canonical_address(address: Address) -> None:
     """An address as libvirt writes it: a drive address with all four numbers (0 for those not
     given), a PCI address in hexadecimal with its field widths."""
@@ -154,12 +216,48 @@ def canonical_address(address: Address) -> None:
     elif address.type == "pci":
         for name, form in _PCI_FORMS:
             text = getattr(address, name)
-            if text is None:
-                continue
-            try:
-                setattr(address, name, form.format(int(text, 0)))
-            except ValueError:
-                raise XMLError(f"Cannot parse <address> '{name}' attribute: {text!r} is not a number") from None
+            if text is not None:
+                setattr(address, name, _pci_number(name, text, form))
+
+
+_BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
+
+
+def disk_defaults(disk: Disk) -> None:
+    """A disk is a disk unless said otherwise, on the bus its target name says (a floppy on the
+    floppy controller; IDE for a name that says nothing)."""
+    if disk.device is None:
+        disk.device = "disk"
+    target = disk.target
+    if target is None or target.bus is not None:
+        return
+    if disk.device == "floppy":
+        target.bus = "fdc"
+        return
+    dev = target.dev or ""
+    target.bus = next((bus for prefix, bus in _BUS_BY_PREFIX if dev.startswith(prefix)), "ide")
+
+
+def console_targets(domain: Domain) -> None:
+    """The consoles of a guest that is not HVM (no serial port to be) are serial consoles, numbered."""
+    from virt.xml.devices import CharTarget
+
+    for n, console in enumerate(domain.devices.consoles if domain.devices is not None else []):
+        target = console.target
+        if target is None:
+            target = console.target = _new(CharTarget)
+        if target.type is None:
+            target.type = "serial"
+        if target.port is None:
+            target.port = n
+
+
+def default_video_type(domain: Domain) -> str:
+    """virDomainVideoDefaultType: the card a domain gets when it asks for none in particular."""
+    os_type = domain.os.type.name if domain.os is not None and domain.os.type is not None else None
+    if domain.type in ("test", "xen") and os_type in ("xen", "linux"):
+        return "xen"
+    return {"vbox": "vbox", "vmware": "vmvga", "hyperv": "hyperv"}.get(domain.type or "", "cirrus")
 
 
 def disk_index(name: str) -> int | None:

@@ -57,6 +57,47 @@ HANDWRITTEN: dict[str, tuple[str, str]] = {
         "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
         "</devices></domain>",
     ),
+    "desktop-domain": (
+        "domain",
+        "<domain type='kvm'><name>m3</name><memory>2097152</memory><currentMemory>1048576</currentMemory>"
+        "<os><type arch='x86_64' machine='q35'>hvm</type><boot dev='cdrom'/></os><features><acpi/><apic/></features>"
+        "<cpu mode='host-passthrough'/><devices>"
+        "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+        "<source protocol='gluster' name='vol/img'><host name='gluster.example'/></source>"
+        "<target dev='sda' bus='scsi'/></disk>"
+        "<disk type='file' device='cdrom'><target dev='sdb' bus='sata'/></disk>"
+        "<disk type='file' device='floppy'><source file='/f.img'/><target dev='fda'/></disk>"
+        "<interface type='bridge'><source bridge='br0'/></interface>"
+        "<interface type='user'/>"
+        "<serial type='tcp'><source host='127.0.0.1' service='4555'/></serial>"
+        "<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>"
+        "<channel type='unix'><source mode='bind' path='/tmp/ga.sock'/><target type='virtio'/></channel>"
+        "<input type='tablet' bus='usb'/><graphics type='spice' autoport='yes'/>"
+        "<sound model='ich9'/><video><model type='virtio'/></video><video><model type='vga'/></video>"
+        "<memballoon model='virtio'/>"
+        "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
+        "<watchdog model='i6300esb'/><tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
+        "<filesystem type='mount'><source dir='/srv'/><target dir='srv'/></filesystem>"
+        "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' slot='0' function='0'/></source>"
+        "</hostdev><smartcard mode='host'/>"
+        "</devices></domain>",
+    ),
+    "usb-redirection-without-usb": (
+        "domain",
+        "<domain type='kvm'><name>m5</name><memory>524288</memory><os><type>hvm</type></os><devices>"
+        "<redirdev bus='usb' type='spicevmc'/></devices></domain>",
+    ),
+    "usb-redirection": (
+        "domain",
+        "<domain type='kvm'><name>m6</name><memory>524288</memory><os><type>hvm</type></os><devices>"
+        "<controller type='usb' model='qemu-xhci'/><redirdev bus='usb' type='spicevmc'/></devices></domain>",
+    ),
+    "xen-pv-domain": (
+        "domain",
+        "<domain type='xen'><name>m4</name><memory>524288</memory><bootloader>/usr/bin/pygrub</bootloader>"
+        "<os><type>linux</type></os><devices><disk type='file'><source file='/x.img'/><target dev='xvda'/></disk>"
+        "<console type='pty'/><graphics type='vnc' port='-1'/></devices></domain>",
+    ),
     "minimal-network": ("network", "<network><name>n1</name></network>"),
     "nat-network": (
         "network",
@@ -64,12 +105,60 @@ HANDWRITTEN: dict[str, tuple[str, str]] = {
         "<ip address='192.168.150.1' netmask='255.255.255.0'><dhcp><range start='192.168.150.2' end='192.168.150.254'/>"
         "</dhcp></ip></network>",
     ),
+    "isolated-network": (
+        "network",
+        "<network><name>n3</name><ip address='10.0.0.1' prefix='24'><dhcp><range start='10.0.0.10' end='10.0.0.99'/>"
+        "<host mac='52:54:00:00:00:01' ip='10.0.0.5'/></dhcp></ip><ip family='ipv6' address='fd00::1' prefix='64'/>"
+        "<dns><host ip='10.0.0.5'><hostname>h</hostname></host></dns><domain name='lab'/></network>",
+    ),
+    "bridge-network": (
+        "network",
+        "<network><name>n4</name><forward mode='bridge'/><bridge name='br0'/></network>",
+    ),
+    "route-network": (
+        "network",
+        "<network><name>n5</name><forward mode='route' dev='eth0'/><mtu size='9000'/>"
+        "<ip address='10.1.0.1' netmask='255.255.0.0'/></network>",
+    ),
     "dir-pool": ("pool", "<pool type='dir'><name>p1</name><target><path>/var/lib/p1</path></target></pool>"),
     "logical-pool": ("pool", "<pool type='logical'><name>p2</name><source><name>vg</name></source></pool>"),
+    "fs-pool": (
+        "pool",
+        "<pool type='fs'><name>p3</name><source><device path='/dev/sdb1'/></source><target><path>/mnt/p3/</path>"
+        "</target></pool>",
+    ),
+    "netfs-pool": (
+        "pool",
+        "<pool type='netfs'><name>p4</name><source><host name='nfs.example'/><dir path='/export'/></source>"
+        "<target><path>/mnt/p4</path></target></pool>",
+    ),
+    "iscsi-pool": (
+        "pool",
+        "<pool type='iscsi'><name>p5</name><source><host name='iscsi.example'/>"
+        "<device path='iqn.2013-06.com.example:iscsi-pool'/></source><target><path>/dev/disk/by-path</path></target></pool>",
+    ),
+    "disk-pool": (
+        "pool",
+        "<pool type='disk'><name>p6</name><source><device path='/dev/sdc'/></source><target><path>/dev</path></target></pool>",
+    ),
+    "rbd-pool": (
+        "pool",
+        "<pool type='rbd'><name>p7</name><source><name>rbdpool</name><host name='ceph.example'/></source></pool>",
+    ),
     "raw-volume": ("volume", "<volume><name>v1.img</name><capacity>1048576</capacity></volume>"),
     "qcow2-volume": (
         "volume",
         "<volume><name>v2.qcow2</name><capacity unit='G'>1</capacity><target><format type='qcow2'/></target></volume>",
+    ),
+    "sized-volume": (
+        "volume",
+        "<volume><name>v3.img</name><capacity unit='MiB'>100</capacity><allocation unit='KiB'>0</allocation>"
+        "<target><permissions><mode>0600</mode></permissions></target></volume>",
+    ),
+    "backed-volume": (
+        "volume",
+        "<volume><name>v4.qcow2</name><capacity unit='G'>2</capacity><target><format type='qcow2'/></target>"
+        "<backingStore><path>/default-pool/base.img</path><format type='raw'/></backingStore></volume>",
     ),
 }
 

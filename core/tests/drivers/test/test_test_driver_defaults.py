@@ -28,12 +28,6 @@ KNOWN_DIFFERENCES = {
         "libvirt keeps a disk source's security label without labelskip (read from status XML only)"
         " and writes it in the live XML only, with relabel='yes'; virt keeps the label as given"
     ),
-    "domain-xml2xml-generic/disk-hyperv-physical": (
-        "a hyperv domain without <type arch>: virt's parser gives it the host's architecture as"
-        " libvirt's generic parser does; libvirt's test driver, whose only guest architecture is"
-        " i686, gives i686 (the definition no longer says the architecture was not given)"
-    ),
-    "domain-xml2xml-generic/disk-hyperv-virtual": "as disk-hyperv-physical",
 }
 
 

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 DEFAULT_ARCH = "i686"
 """The test driver's only architecture (its defArch)."""
 MAX_INTERFACES = 1024
-DEFAULT_VIDEO = "cirrus"
-"""The video card libvirt's test driver gives graphics that have none (virDomainVideoDefaultType)."""
 
 
 def complete_domain(domain: Domain) -> None:
@@ -32,18 +30,16 @@ def complete_domain(domain: Domain) -> None:
         domain.os = OS()
     if domain.os.type is None:
         domain.os.type = OSType()
-    if domain.os.type.arch is None:
+    if domain.os.type.arch is None or not domain.os.type.arch_given:
         domain.os.type.arch = DEFAULT_ARCH
     if domain.devices is None:
         domain.devices = Devices()
     devices = domain.devices
     drop_driver_namespaces(domain)
     inactive.strip_status(domain)
-    implicit.order_disks(devices)
-    implicit.order_controllers(devices)
     implicit.apply_device_defaults(domain)
     implicit.add_implicit_devices(domain)
-    implicit.add_video_for_graphics(devices, DEFAULT_VIDEO)
+    implicit.add_video_for_graphics(devices, implicit.default_video_type(domain))
     implicit.generate_macs(devices)
     # Each interface gets a host-side name, testnet0, testnet1... (libvirt's testDomainGenerateIfnames)
     taken = {i.target.dev for i in domain.devices.interfaces if i.target is not None and i.target.dev}

@@ -57,6 +57,13 @@ def check_domain(domain: Domain) -> None:
                 f"Invalid value for attribute 'type' in element 'backend': '{kind}'.",
                 ErrorDomain.DOMAIN,
             )
+    if devices.redirdevs and not any(c.type == "usb" and c.model != "none" for c in devices.controllers):
+        # libvirt's test driver adds no USB controller of its own
+        raise errors.error(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            "cannot add redirected USB device: USB is disabled for this domain",
+            ErrorDomain.DOMAIN,
+        )
     for disk in devices.disks:
         source = disk.source
         unknown = source._unknown if source is not None else None
