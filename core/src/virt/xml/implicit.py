@@ -19,7 +19,7 @@ import attrs
 from lxml import etree
 
 from virt.errors import XMLError
-from virt.xml.base import Unknown, XmlModel
+from virt.xml.base import SPEC_KEY, Unknown, XmlModel
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -176,12 +176,29 @@ def number_ports(chars: list[Char]) -> None:
 
 def device_addresses(devices: Devices) -> Iterator[Address]:
     """The <address> of every device that has one."""
-    for field in attrs.fields(type(devices)):
-        value = getattr(devices, field.name)
-        for device in value if isinstance(value, list) else [value]:
+    names = _DEVICE_FIELDS.get(type(devices))
+    if names is None:
+        names = _DEVICE_FIELDS[type(devices)] = _device_fields(type(devices))
+    for name in names:
+        value = getattr(devices, name)
+        for device in value if isinstance(value, list) else (value,):
             address = getattr(device, "address", None)
-            if isinstance(address, XmlModel):
-                yield address  # type: ignore[misc]
+            if address is not None:
+                yield address
+
+
+_DEVICE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _device_fields(cls: type[XmlModel]) -> tuple[str, ...]:
+    """The fields of <devices> that hold devices (models with an <address>)."""
+    return tuple(
+        field.name
+        for field in attrs.fields(cls)
+        if field.metadata.get(SPEC_KEY) is not None
+        and field.metadata[SPEC_KEY].cls is not None
+        and any(f.name == "address" for f in attrs.fields(field.metadata[SPEC_KEY].cls))
+    )
 
 
 _PCI_FORMS = (("domain", "0x{:04x}"), ("bus", "0x{:02x}"), ("slot", "0x{:02x}"), ("function", "0x{:x}"))

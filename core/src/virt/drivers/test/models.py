@@ -81,20 +81,36 @@ def drop_driver_namespaces(model: XmlModel) -> None:
     """Leave out the elements of a driver's XML namespace (<qemu:commandline>, <rbd:config_opts>...):
     libvirt keeps them only through the namespace handler of the driver that owns them, and its test
     driver has none."""
-    import attrs
-
-    from virt.xml.base import SPEC_KEY
-
-    for field in attrs.fields(type(model)):
-        spec = field.metadata.get(SPEC_KEY)
-        if spec is not None and spec.tag is not None and spec.tag.startswith("{"):
-            setattr(model, field.name, [] if isinstance(getattr(model, field.name), list) else None)
+    fields = _NAMESPACED.get(type(model))
+    if fields is None:
+        fields = _NAMESPACED[type(model)] = _namespaced_fields(type(model))
+    for name, is_list in fields:
+        setattr(model, name, [] if is_list else None)
     unknown = model._unknown
     if unknown is not None:
         for anchor, elements in list(unknown.elements.items()):
             kept = [el for el in elements if not (isinstance(el.tag, str) and el.tag.startswith("{"))]
+            if len(kept) == len(elements):
+                continue
             if kept:
                 unknown.elements[anchor] = kept
             else:
                 del unknown.elements[anchor]
         unknown.nsmap.clear()
+
+
+_NAMESPACED: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _namespaced_fields(cls: type[XmlModel]) -> tuple[tuple[str, bool], ...]:
+    """(field name, holds a list) of the fields of ``cls`` that are elements of another namespace."""
+    import attrs
+
+    from virt.xml.base import CHILDREN, RAWS, SPEC_KEY, TEXTS
+
+    found = []
+    for field in attrs.fields(cls):
+        spec = field.metadata.get(SPEC_KEY)
+        if spec is not None and spec.tag is not None and spec.tag.startswith("{"):
+            found.append((field.name, spec.kind in (CHILDREN, RAWS, TEXTS)))
+    return tuple(found)
