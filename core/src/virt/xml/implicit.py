@@ -486,8 +486,16 @@ def _disk_place(disk: Disk) -> tuple[str | None, int]:
 
 
 def add_smartcard_controllers(devices: Devices) -> None:
-    """virDomainDefMaybeAddSmartcardController: a smartcard without an address takes the first free
-    slot of CCID controller 0, and every CCID controller a smartcard names exists."""
+    """virDomainDefMaybeAddSmartcardController: every smartcard in a CCID slot, and every CCID
+    controller a smartcard names there."""
+    assign_smartcard_slots(devices)
+    for card in devices.smartcards:
+        if card.address is not None and card.address.type == "ccid":
+            ensure_controller(devices, "ccid", _number(card.address.controller))
+
+
+def assign_smartcard_slots(devices: Devices) -> None:
+    """A smartcard without an address takes the first free slot of CCID controller 0."""
     from virt.xml.devices import Address
 
     used = {
@@ -501,9 +509,6 @@ def add_smartcard_controllers(devices: Devices) -> None:
         slot = next(n for n in range(len(used) + 1) if (0, n) not in used)
         used.add((0, slot))
         card.address = _new(Address, type="ccid", controller="0", slot=str(slot))
-    for card in devices.smartcards:
-        if card.address is not None and card.address.type == "ccid":
-            ensure_controller(devices, "ccid", _number(card.address.controller))
 
 
 def add_video_for_graphics(devices: Devices, video_type: str) -> None:

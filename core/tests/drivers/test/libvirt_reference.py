@@ -23,52 +23,32 @@ def _error(exc):
     return {"error": [exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]}
 
 
-def _domain(conn, xml):
-    dom = conn.defineXML(xml)
+def _defined(obj, inactive_flags):
+    """Dump a defined object inactive, start it, dump it live, stop it and undefine it."""
     try:
-        result = {"inactive": dom.XMLDesc(DOMAIN_XML_INACTIVE)}
+        result = {"inactive": obj.XMLDesc(inactive_flags)}
         try:
-            dom.create()
+            obj.create()
         except libvirt.libvirtError as exc:
             result["live_error"] = _error(exc)["error"]
         else:
-            result["live"] = dom.XMLDesc(0)
-            dom.destroy()
+            result["live"] = obj.XMLDesc(0)
+            obj.destroy()
         return result
     finally:
-        dom.undefine()
+        obj.undefine()
+
+
+def _domain(conn, xml):
+    return _defined(conn.defineXML(xml), DOMAIN_XML_INACTIVE)
 
 
 def _network(conn, xml):
-    net = conn.networkDefineXML(xml)
-    try:
-        result = {"inactive": net.XMLDesc(0)}
-        try:
-            net.create()
-        except libvirt.libvirtError as exc:
-            result["live_error"] = _error(exc)["error"]
-        else:
-            result["live"] = net.XMLDesc(0)
-            net.destroy()
-        return result
-    finally:
-        net.undefine()
+    return _defined(conn.networkDefineXML(xml), 0)
 
 
 def _pool(conn, xml):
-    pool = conn.storagePoolDefineXML(xml, 0)
-    try:
-        result = {"inactive": pool.XMLDesc(0)}
-        try:
-            pool.create(0)
-        except libvirt.libvirtError as exc:
-            result["live_error"] = _error(exc)["error"]
-        else:
-            result["live"] = pool.XMLDesc(0)
-            pool.destroy()
-        return result
-    finally:
-        pool.undefine()
+    return _defined(conn.storagePoolDefineXML(xml, 0), 0)
 
 
 def _volume(conn, xml):

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from defaults_support import SYSTEM_PYTHON, Case, cases, compare, libvirt_outcomes, report, virt_outcome
+from defaults_support import SYSTEM_PYTHON, Case, report, run
 from virt.testing import missing_dependency, require_corpus
 
 # Agreement the issue asks for: inactive and live XML, per object kind.
@@ -40,18 +40,7 @@ def outcomes_fixture() -> list[tuple[Case, list[str]]]:
         or subprocess.run([SYSTEM_PYTHON, "-c", "import libvirt"], capture_output=True).returncode
     ):
         missing_dependency(f"python3-libvirt is not importable by {SYSTEM_PYTHON}")
-    import virt
-
-    inputs = cases(Path(corpus))
-    reference = libvirt_outcomes(inputs)
-    conn = virt.open("test:///default")
-    try:
-        return [
-            (case, compare(virt_outcome(conn, case), theirs, generated_uuid=case.generates_uuid))
-            for case, theirs in zip(inputs, reference, strict=True)
-        ]
-    finally:
-        conn.close()
+    return run(Path(corpus))
 
 
 def test_every_difference_is_a_known_one(outcomes: list[tuple[Case, list[str]]]) -> None:
