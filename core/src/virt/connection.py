@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from virt import config as config_module
+from virt import domainsave
 from virt import uri as uri_module
 from virt.domainchanges import (
     AddressSource,
@@ -24,6 +25,7 @@ from virt.domainchanges import (
     SaveFlags,
     UndefineFlags,
 )
+from virt.domainsave import SaveImageXMLFlags, StartFlags
 from virt.driver import (
     AuthCallback,
     DomainRef,
@@ -260,6 +262,30 @@ class Connection:
 
         driver = self._writable("virDomainCreateXML")
         return Domain(self, driver.create_domain(_as_model(xml, DomainModel, "xml")))
+
+    # -- saved state (virt.domainsave) ---------------------------------------------------------
+    def save(self, domain: Domain, path: str, xml: str | None = None, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """``domain.save``: its state into ``path``, then it stops (virDomainSaveFlags)."""
+        domain.save(path, xml, flags)
+
+    def restore(self, path: str, xml: str | None = None, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Start the domain saved in ``path`` where it was (virDomainRestoreFlags); ``xml`` replaces
+        its definition (the same guest); RUNNING/PAUSED override the state it was saved in."""
+        domainsave.check_running_paused(flags)
+        driver = self._writable("virDomainRestoreFlags" if xml is not None or flags else "virDomainRestore")
+        driver.restore_domain(domainsave.absolute(path), xml, SaveFlags(flags))
+
+    def save_image_xml(self, path: str, flags: SaveImageXMLFlags = SaveImageXMLFlags.NONE) -> str:
+        """The definition kept in the save image ``path`` (virDomainSaveImageGetXMLDesc); refused to
+        read-only connections as libvirt 9.0 does (it reads any file the driver can)."""
+        driver = self._writable("virDomainSaveImageGetXMLDesc")
+        return driver.get_save_image_xml(domainsave.absolute(path), bool(flags & SaveImageXMLFlags.SECURE))
+
+    def define_save_image_xml(self, path: str, xml: str, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Replace the definition kept in the save image ``path`` (virDomainSaveImageDefineXML)."""
+        domainsave.check_running_paused(flags)
+        driver = self._writable("virDomainSaveImageDefineXML")
+        driver.define_save_image_xml(domainsave.absolute(path), xml, SaveFlags(flags))
 
     # -- events --------------------------------------------------------------------------------
     def add_domain_event_callback(self, callback: DomainEventCallback, domain: Domain | None = None) -> int:
@@ -528,8 +554,13 @@ class Domain:
     def set_autostart(self, autostart: bool) -> None:
         self._change("virDomainSetAutostart").set_domain_autostart(self._ref, autostart)
 
-    def start(self) -> None:
-        self._change("virDomainCreate").start_domain(self._ref)
+    def start(self, flags: StartFlags = StartFlags.NONE) -> None:
+        """Start the defined domain: from its managed save image when it has one, unless FORCE_BOOT
+        (virDomainCreate, with ``flags`` virDomainCreateWithFlags)."""
+        if flags:
+            self._change("virDomainCreateWithFlags").start_domain_flags(self._ref, StartFlags(flags))
+        else:
+            self._change("virDomainCreate").start_domain(self._ref)
 
     def shutdown(self, mode: ShutdownMode = ShutdownMode.DEFAULT) -> None:
         """Ask the guest to power off: ACPI button, guest agent, ... as ``mode`` allows."""
@@ -639,16 +670,32 @@ class Domain:
 
     def managed_save(self, flags: SaveFlags = SaveFlags.NONE) -> None:
         """Save the running domain's state and stop it; the next start resumes from it (virDomainManagedSave)."""
-        if flags & SaveFlags.RUNNING and flags & SaveFlags.PAUSED:
-            raise InvalidArgument(
-                "Flags 'VIR_DOMAIN_SAVE_RUNNING' and 'VIR_DOMAIN_SAVE_PAUSED' are mutually exclusive",
-                ErrorNumber.INVALID_ARG,
-                ErrorDomain.DOMAIN,
-            )
+        domainsave.check_running_paused(flags)
         self._change("virDomainManagedSave").managed_save_domain(self._ref, SaveFlags(flags))
 
     def remove_managed_save(self) -> None:
         self._change("virDomainManagedSaveRemove").remove_managed_save(self._ref)
+
+    def managed_save_xml(self, flags: SaveImageXMLFlags = SaveImageXMLFlags.NONE) -> str:
+        """The definition kept in the managed save image (virDomainManagedSaveGetXMLDesc)."""
+        secure = bool(flags & SaveImageXMLFlags.SECURE)
+        if secure and self.connection.readonly:
+            raise OperationDenied("operation forbidden: virDomainManagedSaveGetXMLDesc with secure flag")
+        return self.connection.driver.get_managed_save_xml(self._ref, secure)
+
+    def define_managed_save_xml(self, xml: str | None, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Replace the definition kept in the managed save image, or with RUNNING/PAUSED only the state
+        the domain is restored in (virDomainManagedSaveDefineXML)."""
+        domainsave.check_running_paused(flags)
+        driver = self._change("virDomainManagedSaveDefineXML")
+        driver.define_managed_save_xml(self._ref, xml, SaveFlags(flags))
+
+    def save(self, path: str, xml: str | None = None, flags: SaveFlags = SaveFlags.NONE) -> None:
+        """Save the running domain's state into the file ``path`` and stop it (virDomainSaveFlags);
+        ``xml`` replaces the definition kept in the image (the same guest)."""
+        domainsave.check_running_paused(flags)
+        driver = self._change("virDomainSaveFlags" if xml is not None or flags else "virDomainSave")
+        driver.save_domain(self._ref, domainsave.absolute(path), xml, SaveFlags(flags))
 
     def interface_addresses(self, source: AddressSource = AddressSource.LEASE) -> list[DomainInterface]:
         """The guest's interfaces and their addresses (virDomainInterfaceAddresses); the agent's needs write access."""

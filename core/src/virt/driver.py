@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -620,6 +621,36 @@ class DriverConnection:
     @optional
     def remove_managed_save(self, ref: DomainRef) -> None:
         """virDomainManagedSaveRemove: forget the saved state (nothing to do without one)."""
+
+    # -- saved state: save to a file, restore, managed save's XML, start flags (virt.domainsave) -------
+    @optional
+    def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
+        """virDomainCreateWithFlags: start with ``flags`` (FORCE_BOOT: discard a managed save image)."""
+
+    @optional
+    def save_domain(self, ref: DomainRef, path: str, xml: str | None, flags: SaveFlags) -> None:
+        """virDomainSaveFlags: the running domain's state into the file ``path`` (absolute), then stop it;
+        ``xml`` replaces the definition kept in the image (same guest ABI)."""
+
+    @optional
+    def restore_domain(self, path: str, xml: str | None, flags: SaveFlags) -> None:
+        """virDomainRestoreFlags: start the domain saved in ``path`` where it was saved."""
+
+    @optional
+    def get_save_image_xml(self, path: str, secure: bool) -> str:
+        """virDomainSaveImageGetXMLDesc: the definition kept in the save image ``path``."""
+
+    @optional
+    def define_save_image_xml(self, path: str, xml: str, flags: SaveFlags) -> None:
+        """virDomainSaveImageDefineXML: replace the definition in ``path`` (RUNNING/PAUSED: the state at restore)."""
+
+    @optional
+    def get_managed_save_xml(self, ref: DomainRef, secure: bool) -> str:
+        """virDomainManagedSaveGetXMLDesc: the definition kept in the domain's managed save image."""
+
+    @optional
+    def define_managed_save_xml(self, ref: DomainRef, xml: str | None, flags: SaveFlags) -> None:
+        """virDomainManagedSaveDefineXML: replace it (None: keep it, change the state at restore only)."""
 
     @optional
     def get_domain_interface_addresses(self, ref: DomainRef, source: AddressSource) -> list[DomainInterface]:

@@ -73,6 +73,30 @@ def test_allowed_operations_on_allowed_domains_only(front: Remote) -> None:
     front.call(root, P.DOMAIN_UNDEFINE, {"dom": hidden})
 
 
+def test_a_save_image_is_checked_against_the_domain_it_holds(tmp_path: Path) -> None:
+    acl = ACL.parse(
+        {"rule": [{"users": ["root"], "allow": ["*"]}, {"users": ["alice"], "allow": ["*"], "domains": ["test"]}]}
+    )
+    with remote(tmp_path / "daemon", acl) as front:
+        root = front.open(FakeClient(identity=ROOT))
+        hidden = front.call(root, P.DOMAIN_CREATE_XML, {"xml_desc": OTHER_XML, "flags": 0})["dom"]
+        test = front.call(root, P.DOMAIN_LOOKUP_BY_NAME, {"name": "test"})["dom"]
+        hidden_image, test_image = str(tmp_path / "hidden.save"), str(tmp_path / "test.save")
+        front.call(root, P.DOMAIN_SAVE, {"dom": hidden, "to": hidden_image})
+        front.call(root, P.DOMAIN_SAVE, {"dom": test, "to": test_image})
+        alice = front.open(FakeClient(identity=ALICE))
+        assert "virDomainRestore" in _denied(front, alice, P.DOMAIN_RESTORE, {"from": hidden_image})
+        _denied(front, alice, P.DOMAIN_RESTORE_FLAGS, {"from": hidden_image, "dxml": None, "flags": 0})
+        _denied(front, alice, P.DOMAIN_SAVE_IMAGE_GET_XML_DESC, {"file": hidden_image, "flags": 0})
+        _denied(front, alice, P.DOMAIN_SAVE_IMAGE_DEFINE_XML, {"file": hidden_image, "dxml": OTHER_XML, "flags": 0})
+        assert (
+            "<name>test</name>"
+            in front.call(alice, P.DOMAIN_SAVE_IMAGE_GET_XML_DESC, {"file": test_image, "flags": 0})["xml"]
+        )
+        front.call(alice, P.DOMAIN_RESTORE, {"from": test_image})
+        assert front.call(alice, P.DOMAIN_GET_STATE, {"dom": test, "flags": 0})["state"] == 1
+
+
 def test_events_of_hidden_domains_are_not_sent(front: Remote) -> None:
     root = front.open(FakeClient(identity=ROOT))
     alice = front.open(FakeClient(identity=ALICE))

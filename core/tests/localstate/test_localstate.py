@@ -76,6 +76,27 @@ def test_remove_is_quiet_about_a_missing_file(tmp_path: Path) -> None:
 
 
 # -- definitions and autostart ------------------------------------------------------------------------
+def test_definitions_are_synced_as_libvirt_syncs_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """virFileRewrite's rule: the new file's content reaches the disk before it replaces the old one;
+    the folder is not synced, and an undefine is a bare unlink."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    paths = _paths(tmp_path)
+    store = DefinitionStore(paths)
+    store.save(_domain("a"))
+    assert synced == ["file"]
+    assert [p.name for p in paths.domains_dir.iterdir()] == ["a.xml"]
+    store.delete("a")
+    assert synced == ["file"]
+    assert list(paths.domains_dir.iterdir()) == []
+
+
 def test_definitions_round_trip_and_skip_bad_files(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     paths = _paths(tmp_path)
     store = DefinitionStore(paths)

@@ -123,6 +123,8 @@ def test_cpu_modes() -> None:
     assert values(args, "-smp") == ["2,sockets=1,cores=2,threads=1"]
     assert values(argv(domain(extra="<cpu mode='host-model'/>", type_="qemu")), "-cpu") == ["max"]
     assert values(argv(domain(extra="<cpu mode='host-passthrough'/>")), "-cpu") == ["host"]
+    migratable = "<cpu mode='host-passthrough' migratable='on'/>"
+    assert values(argv(domain(extra=migratable)), "-cpu") == ["host,migratable=on"]
     error = refusal(domain(extra="<cpu mode='host-passthrough'/>", type_="qemu"))
     assert error.message.startswith("/domain/cpu/@mode: host-passthrough needs KVM")
     assert "CPU model 'Nope'" in refusal(domain(extra="<cpu><model>Nope</model></cpu>")).message

@@ -77,7 +77,30 @@ def test_a_cpu_with_only_a_topology_gets_the_default_model_unchecked() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("cpu", "migratable"),
+    [
+        ("<cpu mode='host-passthrough'/>", "on"),
+        ("<cpu mode='host-passthrough' migratable='off'/>", "off"),
+        ("<cpu mode='maximum'/>", None),
+        ("<cpu mode='host-model'/>", None),
+    ],
+)
+def test_a_host_passthrough_cpu_is_recorded_migratable(cpu: str, migratable: str | None) -> None:
+    dom = completed(body=cpu, kind="kvm")
+    assert dom.cpu is not None and dom.cpu.migratable == migratable
+
+
 # -- devices ---------------------------------------------------------------------------------------------
+def test_empty_removable_drives_get_the_raw_format() -> None:
+    dom = completed(
+        "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>"
+        "<disk type='block' device='cdrom'><driver name='qemu'/><target dev='hdd' bus='ide'/></disk>"
+        "<disk type='file' device='floppy'><target dev='fda' bus='fdc'/></disk>"
+    )
+    assert [(d.get("name"), d.get("type")) for d in element(dom).iter("driver")] == [("qemu", "raw")] * 3
+
+
 def test_encrypted_images_are_opened_by_qemu() -> None:
     dom = completed(
         "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a.qcow2'>"

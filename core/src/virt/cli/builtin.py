@@ -10,6 +10,7 @@ from virt.hookspecs import hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
         console,
+        display,
         domain,
         events,
         help,
@@ -18,10 +19,26 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         network,
         plugins,
+        saving,
         stats,
         storage,
         tuning,
     )
 
-    for module in (host, domain, tuning, console, native, monitor, stats, events, network, storage, plugins, help):
+    for module in (
+        host,
+        domain,
+        tuning,
+        saving,
+        console,
+        display,
+        native,
+        monitor,
+        stats,
+        events,
+        network,
+        storage,
+        plugins,
+        help,
+    ):
         module.register(commands)

@@ -40,6 +40,10 @@ def _add_option(parser: argparse.ArgumentParser, argument: Argument, *, position
     return parser.add_argument(argument.option, **kwargs)
 
 
+def _unfilled(namespace: argparse.Namespace, argument: Argument) -> bool:
+    return vars(namespace).get(_positional_dest(argument)) is None and getattr(namespace, argument.dest, None) is None
+
+
 def build_parser(command: Command, parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """The parser of ``command`` (into ``parser`` when given, for the completion tree)."""
     if parser is None:
@@ -106,7 +110,12 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
         if extra.startswith("-") and extra != "-":
             raise UsageError(f"command '{command.name}' doesn't support option {extra.split('=', 1)[0]}")
         if rest_argument is None:
-            raise UsageError(f"unexpected data '{extra}'")
+            # virsh gives a word after the options to the first positional argument not given yet
+            # (``screenshot dom --screen 1 FILE``); argparse filled the positionals in one go
+            slot = next((a for a in command.arguments if a.positional and _unfilled(namespace, a)), None)
+            if slot is None:
+                raise UsageError(f"unexpected data '{extra}'")
+            setattr(namespace, _positional_dest(slot), extra)
     if rest_argument is not None:
         remaining = [*extras, *after]
         if rest_argument.required and not remaining:

@@ -3,8 +3,9 @@
 A call is checked before it runs, against the domain it names; the name is the domain's real one
 (looked up by UUID, as the driver finds it), never the name the client put in the reference, so a
 client cannot borrow an allowed domain's name. Define and create are checked against the name in
-the XML; lookups, whose domain is only known once found, are checked on what they found. Listings
-and events leave out the domains the peer may not see (``Session.visible``).
+the XML, restore and the save-image calls against the domain the image holds; lookups, whose domain
+is only known once found, are checked on what they found. Listings and events leave out the domains
+the peer may not see (``Session.visible``).
 
 Calls every client needs to get going or to leave (authentication, features, close) are not checked.
 """
@@ -37,6 +38,13 @@ _UNCHECKED = frozenset(
 _LOOKUPS = frozenset({P.DOMAIN_LOOKUP_BY_ID, P.DOMAIN_LOOKUP_BY_NAME, P.DOMAIN_LOOKUP_BY_UUID})
 # Calls that make a domain from XML, and the argument holding it.
 _FROM_XML = {P.DOMAIN_DEFINE_XML: "xml", P.DOMAIN_DEFINE_XML_FLAGS: "xml", P.DOMAIN_CREATE_XML: "xml_desc"}
+# Calls on a save image, and the argument naming its file: checked against the domain it holds.
+_FROM_IMAGE = {
+    P.DOMAIN_RESTORE: "from",
+    P.DOMAIN_RESTORE_FLAGS: "from",
+    P.DOMAIN_SAVE_IMAGE_GET_XML_DESC: "file",
+    P.DOMAIN_SAVE_IMAGE_DEFINE_XML: "file",
+}
 
 
 class AccessControl:
@@ -70,6 +78,9 @@ class AccessControl:
                 return call.conn.lookup_domain_by_uuid(reference["uuid"]).name
             except NotFound:
                 return None  # the call itself then reports the domain missing
+        image = _FROM_IMAGE.get(procedure.number)  # type: ignore[call-overload]
+        if image is not None:
+            return _image_domain(call, args[image])
         field = _FROM_XML.get(procedure.number)  # type: ignore[call-overload]
         if field is not None:
             from virt.xml import Domain as DomainModel
@@ -78,4 +89,16 @@ class AccessControl:
                 return DomainModel.from_xml(args[field]).name
             except VirtError:
                 return None  # the call itself then reports the XML wrong
+        return None
+
+
+def _image_domain(call: Call, path: str) -> str | None:
+    """The name of the domain a save image holds (as libvirt checks a restore against the domain it
+    starts, so that an image cannot start a domain the peer may not touch); None when it cannot be
+    read, the call itself then reporting why."""
+    from virt.xml import Domain as DomainModel
+
+    try:
+        return DomainModel.from_xml(call.conn.driver.get_save_image_xml(path, False)).name
+    except VirtError:
         return None

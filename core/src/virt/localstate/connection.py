@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from virt.driver import DomainRef, DriverConnection
 from virt.errors import ErrorNumber, libvirt_error
@@ -37,6 +37,7 @@ class LocalDriver(Protocol):
     @property
     def events(self) -> _Events: ...
     def find(self, ref: DomainRef) -> LocalDomain: ...
+    def has_managed_save(self, obj: Any) -> bool: ...
     def listing(self, filter: DomainFilter) -> Sequence[LocalDomain]: ...
     def by_name(self, name: str) -> LocalDomain | None: ...
     def by_uuid(self, key: uuid.UUID) -> LocalDomain | None: ...
@@ -199,5 +200,4 @@ class LocalConnection(DriverConnection, Generic[D]):
         self.local.set_autostart(ref, bool(autostart))
 
     def has_managed_save(self, ref: DomainRef) -> bool:
-        self.local.find(ref)
-        return False  # no managed save (QEMU: not implemented yet; containers have no saved state)
+        return self.local.has_managed_save(self.local.find(ref))

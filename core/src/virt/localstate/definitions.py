@@ -1,7 +1,9 @@
 """Persistent definitions and autostart marks, in libvirt's layout.
 
 ``state_dir/domains/NAME.xml`` holds a definition, ``state_dir/autostart/NAME.xml`` is a symlink
-to it when the domain starts with the host. Every write is atomic and durable (``files``).
+to it when the domain starts with the host. Every write is atomic and its content durable, as
+libvirt's virFileRewrite makes them (``files``: fsync of the file, not of the folder); removals are
+bare unlinks, as libvirt's.
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ class DefinitionStore:
 
     def save(self, domain: Domain) -> None:
         assert domain.name is not None
-        atomic_write(self.definition_file(domain.name), domain.to_xml())
+        atomic_write(self.definition_file(domain.name), domain.to_xml(), sync_folder=False)
 
     def delete(self, name: str) -> None:
-        remove(self.definition_file(name))
+        remove(self.definition_file(name), durable=False)
         self.set_autostart(name, False)
 
     def load_all(self) -> list[Domain]:
@@ -63,7 +65,7 @@ class DefinitionStore:
     def set_autostart(self, name: str, autostart: bool) -> None:
         link = self.autostart_link(name)
         if not autostart:
-            remove(link)
+            remove(link, durable=False)
             return
         if link.is_symlink() or link.exists():
             return

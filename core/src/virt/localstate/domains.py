@@ -160,9 +160,19 @@ class DomainTable(Generic[D]):
             obj
             for obj in objs
             if filter.matches(
-                DomainRecord(active=obj.active, persistent=obj.persistent, state=obj.state, autostart=obj.autostart)
+                DomainRecord(
+                    active=obj.active,
+                    persistent=obj.persistent,
+                    state=obj.state,
+                    autostart=obj.autostart,
+                    has_managed_save=filter.managed_save is not None and self.has_managed_save(obj),
+                )
             )
         ]
+
+    def has_managed_save(self, obj: D) -> bool:
+        """Whether ``obj`` has a managed save image (a driver that can save says; others have none)."""
+        return False
 
     def add_definition(self, definition: Domain, *, live: bool) -> tuple[D, bool]:
         """virDomainObjListAdd: the domain to hold ``definition`` and whether it is new.
@@ -279,8 +289,13 @@ class DomainLifecycle(DomainTable[D]):
         with self.locked(ref) as obj:
             if obj.active:
                 raise self._invalid("domain is already running")
-            assert obj.config is not None
-            self._start(obj, copy_definition(obj.config))
+            self._start_defined(obj)
+
+    def _start_defined(self, obj: D) -> None:
+        """Start a defined domain (held locked) as ``start`` and autostart do: a driver with saved
+        states resumes one here instead of booting."""
+        assert obj.config is not None
+        self._start(obj, copy_definition(obj.config))
 
     def _autostart_once(self, marker: Path) -> None:
         """Start the autostart domains once per host boot (``marker`` lives in the run folder, a tmpfs)."""
@@ -293,7 +308,7 @@ class DomainLifecycle(DomainTable[D]):
             try:
                 with obj.lock:
                     if not obj.active and obj.config is not None:
-                        self._start(obj, copy_definition(obj.config))
+                        self._start_defined(obj)
             except Exception as exc:  # noqa: BLE001 - one failed autostart must not keep the driver from opening
                 logging.getLogger(type(self).__module__).error(
                     "autostart of %s %s failed: %s", self.noun, obj.name, exc

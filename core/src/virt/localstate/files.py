@@ -2,6 +2,10 @@
 
 A crash at any moment leaves either the old or the new text, never a mix. ``durable=False`` keeps
 the atomicity but skips both fsyncs, for files in the run folder that do not outlive the host.
+``sync_folder=False`` syncs the file's content but not the rename, as libvirt's virFileRewrite does
+for every definition it saves (``NAME.xml.new``, fsync, rename; no folder fsync, and an undefine is
+a bare unlink): the content is on disk before it replaces the old file, so a crash leaves the old
+or the new definition whole; the rename reaches the disk with the file system's next commit.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, text: str, mode: int = 0o600, *, durable: bool = True) -> None:
+def atomic_write(
+    path: Path, text: str, mode: int = 0o600, *, durable: bool = True, sync_folder: bool = True
+) -> None:
     """Replace ``path`` with ``text`` so that readers see the old or the new content, whole;
-    ``durable`` also waits until it is on disk."""
+    ``durable`` also waits until it is on disk (the rename too, unless not ``sync_folder``)."""
     folder = path.parent
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
@@ -29,7 +35,7 @@ def atomic_write(path: Path, text: str, mode: int = 0o600, *, durable: bool = Tr
         with contextlib.suppress(OSError):
             Path(temporary).unlink()
         raise
-    if durable:
+    if durable and sync_folder:
         fsync_dir(folder)
 
 

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from virt.domainsave import SaveImageXMLFlags
 from virt.driver import (
     AuthCallback,
     DomainRef,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -874,6 +876,36 @@ class RemoteConnection(DriverConnection):
 
     def remove_managed_save(self, ref: DomainRef) -> None:
         self._call(P.DOMAIN_MANAGED_SAVE_REMOVE, {"dom": _domain_arg(ref), "flags": 0})
+
+    def get_managed_save_xml(self, ref: DomainRef, secure: bool) -> str:
+        args = {"dom": _domain_arg(ref), "flags": int(SaveImageXMLFlags.SECURE if secure else 0)}
+        return str(self._call(P.DOMAIN_MANAGED_SAVE_GET_XML_DESC, args)["xml"])
+
+    def define_managed_save_xml(self, ref: DomainRef, xml: str | None, flags: SaveFlags) -> None:
+        self._call(P.DOMAIN_MANAGED_SAVE_DEFINE_XML, {"dom": _domain_arg(ref), "dxml": xml, "flags": int(flags)})
+
+    # -- saved state ------------------------------------------------------------------------------
+    def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
+        self._call(P.DOMAIN_CREATE_WITH_FLAGS, {"dom": _domain_arg(ref), "flags": int(flags)})
+
+    def save_domain(self, ref: DomainRef, path: str, xml: str | None, flags: SaveFlags) -> None:
+        if xml is None and not flags:
+            self._call(P.DOMAIN_SAVE, {"dom": _domain_arg(ref), "to": path})
+        else:
+            self._call(P.DOMAIN_SAVE_FLAGS, {"dom": _domain_arg(ref), "to": path, "dxml": xml, "flags": int(flags)})
+
+    def restore_domain(self, path: str, xml: str | None, flags: SaveFlags) -> None:
+        if xml is None and not flags:
+            self._call(P.DOMAIN_RESTORE, {"from": path})
+        else:
+            self._call(P.DOMAIN_RESTORE_FLAGS, {"from": path, "dxml": xml, "flags": int(flags)})
+
+    def get_save_image_xml(self, path: str, secure: bool) -> str:
+        args = {"file": path, "flags": int(SaveImageXMLFlags.SECURE if secure else 0)}
+        return str(self._call(P.DOMAIN_SAVE_IMAGE_GET_XML_DESC, args)["xml"])
+
+    def define_save_image_xml(self, path: str, xml: str, flags: SaveFlags) -> None:
+        self._call(P.DOMAIN_SAVE_IMAGE_DEFINE_XML, {"file": path, "dxml": xml, "flags": int(flags)})
 
     def get_domain_interface_addresses(self, ref: DomainRef, source: AddressSource) -> list[DomainInterface]:
         from virt.domainchanges import DomainInterface, IPAddress, IPAddressType

@@ -161,6 +161,7 @@ class CPU(XmlModel):
     mode: str | None = attribute("mode")
     match: str | None = attribute("match")
     check: str | None = attribute("check")
+    migratable: str | None = attribute("migratable")
     model: CPUModel | None = child("model", CPUModel)
     vendor: str | None = text("vendor")
     topology: CPUTopology | None = child("topology", CPUTopology)

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -184,7 +185,22 @@ def host_arch() -> str:
 
 def _absolute(path: str) -> str:
     """An absolute path with symlinks kept: ``qemu-kvm`` links stay distinct names."""
-    return os.path.normpath(Path(path).absolute())
+    return os.path.abspath(path)  # noqa: PTH100 - normalised, symlinks kept (Path.resolve follows them)
+
+
+def _on_path(name: str) -> str | None:
+    """``shutil.which(name)`` with one stat per folder of PATH (every define looks the binary up,
+    as libvirt does, so a binary installed or removed meanwhile is seen). Plain os calls, no Path
+    objects: this runs for every define."""
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or os.curdir, name)  # noqa: PTH118
+        try:
+            mode = os.stat(candidate).st_mode  # noqa: PTH116
+        except OSError:
+            continue
+        if stat.S_ISREG(mode) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def find_binary(arch: str | None = None, emulator: str | None = None) -> str:
@@ -196,7 +212,7 @@ def find_binary(arch: str | None = None, emulator: str | None = None) -> str:
         return _absolute(found)
     arch = arch or host_arch()
     name = f"qemu-system-{_BINARY_SUFFIX.get(arch, arch)}"
-    found = shutil.which(name)
+    found = _on_path(name)
     if not found:
         raise _error(f"No emulator found for arch '{arch}': {name} is not on PATH", ErrorNumber.CONFIG_UNSUPPORTED)
     return _absolute(found)

@@ -17,6 +17,7 @@ from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.guestcalls import QemuGuestOperations
 from virt_qemu.paths import DriverPaths
+from virt_qemu.savecalls import QemuSaveOperations
 from virt_qemu.statscalls import QemuStatsOperations
 from virt_qemu.tuning import QemuTuningOperations
 
@@ -27,7 +28,12 @@ if TYPE_CHECKING:
 
 
 class QemuConnection(
-    QemuDisplayOperations, QemuStatsOperations, QemuTuningOperations, QemuGuestOperations, LocalConnection[QemuDriver]
+    QemuDisplayOperations,
+    QemuStatsOperations,
+    QemuTuningOperations,
+    QemuGuestOperations,
+    QemuSaveOperations,
+    LocalConnection[QemuDriver],
 ):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; displays,
     statistics, changes and the guest's answers are the mixins'."""

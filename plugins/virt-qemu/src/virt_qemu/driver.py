@@ -39,6 +39,7 @@ from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
 from virt_qemu.qmpevents import QMP_TIMEOUT, RESTART_ACTIONS, QmpEvents, QueuedEvent
 from virt_qemu.runtime import DomainObj, Running
+from virt_qemu.savestate import SaveStates
 from virt_qemu.status import DomainStatus, StatusMonitor, StatusStore
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def acquire_owner_lock(paths: DriverPaths) -> int:
     )
 
 
-class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
+class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
     """Everything one owner of a QEMU state folder knows and does (define, undefine, create, start
     and autostart are ``DomainLifecycle``'s, over ``complete``, ``_start`` and ``_emit``)."""
 
@@ -116,6 +117,11 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
             ownerlock.release(fd)
+
+    def undefine(self, ref: DomainRef, *, managed_save: bool = False) -> None:
+        """Forget the definition; refused while a managed save image exists unless ``managed_save``."""
+        self.undefine_with_image(ref, managed_save=managed_save)
+        DomainLifecycle.undefine(self, ref)
 
     # -- caps ---------------------------------------------------------------------------------------
     def binary_and_caps(self, arch: str | None, emulator: str | None) -> tuple[str, QemuCaps]:
@@ -185,20 +191,29 @@ class QemuDriver(QmpEvents, DomainLifecycle[DomainObj]):
         return domain
 
     # -- start and stop -------------------------------------------------------------------------------
-    def _start(self, obj: DomainObj, definition: Domain) -> None:
-        """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``."""
+    def _spawn(self, definition: Domain, *, incoming_fd: int | None = None) -> Running:
+        """QEMU started paused for ``definition``, its monitor up (``incoming_fd``: loading a saved state)."""
         assert definition.os is not None and definition.os.type is not None
         emulator = definition.devices.emulator if definition.devices is not None else None
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
         nvram.fill_template(definition)  # the running definition names its UEFI variables' template
         display.prepare(definition)
-        running = launch(self.paths, definition, caps)
+        return launch(self.paths, definition, caps, incoming_fd=incoming_fd)
+
+    def _register_started(self, obj: DomainObj, definition: Domain, running: Running) -> None:
+        """``running`` becomes ``obj``'s QEMU (held locked): live definition, id, events, devices, and
+        the state paused (starting up) until the caller runs it."""
+        obj.live, obj.running = definition, running
+        obj.id = self.ids.allocate()
+        self._watch(obj, running)
+        self._record_devices(definition, running)
+        self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
+
+    def _start(self, obj: DomainObj, definition: Domain) -> None:
+        """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``."""
+        running = self._spawn(definition)
         try:
-            obj.live, obj.running = definition, running
-            obj.id = self.ids.allocate()
-            self._watch(obj, running)
-            self._record_devices(definition, running)
-            self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
+            self._register_started(obj, definition, running)
             assert running.monitor is not None
             affinity.apply(lambda command, arguments=None: self.qmp(obj, command, arguments), running, definition)
             self._balloon_at_start(obj, definition)

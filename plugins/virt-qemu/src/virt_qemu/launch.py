@@ -30,8 +30,12 @@ UNIX_PATH_MAX = 107
 """sun_path holds 108 bytes with the terminating NUL."""
 
 
-def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps) -> Running:
-    """Spawn QEMU for ``definition`` (paused) and connect its monitor; the domain is not changed."""
+def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps, *, incoming_fd: int | None = None) -> Running:
+    """Spawn QEMU for ``definition`` (paused) and connect its monitor; the domain is not changed.
+
+    ``incoming_fd``: QEMU loads the guest's state from this descriptor (a save image positioned at
+    its migration stream) instead of booting it.
+    """
     from virt_qemu.command import RuntimeFiles, build_command
     from virt_qemu.nvram import ensure_store
 
@@ -57,8 +61,12 @@ def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps) -> Running:
         # build_command refuses hostile or unsupported XML (UnsupportedConfig) before QEMU is spawned
         # command.CapsLike declares plain (settable) attributes where QemuCaps is frozen: a typing mismatch only
         argv = _with_driver_options(build_command(definition, caps, files))  # type: ignore[arg-type]
+        passed = [listener.fileno()]
+        if incoming_fd is not None:
+            argv += ["-incoming", f"fd:{incoming_fd}"]
+            passed.append(incoming_fd)
         try:
-            popen, offset = process.spawn(argv, log_file, pass_fds=(listener.fileno(),))
+            popen, offset = process.spawn(argv, log_file, pass_fds=passed)
         except OSError as exc:
             raise errors.operation_failed(f"cannot execute {argv[0]}: {exc.strerror or exc}") from exc
     except BaseException:

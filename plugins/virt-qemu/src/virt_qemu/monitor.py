@@ -8,6 +8,7 @@ never holds up a reply. QEMU is not trusted: garbage, oversized lines or silence
 
 from __future__ import annotations
 
+import array
 import contextlib
 import errno
 import itertools
@@ -132,8 +133,12 @@ class Monitor:
 
     # -- commands -----------------------------------------------------------------------------
 
-    def execute(self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float = 30.0) -> Any:
+    def execute(
+        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float = 30.0, fd: int | None = None
+    ) -> Any:
         """Run one QMP command and return its ``return`` value; QMPError if QEMU refuses it.
+
+        ``fd`` travels with the command as SCM_RIGHTS ancillary data (``getfd``, ``add-fd``).
 
         Timeouts raise QMPError with code OPERATION_TIMEOUT and leave the session usable; a lost
         connection raises MonitorClosed, except for ``quit``, where it counts as success.
@@ -154,7 +159,7 @@ class Monitor:
             if arguments is not None:
                 message["arguments"] = arguments
             try:
-                self._send(json.dumps(message).encode() + b"\n", deadline, command)
+                self._send(json.dumps(message).encode() + b"\n", deadline, command, fd)
             except (OSError, ValueError) as exc:  # ValueError: the socket was closed under us
                 raise MonitorClosed(
                     f"cannot send '{command}' to the QEMU monitor: {getattr(exc, 'strerror', None) or exc}"
@@ -175,8 +180,9 @@ class Monitor:
                 self._pending = None
             self._command_lock.release()
 
-    def _send(self, data: bytes, deadline: float, command: str) -> None:
-        """Write all of ``data``, polling so that a QEMU that stopped reading costs a timeout, not a hang."""
+    def _send(self, data: bytes, deadline: float, command: str, fd: int | None = None) -> None:
+        """Write all of ``data``, polling so that a QEMU that stopped reading costs a timeout, not a hang;
+        ``fd`` goes with the first bytes sent."""
         view = memoryview(data)
         poller = select.poll()
         poller.register(self._sock.fileno(), select.POLLOUT)
@@ -187,7 +193,12 @@ class Monitor:
             if not poller.poll(remaining * 1000):
                 continue
             try:
-                sent = self._sock.send(view, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+                if fd is not None:
+                    rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]).tobytes())]
+                    sent = self._sock.sendmsg([view], rights, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+                    fd = None
+                else:
+                    sent = self._sock.send(view, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
             except BlockingIOError:
                 continue
             view = view[sent:]

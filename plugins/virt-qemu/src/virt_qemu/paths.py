@@ -36,9 +36,24 @@ class DriverPaths(StateLayout):
         """Sockets and other runtime files of one running domain."""
         return self.run_dir / "domains" / name
 
+    @property
+    def save_dir(self) -> Path:
+        """Managed save images, ``NAME.save`` (libvirt's /var/lib/libvirt/qemu/save)."""
+        return self.state_dir / "save"
+
+    def managed_save_file(self, name: str) -> Path:
+        return self.save_dir / f"{name}.save"
+
     def create(self) -> None:
         """Make every folder, private to the user (0700)."""
-        for folder in (self.domains_dir, self.autostart_dir, self.status_dir, self.cache_dir, self.log_dir):
+        for folder in (
+            self.domains_dir,
+            self.autostart_dir,
+            self.status_dir,
+            self.save_dir,
+            self.cache_dir,
+            self.log_dir,
+        ):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         (self.run_dir / "domains").mkdir(parents=True, exist_ok=True, mode=0o700)
 

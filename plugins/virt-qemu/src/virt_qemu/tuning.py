@@ -281,7 +281,7 @@ class QemuTuningOperations:
     # -- undefine ---------------------------------------------------------------------------------------------
     def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:
         """qemuDomainUndefineFlags: a UEFI variable store must be removed (NVRAM) or kept (KEEP_NVRAM);
-        there is no managed save, snapshot, checkpoint or TPM state to remove."""
+        a managed save image must be removed (MANAGED_SAVE); there is no snapshot, checkpoint or TPM state."""
         from virt_qemu.nvram import store_path
 
         refused = flags & ~_UNDEFINE_TAKEN
@@ -306,7 +306,7 @@ class QemuTuningOperations:
                         ) from exc
                 elif not flags & UndefineFlags.KEEP_NVRAM:
                     raise errors.error(ErrorNumber.OPERATION_INVALID, "cannot undefine domain with nvram")
-        self.qemu.undefine(ref)
+        self.qemu.undefine(ref, managed_save=bool(flags & UndefineFlags.MANAGED_SAVE))
 
 
 def _vcpu_slots(answer: Any) -> list[dict[str, Any]]:

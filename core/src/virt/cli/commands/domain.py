@@ -192,8 +192,27 @@ def run_start(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain_by(args.domain, by_id=False)
     if domain.id != -1:
         raise CommandError("Domain is already active")
-    failed("start", domain.name, domain.start)
+    if args.force_boot:
+        failed("start", domain.name, lambda: _force_boot(domain))
+    else:
+        failed("start", domain.name, domain.start)
     ctx.print_extra(f"Domain '{domain.name}' started")
+
+
+def _force_boot(domain: Domain) -> None:
+    """virsh's start --force-boot: a driver that refuses the flag (INVALID_ARG) gets its managed save
+    image removed, then a plain start."""
+    from virt.domainsave import StartFlags
+    from virt.errors import ErrorNumber, VirtError
+
+    try:
+        domain.start(StartFlags.FORCE_BOOT)
+    except VirtError as exc:
+        if exc.code != ErrorNumber.INVALID_ARG:
+            raise
+        if _has_managed_save(domain):
+            domain.remove_managed_save()
+        domain.start()
 
 
 def _with_mode(
@@ -323,7 +342,10 @@ def register(commands: CommandRegistry) -> None:
             "Start a domain, either from the last managedsave state, "
             "or via a fresh boot if no managedsave state is present."
         ),
-        arguments=[domain_argument("name of the inactive domain")],
+        arguments=[
+            domain_argument("name of the inactive domain"),
+            Argument("--force-boot", flag=True, help="force fresh boot by discarding any managed save"),
+        ],
     )
     for name, run, help, description in (
         ("shutdown", run_shutdown, "gracefully shutdown a domain", "Run shutdown in the target domain."),

@@ -1,6 +1,6 @@
 """The commands that change a domain's resources or ask its guest, with virsh's words and layout:
-setmem, setmaxmem, setvcpus, vcpupin, emulatorpin, send-key, metadata, desc, managedsave,
-managedsave-remove, domifaddr, domfsinfo, domfsfreeze, domfsthaw, domhostname.
+setmem, setmaxmem, setvcpus, vcpupin, emulatorpin, send-key, metadata, desc, domifaddr, domfsinfo,
+domfsfreeze, domfsthaw, domhostname.
 """
 
 from __future__ import annotations
@@ -244,32 +244,6 @@ def run_desc(ctx: Context, args: argparse.Namespace) -> None:
         ctx.print_extra(f"No {noun} for domain: {domain.name}")
 
 
-# -- managed save ------------------------------------------------------------------------------------
-def run_managedsave(ctx: Context, args: argparse.Namespace) -> None:
-    from virt.domainchanges import SaveFlags
-
-    flags = (
-        (SaveFlags.BYPASS_CACHE if args.bypass_cache else SaveFlags.NONE)
-        | (SaveFlags.RUNNING if args.running else SaveFlags.NONE)
-        | (SaveFlags.PAUSED if args.paused else SaveFlags.NONE)
-    )
-    domain = ctx.domain(args.domain)
-    _call(lambda: domain.managed_save(flags), f"Failed to save domain '{domain.name}' state")
-    ctx.print_extra()
-    ctx.print_extra(f"Domain '{domain.name}' state saved by libvirt")
-
-
-def run_managedsave_remove(ctx: Context, args: argparse.Namespace) -> None:
-    domain = ctx.domain(args.domain)
-    ctx.trailer = False
-    failure = f"Failed to remove managed save image for domain '{domain.name}'"
-    if not _call(domain.has_managed_save, "Failed to check for domain managed save image"):
-        ctx.print_extra(f"Domain '{domain.name}' has no manage save image; removal skipped")
-        return
-    _call(domain.remove_managed_save, failure)
-    ctx.print_extra(f"Removed managedsave image for domain '{domain.name}'")
-
-
 # -- the guest's own view ----------------------------------------------------------------------------
 def _source(text: str | None, choices: dict[str, T], default: T) -> T:
     if text is None:
@@ -435,32 +409,6 @@ def register(commands: CommandRegistry) -> None:
             Argument("--edit", flag=True, help="open an editor to modify the description"),
             Argument("new-desc", rest=True, help="message"),
         ],
-    )
-    add(
-        "managedsave",
-        run_managedsave,
-        group=GROUP,
-        help="managed save of a domain state",
-        description=(
-            "Save and destroy a running domain, so it can be restarted from the same state at a later time. "
-            "When the virsh 'start' command is next run for the domain, it will automatically be started "
-            "from this saved state."
-        ),
-        arguments=[
-            domain_argument(),
-            Argument("--bypass-cache", flag=True, help="avoid file system cache when saving"),
-            Argument("--running", flag=True, help="set domain to be running on next start"),
-            Argument("--paused", flag=True, help="set domain to be paused on next start"),
-            Argument("--verbose", flag=True, help="display the progress of save"),
-        ],
-    )
-    add(
-        "managedsave-remove",
-        run_managedsave_remove,
-        group=GROUP,
-        help="Remove managed save of a domain",
-        description="Remove an existing managed save state file from a domain",
-        arguments=[domain_argument()],
     )
     add(
         "domifaddr",

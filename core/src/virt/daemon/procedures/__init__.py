@@ -13,7 +13,7 @@ from .registry import HANDLERS, Handler
 def handlers() -> dict[int, Handler]:
     """Every procedure number virtd serves, with its handler."""
     # importing registers them
-    from . import changes, connect, domains, events, networks, snapshots, stats, storage, streams  # noqa: F401
+    from . import changes, connect, domains, events, networks, saving, snapshots, stats, storage, streams  # noqa: F401
 
     return HANDLERS
 

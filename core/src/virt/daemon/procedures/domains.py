@@ -168,15 +168,6 @@ def create(call: Call) -> None:
     _domain(call).start()
 
 
-@handles(P.DOMAIN_CREATE_WITH_FLAGS)
-def create_with_flags(call: Call) -> dict[str, Any]:
-    call.check_flags(0, "DomainCreateWithFlags")
-    domain = _domain(call)
-    domain.start()
-    domain.id  # noqa: B018 - refreshes the handle: the reply carries the new id
-    return _dom_ret(domain)
-
-
 @handles(P.DOMAIN_SHUTDOWN)
 def shutdown(call: Call) -> None:
     _domain(call).shutdown()

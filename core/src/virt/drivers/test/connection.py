@@ -12,6 +12,7 @@ from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.networks import NetworkOperations
+from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
 from virt.errors import ErrorDomain, ErrorNumber
@@ -28,6 +29,7 @@ _default_host = SharedHost(node.load_default)
 class TestConnection(
     HostOperations,
     ChangeOperations,
+    SaveOperations,
     DomainOperations,
     NetworkOperations,
     StorageOperations,

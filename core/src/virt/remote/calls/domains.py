@@ -30,6 +30,8 @@ from virt.remote.procedure_numbers import RemoteProcedure as P
 # Flags of virDomainGetXMLDesc (VIR_DOMAIN_XML_SECURE, VIR_DOMAIN_XML_MIGRATABLE) and
 # virDomainGetVcpusFlags (VIR_DOMAIN_VCPU_GUEST) that read-only connections may not use.
 XML_SECURE_FLAGS = 1 | 8
+# VIR_DOMAIN_SAVE_IMAGE_XML_SECURE, refused to read-only clients by the managed-save XML call.
+SAVE_IMAGE_XML_SECURE = 1
 VCPU_GUEST_FLAG = 8
 # virDomainInterfaceAddresses' source that asks the guest agent (refused to read-only clients).
 INTERFACE_ADDRESSES_SRC_AGENT = 1
@@ -121,6 +123,18 @@ PROCEDURES: tuple[Procedure, ...] = (
     call(P.DOMAIN_MANAGED_SAVE, [_DOM, _FLAGS], write="virDomainManagedSave"),
     call(P.DOMAIN_MANAGED_SAVE_REMOVE, [_DOM, _FLAGS], write="virDomainManagedSaveRemove"),
     call(P.DOMAIN_HAS_MANAGED_SAVE_IMAGE, [_DOM, _FLAGS], [("result", xdr.Int)]),
+    call(
+        P.DOMAIN_MANAGED_SAVE_GET_XML_DESC,
+        [_DOM, _FLAGS],
+        [("xml", NONNULL_STRING)],
+        write_when=(flags_include(SAVE_IMAGE_XML_SECURE), "virDomainManagedSaveGetXMLDesc"),
+        denial="virDomainManagedSaveGetXMLDesc with secure flag",
+    ),
+    call(
+        P.DOMAIN_MANAGED_SAVE_DEFINE_XML,
+        [_DOM, ("dxml", REMOTE_STRING), _FLAGS],
+        write="virDomainManagedSaveDefineXML",
+    ),
     call(
         P.DOMAIN_RENAME,
         [_DOM, ("new_name", REMOTE_STRING), _FLAGS],

@@ -149,9 +149,8 @@ def cpu_option(ctx: Context) -> None:
     model = _cpu_model(ctx, cpu, node, default)
     if cpu.model is not None:
         refuse_unhandled(cpu.model, node.child("model", cpu.model), ("name", "fallback"))
-    migratable = unknown_attr(cpu, "migratable")
-    if migratable is not None:
-        props.append(("migratable", migratable == "on"))
+    if cpu.migratable is not None:
+        props.append(("migratable", cpu.migratable == "on"))
     for n, feature in enumerate(cpu.features):
         state = _FEATURE_STATE.get(feature.policy or "require")
         if state is None or not feature.name:
@@ -165,9 +164,7 @@ def cpu_option(ctx: Context) -> None:
 
 
 def _cpu_model(ctx: Context, cpu: CPU, node: Node, default: str) -> str:
-    refuse_unhandled(
-        cpu, node, ("mode", "match", "check", "model", "topology", "features"), unknown_attrs=("migratable",)
-    )
+    refuse_unhandled(cpu, node, ("mode", "match", "check", "migratable", "model", "topology", "features"))
     mode = cpu.mode or "custom"
     if mode not in CPU_MODES:
         raise node.attr("mode").refuse(f"unknown CPU mode '{mode}'")

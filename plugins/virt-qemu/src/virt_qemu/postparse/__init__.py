@@ -46,6 +46,7 @@ def complete(domain: Domain, has_device: Callable[[str], bool], default_cpu: str
     memory.fill_totals(domain)
     cpu.set_default(domain, default_cpu or cpu.X86_DEFAULT_MODEL)
     cpu.set_default_check(domain)
+    cpu.set_migratable(domain)
     _machine_devices(domain, devs)
     devices.add_audio(devs)
     _device_defaults(domain, devs)

@@ -47,3 +47,12 @@ def set_default_check(domain: Domain) -> None:
         cpu.check = "partial"
     elif mode == "custom":
         cpu.check = "none" if domain.type == "qemu" else "partial"
+
+
+def set_migratable(domain: Domain) -> None:
+    """An x86 host-passthrough CPU says whether it may migrate: libvirt records ``migratable='on'``
+    when the binary's host CPU has that property (every x86 QEMU since 2.12, all virt-qemu builds for),
+    so the guest keeps QEMU's migratable feature set after an upgrade that would change the default."""
+    cpu = domain.cpu
+    if cpu is not None and cpu.mode == "host-passthrough" and cpu.migratable is None and machine.is_x86(domain):
+        cpu.migratable = "on"

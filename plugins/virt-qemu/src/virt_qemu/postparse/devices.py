@@ -103,8 +103,8 @@ def complete(domain: Domain, devices: Devices) -> None:
             driver = disk.driver or DiskDriver()
             if driver.name is None:
                 driver.name = "qemu"
-            if driver.type is None and disk.type != "volume" and _has_source(disk):
-                driver.type = "raw"
+            if driver.type is None and disk.type != "volume":
+                driver.type = "raw"  # an empty CD-ROM or floppy too, as libvirt 9.0 does
             disk.driver = driver
         _drop_chain_indexes(disk)
         for encryption in _encryptions(disk):
@@ -144,13 +144,6 @@ def complete(domain: Domain, devices: Devices) -> None:
     for panic in devices.panics:
         if panic.model is None and machine.is_x86(domain):
             panic.model = "isa"
-
-
-def _has_source(disk: Disk) -> bool:
-    source = disk.source
-    return source is not None and any(
-        (source.file, source.dev, source.dir, source.pool, source.volume, source.protocol, source.name)
-    )
 
 
 def _drop_generated_channel_path(channel: Char) -> None:

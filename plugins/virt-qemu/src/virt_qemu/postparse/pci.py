@@ -16,7 +16,7 @@ from virt.xml import Domain
 from virt.xml.devices import Controller, Devices
 
 from virt_qemu.postparse import controllers, machine
-from virt_qemu.postparse.pcibus import PCI_AUTO, PCIE_AUTO, AddressSet, Connect, PciAddr
+from virt_qemu.postparse.pcibus import PCI_AUTO, PCIE_AUTO, AddressSet, Connect, Flags, PciAddr
 from virt_qemu.postparse.pcidevices import USB2_COMPANIONS, Flavours, PciDevice, controller_flags, devices
 from virt_qemu.postparse.xmlutil import element, number, pci_address
 
@@ -118,7 +118,7 @@ def _chipset(domain: Domain, devs: Devices, addrs: AddressSet, pci_devs: list[Pc
         _ich9(devs, addrs, pci_devs)
 
 
-def _reserve_fixed(addrs: AddressSet, c: Controller, fixed: PciAddr, what: str, flags: Connect | None) -> None:
+def _reserve_fixed(addrs: AddressSet, c: Controller, fixed: PciAddr, what: str, flags: Flags | None) -> None:
     """A chipset function at its fixed address; reserved here unless ``flags`` is None (collected
     with the explicit addresses already, as the Q35 SATA controller is)."""
     from virt_qemu import errors
@@ -132,7 +132,7 @@ def _reserve_fixed(addrs: AddressSet, c: Controller, fixed: PciAddr, what: str, 
         addrs.reserve(fixed, flags)
 
 
-def _primary_video(devs: Devices, addrs: AddressSet, slot: int, flags: Connect, pci_devs: list[PciDevice]) -> None:
+def _primary_video(devs: Devices, addrs: AddressSet, slot: int, flags: Flags, pci_devs: list[PciDevice]) -> None:
     if not devs.videos:
         return
     video = devs.videos[0]
@@ -233,7 +233,7 @@ def _assign(addrs: AddressSet, devs: Devices, pci_devs: list[PciDevice]) -> None
             _set(obj, found)
 
 
-def _usb2(addrs: AddressSet, devs: Devices, c: Controller, flags: Connect) -> None:
+def _usb2(addrs: AddressSet, devs: Devices, c: Controller, flags: Flags) -> None:
     """The companions of one USB2 controller share its slot, each at its own function."""
     function, multi = _USB2_FUNCTION[c.model or ""]
     sibling = next(
@@ -252,7 +252,7 @@ def _usb2(addrs: AddressSet, devs: Devices, c: Controller, flags: Connect) -> No
         _set(c, found, multi)
 
 
-def _spare(addrs: AddressSet, flags: Connect) -> None:
+def _spare(addrs: AddressSet, flags: Flags) -> None:
     addrs.reserve_next(flags)
 
 

@@ -8,7 +8,7 @@ on pcie-root ones); the caller then adds those controllers to the domain and run
 
 from __future__ import annotations
 
-import enum
+from typing import Final, NamedTuple
 
 import attrs
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
@@ -16,33 +16,38 @@ from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt_qemu import errors
 from virt_qemu.postparse.xmlutil import pci_string
 
-
-class Connect(enum.IntFlag):
-    """What connects to a bus (a bus's flags), or how a device connects (a device's flags)."""
-
-    PCI_DEVICE = 1 << 0
-    PCIE_DEVICE = 1 << 1
-    PCIE_ROOT_PORT = 1 << 2
-    PCIE_SWITCH_UPSTREAM_PORT = 1 << 3
-    PCIE_SWITCH_DOWNSTREAM_PORT = 1 << 4
-    DMI_TO_PCI_BRIDGE = 1 << 5
-    PCIE_TO_PCI_BRIDGE = 1 << 6
-    PCI_EXPANDER_BUS = 1 << 7
-    PCIE_EXPANDER_BUS = 1 << 8
-    PCI_BRIDGE = 1 << 9
-    AUTOASSIGN = 1 << 10
-    HOTPLUGGABLE = 1 << 11
-    AGGREGATE_SLOT = 1 << 12
-    INTEGRATED = 1 << 13
+Flags = int
+"""A set of ``Connect`` bits: what connects to a bus (a bus's flags), or how a device connects."""
 
 
-TYPES = Connect((1 << 10) - 1)
-ENDPOINT = Connect.PCI_DEVICE | Connect.PCIE_DEVICE
-PCI_AUTO = Connect.PCI_DEVICE | Connect.AUTOASSIGN
-PCIE_AUTO = Connect.PCIE_DEVICE | Connect.AUTOASSIGN
+class Connect:
+    """The connect flags (libvirt's virDomainPCIConnectFlags). Plain ints, not an enum.IntFlag:
+    address assignment combines them a few thousand times per define, and IntFlag's operators
+    build a new member each time (most of the time a define took)."""
+
+    PCI_DEVICE: Final = 1 << 0
+    PCIE_DEVICE: Final = 1 << 1
+    PCIE_ROOT_PORT: Final = 1 << 2
+    PCIE_SWITCH_UPSTREAM_PORT: Final = 1 << 3
+    PCIE_SWITCH_DOWNSTREAM_PORT: Final = 1 << 4
+    DMI_TO_PCI_BRIDGE: Final = 1 << 5
+    PCIE_TO_PCI_BRIDGE: Final = 1 << 6
+    PCI_EXPANDER_BUS: Final = 1 << 7
+    PCIE_EXPANDER_BUS: Final = 1 << 8
+    PCI_BRIDGE: Final = 1 << 9
+    AUTOASSIGN: Final = 1 << 10
+    HOTPLUGGABLE: Final = 1 << 11
+    AGGREGATE_SLOT: Final = 1 << 12
+    INTEGRATED: Final = 1 << 13
+
+
+TYPES: Final = (1 << 10) - 1
+ENDPOINT: Final = Connect.PCI_DEVICE | Connect.PCIE_DEVICE
+PCI_AUTO: Final = Connect.PCI_DEVICE | Connect.AUTOASSIGN
+PCIE_AUTO: Final = Connect.PCIE_DEVICE | Connect.AUTOASSIGN
 
 # controller model -> how it connects upstream
-CONTROLLER_CONNECT = {
+CONTROLLER_CONNECT: dict[str, Flags] = {
     "pci-bridge": Connect.PCI_BRIDGE,
     "pci-expander-bus": Connect.PCI_EXPANDER_BUS,
     "pcie-expander-bus": Connect.PCIE_EXPANDER_BUS,
@@ -66,51 +71,69 @@ _NAMES = (
 )
 LAST_SLOT = 31
 
+_c = Connect
+_PCIE_PORT_DOWNSTREAM = _c.AUTOASSIGN | _c.PCIE_DEVICE | _c.PCIE_SWITCH_UPSTREAM_PORT | _c.PCIE_TO_PCI_BRIDGE
+# model -> (what plugs into a bus of that model downstream, hotplug-capable, first slot, last slot)
+_BUS_SHAPES: dict[str, tuple[Flags, bool, int, int]] = {
+    "pci-root": (_c.AUTOASSIGN | _c.PCI_DEVICE | _c.PCI_BRIDGE | _c.PCI_EXPANDER_BUS, True, 1, LAST_SLOT),
+    "pci-bridge": (_c.AUTOASSIGN | _c.PCI_DEVICE | _c.PCI_BRIDGE, True, 1, LAST_SLOT),
+    "pci-expander-bus": (_c.AUTOASSIGN | _c.PCI_DEVICE | _c.PCI_BRIDGE, True, 0, LAST_SLOT),
+    "pcie-root": (
+        _c.PCIE_DEVICE | _c.PCIE_ROOT_PORT | _c.DMI_TO_PCI_BRIDGE | _c.PCIE_EXPANDER_BUS, False, 1, LAST_SLOT
+    ),
+    "dmi-to-pci-bridge": (_c.PCI_DEVICE | _c.PCI_BRIDGE, False, 0, LAST_SLOT),
+    "pcie-to-pci-bridge": (_c.AUTOASSIGN | _c.PCI_DEVICE | _c.PCI_BRIDGE, True, 1, LAST_SLOT),
+    "pcie-root-port": (_PCIE_PORT_DOWNSTREAM, True, 0, 0),
+    "pcie-switch-downstream-port": (_PCIE_PORT_DOWNSTREAM, True, 0, 0),
+    "pcie-switch-upstream-port": (_c.PCIE_SWITCH_DOWNSTREAM_PORT, False, 0, LAST_SLOT),
+    "pcie-expander-bus": (_c.PCIE_ROOT_PORT | _c.DMI_TO_PCI_BRIDGE, False, 0, LAST_SLOT),
+}
 
-def _bus_shape(model: str, hotplug: bool) -> tuple[Connect, int, int]:
+
+def _bus_shape(model: str, hotplug: bool) -> tuple[Flags, int, int]:
     """What plugs into a bus of ``model`` downstream, and its first and last slot."""
-    hp = Connect.HOTPLUGGABLE if hotplug else Connect(0)
-    c = Connect
-    shapes = {
-        "pci-root": (c.AUTOASSIGN | c.PCI_DEVICE | c.PCI_BRIDGE | c.PCI_EXPANDER_BUS | hp, 1, LAST_SLOT),
-        "pci-bridge": (c.AUTOASSIGN | c.PCI_DEVICE | c.PCI_BRIDGE | hp, 1, LAST_SLOT),
-        "pci-expander-bus": (c.AUTOASSIGN | c.PCI_DEVICE | c.PCI_BRIDGE | hp, 0, LAST_SLOT),
-        "pcie-root": (c.PCIE_DEVICE | c.PCIE_ROOT_PORT | c.DMI_TO_PCI_BRIDGE | c.PCIE_EXPANDER_BUS, 1, LAST_SLOT),
-        "dmi-to-pci-bridge": (c.PCI_DEVICE | c.PCI_BRIDGE, 0, LAST_SLOT),
-        "pcie-to-pci-bridge": (c.AUTOASSIGN | c.PCI_DEVICE | c.PCI_BRIDGE | hp, 1, LAST_SLOT),
-        "pcie-root-port": (
-            c.AUTOASSIGN | c.PCIE_DEVICE | c.PCIE_SWITCH_UPSTREAM_PORT | c.PCIE_TO_PCI_BRIDGE | hp,
-            0,
-            0,
-        ),
-        "pcie-switch-upstream-port": (c.PCIE_SWITCH_DOWNSTREAM_PORT, 0, LAST_SLOT),
-        "pcie-expander-bus": (c.PCIE_ROOT_PORT | c.DMI_TO_PCI_BRIDGE, 0, LAST_SLOT),
-    }
-    shapes["pcie-switch-downstream-port"] = shapes["pcie-root-port"]
-    if model not in shapes:
+    shape = _BUS_SHAPES.get(model)
+    if shape is None:
         raise errors.error(ErrorNumber.INTERNAL_ERROR, "PCI controller model was not set correctly", ErrorDomain.DOMAIN)
-    return shapes[model]
+    flags, can_hotplug, first, last = shape
+    return (flags | Connect.HOTPLUGGABLE if can_hotplug and hotplug else flags), first, last
 
 
 @attrs.define
 class Bus:
     model: str | None = None
-    flags: Connect = attrs.field(factory=lambda: Connect(0))
+    flags: Flags = 0
     min_slot: int = 0
     max_slot: int = LAST_SLOT
     functions: list[int] = attrs.field(factory=lambda: [0] * (LAST_SLOT + 1))
     aggregate: list[bool] = attrs.field(factory=lambda: [False] * (LAST_SLOT + 1))
 
+    first_free: int = 0
+    """The lowest slot from ``min_slot`` on with no function in use (past ``max_slot`` when full):
+    where the next device goes, kept as slots are taken rather than searched for each device."""
+
     def set_model(self, model: str, hotplug: bool = True) -> None:
         self.flags, self.min_slot, self.max_slot = _bus_shape(model, hotplug)
         self.model = model
+        self.first_free = self.min_slot
+        self.skip_used()
+
+    def take(self, slot: int, function: int) -> None:
+        self.functions[slot] |= 1 << function
+        if slot == self.first_free:
+            self.skip_used()
+
+    def skip_used(self) -> None:
+        functions, slot = self.functions, self.first_free
+        while slot <= LAST_SLOT and functions[slot]:
+            slot += 1
+        self.first_free = slot
 
     def fully_reserved(self) -> bool:
         return all(self.functions[s] for s in range(self.min_slot, self.max_slot + 1))
 
 
-@attrs.frozen
-class PciAddr:
+class PciAddr(NamedTuple):
     bus: int
     slot: int
     function: int
@@ -129,18 +152,19 @@ class AddressSet:
         self.buses = [Bus() for _ in range(nbuses)]
         self.dry_run = dry_run
         self.pcie_to_pci_bridge = pcie_to_pci_bridge
+        # (flags, function) -> the first bus that may still have room for such a device: buses
+        # only fill up and a bus's connect flags never change, so a bus found without room stays so
+        self._searched_from: dict[tuple[Flags, int], int] = {}
 
     # -- checks -----------------------------------------------------------------------------------
-    def _compatible(
-        self, addr: PciAddr, bus_flags: Connect, dev_flags: Connect, *, report: bool, from_config: bool
-    ) -> bool:
+    @staticmethod
+    def _mismatch(bus_no: int, bus_flags: Flags, dev_flags: Flags, from_config: bool) -> str | None:
+        """Why a device with ``dev_flags`` cannot sit on bus ``bus_no`` (a key of ``_compatible``'s
+        messages), or None when it can. Plain checks on ints: the search for a free slot asks this
+        of every bus for every device."""
         if dev_flags & Connect.INTEGRATED:
-            if addr.bus != 0:
-                if report:
-                    raise _error(
-                        from_config, f"The device at PCI address {addr} needs to be an integrated device (bus=0)"
-                    )
-                return False
+            if bus_no != 0:
+                return "integrated"
             bus_flags |= Connect.AUTOASSIGN
         if from_config:
             if bus_flags & ENDPOINT:
@@ -148,39 +172,45 @@ class AddressSet:
             if dev_flags & Connect.PCI_BRIDGE:
                 dev_flags |= Connect.PCI_DEVICE
         elif dev_flags & Connect.AUTOASSIGN and not bus_flags & Connect.AUTOASSIGN:
-            if report:
-                raise _error(
-                    from_config,
-                    f"The device at PCI address {addr} was auto-assigned this address, but the PCI controller "
-                    f"with index='{addr.bus}' doesn't allow auto-assignment",
-                )
-            return False
+            return "autoassign"
         if dev_flags & Connect.HOTPLUGGABLE and not bus_flags & Connect.HOTPLUGGABLE:
-            if report:
-                raise _error(
-                    from_config,
-                    f"The device at PCI address {addr} requires hotplug capability, but the PCI controller "
-                    f"with index='{addr.bus}' doesn't support hotplug",
-                )
-            return False
+            return "hotplug"
         if not dev_flags & bus_flags & TYPES:
-            if report:
-                wanted = next((name for flag, name in _NAMES if dev_flags & flag), None)
-                if wanted is None:
-                    raise _error(
-                        from_config,
-                        f"The device at PCI address {addr} has unrecognized connection type flags "
-                        f"0x{int(dev_flags & TYPES):02x}",
-                    )
-                raise _error(
-                    from_config,
-                    f"The device at PCI address {addr} cannot be plugged into the PCI controller with "
-                    f"index='{addr.bus}'. It requires a controller that accepts a {wanted}.",
-                )
-            return False
-        return True
+            return "type"
+        return None
 
-    def validate(self, addr: PciAddr, flags: Connect, from_config: bool) -> None:
+    def _compatible(self, addr: PciAddr, bus_flags: Flags, dev_flags: Flags, *, from_config: bool) -> None:
+        """Refuse, in libvirt's words, a device with ``dev_flags`` at ``addr`` on a bus with ``bus_flags``."""
+        why = self._mismatch(addr.bus, bus_flags, dev_flags, from_config)
+        if why is None:
+            return
+        if why == "integrated":
+            message = f"The device at PCI address {addr} needs to be an integrated device (bus=0)"
+        elif why == "autoassign":
+            message = (
+                f"The device at PCI address {addr} was auto-assigned this address, but the PCI controller "
+                f"with index='{addr.bus}' doesn't allow auto-assignment"
+            )
+        elif why == "hotplug":
+            message = (
+                f"The device at PCI address {addr} requires hotplug capability, but the PCI controller "
+                f"with index='{addr.bus}' doesn't support hotplug"
+            )
+        else:
+            wanted = next((name for flag, name in _NAMES if dev_flags & flag), None)
+            if wanted is None:
+                message = (
+                    f"The device at PCI address {addr} has unrecognized connection type flags "
+                    f"0x{int(dev_flags & TYPES):02x}"
+                )
+            else:
+                message = (
+                    f"The device at PCI address {addr} cannot be plugged into the PCI controller with "
+                    f"index='{addr.bus}'. It requires a controller that accepts a {wanted}."
+                )
+        raise _error(from_config, message)
+
+    def validate(self, addr: PciAddr, flags: Flags, from_config: bool) -> None:
         if not self.buses:
             raise _error(from_config, "No PCI buses available")
         if addr.bus >= len(self.buses):
@@ -188,7 +218,7 @@ class AddressSet:
                 from_config, f"Invalid PCI address {addr}. Only PCI buses up to {len(self.buses) - 1} are available"
             )
         bus = self.buses[addr.bus]
-        self._compatible(addr, bus.flags, flags, report=True, from_config=from_config)
+        self._compatible(addr, bus.flags, flags, from_config=from_config)
         if bus.min_slot and addr.slot < bus.min_slot:
             raise _error(from_config, f"Invalid PCI address {addr}. slot must be >= {bus.min_slot}")
         if addr.slot > bus.max_slot:
@@ -200,7 +230,7 @@ class AddressSet:
         return bool(self.buses[bus].functions[slot])
 
     # -- growing ----------------------------------------------------------------------------------
-    def grow(self, addr: PciAddr, flags: Connect) -> PciAddr:
+    def grow(self, addr: PciAddr, flags: Flags) -> PciAddr:
         """Add buses up to ``addr.bus`` (dry runs only), of the kind a device with ``flags`` needs;
         the address may move to a bus further on when a bridge must come first."""
         add = addr.bus - len(self.buses) + 1
@@ -247,7 +277,7 @@ class AddressSet:
         return addr
 
     # -- reserving --------------------------------------------------------------------------------
-    def reserve(self, addr: PciAddr, flags: Connect, *, from_config: bool = True) -> PciAddr:
+    def reserve(self, addr: PciAddr, flags: Flags, *, from_config: bool = True) -> PciAddr:
         if self.dry_run:
             addr = self.grow(addr, flags)
         self.validate(addr, flags, from_config)
@@ -256,19 +286,21 @@ class AddressSet:
             raise _error(from_config, f"Attempted double use of PCI Address {addr}")
         if not bus.functions[addr.slot] and flags & Connect.AGGREGATE_SLOT:
             bus.aggregate[addr.slot] = True
-        bus.functions[addr.slot] |= 1 << addr.function
+        bus.take(addr.slot, addr.function)
         return addr
 
-    def _free_on_bus(self, n: int, flags: Connect, function: int) -> PciAddr | None:
+    def _free_on_bus(self, n: int, flags: Flags, function: int) -> PciAddr | None:
         bus = self.buses[n]
-        first = 0 if function == -1 else function
-        if not self._compatible(PciAddr(n, bus.min_slot, first), bus.flags, flags, report=False, from_config=False):
+        if self._mismatch(n, bus.flags, flags, False) is not None:
             return None
+        first = 0 if function == -1 else function
+        if not flags & Connect.AGGREGATE_SLOT:
+            return PciAddr(n, bus.first_free, first) if bus.first_free <= bus.max_slot else None
         for slot in range(bus.min_slot, bus.max_slot + 1):
             used = bus.functions[slot]
             if not used:
                 return PciAddr(n, slot, first)
-            if flags & Connect.AGGREGATE_SLOT and bus.aggregate[slot]:
+            if bus.aggregate[slot]:
                 if not used & (1 << first):
                     return PciAddr(n, slot, first)
                 if function == -1:
@@ -277,18 +309,21 @@ class AddressSet:
                             return PciAddr(n, slot, fn)
         return None
 
-    def next_address(self, flags: Connect, function: int = -1) -> PciAddr:
+    def next_address(self, flags: Flags, function: int = -1) -> PciAddr:
         if not self.buses:
             raise errors.error(ErrorNumber.XML_ERROR, "No PCI buses available", ErrorDomain.DOMAIN)
-        for n in range(len(self.buses)):
+        start = self._searched_from.get((flags, function), 0)
+        for n in range(start, len(self.buses)):
             found = self._free_on_bus(n, flags, function)
             if found is not None:
+                self._searched_from[flags, function] = n
                 return found
+        self._searched_from[flags, function] = len(self.buses)
         if self.dry_run:
             addr = self.grow(PciAddr(len(self.buses), 0, 0 if function == -1 else function), flags)
             return PciAddr(addr.bus, self.buses[addr.bus].min_slot, addr.function)
         raise errors.error(ErrorNumber.INTERNAL_ERROR, "No more available PCI slots", ErrorDomain.DOMAIN)
 
-    def reserve_next(self, flags: Connect, function: int = -1) -> PciAddr:
+    def reserve_next(self, flags: Flags, function: int = -1) -> PciAddr:
         addr = self.next_address(flags, function)
         return self.reserve(addr, flags, from_config=False)

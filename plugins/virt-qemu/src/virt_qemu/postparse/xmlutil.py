@@ -47,10 +47,21 @@ def number(value: str | None, what: str, default: int = 0) -> int:
     """An address attribute as libvirt reads it: decimal, or hexadecimal with 0x."""
     if value is None or value == "":
         return default
+    known = _NUMBERS.get(value)
+    if known is not None:
+        return known
     try:
-        return int(value, 0)
+        found = int(value, 0)
     except ValueError:
         raise errors.error(ErrorNumber.XML_ERROR, f"Cannot parse <address> '{what}' attribute") from None
+    if len(_NUMBERS) < _NUMBERS_KEPT:
+        _NUMBERS[value] = found
+    return found
+
+
+# the few spellings addresses use ('0x00'...'0x1f'), read once: addressing reads them many times
+_NUMBERS: dict[str, int] = {}
+_NUMBERS_KEPT = 4096
 
 
 def has_address(address: Address | None) -> bool:
@@ -59,15 +70,14 @@ def has_address(address: Address | None) -> bool:
 
 def pci_address(domain: int, bus: int, slot: int, function: int, multifunction: str | None = None) -> Address:
     """A PCI address written as libvirt writes it (domain='0x0000' bus='0x00' slot='0x02' function='0x0')."""
-    return make(
-        Address,
-        type="pci",
-        domain=f"0x{domain:04x}",
-        bus=f"0x{bus:02x}",
-        slot=f"0x{slot:02x}",
-        function=f"0x{function:x}",
-        multifunction=multifunction,
-    )
+    address = Address()
+    address.type = "pci"
+    address.domain = f"0x{domain:04x}"
+    address.bus = f"0x{bus:02x}"
+    address.slot = f"0x{slot:02x}"
+    address.function = f"0x{function:x}"
+    address.multifunction = multifunction
+    return address
 
 
 def pci_string(bus: int, slot: int, function: int, domain: int = 0) -> str:

@@ -1,0 +1,193 @@
+"""Save, restore and managed save through the driver, with the tiny Linux guest under TCG.
+
+The guest proves it kept its state: after a restore it does not boot again (its boot marker, which a
+fresh boot prints within seconds, does not come back on the console) and its ``acpid``, started at
+boot, still answers the power button. The image is libvirt's layout (header checked byte by byte).
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from pathlib import Path
+
+import pytest
+import virt
+from driver_support import conn_fixture, firmware_xml, qemu_root_fixture, wait_until  # noqa: F401 - fixtures
+from guest import GuestImage, domain_xml
+from virt.domainsave import SaveFlags, StartFlags
+from virt.errors import ErrorNumber, VirtError
+from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
+
+BOOT_TIMEOUT = 90.0
+POWEROFF_TIMEOUT = 30.0
+NO_REBOOT_WAIT = 6.0
+"""Longer than the guest takes to print its marker after a fresh boot (~2-4 s under TCG)."""
+
+
+def _marker_count(serial_log: Path, marker: str) -> int:
+    try:
+        return serial_log.read_text(errors="replace").count(marker)
+    except OSError:
+        return 0
+
+
+def _boot(conn: virt.Connection, name: str, folder: Path, guest: GuestImage) -> tuple[virt.Domain, Path]:
+    serial_log = folder / f"{name}.serial"
+    dom = conn.define_domain(domain_xml(name, guest, serial_log=serial_log))
+    dom.start()
+    wait_until(lambda: _marker_count(serial_log, guest.marker) >= 1, BOOT_TIMEOUT, "the guest to boot")
+    return dom, serial_log
+
+
+def _kept_its_state(dom: virt.Domain, serial_log: Path, guest: GuestImage) -> None:
+    """No second boot, and the acpid of the first one powers the guest off."""
+    time.sleep(NO_REBOOT_WAIT)
+    assert _marker_count(serial_log, guest.marker) == 0, "the guest booted again instead of resuming"
+    dom.shutdown()
+    wait_until(lambda: dom.state().state == DomainState.SHUTOFF, POWEROFF_TIMEOUT, "the restored guest to power off")
+    assert dom.state() == (DomainState.SHUTOFF, ShutoffReason.SHUTDOWN)
+
+
+def test_save_then_restore_resumes_the_guest(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
+    dom, serial_log = _boot(conn, "sv1", qemu_root, tiny_guest)
+    image = qemu_root / "sv1.save"
+    dom.save(str(image))
+    assert dom.state() == (DomainState.SHUTOFF, ShutoffReason.SAVED)
+    assert not dom.is_active()
+    data = image.read_bytes()
+    # libvirt's header: magic, then version, data length, was_running, format, cookie offset (host order)
+    assert data[:16] == b"LibvirtQemudSave"
+    version, data_len, was_running, compressed, cookie = struct.unpack("=5I", data[16:36])
+    assert (version, was_running, compressed, cookie) == (2, 1, 0, 0)
+    xml = conn.save_image_xml(str(image))
+    assert data[92 : 92 + len(xml)].decode() == xml and data_len >= len(xml) + 64 * 1024
+    assert virt.xml.Domain.from_xml(xml).uuid == dom.uuid
+    assert len(data) > 92 + data_len + 1024 * 1024, "QEMU's migration stream follows the header"
+    serial_log.write_text("")
+    conn.restore(str(image))
+    assert dom.state() == (DomainState.RUNNING, RunningReason.RESTORED)
+    _kept_its_state(dom, serial_log, tiny_guest)
+
+
+def test_restore_paused_and_the_image_state(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
+    dom, serial_log = _boot(conn, "sv2", qemu_root, tiny_guest)
+    image = str(qemu_root / "sv2.save")
+    dom.save(image)
+    conn.restore(image, flags=SaveFlags.PAUSED)
+    assert dom.state().state == DomainState.PAUSED
+    dom.resume()
+    assert dom.state() == (DomainState.RUNNING, RunningReason.UNPAUSED)
+    dom.save(image)
+    # save-image-define --paused: the image now restores paused by itself
+    conn.define_save_image_xml(image, conn.save_image_xml(image), SaveFlags.PAUSED)
+    conn.restore(image)
+    assert dom.state() == (DomainState.PAUSED, PausedReason.MIGRATION)
+    dom.resume()
+    serial_log.write_text("")
+    _kept_its_state(dom, serial_log, tiny_guest)
+
+
+def test_managed_save_survives_the_driver_and_start_restores_it(qemu_root: Path, tiny_guest: GuestImage) -> None:
+    conn = virt.open("qemu:///system")
+    try:
+        dom, serial_log = _boot(conn, "sv3", qemu_root, tiny_guest)
+        dom.managed_save()
+        assert dom.state() == (DomainState.SHUTOFF, ShutoffReason.SAVED)
+        assert (qemu_root / "system" / "state" / "save" / "sv3.save").is_file()
+        with pytest.raises(VirtError, match="Refusing to undefine while domain managed save image exists"):
+            dom.undefine()
+    finally:
+        conn.close()  # the last connection: the driver instance goes (a virtd restart)
+    conn = virt.open("qemu:///system")
+    try:
+        dom = conn.lookup_domain("sv3")
+        assert dom.has_managed_save()
+        assert [d.name for d in conn.list_domains(managed_save=True)] == ["sv3"]
+        assert conn.list_domains(managed_save=False) == []
+        assert "<name>sv3</name>" in dom.managed_save_xml()
+        serial_log.write_text("")
+        dom.start()
+        assert dom.state() == (DomainState.RUNNING, RunningReason.RESTORED)
+        assert not dom.has_managed_save()
+        _kept_its_state(dom, serial_log, tiny_guest)
+    finally:
+        conn.close()
+
+
+def test_autostart_restores_the_managed_save(qemu_root: Path, tiny_guest: GuestImage) -> None:
+    conn = virt.open("qemu:///system")
+    try:
+        dom, serial_log = _boot(conn, "sv6", qemu_root, tiny_guest)
+        dom.set_autostart(True)
+        dom.managed_save()
+    finally:
+        conn.close()
+    (qemu_root / "system" / "run" / "autostarted").unlink()  # as after a host reboot
+    serial_log.write_text("")
+    conn = virt.open("qemu:///system")
+    try:
+        dom = conn.lookup_domain("sv6")
+        assert dom.state() == (DomainState.RUNNING, RunningReason.RESTORED)
+        assert not dom.has_managed_save()
+        _kept_its_state(dom, serial_log, tiny_guest)
+    finally:
+        conn.close()
+
+
+def test_a_replacement_xml_must_be_the_same_guest(
+    conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage
+) -> None:
+    dom, _ = _boot(conn, "sv7", qemu_root, tiny_guest)
+    xml = dom.xml(secure=True)
+    titled = xml.replace("<name>sv7</name>", "<name>sv7</name><title>kept</title>")
+    image = str(qemu_root / "sv7.save")
+    with pytest.raises(VirtError, match="Target domain name 'other' does not match source 'sv7'"):
+        dom.save(image, xml.replace("<name>sv7</name>", "<name>other</name>"))
+    assert dom.is_active()  # refused before anything stopped
+    dom.save(image, titled)
+    assert "<title>kept</title>" in conn.save_image_xml(image)
+    with pytest.raises(VirtError, match="Target domain max memory"):
+        conn.define_save_image_xml(image, titled.replace("131072", "262144"))
+    conn.restore(image)
+    assert dom.model().title == "kept"
+    dom.destroy()
+
+
+def test_force_boot_discards_the_managed_save(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
+    dom, serial_log = _boot(conn, "sv4", qemu_root, tiny_guest)
+    dom.managed_save(SaveFlags.PAUSED)
+    serial_log.write_text("")
+    dom.start(StartFlags.FORCE_BOOT)
+    assert dom.state() == (DomainState.RUNNING, RunningReason.BOOTED)
+    assert not dom.has_managed_save()
+    wait_until(lambda: _marker_count(serial_log, tiny_guest.marker) >= 1, BOOT_TIMEOUT, "a fresh boot")
+    dom.managed_save()
+    dom.undefine(virt.domainchanges.UndefineFlags.MANAGED_SAVE)
+    assert not (qemu_root / "system" / "state" / "save" / "sv4.save").exists()
+
+
+def test_bad_images_and_paths_are_clear_errors(conn: virt.Connection, qemu_root: Path) -> None:
+    missing = qemu_root / "missing.save"
+    with pytest.raises(VirtError, match=f"Failed to open file '{missing}': No such file"):
+        conn.restore(str(missing))
+    wrong = qemu_root / "wrong.save"
+    wrong.write_bytes(b"not a save image at all" * 10)
+    with pytest.raises(VirtError, match="image magic is incorrect"):
+        conn.restore(str(wrong))
+    partial = qemu_root / "partial.save"
+    partial.write_bytes(b"LibvirtQemudPart" + bytes(76))
+    with pytest.raises(VirtError, match="save image is incomplete"):
+        conn.save_image_xml(str(partial))
+    short = qemu_root / "short.save"
+    short.write_bytes(b"LibvirtQemudSave\x02")
+    with pytest.raises(VirtError, match="failed to read qemu header"):
+        conn.restore(str(short))
+    dom = conn.define_domain(firmware_xml("sv5"))
+    with pytest.raises(VirtError) as raised:
+        dom.save(str(qemu_root / "sv5.save"))
+    assert raised.value.code == ErrorNumber.OPERATION_INVALID and "not running" in raised.value.message
+    with pytest.raises(VirtError, match="domain does not have managed save image"):
+        dom.managed_save_xml()
+    with pytest.raises(VirtError, match="mutually exclusive"):
+        dom.managed_save(SaveFlags.RUNNING | SaveFlags.PAUSED)
