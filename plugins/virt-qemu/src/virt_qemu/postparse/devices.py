@@ -14,6 +14,7 @@ import re
 from lxml import etree
 from virt.xml import Domain
 from virt.xml.devices import Audio, Char, CharTarget, Devices, Disk, DiskDriver, Input, Memballoon, Video, VideoModel
+from virt.xml.implicit import VIDEO_VRAM
 
 from virt_qemu.postparse import machine
 from virt_qemu.postparse.xmlutil import element, get_attr, make, set_attr
@@ -22,8 +23,6 @@ DEFAULT_NET_MODEL = "rtl8139"
 LIBVIRT_CHANNEL_DIR = "/var/lib/libvirt/qemu/channel/target"
 """Where libvirt's system QEMU driver puts virtio channel sockets (qemu.conf's channel target dir)."""
 DEFAULT_VIDEO = "cirrus"
-# video type -> (vram KiB) libvirt gives a card without one (virDomainVideoDefaultRAM)
-_VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536}
 _SERIAL_MODELS = {
     "isa-serial": "isa-serial",
     "usb-serial": "usb-serial",
@@ -213,8 +212,8 @@ def _complete_video(video: Video) -> None:
         model.type = DEFAULT_VIDEO
     if model.type == "none":
         return
-    if model.vram is None and model.type in _VIDEO_VRAM:
-        model.vram = _VIDEO_VRAM[model.type]
+    if model.vram is None and model.type in VIDEO_VRAM:
+        model.vram = VIDEO_VRAM[model.type]
     if model.type == "qxl":
         if get_attr(model, "ram") is None:
             set_attr(model, "ram", "65536")
