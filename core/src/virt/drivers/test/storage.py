@@ -6,7 +6,6 @@ into the definitions it hands out.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import TYPE_CHECKING
 
@@ -113,7 +112,7 @@ def add_volume(pool: PoolObj, volume: StorageVolume, *, loading: bool = False) -
         raise _xml_error("missing volume name element")
     if name in pool.volumes:
         raise errors.error(ErrorNumber.OPERATION_FAILED, "storage vol already exists")
-    stored = copy.deepcopy(volume)
+    stored = volume.clone()
     # libvirt: a volume without allocation is fully allocated
     allocation = capacity if stored.allocation is None else stored.allocation
     stored.allocation = allocation
@@ -206,7 +205,7 @@ class StorageOperations:
         with self.host.lock:
             obj = self._pool_named(ref.name)
             definition = obj.pending if inactive and obj.pending is not None else obj.definition
-            result = copy.deepcopy(definition)
+            result = definition.clone()
             result.capacity, result.allocation, result.available = obj.capacity, obj.allocation, obj.available
             return result
 
@@ -289,7 +288,7 @@ class StorageOperations:
 
     def get_storage_volume_definition(self, ref: StorageVolumeRef) -> StorageVolume:
         with self.host.lock:
-            return copy.deepcopy(self._volume(ref)[1])
+            return self._volume(ref)[1].clone()
 
     def get_storage_volume_info(self, ref: StorageVolumeRef) -> StorageVolumeInfo:
         with self.host.lock:
