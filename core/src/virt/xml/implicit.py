@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 from lxml import etree
 
-from virt.errors import XMLError
+from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
 from virt.xml.base import SPEC_KEY, Unknown, XmlModel
 
 if TYPE_CHECKING:
@@ -38,6 +38,20 @@ DRIVE_BUSES = ("scsi", "fdc", "ide", "sata")
 libvirt adds their controllers."""
 MAC_PREFIX = "52:54:00"
 """The prefix of the MAC addresses libvirt generates (VIR_MAC_PREFIX_BUFLEN: QEMU's OUI)."""
+
+
+def _xml_error(detail: str) -> VirtError:
+    """libvirt's words for a definition it cannot complete (an XMLError of the domain config)."""
+    return libvirt_error(ErrorNumber.XML_ERROR, detail, ErrorDomain.DOMAIN)
+
+
+def _address_error(name: str, text: str | None) -> VirtError:
+    """libvirt's words for an address number that is not one (an error of its XML helpers)."""
+    return libvirt_error(
+        ErrorNumber.XML_ERROR,
+        f"Invalid value for attribute '{name}' in element 'address': '{text}'. Expected non-negative integer value",
+        ErrorDomain.XML,
+    )
 
 
 def _new(cls: type[M], **values: Any) -> M:
@@ -220,7 +234,7 @@ def _pci_number(name: str, text: str, form: str) -> str:
     try:
         return form.format(int(text, 0))
     except ValueError:
-        raise XMLError(f"Cannot parse <address> '{name}' attribute: {text!r} is not a number") from None
+        raise _address_error(name, text) from None
 
 
 def canonical_address(address: Address) -> None:
@@ -311,7 +325,7 @@ def assign_drive_address(disk: Disk) -> None:
         return
     index = disk_index(target.dev or "")
     if index is None:
-        raise XMLError(f"Unknown disk name '{target.dev or ''}' and no address specified")
+        raise _xml_error(f"Unknown disk name '{target.dev or ''}' and no address specified")
     controller, bus_, unit_target, unit = drive_address(bus, index)
     disk.address = _new(
         Address, type="drive", controller=str(controller), bus=str(bus_), target=str(unit_target), unit=str(unit)
@@ -401,21 +415,24 @@ def add_implicit_controllers(devices: Devices) -> None:
         for disk in devices.disks:
             address = disk.address
             if disk.target is not None and disk.target.bus == bus and address is not None and address.type == "drive":
-                highest = max(highest, _number(address.controller))
+                highest = max(highest, _number(address.controller, "controller"))
         for index in range(highest + 1):
             ensure_controller(devices, bus, index)
     virtio = [c for c in (*devices.channels, *devices.consoles) if _target_type(c) == "virtio"]
     for char in virtio:
         address = char.address
-        index = _number(address.controller) if address is not None and address.type == "virtio-serial" else 0
+        index = (
+            _number(address.controller, "controller") if address is not None and address.type == "virtio-serial" else 0
+        )
         ensure_controller(devices, "virtio-serial", index)
 
 
-def _number(text: str | None) -> int:
+def _number(text: str | None, name: str) -> int:
+    """An address number (0 when not given), decimal or 0x-prefixed."""
     try:
         return int(text or "0", 0)
     except ValueError:
-        raise XMLError(f"Cannot parse <address> 'controller' attribute: {text!r} is not a number") from None
+        raise _address_error(name, text) from None
 
 
 def ensure_controller(devices: Devices, type_: str, index: int) -> None:
@@ -491,7 +508,7 @@ def add_smartcard_controllers(devices: Devices) -> None:
     assign_smartcard_slots(devices)
     for card in devices.smartcards:
         if card.address is not None and card.address.type == "ccid":
-            ensure_controller(devices, "ccid", _number(card.address.controller))
+            ensure_controller(devices, "ccid", _number(card.address.controller, "controller"))
 
 
 def assign_smartcard_slots(devices: Devices) -> None:
@@ -499,7 +516,7 @@ def assign_smartcard_slots(devices: Devices) -> None:
     from virt.xml.devices import Address
 
     used = {
-        (_number(c.address.controller), _number(c.address.slot))
+        (_number(c.address.controller, "controller"), _number(c.address.slot, "slot"))
         for c in devices.smartcards
         if c.address is not None and c.address.type == "ccid"
     }

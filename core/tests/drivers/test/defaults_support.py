@@ -92,6 +92,22 @@ HANDWRITTEN: dict[str, tuple[str, str]] = {
         "<domain type='kvm'><name>m6</name><memory>524288</memory><os><type>hvm</type></os><devices>"
         "<controller type='usb' model='qemu-xhci'/><redirdev bus='usb' type='spicevmc'/></devices></domain>",
     ),
+    "bad-disk-name": (
+        "domain",
+        "<domain type='test'><name>b1</name><memory>1024</memory><os><type>hvm</type></os><devices>"
+        "<disk type='file'><target dev='qq' bus='ide'/></disk></devices></domain>",
+    ),
+    "bad-address-number": (
+        "domain",
+        "<domain type='test'><name>b2</name><memory>1024</memory><os><type>hvm</type></os><devices>"
+        "<watchdog model='i6300esb'><address type='pci' slot='zz'/></watchdog></devices></domain>",
+    ),
+    "bad-channel-controller": (
+        "domain",
+        "<domain type='test'><name>b3</name><memory>1024</memory><os><type>hvm</type></os><devices>"
+        "<channel type='pty'><target type='virtio'/><address type='virtio-serial' controller='x'/></channel>"
+        "</devices></domain>",
+    ),
     "xen-pv-domain": (
         "domain",
         "<domain type='xen'><name>m4</name><memory>524288</memory><bootloader>/usr/bin/pygrub</bootloader>"
