@@ -172,3 +172,15 @@ def test_a_running_domain_shows_its_allocation_ids() -> None:
     )
     liveview.add_live_state(domain)
     assert "<cachetune vcpus='0-1' id='vcpus_0-1'>" in domain.to_xml()
+
+
+def test_a_skipped_device_label_is_left_out_of_the_inactive_view_only() -> None:
+    domain = _domain(
+        "<disk type='file'><source file='/a'><seclabel model='selinux' labelskip='yes'/></source>"
+        "<target dev='vda'/></disk>"
+    )
+    inactive.strip_status(domain)
+    assert "<seclabel model='selinux' relabel='yes'/>" in domain.to_xml()
+    assert inactive.has_unwritten_labels(domain)
+    inactive.hide_unset_labels(domain)
+    assert "seclabel" not in domain.to_xml()

@@ -33,6 +33,7 @@ from virt.events import (
 )
 from virt.info import DomainFilter, DomainInfo, DomainRecord
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
+from virt.xml import inactive as xml_inactive
 from virt.xml import liveview
 
 if TYPE_CHECKING:
@@ -252,7 +253,8 @@ class DomainOperations:
         return Domain.from_xml(self.get_domain_xml(ref, inactive=inactive, secure=secure))
 
     def get_domain_xml(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> str:
-        # Without ``secure`` the graphics passwords are left out, as libvirt leaves them out.
+        # Without ``secure`` the graphics passwords are left out, as libvirt leaves them out; the
+        # inactive view leaves out device labels without a label.
         with self.host.lock:
             obj = self._domain(ref)
             if inactive and obj.config is not None:
@@ -262,9 +264,13 @@ class DomainOperations:
             key = (inactive, id_, secure)
             text = obj.xml_cache.get(key)
             if text is None:
-                shown = definition if secure or not _has_secrets(definition) else definition.clone()
-                if shown is not definition:
+                hide_secrets = not secure and _has_secrets(definition)
+                hide_labels = inactive and xml_inactive.has_unwritten_labels(definition)
+                shown = definition.clone() if hide_secrets or hide_labels else definition
+                if hide_secrets:
                     shown.hide_secrets()
+                if hide_labels:
+                    xml_inactive.hide_unset_labels(shown)
                 # Stored definitions carry no id; the live view shows it only while formatting.
                 shown.id = id_
                 try:
