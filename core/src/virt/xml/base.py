@@ -148,6 +148,17 @@ class Unknown:
     def __bool__(self) -> bool:
         return bool(self.attrs or self.elements or self.child_attrs or self.nsmap)
 
+    def drop_elements(self, unwanted: Callable[[etree._Element], bool]) -> None:
+        """Leave out the kept elements ``unwanted`` picks."""
+        for anchor, elements in list(self.elements.items()):
+            kept = [el for el in elements if not unwanted(el)]
+            if len(kept) == len(elements):
+                continue
+            if kept:
+                self.elements[anchor] = kept
+            else:
+                del self.elements[anchor]
+
     def _key(self) -> tuple[Any, ...]:
         elements = {k: [etree.tostring(e, with_tail=False) for e in v] for k, v in self.elements.items()}
         return (self.attrs, elements, self.child_attrs, self.nsmap)

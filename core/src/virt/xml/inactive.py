@@ -71,14 +71,8 @@ def hide_unset_labels(domain: Domain) -> None:
     label (libvirt: what a skipped label left behind), which the live view writes."""
     for disk in domain.devices.disks if domain.devices is not None else []:
         unknown = disk.source._unknown if disk.source is not None else None
-        if unknown is None:
-            continue
-        for anchor, elements in list(unknown.elements.items()):
-            kept = [el for el in elements if not (el.tag == "seclabel" and _unset(el))]
-            if kept:
-                unknown.elements[anchor] = kept
-            else:
-                del unknown.elements[anchor]
+        if unknown is not None:
+            unknown.drop_elements(lambda el: el.tag == "seclabel" and _unset(el))
 
 
 def _unset(label: etree._Element) -> bool:

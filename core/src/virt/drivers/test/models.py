@@ -88,14 +88,7 @@ def drop_driver_namespaces(model: XmlModel) -> None:
         setattr(model, name, [] if is_list else None)
     unknown = model._unknown
     if unknown is not None:
-        for anchor, elements in list(unknown.elements.items()):
-            kept = [el for el in elements if not (isinstance(el.tag, str) and el.tag.startswith("{"))]
-            if len(kept) == len(elements):
-                continue
-            if kept:
-                unknown.elements[anchor] = kept
-            else:
-                del unknown.elements[anchor]
+        unknown.drop_elements(lambda el: isinstance(el.tag, str) and el.tag.startswith("{"))
         unknown.nsmap.clear()
 
 
