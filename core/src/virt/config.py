@@ -42,7 +42,7 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     aliases = config.get("uri_aliases", {})
     if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
         raise VirtError(
-            f"configuration file {path}: uri_aliases must be a table of name = \"uri\"", ErrorNumber.CONF_SYNTAX
+            f'configuration file {path}: uri_aliases must be a table of name = "uri"', ErrorNumber.CONF_SYNTAX
         )
     return config
 

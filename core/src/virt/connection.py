@@ -38,7 +38,8 @@ from virt.driver import (
     StorageVolumeRef,
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
-from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+from virt.networkevents import NetworkCallbacks
 from virt.states import DomainState, ShutdownMode
 
 if TYPE_CHECKING:
@@ -59,8 +60,10 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.networkevents import NetworkEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
+    from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel
     from virt.xml import Network as NetworkModel
     from virt.xml import StoragePool as StoragePoolModel
@@ -77,6 +80,8 @@ def _log() -> logging.Logger:
 
 
 DomainEventCallback = Callable[["Domain", "DomainEvent"], None]
+NetworkEventCallback = Callable[["Network", "NetworkEvent"], None]
+"""What ``Connection.add_network_event_callback`` calls: the network's handle and the event."""
 """What ``Connection.add_domain_event_callback`` calls: the domain's handle and the event."""
 
 
@@ -118,6 +123,7 @@ class Connection:
         self._event_callbacks: dict[int, tuple[DomainEventCallback, uuid_module.UUID | None]] = {}
         self._event_handles = itertools.count(1)
         self._event_unsubscribe: Callable[[], None] | None = None
+        self._network_callbacks = NetworkCallbacks()
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -140,6 +146,7 @@ class Connection:
                 unsubscribe, self._event_unsubscribe = self._event_unsubscribe, None
             if unsubscribe is not None:
                 unsubscribe()
+            self._network_callbacks.clear()
             driver, self._driver = self._driver, None
             driver.close()
 
@@ -308,6 +315,23 @@ class Connection:
             self._event_callbacks[handle] = (callback, domain.uuid if domain is not None else None)
         return handle
 
+    def add_network_event_callback(self, callback: NetworkEventCallback, network: Network | None = None) -> int:
+        """Call ``callback(network, event)`` for every later network lifecycle event (of ``network``
+        only, if given): virConnectNetworkEventRegisterAny with VIR_NETWORK_EVENT_ID_LIFECYCLE.
+        Returns the handle for ``remove_network_event_callback``."""
+        if network is not None and network.connection is not self:
+            raise InvalidArgument("the network of an event callback must come from the same connection")
+
+        def relay(event: NetworkEvent) -> None:
+            callback(Network(self, event.network), event)
+
+        key = network.uuid if network is not None else None
+        return self._network_callbacks.add(relay, key, self.driver.subscribe_network_events)
+
+    def remove_network_event_callback(self, handle: int) -> None:
+        """Stop calling the callback ``add_network_event_callback`` returned ``handle`` for."""
+        self._network_callbacks.remove(handle)
+
     def remove_domain_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_domain_event_callback`` returned ``handle`` for."""
         with self._event_lock:
@@ -386,11 +410,21 @@ class Connection:
         driver = self._writable("virStoragePoolDefineXML")
         return StoragePool(self, driver.define_storage_pool(_as_model(xml, StoragePoolModel, "xml")))
 
-    def create_storage_pool(self, xml: str | bytes | StoragePoolModel) -> StoragePool:
+    def create_storage_pool(
+        self,
+        xml: str | bytes | StoragePoolModel,
+        *,
+        build: bool = False,
+        overwrite: bool = False,
+        no_overwrite: bool = False,
+    ) -> StoragePool:
+        """Start a transient pool (``build``: build it first, ``overwrite``/``no_overwrite`` as for a build)."""
+        from virt.storage.backend import BuildFlags
         from virt.xml import StoragePool as StoragePoolModel
 
         driver = self._writable("virStoragePoolCreateXML")
-        return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml")))
+        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml"), build=flags))
 
     def lookup_storage_volume_by_key(self, key: str) -> StorageVolume:
         return StorageVolume(self, self.driver.lookup_storage_volume_by_key(key))
@@ -857,6 +891,29 @@ class Network:
     def undefine(self) -> None:
         self.connection._writable("virNetworkUndefine").undefine_network(self.ref)
 
+    def update(self, command: int, section: int, xml: str, *, parent_index: int = -1, flags: int = 0) -> None:
+        """virNetworkUpdate: ``command`` (1 modify, 2 delete, 3 add last, 4 add first) the entry
+        ``xml`` of ``section`` (virNetworkUpdateSection: 4 DHCP host, 5 DHCP range, 10 DNS host, 11 DNS
+        TXT, 12 DNS SRV...); ``flags``: 1 live, 2 the persistent definition, 0 whichever applies now."""
+        writable = self.connection._writable("virNetworkUpdate")
+        writable.update_network(self.ref, command, section, parent_index, xml, flags)
+
+    def dhcp_leases(self, mac: str | None = None) -> list[NetworkDHCPLease]:
+        """The network's DHCP leases (only those of ``mac`` when given)."""
+        return self.connection.driver.get_network_dhcp_leases(self.ref, mac)
+
+    @property
+    def bridge_name(self) -> str:
+        """The network's bridge device (virNetworkGetBridgeName)."""
+        bridge = self.model().bridge
+        if bridge is None or not bridge.name:
+            from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
+
+            raise libvirt_error(
+                ErrorNumber.INTERNAL_ERROR, f"network '{self.name}' does not have a bridge name.", ErrorDomain.NETWORK
+            )
+        return bridge.name
+
 
 class StoragePool:
     """A handle on one storage pool."""
@@ -898,8 +955,12 @@ class StoragePool:
     def set_autostart(self, autostart: bool) -> None:
         self.connection._writable("virStoragePoolSetAutostart").set_storage_pool_autostart(self.ref, autostart)
 
-    def start(self) -> None:
-        self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref)
+    def start(self, *, build: bool = False, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Start the defined pool (``build``: build it first)."""
+        from virt.storage.backend import BuildFlags
+
+        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref, build=flags)
 
     def destroy(self) -> None:
         self.connection._writable("virStoragePoolDestroy").destroy_storage_pool(self.ref)
@@ -907,17 +968,42 @@ class StoragePool:
     def undefine(self) -> None:
         self.connection._writable("virStoragePoolUndefine").undefine_storage_pool(self.ref)
 
+    def build(self, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Make what the inactive pool needs on the host (``overwrite``: even over an existing file system)."""
+        driver = self.connection._writable("virStoragePoolBuild")
+        driver.build_storage_pool(self.ref, overwrite=overwrite, no_overwrite=no_overwrite)
+
+    def delete(self) -> None:
+        """Remove what building the inactive pool made (its directory, its volume group)."""
+        self.connection._writable("virStoragePoolDelete").delete_storage_pool(self.ref)
+
+    def refresh(self) -> None:
+        """Look at the active pool's storage again: volumes made outside virt appear."""
+        self.connection._writable("virStoragePoolRefresh").refresh_storage_pool(self.ref)
+
     def list_volumes(self) -> list[StorageVolume]:
         return [StorageVolume(self.connection, ref) for ref in self.connection.driver.list_storage_volumes(self.ref)]
 
     def lookup_volume(self, name: str) -> StorageVolume:
         return StorageVolume(self.connection, self.connection.driver.lookup_storage_volume_by_name(self.ref, name))
 
-    def create_volume(self, xml: str | bytes | StorageVolumeModel) -> StorageVolume:
+    def create_volume(self, xml: str | bytes | StorageVolumeModel, *, prealloc_metadata: bool = False) -> StorageVolume:
         from virt.xml import StorageVolume as StorageVolumeModel
 
         driver = self.connection._writable("virStorageVolCreateXML")
-        ref = driver.create_storage_volume(self.ref, _as_model(xml, StorageVolumeModel, "xml"))
+        model = _as_model(xml, StorageVolumeModel, "xml")
+        ref = driver.create_storage_volume(self.ref, model, prealloc_metadata=prealloc_metadata)
+        return StorageVolume(self.connection, ref)
+
+    def create_volume_from(
+        self, xml: str | bytes | StorageVolumeModel, source: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolume:
+        """A new volume holding a copy of ``source``'s data, in the format ``xml`` asks for."""
+        from virt.xml import StorageVolume as StorageVolumeModel
+
+        driver = self.connection._writable("virStorageVolCreateXMLFrom")
+        model = _as_model(xml, StorageVolumeModel, "xml")
+        ref = driver.create_storage_volume_from(self.ref, model, source.ref, prealloc_metadata=prealloc_metadata)
         return StorageVolume(self.connection, ref)
 
 
@@ -957,6 +1043,27 @@ class StorageVolume:
 
     def delete(self) -> None:
         self.connection._writable("virStorageVolDelete").delete_storage_volume(self.ref)
+
+    def download(self, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (``length`` of them, 0: to the end) as a file to read
+        (``take(n)``, or ``read``); close it when done (the volume is in use until then)."""
+        driver = self.connection._writable("virStorageVolDownload")
+        return driver.open_storage_volume_download(self.ref, offset, length)
+
+    def upload(self, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` as a file to write (``put(data)``; ``complete()`` once all
+        is written, then close); the volume is in use until it is closed."""
+        driver = self.connection._writable("virStorageVolUpload")
+        return driver.open_storage_volume_upload(self.ref, offset, length)
+
+    def wipe(self, algorithm: int = 0) -> None:
+        """Overwrite the volume's data (virStorageVolWipeAlgorithm; 0: zeros)."""
+        self.connection._writable("virStorageVolWipe").wipe_storage_volume(self.ref, algorithm)
+
+    def resize(self, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False) -> None:
+        """Set the capacity to ``capacity`` bytes (``delta``: change it by that); shrinking needs ``shrink``."""
+        driver = self.connection._writable("virStorageVolResize")
+        driver.resize_storage_volume(self.ref, capacity, delta=delta, shrink=shrink, allocate=allocate)
 
 
 def open(

@@ -50,9 +50,12 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+    from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+    from virt.networkevents import NetworkEvent
     from virt.progress import ProgressCallback
     from virt.states import DomainState, ShutdownMode
+    from virt.storage.backend import BuildFlags
+    from virt.storage.transfer import VolumeTransfer
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
@@ -415,6 +418,24 @@ class DriverConnection:
     def set_network_autostart(self, ref: NetworkRef, autostart: bool) -> None:
         """Make the network start, or not, with the host."""
 
+    @optional
+    def update_network(
+        self, ref: NetworkRef, command: int, section: int, parent_index: int, xml: str, flags: int
+    ) -> None:
+        """virNetworkUpdate: ``command`` (virNetworkUpdateCommand) the ``section``
+        (virNetworkUpdateSection) entry ``xml`` of the ``parent_index``th parent (-1: the first that
+        fits), live and/or in the persistent definition as ``flags`` (virNetworkUpdateFlags) say."""
+
+    @optional
+    def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every later network lifecycle event (every connection's changes);
+        returns the function that unsubscribes. Delivered as domain events are (see
+        ``subscribe_domain_events``)."""
+
+    @optional
+    def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
+        """The network's current DHCP leases (only ``mac``'s when given)."""
+
     # -- storage pools -----------------------------------------------------------------------
     @optional
     def list_storage_pools(self, filter: ObjectFilter) -> list[StoragePoolRef]:
@@ -441,16 +462,16 @@ class DriverConnection:
         """Make ``pool`` persistent."""
 
     @optional
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
-        """Start ``pool`` without defining it."""
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
+        """Start ``pool`` without defining it (``build``: build it first, as VIR_STORAGE_POOL_CREATE_WITH_BUILD)."""
 
     @optional
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         """Forget a persistent, inactive pool."""
 
     @optional
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
-        """Start a defined, inactive pool."""
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        """Start a defined, inactive pool (``build``: build it first)."""
 
     @optional
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
@@ -467,6 +488,18 @@ class DriverConnection:
     @optional
     def set_storage_pool_autostart(self, ref: StoragePoolRef, autostart: bool) -> None:
         """Make the pool start, or not, with the host."""
+
+    @optional
+    def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """Make what an inactive pool needs on the host (a directory, a file system, a volume group)."""
+
+    @optional
+    def delete_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Remove what building the inactive pool made."""
+
+    @optional
+    def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
+        """Look at the active pool's storage again (volumes made outside virt)."""
 
     # -- storage volumes ---------------------------------------------------------------------
     @optional
@@ -498,12 +531,40 @@ class DriverConnection:
         """Where the volume lives on the host."""
 
     @optional
-    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
-        """Create ``volume`` in ``pool``."""
+    def create_storage_volume(
+        self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        """Create ``volume`` in ``pool`` (``prealloc_metadata``: VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)."""
+
+    @optional
+    def create_storage_volume_from(
+        self, pool: StoragePoolRef, volume: StorageVolume, source: StorageVolumeRef, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        """Create ``volume`` in ``pool`` as a copy of ``source`` (converted to the volume's format)."""
 
     @optional
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         """Delete the volume and its data."""
+
+    @optional
+    def open_storage_volume_download(self, ref: StorageVolumeRef, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (``length`` of them; 0: to the end), to read; the volume is
+        in use until it is closed."""
+
+    @optional
+    def open_storage_volume_upload(self, ref: StorageVolumeRef, offset: int = 0, length: int = 0) -> VolumeTransfer:
+        """The volume's bytes from ``offset`` (at most ``length``; 0: no limit), to write; the volume is
+        in use until it is closed."""
+
+    @optional
+    def wipe_storage_volume(self, ref: StorageVolumeRef, algorithm: int = 0) -> None:
+        """Overwrite the volume's data (virStorageVolWipeAlgorithm; 0: zeros)."""
+
+    @optional
+    def resize_storage_volume(
+        self, ref: StorageVolumeRef, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False
+    ) -> None:
+        """Change the volume's capacity (``delta``: by ``capacity``; a smaller size only with ``shrink``)."""
 
     # -- statistics and information (virt.domainstats) -----------------------------------------------
     @optional

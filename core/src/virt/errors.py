@@ -291,6 +291,7 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.ARGUMENT_UNSUPPORTED: "argument unsupported",
     ErrorNumber.AGENT_UNRESPONSIVE: "Guest agent is not responding",
     ErrorNumber.OPERATION_UNSUPPORTED: "Operation not supported",
+    ErrorNumber.STORAGE_POOL_BUILT: "Storage pool already built",
 }
 
 _CLASSES: dict[ErrorNumber, type[VirtError]] = {

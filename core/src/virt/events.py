@@ -12,7 +12,7 @@ import enum
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
@@ -245,9 +245,10 @@ def event_for_state(state: DomainState, reason: int) -> tuple[DomainEventType, i
 
 # -- delivery ---------------------------------------------------------------------------------------
 DomainEventCallback = Callable[[DomainEvent], None]
+E = TypeVar("E")
 
 
-class DomainEventHub:
+class EventHub(Generic[E]):
     """The subscribers of one source of events (a driver instance) and the delivery to them.
 
     Events are delivered in the order they are queued, never under the queuing party's lock:
@@ -262,9 +263,9 @@ class DomainEventHub:
     A callback that raises is logged; the others still get the event.
     """
 
-    def __init__(self, *, threaded: bool = False, name: str = "virt domain events") -> None:
-        self._callbacks: list[DomainEventCallback] = []
-        self._pending: list[DomainEvent] = []
+    def __init__(self, *, threaded: bool = False, name: str = "virt events") -> None:
+        self._callbacks: list[Callable[[E], None]] = []
+        self._pending: list[E] = []
         self._delivering = False
         self._closed = False
         self._lock = threading.Lock()
@@ -274,7 +275,7 @@ class DomainEventHub:
             self._thread = threading.Thread(target=self._run, name=name, daemon=True)
             self._thread.start()
 
-    def subscribe(self, callback: DomainEventCallback) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[E], None]) -> Callable[[], None]:
         """Call ``callback`` for every later event; returns the function that unsubscribes (idempotent)."""
         with self._lock:
             self._callbacks.append(callback)
@@ -291,7 +292,7 @@ class DomainEventHub:
         with self._lock:
             return bool(self._callbacks)
 
-    def queue(self, event: DomainEvent) -> None:
+    def queue(self, event: E) -> None:
         """Add an event to deliver at the next ``flush`` (or by the hub's thread); cheap, lock-safe."""
         with self._lock:
             if self._closed or not self._callbacks:
@@ -321,7 +322,7 @@ class DomainEventHub:
                 self._delivering = False
             raise
 
-    def emit(self, event: DomainEvent) -> None:
+    def emit(self, event: E) -> None:
         """``queue`` then ``flush``: for a caller that holds no lock, or a threaded hub."""
         self.queue(event)
         self.flush()
@@ -349,10 +350,14 @@ class DomainEventHub:
             self._deliver(batch, callbacks)
 
     @staticmethod
-    def _deliver(batch: list[DomainEvent], callbacks: list[DomainEventCallback]) -> None:
+    def _deliver(batch: list[E], callbacks: list[Callable[[E], None]]) -> None:
         for event in batch:
             for callback in callbacks:
                 try:
                     callback(event)
                 except Exception:  # noqa: BLE001 - a subscriber's bug must not stop the others, nor the driver
-                    _log().exception("domain event callback %r failed on %s", callback, event)
+                    _log().exception("event callback %r failed on %s", callback, event)
+
+
+class DomainEventHub(EventHub[DomainEvent]):
+    """The hub of a driver instance's domain lifecycle events."""

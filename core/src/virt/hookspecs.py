@@ -8,7 +8,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from virt.cli.registry import CommandRegistry
-    from virt.registry import DriverRegistry, NativeFormatRegistry
+    from virt.registry import DriverRegistry, NativeFormatRegistry, StorageBackendRegistry
 
 hookspec = pluggy.HookspecMarker("virt")
 hookimpl = pluggy.HookimplMarker("virt")
@@ -27,3 +27,8 @@ def register_commands(commands: CommandRegistry) -> None:
 @hookspec
 def register_native_formats(register: NativeFormatRegistry) -> None:
     """Register converters between domain XML and a native format (``xen-xl``, ...); all results are used."""
+
+
+@hookspec
+def register_storage_backends(register: StorageBackendRegistry) -> None:
+    """Register storage pool backends by calling ``register(pool_type, backend=...)``; all results are used."""

@@ -119,3 +119,21 @@ class ObjectFilter:
             and (self.persistent is None or persistent == self.persistent)
             and (self.autostart is None or autostart == self.autostart)
         )
+
+
+@attrs.frozen
+class NetworkDHCPLease:
+    """One DHCP lease of a virtual network (virNetworkDHCPLease)."""
+
+    iface: str
+    """The network's bridge."""
+    expiry_time: int
+    """Seconds since the epoch when the lease ends (0: never)."""
+    type: int
+    """0 for IPv4, 1 for IPv6 (virIPAddrType)."""
+    mac: str | None
+    iaid: str | None
+    ipaddr: str
+    prefix: int
+    hostname: str | None
+    clientid: str | None

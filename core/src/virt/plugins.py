@@ -18,7 +18,7 @@ import attrs
 import pluggy
 
 from virt import hookspecs
-from virt.registry import DriverRegistry, NativeFormatRegistry
+from virt.registry import DriverRegistry, NativeFormatRegistry, StorageBackendRegistry
 
 if sys.version_info >= (3, 12):
     from importlib import metadata as importlib_metadata
@@ -31,6 +31,7 @@ BUILTIN_PLUGINS = (
     "virt.drivers.test.plugin",
     "virt.remote.plugin",
     "virt.cli.builtin",
+    "virt.storage.plugin",
 )
 
 
@@ -84,6 +85,7 @@ class Plugins:
         self._entry_points: dict[str, importlib_metadata.EntryPoint] = {}
         self._drivers: DriverRegistry | None = None
         self._native_formats: NativeFormatRegistry | None = None
+        self._storage_backends: StorageBackendRegistry | None = None
 
     def load(self) -> None:
         """Load the built-in plugins and the allowed entry points."""
@@ -132,6 +134,14 @@ class Plugins:
             self._native_formats = NativeFormatRegistry()
             self.collect("register_native_formats", self._native_formats)
         return self._native_formats
+
+    @property
+    def storage_backends(self) -> StorageBackendRegistry:
+        """Every storage pool backend the plugins registered (collected on first use)."""
+        if self._storage_backends is None:
+            self._storage_backends = StorageBackendRegistry()
+            self.collect("register_storage_backends", self._storage_backends)
+        return self._storage_backends
 
     def collect(self, hook_name: str, registry: Registry) -> None:
         """Call every implementation of a ``register_*`` hook in registration order (built-ins first),

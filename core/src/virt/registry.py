@@ -176,3 +176,58 @@ class NativeFormatRegistry:
     def get(self, name: str) -> NativeFormat | None:
         """The format called ``name``."""
         return self._formats.get(name)
+
+
+StorageBackendFactory = Callable[[], Any] | str
+"""A callable making the backend (a ``virt.storage.backend.PoolBackend``), or ``"module:Class"``."""
+
+
+@attrs.frozen
+class StorageBackendSpec:
+    """One registered storage pool backend."""
+
+    pool_type: str
+    backend: StorageBackendFactory = attrs.field(repr=False)
+    plugin: str = ""
+
+    def make(self) -> Any:
+        """A new backend object, its module imported on first use."""
+        factory = self.backend
+        if isinstance(factory, str):
+            try:
+                factory = load_reference(factory)
+            except (ImportError, AttributeError) as exc:
+                raise VirtError(
+                    f"storage backend '{self.pool_type}' of plugin '{self.plugin}' cannot be loaded: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+        assert callable(factory)
+        return factory()
+
+
+class StorageBackendRegistry:
+    """What ``register_storage_backends`` hooks receive: call it to add the backend of a pool type."""
+
+    def __init__(self) -> None:
+        self._backends: dict[str, StorageBackendSpec] = {}
+        self.current_plugin = ""
+
+    def __call__(self, pool_type: str, *, backend: StorageBackendFactory) -> None:
+        """Register ``backend`` (a PoolBackend class or ``"module:Class"``) for pools of ``pool_type``."""
+        if pool_type in self._backends:
+            first = self._backends[pool_type].plugin
+            raise VirtError(
+                f"storage pool type '{pool_type}' is registered twice (plugins '{first}' and '{self.current_plugin}')"
+            )
+        self._backends[pool_type] = StorageBackendSpec(pool_type, backend, self.current_plugin)
+
+    def remove_plugin(self, name: str) -> None:
+        """Forget every backend plugin ``name`` registered (its hook failed half-way)."""
+        self._backends = {k: v for k, v in self._backends.items() if v.plugin != name}
+
+    def __iter__(self) -> Iterator[StorageBackendSpec]:
+        return iter(self._backends.values())
+
+    def get(self, pool_type: str) -> StorageBackendSpec | None:
+        """The backend of ``pool_type`` pools."""
+        return self._backends.get(pool_type)

@@ -61,9 +61,7 @@ class URI:
             authority += f":{self.port}"
         text = f"{scheme}://{authority}{quote(self.path, safe='/:@!$&()*+,;=~')}"
         if self.params:
-            text += "?" + "&".join(
-                f"{quote(k, safe='')}={quote(v, safe='/:@!$()*+,;~')}" for k, v in self.params
-            )
+            text += "?" + "&".join(f"{quote(k, safe='')}={quote(v, safe='/:@!$()*+,;~')}" for k, v in self.params)
         if self.fragment is not None:
             text += "#" + quote(self.fragment, safe="")
         return text

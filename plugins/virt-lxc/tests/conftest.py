@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import virt
 from virt.testing import missing_dependency
+from virt.testing.netns import private_network_root
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +72,8 @@ def lxc_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
     root = Path(tempfile.mkdtemp(prefix="vl", dir="/tmp"))
     monkeypatch.setenv("VIRT_LXC_ROOT", str(root))
+    # networks a test's containers join are the test's own, never the host's 'default' network
+    monkeypatch.setenv("VIRT_NETWORK_ROOT", str(private_network_root(root)))
     from virt.uri import parse
 
     partition = DriverPaths.for_uri(parse("lxc:///")).partition

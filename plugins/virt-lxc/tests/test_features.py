@@ -82,7 +82,9 @@ def test_init_environment_directory_and_identity(
 ) -> None:
     (rootfs / "work").mkdir()
     script = rootfs / "sbin" / "envinit"
-    script.write_text("#!/bin/sh\n{ env | sort; pwd; id -u; id -g; } > /tmp/env.new\nmv /tmp/env.new /tmp/env.txt\nexec sleep 1000\n")
+    script.write_text(
+        "#!/bin/sh\n{ env | sort; pwd; id -u; id -g; } > /tmp/env.new\nmv /tmp/env.new /tmp/env.txt\nexec sleep 1000\n"
+    )
     script.chmod(0o755)
     (rootfs / "tmp").chmod(0o1777)
     (rootfs / "etc" / "passwd").write_text("root:x:0:0::/:/bin/sh\nappuser:x:1234:4321::/:/bin/sh\n")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import virt
 from virt.testing import missing_dependency
+from virt.testing.netns import private_network_root
 
 QEMU = "qemu-system-x86_64"
 
@@ -54,6 +55,8 @@ def qemu_root_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         missing_dependency(f"{QEMU} is not installed (apt-get install qemu-system-x86)")
     root = Path(tempfile.mkdtemp(prefix="vq", dir="/tmp"))
     monkeypatch.setenv("VIRT_QEMU_ROOT", str(root))
+    # networks a test's guests join are the test's own, never the host's 'default' network
+    monkeypatch.setenv("VIRT_NETWORK_ROOT", str(private_network_root(root)))
     # probed capabilities are shared between tests (probing costs a second or two)
     cache = Path(tempfile.gettempdir()) / "virt-qemu-test-caps"
     cache.mkdir(exist_ok=True)

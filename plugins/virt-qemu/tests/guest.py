@@ -15,7 +15,12 @@ build serves every test:
   ``agent: shutdown`` (or ``agent: reboot``) on the console, then ``poweroff -f`` (``reboot -f``).
   It writes :data:`AGENT_READY` on the console once it holds the port, before :data:`MARKER`;
 - ``virt.agent=mute``: the same port held open and read, never answered (a hung agent);
-- ``virt.acpi=off``: no ``acpid``, so the power button does nothing (only the agent can power it off).
+- ``virt.acpi=off``: no ``acpid``, so the power button does nothing (only the agent can power it off);
+- ``virt.net=dhcp``: init loads the virtio NIC's driver (:data:`NET_MODULES`, those not built in), takes a
+  DHCP lease on ``eth0`` with busybox ``udhcpc`` (sending ``virt.hostname``), pings the lease's router and
+  looks ``virt.lookup`` up with ``nslookup`` at the lease's DNS server, writing ``net: lease ADDRESS``,
+  ``net: ping ok`` (or ``failed``) and ``net: lookup NAME`` then nslookup's answer on the console, before
+  :data:`MARKER`; afterwards it pings the router every second (``net: ping ok`` lines while it answers).
 
 Whatever the variant, a machine with a virtio balloon (PCI ``1af4:1002`` or ``1af4:1045``, :func:`domain_xml`'s
 ``balloon``) gets its driver, :data:`BALLOON_MODULES` (those not built in) loaded first thing: the guest then
@@ -61,7 +66,7 @@ MARKER = "VIRT-GUEST-BOOTED"
 CMDLINE = "console=ttyS0 quiet panic=-1"
 """``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
 
-FORMAT = 4
+FORMAT = 5
 """Bumped whenever the initramfs changes, so that older cached builds are not reused."""
 
 KERNEL_META = "linux-image-amd64"
@@ -74,13 +79,28 @@ BALLOON_MODULES = ("virtio", "virtio_ring", "virtio_pci", "virtio_balloon")
 """The virtio balloon's driver, loaded (those not built in) when the machine has a virtio balloon."""
 BALLOON_PCI_IDS = ("0x1002", "0x1045")
 """The virtio balloon's PCI device ids (transitional, modern) under vendor 0x1af4."""
+NET_MODULES = ("virtio", "virtio_ring", "virtio_pci", "virtio_net")
+"""The virtio NIC's driver, loaded (those not built in) by the ``virt.net`` variant."""
 AGENT_CHANNEL = "org.qemu.guest_agent.0"
 AGENT_READY = "agent: ready"
 """Printed on the console by the agent variants once the agent holds its port (before :data:`MARKER`)."""
 
 BUSYBOX_APPLETS = (
     "sh", "mount", "mkdir", "insmod", "acpid", "poweroff", "reboot", "sleep", "usleep", "cat", "echo", "printf",
+    "ifconfig", "route", "udhcpc", "ping", "nslookup",
 )  # fmt: skip
+UDHCPC_SCRIPT = """#!/bin/sh
+# busybox udhcpc's hook: configure the lease it got, remember the router and DNS server for init
+case $1 in
+    bound|renew)
+        ifconfig "$interface" "$ip" netmask "$subnet" up
+        [ -n "$router" ] && route add default gw "${router%% *}" dev "$interface"
+        echo "${router%% *}" > /tmp/router
+        echo "${dns%% *}" > /tmp/dns
+        echo "$ip" > /tmp/address
+        ;;
+esac
+"""
 
 
 class GuestBuildError(RuntimeError):
@@ -160,6 +180,9 @@ def domain_xml(
     acpi: bool = True,
     machine: str = "q35",
     balloon: bool = False,
+    network: str | None = None,
+    mac: str | None = None,
+    lookup: str | None = None,
 ) -> str:
     """libvirt domain XML booting ``guest`` directly (no disk, no network), its serial console to
     ``serial_log`` (a file) or a pty, powered off (and so destroyed) on ACPI shutdown.
@@ -168,7 +191,9 @@ def domain_xml(
     ``channel``: whether the domain has the agent's channel (by default, when an agent runs);
     ``acpi``: False for a guest that ignores the power button;
     ``machine``: the machine type (a 64-bit kernel: on ``isapc``, whose own CPU is a 486, add a <cpu>);
-    ``balloon``: a virtio balloon (the guest loads its driver) instead of none.
+    ``balloon``: a virtio balloon (the guest loads its driver) instead of none;
+    ``network``: a virtio interface on that libvirt network (MAC ``mac`` if given), on which the guest
+    takes a DHCP lease, pings its router and looks ``lookup`` up (the ``virt.net`` variant).
     """
     domain = ET.Element("domain", type=virt_type)
     ET.SubElement(domain, "name").text = name
@@ -185,6 +210,8 @@ def domain_xml(
         options.append(f"virt.agent={agent}")
     if not acpi:
         options.append("virt.acpi=off")
+    if network is not None:
+        options += ["virt.net=dhcp", f"virt.hostname={name}"] + ([f"virt.lookup={lookup}"] if lookup else [])
     ET.SubElement(os_el, "cmdline").text = " ".join(options)
     features = ET.SubElement(domain, "features")
     ET.SubElement(features, "acpi")
@@ -201,6 +228,12 @@ def domain_xml(
     if channel if channel is not None else agent is not None:
         char = ET.SubElement(devices, "channel", type="unix")
         ET.SubElement(char, "target", type="virtio", name=AGENT_CHANNEL)
+    if network is not None:
+        interface = ET.SubElement(devices, "interface", type="network")
+        if mac is not None:
+            ET.SubElement(interface, "mac", address=mac)
+        ET.SubElement(interface, "source", network=network)
+        ET.SubElement(interface, "model", type="virtio")
     ET.SubElement(devices, "memballoon", model="virtio" if balloon else "none")
     ET.indent(domain)
     return ET.tostring(domain, encoding="unicode") + "\n"
@@ -372,7 +405,7 @@ def _depends(module: bytes) -> list[str]:
 
 def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) -> None:
     kroot = work / "kernel"
-    wanted = (*MODULES, *AGENT_MODULES, *BALLOON_MODULES)
+    wanted = (*MODULES, *AGENT_MODULES, *BALLOON_MODULES, *NET_MODULES)
     files = _extract(
         debs[packages.kernel],
         kroot,
@@ -418,6 +451,9 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     balloon_order: list[str] = []
     for name in BALLOON_MODULES:
         visit(name, balloon_order)
+    net_order: list[str] = []
+    for name in NET_MODULES:
+        visit(name, net_order)
 
     bb_files = _extract(debs[BUSYBOX], work / "busybox", ["./bin/busybox"])
     if not bb_files:
@@ -434,10 +470,11 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     archive.file("bin/busybox", busybox, 0o755)
     for applet in BUSYBOX_APPLETS:
         archive.symlink(f"bin/{applet}", "busybox")
-    for name in dict.fromkeys((*order, *agent_order, *balloon_order)):
+    for name in dict.fromkeys((*order, *agent_order, *balloon_order, *net_order)):
         archive.file(f"{moddir}/{name}.ko", modules[name], 0o644)
     archive.file("etc/acpi/PWRF/00000080", b"#!/bin/sh\npoweroff -f\n", 0o755)
-    archive.file("init", _init_script(moddir, order, agent_order, balloon_order).encode(), 0o755)
+    archive.file("etc/udhcpc.sh", UDHCPC_SCRIPT.encode(), 0o755)
+    archive.file("init", _init_script(moddir, order, agent_order, balloon_order, net_order).encode(), 0o755)
 
     shutil.copyfile(kernel, out / "vmlinuz")
     vmlinux = _pvh_vmlinux(kernel.read_bytes())
@@ -453,6 +490,7 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
         "modules": order,
         "agent_modules": agent_order,
         "balloon_modules": balloon_order,
+        "net_modules": net_order,
         "builtin": sorted(builtin & {*AGENT_MODULES, *BALLOON_MODULES}),
     }
     (out / "info.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -508,9 +546,14 @@ def _insmods(moddir: str, modules: Sequence[str], indent: str = "") -> str:
 
 
 def _init_script(
-    moddir: str, modules: Sequence[str], agent_modules: Sequence[str], balloon_modules: Sequence[str] = ()
+    moddir: str,
+    modules: Sequence[str],
+    agent_modules: Sequence[str],
+    balloon_modules: Sequence[str] = (),
+    net_modules: Sequence[str] = (),
 ) -> str:
     agent_loads = _insmods(moddir, agent_modules, "    ") or ":"
+    net_loads = _insmods(moddir, net_modules, "    ") or ":"
     balloon_loads = _insmods(moddir, balloon_modules, "    ") or ":"
     balloon_ids = " | ".join(f"0x1af4:{device}" for device in BALLOON_PCI_IDS)
     return f"""#!/bin/sh
@@ -531,13 +574,39 @@ fi
 {_insmods(moddir, modules)}
 agent=
 acpi=on
+net=
+lookup=
+hostname=guest
 read -r cmdline < /proc/cmdline
 for word in $cmdline; do
     case $word in
         virt.agent=*) agent=${{word#virt.agent=}} ;;
         virt.acpi=*) acpi=${{word#virt.acpi=}} ;;
+        virt.net=*) net=${{word#virt.net=}} ;;
+        virt.lookup=*) lookup=${{word#virt.lookup=}} ;;
+        virt.hostname=*) hostname=${{word#virt.hostname=}} ;;
     esac
 done
+if [ "$net" = dhcp ]; then
+    {net_loads}
+    ifconfig lo 127.0.0.1 up
+    ifconfig eth0 up
+    if udhcpc -i eth0 -q -n -t 20 -T 1 -x hostname:"$hostname" -s /etc/udhcpc.sh > /tmp/udhcpc.log 2>&1; then
+        read -r address < /tmp/address
+        read -r router < /tmp/router
+        read -r dns < /tmp/dns
+        echo "net: lease $address"
+        if ping -c 1 -W 2 "$router" > /dev/null 2>&1; then echo 'net: ping ok'; else echo 'net: ping failed'; fi
+        if [ -n "$lookup" ]; then
+            echo "net: lookup $lookup"
+            nslookup "$lookup" "$dns" 2>&1
+        fi
+        (while true; do sleep 1; ping -c 1 -W 1 "$router" > /dev/null 2>&1 && echo 'net: ping ok'; done) &
+    else
+        echo 'net: no lease'
+        cat /tmp/udhcpc.log
+    fi
+fi
 
 # The agent stand-in reads requests line by line; while no host program is connected to the
 # port, reading it ends at once (end of input), hence the pause before reading again.

@@ -394,7 +394,9 @@ def test_domain_capabilities_of_boards_without_pci(real_caps: QemuCaps) -> None:
         assert not root.xpath("devices/disk/enum[@name='model']/value"), machine
         for unsupported in ("os/loader", "devices/video", "devices/rng", "devices/channel"):
             assert root.xpath(f"{unsupported}/@supported") == ["no"], (machine, unsupported)
-        spice = ["spice"] if real_caps.has_command("query-spice") else []  # no PCI needed (test_driver_domcaps starts it)
+        spice = (
+            ["spice"] if real_caps.has_command("query-spice") else []
+        )  # no PCI needed (test_driver_domcaps starts it)
         assert root.xpath("devices/graphics/enum[@name='type']/value/text()") == ["vnc", *spice], machine
 
 

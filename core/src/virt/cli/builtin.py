@@ -19,10 +19,12 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         network,
         plugins,
+        pool,
         saving,
         stats,
         storage,
         tuning,
+        volume,
     )
 
     for module in (
@@ -38,6 +40,8 @@ def register_commands(commands: CommandRegistry) -> None:
         events,
         network,
         storage,
+        pool,
+        volume,
         plugins,
         help,
     ):

@@ -59,6 +59,10 @@ def read_only_denied(api: str, message: str) -> OperationDenied:
     return OperationDenied(message, ErrorNumber.OPERATION_DENIED, family_domain(api))
 
 
+_MISSING_OPERATION = "this function is not supported by the connection driver"
+"""How ``virt.driver.optional`` words the refusal of an operation a driver lacks."""
+
+
 def not_supported(procedure: Procedure) -> NotSupported:
     """libvirt's words for a call the connection's driver lacks."""
     api = api_name(procedure)
@@ -157,7 +161,9 @@ class Dispatcher:
         except BaseException as exc:
             if call.stream is not None:  # opened, then refused (the ACL's check of the result)
                 call.stream.discard()
-            if isinstance(exc, NotSupported):
+            if isinstance(exc, NotSupported) and exc.message.startswith(_MISSING_OPERATION):
+                # a driver without the operation: libvirt's words name the API; a driver's own
+                # refusal (a pool type without a backend) keeps what it says
                 raise not_supported(procedure) from exc
             raise
         if call.stream is not None:

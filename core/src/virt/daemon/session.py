@@ -59,6 +59,8 @@ class EventRegistration:
     domain: uuid.UUID | None
     legacy: bool
     handle: int
+    family: str = "domain"
+    """``domain`` or ``network`` (CONNECT_NETWORK_EVENT_REGISTER_ANY; ``domain`` is then the network's UUID)."""
 
 
 def not_open() -> VirtError:

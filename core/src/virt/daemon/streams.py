@@ -1,4 +1,5 @@
-"""virtd's streams: the data of a call that opened one (DOMAIN_OPEN_CONSOLE, DOMAIN_SCREENSHOT).
+"""virtd's streams: the data of a call that opened one (DOMAIN_OPEN_CONSOLE, DOMAIN_SCREENSHOT,
+STORAGE_VOL_UPLOAD, STORAGE_VOL_DOWNLOAD).
 
 libvirtd's rules (remote_daemon_stream.c), kept here:
 - the stream starts once the call's OK reply is out; its packets carry the call's procedure and
@@ -24,13 +25,16 @@ import errno
 import logging
 import socket
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.remote import protocol
 from virt.remote.protocol import PROGRAM_VERSION, Header, MessageType, Program, Status
+
+if TYPE_CHECKING:
+    from virt.storage.transfer import VolumeTransfer
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,9 @@ PAYLOAD_MAX = 262120
 
 OUTPUT_HIGH_WATER = 256 * 1024
 """Bytes of a client's unread output above which no more is read from its streams' sources."""
+
+TRANSFER_HIGH_WATER = 4 * 1024 * 1024
+"""Bytes of a client's unread output above which a download waits (a volume's data, not a console)."""
 
 INPUT_BACKLOG_MAX = 1024 * 1024
 """Bytes of a client's data waiting for a console to take them above which the client is not read."""
@@ -284,6 +291,79 @@ class SocketStream(Stream):
         self._hold(False)
 
 
+class TransferStream(Stream):
+    """A volume's bytes: sent from its file (a download, paced by the client's reading), or written
+    to it (an upload; the client's finish is confirmed once the data is on disk)."""
+
+    def __init__(self, client: StreamClient, procedure: int, serial: int, transfer: VolumeTransfer) -> None:
+        super().__init__(client, procedure, serial)
+        self._transfer: VolumeTransfer | None = transfer
+        self._refusal: VirtError | None = None
+
+    def start(self) -> None:
+        if self._transfer is not None and self._transfer.readable() and not self._transfer.writable():
+            self._pump()
+
+    def output_full(self) -> bool:
+        # a download keeps a few packets in flight: one at a time would leave the socket idle
+        return self.client.output_backlog() > TRANSFER_HIGH_WATER
+
+    def _pump(self) -> None:
+        transfer = self._transfer
+        while transfer is not None and not self.closed and not self.client.gone:
+            try:
+                data = transfer.take(PAYLOAD_MAX)
+            except OSError as exc:
+                self.fail(stream_error(f"cannot read volume: {exc.strerror or exc}", ErrorNumber.SYSTEM_ERROR))
+                return
+            if not data:
+                self.send_eof()
+                return
+            self.send_data(data)
+            if self.output_full():
+                self.client.call_when_drained(self._pump)
+                return
+
+    def receive(self, payload: bytes) -> None:
+        transfer = self._transfer
+        if transfer is None or self.closed:
+            return
+        if not transfer.writable():
+            super().receive(payload)
+            return
+        if self._refusal is not None:
+            return  # the rest of an upload past its length: dropped until the client finishes
+        try:
+            transfer.put(payload)
+        except VirtError as exc:
+            # told at the client's finish: an error reply while the client is still sending makes
+            # libvirt's client leave a packet half-written, and the connection is lost
+            self._refusal = exc
+        except OSError as exc:
+            self._failed_write(stream_error(f"cannot write to volume: {exc.strerror or exc}", ErrorNumber.SYSTEM_ERROR))
+
+    def finish(self) -> None:
+        if self._refusal is not None:
+            self.fail(self._refusal)
+            return
+        transfer = self._transfer
+        if transfer is not None:
+            try:
+                transfer.complete()
+            except OSError as exc:
+                self._failed_write(
+                    stream_error(f"cannot write to volume: {exc.strerror or exc}", ErrorNumber.SYSTEM_ERROR)
+                )
+                return
+        super().finish()
+
+    def _release(self) -> None:
+        super()._release()
+        transfer, self._transfer = self._transfer, None
+        if transfer is not None:
+            transfer.close()
+
+
 # -- a client's table of streams --------------------------------------------------------------------------
 def _table(client: StreamClient) -> dict[tuple[int, int], Stream]:
     table = client.data.get(STREAMS_KEY)
@@ -374,6 +454,19 @@ class BytesSource:
 
     def discard(self) -> None:
         pass
+
+
+@attrs.frozen
+class TransferSource:
+    """A volume's file opened for an upload or a download."""
+
+    transfer: VolumeTransfer
+
+    def open(self, client: StreamClient, procedure: int, serial: int) -> Stream:
+        return TransferStream(client, procedure, serial, self.transfer)
+
+    def discard(self) -> None:
+        self.transfer.close()
 
 
 def open_source(client: StreamClient, procedure: int, serial: int, source: StreamSource) -> None:

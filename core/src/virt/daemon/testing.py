@@ -52,7 +52,9 @@ def start_virtd(
     ``tcp=True`` listens on 127.0.0.1 without encryption; ``tls=make_test_pki(...)`` listens for TLS
     on 127.0.0.1 with that PKI; ``settings`` is more ``virtd.toml`` text (keys, then tables such as ``[acl]``); ``args``
     more command-line arguments. Leaving the block stops the daemon with SIGTERM (SIGKILL after 10 s)
-    and removes its files; its exit status is then in ``process.returncode``.
+    and removes its files; its exit status is then in ``process.returncode``. Unless the caller
+    set ``VIRT_NETWORK_ROOT``, the daemon's host network service keeps its state in the temporary
+    folder, past its first use: no ``default`` network is defined and autostarted on the host.
     """
     with tempfile.TemporaryDirectory(prefix="virtd-test-") as temp:
         folder = Path(temp)
@@ -77,8 +79,13 @@ def start_virtd(
         log = folder / "virtd.log"
         mode = "--system" if system else "--session"
         command = [*virtd_command(), mode, "--socket-dir", str(sockets), "--config", str(config), *args]
+        env = dict(os.environ)
+        if not env.get("VIRT_NETWORK_ROOT"):
+            from virt.testing.netns import private_network_root
+
+            env["VIRT_NETWORK_ROOT"] = str(private_network_root(folder))
         with open(log, "wb") as out:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
         daemon = Virtd(
             socket=str(sockets / "virtd-sock"),
             socket_ro=str(sockets / "virtd-sock-ro"),

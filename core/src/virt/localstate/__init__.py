@@ -15,6 +15,8 @@ One module per purpose, each cheap to import (nothing happens at import, heavy i
 - ``instances``: one driver instance per process and folders, shared by its connections;
 - ``connection``: ``LocalConnection``, the DriverConnection whose domain operations delegate to
   the driver instance (lookups, definitions, lifecycle, properties, events, host name and info);
+- ``storage``: ``LocalStorageOperations``, the storage pool and volume calls of ``LocalConnection``,
+  served by the host's ``virt.storage`` service (shared by every local driver of a mode);
 - ``status``: the status files of running domains (``run/status/NAME.xml``, ``<domstatus>``);
 - ``hostinfo``: the host's name and libvirt's node info read from /proc and /sys.
 

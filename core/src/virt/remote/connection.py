@@ -68,8 +68,10 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo, NodeInfo, ObjectFilter, Screenshot
+    from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+    from virt.networkevents import NetworkEvent
     from virt.states import DomainState, ShutdownMode
+    from virt.storage.backend import BuildFlags
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
 
@@ -84,6 +86,22 @@ _OBJECTS_AUTOSTART, _OBJECTS_NO_AUTOSTART = 16, 32
 _XML_SECURE, _XML_INACTIVE = 1, 2  # virDomainXMLFlags
 _NETWORK_XML_INACTIVE = 1  # virNetworkXMLFlags
 _STORAGE_XML_INACTIVE = 1  # virStorageXMLFlags
+_BUILD_OVERWRITE, _BUILD_NO_OVERWRITE = 8, 4  # virStoragePoolBuildFlags (REPAIR is 1, RESIZE 2)
+_RESIZE_ALLOCATE, _RESIZE_DELTA, _RESIZE_SHRINK = 1, 2, 4  # virStorageVolResizeFlags
+
+
+def pool_create_flags(build: BuildFlags | None) -> int:
+    """virStoragePoolCreateFlags for a start or create that builds the pool first (or not)."""
+    if build is None:
+        return 0
+    return 1 | (2 if build.overwrite else 0) | (4 if build.no_overwrite else 0)
+
+
+def resize_flags(*, delta: bool, shrink: bool, allocate: bool) -> int:
+    """virStorageVolResizeFlags for the options of a resize."""
+    return (_RESIZE_DELTA if delta else 0) | (_RESIZE_SHRINK if shrink else 0) | (_RESIZE_ALLOCATE if allocate else 0)
+
+
 _OPEN_READONLY = 1  # virConnectFlags
 _MEM_MAXIMUM = 4  # virDomainMemoryModFlags
 _VCPU_MAXIMUM, _VCPU_HOTPLUGGABLE = 4, 16  # virDomainVcpuFlags
@@ -189,10 +207,12 @@ def _seconds(uri: URI, name: str, default: float | None) -> float | None:
 class _Subscription:
     """One lifecycle event subscription, and the id the daemon gave it on the current connection."""
 
-    __slots__ = ("active", "callback", "remote_id")
+    __slots__ = ("active", "callback", "network", "remote_id")
 
-    def __init__(self, callback: Callable[[DomainEvent], None]) -> None:
+    def __init__(self, callback: Callable[[Any], None], *, network: bool = False) -> None:
         self.callback = callback
+        self.network = network
+        """A network lifecycle subscription (else a domain one)."""
         self.remote_id: int | None = None
         self.active = True
 
@@ -509,7 +529,13 @@ class RemoteConnection(DriverConnection):
     def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
         """Lifecycle events through CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY; the daemon sends
         those of every client's changes. Callbacks run in the connection's event thread."""
-        subscription = _Subscription(callback)
+        return self._subscribe(_Subscription(callback))
+
+    def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
+        """Network lifecycle events through CONNECT_NETWORK_EVENT_REGISTER_ANY, as domain events."""
+        return self._subscribe(_Subscription(callback, network=True))
+
+    def _subscribe(self, subscription: _Subscription) -> Callable[[], None]:
         self._register(subscription)
 
         def unsubscribe() -> None:
@@ -523,29 +549,46 @@ class RemoteConnection(DriverConnection):
             if remote_id is not None and self._client.alive and not self._closed:
                 # the daemon forgets our callbacks with the connection anyway
                 with contextlib.suppress(VirtError):
-                    self._call(P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, {"callbackID": remote_id})
+                    procedure = (
+                        P.CONNECT_NETWORK_EVENT_DEREGISTER_ANY
+                        if subscription.network
+                        else P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY
+                    )
+                    self._call(procedure, {"callbackID": remote_id})
 
         return unsubscribe
 
     def _register(self, subscription: _Subscription) -> None:
-        ret = self._call(P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "dom": None})
+        if subscription.network:
+            ret = self._call(P.CONNECT_NETWORK_EVENT_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "net": None})
+        else:
+            ret = self._call(
+                P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "dom": None}
+            )
         with self._lock:
             subscription.remote_id = ret["callbackID"]
             self._subscriptions[ret["callbackID"]] = subscription
 
     def _on_event(self, number: int, payload: bytes) -> None:
-        if number != P.DOMAIN_EVENT_CALLBACK_LIFECYCLE:
+        if number not in (P.DOMAIN_EVENT_CALLBACK_LIFECYCLE, P.NETWORK_EVENT_LIFECYCLE):
             return  # only lifecycle callbacks are ever registered
         from virt.events import DomainEvent
+        from virt.networkevents import NetworkEvent, NetworkEventType
 
         message = messages.REMOTE_PROCEDURES[number].args.decode(payload)
         with self._lock:
             subscription = self._subscriptions.get(message["callbackID"])
         if subscription is None or not subscription.active:
             return
-        body = message["msg"]
+        event: DomainEvent | NetworkEvent
         try:
-            event = DomainEvent(_domain_ref(body["dom"]), body["event"], body["detail"])
+            if number == P.NETWORK_EVENT_LIFECYCLE:
+                event = NetworkEvent(
+                    _network_ref(message["net"]), NetworkEventType(message["event"]), message["detail"]
+                )
+            else:
+                body = message["msg"]
+                event = DomainEvent(_domain_ref(body["dom"]), body["event"], body["detail"])
         except ValueError:
             return  # an event type newer than this client knows
         subscription.callback(event)
@@ -594,6 +637,18 @@ class RemoteConnection(DriverConnection):
     def set_network_autostart(self, ref: NetworkRef, autostart: bool) -> None:
         self._call(P.NETWORK_SET_AUTOSTART, {"net": _network_arg(ref), "autostart": int(autostart)})
 
+    def update_network(
+        self, ref: NetworkRef, command: int, section: int, parent_index: int, xml: str, flags: int
+    ) -> None:
+        args = {"command": command, "section": section, "parentIndex": parent_index, "xml": xml, "flags": flags}
+        self._call(P.NETWORK_UPDATE, {"net": _network_arg(ref), **args})
+
+    def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
+        from virt.remote.calls.networks import lease_from_wire
+
+        args = {"net": _network_arg(ref), "mac": mac, "need_results": 1, "flags": 0}
+        return [lease_from_wire(lease) for lease in self._call(P.NETWORK_GET_DHCP_LEASES, args)["leases"]]
+
     # -- storage pools ---------------------------------------------------------------------------------
     def list_storage_pools(self, filter: ObjectFilter) -> list[StoragePoolRef]:
         ret = self._call(P.CONNECT_LIST_ALL_STORAGE_POOLS, {"need_results": 1, "flags": object_list_flags(filter)})
@@ -624,14 +679,15 @@ class RemoteConnection(DriverConnection):
     def define_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
         return _pool_ref(self._call(P.STORAGE_POOL_DEFINE_XML, {"xml": pool.to_xml(), "flags": 0})["pool"])
 
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
-        return _pool_ref(self._call(P.STORAGE_POOL_CREATE_XML, {"xml": pool.to_xml(), "flags": 0})["pool"])
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
+        args = {"xml": pool.to_xml(), "flags": pool_create_flags(build)}
+        return _pool_ref(self._call(P.STORAGE_POOL_CREATE_XML, args)["pool"])
 
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         self._call(P.STORAGE_POOL_UNDEFINE, {"pool": _pool_arg(ref)})
 
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
-        self._call(P.STORAGE_POOL_CREATE, {"pool": _pool_arg(ref), "flags": 0})
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        self._call(P.STORAGE_POOL_CREATE, {"pool": _pool_arg(ref), "flags": pool_create_flags(build)})
 
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
         self._call(P.STORAGE_POOL_DESTROY, {"pool": _pool_arg(ref)})
@@ -644,6 +700,16 @@ class RemoteConnection(DriverConnection):
 
     def set_storage_pool_autostart(self, ref: StoragePoolRef, autostart: bool) -> None:
         self._call(P.STORAGE_POOL_SET_AUTOSTART, {"pool": _pool_arg(ref), "autostart": int(autostart)})
+
+    def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        flags = (_BUILD_OVERWRITE if overwrite else 0) | (_BUILD_NO_OVERWRITE if no_overwrite else 0)
+        self._call(P.STORAGE_POOL_BUILD, {"pool": _pool_arg(ref), "flags": flags})
+
+    def delete_storage_pool(self, ref: StoragePoolRef) -> None:
+        self._call(P.STORAGE_POOL_DELETE, {"pool": _pool_arg(ref), "flags": 0})
+
+    def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
+        self._call(P.STORAGE_POOL_REFRESH, {"pool": _pool_arg(ref), "flags": 0})
 
     # -- storage volumes -------------------------------------------------------------------------------
     def list_storage_volumes(self, pool: StoragePoolRef) -> list[StorageVolumeRef]:
@@ -678,12 +744,37 @@ class RemoteConnection(DriverConnection):
     def get_storage_volume_path(self, ref: StorageVolumeRef) -> str:
         return str(self._call(P.STORAGE_VOL_GET_PATH, {"vol": _volume_arg(ref)})["name"])
 
-    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
-        ret = self._call(P.STORAGE_VOL_CREATE_XML, {"pool": _pool_arg(pool), "xml": volume.to_xml(), "flags": 0})
-        return _volume_ref(ret["vol"])
+    def create_storage_volume(
+        self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        args = {"pool": _pool_arg(pool), "xml": volume.to_xml(), "flags": int(prealloc_metadata)}
+        return _volume_ref(self._call(P.STORAGE_VOL_CREATE_XML, args)["vol"])
+
+    def create_storage_volume_from(
+        self, pool: StoragePoolRef, volume: StorageVolume, source: StorageVolumeRef, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        args = {
+            "pool": _pool_arg(pool),
+            "xml": volume.to_xml(),
+            "clonevol": _volume_arg(source),
+            "flags": int(prealloc_metadata),
+        }
+        return _volume_ref(self._call(P.STORAGE_VOL_CREATE_XML_FROM, args)["vol"])
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         self._call(P.STORAGE_VOL_DELETE, {"vol": _volume_arg(ref), "flags": 0})
+
+    def wipe_storage_volume(self, ref: StorageVolumeRef, algorithm: int = 0) -> None:
+        if algorithm:
+            self._call(P.STORAGE_VOL_WIPE_PATTERN, {"vol": _volume_arg(ref), "algorithm": algorithm, "flags": 0})
+        else:
+            self._call(P.STORAGE_VOL_WIPE, {"vol": _volume_arg(ref), "flags": 0})
+
+    def resize_storage_volume(
+        self, ref: StorageVolumeRef, capacity: int, *, delta: bool = False, shrink: bool = False, allocate: bool = False
+    ) -> None:
+        flags = resize_flags(delta=delta, shrink=shrink, allocate=allocate)
+        self._call(P.STORAGE_VOL_RESIZE, {"vol": _volume_arg(ref), "capacity": capacity, "flags": flags})
 
     # -- statistics and information (virt.domainstats) -------------------------------------------------
     _cpu_count: int | None = None

@@ -124,9 +124,7 @@ def pytest_make_collect_report(
     if report.skipped:
         # a module skipped whole: only its reason is left to tell what kind of skip it was
         reason = _skip_reason(report)
-        _judge(
-            report, collector.config, corpus=reason == CORPUS_REASON, applicable=reason.startswith(NOT_APPLICABLE)
-        )
+        _judge(report, collector.config, corpus=reason == CORPUS_REASON, applicable=reason.startswith(NOT_APPLICABLE))
     return report
 
 

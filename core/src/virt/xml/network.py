@@ -85,7 +85,8 @@ class DHCP(XmlModel):
     bootp: etree._Element | None = raw("bootp")
 
 
-@model()
+# libvirt writes <ip ...> then </ip> even with nothing inside
+@model(keep_open=True)
 class IP(XmlModel):
     family: str | None = attribute("family")
     address: str | None = attribute("address")

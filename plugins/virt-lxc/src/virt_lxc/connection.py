@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.localstate.connection import LocalConnection
+from virt.localstate.networks import LocalNetworkOperations
 
 from virt_lxc import errors, hostinfo
 from virt_lxc.driver import LxcDriver, acquire, release
@@ -34,7 +35,7 @@ class Namespaces:
     user_namespace: bool
 
 
-class LxcConnection(LocalConnection[LxcDriver]):
+class LxcConnection(LocalNetworkOperations, LocalConnection[LxcDriver]):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s."""
 
     driver_name = "LXC"

@@ -14,6 +14,7 @@ import secrets
 import socket
 import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from virt_lxc.hosterror import HostError
@@ -21,28 +22,18 @@ from virt_lxc.spec import NetInterface
 
 IP = "ip"
 SYS_NET = Path("/sys/class/net")
-DEFAULT_NETWORK_BRIDGE = {"default": "virbr0"}
-"""libvirt's networks virt knows without a network driver: the 'default' network is bridge virbr0."""
 
 _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
 
 
-def bridge_of(interface: NetInterface) -> str | None:
-    """The bridge the host end joins (None for ``ethernet``); a clear error when it is missing."""
+def bridge_of(interface: NetInterface, network_bridge: Callable[[str], str]) -> str | None:
+    """The bridge the host end joins (None for ``ethernet``; a network's from ``network_bridge``,
+    the host network service); a clear error when it is missing."""
     if interface.kind == "ethernet":
         return None
-    if interface.kind == "network":
-        bridge = DEFAULT_NETWORK_BRIDGE.get(interface.network or "")
-        if bridge is None:
-            raise HostError(
-                f"interface '{interface.guest_name}': libvirt network '{interface.network}' is unknown "
-                "(virt has no network driver: only 'default', as bridge virbr0, is known)",
-                unsupported=True,
-            )
-    else:
-        bridge = interface.bridge
+    bridge = network_bridge(interface.network or "") if interface.kind == "network" else interface.bridge
     assert bridge is not None
     if not (SYS_NET / bridge / "bridge").is_dir():
         what = (

@@ -91,9 +91,14 @@ def check_host(spec: ContainerSpec, socket_path: Path) -> None:
 
 
 def bridges(spec: ContainerSpec) -> tuple[str | None, ...]:
-    """The bridge of each interface, checked to exist."""
+    """The bridge of each interface, checked to exist (a network's: the network must run)."""
+    from virt.localstate.networks import bridge_of_network
+
+    def network_bridge(name: str) -> str:
+        return bridge_of_network("system", name)  # lxc:/// is the system's containers
+
     try:
-        return tuple(netdev.bridge_of(interface) for interface in spec.interfaces)
+        return tuple(netdev.bridge_of(interface, network_bridge) for interface in spec.interfaces)
     except HostError as exc:
         raise errors.from_host(exc) from None
 

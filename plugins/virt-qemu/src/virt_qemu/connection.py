@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.localstate.connection import LocalConnection
+from virt.localstate.networks import LocalNetworkOperations
 
 from virt_qemu import errors
 from virt_qemu.displaycalls import QemuDisplayOperations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 
 class QemuConnection(
+    LocalNetworkOperations,
     QemuDisplayOperations,
     QemuStatsOperations,
     QemuTuningOperations,

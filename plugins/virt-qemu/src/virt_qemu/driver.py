@@ -31,9 +31,10 @@ from virt.localstate.definitions import DefinitionStore
 from virt.localstate.domains import DomainLifecycle
 from virt.localstate.ids import IdCounter
 from virt.localstate.instances import Instances
+from virt.localstate.storage import resolve_volume_disks
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
-from virt_qemu import affinity, consoles, display, errors, nvram, postparse, prepare
+from virt_qemu import affinity, consoles, display, errors, netif, nvram, postparse, prepare
 from virt_qemu.command.machinetypes import own_default_cpu
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
@@ -198,7 +199,14 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
         nvram.fill_template(definition)  # the running definition names its UEFI variables' template
         display.prepare(definition)
-        return launch(self.paths, definition, caps, incoming_fd=incoming_fd)
+        taps = self._attach_interfaces(definition)  # the tap names go into the live definition
+        try:
+            # QEMU opens the files of <disk type='volume'>: the host's storage pools say where they are
+            launched = resolve_volume_disks(definition, self.paths.mode)
+            return launch(self.paths, launched, caps, taps, incoming_fd=incoming_fd)
+        except BaseException:
+            netif.detach(taps)
+            raise
 
     def _register_started(self, obj: DomainObj, definition: Domain, running: Running) -> None:
         """``running`` becomes ``obj``'s QEMU (held locked): live definition, id, events, devices, and
@@ -226,6 +234,14 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         # libvirt reports the ``cont`` of a start as "Resumed Unpaused", then "Started Booted"
         self._emit(obj, EventType.RESUMED, ResumedDetail.UNPAUSED)
         self._set_state(obj, DomainState.RUNNING, RunningReason.BOOTED)
+
+    def _attach_interfaces(self, definition: Domain) -> list[str]:
+        """The bridges of the network interfaces (from the host network service) and, as root, a tap
+        on its bridge for every bridged interface, written into ``definition``; the taps."""
+        from virt.localstate.networks import bridge_of_network
+
+        netif.resolve_networks(definition, lambda name: bridge_of_network(self.paths.mode, name))
+        return netif.attach(definition)
 
     def _balloon_at_start(self, obj: DomainObj, definition: Domain) -> None:
         """libvirt's qemuProcessSetupBalloon: the guest's statistics polled every <stats period> seconds
@@ -286,6 +302,7 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
             running.monitor.close()
         process.kill(running.pid, running.popen)
         self._cleanup_files(obj.name, running)
+        netif.detach(netif.taps_of(obj.live))
         obj.running = None
         obj.live = None
         obj.id = -1
@@ -304,6 +321,7 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
             monitor.close()
         obj.running = None
         self._cleanup_files(obj.name, running)
+        netif.detach(netif.taps_of(obj.live))
         if reason == ShutoffReason.CRASHED and running is not None and not running.destroying:
             # QEMU went away by itself without a SHUTDOWN (killed, or it died): libvirt's
             # processMonitorEOFEvent leaves the domain shut off *crashed* but emits STOPPED

@@ -21,7 +21,7 @@ from virt.domainchanges import (
     IPAddress,
     IPAddressType,
 )
-from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, libvirt_error
 
 from virt_qemu import errors
 
@@ -82,7 +82,9 @@ class QemuGuestOperations:
         if source == AddressSource.ARP:
             return interfaces_from_arp(definition, _read_arp())
         if source == AddressSource.LEASE:
-            raise no_network_driver()
+            from virt.localstate.networks import interfaces_from_leases
+
+            return interfaces_from_leases(self.qemu.paths.mode, definition)
         raise libvirt_error(
             ErrorNumber.ARGUMENT_UNSUPPORTED, f"Unknown IP address data source {int(source)}", ErrorDomain.QEMU
         )
@@ -117,10 +119,18 @@ class QemuGuestOperations:
                 ErrorDomain.QEMU,
             )
         if source & HostnameSource.LEASE:
+            from virt.localstate.networks import hostname_from_leases
+
             with self.qemu.locked(ref) as obj:
                 if not obj.active:
                     raise errors.not_running()
-            raise no_network_driver()
+                definition = obj.current
+            hostname = hostname_from_leases(self.qemu.paths.mode, definition)
+            if hostname is None:
+                raise libvirt_error(
+                    ErrorNumber.NO_HOSTNAME, f"no hostname found for domain {definition.name}", ErrorDomain.QEMU
+                )
+            return hostname
         answer = agent_execute(self.qemu, ref, "guest-get-host-name")
         name = answer.get("host-name") if isinstance(answer, dict) else None
         if not isinstance(name, str):
@@ -189,12 +199,6 @@ def interfaces_from_arp(definition: Domain, table: list[tuple[str, str]]) -> lis
             name = nic.target.dev if nic.target is not None and nic.target.dev else ""
             found.append(DomainInterface(name, mac, addresses))
     return found
-
-
-def no_network_driver() -> VirtError:
-    """DHCP leases are a libvirt network's, which libvirt's QEMU driver asks the network driver for;
-    ``qemu:///`` has none, and says so as libvirtd without its network driver does."""
-    return libvirt_error(ErrorNumber.NO_CONNECT, "no connection driver available for network:///system")
 
 
 def filesystems_from_agent(answer: Any, definition: Domain) -> list[FilesystemInfo]:

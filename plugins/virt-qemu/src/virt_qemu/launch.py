@@ -18,6 +18,8 @@ from virt_qemu import errors, process
 from virt_qemu.runtime import Running
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from virt.xml import Domain
 
     from virt_qemu.caps import QemuCaps
@@ -30,9 +32,12 @@ UNIX_PATH_MAX = 107
 """sun_path holds 108 bytes with the terminating NUL."""
 
 
-def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps, *, incoming_fd: int | None = None) -> Running:
+def launch(
+    paths: DriverPaths, definition: Domain, caps: QemuCaps, taps: Sequence[str] = (), *, incoming_fd: int | None = None
+) -> Running:
     """Spawn QEMU for ``definition`` (paused) and connect its monitor; the domain is not changed.
 
+    ``taps``: the taps the driver made for its bridged interfaces (``netif.attach``).
     ``incoming_fd``: QEMU loads the guest's state from this descriptor (a save image positioned at
     its migration stream) instead of booting it.
     """
@@ -57,7 +62,13 @@ def launch(paths: DriverPaths, definition: Domain, caps: QemuCaps, *, incoming_f
         shutil.rmtree(run_dir, ignore_errors=True)
         raise errors.operation_failed(f"cannot create the monitor socket {socket}: {exc.strerror or exc}") from exc
     try:
-        files = RuntimeFiles(monitor_socket=socket, run_dir=run_dir, log_file=log_file, monitor_fd=listener.fileno())
+        files = RuntimeFiles(
+            monitor_socket=socket,
+            run_dir=run_dir,
+            log_file=log_file,
+            monitor_fd=listener.fileno(),
+            taps=frozenset(taps),
+        )
         # build_command refuses hostile or unsupported XML (UnsupportedConfig) before QEMU is spawned
         # command.CapsLike declares plain (settable) attributes where QemuCaps is frozen: a typing mismatch only
         argv = _with_driver_options(build_command(definition, caps, files))  # type: ignore[arg-type]

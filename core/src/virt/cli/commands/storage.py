@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from virt.cli.commands.network import either, yes_no
-from virt.cli.context import Context
+from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry, complete_pools
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
@@ -80,7 +80,13 @@ def run_pool_list(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def run_vol_list(ctx: Context, args: argparse.Namespace) -> None:
-    volumes = sorted(ctx.pool(args.pool).list_volumes(), key=lambda v: v.name)
+    from virt.errors import VirtError
+
+    pool = ctx.pool(args.pool)
+    try:
+        volumes = sorted(pool.list_volumes(), key=lambda v: v.name)
+    except VirtError as exc:
+        raise CommandError("Failed to list volumes", exc.message) from exc
     paths = [v.path() for v in volumes]
     if args.json:
         records = []

@@ -14,21 +14,14 @@ from virt.cli.commands.domain import domain_argument
 from virt.cli.commands.stats import host_cpu_count, print_pin_table
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry
+from virt.cli.sizes import SUFFIXES
 from virt.domainchanges import Impact
 from virt.xml.convert import CPUSET
 
 GROUP = "Domain Management"
 T = TypeVar("T")
 
-_SCALE = {
-    "": 1024, "b": 1, "byte": 1, "bytes": 1,
-    "k": 1024, "kib": 1024, "kb": 1000,
-    "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
-    "g": 1024**3, "gib": 1024**3, "gb": 1000**3,
-    "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
-    "p": 1024**5, "pib": 1024**5, "pb": 1000**5,
-    "e": 1024**6, "eib": 1024**6, "eb": 1000**6,
-}  # fmt: skip
+_SCALE = {"": 1024, **SUFFIXES}
 """virsh's scaled integers: the suffix's multiplier, KiB when there is none."""
 
 

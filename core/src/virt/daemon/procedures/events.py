@@ -101,7 +101,7 @@ def _legacy_registration(call: Call, event_id: int) -> int:
         raise _unsupported(event_id)
     with call.session.lock:
         for registration in call.session.registrations.values():
-            if registration.legacy and registration.event_id == event_id:
+            if registration.legacy and registration.event_id == event_id and registration.family == "domain":
                 return registration.callback_id
     raise internal_error(f"domain event {event_id} not registered")
 
@@ -117,7 +117,7 @@ def callback_deregister_any(call: Call) -> None:
     callback_id = call.args["callbackID"]
     with call.session.lock:
         registration = call.session.registrations.get(callback_id)
-    if registration is None or registration.legacy:
+    if registration is None or registration.legacy or registration.family != "domain":
         raise internal_error(f"domain event callback {callback_id} not registered")
     _deregister(call, callback_id)
 

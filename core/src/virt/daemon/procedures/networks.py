@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from virt.connection import Network
-from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
+from virt.remote.calls.networks import lease_to_wire
 from virt.remote.message_types import NETWORK_LIST_MAX
+from virt.remote.messages import REMOTE_PROCEDURES
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
 from . import wire
 from .listing import either, limit
-from .registry import Call, handles
+from .registry import Call, handles, internal_error
+
+if TYPE_CHECKING:
+    from virt.networkevents import NetworkEvent
 
 # virConnectListAllNetworksFlags: a different order from the domains'
 _LIST_INACTIVE, _LIST_ACTIVE = 1, 2
@@ -19,6 +23,7 @@ _LIST_PERSISTENT, _LIST_TRANSIENT = 4, 8
 _LIST_AUTOSTART, _LIST_NO_AUTOSTART = 16, 32
 _LIST_ALL_FLAGS = 63
 _XML_INACTIVE = 1  # VIR_NETWORK_XML_INACTIVE
+_UPDATE_ALL_FLAGS = 3  # VIR_NETWORK_UPDATE_AFFECT_LIVE | _CONFIG
 
 
 def _network(call: Call) -> Network:
@@ -106,13 +111,7 @@ def get_xml_desc(call: Call) -> dict[str, Any]:
 
 @handles(P.NETWORK_GET_BRIDGE_NAME)
 def get_bridge_name(call: Call) -> dict[str, Any]:
-    network = _network(call)
-    bridge = network.model().bridge
-    if bridge is None or not bridge.name:
-        raise libvirt_error(
-            ErrorNumber.INTERNAL_ERROR, f"network '{network.name}' does not have a bridge name.", ErrorDomain.NETWORK
-        )
-    return {"name": bridge.name}
+    return {"name": _network(call).bridge_name}
 
 
 @handles(P.NETWORK_GET_AUTOSTART)
@@ -130,6 +129,67 @@ def is_active(call: Call) -> dict[str, Any]:
     return {"active": int(_network(call).is_active())}
 
 
+@handles(P.NETWORK_UPDATE)
+def update(call: Call) -> None:
+    args = call.args
+    call.check_flags(_UPDATE_ALL_FLAGS, "NetworkUpdate")
+    _network(call).update(
+        args["command"], args["section"], args["xml"], parent_index=args["parentIndex"], flags=args["flags"]
+    )
+
+
+@handles(P.NETWORK_GET_DHCP_LEASES)
+def get_dhcp_leases(call: Call) -> dict[str, Any]:
+    call.check_flags(0, "NetworkGetDHCPLeases")
+    leases = _network(call).dhcp_leases(call.args["mac"])
+    found = [lease_to_wire(lease) for lease in leases]
+    return {"leases": found if call.args["need_results"] else [], "ret": len(leases)}
+
+
 @handles(P.NETWORK_IS_PERSISTENT)
 def is_persistent(call: Call) -> dict[str, Any]:
     return {"persistent": int(_network(call).is_persistent())}
+
+
+# -- lifecycle events -------------------------------------------------------------------------------
+_NETWORK_LIFECYCLE = REMOTE_PROCEDURES[P.NETWORK_EVENT_LIFECYCLE].args
+
+
+@handles(P.CONNECT_NETWORK_EVENT_REGISTER_ANY)
+def event_register_any(call: Call) -> dict[str, Any]:
+    """virConnectNetworkEventRegisterAny: lifecycle events (of one network, or all) relayed as
+    NETWORK_EVENT_LIFECYCLE MESSAGEs carrying the callback id."""
+    from virt.daemon.session import EventRegistration
+    from virt.networkevents import NETWORK_EVENT_ID_LIFECYCLE
+
+    event_id = call.args["eventID"]
+    if event_id != NETWORK_EVENT_ID_LIFECYCLE:
+        raise internal_error(f"unsupported network event ID {event_id}")
+    session = call.session
+    network = wire.network(call.conn, call.args["net"]) if call.args["net"] is not None else None
+    client = session.client
+
+    with session.lock:
+        callback_id = session.new_callback_id()
+
+        def relay(net: Network, event: NetworkEvent) -> None:
+            message = {"net": wire.wire_network(net), "event": int(event.type), "detail": event.detail}
+            client.send_event(
+                P.NETWORK_EVENT_LIFECYCLE, _NETWORK_LIFECYCLE.encode({"callbackID": callback_id, **message})
+            )
+
+        handle = call.conn.add_network_event_callback(relay, network)
+        key = network.uuid if network is not None else None
+        session.registrations[callback_id] = EventRegistration(callback_id, event_id, key, False, handle, "network")
+    return {"callbackID": callback_id}
+
+
+@handles(P.CONNECT_NETWORK_EVENT_DEREGISTER_ANY)
+def event_deregister_any(call: Call) -> None:
+    callback_id = call.args["callbackID"]
+    with call.session.lock:
+        registration = call.session.registrations.get(callback_id)
+        if registration is None or registration.family != "network":
+            raise internal_error(f"network event callback {callback_id} not registered")
+        del call.session.registrations[callback_id]
+    call.conn.remove_network_event_callback(registration.handle)

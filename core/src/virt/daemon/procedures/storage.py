@@ -25,7 +25,14 @@ _TYPE_FLAGS = {name: 64 << index for index, name in enumerate(_POOL_TYPES)}
 _LIST_ALL_FLAGS = 63 | sum(_TYPE_FLAGS.values())
 _XML_INACTIVE = 1  # VIR_STORAGE_XML_INACTIVE
 _POOL_DEFINE_VALIDATE = 1  # VIR_STORAGE_POOL_DEFINE_VALIDATE
+_VOL_CREATE_PREALLOC_METADATA = 1  # VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
+_VOL_CREATE_REFLINK = 2  # VIR_STORAGE_VOL_CREATE_REFLINK: a copy sharing blocks; a plain copy is the same data
 _VOL_CREATE_VALIDATE = 4  # VIR_STORAGE_VOL_CREATE_VALIDATE
+_BUILD_NO_OVERWRITE, _BUILD_OVERWRITE = 4, 8  # virStoragePoolBuildFlags
+# virStoragePoolCreateFlags: build first, with or without overwriting
+_CREATE_WITH_BUILD, _CREATE_BUILD_OVERWRITE, _CREATE_BUILD_NO_OVERWRITE = 1, 2, 4
+_CREATE_FLAGS = _CREATE_WITH_BUILD | _CREATE_BUILD_OVERWRITE | _CREATE_BUILD_NO_OVERWRITE
+_RESIZE_ALLOCATE, _RESIZE_DELTA, _RESIZE_SHRINK = 1, 2, 4  # virStorageVolResizeFlags
 _POOL_RUNNING, _POOL_INACTIVE = 2, 0  # virStoragePoolState
 # virStorageVolType by the names the API gives volume types
 _VOLUME_TYPES = {"file": 0, "block": 1, "dir": 2, "network": 3, "netdir": 4, "ploop": 5}
@@ -109,16 +116,24 @@ def pool_define_xml(call: Call) -> dict[str, Any]:
     return _pool_ret(call.conn.define_storage_pool(call.args["xml"]))
 
 
+def _build_options(flags: int) -> dict[str, bool]:
+    return {
+        "build": bool(flags & _CREATE_WITH_BUILD),
+        "overwrite": bool(flags & _CREATE_BUILD_OVERWRITE),
+        "no_overwrite": bool(flags & _CREATE_BUILD_NO_OVERWRITE),
+    }
+
+
 @handles(P.STORAGE_POOL_CREATE_XML)
 def pool_create_xml(call: Call) -> dict[str, Any]:
-    call.check_flags(0, "StoragePoolCreateXML")
-    return _pool_ret(call.conn.create_storage_pool(call.args["xml"]))
+    flags = call.check_flags(_CREATE_FLAGS, "StoragePoolCreateXML")
+    return _pool_ret(call.conn.create_storage_pool(call.args["xml"], **_build_options(flags)))
 
 
 @handles(P.STORAGE_POOL_CREATE)
 def pool_create(call: Call) -> None:
-    call.check_flags(0, "StoragePoolCreate")
-    _pool(call).start()
+    flags = call.check_flags(_CREATE_FLAGS, "StoragePoolCreate")
+    _pool(call).start(**_build_options(flags))
 
 
 @handles(P.STORAGE_POOL_DESTROY)
@@ -129,6 +144,24 @@ def pool_destroy(call: Call) -> None:
 @handles(P.STORAGE_POOL_UNDEFINE)
 def pool_undefine(call: Call) -> None:
     _pool(call).undefine()
+
+
+@handles(P.STORAGE_POOL_BUILD)
+def pool_build(call: Call) -> None:
+    flags = call.check_flags(_BUILD_NO_OVERWRITE | _BUILD_OVERWRITE, "StoragePoolBuild")
+    _pool(call).build(overwrite=bool(flags & _BUILD_OVERWRITE), no_overwrite=bool(flags & _BUILD_NO_OVERWRITE))
+
+
+@handles(P.STORAGE_POOL_DELETE)
+def pool_delete(call: Call) -> None:
+    call.check_flags(0, "StoragePoolDelete")
+    _pool(call).delete()
+
+
+@handles(P.STORAGE_POOL_REFRESH)
+def pool_refresh(call: Call) -> None:
+    call.check_flags(0, "StoragePoolRefresh")
+    _pool(call).refresh()
 
 
 @handles(P.STORAGE_POOL_GET_INFO)
@@ -205,10 +238,45 @@ def vol_lookup_by_path(call: Call) -> dict[str, Any]:
 
 @handles(P.STORAGE_VOL_CREATE_XML)
 def vol_create_xml(call: Call) -> dict[str, Any]:
-    flags = call.check_flags(_VOL_CREATE_VALIDATE, "StorageVolCreateXML")
+    flags = call.check_flags(_VOL_CREATE_VALIDATE | _VOL_CREATE_PREALLOC_METADATA, "StorageVolCreateXML")
     if flags & _VOL_CREATE_VALIDATE:
         validated(call.args["xml"])
-    return _vol_ret(_pool(call).create_volume(call.args["xml"]))
+    prealloc = bool(flags & _VOL_CREATE_PREALLOC_METADATA)
+    return _vol_ret(_pool(call).create_volume(call.args["xml"], prealloc_metadata=prealloc))
+
+
+@handles(P.STORAGE_VOL_CREATE_XML_FROM)
+def vol_create_xml_from(call: Call) -> dict[str, Any]:
+    allowed = _VOL_CREATE_VALIDATE | _VOL_CREATE_PREALLOC_METADATA | _VOL_CREATE_REFLINK
+    flags = call.check_flags(allowed, "StorageVolCreateXMLFrom")
+    if flags & _VOL_CREATE_VALIDATE:
+        validated(call.args["xml"])
+    source = wire.storage_volume(call.conn, call.args["clonevol"])
+    prealloc = bool(flags & _VOL_CREATE_PREALLOC_METADATA)
+    return _vol_ret(_pool(call).create_volume_from(call.args["xml"], source, prealloc_metadata=prealloc))
+
+
+@handles(P.STORAGE_VOL_WIPE)
+def vol_wipe(call: Call) -> None:
+    call.check_flags(0, "StorageVolWipe")
+    _volume(call).wipe()
+
+
+@handles(P.STORAGE_VOL_WIPE_PATTERN)
+def vol_wipe_pattern(call: Call) -> None:
+    call.check_flags(0, "StorageVolWipePattern")
+    _volume(call).wipe(int(call.args["algorithm"]))
+
+
+@handles(P.STORAGE_VOL_RESIZE)
+def vol_resize(call: Call) -> None:
+    flags = call.check_flags(_RESIZE_ALLOCATE | _RESIZE_DELTA | _RESIZE_SHRINK, "StorageVolResize")
+    _volume(call).resize(
+        int(call.args["capacity"]),
+        delta=bool(flags & _RESIZE_DELTA),
+        shrink=bool(flags & _RESIZE_SHRINK),
+        allocate=bool(flags & _RESIZE_ALLOCATE),
+    )
 
 
 @handles(P.STORAGE_VOL_DELETE)
@@ -221,6 +289,17 @@ def vol_delete(call: Call) -> None:
 def vol_get_info(call: Call) -> dict[str, Any]:
     info = _volume(call).info()
     return {"type": _VOLUME_TYPES[info.type], "capacity": info.capacity, "allocation": info.allocation}
+
+
+@handles(P.STORAGE_VOL_GET_INFO_FLAGS)
+def vol_get_info_flags(call: Call) -> dict[str, Any]:
+    call.check_flags(1, "StorageVolGetInfoFlags")  # VIR_STORAGE_VOL_GET_PHYSICAL
+    volume = _volume(call)
+    info = volume.info()
+    allocation = info.allocation
+    if call.args["flags"] & 1:
+        allocation = volume.model().physical or info.allocation
+    return {"type": _VOLUME_TYPES[info.type], "capacity": info.capacity, "allocation": allocation}
 
 
 @handles(P.STORAGE_VOL_GET_XML_DESC)

@@ -1,12 +1,13 @@
-"""The procedures that open a stream: a domain's console (virsh console) and a screenshot of its
-display (virsh screenshot). The handler gets the data from the API and hands it to the dispatcher
-as ``call.stream``; the stream flows once the reply is out (virt.daemon.streams)."""
+"""The procedures that open a stream: a domain's console (virsh console), a screenshot of its
+display (virsh screenshot), a volume's upload and download (virsh vol-upload, vol-download). The
+handler gets the data from the API and hands it to the dispatcher as ``call.stream``; the stream
+flows once the reply is out (virt.daemon.streams)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from virt.daemon.streams import BytesSource, SocketSource
+from virt.daemon.streams import BytesSource, SocketSource, TransferSource
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
 from . import wire
@@ -31,3 +32,17 @@ def screenshot(call: Call) -> dict[str, Any]:
     shot = wire.domain(call.conn, call.args["dom"]).screenshot(int(call.args["screen"]))
     call.stream = BytesSource(shot.data)
     return {"mime": shot.mime}
+
+
+@handles(P.STORAGE_VOL_DOWNLOAD)
+def vol_download(call: Call) -> None:
+    call.check_flags(0, "StorageVolDownload")  # no sparse streams (VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM)
+    volume = wire.storage_volume(call.conn, call.args["vol"])
+    call.stream = TransferSource(volume.download(int(call.args["offset"]), int(call.args["length"])))
+
+
+@handles(P.STORAGE_VOL_UPLOAD)
+def vol_upload(call: Call) -> None:
+    call.check_flags(0, "StorageVolUpload")  # no sparse streams (VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM)
+    volume = wire.storage_volume(call.conn, call.args["vol"])
+    call.stream = TransferSource(volume.upload(int(call.args["offset"]), int(call.args["length"])))

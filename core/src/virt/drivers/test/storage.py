@@ -17,6 +17,7 @@ from virt.errors import ErrorDomain, ErrorNumber
 from virt.info import ObjectFilter
 
 if TYPE_CHECKING:
+    from virt.storage.backend import BuildFlags
     from virt.xml import StoragePool, StorageVolume
 
 DEFAULT_POOL_CAPACITY = 100 * 1024**3
@@ -221,7 +222,7 @@ class StorageOperations:
         with self.host.lock:
             return pool_ref_of(add_pool(self.host, definition, live=False))
 
-    def create_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
+    def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
         definition = prepare_pool(pool)
         with self.host.lock:
             obj = add_pool(self.host, definition, live=True)
@@ -233,7 +234,8 @@ class StorageOperations:
             obj = self._inactive_pool(ref.name)
             del self.host.pools[obj.uuid]
 
-    def start_storage_pool(self, ref: StoragePoolRef) -> None:
+    def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
+        # the test driver's pools are in memory: there is nothing to build
         with self.host.lock:
             self._inactive_pool(ref.name).active = True
 
@@ -303,7 +305,10 @@ class StorageOperations:
         with self.host.lock:
             return models.volume_path(self._volume(ref)[1])
 
-    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
+    def create_storage_volume(
+        self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        # the test driver allocates nothing: the preallocation flag changes nothing here, as in libvirt's
         with self.host.lock:
             obj = self._active_pool(pool.name)
             refusals.check_volume(volume, obj.definition.type)

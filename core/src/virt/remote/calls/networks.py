@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from virt.remote import xdr
 from virt.remote.message_types import (
     NETWORK_DHCP_LEASES_MAX,
@@ -13,6 +15,9 @@ from virt.remote.message_types import (
     call,
 )
 from virt.remote.procedure_numbers import RemoteProcedure as P
+
+if TYPE_CHECKING:
+    from virt.info import NetworkDHCPLease
 
 _NET = ("net", NONNULL_NETWORK)
 _FLAGS = ("flags", xdr.UInt)
@@ -71,3 +76,20 @@ PROCEDURES: tuple[Procedure, ...] = (
         [("leases", xdr.Array(_DHCP_LEASE, NETWORK_DHCP_LEASES_MAX)), ("ret", xdr.UInt)],
     ),
 )
+
+
+# virNetworkDHCPLease's fields (virt.info.NetworkDHCPLease) and remote_network_dhcp_lease's names
+_LEASE_FIELDS = (
+    ("iface", "iface"), ("expiry_time", "expirytime"), ("type", "type"), ("mac", "mac"), ("iaid", "iaid"),
+    ("ipaddr", "ipaddr"), ("prefix", "prefix"), ("hostname", "hostname"), ("clientid", "clientid"),
+)  # fmt: skip
+
+
+def lease_to_wire(lease: NetworkDHCPLease) -> dict[str, Any]:
+    return {wire: getattr(lease, field) for field, wire in _LEASE_FIELDS}
+
+
+def lease_from_wire(value: dict[str, Any]) -> NetworkDHCPLease:
+    from virt.info import NetworkDHCPLease
+
+    return NetworkDHCPLease(**{field: value[wire] for field, wire in _LEASE_FIELDS})

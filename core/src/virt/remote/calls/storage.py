@@ -89,6 +89,7 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     call(P.STORAGE_VOL_DELETE, [_VOL, _FLAGS], write="virStorageVolDelete"),
     call(P.STORAGE_VOL_WIPE, [_VOL, _FLAGS], write="virStorageVolWipe"),
+    call(P.STORAGE_VOL_WIPE_PATTERN, [_VOL, ("algorithm", xdr.UInt), _FLAGS], write="virStorageVolWipePattern"),
     call(P.STORAGE_VOL_RESIZE, [_VOL, ("capacity", xdr.UHyper), _FLAGS], write="virStorageVolResize"),
     call(P.STORAGE_VOL_GET_INFO, [_VOL], _VOL_INFO),
     call(P.STORAGE_VOL_GET_INFO_FLAGS, [_VOL, _FLAGS], _VOL_INFO),

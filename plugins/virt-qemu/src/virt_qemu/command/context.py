@@ -53,6 +53,9 @@ class RuntimeFiles:
     monitor_fd: int | None = None
     """The QMP socket already bound to ``monitor_socket`` and listening, handed to QEMU as this
     file descriptor (``fd=``, as libvirt does): connecting to it never races QEMU's start."""
+    taps: frozenset[str] = frozenset()
+    """Taps the driver made on bridges for the domain's bridge and network interfaces (their
+    ``<target dev>``): QEMU opens them by name instead of running its bridge helper."""
 
 
 Value = str | dict[str, Any] | None

@@ -3,8 +3,10 @@
 Backends: ``user`` is QEMU's user-mode network; ``bridge`` uses ``-netdev bridge`` (QEMU's setuid
 qemu-bridge-helper creates the tap and adds it to the bridge, so an unprivileged session can use a
 bridge its bridge.conf allows; a chosen <target dev> is refused, since the helper names the tap);
-``network`` works only for libvirt's 'default' network, taken as its usual bridge virbr0 (virt has
-no network driver yet); ``ethernet`` with <target dev managed='no'> opens that existing tap.
+a tap the driver made on the bridge (as root, ``RuntimeFiles.taps``) is opened by name instead;
+``network`` joins the network's bridge, which the driver writes into ``<source bridge>`` (else
+libvirt's 'default' network is taken as its usual bridge virbr0); ``ethernet`` with
+<target dev managed='no'> opens that existing tap.
 The driver fills in MAC addresses before building the command; a missing one is an error.
 """
 
@@ -42,7 +44,7 @@ def build(ctx: Context) -> None:
         _interface(ctx, n, iface, Node.of(f"/domain/devices/interface[{n + 1}]", iface))
 
 
-def _backend(iface: Interface, node: Node, netdev_id: str) -> dict[str, Any]:
+def _backend(iface: Interface, node: Node, netdev_id: str, taps: frozenset[str]) -> dict[str, Any]:
     source, target = iface.source, iface.target
     snode = node.child("source", source)
     tnode = node.child("target", target)
@@ -58,10 +60,15 @@ def _backend(iface: Interface, node: Node, netdev_id: str) -> dict[str, Any]:
     if kind in ("bridge", "network"):
         if source is None:
             raise snode.refuse(f"a {kind} interface needs <source {kind}='...'>")
-        refuse_unhandled(source, snode, (kind,))
         if target is not None and not (target.dev or "").startswith(_GENERATED_TAPS):
             raise tnode.not_yet("choosing the tap device of a bridged interface is")
-        bridge = source.bridge if kind == "bridge" else DEFAULT_NETWORK_BRIDGE.get(source.network or "")
+        if kind == "network":
+            refuse_unhandled(source, snode, ("network", "bridge"))
+        else:
+            refuse_unhandled(source, snode, ("bridge",))
+        if target is not None and target.dev in taps:
+            return {"type": "tap", "ifname": target.dev, "script": "no", "downscript": "no", "id": netdev_id}
+        bridge = source.bridge or (DEFAULT_NETWORK_BRIDGE.get(source.network or "") if kind == "network" else None)
         if not bridge:
             raise snode.attr("network").not_yet(
                 f"libvirt network '{source.network}' is (only 'default', as bridge virbr0, is known)"
@@ -92,7 +99,7 @@ def _interface(ctx: Context, n: int, iface: Interface, node: Node) -> None:
     if model not in _MODELS:
         raise node.child("model", iface.model).attr("type").not_yet(f"NIC model '{model}' is")
     netdev_id, device_id = f"hostnet{n}", f"net{n}"
-    ctx.args.add("-netdev", _backend(iface, node, netdev_id))
+    ctx.args.add("-netdev", _backend(iface, node, netdev_id, ctx.files.taps))
     props: dict[str, Any] = {"driver": _MODELS[model], "netdev": netdev_id, "id": device_id, "mac": mac}
     if iface.link is not None:
         refuse_raw_extra(iface.link, raw_node(node, iface.link, "link"), ("state",))
