@@ -285,6 +285,7 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.NO_NETWORK: "Network not found",
     ErrorNumber.NO_STORAGE_POOL: "Storage pool not found",
     ErrorNumber.NO_STORAGE_VOL: "Storage volume not found",
+    ErrorNumber.NO_NODE_DEVICE: "Node device not found",
     ErrorNumber.AUTH_FAILED: "authentication failed",
     ErrorNumber.RESOURCE_BUSY: "resource busy",
     ErrorNumber.ARGUMENT_UNSUPPORTED: "argument unsupported",

@@ -19,9 +19,15 @@ written back at the position it was read from, so a partial model still round-tr
 
 from __future__ import annotations
 
+import hashlib
 import linecache
+import marshal
+import os
+import sys
 import threading
+import types
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
@@ -36,7 +42,8 @@ if TYPE_CHECKING:
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 
-_SPEC = "virt.xml"
+_SPEC = SPEC_KEY = "virt.xml"
+"""The key of a field's Spec in its attrs metadata."""
 
 # Field kinds
 ATTR, TEXT, CHILD, CHILDREN, TEXTS, FLAG, RAW, RAWS, SCALED = range(9)
@@ -143,6 +150,17 @@ class Unknown:
 
     def __bool__(self) -> bool:
         return bool(self.attrs or self.elements or self.child_attrs or self.nsmap)
+
+    def drop_elements(self, unwanted: Callable[[etree._Element], bool]) -> None:
+        """Leave out the kept elements ``unwanted`` picks."""
+        for anchor, elements in list(self.elements.items()):
+            kept = [el for el in elements if not unwanted(el)]
+            if len(kept) == len(elements):
+                continue
+            if kept:
+                self.elements[anchor] = kept
+            else:
+                del self.elements[anchor]
 
     def _key(self) -> tuple[Any, ...]:
         elements = {k: [etree.tostring(e, with_tail=False) for e in v] for k, v in self.elements.items()}
@@ -315,6 +333,13 @@ class XmlModel:
 
     def to_element(self) -> etree._Element:
         return etree.fromstring(self.to_xml().encode(), _parser())
+
+    def clone(self: M) -> M:
+        """An independent copy, made through the model's own XML (faster than deepcopy, and the
+        elements it keeps verbatim are copied too); a part of a document is copied as well as a root."""
+        out: list[str] = []
+        self._write(out, self._xml_tag or "copy", "", {})
+        return type(self)._parse(etree.fromstring("".join(out).encode(), _parser()))
 
     def __str__(self) -> str:
         return self.to_xml()
@@ -921,12 +946,48 @@ def _attrs_text(attrib: Mapping[str, str], ns: Mapping[str | None, str]) -> str:
 def _compile(cls: type, kind: str, source: str, names: dict[str, Any]) -> Any:
     filename = f"<virt.xml {cls.__module__}.{cls.__qualname__}.{kind}>"
     namespace: dict[str, Any] = {**_RUNTIME, **names}
-    exec(compile(source, filename, "exec"), namespace)
+    exec(_code(source, filename), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     fn = namespace[kind]
     fn.__qualname__ = f"{cls.__qualname__}._{kind}"
     fn.__module__ = cls.__module__
     return fn
+
+
+def _code_cache() -> Path | None:
+    """Where compiled model code is kept between runs (``$VIRT_XML_CODE_CACHE``, else
+    ``$XDG_CACHE_HOME/virt/xml-code``); an empty ``$VIRT_XML_CODE_CACHE`` keeps none."""
+    explicit = os.environ.get("VIRT_XML_CODE_CACHE")
+    if explicit is not None:
+        return Path(explicit) if explicit else None
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "virt" / "xml-code"
+
+
+def _code(source: str, filename: str) -> types.CodeType:
+    """The compiled generated code: compiling it is most of a model's first-use cost (a millisecond a
+    model), so the code objects are kept on disk as Python keeps .pyc files, keyed by the source and
+    the interpreter. A cache that cannot be read or written is passed over."""
+    folder = _code_cache()
+    key = hashlib.sha256(f"{sys.version}\0{filename}\0{source}".encode()).hexdigest()
+    path = folder / f"{key}.marshal" if folder is not None else None
+    if path is not None:
+        try:
+            code = marshal.loads(path.read_bytes())
+            if isinstance(code, types.CodeType):
+                return code
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+    code = compile(source, filename, "exec")
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(marshal.dumps(code))
+            partial.replace(path)  # atomic: a reader sees the whole file or none
+        except OSError:
+            pass
+    return code
 
 
 # -- serialising kept lxml elements -------------------------------------------------------------

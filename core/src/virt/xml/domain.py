@@ -8,6 +8,7 @@ import platform
 import uuid
 from typing import TypeVar
 
+import attrs
 from lxml import etree
 
 from virt.errors import XMLError
@@ -35,6 +36,9 @@ class OSType(XmlModel):
     arch: str | None = attribute("arch")
     machine: str | None = attribute("machine")
     name: str | None = text(None)
+    arch_given: bool = attrs.field(default=True, kw_only=True, eq=False, repr=False)
+    """Whether the document said the architecture (not XML): the default is the driver's, which
+    the parser's (the host's) stands in for until a driver takes the definition."""
 
 
 @model()
@@ -354,6 +358,7 @@ class Domain(XmlModel):
         if os is not None and os.type is not None:
             if os.type.arch is None and os.type.name is not None:
                 os.type.arch = _I686_DRIVERS.get(self.type or "") or host_arch()
+                os.type.arch_given = False
             if (
                 os.type.name == "hvm"
                 and not os.boot

@@ -6,6 +6,7 @@ import enum
 import re
 import uuid
 
+import attrs
 from lxml import etree
 
 from virt.xml.base import XmlModel, attribute, child, children, flag, model, raw, raws, scaled, text
@@ -280,6 +281,9 @@ class StorageVolume(XmlModel):
     physical: int | None = scaled("physical", "bytes")
     target: VolumeTarget | None = child("target", VolumeTarget)
     backing_store: BackingStore | None = child("backingStore", BackingStore)
+    capacity_given: bool = attrs.field(default=True, kw_only=True, eq=False, repr=False)
+    """Whether the document said the capacity (not XML): creating a volume needs it, although
+    libvirt's normalisation writes a missing one as 0."""
 
     def post_parse(self) -> None:
         if self.type is None:
@@ -289,6 +293,7 @@ class StorageVolume(XmlModel):
         self.physical = None
         if self.capacity is None:
             self.capacity = 0
+            self.capacity_given = False
         if self.allocation is None:
             self.allocation = self.capacity  # fully allocated unless told otherwise
         if self.target is None:

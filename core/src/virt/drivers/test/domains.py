@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from virt.driver import DomainRef, SecurityLabel
-from virt.drivers.test import errors, models
+from virt.drivers.test import errors, models, refusals
 from virt.drivers.test.host import SECURITY_DOI, SECURITY_LABEL, SECURITY_MODEL, Host
 from virt.drivers.test.objects import DomainObj
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
@@ -33,6 +33,8 @@ from virt.events import (
 )
 from virt.info import DomainFilter, DomainInfo, DomainRecord
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
+from virt.xml import inactive as xml_inactive
+from virt.xml import liveview
 
 if TYPE_CHECKING:
     from virt.xml import Domain
@@ -46,6 +48,7 @@ def prepare(definition: Domain) -> Domain:
     """A definition about to be stored (the driver owns what it is given): named, with a UUID, without an id."""
     if not definition.name:
         raise errors.missing_name(ErrorDomain.DOMAIN)
+    refusals.check_domain(definition)
     stored = definition
     if stored.uuid is None:
         stored.uuid = uuid.uuid4()
@@ -95,7 +98,8 @@ def start(host: Host, obj: DomainObj, reason: int, definition: Domain | None = N
     """Boot ``obj`` with ``definition`` (default: a copy of its persistent one) and a fresh id."""
     if definition is None:
         assert obj.config is not None
-        definition = models.clone(obj.config)
+        definition = obj.config.clone()
+    liveview.add_live_state(definition)
     obj.live = definition
     obj.id = host.allocate_id()
     obj.state, obj.reason = DomainState.RUNNING, reason
@@ -249,23 +253,30 @@ class DomainOperations:
         return Domain.from_xml(self.get_domain_xml(ref, inactive=inactive, secure=secure))
 
     def get_domain_xml(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> str:
-        # Nothing in a test domain is secret beyond what the model itself guards, so ``secure``
-        # changes nothing here.
+        # Without ``secure`` the graphics passwords are left out, as libvirt leaves them out; the
+        # inactive view leaves out device labels without a label.
         with self.host.lock:
             obj = self._domain(ref)
             if inactive and obj.config is not None:
                 definition, id_ = obj.config, None
             else:
                 definition, id_ = obj.current, (obj.id if obj.active and not inactive else None)
-            key = (inactive, id_)
+            key = (inactive, id_, secure)
             text = obj.xml_cache.get(key)
             if text is None:
+                hide_secrets = not secure and _has_secrets(definition)
+                hide_labels = inactive and xml_inactive.has_unwritten_labels(definition)
+                shown = definition.clone() if hide_secrets or hide_labels else definition
+                if hide_secrets:
+                    shown.hide_secrets()
+                if hide_labels:
+                    xml_inactive.hide_unset_labels(shown)
                 # Stored definitions carry no id; the live view shows it only while formatting.
-                definition.id = id_
+                shown.id = id_
                 try:
-                    text = obj.xml_cache[key] = definition.to_xml()
+                    text = obj.xml_cache[key] = shown.to_xml()
                 finally:
-                    definition.id = None
+                    shown.id = None
             return text
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -384,6 +395,10 @@ class DomainOperations:
             label=SECURITY_LABEL if active else "",
             enforcing=active,
         )
+
+
+def _has_secrets(definition: Domain) -> bool:
+    return definition.devices is not None and any(g.passwd is not None for g in definition.devices.graphics)
 
 
 def _no_mode(mode: ShutdownMode, function: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ def prepare(definition: Network) -> Network:
     """A private copy of a definition about to be stored, with a UUID."""
     if not definition.name:
         raise errors.missing_name(ErrorDomain.NETWORK)
-    stored = copy.deepcopy(definition)
+    stored = definition.clone()
     if stored.uuid is None:
         stored.uuid = uuid.uuid4()
     return stored
@@ -108,7 +107,7 @@ class NetworkOperations:
         with self.host.lock:
             obj = self._network_named(ref.name)
             definition = obj.pending if inactive and obj.pending is not None else obj.definition
-            return copy.deepcopy(definition)
+            return definition.clone()
 
     def define_network(self, network: Network) -> NetworkRef:
         definition = prepare(network)

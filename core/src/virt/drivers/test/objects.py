@@ -45,8 +45,8 @@ class DomainObj(TwoDefinitions):
     managed_save: bool = False
     frozen: set[str] = attrs.field(factory=set, eq=False, repr=False)
     """The guest's mount points frozen by virDomainFSFreeze (thawed by a new boot)."""
-    xml_cache: dict[tuple[bool, int | None], str] = attrs.field(factory=dict, eq=False, repr=False)
-    """Formatted XML by (inactive, id shown); stored definitions are never changed in place, only
+    xml_cache: dict[tuple[bool, int | None, bool], str] = attrs.field(factory=dict, eq=False, repr=False)
+    """Formatted XML by (inactive, id shown, secure); stored definitions are never changed in place, only
     replaced, so replacing ``config`` or ``live`` is the one moment the text goes stale."""
 
 

@@ -6,12 +6,11 @@ into the definitions it hands out.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import TYPE_CHECKING
 
 from virt.driver import StoragePoolInfo, StoragePoolRef, StorageVolumeInfo, StorageVolumeRef
-from virt.drivers.test import errors, models
+from virt.drivers.test import errors, models, refusals
 from virt.drivers.test.host import Host
 from virt.drivers.test.objects import PoolObj
 from virt.errors import ErrorDomain, ErrorNumber
@@ -49,7 +48,9 @@ def prepare_pool(definition: StoragePool) -> StoragePool:
         raise _xml_error("missing pool source name element")
     if definition.type in _PATH_POOLS and not models.pool_target_path(definition):
         raise _xml_error("missing storage pool target path")
-    stored = copy.deepcopy(definition)
+    refusals.check_pool(definition)
+    stored = definition.clone()
+    models.drop_driver_namespaces(stored)
     if stored.uuid is None:
         stored.uuid = uuid.uuid4()
     return stored
@@ -112,7 +113,7 @@ def add_volume(pool: PoolObj, volume: StorageVolume, *, loading: bool = False) -
         raise _xml_error("missing volume name element")
     if name in pool.volumes:
         raise errors.error(ErrorNumber.OPERATION_FAILED, "storage vol already exists")
-    stored = copy.deepcopy(volume)
+    stored = volume.clone()
     # libvirt: a volume without allocation is fully allocated
     allocation = capacity if stored.allocation is None else stored.allocation
     stored.allocation = allocation
@@ -205,7 +206,7 @@ class StorageOperations:
         with self.host.lock:
             obj = self._pool_named(ref.name)
             definition = obj.pending if inactive and obj.pending is not None else obj.definition
-            result = copy.deepcopy(definition)
+            result = definition.clone()
             result.capacity, result.allocation, result.available = obj.capacity, obj.allocation, obj.available
             return result
 
@@ -289,7 +290,7 @@ class StorageOperations:
 
     def get_storage_volume_definition(self, ref: StorageVolumeRef) -> StorageVolume:
         with self.host.lock:
-            return copy.deepcopy(self._volume(ref)[1])
+            return self._volume(ref)[1].clone()
 
     def get_storage_volume_info(self, ref: StorageVolumeRef) -> StorageVolumeInfo:
         with self.host.lock:
@@ -310,6 +311,7 @@ class StorageOperations:
         # the test driver allocates nothing: the preallocation flag changes nothing here, as in libvirt's
         with self.host.lock:
             obj = self._active_pool(pool.name)
+            refusals.check_volume(volume, obj.definition.type)
             return volume_ref_of(obj, add_volume(obj, volume))
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:

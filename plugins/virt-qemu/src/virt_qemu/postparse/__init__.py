@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from virt.xml import Domain
+from virt.xml import Domain, implicit
 from virt.xml.devices import Controller, Devices
 
 from virt_qemu.postparse import (
@@ -82,7 +82,7 @@ def _device_defaults(domain: Domain, devs: Devices) -> None:
 
 def _implicit(domain: Domain, devs: Devices) -> None:
     """virDomainDefAddImplicitDevices: console compat, controllers for disks, channels and smartcards, video."""
-    devices.console_compat(devs)
+    implicit.console_compat(devs)
     for bus in ("scsi", "fdc", "ide", "sata"):
         used = [drives.controller_of(d) for d in devs.disks if d.target is not None and d.target.bus == bus]
         highest = max((n for n in used if n is not None), default=-1)

@@ -9,12 +9,12 @@ video cards their memory sizes and one head.
 
 from __future__ import annotations
 
-import copy
 import re
 
 from lxml import etree
 from virt.xml import Domain
 from virt.xml.devices import Audio, Char, CharTarget, Devices, Disk, DiskDriver, Input, Memballoon, Video, VideoModel
+from virt.xml.implicit import VIDEO_VRAM
 
 from virt_qemu.postparse import machine
 from virt_qemu.postparse.xmlutil import element, get_attr, make, set_attr
@@ -23,8 +23,6 @@ DEFAULT_NET_MODEL = "rtl8139"
 LIBVIRT_CHANNEL_DIR = "/var/lib/libvirt/qemu/channel/target"
 """Where libvirt's system QEMU driver puts virtio channel sockets (qemu.conf's channel target dir)."""
 DEFAULT_VIDEO = "cirrus"
-# video type -> (vram KiB) libvirt gives a card without one (virDomainVideoDefaultRAM)
-_VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536}
 _SERIAL_MODELS = {
     "isa-serial": "isa-serial",
     "usb-serial": "usb-serial",
@@ -84,47 +82,6 @@ def add_audio(devices: Devices) -> None:
             kind = "none"
     if kind is not None:
         devices.audios.append(make(Audio, id=1, type=kind))
-
-
-def console_compat(devices: Devices) -> None:
-    """virDomainDefAddConsoleCompat for an HVM guest: a serial console is the first serial port."""
-    consoles = devices.consoles
-    if consoles and _console_kind(consoles[0]) in (None, "serial"):
-        first = consoles[0]
-        if not devices.serials:
-            serial = copy.deepcopy(first)
-            serial.target = make(CharTarget, port=0)
-            devices.serials.append(serial)
-            consoles[0] = _console_alias(serial)
-        elif not _same_source(devices.serials[0], first):
-            consoles[0] = _console_alias(devices.serials[0])
-        else:
-            target = first.target or CharTarget()
-            target.type, target.port = "serial", 0
-            first.target = target
-            # the console and the serial port share one character device, its log included
-            first.log = copy.deepcopy(devices.serials[0].log)
-    elif devices.serials and _serial_kind(devices.serials[0]) == "isa-serial" and not consoles:
-        consoles.insert(0, _console_alias(devices.serials[0]))
-
-
-def _console_alias(serial: Char) -> Char:
-    console = copy.deepcopy(serial)
-    console.target = make(CharTarget, type="serial", port=0)
-    console.address = None
-    return console
-
-
-def _same_source(a: Char, b: Char) -> bool:
-    return a.type == b.type and a.sources == b.sources
-
-
-def _console_kind(console: Char) -> str | None:
-    return console.target.type if console.target is not None else None
-
-
-def _serial_kind(serial: Char) -> str | None:
-    return serial.target.type if serial.target is not None else None
 
 
 def add_video_for_graphics(domain: Domain, devices: Devices) -> None:
@@ -255,8 +212,8 @@ def _complete_video(video: Video) -> None:
         model.type = DEFAULT_VIDEO
     if model.type == "none":
         return
-    if model.vram is None and model.type in _VIDEO_VRAM:
-        model.vram = _VIDEO_VRAM[model.type]
+    if model.vram is None and model.type in VIDEO_VRAM:
+        model.vram = VIDEO_VRAM[model.type]
     if model.type == "qxl":
         if get_attr(model, "ram") is None:
             set_attr(model, "ram", "65536")

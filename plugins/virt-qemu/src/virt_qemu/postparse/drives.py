@@ -5,26 +5,13 @@ from __future__ import annotations
 
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.xml.devices import Address, Disk
+from virt.xml.implicit import disk_index, drive_address
 
 from virt_qemu import errors
 from virt_qemu.postparse.xmlutil import has_address, make, number
 
 DRIVE_BUSES = {"ide": "ide", "sata": "sata", "scsi": "scsi", "fdc": "fdc"}
 """Disk buses whose disks sit on a controller of the same type, with a drive address."""
-
-
-def disk_index(name: str) -> int | None:
-    """virDiskNameToIndex: the letters after the prefix, base 26 (vda -> 0, hdc -> 2, sdaa -> 26)."""
-    for prefix in ("fd", "hd", "vd", "sd", "xvd", "ubd"):
-        rest = name[len(prefix) :] if name.startswith(prefix) else ""
-        if rest:
-            letters = rest.rstrip("0123456789")  # a partition number is allowed after the letters
-            if letters and letters.isalpha() and letters.islower():
-                n = 0
-                for ch in letters:
-                    n = n * 26 + (ord(ch) - ord("a") + 1)
-                return n - 1
-    return None
 
 
 def _drive(controller: int, bus: int, target: int, unit: int) -> Address:
@@ -53,14 +40,7 @@ def assign(disk: Disk) -> None:
         raise errors.error(
             ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified", ErrorDomain.DOMAIN
         )
-    if bus == "scsi":  # a narrow SCSI bus: 7 units per controller
-        disk.address = _drive(index // 7, 0, 0, index % 7)
-    elif bus == "ide":
-        disk.address = _drive(index // 4, (index % 4) // 2, 0, index % 2)
-    elif bus == "sata":
-        disk.address = _drive(index // 6, 0, 0, index % 6)
-    else:
-        disk.address = _drive(index // 2, 0, 0, index % 2)
+    disk.address = _drive(*drive_address(bus, index))
 
 
 def controller_of(disk: Disk) -> int | None:
