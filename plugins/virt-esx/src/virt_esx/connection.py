@@ -23,7 +23,7 @@ from virt.driver import (
     StorageVolumeInfo,
     StorageVolumeRef,
 )
-from virt.errors import ConnectionError, ErrorDomain, ErrorNumber
+from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument
 
 from virt_esx.params import EsxParams
 
@@ -310,8 +310,13 @@ class EsxConnection(DriverConnection):
 
         return storage.volume_info(self.server, ref)
 
-    def create_storage_volume(self, pool: StoragePoolRef, volume: StorageVolume) -> StorageVolumeRef:
+    def create_storage_volume(
+        self, pool: StoragePoolRef, volume: StorageVolume, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
         from virt_esx import storage
+
+        if prealloc_metadata:  # libvirt's ESX driver takes no creation flag
+            raise InvalidArgument("unsupported flags (0x1) in function esxStorageVolCreateXML", domain=ErrorDomain.ESX)
 
         return storage.create_volume(self.server, pool, volume)
 
