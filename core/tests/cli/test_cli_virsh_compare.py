@@ -114,3 +114,20 @@ def test_define_start_suspend_new_domain(tmp_path: Path) -> None:
     virsh, ours = _both(command)
     assert ours.returncode == virsh.returncode == 0
     assert _shape(ours.stdout) == _shape(virsh.stdout)
+
+
+def test_pool_build_delete_refresh_and_volume_copies(tmp_path: Path) -> None:
+    """libvirt's test driver checks a pool's state for build, delete and refresh and takes no build flag;
+    a copied volume comes from the pool it goes to."""
+    path = tmp_path / "copy.xml"
+    path.write_text("<volume><name>copy</name><capacity>1024</capacity></volume>")
+    command = (
+        "vol-create-as default-pool v 1024; "
+        f"vol-create-from default-pool {path} v --inputpool default-pool; vol-dumpxml copy --pool default-pool; "
+        f"vol-create-from default-pool {path} v --inputpool default-pool; "
+        "pool-refresh default-pool; pool-delete default-pool; pool-build default-pool; pool-destroy default-pool; "
+        "pool-refresh default-pool; pool-delete default-pool; pool-build default-pool; "
+        "pool-build default-pool --overwrite; pool-build default-pool --no-overwrite"
+    )
+    virsh, ours = _both(command)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (virsh.returncode, virsh.stdout, virsh.stderr)

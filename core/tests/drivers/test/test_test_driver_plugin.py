@@ -42,6 +42,17 @@ def test_implements_every_operation_of_the_interface() -> None:
     optional = {name for name, value in vars(DriverConnection).items() if getattr(value, "__virt_optional__", False)}
     # libvirt 9.0's test driver has no domain capabilities nor consoles either (virsh: "not supported by the
     # connection driver"), nor virDomainBlockStatsFlags or jobs; an in-process connection never breaks, so
-    # there is nothing to reconnect
-    not_in_libvirts = {"get_domain_block_stats_flags", "get_domain_job_info"}
-    assert implemented == optional - {"get_domain_capabilities", "open_console", "reconnect"} - not_in_libvirts
+    # there is nothing to reconnect; it neither wipes, resizes, uploads nor downloads volumes, and has
+    # no DHCP leases
+    not_in_libvirts = {
+        "get_domain_block_stats_flags",
+        "get_domain_job_info",
+        "wipe_storage_volume",
+        "resize_storage_volume",
+        "open_storage_volume_upload",
+        "open_storage_volume_download",
+        "get_network_dhcp_leases",
+    }
+    # libvirt's test driver has these, virt's does not yet (issue 15: the whole API on test:///)
+    not_yet = {"update_network", "subscribe_network_events"}
+    assert implemented == optional - {"get_domain_capabilities", "open_console", "reconnect"} - not_in_libvirts - not_yet

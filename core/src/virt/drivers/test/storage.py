@@ -13,7 +13,7 @@ from virt.driver import StoragePoolInfo, StoragePoolRef, StorageVolumeInfo, Stor
 from virt.drivers.test import errors, models, refusals
 from virt.drivers.test.host import Host
 from virt.drivers.test.objects import PoolObj
-from virt.errors import ErrorDomain, ErrorNumber
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 from virt.info import ObjectFilter
 
 if TYPE_CHECKING:
@@ -239,6 +239,28 @@ class StorageOperations:
         with self.host.lock:
             self._inactive_pool(ref.name).active = True
 
+    def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        # libvirt's testStoragePoolBuild takes no flag and builds nothing: an inactive pool is all it checks
+        flags = (0x4 if no_overwrite else 0) | (0x8 if overwrite else 0)
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags:x}) in function testStoragePoolBuild",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.TEST,
+            )
+        with self.host.lock:
+            self._inactive_pool(ref.name)
+
+    def delete_storage_pool(self, ref: StoragePoolRef) -> None:
+        # nothing was built for an in-memory pool: libvirt's testStoragePoolDelete only checks it is inactive
+        with self.host.lock:
+            self._inactive_pool(ref.name)
+
+    def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
+        # the volumes are the driver's own: a refresh finds nothing new, but the pool must be active
+        with self.host.lock:
+            self._active_pool(ref.name)
+
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
         with self.host.lock:
             obj = self._active_pool(ref.name)
@@ -311,6 +333,18 @@ class StorageOperations:
         # the test driver allocates nothing: the preallocation flag changes nothing here, as in libvirt's
         with self.host.lock:
             obj = self._active_pool(pool.name)
+            refusals.check_volume(volume, obj.definition.type)
+            return volume_ref_of(obj, add_volume(obj, volume))
+
+    def create_storage_volume_from(
+        self, pool: StoragePoolRef, volume: StorageVolume, source: StorageVolumeRef, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        # libvirt's testStorageVolCreateXMLFrom copies no data (there is none) and finds the source
+        # by name in the pool the new volume goes to
+        with self.host.lock:
+            obj = self._active_pool(pool.name)
+            if source.name not in obj.volumes:
+                raise errors.error(ErrorNumber.NO_STORAGE_VOL, f"no storage vol with matching name '{source.name}'")
             refusals.check_volume(volume, obj.definition.type)
             return volume_ref_of(obj, add_volume(obj, volume))
 
