@@ -292,6 +292,7 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.AGENT_UNRESPONSIVE: "Guest agent is not responding",
     ErrorNumber.OPERATION_UNSUPPORTED: "Operation not supported",
     ErrorNumber.STORAGE_POOL_BUILT: "Storage pool already built",
+    ErrorNumber.NO_HOSTNAME: "no hostname found",
 }
 
 _CLASSES: dict[ErrorNumber, type[VirtError]] = {

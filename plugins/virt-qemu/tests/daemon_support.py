@@ -73,11 +73,13 @@ def private_virtd(prefix: str = "vd") -> Iterator[Virtd]:
 
 @contextlib.contextmanager
 def reference_libvirtd(uuids: Sequence[str] = ()) -> Iterator[Libvirtd]:
-    """libvirt 9.0's QEMU driver in a private libvirtd; guests it still has are removed at the end
+    """libvirt 9.0's QEMU driver in a private libvirtd (with its network driver, which answers the lease
+    lookups of domifaddr and domhostname as virtd's host network service does; no network is defined in
+    its private configuration); guests it still has are removed at the end
     (and any QEMU it could not stop, found by the ``uuids`` the test's guests carry: it lives on in
     the daemon's namespace)."""
     try:
-        with start_libvirtd(drivers=("qemu",)) as daemon:
+        with start_libvirtd(drivers=("qemu", "network")) as daemon:
             try:
                 yield daemon
             finally:
