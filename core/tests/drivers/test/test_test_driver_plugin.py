@@ -44,4 +44,11 @@ def test_implements_every_operation_of_the_interface() -> None:
     # connection driver"), nor virDomainBlockStatsFlags or jobs; an in-process connection never breaks, so
     # there is nothing to reconnect
     not_in_libvirts = {"get_domain_block_stats_flags", "get_domain_job_info"}
+    # nor volume wiping, resizing, uploads or downloads: its volumes hold no data
+    not_in_libvirts |= {
+        "wipe_storage_volume",
+        "resize_storage_volume",
+        "open_storage_volume_upload",
+        "open_storage_volume_download",
+    }
     assert implemented == optional - {"get_domain_capabilities", "open_console", "reconnect"} - not_in_libvirts

@@ -247,6 +247,18 @@ class StorageOperations:
             if not obj.persistent:
                 del self.host.pools[obj.uuid]
 
+    def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        with self.host.lock:
+            self._inactive_pool(ref.name)  # the test driver's pools are in memory: nothing to build
+
+    def delete_storage_pool(self, ref: StoragePoolRef) -> None:
+        with self.host.lock:
+            self._inactive_pool(ref.name)  # nor anything on a host to remove
+
+    def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
+        with self.host.lock:
+            self._active_pool(ref.name)  # its volumes are all in memory already
+
     def is_storage_pool_persistent(self, ref: StoragePoolRef) -> bool:
         with self.host.lock:
             return self._pool_with_uuid(ref.uuid).persistent
@@ -311,6 +323,17 @@ class StorageOperations:
         with self.host.lock:
             obj = self._active_pool(pool.name)
             return volume_ref_of(obj, add_volume(obj, volume))
+
+    def create_storage_volume_from(
+        self, pool: StoragePoolRef, volume: StorageVolume, source: StorageVolumeRef, *, prealloc_metadata: bool = False
+    ) -> StorageVolumeRef:
+        # as libvirt's test driver: a new volume in memory, at least as large as its origin
+        with self.host.lock:
+            obj = self._active_pool(pool.name)
+            origin = self._volume(source)[1]
+            made = copy.deepcopy(volume)
+            made.capacity = max(made.capacity or 0, origin.capacity or 0)
+            return volume_ref_of(obj, add_volume(obj, made))
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         with self.host.lock:
