@@ -4,7 +4,9 @@ wipe, resize, info, dumpxml, path, key, name, pool (``vol-list`` is in ``storage
 from __future__ import annotations
 
 import argparse
+import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from virt.cli.commands.domain import read_file
@@ -186,6 +188,17 @@ def _offset_length(args: argparse.Namespace) -> tuple[int, int]:
     return found[0], found[1]
 
 
+def _progress(ctx: Context, operation: str, total: int) -> Callable[[int, bool], None]:
+    """``(bytes so far, finished)`` drawn as ``operation: N%`` on a terminal (nothing elsewhere)."""
+    if not ctx.stderr.isatty() or total <= 0:
+        return lambda done, finished: None
+    from virt.cli.progress import TerminalProgress
+    from virt.progress import Progress
+
+    draw = TerminalProgress(ctx.stderr)
+    return lambda done, finished: draw(Progress(operation, min(100, done * 100 // total), finished))
+
+
 def run_vol_upload(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
 
@@ -202,11 +215,17 @@ def run_vol_upload(ctx: Context, args: argparse.Namespace) -> None:
             transfer = volume.upload(offset, length)
         except VirtError as exc:
             raise CommandError(f"cannot upload to volume {args.vol}", exc.message) from exc
+        size = os.fstat(source.fileno()).st_size
+        report = _progress(ctx, f"uploading to {args.vol}", min(size, length) if length else size)
         with transfer:
             try:
+                sent = 0
                 while chunk := source.read(_CHUNK):
                     transfer.put(chunk)
+                    sent += len(chunk)
+                    report(sent, False)
                 transfer.complete()
+                report(sent, True)
             except VirtError as exc:
                 raise CommandError(f"cannot send data to volume {args.vol}", exc.message) from exc
             except OSError as exc:
@@ -229,10 +248,16 @@ def run_vol_download(ctx: Context, args: argparse.Namespace) -> None:
             target = open(args.file, "wb")  # noqa: SIM115 - as virsh: an existing file is overwritten
         except OSError as exc:
             raise CommandError(f"cannot create {args.file}") from exc
+        left = os.fstat(transfer.fileno()).st_size - offset
+        report = _progress(ctx, f"downloading {args.vol}", min(left, length) if length else left)
         with target:
             try:
+                received = 0
                 while chunk := transfer.take(_CHUNK):
                     target.write(chunk)
+                    received += len(chunk)
+                    report(received, False)
+                report(received, True)
             except OSError as exc:
                 raise CommandError(f"cannot receive data from volume {args.vol}", str(exc.strerror)) from exc
 

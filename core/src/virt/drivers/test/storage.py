@@ -346,7 +346,9 @@ class StorageOperations:
             if source.name not in obj.volumes:
                 raise errors.error(ErrorNumber.NO_STORAGE_VOL, f"no storage vol with matching name '{source.name}'")
             refusals.check_volume(volume, obj.definition.type)
-            return volume_ref_of(obj, add_volume(obj, volume))
+            made = volume.clone()  # at least as large as its origin
+            made.capacity = max(made.capacity or 0, obj.volumes[source.name].capacity or 0)
+            return volume_ref_of(obj, add_volume(obj, made))
 
     def delete_storage_volume(self, ref: StorageVolumeRef) -> None:
         with self.host.lock:
