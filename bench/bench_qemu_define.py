@@ -43,6 +43,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 TARGET = 0.5
 ROUNDS_PER_TURN = 1
@@ -215,19 +216,6 @@ def temporary_folder(folder: str) -> Iterator[None]:
         tempfile.tempdir = old
 
 
-@contextlib.contextmanager
-def environment(name: str, value: str) -> Iterator[None]:
-    old = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = old
-
-
 def median_ms(figures: list[float]) -> float:
     return statistics.median(figures) * 1000
 
@@ -260,7 +248,7 @@ def main() -> None:
         local_root = stack.enter_context(qemu_root(top, "p", caps))
         with temporary_folder(folder):  # where start_libvirtd makes the daemon's /etc/libvirt
             libvirtd = stack.enter_context(start_libvirtd(drivers=("qemu",)))
-        with environment("VIRT_QEMU_ROOT", str(daemon_root)):
+        with mock.patch.dict(os.environ, VIRT_QEMU_ROOT=str(daemon_root)):
             virtd = stack.enter_context(start_virtd(system=True))
         client = Client(
             {
@@ -270,7 +258,7 @@ def main() -> None:
             GUEST,
         )
         stack.callback(client.close)
-        with environment("VIRT_QEMU_ROOT", str(local_root)):
+        with mock.patch.dict(os.environ, VIRT_QEMU_ROOT=str(local_root)):
             local = InProcess(GUEST)
         stack.callback(local.close)
         stored = {**client.stored, "in process": local.stored}

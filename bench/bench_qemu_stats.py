@@ -17,12 +17,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 TARGET = 1.0
 LIBVIRT_PYTHON = "/usr/bin/python3"
@@ -90,7 +92,7 @@ def _daemons() -> Iterator[tuple[str, str]]:
             contextlib.ExitStack() as stack,
             start_libvirtd(drivers=("qemu",)) as libvirtd,
         ):
-            stack.enter_context(_env("VIRT_QEMU_ROOT", str(root)))
+            stack.enter_context(mock.patch.dict(os.environ, VIRT_QEMU_ROOT=str(root)))
             virtd = stack.enter_context(start_virtd(system=True))
             yield virtd.uri(driver="qemu", path="/system"), libvirtd.uri(driver="qemu", path="/system")
     finally:
@@ -109,21 +111,6 @@ def _kill_guests() -> None:
         with contextlib.suppress(OSError):
             if b"guest=vbs-" in (entry / "cmdline").read_bytes():
                 os.kill(int(entry.name), signal.SIGKILL)
-
-
-@contextlib.contextmanager
-def _env(name: str, value: str) -> Iterator[None]:
-    import os
-
-    old = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = old
 
 
 def _measure(uri: str, side: str, count: int, runs: int, folder: Path) -> dict[str, float]:
