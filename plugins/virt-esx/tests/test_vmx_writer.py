@@ -104,7 +104,8 @@ def test_disks_on_buses_and_controllers() -> None:
     <disk type='file' device='disk'>
       <driver cache='writethrough'/><source file='[ds] vm/a.vmdk'/><target dev='sdh' bus='scsi'/><transient/>
     </disk>
-    <disk type='block' device='cdrom'><target dev='hdd' bus='ide'/></disk>
+    <disk type='block' device='cdrom'><source dev='/dev/scd0'/><target dev='hdd' bus='ide'/></disk>
+    <disk type='block' device='cdrom'><target dev='hdb' bus='ide'/></disk>
     <disk type='block' device='lun'><source startupPolicy='optional'/><target dev='hda'/></disk>
     <disk type='file' device='floppy'><source file='/floppies/boot.flp'/><target dev='fdb'/></disk>
     <controller type='scsi' index='0' model='lsisas1068'/>"""
@@ -113,7 +114,9 @@ def test_disks_on_buses_and_controllers() -> None:
     assert got["scsi0.virtualDev"] == "lsisas1068"
     assert got["scsi0:8.fileName"] == "/vmfs/volumes/ds/vm/a.vmdk"  # sdh: unit 7 is the controller's
     assert (got["scsi0:8.writeThrough"], got["scsi0:8.mode"]) == ("true", "independent-nonpersistent")
-    assert got["ide1:1.deviceType"] == "atapi-cdrom" and "ide1:1.fileName" not in got
+    assert (got["ide1:1.deviceType"], got["ide1:1.fileName"]) == ("atapi-cdrom", "/dev/scd0")
+    # a drive without <source> is read as a file drive, as libvirt's parser reads it: an empty image
+    assert (got["ide0:1.deviceType"], got["ide0:1.fileName"]) == ("cdrom-image", "emptyBackingString")
     assert (got["ide0:0.deviceType"], got["ide0:0.fileName"], got["ide0:0.autodetect"]) == (
         "cdrom-raw",
         "auto detect",
