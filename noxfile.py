@@ -31,8 +31,7 @@ def _test_suites() -> list[tuple[str, Path]]:
 @nox.session
 @nox.parametrize("dist", [name for name, _ in _test_suites()])
 def tests(session: nox.Session, dist: str) -> None:
-    """Run one distribution's tests in its own virtualenv, with only what it depends on; ``integration``
-    has the core and the plugins its cross-driver tests use."""
+    """Run one distribution's tests (or the cross-driver ones) in its own virtualenv, with only what they use."""
     path = dict(_test_suites())[dist]
     installs = [str(ROOT / "core") + "[test]"]
     if dist == "integration":
