@@ -16,17 +16,27 @@ PLUGINS = sorted(p for p in (ROOT / "plugins").glob("virt-*") if (p / "pyproject
 SHARED = ROOT.parent / "shared"
 
 
+INTEGRATION = ROOT / "tests" / "integration"
+
+
 def _distributions() -> list[tuple[str, Path]]:
     return [("core", ROOT / "core")] + [(p.name.removeprefix("virt-"), p) for p in PLUGINS]
 
 
+def _test_suites() -> list[tuple[str, Path]]:
+    """Each distribution's tests, then the cross-driver ones (QEMU guests with LXC containers)."""
+    return [*_distributions(), ("integration", INTEGRATION)]
+
+
 @nox.session
-@nox.parametrize("dist", [name for name, _ in _distributions()])
+@nox.parametrize("dist", [name for name, _ in _test_suites()])
 def tests(session: nox.Session, dist: str) -> None:
-    """Run one distribution's tests in its own virtualenv, with only what it depends on."""
-    path = dict(_distributions())[dist]
+    """Run one distribution's tests (or the cross-driver ones) in its own virtualenv, with only what they use."""
+    path = dict(_test_suites())[dist]
     installs = [str(ROOT / "core") + "[test]"]
-    if dist != "core":
+    if dist == "integration":
+        installs += [str(ROOT / "plugins" / "virt-qemu"), str(ROOT / "plugins" / "virt-lxc")]
+    elif dist != "core":
         installs.append(str(path))
     session.install(*installs)
     session.chdir(path)

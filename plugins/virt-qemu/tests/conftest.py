@@ -1,37 +1,5 @@
-"""Fixtures of virt-qemu's tests that stand on their own (no import from ``virt_qemu``)."""
+"""Fixtures of virt-qemu's tests that stand on their own (no import from ``virt_qemu``): see guest_fixtures."""
 
-from __future__ import annotations
+from guest_fixtures import qemu_binary, tiny_guest
 
-import os
-import shutil
-from pathlib import Path
-
-import pytest
-from guest import GuestBuildError, GuestImage, build_guest
-from virt.testing import missing_dependency
-
-
-@pytest.fixture(scope="session")
-def qemu_binary() -> Path:
-    """``qemu-system-x86_64`` (``$VIRT_QEMU_BINARY`` overrides), or a skip (a failure under CI)."""
-    explicit = os.environ.get("VIRT_QEMU_BINARY")
-    found = explicit if explicit and os.access(explicit, os.X_OK) else shutil.which("qemu-system-x86_64")
-    if found is None:
-        missing_dependency("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
-    return Path(found)
-
-
-@pytest.fixture(scope="session")
-def tiny_guest() -> GuestImage:
-    """A tiny Linux guest that prints ``guest.marker`` once booted and powers off on the ACPI power button.
-
-    Built once per machine from Debian's packages (cached in ``$VIRT_TEST_CACHE/guest`` or
-    ``/var/tmp/virt-test-guest``); a skip (a failure under CI) when apt, dpkg or the network are missing.
-    """
-    for tool in ("apt-get", "apt-cache", "dpkg-deb", "tar"):
-        if shutil.which(tool) is None:
-            missing_dependency(f"{tool} is not installed: the tiny test guest is built from Debian packages")
-    try:
-        return build_guest()
-    except GuestBuildError as exc:
-        missing_dependency(f"cannot build the tiny test guest: {exc}")
+__all__ = ["qemu_binary", "tiny_guest"]
