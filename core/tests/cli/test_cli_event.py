@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import virt as virt_api
@@ -126,3 +130,33 @@ def test_errors(virt: Run, argv: tuple[str, ...], message: str) -> None:
 
 def test_list(virt: Run) -> None:
     assert virt("event", "--list").out == "lifecycle\n\n"
+
+
+def _catches_sigint(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    return False
+
+
+def test_sigint_ends_the_loop_of_a_background_command() -> None:
+    """A shell without job control starts ``virt event --loop &`` with SIGINT ignored; ``kill -INT``
+    must still end it, with virsh's closing words, as it ends virsh's."""
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "virt.cli.main", "-c", TEST_URI, "event", "--loop", "--all"],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as the shell does
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _catches_sigint(listener.pid):  # its handler is in place once it listens
+            assert listener.poll() is None, "virt event ended early"
+            assert time.monotonic() < deadline, "virt event never started listening"
+            time.sleep(0.02)
+        listener.send_signal(signal.SIGINT)
+        out, _ = listener.communicate(timeout=10)
+    finally:
+        listener.kill()
+    assert out.splitlines() == ["event loop interrupted", "events received: 0", ""]
+    assert listener.returncode == 1

@@ -8,9 +8,13 @@ event thread noticing a QEMU go away); over a daemon it will see the host's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import queue
+import signal
+import threading
 import time
+from collections.abc import Iterator
 
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry, complete_domains
@@ -98,8 +102,13 @@ def run_event(ctx: Context, args: argparse.Namespace) -> int:
 def listen(ctx: Context, lines: queue.SimpleQueue[str], *, loop: bool, timeout: float | None) -> int:
     """Print the event lines the callbacks queue until the first (or, with ``loop``, until
     ``timeout`` or Ctrl-C), with virsh's closing words; how many were printed."""
-    count = 0
     deadline = None if timeout is None else time.monotonic() + timeout
+    with ctrl_c_interrupts():
+        return _print_lines(ctx, lines, loop=loop, deadline=deadline)
+
+
+def _print_lines(ctx: Context, lines: queue.SimpleQueue[str], *, loop: bool, deadline: float | None) -> int:
+    count = 0
     try:
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
@@ -119,6 +128,21 @@ def listen(ctx: Context, lines: queue.SimpleQueue[str], *, loop: bool, timeout: 
     except KeyboardInterrupt:
         ctx.print("event loop interrupted")
     return count
+
+
+@contextlib.contextmanager
+def ctrl_c_interrupts() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt meanwhile, even where it was ignored: a shell without job
+    control starts background commands (``virt event --loop &``) with SIGINT ignored, and Python
+    then keeps it so; virsh catches it there too, and ``kill -INT`` must end the loop."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def register(commands: CommandRegistry) -> None:
