@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from virt.networkevents import NetworkEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
+    from virt.scheduler import SchedulerType
     from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel
     from virt.xml import Network as NetworkModel
@@ -806,6 +807,34 @@ class Domain:
     def guest_time(self) -> GuestTime:
         """The guest's clock, read through its agent (virDomainGetTime; refused on read-only connections)."""
         return self._change("virDomainGetTime").get_domain_time(self._ref)
+
+    # -- scheduler parameters (virt.scheduler) ----------------------------------------------------------
+    def scheduler_type(self) -> SchedulerType:
+        """The scheduler's name and how many parameters it has (virDomainGetSchedulerType)."""
+        return self.connection.driver.get_domain_scheduler_type(self._ref)
+
+    def scheduler_parameters(self, impact: Impact | None = None) -> list[TypedParameter]:
+        """The scheduler's parameters (virDomainGetSchedulerParameters; with ``impact``, of the live or
+        persistent definition: virDomainGetSchedulerParametersFlags)."""
+        from virt.scheduler import TYPED_PARAM_STRING_OKAY
+
+        if impact is None:
+            return self.connection.driver.get_domain_scheduler_parameters(self._ref, 0)
+        _exclusive_impact(impact)
+        flags = int(impact) | TYPED_PARAM_STRING_OKAY
+        return self.connection.driver.get_domain_scheduler_parameters(self._ref, flags)
+
+    def set_scheduler_parameters(self, params: Sequence[TypedParameter], impact: Impact | None = None) -> None:
+        """Change the parameters ``params`` names (virDomainSetSchedulerParameters; with ``impact``:
+        virDomainSetSchedulerParametersFlags)."""
+        from virt.scheduler import check_fields
+
+        api = "virDomainSetSchedulerParameters" if impact is None else "virDomainSetSchedulerParametersFlags"
+        driver = self._change(api)
+        if impact is not None:
+            _exclusive_impact(impact)
+        check_fields(params)
+        driver.set_domain_scheduler_parameters(self._ref, list(params), 0 if impact is None else int(impact))
 
 
 def check_memory_stats_period(period: int) -> None:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
     from virt.progress import ProgressCallback
+    from virt.scheduler import SchedulerType
     from virt.states import DomainState, ShutdownMode
     from virt.storage.backend import BuildFlags
     from virt.storage.transfer import VolumeTransfer
@@ -740,6 +741,20 @@ class DriverConnection:
     @optional
     def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
         """virDomainGetHostname: the guest's host name, from the agent or DHCP leases."""
+
+    # -- scheduler parameters (virt.scheduler) -----------------------------------------------------
+    @optional
+    def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:
+        """virDomainGetSchedulerType: the scheduler's name and its number of parameters."""
+
+    @optional
+    def get_domain_scheduler_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        """virDomainGetSchedulerParameters(Flags): ``flags`` as the public API passes them (Impact, and
+        virt.scheduler.TYPED_PARAM_STRING_OKAY from the Flags call)."""
+
+    @optional
+    def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        """virDomainSetSchedulerParameters(Flags): change the parameters ``params`` names (Impact ``flags``)."""
 
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:

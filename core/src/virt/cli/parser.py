@@ -78,7 +78,8 @@ def _known_options(command: Command) -> set[str]:
 
 def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
     """Parse ``args`` for ``command``; UsageError with virsh's wording when they are wrong."""
-    known = _known_options(command)
+    # an argv option (the rest's) may come again and again, as virsh's ``schedinfo --set a=1 --set b=2``
+    known = _known_options(command) - {a.option for a in command.arguments if a.rest}
     seen: set[str] = set()
     for token in args:
         if token == "--":
@@ -90,10 +91,21 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
             seen.add(option)
     parser = build_parser(command)
     rest_argument = next((a for a in command.arguments if a.rest), None)
-    words, after = list(args), []
+    words, after, named = list(args), [], []
     if rest_argument is not None:
-        # virsh takes the rest's words after its option name too (``desc dom --new-desc text``)
-        words = [word for word in words if word != rest_argument.option]
+        # virsh takes the rest's words after its option name too (``desc dom --new-desc text``,
+        # ``schedinfo --set weight=5 dom``): the word after the name is the rest's, whatever it looks like
+        kept: list[str] = []
+        index = 0
+        while index < len(words) and words[index] != "--":
+            if words[index] == rest_argument.option and index + 1 < len(words):
+                named.append(words[index + 1])
+                index += 2
+                continue
+            if words[index] != rest_argument.option:
+                kept.append(words[index])
+            index += 1
+        words = kept + words[index:]
     if rest_argument is not None and "--" in words:
         index = words.index("--")
         words, after = words[:index], words[index + 1 :]
@@ -117,10 +129,11 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
                 raise UsageError(f"unexpected data '{extra}'")
             setattr(namespace, _positional_dest(slot), extra)
     if rest_argument is not None:
-        remaining = [*extras, *after]
+        remaining = [*named, *extras, *after]
         if rest_argument.required and not remaining:
             raise UsageError(f"command '{command.name}' requires <{rest_argument.dest}> option")
         setattr(namespace, rest_argument.dest, remaining)
+    displaced: list[str] = []
     for argument in command.arguments:
         if argument.rest:
             continue  # parse_command hands it the remaining words itself
@@ -128,7 +141,12 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
             value = vars(namespace).pop(_positional_dest(argument))
             as_option = getattr(namespace, argument.dest)
             if value is not None and as_option is not None:
-                raise UsageError(f"option {argument.option} already seen")
+                if rest_argument is None:
+                    raise UsageError(f"option {argument.option} already seen")
+                # given by name, the argument leaves its bare word to the argv option, as in virsh's
+                # ``schedinfo --domain dom weight=5``
+                displaced.append(value)
+                value = None
             if value is not None and argument.type is not None:
                 try:
                     value = argument.type(value)
@@ -138,6 +156,8 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
             setattr(namespace, argument.dest, argument.default if value is None else value)
         if argument.required and getattr(namespace, argument.dest) is None:
             raise UsageError(f"command '{command.name}' requires <{argument.dest}> option")
+    if displaced and rest_argument is not None:
+        setattr(namespace, rest_argument.dest, [*displaced, *getattr(namespace, rest_argument.dest)])
     if not command.json:
         namespace.json = False
     return namespace

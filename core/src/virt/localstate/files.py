@@ -16,9 +16,7 @@ import threading
 from pathlib import Path
 
 
-def atomic_write(
-    path: Path, text: str, mode: int = 0o600, *, durable: bool = True, sync_folder: bool = True
-) -> None:
+def atomic_write(path: Path, text: str, mode: int = 0o600, *, durable: bool = True, sync_folder: bool = True) -> None:
     """Replace ``path`` with ``text`` so that readers see the old or the new content, whole;
     ``durable`` also waits until it is on disk (the rename too, unless not ``sync_folder``)."""
     # The temporary name is this thread's own (two writers never share one; what a dead process

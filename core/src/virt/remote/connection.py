@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
+    from virt.scheduler import SchedulerType
     from virt.states import DomainState, ShutdownMode
     from virt.storage.backend import BuildFlags
     from virt.uri import URI
@@ -911,6 +912,34 @@ class RemoteConnection(DriverConnection):
         ret = self._call(P.DOMAIN_GET_TIME, {"dom": _domain_arg(ref), "flags": 0})
         return GuestTime(ret["seconds"], ret["nseconds"])
 
+    # -- scheduler parameters (virt.scheduler) ------------------------------------------------------
+    def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:
+        from virt.scheduler import SchedulerType
+
+        ret = self._call(P.DOMAIN_GET_SCHEDULER_TYPE, {"dom": _domain_arg(ref)})
+        return SchedulerType(ret["type"], ret["nparams"])
+
+    def get_domain_scheduler_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        # as libvirt's client: the count comes from the scheduler type, then the call asks for that many
+        count = self.get_domain_scheduler_type(ref).nparams
+        if not count:
+            return []
+        dom = _domain_arg(ref)
+        if flags:
+            ret = self._call(P.DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS, {"dom": dom, "nparams": count, "flags": flags})
+        else:
+            ret = self._call(P.DOMAIN_GET_SCHEDULER_PARAMETERS, {"dom": dom, "nparams": count})
+        return _typed_params(ret["params"])
+
+    def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.remote.typedparams import to_wire
+
+        args = {"dom": _domain_arg(ref), "params": to_wire(params)}
+        if flags:
+            self._call(P.DOMAIN_SET_SCHEDULER_PARAMETERS_FLAGS, {**args, "flags": flags})
+        else:
+            self._call(P.DOMAIN_SET_SCHEDULER_PARAMETERS, args)
+
     # -- domain changes: memory, processors, pinning, keys, metadata, managed save, guest agent ------
     def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
         dom = _domain_arg(ref)
@@ -1038,14 +1067,9 @@ _TYPED_PARAM_STRING_OKAY = 4
 
 
 def _typed_params(wire: list[dict[str, Any]]) -> list[TypedParameter]:
-    from virt.domainstats import ParamType, TypedParameter
+    from virt.remote.typedparams import from_wire
 
-    params = []
-    for item in wire:
-        kind, value = item["value"]
-        type_ = ParamType(kind)
-        params.append(TypedParameter(item["field"], type_, bool(value) if type_ is ParamType.BOOLEAN else value))
-    return params
+    return from_wire(wire)
 
 
 def _client_side(error: VirtError) -> VirtError:

@@ -12,7 +12,6 @@ from typing import Any
 from virt.connection import Domain
 from virt.domainstats import (
     DomainStatsRecord,
-    ParamType,
     StatsGroup,
     TypedParameter,
     cpumap_bytes,
@@ -26,6 +25,7 @@ from virt.remote.message_types import (
     VCPUINFO_MAX,
 )
 from virt.remote.procedure_numbers import RemoteProcedure as P
+from virt.remote.typedparams import to_wire
 
 from . import wire
 from .domains import listed_states
@@ -65,10 +65,7 @@ def _maps_limit(count: int, maplen: int, what: str) -> None:
 
 def wire_params(params: tuple[TypedParameter, ...] | list[TypedParameter]) -> list[dict[str, Any]]:
     """Typed parameters as remote_typed_param."""
-    return [
-        {"field": p.field, "value": (int(p.type), int(p.value) if p.type is ParamType.BOOLEAN else p.value)}
-        for p in params
-    ]
+    return to_wire(params)
 
 
 # -- the host ---------------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.saving import SaveOperations
+from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
-from virt.errors import ErrorDomain, ErrorNumber
+from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
 from virt.events import DomainEvent
 from virt.uri import URI
 
@@ -30,6 +31,7 @@ class TestConnection(
     HostOperations,
     ChangeOperations,
     SaveOperations,
+    SchedulerOperations,
     DomainOperations,
     NetworkOperations,
     StorageOperations,
@@ -80,7 +82,8 @@ class TestConnection(
         if not self.host.users:
             return
         if auth is None:
-            raise errors.error(ErrorNumber.AUTH_FAILED, "authentication required for the users of this test node")
+            # virAuthGetUsername's words when the caller gave no callback to ask with
+            raise libvirt_error(ErrorNumber.INVALID_ARG, "Missing authentication credentials", ErrorDomain.AUTH)
         username = Credential(CredentialType.AUTHNAME, "Enter username for test")
         password = Credential(CredentialType.PASSPHRASE, "Enter password for test")
         auth([username, password])

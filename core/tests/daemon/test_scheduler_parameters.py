@@ -1,0 +1,191 @@
+"""Scheduler parameters (virsh schedinfo; virDomain{Get,Set}SchedulerParameters[Flags], GetSchedulerType)
+on virt's test driver against libvirt 9.0's: through python3-libvirt in process and over each daemon,
+virt's own API, and virt's CLI against stock virsh."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import virt
+from virt.daemon.testing import Virtd, start_virtd
+from virt.domainchanges import Impact
+from virt.domainstats import ParamType, TypedParameter
+from virt.errors import VirtError
+from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
+
+PYTHON = "/usr/bin/python3"
+# Every call python3-libvirt makes for these APIs, with its result or its error, as JSON lines.
+SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+uri, readonly = sys.argv[1], sys.argv[2] == "ro"
+conn = (libvirt.openReadOnly if readonly else libvirt.open)(uri)
+dom = conn.lookupByName("test")
+calls = [
+    ("type", lambda: dom.schedulerType()),
+    ("get", lambda: dom.schedulerParameters()),
+    ("get live", lambda: dom.schedulerParametersFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE)),
+    ("get current", lambda: dom.schedulerParametersFlags(0)),
+    ("set", lambda: dom.setSchedulerParameters({"weight": 100})),
+    ("get after set", lambda: dom.schedulerParameters()),
+    ("set flags", lambda: dom.setSchedulerParametersFlags({"weight": 7}, libvirt.VIR_DOMAIN_AFFECT_CONFIG)),
+    ("destroy", lambda: dom.destroy()),
+    ("type inactive", lambda: dom.schedulerType()),
+    ("get inactive", lambda: dom.schedulerParameters()),
+    ("start", lambda: dom.create()),
+]
+for name, call in calls:
+    try:
+        print(json.dumps([name, "ok", call()]))
+    except libvirt.libvirtError as exc:
+        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
+"""
+
+
+def _binding() -> None:
+    if not Path(PYTHON).exists() or subprocess.run([PYTHON, "-c", "import libvirt"], capture_output=True).returncode:
+        missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
+
+
+def _session(uri: str, readonly: bool = False) -> list[list[object]]:
+    done = subprocess.run(
+        [PYTHON, "-c", SESSION, uri, "ro" if readonly else "rw"], capture_output=True, text=True, timeout=60, check=True
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
+    _binding()
+    with start_virtd() as ours, start_libvirtd() as reference:
+        yield ours, reference
+
+
+@pytest.mark.parametrize("readonly", [False, True], ids=["read-write", "read-only"])
+def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], readonly: bool) -> None:
+    ours, reference = daemons
+    expected = _session(reference.uri(readonly=readonly), readonly)
+    assert _session(ours.uri(readonly=readonly), readonly) == expected
+    assert ["type", "ok", ["fair", 1]] in expected  # the scenario reached the scheduler at all
+
+
+def test_python3_libvirt_in_process() -> None:
+    """The binding on libvirt's own test:///default: the answers virt's API gives below."""
+    _binding()
+    results = {row[0]: row[1:] for row in _session("test:///default")}
+    assert results["type"] == ["ok", ["fair", 1]]
+    assert results["get"] == ["ok", {"weight": 50}]
+    assert results["get live"] == [
+        "error",
+        8,
+        12,
+        "unsupported flags (0x5) in function testDomainGetSchedulerParametersFlags",
+    ]
+    assert results["set"] == ["ok", 0]
+    assert results["get after set"] == ["ok", {"weight": 50}]
+
+
+def test_virt_api() -> None:
+    conn = virt.open("test:///default")
+    dom = conn.lookup_domain_by_name("test")
+    assert tuple(dom.scheduler_type()) == ("fair", 1)
+    assert dom.scheduler_parameters() == [TypedParameter("weight", ParamType.UINT, 50)]
+    with pytest.raises(
+        VirtError, match=r"^unsupported flags \(0x5\) in function testDomainGetSchedulerParametersFlags$"
+    ):
+        dom.scheduler_parameters(Impact.LIVE)
+    with pytest.raises(VirtError, match="mutually exclusive"):
+        dom.scheduler_parameters(Impact.LIVE | Impact.CONFIG)
+    dom.set_scheduler_parameters([TypedParameter("weight", ParamType.UINT, 100)])
+    assert dom.scheduler_parameters()[0].value == 50  # libvirt's test driver keeps its weight
+    refusals = {
+        "cap": (TypedParameter("cap", ParamType.UINT, 1), "argument unsupported: parameter 'cap' not supported"),
+        "type": (
+            TypedParameter("weight", ParamType.INT, 1),
+            "invalid argument: invalid type 'int' for parameter 'weight', expected 'uint'",
+        ),
+    }
+    for param, message in refusals.values():
+        with pytest.raises(VirtError) as caught:
+            dom.set_scheduler_parameters([param])
+        assert caught.value.message == message
+    twice = [TypedParameter("weight", ParamType.UINT, 1)] * 2
+    with pytest.raises(VirtError, match="parameter 'weight' occurs multiple times"):
+        dom.set_scheduler_parameters(twice)
+    readonly = virt.open("test:///default", readonly=True).lookup_domain_by_name("test")
+    with pytest.raises(VirtError, match=r"read only access prevents virDomainSetSchedulerParameters$"):
+        readonly.set_scheduler_parameters([TypedParameter("weight", ParamType.UINT, 1)])
+
+
+COMMANDS = [
+    "schedinfo test",
+    "schedinfo test --set weight=77",
+    "schedinfo test weight=3",
+    "schedinfo --domain test --set weight=5 --set weight=6",
+    "schedinfo --set weight=9 test",
+    "schedinfo test --weight 4",
+    "schedinfo test --set cap=3",
+    "schedinfo test --set weight=abc",
+    "schedinfo test --set weight=-1",
+    "schedinfo test --set weight=-4294967296",
+    "schedinfo test --set weight=4294967296",
+    "schedinfo test --set 'weight= 12'",
+    "schedinfo test --set 'weight=12 '",
+    "schedinfo test --set weight=1_0",
+    "schedinfo test --set weight=+7",
+    "schedinfo test --set weight",
+    "schedinfo test --config",
+    "schedinfo test --live weight=3",
+    "schedinfo test --current",
+    "schedinfo test --live --config",
+    "schedinfo test --current --live",
+    "schedinfo nope",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_cli_as_virsh(command: str) -> None:
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
+    virt_cli = str(Path(sys.executable).parent / "virt")
+
+    def run(program: str) -> tuple[int, str, str]:
+        done = subprocess.run([program, "-c", "test:///default", command], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout, done.stderr
+
+    assert run(virt_cli) == run(VIRSH)
+
+
+@pytest.mark.parametrize(
+    ("type_", "text", "value"),
+    [
+        (ParamType.INT, " -7", -7),
+        (ParamType.INT, "2147483648", None),
+        (ParamType.UINT, "-1", 2**32 - 1),
+        (ParamType.ULLONG, "-1", 2**64 - 1),
+        (ParamType.LLONG, "9223372036854775808", None),
+        (ParamType.DOUBLE, " 1.5e3", 1500.0),
+        (ParamType.DOUBLE, "1.5 ", None),
+        (ParamType.DOUBLE, "1_0", None),
+        (ParamType.BOOLEAN, "TRUE", True),
+        (ParamType.BOOLEAN, "0", False),
+        (ParamType.BOOLEAN, "yes", None),
+        (ParamType.STRING, " any ", " any "),
+    ],
+)
+def test_values_read_as_virsh_reads_them(type_: ParamType, text: str, value: object) -> None:
+    """virTypedParamsAddFromString's readings, for the types the test driver's weight does not show."""
+    from virt.cli.commands.scheduler import typed_value
+    from virt.cli.context import CommandError
+
+    if value is None:
+        with pytest.raises(CommandError, match="Invalid value for field 'f'"):
+            typed_value("f", type_, text)
+    else:
+        assert typed_value("f", type_, text) == TypedParameter("f", type_, value)  # type: ignore[arg-type]
