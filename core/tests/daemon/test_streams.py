@@ -193,3 +193,56 @@ def test_a_finish_waits_for_the_users_data_to_be_written(loop: asyncio.AbstractE
     assert client.kinds() == [(MessageType.STREAM, Status.OK, 0)]
     assert client.held == [True, False]
     theirs.close()
+
+
+def _transfer(tmp_path: object, write: bool) -> object:
+    from pathlib import Path
+
+    from virt.storage.transfer import VolumeTransfer
+
+    path = Path(str(tmp_path)) / "v.img"
+    if not path.exists():
+        with path.open("wb") as file:  # data, a hole, data, a hole to the end
+            file.write(b"\x11" * 300000)
+            file.seek(2 * 2**20)
+            file.write(b"\x22" * 1000)
+            file.truncate(3 * 2**20)
+    return VolumeTransfer(str(path), write=write, offset=0, length=0, release=lambda: None)
+
+
+def test_a_sparse_download_sends_its_holes_as_holes(loop: asyncio.AbstractEventLoop, tmp_path: object) -> None:
+    client = RecordingClient()
+    source = streams.TransferSource(_transfer(tmp_path, False), sparse=True)  # type: ignore[arg-type]
+    run(loop, lambda: streams.open_source(client, PROC, SERIAL, source))
+    pieces = []
+    for header, payload in client.packets:
+        if header.type == MessageType.STREAM_HOLE:
+            pieces.append(("hole", protocol.decode_stream_hole(payload)[0]))
+        elif payload:
+            pieces.append(("data", len(payload)))
+    # the data of the first extent (the file system rounds it to whole blocks), then the holes between
+    assert [kind for kind, _ in pieces] == ["data", "data", "hole", "data", "hole"]
+    assert sum(n for _, n in pieces) == 3 * 2**20
+    assert client.kinds()[-1] == (MessageType.STREAM, Status.CONTINUE, 0)
+
+
+def test_holes_come_in_for_a_sparse_upload_only(loop: asyncio.AbstractEventLoop, tmp_path: object) -> None:
+    from pathlib import Path
+
+    hole = Header(Program.REMOTE, 1, PROC, MessageType.STREAM_HOLE, SERIAL, Status.CONTINUE)
+    client = RecordingClient()
+    source = streams.TransferSource(_transfer(tmp_path, True), sparse=True)  # type: ignore[arg-type]
+    run(loop, lambda: streams.open_source(client, PROC, SERIAL, source))
+    run(loop, lambda: streams.route(client, *packet(Status.CONTINUE, b"x" * 10)))
+    run(loop, lambda: streams.route(client, hole, protocol.encode_stream_hole(4096)))
+    run(loop, lambda: streams.route(client, *packet(Status.OK)))
+    assert client.kinds()[-1] == (MessageType.STREAM, Status.OK, 0)
+    assert (Path(str(tmp_path)) / "v.img").stat().st_size == 10 + 4096  # the upload's hole ends the file
+    # a stream that is not sparse takes no hole: libvirtd's error reply
+    plain = RecordingClient()
+    source = streams.TransferSource(_transfer(tmp_path, True))  # type: ignore[arg-type]
+    run(loop, lambda: streams.open_source(plain, PROC, SERIAL, source))
+    run(loop, lambda: streams.route(plain, hole, protocol.encode_stream_hole(4096)))
+    header, payload = plain.packets[-1]
+    assert (header.type, header.status) == (MessageType.REPLY, Status.ERROR)
+    assert protocol.decode_error(payload).message == "Unexpected stream hole"

@@ -50,6 +50,7 @@ _KEEPALIVE = int(Program.KEEPALIVE)
 _CALL = int(MessageType.CALL)
 _MESSAGE = int(MessageType.MESSAGE)
 _STREAM = int(MessageType.STREAM)
+_STREAM_HOLE = int(MessageType.STREAM_HOLE)
 _CALL_WITH_FDS = int(MessageType.CALL_WITH_FDS)
 _PING = int(KeepaliveProcedure.PING)
 _OK = int(Status.OK)
@@ -288,7 +289,7 @@ class Client(asyncio.Protocol):
             elif mtype == _CALL_WITH_FDS:
                 header = Header(program, version, procedure, mtype, serial, status)
                 self._write(error_reply(header, protocol.rpc_error("file descriptor passing is not supported")))
-            elif mtype == _STREAM:
+            elif mtype in (_STREAM, _STREAM_HOLE):
                 self._handler.stream_packet(self, Header(program, version, procedure, mtype, serial, status), payload)
             else:
                 self._violation(f"unexpected message type {mtype} from a client")

@@ -5,6 +5,7 @@ libvirtd's rules (remote_daemon_stream.c), kept here:
 - the stream starts once the call's OK reply is out; its packets carry the call's procedure and
   serial, type STREAM;
 - data goes either way as status CONTINUE packets of raw bytes (at most 262120 bytes each from us);
+  a sparse volume stream also passes holes, either way, as STREAM_HOLE packets (a length);
 - the end of the server's data is an *empty* CONTINUE packet; the client then *finishes* (status OK)
   and gets an empty OK back, or *aborts* (status ERROR) and gets the same (an OK packet is only ever
   that confirmation: libvirt's client drops the connection on an OK it did not ask for);
@@ -105,6 +106,10 @@ class Stream:
         """The client's data (a CONTINUE packet)."""
         self._failed_write(stream_error("this stream does not accept data", ErrorNumber.OPERATION_INVALID))
 
+    def receive_hole(self, payload: bytes) -> None:
+        """The client's hole (a STREAM_HOLE packet): only a sparse upload takes one (libvirtd's words)."""
+        self._failed_write(stream_error("Unexpected stream hole"))
+
     def finish(self) -> None:
         """The client's finish (an OK packet): end the source cleanly, confirm."""
         self._release()
@@ -130,6 +135,18 @@ class Stream:
 
     def send_data(self, data: bytes) -> None:
         self._send(_frame(self.procedure, self.serial, MessageType.STREAM, Status.CONTINUE, data))
+
+    def send_hole(self, length: int) -> None:
+        """A hole of ``length`` bytes in a sparse stream's data (a STREAM_HOLE packet)."""
+        self._send(
+            _frame(
+                self.procedure,
+                self.serial,
+                MessageType.STREAM_HOLE,
+                Status.CONTINUE,
+                protocol.encode_stream_hole(length),
+            )
+        )
 
     def send_eof(self) -> None:
         """The source has no more: an empty CONTINUE packet; the stream waits for the client's finish."""
@@ -295,10 +312,14 @@ class TransferStream(Stream):
     """A volume's bytes: sent from its file (a download, paced by the client's reading), or written
     to it (an upload; the client's finish is confirmed once the data is on disk)."""
 
-    def __init__(self, client: StreamClient, procedure: int, serial: int, transfer: VolumeTransfer) -> None:
+    def __init__(
+        self, client: StreamClient, procedure: int, serial: int, transfer: VolumeTransfer, *, sparse: bool = False
+    ) -> None:
         super().__init__(client, procedure, serial)
         self._transfer: VolumeTransfer | None = transfer
         self._refusal: VirtError | None = None
+        self.sparse = sparse
+        """A sparse stream: holes pass as STREAM_HOLE packets, both ways."""
 
     def start(self) -> None:
         if self._transfer is not None and self._transfer.readable() and not self._transfer.writable():
@@ -312,7 +333,14 @@ class TransferStream(Stream):
         transfer = self._transfer
         while transfer is not None and not self.closed and not self.client.gone:
             try:
-                data = transfer.take(PAYLOAD_MAX)
+                most = PAYLOAD_MAX
+                if self.sparse:
+                    in_data, most = transfer.in_data()
+                    if not in_data and most:
+                        transfer.skip(most)
+                        self.send_hole(most)
+                        continue
+                data = transfer.take(min(most, PAYLOAD_MAX))
             except OSError as exc:
                 self.fail(stream_error(f"cannot read volume: {exc.strerror or exc}", ErrorNumber.SYSTEM_ERROR))
                 return
@@ -339,6 +367,23 @@ class TransferStream(Stream):
             # told at the client's finish: an error reply while the client is still sending makes
             # libvirt's client leave a packet half-written, and the connection is lost
             self._refusal = exc
+        except OSError as exc:
+            self._failed_write(stream_error(f"cannot write to volume: {exc.strerror or exc}", ErrorNumber.SYSTEM_ERROR))
+
+    def receive_hole(self, payload: bytes) -> None:
+        transfer = self._transfer
+        if transfer is None or self.closed:
+            return
+        if not self.sparse or not transfer.writable():
+            super().receive_hole(payload)
+            return
+        if self._refusal is not None:
+            return
+        try:
+            length, _flags = protocol.decode_stream_hole(payload)
+            transfer.put_hole(length)
+        except VirtError as exc:
+            self._refusal = exc  # told at the finish, as a refused write of data
         except OSError as exc:
             self._failed_write(stream_error(f"cannot write to volume: {exc.strerror or exc}", ErrorNumber.SYSTEM_ERROR))
 
@@ -399,7 +444,9 @@ def route(client: StreamClient, header: Header, payload: bytes) -> None:
     if stream is None or stream.closed:
         return  # libvirtd drops what comes for a stream that has ended
     status = header.status
-    if status == Status.CONTINUE:
+    if header.type == MessageType.STREAM_HOLE:
+        stream.receive_hole(payload)
+    elif status == Status.CONTINUE:
         stream.receive(payload)
     elif status == Status.OK:
         stream.finish()
@@ -458,12 +505,13 @@ class BytesSource:
 
 @attrs.frozen
 class TransferSource:
-    """A volume's file opened for an upload or a download."""
+    """A volume's file opened for an upload or a download (``sparse``: holes pass as holes)."""
 
     transfer: VolumeTransfer
+    sparse: bool = False
 
     def open(self, client: StreamClient, procedure: int, serial: int) -> Stream:
-        return TransferStream(client, procedure, serial, self.transfer)
+        return TransferStream(client, procedure, serial, self.transfer, sparse=self.sparse)
 
     def discard(self) -> None:
         self.transfer.close()

@@ -183,6 +183,22 @@ def decode_error(payload: bytes) -> VirtError:
     return error_class(code)(message, code, domain)
 
 
+_STREAM_HOLE = struct.Struct(">qI")
+"""virNetStreamHole: the hole's length (a hyper) and flags, the payload of a STREAM_HOLE packet."""
+
+
+def encode_stream_hole(length: int, flags: int = 0) -> bytes:
+    return _STREAM_HOLE.pack(length, flags)
+
+
+def decode_stream_hole(payload: bytes) -> tuple[int, int]:
+    """A STREAM_HOLE packet's (length, flags); a malformed one is an RPC error, as libvirt's decoding fails."""
+    if len(payload) < _STREAM_HOLE.size:
+        raise rpc_error("Unable to decode message payload: stream hole")
+    length, flags = _STREAM_HOLE.unpack_from(payload)
+    return length, flags
+
+
 def rpc_error(message: str) -> VirtError:
     """An error of the RPC layer itself (VIR_ERR_RPC from VIR_FROM_RPC)."""
     return VirtError(message, ErrorNumber.RPC, ErrorDomain.RPC)

@@ -146,6 +146,6 @@ def test_auth_users(node_file: Write) -> None:
     for user, password in (("alice", "nope"), ("eve", "pw")):
         with pytest.raises(AuthError, match="see test XML for the correct username/password"):
             virt.open(f"test://{path}", auth=answer(user, password))
-    with pytest.raises(VirtError, match="^invalid argument: Missing authentication credentials$") as missing:
+    with pytest.raises(VirtError, match=r"^invalid argument: Missing authentication credentials$") as missing:
         virt.open(f"test://{path}")  # libvirt's words (and error domain AUTH) with no callback to ask
     assert missing.value.domain == ErrorDomain.AUTH

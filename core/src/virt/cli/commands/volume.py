@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from virt.cli.commands.domain import read_file
@@ -204,8 +204,6 @@ def run_vol_upload(ctx: Context, args: argparse.Namespace) -> None:
 
     offset, length = _offset_length(args)
     volume = lookup_volume(ctx, args.vol, args.pool)
-    if args.sparse:
-        raise CommandError("sparse streams are not supported by virt")
     try:
         source = open(args.file, "rb")  # noqa: SIM115 - closed below, after the volume
     except OSError as exc:
@@ -220,9 +218,12 @@ def run_vol_upload(ctx: Context, args: argparse.Namespace) -> None:
         with transfer:
             try:
                 sent = 0
-                while chunk := source.read(_CHUNK):
-                    transfer.put(chunk)
-                    sent += len(chunk)
+                for in_data, position, length in _segments(source.fileno(), sparse=args.sparse):
+                    if in_data:
+                        transfer.put(os.pread(source.fileno(), length, position))
+                    else:  # virsh's sparse upload: the hole passes as a length
+                        transfer.put_hole(length)
+                    sent += length
                     report(sent, False)
                 transfer.complete()
                 report(sent, True)
@@ -237,8 +238,6 @@ def run_vol_download(ctx: Context, args: argparse.Namespace) -> None:
 
     offset, length = _offset_length(args)
     volume = lookup_volume(ctx, args.vol, args.pool)
-    if args.sparse:
-        raise CommandError("sparse streams are not supported by virt")
     try:
         transfer = volume.download(offset, length)
     except VirtError as exc:
@@ -253,7 +252,17 @@ def run_vol_download(ctx: Context, args: argparse.Namespace) -> None:
         with target:
             try:
                 received = 0
-                while chunk := transfer.take(_CHUNK):
+                while True:
+                    in_data, most = transfer.in_data() if args.sparse else (True, _CHUNK)
+                    if not in_data and most:
+                        # as virsh's sparse download: past the hole, the file ending there for now
+                        transfer.skip(most)
+                        target.truncate(target.seek(most, os.SEEK_CUR))
+                        received += most
+                        continue
+                    chunk = transfer.take(min(most, _CHUNK))
+                    if not chunk:
+                        break
                     target.write(chunk)
                     received += len(chunk)
                     report(received, False)
@@ -263,6 +272,22 @@ def run_vol_download(ctx: Context, args: argparse.Namespace) -> None:
 
 
 _CHUNK = 4 * 1024 * 1024
+
+
+def _segments(fd: int, *, sparse: bool) -> Iterator[tuple[bool, int, int]]:
+    """The file ``fd`` as (in data, offset, length) pieces, data in pieces of at most _CHUNK bytes; its
+    holes as holes when ``sparse`` (virsh's virshStreamInData), else read as data like the rest."""
+    from virt.storage.transfer import file_in_data
+
+    position, end = 0, os.fstat(fd).st_size
+    while position < end:
+        os.lseek(fd, position, os.SEEK_SET)
+        in_data, length = file_in_data(fd) if sparse else (True, end - position)
+        length = min(length, _CHUNK) if in_data else length
+        if length <= 0:
+            return
+        yield in_data, position, length
+        position += length
 
 
 # -- facts -------------------------------------------------------------------------------------------

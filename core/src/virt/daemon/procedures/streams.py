@@ -16,6 +16,8 @@ from .registry import Call, handles
 # virDomainConsoleFlags: FORCE takes the console from another session; SAFE asks for exclusive
 # access, which virt's drivers always give.
 _CONSOLE_FORCE, _CONSOLE_SAFE = 1, 2
+_SPARSE_STREAM = 1
+"""VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM and VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM: holes pass as holes."""
 
 
 @handles(P.DOMAIN_OPEN_CONSOLE)
@@ -36,13 +38,15 @@ def screenshot(call: Call) -> dict[str, Any]:
 
 @handles(P.STORAGE_VOL_DOWNLOAD)
 def vol_download(call: Call) -> None:
-    call.check_flags(0, "StorageVolDownload")  # no sparse streams (VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM)
+    flags = call.check_flags(_SPARSE_STREAM, "StorageVolDownload")
     volume = wire.storage_volume(call.conn, call.args["vol"])
-    call.stream = TransferSource(volume.download(int(call.args["offset"]), int(call.args["length"])))
+    transfer = volume.download(int(call.args["offset"]), int(call.args["length"]))
+    call.stream = TransferSource(transfer, sparse=bool(flags & _SPARSE_STREAM))
 
 
 @handles(P.STORAGE_VOL_UPLOAD)
 def vol_upload(call: Call) -> None:
-    call.check_flags(0, "StorageVolUpload")  # no sparse streams (VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM)
+    flags = call.check_flags(_SPARSE_STREAM, "StorageVolUpload")
     volume = wire.storage_volume(call.conn, call.args["vol"])
-    call.stream = TransferSource(volume.upload(int(call.args["offset"]), int(call.args["length"])))
+    transfer = volume.upload(int(call.args["offset"]), int(call.args["length"]))
+    call.stream = TransferSource(transfer, sparse=bool(flags & _SPARSE_STREAM))
