@@ -101,8 +101,10 @@ def test_wipe_zeroes_every_byte(service: StorageService, running_pool: str, tmp_
     path.write_bytes(os.urandom(3 * 2**20 + 5))
     service.wipe_volume("p", "w.img", 0)
     assert path.read_bytes() == bytes(3 * 2**20 + 5)
-    with pytest.raises(VirtError, match="wiping algorithm 1 is not supported"):
-        service.wipe_volume("p", "w.img", 1)
+    with pytest.raises(VirtError, match=r"^invalid argument: wiping algorithm 10 not supported$"):
+        service.wipe_volume("p", "nosuch.img", 10)  # the number is refused before the volume is looked up
+    with pytest.raises(VirtError, match=r"^argument unsupported: 'trim' algorithm not supported$"):
+        service.wipe_volume("p", "w.img", 9)
     # a sparse file is zeroed by giving its blocks back, as libvirt does
     service.create_volume("p", volume_xml("s.img", str(8 * 2**20), allocation="0"), 0)
     sparse = tmp_path / "pool" / "s.img"
@@ -155,3 +157,31 @@ def test_a_failed_create_leaves_nothing(service: StorageService, running_pool: s
     with pytest.raises(VirtError, match=r"qemu-img .* failed"):
         service.create_volume("p", bad, 0)
     assert sorted(os.listdir(tmp_path / "pool")) == []
+
+
+@pytest.mark.parametrize(("algorithm", "pattern"), list(enumerate(
+    ("nnsa", "dod", "bsi", "gutmann", "schneier", "pfitzner7", "pfitzner33", "random"), start=1)))  # fmt: skip
+def test_wipe_patterns_go_through_scrub(
+    service: StorageService, running_pool: str, tmp_path: Path, algorithm: int, pattern: str
+) -> None:
+    """libvirt runs ``scrub -f -p PATTERN`` over the volume; so does virt (scrub signs what it wiped)."""
+    import shutil
+
+    from virt.testing import missing_dependency
+
+    if shutil.which("scrub") is None:
+        missing_dependency("scrub is not installed (apt-get install scrub)")
+    service.create_volume("p", volume_xml("w.img", str(2**20)), 0)
+    path = tmp_path / "pool" / "w.img"
+    path.write_bytes(b"secret" * (2**20 // 6) + b"....")
+    service.wipe_volume("p", "w.img", algorithm)
+    wiped = path.read_bytes()
+    assert len(wiped) == 2**20 and b"secret" not in wiped
+    assert wiped.startswith(b"\x01\x02\x03SCRUBBED!"), pattern
+
+
+def test_wipe_without_scrub(service: StorageService, running_pool: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    service.create_volume("p", volume_xml("w.img", "4096"), 0)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(VirtError, match=r"^Cannot find 'scrub' in path: No such file or directory$"):
+        service.wipe_volume("p", "w.img", 1)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, cast
 
 from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
 from virt.localstate.files import fsync_dir
-from virt.storage import images, qemuimg
+from virt.storage import images, qemuimg, scrub
 from virt.storage.backend import NewVolume, PoolBackend, PoolSizes, SourceImage
 from virt.storage.volumexml import directory_volume, file_volume
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 PARTIAL_SUFFIX = ".virt-partial"
 DEFAULT_VOLUME_MODE = 0o600  # libvirt's default for a volume without <permissions><mode>
 _WIPE_CHUNK = 1024 * 1024
-_ZERO_ALGORITHM = 0  # VIR_STORAGE_VOL_WIPE_ALG_ZERO
 
 
 def storage_error(code: ErrorNumber, detail: str) -> Exception:
@@ -189,11 +188,12 @@ class FilePoolBackend(PoolBackend):
 
     def wipe_volume(self, pool: StoragePool, name: str, algorithm: int) -> None:
         _refuse_directory(target_dir(pool) / name)
-        if algorithm != _ZERO_ALGORITHM:
-            raise storage_error(
-                ErrorNumber.NO_SUPPORT, f"wiping algorithm {algorithm} is not supported by virt (only zero, 0)"
-            )
-        _zero_file(target_dir(pool) / name)
+        if algorithm == scrub.TRIM:
+            scrub.refuse_trim()
+        if algorithm == scrub.ZERO:
+            _zero_file(target_dir(pool) / name)
+        else:
+            scrub.scrub(target_dir(pool) / name, algorithm)
 
     def resize_volume(self, pool: StoragePool, name: str, capacity: int, *, shrink: bool, allocate: bool) -> None:
         path = target_dir(pool) / name

@@ -449,6 +449,9 @@ class StorageService:
             backend.delete_volume(state.definition, name)
 
     def wipe_volume(self, pool: str, name: str, algorithm: int) -> None:
+        from virt.storage.scrub import check_algorithm
+
+        check_algorithm(algorithm)
         with self.changing():
             state, backend, _ = self._changeable(pool, name)
             backend.wipe_volume(state.definition, name, algorithm)
