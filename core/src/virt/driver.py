@@ -149,6 +149,10 @@ AuthCallback = Callable[[list[Credential]], None]
 F = TypeVar("F", bound=Callable[..., object])
 
 
+STORAGE_READ = "storage-read"
+"""The family of calls that only read storage pools and volumes (``DriverConnection.quick_calls``)."""
+
+
 def optional(func: F) -> F:
     """Mark an operation a driver may leave out: the base version raises NotSupported."""
 
@@ -172,6 +176,13 @@ class DriverConnection:
     nonblocking: ClassVar[bool] = False
     """True when no operation ever waits on I/O, a process or a long lock (all state in memory):
     a server may then call it on its event loop instead of handing each call to a worker thread."""
+
+    @property
+    def quick_calls(self) -> frozenset[str]:
+        """Families of calls (``STORAGE_READ``) this connection answers at once, from memory or local
+        files, though other calls of it may block: a server may run those on its event loop."""
+        return frozenset()
+
     watches_guests: ClassVar[bool] = False
     """True when the driver follows running guests itself (their events, on_poweroff actions): a
     daemon then keeps one connection of its own open while it runs, as libvirtd keeps its state

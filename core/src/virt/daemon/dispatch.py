@@ -9,7 +9,8 @@ and message; nothing escapes to the server.
 Handlers call the public API, whose drivers may block (the QEMU driver waits on QMP): they run in
 a bounded pool of worker threads, as libvirtd's workers do. A driver that declares it never blocks
 (``DriverConnection.nonblocking``, the test driver) is called on the event loop itself, which
-saves the two thread hand-offs per call.
+saves the two thread hand-offs per call; so are the calls of a family a driver answers at once
+(``DriverConnection.quick_calls``: a local driver's reads of storage pools and volumes).
 """
 
 from __future__ import annotations
@@ -90,15 +91,43 @@ class Dispatcher:
             return None
         try:
             body = await self._serve(client, header, payload)
-        except VirtError as exc:
-            return self._reply(header, _ERROR, protocol.encode_error(exc))
-        except Exception as exc:
-            log.exception("procedure %d failed", header.procedure)
-            error = VirtError(
-                f"internal error: {type(exc).__name__}: {exc}", ErrorNumber.INTERNAL_ERROR, ErrorDomain.RPC
-            )
-            return self._reply(header, _ERROR, protocol.encode_error(error))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an ERROR reply
+            return self._error_reply(header, exc)
         return self._reply(header, _OK, body)
+
+    def answer_at_once(self, client: ClientHandle, header: Header, payload: bytes) -> bytes | None:
+        """The reply packet to a call answered without waiting, from the event loop itself (a read of
+        a driver that never blocks, or of a family it answers at once): no task, no worker. None when
+        the call must go through ``dispatch`` (it may block, takes a job lock, or opens a connection)."""
+        if header.type != MessageType.CALL or header.procedure == P.CONNECT_OPEN:
+            return None
+        handler = self._handlers.get(header.procedure)
+        if handler is None or not handler.needs_connection:
+            return None
+        session = session_of(client)
+        connection = session.connection
+        if connection is None or (handler.blocking and not _answers_at_once(connection, handler)):
+            return None
+        procedure = REMOTE_PROCEDURES.get(header.procedure)
+        if procedure is None or procedure.writes:
+            return None  # a change takes its object's job lock, which may have to wait
+        try:
+            call = self._prepare(session, handler, procedure, payload)
+            try:
+                result = self._execute(handler, procedure, call)
+            except BaseException as exc:
+                self._failed(call, procedure, exc)
+                raise
+            body = self._finish(client, header, procedure, call, result)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an ERROR reply
+            return self._error_reply(header, exc)
+        return self._reply(header, _OK, body)
+
+    def _error_reply(self, header: Header, exc: Exception) -> bytes:
+        if not isinstance(exc, VirtError):
+            log.error("procedure %d failed", header.procedure, exc_info=exc)
+            exc = VirtError(f"internal error: {type(exc).__name__}: {exc}", ErrorNumber.INTERNAL_ERROR, ErrorDomain.RPC)
+        return self._reply(header, _ERROR, protocol.encode_error(exc))
 
     def stream_packet(self, client: StreamClient, header: Header, payload: bytes) -> None:
         """A STREAM packet of the client, for the stream its procedure and serial name."""
@@ -139,19 +168,9 @@ class Dispatcher:
         procedure = REMOTE_PROCEDURES.get(header.procedure)
         if handler is None or procedure is None:
             raise protocol.unknown_procedure(header.program, header.procedure)
-        args = _decode(procedure, payload)
         session = session_of(client)
-        if self.access is not None and session.visible is None:
-            session.visible = self.access.visible
-        connection = session.connection
-        if handler.needs_connection and connection is None:
-            raise not_open()
-        if session.readonly:
-            denial = procedure.readonly_denial(args)
-            if denial is not None:
-                raise read_only_denied(procedure.api, denial)
-        call = Call(session, args)
-        key = _job_key(procedure, args, connection)
+        call = self._prepare(session, handler, procedure, payload)
+        key = _job_key(procedure, call.args, session.connection)
         try:
             if key is None:
                 result = await self._run(handler, procedure, call)
@@ -159,18 +178,40 @@ class Dispatcher:
                 async with self._jobs.hold(key):
                     result = await self._run(handler, procedure, call)
         except BaseException as exc:
-            if call.stream is not None:  # opened, then refused (the ACL's check of the result)
-                call.stream.discard()
-            if isinstance(exc, NotSupported) and exc.message.startswith(_MISSING_OPERATION):
-                # a driver without the operation: libvirt's words name the API; a driver's own
-                # refusal (a pool type without a backend) keeps what it says
-                raise not_supported(procedure) from exc
+            self._failed(call, procedure, exc)
             raise
-        if call.stream is not None:
-            return self._open_stream(client, header, procedure, call, result)
         if header.procedure == P.CONNECT_OPEN and session.connection is not None:
             await asyncio.get_running_loop().run_in_executor(self._pool, self.keepers.keep, session.connection)
-        if session.hangup:
+        return self._finish(client, header, procedure, call, result)
+
+    def _prepare(self, session: Session, handler: Handler, procedure: Procedure, payload: bytes) -> Call:
+        """The call, its arguments decoded, once the session may make it (open, read-only rules)."""
+        args = _decode(procedure, payload)
+        if self.access is not None and session.visible is None:
+            session.visible = self.access.visible
+        if handler.needs_connection and session.connection is None:
+            raise not_open()
+        if session.readonly:
+            denial = procedure.readonly_denial(args)
+            if denial is not None:
+                raise read_only_denied(procedure.api, denial)
+        return Call(session, args)
+
+    @staticmethod
+    def _failed(call: Call, procedure: Procedure, exc: BaseException) -> None:
+        """A handler failed: a stream it opened is dropped, a missing operation gets libvirt's words."""
+        if call.stream is not None:  # opened, then refused (the ACL's check of the result)
+            call.stream.discard()
+        if isinstance(exc, NotSupported) and exc.message.startswith(_MISSING_OPERATION):
+            # a driver without the operation: libvirt's words name the API; a driver's own
+            # refusal (a pool type without a backend) keeps what it says
+            raise not_supported(procedure) from exc
+
+    def _finish(self, client: ClientHandle, header: Header, procedure: Procedure, call: Call, result: Any) -> bytes:
+        """The reply's body; a stream the call opened starts after it, a CONNECT_CLOSE hangs up."""
+        if call.stream is not None:
+            return self._open_stream(client, header, procedure, call, result)
+        if call.session.hangup:
             # CONNECT_CLOSE: hang up once the reply is written (the server writes it before this runs)
             asyncio.get_running_loop().call_soon(client.close)
         return procedure.ret.encode(result)
@@ -194,7 +235,7 @@ class Dispatcher:
 
     async def _run(self, handler: Handler, procedure: Procedure, call: Call) -> Any:
         connection = call.session.connection
-        if not handler.blocking or (connection is not None and connection.driver.nonblocking):
+        if not handler.blocking or (connection is not None and _answers_at_once(connection, handler)):
             return self._execute(handler, procedure, call)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._execute, handler, procedure, call)
@@ -207,6 +248,11 @@ class Dispatcher:
         result = handler.function(call)
         access.after(call, procedure, result)
         return result
+
+
+def _answers_at_once(connection: Connection, handler: Handler) -> bool:
+    driver = connection.driver
+    return driver.nonblocking or (handler.family is not None and handler.family in driver.quick_calls)
 
 
 def _decode(procedure: Procedure, payload: bytes) -> Any:

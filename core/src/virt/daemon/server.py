@@ -76,6 +76,9 @@ class CallHandler(Protocol):
 
     async def dispatch(self, client: Client, header: Header, payload: bytes) -> bytes | None: ...
 
+    def answer_at_once(self, client: Client, header: Header, payload: bytes) -> bytes | None:
+        """The reply to a call it answers without waiting; None: ``dispatch`` it."""
+
     def client_closed(self, client: Client) -> None: ...
 
     def stream_packet(self, client: Client, header: Header, payload: bytes) -> None: ...
@@ -309,6 +312,11 @@ class Client(asyncio.Protocol):
     # calls
 
     def _start_call(self, header: Header, payload: bytes) -> None:
+        # most reads are answered here and now, in the order they came, without a task of their own
+        reply = self._handler.answer_at_once(self, header, payload)
+        if reply is not None:
+            self._write(reply)
+            return
         self._calls += 1
         if self._calls >= self._max_calls:
             self._pause(_PAUSED_FOR_CALLS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from virt.driver import StoragePoolInfo, StoragePoolRef, StorageVolumeInfo, StorageVolumeRef
+from virt.driver import STORAGE_READ, StoragePoolInfo, StoragePoolRef, StorageVolumeInfo, StorageVolumeRef
 
 if TYPE_CHECKING:
     import uuid
@@ -35,11 +35,20 @@ def storage_mode(uri: URI) -> str:
     return "session" if uri.path.rstrip("/") == "/session" else "system"
 
 
+_STORAGE_READS = frozenset({STORAGE_READ})
+
+
 class LocalStorageOperations:
     """Mixed into ``LocalConnection``: every storage call goes to the host's storage service."""
 
     uri: URI
     _storage: StorageService | None = None
+
+    @property
+    def quick_calls(self) -> frozenset[str]:
+        # Once the service is up (making it may start autostart pools: mounts), reading pools and
+        # volumes is a few stats and small reads of local files, faster than a worker thread's hand-off.
+        return _STORAGE_READS if self._storage is not None else frozenset()
 
     @property
     def storage(self) -> StorageService:

@@ -68,24 +68,29 @@ class Handler:
     ``needs_connection``: refused with "hypervisor connection not open" before CONNECT_OPEN.
     ``blocking``: may wait on a hypervisor, so it runs in a worker thread, unless the connection's
     driver never blocks. A handler that only touches the session is not blocking and runs at once.
+    ``family``: the kind of call it is (``storage-read``), which a driver that blocks elsewhere may
+    still answer at once (``DriverConnection.quick_calls``).
     """
 
     procedure: int
     function: Function
     needs_connection: bool = True
     blocking: bool = True
+    family: str | None = None
 
 
 HANDLERS: dict[int, Handler] = {}
 
 
-def handles(procedure: RemoteProcedure, *, needs_connection: bool = True, blocking: bool = True) -> Callable[[F], F]:
+def handles(
+    procedure: RemoteProcedure, *, needs_connection: bool = True, blocking: bool = True, family: str | None = None
+) -> Callable[[F], F]:
     """Register the decorated function as the handler of ``procedure``."""
 
     def register(function: F) -> F:
         if int(procedure) in HANDLERS:
             raise RuntimeError(f"two handlers for procedure {procedure.name}")
-        HANDLERS[int(procedure)] = Handler(int(procedure), function, needs_connection, blocking)
+        HANDLERS[int(procedure)] = Handler(int(procedure), function, needs_connection, blocking, family)
         return function
 
     return register

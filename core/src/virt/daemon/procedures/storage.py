@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from virt.connection import StoragePool, StorageVolume
+from virt.driver import STORAGE_READ
 from virt.remote.message_types import STORAGE_POOL_LIST_MAX, STORAGE_VOL_LIST_MAX
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -55,7 +56,7 @@ def _vol_ret(volume: StorageVolume) -> dict[str, Any]:
 
 
 # -- pools: listing and lookup -------------------------------------------------------------------------
-@handles(P.CONNECT_LIST_ALL_STORAGE_POOLS)
+@handles(P.CONNECT_LIST_ALL_STORAGE_POOLS, family=STORAGE_READ)
 def list_all_storage_pools(call: Call) -> dict[str, Any]:
     flags = call.check_flags(_LIST_ALL_FLAGS, "ConnectListAllStoragePools")
     pools = call.conn.list_storage_pools(
@@ -70,39 +71,39 @@ def list_all_storage_pools(call: Call) -> dict[str, Any]:
     return {"pools": found, "ret": len(pools)}
 
 
-@handles(P.CONNECT_NUM_OF_STORAGE_POOLS)
+@handles(P.CONNECT_NUM_OF_STORAGE_POOLS, family=STORAGE_READ)
 def num_of_storage_pools(call: Call) -> dict[str, Any]:
     return {"num": len(call.conn.list_storage_pools(active=True))}
 
 
-@handles(P.CONNECT_LIST_STORAGE_POOLS)
+@handles(P.CONNECT_LIST_STORAGE_POOLS, family=STORAGE_READ)
 def list_storage_pools(call: Call) -> dict[str, Any]:
     most = limit(call, "maxnames", STORAGE_POOL_LIST_MAX, "REMOTE_STORAGE_POOL_LIST_MAX")
     return {"names": [p.name for p in call.conn.list_storage_pools(active=True)][:most]}
 
 
-@handles(P.CONNECT_NUM_OF_DEFINED_STORAGE_POOLS)
+@handles(P.CONNECT_NUM_OF_DEFINED_STORAGE_POOLS, family=STORAGE_READ)
 def num_of_defined_storage_pools(call: Call) -> dict[str, Any]:
     return {"num": len(call.conn.list_storage_pools(active=False))}
 
 
-@handles(P.CONNECT_LIST_DEFINED_STORAGE_POOLS)
+@handles(P.CONNECT_LIST_DEFINED_STORAGE_POOLS, family=STORAGE_READ)
 def list_defined_storage_pools(call: Call) -> dict[str, Any]:
     most = limit(call, "maxnames", STORAGE_POOL_LIST_MAX, "REMOTE_STORAGE_POOL_LIST_MAX")
     return {"names": [p.name for p in call.conn.list_storage_pools(active=False)][:most]}
 
 
-@handles(P.STORAGE_POOL_LOOKUP_BY_NAME)
+@handles(P.STORAGE_POOL_LOOKUP_BY_NAME, family=STORAGE_READ)
 def pool_lookup_by_name(call: Call) -> dict[str, Any]:
     return _pool_ret(call.conn.lookup_storage_pool_by_name(call.args["name"]))
 
 
-@handles(P.STORAGE_POOL_LOOKUP_BY_UUID)
+@handles(P.STORAGE_POOL_LOOKUP_BY_UUID, family=STORAGE_READ)
 def pool_lookup_by_uuid(call: Call) -> dict[str, Any]:
     return _pool_ret(call.conn.lookup_storage_pool_by_uuid(call.args["uuid"]))
 
 
-@handles(P.STORAGE_POOL_LOOKUP_BY_VOLUME)
+@handles(P.STORAGE_POOL_LOOKUP_BY_VOLUME, family=STORAGE_READ)
 def pool_lookup_by_volume(call: Call) -> dict[str, Any]:
     return _pool_ret(call.conn.lookup_storage_pool_by_name(_volume(call).pool_name))
 
@@ -164,7 +165,7 @@ def pool_refresh(call: Call) -> None:
     _pool(call).refresh()
 
 
-@handles(P.STORAGE_POOL_GET_INFO)
+@handles(P.STORAGE_POOL_GET_INFO, family=STORAGE_READ)
 def pool_get_info(call: Call) -> dict[str, Any]:
     info = _pool(call).info()
     return {
@@ -175,13 +176,13 @@ def pool_get_info(call: Call) -> dict[str, Any]:
     }
 
 
-@handles(P.STORAGE_POOL_GET_XML_DESC)
+@handles(P.STORAGE_POOL_GET_XML_DESC, family=STORAGE_READ)
 def pool_get_xml_desc(call: Call) -> dict[str, Any]:
     flags = call.check_flags(_XML_INACTIVE, "StoragePoolGetXMLDesc")
     return {"xml": _pool(call).xml(inactive=bool(flags & _XML_INACTIVE))}
 
 
-@handles(P.STORAGE_POOL_GET_AUTOSTART)
+@handles(P.STORAGE_POOL_GET_AUTOSTART, family=STORAGE_READ)
 def pool_get_autostart(call: Call) -> dict[str, Any]:
     return {"autostart": int(_pool(call).autostart)}
 
@@ -191,29 +192,29 @@ def pool_set_autostart(call: Call) -> None:
     _pool(call).set_autostart(bool(call.args["autostart"]))
 
 
-@handles(P.STORAGE_POOL_IS_ACTIVE)
+@handles(P.STORAGE_POOL_IS_ACTIVE, family=STORAGE_READ)
 def pool_is_active(call: Call) -> dict[str, Any]:
     return {"active": int(_pool(call).is_active())}
 
 
-@handles(P.STORAGE_POOL_IS_PERSISTENT)
+@handles(P.STORAGE_POOL_IS_PERSISTENT, family=STORAGE_READ)
 def pool_is_persistent(call: Call) -> dict[str, Any]:
     return {"persistent": int(_pool(call).is_persistent())}
 
 
 # -- volumes ---------------------------------------------------------------------------------------------
-@handles(P.STORAGE_POOL_NUM_OF_VOLUMES)
+@handles(P.STORAGE_POOL_NUM_OF_VOLUMES, family=STORAGE_READ)
 def pool_num_of_volumes(call: Call) -> dict[str, Any]:
     return {"num": len(_pool(call).list_volumes())}
 
 
-@handles(P.STORAGE_POOL_LIST_VOLUMES)
+@handles(P.STORAGE_POOL_LIST_VOLUMES, family=STORAGE_READ)
 def pool_list_volumes(call: Call) -> dict[str, Any]:
     most = limit(call, "maxnames", STORAGE_VOL_LIST_MAX, "REMOTE_STORAGE_VOL_LIST_MAX")
     return {"names": [v.name for v in _pool(call).list_volumes()][:most]}
 
 
-@handles(P.STORAGE_POOL_LIST_ALL_VOLUMES)
+@handles(P.STORAGE_POOL_LIST_ALL_VOLUMES, family=STORAGE_READ)
 def pool_list_all_volumes(call: Call) -> dict[str, Any]:
     call.check_flags(0, "StoragePoolListAllVolumes")
     volumes = _pool(call).list_volumes()
@@ -221,17 +222,17 @@ def pool_list_all_volumes(call: Call) -> dict[str, Any]:
     return {"vols": found, "ret": len(volumes)}
 
 
-@handles(P.STORAGE_VOL_LOOKUP_BY_NAME)
+@handles(P.STORAGE_VOL_LOOKUP_BY_NAME, family=STORAGE_READ)
 def vol_lookup_by_name(call: Call) -> dict[str, Any]:
     return _vol_ret(_pool(call).lookup_volume(call.args["name"]))
 
 
-@handles(P.STORAGE_VOL_LOOKUP_BY_KEY)
+@handles(P.STORAGE_VOL_LOOKUP_BY_KEY, family=STORAGE_READ)
 def vol_lookup_by_key(call: Call) -> dict[str, Any]:
     return _vol_ret(call.conn.lookup_storage_volume_by_key(call.args["key"]))
 
 
-@handles(P.STORAGE_VOL_LOOKUP_BY_PATH)
+@handles(P.STORAGE_VOL_LOOKUP_BY_PATH, family=STORAGE_READ)
 def vol_lookup_by_path(call: Call) -> dict[str, Any]:
     return _vol_ret(call.conn.lookup_storage_volume_by_path(call.args["path"]))
 
@@ -285,13 +286,13 @@ def vol_delete(call: Call) -> None:
     _volume(call).delete()
 
 
-@handles(P.STORAGE_VOL_GET_INFO)
+@handles(P.STORAGE_VOL_GET_INFO, family=STORAGE_READ)
 def vol_get_info(call: Call) -> dict[str, Any]:
     info = _volume(call).info()
     return {"type": _VOLUME_TYPES[info.type], "capacity": info.capacity, "allocation": info.allocation}
 
 
-@handles(P.STORAGE_VOL_GET_INFO_FLAGS)
+@handles(P.STORAGE_VOL_GET_INFO_FLAGS, family=STORAGE_READ)
 def vol_get_info_flags(call: Call) -> dict[str, Any]:
     call.check_flags(1, "StorageVolGetInfoFlags")  # VIR_STORAGE_VOL_GET_PHYSICAL
     volume = _volume(call)
@@ -302,12 +303,12 @@ def vol_get_info_flags(call: Call) -> dict[str, Any]:
     return {"type": _VOLUME_TYPES[info.type], "capacity": info.capacity, "allocation": allocation}
 
 
-@handles(P.STORAGE_VOL_GET_XML_DESC)
+@handles(P.STORAGE_VOL_GET_XML_DESC, family=STORAGE_READ)
 def vol_get_xml_desc(call: Call) -> dict[str, Any]:
     call.check_flags(0, "StorageVolGetXMLDesc")
     return {"xml": _volume(call).xml()}
 
 
-@handles(P.STORAGE_VOL_GET_PATH)
+@handles(P.STORAGE_VOL_GET_PATH, family=STORAGE_READ)
 def vol_get_path(call: Call) -> dict[str, Any]:
     return {"name": _volume(call).path()}
