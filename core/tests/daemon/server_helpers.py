@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,10 @@ class EchoHandler:
     def stream_packet(self, client: Client, header: Header, payload: bytes) -> None:
         self.stream_packets.append((header, payload))  # a stream nobody opened: dropped here
 
-    def answer_at_once(self, client: Client, header: Header, payload: bytes) -> bytes | None:
-        return None  # every call goes through dispatch, where the test sees it
+    def start_at_once(
+        self, client: Client, header: Header, payload: bytes, done: Callable[[bytes], None]
+    ) -> bytes | bool:
+        return False  # every call goes through dispatch, where the test sees it
 
     async def dispatch(self, client: Client, header: Header, payload: bytes) -> bytes | None:
         self.calls.append((client, header, payload))

@@ -81,6 +81,31 @@ def test_job_locks_serialise_one_key_and_forget_it_afterwards() -> None:
     assert len(locks) == 0
 
 
+def test_job_locks_taken_at_once_and_waiters_that_give_up() -> None:
+    locks = JobLocks()
+    got: list[str] = []
+
+    async def waiter(name: str) -> None:
+        async with locks.hold("k"):
+            got.append(name)
+
+    async def main() -> None:
+        assert locks.try_take("k") and not locks.try_take("k")
+        first = asyncio.ensure_future(waiter("first"))
+        second = asyncio.ensure_future(waiter("second"))
+        third = asyncio.ensure_future(waiter("third"))
+        await asyncio.sleep(0.01)
+        first.cancel()  # gives up while waiting: skipped
+        await asyncio.sleep(0.01)
+        locks.release("k")  # to "second", whose task is cancelled before it runs: it passes the key on
+        second.cancel()
+        await asyncio.gather(first, second, third, return_exceptions=True)
+
+    asyncio.run(main())
+    assert got == ["third"]
+    assert len(locks) == 0
+
+
 def test_changes_to_one_domain_serialise_and_to_two_overlap(
     tmp_path: Path, register_plugin: Callable[..., virt.plugins.Plugins]
 ) -> None:

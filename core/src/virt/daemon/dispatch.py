@@ -16,9 +16,10 @@ saves the two thread hand-offs per call; so are the calls of a family a driver a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, cast
 
@@ -95,33 +96,60 @@ class Dispatcher:
             return self._error_reply(header, exc)
         return self._reply(header, _OK, body)
 
-    def answer_at_once(self, client: ClientHandle, header: Header, payload: bytes) -> bytes | None:
-        """The reply packet to a call answered without waiting, from the event loop itself (a read of
-        a driver that never blocks, or of a family it answers at once): no task, no worker. None when
-        the call must go through ``dispatch`` (it may block, takes a job lock, or opens a connection)."""
+    def start_at_once(
+        self, client: ClientHandle, header: Header, payload: bytes, done: Callable[[bytes], None]
+    ) -> bytes | bool:
+        """Serve a call without a task of its own. The reply packet when it is answered at once (its
+        driver never blocks, or answers its family at once; a refusal); True when it went to a worker,
+        whose end hands the reply to ``done`` on the loop (one thread hand-off each way, no more);
+        False when the call needs ``dispatch``: not a call, an unknown procedure, CONNECT_OPEN, or a
+        change whose object's job another call holds (it waits its turn there)."""
         if header.type != MessageType.CALL or header.procedure == P.CONNECT_OPEN:
-            return None
+            return False
         handler = self._handlers.get(header.procedure)
-        if handler is None or not handler.needs_connection:
-            return None
-        session = session_of(client)
-        connection = session.connection
-        if connection is None or (handler.blocking and not _answers_at_once(connection, handler)):
-            return None
         procedure = REMOTE_PROCEDURES.get(header.procedure)
-        if procedure is None or procedure.writes:
-            return None  # a change takes its object's job lock, which may have to wait
+        if handler is None or procedure is None:
+            return False
+        session = session_of(client)
         try:
             call = self._prepare(session, handler, procedure, payload)
-            try:
-                result = self._execute(handler, procedure, call)
-            except BaseException as exc:
-                self._failed(call, procedure, exc)
-                raise
-            body = self._finish(client, header, procedure, call, result)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an ERROR reply
             return self._error_reply(header, exc)
-        return self._reply(header, _OK, body)
+        connection = session.connection
+        key = _job_key(procedure, call.args, connection)
+        if key is not None and not self._jobs.try_take(key):
+            return False
+
+        def finish(outcome: Callable[[], Any]) -> bytes:
+            if key is not None:
+                self._jobs.release(key)
+            try:
+                try:
+                    result = outcome()
+                except BaseException as exc:
+                    self._failed(call, procedure, exc)
+                    raise
+                body = self._finish(client, header, procedure, call, result)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes an ERROR reply
+                return self._error_reply(header, exc)
+            return self._reply(header, _OK, body)
+
+        if not handler.blocking or (connection is not None and _answers_at_once(connection, handler)):
+            try:
+                result = self._execute(handler, procedure, call)
+            except Exception as exc:  # noqa: BLE001 - handed to finish, which replies with it
+                failure = exc
+                return finish(lambda: _raise(failure))
+            return finish(lambda: result)
+        loop = asyncio.get_running_loop()
+        work = self._pool.submit(self._execute, handler, procedure, call)
+
+        def worked(_: object) -> None:  # in the worker thread
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (the daemon stopped)
+                loop.call_soon_threadsafe(lambda: done(finish(work.result)))
+
+        work.add_done_callback(worked)
+        return True
 
     def _error_reply(self, header: Header, exc: Exception) -> bytes:
         if not isinstance(exc, VirtError):
@@ -248,6 +276,10 @@ class Dispatcher:
         result = handler.function(call)
         access.after(call, procedure, result)
         return result
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc
 
 
 def _answers_at_once(connection: Connection, handler: Handler) -> bool:

@@ -2,42 +2,60 @@
 order they arrived, while changes to different objects run side by side.
 
 Like libvirt's per-domain job, so that two clients starting and destroying the same guest at once
-see one outcome after the other instead of a driver caught half-way. The locks are asyncio locks:
-a call waiting for its turn holds no worker thread. An entry lives only while someone holds or
-waits for it, so the table never grows with the number of objects ever touched.
+see one outcome after the other instead of a driver caught half-way. The locks live on the event
+loop: a call waiting for its turn holds no worker thread. A key is in the table only while someone
+holds or waits for it, so the table never grows with the number of objects ever touched.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator, Hashable
 
 
 class JobLocks:
-    """One FIFO lock per key, made on first use and dropped when nobody holds or waits for it."""
+    """One FIFO lock per key (event loop thread only): ``try_take`` it at once, or wait in ``hold``."""
 
     def __init__(self) -> None:
-        # key -> (lock, number of tasks holding or waiting for it)
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+        # key -> the futures of those waiting for it, in arrival order; present while it is held
+        self._waiting: dict[Hashable, collections.deque[asyncio.Future[None]]] = {}
 
     def __len__(self) -> int:
-        """How many keys are held or waited for right now."""
-        return len(self._locks)
+        """How many keys are held right now."""
+        return len(self._waiting)
+
+    def try_take(self, key: Hashable) -> bool:
+        """Take ``key`` if nobody holds it (then ``release`` it); False when it is taken."""
+        if key in self._waiting:
+            return False
+        self._waiting[key] = collections.deque()
+        return True
+
+    def release(self, key: Hashable) -> None:
+        """Hand ``key`` to the first who waits for it, or free it."""
+        waiting = self._waiting[key]
+        while waiting:
+            turn = waiting.popleft()
+            if not turn.done():  # a waiter that gave up (cancelled) is skipped
+                turn.set_result(None)
+                return
+        del self._waiting[key]
 
     @contextlib.asynccontextmanager
     async def hold(self, key: Hashable) -> AsyncIterator[None]:
         """Run the ``async with`` body as the only holder of ``key``."""
-        lock, users = self._locks.get(key, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[key] = (lock, users + 1)
+        if not self.try_take(key):
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting[key].append(turn)
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    self.release(key)  # the key came as the waiter was cancelled: pass it on
+                raise
         try:
-            async with lock:
-                yield
+            yield
         finally:
-            lock_now, users_now = self._locks[key]
-            if users_now == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock_now, users_now - 1)
+            self.release(key)

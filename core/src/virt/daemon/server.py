@@ -76,8 +76,11 @@ class CallHandler(Protocol):
 
     async def dispatch(self, client: Client, header: Header, payload: bytes) -> bytes | None: ...
 
-    def answer_at_once(self, client: Client, header: Header, payload: bytes) -> bytes | None:
-        """The reply to a call it answers without waiting; None: ``dispatch`` it."""
+    def start_at_once(
+        self, client: Client, header: Header, payload: bytes, done: Callable[[bytes], None]
+    ) -> bytes | bool:
+        """The reply to a call answered at once, True for one whose reply goes to ``done`` (on the loop)
+        later, False for one to ``dispatch``."""
 
     def client_closed(self, client: Client) -> None: ...
 
@@ -312,15 +315,16 @@ class Client(asyncio.Protocol):
     # calls
 
     def _start_call(self, header: Header, payload: bytes) -> None:
-        # most reads are answered here and now, in the order they came, without a task of their own
-        reply = self._handler.answer_at_once(self, header, payload)
-        if reply is not None:
-            self._write(reply)
+        # most calls are answered here and now (a read), or handed to a worker straight away: no task
+        started = self._handler.start_at_once(self, header, payload, self._call_done)
+        if isinstance(started, bytes):
+            self._write(started)
             return
         self._calls += 1
         if self._calls >= self._max_calls:
             self._pause(_PAUSED_FOR_CALLS)
-        self._tasks.add(self._loop.create_task(self._call(header, payload)))
+        if not started:
+            self._tasks.add(self._loop.create_task(self._call(header, payload)))
 
     async def _call(self, header: Header, payload: bytes) -> None:
         reply: bytes | None
@@ -334,8 +338,12 @@ class Client(asyncio.Protocol):
                 "internal error: the daemon failed to dispatch the call", ErrorNumber.INTERNAL_ERROR, ErrorDomain.RPC
             )
             reply = error_reply(header, internal)
-        self._calls -= 1
         self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+        self._call_done(reply)
+
+    def _call_done(self, reply: bytes | None) -> None:
+        """A call of this client has ended with ``reply``: write it, and let more calls in."""
+        self._calls -= 1
         if reply is not None and not self._closed:
             self._write(reply)
         if self._closed:
