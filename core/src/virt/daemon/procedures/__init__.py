@@ -13,7 +13,19 @@ from .registry import HANDLERS, Handler
 def handlers() -> dict[int, Handler]:
     """Every procedure number virtd serves, with its handler."""
     # importing registers them
-    from . import changes, connect, domains, events, networks, saving, snapshots, stats, storage, streams  # noqa: F401
+    from . import (  # noqa: F401
+        changes,
+        connect,
+        domains,
+        events,
+        interfaces,
+        networks,
+        saving,
+        snapshots,
+        stats,
+        storage,
+        streams,
+    )
 
     return HANDLERS
 

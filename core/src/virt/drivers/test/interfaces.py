@@ -59,10 +59,9 @@ class InterfaceOperations:
 
     def lookup_interface_by_mac(self, mac: str) -> InterfaceRef:
         with self.host.lock:
+            # an interface without a MAC matches "", as in libvirt
             found = [
-                obj
-                for obj in self.host.interfaces.values()
-                if obj.definition.mac is not None and obj.definition.mac.lower() == mac.lower()
+                obj for obj in self.host.interfaces.values() if (obj.definition.mac or "").lower() == mac.lower()
             ]
         if not found:
             raise errors.error(ErrorNumber.NO_INTERFACE, f"no interface with matching mac '{mac}'")
