@@ -3,7 +3,7 @@
 Reads ``{"uri": URI, "steps": [[op, arg...], ...]}`` as JSON on stdin and prints one result per
 step: ``["ok", value]`` or ``["error", code, domain, message]``. Handles are kept by name from the
 lookups and defines that made them, so a step can use a handle whose interface is gone. The same
-steps run on virt's API in ``iface_steps.py``. This file is a script for the other Python.
+steps run on virt's API in ``iface_steps.py``; ``roundtrip`` defines, dumps and undefines. This file is a script for the other Python.
 """
 
 import json
@@ -26,7 +26,15 @@ def main():
         handles[iface.name()] = iface
         return _handle(iface)
 
+    def roundtrip(xml):
+        iface = conn.interfaceDefineXML(xml, 0)
+        try:
+            return [iface.name(), iface.MACString(), iface.XMLDesc(0)]
+        finally:
+            iface.undefine()
+
     ops = {
+        "roundtrip": roundtrip,
         "list_all": lambda flags=0: sorted(
             [i.name(), i.MACString(), i.isActive()] for i in conn.listAllInterfaces(flags)
         ),

@@ -140,7 +140,15 @@ def virt_results(conn: virt.Connection, steps: list[list[Any]]) -> list[Any]:
         iface = conn.lookup_interface_by_mac(mac)
         return [iface.name, iface.mac]
 
+    def roundtrip(xml: str) -> list[str]:
+        iface = conn.define_interface(xml)
+        try:
+            return [iface.name, iface.mac, iface.xml()]
+        finally:
+            iface.undefine()
+
     ops: dict[str, Any] = {
+        "roundtrip": roundtrip,
         "list_all": listing,
         "num_active": lambda: len(conn.list_interfaces(active=True)),
         "list_active": lambda: sorted(i.name for i in conn.list_interfaces(active=True)),

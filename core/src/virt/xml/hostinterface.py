@@ -135,10 +135,18 @@ def _xpath_string(el: etree._Element | None, attribute: str) -> str | None:
 
 
 def _strtol(text: str, pattern: re.Pattern[str], base: int) -> int | None:
-    """virStrToLong's reading: leading blanks allowed, the whole rest must be the number."""
+    """virStrToLong's reading: leading blanks allowed, the whole rest must be the number; base 0
+    is C's (0x: hexadecimal, a leading 0: octal)."""
     if not pattern.fullmatch(text):
         return None
-    return int(text.strip(), base)
+    digits = text.strip()
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    if base == 0:
+        if digits[:2].lower() == "0x":
+            return sign * int(digits[2:], 16)
+        return sign * int(digits, 8 if digits.startswith("0") else 10)
+    return sign * int(digits, base)
 
 
 def _xpath_number(el: etree._Element | None, attribute: str) -> int | None | bool:
