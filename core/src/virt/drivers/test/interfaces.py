@@ -59,9 +59,12 @@ class InterfaceOperations:
 
     def lookup_interface_by_mac(self, mac: str) -> InterfaceRef:
         with self.host.lock:
-            # an interface without a MAC matches "", as in libvirt
+            # libvirt compares with g_ascii_strcasecmp, which calls a missing MAC equal to any: an
+            # interface without one matches every lookup
             found = [
-                obj for obj in self.host.interfaces.values() if (obj.definition.mac or "").lower() == mac.lower()
+                obj
+                for obj in self.host.interfaces.values()
+                if obj.definition.mac is None or obj.definition.mac.lower() == mac.lower()
             ]
         if not found:
             raise errors.error(ErrorNumber.NO_INTERFACE, f"no interface with matching mac '{mac}'")
