@@ -408,11 +408,11 @@ class Connection:
 
         return interfaces.lookup_by_mac(self, mac)
 
-    def define_interface(self, xml: str | bytes | HostInterfaceModel) -> Interface:
-        """virInterfaceDefineXML."""
+    def define_interface(self, xml: str | bytes | HostInterfaceModel, *, validate: bool = False) -> Interface:
+        """virInterfaceDefineXML (``validate``: against libvirt's schema first)."""
         from virt import interfaces
 
-        return interfaces.define(self, xml)
+        return interfaces.define(self, xml, validate=validate)
 
     def interface_change_begin(self) -> None:
         """virInterfaceChangeBegin: snapshot the host interfaces for a later rollback."""

@@ -76,14 +76,20 @@ def lookup_by_mac(conn: Connection, mac: str) -> Interface:
     return Interface(conn, conn.driver.lookup_interface_by_mac(mac))
 
 
-def define(conn: Connection, xml: str | bytes | HostInterface) -> Interface:
-    """virInterfaceDefineXML, from text or a model (copied: the caller keeps theirs)."""
+def define(conn: Connection, xml: str | bytes | HostInterface, *, validate: bool = False) -> Interface:
+    """virInterfaceDefineXML, from text or a model (copied: the caller keeps theirs); ``validate``
+    (VIR_INTERFACE_DEFINE_VALIDATE) checks the text against libvirt's interface.rng first."""
     from virt.xml.hostinterface import HostInterface
 
     driver = conn._writable("virInterfaceDefineXML")
     if isinstance(xml, HostInterface):
         definition = xml.clone()
     elif isinstance(xml, str | bytes):
+        if validate:
+            # the schema check virtd runs for the VALIDATE flags, in libvirt's words
+            from virt.daemon.procedures.validation import validated
+
+            validated(xml if isinstance(xml, str) else xml.decode())
         definition = HostInterface.from_xml(xml)
     else:
         raise InvalidArgument(f"xml must be XML text or a virt.xml.hostinterface.HostInterface, not {type(xml).__name__}")
