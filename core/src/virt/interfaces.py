@@ -92,7 +92,9 @@ def define(conn: Connection, xml: str | bytes | HostInterface, *, validate: bool
             validated(xml if isinstance(xml, str) else xml.decode())
         definition = HostInterface.from_xml(xml)
     else:
-        raise InvalidArgument(f"xml must be XML text or a virt.xml.hostinterface.HostInterface, not {type(xml).__name__}")
+        raise InvalidArgument(
+            f"xml must be XML text or a virt.xml.hostinterface.HostInterface, not {type(xml).__name__}"
+        )
     return Interface(conn, driver.define_interface(definition))
 
 

@@ -22,7 +22,9 @@ ETH2 = """<interface type='ethernet' name='eth2'>
   <protocol family='ipv4'><dhcp peerdns='yes'/></protocol>
 </interface>
 """
-BR0 = "<interface type='bridge' name='br0'><bridge stp='on'><interface type='ethernet' name='eth7'/></bridge></interface>"
+BR0 = (
+    "<interface type='bridge' name='br0'><bridge stp='on'><interface type='ethernet' name='eth7'/></bridge></interface>"
+)
 
 
 def _both(command: str) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:

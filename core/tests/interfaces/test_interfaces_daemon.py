@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 import virt
 from iface_steps import FLAG_STEPS, SCENARIO, libvirt_results, virt_results
 from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, start_libvirtd
+from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
 
 READ_ONLY_STEPS: list[list[Any]] = [
     ["list_all"],
@@ -77,3 +79,23 @@ def test_virts_remote_client_answers_as_libvirts_test_driver(virtd: Virtd) -> No
         ours = virt_results(conn, SCENARIO)
     for step, mine, reference in zip(SCENARIO, ours, theirs, strict=True):
         assert mine == reference, step
+
+
+VIRSH_SESSION = (
+    "iface-list --all; iface-dumpxml eth1; iface-mac eth1; iface-name AA:BB:CC:DD:EE:FF; iface-begin; "
+    "iface-destroy eth1; iface-list --inactive; iface-rollback; iface-list --all; iface-start eth1; "
+    "iface-dumpxml eth1 --inactive; iface-undefine eth1; iface-commit; iface-list --all"
+)
+
+
+def _virsh(uri: str) -> tuple[int, str, str]:
+    done = subprocess.run([VIRSH, "-c", uri, VIRSH_SESSION], capture_output=True, text=True, timeout=60, check=False)
+    return done.returncode, done.stdout, done.stderr.replace(uri, "URI")
+
+
+def test_stock_virsh_through_virtd_prints_what_it_prints_through_libvirtd(virtd: Virtd, libvirtd: Libvirtd) -> None:
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh (libvirt-clients) is not installed")
+    ours, theirs = _virsh(virtd.uri()), _virsh(libvirtd.uri())
+    assert ours == theirs
+    assert "Network config change transaction rolled back" in ours[1]

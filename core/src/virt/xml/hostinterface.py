@@ -149,7 +149,7 @@ def _strtol(text: str, pattern: re.Pattern[str], base: int) -> int | None:
     return sign * int(digits, base)
 
 
-def _xpath_number(el: etree._Element | None, attribute: str) -> int | None | bool:
+def _xpath_number(el: etree._Element | None, attribute: str) -> int | bool | None:
     """virXPathInt/UInt on an attribute: None when absent or empty, False when not a number."""
     text = _xpath_string(el, attribute)
     if text is None:
@@ -338,7 +338,11 @@ def _bond_number(el: etree._Element, attribute: str, message: str, *, required: 
 
 def _quote(value: str) -> str:
     return (
-        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&apos;").replace('"', "&quot;")
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("'", "&apos;")
+        .replace('"', "&quot;")
     )
 
 

@@ -49,9 +49,7 @@ class InterfaceOperations:
 
     def list_interfaces(self, active: bool | None = None) -> list[InterfaceRef]:
         with self.host.lock:
-            return [
-                ref_of(obj) for obj in self.host.interfaces.values() if active is None or obj.active == active
-            ]
+            return [ref_of(obj) for obj in self.host.interfaces.values() if active is None or obj.active == active]
 
     def lookup_interface_by_name(self, name: str) -> InterfaceRef:
         with self.host.lock:
