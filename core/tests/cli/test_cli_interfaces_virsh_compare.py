@@ -77,6 +77,18 @@ SAME = [
     "help iface-dumpxml",
     "help iface-define",
     "help iface-begin",
+    "help iface-bridge",
+    "help iface-unbridge",
+    # the test driver refuses the inactive XML both commands start from
+    "iface-bridge eth1 br0",
+    "iface-bridge eth1 eth1",
+    "iface-bridge nope br0",
+    "iface-bridge aa:bb:cc:dd:ee:ff br0",
+    "iface-bridge eth1 br0 --delay x",
+    "iface-bridge eth1 br0 --delay -1",
+    "iface-bridge eth1",
+    "iface-unbridge eth1",
+    "iface-unbridge nope",
 ]
 
 

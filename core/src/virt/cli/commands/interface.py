@@ -1,13 +1,14 @@
 """Host interfaces: ``iface-list``, ``iface-dumpxml``, ``iface-name``, ``iface-mac``, ``iface-define``,
 ``iface-undefine``, ``iface-start``, ``iface-destroy``, ``iface-begin``, ``iface-commit``,
-``iface-rollback``, with virsh's options, output and messages (virsh-interface.c)."""
+``iface-rollback``, ``iface-bridge``, ``iface-unbridge``, with virsh's options, output and messages
+(virsh-interface.c)."""
 
 from __future__ import annotations
 
 import argparse
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from virt.cli.commands.domain import file_argument, read_file
 from virt.cli.context import CommandError, Context
@@ -205,3 +206,204 @@ def register(commands: CommandRegistry) -> None:
     ]  # fmt: skip
     for name, run, help, description in transactions:
         commands.add(name, run, group=GROUP, help=help, description=description, arguments=[])
+    register_bridging(commands)
+
+
+# -- iface-bridge / iface-unbridge ---------------------------------------------------------------------
+#
+# virsh rewrites the interface's inactive XML with libxml2, defines the result and starts it. A
+# failure prints virsh's own line and then the last libvirt error of the command, if any (even one
+# virsh expected, such as the lookup proving the new bridge's name free).
+
+_MOVED = ("mac", "bond", "vlan")
+
+
+def _unsigned_option(text: str | None, option: str) -> int:
+    """vshCommandOptUInt: a non-negative decimal (leading blanks allowed); 0 when not given."""
+    if text is None:
+        return 0
+    if not re.fullmatch(r"\s*\+?\d+", text) or int(text) > 2**32 - 1:
+        raise _Failure(f"Numeric value '{text}' for <{option}> option is malformed or out of range")
+    return int(text)
+
+
+class _Failure(Exception):
+    """A step of iface-bridge/-unbridge failed with virsh's words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _c_string(value: str | None) -> str:
+    return "(null)" if value is None else value
+
+
+def bridged_xml(xml: str, if_name: str, br_name: str, *, stp: bool, delay: int) -> str:
+    """The bridge ``br_name`` holding the interface described by ``xml`` (its inactive XML), as
+    cmdInterfaceBridge makes it; _Failure with virsh's words when it cannot."""
+    from lxml import etree
+
+    top = _parsed(xml, if_name)
+    if_type = top.get("type")
+    if if_type is None:
+        raise _Failure(f"Existing device {if_name} has no type")
+    if if_type == "bridge":
+        raise _Failure(f"Existing device {if_name} is already a bridge")
+    if top.get("name") != if_name:
+        raise _Failure(
+            f"Interface name from config {_c_string(top.get('name'))} doesn't match given supplied name {if_name}"
+        )
+    bridge = etree.SubElement(top, "bridge", stp="on" if stp else "off")
+    if stp:
+        bridge.set("delay", str(delay if delay < 2**31 else delay - 2**32))  # printed with %d
+    top.set("type", "bridge")
+    top.set("name", br_name)
+    attached = etree.SubElement(bridge, "interface", type=if_type, name=if_name)
+    for child in list(top):
+        if child.tag in _MOVED:
+            attached.append(child)
+    text: str = etree.tostring(top, encoding="unicode")
+    return text
+
+
+def unbridged_xml(xml: str, br_name: str) -> tuple[str, str]:
+    """The name and the XML of the one interface the bridge ``br_name`` holds, taken out of it as
+    cmdInterfaceUnbridge does; _Failure with virsh's words when it cannot."""
+    from lxml import etree
+
+    top = _parsed(xml, br_name)
+    if_type = top.get("type")
+    if if_type is None:
+        raise _Failure(f"Existing device {br_name} has no type")
+    if if_type != "bridge":
+        raise _Failure(f"Device {br_name} is not a bridge")
+    if top.get("name") != br_name:
+        raise _Failure(
+            f"Interface name from config {_c_string(top.get('name'))} doesn't match given supplied name {br_name}"
+        )
+    bridge = top.find("bridge")
+    if bridge is None:
+        raise _Failure("No bridge node in xml document")
+    members = bridge.findall("interface")
+    if len(members) > 1:
+        raise _Failure("Multiple interfaces attached to bridge")
+    if not members:
+        raise _Failure("No interface attached to bridge")
+    attached = members[0]
+    name, kind = attached.get("name"), attached.get("type")
+    if name is None:
+        raise _Failure(f"Device attached to bridge {br_name} has no name")
+    if kind is None:
+        raise _Failure(f"Attached device {name} has no type")
+    top.set("type", kind)
+    top.set("name", name)
+    for child in list(attached):
+        if child.tag in _MOVED:
+            top.append(child)
+    text: str = etree.tostring(top, encoding="unicode")
+    return name, text
+
+
+def _parsed(xml: str, name: str) -> Any:
+    from lxml import etree
+
+    try:
+        return etree.fromstring(xml.encode())
+    except etree.XMLSyntaxError as exc:
+        raise _Failure(f"Failed to parse configuration of {name}") from exc
+
+
+class _Steps:
+    """Runs the libvirt calls of one command, remembering the last error as virsh does."""
+
+    def __init__(self) -> None:
+        self.last_error: str | None = None
+
+    def call(self, action: Callable[[], Any], failure: str | None = None) -> Any:
+        from virt.errors import VirtError
+
+        try:
+            return action()
+        except VirtError as exc:
+            self.last_error = exc.message
+            if failure is None:
+                raise _Failure("") from exc
+            raise _Failure(failure) from exc
+
+    def fail(self, failure: _Failure) -> CommandError:
+        lines = [failure.message] if failure.message else []
+        if self.last_error is not None:
+            lines.append(self.last_error)
+        return CommandError(*lines)
+
+
+def run_iface_bridge(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.errors import VirtError
+
+    if_handle = _interface(ctx, args.interface, by_mac=False)
+    steps = _Steps()
+    try:
+        try:
+            ctx.conn.lookup_interface_by_name(args.bridge)
+        except VirtError as exc:
+            steps.last_error = exc.message
+        else:
+            raise _Failure(f"Network device {args.bridge} already exists")
+        delay = _unsigned_option(args.delay, "delay")
+        xml = steps.call(lambda: if_handle.xml(inactive=True))
+        bridged = bridged_xml(xml, args.interface, args.bridge, stp=not args.no_stp, delay=delay)
+        bridge = steps.call(
+            lambda: ctx.conn.define_interface(bridged), f"Failed to define new bridge interface {args.bridge}"
+        )
+        ctx.print_extra(f"Created bridge {args.bridge} with attached device {args.interface}")
+        if not args.no_start:
+            steps.call(bridge.create, f"Failed to start bridge interface {args.bridge}")
+            ctx.print_extra(f"Bridge interface {args.bridge} started")
+    except _Failure as failure:
+        raise steps.fail(failure) from failure
+
+
+def run_iface_unbridge(ctx: Context, args: argparse.Namespace) -> None:
+    br_handle = _interface(ctx, args.bridge, by_mac=False)
+    steps = _Steps()
+    try:
+        xml = steps.call(lambda: br_handle.xml(inactive=True))
+        if_name, unbridged = unbridged_xml(xml, args.bridge)
+        steps.call(br_handle.destroy, f"Failed to destroy bridge interface {args.bridge}")
+        steps.call(br_handle.undefine, f"Failed to undefine bridge interface {args.bridge}")
+        iface = steps.call(lambda: ctx.conn.define_interface(unbridged), f"Failed to define new interface {if_name}")
+        ctx.print_extra(f"Device {if_name} un-attached from bridge {args.bridge}")
+        if not args.no_start:
+            steps.call(iface.create, f"Failed to start interface {if_name}")
+            ctx.print_extra(f"Interface {if_name} started")
+    except _Failure as failure:
+        raise steps.fail(failure) from failure
+
+
+def register_bridging(commands: CommandRegistry) -> None:
+    commands.add(
+        "iface-bridge",
+        run_iface_bridge,
+        group=GROUP,
+        help="create a bridge device and attach an existing network device to it",
+        description="bridge an existing network device",
+        arguments=[
+            _interface_argument("existing interface name"),
+            Argument("bridge", positional=True, required=True, help="new bridge device name"),
+            Argument("--no-stp", flag=True, help="do not enable STP for this bridge"),
+            Argument("--delay", metavar="number", help="number of seconds to squelch traffic on newly connected ports"),
+            Argument("--no-start", flag=True, help="don't start the bridge immediately"),
+        ],
+    )
+    commands.add(
+        "iface-unbridge",
+        run_iface_unbridge,
+        group=GROUP,
+        help="undefine a bridge device after detaching its device(s)",
+        description="unbridge a network device",
+        arguments=[
+            Argument("bridge", positional=True, required=True, help="current bridge device name"),
+            Argument("--no-start", flag=True, help="don't start the detached interface immediately (not recommended)"),
+        ],
+    )
