@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from virt.cli.commands.interface import looks_like_mac
+from virt.cli.registry import complete_interfaces
 from virt.testing import missing_dependency
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
@@ -128,3 +129,10 @@ def test_a_read_only_connection_refuses_changes() -> None:
 )  # fmt: skip
 def test_what_virsh_takes_for_a_mac_address(text: str, mac: bool) -> None:
     assert looks_like_mac(text) is mac
+
+
+def test_interface_names_complete() -> None:
+    import argparse
+
+    assert complete_interfaces("e", parsed_args=argparse.Namespace(connect=URI)) == ["eth1"]
+    assert complete_interfaces("x", parsed_args=argparse.Namespace(connect=URI)) == []

@@ -298,6 +298,11 @@ def complete_pools(prefix: str = "", parsed_args: argparse.Namespace | None = No
     return [n for n in _names(lambda c: c.list_storage_pools(), parsed_args) if n.startswith(prefix)]
 
 
+def complete_interfaces(prefix: str = "", parsed_args: argparse.Namespace | None = None, **_: Any) -> list[str]:
+    """Names of every host interface."""
+    return [n for n in _names(lambda c: c.list_interfaces(), parsed_args) if n.startswith(prefix)]
+
+
 def complete_files(prefix: str = "", **_: Any) -> list[str]:
     """Paths starting with ``prefix``."""
     from pathlib import Path

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from virt.cli.commands.domain import file_argument, read_file
 from virt.cli.context import CommandError, Context
-from virt.cli.registry import Argument, CommandRegistry
+from virt.cli.registry import Argument, CommandRegistry, complete_interfaces
 
 if TYPE_CHECKING:
     from virt.interfaces import Interface
@@ -128,8 +128,9 @@ def run_iface_rollback(ctx: Context, args: argparse.Namespace) -> None:
     ctx.print_extra("Network config change transaction rolled back")
 
 
-def _interface_argument(help: str = "interface name or MAC address") -> Argument:
-    return Argument("interface", positional=True, required=True, help=help)
+def _interface_argument(help: str = "interface name or MAC address", *, complete: bool = True) -> Argument:
+    completer = complete_interfaces if complete else None
+    return Argument("interface", positional=True, required=True, completer=completer, help=help)
 
 
 def register(commands: CommandRegistry) -> None:
@@ -150,7 +151,7 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="convert an interface MAC address to interface name",
         description="",
-        arguments=[_interface_argument("interface mac")],
+        arguments=[_interface_argument("interface mac", complete=False)],
     )
     commands.add(
         "iface-mac",
@@ -158,7 +159,7 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="convert an interface name to interface MAC address",
         description="",
-        arguments=[_interface_argument("interface name")],
+        arguments=[_interface_argument("interface name", complete=False)],
     )
     commands.add(
         "iface-dumpxml",
@@ -403,7 +404,13 @@ def register_bridging(commands: CommandRegistry) -> None:
         help="undefine a bridge device after detaching its device(s)",
         description="unbridge a network device",
         arguments=[
-            Argument("bridge", positional=True, required=True, help="current bridge device name"),
+            Argument(
+                "bridge",
+                positional=True,
+                required=True,
+                completer=complete_interfaces,
+                help="current bridge device name",
+            ),
             Argument("--no-start", flag=True, help="don't start the detached interface immediately (not recommended)"),
         ],
     )
