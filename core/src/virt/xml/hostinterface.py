@@ -127,11 +127,11 @@ def _unknown_cause() -> VirtError:
     return VirtError("An error occurred, but the cause is unknown", ErrorNumber.INTERNAL_ERROR, ErrorDomain.NONE)
 
 
-def _xpath_string(el: etree._Element | None, attribute: str) -> str | None:
-    """virXPathString("string(...)"): None for an absent or empty value."""
-    if el is None:
-        return None
-    return el.get(attribute) or None
+def _xpath_string(el: etree._Element, path: str) -> str | None:
+    """virXPathString("string(path)") from ``el``: the first match's value in document order (so
+    ``./mac/@address`` is the first <mac> that has the attribute); None for none or an empty one."""
+    value = el.xpath(f"string({path})")
+    return str(value) or None
 
 
 def _strtol(text: str, pattern: re.Pattern[str], base: int) -> int | None:
@@ -149,9 +149,9 @@ def _strtol(text: str, pattern: re.Pattern[str], base: int) -> int | None:
     return sign * int(digits, base)
 
 
-def _xpath_number(el: etree._Element | None, attribute: str) -> int | bool | None:
-    """virXPathInt/UInt on an attribute: None when absent or empty, False when not a number."""
-    text = _xpath_string(el, attribute)
+def _xpath_number(el: etree._Element, path: str) -> int | bool | None:
+    """virXPathInt/UInt("string(path)"): None when absent or empty, False when not a number."""
+    text = _xpath_string(el, path)
     if text is None:
         return None
     value = _strtol(text, _DECIMAL, 10)
@@ -193,7 +193,7 @@ def _parse(el: etree._Element, parent: InterfaceType | None) -> HostInterface:
         if link is not None:
             iface.link = _link(link)
     if kind is InterfaceType.ETHERNET:
-        iface.mac = _xpath_string(el.find("mac"), "address")
+        iface.mac = _xpath_string(el, "./mac/@address")
     elif kind is InterfaceType.BRIDGE:
         bridge = el.find("bridge")
         if bridge is None:
@@ -208,24 +208,24 @@ def _parse(el: etree._Element, parent: InterfaceType | None) -> HostInterface:
         vlan = el.find("vlan")
         if vlan is None:
             raise _xml_error("vlan interface misses the vlan element")
-        iface.vlan_tag = _xpath_string(vlan, "tag")
+        iface.vlan_tag = _xpath_string(vlan, "./@tag")
         if iface.vlan_tag is None:
             raise _xml_error("vlan interface misses the tag attribute")
-        iface.vlan_device = _xpath_string(vlan.find("interface"), "name")
+        iface.vlan_device = _xpath_string(vlan, "./interface/@name")
         if iface.vlan_device is None:
             raise _xml_error("vlan interface misses name attribute")
     return iface
 
 
 def _start_mode(el: etree._Element) -> str | None:
-    mode = _xpath_string(el.find("start"), "mode")
+    mode = _xpath_string(el, "./start/@mode")
     if mode is not None and mode not in START_MODES:
         raise _xml_error(f"unknown interface startmode {mode}")
     return mode
 
 
 def _mtu(el: etree._Element) -> int:
-    size = _xpath_number(el.find("mtu"), "size")
+    size = _xpath_number(el, "./mtu/@size")
     if size is None:
         return 0
     if size is False or size < 0 or size > _UINT_MAX:
@@ -241,8 +241,7 @@ def _protocol(el: etree._Element) -> Protocol:
         raise _xml_error("protocol misses the family attribute")
     if family not in ("ipv4", "ipv6"):
         raise _xml_error(f"unsupported protocol family '{family}'")
-    route = el.find("route")
-    proto = Protocol(family=family, gateway=_xpath_string(route, "gateway"))
+    proto = Protocol(family=family, gateway=_xpath_string(el, "./route[1]/@gateway"))
     if family == "ipv6" and el.find("autoconf") is not None:
         proto.autoconf = True
     dhcp = el.find("dhcp")
@@ -270,17 +269,17 @@ def _protocol(el: etree._Element) -> Protocol:
 
 def _link(el: etree._Element) -> Link:
     link = Link()
+    state = el.get("state")  # read before the speed, as libvirt does
+    if state:
+        if state not in LINK_STATES:
+            raise _invalid_attribute(el, "state", state)
+        link.state = state
     speed = el.get("speed")
     if speed is not None:
         value = _strtol(speed, _DECIMAL, 10)
         if value is None or not 0 <= value <= _UINT_MAX or speed.lstrip().startswith("-"):
             raise _invalid_attribute(el, "speed", speed, "Expected non-negative integer value")
         link.speed = value
-    state = el.get("state")
-    if state:
-        if state not in LINK_STATES:
-            raise _invalid_attribute(el, "state", state)
-        link.state = state
     return link
 
 
@@ -297,7 +296,7 @@ def _bridge(iface: HostInterface, el: etree._Element) -> None:
 
 def _bond(iface: HostInterface, el: etree._Element) -> None:
     bond = iface.bond
-    mode = _xpath_string(el, "mode")
+    mode = _xpath_string(el, "./@mode")
     if mode is not None and mode not in BOND_MODES:
         raise _xml_error(f"unknown bonding mode {mode}")
     bond.mode = mode
@@ -305,29 +304,29 @@ def _bond(iface: HostInterface, el: etree._Element) -> None:
     miimon, arpmon = el.find("miimon"), el.find("arpmon")
     if miimon is not None:
         bond.monitor = "mii"
-        bond.frequency = _bond_number(miimon, "freq", "bond interface miimon freq missing or invalid", required=True)
-        bond.downdelay = _bond_number(miimon, "downdelay", "bond interface miimon downdelay invalid")
-        bond.updelay = _bond_number(miimon, "updelay", "bond interface miimon updelay invalid")
-        carrier = _xpath_string(miimon, "carrier")
+        bond.frequency = _bond_number(el, "./miimon/@freq", "bond interface miimon freq missing or invalid", True)
+        bond.downdelay = _bond_number(el, "./miimon/@downdelay", "bond interface miimon downdelay invalid")
+        bond.updelay = _bond_number(el, "./miimon/@updelay", "bond interface miimon updelay invalid")
+        carrier = _xpath_string(el, "./miimon/@carrier")
         if carrier is not None and carrier not in MII_CARRIERS:
             raise _xml_error(f"unknown mii bonding carrier {carrier}")
         bond.carrier = carrier
     elif arpmon is not None:
         bond.monitor = "arp"
         bond.interval = _bond_number(
-            arpmon, "interval", "bond interface arpmon interval missing or invalid", required=True
+            el, "./arpmon/@interval", "bond interface arpmon interval missing or invalid", True
         )
-        bond.target = _xpath_string(arpmon, "target")
+        bond.target = _xpath_string(el, "./arpmon/@target")
         if bond.target is None:
             raise _xml_error("bond interface arpmon target missing")
-        validate = _xpath_string(arpmon, "validate")
+        validate = _xpath_string(el, "./arpmon/@validate")
         if validate is not None and validate not in ARP_VALIDATES:
             raise _xml_error(f"unknown arp bonding validate {validate}")
         bond.validate = validate
 
 
-def _bond_number(el: etree._Element, attribute: str, message: str, *, required: bool = False) -> int:
-    value = _xpath_number(el, attribute)
+def _bond_number(el: etree._Element, path: str, message: str, required: bool = False) -> int:
+    value = _xpath_number(el, path)
     if value is False or (value is not None and not -_INT_MAX - 1 <= value <= _INT_MAX) or (required and value is None):
         raise _xml_error(message)
     return int(value or 0)
