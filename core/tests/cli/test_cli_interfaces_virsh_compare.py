@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import Run
 from virt.cli.commands.interface import looks_like_mac
 from virt.cli.registry import complete_interfaces
 from virt.testing import missing_dependency
@@ -136,3 +137,18 @@ def test_interface_names_complete() -> None:
 
     assert complete_interfaces("e", parsed_args=argparse.Namespace(connect=URI)) == ["eth1"]
     assert complete_interfaces("x", parsed_args=argparse.Namespace(connect=URI)) == []
+
+
+def test_a_driver_without_interfaces_fails_the_listing_as_virsh_does(
+    virt: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from virt.driver import DriverConnection
+    from virt.drivers.test.connection import TestConnection
+
+    monkeypatch.setattr(TestConnection, "list_interfaces", DriverConnection.list_interfaces)
+    result = virt("iface-list", "--inactive")
+    assert result.status == 1
+    assert result.err.splitlines() == [
+        "error: Failed to list inactive interfaces",
+        "error: this function is not supported by the connection driver 'TEST': list_interfaces",
+    ]

@@ -57,8 +57,17 @@ def _failed(failure: str, action: Callable[[], None]) -> None:
 def run_iface_list(ctx: Context, args: argparse.Namespace) -> None:
     if args.all and args.inactive:
         raise CommandError("Options --all and --inactive are mutually exclusive")
+    from virt.errors import NotSupported, VirtError
+
     active = None if args.all else not args.inactive
-    found = sorted(ctx.conn.list_interfaces(active=active), key=lambda i: i.name.lower())
+    try:
+        found = sorted(ctx.conn.list_interfaces(active=active), key=lambda i: i.name.lower())
+    except NotSupported as exc:
+        # virsh falls back to the old listing calls, whose failure it reports so
+        which = "inactive" if active is False else "active"
+        raise CommandError(f"Failed to list {which} interfaces", exc.message) from exc
+    except VirtError as exc:
+        raise CommandError("Failed to list interfaces", exc.message) from exc
     rows = [[i.name, "active" if i.is_active() else "inactive", i.mac] for i in found]
     ctx.table(["Name", "State", "MAC Address"], rows)
 
