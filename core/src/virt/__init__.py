@@ -6,6 +6,7 @@
 from virt.connection import Connection, Domain, Network, StateInfo, StoragePool, StorageVolume, open
 from virt.errors import VirtError
 from virt.hookspecs import hookimpl
+from virt.interfaces import Interface
 from virt.states import DomainState
 
 __version__ = "0.2.0"
@@ -14,6 +15,7 @@ __all__ = [
     "Connection",
     "Domain",
     "DomainState",
+    "Interface",
     "Network",
     "StateInfo",
     "StoragePool",

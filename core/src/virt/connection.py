@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from virt.xml import Network as NetworkModel
     from virt.xml import StoragePool as StoragePoolModel
     from virt.xml import StorageVolume as StorageVolumeModel
+    from virt.xml.hostinterface import HostInterface as HostInterfaceModel
 
 T = TypeVar("T")
 
@@ -387,6 +389,49 @@ class Connection:
 
         driver = self._writable("virNetworkCreateXML")
         return Network(self, driver.create_network(_as_model(xml, NetworkModel, "xml")))
+
+    # -- host interfaces (virt.interfaces) ------------------------------------------------------
+    def list_interfaces(self, *, active: bool | None = None) -> list[Interface]:
+        """virConnectListAllInterfaces: every host interface, or the active/inactive ones."""
+        from virt import interfaces
+
+        return interfaces.list_interfaces(self, active)
+
+    def lookup_interface_by_name(self, name: str) -> Interface:
+        """virInterfaceLookupByName."""
+        from virt import interfaces
+
+        return interfaces.lookup_by_name(self, name)
+
+    def lookup_interface_by_mac(self, mac: str) -> Interface:
+        """virInterfaceLookupByMACString."""
+        from virt import interfaces
+
+        return interfaces.lookup_by_mac(self, mac)
+
+    def define_interface(self, xml: str | bytes | HostInterfaceModel, *, validate: bool = False) -> Interface:
+        """virInterfaceDefineXML (``validate``: against libvirt's schema first)."""
+        from virt import interfaces
+
+        return interfaces.define(self, xml, validate=validate)
+
+    def interface_change_begin(self) -> None:
+        """virInterfaceChangeBegin: snapshot the host interfaces for a later rollback."""
+        from virt import interfaces
+
+        interfaces.change_begin(self)
+
+    def interface_change_commit(self) -> None:
+        """virInterfaceChangeCommit."""
+        from virt import interfaces
+
+        interfaces.change_commit(self)
+
+    def interface_change_rollback(self) -> None:
+        """virInterfaceChangeRollback."""
+        from virt import interfaces
+
+        interfaces.change_rollback(self)
 
     # -- storage -------------------------------------------------------------------------------
     def list_storage_pools(

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from virt.storage.transfer import VolumeTransfer
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
+    from virt.xml.hostinterface import HostInterface
 
 
 @attrs.frozen
@@ -74,6 +75,14 @@ class DomainRef:
 class NetworkRef:
     name: str
     uuid: uuid.UUID
+
+
+@attrs.frozen
+class InterfaceRef:
+    """A host interface as libvirt's virInterfacePtr names it: name and MAC ("" when it has none)."""
+
+    name: str
+    mac: str
 
 
 @attrs.frozen
@@ -447,6 +456,55 @@ class DriverConnection:
     @optional
     def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
         """The network's current DHCP leases (only ``mac``'s when given)."""
+
+    # -- host interfaces (virInterface*) ------------------------------------------------------
+    @optional
+    def list_interfaces(self, active: bool | None = None) -> list[InterfaceRef]:
+        """Every host interface, or the active (True) or inactive (False) ones only."""
+
+    @optional
+    def lookup_interface_by_name(self, name: str) -> InterfaceRef:
+        """The interface called ``name``; NotFound (NO_INTERFACE) otherwise."""
+
+    @optional
+    def lookup_interface_by_mac(self, mac: str) -> InterfaceRef:
+        """The one interface with MAC ``mac`` (compared ignoring case); NO_INTERFACE or MULTIPLE_INTERFACES."""
+
+    @optional
+    def get_interface_definition(self, ref: InterfaceRef, *, inactive: bool = False) -> HostInterface:
+        """The interface's description (``inactive``: VIR_INTERFACE_XML_INACTIVE)."""
+
+    @optional
+    def define_interface(self, interface: HostInterface) -> InterfaceRef:
+        """Define ``interface`` (replacing the definition of one with its name)."""
+
+    @optional
+    def undefine_interface(self, ref: InterfaceRef) -> None:
+        """Forget the interface's definition."""
+
+    @optional
+    def start_interface(self, ref: InterfaceRef) -> None:
+        """Bring the interface up (virInterfaceCreate)."""
+
+    @optional
+    def destroy_interface(self, ref: InterfaceRef) -> None:
+        """Bring the interface down (virInterfaceDestroy)."""
+
+    @optional
+    def is_interface_active(self, ref: InterfaceRef) -> bool:
+        """True while the interface is up."""
+
+    @optional
+    def begin_interface_change(self) -> None:
+        """virInterfaceChangeBegin: snapshot the interfaces so that a rollback restores them."""
+
+    @optional
+    def commit_interface_change(self) -> None:
+        """virInterfaceChangeCommit: keep the changes made since the snapshot."""
+
+    @optional
+    def rollback_interface_change(self) -> None:
+        """virInterfaceChangeRollback: go back to the snapshot."""
 
     # -- storage pools -----------------------------------------------------------------------
     @optional

@@ -293,6 +293,8 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.OPERATION_UNSUPPORTED: "Operation not supported",
     ErrorNumber.STORAGE_POOL_BUILT: "Storage pool already built",
     ErrorNumber.NO_HOSTNAME: "no hostname found",
+    ErrorNumber.NO_INTERFACE: "Interface not found",
+    ErrorNumber.MULTIPLE_INTERFACES: "multiple matching interfaces found",
 }
 
 _CLASSES: dict[ErrorNumber, type[VirtError]] = {
@@ -306,6 +308,7 @@ _CLASSES: dict[ErrorNumber, type[VirtError]] = {
     ErrorNumber.NO_NETWORK: NotFound,
     ErrorNumber.NO_STORAGE_POOL: NotFound,
     ErrorNumber.NO_STORAGE_VOL: NotFound,
+    ErrorNumber.NO_INTERFACE: NotFound,
     ErrorNumber.AUTH_FAILED: AuthError,
     ErrorNumber.NO_CONNECT: ConnectionError,
 }

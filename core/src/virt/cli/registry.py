@@ -45,6 +45,7 @@ GROUPS = (
     "Domain Monitoring",
     "Domain Events",
     "Host and Hypervisor",
+    "Interface",
     "Networking",
     "Storage Pool",
     "Storage Volume",
@@ -58,6 +59,7 @@ GROUP_KEYWORDS = {
     "Domain Monitoring": "monitor",
     "Domain Events": "events",
     "Host and Hypervisor": "host",
+    "Interface": "interface",
     "Networking": "network",
     "Storage Pool": "pool",
     "Storage Volume": "volume",
@@ -294,6 +296,11 @@ def complete_networks(prefix: str = "", parsed_args: argparse.Namespace | None =
 def complete_pools(prefix: str = "", parsed_args: argparse.Namespace | None = None, **_: Any) -> list[str]:
     """Names of every storage pool."""
     return [n for n in _names(lambda c: c.list_storage_pools(), parsed_args) if n.startswith(prefix)]
+
+
+def complete_interfaces(prefix: str = "", parsed_args: argparse.Namespace | None = None, **_: Any) -> list[str]:
+    """Names of every host interface."""
+    return [n for n in _names(lambda c: c.list_interfaces(), parsed_args) if n.startswith(prefix)]
 
 
 def complete_files(prefix: str = "", **_: Any) -> list[str]:

@@ -20,6 +20,7 @@ from virt.driver import (
     AuthCallback,
     DomainRef,
     DriverConnection,
+    InterfaceRef,
     NetworkRef,
     SecurityLabel,
     StoragePoolInfo,
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
     from virt.storage.backend import BuildFlags
     from virt.uri import URI
     from virt.xml import Capabilities, Domain, DomainCapabilities, Network, StoragePool, StorageVolume
+    from virt.xml.hostinterface import HostInterface
 
 # virConnectListAllDomainsFlags
 _LIST_ACTIVE, _LIST_INACTIVE, _LIST_PERSISTENT, _LIST_TRANSIENT = 1, 2, 4, 8
@@ -593,6 +595,51 @@ class RemoteConnection(DriverConnection):
         except ValueError:
             return  # an event type newer than this client knows
         subscription.callback(event)
+
+    # -- host interfaces (virInterface*) ---------------------------------------------------------------
+    def list_interfaces(self, active: bool | None = None) -> list[InterfaceRef]:
+        flags = 0 if active is None else 2 if active else 1  # VIR_CONNECT_LIST_INTERFACES_ACTIVE / _INACTIVE
+        ret = self._call(P.CONNECT_LIST_ALL_INTERFACES, {"need_results": 1, "flags": flags})
+        return [InterfaceRef(i["name"], i["mac"]) for i in ret["ifaces"]]
+
+    def lookup_interface_by_name(self, name: str) -> InterfaceRef:
+        found = self._call(P.INTERFACE_LOOKUP_BY_NAME, {"name": name})["iface"]
+        return InterfaceRef(found["name"], found["mac"])
+
+    def lookup_interface_by_mac(self, mac: str) -> InterfaceRef:
+        found = self._call(P.INTERFACE_LOOKUP_BY_MAC_STRING, {"mac": mac})["iface"]
+        return InterfaceRef(found["name"], found["mac"])
+
+    def get_interface_definition(self, ref: InterfaceRef, *, inactive: bool = False) -> HostInterface:
+        from virt.xml.hostinterface import HostInterface
+
+        args = {"iface": {"name": ref.name, "mac": ref.mac}, "flags": 1 if inactive else 0}
+        return HostInterface.from_xml(self._call(P.INTERFACE_GET_XML_DESC, args)["xml"])
+
+    def define_interface(self, interface: HostInterface) -> InterfaceRef:
+        found = self._call(P.INTERFACE_DEFINE_XML, {"xml": interface.to_xml(), "flags": 0})["iface"]
+        return InterfaceRef(found["name"], found["mac"])
+
+    def undefine_interface(self, ref: InterfaceRef) -> None:
+        self._call(P.INTERFACE_UNDEFINE, {"iface": {"name": ref.name, "mac": ref.mac}})
+
+    def start_interface(self, ref: InterfaceRef) -> None:
+        self._call(P.INTERFACE_CREATE, {"iface": {"name": ref.name, "mac": ref.mac}, "flags": 0})
+
+    def destroy_interface(self, ref: InterfaceRef) -> None:
+        self._call(P.INTERFACE_DESTROY, {"iface": {"name": ref.name, "mac": ref.mac}, "flags": 0})
+
+    def is_interface_active(self, ref: InterfaceRef) -> bool:
+        return bool(self._call(P.INTERFACE_IS_ACTIVE, {"iface": {"name": ref.name, "mac": ref.mac}})["active"])
+
+    def begin_interface_change(self) -> None:
+        self._call(P.INTERFACE_CHANGE_BEGIN, {"flags": 0})
+
+    def commit_interface_change(self) -> None:
+        self._call(P.INTERFACE_CHANGE_COMMIT, {"flags": 0})
+
+    def rollback_interface_change(self) -> None:
+        self._call(P.INTERFACE_CHANGE_ROLLBACK, {"flags": 0})
 
     # -- networks --------------------------------------------------------------------------------------
     def list_networks(self, filter: ObjectFilter) -> list[NetworkRef]:

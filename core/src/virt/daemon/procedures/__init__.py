@@ -18,6 +18,7 @@ def handlers() -> dict[int, Handler]:
         connect,
         domains,
         events,
+        interfaces,
         networks,
         saving,
         scheduler,

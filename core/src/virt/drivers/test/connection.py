@@ -11,6 +11,7 @@ from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostinfo import HostOperations
+from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
@@ -34,6 +35,7 @@ class TestConnection(
     SchedulerOperations,
     DomainOperations,
     NetworkOperations,
+    InterfaceOperations,
     StorageOperations,
     StatsOperations,
     DisplayOperations,

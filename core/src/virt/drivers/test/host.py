@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import attrs
 
-from virt.drivers.test.objects import DomainObj, NetworkObj, PoolObj
+from virt.drivers.test.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj
 from virt.events import DomainEventHub
 from virt.info import NodeInfo
 
@@ -35,6 +35,10 @@ class Host:
     """Name -> UUID of every domain, so that lookups by name need no scan; see add/remove_domain."""
     networks: dict[uuid.UUID, NetworkObj] = attrs.Factory(dict)
     pools: dict[uuid.UUID, PoolObj] = attrs.Factory(dict)
+    interfaces: dict[str, InterfaceObj] = attrs.Factory(dict)
+    """Host interfaces by name, in definition order."""
+    interface_backup: dict[str, InterfaceObj] | None = None
+    """The interfaces as virInterfaceChangeBegin found them, while a transaction runs."""
     users: dict[str, str | None] = attrs.Factory(dict)
     """``<auth>`` users and their passwords (None: no password asked)."""
     next_id: int = 1

@@ -3,7 +3,7 @@
     <node>
       <cpu><nodes/><sockets/><cores/><threads/><active/><mhz/><model/></cpu>
       <memory>KiB</memory>
-      <domain .../> or <domain file='relative/or/absolute.xml'/>   (also network, pool)
+      <domain .../> or <domain file='relative/or/absolute.xml'/>   (also network, interface, pool)
       <pool ...><volume .../></pool>
       <auth><user password='...'>name</user></auth>
     </node>
@@ -23,7 +23,7 @@ from typing import TypeVar
 import attrs
 from lxml import etree
 
-from virt.drivers.test import domains, networks, storage
+from virt.drivers.test import domains, interfaces, networks, storage
 from virt.drivers.test.host import DEFAULT_NODE_INFO, Host
 from virt.errors import ErrorNumber, VirtError, XMLError
 from virt.info import NodeInfo
@@ -95,6 +95,8 @@ class _Loader:
             self._guarded(el, lambda el=el: self._domain(host, el))
         for el in root.findall("network"):
             self._guarded(el, lambda el=el: self._network(host, el))
+        for el in root.findall("interface"):
+            self._guarded(el, lambda el=el: self._interface(host, el))
         for el in root.findall("pool"):
             self._guarded(el, lambda el=el: self._pool(host, el))
         self._users(host, root)
@@ -203,6 +205,12 @@ class _Loader:
         el = self._resolve(node_el, "network")
         obj = networks.add(host, networks.prepare(self._model(Network, el)), live=False)
         obj.active = True
+
+    def _interface(self, host: Host, node_el: etree._Element) -> None:
+        from virt.xml.hostinterface import HostInterface
+
+        el = self._resolve(node_el, "interface")
+        interfaces.add(host, HostInterface.from_element(el)).active = True
 
     def _pool(self, host: Host, node_el: etree._Element) -> None:
         from virt.xml import StoragePool, StorageVolume

@@ -17,6 +17,7 @@ from virt.states import DomainState
 
 if TYPE_CHECKING:
     from virt.xml import Domain, Network, StoragePool, StorageVolume
+    from virt.xml.hostinterface import HostInterface
 
 T = TypeVar("T")
 
@@ -66,6 +67,16 @@ class NetworkObj:
     @property
     def uuid(self) -> uuid.UUID:
         return _required(self.definition.uuid)
+
+
+@attrs.define
+class InterfaceObj:
+    definition: HostInterface
+    active: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
 
 
 @attrs.define
