@@ -40,12 +40,6 @@ NOT_SERVED_YET = {
     "virDomainCheckpointDelete",
     # networks
     "virNetworkCreateXMLFlags", "virNetworkDefineXMLFlags",
-    # host interfaces
-    "virConnectNumOfInterfaces", "virConnectListInterfaces", "virConnectNumOfDefinedInterfaces",
-    "virConnectListDefinedInterfaces", "virConnectListAllInterfaces", "virInterfaceLookupByName",
-    "virInterfaceLookupByMACString", "virInterfaceGetXMLDesc", "virInterfaceDefineXML", "virInterfaceUndefine",
-    "virInterfaceCreate", "virInterfaceDestroy", "virInterfaceIsActive", "virInterfaceChangeBegin",
-    "virInterfaceChangeCommit", "virInterfaceChangeRollback",
     # storage
     "virConnectFindStoragePoolSources", "virConnectStoragePoolEventRegisterAny",
     "virConnectStoragePoolEventDeregisterAny",
