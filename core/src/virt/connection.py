@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
+    from virt.nodedevices import NodeDevice
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
@@ -432,6 +433,24 @@ class Connection:
         from virt import interfaces
 
         interfaces.change_rollback(self)
+
+    # -- host devices (virt.nodedevices) --------------------------------------------------------
+    def list_node_devices(self, capability: str | None = None, flags: int = 0) -> list[NodeDevice]:
+        """The host's devices (virConnectListAllNodeDevices); ``capability`` keeps those that have it
+        (virNodeListDevices' ``cap``), ``flags`` are virConnectListAllNodeDevices' own."""
+        from virt.nodedevices import CAPABILITY_FLAGS, NodeDevice
+
+        if capability is not None:
+            if capability not in CAPABILITY_FLAGS:
+                raise InvalidArgument(f"unknown node device capability '{capability}'")
+            flags |= CAPABILITY_FLAGS[capability]
+        return [NodeDevice(self, name) for name in self.driver.list_node_devices(flags)]
+
+    def lookup_node_device_by_name(self, name: str) -> NodeDevice:
+        """virNodeDeviceLookupByName."""
+        from virt.nodedevices import NodeDevice
+
+        return NodeDevice(self, self.driver.lookup_node_device(name))
 
     # -- storage -------------------------------------------------------------------------------
     def list_storage_pools(

@@ -811,6 +811,40 @@ class DriverConnection:
     def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
         """virDomainGetHostname: the guest's host name, from the agent or DHCP leases."""
 
+    # -- host devices (virt.nodedevices) -------------------------------------------------------------
+    @optional
+    def list_node_devices(self, flags: int) -> list[str]:
+        """virConnectListAllNodeDevices: the names of the host's devices, those with a capability among
+        ``flags``' filters (virt.nodedevices.CAPABILITY_FLAGS) when there are any."""
+
+    @optional
+    def lookup_node_device(self, name: str) -> str:
+        """virNodeDeviceLookupByName: ``name`` when there is such a device (NO_NODE_DEVICE otherwise)."""
+
+    @optional
+    def get_node_device_xml(self, name: str) -> str:
+        """virNodeDeviceGetXMLDesc."""
+
+    @optional
+    def get_node_device_parent(self, name: str) -> str | None:
+        """virNodeDeviceGetParent: the parent's name, None for the root."""
+
+    @optional
+    def list_node_device_caps(self, name: str) -> list[str]:
+        """virNodeDeviceListCaps: the device's capability types."""
+
+    @optional
+    def is_node_device_active(self, name: str) -> bool:
+        """virNodeDeviceIsActive."""
+
+    @optional
+    def is_node_device_persistent(self, name: str) -> bool:
+        """virNodeDeviceIsPersistent."""
+
+    @optional
+    def get_node_device_autostart(self, name: str) -> bool:
+        """virNodeDeviceGetAutostart."""
+
     # -- scheduler parameters (virt.scheduler) -----------------------------------------------------
     @optional
     def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:

@@ -44,9 +44,7 @@ NOT_SERVED_YET = {
     "virConnectFindStoragePoolSources", "virConnectStoragePoolEventRegisterAny",
     "virConnectStoragePoolEventDeregisterAny",
     # node devices
-    "virConnectListAllNodeDevices", "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny",
-    "virNodeNumOfDevices", "virNodeListDevices", "virNodeDeviceLookupByName", "virNodeDeviceGetXMLDesc",
-    "virNodeDeviceGetParent", "virNodeDeviceNumOfCaps", "virNodeDeviceListCaps", "virNodeDeviceCreateXML",
+    "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny", "virNodeDeviceCreateXML",
     "virNodeDeviceDestroy",
 }  # fmt: skip
 

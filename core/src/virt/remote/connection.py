@@ -959,6 +959,25 @@ class RemoteConnection(DriverConnection):
         ret = self._call(P.DOMAIN_GET_TIME, {"dom": _domain_arg(ref), "flags": 0})
         return GuestTime(ret["seconds"], ret["nseconds"])
 
+    # -- host devices (virt.nodedevices) --------------------------------------------------------------
+    def list_node_devices(self, flags: int) -> list[str]:
+        ret = self._call(P.CONNECT_LIST_ALL_NODE_DEVICES, {"need_results": 1, "flags": flags})
+        return [device["name"] for device in ret["devices"]]
+
+    def lookup_node_device(self, name: str) -> str:
+        return str(self._call(P.NODE_DEVICE_LOOKUP_BY_NAME, {"name": name})["dev"]["name"])
+
+    def get_node_device_xml(self, name: str) -> str:
+        return str(self._call(P.NODE_DEVICE_GET_XML_DESC, {"name": name, "flags": 0})["xml"])
+
+    def get_node_device_parent(self, name: str) -> str | None:
+        parent = self._call(P.NODE_DEVICE_GET_PARENT, {"name": name})["parent"]
+        return None if parent is None else str(parent)
+
+    def list_node_device_caps(self, name: str) -> list[str]:
+        count = self._call(P.NODE_DEVICE_NUM_OF_CAPS, {"name": name})["num"]
+        return list(self._call(P.NODE_DEVICE_LIST_CAPS, {"name": name, "maxnames": count})["names"])
+
     # -- scheduler parameters (virt.scheduler) ------------------------------------------------------
     def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:
         from virt.scheduler import SchedulerType

@@ -1299,3 +1299,11 @@ def parse_document(text: str | bytes) -> etree._Element:
         # no libvirt format uses a DTD; refusing them rules out entity expansion attacks wholesale
         raise XMLError("XML documents with a DOCTYPE are not accepted")
     return root
+
+
+def libvirt_text(el: etree._Element) -> str:
+    """An element kept as a whole written as libvirt writes its own: 2-space indent, single quotes,
+    a newline at the end (for documents virt keeps as they are, such as a test host's devices)."""
+    out: list[str] = []
+    _write_raw(el, out, "", {})
+    return "".join(out)

@@ -52,6 +52,10 @@ def test_implements_every_operation_of_the_interface() -> None:
         "open_storage_volume_upload",
         "open_storage_volume_download",
         "get_network_dhcp_leases",
+        # virNodeDeviceIsActive, IsPersistent and GetAutostart (virsh nodedev-info reads "yes" then)
+        "is_node_device_active",
+        "is_node_device_persistent",
+        "get_node_device_autostart",
     }
     # libvirt's test driver has these, virt's does not yet (issue 15: the whole API on test:///)
     not_yet = {"update_network", "subscribe_network_events"}

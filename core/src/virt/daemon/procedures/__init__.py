@@ -20,6 +20,7 @@ def handlers() -> dict[int, Handler]:
         events,
         interfaces,
         networks,
+        nodedevices,
         saving,
         scheduler,
         snapshots,

@@ -13,6 +13,7 @@ from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
+from virt.drivers.test.nodedevices import NodeDeviceOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.stats import StatsOperations
@@ -35,6 +36,7 @@ class TestConnection(
     SchedulerOperations,
     DomainOperations,
     NetworkOperations,
+    NodeDeviceOperations,
     InterfaceOperations,
     StorageOperations,
     StatsOperations,

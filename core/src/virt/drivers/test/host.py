@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import attrs
 
+from virt.drivers.test.nodedevices import NodeDeviceObj
 from virt.drivers.test.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj
 from virt.events import DomainEventHub
 from virt.info import NodeInfo
@@ -39,6 +40,8 @@ class Host:
     """Host interfaces by name, in definition order."""
     interface_backup: dict[str, InterfaceObj] | None = None
     """The interfaces as virInterfaceChangeBegin found them, while a transaction runs."""
+    node_devices: dict[str, NodeDeviceObj] = attrs.Factory(dict)
+    """Host devices by name, in the node file's order."""
     users: dict[str, str | None] = attrs.Factory(dict)
     """``<auth>`` users and their passwords (None: no password asked)."""
     next_id: int = 1

@@ -23,7 +23,7 @@ from typing import TypeVar
 import attrs
 from lxml import etree
 
-from virt.drivers.test import domains, interfaces, networks, storage
+from virt.drivers.test import domains, interfaces, networks, nodedevices, storage
 from virt.drivers.test.host import DEFAULT_NODE_INFO, Host
 from virt.errors import ErrorNumber, VirtError, XMLError
 from virt.info import NodeInfo
@@ -99,6 +99,8 @@ class _Loader:
             self._guarded(el, lambda el=el: self._interface(host, el))
         for el in root.findall("pool"):
             self._guarded(el, lambda el=el: self._pool(host, el))
+        for el in root.findall("device"):
+            self._guarded(el, lambda el=el: self._device(host, el))
         self._users(host, root)
         return host
 
@@ -211,6 +213,10 @@ class _Loader:
 
         el = self._resolve(node_el, "interface")
         interfaces.add(host, HostInterface.from_element(el)).active = True
+
+    def _device(self, host: Host, node_el: etree._Element) -> None:
+        device = nodedevices.from_element(self._resolve(node_el, "device"))
+        host.node_devices[device.name] = device
 
     def _pool(self, host: Host, node_el: etree._Element) -> None:
         from virt.xml import StoragePool, StorageVolume
