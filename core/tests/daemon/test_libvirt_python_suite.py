@@ -8,7 +8,7 @@ A small ``sitecustomize`` routes their ``libvirt.open("test:///...")`` to the da
 Through any daemon a few of them cannot pass, whatever the daemon does: the client's own remote
 driver keeps timers in the asyncio event loop they expect idle, and the test driver's
 authentication asks the caller's callback, which a daemon never sees. They fail against libvirtd
-in the same way; every other test passes through virtd.
+in the same way; every other test passes through virtd, but for those of ``NOT_YET``.
 """
 
 from __future__ import annotations
