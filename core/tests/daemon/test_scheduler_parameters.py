@@ -92,8 +92,12 @@ def test_python3_libvirt_in_process() -> None:
 
 
 def test_virt_api() -> None:
-    conn = virt.open("test:///default")
-    dom = conn.lookup_domain_by_name("test")
+    # connections closed at the end: the shared default host is fresh again for the next test
+    with virt.open("test:///default") as conn, virt.open("test:///default", readonly=True) as readonly_conn:
+        _check_virt_api(conn.lookup_domain_by_name("test"), readonly_conn.lookup_domain_by_name("test"))
+
+
+def _check_virt_api(dom: virt.Domain, readonly: virt.Domain) -> None:
     assert tuple(dom.scheduler_type()) == ("fair", 1)
     assert dom.scheduler_parameters() == [TypedParameter("weight", ParamType.UINT, 50)]
     with pytest.raises(
@@ -118,7 +122,6 @@ def test_virt_api() -> None:
     twice = [TypedParameter("weight", ParamType.UINT, 1)] * 2
     with pytest.raises(VirtError, match="parameter 'weight' occurs multiple times"):
         dom.set_scheduler_parameters(twice)
-    readonly = virt.open("test:///default", readonly=True).lookup_domain_by_name("test")
     with pytest.raises(VirtError, match=r"read only access prevents virDomainSetSchedulerParameters$"):
         readonly.set_scheduler_parameters([TypedParameter("weight", ParamType.UINT, 1)])
 
