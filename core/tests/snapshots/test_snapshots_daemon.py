@@ -96,8 +96,12 @@ def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd,
 
 
 def test_virt_api_in_process() -> None:
-    conn = virt.open("test:///default")
-    dom = conn.lookup_domain_by_name("test")
+    # closed at the end: the shared default host is fresh again for the next test
+    with virt.open("test:///default") as conn:
+        _check_api(conn.lookup_domain_by_name("test"))
+
+
+def _check_api(dom: virt.Domain) -> None:
     first = dom.create_snapshot("<domainsnapshot><name>a</name></domainsnapshot>")
     second = dom.create_snapshot("<domainsnapshot><name>b</name></domainsnapshot>")
     third = dom.create_snapshot("<domainsnapshot><name>c</name></domainsnapshot>")
@@ -113,9 +117,13 @@ def test_virt_api_in_process() -> None:
 
 
 def test_undefine_with_snapshots_as_libvirt() -> None:
+    with virt.open("test:///default") as conn:
+        _check_undefine(conn)
+
+
+def _check_undefine(conn: virt.Connection) -> None:
     from virt.domainchanges import UndefineFlags
 
-    conn = virt.open("test:///default")
     dom = conn.define_domain(
         "<domain type='test'><name>snapped</name><memory>1024</memory><os><type>hvm</type></os></domain>"
     )
