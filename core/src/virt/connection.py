@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
+    from virt.snapshots import DomainSnapshot
     from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel
     from virt.xml import Network as NetworkModel
@@ -871,6 +872,56 @@ class Domain:
     def guest_time(self) -> GuestTime:
         """The guest's clock, read through its agent (virDomainGetTime; refused on read-only connections)."""
         return self._change("virDomainGetTime").get_domain_time(self._ref)
+
+    # -- snapshots (virt.snapshots) -----------------------------------------------------------------
+    def create_snapshot(self, xml: str = "<domainsnapshot/>", flags: int = 0) -> DomainSnapshot:
+        """virDomainSnapshotCreateXML: a snapshot of the domain as it is now (REDEFINE: one given whole)."""
+        from virt.snapshots import CreateFlags, DomainSnapshot
+
+        if flags & CreateFlags.CURRENT and not flags & CreateFlags.REDEFINE:
+            raise InvalidArgument(
+                "use of 'current' flag in virDomainSnapshotCreateXML requires 'redefine' flag",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.DOMAIN,
+            )
+        driver = self._change("virDomainSnapshotCreateXML")
+        return DomainSnapshot(self, driver.create_domain_snapshot(self._ref, xml, int(flags)))
+
+    def list_snapshots(self, flags: int = 0) -> list[DomainSnapshot]:
+        """virDomainListAllSnapshots, filtered by virt.snapshots.ListFlags."""
+        from virt.snapshots import DomainSnapshot
+
+        return [DomainSnapshot(self, n) for n in self.connection.driver.list_domain_snapshots(self._ref, int(flags))]
+
+    def snapshot_children(self, snapshot: DomainSnapshot, flags: int = 0) -> list[DomainSnapshot]:
+        """virDomainSnapshotListAllChildren (DESCENDANTS: all of them, not only the direct ones)."""
+        from virt.snapshots import DomainSnapshot
+
+        names = self.connection.driver.list_domain_snapshots(self._ref, int(flags), of=snapshot.name)
+        return [DomainSnapshot(self, n) for n in names]
+
+    def lookup_snapshot(self, name: str) -> DomainSnapshot:
+        """virDomainSnapshotLookupByName."""
+        from virt.snapshots import DomainSnapshot
+
+        return DomainSnapshot(self, self.connection.driver.lookup_domain_snapshot(self._ref, name))
+
+    def has_current_snapshot(self) -> bool:
+        """virDomainHasCurrentSnapshot."""
+        return self.connection.driver.current_domain_snapshot(self._ref) is not None
+
+    def current_snapshot(self) -> DomainSnapshot:
+        """virDomainSnapshotCurrent: NO_DOMAIN_SNAPSHOT without one."""
+        from virt.snapshots import DomainSnapshot
+
+        name = self.connection.driver.current_domain_snapshot(self._ref)
+        if name is None:
+            raise VirtError(
+                "Domain snapshot not found: the domain does not have a current snapshot",
+                ErrorNumber.NO_DOMAIN_SNAPSHOT,
+                self.connection.driver.error_domain,
+            )
+        return DomainSnapshot(self, name)
 
     # -- scheduler parameters (virt.scheduler) ----------------------------------------------------------
     def scheduler_type(self) -> SchedulerType:

@@ -845,6 +845,35 @@ class DriverConnection:
     def get_node_device_autostart(self, name: str) -> bool:
         """virNodeDeviceGetAutostart."""
 
+    # -- snapshots (virt.snapshots) -------------------------------------------------------------------
+    @optional
+    def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
+        """virDomainSnapshotCreateXML: the new (or redefined) snapshot's name."""
+
+    @optional
+    def list_domain_snapshots(self, ref: DomainRef, flags: int, of: str | None = None) -> list[str]:
+        """virDomainListAllSnapshots (``of``: the children of that snapshot, virDomainSnapshotListAllChildren)."""
+
+    @optional
+    def lookup_domain_snapshot(self, ref: DomainRef, name: str) -> str:
+        """virDomainSnapshotLookupByName: ``name`` when the domain has it."""
+
+    @optional
+    def get_domain_snapshot_xml(self, ref: DomainRef, name: str, *, secure: bool = False) -> str:
+        """virDomainSnapshotGetXMLDesc."""
+
+    @optional
+    def get_domain_snapshot_parent(self, ref: DomainRef, name: str) -> str:
+        """virDomainSnapshotGetParent: the parent's name (NO_DOMAIN_SNAPSHOT for a root)."""
+
+    @optional
+    def current_domain_snapshot(self, ref: DomainRef) -> str | None:
+        """The current snapshot's name, None without one (virDomainHasCurrentSnapshot)."""
+
+    @optional
+    def delete_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
+        """virDomainSnapshotDelete."""
+
     # -- scheduler parameters (virt.scheduler) -----------------------------------------------------
     @optional
     def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:

@@ -277,6 +277,7 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.INTERNAL_ERROR: "internal error",
     ErrorNumber.OPERATION_INVALID: "Requested operation is not valid",
     ErrorNumber.OPERATION_FAILED: "operation failed",
+    ErrorNumber.NO_DOMAIN_SNAPSHOT: "Domain snapshot not found",
     ErrorNumber.OPERATION_TIMEOUT: "Timed out during operation",
     ErrorNumber.INVALID_ARG: "invalid argument",
     ErrorNumber.XML_ERROR: "XML error",

@@ -31,9 +31,7 @@ NOT_SERVED_YET = {
     "virDomainSetPerfEvents", "virDomainGetPerfEvents", "virDomainRename", "virDomainInjectNMI",
     "virDomainGetCPUStats", "virDomainSendProcessSignal", "virDomainMemoryPeek", "virDomainSetLifecycleAction",
     # snapshots and checkpoints
-    "virDomainSnapshotGetXMLDesc", "virDomainSnapshotLookupByName", "virDomainSnapshotGetParent",
-    "virDomainSnapshotCurrent", "virDomainSnapshotIsCurrent", "virDomainSnapshotHasMetadata",
-    "virDomainSnapshotCreateXML", "virDomainRevertToSnapshot", "virDomainSnapshotDelete",
+    "virDomainRevertToSnapshot",
     "virDomainSnapshotNumChildren", "virDomainSnapshotListChildrenNames", "virDomainSnapshotListAllChildren",
     "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",
     "virDomainCheckpointListAllChildren", "virDomainCheckpointLookupByName", "virDomainCheckpointGetParent",

@@ -978,6 +978,42 @@ class RemoteConnection(DriverConnection):
         count = self._call(P.NODE_DEVICE_NUM_OF_CAPS, {"name": name})["num"]
         return list(self._call(P.NODE_DEVICE_LIST_CAPS, {"name": name, "maxnames": count})["names"])
 
+    # -- snapshots (virt.snapshots) -------------------------------------------------------------------
+    def _snap_arg(self, ref: DomainRef, name: str) -> dict[str, Any]:
+        return {"name": name, "dom": _domain_arg(ref)}
+
+    def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
+        args = {"dom": _domain_arg(ref), "xml_desc": xml, "flags": flags}
+        return str(self._call(P.DOMAIN_SNAPSHOT_CREATE_XML, args)["snap"]["name"])
+
+    def list_domain_snapshots(self, ref: DomainRef, flags: int, of: str | None = None) -> list[str]:
+        if of is not None:
+            raise NotSupported(
+                "this function is not supported by the connection driver: virDomainSnapshotListAllChildren"
+            )
+        ret = self._call(P.DOMAIN_LIST_ALL_SNAPSHOTS, {"dom": _domain_arg(ref), "need_results": 1, "flags": flags})
+        return [snap["name"] for snap in ret["snapshots"]]
+
+    def lookup_domain_snapshot(self, ref: DomainRef, name: str) -> str:
+        args = {"dom": _domain_arg(ref), "name": name, "flags": 0}
+        return str(self._call(P.DOMAIN_SNAPSHOT_LOOKUP_BY_NAME, args)["snap"]["name"])
+
+    def get_domain_snapshot_xml(self, ref: DomainRef, name: str, *, secure: bool = False) -> str:
+        args = {"snap": self._snap_arg(ref, name), "flags": 1 if secure else 0}
+        return str(self._call(P.DOMAIN_SNAPSHOT_GET_XML_DESC, args)["xml"])
+
+    def get_domain_snapshot_parent(self, ref: DomainRef, name: str) -> str:
+        args = {"snap": self._snap_arg(ref, name), "flags": 0}
+        return str(self._call(P.DOMAIN_SNAPSHOT_GET_PARENT, args)["snap"]["name"])
+
+    def current_domain_snapshot(self, ref: DomainRef) -> str | None:
+        if not self._call(P.DOMAIN_HAS_CURRENT_SNAPSHOT, {"dom": _domain_arg(ref), "flags": 0})["result"]:
+            return None
+        return str(self._call(P.DOMAIN_SNAPSHOT_CURRENT, {"dom": _domain_arg(ref), "flags": 0})["snap"]["name"])
+
+    def delete_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
+        self._call(P.DOMAIN_SNAPSHOT_DELETE, {"snap": self._snap_arg(ref, name), "flags": flags})
+
     # -- scheduler parameters (virt.scheduler) ------------------------------------------------------
     def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:
         from virt.scheduler import SchedulerType

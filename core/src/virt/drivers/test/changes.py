@@ -23,7 +23,7 @@ from virt.domainchanges import (
     SaveFlags,
     UndefineFlags,
 )
-from virt.drivers.test import errors
+from virt.drivers.test import errors, snapshots
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError
 from virt.events import DomainEvent, DomainEventType, StoppedDetail, UndefinedDetail
 from virt.states import DomainState, ShutoffReason
@@ -197,6 +197,7 @@ class ChangeOperations:
                             ErrorNumber.OPERATION_INVALID, "Refusing to undefine while domain managed save image exists"
                         )
                     obj.managed_save = False
+                snapshots.before_undefine(obj, forget=bool(flags & UndefineFlags.SNAPSHOTS_METADATA))
                 if obj.active:
                     obj.config = None  # keeps running as a transient domain
                 else:

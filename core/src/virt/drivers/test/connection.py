@@ -16,6 +16,7 @@ from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.nodedevices import NodeDeviceOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
+from virt.drivers.test.snapshots import SnapshotOperations
 from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
 from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
@@ -34,6 +35,7 @@ class TestConnection(
     ChangeOperations,
     SaveOperations,
     SchedulerOperations,
+    SnapshotOperations,
     DomainOperations,
     NetworkOperations,
     NodeDeviceOperations,

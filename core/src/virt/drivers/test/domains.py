@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from virt.driver import DomainRef, SecurityLabel
-from virt.drivers.test import errors, models, refusals
+from virt.drivers.test import errors, models, refusals, snapshots
 from virt.drivers.test.host import SECURITY_DOI, SECURITY_LABEL, SECURITY_MODEL, Host
 from virt.drivers.test.objects import DomainObj
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
@@ -240,6 +240,7 @@ class DomainOperations:
                 raise errors.error(
                     ErrorNumber.OPERATION_INVALID, "Refusing to undefine while domain managed save image exists"
                 )
+            snapshots.before_undefine(obj, forget=False)
             if obj.active:
                 obj.config = None  # keeps running as a transient domain
             else:

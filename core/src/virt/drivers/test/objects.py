@@ -18,6 +18,7 @@ from virt.states import DomainState
 if TYPE_CHECKING:
     from virt.xml import Domain, Network, StoragePool, StorageVolume
     from virt.xml.hostinterface import HostInterface
+    from virt.xml.snapshot import DomainSnapshot
 
 T = TypeVar("T")
 
@@ -46,6 +47,9 @@ class DomainObj(TwoDefinitions):
     managed_save: bool = False
     frozen: set[str] = attrs.field(factory=set, eq=False, repr=False)
     """The guest's mount points frozen by virDomainFSFreeze (thawed by a new boot)."""
+    snapshots: dict[str, DomainSnapshot] = attrs.field(factory=dict, eq=False, repr=False)
+    """The domain's snapshots by name, in the order they were made (virt.drivers.test.snapshots)."""
+    current_snapshot: str | None = None
     xml_cache: dict[tuple[bool, int | None, bool], str] = attrs.field(factory=dict, eq=False, repr=False)
     """Formatted XML by (inactive, id shown, secure); stored definitions are never changed in place, only
     replaced, so replacing ``config`` or ``live`` is the one moment the text goes stale."""

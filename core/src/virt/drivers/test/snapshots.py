@@ -1,0 +1,246 @@
+"""libvirt 9.0's test driver's domain snapshots: a snapshot keeps the domain's definition and state as
+they were, named by its creation time unless the XML names it, under the snapshot current when it was
+made; the new one becomes current. Its memory and disks are internal while the domain runs."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+from virt.drivers.test import errors
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
+from virt.events import StoppedDetail
+from virt.snapshots import CreateFlags, DeleteFlags, ListFlags
+from virt.states import DomainState, ShutoffReason
+
+if TYPE_CHECKING:
+    from virt.driver import DomainRef
+    from virt.drivers.test.host import Host
+    from virt.drivers.test.objects import DomainObj
+    from virt.xml.snapshot import DomainSnapshot
+
+_CREATE_TAKEN = int(
+    CreateFlags.REDEFINE
+    | CreateFlags.CURRENT
+    | CreateFlags.HALT
+    | CreateFlags.QUIESCE
+    | CreateFlags.ATOMIC
+    | CreateFlags.LIVE
+    | CreateFlags.VALIDATE
+)
+"""What libvirt 9.0's test driver takes (QUIESCE, ATOMIC and LIVE change nothing in memory)."""
+_LIST_TAKEN = 0x7FF
+_DELETE_TAKEN = int(DeleteFlags.CHILDREN | DeleteFlags.METADATA_ONLY | DeleteFlags.CHILDREN_ONLY)
+_STATE_NAMES = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused", DomainState.SHUTOFF: "shutoff",
+                DomainState.BLOCKED: "blocked", DomainState.SHUTDOWN: "shutdown", DomainState.CRASHED: "crashed",
+                DomainState.PMSUSPENDED: "pmsuspended"}  # fmt: skip
+
+
+def _unsupported(flags: int, function: str) -> VirtError:
+    return InvalidArgument(
+        f"unsupported flags (0x{flags:x}) in function {function}", ErrorNumber.INVALID_ARG, ErrorDomain.TEST
+    )
+
+
+def _missing(name: str) -> VirtError:
+    return errors.error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"no domain snapshot with matching name '{name}'")
+
+
+def _children(obj: DomainObj, name: str | None) -> list[str]:
+    return [n for n, s in obj.snapshots.items() if (s.parent.name if s.parent is not None else None) == name]
+
+
+def _descendants(obj: DomainObj, name: str) -> list[str]:
+    found: list[str] = []
+    for child in _children(obj, name):
+        found += [child, *_descendants(obj, child)]
+    return found
+
+
+def _parent(snap: DomainSnapshot) -> str | None:
+    return snap.parent.name if snap.parent is not None else None
+
+
+class SnapshotOperations:
+    """The snapshot methods of TestConnection (callers of ``_domain`` hold ``host.lock``)."""
+
+    host: Host
+
+    if TYPE_CHECKING:  # DomainOperations', beside this mixin in TestConnection
+
+        def _domain(self, ref: DomainRef) -> DomainObj: ...
+        def _stop(self, obj: DomainObj, reason: ShutoffReason, detail: StoppedDetail) -> None: ...
+        def _changing(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
+        from virt.xml.snapshot import DomainSnapshot, SnapshotDisk, SnapshotDisks, SnapshotMemory, SnapshotParent
+
+        if flags & ~_CREATE_TAKEN:
+            raise _unsupported(flags & ~_CREATE_TAKEN, "testDomainSnapshotCreateXML")
+        snap = DomainSnapshot.from_xml(xml)
+        with self._changing():  # HALT stops the domain: its event goes out after the lock
+            obj = self._domain(ref)
+            if flags & CreateFlags.REDEFINE:
+                if not snap.name:
+                    raise libvirt_error(ErrorNumber.INVALID_ARG, "a redefined snapshot must have a name")
+            else:
+                now = int(time.time())
+                snap.name = snap.name or str(now)
+                if snap.name in obj.snapshots:
+                    raise libvirt_error(
+                        ErrorNumber.OPERATION_FAILED, f"domain moment {snap.name} already exists", ErrorDomain.DOMAIN
+                    )
+                snap.creation_time = now
+                snap.state = _STATE_NAMES.get(obj.state, "nostate")
+                if snap.memory is None:
+                    snap.memory = SnapshotMemory()
+                    snap.memory.snapshot = "internal" if obj.active else "no"
+                devices = obj.current.devices
+                named = {d.name for d in snap.disks.disks} if snap.disks is not None else set()
+                disks = snap.disks or SnapshotDisks()
+                for disk in devices.disks if devices is not None else []:
+                    target = disk.target.dev if disk.target is not None else None
+                    if target is None or target in named:
+                        continue
+                    entry = SnapshotDisk()
+                    entry.name = target
+                    entry.snapshot = "no" if disk.device in ("cdrom", "floppy") or disk.readonly else "internal"
+                    disks.disks.append(entry)
+                snap.disks = disks if disks.disks else None
+                snap.domain = obj.current.clone()
+                if obj.current_snapshot is not None:
+                    snap.parent = SnapshotParent()
+                    snap.parent.name = obj.current_snapshot
+                else:
+                    snap.parent = None
+            name = snap.name
+            assert name is not None
+            obj.snapshots[name] = snap
+            if not flags & CreateFlags.REDEFINE or flags & CreateFlags.CURRENT:
+                obj.current_snapshot = name
+            if flags & CreateFlags.HALT and obj.active:
+                self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)
+            return name
+
+    def list_domain_snapshots(self, ref: DomainRef, flags: int, of: str | None = None) -> list[str]:
+        function = "testDomainSnapshotListAllChildren" if of is not None else "testDomainListAllSnapshots"
+        if flags & ~_LIST_TAKEN:
+            raise _unsupported(flags & ~_LIST_TAKEN, function)
+        with self.host.lock:
+            obj = self._domain(ref)
+            if of is not None:
+                if of not in obj.snapshots:
+                    raise _missing(of)
+                names = _descendants(obj, of) if flags & ListFlags.DESCENDANTS else _children(obj, of)
+            elif flags & ListFlags.ROOTS:
+                names = _children(obj, None)
+            else:
+                names = list(obj.snapshots)
+            return [n for n in names if self._wanted(obj, n, flags)]
+
+    @staticmethod
+    def _wanted(obj: DomainObj, name: str, flags: int) -> bool:
+        """virDomainMomentObjListFilter: the leaves and metadata, state and location filters."""
+        snap = obj.snapshots[name]
+        leaves = flags & (ListFlags.LEAVES | ListFlags.NO_LEAVES)
+        if leaves and leaves != ListFlags.LEAVES | ListFlags.NO_LEAVES:
+            is_leaf = not _children(obj, name)
+            if is_leaf != bool(flags & ListFlags.LEAVES):
+                return False
+        metadata = flags & (ListFlags.METADATA | ListFlags.NO_METADATA)
+        if metadata == ListFlags.NO_METADATA:
+            return False  # every snapshot of the test driver has its metadata
+        states = flags & (ListFlags.INACTIVE | ListFlags.ACTIVE | ListFlags.DISK_ONLY)
+        if states:
+            state = snap.state or ""
+            kind = (
+                ListFlags.INACTIVE
+                if state == "shutoff"
+                else ListFlags.DISK_ONLY
+                if state == "disk-snapshot"
+                else ListFlags.ACTIVE
+            )
+            if not states & kind:
+                return False
+        location = flags & (ListFlags.INTERNAL | ListFlags.EXTERNAL)
+        if location and location != ListFlags.INTERNAL | ListFlags.EXTERNAL:
+            memory = snap.memory.snapshot if snap.memory is not None else None
+            external = memory == "external" or any(
+                d.snapshot == "external" for d in (snap.disks.disks if snap.disks is not None else [])
+            )
+            if external != bool(location & ListFlags.EXTERNAL):
+                return False
+        return True
+
+    def lookup_domain_snapshot(self, ref: DomainRef, name: str) -> str:
+        with self.host.lock:
+            if name not in self._domain(ref).snapshots:
+                raise _missing(name)
+            return name
+
+    def _snapshot(self, ref: DomainRef, name: str) -> DomainSnapshot:
+        snap = self._domain(ref).snapshots.get(name)
+        if snap is None:
+            raise _missing(name)
+        return snap
+
+    def get_domain_snapshot_xml(self, ref: DomainRef, name: str, *, secure: bool = False) -> str:
+        with self.host.lock:
+            snap = self._snapshot(ref, name)
+            if secure or snap.domain is None:
+                return snap.to_xml()
+            shown = snap.clone()
+            if shown.domain is not None:
+                shown.domain.hide_secrets()
+            return shown.to_xml()
+
+    def get_domain_snapshot_parent(self, ref: DomainRef, name: str) -> str:
+        with self.host.lock:
+            parent = _parent(self._snapshot(ref, name))
+            if parent is None:
+                raise errors.error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"snapshot '{name}' does not have a parent")
+            return parent
+
+    def current_domain_snapshot(self, ref: DomainRef) -> str | None:
+        with self.host.lock:
+            return self._domain(ref).current_snapshot
+
+    def delete_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
+        if flags & ~_DELETE_TAKEN:
+            raise _unsupported(flags & ~_DELETE_TAKEN, "testDomainSnapshotDelete")
+        with self.host.lock:
+            obj = self._domain(ref)
+            snap = self._snapshot(ref, name)
+            parent = _parent(snap)
+            if flags & (DeleteFlags.CHILDREN | DeleteFlags.CHILDREN_ONLY):
+                for child in _descendants(obj, name):
+                    if obj.current_snapshot == child:
+                        obj.current_snapshot = name  # the current one goes: the deleted tree's root is current
+                    del obj.snapshots[child]
+            else:
+                for child in _children(obj, name):  # the children move up under the parent
+                    moved = obj.snapshots[child]
+                    if parent is None:
+                        moved.parent = None
+                    else:
+                        assert moved.parent is not None
+                        moved.parent.name = parent
+            if not flags & DeleteFlags.CHILDREN_ONLY:
+                if obj.current_snapshot == name:
+                    obj.current_snapshot = parent
+                del obj.snapshots[name]
+
+
+
+def before_undefine(obj: DomainObj, *, forget: bool) -> None:
+    """An inactive domain with snapshots is undefined only with SNAPSHOTS_METADATA (``forget``), which
+    drops them; a running one keeps them, going on as a transient domain (libvirt's test driver)."""
+    if obj.active or not obj.snapshots:
+        return
+    if not forget:
+        raise errors.error(
+            ErrorNumber.OPERATION_INVALID, f"cannot delete inactive domain with {len(obj.snapshots)} snapshots"
+        )
+    obj.snapshots.clear()
+    obj.current_snapshot = None
