@@ -212,6 +212,26 @@ class Connection:
             emulator=emulator, arch=arch, machine=machine, virt_type=virt_type
         ).to_xml()
 
+    # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
+    def max_vcpus(self, virt_type: str | None = None) -> int:
+        """virConnectGetMaxVcpus: the most virtual processors a guest of ``virt_type`` may have."""
+        return self.driver.get_max_vcpus(virt_type)
+
+    def free_memory(self) -> int:
+        """virNodeGetFreeMemory: the host's free memory, as the driver counts it."""
+        return self.driver.get_node_free_memory()
+
+    def cells_free_memory(self, start_cell: int, max_cells: int) -> list[int]:
+        """virNodeGetCellsFreeMemory: the free memory of at most ``max_cells`` NUMA cells from ``start_cell``."""
+        from virt.hostfacts import check_cells
+
+        check_cells(start_cell, max_cells)
+        return self.driver.get_node_cells_free_memory(start_cell, max_cells)
+
+    def sysinfo(self, flags: int = 0) -> str:
+        """virConnectGetSysinfo: the host's SMBIOS facts as a <sysinfo> document."""
+        return self.driver.get_sysinfo(flags)
+
     # -- domains -------------------------------------------------------------------------------
     def list_domains(
         self,

@@ -859,6 +859,23 @@ class DriverConnection:
     def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         """virDomainSetSchedulerParameters(Flags): change the parameters ``params`` names (Impact ``flags``)."""
 
+    # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
+    @optional
+    def get_max_vcpus(self, virt_type: str | None) -> int:
+        """virConnectGetMaxVcpus: the most virtual processors a guest of ``virt_type`` may have."""
+
+    @optional
+    def get_node_free_memory(self) -> int:
+        """virNodeGetFreeMemory: the host's free memory in bytes."""
+
+    @optional
+    def get_node_cells_free_memory(self, start_cell: int, max_cells: int) -> list[int]:
+        """virNodeGetCellsFreeMemory: free memory (bytes) of at most ``max_cells`` NUMA cells from ``start_cell``."""
+
+    @optional
+    def get_sysinfo(self, flags: int) -> str:
+        """virConnectGetSysinfo: the host's SMBIOS facts as a <sysinfo> document."""
+
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:
     """The operations ``cls`` implements (those it does not leave to the NotSupported default)."""

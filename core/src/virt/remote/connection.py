@@ -372,6 +372,22 @@ class RemoteConnection(DriverConnection):
             threads=ret["threads"],
         )
 
+    # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
+    def get_max_vcpus(self, virt_type: str | None) -> int:
+        return int(self._call(P.CONNECT_GET_MAX_VCPUS, {"type": virt_type})["max_vcpus"])
+
+    def get_node_free_memory(self) -> int:
+        return int(self._call(P.NODE_GET_FREE_MEMORY)["freeMem"])
+
+    def get_node_cells_free_memory(self, start_cell: int, max_cells: int) -> list[int]:
+        ret = self._call(P.NODE_GET_CELLS_FREE_MEMORY, {"startCell": start_cell, "maxcells": max_cells})
+        return [int(free) for free in ret["cells"]]
+
+    def get_sysinfo(self, flags: int) -> str:
+        return str(self._call(P.CONNECT_GET_SYSINFO, {"flags": flags})["sysinfo"])
+
+    # -- end of host facts ----------------------------------------------------------------------
+
     def get_domain_capabilities(
         self,
         *,

@@ -18,6 +18,7 @@ def handlers() -> dict[int, Handler]:
         connect,
         domains,
         events,
+        hostfacts,
         interfaces,
         networks,
         nodedevices,

@@ -10,6 +10,7 @@ from virt.drivers.test.changes import ChangeOperations
 from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
+from virt.drivers.test.hostfacts import HostFactsOperations
 from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
@@ -31,6 +32,7 @@ _default_host = SharedHost(node.load_default)
 
 class TestConnection(
     HostOperations,
+    HostFactsOperations,
     ChangeOperations,
     SaveOperations,
     SchedulerOperations,

@@ -1,0 +1,148 @@
+"""Host facts (virsh maxvcpus, freecell, sysinfo; virConnectGetMaxVcpus, virNodeGetFreeMemory,
+virNodeGetCellsFreeMemory, virConnectGetSysinfo) on virt's test driver against libvirt 9.0's:
+through python3-libvirt in process and over each daemon, virt's own API, and virt's CLI against
+stock virsh."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import virt
+from virt.daemon.testing import Virtd, start_virtd
+from virt.errors import ErrorDomain, ErrorNumber, VirtError
+from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
+
+PYTHON = "/usr/bin/python3"
+# Every call python3-libvirt makes for these APIs, with its result or its error, as JSON lines.
+SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+uri, readonly = sys.argv[1], sys.argv[2] == "ro"
+conn = (libvirt.openReadOnly if readonly else libvirt.open)(uri)
+calls = [
+    ("maxvcpus", lambda: conn.getMaxVcpus(None)),
+    ("maxvcpus kvm", lambda: conn.getMaxVcpus("kvm")),
+    ("free", lambda: conn.getFreeMemory()),
+    ("cells", lambda: conn.getCellsFreeMemory(0, 10)),
+    ("cell 1", lambda: conn.getCellsFreeMemory(1, 1)),
+    ("cell 2", lambda: conn.getCellsFreeMemory(2, 1)),
+    ("sysinfo", lambda: conn.getSysinfo(0)),
+    ("sysinfo flags", lambda: conn.getSysinfo(4)),
+]
+for name, call in calls:
+    try:
+        print(json.dumps([name, "ok", call()]))
+    except libvirt.libvirtError as exc:
+        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
+"""
+
+
+def _binding() -> None:
+    if not Path(PYTHON).exists() or subprocess.run([PYTHON, "-c", "import libvirt"], capture_output=True).returncode:
+        missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
+
+
+def _session(uri: str, readonly: bool = False) -> list[list[object]]:
+    done = subprocess.run(
+        [PYTHON, "-c", SESSION, uri, "ro" if readonly else "rw"], capture_output=True, text=True, timeout=60, check=True
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
+    _binding()
+    with start_virtd() as ours, start_libvirtd() as reference:
+        yield ours, reference
+
+
+@pytest.mark.parametrize("readonly", [False, True], ids=["read-write", "read-only"])
+def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], readonly: bool) -> None:
+    ours, reference = daemons
+    expected = _session(reference.uri(readonly=readonly), readonly)
+    assert _session(ours.uri(readonly=readonly), readonly) == expected
+    assert ["maxvcpus", "ok", 32] in expected  # the scenario reached the calls at all
+
+
+def test_python3_libvirt_in_process() -> None:
+    """The binding on libvirt's own test:///default: the answers virt's API gives below."""
+    _binding()
+    results = {row[0]: row[1:] for row in _session("test:///default")}
+    assert results["maxvcpus"] == ["ok", 32]
+    assert results["free"] == ["ok", 3145728]
+    assert results["cells"] == ["ok", [2097152, 4194304]]
+    assert results["cell 2"] == ["error", 8, 12, "invalid argument: Range exceeds available cells"]
+    assert results["sysinfo flags"] == ["error", 8, 12, "unsupported flags (0x4) in function testConnectGetSysinfo"]
+
+
+def test_virt_api() -> None:
+    conn = virt.open("test:///default")
+    assert conn.max_vcpus() == conn.max_vcpus("kvm") == 32
+    assert conn.free_memory() == 3 * 1024 * 1024
+    assert conn.cells_free_memory(0, 10) == [2048 * 1024, 4096 * 1024]
+    assert conn.cells_free_memory(1, 5) == [4096 * 1024]
+    with pytest.raises(VirtError) as caught:
+        conn.cells_free_memory(2, 1)
+    assert (caught.value.message, caught.value.domain) == (
+        "invalid argument: Range exceeds available cells",
+        ErrorDomain.TEST,
+    )
+    for start, count, message in (
+        (-1, 1, "startCell in virNodeGetCellsFreeMemory must be zero or greater"),
+        (0, 0, "maxCells in virNodeGetCellsFreeMemory must be greater than zero"),
+    ):
+        with pytest.raises(VirtError) as caught:
+            conn.cells_free_memory(start, count)
+        assert (caught.value.message, caught.value.code) == (message, ErrorNumber.INVALID_ARG)
+    assert conn.sysinfo().startswith("<sysinfo type='smbios'>\n  <bios>\n")
+    with pytest.raises(VirtError, match=r"^unsupported flags \(0x1\) in function testConnectGetSysinfo$"):
+        conn.sysinfo(1)
+
+
+def test_virt_api_over_virtd() -> None:
+    with start_virtd() as ours:
+        remote = virt.open(ours.uri(readonly=True))
+        local = virt.open("test:///default")
+        assert remote.max_vcpus("xen") == local.max_vcpus("xen")
+        assert remote.free_memory() == local.free_memory()
+        assert remote.cells_free_memory(0, 2) == local.cells_free_memory(0, 2)
+        assert remote.sysinfo() == local.sysinfo()
+        with pytest.raises(VirtError, match="Range exceeds available cells"):
+            remote.cells_free_memory(7, 1)
+
+
+COMMANDS = [
+    "maxvcpus",
+    "maxvcpus --type kvm",
+    "maxvcpus --type",
+    "freecell",
+    "freecell --all",
+    "freecell 1",
+    "freecell --cellno 0",
+    "freecell 0 --all",
+    "freecell --cellno -1",
+    "freecell --cellno abc",
+    "freecell --cellno 99999999999",
+    "freecell 2",
+    "sysinfo",
+    "sysinfo x",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_cli_as_virsh(command: str) -> None:
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
+    virt_cli = str(Path(sys.executable).parent / "virt")
+
+    def run(program: str) -> tuple[int, str, str]:
+        done = subprocess.run([program, "-c", "test:///default", command], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout, done.stderr
+
+    assert run(virt_cli) == run(VIRSH)
