@@ -232,6 +232,13 @@ class Connection:
         """virConnectGetSysinfo: the host's SMBIOS facts as a <sysinfo> document."""
         return self.driver.get_sysinfo(flags)
 
+    def node_cpu_stats(self, cpu: int = -1, flags: int = 0) -> list[tuple[str, int]]:
+        """virNodeGetCPUStats: (field, nanoseconds) pairs of processor ``cpu``, -1 for all of them."""
+        from virt.hostfacts import check_cpu
+
+        check_cpu(cpu)
+        return self.driver.get_node_cpu_stats(cpu, flags)
+
     # -- domains -------------------------------------------------------------------------------
     def list_domains(
         self,

@@ -876,6 +876,10 @@ class DriverConnection:
     def get_sysinfo(self, flags: int) -> str:
         """virConnectGetSysinfo: the host's SMBIOS facts as a <sysinfo> document."""
 
+    @optional
+    def get_node_cpu_stats(self, cpu: int, flags: int) -> list[tuple[str, int]]:
+        """virNodeGetCPUStats: every (field, nanoseconds) of processor ``cpu`` (-1: all of them)."""
+
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:
     """The operations ``cls`` implements (those it does not leave to the NotSupported default)."""

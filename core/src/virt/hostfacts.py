@@ -1,5 +1,5 @@
 """Host facts' rules shared by every driver: what libvirt's public API checks before a driver sees
-virNodeGetCellsFreeMemory (libvirt-host.c, whose errors belong to no domain and, as libvirt's
+virNodeGetCellsFreeMemory or virNodeGetCPUStats (libvirt-host.c, whose errors belong to no domain and, as libvirt's
 argument checks word them, carry no "invalid argument: " prefix)."""
 
 from __future__ import annotations
@@ -17,3 +17,13 @@ def check_cells(start_cell: int, max_cells: int) -> None:
         )
     if start_cell < 0:
         raise InvalidArgument(f"startCell in {_API} must be zero or greater", ErrorNumber.INVALID_ARG, ErrorDomain.NONE)
+
+
+def check_cpu(cpu: int) -> None:
+    """virNodeGetCPUStats' check: a processor number, or -1 for all of them."""
+    if cpu < -1:
+        raise InvalidArgument(
+            "cpuNum in virNodeGetCPUStats only accepts -1 as a negative value",
+            ErrorNumber.INVALID_ARG,
+            ErrorDomain.NONE,
+        )

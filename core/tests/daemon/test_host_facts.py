@@ -1,5 +1,5 @@
-"""Host facts (virsh maxvcpus, freecell, sysinfo; virConnectGetMaxVcpus, virNodeGetFreeMemory,
-virNodeGetCellsFreeMemory, virConnectGetSysinfo) on virt's test driver against libvirt 9.0's:
+"""Host facts (virsh maxvcpus, freecell, sysinfo, nodecpustats; virConnectGetMaxVcpus,
+virNodeGetFreeMemory, virNodeGetCellsFreeMemory, virConnectGetSysinfo, virNodeGetCPUStats) on virt's test driver against libvirt 9.0's:
 through python3-libvirt in process and over each daemon, virt's own API, and virt's CLI against
 stock virsh."""
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import virt
 from virt.daemon.testing import Virtd, start_virtd
+from virt.drivers.test.hostfacts import CPU_STATS
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
 
@@ -34,6 +35,9 @@ calls = [
     ("cell 2", lambda: conn.getCellsFreeMemory(2, 1)),
     ("sysinfo", lambda: conn.getSysinfo(0)),
     ("sysinfo flags", lambda: conn.getSysinfo(4)),
+    ("cpu stats", lambda: conn.getCPUStats(-1, 0)),
+    ("cpu stats 3", lambda: conn.getCPUStats(3, 0)),
+    ("cpu stats flags", lambda: conn.getCPUStats(0, 1)),
 ]
 for name, call in calls:
     try:
@@ -79,6 +83,8 @@ def test_python3_libvirt_in_process() -> None:
     assert results["cells"] == ["ok", [2097152, 4194304]]
     assert results["cell 2"] == ["error", 8, 12, "invalid argument: Range exceeds available cells"]
     assert results["sysinfo flags"] == ["error", 8, 12, "unsupported flags (0x4) in function testConnectGetSysinfo"]
+    assert results["cpu stats"] == ["ok", dict(CPU_STATS)]
+    assert results["cpu stats flags"] == ["error", 8, 12, "unsupported flags (0x1) in function testNodeGetCPUStats"]
 
 
 def test_virt_api() -> None:
@@ -103,6 +109,9 @@ def test_virt_api() -> None:
     assert conn.sysinfo().startswith("<sysinfo type='smbios'>\n  <bios>\n")
     with pytest.raises(VirtError, match=r"^unsupported flags \(0x1\) in function testConnectGetSysinfo$"):
         conn.sysinfo(1)
+    assert conn.node_cpu_stats() == conn.node_cpu_stats(5) == list(CPU_STATS)
+    with pytest.raises(VirtError, match=r"^cpuNum in virNodeGetCPUStats only accepts -1 as a negative value$"):
+        conn.node_cpu_stats(-2)
 
 
 def test_virt_api_over_virtd() -> None:
@@ -113,6 +122,9 @@ def test_virt_api_over_virtd() -> None:
         assert remote.free_memory() == local.free_memory()
         assert remote.cells_free_memory(0, 2) == local.cells_free_memory(0, 2)
         assert remote.sysinfo() == local.sysinfo()
+        assert remote.node_cpu_stats(1) == local.node_cpu_stats(1)
+        with pytest.raises(VirtError, match="only accepts -1 as a negative value"):
+            remote.node_cpu_stats(-3)
         with pytest.raises(VirtError, match="Range exceeds available cells"):
             remote.cells_free_memory(7, 1)
 
@@ -132,6 +144,11 @@ COMMANDS = [
     "freecell 2",
     "sysinfo",
     "sysinfo x",
+    "nodecpustats",
+    "nodecpustats 1",
+    "nodecpustats --cpu 0 --percent",
+    "nodecpustats --cpu -2",
+    "nodecpustats --cpu abc",
 ]
 
 

@@ -386,6 +386,14 @@ class RemoteConnection(DriverConnection):
     def get_sysinfo(self, flags: int) -> str:
         return str(self._call(P.CONNECT_GET_SYSINFO, {"flags": flags})["sysinfo"])
 
+    def get_node_cpu_stats(self, cpu: int, flags: int) -> list[tuple[str, int]]:
+        # as libvirt's client: ask how many there are, then for them all
+        count = self._call(P.NODE_GET_CPU_STATS, {"cpuNum": cpu, "nparams": 0, "flags": flags})["nparams"]
+        if not count:
+            return []
+        ret = self._call(P.NODE_GET_CPU_STATS, {"cpuNum": cpu, "nparams": count, "flags": flags})
+        return [(str(stat["field"]), int(stat["value"])) for stat in ret["params"]]
+
     # -- end of host facts ----------------------------------------------------------------------
 
     def get_domain_capabilities(

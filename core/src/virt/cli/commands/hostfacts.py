@@ -1,9 +1,11 @@
-"""Host facts: ``maxvcpus``, ``freecell`` and ``sysinfo``, printed as virsh prints them."""
+"""Host facts: ``maxvcpus``, ``freecell``, ``sysinfo`` and ``nodecpustats``, printed as virsh prints them."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
+import time
 
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry
@@ -15,11 +17,11 @@ def run_maxvcpus(ctx: Context, args: argparse.Namespace) -> None:
     ctx.print(str(ctx.conn.max_vcpus(args.type)))
 
 
-def _cell_number(text: str) -> int:
-    """vshCommandOptInt's reading of --cellno: a decimal int, nothing after the digits."""
+def _int_option(text: str, option: str) -> int:
+    """vshCommandOptInt's reading: a decimal int, nothing after the digits."""
     value = int(text) if re.fullmatch(r"\s*[+-]?\d+", text) else None
     if value is None or not -(2**31) <= value < 2**31:
-        raise CommandError(f"Numeric value '{text}' for <cellno> option is malformed or out of range")
+        raise CommandError(f"Numeric value '{text}' for <{option}> option is malformed or out of range")
     return value
 
 
@@ -45,7 +47,7 @@ def run_freecell(ctx: Context, args: argparse.Namespace) -> None:
         ctx.print("--------------------")
         ctx.print(f"{'Total':>5}: {sum(amount for _, amount in free) // 1024:10} KiB")
     elif args.cellno is not None:
-        cell = _cell_number(args.cellno)
+        cell = _int_option(args.cellno, "cellno")
         ctx.print(f"{cell}: {conn.cells_free_memory(cell, 1)[0] // 1024} KiB")
     else:
         ctx.print(f"Total: {conn.free_memory() // 1024} KiB")
@@ -54,6 +56,54 @@ def run_freecell(ctx: Context, args: argparse.Namespace) -> None:
 def run_sysinfo(ctx: Context, args: argparse.Namespace) -> None:
     # the document ends with its own new line, which virsh prints as it is
     ctx.print(ctx.conn.sysinfo().rstrip("\n"))
+
+
+# virsh's labels for the fields it knows, in its order; "usage" only comes with --percent
+_CPU_LABELS = {"user": "user:", "kernel": "system:", "idle": "idle:", "iowait": "iowait:", "intr": "intr:"}
+
+
+def _percent(part: float, total: float) -> str:
+    """printf's "%5.1lf" of part / total * 100; 0 / 0 is the negative NaN x86 computes."""
+    value = part / total * 100 if total else -math.nan
+    if math.isnan(value):
+        return f"{'-nan' if math.copysign(1, value) < 0 else 'nan':>5}"
+    return f"{value:5.1f}"
+
+
+def run_nodecpustats(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.errors import VirtError
+
+    cpu = -1 if args.cpu is None else _int_option(args.cpu, "cpu")
+    conn = ctx.conn
+    try:
+        first = dict(conn.node_cpu_stats(cpu))
+    except VirtError as exc:
+        raise CommandError("Unable to get number of cpu stats", exc.message) from exc
+    if not first:
+        return
+    stats = {field: value for field, value in first.items() if field in _CPU_LABELS or field == "utilization"}
+    if args.percent and "utilization" not in stats:
+        # virsh's second sample, a second later: the percentages are of what changed meanwhile
+        time.sleep(1)
+        try:
+            second = dict(conn.node_cpu_stats(cpu))
+        except VirtError as exc:
+            raise CommandError("Unable to get node cpu stats", exc.message) from exc
+        stats = {field: second.get(field, 0) - value for field, value in stats.items()}
+    if not args.percent:
+        for field, label in _CPU_LABELS.items():
+            if field in stats:
+                ctx.print(f"{label:<15} {stats[field]:20}")
+        return
+    if "utilization" in stats:
+        ctx.print(f"{'usage:':<15} {stats['utilization']:5}%")
+        ctx.print(f"{'idle:':<15} {100 - stats['utilization']:5}%")
+        return
+    total = float(sum(stats.get(field, 0) for field in _CPU_LABELS))
+    ctx.print(f"{'usage:':<15} {_percent(stats.get('user', 0) + stats.get('kernel', 0), total)}%")
+    for field, label in _CPU_LABELS.items():
+        if field in stats:
+            ctx.print(f"{label:<15} {_percent(stats[field], total)}%")
 
 
 def register(commands: CommandRegistry) -> None:
@@ -82,4 +132,15 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="print the hypervisor sysinfo",
         description="output an XML string for the hypervisor sysinfo, if available",
+    )
+    commands.add(
+        "nodecpustats",
+        run_nodecpustats,
+        group=GROUP,
+        help="Prints cpu stats of the node.",
+        description="Returns cpu stats of the node, in nanoseconds.",
+        arguments=[
+            Argument("cpu", positional=True, metavar="number", help="prints specified cpu statistics only."),
+            Argument("--percent", flag=True, help="prints by percentage during 1 second."),
+        ],
     )

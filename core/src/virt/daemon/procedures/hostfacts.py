@@ -1,14 +1,16 @@
-"""Host facts procedures: virsh maxvcpus, freecell and sysinfo.
+"""Host facts procedures: virsh maxvcpus, freecell, sysinfo and nodecpustats.
 
 As libvirtd's: the number of cells a client asks for is bounded by the wire's limit before the
-public API checks it; the flags go to the driver as they came.
+public API checks it, and so is the number of processor statistics (none asked: only their count
+comes back); the flags go to the driver as they came.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from virt.remote.message_types import NODE_MAX_CELLS
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
+from virt.remote.message_types import NODE_CPU_STATS_MAX, NODE_MAX_CELLS
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
 from .registry import Call, handles, internal_error
@@ -35,3 +37,19 @@ def get_cells_free_memory(call: Call) -> dict[str, Any]:
 @handles(P.CONNECT_GET_SYSINFO)
 def get_sysinfo(call: Call) -> dict[str, Any]:
     return {"sysinfo": call.conn.sysinfo(int(call.args["flags"]))}
+
+
+@handles(P.NODE_GET_CPU_STATS)
+def get_cpu_stats(call: Call) -> dict[str, Any]:
+    wanted = int(call.args["nparams"])
+    if wanted > NODE_CPU_STATS_MAX:
+        raise internal_error("nparams too large")
+    if wanted < 0:
+        raise InvalidArgument(
+            "nparams in virNodeGetCPUStats must be zero or greater", ErrorNumber.INVALID_ARG, ErrorDomain.NONE
+        )
+    stats = call.conn.node_cpu_stats(int(call.args["cpuNum"]), int(call.args["flags"]))
+    if wanted == 0:
+        return {"params": [], "nparams": len(stats)}
+    given = stats[:wanted]
+    return {"params": [{"field": field, "value": value} for field, value in given], "nparams": len(given)}

@@ -1,6 +1,6 @@
 """libvirt 9.0's test driver's host facts: 32 virtual processors for any guest type, the free memory
 of its NUMA cells and a canned SMBIOS <sysinfo> (its testConnectGetMaxVcpus, testNodeGet*FreeMemory,
-testConnectGetSysinfo).
+testConnectGetSysinfo, testNodeGetCPUStats).
 
 The default host has two cells; cell i holds (i + 1) * 2 GiB of which (i + 1) GiB is free. The
 test driver answers virNodeGetCellsFreeMemory with a cell's whole memory, not its free part, and
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from virt.drivers.test.host import Host
 
 MAX_VCPUS = 32
+CPU_STATS = (("user", 9797400000), ("kernel", 34678723400000), ("idle", 87264900000), ("iowait", 763600000))
+"""The nanoseconds testNodeGetCPUStats reports for any processor, ever the same."""
 _CELLS = 2
 SYSINFO = """<sysinfo type='smbios'>
   <bios>
@@ -70,3 +72,12 @@ class HostFactsOperations:
                 ErrorDomain.TEST,
             )
         return SYSINFO
+
+    def get_node_cpu_stats(self, cpu: int, flags: int) -> list[tuple[str, int]]:
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags:x}) in function testNodeGetCPUStats",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.TEST,
+            )
+        return list(CPU_STATS)
