@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.hostfacts import FreePages
     from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
     from virt.nodedevices import NodeDevice
@@ -238,6 +239,13 @@ class Connection:
 
         check_cpu(cpu)
         return self.driver.get_node_cpu_stats(cpu, flags)
+
+    def free_pages(self, pages: list[int], start_cell: int, cell_count: int, flags: int = 0) -> FreePages:
+        """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), cell after cell, from ``start_cell``."""
+        from virt.hostfacts import check_free_pages
+
+        check_free_pages(pages, cell_count)
+        return self.driver.get_node_free_pages(pages, start_cell, cell_count, flags)
 
     # -- domains -------------------------------------------------------------------------------
     def list_domains(

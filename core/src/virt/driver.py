@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
     from virt.progress import ProgressCallback
@@ -879,6 +880,10 @@ class DriverConnection:
     @optional
     def get_node_cpu_stats(self, cpu: int, flags: int) -> list[tuple[str, int]]:
         """virNodeGetCPUStats: every (field, nanoseconds) of processor ``cpu`` (-1: all of them)."""
+
+    @optional
+    def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
+        """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), ``cell_count`` cells from ``start_cell``."""
 
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:

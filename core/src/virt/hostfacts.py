@@ -4,6 +4,8 @@ argument checks word them, carry no "invalid argument: " prefix)."""
 
 from __future__ import annotations
 
+import attrs
+
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 
 _API = "virNodeGetCellsFreeMemory"
@@ -26,4 +28,26 @@ def check_cpu(cpu: int) -> None:
             "cpuNum in virNodeGetCPUStats only accepts -1 as a negative value",
             ErrorNumber.INVALID_ARG,
             ErrorDomain.NONE,
+        )
+
+
+@attrs.frozen
+class FreePages:
+    """virNodeGetFreePages' answer: the counts it filled (page size after page size, cell after
+    cell) and the number it returned, which callers read as how many counts hold data (libvirt's
+    test driver fills them all and returns 0)."""
+
+    counts: list[int]
+    returned: int
+
+
+def check_free_pages(pages: list[int], cell_count: int) -> None:
+    """virNodeGetFreePages' checks: some page sizes, some cells."""
+    if not pages:
+        raise InvalidArgument(
+            "npages in virNodeGetFreePages must not be zero", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN
+        )
+    if cell_count == 0:
+        raise InvalidArgument(
+            "cellCount in virNodeGetFreePages must not be zero", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN
         )

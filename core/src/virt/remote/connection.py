@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
     from virt.scheduler import SchedulerType
@@ -393,6 +394,13 @@ class RemoteConnection(DriverConnection):
             return []
         ret = self._call(P.NODE_GET_CPU_STATS, {"cpuNum": cpu, "nparams": count, "flags": flags})
         return [(str(stat["field"]), int(stat["value"])) for stat in ret["params"]]
+
+    def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
+        from virt.hostfacts import FreePages
+
+        args = {"pages": list(pages), "startCell": start_cell, "cellCount": cell_count, "flags": flags}
+        counts = [int(count) for count in self._call(P.NODE_GET_FREE_PAGES, args)["counts"]]
+        return FreePages(counts, len(counts))
 
     # -- end of host facts ----------------------------------------------------------------------
 

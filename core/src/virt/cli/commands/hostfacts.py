@@ -1,4 +1,5 @@
-"""Host facts: ``maxvcpus``, ``freecell``, ``sysinfo`` and ``nodecpustats``, printed as virsh prints them."""
+"""Host facts: ``maxvcpus``, ``freecell``, ``freepages``, ``sysinfo`` and ``nodecpustats``, printed as virsh
+prints them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry
+from virt.cli.sizes import SUFFIXES
 
 GROUP = "Host and Hypervisor"
 
@@ -51,6 +53,57 @@ def run_freecell(ctx: Context, args: argparse.Namespace) -> None:
         ctx.print(f"{cell}: {conn.cells_free_memory(cell, 1)[0] // 1024} KiB")
     else:
         ctx.print(f"Total: {conn.free_memory() // 1024} KiB")
+
+
+_SCALE = {"": 1024, **SUFFIXES}
+"""virsh's scaled integers: the suffix's multiplier, KiB when there is none."""
+
+
+def _page_kib(text: str) -> int:
+    """--pagesize as vshCommandOptScaledInt reads it (bytes, at most UINT_MAX), rounded up to KiB."""
+    match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", text)
+    scale = _SCALE.get(match.group(2).lower()) if match else None
+    if match is None or scale is None or int(match.group(1)) * scale > 2**32 - 1:
+        raise CommandError(f"Scaled numeric value '{text}' for <pagesize> option is malformed or out of range")
+    return -(-int(match.group(1)) * scale // 1024)
+
+
+def _page_sizes(ctx: Context) -> list[int]:
+    """The host's page sizes (KiB): its processor's, else those of its cells, without repeats."""
+    from virt.xml import Capabilities
+
+    host = Capabilities.from_xml(ctx.conn.capabilities()).host
+    sizes = [page.size for page in host.cpu.pages] if host is not None and host.cpu is not None else []
+    if not sizes and host is not None and host.topology is not None and host.topology.cells is not None:
+        sizes = [page.size for cell in host.topology.cells.cells for page in cell.pages]
+    if not sizes:
+        raise CommandError("could not get information about supported page sizes")
+    return sorted({int(size or 0) for size in sizes})
+
+
+def run_freepages(ctx: Context, args: argparse.Namespace) -> None:
+    if args.all and args.cellno is not None:
+        raise CommandError("Options --all and --cellno are mutually exclusive")
+    kib = _page_kib(args.pagesize) if args.pagesize is not None else None
+    conn = ctx.conn
+    if args.all:
+        sizes = [kib] if kib is not None else _page_sizes(ctx)
+        for cell in _cell_ids(ctx):
+            # virsh 9.0 prints the counts the call filled, whatever number it returned
+            counts = conn.free_pages(sizes, cell, 1).counts
+            ctx.print(f"Node {cell}:")
+            for size, count in zip(sizes, counts, strict=False):
+                ctx.print(f"{size}KiB: {count}")
+            ctx.print("")
+        return
+    if args.cellno is None:
+        raise CommandError("missing cellno argument")
+    cell = _int_option(args.cellno, "cellno")
+    if cell < -1:
+        raise CommandError("cell number must be non-negative integer or -1")
+    if kib is None:
+        raise CommandError("missing pagesize argument")
+    ctx.print(f"{kib}KiB: {conn.free_pages([kib], cell, 1).counts[0]}")
 
 
 def run_sysinfo(ctx: Context, args: argparse.Namespace) -> None:
@@ -124,6 +177,18 @@ def register(commands: CommandRegistry) -> None:
         arguments=[
             Argument("cellno", positional=True, metavar="number", help="NUMA cell number"),
             Argument("--all", flag=True, help="show free memory for all NUMA cells"),
+        ],
+    )
+    commands.add(
+        "freepages",
+        run_freepages,
+        group=GROUP,
+        help="NUMA free pages",
+        description="display available free pages for the NUMA cell.",
+        arguments=[
+            Argument("cellno", positional=True, metavar="number", help="NUMA cell number"),
+            Argument("pagesize", positional=True, metavar="number", help="page size (in kibibytes)"),
+            Argument("--all", flag=True, help="show free pages for all NUMA cells"),
         ],
     )
     commands.add(

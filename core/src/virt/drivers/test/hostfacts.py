@@ -1,6 +1,6 @@
 """libvirt 9.0's test driver's host facts: 32 virtual processors for any guest type, the free memory
 of its NUMA cells and a canned SMBIOS <sysinfo> (its testConnectGetMaxVcpus, testNodeGet*FreeMemory,
-testConnectGetSysinfo, testNodeGetCPUStats).
+testConnectGetSysinfo, testNodeGetCPUStats, testNodeGetFreePages).
 
 The default host has two cells; cell i holds (i + 1) * 2 GiB of which (i + 1) GiB is free. The
 test driver answers virNodeGetCellsFreeMemory with a cell's whole memory, not its free part, and
@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 
 from virt.drivers.test.errors import error
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
+from virt.hostfacts import FreePages
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from virt.drivers.test.host import Host
 
 MAX_VCPUS = 32
@@ -81,3 +84,18 @@ class HostFactsOperations:
                 ErrorDomain.TEST,
             )
         return list(CPU_STATS)
+
+    def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags:x}) in function testNodeGetFreePages",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.TEST,
+            )
+        # made-up counts, whatever the sizes and cells: 19, 45, 97... (each twice the last and 7)
+        counts = []
+        count = 6
+        for _ in range(cell_count * len(pages)):
+            count = count * 2 + 7
+            counts.append(count)
+        return FreePages(counts, 0)
