@@ -136,7 +136,7 @@ def test_virt_api_over_virtd() -> None:
         assert remote.node_cpu_stats(1) == local.node_cpu_stats(1)
         with pytest.raises(VirtError, match="only accepts -1 as a negative value"):
             remote.node_cpu_stats(-3)
-        with pytest.raises(VirtError, match="^Library function returned error but did not set virError$"):
+        with pytest.raises(VirtError, match=r"^Library function returned error but did not set virError$"):
             remote.free_pages([4], 0, 1)
         with pytest.raises(VirtError, match="Range exceeds available cells"):
             remote.cells_free_memory(7, 1)
