@@ -247,6 +247,10 @@ class Connection:
         check_free_pages(pages, cell_count)
         return self.driver.get_node_free_pages(pages, start_cell, cell_count, flags)
 
+    def cpu_model_names(self, arch: str, flags: int = 0) -> list[str]:
+        """virConnectGetCPUModelNames: the CPU models guests of ``arch`` may use (none: any)."""
+        return self.driver.get_cpu_model_names(arch, flags)
+
     # -- domains -------------------------------------------------------------------------------
     def list_domains(
         self,

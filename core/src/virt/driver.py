@@ -885,6 +885,10 @@ class DriverConnection:
     def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
         """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), ``cell_count`` cells from ``start_cell``."""
 
+    @optional
+    def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
+        """virConnectGetCPUModelNames: the CPU models guests of ``arch`` may use (none: any)."""
+
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:
     """The operations ``cls`` implements (those it does not leave to the NotSupported default)."""

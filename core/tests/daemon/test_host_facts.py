@@ -1,6 +1,6 @@
 """Host facts (virsh maxvcpus, freecell, sysinfo, nodecpustats; virConnectGetMaxVcpus,
 virNodeGetFreeMemory, virNodeGetCellsFreeMemory, virConnectGetSysinfo, virNodeGetCPUStats,
-virNodeGetFreePages: libvirt's test driver fills the counts but returns 0, so python3-libvirt reads
+virConnectGetCPUModelNames, virNodeGetFreePages: libvirt's test driver fills the counts but returns 0, so python3-libvirt reads
 none and libvirtd refuses the answer) on virt's test driver against libvirt 9.0's:
 through python3-libvirt in process and over each daemon, virt's own API, and virt's CLI against
 stock virsh."""
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import virt
+from virt.cpumodels import PPC64_MODELS, X86_MODELS
 from virt.daemon.testing import Virtd, start_virtd
 from virt.drivers.test.hostfacts import CPU_STATS
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
@@ -44,6 +45,12 @@ calls = [
     ("free pages", lambda: conn.getFreePages([4, 2048], 0, 2, 0)),
     ("free pages flags", lambda: conn.getFreePages([4], 0, 1, 1)),
     ("free pages none", lambda: conn.getFreePages([], 0, 1, 0)),
+    ("cpu models x86_64", lambda: conn.getCPUModelNames("x86_64", 0)),
+    ("cpu models ppc64le", lambda: conn.getCPUModelNames("ppc64le", 0)),
+    ("cpu models aarch64", lambda: conn.getCPUModelNames("aarch64", 0)),
+    ("cpu models mips", lambda: conn.getCPUModelNames("mips", 0)),
+    ("cpu models bogus", lambda: conn.getCPUModelNames("bogus", 0)),
+    ("cpu models flags", lambda: conn.getCPUModelNames("i686", 2)),
 ]
 for name, call in calls:
     try:
@@ -92,6 +99,11 @@ def test_python3_libvirt_in_process() -> None:
     assert results["cpu stats"] == ["ok", dict(CPU_STATS)]
     assert results["cpu stats flags"] == ["error", 8, 12, "unsupported flags (0x1) in function testNodeGetCPUStats"]
     assert results["free pages"] == ["ok", {}]
+    assert results["cpu models x86_64"] == ["ok", list(X86_MODELS)]
+    assert results["cpu models ppc64le"] == ["ok", list(PPC64_MODELS)]
+    assert results["cpu models aarch64"] == ["ok", []]
+    assert results["cpu models bogus"] == ["error", 8, 12, "invalid argument: cannot find architecture bogus"]
+    assert results["cpu models mips"][:3] == ["error", 3, 31]
     assert results["free pages none"] == ["error", 8, 20, "npages in virNodeGetFreePages must not be zero"]
 
 
@@ -123,6 +135,10 @@ def test_virt_api() -> None:
     assert conn.free_pages([4, 8], 1, 2) == FreePages([19, 45, 97, 201], 0)
     with pytest.raises(VirtError, match=r"^cellCount in virNodeGetFreePages must not be zero$"):
         conn.free_pages([4], 0, 0)
+    assert conn.cpu_model_names("i686")[:3] == ["486", "pentium", "pentium2"]
+    with pytest.raises(VirtError) as caught:
+        conn.cpu_model_names("sparc")
+    assert (caught.value.code, caught.value.domain) == (ErrorNumber.NO_SUPPORT, ErrorDomain.CPU)
 
 
 def test_virt_api_over_virtd() -> None:
@@ -138,6 +154,9 @@ def test_virt_api_over_virtd() -> None:
             remote.node_cpu_stats(-3)
         with pytest.raises(VirtError, match=r"^Library function returned error but did not set virError$"):
             remote.free_pages([4], 0, 1)
+        assert remote.cpu_model_names("x86_64") == local.cpu_model_names("x86_64")
+        with pytest.raises(VirtError, match="cannot find architecture nope"):
+            remote.cpu_model_names("nope")
         with pytest.raises(VirtError, match="Range exceeds available cells"):
             remote.cells_free_memory(7, 1)
 
@@ -172,6 +191,12 @@ COMMANDS = [
     "freepages --all --cellno 0",
     "freepages --all --pagesize 2M",
     "freepages -2 4",
+    "cpu-models x86_64",
+    "cpu-models ppc64",
+    "cpu-models s390x",
+    "cpu-models bogus",
+    "cpu-models riscv64",
+    "cpu-models",
 ]
 
 

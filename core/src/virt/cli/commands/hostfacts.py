@@ -1,5 +1,5 @@
-"""Host facts: ``maxvcpus``, ``freecell``, ``freepages``, ``sysinfo`` and ``nodecpustats``, printed as virsh
-prints them."""
+"""Host facts: ``maxvcpus``, ``freecell``, ``freepages``, ``sysinfo``, ``nodecpustats`` and ``cpu-models``,
+printed as virsh prints them."""
 
 from __future__ import annotations
 
@@ -159,6 +159,19 @@ def run_nodecpustats(ctx: Context, args: argparse.Namespace) -> None:
             ctx.print(f"{label:<15} {_percent(stats[field], total)}%")
 
 
+def run_cpu_models(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.errors import VirtError
+
+    try:
+        models = ctx.conn.cpu_model_names(args.arch)
+    except VirtError as exc:
+        raise CommandError("failed to get CPU model names", exc.message) from exc
+    if not models:
+        ctx.print("all CPU models are accepted")
+    for model in models:
+        ctx.print(model)
+
+
 def register(commands: CommandRegistry) -> None:
     commands.add(
         "maxvcpus",
@@ -208,4 +221,12 @@ def register(commands: CommandRegistry) -> None:
             Argument("cpu", positional=True, metavar="number", help="prints specified cpu statistics only."),
             Argument("--percent", flag=True, help="prints by percentage during 1 second."),
         ],
+    )
+    commands.add(
+        "cpu-models",
+        run_cpu_models,
+        group=GROUP,
+        help="CPU models",
+        description="Get the CPU models for an arch.",
+        arguments=[Argument("arch", positional=True, required=True, help="architecture")],
     )

@@ -1,4 +1,4 @@
-"""Host facts procedures: virsh maxvcpus, freecell, sysinfo and nodecpustats.
+"""Host facts procedures: virsh maxvcpus, freecell, freepages, sysinfo, nodecpustats and cpu-models.
 
 As libvirtd's: the number of cells a client asks for is bounded by the wire's limit before the
 public API checks it, and so is the number of processor statistics (none asked: only their count
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError
-from virt.remote.message_types import NODE_CPU_STATS_MAX, NODE_MAX_CELLS
+from virt.remote.message_types import CONNECT_CPU_MODELS_MAX, NODE_CPU_STATS_MAX, NODE_MAX_CELLS
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
 from .registry import Call, handles, internal_error
@@ -68,3 +68,12 @@ def get_free_pages(call: Call) -> dict[str, Any]:
             "Library function returned error but did not set virError", ErrorNumber.INTERNAL_ERROR, ErrorDomain.RPC
         )
     return {"counts": found.counts[: found.returned]}
+
+
+@handles(P.CONNECT_GET_CPU_MODEL_NAMES)
+def get_cpu_model_names(call: Call) -> dict[str, Any]:
+    found = call.conn.cpu_model_names(str(call.args["arch"]), int(call.args["flags"]))
+    if len(found) > CONNECT_CPU_MODELS_MAX:
+        raise internal_error(f"Too many CPU models '{len(found)}' for limit '{CONNECT_CPU_MODELS_MAX}'")
+    # without need_results the client only counts them
+    return {"models": found if call.args["need_results"] else [], "ret": len(found)}

@@ -1,6 +1,6 @@
 """libvirt 9.0's test driver's host facts: 32 virtual processors for any guest type, the free memory
 of its NUMA cells and a canned SMBIOS <sysinfo> (its testConnectGetMaxVcpus, testNodeGet*FreeMemory,
-testConnectGetSysinfo, testNodeGetCPUStats, testNodeGetFreePages).
+testConnectGetSysinfo, testNodeGetCPUStats, testNodeGetFreePages, testConnectGetCPUModelNames: libvirt's CPU map).
 
 The default host has two cells; cell i holds (i + 1) * 2 GiB of which (i + 1) GiB is free. The
 test driver answers virNodeGetCellsFreeMemory with a cell's whole memory, not its free part, and
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from virt import cpumodels
 from virt.drivers.test.errors import error
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 from virt.hostfacts import FreePages
@@ -99,3 +100,12 @@ class HostFactsOperations:
             count = count * 2 + 7
             counts.append(count)
         return FreePages(counts, 0)
+
+    def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags:x}) in function testConnectGetCPUModelNames",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.TEST,
+            )
+        return cpumodels.models(arch, ErrorDomain.TEST)
