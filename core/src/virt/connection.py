@@ -115,6 +115,15 @@ def _parse_uuid(value: str | uuid_module.UUID) -> uuid_module.UUID:
         raise InvalidArgument(f"uuid {value!r} is not a valid UUID") from exc
 
 
+def _validate_network_text(xml: object, validate: bool) -> None:
+    """The VALIDATE flags of network define/create: text checked against libvirt's schema first, in
+    the words virtd uses (a model is already parsed: nothing to check)."""
+    if validate and isinstance(xml, str | bytes):
+        from virt.networkflags import validate as validate_text
+
+        validate_text(xml)
+
+
 class Connection:
     """An open connection to one hypervisor. Use it as a context manager, or call ``close()``."""
 
@@ -418,16 +427,20 @@ class Connection:
         """A network by name or UUID."""
         return _by_name_or_uuid(key, self.lookup_network_by_name, self.lookup_network_by_uuid)
 
-    def define_network(self, xml: str | bytes | NetworkModel) -> Network:
+    def define_network(self, xml: str | bytes | NetworkModel, *, validate: bool = False) -> Network:
+        """virNetworkDefineXML(Flags); ``validate`` (VIR_NETWORK_DEFINE_VALIDATE) checks text against network.rng."""
         from virt.xml import Network as NetworkModel
 
-        driver = self._writable("virNetworkDefineXML")
+        driver = self._writable("virNetworkDefineXMLFlags" if validate else "virNetworkDefineXML")
+        _validate_network_text(xml, validate)
         return Network(self, driver.define_network(_as_model(xml, NetworkModel, "xml")))
 
-    def create_network(self, xml: str | bytes | NetworkModel) -> Network:
+    def create_network(self, xml: str | bytes | NetworkModel, *, validate: bool = False) -> Network:
+        """virNetworkCreateXML(Flags); ``validate`` (VIR_NETWORK_CREATE_VALIDATE) checks text against network.rng."""
         from virt.xml import Network as NetworkModel
 
-        driver = self._writable("virNetworkCreateXML")
+        driver = self._writable("virNetworkCreateXMLFlags" if validate else "virNetworkCreateXML")
+        _validate_network_text(xml, validate)
         return Network(self, driver.create_network(_as_model(xml, NetworkModel, "xml")))
 
     # -- host interfaces (virt.interfaces) ------------------------------------------------------

@@ -37,8 +37,6 @@ NOT_SERVED_YET = {
     "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",
     "virDomainCheckpointListAllChildren", "virDomainCheckpointLookupByName", "virDomainCheckpointGetParent",
     "virDomainCheckpointDelete",
-    # networks
-    "virNetworkCreateXMLFlags", "virNetworkDefineXMLFlags",
     # storage
     "virConnectFindStoragePoolSources", "virConnectStoragePoolEventRegisterAny",
     "virConnectStoragePoolEventDeregisterAny",

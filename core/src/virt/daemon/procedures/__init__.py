@@ -20,6 +20,7 @@ def handlers() -> dict[int, Handler]:
         events,
         hostfacts,
         interfaces,
+        networkflags,
         networks,
         nodedevices,
         saving,
