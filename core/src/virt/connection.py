@@ -256,6 +256,10 @@ class Connection:
         check_free_pages(pages, cell_count)
         return self.driver.get_node_free_pages(pages, start_cell, cell_count, flags)
 
+    def find_storage_pool_sources(self, pool_type: str, spec: str | None = None, flags: int = 0) -> str:
+        """virConnectFindStoragePoolSources: a <sources> document of the pools of ``pool_type`` found."""
+        return self._writable("virConnectFindStoragePoolSources").find_storage_pool_sources(pool_type, spec, flags)
+
     def cpu_model_names(self, arch: str, flags: int = 0) -> list[str]:
         """virConnectGetCPUModelNames: the CPU models guests of ``arch`` may use (none: any)."""
         return self.driver.get_cpu_model_names(arch, flags)

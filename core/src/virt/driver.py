@@ -886,6 +886,11 @@ class DriverConnection:
         """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), ``cell_count`` cells from ``start_cell``."""
 
     @optional
+    def find_storage_pool_sources(self, pool_type: str, spec: str | None, flags: int) -> str:
+        """virConnectFindStoragePoolSources: a <sources> document of the pools of ``pool_type`` found
+        (``spec``: a <source> narrowing the search, such as the host to ask)."""
+
+    @optional
     def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
         """virConnectGetCPUModelNames: the CPU models guests of ``arch`` may use (none: any)."""
 

@@ -38,7 +38,7 @@ NOT_SERVED_YET = {
     "virDomainCheckpointListAllChildren", "virDomainCheckpointLookupByName", "virDomainCheckpointGetParent",
     "virDomainCheckpointDelete",
     # storage
-    "virConnectFindStoragePoolSources", "virConnectStoragePoolEventRegisterAny",
+    "virConnectStoragePoolEventRegisterAny",
     "virConnectStoragePoolEventDeregisterAny",
     # node devices
     "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny", "virNodeDeviceCreateXML",

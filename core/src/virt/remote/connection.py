@@ -402,6 +402,10 @@ class RemoteConnection(DriverConnection):
         counts = [int(count) for count in self._call(P.NODE_GET_FREE_PAGES, args)["counts"]]
         return FreePages(counts, len(counts))
 
+    def find_storage_pool_sources(self, pool_type: str, spec: str | None, flags: int) -> str:
+        args = {"type": pool_type, "srcSpec": spec, "flags": flags}
+        return str(self._call(P.CONNECT_FIND_STORAGE_POOL_SOURCES, args)["xml"])
+
     def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
         ret = self._call(P.CONNECT_GET_CPU_MODEL_NAMES, {"arch": arch, "need_results": 1, "flags": flags})
         return [str(model) for model in ret["models"]]

@@ -172,6 +172,19 @@ def run_cpu_models(ctx: Context, args: argparse.Namespace) -> None:
         ctx.print(model)
 
 
+def run_find_storage_pool_sources(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.cli.commands.domain import read_file
+    from virt.errors import VirtError
+
+    spec = read_file(args.srcSpec) if args.srcSpec is not None else None
+    try:
+        found = ctx.conn.find_storage_pool_sources(args.type, spec)
+    except VirtError as exc:
+        raise CommandError(f"Failed to find any {args.type} pool sources", exc.message) from exc
+    # the document ends with its own new line, which virsh prints as it is
+    ctx.print(found.rstrip("\n"))
+
+
 def register(commands: CommandRegistry) -> None:
     commands.add(
         "maxvcpus",
@@ -229,4 +242,15 @@ def register(commands: CommandRegistry) -> None:
         help="CPU models",
         description="Get the CPU models for an arch.",
         arguments=[Argument("arch", positional=True, required=True, help="architecture")],
+    )
+    commands.add(
+        "find-storage-pool-sources",
+        run_find_storage_pool_sources,
+        group="Storage Pool",
+        help="discover potential storage pool sources",
+        description="Returns XML <sources> document.",
+        arguments=[
+            Argument("type", positional=True, required=True, help="type of storage pool sources to discover"),
+            Argument("--srcSpec", help="optional file of source xml to query for pools"),
+        ],
     )

@@ -1,4 +1,5 @@
-"""Host facts procedures: virsh maxvcpus, freecell, freepages, sysinfo, nodecpustats and cpu-models.
+"""Host facts procedures: virsh maxvcpus, freecell, freepages, sysinfo, nodecpustats, cpu-models and
+find-storage-pool-sources.
 
 As libvirtd's: the number of cells a client asks for is bounded by the wire's limit before the
 public API checks it, and so is the number of processor statistics (none asked: only their count
@@ -77,3 +78,9 @@ def get_cpu_model_names(call: Call) -> dict[str, Any]:
         raise internal_error(f"Too many CPU models '{len(found)}' for limit '{CONNECT_CPU_MODELS_MAX}'")
     # without need_results the client only counts them
     return {"models": found if call.args["need_results"] else [], "ret": len(found)}
+
+
+@handles(P.CONNECT_FIND_STORAGE_POOL_SOURCES)
+def find_storage_pool_sources(call: Call) -> dict[str, Any]:
+    args = call.args
+    return {"xml": call.conn.find_storage_pool_sources(str(args["type"]), args["srcSpec"], int(args["flags"]))}

@@ -15,6 +15,7 @@ from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.nodedevices import NodeDeviceOperations
+from virt.drivers.test.poolsources import PoolSourceOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.stats import StatsOperations
@@ -41,6 +42,7 @@ class TestConnection(
     NodeDeviceOperations,
     InterfaceOperations,
     StorageOperations,
+    PoolSourceOperations,
     StatsOperations,
     DisplayOperations,
     DriverConnection,
