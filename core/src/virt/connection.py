@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.hostfacts import FreePages
     from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
     from virt.nodedevices import NodeDevice
@@ -113,6 +114,15 @@ def _parse_uuid(value: str | uuid_module.UUID) -> uuid_module.UUID:
         return uuid_module.UUID(value)
     except (ValueError, TypeError, AttributeError) as exc:
         raise InvalidArgument(f"uuid {value!r} is not a valid UUID") from exc
+
+
+def _validate_network_text(xml: object, validate: bool) -> None:
+    """The VALIDATE flags of network define/create: text checked against libvirt's schema first, in
+    the words virtd uses (a model is already parsed: nothing to check)."""
+    if validate and isinstance(xml, str | bytes):
+        from virt.networkflags import validate as validate_text
+
+        validate_text(xml)
 
 
 class Connection:
@@ -212,6 +222,48 @@ class Connection:
         return self.driver.get_domain_capabilities(
             emulator=emulator, arch=arch, machine=machine, virt_type=virt_type
         ).to_xml()
+
+    # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
+    def max_vcpus(self, virt_type: str | None = None) -> int:
+        """virConnectGetMaxVcpus: the most virtual processors a guest of ``virt_type`` may have."""
+        return self.driver.get_max_vcpus(virt_type)
+
+    def free_memory(self) -> int:
+        """virNodeGetFreeMemory: the host's free memory, as the driver counts it."""
+        return self.driver.get_node_free_memory()
+
+    def cells_free_memory(self, start_cell: int, max_cells: int) -> list[int]:
+        """virNodeGetCellsFreeMemory: the free memory of at most ``max_cells`` NUMA cells from ``start_cell``."""
+        from virt.hostfacts import check_cells
+
+        check_cells(start_cell, max_cells)
+        return self.driver.get_node_cells_free_memory(start_cell, max_cells)
+
+    def sysinfo(self, flags: int = 0) -> str:
+        """virConnectGetSysinfo: the host's SMBIOS facts as a <sysinfo> document."""
+        return self.driver.get_sysinfo(flags)
+
+    def node_cpu_stats(self, cpu: int = -1, flags: int = 0) -> list[tuple[str, int]]:
+        """virNodeGetCPUStats: (field, nanoseconds) pairs of processor ``cpu``, -1 for all of them."""
+        from virt.hostfacts import check_cpu
+
+        check_cpu(cpu)
+        return self.driver.get_node_cpu_stats(cpu, flags)
+
+    def free_pages(self, pages: list[int], start_cell: int, cell_count: int, flags: int = 0) -> FreePages:
+        """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), cell after cell, from ``start_cell``."""
+        from virt.hostfacts import check_free_pages
+
+        check_free_pages(pages, cell_count)
+        return self.driver.get_node_free_pages(pages, start_cell, cell_count, flags)
+
+    def find_storage_pool_sources(self, pool_type: str, spec: str | None = None, flags: int = 0) -> str:
+        """virConnectFindStoragePoolSources: a <sources> document of the pools of ``pool_type`` found."""
+        return self._writable("virConnectFindStoragePoolSources").find_storage_pool_sources(pool_type, spec, flags)
+
+    def cpu_model_names(self, arch: str, flags: int = 0) -> list[str]:
+        """virConnectGetCPUModelNames: the CPU models guests of ``arch`` may use (none: any)."""
+        return self.driver.get_cpu_model_names(arch, flags)
 
     # -- domains -------------------------------------------------------------------------------
     def list_domains(
@@ -380,16 +432,20 @@ class Connection:
         """A network by name or UUID."""
         return _by_name_or_uuid(key, self.lookup_network_by_name, self.lookup_network_by_uuid)
 
-    def define_network(self, xml: str | bytes | NetworkModel) -> Network:
+    def define_network(self, xml: str | bytes | NetworkModel, *, validate: bool = False) -> Network:
+        """virNetworkDefineXML(Flags); ``validate`` (VIR_NETWORK_DEFINE_VALIDATE) checks text against network.rng."""
         from virt.xml import Network as NetworkModel
 
-        driver = self._writable("virNetworkDefineXML")
+        driver = self._writable("virNetworkDefineXMLFlags" if validate else "virNetworkDefineXML")
+        _validate_network_text(xml, validate)
         return Network(self, driver.define_network(_as_model(xml, NetworkModel, "xml")))
 
-    def create_network(self, xml: str | bytes | NetworkModel) -> Network:
+    def create_network(self, xml: str | bytes | NetworkModel, *, validate: bool = False) -> Network:
+        """virNetworkCreateXML(Flags); ``validate`` (VIR_NETWORK_CREATE_VALIDATE) checks text against network.rng."""
         from virt.xml import Network as NetworkModel
 
-        driver = self._writable("virNetworkCreateXML")
+        driver = self._writable("virNetworkCreateXMLFlags" if validate else "virNetworkCreateXML")
+        _validate_network_text(xml, validate)
         return Network(self, driver.create_network(_as_model(xml, NetworkModel, "xml")))
 
     # -- host interfaces (virt.interfaces) ------------------------------------------------------

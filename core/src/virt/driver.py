@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
     from virt.progress import ProgressCallback
@@ -887,6 +888,40 @@ class DriverConnection:
     @optional
     def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         """virDomainSetSchedulerParameters(Flags): change the parameters ``params`` names (Impact ``flags``)."""
+
+    # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
+    @optional
+    def get_max_vcpus(self, virt_type: str | None) -> int:
+        """virConnectGetMaxVcpus: the most virtual processors a guest of ``virt_type`` may have."""
+
+    @optional
+    def get_node_free_memory(self) -> int:
+        """virNodeGetFreeMemory: the host's free memory in bytes."""
+
+    @optional
+    def get_node_cells_free_memory(self, start_cell: int, max_cells: int) -> list[int]:
+        """virNodeGetCellsFreeMemory: free memory (bytes) of at most ``max_cells`` NUMA cells from ``start_cell``."""
+
+    @optional
+    def get_sysinfo(self, flags: int) -> str:
+        """virConnectGetSysinfo: the host's SMBIOS facts as a <sysinfo> document."""
+
+    @optional
+    def get_node_cpu_stats(self, cpu: int, flags: int) -> list[tuple[str, int]]:
+        """virNodeGetCPUStats: every (field, nanoseconds) of processor ``cpu`` (-1: all of them)."""
+
+    @optional
+    def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
+        """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), ``cell_count`` cells from ``start_cell``."""
+
+    @optional
+    def find_storage_pool_sources(self, pool_type: str, spec: str | None, flags: int) -> str:
+        """virConnectFindStoragePoolSources: a <sources> document of the pools of ``pool_type`` found
+        (``spec``: a <source> narrowing the search, such as the host to ask)."""
+
+    @optional
+    def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
+        """virConnectGetCPUModelNames: the CPU models guests of ``arch`` may use (none: any)."""
 
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:

@@ -299,6 +299,8 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("NETWORK_LOOKUP_BY_UUID", {}, "c.networkLookupByUUIDString(n.UUIDString())"),
     ("NETWORK_CREATE_XML", {}, f"c.networkCreateXML({_NET_XML!r})"),
     ("NETWORK_DEFINE_XML", {}, f"c.networkDefineXML({_NET_XML!r})"),
+    ("NETWORK_CREATE_XML_FLAGS", {}, f"c.networkCreateXMLFlags({_NET_XML!r}, 0)"),
+    ("NETWORK_DEFINE_XML_FLAGS", {}, f"c.networkDefineXMLFlags({_NET_XML!r}, 0)"),
     ("NETWORK_CREATE", {}, "n.create()"),
     ("NETWORK_DESTROY", {}, "n.destroy()"),
     ("NETWORK_UNDEFINE", {}, "n.undefine()"),

@@ -15,6 +15,7 @@ def register_commands(commands: CommandRegistry) -> None:
         events,
         help,
         host,
+        hostfacts,
         interface,
         monitor,
         native,
@@ -32,6 +33,7 @@ def register_commands(commands: CommandRegistry) -> None:
 
     for module in (
         host,
+        hostfacts,
         domain,
         tuning,
         scheduler,

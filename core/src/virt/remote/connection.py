@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
     from virt.scheduler import SchedulerType
@@ -371,6 +372,45 @@ class RemoteConnection(DriverConnection):
             cores=ret["cores"],
             threads=ret["threads"],
         )
+
+    # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
+    def get_max_vcpus(self, virt_type: str | None) -> int:
+        return int(self._call(P.CONNECT_GET_MAX_VCPUS, {"type": virt_type})["max_vcpus"])
+
+    def get_node_free_memory(self) -> int:
+        return int(self._call(P.NODE_GET_FREE_MEMORY)["freeMem"])
+
+    def get_node_cells_free_memory(self, start_cell: int, max_cells: int) -> list[int]:
+        ret = self._call(P.NODE_GET_CELLS_FREE_MEMORY, {"startCell": start_cell, "maxcells": max_cells})
+        return [int(free) for free in ret["cells"]]
+
+    def get_sysinfo(self, flags: int) -> str:
+        return str(self._call(P.CONNECT_GET_SYSINFO, {"flags": flags})["sysinfo"])
+
+    def get_node_cpu_stats(self, cpu: int, flags: int) -> list[tuple[str, int]]:
+        # as libvirt's client: ask how many there are, then for them all
+        count = self._call(P.NODE_GET_CPU_STATS, {"cpuNum": cpu, "nparams": 0, "flags": flags})["nparams"]
+        if not count:
+            return []
+        ret = self._call(P.NODE_GET_CPU_STATS, {"cpuNum": cpu, "nparams": count, "flags": flags})
+        return [(str(stat["field"]), int(stat["value"])) for stat in ret["params"]]
+
+    def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
+        from virt.hostfacts import FreePages
+
+        args = {"pages": list(pages), "startCell": start_cell, "cellCount": cell_count, "flags": flags}
+        counts = [int(count) for count in self._call(P.NODE_GET_FREE_PAGES, args)["counts"]]
+        return FreePages(counts, len(counts))
+
+    def find_storage_pool_sources(self, pool_type: str, spec: str | None, flags: int) -> str:
+        args = {"type": pool_type, "srcSpec": spec, "flags": flags}
+        return str(self._call(P.CONNECT_FIND_STORAGE_POOL_SOURCES, args)["xml"])
+
+    def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
+        ret = self._call(P.CONNECT_GET_CPU_MODEL_NAMES, {"arch": arch, "need_results": 1, "flags": flags})
+        return [str(model) for model in ret["models"]]
+
+    # -- end of host facts ----------------------------------------------------------------------
 
     def get_domain_capabilities(
         self,

@@ -87,7 +87,7 @@ def _from_file(ctx: Context, args: argparse.Namespace, verb: str, done: str) -> 
     xml = read_file(args.file)
     make = ctx.conn.define_network if verb == "define" else ctx.conn.create_network
     try:
-        network = make(xml)
+        network = make(xml, validate=args.validate)
     except VirtError as exc:
         raise CommandError(f"Failed to {verb} network from {args.file}", exc.message) from exc
     ctx.print_extra(f"Network {network.name} {done} from {args.file}")
@@ -324,7 +324,10 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="define an inactive persistent virtual network or modify an existing persistent one from an XML file",
         description="Define or modify a persistent virtual network.",
-        arguments=[file_argument("file containing an XML network description")],
+        arguments=[
+            file_argument("file containing an XML network description"),
+            Argument("--validate", flag=True, help="validate the XML against the schema"),
+        ],
     )
     commands.add(
         "net-create",
@@ -332,7 +335,10 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="create a network from an XML file",
         description="Create a network.",
-        arguments=[file_argument("file containing an XML network description")],
+        arguments=[
+            file_argument("file containing an XML network description"),
+            Argument("--validate", flag=True, help="validate the XML against the schema"),
+        ],
     )
     commands.add(
         "net-autostart",

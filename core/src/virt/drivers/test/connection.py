@@ -10,10 +10,12 @@ from virt.drivers.test.changes import ChangeOperations
 from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
+from virt.drivers.test.hostfacts import HostFactsOperations
 from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.nodedevices import NodeDeviceOperations
+from virt.drivers.test.poolsources import PoolSourceOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.snapshots import SnapshotOperations
@@ -32,6 +34,7 @@ _default_host = SharedHost(node.load_default)
 
 class TestConnection(
     HostOperations,
+    HostFactsOperations,
     ChangeOperations,
     SaveOperations,
     SchedulerOperations,
@@ -41,6 +44,7 @@ class TestConnection(
     NodeDeviceOperations,
     InterfaceOperations,
     StorageOperations,
+    PoolSourceOperations,
     StatsOperations,
     DisplayOperations,
     DriverConnection,

@@ -49,6 +49,18 @@ PROCEDURES: tuple[Procedure, ...] = (
     call(P.NETWORK_LOOKUP_BY_UUID, [("uuid", xdr.UUID)], [_NET]),
     call(P.NETWORK_CREATE_XML, [("xml", NONNULL_STRING)], [_NET], write="virNetworkCreateXML"),
     call(P.NETWORK_DEFINE_XML, [("xml", NONNULL_STRING)], [_NET], write="virNetworkDefineXML"),
+    call(
+        P.NETWORK_CREATE_XML_FLAGS,
+        [("xml", NONNULL_STRING), ("flags", xdr.UInt)],
+        [_NET],
+        write="virNetworkCreateXMLFlags",
+    ),
+    call(
+        P.NETWORK_DEFINE_XML_FLAGS,
+        [("xml", NONNULL_STRING), ("flags", xdr.UInt)],
+        [_NET],
+        write="virNetworkDefineXMLFlags",
+    ),
     call(P.NETWORK_CREATE, [_NET], write="virNetworkCreate"),
     call(P.NETWORK_DESTROY, [_NET], write="virNetworkDestroy"),
     call(P.NETWORK_UNDEFINE, [_NET], write="virNetworkUndefine"),

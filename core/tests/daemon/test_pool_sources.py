@@ -1,0 +1,121 @@
+"""virConnectFindStoragePoolSources (virsh find-storage-pool-sources) on virt's test driver against
+libvirt 9.0's canned answers: through python3-libvirt in process and over each daemon, virt's own
+API, and virt's CLI against stock virsh."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import virt
+from virt.daemon.testing import Virtd, start_virtd
+from virt.drivers.test.poolsources import LOGICAL_SOURCES
+from virt.errors import ErrorNumber, VirtError
+from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
+
+PYTHON = "/usr/bin/python3"
+SPEC = "<source><host name='h1'/></source>"
+SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+uri, readonly, spec = sys.argv[1], sys.argv[2] == "ro", sys.argv[3]
+conn = (libvirt.openReadOnly if readonly else libvirt.open)(uri)
+calls = [
+    ("logical", lambda: conn.findStoragePoolSources("logical", None, 0)),
+    ("logical spec", lambda: conn.findStoragePoolSources("logical", "<source/>", 0)),
+    ("netfs", lambda: conn.findStoragePoolSources("netfs", None, 0)),
+    ("netfs host", lambda: conn.findStoragePoolSources("netfs", spec, 0)),
+    ("dir", lambda: conn.findStoragePoolSources("dir", None, 0)),
+    ("iscsi", lambda: conn.findStoragePoolSources("iscsi", None, 0)),
+    ("bogus", lambda: conn.findStoragePoolSources("bogus", None, 0)),
+    ("flags", lambda: conn.findStoragePoolSources("logical", None, 1)),
+]
+for name, call in calls:
+    try:
+        print(json.dumps([name, "ok", call()]))
+    except libvirt.libvirtError as exc:
+        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
+"""
+
+
+def _binding() -> None:
+    if not Path(PYTHON).exists() or subprocess.run([PYTHON, "-c", "import libvirt"], capture_output=True).returncode:
+        missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
+
+
+def _session(uri: str, readonly: bool = False) -> list[list[object]]:
+    done = subprocess.run(
+        [PYTHON, "-c", SESSION, uri, "ro" if readonly else "rw", SPEC],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
+    _binding()
+    with start_virtd() as ours, start_libvirtd() as reference:
+        yield ours, reference
+
+
+@pytest.mark.parametrize("readonly", [False, True], ids=["read-write", "read-only"])
+def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], readonly: bool) -> None:
+    ours, reference = daemons
+    expected = _session(reference.uri(readonly=readonly), readonly)
+    assert _session(ours.uri(readonly=readonly), readonly) == expected
+    assert len(expected) == 8
+
+
+def test_python3_libvirt_in_process() -> None:
+    _binding()
+    results = {row[0]: row[1:] for row in _session("test:///default")}
+    assert results["logical"] == ["ok", LOGICAL_SOURCES]
+    assert results["netfs"] == ["error", 8, 12, "invalid argument: hostname must be specified for netfs sources"]
+    assert results["dir"] == ["error", 1, 12, "internal error: unknown storage pool type dir"]
+    assert results["bogus"][:3] == ["error", 3, 12]
+
+
+def test_virt_api() -> None:
+    conn = virt.open("test:///default")
+    assert conn.find_storage_pool_sources("logical") == LOGICAL_SOURCES
+    assert "<host name='h1'/>" in conn.find_storage_pool_sources("netfs", SPEC)
+    with pytest.raises(VirtError) as caught:
+        conn.find_storage_pool_sources("iscsi")
+    assert caught.value.code == ErrorNumber.NO_SUPPORT
+    readonly = virt.open("test:///default", readonly=True)
+    with pytest.raises(VirtError, match=r"read only access prevents virConnectFindStoragePoolSources$"):
+        readonly.find_storage_pool_sources("logical")
+
+
+COMMANDS = [
+    "find-storage-pool-sources logical",
+    "find-storage-pool-sources netfs",
+    "find-storage-pool-sources netfs --srcSpec {spec}",
+    "find-storage-pool-sources dir",
+    "find-storage-pool-sources bogus",
+    "find-storage-pool-sources",
+    "find-storage-pool-sources --type logical",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_cli_as_virsh(command: str, tmp_path: Path) -> None:
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
+    (tmp_path / "spec.xml").write_text(SPEC)
+    line = command.format(spec=tmp_path / "spec.xml")
+    virt_cli = str(Path(sys.executable).parent / "virt")
+
+    def run(program: str) -> tuple[int, str, str]:
+        done = subprocess.run([program, "-c", "test:///default", line], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout, done.stderr
+
+    assert run(virt_cli) == run(VIRSH)
