@@ -108,57 +108,59 @@ def test_python3_libvirt_in_process() -> None:
 
 
 def test_virt_api() -> None:
-    conn = virt.open("test:///default")
-    assert conn.max_vcpus() == conn.max_vcpus("kvm") == 32
-    assert conn.free_memory() == 3 * 1024 * 1024
-    assert conn.cells_free_memory(0, 10) == [2048 * 1024, 4096 * 1024]
-    assert conn.cells_free_memory(1, 5) == [4096 * 1024]
-    with pytest.raises(VirtError) as caught:
-        conn.cells_free_memory(2, 1)
-    assert (caught.value.message, caught.value.domain) == (
-        "invalid argument: Range exceeds available cells",
-        ErrorDomain.TEST,
-    )
-    for start, count, message in (
-        (-1, 1, "startCell in virNodeGetCellsFreeMemory must be zero or greater"),
-        (0, 0, "maxCells in virNodeGetCellsFreeMemory must be greater than zero"),
-    ):
+    with virt.open("test:///default") as conn:
+        assert conn.max_vcpus() == conn.max_vcpus("kvm") == 32
+        assert conn.free_memory() == 3 * 1024 * 1024
+        assert conn.cells_free_memory(0, 10) == [2048 * 1024, 4096 * 1024]
+        assert conn.cells_free_memory(1, 5) == [4096 * 1024]
         with pytest.raises(VirtError) as caught:
-            conn.cells_free_memory(start, count)
-        assert (caught.value.message, caught.value.code) == (message, ErrorNumber.INVALID_ARG)
-    assert conn.sysinfo().startswith("<sysinfo type='smbios'>\n  <bios>\n")
-    with pytest.raises(VirtError, match=r"^unsupported flags \(0x1\) in function testConnectGetSysinfo$"):
-        conn.sysinfo(1)
-    assert conn.node_cpu_stats() == conn.node_cpu_stats(5) == list(CPU_STATS)
-    with pytest.raises(VirtError, match=r"^cpuNum in virNodeGetCPUStats only accepts -1 as a negative value$"):
-        conn.node_cpu_stats(-2)
-    assert conn.free_pages([4, 8], 1, 2) == FreePages([19, 45, 97, 201], 0)
-    with pytest.raises(VirtError, match=r"^cellCount in virNodeGetFreePages must not be zero$"):
-        conn.free_pages([4], 0, 0)
-    assert conn.cpu_model_names("i686")[:3] == ["486", "pentium", "pentium2"]
-    with pytest.raises(VirtError) as caught:
-        conn.cpu_model_names("sparc")
-    assert (caught.value.code, caught.value.domain) == (ErrorNumber.NO_SUPPORT, ErrorDomain.CPU)
+            conn.cells_free_memory(2, 1)
+        assert (caught.value.message, caught.value.domain) == (
+            "invalid argument: Range exceeds available cells",
+            ErrorDomain.TEST,
+        )
+        for start, count, message in (
+            (-1, 1, "startCell in virNodeGetCellsFreeMemory must be zero or greater"),
+            (0, 0, "maxCells in virNodeGetCellsFreeMemory must be greater than zero"),
+        ):
+            with pytest.raises(VirtError) as caught:
+                conn.cells_free_memory(start, count)
+            assert (caught.value.message, caught.value.code) == (message, ErrorNumber.INVALID_ARG)
+        assert conn.sysinfo().startswith("<sysinfo type='smbios'>\n  <bios>\n")
+        with pytest.raises(VirtError, match=r"^unsupported flags \(0x1\) in function testConnectGetSysinfo$"):
+            conn.sysinfo(1)
+        assert conn.node_cpu_stats() == conn.node_cpu_stats(5) == list(CPU_STATS)
+        with pytest.raises(VirtError, match=r"^cpuNum in virNodeGetCPUStats only accepts -1 as a negative value$"):
+            conn.node_cpu_stats(-2)
+        assert conn.free_pages([4, 8], 1, 2) == FreePages([19, 45, 97, 201], 0)
+        with pytest.raises(VirtError, match=r"^cellCount in virNodeGetFreePages must not be zero$"):
+            conn.free_pages([4], 0, 0)
+        assert conn.cpu_model_names("i686")[:3] == ["486", "pentium", "pentium2"]
+        with pytest.raises(VirtError) as caught:
+            conn.cpu_model_names("sparc")
+        assert (caught.value.code, caught.value.domain) == (ErrorNumber.NO_SUPPORT, ErrorDomain.CPU)
 
 
 def test_virt_api_over_virtd() -> None:
-    with start_virtd() as ours:
-        remote = virt.open(ours.uri(readonly=True))
-        local = virt.open("test:///default")
-        assert remote.max_vcpus("xen") == local.max_vcpus("xen")
-        assert remote.free_memory() == local.free_memory()
-        assert remote.cells_free_memory(0, 2) == local.cells_free_memory(0, 2)
-        assert remote.sysinfo() == local.sysinfo()
-        assert remote.node_cpu_stats(1) == local.node_cpu_stats(1)
-        with pytest.raises(VirtError, match="only accepts -1 as a negative value"):
-            remote.node_cpu_stats(-3)
-        with pytest.raises(VirtError, match=r"^Library function returned error but did not set virError$"):
-            remote.free_pages([4], 0, 1)
-        assert remote.cpu_model_names("x86_64") == local.cpu_model_names("x86_64")
-        with pytest.raises(VirtError, match="cannot find architecture nope"):
-            remote.cpu_model_names("nope")
-        with pytest.raises(VirtError, match="Range exceeds available cells"):
-            remote.cells_free_memory(7, 1)
+    with start_virtd() as ours, virt.open(ours.uri(readonly=True)) as remote, virt.open("test:///default") as local:
+        _compare_over_virtd(remote, local)
+
+
+def _compare_over_virtd(remote: virt.Connection, local: virt.Connection) -> None:
+    assert remote.max_vcpus("xen") == local.max_vcpus("xen")
+    assert remote.free_memory() == local.free_memory()
+    assert remote.cells_free_memory(0, 2) == local.cells_free_memory(0, 2)
+    assert remote.sysinfo() == local.sysinfo()
+    assert remote.node_cpu_stats(1) == local.node_cpu_stats(1)
+    with pytest.raises(VirtError, match="only accepts -1 as a negative value"):
+        remote.node_cpu_stats(-3)
+    with pytest.raises(VirtError, match=r"^Library function returned error but did not set virError$"):
+        remote.free_pages([4], 0, 1)
+    assert remote.cpu_model_names("x86_64") == local.cpu_model_names("x86_64")
+    with pytest.raises(VirtError, match="cannot find architecture nope"):
+        remote.cpu_model_names("nope")
+    with pytest.raises(VirtError, match="Range exceeds available cells"):
+        remote.cells_free_memory(7, 1)
 
 
 COMMANDS = [

@@ -83,15 +83,14 @@ def test_python3_libvirt_in_process() -> None:
 
 
 def test_virt_api() -> None:
-    conn = virt.open("test:///default")
-    with pytest.raises(VirtError) as caught:
-        conn.define_network(BAD, validate=True)
-    assert caught.value.code == ErrorNumber.XML_INVALID_SCHEMA
-    assert caught.value.message.endswith("network.rng\nElement network has extra content: bogus\n")
-    assert conn.create_network(GOOD, validate=True).is_active()
-    readonly = virt.open("test:///default", readonly=True)
-    with pytest.raises(VirtError, match=r"read only access prevents virNetworkDefineXMLFlags$"):
-        readonly.define_network(GOOD, validate=True)
+    with virt.open("test:///default") as conn, virt.open("test:///default", readonly=True) as readonly:
+        with pytest.raises(VirtError) as caught:
+            conn.define_network(BAD, validate=True)
+        assert caught.value.code == ErrorNumber.XML_INVALID_SCHEMA
+        assert caught.value.message.endswith("network.rng\nElement network has extra content: bogus\n")
+        assert conn.create_network(GOOD, validate=True).is_active()
+        with pytest.raises(VirtError, match=r"read only access prevents virNetworkDefineXMLFlags$"):
+            readonly.define_network(GOOD, validate=True)
 
 
 COMMANDS = [

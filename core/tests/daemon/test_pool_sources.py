@@ -84,15 +84,14 @@ def test_python3_libvirt_in_process() -> None:
 
 
 def test_virt_api() -> None:
-    conn = virt.open("test:///default")
-    assert conn.find_storage_pool_sources("logical") == LOGICAL_SOURCES
-    assert "<host name='h1'/>" in conn.find_storage_pool_sources("netfs", SPEC)
-    with pytest.raises(VirtError) as caught:
-        conn.find_storage_pool_sources("iscsi")
-    assert caught.value.code == ErrorNumber.NO_SUPPORT
-    readonly = virt.open("test:///default", readonly=True)
-    with pytest.raises(VirtError, match=r"read only access prevents virConnectFindStoragePoolSources$"):
-        readonly.find_storage_pool_sources("logical")
+    with virt.open("test:///default") as conn, virt.open("test:///default", readonly=True) as readonly:
+        assert conn.find_storage_pool_sources("logical") == LOGICAL_SOURCES
+        assert "<host name='h1'/>" in conn.find_storage_pool_sources("netfs", SPEC)
+        with pytest.raises(VirtError) as caught:
+            conn.find_storage_pool_sources("iscsi")
+        assert caught.value.code == ErrorNumber.NO_SUPPORT
+        with pytest.raises(VirtError, match=r"read only access prevents virConnectFindStoragePoolSources$"):
+            readonly.find_storage_pool_sources("logical")
 
 
 COMMANDS = [
