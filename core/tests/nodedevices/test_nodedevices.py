@@ -42,6 +42,17 @@ for n in ("computer", "scsi_host1", "scsi_host11", "nope"):
     run("caps " + n, lambda: conn.nodeDeviceLookupByName(n).listCaps())
     run("ncaps " + n, lambda: conn.nodeDeviceLookupByName(n).numOfCaps())
 run("xml flags", lambda: conn.nodeDeviceLookupByName("computer").XMLDesc(1))
+VHBA = ("<device><parent>%s</parent><capability type='scsi_host'><capability type='fc_host'>"
+        "<wwnn>2000000011112222</wwnn><wwpn>1000000011112222</wwpn></capability></capability></device>")
+for parent in ("scsi_host1", "computer", "nope"):
+    run("create " + parent, lambda: conn.nodeDeviceCreateXML(VHBA % parent).name())
+run("created xml", lambda: conn.nodeDeviceLookupByName("scsi_host12").XMLDesc())
+for bad in ("<device/>", "<device><parent>scsi_host1</parent><capability type='scsi_host'/></device>"):
+    run("create " + bad, lambda: conn.nodeDeviceCreateXML(bad).name())
+run("create flags", lambda: conn.nodeDeviceCreateXML(VHBA % "scsi_host1", 2).name())
+run("destroy computer", lambda: conn.nodeDeviceLookupByName("computer").destroy())
+run("destroy scsi_host12", lambda: conn.nodeDeviceLookupByName("scsi_host12").destroy())
+run("after destroy", lambda: sorted(d.name() for d in conn.listAllDevices()))
 """
 
 
@@ -70,6 +81,9 @@ def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd,
     expected = _session(reference.uri(readonly=readonly), readonly)
     assert _session(ours.uri(readonly=readonly), readonly) == expected
     assert ["parent scsi_host11", "scsi_host1"] in expected
+    if not readonly:
+        assert ["create scsi_host1", "scsi_host12"] in expected
+        assert ["after destroy", ["computer", "scsi_host1", "scsi_host11", "scsi_host2"]] in expected
 
 
 COMMANDS = [
