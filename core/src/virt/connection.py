@@ -457,7 +457,7 @@ class Connection:
         """virNodeDeviceCreateXML: a new (transient) device from ``xml``, e.g. a vHBA."""
         from virt.nodedevices import NodeDevice
 
-        return NodeDevice(self, self.driver.create_node_device(xml, flags))
+        return NodeDevice(self, self._writable("virNodeDeviceCreateXML").create_node_device(xml, flags))
 
     # -- storage -------------------------------------------------------------------------------
     def list_storage_pools(

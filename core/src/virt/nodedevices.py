@@ -75,4 +75,4 @@ class NodeDevice:
 
     def destroy(self) -> None:
         """virNodeDeviceDestroy (the test driver: a vHBA created from a fibre channel HBA)."""
-        self.connection.driver.destroy_node_device(self.name)
+        self.connection._writable("virNodeDeviceDestroy").destroy_node_device(self.name)

@@ -101,6 +101,13 @@ COMMANDS = [
     "nodedev-info scsi_host11",
     "nodedev-info computer",
     "nodedev-info nope",
+    "nodedev-destroy scsi_host11",
+    "nodedev-destroy computer",
+    "nodedev-destroy nope",
+    "nodedev-destroy",
+    "-r nodedev-destroy scsi_host11",
+    "nodedev-create",
+    "nodedev-create /nonexistent/vhba.xml",
 ]
 
 
@@ -110,7 +117,29 @@ def test_cli_as_virsh(command: str) -> None:
         missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
 
     def run(program: str) -> tuple[int, str, str]:
-        done = subprocess.run([program, "-c", "test:///default", command], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [program, "-c", "test:///default", *command.split()], capture_output=True, text=True, timeout=60
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    assert run(str(Path(sys.executable).parent / "virt")) == run(VIRSH)
+
+
+VHBA = """<device><parent>%s</parent><capability type='scsi_host'><capability type='fc_host'>
+<wwnn>2000000011112222</wwnn><wwpn>1000000011112222</wwpn></capability></capability></device>
+"""
+
+
+@pytest.mark.parametrize("parent", ["scsi_host1", "computer", None])
+def test_cli_create_as_virsh(tmp_path: Path, parent: str | None) -> None:
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
+    path = tmp_path / "vhba.xml"
+    path.write_text(VHBA % parent if parent else "<device/>")
+
+    def run(program: str) -> tuple[int, str, str]:
+        command = [program, "-c", "test:///default", "nodedev-create", str(path)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
         return done.returncode, done.stdout, done.stderr
 
     assert run(str(Path(sys.executable).parent / "virt")) == run(VIRSH)
