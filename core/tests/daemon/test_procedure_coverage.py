@@ -42,8 +42,7 @@ NOT_SERVED_YET = {
     "virConnectFindStoragePoolSources", "virConnectStoragePoolEventRegisterAny",
     "virConnectStoragePoolEventDeregisterAny",
     # node devices
-    "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny", "virNodeDeviceCreateXML",
-    "virNodeDeviceDestroy",
+    "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny",
 }  # fmt: skip
 
 
