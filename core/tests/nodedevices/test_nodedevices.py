@@ -213,3 +213,31 @@ def test_tree_as_virsh_draws_it() -> None:
         "  +- scsi_host2",
         "    ",
     ]
+
+
+CREATE_SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+conn = libvirt.open("test:///default")
+device = conn.nodeDeviceCreateXML(sys.argv[1])
+out = [device.name(), device.XMLDesc(), sorted(conn.listDevices(None))]
+device.destroy()
+print(json.dumps(out + [sorted(conn.listDevices(None))]))
+"""
+
+
+@pytest.mark.parametrize("through", ["test driver", "virtd"])
+def test_create_and_destroy_in_virt_as_in_libvirt(daemons: tuple[Virtd, Libvirtd], through: str) -> None:
+    """virt's typed API, on its test driver and through virtd with its remote client, as python3-libvirt."""
+    xml = VHBA % "scsi_host2"
+    done = subprocess.run([PYTHON, "-c", CREATE_SESSION, xml], capture_output=True, text=True, timeout=60, check=True)
+    expected = json.loads(done.stdout)
+    conn = virt.open("test:///default" if through == "test driver" else daemons[0].uri(readonly=False))
+    try:
+        device = conn.create_node_device(xml)
+        got = [device.name, device.xml(), sorted(d.name for d in conn.list_node_devices())]
+        device.destroy()
+        got.append(sorted(d.name for d in conn.list_node_devices()))
+    finally:
+        conn.close()
+    assert got == expected
