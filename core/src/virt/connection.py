@@ -509,6 +509,12 @@ class Connection:
 
         return NodeDevice(self, self.driver.lookup_node_device(name))
 
+    def create_node_device(self, xml: str, flags: int = 0) -> NodeDevice:
+        """virNodeDeviceCreateXML: a new (transient) device from ``xml``, e.g. a vHBA."""
+        from virt.nodedevices import NodeDevice
+
+        return NodeDevice(self, self._writable("virNodeDeviceCreateXML").create_node_device(xml, flags))
+
     # -- storage -------------------------------------------------------------------------------
     def list_storage_pools(
         self, *, active: bool | None = None, persistent: bool | None = None, autostart: bool | None = None

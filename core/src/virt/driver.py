@@ -846,6 +846,14 @@ class DriverConnection:
     def get_node_device_autostart(self, name: str) -> bool:
         """virNodeDeviceGetAutostart."""
 
+    @optional
+    def create_node_device(self, xml: str, flags: int) -> str:
+        """virNodeDeviceCreateXML: the new device's name."""
+
+    @optional
+    def destroy_node_device(self, name: str) -> None:
+        """virNodeDeviceDestroy."""
+
     # -- snapshots (virt.snapshots) -------------------------------------------------------------------
     @optional
     def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:

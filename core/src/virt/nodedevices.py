@@ -72,3 +72,7 @@ class NodeDevice:
     def autostart(self) -> bool:
         """virNodeDeviceGetAutostart."""
         return self.connection.driver.get_node_device_autostart(self.name)
+
+    def destroy(self) -> None:
+        """virNodeDeviceDestroy (the test driver: a vHBA created from a fibre channel HBA)."""
+        self.connection._writable("virNodeDeviceDestroy").destroy_node_device(self.name)

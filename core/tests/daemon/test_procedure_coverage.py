@@ -39,8 +39,7 @@ NOT_SERVED_YET = {
     "virConnectStoragePoolEventRegisterAny",
     "virConnectStoragePoolEventDeregisterAny",
     # node devices
-    "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny", "virNodeDeviceCreateXML",
-    "virNodeDeviceDestroy",
+    "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny",
 }  # fmt: skip
 
 

@@ -42,6 +42,17 @@ for n in ("computer", "scsi_host1", "scsi_host11", "nope"):
     run("caps " + n, lambda: conn.nodeDeviceLookupByName(n).listCaps())
     run("ncaps " + n, lambda: conn.nodeDeviceLookupByName(n).numOfCaps())
 run("xml flags", lambda: conn.nodeDeviceLookupByName("computer").XMLDesc(1))
+VHBA = ("<device><parent>%s</parent><capability type='scsi_host'><capability type='fc_host'>"
+        "<wwnn>2000000011112222</wwnn><wwpn>1000000011112222</wwpn></capability></capability></device>")
+for parent in ("scsi_host1", "computer", "nope"):
+    run("create " + parent, lambda: conn.nodeDeviceCreateXML(VHBA % parent).name())
+run("created xml", lambda: conn.nodeDeviceLookupByName("scsi_host12").XMLDesc())
+for bad in ("<device/>", "<device><parent>scsi_host1</parent><capability type='scsi_host'/></device>"):
+    run("create " + bad, lambda: conn.nodeDeviceCreateXML(bad).name())
+run("create flags", lambda: conn.nodeDeviceCreateXML(VHBA % "scsi_host1", 2).name())
+run("destroy computer", lambda: conn.nodeDeviceLookupByName("computer").destroy())
+run("destroy scsi_host12", lambda: conn.nodeDeviceLookupByName("scsi_host12").destroy())
+run("after destroy", lambda: sorted(d.name() for d in conn.listAllDevices()))
 """
 
 
@@ -70,6 +81,9 @@ def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd,
     expected = _session(reference.uri(readonly=readonly), readonly)
     assert _session(ours.uri(readonly=readonly), readonly) == expected
     assert ["parent scsi_host11", "scsi_host1"] in expected
+    if not readonly:
+        assert ["create scsi_host1", "scsi_host12"] in expected
+        assert ["after destroy", ["computer", "scsi_host1", "scsi_host11", "scsi_host2"]] in expected
 
 
 COMMANDS = [
@@ -87,6 +101,13 @@ COMMANDS = [
     "nodedev-info scsi_host11",
     "nodedev-info computer",
     "nodedev-info nope",
+    "nodedev-destroy scsi_host11",
+    "nodedev-destroy computer",
+    "nodedev-destroy nope",
+    "nodedev-destroy",
+    "-r nodedev-destroy scsi_host11",
+    "nodedev-create",
+    "nodedev-create /nonexistent/vhba.xml",
 ]
 
 
@@ -96,7 +117,29 @@ def test_cli_as_virsh(command: str) -> None:
         missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
 
     def run(program: str) -> tuple[int, str, str]:
-        done = subprocess.run([program, "-c", "test:///default", command], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [program, "-c", "test:///default", *command.split()], capture_output=True, text=True, timeout=60
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    assert run(str(Path(sys.executable).parent / "virt")) == run(VIRSH)
+
+
+VHBA = """<device><parent>%s</parent><capability type='scsi_host'><capability type='fc_host'>
+<wwnn>2000000011112222</wwnn><wwpn>1000000011112222</wwpn></capability></capability></device>
+"""
+
+
+@pytest.mark.parametrize("parent", ["scsi_host1", "computer", None])
+def test_cli_create_as_virsh(tmp_path: Path, parent: str | None) -> None:
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
+    path = tmp_path / "vhba.xml"
+    path.write_text(VHBA % parent if parent else "<device/>")
+
+    def run(program: str) -> tuple[int, str, str]:
+        command = [program, "-c", "test:///default", "nodedev-create", str(path)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
         return done.returncode, done.stdout, done.stderr
 
     assert run(str(Path(sys.executable).parent / "virt")) == run(VIRSH)
@@ -170,3 +213,31 @@ def test_tree_as_virsh_draws_it() -> None:
         "  +- scsi_host2",
         "    ",
     ]
+
+
+CREATE_SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+conn = libvirt.open("test:///default")
+device = conn.nodeDeviceCreateXML(sys.argv[1])
+out = [device.name(), device.XMLDesc(), sorted(conn.listDevices(None))]
+device.destroy()
+print(json.dumps(out + [sorted(conn.listDevices(None))]))
+"""
+
+
+@pytest.mark.parametrize("through", ["test driver", "virtd"])
+def test_create_and_destroy_in_virt_as_in_libvirt(daemons: tuple[Virtd, Libvirtd], through: str) -> None:
+    """virt's typed API, on its test driver and through virtd with its remote client, as python3-libvirt."""
+    xml = VHBA % "scsi_host2"
+    done = subprocess.run([PYTHON, "-c", CREATE_SESSION, xml], capture_output=True, text=True, timeout=60, check=True)
+    expected = json.loads(done.stdout)
+    conn = virt.open("test:///default" if through == "test driver" else daemons[0].uri(readonly=False))
+    try:
+        device = conn.create_node_device(xml)
+        got = [device.name, device.xml(), sorted(d.name for d in conn.list_node_devices())]
+        device.destroy()
+        got.append(sorted(d.name for d in conn.list_node_devices()))
+    finally:
+        conn.close()
+    assert got == expected

@@ -1018,6 +1018,12 @@ class RemoteConnection(DriverConnection):
         count = self._call(P.NODE_DEVICE_NUM_OF_CAPS, {"name": name})["num"]
         return list(self._call(P.NODE_DEVICE_LIST_CAPS, {"name": name, "maxnames": count})["names"])
 
+    def create_node_device(self, xml: str, flags: int) -> str:
+        return str(self._call(P.NODE_DEVICE_CREATE_XML, {"xml_desc": xml, "flags": flags})["dev"]["name"])
+
+    def destroy_node_device(self, name: str) -> None:
+        self._call(P.NODE_DEVICE_DESTROY, {"name": name})
+
     # -- snapshots (virt.snapshots) -------------------------------------------------------------------
     def _snap_arg(self, ref: DomainRef, name: str) -> dict[str, Any]:
         return {"name": name, "dom": _domain_arg(ref)}

@@ -1,4 +1,5 @@
-"""Host devices: ``nodedev-list``, ``nodedev-dumpxml``, ``nodedev-info``, with virsh's options, output
+"""Host devices: ``nodedev-list``, ``nodedev-dumpxml``, ``nodedev-info``, ``nodedev-create``,
+``nodedev-destroy``, with virsh's options, output
 and messages (virsh-nodedev.c)."""
 
 from __future__ import annotations
@@ -6,6 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from virt.cli.commands.domain import file_argument, read_file
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry
 from virt.errors import VirtError
@@ -109,6 +111,24 @@ def run_nodedev_info(ctx: Context, args: argparse.Namespace) -> None:
     ctx.print(f"{'Autostart:':<15} {autostart}")
 
 
+def run_nodedev_create(ctx: Context, args: argparse.Namespace) -> None:
+    xml = read_file(args.file)
+    try:
+        device = ctx.conn.create_node_device(xml)
+    except VirtError as exc:
+        raise CommandError(f"Failed to create node device from {args.file}", exc.message) from exc
+    ctx.print_extra(f"Node device {device.name} created from {args.file}")
+
+
+def run_nodedev_destroy(ctx: Context, args: argparse.Namespace) -> None:
+    device = _device(ctx, args.device)
+    try:
+        device.destroy()
+    except VirtError as exc:
+        raise CommandError(f"Failed to destroy node device '{args.device}'", exc.message) from exc
+    ctx.print_extra(f"Destroyed node device '{args.device}'")
+
+
 def register(commands: CommandRegistry) -> None:
     device = Argument("device", positional=True, required=True, help="device name or wwn pair in 'wwnn,wwpn' format")
     commands.add(
@@ -138,5 +158,22 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="node device information",
         description="Returns basic information about the node device",
+        arguments=[device],
+    )
+    commands.add(
+        "nodedev-create",
+        run_nodedev_create,
+        group=GROUP,
+        help="create a device defined by an XML file on the node",
+        description="Create a device on the node.  Note that this command creates devices on the physical host "
+        "that can then be assigned to a virtual machine.",
+        arguments=[file_argument("file containing an XML description of the device")],
+    )
+    commands.add(
+        "nodedev-destroy",
+        run_nodedev_destroy,
+        group=GROUP,
+        help="destroy (stop) a device on the node",
+        description="Destroy a device on the node.  Note that this command destroys devices on the physical host",
         arguments=[device],
     )

@@ -1,5 +1,5 @@
 """Host device procedures (virNodeDevice*, virsh nodedev-*): listing (by capability), lookup, XML,
-parent and capabilities. Every one of them only reads, so read-only clients may call them all."""
+parent and capabilities (open to read-only clients); creating and destroying (vHBAs on the test driver)."""
 
 from __future__ import annotations
 
@@ -69,3 +69,14 @@ def num_of_caps(call: Call) -> dict[str, Any]:
 def list_caps(call: Call) -> dict[str, Any]:
     most = limit(call, "maxnames", NODE_DEVICE_CAPS_LIST_MAX, "REMOTE_NODE_DEVICE_CAPS_LIST_MAX")
     return {"names": _device(call).capabilities()[:most]}
+
+
+@handles(P.NODE_DEVICE_CREATE_XML)
+def create_xml(call: Call) -> dict[str, Any]:
+    device = call.conn.create_node_device(call.args["xml_desc"], int(call.args["flags"]))
+    return {"dev": {"name": device.name}}
+
+
+@handles(P.NODE_DEVICE_DESTROY)
+def destroy(call: Call) -> None:
+    _device(call).destroy()

@@ -10,9 +10,9 @@ import attrs
 from lxml import etree
 
 from virt.drivers.test import errors
-from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, XMLError, libvirt_error
 from virt.nodedevices import CAPABILITY_FILTERS, CAPABILITY_FLAGS
-from virt.xml.base import libvirt_text
+from virt.xml.base import libvirt_text, parse_document
 
 if TYPE_CHECKING:
     from virt.drivers.test.host import Host
@@ -90,3 +90,58 @@ class NodeDeviceOperations:
     def list_node_device_caps(self, name: str) -> list[str]:
         with self.host.lock:
             return list(self._node_device(name).capabilities)
+
+    # libvirt 9.0's test driver mocks vHBA creation: the new device is always "scsi_host12", a copy of
+    # scsi_host11 (its parent and host numbers included) with the requested WWNs; destroying a device
+    # that is no fibre channel HBA, or whose parent is gone, quietly does nothing.
+    def create_node_device(self, xml: str, flags: int) -> str:
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags:x}) in function testNodeDeviceCreateXML",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.TEST,
+            )
+        try:
+            root = parse_document(xml)
+        except XMLError as e:
+            raise libvirt_error(ErrorNumber.XML_ERROR, str(e), ErrorDomain.NODEDEV) from None
+        name = (root.findtext("name") or "").strip() or "new device"
+        if root.find("capability") is None:
+            raise _nodedev_internal(f"no device capabilities for '{name}'")
+        fc_host = root.find("capability[@type='scsi_host']/capability[@type='fc_host']")
+        if fc_host is None:
+            raise _nodedev_internal("Device is not a fibre channel HBA")
+        wwnn, wwpn = (fc_host.findtext(tag) for tag in ("wwnn", "wwpn"))
+        if not wwnn or not wwpn:
+            missing = "WWPN" if wwnn else "WWNN"
+            raise _nodedev_internal(f"no {missing} supplied for '{name}', and auto-generation failed")
+        with self.host.lock:
+            parent = self.host.node_devices.get((root.findtext("parent") or "").strip())
+            if parent is None:
+                raise _nodedev_internal(f"Could not find parent device for '{name}'")
+            if "vports" not in parent.matches:
+                raise _nodedev_internal(f"Parent device {parent.name} is not capable of vport operations")
+            template = self.host.node_devices.get("scsi_host11")
+            if template is None:
+                raise libvirt_error(ErrorNumber.INTERNAL_ERROR, None, ErrorDomain.NONE)
+            copy = parse_document(template.xml)
+            copy_name = copy.find("name")
+            assert copy_name is not None  # scsi_host11 was read from a <device> with a name
+            copy_name.text = "scsi_host12"
+            for tag, value in (("wwnn", wwnn), ("wwpn", wwpn)):
+                for el in copy.iterfind(f"capability[@type='scsi_host']/capability[@type='fc_host']/{tag}"):
+                    el.text = value.strip()
+            created = from_element(copy)
+            self.host.node_devices[created.name] = created
+            return created.name
+
+    def destroy_node_device(self, name: str) -> None:
+        with self.host.lock:
+            device = self._node_device(name)
+            if "fc_host" not in device.matches or device.parent not in self.host.node_devices:
+                return
+            del self.host.node_devices[name]
+
+
+def _nodedev_internal(detail: str) -> VirtError:
+    return libvirt_error(ErrorNumber.INTERNAL_ERROR, detail, ErrorDomain.NODEDEV)
