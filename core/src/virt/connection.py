@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import logging
     import socket
 
+    from virt.domaincontrol import ControlInfo
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -978,6 +979,11 @@ class Domain:
                 self.connection.driver.error_domain,
             )
         return DomainSnapshot(self, name)
+
+    # -- control interface (virt.domaincontrol) ----------------------------------------------------------
+    def control_info(self, flags: int = 0) -> ControlInfo:
+        """The state of the control interface to the domain (virDomainGetControlInfo)."""
+        return self.connection.driver.get_domain_control_info(self._ref, flags)
 
     # -- scheduler parameters (virt.scheduler) ----------------------------------------------------------
     def scheduler_type(self) -> SchedulerType:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domaincontrol import ControlInfo
     from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
@@ -888,6 +889,11 @@ class DriverConnection:
     @optional
     def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         """virDomainSetSchedulerParameters(Flags): change the parameters ``params`` names (Impact ``flags``)."""
+
+    # -- control interface (virt.domaincontrol) -----------------------------------------------------
+    @optional
+    def get_domain_control_info(self, ref: DomainRef, flags: int) -> ControlInfo:
+        """virDomainGetControlInfo: the state of the driver's control interface to the domain."""
 
     # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
     @optional

@@ -22,7 +22,7 @@ NOT_SERVED_YET = {
     "virConnectBaselineCPU",
     # domains
     "virDomainCreateXMLWithFiles", "virDomainCreateWithFiles", "virDomainGetLaunchSecurityInfo",
-    "virDomainGetControlInfo", "virDomainSetTime", "virDomainCoreDump", "virDomainCoreDumpWithFormat",
+    "virDomainSetTime", "virDomainCoreDump", "virDomainCoreDumpWithFormat",
     "virDomainSetUserPassword", "virDomainSetMemoryParameters", "virDomainGetMemoryParameters",
     "virDomainSetNumaParameters", "virDomainGetNumaParameters", "virDomainSetInterfaceParameters",
     "virDomainGetInterfaceParameters", "virDomainSetBlockIoTune", "virDomainGetBlockIoTune",

@@ -10,6 +10,7 @@ from virt.hookspecs import hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
         console,
+        control,
         display,
         domain,
         events,
@@ -43,6 +44,7 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         monitor,
         stats,
+        control,
         events,
         network,
         interface,

@@ -16,6 +16,7 @@ def handlers() -> dict[int, Handler]:
     from . import (  # noqa: F401
         changes,
         connect,
+        control,
         domains,
         events,
         hostfacts,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
+from virt.drivers.test.control import ControlOperations
 from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.host import Host, SharedHost
@@ -38,6 +39,7 @@ class TestConnection(
     ChangeOperations,
     SaveOperations,
     SchedulerOperations,
+    ControlOperations,
     SnapshotOperations,
     DomainOperations,
     NetworkOperations,
