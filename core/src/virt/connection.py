@@ -985,6 +985,16 @@ class Domain:
         """The state of the control interface to the domain (virDomainGetControlInfo)."""
         return self.connection.driver.get_domain_control_info(self._ref, flags)
 
+    # -- NMI and guest clock setting ---------------------------------------------------------------------
+    def inject_nmi(self, flags: int = 0) -> None:
+        """Send a non-maskable interrupt to the guest (virDomainInjectNMI)."""
+        self._change("virDomainInjectNMI").inject_domain_nmi(self._ref, flags)
+
+    def set_guest_time(self, seconds: int, nseconds: int = 0, flags: int = 0) -> None:
+        """Set the guest's clock to ``seconds`` + ``nseconds`` since the Epoch; flags 1
+        (VIR_DOMAIN_TIME_SYNC) resyncs it from its RTC instead (virDomainSetTime)."""
+        self._change("virDomainSetTime").set_domain_time(self._ref, seconds, nseconds, flags)
+
     # -- scheduler parameters (virt.scheduler) ----------------------------------------------------------
     def scheduler_type(self) -> SchedulerType:
         """The scheduler's name and how many parameters it has (virDomainGetSchedulerType)."""

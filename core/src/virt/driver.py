@@ -895,6 +895,15 @@ class DriverConnection:
     def get_domain_control_info(self, ref: DomainRef, flags: int) -> ControlInfo:
         """virDomainGetControlInfo: the state of the driver's control interface to the domain."""
 
+    # -- NMI and guest clock setting ----------------------------------------------------------------
+    @optional
+    def inject_domain_nmi(self, ref: DomainRef, flags: int) -> None:
+        """virDomainInjectNMI: send a non-maskable interrupt to the guest."""
+
+    @optional
+    def set_domain_time(self, ref: DomainRef, seconds: int, nseconds: int, flags: int) -> None:
+        """virDomainSetTime: set the guest's clock (or, with VIR_DOMAIN_TIME_SYNC, resync it from its RTC)."""
+
     # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
     @optional
     def get_max_vcpus(self, virt_type: str | None) -> int:

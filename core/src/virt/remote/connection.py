@@ -1062,6 +1062,14 @@ class RemoteConnection(DriverConnection):
         ret = self._call(P.DOMAIN_GET_CONTROL_INFO, {"dom": _domain_arg(ref), "flags": flags})
         return ControlInfo(ret["state"], ret["details"], ret["stateTime"])
 
+    # -- NMI and guest clock setting ----------------------------------------------------------------
+    def inject_domain_nmi(self, ref: DomainRef, flags: int) -> None:
+        self._call(P.DOMAIN_INJECT_NMI, {"dom": _domain_arg(ref), "flags": flags})
+
+    def set_domain_time(self, ref: DomainRef, seconds: int, nseconds: int, flags: int) -> None:
+        args = {"dom": _domain_arg(ref), "seconds": seconds, "nseconds": nseconds, "flags": flags}
+        self._call(P.DOMAIN_SET_TIME, args)
+
     # -- scheduler parameters (virt.scheduler) ------------------------------------------------------
     def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:
         from virt.scheduler import SchedulerType

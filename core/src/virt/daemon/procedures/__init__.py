@@ -19,6 +19,7 @@ def handlers() -> dict[int, Handler]:
         control,
         domains,
         events,
+        guestops,
         hostfacts,
         interfaces,
         networkflags,

@@ -10,6 +10,7 @@ from virt.drivers.test.changes import ChangeOperations
 from virt.drivers.test.control import ControlOperations
 from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
+from virt.drivers.test.guestops import GuestOperations
 from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostfacts import HostFactsOperations
 from virt.drivers.test.hostinfo import HostOperations
@@ -40,6 +41,7 @@ class TestConnection(
     SaveOperations,
     SchedulerOperations,
     ControlOperations,
+    GuestOperations,
     SnapshotOperations,
     DomainOperations,
     NetworkOperations,
