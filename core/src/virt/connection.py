@@ -995,6 +995,15 @@ class Domain:
         (VIR_DOMAIN_TIME_SYNC) resyncs it from its RTC instead (virDomainSetTime)."""
         self._change("virDomainSetTime").set_domain_time(self._ref, seconds, nseconds, flags)
 
+    # -- rename -----------------------------------------------------------------------------------------
+    def rename(self, new_name: str, flags: int = 0) -> None:
+        """Give this inactive persistent domain the name ``new_name`` (virDomainRename)."""
+        if not new_name:
+            raise InvalidArgument(
+                "string new_name in virDomainRename must not be empty", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN
+            )
+        self._change("virDomainRename").rename_domain(self._ref, new_name, flags)
+
     # -- scheduler parameters (virt.scheduler) ----------------------------------------------------------
     def scheduler_type(self) -> SchedulerType:
         """The scheduler's name and how many parameters it has (virDomainGetSchedulerType)."""

@@ -904,6 +904,11 @@ class DriverConnection:
     def set_domain_time(self, ref: DomainRef, seconds: int, nseconds: int, flags: int) -> None:
         """virDomainSetTime: set the guest's clock (or, with VIR_DOMAIN_TIME_SYNC, resync it from its RTC)."""
 
+    # -- rename -------------------------------------------------------------------------------------
+    @optional
+    def rename_domain(self, ref: DomainRef, new_name: str, flags: int) -> None:
+        """virDomainRename: give an inactive persistent domain the name ``new_name``."""
+
     # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
     @optional
     def get_max_vcpus(self, virt_type: str | None) -> int:

@@ -27,7 +27,7 @@ NOT_SERVED_YET = {
     "virDomainSetNumaParameters", "virDomainGetNumaParameters", "virDomainSetInterfaceParameters",
     "virDomainGetInterfaceParameters", "virDomainSetBlockIoTune", "virDomainGetBlockIoTune",
     "virDomainSetBlkioParameters", "virDomainGetBlkioParameters", "virDomainFSTrim", "virDomainGetDiskErrors",
-    "virDomainSetPerfEvents", "virDomainGetPerfEvents", "virDomainRename",
+    "virDomainSetPerfEvents", "virDomainGetPerfEvents",
     "virDomainGetCPUStats", "virDomainSendProcessSignal", "virDomainMemoryPeek", "virDomainSetLifecycleAction",
     # snapshots and checkpoints
     "virDomainRevertToSnapshot",

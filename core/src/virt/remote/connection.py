@@ -1070,6 +1070,10 @@ class RemoteConnection(DriverConnection):
         args = {"dom": _domain_arg(ref), "seconds": seconds, "nseconds": nseconds, "flags": flags}
         self._call(P.DOMAIN_SET_TIME, args)
 
+    # -- rename -------------------------------------------------------------------------------------
+    def rename_domain(self, ref: DomainRef, new_name: str, flags: int) -> None:
+        self._call(P.DOMAIN_RENAME, {"dom": _domain_arg(ref), "new_name": new_name, "flags": flags})
+
     # -- scheduler parameters (virt.scheduler) ------------------------------------------------------
     def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:
         from virt.scheduler import SchedulerType

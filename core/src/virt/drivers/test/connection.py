@@ -18,6 +18,7 @@ from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.nodedevices import NodeDeviceOperations
 from virt.drivers.test.poolsources import PoolSourceOperations
+from virt.drivers.test.rename import RenameOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.snapshots import SnapshotOperations
@@ -42,6 +43,7 @@ class TestConnection(
     SchedulerOperations,
     ControlOperations,
     GuestOperations,
+    RenameOperations,
     SnapshotOperations,
     DomainOperations,
     NetworkOperations,
