@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import logging
     import socket
 
+    from virt.domaincontrol import ControlInfo
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -984,6 +985,30 @@ class Domain:
                 self.connection.driver.error_domain,
             )
         return DomainSnapshot(self, name)
+
+    # -- control interface (virt.domaincontrol) ----------------------------------------------------------
+    def control_info(self, flags: int = 0) -> ControlInfo:
+        """The state of the control interface to the domain (virDomainGetControlInfo)."""
+        return self.connection.driver.get_domain_control_info(self._ref, flags)
+
+    # -- NMI and guest clock setting ---------------------------------------------------------------------
+    def inject_nmi(self, flags: int = 0) -> None:
+        """Send a non-maskable interrupt to the guest (virDomainInjectNMI)."""
+        self._change("virDomainInjectNMI").inject_domain_nmi(self._ref, flags)
+
+    def set_guest_time(self, seconds: int, nseconds: int = 0, flags: int = 0) -> None:
+        """Set the guest's clock to ``seconds`` + ``nseconds`` since the Epoch; flags 1
+        (VIR_DOMAIN_TIME_SYNC) resyncs it from its RTC instead (virDomainSetTime)."""
+        self._change("virDomainSetTime").set_domain_time(self._ref, seconds, nseconds, flags)
+
+    # -- rename -----------------------------------------------------------------------------------------
+    def rename(self, new_name: str, flags: int = 0) -> None:
+        """Give this inactive persistent domain the name ``new_name`` (virDomainRename)."""
+        if not new_name:
+            raise InvalidArgument(
+                "string new_name in virDomainRename must not be empty", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN
+            )
+        self._change("virDomainRename").rename_domain(self._ref, new_name, flags)
 
     # -- scheduler parameters (virt.scheduler) ----------------------------------------------------------
     def scheduler_type(self) -> SchedulerType:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domaincontrol import ControlInfo
     from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
@@ -896,6 +897,25 @@ class DriverConnection:
     @optional
     def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         """virDomainSetSchedulerParameters(Flags): change the parameters ``params`` names (Impact ``flags``)."""
+
+    # -- control interface (virt.domaincontrol) -----------------------------------------------------
+    @optional
+    def get_domain_control_info(self, ref: DomainRef, flags: int) -> ControlInfo:
+        """virDomainGetControlInfo: the state of the driver's control interface to the domain."""
+
+    # -- NMI and guest clock setting ----------------------------------------------------------------
+    @optional
+    def inject_domain_nmi(self, ref: DomainRef, flags: int) -> None:
+        """virDomainInjectNMI: send a non-maskable interrupt to the guest."""
+
+    @optional
+    def set_domain_time(self, ref: DomainRef, seconds: int, nseconds: int, flags: int) -> None:
+        """virDomainSetTime: set the guest's clock (or, with VIR_DOMAIN_TIME_SYNC, resync it from its RTC)."""
+
+    # -- rename -------------------------------------------------------------------------------------
+    @optional
+    def rename_domain(self, ref: DomainRef, new_name: str, flags: int) -> None:
+        """virDomainRename: give an inactive persistent domain the name ``new_name``."""
 
     # -- host facts: processors, free memory, sysinfo (virt.hostfacts) ------------------------------
     @optional

@@ -43,6 +43,7 @@ def test_help_group_keyword(virt: Run) -> None:
         " Domain Monitoring (help keyword 'monitor'):\n"
         "    domblkinfo                     domain block device size information\n"
         "    domblkstat                     get device block stats for a domain\n"
+        "    domcontrol                     domain control interface state\n"
         "    domifaddr                      Get network interfaces' addresses for a running domain\n"
         "    domifstat                      get network interface stats for a domain\n"
         "    dominfo                        domain information\n"

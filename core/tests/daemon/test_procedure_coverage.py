@@ -22,12 +22,12 @@ NOT_SERVED_YET = {
     "virConnectBaselineCPU",
     # domains
     "virDomainCreateXMLWithFiles", "virDomainCreateWithFiles", "virDomainGetLaunchSecurityInfo",
-    "virDomainGetControlInfo", "virDomainSetTime", "virDomainCoreDump", "virDomainCoreDumpWithFormat",
+    "virDomainCoreDump", "virDomainCoreDumpWithFormat",
     "virDomainSetUserPassword", "virDomainSetMemoryParameters", "virDomainGetMemoryParameters",
     "virDomainSetNumaParameters", "virDomainGetNumaParameters", "virDomainSetInterfaceParameters",
     "virDomainGetInterfaceParameters", "virDomainSetBlockIoTune", "virDomainGetBlockIoTune",
     "virDomainSetBlkioParameters", "virDomainGetBlkioParameters", "virDomainFSTrim", "virDomainGetDiskErrors",
-    "virDomainSetPerfEvents", "virDomainGetPerfEvents", "virDomainRename", "virDomainInjectNMI",
+    "virDomainSetPerfEvents", "virDomainGetPerfEvents",
     "virDomainGetCPUStats", "virDomainSendProcessSignal", "virDomainMemoryPeek", "virDomainSetLifecycleAction",
     # snapshots and checkpoints
     "virDomainRevertToSnapshot",

@@ -155,7 +155,7 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
             value = as_option if value is None else value
             setattr(namespace, argument.dest, argument.default if value is None else value)
         if argument.required and getattr(namespace, argument.dest) is None:
-            raise UsageError(f"command '{command.name}' requires <{argument.dest}> option")
+            raise UsageError(f"command '{command.name}' requires <{argument.name.lstrip('-')}> option")
     if displaced and rest_argument is not None:
         setattr(namespace, rest_argument.dest, [*displaced, *getattr(namespace, rest_argument.dest)])
     if not command.json:

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
+    from virt.domaincontrol import ControlInfo
     from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
@@ -1059,6 +1060,25 @@ class RemoteConnection(DriverConnection):
 
     def delete_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
         self._call(P.DOMAIN_SNAPSHOT_DELETE, {"snap": self._snap_arg(ref, name), "flags": flags})
+
+    # -- control interface (virt.domaincontrol) ------------------------------------------------------
+    def get_domain_control_info(self, ref: DomainRef, flags: int) -> ControlInfo:
+        from virt.domaincontrol import ControlInfo
+
+        ret = self._call(P.DOMAIN_GET_CONTROL_INFO, {"dom": _domain_arg(ref), "flags": flags})
+        return ControlInfo(ret["state"], ret["details"], ret["stateTime"])
+
+    # -- NMI and guest clock setting ----------------------------------------------------------------
+    def inject_domain_nmi(self, ref: DomainRef, flags: int) -> None:
+        self._call(P.DOMAIN_INJECT_NMI, {"dom": _domain_arg(ref), "flags": flags})
+
+    def set_domain_time(self, ref: DomainRef, seconds: int, nseconds: int, flags: int) -> None:
+        args = {"dom": _domain_arg(ref), "seconds": seconds, "nseconds": nseconds, "flags": flags}
+        self._call(P.DOMAIN_SET_TIME, args)
+
+    # -- rename -------------------------------------------------------------------------------------
+    def rename_domain(self, ref: DomainRef, new_name: str, flags: int) -> None:
+        self._call(P.DOMAIN_RENAME, {"dom": _domain_arg(ref), "new_name": new_name, "flags": flags})
 
     # -- scheduler parameters (virt.scheduler) ------------------------------------------------------
     def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:

@@ -299,8 +299,33 @@ def run_domjobinfo(ctx: Context, args: argparse.Namespace) -> None:
         ctx.print(f"{param.field + ':':<17} {param.text()}")
 
 
+_SETTING = ("time", "now", "sync")
+"""domtime's options that set the clock, each exclusive of the others (checked in virsh's order)."""
+
+
+def _long_long_option(text: str, option: str) -> int:
+    """vshCommandOptLongLong: a decimal long long (leading blanks allowed, nothing after the digits)."""
+    value = int(text) if re.fullmatch(r"\s*[+-]?\d+", text) else None
+    if value is None or not -(2**63) <= value < 2**63:
+        raise CommandError(f"Numeric value '{text}' for <{option}> option is malformed or out of range")
+    return value
+
+
 def run_domtime(ctx: Context, args: argparse.Namespace) -> None:
+    given = {"time": args.time is not None, "now": args.now, "sync": args.sync}
+    for position, first in enumerate(_SETTING):
+        for second in _SETTING[position + 1 :]:
+            if given[first] and given[second]:
+                raise CommandError(f"Options --{first} and --{second} are mutually exclusive")
+    seconds = _long_long_option(args.time, "time") if args.time is not None else 0
     domain = ctx.domain(args.domain)
+    if any(given.values()):
+        if args.now:
+            import time
+
+            seconds = int(time.time())
+        domain.set_guest_time(seconds, 0, 1 if args.sync else 0)
+        return
     clock = domain.guest_time()
     if args.pretty:
         import datetime
@@ -417,6 +442,9 @@ def register(commands: CommandRegistry) -> None:
         description="Gets the domain's system time",
         arguments=[
             domain_argument(),
+            Argument("--now", flag=True, help="set to the time of the host running virsh"),
             Argument("--pretty", flag=True, help="print domain's time in human readable form"),
+            Argument("--sync", flag=True, help="instead of setting given time, synchronize from domain's RTC"),
+            Argument("--time", metavar="number", help="time to set"),
         ],
     )

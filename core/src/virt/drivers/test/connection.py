@@ -7,8 +7,10 @@ from collections.abc import Callable
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
+from virt.drivers.test.control import ControlOperations
 from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
+from virt.drivers.test.guestops import GuestOperations
 from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostfacts import HostFactsOperations
 from virt.drivers.test.hostinfo import HostOperations
@@ -16,6 +18,7 @@ from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.nodedevices import NodeDeviceOperations
 from virt.drivers.test.poolsources import PoolSourceOperations
+from virt.drivers.test.rename import RenameOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.snapshots import SnapshotOperations
@@ -38,6 +41,9 @@ class TestConnection(
     ChangeOperations,
     SaveOperations,
     SchedulerOperations,
+    ControlOperations,
+    GuestOperations,
+    RenameOperations,
     SnapshotOperations,
     DomainOperations,
     NetworkOperations,

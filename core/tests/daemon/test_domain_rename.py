@@ -1,0 +1,129 @@
+"""virDomainRename (virsh domrename) on virt's test driver against libvirt 9.0's: through
+python3-libvirt over each daemon, virt's own API, and virt's CLI against stock virsh."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import virt
+from virt.daemon.testing import Virtd, start_virtd
+from virt.errors import VirtError
+from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
+
+PYTHON = "/usr/bin/python3"
+SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+uri, readonly = sys.argv[1], sys.argv[2] == "ro"
+conn = (libvirt.openReadOnly if readonly else libvirt.open)(uri)
+dom = conn.lookupByName("test")
+calls = [
+    ("rename active", lambda: dom.rename("x")),
+    ("destroy", lambda: dom.destroy()),
+    ("rename flags", lambda: dom.rename("x", 1)),
+    ("rename itself", lambda: dom.rename("test")),
+    ("rename empty", lambda: dom.rename("")),
+    ("rename slash", lambda: dom.rename("a/b")),
+    ("rename", lambda: dom.rename("renamed")),
+    ("old name", lambda: conn.lookupByName("test").name()),
+    ("new name", lambda: conn.lookupByName("renamed").name()),
+    ("back", lambda: conn.lookupByName("renamed").rename("test")),
+    ("start", lambda: conn.lookupByName("test").create()),
+]
+for name, call in calls:
+    try:
+        print(json.dumps([name, "ok", call()]))
+    except libvirt.libvirtError as exc:
+        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
+"""
+
+
+def _binding() -> None:
+    if not Path(PYTHON).exists() or subprocess.run([PYTHON, "-c", "import libvirt"], capture_output=True).returncode:
+        missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
+
+
+def _session(uri: str, readonly: bool = False) -> list[list[object]]:
+    done = subprocess.run(
+        [PYTHON, "-c", SESSION, uri, "ro" if readonly else "rw"], capture_output=True, text=True, timeout=60, check=True
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
+    _binding()
+    with start_virtd() as ours, start_libvirtd() as reference:
+        yield ours, reference
+
+
+@pytest.mark.parametrize("readonly", [False, True], ids=["read-write", "read-only"])
+def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], readonly: bool) -> None:
+    ours, reference = daemons
+    expected = _session(reference.uri(readonly=readonly), readonly)
+    assert _session(ours.uri(readonly=readonly), readonly) == expected
+    assert ["rename", "ok", 0] in expected or readonly
+
+
+def test_python3_libvirt_in_process() -> None:
+    """The binding on libvirt's own test:///default: the answers virt's API gives below."""
+    _binding()
+    results = {row[0]: row[1:] for row in _session("test:///default")}
+    assert results["rename active"] == [
+        "error",
+        55,
+        12,
+        "Requested operation is not valid: cannot rename active domain",
+    ]
+    assert results["rename itself"] == [
+        "error",
+        55,
+        20,
+        "Requested operation is not valid: Can't rename domain to itself",
+    ]
+    assert results["rename"] == results["back"] == ["ok", 0]
+    assert results["new name"] == ["ok", "renamed"]
+
+
+def test_virt_api() -> None:
+    with virt.open("test:///default") as conn:
+        dom = conn.lookup_domain_by_name("test")
+        with pytest.raises(VirtError, match="cannot rename active domain"):
+            dom.rename("x")
+        dom.destroy()
+        try:
+            with pytest.raises(VirtError, match="must not be empty"):
+                dom.rename("")
+            dom.rename("renamed")
+            assert conn.lookup_domain_by_name("renamed").uuid == dom.uuid
+            with pytest.raises(VirtError, match="Domain not found"):
+                conn.lookup_domain_by_name("test")
+        finally:
+            conn.lookup_domain_by_name("renamed").rename("test")
+            dom.start()
+
+
+COMMANDS = [
+    "domrename test x", "domrename nope y", "domrename test", "domrename test ''",
+    "domrename --domain test --new-name q",
+    "destroy test; domrename test x; list --all; dumpxml x; domrename x x; domrename x 'a/b'; start x; domrename x y",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_cli_as_virsh(command: str) -> None:
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
+    virt_cli = str(Path(sys.executable).parent / "virt")
+
+    def run(program: str) -> tuple[int, str, str]:
+        done = subprocess.run([program, "-c", "test:///default", command], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout, done.stderr
+
+    assert run(virt_cli) == run(VIRSH)
