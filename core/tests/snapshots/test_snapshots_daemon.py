@@ -106,6 +106,12 @@ def test_virt_api_in_process() -> None:
         _check_api(conn.lookup_domain_by_name("test"))
 
 
+def test_virt_api_through_virtd(daemons: tuple[Virtd, Libvirtd]) -> None:
+    # the remote client's snapshot calls, children listed over the wire included
+    with virt.open(daemons[0].uri()) as conn:
+        _check_api(conn.lookup_domain_by_name("test"))
+
+
 def _check_api(dom: virt.Domain) -> None:
     first = dom.create_snapshot("<domainsnapshot><name>a</name></domainsnapshot>")
     second = dom.create_snapshot("<domainsnapshot><name>b</name></domainsnapshot>")
