@@ -31,7 +31,6 @@ NOT_SERVED_YET = {
     "virDomainGetCPUStats", "virDomainSendProcessSignal", "virDomainMemoryPeek", "virDomainSetLifecycleAction",
     # snapshots and checkpoints
     "virDomainRevertToSnapshot",
-    "virDomainSnapshotNumChildren", "virDomainSnapshotListChildrenNames", "virDomainSnapshotListAllChildren",
     "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",
     "virDomainCheckpointListAllChildren", "virDomainCheckpointLookupByName", "virDomainCheckpointGetParent",
     "virDomainCheckpointDelete",

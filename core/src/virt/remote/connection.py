@@ -1035,9 +1035,10 @@ class RemoteConnection(DriverConnection):
 
     def list_domain_snapshots(self, ref: DomainRef, flags: int, of: str | None = None) -> list[str]:
         if of is not None:
-            raise NotSupported(
-                "this function is not supported by the connection driver: virDomainSnapshotListAllChildren"
-            )
+            snap = {"name": of, "dom": _domain_arg(ref)}
+            args = {"snapshot": snap, "need_results": 1, "flags": flags}
+            ret = self._call(P.DOMAIN_SNAPSHOT_LIST_ALL_CHILDREN, args)
+            return [child["name"] for child in ret["snapshots"]]
         ret = self._call(P.DOMAIN_LIST_ALL_SNAPSHOTS, {"dom": _domain_arg(ref), "need_results": 1, "flags": flags})
         return [snap["name"] for snap in ret["snapshots"]]
 

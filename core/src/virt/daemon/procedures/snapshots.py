@@ -125,3 +125,28 @@ def has_metadata(call: Call) -> dict[str, Any]:
 @handles(P.DOMAIN_SNAPSHOT_DELETE)
 def delete(call: Call) -> None:
     _snapshot(call).delete(DeleteFlags(int(call.args["flags"])))
+
+
+def _children(call: Call, snapshot: DomainSnapshot, function: str) -> list[str]:
+    flags = call.check_flags(_LIST_FLAGS, function)
+    return [s.name for s in snapshot.domain.snapshot_children(snapshot, flags)]
+
+
+@handles(P.DOMAIN_SNAPSHOT_NUM_CHILDREN)
+def num_children(call: Call) -> dict[str, Any]:
+    return {"num": len(_children(call, _snapshot(call), "DomainSnapshotNumChildren"))}
+
+
+@handles(P.DOMAIN_SNAPSHOT_LIST_CHILDREN_NAMES)
+def list_children_names(call: Call) -> dict[str, Any]:
+    most = limit(call, "maxnames", DOMAIN_SNAPSHOT_LIST_MAX, "REMOTE_DOMAIN_SNAPSHOT_LIST_MAX")
+    return {"names": _children(call, _snapshot(call), "DomainSnapshotListChildrenNames")[:most]}
+
+
+@handles(P.DOMAIN_SNAPSHOT_LIST_ALL_CHILDREN)
+def list_all_children(call: Call) -> dict[str, Any]:
+    snap = call.args["snapshot"]
+    snapshot = DomainSnapshot(wire.domain(call.conn, snap["dom"]), snap["name"])
+    names = _children(call, snapshot, "DomainSnapshotListAllChildren")
+    found = [_wire(DomainSnapshot(snapshot.domain, n)) for n in names] if call.args["need_results"] else []
+    return {"snapshots": found, "ret": len(names)}

@@ -46,6 +46,17 @@ PROCEDURES: tuple[Procedure, ...] = (
         write_when=(flags_include(SNAPSHOT_XML_SECURE_FLAG), "virDomainSnapshotGetXMLDesc"),
         denial="virDomainSnapshotGetXMLDesc with secure flag",
     ),
+    call(P.DOMAIN_SNAPSHOT_NUM_CHILDREN, [_SNAP, _FLAGS], [("num", xdr.Int)]),
+    call(
+        P.DOMAIN_SNAPSHOT_LIST_CHILDREN_NAMES,
+        [_SNAP, ("maxnames", xdr.Int), _FLAGS],
+        [("names", xdr.Array(NONNULL_STRING, DOMAIN_SNAPSHOT_LIST_MAX))],
+    ),
+    call(
+        P.DOMAIN_SNAPSHOT_LIST_ALL_CHILDREN,
+        [("snapshot", NONNULL_DOMAIN_SNAPSHOT), ("need_results", xdr.Int), _FLAGS],
+        [("snapshots", xdr.Array(NONNULL_DOMAIN_SNAPSHOT, DOMAIN_SNAPSHOT_LIST_MAX)), ("ret", xdr.Int)],
+    ),
     call(P.DOMAIN_SNAPSHOT_LOOKUP_BY_NAME, [_DOM, ("name", NONNULL_STRING), _FLAGS], [_SNAP]),
     call(P.DOMAIN_HAS_CURRENT_SNAPSHOT, [_DOM, _FLAGS], [("result", xdr.Int)]),
     call(P.DOMAIN_SNAPSHOT_CURRENT, [_DOM, _FLAGS], [_SNAP]),
