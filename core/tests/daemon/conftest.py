@@ -38,3 +38,13 @@ def libvirtd() -> Iterator[Libvirtd]:
     need_virsh()
     with start_libvirtd() as daemon:
         yield daemon
+
+
+@pytest.fixture(scope="module")
+def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
+    """virtd and libvirtd 9.0 side by side, both on test:///default, for python3-libvirt sessions."""
+    from binding_sides import need_binding
+
+    need_binding()
+    with start_virtd() as ours, start_libvirtd() as reference:
+        yield ours, reference

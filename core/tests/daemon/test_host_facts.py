@@ -7,23 +7,21 @@ stock virsh."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import virt
+from binding_sides import need_binding, session
 from virt.cpumodels import PPC64_MODELS, X86_MODELS
 from virt.daemon.testing import Virtd, start_virtd
 from virt.drivers.test.hostfacts import CPU_STATS
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.hostfacts import FreePages
-from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
+from virt.testing import VIRSH, Libvirtd, missing_dependency
 
-PYTHON = "/usr/bin/python3"
 # Every call python3-libvirt makes for these APIs, with its result or its error, as JSON lines.
 SESSION = r"""
 import json, sys, libvirt
@@ -60,23 +58,8 @@ for name, call in calls:
 """
 
 
-def _binding() -> None:
-    if not Path(PYTHON).exists() or subprocess.run([PYTHON, "-c", "import libvirt"], capture_output=True).returncode:
-        missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
-
-
 def _session(uri: str, readonly: bool = False) -> list[list[object]]:
-    done = subprocess.run(
-        [PYTHON, "-c", SESSION, uri, "ro" if readonly else "rw"], capture_output=True, text=True, timeout=60, check=True
-    )
-    return [json.loads(line) for line in done.stdout.splitlines()]
-
-
-@pytest.fixture(scope="module")
-def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
-    _binding()
-    with start_virtd() as ours, start_libvirtd() as reference:
-        yield ours, reference
+    return session(SESSION, uri, "ro" if readonly else "rw")
 
 
 @pytest.mark.parametrize("readonly", [False, True], ids=["read-write", "read-only"])
@@ -89,7 +72,7 @@ def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd,
 
 def test_python3_libvirt_in_process() -> None:
     """The binding on libvirt's own test:///default: the answers virt's API gives below."""
-    _binding()
+    need_binding()
     results = {row[0]: row[1:] for row in _session("test:///default")}
     assert results["maxvcpus"] == ["ok", 32]
     assert results["free"] == ["ok", 3145728]

@@ -4,7 +4,6 @@ virt's own API, and virt's CLI against stock virsh."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -13,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import virt
+from binding_sides import need_binding, session
 from virt.daemon.testing import Virtd, start_virtd
 from virt.errors import ErrorNumber, VirtError
 from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
 
-PYTHON = "/usr/bin/python3"
 BAD = "<network><name>n1</name><bogus/></network>"
 GOOD = "<network><name>n2</name></network>"
 SESSION = r"""
@@ -42,25 +41,13 @@ for name, call in calls:
 """
 
 
-def _binding() -> None:
-    if not Path(PYTHON).exists() or subprocess.run([PYTHON, "-c", "import libvirt"], capture_output=True).returncode:
-        missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
-
-
 def _session(uri: str, readonly: bool = False) -> list[list[object]]:
-    done = subprocess.run(
-        [PYTHON, "-c", SESSION, uri, "ro" if readonly else "rw", BAD, GOOD],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return [json.loads(line) for line in done.stdout.splitlines()]
+    return session(SESSION, uri, "ro" if readonly else "rw", BAD, GOOD)
 
 
 @pytest.fixture
 def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
-    _binding()
+    need_binding()
     with start_virtd() as ours, start_libvirtd() as reference:
         yield ours, reference
 
@@ -74,7 +61,7 @@ def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd,
 
 
 def test_python3_libvirt_in_process() -> None:
-    _binding()
+    need_binding()
     results = {row[0]: row[1:] for row in _session("test:///default")}
     assert results["create validate bad"][:3] == ["error", 92, 5]
     assert results["define flag 2"] == ["error", 8, 12, "unsupported flags (0x2) in function testNetworkDefineXMLFlags"]
