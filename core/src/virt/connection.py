@@ -121,9 +121,9 @@ def _validate_network_text(xml: object, validate: bool) -> None:
     """The VALIDATE flags of network define/create: text checked against libvirt's schema first, in
     the words virtd uses (a model is already parsed: nothing to check)."""
     if validate and isinstance(xml, str | bytes):
-        from virt.networkflags import validate as validate_text
+        from virt.xml.schema import refuse_invalid
 
-        validate_text(xml)
+        refuse_invalid(xml, located=False)
 
 
 class Connection:

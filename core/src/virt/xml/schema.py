@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from virt.errors import XMLError
+from virt.errors import ErrorDomain, ErrorNumber, VirtError, XMLError
 from virt.xml.base import XmlModel, parse_document
 from virt.xml.validate import Problem
 
@@ -131,3 +131,29 @@ def validate_schema(document: str | bytes | etree._Element | XmlModel, directory
     found = schema_problems(document, directory)
     if found:
         raise XMLError("\n".join(str(p) for p in found))
+
+
+def refuse_invalid(xml: str | bytes, *, located: bool = True) -> None:
+    """The VALIDATE flags of define and create: raise libvirt's XML_INVALID_SCHEMA error listing
+    what the schema finds wrong in ``xml``, each problem with its element path and line
+    (``located``) or in the schema's bare words, as libvirt's network parser gives them. Without a
+    schema to check against the request is refused: claiming the XML valid unchecked would be a lie
+    the client cannot detect."""
+    root = parse_document(xml)
+    try:
+        problems = schema_problems(root)
+    except XMLError as exc:
+        raise VirtError(
+            f"XML document failed to validate against schema: {exc.message}",
+            ErrorNumber.XML_INVALID_SCHEMA,
+            ErrorDomain.XML,
+        ) from None
+    if problems:
+        folder = schema_dir()
+        schema = folder / SCHEMAS[str(root.tag)] if folder is not None else SCHEMAS[str(root.tag)]
+        detail = "".join(f"{problem if located else problem.message}\n" for problem in problems)
+        raise VirtError(
+            f"XML document failed to validate against schema: Unable to validate doc against {schema}\n{detail}",
+            ErrorNumber.XML_INVALID_SCHEMA,
+            ErrorDomain.XML,
+        )

@@ -14,11 +14,11 @@ from virt.info import DomainFilter
 from virt.remote.message_types import DOMAIN_LIST_MAX
 from virt.remote.procedure_numbers import RemoteProcedure as P
 from virt.states import DomainState, ShutdownMode
+from virt.xml.schema import refuse_invalid
 
 from . import wire
 from .listing import either, limit
 from .registry import Call, handles
-from .validation import validated
 
 # virConnectListAllDomainsFlags
 _LIST_ACTIVE, _LIST_INACTIVE = 1, 2
@@ -135,7 +135,7 @@ def define_xml_flags(call: Call) -> dict[str, Any]:
     flags = call.check_flags(_DEFINE_VALIDATE, "DomainDefineXMLFlags")
     xml = call.args["xml"]
     if flags & _DEFINE_VALIDATE:
-        validated(xml)
+        refuse_invalid(xml)
     return _dom_ret(call.conn.define_domain(xml))
 
 
@@ -144,7 +144,7 @@ def create_xml(call: Call) -> dict[str, Any]:
     flags = call.check_flags(_START_VALIDATE, "DomainCreateXML")
     xml = call.args["xml_desc"]
     if flags & _START_VALIDATE:
-        validated(xml)
+        refuse_invalid(xml)
     return _dom_ret(call.conn.create_domain(xml))
 
 

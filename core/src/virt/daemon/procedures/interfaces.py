@@ -12,10 +12,10 @@ from virt.driver import InterfaceRef
 from virt.interfaces import Interface
 from virt.remote.message_types import INTERFACE_LIST_MAX
 from virt.remote.procedure_numbers import RemoteProcedure as P
+from virt.xml.schema import refuse_invalid
 
 from .listing import either, limit
 from .registry import Call, handles
-from .validation import validated
 
 _LIST_INACTIVE, _LIST_ACTIVE = 1, 2  # virConnectListAllInterfacesFlags
 _XML_INACTIVE = 1  # VIR_INTERFACE_XML_INACTIVE
@@ -85,7 +85,7 @@ def define_xml(call: Call) -> dict[str, Any]:
     flags = call.check_flags(_DEFINE_VALIDATE, "InterfaceDefineXML")
     xml = call.args["xml"]
     if flags & _DEFINE_VALIDATE:
-        validated(xml)
+        refuse_invalid(xml)
     return _iface_ret(call.conn.define_interface(xml))
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from virt.networkflags import validate
 from virt.remote.procedure_numbers import RemoteProcedure as P
+from virt.xml.schema import refuse_invalid
 
 from .networks import _net_ret
 from .registry import Call, handles
@@ -19,7 +19,7 @@ VALIDATE = 1
 def _checked(call: Call, function: str) -> str:
     xml = str(call.args["xml"])
     if call.check_flags(VALIDATE, function) & VALIDATE:
-        validate(xml)
+        refuse_invalid(xml, located=False)
     return xml
 
 

@@ -8,11 +8,11 @@ from virt.connection import StoragePool, StorageVolume
 from virt.driver import STORAGE_READ
 from virt.remote.message_types import STORAGE_POOL_LIST_MAX, STORAGE_VOL_LIST_MAX
 from virt.remote.procedure_numbers import RemoteProcedure as P
+from virt.xml.schema import refuse_invalid
 
 from . import wire
 from .listing import either, limit
 from .registry import Call, handles
-from .validation import validated
 
 # virConnectListAllStoragePoolsFlags: state filters, then one bit per pool type
 _LIST_INACTIVE, _LIST_ACTIVE = 1, 2
@@ -113,7 +113,7 @@ def pool_lookup_by_volume(call: Call) -> dict[str, Any]:
 def pool_define_xml(call: Call) -> dict[str, Any]:
     flags = call.check_flags(_POOL_DEFINE_VALIDATE, "StoragePoolDefineXML")
     if flags & _POOL_DEFINE_VALIDATE:
-        validated(call.args["xml"])
+        refuse_invalid(call.args["xml"])
     return _pool_ret(call.conn.define_storage_pool(call.args["xml"]))
 
 
@@ -241,7 +241,7 @@ def vol_lookup_by_path(call: Call) -> dict[str, Any]:
 def vol_create_xml(call: Call) -> dict[str, Any]:
     flags = call.check_flags(_VOL_CREATE_VALIDATE | _VOL_CREATE_PREALLOC_METADATA, "StorageVolCreateXML")
     if flags & _VOL_CREATE_VALIDATE:
-        validated(call.args["xml"])
+        refuse_invalid(call.args["xml"])
     prealloc = bool(flags & _VOL_CREATE_PREALLOC_METADATA)
     return _vol_ret(_pool(call).create_volume(call.args["xml"], prealloc_metadata=prealloc))
 
@@ -251,7 +251,7 @@ def vol_create_xml_from(call: Call) -> dict[str, Any]:
     allowed = _VOL_CREATE_VALIDATE | _VOL_CREATE_PREALLOC_METADATA | _VOL_CREATE_REFLINK
     flags = call.check_flags(allowed, "StorageVolCreateXMLFrom")
     if flags & _VOL_CREATE_VALIDATE:
-        validated(call.args["xml"])
+        refuse_invalid(call.args["xml"])
     source = wire.storage_volume(call.conn, call.args["clonevol"])
     prealloc = bool(flags & _VOL_CREATE_PREALLOC_METADATA)
     return _vol_ret(_pool(call).create_volume_from(call.args["xml"], source, prealloc_metadata=prealloc))
