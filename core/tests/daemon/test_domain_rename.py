@@ -3,23 +3,14 @@ python3-libvirt over each daemon, virt's own API, and virt's CLI against stock v
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import virt
-from binding_sides import need_binding, session
+from binding_sides import calls_session, cli_as_virsh, need_binding, same_through_daemons
 from virt.daemon.testing import Virtd
 from virt.errors import VirtError
-from virt.testing import VIRSH, Libvirtd, missing_dependency
+from virt.testing import Libvirtd
 
-SESSION = r"""
-import json, sys, libvirt
-libvirt.registerErrorHandler(lambda *a: None, None)
-uri, readonly = sys.argv[1], sys.argv[2] == "ro"
-conn = (libvirt.openReadOnly if readonly else libvirt.open)(uri)
+CALLS = r"""
 dom = conn.lookupByName("test")
 calls = [
     ("rename active", lambda: dom.rename("x")),
@@ -34,23 +25,16 @@ calls = [
     ("back", lambda: conn.lookupByName("renamed").rename("test")),
     ("start", lambda: conn.lookupByName("test").create()),
 ]
-for name, call in calls:
-    try:
-        print(json.dumps([name, "ok", call()]))
-    except libvirt.libvirtError as exc:
-        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
 """
 
 
 def _session(uri: str, readonly: bool = False) -> list[list[object]]:
-    return session(SESSION, uri, "ro" if readonly else "rw")
+    return calls_session(CALLS, uri, readonly)
 
 
 @pytest.mark.parametrize("readonly", [False, True], ids=["read-write", "read-only"])
 def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], readonly: bool) -> None:
-    ours, reference = daemons
-    expected = _session(reference.uri(readonly=readonly), readonly)
-    assert _session(ours.uri(readonly=readonly), readonly) == expected
+    expected = same_through_daemons(daemons, CALLS, readonly)
     assert ["rename", "ok", 0] in expected or readonly
 
 
@@ -101,12 +85,5 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_cli_as_virsh(command: str) -> None:
-    if shutil.which(VIRSH) is None:
-        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
-    virt_cli = str(Path(sys.executable).parent / "virt")
-
-    def run(program: str) -> tuple[int, str, str]:
-        done = subprocess.run([program, "-c", "test:///default", command], capture_output=True, text=True, timeout=60)
-        return done.returncode, done.stdout, done.stderr
-
-    assert run(virt_cli) == run(VIRSH)
+    ours, reference = cli_as_virsh(command)
+    assert ours == reference

@@ -4,26 +4,20 @@ virt's own API, and virt's CLI against stock virsh."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import virt
-from binding_sides import need_binding, session
+from binding_sides import calls_session, cli_as_virsh, need_binding, same_through_daemons
 from virt.daemon.testing import Virtd, start_virtd
 from virt.errors import ErrorNumber, VirtError
-from virt.testing import VIRSH, Libvirtd, missing_dependency, start_libvirtd
+from virt.testing import Libvirtd, start_libvirtd
 
 BAD = "<network><name>n1</name><bogus/></network>"
 GOOD = "<network><name>n2</name></network>"
-SESSION = r"""
-import json, sys, libvirt
-libvirt.registerErrorHandler(lambda *a: None, None)
-uri, readonly, bad, good = sys.argv[1], sys.argv[2] == "ro", sys.argv[3], sys.argv[4]
-conn = (libvirt.openReadOnly if readonly else libvirt.open)(uri)
+CALLS = r"""
+bad, good = extra
 calls = [
     ("create validate bad", lambda: conn.networkCreateXMLFlags(bad, 1).name()),
     ("define validate bad", lambda: conn.networkDefineXMLFlags(bad, 1).name()),
@@ -33,16 +27,11 @@ calls = [
     ("create validate good", lambda: conn.networkCreateXMLFlags(good, 1).isActive()),
     ("defined persistent", lambda: conn.networkLookupByName("n1").isPersistent()),
 ]
-for name, call in calls:
-    try:
-        print(json.dumps([name, "ok", call()]))
-    except libvirt.libvirtError as exc:
-        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
 """
 
 
 def _session(uri: str, readonly: bool = False) -> list[list[object]]:
-    return session(SESSION, uri, "ro" if readonly else "rw", BAD, GOOD)
+    return calls_session(CALLS, uri, readonly, BAD, GOOD)
 
 
 @pytest.fixture
@@ -54,9 +43,7 @@ def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
 
 @pytest.mark.parametrize("readonly", [False, True], ids=["read-write", "read-only"])
 def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], readonly: bool) -> None:
-    ours, reference = daemons
-    expected = _session(reference.uri(readonly=readonly), readonly)
-    assert _session(ours.uri(readonly=readonly), readonly) == expected
+    expected = same_through_daemons(daemons, CALLS, readonly, BAD, GOOD)
     assert len(expected) == 7
 
 
@@ -91,15 +78,8 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_cli_as_virsh(command: str, tmp_path: Path) -> None:
-    if shutil.which(VIRSH) is None:
-        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
     (tmp_path / "bad.xml").write_text(BAD)
     (tmp_path / "good.xml").write_text(GOOD)
     line = command.format(bad=tmp_path / "bad.xml", good=tmp_path / "good.xml")
-    virt_cli = str(Path(sys.executable).parent / "virt")
-
-    def run(program: str) -> tuple[int, str, str]:
-        done = subprocess.run([program, "-c", "test:///default", line], capture_output=True, text=True, timeout=60)
-        return done.returncode, done.stdout, done.stderr
-
-    assert run(virt_cli) == run(VIRSH)
+    ours, reference = cli_as_virsh(line)
+    assert ours == reference

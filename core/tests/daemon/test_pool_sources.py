@@ -4,25 +4,19 @@ API, and virt's CLI against stock virsh."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import virt
-from binding_sides import need_binding, session
+from binding_sides import calls_session, cli_as_virsh, need_binding, same_through_daemons
 from virt.daemon.testing import Virtd
 from virt.drivers.test.poolsources import LOGICAL_SOURCES
 from virt.errors import ErrorNumber, VirtError
-from virt.testing import VIRSH, Libvirtd, missing_dependency
+from virt.testing import Libvirtd
 
 SPEC = "<source><host name='h1'/></source>"
-SESSION = r"""
-import json, sys, libvirt
-libvirt.registerErrorHandler(lambda *a: None, None)
-uri, readonly, spec = sys.argv[1], sys.argv[2] == "ro", sys.argv[3]
-conn = (libvirt.openReadOnly if readonly else libvirt.open)(uri)
+CALLS = r"""
+(spec,) = extra
 calls = [
     ("logical", lambda: conn.findStoragePoolSources("logical", None, 0)),
     ("logical spec", lambda: conn.findStoragePoolSources("logical", "<source/>", 0)),
@@ -33,23 +27,16 @@ calls = [
     ("bogus", lambda: conn.findStoragePoolSources("bogus", None, 0)),
     ("flags", lambda: conn.findStoragePoolSources("logical", None, 1)),
 ]
-for name, call in calls:
-    try:
-        print(json.dumps([name, "ok", call()]))
-    except libvirt.libvirtError as exc:
-        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
 """
 
 
 def _session(uri: str, readonly: bool = False) -> list[list[object]]:
-    return session(SESSION, uri, "ro" if readonly else "rw", SPEC)
+    return calls_session(CALLS, uri, readonly, SPEC)
 
 
 @pytest.mark.parametrize("readonly", [False, True], ids=["read-write", "read-only"])
 def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], readonly: bool) -> None:
-    ours, reference = daemons
-    expected = _session(reference.uri(readonly=readonly), readonly)
-    assert _session(ours.uri(readonly=readonly), readonly) == expected
+    expected = same_through_daemons(daemons, CALLS, readonly, SPEC)
     assert len(expected) == 8
 
 
@@ -86,14 +73,7 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_cli_as_virsh(command: str, tmp_path: Path) -> None:
-    if shutil.which(VIRSH) is None:
-        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
     (tmp_path / "spec.xml").write_text(SPEC)
     line = command.format(spec=tmp_path / "spec.xml")
-    virt_cli = str(Path(sys.executable).parent / "virt")
-
-    def run(program: str) -> tuple[int, str, str]:
-        done = subprocess.run([program, "-c", "test:///default", line], capture_output=True, text=True, timeout=60)
-        return done.returncode, done.stdout, done.stderr
-
-    assert run(virt_cli) == run(VIRSH)
+    ours, reference = cli_as_virsh(line)
+    assert ours == reference
