@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
 from pathlib import Path
@@ -40,6 +41,12 @@ def os_error(what: str, exc: OSError) -> Exception:
 def target_dir(pool: StoragePool) -> Path:
     assert pool.target is not None and pool.target.path, "check() refuses pools without a target path"
     return Path(pool.target.path)
+
+
+@functools.lru_cache(maxsize=256)
+def _folder_string(path: str) -> str:
+    """A pool's target as pathlib spells it, without its Path object each lookup."""
+    return str(Path(path)).rstrip("/")  # the root folder is "/" itself
 
 
 def is_partial(name: str) -> bool:
@@ -91,20 +98,21 @@ class FilePoolBackend(PoolBackend):
         return names
 
     def volume_keys(self, pool: StoragePool) -> list[tuple[str, str]]:
-        folder = target_dir(pool)
-        return [(name, str(folder / name)) for name in self.volume_names(pool)]  # a file volume's key is its path
+        # a file volume's key is its path
+        return [(name, self.volume_path(pool, name)) for name in self.volume_names(pool)]
 
     def has_volume(self, pool: StoragePool, name: str) -> bool:
         if not name or "/" in name or is_partial(name) or name in (".", ".."):
             return False
         try:
-            mode = (target_dir(pool) / name).stat().st_mode
+            mode = os.stat(self.volume_path(pool, name)).st_mode  # noqa: PTH116 - a lookup each call
         except OSError:
             return False
         return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
 
     def volume_path(self, pool: StoragePool, name: str) -> str:
-        return str(target_dir(pool) / name)
+        assert pool.target is not None and pool.target.path, "check() refuses pools without a target path"
+        return f"{_folder_string(pool.target.path)}/{name}"
 
     def volume(self, pool: StoragePool, name: str) -> StorageVolume | None:
         if not name or "/" in name or is_partial(name) or name in (".", ".."):

@@ -60,7 +60,10 @@ class StorageService:
         self._registry = backends
         self._backends: dict[str, PoolBackend] = {}
         self._lock = threading.RLock()
-        self._parsed: dict[Path, tuple[tuple[int, int], StoragePool]] = {}
+        self._parsed: dict[str, tuple[tuple[int, int], StoragePool]] = {}
+        # the state files' folders as strings: every call on a pool reads its state files
+        self._active_dir, self._definitions_dir = str(dirs.active_dir), str(dirs.definitions_dir)
+        self._autostart_dir = str(dirs.autostart_dir)
         self._in_use: dict[tuple[str, str], int] = {}
         """(pool, volume) pairs with a transfer open, and how many."""
         self._building: set[tuple[str, str]] = set()
@@ -90,31 +93,32 @@ class StorageService:
     def _autostart_link(self, name: str) -> Path:
         return self.dirs.autostart_dir / f"{name}.xml"
 
-    def _read(self, path: Path) -> StoragePool | None:
+    def _read(self, path: str) -> StoragePool | None:
         """The pool in ``path`` (parsed once per version of the file), None when there is none."""
         from virt.xml import StoragePool
 
         try:
-            info = path.stat()
+            info = os.stat(path)  # noqa: PTH116 - every call on a pool reads its state: no Path objects
         except FileNotFoundError:
             return None
         version = (info.st_mtime_ns, info.st_size)
         cached = self._parsed.get(path)
         if cached is None or cached[0] != version:
             try:
-                pool = StoragePool.from_xml(path.read_bytes())
+                with open(path, "rb") as stream:
+                    pool = StoragePool.from_xml(stream.read())
             except (OSError, XMLError) as exc:
                 raise error(ErrorNumber.INTERNAL_ERROR, f"cannot read pool file '{path}': {exc}") from exc
             self._parsed[path] = cached = (version, pool)
         return cached[1]
 
     def _state(self, name: str) -> PoolState | None:
-        live = self._read(self._live_file(name))
-        stored = self._read(self._definition_file(name))
+        live = self._read(f"{self._active_dir}/{name}.xml")
+        stored = self._read(f"{self._definitions_dir}/{name}.xml")
         definition = live or stored
         if definition is None or definition.uuid is None:
             return None
-        autostart = stored is not None and os.path.lexists(self._autostart_link(name))
+        autostart = stored is not None and os.path.lexists(f"{self._autostart_dir}/{name}.xml")
         return PoolState(name, definition.uuid, definition, live is not None, stored is not None, autostart)
 
     def states(self) -> list[PoolState]:
@@ -248,7 +252,7 @@ class StorageService:
         """The definition a pool starts with next time (``--inactive``): while the running pool's
         is the same one, libvirt shows it with what the running pool found (sizes, permissions)."""
         state = self.by_name(name)
-        stored = self._read(self._definition_file(name))
+        stored = self._read(str(self._definition_file(name)))
         if stored is None or (state.active and stored == state.definition):
             return self.live_definition(name)
         return copy.deepcopy(stored)
