@@ -6,7 +6,9 @@ each daemon's unix socket, in one run, each on a dir pool of its own on the same
   asks: ``listAllVolumes`` and each volume's path), median of ``--runs``;
 - upload then download ``--size`` (1 GiB) of data through a stream with Debian's ``virsh vol-upload``
   and ``vol-download`` (whole processes), against ``cp`` of the same file on the same file system
-  (neither side, nor cp, waits for the data to reach the disk).
+  (neither side, nor cp, waits for the data to reach the disk; each starts after a ``sync``, so
+  that none pays for the writeback of another's data), median of ``--stream-runs`` (3) rounds in
+  which the sides and cp take turns.
 
 Targets: each at most 1x libvirt's time; upload and download within 1.2x of ``cp``.
 """
@@ -18,6 +20,7 @@ import contextlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,18 +67,25 @@ def run_client(uri: str, folder: Path, args: argparse.Namespace, data: Path) -> 
     for i in range(args.listed):  # volumes made outside virt and libvirt: the refresh finds them
         with open(folder / "b" / f"f{i:04d}.img", "wb") as out:
             out.truncate(1024 * 1024)
+    os.sync()  # the files just made and the data to stream written out, not during the timed calls
     command = [LIBVIRT_PYTHON, "-c", CLIENT, uri, str(folder), str(args.volumes), str(args.listed), str(args.runs)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the client failed against {uri}: {done.stderr[-2000:]}")
     found: dict[str, float] = json.loads(done.stdout)
-    # the streams through Debian's virsh, as a user runs them
     virsh(uri, "vol-create-as", "bench", "big.img", str(data.stat().st_size), "--allocation", "0")
-    found["upload"] = virsh(uri, "vol-upload", "big.img", str(data), "--pool", "bench")
-    found["download"] = virsh(uri, "vol-download", "big.img", str(folder / "down.img"), "--pool", "bench")
-    virsh(uri, "vol-delete", "big.img", "--pool", "bench")
-    virsh(uri, "pool-destroy", "bench")
     return found
+
+
+def stream_times(uri: str, folder: Path, data: Path) -> tuple[float, float]:
+    """Upload then download of ``data`` through Debian's virsh, as a user runs them, each started
+    with the disk idle (what earlier writes left in the page cache written out first)."""
+    os.sync()
+    upload = virsh(uri, "vol-upload", "big.img", str(data), "--pool", "bench")
+    os.sync()
+    download = virsh(uri, "vol-download", "big.img", str(folder / "down.img"), "--pool", "bench")
+    (folder / "down.img").unlink()
+    return upload, download
 
 
 def virsh(uri: str, *args: str) -> float:
@@ -109,6 +119,7 @@ def main() -> int:
     parser.add_argument("--listed", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size", type=int, default=1024, help="MiB streamed each way")
+    parser.add_argument("--stream-runs", type=int, default=3, help="upload/download/cp rounds (median)")
     args = parser.parse_args()
     if os.geteuid() != 0 or shutil.which("qemu-img") is None:
         print("needs root (a private libvirtd) and qemu-img", file=sys.stderr)
@@ -123,7 +134,18 @@ def main() -> int:
         with daemons(base / "virt") as (ours_uri, theirs_uri):
             ours = run_client(ours_uri, base / "ours", args, data)
             theirs = run_client(theirs_uri, base / "theirs", args, data)
-        cp = copy_time(data, base)
+            # the sides and cp take turns, round by round: the disk's moods weigh on all alike
+            streams: dict[str, list[tuple[float, float]]] = {"ours": [], "theirs": []}
+            copies = []
+            for _ in range(args.stream_runs):
+                streams["ours"].append(stream_times(ours_uri, base / "ours", data))
+                streams["theirs"].append(stream_times(theirs_uri, base / "theirs", data))
+                copies.append(copy_time(data, base))
+                (base / "copy.img").unlink()
+            for side, found in (("ours", ours), ("theirs", theirs)):
+                found["upload"] = statistics.median(up for up, _ in streams[side])
+                found["download"] = statistics.median(down for _, down in streams[side])
+        cp = statistics.median(copies)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print(f"{'operation':<34}{'virtd':>10}{'libvirtd':>10}{'ratio':>8}  target")
