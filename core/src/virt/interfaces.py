@@ -87,9 +87,9 @@ def define(conn: Connection, xml: str | bytes | HostInterface, *, validate: bool
     elif isinstance(xml, str | bytes):
         if validate:
             # the schema check virtd runs for the VALIDATE flags, in libvirt's words
-            from virt.daemon.procedures.validation import validated
+            from virt.xml.schema import refuse_invalid
 
-            validated(xml if isinstance(xml, str) else xml.decode())
+            refuse_invalid(xml)
         definition = HostInterface.from_xml(xml)
     else:
         raise InvalidArgument(
