@@ -251,6 +251,13 @@ class Connection:
         check_cpu(cpu)
         return self.driver.get_node_cpu_stats(cpu, flags)
 
+    def node_memory_stats(self, cell: int = -1, flags: int = 0) -> list[tuple[str, int]]:
+        """virNodeGetMemoryStats: (field, KiB) pairs of NUMA cell ``cell``, -1 for the whole host."""
+        from virt.hostfacts import check_memory_cell
+
+        check_memory_cell(cell)
+        return self.driver.get_node_memory_stats(cell, flags)
+
     def free_pages(self, pages: list[int], start_cell: int, cell_count: int, flags: int = 0) -> FreePages:
         """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), cell after cell, from ``start_cell``."""
         from virt.hostfacts import check_free_pages

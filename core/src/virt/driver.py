@@ -939,6 +939,10 @@ class DriverConnection:
         """virNodeGetCPUStats: every (field, nanoseconds) of processor ``cpu`` (-1: all of them)."""
 
     @optional
+    def get_node_memory_stats(self, cell: int, flags: int) -> list[tuple[str, int]]:
+        """virNodeGetMemoryStats: every (field, KiB) of NUMA cell ``cell`` (-1: the whole host)."""
+
+    @optional
     def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
         """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), ``cell_count`` cells from ``start_cell``."""
 

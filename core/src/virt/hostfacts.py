@@ -31,6 +31,16 @@ def check_cpu(cpu: int) -> None:
         )
 
 
+def check_memory_cell(cell: int) -> None:
+    """virNodeGetMemoryStats' check: a cell number, or -1 for the whole host."""
+    if cell < -1:
+        raise InvalidArgument(
+            "cellNum in virNodeGetMemoryStats only accepts -1 as a negative value",
+            ErrorNumber.INVALID_ARG,
+            ErrorDomain.NONE,
+        )
+
+
 @attrs.frozen
 class FreePages:
     """virNodeGetFreePages' answer: the counts it filled (page size after page size, cell after

@@ -396,6 +396,14 @@ class RemoteConnection(DriverConnection):
         ret = self._call(P.NODE_GET_CPU_STATS, {"cpuNum": cpu, "nparams": count, "flags": flags})
         return [(str(stat["field"]), int(stat["value"])) for stat in ret["params"]]
 
+    def get_node_memory_stats(self, cell: int, flags: int) -> list[tuple[str, int]]:
+        # as libvirt's client: ask how many there are, then for them all
+        count = self._call(P.NODE_GET_MEMORY_STATS, {"cellNum": cell, "nparams": 0, "flags": flags})["nparams"]
+        if not count:
+            return []
+        ret = self._call(P.NODE_GET_MEMORY_STATS, {"cellNum": cell, "nparams": count, "flags": flags})
+        return [(str(stat["field"]), int(stat["value"])) for stat in ret["params"]]
+
     def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
         from virt.hostfacts import FreePages
 

@@ -7,9 +7,10 @@ instance, never of the guests.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from virt.errors import ErrorDomain, ErrorNumber
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError
 from virt.localstate.connection import LocalConnection
 from virt.localstate.networks import LocalNetworkOperations
 
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.uri import URI
     from virt.xml import Capabilities, DomainCapabilities
+
+
+TCG_MAX_VCPUS = 16
+"""What libvirt's QEMU driver answers virConnectGetMaxVcpus for TCG guests (or no type)."""
+KVM_FALLBACK_VCPUS = 4
+"""KVM's documented limit for a kernel that tells none (libvirt's virHostCPUGetKVMMaxVCPUs)."""
 
 
 class QemuConnection(
@@ -86,6 +93,29 @@ class QemuConnection(
         if virt_type == "kvm" and not caps.kvm:
             raise errors.error(ErrorNumber.CONFIG_UNSUPPORTED, "KVM is not available on this host")
         return domain_capabilities(caps, machine, virt_type)
+
+    def get_max_vcpus(self, virt_type: str | None) -> int:
+        """As libvirt's QEMU driver: 16 for TCG, what /dev/kvm says for KVM (qemuConnectGetMaxVcpus)."""
+        from virt_qemu.capsxml import kvm_max_vcpus
+
+        if virt_type is None or virt_type.lower() == "qemu":
+            return TCG_MAX_VCPUS
+        if virt_type.lower() == "kvm":
+            if not os.access("/dev/kvm", os.R_OK):
+                raise VirtError("Unable to open /dev/kvm: No such file or directory", ErrorNumber.SYSTEM_ERROR)
+            return kvm_max_vcpus() or KVM_FALLBACK_VCPUS
+        raise errors.error(ErrorNumber.INVALID_ARG, f"unknown type '{virt_type}'")
+
+    def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
+        from virt import cpumodels
+
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags:x}) in function qemuConnectGetCPUModelNames",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.QEMU,
+            )
+        return cpumodels.models(arch, ErrorDomain.QEMU)
 
     # -- lifecycle (the rest is LocalConnection's) ---------------------------------------------------
     def reset_domain(self, ref: DomainRef) -> None:

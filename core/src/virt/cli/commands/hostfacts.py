@@ -1,5 +1,5 @@
-"""Host facts: ``maxvcpus``, ``freecell``, ``freepages``, ``sysinfo``, ``nodecpustats`` and ``cpu-models``,
-printed as virsh prints them."""
+"""Host facts: ``maxvcpus``, ``freecell``, ``freepages``, ``sysinfo``, ``nodecpustats``, ``nodememstats``
+and ``cpu-models``, printed as virsh prints them."""
 
 from __future__ import annotations
 
@@ -159,6 +159,18 @@ def run_nodecpustats(ctx: Context, args: argparse.Namespace) -> None:
             ctx.print(f"{label:<15} {_percent(stats[field], total)}%")
 
 
+def run_nodememstats(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.errors import VirtError
+
+    cell = -1 if args.cell is None else _int_option(args.cell, "cell")
+    try:
+        stats = ctx.conn.node_memory_stats(cell)
+    except VirtError as exc:
+        raise CommandError("Unable to get number of memory stats", exc.message) from exc
+    for field, value in stats:
+        ctx.print(f"{field:<7}: {value:20} KiB")
+
+
 def run_cpu_models(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
 
@@ -234,6 +246,14 @@ def register(commands: CommandRegistry) -> None:
             Argument("cpu", positional=True, metavar="number", help="prints specified cpu statistics only."),
             Argument("--percent", flag=True, help="prints by percentage during 1 second."),
         ],
+    )
+    commands.add(
+        "nodememstats",
+        run_nodememstats,
+        group=GROUP,
+        help="Prints memory stats of the node.",
+        description="Returns memory stats of the node, in kilobytes.",
+        arguments=[Argument("cell", positional=True, metavar="number", help="prints specified cell statistics only.")],
     )
     commands.add(
         "cpu-models",

@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError
-from virt.remote.message_types import CONNECT_CPU_MODELS_MAX, NODE_CPU_STATS_MAX, NODE_MAX_CELLS
+from virt.remote.message_types import (
+    CONNECT_CPU_MODELS_MAX,
+    NODE_CPU_STATS_MAX,
+    NODE_MAX_CELLS,
+    NODE_MEMORY_STATS_MAX,
+)
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
 from .registry import Call, handles, internal_error
@@ -49,7 +54,25 @@ def get_cpu_stats(call: Call) -> dict[str, Any]:
         raise InvalidArgument(
             "nparams in virNodeGetCPUStats must be zero or greater", ErrorNumber.INVALID_ARG, ErrorDomain.NONE
         )
+    if wanted == 0:
+        # only the count: every processor has the fields all of them have together, and libvirt's
+        # drivers answer it without looking at the number (a wrong one fails the next call)
+        return {"params": [], "nparams": len(call.conn.node_cpu_stats(-1, int(call.args["flags"])))}
     stats = call.conn.node_cpu_stats(int(call.args["cpuNum"]), int(call.args["flags"]))
+    given = stats[:wanted]
+    return {"params": [{"field": field, "value": value} for field, value in given], "nparams": len(given)}
+
+
+@handles(P.NODE_GET_MEMORY_STATS)
+def get_memory_stats(call: Call) -> dict[str, Any]:
+    wanted = int(call.args["nparams"])
+    if wanted > NODE_MEMORY_STATS_MAX:
+        raise internal_error("nparams too large")
+    if wanted < 0:
+        raise InvalidArgument(
+            "nparams in virNodeGetMemoryStats must be zero or greater", ErrorNumber.INVALID_ARG, ErrorDomain.NONE
+        )
+    stats = call.conn.node_memory_stats(int(call.args["cellNum"]), int(call.args["flags"]))
     if wanted == 0:
         return {"params": [], "nparams": len(stats)}
     given = stats[:wanted]

@@ -232,7 +232,6 @@ class SnapshotOperations:
                 del obj.snapshots[name]
 
 
-
 def before_undefine(obj: DomainObj, *, forget: bool) -> None:
     """An inactive domain with snapshots is undefined only with SNAPSHOTS_METADATA (``forget``), which
     drops them; a running one keeps them, going on as a transient domain (libvirt's test driver)."""
