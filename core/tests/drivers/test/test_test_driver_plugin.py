@@ -61,4 +61,6 @@ def test_implements_every_operation_of_the_interface() -> None:
     }
     # libvirt's test driver has these, virt's does not yet (issue 15: the whole API on test:///)
     not_yet = {"update_network", "subscribe_network_events"}
-    assert implemented == optional - {"get_domain_capabilities", "open_console", "reconnect"} - not_in_libvirts - not_yet
+    assert (
+        implemented == optional - {"get_domain_capabilities", "open_console", "reconnect"} - not_in_libvirts - not_yet
+    )

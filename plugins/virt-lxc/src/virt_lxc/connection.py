@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.info import NodeInfo
     from virt.uri import URI
+    from virt.xml import Capabilities
 
 
 @attrs.frozen
@@ -56,6 +57,11 @@ class LxcConnection(LocalNetworkOperations, LocalConnection[LxcDriver]):
     # -- host -------------------------------------------------------------------------------------
     def get_version(self) -> int:
         return hostinfo.kernel_version()
+
+    def get_capabilities(self) -> Capabilities:
+        from virt_lxc.capsxml import capabilities
+
+        return capabilities()
 
     def get_node_info(self) -> NodeInfo:
         # the LXC driver's own reading of the host (see hostinfo), not libvirt's NUMA-aware one

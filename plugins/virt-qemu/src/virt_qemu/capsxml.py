@@ -18,18 +18,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
+from virt.localstate.hostcaps import local_host
 from virt.xml.capabilities import (
     Capabilities,
     Guest,
     GuestArch,
     GuestDomain,
-    Host,
-    HostCPU,
 )
 from virt.xml.capabilities import (
     Machine as XmlMachine,
@@ -68,13 +66,8 @@ def wordsize(arch: str) -> int:
 def host_capabilities(caps: list[QemuCaps]) -> Capabilities:
     """The host and one ``<guest>`` per binary (machines with aliases, qemu and kvm domains)."""
     # the models' attrs __init__ is invisible to mypy behind @model, so fields are set one by one
-    cpu = HostCPU()
-    cpu.arch = host_arch()
-    host = Host()
-    host.uuid = _host_uuid()
-    host.cpu = cpu
     doc = Capabilities()
-    doc.host = host
+    doc.host = local_host(host_arch(), processor_details=True)
     doc.guests = [_guest(c) for c in sorted(caps, key=lambda c: arch_rank(c.arch))]
     return doc
 
@@ -145,14 +138,6 @@ def _guest_features(arch: str) -> etree._Element:
     etree.SubElement(features, "deviceboot")
     etree.SubElement(features, "disksnapshot", default="on", toggle="no")
     return features
-
-
-def _host_uuid() -> uuid.UUID | None:
-    """The host's UUID: SMBIOS when readable (root), else systemd's machine-id, which is one too."""
-    for source in (Path("/sys/class/dmi/id/product_uuid"), Path("/etc/machine-id")):
-        with contextlib.suppress(OSError, ValueError):
-            return uuid.UUID(source.read_text().strip())
-    return None
 
 
 # -- <domainCapabilities> ----------------------------------------------------------------------
