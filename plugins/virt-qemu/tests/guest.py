@@ -11,7 +11,8 @@ build serves every test:
 - ``virt.agent=answer``: init also loads the virtio modules a virtio-serial port needs (those of
   :data:`AGENT_MODULES` the kernel does not have built in, per its ``modules.builtin``) and runs a
   shell-loop stand-in for qemu-ga on the port named ``org.qemu.guest_agent.0``: it answers
-  ``guest-sync-delimited`` (``0xFF`` then ``{"return": ID}``) and on ``guest-shutdown`` writes
+  ``guest-sync-delimited`` (``0xFF`` then ``{"return": ID}``), ``guest-get-time`` and ``guest-set-time``
+  (with or without a time, said on the console), and on ``guest-shutdown`` writes
   ``agent: shutdown`` (or ``agent: reboot``) on the console, then ``poweroff -f`` (``reboot -f``).
   It writes :data:`AGENT_READY` on the console once it holds the port, before :data:`MARKER`;
 - ``virt.agent=mute``: the same port held open and read, never answered (a hung agent);
@@ -66,7 +67,7 @@ MARKER = "VIRT-GUEST-BOOTED"
 CMDLINE = "console=ttyS0 quiet panic=-1"
 """``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
 
-FORMAT = 5
+FORMAT = 6
 """Bumped whenever the initramfs changes, so that older cached builds are not reused."""
 
 KERNEL_META = "linux-image-amd64"
@@ -620,6 +621,22 @@ answer() {{
                     id=${{id#"${{id%%[! ]*}}"}}
                     id=${{id%%[!0-9]*}}
                     printf '\\377{{"return": %s}}\\n' "$id"
+                    ;;
+                *guest-set-time*'"time"'*)
+                    t=${{line##*'"time"'}}
+                    t=${{t#*:}}
+                    t=${{t#"${{t%%[! ]*}}"}}
+                    t=${{t%%[!0-9]*}}
+                    date -s "@$((t / 1000000000))" > /dev/null 2>&1
+                    echo "agent: time set $((t / 1000000000))" > /dev/console
+                    printf '{{"return": {{}}}}\n'
+                    ;;
+                *guest-set-time*)
+                    echo 'agent: time from the rtc' > /dev/console
+                    printf '{{"return": {{}}}}\n'
+                    ;;
+                *guest-get-time*)
+                    printf '{{"return": %s000000000}}\n' "$(date +%s)"
                     ;;
                 *guest-shutdown*'"reboot"'*)
                     echo 'agent: reboot' > /dev/console

@@ -176,3 +176,24 @@ def test_reboot_through_the_agent(conn: virt.Connection, qemu_root: Path, tiny_g
     finally:
         if dom.is_active():
             dom.destroy()
+
+
+def test_guest_time_through_the_agent(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
+    """domtime: the guest's clock read, set to a given time (the agent's guest-set-time with it), and
+    resynchronised from its RTC (guest-set-time without one); each set is followed by QMP's
+    rtc-reset-reinjection, as libvirt does on x86."""
+    serial_log = qemu_root / "serial.log"
+    dom = _boot(conn, _model("tinyt", tiny_guest, serial_log, agent="answer"), serial_log, tiny_guest)
+    try:
+        now = dom.guest_time().seconds
+        assert abs(now - time.time()) < 120
+        dom.set_guest_time(1_000_000_000, 5)
+        wait_until(lambda: "agent: time set 1000000000" in _console(serial_log), POWEROFF_TIMEOUT, "the time set")
+        assert 1_000_000_000 <= dom.guest_time().seconds < 1_000_000_000 + 60
+        dom.set_guest_time(0, 0, flags=1)  # VIR_DOMAIN_TIME_SYNC
+        wait_until(lambda: "agent: time from the rtc" in _console(serial_log), POWEROFF_TIMEOUT, "the resync")
+        with pytest.raises(VirtError) as refused:
+            dom.set_guest_time(5, 0, flags=2)
+        assert refused.value.code == ErrorNumber.INVALID_ARG
+    finally:
+        dom.destroy()

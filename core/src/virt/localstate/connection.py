@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from virt.driver import DomainRef, DriverConnection
+from virt.driver import DomainRef, DriverConnection, SecurityLabel
 from virt.errors import ErrorNumber, libvirt_error
 from virt.localstate.hostfacts import LocalHostFacts
 from virt.localstate.storage import LocalStorageOperations
@@ -189,6 +189,11 @@ class LocalConnection(LocalStorageOperations, LocalHostFacts, DriverConnection, 
     def get_domain_os_type(self, ref: DomainRef) -> str:
         self.local.find(ref)
         return self.os_type
+
+    def get_domain_security_label(self, ref: DomainRef) -> SecurityLabel | None:
+        # the host's one security model is "none" (virt.localstate.hostcaps): no label, never enforced
+        self.local.find(ref)
+        return SecurityLabel(model="none", doi="0", label="", enforcing=False)
 
     def is_domain_active(self, ref: DomainRef) -> bool:
         return self.local.find(ref).active

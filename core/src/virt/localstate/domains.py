@@ -266,6 +266,49 @@ class DomainLifecycle(DomainTable[D]):
             else:
                 self._remove(obj)
 
+    def rename(self, ref: DomainRef, new_name: str) -> None:
+        """virDomainRename: a persistent domain that is shut off and has no managed save image takes
+        ``new_name``; its definition file (and autostart link) follow; events UNDEFINED then DEFINED,
+        both RENAMED (libvirt's order)."""
+        with self.locked(ref) as obj:
+            if obj.active:
+                raise self._invalid("cannot rename active domain")
+            if obj.config is None:
+                raise self._invalid("cannot rename a transient domain")
+            if self.has_managed_save(obj):
+                raise self._invalid("domain with a managed saved state can't be renamed")
+            # virDomainObjListRename's checks, in the domain config code's domain
+            if new_name == obj.name:
+                raise libvirt_error(ErrorNumber.OPERATION_INVALID, "Can't rename domain to itself", ErrorDomain.DOMAIN)
+            old_name = obj.name
+            with self.lock:
+                if self.by_name(new_name) is not None:
+                    raise libvirt_error(
+                        ErrorNumber.OPERATION_INVALID,
+                        f"domain with name '{new_name}' already exists",
+                        ErrorDomain.DOMAIN,
+                    )
+                self.names[new_name] = obj.uuid  # taken now: a define of that name meanwhile is refused
+            try:
+                renamed = copy_definition(obj.config)
+                renamed.name = new_name
+                self.definitions.save(renamed)
+                if obj.autostart:
+                    self.definitions.set_autostart(new_name, True)
+            except BaseException:
+                with self.lock:
+                    self.names.pop(new_name, None)
+                raise
+            self._emit(obj, DomainEventType.UNDEFINED, UndefinedDetail.RENAMED)
+            if obj.autostart:
+                self.definitions.set_autostart(old_name, False)
+            self.definitions.delete(old_name)
+            obj.config = renamed
+            with self.lock:
+                if self.names.get(old_name) == obj.uuid:
+                    del self.names[old_name]
+            self._emit(obj, DomainEventType.DEFINED, DefinedDetail.RENAMED)
+
     def create(self, definition: Domain) -> D:
         self.complete(definition)
         obj, _ = self.add_definition(definition, live=True)

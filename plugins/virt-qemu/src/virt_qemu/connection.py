@@ -15,6 +15,7 @@ from virt.localstate.connection import LocalConnection
 from virt.localstate.networks import LocalNetworkOperations
 
 from virt_qemu import errors
+from virt_qemu.controlcalls import QemuControlOperations
 from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.guestcalls import QemuGuestOperations
@@ -41,6 +42,7 @@ class QemuConnection(
     QemuStatsOperations,
     QemuTuningOperations,
     QemuGuestOperations,
+    QemuControlOperations,
     QemuSaveOperations,
     LocalConnection[QemuDriver],
 ):
@@ -118,5 +120,16 @@ class QemuConnection(
         return cpumodels.models(arch, ErrorDomain.QEMU)
 
     # -- lifecycle (the rest is LocalConnection's) ---------------------------------------------------
+    def rename_domain(self, ref: DomainRef, new_name: str, flags: int) -> None:
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags:x}) in function qemuDomainRename",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.QEMU,
+            )
+        if "/" in new_name:
+            raise errors.error(ErrorNumber.XML_ERROR, f"name {new_name} cannot contain '/'")
+        self.qemu.rename(ref, new_name)
+
     def reset_domain(self, ref: DomainRef) -> None:
         self.qemu.reset(ref)

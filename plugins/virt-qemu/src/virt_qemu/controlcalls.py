@@ -1,0 +1,85 @@
+"""The control calls of ``qemu:///`` connections (a mixin of QemuConnection), with the rules and words
+of libvirt 9.0's QEMU driver: the state of the monitor (virDomainGetControlInfo), a non-maskable
+interrupt (QMP ``inject-nmi``), and the guest's clock set through its agent (``guest-set-time``, then
+``rtc-reset-reinjection`` on x86 so that the RTC does not catch up on ticks it missed meanwhile).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from virt.domaincontrol import ControlInfo, ControlState
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
+
+from virt_qemu import errors
+
+if TYPE_CHECKING:
+    from virt.driver import DomainRef
+
+    from virt_qemu.driver import QemuDriver
+
+TIME_SYNC = 1
+"""VIR_DOMAIN_TIME_SYNC: the guest reads its clock from its RTC instead of being told a time."""
+MONITOR_ERROR = 1
+"""VIR_DOMAIN_CONTROL_ERROR_REASON_MONITOR: the monitor connection failed."""
+_NANOSECONDS = 1_000_000_000
+_X86 = ("x86_64", "i686")
+
+
+def _flags(flags: int, accepted: int, function: str) -> None:
+    if flags & ~accepted:
+        unknown = flags & ~accepted
+        raise InvalidArgument(
+            f"unsupported flags (0x{unknown:x}) in function {function}", ErrorNumber.INVALID_ARG, ErrorDomain.QEMU
+        )
+
+
+class QemuControlOperations:
+    """The control methods of QemuConnection."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def qemu(self) -> QemuDriver: ...
+
+    def get_domain_control_info(self, ref: DomainRef, flags: int) -> ControlInfo:
+        _flags(flags, 0, "qemuDomainGetControlInfo")
+        with self.qemu.locked(ref) as obj:
+            if not obj.active:
+                raise errors.not_running()
+            if obj.broken is not None:
+                return ControlInfo(ControlState.ERROR, MONITOR_ERROR, 0)
+        # a call holds the domain while it runs, so a job is never seen in progress from here
+        return ControlInfo(ControlState.OK, 0, 0)
+
+    def inject_domain_nmi(self, ref: DomainRef, flags: int) -> None:
+        _flags(flags, 0, "qemuDomainInjectNMI")
+        with self.qemu.locked(ref) as obj:
+            if not obj.active:
+                raise errors.not_running()
+            self.qemu.qmp(obj, "inject-nmi")
+
+    def set_domain_time(self, ref: DomainRef, seconds: int, nseconds: int, flags: int) -> None:
+        from virt_qemu.guestcalls import agent_execute
+
+        _flags(flags, TIME_SYNC, "qemuDomainSetTime")
+        with self.qemu.locked(ref) as obj:
+            arch = obj.current.os.type.arch if obj.current.os is not None and obj.current.os.type else None
+            if not obj.active:
+                # libvirt asks the QEMU of the domain about the command before it checks that there is
+                # one: an inactive x86 domain gets this refusal
+                if arch in _X86:
+                    raise errors.error(
+                        ErrorNumber.OPERATION_UNSUPPORTED,
+                        "cannot set time: qemu doesn't support rtc-reset-reinjection command",
+                    )
+                raise errors.not_running()
+        if flags & TIME_SYNC:
+            agent_execute(self.qemu, ref, "guest-set-time")
+        else:
+            if seconds > (2**63 - 1) // _NANOSECONDS:
+                raise errors.error(ErrorNumber.INVALID_ARG, f"Time '{seconds}' is too big for guest agent")
+            agent_execute(self.qemu, ref, "guest-set-time", {"time": seconds * _NANOSECONDS + nseconds})
+        if arch in _X86:
+            with self.qemu.locked(ref) as obj:
+                self.qemu.qmp(obj, "rtc-reset-reinjection")

@@ -1,0 +1,90 @@
+"""virDomainGetControlInfo, virDomainInjectNMI, virDomainSetTime, virDomainRename and
+virDomainGetSecurityLabel on a real QEMU guest through virtd, against libvirt 9.0's QEMU driver in a
+private libvirtd running the same guest: the same answers and refusals through python3-libvirt,
+and the same events for a rename."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_support import private_virtd, qemu_uri, reference_libvirtd
+from driver_support import firmware_xml
+from virt.daemon.testing import Virtd
+from virt.testing import Libvirtd, missing_dependency
+
+PYTHON = "/usr/bin/python3"
+NAME = "vctl"
+UUID = "6a2b7c3d-1e4f-4a5b-8c6d-7e8f9a0b1c2d"
+SESSION = r"""
+import json, sys, threading, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+libvirt.virEventRegisterDefaultImpl()
+conn = libvirt.open(sys.argv[1])
+events = []
+conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                            lambda c, d, e, detail, o: events.append([d.name(), e, detail]), None)
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)], daemon=True).start()
+dom = conn.defineXML(sys.argv[2])
+calls = [
+    ("control inactive", lambda: dom.controlInfo()),
+    ("nmi inactive", lambda: dom.injectNMI()),
+    ("time inactive", lambda: dom.setTime({"seconds": 5})),
+    ("label inactive", lambda: dom.securityLabel()),
+    ("rename itself", lambda: dom.rename(dom.name())),
+    ("rename slash", lambda: dom.rename("a/b")),
+    ("rename flags", lambda: dom.rename("x", 1)),
+    ("rename", lambda: dom.rename("vctl-renamed")),
+    ("new name", lambda: conn.lookupByName("vctl-renamed").UUIDString()),
+    ("old name", lambda: conn.lookupByName("vctl").name()),
+    ("rename back", lambda: conn.lookupByName("vctl-renamed").rename("vctl")),
+    ("start", lambda: conn.lookupByName("vctl").create()),
+    ("control", lambda: conn.lookupByName("vctl").controlInfo()),
+    ("control flags", lambda: conn.lookupByName("vctl").controlInfo(1)),
+    ("nmi", lambda: conn.lookupByName("vctl").injectNMI()),
+    ("nmi flags", lambda: conn.lookupByName("vctl").injectNMI(1)),
+    ("time flags", lambda: conn.lookupByName("vctl").setTime({"seconds": 5}, 2)),
+    ("time no agent", lambda: conn.lookupByName("vctl").setTime({"seconds": 5})),
+    ("label", lambda: conn.lookupByName("vctl").securityLabel()),
+    ("model", lambda: conn.getSecurityModel()),
+    ("rename active", lambda: conn.lookupByName("vctl").rename("x")),
+    ("destroy", lambda: conn.lookupByName("vctl").destroy()),
+    ("undefine", lambda: conn.lookupByName("vctl").undefine()),
+]
+for name, call in calls:
+    try:
+        print(json.dumps([name, "ok", call()]))
+    except libvirt.libvirtError as exc:
+        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
+import time
+time.sleep(1)
+print(json.dumps(["events", "ok", events]))
+"""
+
+
+@pytest.fixture(scope="module")
+def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
+    if not Path(PYTHON).exists():
+        missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
+    with private_virtd("ct") as ours, reference_libvirtd([UUID]) as reference:
+        yield ours, reference
+
+
+def _session(uri: str) -> list[list[object]]:
+    xml = firmware_xml(NAME, uuid=UUID)
+    done = subprocess.run([PYTHON, "-c", SESSION, uri, xml], capture_output=True, text=True, timeout=180, check=True)
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd]) -> None:
+    ours, reference = daemons
+    theirs = _session(qemu_uri(reference))
+    assert _session(qemu_uri(ours)) == theirs
+    rows = {row[0]: row[1:] for row in theirs}
+    assert rows["nmi"] == ["ok", 0] and rows["rename"] == ["ok", 0]
+    assert rows["control"] == ["ok", [0, 0, 0]]
+    # UNDEFINED then DEFINED, both RENAMED
+    assert ["vctl", 1, 1] in rows["events"][1] and ["vctl-renamed", 0, 2] in rows["events"][1]  # type: ignore[operator]
