@@ -20,7 +20,7 @@ from virt import scheduler, tunables
 from virt.domainchanges import Impact
 from virt.domainstats import ParamType, TypedParameter
 from virt.drivers.test import errors
-from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
 from virt.localstate.stats import find_disk, find_interface
 from virt.tunables import MEMORY_PARAM_UNLIMITED, NumaMode
 from virt.xml.convert import CPUSET
@@ -55,8 +55,8 @@ _STRTOUL = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
 
 def _check_flags(flags: int, allowed: int, function: str) -> None:
     if flags & ~allowed:
-        raise libvirt_error(
-            ErrorNumber.INVALID_ARG, f"unsupported flags (0x{flags & ~allowed:x}) in function {function}", ErrorDomain.TEST
+        raise InvalidArgument(
+            f"unsupported flags (0x{flags & ~allowed:x}) in function {function}", ErrorNumber.INVALID_ARG, ErrorDomain.TEST
         )
 
 
@@ -272,7 +272,9 @@ class TunableOperations:
         scheduler.validate(params, accepted, ErrorDomain.TEST)
         with self.host.lock:
             _, definition, _ = self._tuned(ref, flags)
-            found = _disk(definition, disk)
+            found = find_disk(definition, disk)
+            if found is None:
+                raise errors.error(ErrorNumber.INVALID_ARG, f"missing persistent configuration for disk '{disk}'")
             iotune = _iotune(found.iotune)
             for param in params:
                 if param.type is ParamType.STRING:
