@@ -239,7 +239,9 @@ def _virt_session(conn: virt.Connection) -> dict[str, list[Any]]:
         ("if get after", lambda: dom.interface_parameters(mac)),
         (
             "if floor",
-            lambda: dom.set_interface_parameters(mac, params(u, inbound__average=0, inbound__floor=3, inbound__burst=9)),
+            lambda: dom.set_interface_parameters(
+                mac, params(u, inbound__average=0, inbound__floor=3, inbound__burst=9)
+            ),
         ),
         ("if get floor", lambda: dom.interface_parameters(mac)),
         ("if clear", lambda: dom.set_interface_parameters(mac, params(u, outbound__average=0))),
@@ -320,7 +322,7 @@ def test_public_api_checks() -> None:
         dom = conn.lookup_domain_by_name("test")
         with pytest.raises(VirtError, match=r"^nparams in virDomainSetMemoryParameters must be greater than zero$"):
             dom.set_memory_parameters([])
-        with pytest.raises(VirtError, match="string parameter name 'x+' too long"):
+        with pytest.raises(VirtError, match=r"string parameter name .x+. too long"):
             dom.set_numa_parameters([TypedParameter("x" * 80, ParamType.INT, 1)])
         with pytest.raises(VirtError, match=r"^argument unsupported: parameter 'min_guarantee' not supported$"):
             dom.set_memory_parameters([TypedParameter("min_guarantee", ParamType.ULLONG, 1)])

@@ -45,9 +45,7 @@ def _answer(call: Call, limit: int, api: str, read: Callable[[], list[TypedParam
     if wanted > limit:
         raise internal_error("nparams too large")
     if wanted < 0:
-        raise InvalidArgument(
-            f"nparams in {api} must be zero or greater", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN
-        )
+        raise InvalidArgument(f"nparams in {api} must be zero or greater", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
     params = read()
     if wanted == 0:
         return {"params": [], "nparams": len(params)}

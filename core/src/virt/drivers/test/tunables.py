@@ -56,7 +56,9 @@ _STRTOUL = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
 def _check_flags(flags: int, allowed: int, function: str) -> None:
     if flags & ~allowed:
         raise InvalidArgument(
-            f"unsupported flags (0x{flags & ~allowed:x}) in function {function}", ErrorNumber.INVALID_ARG, ErrorDomain.TEST
+            f"unsupported flags (0x{flags & ~allowed:x}) in function {function}",
+            ErrorNumber.INVALID_ARG,
+            ErrorDomain.TEST,
         )
 
 
@@ -450,4 +452,3 @@ def _check_iotune(iotune: IoTune) -> None:
         if value(name) > value(f"{name}_max"):
             # libvirt 9.0's words end with a space
             raise errors.error(ErrorNumber.INVALID_ARG, f"{name} cannot be set higher than {name}_max ")
-
