@@ -8,12 +8,17 @@ The domain model keeps these elements as lxml trees (``Domain.memtune``...); a c
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from virt.xml.base import XmlModel, attribute, children, model, scaled, text
-from virt.xml.convert import UINT
+from virt.xml.convert import CPUSET, UINT
 
-__all__ = ["BlkioDevice", "BlkioTune", "IoTune", "MemTune"]
+if TYPE_CHECKING:
+    from virt.xml.domain import Domain
+
+__all__ = ["BlkioDevice", "BlkioTune", "IoTune", "MemTune", "normalize"]
 
 
 @model("memtune")
@@ -97,11 +102,12 @@ def bandwidth_element(rates: dict[str, BandwidthRate]) -> etree._Element | None:
         rate = rates.get(tag)
         if rate is None:
             continue
-        sub = etree.SubElement(element, tag)
+        written = rate.clone()
         for name in ("average", "peak", "floor", "burst"):
-            value = getattr(rate, name)
-            if value:
-                sub.set(name, str(value))
+            setattr(written, name, getattr(rate, name) or None)
+        sub = written.to_element()
+        sub.tag = tag
+        element.append(sub)
     return element
 
 
@@ -121,3 +127,52 @@ def perf_element(events: dict[str, bool], order: tuple[str, ...]) -> etree._Elem
         if name in events:
             etree.SubElement(element, "event", name=name, enabled="yes" if events[name] else "no")
     return element
+
+
+def normalize(domain: Domain) -> None:
+    """The tuning elements as libvirt writes them back after parsing: memory limits in KiB, children
+    and attributes in libvirt's order, values that mean "not set" left out, nodesets as ranges."""
+    from virt.tunables import MEMORY_PARAM_UNLIMITED, PERF_EVENTS
+
+    if domain.memtune is not None:
+        memtune = MemTune.from_element(domain.memtune)
+        for name in ("hard_limit", "soft_limit", "swap_hard_limit"):
+            if (getattr(memtune, name) or 0) >= MEMORY_PARAM_UNLIMITED:
+                setattr(memtune, name, None)
+        memtune.min_guarantee = memtune.min_guarantee or None
+        domain.memtune = None if memtune == MemTune() else memtune.to_element()
+    if domain.blkiotune is not None:
+        blkio = BlkioTune.from_element(domain.blkiotune)
+        blkio.weight = blkio.weight or None
+        children = ("weight", "read_iops_sec", "write_iops_sec", "read_bytes_sec", "write_bytes_sec")
+        for device in blkio.devices:
+            for child in children:
+                setattr(device, child, getattr(device, child) or None)
+        blkio.devices = [d for d in blkio.devices if any(getattr(d, child) for child in children)]
+        domain.blkiotune = None if blkio == BlkioTune() else blkio.to_element()
+    memory = domain.numatune.find("memory") if domain.numatune is not None else None
+    if memory is not None and memory.get("nodeset") is not None and memory.get("placement") in (None, "static"):
+        try:
+            nodeset = CPUSET.format(CPUSET.parse(memory.get("nodeset", "")))
+        except ValueError:
+            nodeset = None  # left as written, for the validation to name
+        if nodeset is not None:
+            attributes = {"mode": memory.get("mode", "strict"), "nodeset": nodeset}
+            memory.attrib.clear()
+            memory.attrib.update(attributes)
+    if domain.perf is not None and all(e.get("name") in PERF_EVENTS for e in domain.perf.iterfind("event")):
+        domain.perf = perf_element(perf_events(domain.perf), PERF_EVENTS)
+    devices = domain.devices
+    for disk in devices.disks if devices is not None else []:
+        if disk.iotune is not None:
+            iotune = IoTune.from_element(disk.iotune)
+            for name in _IOTUNE_LIMITS:
+                setattr(iotune, name, getattr(iotune, name) or None)
+            disk.iotune = None if iotune == IoTune() else iotune.to_element()
+    for interface in devices.interfaces if devices is not None else []:
+        bandwidth = interface.bandwidth
+        if bandwidth is not None and all(child.tag in ("inbound", "outbound") for child in bandwidth):
+            interface.bandwidth = bandwidth_element(bandwidth_rates(bandwidth))
+
+
+_IOTUNE_LIMITS = tuple(name for name in IoTune.__annotations__ if name != "group_name")
