@@ -1093,7 +1093,7 @@ class Domain:
         from virt.tunables import check_set
 
         driver = self._change("virDomainSetPerfEvents")
-        check_set(params, "virDomainSetPerfEvents", may_be_empty=True)
+        check_set(params, "virDomainSetPerfEvents", null_first=True)
         driver.set_domain_perf_events(self._ref, list(params), int(impact))
 
     def interface_parameters(self, device: str, impact: Impact = Impact.CURRENT) -> list[TypedParameter]:
@@ -1124,7 +1124,7 @@ class Domain:
         from virt.tunables import check_set
 
         driver = self._change("virDomainSetBlockIoTune")
-        check_set(params, "virDomainSetBlockIoTune", may_be_empty=True)
+        check_set(params, "virDomainSetBlockIoTune")
         driver.set_domain_block_io_tune(self._ref, disk, list(params), int(impact))
 
 

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Sequence
 
 from virt.domainchanges import Impact
-from virt.domainstats import ParamType, TypedParameter
+from virt.domainstats import TypedParameter
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 from virt.scheduler import TYPED_PARAM_STRING_OKAY, check_fields
 
@@ -133,14 +133,10 @@ def get_flags(impact: Impact | int) -> int:
     return flags | TYPED_PARAM_STRING_OKAY
 
 
-def check_set(params: Sequence[TypedParameter], api: str, *, may_be_empty: bool = False) -> None:
-    """The public Set calls' checks of their parameters: some (unless ``may_be_empty``), names that fit."""
-    if not params and not may_be_empty:
-        raise InvalidArgument(
-            f"nparams in {api} must be greater than zero", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN
-        )
+def check_set(params: Sequence[TypedParameter], api: str, *, null_first: bool = False) -> None:
+    """The public Set calls' checks of their parameters: some, with names that fit. No parameter at all
+    is a NULL list to libvirt (as the wire delivers it), which some calls check before the count."""
+    if not params:
+        detail = "params in {} must not be NULL" if null_first else "nparams in {} must be greater than zero"
+        raise InvalidArgument(detail.format(api), ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
     check_fields(params)
-
-
-def boolean(field: str, value: bool) -> TypedParameter:
-    return TypedParameter(field, ParamType.BOOLEAN, value)

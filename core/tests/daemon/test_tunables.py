@@ -332,3 +332,42 @@ def test_public_api_checks() -> None:
         assert ro.perf_events()[0] == TypedParameter("cmt", ParamType.BOOLEAN, False)
         with pytest.raises(VirtError, match=r"read only access prevents virDomainSetBlockIoTune$"):
             ro.set_block_io_tune("vda", [TypedParameter("read_bytes_sec", ParamType.ULLONG, 1)])
+
+
+def _refusals(conn: virt.Connection) -> list[list[Any]]:
+    """Changes libvirt refuses before or in its test driver, whatever their domain's state."""
+    dom = conn.lookup_domain_by_name("test")
+    ull = ParamType.ULLONG
+    calls: list[Callable[[], None]] = [
+        lambda: dom.set_perf_events([]),
+        lambda: dom.set_block_io_tune("vda", []),
+        lambda: dom.set_memory_parameters([]),
+        lambda: dom.set_interface_parameters("testnet0", []),
+        lambda: dom.set_numa_parameters([]),
+        lambda: dom.set_blkio_parameters([]),
+        lambda: dom.set_memory_parameters([TypedParameter("hard_limit", ParamType.UINT, 1)]),
+        lambda: dom.set_memory_parameters([TypedParameter("min_guarantee", ull, 1)]),
+        lambda: dom.set_memory_parameters([TypedParameter("soft_limit", ull, 1)] * 2),
+        lambda: dom.set_perf_events([TypedParameter("nope", ParamType.BOOLEAN, True)]),
+        lambda: dom.set_block_io_tune("vda", [TypedParameter("group_name", ull, 1)]),
+        lambda: dom.set_interface_parameters("testnet0", [TypedParameter("inbound.average", ull, 1)]),
+        lambda: dom.set_memory_parameters([TypedParameter("soft_limit", ull, 1)], Impact(8)),
+        lambda: dom.set_memory_parameters([TypedParameter("soft_limit", ull, 1)], Impact.LIVE | Impact.CONFIG),
+    ]
+    results = []
+    for call in calls:
+        with pytest.raises(VirtError) as caught:
+            call()
+        results.append([int(caught.value.code), int(caught.value.domain), caught.value.message])
+    return results
+
+
+def test_refusals_as_libvirt_refuses_them(daemons: tuple[Virtd, Libvirtd]) -> None:
+    ours, reference = daemons
+    with virt.open(reference.uri()) as conn:
+        expected = _refusals(conn)
+    with virt.open(ours.uri()) as conn:
+        assert _refusals(conn) == expected
+    with virt.open("test:///default") as conn:
+        assert _refusals(conn) == expected
+    assert expected[0][2] == "params in virDomainSetPerfEvents must not be NULL"

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 _IMPACT = int(Impact.LIVE | Impact.CONFIG)
 _READ = _IMPACT | scheduler.TYPED_PARAM_STRING_OKAY
+_VALIDATE = ErrorDomain.NONE
+"""Where libvirt's virTypedParamsValidate reports a refused parameter from (util code, no driver's)."""
 _IOTUNE_MAX = 1000000000000000
 """TEST_BLOCK_IOTUNE_MAX: the highest I/O throttling limit libvirt's test driver takes."""
 _IOTUNE_PAIRS = ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max")
@@ -99,7 +101,7 @@ class TunableOperations:
 
     def set_domain_memory_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         _check_flags(flags, _IMPACT, "testDomainSetMemoryParameters")
-        scheduler.validate(params, dict.fromkeys(tunables.MEMORY_PARAMETERS, ParamType.ULLONG), ErrorDomain.TEST)
+        scheduler.validate(params, dict.fromkeys(tunables.MEMORY_PARAMETERS, ParamType.ULLONG), _VALIDATE)
         given = {p.field: int(p.value) for p in params}
         with self.host.lock:
             obj, definition, _ = self._tuned(ref, flags)
@@ -134,7 +136,7 @@ class TunableOperations:
     def set_domain_numa_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         _check_flags(flags, _IMPACT, "testDomainSetNumaParameters")
         scheduler.validate(
-            params, {tunables.NUMA_MODE: ParamType.INT, tunables.NUMA_NODESET: ParamType.STRING}, ErrorDomain.TEST
+            params, {tunables.NUMA_MODE: ParamType.INT, tunables.NUMA_NODESET: ParamType.STRING}, _VALIDATE
         )
         with self.host.lock:
             _, definition, live = self._tuned(ref, flags)
@@ -168,7 +170,7 @@ class TunableOperations:
         _check_flags(flags, _IMPACT, "testDomainSetBlkioParameters")
         accepted = {tunables.BLKIO_WEIGHT: ParamType.UINT}
         accepted.update({field: ParamType.STRING for field, _ in tunables.BLKIO_DEVICE_PARAMETERS})
-        scheduler.validate(params, accepted, ErrorDomain.TEST)
+        scheduler.validate(params, accepted, _VALIDATE)
         children = dict(tunables.BLKIO_DEVICE_PARAMETERS)
         failure: VirtError | None = None
         with self.host.lock:
@@ -199,7 +201,7 @@ class TunableOperations:
 
     def set_domain_perf_events(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         _check_flags(flags, _IMPACT, "testDomainSetPerfEvents")
-        scheduler.validate(params, dict.fromkeys(tunables.PERF_EVENTS, ParamType.BOOLEAN), ErrorDomain.TEST)
+        scheduler.validate(params, dict.fromkeys(tunables.PERF_EVENTS, ParamType.BOOLEAN), _VALIDATE)
         with self.host.lock:
             _, definition, _ = self._tuned(ref, flags)
             events = perf_events(definition.perf)
@@ -221,9 +223,7 @@ class TunableOperations:
         self, ref: DomainRef, device: str, params: Sequence[TypedParameter], flags: int
     ) -> None:
         _check_flags(flags, _IMPACT, "testDomainSetInterfaceParameters")
-        scheduler.validate(
-            params, {field: ParamType.UINT for field, _, _ in tunables.BANDWIDTH_PARAMETERS}, ErrorDomain.TEST
-        )
+        scheduler.validate(params, {field: ParamType.UINT for field, _, _ in tunables.BANDWIDTH_PARAMETERS}, _VALIDATE)
         where = {field: (direction, name) for field, direction, name in tunables.BANDWIDTH_PARAMETERS}
         new = {"inbound": BandwidthRate(), "outbound": BandwidthRate()}
         specified: set[str] = set()
@@ -271,7 +271,7 @@ class TunableOperations:
         _check_flags(flags, _IMPACT, "testDomainSetBlockIoTune")
         accepted = dict.fromkeys(tunables.BLOCK_IOTUNE_PARAMETERS, ParamType.ULLONG)
         accepted["group_name"] = ParamType.STRING
-        scheduler.validate(params, accepted, ErrorDomain.TEST)
+        scheduler.validate(params, accepted, _VALIDATE)
         with self.host.lock:
             _, definition, _ = self._tuned(ref, flags)
             found = find_disk(definition, disk)
