@@ -62,6 +62,8 @@ calls = [
     ("mem get config after", lambda: dom.memoryParameters(CONFIG)),
     ("mem get both", lambda: dom.memoryParameters(LIVE | CONFIG)),
     ("mem get flag 8", lambda: dom.memoryParameters(8)),
+    ("mem beyond unlimited", lambda: dom.setMemoryParameters({"soft_limit": 2**60, "swap_hard_limit": 2**59}, 0)),
+    ("mem get beyond", lambda: dom.memoryParameters(0)),
     ("numa get", lambda: dom.numaParameters(0)),
     ("numa mode alone", lambda: dom.setNumaParameters({"numa_mode": 1}, 0)),
     ("numa nodeset", lambda: dom.setNumaParameters({"numa_nodeset": "3,1,5-7"}, 0)),
@@ -191,6 +193,11 @@ def _virt_session(conn: virt.Connection) -> dict[str, list[Any]]:
         ("mem get config after", lambda: dom.memory_parameters(config)),
         ("mem get both", lambda: dom.memory_parameters(live | config)),
         ("mem get flag 8", lambda: dom.memory_parameters(Impact(8))),
+        (
+            "mem beyond unlimited",
+            lambda: dom.set_memory_parameters(params(ull, soft_limit=2**60, swap_hard_limit=2**59)),
+        ),
+        ("mem get beyond", lambda: dom.memory_parameters()),
         ("numa get", lambda: dom.numa_parameters()),
         ("numa mode alone", lambda: dom.set_numa_parameters(params(numa, numa_mode=1))),
         ("numa nodeset", lambda: dom.set_numa_parameters(params(numa, numa_nodeset="3,1,5-7"))),
@@ -315,6 +322,7 @@ def test_virt_remote_client_against_each_daemon(daemons: tuple[Virtd, Libvirtd])
     with virt.open("test:///default") as conn:
         assert _virt_session(conn) == expected
     assert expected["io get after"][1]["group_name"] == "g"
+    assert expected["mem get beyond"][1]["soft_limit"] == 2**60
 
 
 def test_public_api_checks() -> None:

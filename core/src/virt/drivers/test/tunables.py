@@ -10,6 +10,7 @@ testDomain{Get,Set}BlockIoTune and testDomain{Get,Set}PerfEvents (observed with 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -96,8 +97,8 @@ class TunableOperations:
         _check_flags(flags, _READ, "testDomainGetMemoryParameters")
         with self.host.lock:
             _, definition, _ = self._tuned(ref, flags)
-            memtune = _memtune(definition)
-        return [_ull(name, _limit(getattr(memtune, name))) for name in tunables.MEMORY_PARAMETERS]
+            limits = _limits(definition)
+        return [_ull(name, limits[name]) for name in tunables.MEMORY_PARAMETERS]
 
     def set_domain_memory_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         _check_flags(flags, _IMPACT, "testDomainSetMemoryParameters")
@@ -107,17 +108,22 @@ class TunableOperations:
             obj, definition, _ = self._tuned(ref, flags)
             if "hard_limit" in given or "swap_hard_limit" in given:
                 # checked against the running definition's limits, whichever definition changes
-                current = _memtune(obj.live if obj.active and obj.live is not None else definition)
-                hard = given.get("hard_limit", _limit(current.hard_limit))
-                swap = given.get("swap_hard_limit", _limit(current.swap_hard_limit))
+                current = _limits(obj.live if obj.active and obj.live is not None else definition)
+                hard = given.get("hard_limit", current["hard_limit"])
+                swap = given.get("swap_hard_limit", current["swap_hard_limit"])
                 if hard > swap:
                     raise errors.error(
                         ErrorNumber.INVALID_ARG,
                         "memory hard_limit tunable value must be lower than or equal to swap_hard_limit",
                     )
             memtune = _memtune(definition)
+            beyond = _beyond_unlimited(definition)
             for name, value in given.items():
                 setattr(memtune, name, value if value < MEMORY_PARAM_UNLIMITED else None)
+                if value > MEMORY_PARAM_UNLIMITED:
+                    beyond[name] = value
+                else:
+                    beyond.pop(name, None)
             definition.memtune = memtune.to_element() if memtune != MemTune() else None
 
     # -- NUMA memory (virsh numatune) -----------------------------------------------------------
@@ -292,8 +298,30 @@ class TunableOperations:
             found.iotune = None if iotune == IoTune() else iotune.to_element()
 
 
-def _limit(value: int | None) -> int:
-    return MEMORY_PARAM_UNLIMITED if value is None else value
+_BEYOND_UNLIMITED: dict[int, dict[str, int]] = {}
+"""Memory limits set above VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, by definition (its id while it lives):
+libvirt keeps such a number and reads it back, but leaves it out of the XML, so a copy of the
+definition (a start, a redefinition) goes without it."""
+
+
+def _beyond_unlimited(definition: Domain) -> dict[str, int]:
+    key = id(definition)
+    found = _BEYOND_UNLIMITED.get(key)
+    if found is None:
+        found = _BEYOND_UNLIMITED[key] = {}
+        weakref.finalize(definition, _BEYOND_UNLIMITED.pop, key, None)
+    return found
+
+
+def _limits(definition: Domain) -> dict[str, int]:
+    """The memory limits of a definition in KiB, VIR_DOMAIN_MEMORY_PARAM_UNLIMITED when not set."""
+    memtune = _memtune(definition)
+    beyond = _BEYOND_UNLIMITED.get(id(definition), {})
+    limits = {}
+    for name in tunables.MEMORY_PARAMETERS:
+        value = getattr(memtune, name)
+        limits[name] = beyond.get(name, MEMORY_PARAM_UNLIMITED) if value is None else value
+    return limits
 
 
 def _memtune(definition: Domain) -> MemTune:
