@@ -6,6 +6,9 @@ Each case runs its commands in one process of each program (one state).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from test_cli_virsh_compare import _both
 
@@ -129,3 +132,26 @@ CASES = [
 def test_same_output(command: str) -> None:
     virsh, ours = _both(command)
     assert (ours.returncode, ours.stdout, ours.stderr) == (virsh.returncode, virsh.stdout, virsh.stderr)
+
+
+AUTO_PLACED = "<domain type='test'><name>auto</name><memory>1024</memory><vcpu placement='auto'>1</vcpu>"
+AUTO_PLACED += "<os><type>hvm</type></os></domain>"
+
+
+def test_numatune_of_a_domain_placed_automatically(tmp_path: Path) -> None:
+    """Without a nodeset the memory of a domain whose vCPUs are placed automatically is too; a nodeset
+    makes its placement static."""
+    xml = tmp_path / "auto.xml"
+    xml.write_text(AUTO_PLACED)
+    command = (
+        f"define {xml}; numatune auto; numatune auto --mode interleave; numatune auto; dumpxml auto; "
+        "numatune auto --nodeset 1; numatune auto; dumpxml auto; numatune auto --mode strict; dumpxml auto"
+    )
+    virsh, ours = _both(command)
+    uuid = re.compile(r"<uuid>.*</uuid>")
+    assert (ours.returncode, uuid.sub("", ours.stdout), ours.stderr) == (
+        virsh.returncode,
+        uuid.sub("", virsh.stdout),
+        virsh.stderr,
+    )
+    assert "placement='auto'" in virsh.stdout

@@ -82,14 +82,15 @@ class TunableOperations:
 
         def _domain(self, ref: DomainRef) -> DomainObj: ...
 
-    def _tuned(self, ref: DomainRef, flags: int) -> tuple[DomainObj, Domain, bool]:
-        """The domain, the definition ``flags`` picks (its XML forgotten: a change follows) and whether
-        it is the live one (virDomainObjGetOneDefState)."""
+    def _tuned(self, ref: DomainRef, flags: int, *, change: bool = False) -> tuple[DomainObj, Domain, bool]:
+        """The domain, the definition ``flags`` picks (its XML forgotten when a ``change`` follows) and
+        whether it is the live one (virDomainObjGetOneDefState)."""
         obj = self._domain(ref)
         live = rules.one_definition(Impact(flags & _IMPACT), active=obj.active, persistent=obj.persistent)
         definition = obj.live if live else obj.config
         assert definition is not None
-        obj.xml_cache.clear()
+        if change:
+            obj.xml_cache.clear()
         return obj, definition, live
 
     # -- memory (virsh memtune) -----------------------------------------------------------------
@@ -105,7 +106,7 @@ class TunableOperations:
         scheduler.validate(params, dict.fromkeys(tunables.MEMORY_PARAMETERS, ParamType.ULLONG), _VALIDATE)
         given = {p.field: int(p.value) for p in params}
         with self.host.lock:
-            obj, definition, _ = self._tuned(ref, flags)
+            obj, definition, _ = self._tuned(ref, flags, change=True)
             if "hard_limit" in given or "swap_hard_limit" in given:
                 # checked against the running definition's limits, whichever definition changes
                 current = _limits(obj.live if obj.active and obj.live is not None else definition)
@@ -145,7 +146,7 @@ class TunableOperations:
             params, {tunables.NUMA_MODE: ParamType.INT, tunables.NUMA_NODESET: ParamType.STRING}, _VALIDATE
         )
         with self.host.lock:
-            _, definition, live = self._tuned(ref, flags)
+            _, definition, live = self._tuned(ref, flags, change=True)
             mode: int | None = None
             nodes: tuple[int, ...] | None = None
             for param in params:
@@ -180,7 +181,7 @@ class TunableOperations:
         children = dict(tunables.BLKIO_DEVICE_PARAMETERS)
         failure: VirtError | None = None
         with self.host.lock:
-            _, definition, _ = self._tuned(ref, flags)
+            _, definition, _ = self._tuned(ref, flags, change=True)
             blkio = _blkiotune(definition)
             for param in params:
                 if param.field == tunables.BLKIO_WEIGHT:
@@ -209,7 +210,7 @@ class TunableOperations:
         _check_flags(flags, _IMPACT, "testDomainSetPerfEvents")
         scheduler.validate(params, dict.fromkeys(tunables.PERF_EVENTS, ParamType.BOOLEAN), _VALIDATE)
         with self.host.lock:
-            _, definition, _ = self._tuned(ref, flags)
+            _, definition, _ = self._tuned(ref, flags, change=True)
             events = perf_events(definition.perf)
             events.update({p.field: bool(p.value) for p in params})
             definition.perf = perf_element(events, tunables.PERF_EVENTS)
@@ -245,7 +246,7 @@ class TunableOperations:
             if rate.average or (direction == "inbound" and rate.floor)
         }
         with self.host.lock:
-            _, definition, _ = self._tuned(ref, flags)
+            _, definition, _ = self._tuned(ref, flags, change=True)
             interface = find_interface(definition, device)
             if interface.bandwidth is None:
                 rates = given
@@ -279,7 +280,7 @@ class TunableOperations:
         accepted["group_name"] = ParamType.STRING
         scheduler.validate(params, accepted, _VALIDATE)
         with self.host.lock:
-            _, definition, _ = self._tuned(ref, flags)
+            _, definition, _ = self._tuned(ref, flags, change=True)
             found = find_disk(definition, disk)
             if found is None:
                 raise errors.error(ErrorNumber.INVALID_ARG, f"missing persistent configuration for disk '{disk}'")
@@ -360,7 +361,7 @@ def _set_numatune(definition: Domain, mode: int | None, nodes: tuple[int, ...] |
         mode = NumaMode.STRICT
     if nodes is not None:
         nodeset = CPUSET.format(nodes)
-        placement = placement or "static"
+        placement = "static"  # a nodeset given makes the placement static, whatever it was
     if placement is None:
         static = definition.vcpu is None or definition.vcpu.placement != "auto"
         placement = "static" if nodeset is not None or static else "auto"
