@@ -78,3 +78,26 @@ def test_models_read_their_values() -> None:
     assert outbound is not None
     rate = BandwidthRate.from_element(outbound)
     assert (rate.average, rate.peak, rate.burst, rate.floor) == (2, 3, 4, None)
+
+
+def _numatune(body: str) -> str:
+    written = virt.xml.Domain.from_xml(
+        f"<domain type='test'><name>n</name><memory>1024</memory>{body}</domain>"
+    ).to_xml()
+    start = written.find("  <numatune>")
+    return "" if start < 0 else written[start : written.index("</numatune>") + len("</numatune>")]
+
+
+def test_numatune_as_libvirt_writes_it() -> None:
+    """What virsh dumpxml printed for each after defining it on test:///default."""
+    auto = "  <numatune>\n    <memory mode='strict' placement='auto'/>\n  </numatune>"
+    assert _numatune("<vcpu>1</vcpu><numatune><memory placement='auto'/></numatune>") == auto
+    assert _numatune("<vcpu placement='auto'>1</vcpu>") == auto
+    assert _numatune("<vcpu>1</vcpu>") == ""
+    assert _numatune(
+        "<vcpu>1</vcpu><numatune><memnode cellid='0' mode='preferred' nodeset='0'/>"
+        "<memory nodeset='0' mode='interleave'/></numatune>"
+    ) == (
+        "  <numatune>\n    <memory mode='interleave' nodeset='0'/>\n"
+        "    <memnode cellid='0' mode='preferred' nodeset='0'/>\n  </numatune>"
+    )

@@ -150,16 +150,7 @@ def normalize(domain: Domain) -> None:
                 setattr(device, child, getattr(device, child) or None)
         blkio.devices = [d for d in blkio.devices if any(getattr(d, child) for child in children)]
         domain.blkiotune = None if blkio == BlkioTune() else blkio.to_element()
-    memory = domain.numatune.find("memory") if domain.numatune is not None else None
-    if memory is not None and memory.get("nodeset") is not None and memory.get("placement") in (None, "static"):
-        try:
-            nodeset = CPUSET.format(CPUSET.parse(memory.get("nodeset", "")))
-        except ValueError:
-            nodeset = None  # left as written, for the validation to name
-        if nodeset is not None:
-            attributes = {"mode": memory.get("mode", "strict"), "nodeset": nodeset}
-            memory.attrib.clear()
-            memory.attrib.update(attributes)
+    _normalize_numatune(domain)
     if domain.perf is not None and all(e.get("name") in PERF_EVENTS for e in domain.perf.iterfind("event")):
         domain.perf = perf_element(perf_events(domain.perf), PERF_EVENTS)
     devices = domain.devices
@@ -173,6 +164,36 @@ def normalize(domain: Domain) -> None:
         bandwidth = interface.bandwidth
         if bandwidth is not None and all(child.tag in ("inbound", "outbound") for child in bandwidth):
             interface.bandwidth = bandwidth_element(bandwidth_rates(bandwidth))
+
+
+def _normalize_numatune(domain: Domain) -> None:
+    """<numatune>'s <memory> first, its mode said, its nodeset as ranges; a domain whose vCPUs are
+    placed automatically without a <memory> has its memory placed so too (virDomainNumatuneParseXML)."""
+    numatune = domain.numatune
+    memory = numatune.find("memory") if numatune is not None else None
+    if memory is None:
+        if domain.vcpu is None or domain.vcpu.placement != "auto":
+            return
+        if numatune is None:
+            numatune = domain.numatune = etree.Element("numatune")
+        memory = etree.Element("memory", placement="auto")
+    assert numatune is not None
+    attributes = {"mode": memory.get("mode", "strict")}
+    placement = memory.get("placement")
+    nodeset = memory.get("nodeset")
+    if nodeset is not None and placement in (None, "static"):
+        try:
+            attributes["nodeset"] = CPUSET.format(CPUSET.parse(nodeset))
+        except ValueError:
+            return  # left as written, for the validation to name
+    elif placement == "auto" and nodeset is None:
+        attributes["placement"] = "auto"
+    else:
+        return
+    memory.attrib.clear()
+    memory.attrib.update(attributes)
+    if memory.getparent() is not numatune or numatune.index(memory) != 0:
+        numatune.insert(0, memory)
 
 
 _IOTUNE_LIMITS = tuple(name for name in IoTune.__annotations__ if name != "group_name")
