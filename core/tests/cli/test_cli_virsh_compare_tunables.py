@@ -57,6 +57,9 @@ CASES = [
     "blkiotune test --device-weights ''",
     "blkiotune test --device-weights '/a, +5,/a,6,/c,0'; blkiotune test",
     "blkiotune test --live --config",
+    "blkiotune test --device-weights /a,5,/b,6; blkiotune test --device-weights /a,0; blkiotune test; "
+    "blkiotune test --device-weights /a,7; blkiotune test --device-read-iops-sec /c,0,/b,1; "
+    "blkiotune test --device-write-iops-sec /c,4; blkiotune test; dumpxml test",
     "blkiotune test --weight 5 --current --live",
     "blkiotune test --weight 50 --config; blkiotune test --config; blkiotune test",
     "domiftune test testnet0",

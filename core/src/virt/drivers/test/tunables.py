@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import attrs
 from lxml import etree
 
 from virt import domainchanges as rules
@@ -118,7 +119,7 @@ class TunableOperations:
                         "memory hard_limit tunable value must be lower than or equal to swap_hard_limit",
                     )
             memtune = _memtune(definition)
-            beyond = _beyond_unlimited(definition)
+            beyond = _unwritten(definition).limits
             for name, value in given.items():
                 setattr(memtune, name, value if value < MEMORY_PARAM_UNLIMITED else None)
                 if value > MEMORY_PARAM_UNLIMITED:
@@ -183,6 +184,8 @@ class TunableOperations:
         with self.host.lock:
             _, definition, _ = self._tuned(ref, flags, change=True)
             blkio = _blkiotune(definition)
+            unwritten = _unwritten(definition)
+            blkio.devices = _in_order(blkio.devices, unwritten.blkio_paths)
             for param in params:
                 if param.field == tunables.BLKIO_WEIGHT:
                     blkio.weight = int(param.value)
@@ -194,6 +197,7 @@ class TunableOperations:
                     failure = exc
                     continue
                 _merge_devices(blkio, devices, children[param.field])
+            unwritten.blkio_paths = [d.path or "" for d in blkio.devices]
             definition.blkiotune = _blkiotune_element(blkio)
         if failure is not None:
             raise failure
@@ -299,25 +303,36 @@ class TunableOperations:
             found.iotune = None if iotune == IoTune() else iotune.to_element()
 
 
-_BEYOND_UNLIMITED: dict[int, dict[str, int]] = {}
-"""Memory limits set above VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, by definition (its id while it lives):
-libvirt keeps such a number and reads it back, but leaves it out of the XML, so a copy of the
-definition (a start, a redefinition) goes without it."""
+@attrs.define
+class _Unwritten:
+    """What libvirt keeps of a definition's tunables but leaves out of its XML, so that a copy of the
+    definition (a start, a redefinition) goes without it."""
+
+    limits: dict[str, int] = attrs.Factory(dict)
+    """Memory limits set above VIR_DOMAIN_MEMORY_PARAM_UNLIMITED: libvirt reads the number back."""
+    blkio_paths: list[str] = attrs.Factory(list)
+    """Every <blkiotune> device path in libvirt's order, those with nothing set included: a value set
+    for one again takes its old place."""
 
 
-def _beyond_unlimited(definition: Domain) -> dict[str, int]:
+_UNWRITTEN: dict[int, _Unwritten] = {}
+"""By definition (its id while it lives)."""
+
+
+def _unwritten(definition: Domain) -> _Unwritten:
     key = id(definition)
-    found = _BEYOND_UNLIMITED.get(key)
+    found = _UNWRITTEN.get(key)
     if found is None:
-        found = _BEYOND_UNLIMITED[key] = {}
-        weakref.finalize(definition, _BEYOND_UNLIMITED.pop, key, None)
+        found = _UNWRITTEN[key] = _Unwritten()
+        weakref.finalize(definition, _UNWRITTEN.pop, key, None)
     return found
 
 
 def _limits(definition: Domain) -> dict[str, int]:
     """The memory limits of a definition in KiB, VIR_DOMAIN_MEMORY_PARAM_UNLIMITED when not set."""
     memtune = _memtune(definition)
-    beyond = _BEYOND_UNLIMITED.get(id(definition), {})
+    unwritten = _UNWRITTEN.get(id(definition))
+    beyond = unwritten.limits if unwritten is not None else {}
     limits = {}
     for name in tunables.MEMORY_PARAMETERS:
         value = getattr(memtune, name)
@@ -390,6 +405,19 @@ def _set_numatune(definition: Domain, mode: int | None, nodes: tuple[int, ...] |
 
 def _blkiotune(definition: Domain) -> BlkioTune:
     return BlkioTune() if definition.blkiotune is None else BlkioTune.from_element(definition.blkiotune)
+
+
+def _in_order(devices: list[BlkioDevice], paths: list[str]) -> list[BlkioDevice]:
+    """The devices in the order libvirt keeps them (``paths``), those left out of the XML back."""
+    written = {d.path: d for d in devices}
+    ordered = []
+    for path in paths:
+        device = written.pop(path, None)
+        if device is None:
+            device = BlkioDevice()
+            device.path = path
+        ordered.append(device)
+    return ordered + [d for d in devices if d.path in written]
 
 
 def _blkiotune_element(blkio: BlkioTune) -> etree._Element | None:
