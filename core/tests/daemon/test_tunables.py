@@ -112,6 +112,7 @@ calls = [
     ("io iops", lambda: dom.setBlockIoTune("vdb", {"total_iops_sec": 1, "write_iops_sec": 2}, 0)),
     ("io too big", lambda: dom.setBlockIoTune("vdb", {"read_bytes_sec": 10**16}, 0)),
     ("io config", lambda: dom.setBlockIoTune("/tmp/tune.img", {"read_iops_sec": 3, "read_iops_sec_max": 4}, CONFIG)),
+    ("io empty group", lambda: dom.setBlockIoTune("vdb", {"group_name": ""}, CONFIG)),
     ("io get config", lambda: dom.blockIoTune("vdb", CONFIG)),
     ("perf get", lambda: dom.perfEvents(0)),
     ("perf set", lambda: dom.setPerfEvents({"cmt": True, "cpu_cycles": False, "emulation_faults": True}, 0)),
@@ -279,6 +280,7 @@ def _virt_session(conn: virt.Connection) -> dict[str, list[Any]]:
             "io config",
             lambda: dom.set_block_io_tune("/tmp/tune.img", params(ull, read_iops_sec=3, read_iops_sec_max=4), config),
         ),
+        ("io empty group", lambda: dom.set_block_io_tune("vdb", params(s, group_name=""), config)),
         ("io get config", lambda: dom.block_io_tune("vdb", config)),
         ("perf get", lambda: dom.perf_events()),
         (

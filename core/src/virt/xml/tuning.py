@@ -18,7 +18,7 @@ from virt.xml.convert import CPUSET, UINT
 if TYPE_CHECKING:
     from virt.xml.domain import Domain
 
-__all__ = ["BlkioDevice", "BlkioTune", "IoTune", "MemTune", "normalize"]
+__all__ = ["BlkioDevice", "BlkioTune", "IoTune", "MemTune", "iotune_element", "normalize"]
 
 
 @model("memtune")
@@ -81,6 +81,17 @@ class BandwidthRate(XmlModel):
     peak: int | None = attribute("peak", UINT)
     floor: int | None = attribute("floor", UINT)
     burst: int | None = attribute("burst", UINT)
+
+
+def iotune_element(iotune: IoTune) -> etree._Element | None:
+    """An <iotune> element (None without any value); an empty group name is written with both tags."""
+    if iotune == IoTune():
+        return None
+    element = iotune.to_element()
+    group = element.find("group_name")
+    if group is not None and iotune.group_name == "":
+        group.text = ""
+    return element
 
 
 def bandwidth_rates(bandwidth: etree._Element | None) -> dict[str, BandwidthRate]:
@@ -159,7 +170,7 @@ def normalize(domain: Domain) -> None:
             iotune = IoTune.from_element(disk.iotune)
             for name in _IOTUNE_LIMITS:
                 setattr(iotune, name, getattr(iotune, name) or None)
-            disk.iotune = None if iotune == IoTune() else iotune.to_element()
+            disk.iotune = iotune_element(iotune)
     for interface in devices.interfaces if devices is not None else []:
         bandwidth = interface.bandwidth
         if bandwidth is not None and all(child.tag in ("inbound", "outbound") for child in bandwidth):

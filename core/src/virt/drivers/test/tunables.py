@@ -34,6 +34,7 @@ from virt.xml.tuning import (
     MemTune,
     bandwidth_element,
     bandwidth_rates,
+    iotune_element,
     perf_element,
     perf_events,
 )
@@ -300,7 +301,7 @@ class TunableOperations:
                     )
                 setattr(iotune, param.field, int(param.value) or None)
             _check_iotune(iotune)
-            found.iotune = None if iotune == IoTune() else iotune.to_element()
+            found.iotune = iotune_element(iotune)
 
 
 @attrs.define
