@@ -42,16 +42,18 @@ def _impact(call: Call) -> Impact:
 
 def _count(call: Call, read: Callable[[], list[TypedParameter]], known: int, exclusive_checked: bool) -> int:
     """How many parameters a Get call has, as libvirt answers ``nparams`` 0: its public API refuses
-    --live with --config first for some calls (``exclusive_checked``), a driver its unknown flags, and
-    nothing else yet (the domain and the device are looked up by the call that fetches them); ``known``
-    is the count libvirt's drivers give without looking."""
+    --live with --config first for some calls (``exclusive_checked``), a driver its unknown flags (or
+    the call, when it has none), and nothing else yet (the domain and the device are looked up by the
+    call that fetches them); ``known`` is the count libvirt's drivers give without looking."""
     flags = int(call.args["flags"])
     if exclusive_checked and flags & Impact.LIVE and flags & Impact.CONFIG:
         raise exclusive_flags()
     try:
         return len(read())
     except VirtError as exc:
-        if exc.code == ErrorNumber.INVALID_ARG and exc.message.startswith("unsupported flags"):
+        if exc.code == ErrorNumber.NO_SUPPORT or (
+            exc.code == ErrorNumber.INVALID_ARG and exc.message.startswith("unsupported flags")
+        ):
             raise
         return known
 
