@@ -1045,6 +1045,95 @@ class Domain:
         check_fields(params)
         driver.set_domain_scheduler_parameters(self._ref, list(params), 0 if impact is None else int(impact))
 
+    # -- tunables (virt.tunables): memtune, numatune, blkiotune, perf, domiftune, blkdeviotune ---------
+    def memory_parameters(self, impact: Impact = Impact.CURRENT) -> list[TypedParameter]:
+        """The memory limits in KiB, virt.tunables.MEMORY_PARAM_UNLIMITED when not set
+        (virDomainGetMemoryParameters)."""
+        from virt.tunables import get_flags
+
+        return self.connection.driver.get_domain_memory_parameters(self._ref, get_flags(impact))
+
+    def set_memory_parameters(self, params: Sequence[TypedParameter], impact: Impact = Impact.CURRENT) -> None:
+        """Change the memory limits ``params`` names (virDomainSetMemoryParameters)."""
+        from virt.tunables import check_set
+
+        driver = self._change("virDomainSetMemoryParameters")
+        check_set(params, "virDomainSetMemoryParameters")
+        driver.set_domain_memory_parameters(self._ref, list(params), int(impact))
+
+    def numa_parameters(self, impact: Impact = Impact.CURRENT) -> list[TypedParameter]:
+        """The NUMA memory mode (virt.tunables.NumaMode) and nodeset (virDomainGetNumaParameters)."""
+        from virt.tunables import get_flags
+
+        return self.connection.driver.get_domain_numa_parameters(self._ref, get_flags(impact))
+
+    def set_numa_parameters(self, params: Sequence[TypedParameter], impact: Impact = Impact.CURRENT) -> None:
+        """Change the NUMA memory mode or nodeset (virDomainSetNumaParameters)."""
+        from virt.tunables import check_set
+
+        driver = self._change("virDomainSetNumaParameters")
+        check_set(params, "virDomainSetNumaParameters")
+        driver.set_domain_numa_parameters(self._ref, list(params), int(impact))
+
+    def blkio_parameters(self, impact: Impact = Impact.CURRENT) -> list[TypedParameter]:
+        """The block I/O weight and per-device limits (virDomainGetBlkioParameters)."""
+        from virt.tunables import get_flags
+
+        return self.connection.driver.get_domain_blkio_parameters(self._ref, get_flags(impact))
+
+    def set_blkio_parameters(self, params: Sequence[TypedParameter], impact: Impact = Impact.CURRENT) -> None:
+        """Change the block I/O weight or per-device limits (virDomainSetBlkioParameters)."""
+        from virt.tunables import check_set
+
+        driver = self._change("virDomainSetBlkioParameters")
+        check_set(params, "virDomainSetBlkioParameters")
+        driver.set_domain_blkio_parameters(self._ref, list(params), int(impact))
+
+    def perf_events(self, impact: Impact = Impact.CURRENT) -> list[TypedParameter]:
+        """Every perf event, a boolean saying whether it is enabled (virDomainGetPerfEvents)."""
+        from virt.tunables import get_flags
+
+        return self.connection.driver.get_domain_perf_events(self._ref, get_flags(impact))
+
+    def set_perf_events(self, params: Sequence[TypedParameter], impact: Impact = Impact.CURRENT) -> None:
+        """Enable or disable the perf events ``params`` names (virDomainSetPerfEvents)."""
+        from virt.tunables import check_set
+
+        driver = self._change("virDomainSetPerfEvents")
+        check_set(params, "virDomainSetPerfEvents", null_first=True)
+        driver.set_domain_perf_events(self._ref, list(params), int(impact))
+
+    def interface_parameters(self, device: str, impact: Impact = Impact.CURRENT) -> list[TypedParameter]:
+        """The bandwidth of the interface ``device``, named by MAC or host device
+        (virDomainGetInterfaceParameters)."""
+        from virt.tunables import get_flags
+
+        return self.connection.driver.get_domain_interface_parameters(self._ref, device, get_flags(impact))
+
+    def set_interface_parameters(
+        self, device: str, params: Sequence[TypedParameter], impact: Impact = Impact.CURRENT
+    ) -> None:
+        """Change the bandwidth of the interface ``device`` (virDomainSetInterfaceParameters)."""
+        from virt.tunables import check_set
+
+        driver = self._change("virDomainSetInterfaceParameters")
+        check_set(params, "virDomainSetInterfaceParameters")
+        driver.set_domain_interface_parameters(self._ref, device, list(params), int(impact))
+
+    def block_io_tune(self, disk: str, impact: Impact = Impact.CURRENT) -> list[TypedParameter]:
+        """The I/O throttling of the disk ``disk``, named by target or source (virDomainGetBlockIoTune)."""
+        from virt.tunables import get_flags
+
+        return self.connection.driver.get_domain_block_io_tune(self._ref, disk, get_flags(impact))
+
+    def set_block_io_tune(self, disk: str, params: Sequence[TypedParameter], impact: Impact = Impact.CURRENT) -> None:
+        """Change the I/O throttling of the disk ``disk`` (virDomainSetBlockIoTune)."""
+        from virt.tunables import check_set
+
+        driver = self._change("virDomainSetBlockIoTune")
+        check_set(params, "virDomainSetBlockIoTune")
+        driver.set_domain_block_io_tune(self._ref, disk, list(params), int(impact))
+
 
 def check_memory_stats_period(period: int) -> None:
     """virDomainSetMemoryStatsPeriod's own check, made before any driver's (the daemon makes it too)."""

@@ -898,6 +898,58 @@ class DriverConnection:
     def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         """virDomainSetSchedulerParameters(Flags): change the parameters ``params`` names (Impact ``flags``)."""
 
+    # -- tunables (virt.tunables): memtune, numatune, blkiotune, perf, domiftune, blkdeviotune -----
+    @optional
+    def get_domain_memory_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        """virDomainGetMemoryParameters: the memory limits of the definition ``flags`` picks (Impact and
+        virt.scheduler.TYPED_PARAM_STRING_OKAY, as with every Get call below)."""
+
+    @optional
+    def set_domain_memory_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        """virDomainSetMemoryParameters: change the parameters ``params`` names (Impact ``flags``)."""
+
+    @optional
+    def get_domain_numa_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        """virDomainGetNumaParameters: the NUMA memory mode and nodeset."""
+
+    @optional
+    def set_domain_numa_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        """virDomainSetNumaParameters: change the parameters ``params`` names (Impact ``flags``)."""
+
+    @optional
+    def get_domain_blkio_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        """virDomainGetBlkioParameters: the block I/O weight and per-device limits."""
+
+    @optional
+    def set_domain_blkio_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        """virDomainSetBlkioParameters: change the parameters ``params`` names (Impact ``flags``)."""
+
+    @optional
+    def get_domain_perf_events(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        """virDomainGetPerfEvents: each perf event, enabled or not."""
+
+    @optional
+    def set_domain_perf_events(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        """virDomainSetPerfEvents: change the parameters ``params`` names (Impact ``flags``)."""
+
+    @optional
+    def get_domain_interface_parameters(self, ref: DomainRef, device: str, flags: int) -> list[TypedParameter]:
+        """virDomainGetInterfaceParameters: the bandwidth of the interface ``device`` (MAC or host name)."""
+
+    @optional
+    def set_domain_interface_parameters(
+        self, ref: DomainRef, device: str, params: Sequence[TypedParameter], flags: int
+    ) -> None:
+        """virDomainSetInterfaceParameters: change the bandwidth of the interface ``device``."""
+
+    @optional
+    def get_domain_block_io_tune(self, ref: DomainRef, disk: str, flags: int) -> list[TypedParameter]:
+        """virDomainGetBlockIoTune: the I/O throttling of the disk ``disk`` (target or source)."""
+
+    @optional
+    def set_domain_block_io_tune(self, ref: DomainRef, disk: str, params: Sequence[TypedParameter], flags: int) -> None:
+        """virDomainSetBlockIoTune: change the I/O throttling of the disk ``disk``."""
+
     # -- control interface (virt.domaincontrol) -----------------------------------------------------
     @optional
     def get_domain_control_info(self, ref: DomainRef, flags: int) -> ControlInfo:

@@ -23,11 +23,8 @@ NOT_SERVED_YET = {
     # domains
     "virDomainCreateXMLWithFiles", "virDomainCreateWithFiles", "virDomainGetLaunchSecurityInfo",
     "virDomainCoreDump", "virDomainCoreDumpWithFormat",
-    "virDomainSetUserPassword", "virDomainSetMemoryParameters", "virDomainGetMemoryParameters",
-    "virDomainSetNumaParameters", "virDomainGetNumaParameters", "virDomainSetInterfaceParameters",
-    "virDomainGetInterfaceParameters", "virDomainSetBlockIoTune", "virDomainGetBlockIoTune",
-    "virDomainSetBlkioParameters", "virDomainGetBlkioParameters", "virDomainFSTrim", "virDomainGetDiskErrors",
-    "virDomainSetPerfEvents", "virDomainGetPerfEvents",
+    "virDomainSetUserPassword",
+    "virDomainFSTrim", "virDomainGetDiskErrors",
     "virDomainGetCPUStats", "virDomainSendProcessSignal", "virDomainMemoryPeek", "virDomainSetLifecycleAction",
     # snapshots and checkpoints
     "virDomainRevertToSnapshot",

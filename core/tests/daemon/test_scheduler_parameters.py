@@ -152,3 +152,26 @@ def test_values_read_as_virsh_reads_them(type_: ParamType, text: str, value: obj
             typed_value("f", type_, text)
     else:
         assert typed_value("f", type_, text) == TypedParameter("f", type_, value)  # type: ignore[arg-type]
+
+
+def _refusals(conn: virt.Connection) -> list[tuple[int, int, str]]:
+    dom = conn.lookup_domain_by_name("test")
+    found = []
+    for params in ([TypedParameter("cap", ParamType.UINT, 1)], [TypedParameter("weight", ParamType.INT, 1)]):
+        with pytest.raises(VirtError) as caught:
+            dom.set_scheduler_parameters(params)
+        found.append((int(caught.value.code), int(caught.value.domain), caught.value.message))
+    return found
+
+
+def test_refused_parameters_as_libvirtd_refuses_them(daemons: tuple[Virtd, Libvirtd]) -> None:
+    """virTypedParamsValidate's refusals come from libvirt's util code (no error domain), in process as
+    through either daemon."""
+    ours, reference = daemons
+    with virt.open(reference.uri()) as conn:
+        expected = _refusals(conn)
+    with virt.open(ours.uri()) as conn:
+        assert _refusals(conn) == expected
+    with virt.open("test:///default") as conn:
+        assert _refusals(conn) == expected
+    assert expected[0][1] == 0

@@ -30,6 +30,7 @@ def register_commands(commands: CommandRegistry) -> None:
         scheduler,
         stats,
         storage,
+        tunables,
         tuning,
         volume,
     )
@@ -39,6 +40,7 @@ def register_commands(commands: CommandRegistry) -> None:
         hostfacts,
         domain,
         tuning,
+        tunables,
         scheduler,
         saving,
         console,

@@ -76,6 +76,22 @@ def _known_options(command: Command) -> set[str]:
     return found
 
 
+def _values_joined(words: list[str], valued: set[str]) -> list[str]:
+    """``--option VALUE`` as ``--option=VALUE`` when the value looks like an option: virsh takes the word
+    after an option with a value as that value, whatever it looks like (``memtune --hard-limit -5k``)."""
+    joined: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in valued and index + 1 < len(words) and words[index + 1].startswith("-"):
+            joined.append(f"{word}={words[index + 1]}")
+            index += 2
+            continue
+        joined.append(word)
+        index += 1
+    return joined
+
+
 def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
     """Parse ``args`` for ``command``; UsageError with virsh's wording when they are wrong."""
     # an argv option (the rest's) may come again and again, as virsh's ``schedinfo --set a=1 --set b=2``
@@ -109,6 +125,7 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
     if rest_argument is not None and "--" in words:
         index = words.index("--")
         words, after = words[:index], words[index + 1 :]
+    words = _values_joined(words, {a.option for a in command.arguments if not a.flag and not a.rest})
     try:
         namespace, extras = parser.parse_known_args(words)
     except UsageError as exc:

@@ -1117,6 +1117,67 @@ class RemoteConnection(DriverConnection):
         else:
             self._call(P.DOMAIN_SET_SCHEDULER_PARAMETERS, args)
 
+    # -- tunables (virt.tunables): memtune, numatune, blkiotune, perf, domiftune, blkdeviotune ------
+    def _tunables(self, procedure: P, args: dict[str, Any]) -> list[TypedParameter]:
+        # as libvirt's client: the first call asks how many there are, the second for that many
+        count = self._call(procedure, {**args, "nparams": 0})["nparams"]
+        if not count:
+            return []
+        return _typed_params(self._call(procedure, {**args, "nparams": count})["params"])
+
+    def get_domain_memory_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        return self._tunables(P.DOMAIN_GET_MEMORY_PARAMETERS, {"dom": _domain_arg(ref), "flags": flags})
+
+    def set_domain_memory_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.remote.typedparams import to_wire
+
+        self._call(P.DOMAIN_SET_MEMORY_PARAMETERS, {"dom": _domain_arg(ref), "params": to_wire(params), "flags": flags})
+
+    def get_domain_numa_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        return self._tunables(P.DOMAIN_GET_NUMA_PARAMETERS, {"dom": _domain_arg(ref), "flags": flags})
+
+    def set_domain_numa_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.remote.typedparams import to_wire
+
+        self._call(P.DOMAIN_SET_NUMA_PARAMETERS, {"dom": _domain_arg(ref), "params": to_wire(params), "flags": flags})
+
+    def get_domain_blkio_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        return self._tunables(P.DOMAIN_GET_BLKIO_PARAMETERS, {"dom": _domain_arg(ref), "flags": flags})
+
+    def set_domain_blkio_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.remote.typedparams import to_wire
+
+        self._call(P.DOMAIN_SET_BLKIO_PARAMETERS, {"dom": _domain_arg(ref), "params": to_wire(params), "flags": flags})
+
+    def get_domain_perf_events(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        return _typed_params(self._call(P.DOMAIN_GET_PERF_EVENTS, {"dom": _domain_arg(ref), "flags": flags})["params"])
+
+    def set_domain_perf_events(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.remote.typedparams import to_wire
+
+        self._call(P.DOMAIN_SET_PERF_EVENTS, {"dom": _domain_arg(ref), "params": to_wire(params), "flags": flags})
+
+    def get_domain_interface_parameters(self, ref: DomainRef, device: str, flags: int) -> list[TypedParameter]:
+        args = {"dom": _domain_arg(ref), "device": device, "flags": flags}
+        return self._tunables(P.DOMAIN_GET_INTERFACE_PARAMETERS, args)
+
+    def set_domain_interface_parameters(
+        self, ref: DomainRef, device: str, params: Sequence[TypedParameter], flags: int
+    ) -> None:
+        from virt.remote.typedparams import to_wire
+
+        args = {"dom": _domain_arg(ref), "device": device, "params": to_wire(params), "flags": flags}
+        self._call(P.DOMAIN_SET_INTERFACE_PARAMETERS, args)
+
+    def get_domain_block_io_tune(self, ref: DomainRef, disk: str, flags: int) -> list[TypedParameter]:
+        return self._tunables(P.DOMAIN_GET_BLOCK_IO_TUNE, {"dom": _domain_arg(ref), "disk": disk, "flags": flags})
+
+    def set_domain_block_io_tune(self, ref: DomainRef, disk: str, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.remote.typedparams import to_wire
+
+        args = {"dom": _domain_arg(ref), "disk": disk, "params": to_wire(params), "flags": flags}
+        self._call(P.DOMAIN_SET_BLOCK_IO_TUNE, args)
+
     # -- domain changes: memory, processors, pinning, keys, metadata, managed save, guest agent ------
     def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
         dom = _domain_arg(ref)

@@ -385,6 +385,10 @@ class Domain(XmlModel):
             self.cpu.post_parse()
         if self.devices is not None:
             self.devices.post_parse()
+        # tunables (virt.xml.tuning): <memtune>, <blkiotune>, <numatune>, <perf>, <iotune>, <bandwidth>
+        from virt.xml.tuning import normalize
+
+        normalize(self)
 
     def hide_secrets(self) -> None:
         """Leave out what libvirt writes only with VIR_DOMAIN_XML_SECURE: the graphics passwords."""

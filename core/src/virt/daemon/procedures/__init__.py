@@ -32,6 +32,7 @@ def handlers() -> dict[int, Handler]:
         stats,
         storage,
         streams,
+        tunables,
     )
 
     return HANDLERS

@@ -24,6 +24,7 @@ from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.snapshots import SnapshotOperations
 from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
+from virt.drivers.test.tunables import TunableOperations
 from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
 from virt.events import DomainEvent
 from virt.uri import URI
@@ -41,6 +42,7 @@ class TestConnection(
     ChangeOperations,
     SaveOperations,
     SchedulerOperations,
+    TunableOperations,
     ControlOperations,
     GuestOperations,
     RenameOperations,

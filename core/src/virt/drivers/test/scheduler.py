@@ -49,6 +49,6 @@ class SchedulerOperations:
 
     def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
         _no_flags(flags, "testDomainSetSchedulerParametersFlags")
-        scheduler.validate(params, _ACCEPTED, ErrorDomain.TEST)
+        scheduler.validate(params, _ACCEPTED, ErrorDomain.NONE)  # virTypedParamsValidate: util code
         with self.host.lock:
             self._domain(ref)
