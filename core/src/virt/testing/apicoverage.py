@@ -28,7 +28,17 @@ CLIENT_SIDE = frozenset({"virConnectIsAlive", "virConnectIsEncrypted"})
 """Answered by libvirt's client library itself: no procedure exists for them."""
 DAEMON_ONLY = frozenset({"virConnectOpen", "virAuthSaslInit", "virAuthSaslStart", "virAuthSaslStep", "virAuthPolkit"})
 """Served by virtd for every driver, and refused when called outside a real client's session."""
-_FIRST_OPERATION = {"virDomainRename": "rename_domain", "virNodeGetFreePages": "get_node_free_pages"}
+_FIRST_OPERATION = {
+    "virDomainRename": "rename_domain",
+    "virNodeGetFreePages": "get_node_free_pages",
+    # typed parameters: an empty list is refused before the driver, and the names a driver takes vary
+    "virDomainSetMemoryParameters": "set_domain_memory_parameters",
+    "virDomainSetNumaParameters": "set_domain_numa_parameters",
+    "virDomainSetBlkioParameters": "set_domain_blkio_parameters",
+    "virDomainSetInterfaceParameters": "set_domain_interface_parameters",
+    "virDomainSetBlockIoTune": "set_domain_block_io_tune",
+    "virDomainSetPerfEvents": "set_domain_perf_events",
+}
 """Handlers whose arguments no generic filling gets past their checks: the operation they call."""
 _DOCUMENTS = {
     "storagevol": "<volume><name>x</name><capacity>1</capacity></volume>",
