@@ -39,6 +39,7 @@ from virt.driver import (
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
 from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+from virt.eventcallbacks import EventCallbacks
 from virt.networkevents import NetworkCallbacks
 from virt.states import DomainState, ShutdownMode
 
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
     from virt.hostfacts import FreePages
     from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
+    from virt.nodedevevents import NodeDeviceEvent
+    from virt.poolevents import StoragePoolEvent
     from virt.nodedevices import NodeDevice
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
@@ -90,6 +93,10 @@ DomainEventCallback = Callable[["Domain", "DomainEvent"], None]
 NetworkEventCallback = Callable[["Network", "NetworkEvent"], None]
 """What ``Connection.add_network_event_callback`` calls: the network's handle and the event."""
 """What ``Connection.add_domain_event_callback`` calls: the domain's handle and the event."""
+StoragePoolEventCallback = Callable[["StoragePool", "StoragePoolEvent"], None]
+"""What ``Connection.add_storage_pool_event_callback`` calls: the pool's handle and the event."""
+NodeDeviceEventCallback = Callable[["NodeDevice", "NodeDeviceEvent"], None]
+"""What ``Connection.add_node_device_event_callback`` calls: the device's handle and the event."""
 
 
 class StateInfo(NamedTuple):
@@ -140,6 +147,8 @@ class Connection:
         self._event_handles = itertools.count(1)
         self._event_unsubscribe: Callable[[], None] | None = None
         self._network_callbacks = NetworkCallbacks()
+        self._pool_event_callbacks: EventCallbacks[StoragePoolEvent] = EventCallbacks()
+        self._node_device_event_callbacks: EventCallbacks[NodeDeviceEvent] = EventCallbacks()
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -163,6 +172,8 @@ class Connection:
             if unsubscribe is not None:
                 unsubscribe()
             self._network_callbacks.clear()
+            self._pool_event_callbacks.clear()
+            self._node_device_event_callbacks.clear()
             driver, self._driver = self._driver, None
             driver.close()
 
@@ -389,6 +400,79 @@ class Connection:
     def remove_network_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_network_event_callback`` returned ``handle`` for."""
         self._network_callbacks.remove(handle)
+
+    # -- storage pool and node device events (virt.poolevents, virt.nodedevevents) -------------------
+    def add_storage_pool_event_callback(
+        self,
+        callback: StoragePoolEventCallback,
+        pool: StoragePool | None = None,
+        event_id: int = 0,
+    ) -> int:
+        """Call ``callback(pool, event)`` for every later storage pool event of ``event_id``
+        (``virt.poolevents.StoragePoolEventID``: lifecycle or refresh) of ``pool`` only, if given:
+        virConnectStoragePoolEventRegisterAny. Returns the handle for ``remove_storage_pool_event_callback``."""
+        from virt.poolevents import StoragePoolEventID
+
+        if event_id not in tuple(StoragePoolEventID):
+            raise InvalidArgument(
+                f"eventID in virConnectStoragePoolEventRegisterAny must be less than {len(StoragePoolEventID)}"
+            )
+        if pool is not None and pool.connection is not self:
+            raise InvalidArgument("the storage pool of an event callback must come from the same connection")
+        key = pool.uuid if pool is not None else None
+
+        def relay(event: StoragePoolEvent) -> None:
+            callback(StoragePool(self, event.pool), event)
+
+        return self._pool_event_callbacks.add(
+            event_id, relay, lambda event: key is None or event.pool.uuid == key,
+            self.driver.subscribe_storage_pool_events,
+        )  # fmt: skip
+
+    def remove_storage_pool_event_callback(self, handle: int) -> None:
+        """virConnectStoragePoolEventDeregisterAny: stop calling the callback ``handle`` names."""
+        self._pool_event_callbacks.remove(handle)
+
+    def add_node_device_event_callback(
+        self,
+        callback: NodeDeviceEventCallback,
+        device: NodeDevice | None = None,
+        event_id: int = 0,
+    ) -> int:
+        """Call ``callback(device, event)`` for every later node device event of ``event_id``
+        (``virt.nodedevevents.NodeDeviceEventID``: lifecycle or update) of ``device`` only, if given:
+        virConnectNodeDeviceEventRegisterAny. Returns the handle for ``remove_node_device_event_callback``."""
+        from virt.nodedevevents import NodeDeviceEventID
+        from virt.nodedevices import NodeDevice
+
+        if event_id not in tuple(NodeDeviceEventID):
+            raise InvalidArgument(
+                f"eventID in virConnectNodeDeviceEventRegisterAny must be less than {len(NodeDeviceEventID)}"
+            )
+        if device is not None and device.connection is not self:
+            raise InvalidArgument("the node device of an event callback must come from the same connection")
+        name = device.name if device is not None else None
+
+        def relay(event: NodeDeviceEvent) -> None:
+            callback(NodeDevice(self, event.device), event)
+
+        return self._node_device_event_callbacks.add(
+            event_id, relay, lambda event: name is None or event.device == name,
+            self.driver.subscribe_node_device_events,
+        )  # fmt: skip
+
+    def remove_node_device_event_callback(self, handle: int) -> None:
+        """virConnectNodeDeviceEventDeregisterAny: stop calling the callback ``handle`` names."""
+        self._node_device_event_callbacks.remove(handle)
+
+    # -- CPU baseline (virt.cpubaseline) ------------------------------------------------------------
+    def baseline_cpu(self, xml_cpus: Sequence[str], *, expand_features: bool = False, migratable: bool = False) -> str:
+        """virConnectBaselineCPU: the <cpu> (guest CPU XML) that every one of the host CPUs
+        ``xml_cpus`` (<cpu> elements, as in the capabilities) can run; ``expand_features`` lists
+        the model's own features too, ``migratable`` leaves out those that block migration."""
+        flags = (1 if expand_features else 0) | (2 if migratable else 0)
+        return self.driver.baseline_cpu(list(xml_cpus), flags)
+    # -- end of storage pool / node device events and CPU baseline ------------------------------------
 
     def remove_domain_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_domain_event_callback`` returned ``handle`` for."""

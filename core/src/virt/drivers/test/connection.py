@@ -17,6 +17,7 @@ from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.nodedevices import NodeDeviceOperations
+from virt.drivers.test.objectevents import ObjectEventOperations
 from virt.drivers.test.poolsources import PoolSourceOperations
 from virt.drivers.test.rename import RenameOperations
 from virt.drivers.test.saving import SaveOperations
@@ -48,6 +49,7 @@ class TestConnection(
     DomainOperations,
     NetworkOperations,
     NodeDeviceOperations,
+    ObjectEventOperations,
     InterfaceOperations,
     StorageOperations,
     PoolSourceOperations,
