@@ -34,11 +34,6 @@ NOT_SERVED_YET = {
     "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",
     "virDomainCheckpointListAllChildren", "virDomainCheckpointLookupByName", "virDomainCheckpointGetParent",
     "virDomainCheckpointDelete",
-    # storage
-    "virConnectStoragePoolEventRegisterAny",
-    "virConnectStoragePoolEventDeregisterAny",
-    # node devices
-    "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny",
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ def handlers() -> dict[int, Handler]:
         networkflags,
         networks,
         nodedevices,
+        objectevents,
         rename,
         saving,
         scheduler,
