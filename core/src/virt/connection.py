@@ -38,8 +38,8 @@ from virt.driver import (
     StorageVolumeRef,
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
-from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
 from virt.eventcallbacks import EventCallbacks
+from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
 from virt.networkevents import NetworkCallbacks
 from virt.states import DomainState, ShutdownMode
 
@@ -66,9 +66,9 @@ if TYPE_CHECKING:
     from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
     from virt.nodedevevents import NodeDeviceEvent
-    from virt.poolevents import StoragePoolEvent
     from virt.nodedevices import NodeDevice
     from virt.plugins import Plugins
+    from virt.poolevents import StoragePoolEvent
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
     from virt.snapshots import DomainSnapshot
@@ -472,6 +472,7 @@ class Connection:
         the model's own features too, ``migratable`` leaves out those that block migration."""
         flags = (1 if expand_features else 0) | (2 if migratable else 0)
         return self.driver.baseline_cpu(list(xml_cpus), flags)
+
     # -- end of storage pool / node device events and CPU baseline ------------------------------------
 
     def remove_domain_event_callback(self, handle: int) -> None:

@@ -16,13 +16,6 @@ Subscribe = Callable[[int, Callable[[E], None]], Callable[[], None]]
 """A driver's ``subscribe_*_events(event_id, callback)``."""
 
 
-def _log_failure(callback: object, event: object) -> None:
-    # logging is imported only when a callback fails: it costs every CLI start several milliseconds
-    import logging
-
-    logging.getLogger(__name__).exception("event callback %r failed on %s", callback, event)
-
-
 class EventCallbacks(Generic[E]):
     """Callbacks by handle, each with its event id and the predicate choosing its events."""
 
@@ -74,4 +67,7 @@ class EventCallbacks(Generic[E]):
             try:
                 callback(event)
             except Exception:
-                _log_failure(callback, event)
+                # logging is imported only when a callback fails: it costs every CLI start several milliseconds
+                import logging
+
+                logging.getLogger(__name__).exception("event callback %r failed on %s", callback, event)
