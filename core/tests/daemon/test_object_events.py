@@ -136,3 +136,43 @@ def test_virt_api_in_process() -> None:
         ("pool", "evpool", 0), ("pool", "evpool", 2), ("pool", "evpool", "refresh"), ("pool", "evpool", 3),
         ("pool", "evpool", 1), ("device", "scsi_host12", 0), ("device", "scsi_host12", 1),
     ]  # fmt: skip
+
+
+def _virt_api_events(uri: str) -> list[tuple[str, str, object]]:
+    """What virt's remote client receives for the steps, registered on one connection and made on another."""
+    seen: list[tuple[str, str, object]] = []
+    ended = threading.Event()
+
+    def on_pool(pool: virt.connection.StoragePool, event: StoragePoolEvent) -> None:
+        seen.append(("pool", pool.name, int(event.type) if event.type is not None else "refresh"))
+
+    def on_device(device: NodeDevice, event: NodeDeviceEvent) -> None:
+        seen.append(("device", device.name, int(event.type) if event.type is not None else "update"))
+        if event.type == 1:
+            ended.set()
+
+    with virt.open(uri) as listener, virt.open(uri) as actor:
+        listener.add_storage_pool_event_callback(on_pool)
+        listener.add_storage_pool_event_callback(
+            on_pool, listener.lookup_storage_pool_by_name("default-pool"), StoragePoolEventID.REFRESH
+        )
+        listener.add_node_device_event_callback(on_device)
+        pool = actor.define_storage_pool(POOL)
+        pool.start()
+        pool.refresh()
+        actor.lookup_storage_pool_by_name("default-pool").refresh()
+        pool.destroy()
+        pool.undefine()
+        actor.create_node_device(VHBA).destroy()
+        assert ended.wait(10)
+    return seen
+
+
+def test_virt_remote_client_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd]) -> None:
+    ours, reference = daemons
+    expected = _virt_api_events(reference.uri())
+    assert expected == [
+        ("pool", "evpool", 0), ("pool", "evpool", 2), ("pool", "default-pool", "refresh"), ("pool", "evpool", 3),
+        ("pool", "evpool", 1), ("device", "scsi_host12", 0), ("device", "scsi_host12", 1),
+    ]  # fmt: skip
+    assert _virt_api_events(ours.uri()) == expected
