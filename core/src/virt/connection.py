@@ -466,11 +466,10 @@ class Connection:
         self._node_device_event_callbacks.remove(handle)
 
     # -- CPU baseline (virt.cpubaseline) ------------------------------------------------------------
-    def baseline_cpu(self, xml_cpus: Sequence[str], *, expand_features: bool = False, migratable: bool = False) -> str:
-        """virConnectBaselineCPU: the <cpu> (guest CPU XML) that every one of the host CPUs
-        ``xml_cpus`` (<cpu> elements, as in the capabilities) can run; ``expand_features`` lists
-        the model's own features too, ``migratable`` leaves out those that block migration."""
-        flags = (1 if expand_features else 0) | (2 if migratable else 0)
+    def baseline_cpu(self, xml_cpus: Sequence[str], flags: int = 0) -> str:
+        """virConnectBaselineCPU: the guest <cpu> that every one of the host CPUs ``xml_cpus``
+        (<cpu> elements, as in the capabilities) can run; ``flags``: ``virt.cpubaseline``'s
+        EXPAND_FEATURES (list the model's own features too) and MIGRATABLE."""
         return self.driver.baseline_cpu(list(xml_cpus), flags)
 
     # -- end of storage pool / node device events and CPU baseline ------------------------------------

@@ -72,6 +72,21 @@ def _not_supported(detail: str) -> VirtError:
 
 
 # -- parsing ------------------------------------------------------------------------------------------
+def parse_error_text(name: str, text: str, error: XMLError) -> str:
+    """libvirt's words for XML it cannot parse (its catchXMLError): ``NAME:LINE: what``, the line,
+    and a caret under the place."""
+    import re
+
+    detail = str(error).removeprefix("malformed XML: ")
+    found = re.match(r"(.*), line (\d+), column (\d+)", detail, re.DOTALL)
+    if found is None:
+        return f"{name}:1: {detail}"
+    line, column = int(found.group(2)), int(found.group(3))
+    lines = text.splitlines()
+    context = lines[line - 1] if 0 < line <= len(lines) else ""
+    return f"{name}:{line}: {found.group(1)}\n{context[:80]}\n{'-' * max(column - 1, 0)}^"
+
+
 def parse_host_cpu(text: str) -> HostCPU:
     """A <cpu> as virCPUDefParseXML reads a host CPU, with its errors."""
     from virt.cpumodels import ARCHITECTURES
@@ -80,8 +95,9 @@ def parse_host_cpu(text: str) -> HostCPU:
     try:
         root = parse_document(text)
     except XMLError as exc:
-        detail = str(exc).removeprefix("malformed XML: ")
-        raise VirtError(f"(CPU_definition):1: {detail}", ErrorNumber.XML_DETAIL, ErrorDomain.CPU) from None
+        raise VirtError(
+            parse_error_text("(CPU_definition)", text, exc), ErrorNumber.XML_DETAIL, ErrorDomain.CPU
+        ) from None
     if root.tag != "cpu":
         raise _error(ErrorNumber.XML_ERROR, "XML does not contain expected 'cpu' element")
     if root.get("mode") is not None:

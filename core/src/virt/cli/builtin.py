@@ -11,6 +11,7 @@ def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
         console,
         control,
+        cpubaseline,
         display,
         domain,
         events,
@@ -38,6 +39,7 @@ def register_commands(commands: CommandRegistry) -> None:
     for module in (
         host,
         hostfacts,
+        cpubaseline,
         domain,
         tuning,
         scheduler,

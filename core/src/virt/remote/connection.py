@@ -724,6 +724,10 @@ class RemoteConnection(DriverConnection):
             return  # an event type newer than this client knows
         subscription.callback(event)
 
+    # -- CPU baseline (virt.cpubaseline) ---------------------------------------------------------------
+    def baseline_cpu(self, xml_cpus: Sequence[str], flags: int) -> str:
+        return str(self._call(P.CONNECT_BASELINE_CPU, {"xmlCPUs": list(xml_cpus), "flags": flags})["cpu"])
+
     # -- host interfaces (virInterface*) ---------------------------------------------------------------
     def list_interfaces(self, active: bool | None = None) -> list[InterfaceRef]:
         flags = 0 if active is None else 2 if active else 1  # VIR_CONNECT_LIST_INTERFACES_ACTIVE / _INACTIVE

@@ -8,6 +8,7 @@ from virt.driver import AuthCallback, Credential, CredentialType, DriverConnecti
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
 from virt.drivers.test.control import ControlOperations
+from virt.drivers.test.cpubaseline import CPUBaselineOperations
 from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.guestops import GuestOperations
@@ -50,6 +51,7 @@ class TestConnection(
     NetworkOperations,
     NodeDeviceOperations,
     ObjectEventOperations,
+    CPUBaselineOperations,
     InterfaceOperations,
     StorageOperations,
     PoolSourceOperations,
