@@ -187,7 +187,7 @@ def _x86_baseline(cpus: Sequence[HostCPU]) -> GuestCPU:
     preferred: str | None = cpus[0].model
     for cpu in cpus[1:]:
         model = _x86_model(cpu.model)
-        features = _x86_data(cpu)
+        own = _x86_data(cpu)
         if cpu.vendor is not None and model.vendor is not None and cpu.vendor != model.vendor:
             raise _error(
                 ErrorNumber.OPERATION_FAILED,
@@ -199,7 +199,7 @@ def _x86_baseline(cpus: Sequence[HostCPU]) -> GuestCPU:
                 vendor = _x86_vendor(named)
             elif vendor != named:
                 raise _error(ErrorNumber.OPERATION_FAILED, "CPU vendors do not match")
-        data &= features
+        data &= own
         if preferred != cpu.model:
             preferred = None
     if not data:
@@ -213,20 +213,20 @@ def _x86_baseline(cpus: Sequence[HostCPU]) -> GuestCPU:
             continue
         if not candidate.decode_guest:
             continue
-        features = _x86_features(data, candidate)
+        changes = _x86_features(data, candidate)
         if candidate.name == preferred:
-            best = (candidate, features, _score(features))
+            best = (candidate, changes, _score(changes))
             break
-        score = _score(features)
+        score = _score(changes)
         if best is None or score[0] < best[2][0] or (score[0] == best[2][0] and score[1] < best[2][1]):
-            best = (candidate, features, score)
+            best = (candidate, changes, score)
     if best is None:
         raise _error(ErrorNumber.INTERNAL_ERROR, "Cannot find suitable CPU model for given data")
-    chosen, changes, _ = best
+    chosen, chosen_changes, _ = best
     # the vendor is named only when every CPU named one
     shown = vendor if all(cpu.vendor is not None for cpu in cpus) else None
     fallback = "forbid" if chosen.name == preferred else "allow"
-    return GuestCPU(chosen.name, fallback, shown, tuple(changes))
+    return GuestCPU(chosen.name, fallback, shown, tuple(chosen_changes))
 
 
 def _x86_expand(cpu: GuestCPU) -> GuestCPU:
