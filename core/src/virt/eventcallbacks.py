@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -21,7 +22,7 @@ class EventCallbacks(Generic[E]):
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.callbacks: dict[int, tuple[int, Callable[[E], None], Callable[[E], bool]]] = {}
+        self.callbacks: dict[int, tuple[int, Callable[[E], None], Callable[[E], bool], float]] = {}
         self._handles = itertools.count(1)
         self._unsubscribes: dict[int, Callable[[], None]] = {}
 
@@ -35,7 +36,7 @@ class EventCallbacks(Generic[E]):
             if event_id not in self._unsubscribes:
                 self._unsubscribes[event_id] = subscribe(event_id, lambda event: self._deliver(event_id, event))
             handle = next(self._handles)
-            self.callbacks[handle] = (event_id, callback, wants)
+            self.callbacks[handle] = (event_id, callback, wants, time.time())
             return handle
 
     def remove(self, handle: int) -> None:
@@ -47,7 +48,7 @@ class EventCallbacks(Generic[E]):
                 raise InvalidArgument(f"could not find event callback {handle} for deletion")
             event_id = found[0]
             unsubscribe = None
-            if not any(other == event_id for other, _, _ in self.callbacks.values()):
+            if not any(other == event_id for other, _, _, _ in self.callbacks.values()):
                 unsubscribe = self._unsubscribes.pop(event_id, None)
         if unsubscribe is not None:
             unsubscribe()
@@ -61,8 +62,15 @@ class EventCallbacks(Generic[E]):
             unsubscribe()
 
     def _deliver(self, event_id: int, event: E) -> None:
+        # a driver may deliver from its own thread, later: an event that happened before a callback
+        # was registered is not that callback's, even when it arrives after
+        when = getattr(event, "timestamp", None)
         with self.lock:
-            wanted = [cb for key, cb, wants in self.callbacks.values() if key == event_id and wants(event)]
+            wanted = [
+                callback
+                for key, callback, wants, since in self.callbacks.values()
+                if key == event_id and (when is None or when >= since) and wants(event)
+            ]
         for callback in wanted:
             try:
                 callback(event)
