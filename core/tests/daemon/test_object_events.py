@@ -176,3 +176,29 @@ def test_virt_remote_client_through_virtd_as_through_libvirtd(daemons: tuple[Vir
         ("pool", "evpool", 1), ("device", "scsi_host12", 0), ("device", "scsi_host12", 1),
     ]  # fmt: skip
     assert _virt_api_events(ours.uri()) == expected
+
+
+READONLY_SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+libvirt.virEventRegisterDefaultImpl()
+conn = libvirt.openReadOnly(sys.argv[1])
+cb = lambda *args: None
+for name, call in [
+    ("pool", lambda: conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, cb, None)),
+    ("device", lambda: conn.nodeDeviceEventRegisterAny(None, libvirt.VIR_NODE_DEVICE_EVENT_ID_UPDATE, cb, None)),
+    ("pool off", lambda: conn.storagePoolEventDeregisterAny(0)),
+    ("device off", lambda: conn.nodeDeviceEventDeregisterAny(1)),
+]:
+    try:
+        print(json.dumps([name, "ok", call()]))
+    except libvirt.libvirtError as exc:
+        print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
+"""
+
+
+def test_read_only_clients_may_listen(daemons: tuple[Virtd, Libvirtd]) -> None:
+    ours, reference = daemons
+    expected = session(READONLY_SESSION, reference.uri(readonly=True))
+    assert [row[:2] for row in expected] == [["pool", "ok"], ["device", "ok"], ["pool off", "ok"], ["device off", "ok"]]
+    assert session(READONLY_SESSION, ours.uri(readonly=True)) == expected
