@@ -4,17 +4,19 @@ steps of storage_events_script.py through virt's own API, printing the events it
 import json
 import sys
 import threading
+from collections.abc import Callable
 
 import virt
-from virt.poolevents import StoragePoolEventID
+from virt.connection import StoragePool
+from virt.poolevents import StoragePoolEvent, StoragePoolEventID
 
 folder = sys.argv[1]
 seen: list[list[object]] = []
 done = threading.Event()
 
 
-def on_event(tag: str):  # type: ignore[no-untyped-def]
-    def record(pool, event):  # type: ignore[no-untyped-def]
+def on_event(tag: str) -> Callable[[StoragePool, StoragePoolEvent], None]:
+    def record(pool: StoragePool, event: StoragePoolEvent) -> None:
         if event.type is None:
             seen.append([tag, pool.name, "refresh"])
         else:
