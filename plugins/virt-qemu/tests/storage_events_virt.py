@@ -21,18 +21,18 @@ def on_event(tag: str) -> Callable[[StoragePool, StoragePoolEvent], None]:
             seen.append([tag, pool.name, "refresh"])
         else:
             seen.append([tag, pool.name, int(event.type), event.detail])
-        if len(seen) == 15:
+        if len(seen) == 14:
             done.set()
 
     return record
 
 
 with virt.open("qemu:///system") as conn:
-    conn.add_storage_pool_event_callback(on_event("all"))
-    conn.add_storage_pool_event_callback(on_event("all"), event_id=StoragePoolEventID.REFRESH)
     pool = conn.define_storage_pool(
         f"<pool type='dir'><name>ev1</name><target><path>{folder}/ev1</path></target></pool>"
     )
+    conn.add_storage_pool_event_callback(on_event("all"))
+    conn.add_storage_pool_event_callback(on_event("all"), event_id=StoragePoolEventID.REFRESH)
     conn.add_storage_pool_event_callback(on_event("ev1"), pool)
     pool.build()
     pool.start()
