@@ -36,7 +36,7 @@ class EventCallbacks(Generic[E]):
             if event_id not in self._unsubscribes:
                 self._unsubscribes[event_id] = subscribe(event_id, lambda event: self._deliver(event_id, event))
             handle = next(self._handles)
-            self.callbacks[handle] = (event_id, callback, wants, time.time())
+            self.callbacks[handle] = (event_id, callback, wants, time.monotonic())
             return handle
 
     def remove(self, handle: int) -> None:
@@ -64,7 +64,7 @@ class EventCallbacks(Generic[E]):
     def _deliver(self, event_id: int, event: E) -> None:
         # a driver may deliver from its own thread, later: an event that happened before a callback
         # was registered is not that callback's, even when it arrives after
-        when = getattr(event, "timestamp", None)
+        when = getattr(event, "moment", None)
         with self.lock:
             wanted = [
                 callback

@@ -51,6 +51,9 @@ class NodeDeviceEvent:
     type: NodeDeviceEventType | None = None
     detail: int = 0
     timestamp: float = attrs.field(factory=time.time, eq=False)
+    """When it happened (``time.time()``), as ``--timestamp`` prints it."""
+    moment: float = attrs.field(factory=time.monotonic, eq=False, repr=False)
+    """When it happened on this process's monotonic clock: a callback registered later never gets it."""
 
     @classmethod
     def lifecycle(cls, device: str, type: NodeDeviceEventType, detail: int = 0) -> NodeDeviceEvent:

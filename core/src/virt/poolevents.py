@@ -57,6 +57,9 @@ class StoragePoolEvent:
     type: StoragePoolEventType | None = None
     detail: int = 0
     timestamp: float = attrs.field(factory=time.time, eq=False)
+    """When it happened (``time.time()``), as ``--timestamp`` prints it."""
+    moment: float = attrs.field(factory=time.monotonic, eq=False, repr=False)
+    """When it happened on this process's monotonic clock: a callback registered later never gets it."""
 
     @classmethod
     def lifecycle(cls, pool: StoragePoolRef, type: StoragePoolEventType, detail: int = 0) -> StoragePoolEvent:
