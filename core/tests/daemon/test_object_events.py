@@ -5,7 +5,10 @@ a bad registration; and virt's own API in process."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
+import time
+from pathlib import Path
 
 import pytest
 import virt
@@ -15,7 +18,7 @@ from virt.errors import InvalidArgument
 from virt.nodedevevents import NodeDeviceEvent, NodeDeviceEventID
 from virt.nodedevices import NodeDevice
 from virt.poolevents import StoragePoolEvent, StoragePoolEventID
-from virt.testing import Libvirtd
+from virt.testing import VIRSH, Libvirtd
 
 POOL = "<pool type='dir'><name>evpool</name><target><path>/tmp/evpool</path></target></pool>"
 VHBA = (
@@ -202,3 +205,41 @@ def test_read_only_clients_may_listen(daemons: tuple[Virtd, Libvirtd]) -> None:
     expected = session(READONLY_SESSION, reference.uri(readonly=True))
     assert [row[:2] for row in expected] == [["pool", "ok"], ["device", "ok"], ["pool off", "ok"], ["device off", "ok"]]
     assert session(READONLY_SESSION, ours.uri(readonly=True)) == expected
+
+
+def _virsh_listeners(uri: str, tmp_path: Path) -> tuple[str, str]:
+    """What stock virsh's pool-event and nodedev-event print on ``uri`` while another virsh changes pools and devices."""
+    (tmp_path / "vhba.xml").write_text(VHBA)
+    listeners = [
+        subprocess.Popen(
+            [VIRSH, "-c", uri, f"{kind}-event", "--event", "lifecycle", "--loop", "--timeout", "6"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for kind in ("pool", "nodedev")
+    ]
+    time.sleep(2)  # virsh registers its callback
+    steps = (
+        "pool-define-as vpool dir --target /tmp/vpool; pool-start vpool; pool-refresh vpool; pool-destroy vpool; "
+        f"pool-undefine vpool; nodedev-create {tmp_path / 'vhba.xml'}; nodedev-destroy scsi_host12"
+    )
+    subprocess.run([VIRSH, "-c", uri, steps], capture_output=True, check=True, timeout=60)
+    pools, devices = (listener.communicate(timeout=30)[0] for listener in listeners)
+    return pools, devices
+
+
+def test_stock_virsh_listens_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], tmp_path: Path) -> None:
+    ours, reference = daemons
+    expected = _virsh_listeners(reference.uri(), tmp_path)
+    assert expected == (
+        "event 'lifecycle' for storage pool vpool: Defined\n"
+        "event 'lifecycle' for storage pool vpool: Started\n"
+        "event 'lifecycle' for storage pool vpool: Stopped\n"
+        "event 'lifecycle' for storage pool vpool: Undefined\n"
+        "event loop timed out\nevents received: 4\n\n",
+        "event 'lifecycle' for node device scsi_host12: Created\n"
+        "event 'lifecycle' for node device scsi_host12: Deleted\n"
+        "event loop timed out\nevents received: 2\n\n",
+    )
+    assert _virsh_listeners(ours.uri(), tmp_path) == expected
