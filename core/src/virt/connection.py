@@ -472,6 +472,34 @@ class Connection:
         EXPAND_FEATURES (list the model's own features too) and MIGRATABLE."""
         return self.driver.baseline_cpu(list(xml_cpus), flags)
 
+    def baseline_hypervisor_cpu(
+        self,
+        xml_cpus: Sequence[str],
+        flags: int = 0,
+        *,
+        emulator: str | None = None,
+        arch: str | None = None,
+        machine: str | None = None,
+        virt_type: str | None = None,
+    ) -> str:
+        """virConnectBaselineHypervisorCPU: ``baseline_cpu`` tailored to one hypervisor (its emulator,
+        architecture, machine type and virtualization type; None: the driver's default)."""
+        from virt.errors import NotSupported
+
+        # libvirt refuses it on a read-only connection, unlike virConnectBaselineCPU
+        driver = self._writable("virConnectBaselineHypervisorCPU")
+        try:
+            return driver.baseline_hypervisor_cpu(emulator, arch, machine, virt_type, list(xml_cpus), flags)
+        except NotSupported as exc:
+            if not exc.message.startswith("this function is not supported by the connection driver '"):
+                raise
+            # a driver without it: libvirt's own words, as its library gives them
+            raise NotSupported(
+                "this function is not supported by the connection driver: virConnectBaselineHypervisorCPU",
+                ErrorNumber.NO_SUPPORT,
+                ErrorDomain.DOMAIN,
+            ) from None
+
     # -- end of storage pool / node device events and CPU baseline ------------------------------------
 
     def remove_domain_event_callback(self, handle: int) -> None:

@@ -975,6 +975,19 @@ class DriverConnection:
         """virConnectBaselineCPU: the <cpu> every host CPU of ``xml_cpus`` can run
         (flags: VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES, _MIGRATABLE)."""
 
+    @optional
+    def baseline_hypervisor_cpu(
+        self,
+        emulator: str | None,
+        arch: str | None,
+        machine: str | None,
+        virt_type: str | None,
+        xml_cpus: Sequence[str],
+        flags: int,
+    ) -> str:
+        """virConnectBaselineHypervisorCPU: the baseline of ``xml_cpus`` that this hypervisor (its
+        ``emulator``, ``arch``, ``machine`` and ``virt_type``, each None for its default) can run."""
+
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:
     """The operations ``cls`` implements (those it does not leave to the NotSupported default)."""

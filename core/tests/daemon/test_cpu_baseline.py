@@ -164,6 +164,10 @@ COMMANDS = [
     "cpu-baseline {dir}/broken.xml",
     "cpu-baseline {dir}/missing.xml",
     "cpu-baseline",
+    "hypervisor-cpu-baseline {dir}/cpus.xml --arch x86_64 --virttype kvm",
+    "hypervisor-cpu-baseline --model Haswell --features",
+    "hypervisor-cpu-baseline --file {dir}/cpus.xml --model Haswell",
+    "hypervisor-cpu-baseline",
 ]
 
 
@@ -181,3 +185,33 @@ def test_cli_as_virsh(command: str, tmp_path: Path) -> None:
         return done.returncode, done.stdout, done.stderr
 
     assert run(virt_cli) == run(VIRSH)
+
+
+HYPERVISOR_SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+conn = libvirt.open(sys.argv[1])
+cpu = "<cpu><arch>x86_64</arch><model>SandyBridge</model></cpu>"
+for cpus, flags, where in [([cpu], 0, (None, None, None, None)), ([cpu], 1, ("/usr/bin/qemu", "x86_64", "pc", "kvm")), ([], 0, (None,) * 4)]:
+    try:
+        print(json.dumps(["ok", conn.baselineHypervisorCPU(*where, cpus, flags)]))
+    except libvirt.libvirtError as exc:
+        print(json.dumps(["error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
+"""
+
+
+def test_hypervisor_baseline_is_refused_as_libvirt_refuses_it(daemons: tuple[Virtd, Libvirtd]) -> None:
+    ours, reference = daemons
+    need_binding()
+    in_process = session(HYPERVISOR_SESSION, "test:///default")
+    assert in_process[0] == [
+        "error", 3, 20, "this function is not supported by the connection driver: virConnectBaselineHypervisorCPU"
+    ]  # fmt: skip
+    expected = session(HYPERVISOR_SESSION, reference.uri())
+    assert session(HYPERVISOR_SESSION, ours.uri()) == expected
+    with virt.open("test:///default") as conn, pytest.raises(VirtError) as caught:
+        conn.baseline_hypervisor_cpu([_cpu("SandyBridge")], arch="x86_64")
+    assert [caught.value.code, caught.value.domain, caught.value.message] == in_process[0][1:]
+    with virt.open("test:///default", readonly=True) as readonly, pytest.raises(VirtError) as refused:
+        readonly.baseline_hypervisor_cpu([_cpu("SandyBridge")])
+    assert refused.value.message == "operation forbidden: read only access prevents virConnectBaselineHypervisorCPU"

@@ -728,6 +728,21 @@ class RemoteConnection(DriverConnection):
     def baseline_cpu(self, xml_cpus: Sequence[str], flags: int) -> str:
         return str(self._call(P.CONNECT_BASELINE_CPU, {"xmlCPUs": list(xml_cpus), "flags": flags})["cpu"])
 
+    def baseline_hypervisor_cpu(
+        self,
+        emulator: str | None,
+        arch: str | None,
+        machine: str | None,
+        virt_type: str | None,
+        xml_cpus: Sequence[str],
+        flags: int,
+    ) -> str:
+        args = {
+            "emulator": emulator, "arch": arch, "machine": machine, "virttype": virt_type,
+            "xmlCPUs": list(xml_cpus), "flags": flags,
+        }  # fmt: skip
+        return str(self._call(P.CONNECT_BASELINE_HYPERVISOR_CPU, args)["cpu"])
+
     # -- host interfaces (virInterface*) ---------------------------------------------------------------
     def list_interfaces(self, active: bool | None = None) -> list[InterfaceRef]:
         flags = 0 if active is None else 2 if active else 1  # VIR_CONNECT_LIST_INTERFACES_ACTIVE / _INACTIVE
