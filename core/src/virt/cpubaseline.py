@@ -25,7 +25,11 @@ _X86 = frozenset({"i686", "x86_64"})
 _PPC64 = frozenset({"ppc64", "ppc64le"})
 _ARM = frozenset({"armv6l", "armv7l", "armv7b", "aarch64"})
 _S390 = frozenset({"s390", "s390x"})
-_PPC64_VENDORS = ("IBM", "Freescale")
+# libvirt 9.0's ppc64 CPU map: each model's vendor
+_PPC64_MODEL_VENDORS = {
+    **dict.fromkeys(("POWER6", "POWER7", "POWER8", "POWER9", "POWER10"), "IBM"),
+    **dict.fromkeys(("POWERPC_e5500", "POWERPC_e6500"), "Freescale"),
+}
 _APOS = {"'": "&apos;"}
 
 
@@ -238,22 +242,23 @@ def _x86_expand(cpu: GuestCPU) -> GuestCPU:
 
 # -- other architectures --------------------------------------------------------------------------------
 def _ppc64_baseline(cpus: Sequence[HostCPU]) -> GuestCPU:
-    from virt.cpumodels import PPC64_MODELS
-
+    """Every CPU names the first one's model, and any vendor named is that model's."""
     model = cpus[0].model
-    if model not in PPC64_MODELS:
+    model_vendor = _PPC64_MODEL_VENDORS.get(model)
+    if model_vendor is None:
         raise _error(ErrorNumber.INTERNAL_ERROR, f"Unknown CPU model {model}")
-    vendor: str | None = None
-    for cpu in cpus:
-        if cpu.model != model:
+    for index, cpu in enumerate(cpus):
+        if index and cpu.model != model:
             raise _error(ErrorNumber.OPERATION_FAILED, "CPUs are incompatible")
         if cpu.vendor is None:
             continue
-        if cpu.vendor not in _PPC64_VENDORS:
+        if cpu.vendor not in _PPC64_MODEL_VENDORS.values():
             raise _error(ErrorNumber.OPERATION_FAILED, f"Unknown CPU vendor {cpu.vendor}")
-        if vendor is not None and vendor != cpu.vendor:
-            raise _error(ErrorNumber.OPERATION_FAILED, "CPU vendors do not match")
-        vendor = cpu.vendor
+        if cpu.vendor != model_vendor:
+            raise _error(
+                ErrorNumber.OPERATION_FAILED,
+                f"CPU vendor {model_vendor} of model {model} differs from vendor {cpu.vendor}",
+            )
     return GuestCPU(model, "forbid")
 
 

@@ -65,7 +65,13 @@ ODD_CASES: list[list[str]] = [
     [_cpu("POWER8", arch="ppc64"), _cpu("POWER9", arch="ppc64")],
     [_cpu("POWER42", arch="ppc64")],
     [_cpu("POWER8", "Acme", arch="ppc64")],
+    [_cpu("POWER8", "IBM", arch="ppc64"), _cpu("POWER8", "Freescale", arch="ppc64")],
+    [_cpu("POWERPC_e5500", "IBM", arch="ppc64")],
+    [_cpu("POWER8", arch="ppc64"), _cpu("POWER9", "Foo", arch="ppc64")],
+    [_cpu("POWER8", "Foo", arch="ppc64"), _cpu("POWER9", arch="ppc64")],
+    [_cpu("POWER42", "Foo", arch="ppc64")],
     [_cpu("cortex-a53", arch="aarch64")],
+    [_cpu("cortex-a53", "ARM", arch="aarch64"), _cpu("Neoverse-N1", arch="aarch64")],
     [_cpu("z13", arch="s390x")],
     [_cpu("x", arch="sparc")],
 ]
