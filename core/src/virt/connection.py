@@ -38,6 +38,7 @@ from virt.driver import (
     StorageVolumeRef,
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
+from virt.eventcallbacks import EventCallbacks
 from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
 from virt.networkevents import NetworkCallbacks
 from virt.states import DomainState, ShutdownMode
@@ -64,8 +65,10 @@ if TYPE_CHECKING:
     from virt.hostfacts import FreePages
     from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
+    from virt.nodedevevents import NodeDeviceEvent
     from virt.nodedevices import NodeDevice
     from virt.plugins import Plugins
+    from virt.poolevents import StoragePoolEvent
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
     from virt.snapshots import DomainSnapshot
@@ -90,6 +93,10 @@ DomainEventCallback = Callable[["Domain", "DomainEvent"], None]
 NetworkEventCallback = Callable[["Network", "NetworkEvent"], None]
 """What ``Connection.add_network_event_callback`` calls: the network's handle and the event."""
 """What ``Connection.add_domain_event_callback`` calls: the domain's handle and the event."""
+StoragePoolEventCallback = Callable[["StoragePool", "StoragePoolEvent"], None]
+"""What ``Connection.add_storage_pool_event_callback`` calls: the pool's handle and the event."""
+NodeDeviceEventCallback = Callable[["NodeDevice", "NodeDeviceEvent"], None]
+"""What ``Connection.add_node_device_event_callback`` calls: the device's handle and the event."""
 
 
 class StateInfo(NamedTuple):
@@ -140,6 +147,8 @@ class Connection:
         self._event_handles = itertools.count(1)
         self._event_unsubscribe: Callable[[], None] | None = None
         self._network_callbacks = NetworkCallbacks()
+        self._pool_event_callbacks: EventCallbacks[StoragePoolEvent] = EventCallbacks()
+        self._node_device_event_callbacks: EventCallbacks[NodeDeviceEvent] = EventCallbacks()
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -163,6 +172,8 @@ class Connection:
             if unsubscribe is not None:
                 unsubscribe()
             self._network_callbacks.clear()
+            self._pool_event_callbacks.clear()
+            self._node_device_event_callbacks.clear()
             driver, self._driver = self._driver, None
             driver.close()
 
@@ -396,6 +407,107 @@ class Connection:
     def remove_network_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_network_event_callback`` returned ``handle`` for."""
         self._network_callbacks.remove(handle)
+
+    # -- storage pool and node device events (virt.poolevents, virt.nodedevevents) -------------------
+    def add_storage_pool_event_callback(
+        self,
+        callback: StoragePoolEventCallback,
+        pool: StoragePool | None = None,
+        event_id: int = 0,
+    ) -> int:
+        """Call ``callback(pool, event)`` for every later storage pool event of ``event_id``
+        (``virt.poolevents.StoragePoolEventID``: lifecycle or refresh) of ``pool`` only, if given:
+        virConnectStoragePoolEventRegisterAny. Returns the handle for ``remove_storage_pool_event_callback``."""
+        from virt.poolevents import StoragePoolEventID
+
+        if event_id not in tuple(StoragePoolEventID):
+            raise InvalidArgument(
+                f"eventID in virConnectStoragePoolEventRegisterAny must be less than {len(StoragePoolEventID)}"
+            )
+        if pool is not None and pool.connection is not self:
+            raise InvalidArgument("the storage pool of an event callback must come from the same connection")
+        key = pool.uuid if pool is not None else None
+
+        def relay(event: StoragePoolEvent) -> None:
+            callback(StoragePool(self, event.pool), event)
+
+        return self._pool_event_callbacks.add(
+            event_id, relay, lambda event: key is None or event.pool.uuid == key,
+            self.driver.subscribe_storage_pool_events,
+        )  # fmt: skip
+
+    def remove_storage_pool_event_callback(self, handle: int) -> None:
+        """virConnectStoragePoolEventDeregisterAny: stop calling the callback ``handle`` names."""
+        self._pool_event_callbacks.remove(handle)
+
+    def add_node_device_event_callback(
+        self,
+        callback: NodeDeviceEventCallback,
+        device: NodeDevice | None = None,
+        event_id: int = 0,
+    ) -> int:
+        """Call ``callback(device, event)`` for every later node device event of ``event_id``
+        (``virt.nodedevevents.NodeDeviceEventID``: lifecycle or update) of ``device`` only, if given:
+        virConnectNodeDeviceEventRegisterAny. Returns the handle for ``remove_node_device_event_callback``."""
+        from virt.nodedevevents import NodeDeviceEventID
+        from virt.nodedevices import NodeDevice
+
+        if event_id not in tuple(NodeDeviceEventID):
+            raise InvalidArgument(
+                f"eventID in virConnectNodeDeviceEventRegisterAny must be less than {len(NodeDeviceEventID)}"
+            )
+        if device is not None and device.connection is not self:
+            raise InvalidArgument("the node device of an event callback must come from the same connection")
+        name = device.name if device is not None else None
+
+        def relay(event: NodeDeviceEvent) -> None:
+            callback(NodeDevice(self, event.device), event)
+
+        return self._node_device_event_callbacks.add(
+            event_id, relay, lambda event: name is None or event.device == name,
+            self.driver.subscribe_node_device_events,
+        )  # fmt: skip
+
+    def remove_node_device_event_callback(self, handle: int) -> None:
+        """virConnectNodeDeviceEventDeregisterAny: stop calling the callback ``handle`` names."""
+        self._node_device_event_callbacks.remove(handle)
+
+    # -- CPU baseline (virt.cpubaseline) ------------------------------------------------------------
+    def baseline_cpu(self, xml_cpus: Sequence[str], flags: int = 0) -> str:
+        """virConnectBaselineCPU: the guest <cpu> that every one of the host CPUs ``xml_cpus``
+        (<cpu> elements, as in the capabilities) can run; ``flags``: ``virt.cpubaseline``'s
+        EXPAND_FEATURES (list the model's own features too) and MIGRATABLE."""
+        return self.driver.baseline_cpu(list(xml_cpus), flags)
+
+    def baseline_hypervisor_cpu(
+        self,
+        xml_cpus: Sequence[str],
+        flags: int = 0,
+        *,
+        emulator: str | None = None,
+        arch: str | None = None,
+        machine: str | None = None,
+        virt_type: str | None = None,
+    ) -> str:
+        """virConnectBaselineHypervisorCPU: ``baseline_cpu`` tailored to one hypervisor (its emulator,
+        architecture, machine type and virtualization type; None: the driver's default)."""
+        from virt.errors import NotSupported
+
+        # libvirt refuses it on a read-only connection, unlike virConnectBaselineCPU
+        driver = self._writable("virConnectBaselineHypervisorCPU")
+        try:
+            return driver.baseline_hypervisor_cpu(emulator, arch, machine, virt_type, list(xml_cpus), flags)
+        except NotSupported as exc:
+            if not exc.message.startswith("this function is not supported by the connection driver '"):
+                raise
+            # a driver without it: libvirt's own words, as its library gives them
+            raise NotSupported(
+                "this function is not supported by the connection driver: virConnectBaselineHypervisorCPU",
+                ErrorNumber.NO_SUPPORT,
+                ErrorDomain.DOMAIN,
+            ) from None
+
+    # -- end of storage pool / node device events and CPU baseline ------------------------------------
 
     def remove_domain_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_domain_event_callback`` returned ``handle`` for."""

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
+    from virt.nodedevevents import NodeDeviceEvent
+    from virt.poolevents import StoragePoolEvent
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
     from virt.states import DomainState, ShutdownMode
@@ -1006,6 +1008,41 @@ class DriverConnection:
     @optional
     def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
         """virConnectGetCPUModelNames: the CPU models guests of ``arch`` may use (none: any)."""
+
+    # -- storage pool and node device events (virt.poolevents, virt.nodedevevents) -------------------
+    @optional
+    def subscribe_storage_pool_events(
+        self, event_id: int, callback: Callable[[StoragePoolEvent], None]
+    ) -> Callable[[], None]:
+        """Call ``callback`` with every later storage pool event of ``event_id`` (virStoragePoolEventID;
+        every connection's changes); returns the function that unsubscribes. Delivered as domain
+        events are (see ``subscribe_domain_events``)."""
+
+    @optional
+    def subscribe_node_device_events(
+        self, event_id: int, callback: Callable[[NodeDeviceEvent], None]
+    ) -> Callable[[], None]:
+        """Call ``callback`` with every later node device event of ``event_id`` (virNodeDeviceEventID);
+        returns the function that unsubscribes."""
+
+    # -- CPU baseline (virt.cpubaseline) ------------------------------------------------------------
+    @optional
+    def baseline_cpu(self, xml_cpus: Sequence[str], flags: int) -> str:
+        """virConnectBaselineCPU: the <cpu> every host CPU of ``xml_cpus`` can run
+        (flags: VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES, _MIGRATABLE)."""
+
+    @optional
+    def baseline_hypervisor_cpu(
+        self,
+        emulator: str | None,
+        arch: str | None,
+        machine: str | None,
+        virt_type: str | None,
+        xml_cpus: Sequence[str],
+        flags: int,
+    ) -> str:
+        """virConnectBaselineHypervisorCPU: the baseline of ``xml_cpus`` that this hypervisor (its
+        ``emulator``, ``arch``, ``machine`` and ``virt_type``, each None for its default) can run."""
 
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:

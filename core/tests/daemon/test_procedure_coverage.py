@@ -18,8 +18,6 @@ CALLS = Path(__file__).with_name("data") / "libvirt_test_driver_calls.txt"
 CLIENT_SIDE = {"virConnectIsAlive", "virConnectIsEncrypted"}
 """Answered by libvirt's client library itself: no procedure exists for them."""
 NOT_SERVED_YET = {
-    # host
-    "virConnectBaselineCPU",
     # domains
     "virDomainCreateXMLWithFiles", "virDomainCreateWithFiles", "virDomainGetLaunchSecurityInfo",
     "virDomainCoreDump", "virDomainCoreDumpWithFormat",
@@ -31,11 +29,6 @@ NOT_SERVED_YET = {
     "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",
     "virDomainCheckpointListAllChildren", "virDomainCheckpointLookupByName", "virDomainCheckpointGetParent",
     "virDomainCheckpointDelete",
-    # storage
-    "virConnectStoragePoolEventRegisterAny",
-    "virConnectStoragePoolEventDeregisterAny",
-    # node devices
-    "virConnectNodeDeviceEventRegisterAny", "virConnectNodeDeviceEventDeregisterAny",
 }  # fmt: skip
 
 

@@ -99,6 +99,7 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("CONNECT_DOMAIN_XML_TO_NATIVE", {}, "c.domainXMLToNative('qemu-argv', '<domain/>', 0)"),
     ("CONNECT_COMPARE_CPU", {}, "c.compareCPU('<cpu/>', 0)"),
     ("CONNECT_BASELINE_CPU", {}, "c.baselineCPU(['<cpu/>'], 0)"),
+    ("CONNECT_BASELINE_HYPERVISOR_CPU", {}, "c.baselineHypervisorCPU(None, None, None, None, ['<cpu/>'], 0)"),
     ("CONNECT_GET_CPU_MODEL_NAMES", {}, "c.getCPUModelNames('x86_64', 0)"),
     ("NODE_GET_INFO", {}, "c.getInfo()"),
     ("NODE_GET_FREE_MEMORY", {}, "c.getFreeMemory()"),

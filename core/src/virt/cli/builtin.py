@@ -11,6 +11,7 @@ def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
         console,
         control,
+        cpubaseline,
         display,
         domain,
         events,
@@ -23,6 +24,7 @@ def register_commands(commands: CommandRegistry) -> None:
         native,
         network,
         nodedev,
+        objectevents,
         plugins,
         pool,
         rename,
@@ -38,6 +40,7 @@ def register_commands(commands: CommandRegistry) -> None:
     for module in (
         host,
         hostfacts,
+        cpubaseline,
         domain,
         tuning,
         tunables,
@@ -52,6 +55,7 @@ def register_commands(commands: CommandRegistry) -> None:
         guestops,
         rename,
         events,
+        objectevents,
         network,
         interface,
         nodedev,

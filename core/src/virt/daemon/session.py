@@ -60,7 +60,8 @@ class EventRegistration:
     legacy: bool
     handle: int
     family: str = "domain"
-    """``domain`` or ``network`` (CONNECT_NETWORK_EVENT_REGISTER_ANY; ``domain`` is then the network's UUID)."""
+    """``domain``, ``network`` (CONNECT_NETWORK_EVENT_REGISTER_ANY; ``domain`` is then the network's UUID),
+    ``storage_pool`` or ``node_device`` (their REGISTER_ANY; the connection's callback does the filtering)."""
 
 
 def not_open() -> VirtError:

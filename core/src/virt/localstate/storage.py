@@ -13,8 +13,10 @@ from virt.driver import STORAGE_READ, StoragePoolInfo, StoragePoolRef, StorageVo
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Callable
 
     from virt.info import ObjectFilter
+    from virt.poolevents import StoragePoolEvent
     from virt.storage.backend import BuildFlags
     from virt.storage.service import PoolState, StorageService
     from virt.storage.transfer import VolumeTransfer
@@ -119,6 +121,22 @@ class LocalStorageOperations:
 
     def set_storage_pool_autostart(self, ref: StoragePoolRef, autostart: bool) -> None:
         self.storage.set_autostart(ref.name, bool(autostart))
+
+    # -- pool events (virt.poolevents) --------------------------------------------------------------
+    _unsubscribes: list[Callable[[], None]]
+
+    def subscribe_storage_pool_events(
+        self, event_id: int, callback: Callable[[StoragePoolEvent], None]
+    ) -> Callable[[], None]:
+        """The service's events (every connection's changes in this process), delivered by its hub's thread."""
+
+        def relay(event: StoragePoolEvent) -> None:
+            if event.id == event_id:
+                callback(event)
+
+        unsubscribe = self.storage.events.subscribe(relay)
+        self._unsubscribes.append(unsubscribe)  # LocalConnection.close calls it: the service outlives us
+        return unsubscribe
 
     # -- volumes ------------------------------------------------------------------------------------
     def list_storage_volumes(self, pool: StoragePoolRef) -> list[StorageVolumeRef]:

@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from virt.domainsave import SaveImageXMLFlags
 from virt.driver import (
     AuthCallback,
@@ -73,6 +75,8 @@ if TYPE_CHECKING:
     from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.networkevents import NetworkEvent
+    from virt.nodedevevents import NodeDeviceEvent
+    from virt.poolevents import StoragePoolEvent
     from virt.scheduler import SchedulerType
     from virt.states import DomainState, ShutdownMode
     from virt.storage.backend import BuildFlags
@@ -179,6 +183,31 @@ def _pool_ref(value: dict[str, Any]) -> StoragePoolRef:
     return StoragePoolRef(value["name"], value["uuid"])
 
 
+# -- storage pool and node device event messages -------------------------------------------------------
+_OBJECT_EVENT_MESSAGES = frozenset({
+    P.STORAGE_POOL_EVENT_LIFECYCLE, P.STORAGE_POOL_EVENT_REFRESH, P.NODE_DEVICE_EVENT_LIFECYCLE,
+    P.NODE_DEVICE_EVENT_UPDATE,
+})  # fmt: skip
+
+
+def _pool_event(number: int, message: dict[str, Any]) -> StoragePoolEvent:
+    from virt.poolevents import StoragePoolEvent, StoragePoolEventType
+
+    ref = _pool_ref(message["pool"])
+    if number == P.STORAGE_POOL_EVENT_REFRESH:
+        return StoragePoolEvent.refresh(ref)
+    return StoragePoolEvent.lifecycle(ref, StoragePoolEventType(message["event"]), message["detail"])
+
+
+def _node_device_event(number: int, message: dict[str, Any]) -> NodeDeviceEvent:
+    from virt.nodedevevents import NodeDeviceEvent, NodeDeviceEventType
+
+    name = message["dev"]["name"]
+    if number == P.NODE_DEVICE_EVENT_UPDATE:
+        return NodeDeviceEvent.update(name)
+    return NodeDeviceEvent.lifecycle(name, NodeDeviceEventType(message["event"]), message["detail"])
+
+
 def _pool_arg(ref: StoragePoolRef) -> dict[str, Any]:
     return {"name": ref.name, "uuid": ref.uuid}
 
@@ -209,15 +238,32 @@ def _seconds(uri: URI, name: str, default: float | None) -> float | None:
     return value
 
 
+@attrs.frozen
+class _ObjectEvents:
+    """How to register for one event id of storage pool or node device events, and read its messages."""
+
+    register: int
+    deregister: int
+    event_id: int
+    object_arg: str
+    """The register call's argument naming the object to watch (always none: the connection filters)."""
+    decode: Callable[[int, dict[str, Any]], Any]
+    """The event of a message (its procedure number, its body)."""
+
+
 class _Subscription:
-    """One lifecycle event subscription, and the id the daemon gave it on the current connection."""
+    """One event subscription, and the id the daemon gave it on the current connection."""
 
-    __slots__ = ("active", "callback", "network", "remote_id")
+    __slots__ = ("active", "callback", "network", "objects", "remote_id")
 
-    def __init__(self, callback: Callable[[Any], None], *, network: bool = False) -> None:
+    def __init__(
+        self, callback: Callable[[Any], None], *, network: bool = False, objects: _ObjectEvents | None = None
+    ) -> None:
         self.callback = callback
         self.network = network
-        """A network lifecycle subscription (else a domain one)."""
+        """A network lifecycle subscription (else a domain one, or ``objects``'s)."""
+        self.objects = objects
+        """A storage pool or node device subscription: its procedures."""
         self.remote_id: int | None = None
         self.active = True
 
@@ -602,7 +648,9 @@ class RemoteConnection(DriverConnection):
                 # the daemon forgets our callbacks with the connection anyway
                 with contextlib.suppress(VirtError):
                     procedure = (
-                        P.CONNECT_NETWORK_EVENT_DEREGISTER_ANY
+                        subscription.objects.deregister
+                        if subscription.objects is not None
+                        else P.CONNECT_NETWORK_EVENT_DEREGISTER_ANY
                         if subscription.network
                         else P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY
                     )
@@ -611,7 +659,10 @@ class RemoteConnection(DriverConnection):
         return unsubscribe
 
     def _register(self, subscription: _Subscription) -> None:
-        if subscription.network:
+        if subscription.objects is not None:
+            objects = subscription.objects
+            ret = self._call(objects.register, {"eventID": objects.event_id, objects.object_arg: None})
+        elif subscription.network:
             ret = self._call(P.CONNECT_NETWORK_EVENT_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "net": None})
         else:
             ret = self._call(
@@ -622,6 +673,9 @@ class RemoteConnection(DriverConnection):
             self._subscriptions[ret["callbackID"]] = subscription
 
     def _on_event(self, number: int, payload: bytes) -> None:
+        if number in _OBJECT_EVENT_MESSAGES:
+            self._on_object_event(number, payload)
+            return
         if number not in (P.DOMAIN_EVENT_CALLBACK_LIFECYCLE, P.NETWORK_EVENT_LIFECYCLE):
             return  # only lifecycle callbacks are ever registered
         from virt.events import DomainEvent
@@ -644,6 +698,58 @@ class RemoteConnection(DriverConnection):
         except ValueError:
             return  # an event type newer than this client knows
         subscription.callback(event)
+
+    # -- storage pool and node device events (virt.poolevents, virt.nodedevevents) -------------------------
+    def subscribe_storage_pool_events(
+        self, event_id: int, callback: Callable[[StoragePoolEvent], None]
+    ) -> Callable[[], None]:
+        """CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY for ``event_id``, delivered as domain events are."""
+        objects = _ObjectEvents(
+            P.CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY, P.CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY, event_id, "pool",
+            _pool_event,
+        )  # fmt: skip
+        return self._subscribe(_Subscription(callback, objects=objects))
+
+    def subscribe_node_device_events(
+        self, event_id: int, callback: Callable[[NodeDeviceEvent], None]
+    ) -> Callable[[], None]:
+        """CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY for ``event_id``, delivered as domain events are."""
+        objects = _ObjectEvents(
+            P.CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, P.CONNECT_NODE_DEVICE_EVENT_DEREGISTER_ANY, event_id, "dev",
+            _node_device_event,
+        )  # fmt: skip
+        return self._subscribe(_Subscription(callback, objects=objects))
+
+    def _on_object_event(self, number: int, payload: bytes) -> None:
+        message = messages.REMOTE_PROCEDURES[number].args.decode(payload)
+        with self._lock:
+            subscription = self._subscriptions.get(message["callbackID"])
+        if subscription is None or not subscription.active or subscription.objects is None:
+            return
+        try:
+            event = subscription.objects.decode(number, message)
+        except ValueError:
+            return  # an event type newer than this client knows
+        subscription.callback(event)
+
+    # -- CPU baseline (virt.cpubaseline) ---------------------------------------------------------------
+    def baseline_cpu(self, xml_cpus: Sequence[str], flags: int) -> str:
+        return str(self._call(P.CONNECT_BASELINE_CPU, {"xmlCPUs": list(xml_cpus), "flags": flags})["cpu"])
+
+    def baseline_hypervisor_cpu(
+        self,
+        emulator: str | None,
+        arch: str | None,
+        machine: str | None,
+        virt_type: str | None,
+        xml_cpus: Sequence[str],
+        flags: int,
+    ) -> str:
+        args = {
+            "emulator": emulator, "arch": arch, "machine": machine, "virttype": virt_type,
+            "xmlCPUs": list(xml_cpus), "flags": flags,
+        }  # fmt: skip
+        return str(self._call(P.CONNECT_BASELINE_HYPERVISOR_CPU, args)["cpu"])
 
     # -- host interfaces (virInterface*) ---------------------------------------------------------------
     def list_interfaces(self, active: bool | None = None) -> list[InterfaceRef]:

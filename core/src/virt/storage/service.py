@@ -25,6 +25,7 @@ import attrs
 
 from virt.errors import ErrorDomain, ErrorNumber, XMLError, libvirt_error
 from virt.localstate.files import atomic_write, fsync_dir, remove
+from virt.poolevents import StoragePoolEvent, StoragePoolEventHub, StoragePoolEventType
 from virt.storage.backend import BuildFlags, NewVolume, PoolBackend, SourceImage
 from virt.storage.layout import StorageDirs
 
@@ -68,9 +69,29 @@ class StorageService:
         """(pool, volume) pairs with a transfer open, and how many."""
         self._building: set[tuple[str, str]] = set()
         """(pool, volume) pairs this process is creating: not to be deleted, wiped or resized meanwhile."""
+        self._events: StoragePoolEventHub | None = None
         dirs.make()
         with self.changing():
             self._autostart()
+
+    # -- events (virt.poolevents): this process's changes, as libvirt's storage driver emits them ------
+    @property
+    def events(self) -> StoragePoolEventHub:
+        """The hub of this service's pool events, made (with its delivery thread) on first use."""
+        with self._lock:
+            if self._events is None:
+                self._events = StoragePoolEventHub(threaded=True, name="virt storage pool events")
+            return self._events
+
+    def _emit(self, state: PoolState, type_: StoragePoolEventType | None) -> None:
+        """Queue a lifecycle event (``type_``) or a refresh (None) of the pool; nothing when
+        nobody ever subscribed."""
+        if self._events is None:
+            return
+        from virt.driver import StoragePoolRef
+
+        ref = StoragePoolRef(name=state.name, uuid=state.uuid)
+        self._events.emit(StoragePoolEvent.refresh(ref) if type_ is None else StoragePoolEvent.lifecycle(ref, type_))
 
     # -- files and locks ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -208,6 +229,7 @@ class StorageService:
             atomic_write(self._definition_file(stored.name), stored.to_xml())
             state = self._state(stored.name)
             assert state is not None
+            self._emit(state, StoragePoolEventType.DEFINED)
             return state
 
     def create(self, pool: StoragePool, build: BuildFlags | None = None) -> PoolState:
@@ -225,6 +247,7 @@ class StorageService:
             self._activate(stored)
             state = self._state(stored.name)
             assert state is not None
+            self._emit(state, StoragePoolEventType.STARTED)
             return state
 
     def undefine(self, name: str) -> None:
@@ -235,6 +258,7 @@ class StorageService:
             self._inactive(name, still=True)
             remove(self._autostart_link(name))
             remove(self._definition_file(name))
+            self._emit(state, StoragePoolEventType.UNDEFINED)
 
     def set_autostart(self, name: str, autostart: bool) -> None:
         with self.changing():
@@ -269,6 +293,7 @@ class StorageService:
             if build is not None:
                 self.backend(state.definition.type).build(state.definition, build)
             self._activate(copy.deepcopy(state.definition))
+            self._emit(state, StoragePoolEventType.STARTED)
 
     def destroy(self, name: str) -> None:
         with self.changing():
@@ -277,16 +302,19 @@ class StorageService:
                 raise error(ErrorNumber.OPERATION_INVALID, f"pool '{name}' has asynchronous jobs running.")
             self.backend(state.definition.type).stop(state.definition)
             remove(self._live_file(name), durable=False)
+            self._emit(state, StoragePoolEventType.STOPPED)
 
     def build(self, name: str, flags: BuildFlags) -> None:
         with self.changing():
             state = self._inactive(name)
             self.backend(state.definition.type).build(state.definition, flags)
+            self._emit(state, StoragePoolEventType.CREATED)
 
     def delete(self, name: str) -> None:
         with self.changing():
             state = self._inactive(name)
             self.backend(state.definition.type).delete(state.definition)
+            self._emit(state, StoragePoolEventType.DELETED)
 
     def refresh(self, name: str) -> None:
         with self.changing():
@@ -295,10 +323,12 @@ class StorageService:
             if not backend.is_running(state.definition):
                 # what held the pool is gone (unmounted, deactivated): libvirt stops such a pool
                 remove(self._live_file(name), durable=False)
+                self._emit(state, StoragePoolEventType.STOPPED)
                 raise error(ErrorNumber.OPERATION_INVALID, f"storage pool '{name}' is no longer usable: stopped")
             remove_partial = getattr(backend, "remove_partial", None)
             if remove_partial is not None and not any(pool == name for pool, _ in self._building):
                 remove_partial(state.definition)
+            self._emit(state, None)
 
     def _autostart(self) -> None:
         """Start the autostart pools, once per boot: the first service after the run folder was made
@@ -444,6 +474,9 @@ class StorageService:
                     self._in_use[key] = left
                 else:
                     self._in_use.pop(key, None)
+            if write:
+                # libvirt refreshes the pool once an upload's stream closes, and says so
+                self._emit(state, None)
 
         return VolumeTransfer(path, write=write, offset=offset, length=length, release=release)
 

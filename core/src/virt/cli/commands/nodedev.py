@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 GROUP = "Node Device"
 
 
-def _device(ctx: Context, name: str) -> NodeDevice:
+def find_device(ctx: Context, name: str) -> NodeDevice:
     try:
         return ctx.conn.lookup_node_device_by_name(name)
     except VirtError as exc:
@@ -83,7 +83,7 @@ def tree_lines(names: list[str], parents: list[str | None]) -> list[str]:
 
 
 def run_nodedev_dumpxml(ctx: Context, args: argparse.Namespace) -> None:
-    device = _device(ctx, args.device)
+    device = find_device(ctx, args.device)
     try:
         ctx.print(device.xml(), end="")
     except VirtError as exc:
@@ -99,7 +99,7 @@ def _yes(call: object) -> str:
 
 
 def run_nodedev_info(ctx: Context, args: argparse.Namespace) -> None:
-    device = _device(ctx, args.device)
+    device = find_device(ctx, args.device)
     ctx.print(f"{'Name:':<15} {device.name}")
     ctx.print(f"{'Parent:':<15} {device.parent() or ''}")
     ctx.print(f"{'Active:':<15} {_yes(device.is_active)}")
@@ -121,7 +121,7 @@ def run_nodedev_create(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def run_nodedev_destroy(ctx: Context, args: argparse.Namespace) -> None:
-    device = _device(ctx, args.device)
+    device = find_device(ctx, args.device)
     try:
         device.destroy()
     except VirtError as exc:

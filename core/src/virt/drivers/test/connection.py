@@ -8,6 +8,7 @@ from virt.driver import AuthCallback, Credential, CredentialType, DriverConnecti
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
 from virt.drivers.test.control import ControlOperations
+from virt.drivers.test.cpubaseline import CPUBaselineOperations
 from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.guestops import GuestOperations
@@ -17,6 +18,7 @@ from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.interfaces import InterfaceOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.nodedevices import NodeDeviceOperations
+from virt.drivers.test.objectevents import ObjectEventOperations
 from virt.drivers.test.poolsources import PoolSourceOperations
 from virt.drivers.test.rename import RenameOperations
 from virt.drivers.test.saving import SaveOperations
@@ -50,6 +52,8 @@ class TestConnection(
     DomainOperations,
     NetworkOperations,
     NodeDeviceOperations,
+    ObjectEventOperations,
+    CPUBaselineOperations,
     InterfaceOperations,
     StorageOperations,
     PoolSourceOperations,

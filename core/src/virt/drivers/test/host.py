@@ -12,6 +12,8 @@ from virt.drivers.test.nodedevices import NodeDeviceObj
 from virt.drivers.test.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj
 from virt.events import DomainEventHub
 from virt.info import NodeInfo
+from virt.nodedevevents import NodeDeviceEventHub
+from virt.poolevents import StoragePoolEventHub
 
 # libvirt's defaultNodeInfo: what a host has unless its node file says otherwise.
 DEFAULT_NODE_INFO = NodeInfo(
@@ -48,6 +50,10 @@ class Host:
     lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
     events: DomainEventHub = attrs.field(factory=DomainEventHub, repr=False)
     """Lifecycle events for every connection to this host: queued under ``lock``, delivered after it."""
+    pool_events: StoragePoolEventHub = attrs.field(factory=StoragePoolEventHub, repr=False)
+    """Storage pool events, queued and delivered as ``events`` are."""
+    node_device_events: NodeDeviceEventHub = attrs.field(factory=NodeDeviceEventHub, repr=False)
+    """Node device events, queued and delivered as ``events`` are."""
 
     def add_domain(self, obj: DomainObj) -> None:
         self.domains[obj.uuid] = obj

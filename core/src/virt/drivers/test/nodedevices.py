@@ -11,6 +11,7 @@ from lxml import etree
 
 from virt.drivers.test import errors
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, XMLError, libvirt_error
+from virt.nodedevevents import NodeDeviceEvent, NodeDeviceEventType
 from virt.nodedevices import CAPABILITY_FILTERS, CAPABILITY_FLAGS
 from virt.xml.base import libvirt_text, parse_document
 
@@ -133,7 +134,9 @@ class NodeDeviceOperations:
                     el.text = value.strip()
             created = from_element(copy)
             self.host.node_devices[created.name] = created
-            return created.name
+            self.host.node_device_events.queue(NodeDeviceEvent.lifecycle(created.name, NodeDeviceEventType.CREATED))
+        self.host.node_device_events.flush()
+        return created.name
 
     def destroy_node_device(self, name: str) -> None:
         with self.host.lock:
@@ -141,6 +144,8 @@ class NodeDeviceOperations:
             if "fc_host" not in device.matches or device.parent not in self.host.node_devices:
                 return
             del self.host.node_devices[name]
+            self.host.node_device_events.queue(NodeDeviceEvent.lifecycle(name, NodeDeviceEventType.DELETED))
+        self.host.node_device_events.flush()
 
 
 def _nodedev_internal(detail: str) -> VirtError:

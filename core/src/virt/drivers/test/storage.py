@@ -15,6 +15,7 @@ from virt.drivers.test.host import Host
 from virt.drivers.test.objects import PoolObj
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 from virt.info import ObjectFilter
+from virt.poolevents import StoragePoolEvent, StoragePoolEventType
 
 if TYPE_CHECKING:
     from virt.storage.backend import BuildFlags
@@ -185,6 +186,10 @@ class StorageOperations:
                     return volume_ref_of(pool, volume)
         raise errors.error(ErrorNumber.NO_STORAGE_VOL, f"no storage vol with matching {what} '{value}'")
 
+    # -- events: queued under the host's lock, delivered after it -----------------------------------
+    def _pool_event(self, obj: PoolObj, type_: StoragePoolEventType) -> None:
+        self.host.pool_events.queue(StoragePoolEvent.lifecycle(pool_ref_of(obj), type_))
+
     # -- pools ------------------------------------------------------------------------------------
     def list_storage_pools(self, filter: ObjectFilter) -> list[StoragePoolRef]:
         with self.host.lock:
@@ -220,24 +225,34 @@ class StorageOperations:
     def define_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
         definition = prepare_pool(pool)
         with self.host.lock:
-            return pool_ref_of(add_pool(self.host, definition, live=False))
+            obj = add_pool(self.host, definition, live=False)
+            self._pool_event(obj, StoragePoolEventType.DEFINED)
+        self.host.pool_events.flush()
+        return pool_ref_of(obj)
 
     def create_storage_pool(self, pool: StoragePool, *, build: BuildFlags | None = None) -> StoragePoolRef:
         definition = prepare_pool(pool)
         with self.host.lock:
             obj = add_pool(self.host, definition, live=True)
             obj.active = True
-            return pool_ref_of(obj)
+            self._pool_event(obj, StoragePoolEventType.STARTED)
+        self.host.pool_events.flush()
+        return pool_ref_of(obj)
 
     def undefine_storage_pool(self, ref: StoragePoolRef) -> None:
         with self.host.lock:
             obj = self._inactive_pool(ref.name)
             del self.host.pools[obj.uuid]
+            self._pool_event(obj, StoragePoolEventType.UNDEFINED)
+        self.host.pool_events.flush()
 
     def start_storage_pool(self, ref: StoragePoolRef, *, build: BuildFlags | None = None) -> None:
         # the test driver's pools are in memory: there is nothing to build
         with self.host.lock:
-            self._inactive_pool(ref.name).active = True
+            obj = self._inactive_pool(ref.name)
+            obj.active = True
+            self._pool_event(obj, StoragePoolEventType.STARTED)
+        self.host.pool_events.flush()
 
     def build_storage_pool(self, ref: StoragePoolRef, *, overwrite: bool = False, no_overwrite: bool = False) -> None:
         # libvirt's testStoragePoolBuild takes no flag and builds nothing: an inactive pool is all it checks
@@ -249,17 +264,21 @@ class StorageOperations:
                 ErrorDomain.TEST,
             )
         with self.host.lock:
-            self._inactive_pool(ref.name)
+            self._pool_event(self._inactive_pool(ref.name), StoragePoolEventType.CREATED)
+        self.host.pool_events.flush()
 
     def delete_storage_pool(self, ref: StoragePoolRef) -> None:
         # nothing was built for an in-memory pool: libvirt's testStoragePoolDelete only checks it is inactive
         with self.host.lock:
-            self._inactive_pool(ref.name)
+            self._pool_event(self._inactive_pool(ref.name), StoragePoolEventType.DELETED)
+        self.host.pool_events.flush()
 
     def refresh_storage_pool(self, ref: StoragePoolRef) -> None:
         # the volumes are the driver's own: a refresh finds nothing new, but the pool must be active
         with self.host.lock:
-            self._active_pool(ref.name)
+            obj = self._active_pool(ref.name)
+            self.host.pool_events.queue(StoragePoolEvent.refresh(pool_ref_of(obj)))
+        self.host.pool_events.flush()
 
     def destroy_storage_pool(self, ref: StoragePoolRef) -> None:
         with self.host.lock:
@@ -269,6 +288,8 @@ class StorageOperations:
                 obj.definition, obj.pending = obj.pending, None
             if not obj.persistent:
                 del self.host.pools[obj.uuid]
+            self._pool_event(obj, StoragePoolEventType.STOPPED)
+        self.host.pool_events.flush()
 
     def is_storage_pool_persistent(self, ref: StoragePoolRef) -> bool:
         with self.host.lock:

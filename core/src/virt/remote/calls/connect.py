@@ -91,6 +91,19 @@ PROCEDURES: tuple[Procedure, ...] = (
         [("cpu", NONNULL_STRING)],
     ),
     call(
+        P.CONNECT_BASELINE_HYPERVISOR_CPU,
+        [
+            ("emulator", REMOTE_STRING),
+            ("arch", REMOTE_STRING),
+            ("machine", REMOTE_STRING),
+            ("virttype", REMOTE_STRING),
+            ("xmlCPUs", xdr.Array(NONNULL_STRING, CPU_BASELINE_MAX)),
+            ("flags", xdr.UInt),
+        ],
+        [("cpu", NONNULL_STRING)],
+        write="virConnectBaselineHypervisorCPU",
+    ),
+    call(
         P.CONNECT_GET_CPU_MODEL_NAMES,
         [("arch", NONNULL_STRING), ("need_results", xdr.Int), ("flags", xdr.UInt)],
         [("models", xdr.Array(NONNULL_STRING, CONNECT_CPU_MODELS_MAX)), ("ret", xdr.Int)],
