@@ -1,10 +1,11 @@
-"""virt.cpumap_x86 holds libvirt 9.0's x86 CPU map: checked against the map libvirt installs
-(/usr/share/libvirt/cpu_map) when it is there."""
+"""virt.cpumap_x86 reads libvirt's x86 CPU map where libvirt installs it (/usr/share/libvirt/cpu_map):
+checked against a reading of its own, and refused in clear words where it is missing."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from virt.cpumap_x86 import FEATURES, MODELS, NON_MIGRATABLE, VENDORS
 from virt.testing import missing_dependency
@@ -53,3 +54,13 @@ def test_features_have_bits_of_their_own() -> None:
                 key = (*place, register)
                 assert not taken.get(key, 0) & bits, f"{feature.get('name')} shares bits of {key}"
                 taken[key] = taken.get(key, 0) | bits
+
+
+def test_without_the_map_a_baseline_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from virt import cpumap_x86
+    from virt.errors import NotSupported
+
+    monkeypatch.setenv("VIRT_CPU_MAP", str(tmp_path))
+    with pytest.raises(NotSupported) as refused:
+        cpumap_x86.cpu_map()
+    assert "libvirt's CPU map is not installed" in refused.value.message and "libvirt0" in refused.value.message

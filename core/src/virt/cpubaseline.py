@@ -128,30 +128,30 @@ def parse_host_cpu(text: str) -> HostCPU:
 # -- x86 ----------------------------------------------------------------------------------------------
 def _x86_data(cpu: HostCPU) -> set[str]:
     """The features of the CPU's model and its own (x86ModelFromCPU)."""
-    from virt.cpumap_x86 import FEATURES
+    from virt.cpumap_x86 import cpu_map
 
     model = _x86_model(cpu.model)
     data = set(model.features)
     for name in cpu.features:
-        if name not in FEATURES:
+        if name not in cpu_map().features:
             raise _error(ErrorNumber.INTERNAL_ERROR, f"Unknown CPU feature {name}")
         data.add(name)
     return data
 
 
 def _x86_model(name: str) -> X86Model:
-    from virt.cpumap_x86 import MODELS
+    from virt.cpumap_x86 import cpu_map
 
-    for model in MODELS:
+    for model in cpu_map().models:
         if model.name == name:
             return model
     raise _error(ErrorNumber.INTERNAL_ERROR, f"Unknown CPU model {name}")
 
 
 def _x86_vendor(name: str) -> str:
-    from virt.cpumap_x86 import VENDORS
+    from virt.cpumap_x86 import cpu_map
 
-    if name not in VENDORS:
+    if name not in cpu_map().vendors:
         raise _error(ErrorNumber.OPERATION_FAILED, f"Unknown CPU vendor {name}")
     return name
 
@@ -159,10 +159,10 @@ def _x86_vendor(name: str) -> str:
 def _x86_features(data: set[str], model: X86Model) -> list[tuple[str, str]]:
     """What ``model`` needs to match ``data``: the features it lacks, required; those it has that
     ``data`` lacks, and those QEMU removed from it that ``data`` lacks, disabled."""
-    from virt.cpumap_x86 import FEATURES
+    from virt.cpumap_x86 import cpu_map
 
-    required = [(name, "require") for name in FEATURES if name in data and name not in model.features]
-    disabled = [(name, "disable") for name in FEATURES if name in model.features and name not in data]
+    required = [(name, "require") for name in cpu_map().features if name in data and name not in model.features]
+    disabled = [(name, "disable") for name in cpu_map().features if name in model.features and name not in data]
     disabled += [(name, "disable") for name in model.removed if name not in data]
     return required + disabled
 
@@ -184,7 +184,7 @@ def _score(features: list[tuple[str, str]]) -> tuple[int, int]:
 
 
 def _x86_baseline(cpus: Sequence[HostCPU]) -> GuestCPU:
-    from virt.cpumap_x86 import MODELS
+    from virt.cpumap_x86 import cpu_map
 
     data = _x86_data(cpus[0])
     vendor = _x86_vendor(cpus[0].vendor) if cpus[0].vendor is not None else None
@@ -212,7 +212,7 @@ def _x86_baseline(cpus: Sequence[HostCPU]) -> GuestCPU:
     # libvirt walks the map from its newest model back, keeping a candidate that scores lower (or
     # as low with a smaller penalty); the CPUs' own common model wins outright
     best: tuple[X86Model, list[tuple[str, str]], tuple[int, int]] | None = None
-    for candidate in reversed(MODELS):
+    for candidate in reversed(cpu_map().models):
         if vendor is not None and candidate.vendor is not None and candidate.vendor != vendor:
             continue
         if not candidate.decode_guest:

@@ -31,7 +31,9 @@ DAEMON_ONLY = frozenset({"virConnectOpen", "virAuthSaslInit", "virAuthSaslStart"
 _FIRST_OPERATION = {
     "virDomainRename": "rename_domain",
     "virNodeGetFreePages": "get_node_free_pages",
-    # typed parameters: an empty list is refused before the driver, and the names a driver takes vary
+    # lists: an empty one is refused before the driver, and what a driver takes in them varies
+    "virConnectBaselineCPU": "baseline_cpu",
+    "virConnectBaselineHypervisorCPU": "baseline_hypervisor_cpu",
     "virDomainSetMemoryParameters": "set_domain_memory_parameters",
     "virDomainSetNumaParameters": "set_domain_numa_parameters",
     "virDomainSetBlkioParameters": "set_domain_blkio_parameters",
