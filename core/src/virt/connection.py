@@ -1071,12 +1071,12 @@ class Domain:
         """The domain's processor times: with ``total`` one row of totals, else one row per host CPU
         (empty for a CPU the driver skipped), as python-libvirt's getCPUStats gathers them."""
         if total:
-            count = self.get_cpu_stats(0, -1, 1, flags).count
+            count = self.get_cpu_stats(0, -1, 1, flags).result
             if count == 0:
                 return [()]
             return [params for _, params in self.get_cpu_stats(count, -1, 1, flags).rows]
-        cpus = self.get_cpu_stats(0, 0, 0, flags).count
-        nparams = self.get_cpu_stats(0, 0, 1, flags).count
+        cpus = self.get_cpu_stats(0, 0, 0, flags).result
+        nparams = self.get_cpu_stats(0, 0, 1, flags).result
         rows: list[tuple[TypedParameter, ...]] = [() for _ in range(cpus)]
         if nparams:
             for start in range(0, cpus, _CPU_STATS_CHUNK):
@@ -1104,7 +1104,7 @@ class Domain:
 
     def disk_errors(self, flags: int = 0) -> list[DiskErrorInfo]:
         """The errors the domain's disks stopped on (virDomainGetDiskErrors, asked as virsh domblkerror does)."""
-        count = self.get_disk_errors(0, flags).count
+        count = self.get_disk_errors(0, flags).result
         return list(self.get_disk_errors(count, flags).errors) if count else []
 
     def send_process_signal(self, pid: int, signum: int, flags: int = 0) -> None:
@@ -1127,7 +1127,12 @@ class Domain:
     def set_user_password(self, user: str, password: str, flags: int = 0) -> None:
         """Set the password of the guest's ``user`` (PasswordFlags.ENCRYPTED: already crypted)
         (virDomainSetUserPassword)."""
-        self._change("virDomainSetUserPassword").set_domain_user_password(self._ref, user, password, flags)
+        driver = self._change("virDomainSetUserPassword")
+        for name, value in (("user", user), ("password", password)):
+            if value is None:
+                message = f"{name} in virDomainSetUserPassword must not be NULL"
+                raise InvalidArgument(message, ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
+        driver.set_domain_user_password(self._ref, user, password, flags)
 
     def launch_security_info(self, flags: int = 0) -> list[TypedParameter]:
         """The guest's launch security measurement and settings (virDomainGetLaunchSecurityInfo)."""

@@ -100,19 +100,19 @@ class DiskErrorInfo(NamedTuple):
 
 
 class DiskErrors(NamedTuple):
-    """What virDomainGetDiskErrors answers: ``count`` (without room given: how many disks could
+    """What virDomainGetDiskErrors answers: ``result`` (without room given: how many disks could
     report) and the errors of up to that room."""
 
-    count: int
+    result: int
     errors: tuple[DiskErrorInfo, ...] = ()
 
 
 class CPUStats(NamedTuple):
-    """What virDomainGetCPUStats answers: ``count`` is the driver's return value (the parameters
+    """What virDomainGetCPUStats answers: ``result`` is the driver's return value (the parameters
     per CPU; asked with no parameters, how many there are, or with no CPUs how many CPUs), ``rows``
     the parameters of each CPU filled in (of the total, one row), CPUs the driver skipped left out."""
 
-    count: int
+    result: int
     rows: tuple[tuple[int, tuple[TypedParameter, ...]], ...] = ()
     """(CPU number, its parameters); the totals are CPU -1."""
 
@@ -149,11 +149,12 @@ class DumpFormat(enum.IntEnum):
         return "elf" if self is DumpFormat.RAW else self.name.lower().replace("_", "-")
 
 
-_SIGNAL_NAMES = (
-    "nop hup int quit ill trap abrt bus fpe kill usr1 segv usr2 pipe alrm term stkflt chld cont stop "
-    "tstp ttin ttou urg xcpu xfsz vtalrm prof winch poll pwr sys"
-).split() + [f"rt{n}" for n in range(33)]
-
+_SIGNAL_NAMES = [
+    *("nop", "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv", "usr2", "pipe"),
+    *("alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou", "urg", "xcpu", "xfsz"),
+    *("vtalrm", "prof", "winch", "poll", "pwr", "sys"),
+    *(f"rt{n}" for n in range(33)),
+]
 """virDomainProcessSignal's members by number, as virsh names them: nop (0), hup, ... sys (31), rt0 (32) ... rt32."""
 SIGNAL_LAST = len(_SIGNAL_NAMES)
 """VIR_DOMAIN_PROCESS_SIGNAL_LAST: signal numbers are below it."""

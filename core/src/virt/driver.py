@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Sequence
 
+    from virt.domaincalls import CPUStats, DiskErrors
     from virt.domainchanges import (
         AddressSource,
         DomainInterface,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
         SaveFlags,
         UndefineFlags,
     )
-    from virt.domaincalls import CPUStats, DiskErrors
     from virt.domaincontrol import ControlInfo
     from virt.domainsave import StartFlags
     from virt.domainstats import (
@@ -957,7 +957,7 @@ class DriverConnection:
     @optional
     def get_domain_cpu_stats(self, ref: DomainRef, nparams: int, start_cpu: int, ncpus: int, flags: int) -> CPUStats:
         """virDomainGetCPUStats: up to ``nparams`` parameters of ``ncpus`` host CPUs from ``start_cpu``
-        (-1 with ncpus 1: the domain's totals); with nparams 0 only the count (CPUStats.count)."""
+        (-1 with ncpus 1: the domain's totals); with nparams 0 only the count (CPUStats.result)."""
 
     @optional
     def set_domain_lifecycle_action(self, ref: DomainRef, type_: int, action: int, flags: int) -> None:

@@ -17,6 +17,7 @@ def handlers() -> dict[int, Handler]:
         changes,
         connect,
         control,
+        domaincalls,
         domains,
         events,
         guestops,

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from virt import domaincalls as calls
-from virt.domainchanges import Impact
 from virt.domaincalls import CPUStats, DiskError, DiskErrorInfo, DiskErrors, DumpFlags, DumpFormat, MemoryFlags
+from virt.domainchanges import Impact
 from virt.domainsave import StartFlags
 from virt.domainstats import ParamType, TypedParameter
 from virt.drivers.test import errors
@@ -49,9 +49,10 @@ _PEEK_PATTERN = bytes(range(256))
 
 
 def _check_flags(flags: int, accepted: int, function: str) -> None:
-    if flags & ~accepted:
+    unknown = int(flags) & ~int(accepted)  # plain ints: an IntFlag's ~ keeps only its own members
+    if unknown:
         raise InvalidArgument(
-            f"unsupported flags (0x{flags & ~accepted:x}) in function {function}",
+            f"unsupported flags (0x{unknown:x}) in function {function}",
             ErrorNumber.INVALID_ARG,
             ErrorDomain.TEST,
         )
