@@ -21,14 +21,11 @@ NOT_SERVED_YET = {
     # host
     "virConnectBaselineCPU",
     # domains
-    "virDomainCreateXMLWithFiles", "virDomainCreateWithFiles", "virDomainGetLaunchSecurityInfo",
-    "virDomainCoreDump", "virDomainCoreDumpWithFormat",
-    "virDomainSetUserPassword", "virDomainSetMemoryParameters", "virDomainGetMemoryParameters",
+    "virDomainSetMemoryParameters", "virDomainGetMemoryParameters",
     "virDomainSetNumaParameters", "virDomainGetNumaParameters", "virDomainSetInterfaceParameters",
     "virDomainGetInterfaceParameters", "virDomainSetBlockIoTune", "virDomainGetBlockIoTune",
-    "virDomainSetBlkioParameters", "virDomainGetBlkioParameters", "virDomainFSTrim", "virDomainGetDiskErrors",
+    "virDomainSetBlkioParameters", "virDomainGetBlkioParameters",
     "virDomainSetPerfEvents", "virDomainGetPerfEvents",
-    "virDomainGetCPUStats", "virDomainSendProcessSignal", "virDomainMemoryPeek", "virDomainSetLifecycleAction",
     # snapshots and checkpoints
     "virDomainRevertToSnapshot",
     "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",
