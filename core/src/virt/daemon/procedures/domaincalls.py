@@ -4,7 +4,7 @@ signals, memory peek, user password, launch security, core dump and creation wit
 As libvirtd's: the sizes a client asks for are bounded by the wire's limits (its "internal error"
 words), the public API's checks are made by virt's own (virt.connection.Domain), and the protocol's
 write rule keeps read-only clients from all but the CPU statistics and disk errors. The files of a
-creation with files are none: descriptors passed along a call (SCM_RIGHTS) are not taken.
+creation with files are the descriptors the client passed along the call (virt.daemon.fdpassing).
 """
 
 from __future__ import annotations
@@ -107,13 +107,13 @@ def core_dump_with_format(call: Call) -> None:
 
 @handles(P.DOMAIN_CREATE_XML_WITH_FILES)
 def create_xml_with_files(call: Call) -> dict[str, Any]:
-    domain = call.conn.create_domain_with_files(call.args["xml_desc"], (), _flags(call))
+    domain = call.conn.create_domain_with_files(call.args["xml_desc"], call.files, _flags(call))
     return {"dom": wire.wire_domain(domain)}
 
 
 @handles(P.DOMAIN_CREATE_WITH_FILES)
 def create_with_files(call: Call) -> dict[str, Any]:
     domain = _domain(call)
-    domain.start_with_files((), _flags(call))
+    domain.start_with_files(call.files, _flags(call))
     domain.id  # noqa: B018 - refreshes the handle: the reply carries the new id
     return {"dom": wire.wire_domain(domain)}
