@@ -8,6 +8,7 @@ set-user-password, domlaunchsecinfo, dump)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -170,6 +171,9 @@ def test_python3_libvirt_in_process(tmp_path: Path) -> None:
     ]
 
 
+_WITH_FILES = "<domain type='test'><name>withfiles</name><memory>8192</memory><os><type>hvm</type></os></domain>"
+
+
 def _check_api(conn: virt.Connection, folder: Path) -> None:
     dom = conn.lookup_domain_by_name("test")
     totals = dom.cpu_stats(total=True)
@@ -209,9 +213,7 @@ def _check_api(conn: virt.Connection, folder: Path) -> None:
     assert core.read_bytes() == b"TestGuestMagic\0"
     assert dom.state().state == virt.DomainState.SHUTOFF
     dom.start_with_files()
-    created = conn.create_domain_with_files(
-        "<domain type='test'><name>withfiles</name><memory>8192</memory><os><type>hvm</type></os></domain>"
-    )
+    created = conn.create_domain_with_files(_WITH_FILES)
     assert created.is_active() and not created.is_persistent()
     created.destroy()
 
@@ -221,9 +223,28 @@ def test_virt_api(tmp_path: Path) -> None:
         _check_api(conn, tmp_path)
 
 
+def _pass_files(conn: virt.Connection) -> None:
+    """Creations passing file descriptors along the call (SCM_RIGHTS), which the test driver takes and ignores."""
+    dom = conn.lookup_domain_by_name("test")
+    read, write = os.pipe()
+    try:
+        dom.destroy()
+        dom.start_with_files([read, write])
+        created = conn.create_domain_with_files(_WITH_FILES, [read])
+        assert created.is_active()
+        created.destroy()
+    finally:
+        os.close(read)
+        os.close(write)
+    assert dom.is_active()
+
+
 def test_virt_remote_client(daemons: tuple[Virtd, Libvirtd], tmp_path: Path) -> None:
-    """The same through virt's own remote client and virtd."""
-    ours, _ = daemons
+    """The same through virt's own remote client, against virtd and libvirtd (passing descriptors)."""
+    ours, reference = daemons
+    for daemon in (ours, reference):
+        with virt.open(daemon.uri()) as conn:
+            _pass_files(conn)
     with virt.open(ours.uri()) as conn:
         _check_api(conn, tmp_path)
         with pytest.raises(VirtError, match="memory peek request too large for remote protocol"):

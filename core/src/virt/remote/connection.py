@@ -34,6 +34,7 @@ from virt.errors import (
     InvalidArgument,
     NotSupported,
     VirtError,
+    libvirt_error,
 )
 from virt.remote import client as client_module
 from virt.remote import messages, transport
@@ -329,11 +330,13 @@ class RemoteConnection(DriverConnection):
         client.close()
 
     # -- calls -----------------------------------------------------------------------------------------
-    def _call_on(self, client: client_module.Client, number: int, args: dict[str, Any] | None = None) -> Any:
+    def _call_on(
+        self, client: client_module.Client, number: int, args: dict[str, Any] | None = None, files: Sequence[int] = ()
+    ) -> Any:
         procedure = messages.REMOTE_PROCEDURES[number]
         payload = procedure.args.encode(args) if args is not None else b""
         try:
-            reply = client.call(number, payload)
+            reply = client.call(number, payload, files=files)
         except VirtError as exc:
             raise _client_side(exc) from None
         return procedure.ret.decode(reply)
@@ -1298,14 +1301,22 @@ class RemoteConnection(DriverConnection):
         else:
             self._call(P.DOMAIN_CORE_DUMP_WITH_FORMAT, {**args, "dumpformat": dumpformat})
 
+    def _passing(self, files: Sequence[int]) -> Sequence[int]:
+        """``files``, once the daemon said it takes descriptors (libvirt's client asks the same way)."""
+        if files and not self._call(P.CONNECT_SUPPORTS_FEATURE, {"feature": Feature.FD_PASSING})["supported"]:
+            raise libvirt_error(
+                ErrorNumber.ARGUMENT_UNSUPPORTED, "fd passing is not supported by this connection", ErrorDomain.DOMAIN
+            )
+        return files
+
     def create_domain_with_files(self, domain: Domain, files: Sequence[int], flags: int) -> DomainRef:
-        _no_files(files)
-        ret = self._call(P.DOMAIN_CREATE_XML_WITH_FILES, {"xml_desc": domain.to_xml(), "flags": flags})
+        args = {"xml_desc": domain.to_xml(), "flags": flags}
+        ret = self._call_on(self._client, P.DOMAIN_CREATE_XML_WITH_FILES, args, self._passing(files))
         return _domain_ref(ret["dom"])
 
     def start_domain_with_files(self, ref: DomainRef, files: Sequence[int], flags: int) -> None:
-        _no_files(files)
-        self._call(P.DOMAIN_CREATE_WITH_FILES, {"dom": _domain_arg(ref), "flags": flags})
+        args = {"dom": _domain_arg(ref), "flags": flags}
+        self._call_on(self._client, P.DOMAIN_CREATE_WITH_FILES, args, self._passing(files))
 
 
 # virConnectGetAllDomainStatsFlags beyond the listing filters (bits 1-128, the same as listing's)
@@ -1322,16 +1333,6 @@ _CPU_STATS_MAX = 2048
 
 def _rpc_error(message: str) -> VirtError:
     return VirtError(message, ErrorNumber.RPC, ErrorDomain.RPC)
-
-
-def _no_files(files: Sequence[int]) -> None:
-    """virt's client passes no descriptors along a call (libvirt's sends them with SCM_RIGHTS)."""
-    if files:
-        raise NotSupported(
-            "passing file descriptors to the daemon is not supported by this client",
-            ErrorNumber.NO_SUPPORT,
-            ErrorDomain.RPC,
-        )
 
 
 def _typed_params(wire: list[dict[str, Any]]) -> list[TypedParameter]:
