@@ -93,10 +93,16 @@ class DiskError(enum.IntEnum):
 
 
 class DiskErrorInfo(NamedTuple):
-    """virDomainDiskError: a disk (its target) and the error it stopped on."""
+    """virDomainDiskError: a disk (its target) and the error it stopped on (a DiskError when known)."""
 
     disk: str
-    error: DiskError
+    error: int
+
+    @property
+    def label(self) -> str:
+        """The error as virsh domblkerror words it."""
+        known = DiskError._value2member_map_.get(self.error)
+        return known.label if isinstance(known, DiskError) else "unknown error"
 
 
 class DiskErrors(NamedTuple):

@@ -1262,13 +1262,13 @@ class RemoteConnection(DriverConnection):
         self._call(P.DOMAIN_FSTRIM, args)
 
     def get_domain_disk_errors(self, ref: DomainRef, maxerrors: int, flags: int) -> DiskErrors:
-        from virt.domaincalls import DiskError, DiskErrorInfo, DiskErrors
+        from virt.domaincalls import DiskErrorInfo, DiskErrors
         from virt.remote.message_types import DOMAIN_DISK_ERRORS_MAX
 
         if maxerrors > DOMAIN_DISK_ERRORS_MAX:
             raise _rpc_error(f"too many disk errors requested: {maxerrors} > {DOMAIN_DISK_ERRORS_MAX}")
         ret = self._call(P.DOMAIN_GET_DISK_ERRORS, {"dom": _domain_arg(ref), "maxerrors": maxerrors, "flags": flags})
-        errors = tuple(DiskErrorInfo(e["disk"], DiskError(int(e["error"]))) for e in ret["errors"])
+        errors = tuple(DiskErrorInfo(e["disk"], int(e["error"])) for e in ret["errors"])
         return DiskErrors(int(ret["nerrors"]), errors)
 
     def send_domain_process_signal(self, ref: DomainRef, pid: int, signum: int, flags: int) -> None:

@@ -167,7 +167,7 @@ def run_domblkerror(ctx: Context, args: argparse.Namespace) -> None:
     if not errors:
         ctx.print("No errors found")
     for error in errors:
-        ctx.print(f"{error.disk}: {error.error.label}")
+        ctx.print(f"{error.disk}: {error.label}")
 
 
 def run_domlaunchsecinfo(ctx: Context, args: argparse.Namespace) -> None:
