@@ -393,3 +393,32 @@ def test_dump_as_virsh_prints_it(command: str, tmp_path: Path) -> None:
         assert done.stderr == stderr.format(dir=tmp_path)
     written = [path.read_bytes() for path in tmp_path.iterdir()]
     assert written == ([b"TestGuestMagic\0"] if code == 0 and "dumped" in stdout else [])
+
+
+VIRSH_OVER_DAEMONS = [
+    "cpu-stats test", "cpu-stats test --total", "cpu-stats test --start 1 --count 4", "cpu-stats test --start 3",
+    "domblkerror test", "domfstrim test --mountpoint /boot", "domfstrim test --mountpoint /x",
+    "send-process-signal test 1 sigterm", "send-process-signal test 1 99", "send-process-signal test 2 kill",
+    "set-user-password test root secret", "set-user-password test root secret --encrypted", "domlaunchsecinfo test",
+    "set-lifecycle-action test crash coredump-restart --live --config; dumpxml test --inactive;"
+    " set-lifecycle-action test crash destroy --live --config",
+    "set-lifecycle-action test poweroff coredump-restart",
+    "-r cpu-stats test", "-r domblkerror test", "-r domfstrim test", "-r set-user-password test root secret",
+    "-r domlaunchsecinfo test", "-r set-lifecycle-action test poweroff restart",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", VIRSH_OVER_DAEMONS)
+def test_virsh_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], command: str) -> None:
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
+    readonly = command.startswith("-r ")
+    line = command.removeprefix("-r ")
+
+    def run(daemon: Virtd | Libvirtd) -> tuple[int, str, str]:
+        uri = daemon.uri(readonly=readonly)
+        done = subprocess.run([VIRSH, "-c", uri, line], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout, done.stderr
+
+    ours, reference = daemons
+    assert run(ours) == run(reference)
