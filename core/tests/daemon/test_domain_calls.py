@@ -276,6 +276,8 @@ COMMANDS = [
     "set-user-password test root secret", "set-user-password test root secret --encrypted",
     "set-user-password test root", "set-user-password test '' secret", "destroy test; set-user-password test root x",
     "domlaunchsecinfo test", "domlaunchsecinfo nope",
+    "help cpu-stats", "help set-lifecycle-action", "help domfstrim", "help domblkerror", "help send-process-signal",
+    "help set-user-password", "help domlaunchsecinfo", "help dump",
 ]  # fmt: skip
 
 

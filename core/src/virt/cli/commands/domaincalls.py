@@ -219,7 +219,7 @@ def register(commands: CommandRegistry) -> None:
     commands.add(
         "cpu-stats",
         run_cpu_stats,
-        group=MONITORING,
+        group=MANAGEMENT,
         help="show domain cpu statistics",
         description="Display per-CPU and total statistics about the domain's CPUs",
         arguments=[
