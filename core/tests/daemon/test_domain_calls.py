@@ -278,6 +278,11 @@ COMMANDS = [
     "domlaunchsecinfo test", "domlaunchsecinfo nope",
     "help cpu-stats", "help set-lifecycle-action", "help domfstrim", "help domblkerror", "help send-process-signal",
     "help set-user-password", "help domlaunchsecinfo", "help dump",
+    "destroy test; start test --pass-fds 0,1,2; domstate test", "start test --pass-fds 0",
+    "destroy test; start test --pass-fds x", "destroy test; start test --pass-fds ''",
+    "destroy test; start test --pass-fds 1,,2", "destroy test; start test --pass-fds 0 --paused",
+    "destroy test; start test --pass-fds 2 --force-boot", "create {dir}/pf.xml --pass-fds 0,2; list",
+    "create {dir}/pf.xml --pass-fds 3x",
 ]  # fmt: skip
 
 
@@ -287,6 +292,7 @@ def test_cli_as_virsh(command: str, tmp_path: Path) -> None:
         missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
     virt_cli = str(Path(sys.executable).parent / "virt")
     line = command.format(dir=tmp_path)
+    (tmp_path / "pf.xml").write_text(_WITH_FILES)
 
     def run(program: str) -> tuple[int, str, str, bytes | None]:
         done = subprocess.run([program, "-c", "test:///default", line], capture_output=True, text=True, timeout=60)
@@ -407,6 +413,7 @@ VIRSH_OVER_DAEMONS = [
     "set-lifecycle-action test poweroff coredump-restart",
     "-r cpu-stats test", "-r domblkerror test", "-r domfstrim test", "-r set-user-password test root secret",
     "-r domlaunchsecinfo test", "-r set-lifecycle-action test poweroff restart",
+    "destroy test; start test --pass-fds 0,1,2; domstate test",
 ]  # fmt: skip
 
 
@@ -424,3 +431,21 @@ def test_virsh_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd]
 
     ours, reference = daemons
     assert run(ours) == run(reference)
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["destroy test; start test --pass-fds 0,1,2; domstate test", "cpu-stats test", "domblkerror test"],
+)
+def test_virt_cli_through_virtd_as_virsh_through_libvirtd(daemons: tuple[Virtd, Libvirtd], command: str) -> None:
+    """virt's own remote client under its CLI, passing descriptors along the start as virsh does."""
+    if shutil.which(VIRSH) is None:
+        missing_dependency("virsh is not installed (apt-get install libvirt-clients)")
+    ours, reference = daemons
+    virt_cli = str(Path(sys.executable).parent / "virt")
+    done = [
+        subprocess.run([program, "-c", daemon.uri(), command], capture_output=True, text=True, timeout=60)
+        for program, daemon in ((virt_cli, ours), (VIRSH, reference))
+    ]
+    ours_done, libvirt_done = ((d.returncode, d.stdout, d.stderr) for d in done)
+    assert ours_done == libvirt_done
