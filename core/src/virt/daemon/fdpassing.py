@@ -73,6 +73,8 @@ def take(sock: Any, count: int) -> tuple[int, ...] | None:
     """The ``count`` descriptors received first on the connection ``sock`` (asyncio's transport
     socket), now theirs to close; None when they are not there (not a connection of :func:`listener`,
     or a client that sent bytes without descriptors)."""
+    if count == 0:
+        return ()
     try:
         fileno = sock.fileno()
     except (AttributeError, OSError):
