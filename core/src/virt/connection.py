@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import logging
     import socket
 
+    from virt.domaincalls import CPUStats, DiskErrorInfo, DiskErrors
     from virt.domaincontrol import ControlInfo
     from virt.domainstats import (
         BlockInfo,
@@ -345,6 +346,22 @@ class Connection:
 
         driver = self._writable("virDomainCreateXML")
         return Domain(self, driver.create_domain(_as_model(xml, DomainModel, "xml")))
+
+    # -- domaincalls: creation with files (virt.domaincalls) ----------------------------------------
+    def create_domain_with_files(
+        self, xml: str | bytes | DomainModel, files: Sequence[int] = (), flags: int = 0
+    ) -> Domain:
+        """Start a transient domain, handing it the open file descriptors ``files``
+        (virDomainCreateXMLWithFiles); flags 16 (VIR_DOMAIN_START_VALIDATE) checks text against the schema."""
+        from virt.xml import Domain as DomainModel
+
+        driver = self._writable("virDomainCreateXMLWithFiles")
+        if flags & _START_VALIDATE and isinstance(xml, str | bytes):
+            from virt.daemon.procedures.validation import validated
+
+            validated(xml.decode() if isinstance(xml, bytes) else xml)
+        model = _as_model(xml, DomainModel, "xml")
+        return Domain(self, driver.create_domain_with_files(model, list(files), flags))
 
     # -- saved state (virt.domainsave) ---------------------------------------------------------
     def save(self, domain: Domain, path: str, xml: str | None = None, flags: SaveFlags = SaveFlags.NONE) -> None:
@@ -1245,6 +1262,114 @@ class Domain:
         driver = self._change("virDomainSetBlockIoTune")
         check_set(params, "virDomainSetBlockIoTune")
         driver.set_domain_block_io_tune(self._ref, disk, list(params), int(impact))
+
+    # -- domaincalls: CPU statistics, lifecycle actions, fstrim, disk errors, process signals, memory
+    # peek, user password, launch security, core dump, start with files (virt.domaincalls) ------------
+    def get_cpu_stats(self, nparams: int, start_cpu: int = -1, ncpus: int = 1, flags: int = 0) -> CPUStats:
+        """virDomainGetCPUStats as called: up to ``nparams`` parameters of ``ncpus`` host CPUs from
+        ``start_cpu`` (-1: the domain's totals); nparams 0 asks how many there are, ncpus 0 how many CPUs."""
+        from virt import domaincalls
+
+        domaincalls.check_cpu_stats(nparams, start_cpu, ncpus)
+        return self.connection.driver.get_domain_cpu_stats(
+            self._ref, nparams, start_cpu, ncpus, flags | _TYPED_PARAM_STRING_OKAY
+        )
+
+    def cpu_stats(self, total: bool = False, flags: int = 0) -> list[tuple[TypedParameter, ...]]:
+        """The domain's processor times: with ``total`` one row of totals, else one row per host CPU
+        (empty for a CPU the driver skipped), as python-libvirt's getCPUStats gathers them."""
+        if total:
+            count = self.get_cpu_stats(0, -1, 1, flags).result
+            if count == 0:
+                return [()]
+            return [params for _, params in self.get_cpu_stats(count, -1, 1, flags).rows]
+        cpus = self.get_cpu_stats(0, 0, 0, flags).result
+        nparams = self.get_cpu_stats(0, 0, 1, flags).result
+        rows: list[tuple[TypedParameter, ...]] = [() for _ in range(cpus)]
+        if nparams:
+            for start in range(0, cpus, _CPU_STATS_CHUNK):
+                found = self.get_cpu_stats(nparams, start, min(_CPU_STATS_CHUNK, cpus - start), flags)
+                for cpu, params in found.rows:
+                    rows[cpu] = params
+        return rows
+
+    def set_lifecycle_action(self, type_: int, action: int, impact: Impact = Impact.CURRENT) -> None:
+        """What the domain does on poweroff, reboot or crash (virDomainSetLifecycleAction; values of
+        virt.domaincalls.LifecycleType and LifecycleAction)."""
+        from virt import domaincalls
+
+        driver = self._change("virDomainSetLifecycleAction")
+        domaincalls.check_lifecycle(type_, action)
+        driver.set_domain_lifecycle_action(self._ref, type_, action, int(impact))
+
+    def fstrim(self, mountpoint: str | None = None, minimum: int = 0, flags: int = 0) -> None:
+        """Discard the unused blocks of the guest's filesystems, or of ``mountpoint`` (virDomainFSTrim)."""
+        self._change("virDomainFSTrim").trim_domain_filesystems(self._ref, mountpoint, minimum, flags)
+
+    def get_disk_errors(self, maxerrors: int, flags: int = 0) -> DiskErrors:
+        """virDomainGetDiskErrors as called: up to ``maxerrors`` errors (0: only how many there may be)."""
+        return self.connection.driver.get_domain_disk_errors(self._ref, maxerrors, flags)
+
+    def disk_errors(self, flags: int = 0) -> list[DiskErrorInfo]:
+        """The errors the domain's disks stopped on (virDomainGetDiskErrors, asked as virsh domblkerror does)."""
+        count = self.get_disk_errors(0, flags).result
+        return list(self.get_disk_errors(count, flags).errors) if count else []
+
+    def send_process_signal(self, pid: int, signum: int, flags: int = 0) -> None:
+        """Send signal ``signum`` (virDomainProcessSignal numbering) to the guest's process ``pid``
+        (virDomainSendProcessSignal)."""
+        from virt import domaincalls
+
+        domaincalls.check_process_signal(pid)
+        self._change("virDomainSendProcessSignal").send_domain_process_signal(self._ref, pid, signum, flags)
+
+    def memory_peek(self, start: int, size: int, flags: int) -> bytes:
+        """``size`` bytes of the guest's memory from ``start``, an address of the kind ``flags`` says
+        (virt.domaincalls.MemoryFlags: VIRTUAL or PHYSICAL) (virDomainMemoryPeek)."""
+        from virt import domaincalls
+
+        driver = self._change("virDomainMemoryPeek")
+        domaincalls.check_memory_peek(flags)
+        return driver.peek_domain_memory(self._ref, start, size, flags)
+
+    def set_user_password(self, user: str, password: str, flags: int = 0) -> None:
+        """Set the password of the guest's ``user`` (PasswordFlags.ENCRYPTED: already crypted)
+        (virDomainSetUserPassword)."""
+        driver = self._change("virDomainSetUserPassword")
+        for name, value in (("user", user), ("password", password)):
+            if value is None:
+                message = f"{name} in virDomainSetUserPassword must not be NULL"
+                raise InvalidArgument(message, ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN)
+        driver.set_domain_user_password(self._ref, user, password, flags)
+
+    def launch_security_info(self, flags: int = 0) -> list[TypedParameter]:
+        """The guest's launch security measurement and settings (virDomainGetLaunchSecurityInfo)."""
+        driver = self._change("virDomainGetLaunchSecurityInfo")
+        return driver.get_domain_launch_security_info(self._ref, flags | _TYPED_PARAM_STRING_OKAY)
+
+    def core_dump(self, path: str, flags: int = 0, dumpformat: int | None = None) -> None:
+        """Dump the guest's core into ``path`` (virDomainCoreDump; with ``dumpformat``, a
+        virt.domaincalls.DumpFormat, virDomainCoreDumpWithFormat). ``flags``: DumpFlags."""
+        import os
+
+        from virt import domaincalls
+
+        driver = self._change("virDomainCoreDump" if dumpformat is None else "virDomainCoreDumpWithFormat")
+        domaincalls.check_core_dump(flags, dumpformat)
+        # made absolute here, as libvirt's client library does: the daemon or driver opens it
+        driver.core_dump_domain(self._ref, os.path.abspath(path), dumpformat, flags)  # noqa: PTH100
+
+    def start_with_files(self, files: Sequence[int] = (), flags: int = 0) -> None:
+        """Start the defined domain, handing it the open file descriptors ``files`` (virDomainCreateWithFiles)."""
+        self._change("virDomainCreateWithFiles").start_domain_with_files(self._ref, list(files), flags)
+
+
+_TYPED_PARAM_STRING_OKAY = 4
+"""What libvirt's public API adds to the flags of calls answering typed parameters (the caller takes strings)."""
+_CPU_STATS_CHUNK = 128
+"""How many CPUs python-libvirt and virsh ask virDomainGetCPUStats about at once (the wire's limit)."""
+_START_VALIDATE = 16
+"""VIR_DOMAIN_START_VALIDATE."""
 
 
 def check_memory_stats_period(period: int) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Sequence
 
+    from virt.domaincalls import CPUStats, DiskErrors
     from virt.domainchanges import (
         AddressSource,
         DomainInterface,
@@ -1043,6 +1044,54 @@ class DriverConnection:
     ) -> str:
         """virConnectBaselineHypervisorCPU: the baseline of ``xml_cpus`` that this hypervisor (its
         ``emulator``, ``arch``, ``machine`` and ``virt_type``, each None for its default) can run."""
+
+    # -- domaincalls: CPU statistics, lifecycle actions, fstrim, disk errors, process signals, memory
+    # peek, user password, launch security, core dump, creation with files (virt.domaincalls) -------
+    @optional
+    def get_domain_cpu_stats(self, ref: DomainRef, nparams: int, start_cpu: int, ncpus: int, flags: int) -> CPUStats:
+        """virDomainGetCPUStats: up to ``nparams`` parameters of ``ncpus`` host CPUs from ``start_cpu``
+        (-1 with ncpus 1: the domain's totals); with nparams 0 only the count (CPUStats.result)."""
+
+    @optional
+    def set_domain_lifecycle_action(self, ref: DomainRef, type_: int, action: int, flags: int) -> None:
+        """virDomainSetLifecycleAction: what the domain does on poweroff, reboot or crash (Impact flags)."""
+
+    @optional
+    def trim_domain_filesystems(self, ref: DomainRef, mountpoint: str | None, minimum: int, flags: int) -> None:
+        """virDomainFSTrim: discard the unused blocks of the guest's filesystems (or of one mount point)."""
+
+    @optional
+    def get_domain_disk_errors(self, ref: DomainRef, maxerrors: int, flags: int) -> DiskErrors:
+        """virDomainGetDiskErrors: up to ``maxerrors`` disks' errors (0: only how many there may be)."""
+
+    @optional
+    def send_domain_process_signal(self, ref: DomainRef, pid: int, signum: int, flags: int) -> None:
+        """virDomainSendProcessSignal: send virDomainProcessSignal ``signum`` to process ``pid`` of the guest."""
+
+    @optional
+    def peek_domain_memory(self, ref: DomainRef, start: int, size: int, flags: int) -> bytes:
+        """virDomainMemoryPeek: ``size`` bytes of the guest's memory from ``start`` (MemoryFlags)."""
+
+    @optional
+    def set_domain_user_password(self, ref: DomainRef, user: str, password: str, flags: int) -> None:
+        """virDomainSetUserPassword: set a guest user's password (PasswordFlags.ENCRYPTED: already crypted)."""
+
+    @optional
+    def get_domain_launch_security_info(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        """virDomainGetLaunchSecurityInfo: the guest's launch security measurement and settings."""
+
+    @optional
+    def core_dump_domain(self, ref: DomainRef, path: str, dumpformat: int | None, flags: int) -> None:
+        """virDomainCoreDump (``dumpformat`` None) or virDomainCoreDumpWithFormat: the guest's core into
+        the file ``path`` (absolute)."""
+
+    @optional
+    def create_domain_with_files(self, domain: Domain, files: Sequence[int], flags: int) -> DomainRef:
+        """virDomainCreateXMLWithFiles: start a transient domain, handing it the open file descriptors ``files``."""
+
+    @optional
+    def start_domain_with_files(self, ref: DomainRef, files: Sequence[int], flags: int) -> None:
+        """virDomainCreateWithFiles: start the defined domain, handing it the open file descriptors ``files``."""
 
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:

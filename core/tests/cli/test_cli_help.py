@@ -41,6 +41,7 @@ def test_command_help_flag(virt: Run) -> None:
 def test_help_group_keyword(virt: Run) -> None:
     assert virt("help", "monitor", uri=None).out == (
         " Domain Monitoring (help keyword 'monitor'):\n"
+        "    domblkerror                    Show errors on block devices\n"
         "    domblkinfo                     domain block device size information\n"
         "    domblkstat                     get device block stats for a domain\n"
         "    domcontrol                     domain control interface state\n"

@@ -108,3 +108,18 @@ def test_events_of_hidden_domains_are_not_sent(front: Remote) -> None:
     events = alice.wait_events(1)
     assert [e["msg"]["dom"]["name"] for _, e in events] == ["test"]
     assert len(root.events) == 0
+
+
+def test_creating_with_files_is_checked_against_the_domain_it_makes(tmp_path: Path) -> None:
+    acl = ACL.parse(
+        {"rule": [{"users": ["root"], "allow": ["*"]}, {"users": ["alice"], "allow": ["*"], "domains": ["test"]}]}
+    )
+    with remote(tmp_path / "daemon", acl) as front:
+        alice = front.open(FakeClient(identity=ALICE))
+        message = _denied(front, alice, P.DOMAIN_CREATE_XML_WITH_FILES, {"xml_desc": OTHER_XML, "flags": 0})
+        assert "virDomainCreateXMLWithFiles" in message
+        test = front.call(alice, P.DOMAIN_LOOKUP_BY_NAME, {"name": "test"})["dom"]
+        assert front.call(alice, P.DOMAIN_GET_DISK_ERRORS, {"dom": test, "maxerrors": 0, "flags": 0}) == {
+            "errors": [],
+            "nerrors": 1,
+        }

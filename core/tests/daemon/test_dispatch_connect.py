@@ -63,6 +63,7 @@ def test_features_after_open(front: Remote) -> None:
     }
     supported = {feature for feature, answer in answers.items() if answer}
     assert supported == {
+        Feature.FD_PASSING,
         Feature.TYPED_PARAM_STRING,
         Feature.PROGRAM_KEEPALIVE,
         Feature.REMOTE_EVENT_CALLBACK,

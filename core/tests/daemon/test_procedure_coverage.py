@@ -18,12 +18,6 @@ CALLS = Path(__file__).with_name("data") / "libvirt_test_driver_calls.txt"
 CLIENT_SIDE = {"virConnectIsAlive", "virConnectIsEncrypted"}
 """Answered by libvirt's client library itself: no procedure exists for them."""
 NOT_SERVED_YET = {
-    # domains
-    "virDomainCreateXMLWithFiles", "virDomainCreateWithFiles", "virDomainGetLaunchSecurityInfo",
-    "virDomainCoreDump", "virDomainCoreDumpWithFormat",
-    "virDomainSetUserPassword",
-    "virDomainFSTrim", "virDomainGetDiskErrors",
-    "virDomainGetCPUStats", "virDomainSendProcessSignal", "virDomainMemoryPeek", "virDomainSetLifecycleAction",
     # snapshots and checkpoints
     "virDomainRevertToSnapshot",
     "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",

@@ -151,6 +151,7 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
             raise UsageError(f"command '{command.name}' requires <{rest_argument.dest}> option")
         setattr(namespace, rest_argument.dest, remaining)
     displaced: list[str] = []
+    missing: list[str] = []
     for argument in command.arguments:
         if argument.rest:
             continue  # parse_command hands it the remaining words itself
@@ -172,7 +173,10 @@ def parse_command(command: Command, args: Sequence[str]) -> argparse.Namespace:
             value = as_option if value is None else value
             setattr(namespace, argument.dest, argument.default if value is None else value)
         if argument.required and getattr(namespace, argument.dest) is None:
-            raise UsageError(f"command '{command.name}' requires <{argument.name.lstrip('-')}> option")
+            missing.append(f"command '{command.name}' requires <{argument.name.lstrip('-')}> option")
+    if missing:
+        # virsh names every missing option, one error line each
+        raise UsageError("\nerror: ".join(missing))
     if displaced and rest_argument is not None:
         setattr(namespace, rest_argument.dest, [*displaced, *getattr(namespace, rest_argument.dest)])
     if not command.json:

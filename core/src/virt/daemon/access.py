@@ -37,7 +37,12 @@ _UNCHECKED = frozenset(
 )
 _LOOKUPS = frozenset({P.DOMAIN_LOOKUP_BY_ID, P.DOMAIN_LOOKUP_BY_NAME, P.DOMAIN_LOOKUP_BY_UUID})
 # Calls that make a domain from XML, and the argument holding it.
-_FROM_XML = {P.DOMAIN_DEFINE_XML: "xml", P.DOMAIN_DEFINE_XML_FLAGS: "xml", P.DOMAIN_CREATE_XML: "xml_desc"}
+_FROM_XML = {
+    P.DOMAIN_DEFINE_XML: "xml",
+    P.DOMAIN_DEFINE_XML_FLAGS: "xml",
+    P.DOMAIN_CREATE_XML: "xml_desc",
+    P.DOMAIN_CREATE_XML_WITH_FILES: "xml_desc",
+}
 # Calls on a save image, and the argument naming its file: checked against the domain it holds.
 _FROM_IMAGE = {
     P.DOMAIN_RESTORE: "from",

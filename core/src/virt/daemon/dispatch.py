@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from virt.daemon import streams
 from virt.daemon.apinames import api_name, family_domain
+from virt.daemon.fdpassing import passed_with
 from virt.daemon.jobs import JobLocks
 from virt.daemon.keepers import DriverKeepers
 from virt.daemon.procedures import Handler, handlers
@@ -112,7 +113,7 @@ class Dispatcher:
             return False
         session = session_of(client)
         try:
-            call = self._prepare(session, handler, procedure, payload)
+            call = self._prepare(session, handler, procedure, payload, passed_with(client.data, header.serial))
         except Exception as exc:  # noqa: BLE001 - every failure becomes an ERROR reply
             return self._error_reply(header, exc)
         connection = session.connection
@@ -197,7 +198,7 @@ class Dispatcher:
         if handler is None or procedure is None:
             raise protocol.unknown_procedure(header.program, header.procedure)
         session = session_of(client)
-        call = self._prepare(session, handler, procedure, payload)
+        call = self._prepare(session, handler, procedure, payload, passed_with(client.data, header.serial))
         key = _job_key(procedure, call.args, session.connection)
         try:
             if key is None:
@@ -212,7 +213,9 @@ class Dispatcher:
             await asyncio.get_running_loop().run_in_executor(self._pool, self.keepers.keep, session.connection)
         return self._finish(client, header, procedure, call, result)
 
-    def _prepare(self, session: Session, handler: Handler, procedure: Procedure, payload: bytes) -> Call:
+    def _prepare(
+        self, session: Session, handler: Handler, procedure: Procedure, payload: bytes, files: tuple[int, ...] = ()
+    ) -> Call:
         """The call, its arguments decoded, once the session may make it (open, read-only rules)."""
         args = _decode(procedure, payload)
         if self.access is not None and session.visible is None:
@@ -223,7 +226,7 @@ class Dispatcher:
             denial = procedure.readonly_denial(args)
             if denial is not None:
                 raise read_only_denied(procedure.api, denial)
-        return Call(session, args)
+        return Call(session, args, files=files)
 
     @staticmethod
     def _failed(call: Call, procedure: Procedure, exc: BaseException) -> None:

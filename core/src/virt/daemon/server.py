@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from virt.daemon import fdpassing
 from virt.daemon.auth import Identity, Transport, tcp_identity, tls_identity, unix_identity
 from virt.daemon.config import DaemonConfig
 from virt.daemon.listeners import Endpoint
@@ -120,6 +121,8 @@ class Client(asyncio.Protocol):
         self._registered = False
         self._finished = False
         self._drained: list[Callable[[], None]] = []
+        self._fd_wait: tuple[Header, bytes, int, int] | None = None
+        """A CALL_WITH_FDS read but for its descriptors: (header, payload, how many, bytes still to come)."""
 
     # asyncio.Protocol
 
@@ -260,7 +263,13 @@ class Client(asyncio.Protocol):
         """Handle every whole packet at the start of ``data``; how many bytes were used."""
         offset = 0
         end = len(data)
-        while end - offset >= LENGTH_SIZE:
+        while True:
+            if self._fd_wait is not None:
+                offset = self._fd_bytes(data, offset, end)
+                if self._fd_wait is not None or self._closed or self._paused:
+                    break
+            if end - offset < LENGTH_SIZE:
+                break
             if end - offset >= _PACKET_MIN:
                 length, program, version, procedure, mtype, serial, status = PACKET_START.unpack_from(data, offset)
             else:
@@ -294,7 +303,16 @@ class Client(asyncio.Protocol):
                     self._start_call(header, payload)
             elif mtype == _CALL_WITH_FDS:
                 header = Header(program, version, procedure, mtype, serial, status)
-                self._write(error_reply(header, protocol.rpc_error("file descriptor passing is not supported")))
+                if self.identity.transport != "unix" or status != _OK or len(payload) < LENGTH_SIZE:
+                    self._write(error_reply(header, protocol.rpc_error("file descriptor passing is not supported")))
+                    return
+                (count,) = _LENGTH.unpack_from(payload)
+                if count > fdpassing.MAX_FDS:
+                    self._violation(f"Received too many FDs {count}, expected {fdpassing.MAX_FDS} maximum")
+                    return
+                # the descriptors follow, one byte each; the call starts once they are all here
+                call = Header(program, version, procedure, _CALL, serial, status)
+                self._fd_wait = (call, payload[LENGTH_SIZE:], count, count)
             elif mtype in (_STREAM, _STREAM_HOLE):
                 self._handler.stream_packet(self, Header(program, version, procedure, mtype, serial, status), payload)
             else:
@@ -314,19 +332,47 @@ class Client(asyncio.Protocol):
 
     # calls
 
-    def _start_call(self, header: Header, payload: bytes) -> None:
+    def _fd_bytes(self, data: bytes | bytearray, offset: int, end: int) -> int:
+        """Use the bytes that carried a waiting call's descriptors; start the call once all came."""
+        assert self._fd_wait is not None
+        header, payload, count, remaining = self._fd_wait
+        used = min(remaining, end - offset)
+        remaining -= used
+        if remaining:
+            self._fd_wait = (header, payload, count, remaining)
+            return offset + used
+        self._fd_wait = None
+        files = fdpassing.take(self._transport.get_extra_info("socket") if self._transport else None, count)
+        if files is None:
+            self._violation("it did not pass the file descriptors its call announced")
+            return end
+        self._start_call(header, payload, files)
+        return offset + used
+
+    def _start_call(self, header: Header, payload: bytes, files: tuple[int, ...] = ()) -> None:
+        done = self._call_done
+        if files:
+            # the handler finds them by the call's serial (Call.files); closed once the call ended
+            passed = fdpassing.files_of(self.data)
+            passed[header.serial] = files
+
+            def done(reply: bytes | None) -> None:
+                fdpassing.close_all(passed.pop(header.serial, ()))
+                self._call_done(reply)
+
         # most calls are answered here and now (a read), or handed to a worker straight away: no task
-        started = self._handler.start_at_once(self, header, payload, self._call_done)
+        started = self._handler.start_at_once(self, header, payload, done)
         if isinstance(started, bytes):
+            fdpassing.close_all(fdpassing.files_of(self.data).pop(header.serial, ()) if files else ())
             self._write(started)
             return
         self._calls += 1
         if self._calls >= self._max_calls:
             self._pause(_PAUSED_FOR_CALLS)
         if not started:
-            self._tasks.add(self._loop.create_task(self._call(header, payload)))
+            self._tasks.add(self._loop.create_task(self._call(header, payload, done)))
 
-    async def _call(self, header: Header, payload: bytes) -> None:
+    async def _call(self, header: Header, payload: bytes, done: Callable[[bytes | None], None]) -> None:
         reply: bytes | None
         try:
             reply = await self._handler.dispatch(self, header, payload)
@@ -339,7 +385,7 @@ class Client(asyncio.Protocol):
             )
             reply = error_reply(header, internal)
         self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
-        self._call_done(reply)
+        done(reply)
 
     def _call_done(self, reply: bytes | None) -> None:
         """A call of this client has ended with ``reply``: write it, and let more calls in."""
@@ -468,7 +514,8 @@ class Server:
         """Serve ``endpoint``'s listening socket (TLS endpoints need ``ssl_context``)."""
         factory = self.protocol_factory(endpoint.transport, endpoint.readonly)
         if endpoint.family_unix:
-            listener = await self.loop.create_unix_server(factory, sock=endpoint.sock)
+            # connections that keep the descriptors clients pass along calls (fdpassing)
+            listener = await self.loop.create_unix_server(factory, sock=fdpassing.listener(endpoint.sock))
         elif endpoint.transport == "tls":
             if ssl_context is None:
                 raise VirtError("a TLS listener needs the TLS settings", ErrorNumber.INTERNAL_ERROR)

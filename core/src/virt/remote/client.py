@@ -17,7 +17,7 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, VirtError, libvirt_error
@@ -117,6 +117,7 @@ class Client:
         timeout: float | None = None,
         program: int = Program.REMOTE,
         stream: StreamReceiver | None = None,
+        files: Sequence[int] = (),
     ) -> bytes:
         """Send a CALL and return the payload of its OK reply; an ERROR reply raises its VirtError.
 
@@ -124,7 +125,10 @@ class Client:
         gets no reply in time raises VirtError OPERATION_TIMEOUT, and a late reply is dropped.
         ``stream``: the call opens a stream, whose packets go to it from before the call is sent
         (its ``serial`` is set); it stays registered until ``close_stream`` unless the call fails.
+        ``files``: open file descriptors passed along the call (CALL_WITH_FDS; unix sockets only).
         """
+        if files and not self.transport.passes_fds:
+            self.transport.send_fd(files[0])  # refuses, before anything is sent
         wait = self.timeout if timeout is None else timeout
         deadline = None if wait is None or wait == float("inf") else time.monotonic() + wait
         pending = _Pending()
@@ -137,9 +141,13 @@ class Client:
             if stream is not None:
                 stream.serial = serial
                 self._streams[(procedure, serial)] = stream
-        header = Header(program, protocol.PROGRAM_VERSION, procedure, MessageType.CALL, serial, Status.OK)
+        kind = MessageType.CALL_WITH_FDS if files else MessageType.CALL
+        header = Header(program, protocol.PROGRAM_VERSION, procedure, kind, serial, Status.OK)
+        if files:
+            # the payload starts with how many descriptors follow the packet
+            payload = len(files).to_bytes(4, "big") + payload
         try:
-            self._send(protocol.frame(header, payload))
+            self._send(protocol.frame(header, payload), files)
             if not self._await(pending, deadline):
                 raise libvirt_error(
                     ErrorNumber.OPERATION_TIMEOUT,
@@ -255,12 +263,14 @@ class Client:
             raise protocol.decode_error(pending.payload)
         return pending.payload
 
-    def _send(self, packet: bytes) -> None:
+    def _send(self, packet: bytes, files: Sequence[int] = ()) -> None:
         with self._send_lock:
             if self._failure is not None:
                 raise self._failure_copy()
             try:
                 self.transport.send(packet)
+                for fd in files:
+                    self.transport.send_fd(fd)
             except OSError as exc:
                 message = f"cannot send data to {self.transport.description}: {exc.strerror or exc}"
                 self._fail(self._with_detail(message))

@@ -10,6 +10,7 @@ URI parameters (``socket``, ``pkipath``, ``no_verify``, ``command``, ``netcat``,
 
 from __future__ import annotations
 
+import array
 import contextlib
 import os
 import shlex
@@ -63,6 +64,17 @@ class Transport:
         """Whatever arrived (waits for at least one byte); b"" at end of file. OSError on failure."""
         raise NotImplementedError
 
+    @property
+    def passes_fds(self) -> bool:
+        """Whether ``send_fd`` works: file descriptors go over unix sockets only."""
+        return False
+
+    def send_fd(self, fd: int) -> None:
+        """Pass the open file descriptor ``fd`` to the peer (after a CALL_WITH_FDS)."""
+        raise NotSupported(
+            "Sending file descriptors is not supported on this socket", ErrorNumber.NO_SUPPORT, ErrorDomain.RPC
+        )
+
     def abort(self) -> None:
         """Make a ``receive`` blocked in another thread return (end of file); idempotent."""
         raise NotImplementedError
@@ -92,6 +104,16 @@ class SocketTransport(Transport):
 
     def receive(self) -> bytes:
         return self.sock.recv(_CHUNK)
+
+    @property
+    def passes_fds(self) -> bool:
+        return self.sock.family == socket.AF_UNIX
+
+    def send_fd(self, fd: int) -> None:
+        if not self.passes_fds:
+            super().send_fd(fd)
+        # one byte carries each descriptor, as libvirt's sendfd does
+        self.sock.sendmsg([b"\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]).tobytes())])
 
     def abort(self) -> None:
         if not self._aborted:

@@ -70,11 +70,12 @@ def run_create(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
 
     xml = read_file(args.file)
+    files = passed_fds(args.pass_fds)
     failure = f"Failed to create domain from {args.file}"
     if args.validate:
         checked_model(ctx, xml, failure, schema=True, semantic=True)
     try:
-        domain = ctx.conn.create_domain(xml)
+        domain = ctx.conn.create_domain_with_files(xml, files) if files else ctx.conn.create_domain(xml)
     except VirtError as exc:
         raise CommandError(failure, exc.message) from exc
     ctx.print_extra(f"Domain '{domain.name}' created from {args.file}")
@@ -196,27 +197,49 @@ def run_start(ctx: Context, args: argparse.Namespace) -> None:
     from virt.domainsave import StartFlags
 
     flags = StartFlags.PAUSED if args.paused else StartFlags.NONE
+    files = passed_fds(args.pass_fds)
+
+    def start(chosen: StartFlags) -> None:
+        # with descriptors to pass, virsh calls virDomainCreateWithFiles whatever the flags
+        if files:
+            domain.start_with_files(files, int(chosen))
+        else:
+            domain.start(chosen)
+
     if args.force_boot:
-        failed("start", domain.name, lambda: _force_boot(domain, flags))
+        failed("start", domain.name, lambda: _force_boot(domain, flags, start))
     else:
-        failed("start", domain.name, lambda: domain.start(flags))
+        failed("start", domain.name, lambda: start(flags))
     ctx.print_extra(f"Domain '{domain.name}' started")
 
 
-def _force_boot(domain: Domain, flags: StartFlags) -> None:
+def passed_fds(text: str | None) -> list[int]:
+    """virsh's --pass-fds: file descriptors of this process, as N,M,..."""
+    if not text:
+        return []
+    found = []
+    for word in text.split(","):
+        try:
+            found.append(int(word, 10))
+        except ValueError:
+            raise CommandError(f"Unable to parse FD number '{word}'") from None
+    return found
+
+
+def _force_boot(domain: Domain, flags: StartFlags, start: Callable[[StartFlags], None]) -> None:
     """virsh's start --force-boot: a driver that refuses the flag (INVALID_ARG) gets its managed save
     image removed, then a start without it."""
     from virt.domainsave import StartFlags
     from virt.errors import ErrorNumber, VirtError
 
     try:
-        domain.start(flags | StartFlags.FORCE_BOOT)
+        start(flags | StartFlags.FORCE_BOOT)
     except VirtError as exc:
         if exc.code != ErrorNumber.INVALID_ARG:
             raise
         if _has_managed_save(domain):
             domain.remove_managed_save()
-        domain.start(flags)
+        start(flags)
 
 
 def _with_mode(
@@ -309,6 +332,7 @@ def register(commands: CommandRegistry) -> None:
         description="Create a domain.",
         arguments=[
             file_argument("file containing an XML domain description"),
+            Argument("--pass-fds", help="pass file descriptors N,M,... to the guest"),
             Argument("--validate", flag=True, help="validate the XML against the schema and libvirt's rules"),
         ],
     )
@@ -350,6 +374,7 @@ def register(commands: CommandRegistry) -> None:
             domain_argument("name of the inactive domain"),
             Argument("--paused", flag=True, help="leave the guest paused after creation"),
             Argument("--force-boot", flag=True, help="force fresh boot by discarding any managed save"),
+            Argument("--pass-fds", help="pass file descriptors N,M,... to the guest"),
         ],
     )
     for name, run, help, description in (

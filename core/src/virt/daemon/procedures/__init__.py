@@ -18,6 +18,7 @@ def handlers() -> dict[int, Handler]:
         connect,
         control,
         cpubaseline,
+        domaincalls,
         domains,
         events,
         guestops,

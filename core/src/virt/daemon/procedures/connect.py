@@ -20,10 +20,12 @@ version (clients such as virt-manager decide what to offer by it)."""
 
 CONNECT_RO = 1  # VIR_CONNECT_RO
 
-# What virtd itself can do whatever the driver: the remote protocol's own features. Migration and
-# file-descriptor passing are not served, so they are not claimed.
+# What virtd itself can do whatever the driver: the remote protocol's own features. Migration is
+# not served, so it is not claimed. File-descriptor passing is, on unix sockets (virt.daemon.fdpassing);
+# libvirtd claims it whatever the transport, leaving a TCP client's library to refuse sending them.
 _FEATURES = frozenset(
     {
+        Feature.FD_PASSING,
         Feature.TYPED_PARAM_STRING,
         Feature.PROGRAM_KEEPALIVE,
         Feature.REMOTE_EVENT_CALLBACK,

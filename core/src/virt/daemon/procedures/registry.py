@@ -29,6 +29,9 @@ class Call:
     args: Any
     stream: StreamSource | None = None
     """Set by a handler whose call opens a stream: the dispatcher starts it once the reply is out."""
+    files: tuple[int, ...] = ()
+    """The file descriptors the client passed along the call (CALL_WITH_FDS; virt.daemon.fdpassing):
+    the server closes them once the call ended."""
 
     @property
     def conn(self) -> Connection:

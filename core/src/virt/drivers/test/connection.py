@@ -10,6 +10,7 @@ from virt.drivers.test.changes import ChangeOperations
 from virt.drivers.test.control import ControlOperations
 from virt.drivers.test.cpubaseline import CPUBaselineOperations
 from virt.drivers.test.display import DisplayOperations
+from virt.drivers.test.domaincalls import DomainCallOperations
 from virt.drivers.test.domains import DomainOperations
 from virt.drivers.test.guestops import GuestOperations
 from virt.drivers.test.host import Host, SharedHost
@@ -48,6 +49,7 @@ class TestConnection(
     ControlOperations,
     GuestOperations,
     RenameOperations,
+    DomainCallOperations,
     SnapshotOperations,
     DomainOperations,
     NetworkOperations,
