@@ -357,9 +357,9 @@ class Connection:
 
         driver = self._writable("virDomainCreateXMLWithFiles")
         if flags & _START_VALIDATE and isinstance(xml, str | bytes):
-            from virt.daemon.procedures.validation import validated
+            from virt.xml.schema import refuse_invalid
 
-            validated(xml.decode() if isinstance(xml, bytes) else xml)
+            refuse_invalid(xml)
         model = _as_model(xml, DomainModel, "xml")
         return Domain(self, driver.create_domain_with_files(model, list(files), flags))
 

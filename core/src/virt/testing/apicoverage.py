@@ -140,7 +140,10 @@ def _probe(function: Any, procedure: Any, api: str) -> str | Exception | None:
     if not isinstance(first, Exception):
         return first
     second = _run(function, _filled(zero, _document_for(api)))
-    return second
+    if not isinstance(second, Exception):
+        return second
+    # optional strings (a user name, a new name) decode as None: try them as names too
+    return _run(function, _filled(zero, _document_for(api), optional_text=True))
 
 
 def _run(function: Any, args: Any) -> str | Exception | None:
@@ -168,10 +171,13 @@ def _document_for(api: str) -> str:
                  or f"vir{kind}" in lowered.replace("virconnect", "vir")), _DOMAIN_DOCUMENT)  # fmt: skip
 
 
-def _filled(value: Any, document: str, key: str = "") -> Any:
-    """``value`` with numbers 1 (flags stay 0), names ``x``, paths ``/x`` and XML where expected."""
+def _filled(value: Any, document: str, key: str = "", *, optional_text: bool = False) -> Any:
+    """``value`` with numbers 1 (flags stay 0), names ``x``, paths ``/x`` and XML where expected
+    (``optional_text``: absent values too, as names)."""
     if isinstance(value, dict):
-        return {name: _filled(item, document, name) for name, item in value.items()}
+        return {name: _filled(item, document, name, optional_text=optional_text) for name, item in value.items()}
+    if value is None and optional_text:
+        return _filled("", document, key)
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
