@@ -1,5 +1,5 @@
-"""virDomainGetControlInfo, virDomainInjectNMI, virDomainSetTime, virDomainRename and
-virDomainGetSecurityLabel on a real QEMU guest through virtd, against libvirt 9.0's QEMU driver in a
+"""virDomainGetControlInfo, virDomainInjectNMI, virDomainSetTime, virDomainRename,
+virDomainGetSecurityLabel, virDomainGetDiskErrors and virDomainMemoryPeek on a real QEMU guest through virtd, against libvirt 9.0's QEMU driver in a
 private libvirtd running the same guest: the same answers and refusals through python3-libvirt,
 and the same events for a rename."""
 
@@ -34,6 +34,8 @@ calls = [
     ("nmi inactive", lambda: dom.injectNMI()),
     ("time inactive", lambda: dom.setTime({"seconds": 5})),
     ("label inactive", lambda: dom.securityLabel()),
+    ("disk errors inactive", lambda: dom.diskErrors()),
+    ("peek inactive", lambda: dom.memoryPeek(0, 16, libvirt.VIR_MEMORY_PHYSICAL)),
     ("rename itself", lambda: dom.rename(dom.name())),
     ("rename slash", lambda: dom.rename("a/b")),
     ("rename flags", lambda: dom.rename("x", 1)),
@@ -44,6 +46,11 @@ calls = [
     ("start", lambda: conn.lookupByName("vctl").create()),
     ("control", lambda: conn.lookupByName("vctl").controlInfo()),
     ("control flags", lambda: conn.lookupByName("vctl").controlInfo(1)),
+    # the BIOS's last 64 KiB: SeaBIOS, the same image on both sides (read before the NMI)
+    ("peek physical", lambda: list(conn.lookupByName("vctl").memoryPeek(0xF0000, 64, libvirt.VIR_MEMORY_PHYSICAL))),
+    ("peek length", lambda: len(conn.lookupByName("vctl").memoryPeek(0, 4096, libvirt.VIR_MEMORY_VIRTUAL))),
+    ("peek both", lambda: conn.lookupByName("vctl").memoryPeek(0, 16, 3)),
+    ("peek none", lambda: conn.lookupByName("vctl").memoryPeek(0, 16, 0)),
     ("nmi", lambda: conn.lookupByName("vctl").injectNMI()),
     ("nmi flags", lambda: conn.lookupByName("vctl").injectNMI(1)),
     ("time flags", lambda: conn.lookupByName("vctl").setTime({"seconds": 5}, 2)),
@@ -51,6 +58,8 @@ calls = [
     ("label", lambda: conn.lookupByName("vctl").securityLabel()),
     ("model", lambda: conn.getSecurityModel()),
     ("rename active", lambda: conn.lookupByName("vctl").rename("x")),
+    ("disk errors", lambda: conn.lookupByName("vctl").diskErrors()),
+    ("disk errors flags", lambda: conn.lookupByName("vctl").diskErrors(1)),
     ("destroy", lambda: conn.lookupByName("vctl").destroy()),
     ("undefine", lambda: conn.lookupByName("vctl").undefine()),
 ]
@@ -65,16 +74,25 @@ print(json.dumps(["events", "ok", events]))
 """
 
 
+DISK = "/var/tmp/virt-test-control-disk.img"
+
+
 @pytest.fixture(scope="module")
 def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
     if not Path(PYTHON).exists():
         missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
-    with private_virtd("ct") as ours, reference_libvirtd([UUID]) as reference:
-        yield ours, reference
+    with open(DISK, "wb") as image:
+        image.truncate(16 * 1024 * 1024)
+    try:
+        with private_virtd("ct") as ours, reference_libvirtd([UUID]) as reference:
+            yield ours, reference
+    finally:
+        Path(DISK).unlink(missing_ok=True)
 
 
 def _session(uri: str) -> list[list[object]]:
-    xml = firmware_xml(NAME, uuid=UUID)
+    disk = f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{DISK}'/><target dev='vda' bus='virtio'/></disk>"
+    xml = firmware_xml(NAME, uuid=UUID, extra_devices=disk)
     done = subprocess.run([PYTHON, "-c", SESSION, uri, xml], capture_output=True, text=True, timeout=180, check=True)
     return [json.loads(line) for line in done.stdout.splitlines()]
 

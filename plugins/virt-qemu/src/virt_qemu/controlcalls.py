@@ -1,13 +1,19 @@
 """The control calls of ``qemu:///`` connections (a mixin of QemuConnection), with the rules and words
 of libvirt 9.0's QEMU driver: the state of the monitor (virDomainGetControlInfo), a non-maskable
-interrupt (QMP ``inject-nmi``), and the guest's clock set through its agent (``guest-set-time``, then
-``rtc-reset-reinjection`` on x86 so that the RTC does not catch up on ticks it missed meanwhile).
+interrupt (QMP ``inject-nmi``), the guest's clock set through its agent (``guest-set-time``, then
+``rtc-reset-reinjection`` on x86 so that the RTC does not catch up on ticks it missed meanwhile),
+the disks' I/O errors (``query-block``'s ``io-status``) and the guest's memory read
+(``memsave`` / ``pmemsave`` into a file of the run folder, read and removed).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from virt.domaincalls import DiskError, DiskErrorInfo, DiskErrors, MemoryFlags
 from virt.domaincontrol import ControlInfo, ControlState
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 
@@ -24,6 +30,7 @@ MONITOR_ERROR = 1
 """VIR_DOMAIN_CONTROL_ERROR_REASON_MONITOR: the monitor connection failed."""
 _NANOSECONDS = 1_000_000_000
 _X86 = ("x86_64", "i686")
+_IO_STATUS = {"ok": DiskError.NONE, "failed": DiskError.UNSPEC, "nospace": DiskError.NO_SPACE}
 
 
 def _flags(flags: int, accepted: int, function: str) -> None:
@@ -83,3 +90,51 @@ class QemuControlOperations:
         if arch in _X86:
             with self.qemu.locked(ref) as obj:
                 self.qemu.qmp(obj, "rtc-reset-reinjection")
+
+    def get_domain_disk_errors(self, ref: DomainRef, maxerrors: int, flags: int) -> DiskErrors:
+        from virt_qemu.stats import disk_index_of_node
+
+        _flags(flags, 0, "qemuDomainGetDiskErrors")
+        with self.qemu.locked(ref) as obj:
+            if not obj.active:
+                raise errors.not_running()
+            devices = obj.current.devices
+            disks = devices.disks if devices is not None else []
+            if maxerrors == 0:
+                return DiskErrors(len(disks))
+            entries = self.qemu.qmp(obj, "query-block")
+        # a drive without a medium has no node, and no error either
+        status = {}
+        for entry in entries:
+            index = disk_index_of_node(entry.get("inserted") or {})
+            if index is not None:
+                status[index] = _IO_STATUS.get(str(entry.get("io-status", "ok")), DiskError.UNSPEC)
+        found: list[DiskErrorInfo] = []
+        for index, disk in enumerate(disks):
+            code = status.get(index, DiskError.NONE)
+            if code != DiskError.NONE:
+                if len(found) == maxerrors:
+                    break
+                found.append(DiskErrorInfo(str(disk.target.dev if disk.target else ""), code))
+        return DiskErrors(len(found), tuple(found))
+
+    def peek_domain_memory(self, ref: DomainRef, start: int, size: int, flags: int) -> bytes:
+        _flags(flags, MemoryFlags.VIRTUAL | MemoryFlags.PHYSICAL, "qemuDomainMemoryPeek")
+        if flags not in (MemoryFlags.VIRTUAL, MemoryFlags.PHYSICAL):
+            raise errors.error(
+                ErrorNumber.INVALID_ARG, "flags parameter must be VIR_MEMORY_VIRTUAL or VIR_MEMORY_PHYSICAL"
+            )
+        command = "memsave" if flags == MemoryFlags.VIRTUAL else "pmemsave"
+        with self.qemu.locked(ref) as obj:
+            if not obj.active or obj.running is None:
+                raise errors.not_running()
+            fd, path = tempfile.mkstemp(prefix="qemu.mem.", dir=obj.running.run_dir)
+            try:
+                self.qemu.qmp(obj, command, {"val": start, "size": size, "filename": path})
+                with os.fdopen(fd, "rb") as saved:
+                    fd = -1
+                    return saved.read(size)
+            finally:
+                if fd >= 0:
+                    os.close(fd)
+                Path(path).unlink(missing_ok=True)

@@ -213,7 +213,8 @@ class DiskFigures:
     actual_size: int = 0
 
 
-def _disk_index(entry: dict[str, Any]) -> int | None:
+def disk_index_of_node(entry: dict[str, Any]) -> int | None:
+    """The position of the disk a block node (``diskN-format`` / ``diskN-storage``) belongs to."""
     name = str(entry.get("node-name") or "")
     if name.startswith("disk") and name.endswith(("-format", "-storage")):
         number = name[4:].split("-", 1)[0]
@@ -229,7 +230,7 @@ def disk_figures(execute: Execute, definition: Domain, *, sizes: bool) -> dict[i
     empty = iter([n for n, disk in enumerate(disks) if rules.disk_source(disk) is None])
     by_disk: dict[int, dict[str, Any]] = {}
     for entry in entries:
-        index = _disk_index(entry)
+        index = disk_index_of_node(entry)
         if index is None:
             # a drive with no medium has no node: the empty disks, in order
             index = next(empty, None)
@@ -238,7 +239,7 @@ def disk_figures(execute: Execute, definition: Domain, *, sizes: bool) -> dict[i
     node_sizes: dict[int, tuple[int, int]] = {}
     if sizes and by_disk:
         for node in execute("query-named-block-nodes", {"flat": True}):
-            index = _disk_index(node)
+            index = disk_index_of_node(node)
             image = node.get("image", {})
             if index is not None and str(node.get("node-name", "")).endswith("-format"):
                 node_sizes[index] = (int(image.get("virtual-size", 0)), int(image.get("actual-size", 0)))
