@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
+    from virt.checkpoints import DomainCheckpoint
     from virt.snapshots import DomainSnapshot
     from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel
@@ -985,6 +986,30 @@ class Domain:
                 self.connection.driver.error_domain,
             )
         return DomainSnapshot(self, name)
+
+    # -- checkpoints (virt.checkpoints) ---------------------------------------------------------------
+    def create_checkpoint(self, xml: str = "<domaincheckpoint/>", flags: int = 0) -> DomainCheckpoint:
+        """virDomainCheckpointCreateXML: a checkpoint of the domain's disks now (REDEFINE: one given whole)."""
+        from virt.checkpoints import _DOMAIN, CreateFlags, DomainCheckpoint, exclusive, required
+
+        driver = self._change("virDomainCheckpointCreateXML")
+        prefix = "VIR_DOMAIN_CHECKPOINT_CREATE_"
+        exclusive(flags, CreateFlags.REDEFINE, CreateFlags.QUIESCE, prefix, _DOMAIN)
+        required(flags, CreateFlags.REDEFINE, CreateFlags.REDEFINE_VALIDATE, prefix, _DOMAIN)
+        return DomainCheckpoint(self, driver.create_domain_checkpoint(self._ref, xml, int(flags)))
+
+    def list_checkpoints(self, flags: int = 0) -> list[DomainCheckpoint]:
+        """virDomainListAllCheckpoints, filtered by virt.checkpoints.ListFlags."""
+        from virt.checkpoints import DomainCheckpoint
+
+        names = self.connection.driver.list_domain_checkpoints(self._ref, int(flags))
+        return [DomainCheckpoint(self, n) for n in names]
+
+    def lookup_checkpoint(self, name: str) -> DomainCheckpoint:
+        """virDomainCheckpointLookupByName."""
+        from virt.checkpoints import DomainCheckpoint
+
+        return DomainCheckpoint(self, self.connection.driver.lookup_domain_checkpoint(self._ref, name))
 
     # -- control interface (virt.domaincontrol) ----------------------------------------------------------
     def control_info(self, flags: int = 0) -> ControlInfo:

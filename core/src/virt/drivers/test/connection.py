@@ -22,6 +22,7 @@ from virt.drivers.test.rename import RenameOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.snapshots import SnapshotOperations
+from virt.drivers.test.checkpoints import CheckpointOperations
 from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
 from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
@@ -45,6 +46,7 @@ class TestConnection(
     GuestOperations,
     RenameOperations,
     SnapshotOperations,
+    CheckpointOperations,
     DomainOperations,
     NetworkOperations,
     NodeDeviceOperations,
