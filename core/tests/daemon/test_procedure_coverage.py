@@ -29,11 +29,6 @@ NOT_SERVED_YET = {
     "virDomainSetBlkioParameters", "virDomainGetBlkioParameters", "virDomainFSTrim", "virDomainGetDiskErrors",
     "virDomainSetPerfEvents", "virDomainGetPerfEvents",
     "virDomainGetCPUStats", "virDomainSendProcessSignal", "virDomainMemoryPeek", "virDomainSetLifecycleAction",
-    # snapshots and checkpoints
-    "virDomainRevertToSnapshot",
-    "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",
-    "virDomainCheckpointListAllChildren", "virDomainCheckpointLookupByName", "virDomainCheckpointGetParent",
-    "virDomainCheckpointDelete",
     # storage
     "virConnectStoragePoolEventRegisterAny",
     "virConnectStoragePoolEventDeregisterAny",

@@ -1062,6 +1062,37 @@ class RemoteConnection(DriverConnection):
     def delete_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
         self._call(P.DOMAIN_SNAPSHOT_DELETE, {"snap": self._snap_arg(ref, name), "flags": flags})
 
+    # -- snapshot revert and checkpoints (virt.snapshots, virt.checkpoints) ---------------------------
+    def revert_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
+        self._call(P.DOMAIN_REVERT_TO_SNAPSHOT, {"snap": self._snap_arg(ref, name), "flags": flags})
+
+    def create_domain_checkpoint(self, ref: DomainRef, xml: str, flags: int) -> str:
+        args = {"dom": _domain_arg(ref), "xml_desc": xml, "flags": flags}
+        return str(self._call(P.DOMAIN_CHECKPOINT_CREATE_XML, args)["checkpoint"]["name"])
+
+    def list_domain_checkpoints(self, ref: DomainRef, flags: int, of: str | None = None) -> list[str]:
+        if of is not None:
+            args = {"checkpoint": self._snap_arg(ref, of), "need_results": 1, "flags": flags}
+            ret = self._call(P.DOMAIN_CHECKPOINT_LIST_ALL_CHILDREN, args)
+        else:
+            ret = self._call(P.DOMAIN_LIST_ALL_CHECKPOINTS, {"dom": _domain_arg(ref), "need_results": 1, "flags": flags})
+        return [chk["name"] for chk in ret["checkpoints"]]
+
+    def lookup_domain_checkpoint(self, ref: DomainRef, name: str) -> str:
+        args = {"dom": _domain_arg(ref), "name": name, "flags": 0}
+        return str(self._call(P.DOMAIN_CHECKPOINT_LOOKUP_BY_NAME, args)["checkpoint"]["name"])
+
+    def get_domain_checkpoint_xml(self, ref: DomainRef, name: str, flags: int) -> str:
+        args = {"checkpoint": self._snap_arg(ref, name), "flags": flags}
+        return str(self._call(P.DOMAIN_CHECKPOINT_GET_XML_DESC, args)["xml"])
+
+    def get_domain_checkpoint_parent(self, ref: DomainRef, name: str) -> str:
+        args = {"checkpoint": self._snap_arg(ref, name), "flags": 0}
+        return str(self._call(P.DOMAIN_CHECKPOINT_GET_PARENT, args)["parent"]["name"])
+
+    def delete_domain_checkpoint(self, ref: DomainRef, name: str, flags: int) -> None:
+        self._call(P.DOMAIN_CHECKPOINT_DELETE, {"checkpoint": self._snap_arg(ref, name), "flags": flags})
+
     # -- control interface (virt.domaincontrol) ------------------------------------------------------
     def get_domain_control_info(self, ref: DomainRef, flags: int) -> ControlInfo:
         from virt.domaincontrol import ControlInfo

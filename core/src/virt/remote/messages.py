@@ -9,7 +9,7 @@ KEEPALIVE program's PING and PONG carry no payload and need no table.
 
 from __future__ import annotations
 
-from virt.remote.calls import connect, devices, domains, events, networks, snapshots, storage, streams, tuning
+from virt.remote.calls import checkpoints, connect, devices, domains, events, networks, snapshots, storage, streams, tuning
 from virt.remote.message_types import (
     NONNULL_DOMAIN,
     NONNULL_DOMAIN_SNAPSHOT,
@@ -51,7 +51,7 @@ __all__ = [
 
 def _table() -> dict[int, Procedure]:
     table: dict[int, Procedure] = {}
-    for family in (connect, domains, tuning, snapshots, events, networks, storage, devices, streams):
+    for family in (connect, domains, tuning, snapshots, checkpoints, events, networks, storage, devices, streams):
         for entry in family.PROCEDURES:
             if entry.number in table:
                 raise RuntimeError(f"procedure {entry.number} ({entry.name}) is defined twice")
