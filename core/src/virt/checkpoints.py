@@ -121,8 +121,6 @@ class DomainCheckpoint:
 
     def delete(self, flags: int = 0) -> None:
         """virDomainCheckpointDelete (CHILDREN: its descendants too; CHILDREN_ONLY: only they)."""
-        exclusive(
-            flags, DeleteFlags.CHILDREN, DeleteFlags.CHILDREN_ONLY, "VIR_DOMAIN_CHECKPOINT_DELETE_", _DOMAIN
-        )
+        exclusive(flags, DeleteFlags.CHILDREN, DeleteFlags.CHILDREN_ONLY, "VIR_DOMAIN_CHECKPOINT_DELETE_", _DOMAIN)
         driver = self.domain._change("virDomainCheckpointDelete")
         driver.delete_domain_checkpoint(self.domain.ref, self.name, int(flags))

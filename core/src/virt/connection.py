@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import logging
     import socket
 
+    from virt.checkpoints import DomainCheckpoint
     from virt.domaincontrol import ControlInfo
     from virt.domainstats import (
         BlockInfo,
@@ -68,7 +69,6 @@ if TYPE_CHECKING:
     from virt.plugins import Plugins
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
-    from virt.checkpoints import DomainCheckpoint
     from virt.snapshots import DomainSnapshot
     from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel

@@ -1075,7 +1075,8 @@ class RemoteConnection(DriverConnection):
             args = {"checkpoint": self._snap_arg(ref, of), "need_results": 1, "flags": flags}
             ret = self._call(P.DOMAIN_CHECKPOINT_LIST_ALL_CHILDREN, args)
         else:
-            ret = self._call(P.DOMAIN_LIST_ALL_CHECKPOINTS, {"dom": _domain_arg(ref), "need_results": 1, "flags": flags})
+            args = {"dom": _domain_arg(ref), "need_results": 1, "flags": flags}
+            ret = self._call(P.DOMAIN_LIST_ALL_CHECKPOINTS, args)
         return [chk["name"] for chk in ret["checkpoints"]]
 
     def lookup_domain_checkpoint(self, ref: DomainRef, name: str) -> str:

@@ -9,7 +9,18 @@ KEEPALIVE program's PING and PONG carry no payload and need no table.
 
 from __future__ import annotations
 
-from virt.remote.calls import checkpoints, connect, devices, domains, events, networks, snapshots, storage, streams, tuning
+from virt.remote.calls import (
+    checkpoints,
+    connect,
+    devices,
+    domains,
+    events,
+    networks,
+    snapshots,
+    storage,
+    streams,
+    tuning,
+)
 from virt.remote.message_types import (
     NONNULL_DOMAIN,
     NONNULL_DOMAIN_SNAPSHOT,

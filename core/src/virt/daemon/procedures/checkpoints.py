@@ -12,10 +12,10 @@ from typing import Any
 from virt.checkpoints import DomainCheckpoint
 from virt.connection import Domain
 from virt.errors import NotSupported
+from virt.remote.procedure_numbers import RemoteProcedure as P
 
 from . import wire
 from .registry import Call, handles
-from virt.remote.procedure_numbers import RemoteProcedure as P
 
 _LIST_FLAGS = 0xF  # ROOTS/DESCENDANTS, TOPOLOGICAL, LEAVES, NO_LEAVES
 _MISSING = "this function is not supported by the connection driver"

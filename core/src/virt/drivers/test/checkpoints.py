@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from virt.drivers.test.host import Host
     from virt.drivers.test.objects import DomainObj
     from virt.xml.checkpoint import CheckpointParent, DomainCheckpoint
+    from virt.xml.devices import Disk
     from virt.xml.domain import Domain
 
 _CREATE_TAKEN = int(CreateFlags.REDEFINE | CreateFlags.QUIESCE)
@@ -84,13 +85,17 @@ def _parse(xml: str, *, redefine: bool) -> DomainCheckpoint:
     return chk
 
 
-def _writable(disk: object) -> bool:
+def _writable(disk: Disk) -> bool:
     """A disk with a source that is not read-only: the ones whose changes can be tracked."""
-    source = getattr(disk, "source", None)
+    source = disk.source
     has_source = source is not None and any(
-        getattr(source, key, None) for key in ("file", "dev", "dir", "name", "volume", "pool")
+        (source.file, source.dev, source.dir, source.name, source.volume, source.pool)
     )
-    return has_source and not getattr(disk, "readonly", False)
+    return has_source and not disk.readonly
+
+
+def _target(disk: Disk) -> str:
+    return disk.target.dev if disk.target is not None and disk.target.dev else ""
 
 
 def _align_disks(chk: DomainCheckpoint, domain: Domain) -> None:
@@ -105,13 +110,13 @@ def _align_disks(chk: DomainCheckpoint, domain: Domain) -> None:
         raise libvirt_error(
             ErrorNumber.CONFIG_UNSUPPORTED, "domain must have at least one disk to perform checkpoints", _CONF
         )
-    default = None if asked else "bitmap"  # given <disks>, the others are left as they are
+    default = "no" if asked else "bitmap"  # given <disks>, the disks left out track nothing
     by_target: dict[str, CheckpointDisk] = {}
     for entry in asked:
         disk = _disk_named(disks, entry.name or "")
         if disk is None:
             raise libvirt_error(ErrorNumber.CONFIG_UNSUPPORTED, f"no disk named '{entry.name}'", _CONF)
-        target = disk.target.dev if disk.target is not None and disk.target.dev else ""
+        target = _target(disk)
         if target in by_target:
             raise libvirt_error(ErrorNumber.CONFIG_UNSUPPORTED, f"disk '{entry.name}' specified twice", _CONF)
         if not _writable(disk) and entry.checkpoint != "no":
@@ -120,26 +125,23 @@ def _align_disks(chk: DomainCheckpoint, domain: Domain) -> None:
         by_target[target] = entry
     aligned = CheckpointDisks()
     for disk in disks:
-        target = disk.target.dev if disk.target is not None and disk.target.dev else ""
-        entry = by_target.get(target)
-        if entry is None:
-            entry = CheckpointDisk()
-            entry.name = target
-            entry.checkpoint = default if _writable(disk) else "no"
-        aligned.disks.append(entry)
+        found = by_target.get(_target(disk))
+        if found is None:
+            found = CheckpointDisk()
+            found.name = _target(disk)
+            found.checkpoint = default if _writable(disk) else "no"
+        aligned.disks.append(found)
     chk.disks = aligned
     _name_bitmaps(chk)
 
 
-def _disk_named(disks: list[object], name: str) -> object | None:
+def _disk_named(disks: list[Disk], name: str) -> Disk | None:
     """virDomainDiskByName: by target, else by source path."""
     for disk in disks:
-        target = getattr(disk, "target", None)
-        if target is not None and target.dev == name:
+        if _target(disk) == name:
             return disk
     for disk in disks:
-        source = getattr(disk, "source", None)
-        if source is not None and name and name in (getattr(source, "file", None), getattr(source, "dev", None)):
+        if disk.source is not None and name and name in (disk.source.file, disk.source.dev):
             return disk
     return None
 
@@ -243,9 +245,10 @@ class CheckpointOperations:
                 names = _children(obj, None)
             else:
                 names = _topological(obj)
-            leaves = flags & (ListFlags.LEAVES | ListFlags.NO_LEAVES)
-            if leaves and leaves != ListFlags.LEAVES | ListFlags.NO_LEAVES:
-                names = [n for n in names if (not _children(obj, n)) == bool(flags & ListFlags.LEAVES)]
+            if flags & ListFlags.LEAVES:  # both LEAVES and NO_LEAVES: nothing is both (libvirt 9.0)
+                names = [n for n in names if not _children(obj, n)]
+            if flags & ListFlags.NO_LEAVES:
+                names = [n for n in names if _children(obj, n)]
             return names
 
     def lookup_domain_checkpoint(self, ref: DomainRef, name: str) -> str:
@@ -318,4 +321,3 @@ def _topological(obj: DomainObj) -> list[str]:
     for root in _children(obj, None):
         found += [root, *_descendants(obj, root)]
     return found
-

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
+from virt.drivers.test.checkpoints import CheckpointOperations
 from virt.drivers.test.control import ControlOperations
 from virt.drivers.test.display import DisplayOperations
 from virt.drivers.test.domains import DomainOperations
@@ -22,7 +23,6 @@ from virt.drivers.test.rename import RenameOperations
 from virt.drivers.test.saving import SaveOperations
 from virt.drivers.test.scheduler import SchedulerOperations
 from virt.drivers.test.snapshots import SnapshotOperations
-from virt.drivers.test.checkpoints import CheckpointOperations
 from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
 from virt.errors import ErrorDomain, ErrorNumber, libvirt_error

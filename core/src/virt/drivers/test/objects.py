@@ -17,8 +17,8 @@ from virt.states import DomainState
 
 if TYPE_CHECKING:
     from virt.xml import Domain, Network, StoragePool, StorageVolume
-    from virt.xml.hostinterface import HostInterface
     from virt.xml.checkpoint import DomainCheckpoint
+    from virt.xml.hostinterface import HostInterface
     from virt.xml.snapshot import DomainSnapshot
 
 T = TypeVar("T")

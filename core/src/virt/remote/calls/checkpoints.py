@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from virt.remote import xdr
 from virt.remote.message_types import NONNULL_DOMAIN, NONNULL_STRING, Procedure, call, flags_include
 from virt.remote.procedure_numbers import RemoteProcedure as P
@@ -17,7 +19,10 @@ CHECKPOINT_XML_SECURE_FLAG = 1
 _DOM = ("dom", NONNULL_DOMAIN)
 _CHECKPOINT = ("checkpoint", NONNULL_DOMAIN_CHECKPOINT)
 _FLAGS = ("flags", xdr.UInt)
-_LISTED = [("checkpoints", xdr.Array(NONNULL_DOMAIN_CHECKPOINT, DOMAIN_CHECKPOINT_LIST_MAX)), ("ret", xdr.Int)]
+_LISTED: list[tuple[str, xdr.Codec[Any]]] = [
+    ("checkpoints", xdr.Array(NONNULL_DOMAIN_CHECKPOINT, DOMAIN_CHECKPOINT_LIST_MAX)),
+    ("ret", xdr.Int),
+]
 
 PROCEDURES: tuple[Procedure, ...] = (
     call(
