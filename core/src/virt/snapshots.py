@@ -109,7 +109,13 @@ class DomainSnapshot:
 
     def delete(self, flags: DeleteFlags = DeleteFlags.NONE) -> None:
         """virDomainSnapshotDelete (CHILDREN: its descendants too; CHILDREN_ONLY: only they)."""
-        self.domain._change("virDomainSnapshotDelete").delete_domain_snapshot(self.domain.ref, self.name, int(flags))
+        from virt.checkpoints import exclusive
+        from virt.errors import ErrorDomain
+
+        driver = self.domain._change("virDomainSnapshotDelete")
+        prefix = "VIR_DOMAIN_SNAPSHOT_DELETE_"
+        exclusive(flags, DeleteFlags.CHILDREN, DeleteFlags.CHILDREN_ONLY, prefix, ErrorDomain.DOMAIN_SNAPSHOT)
+        driver.delete_domain_snapshot(self.domain.ref, self.name, int(flags))
 
     def revert(self, flags: int = 0) -> None:
         """virDomainRevertToSnapshot: the domain as the snapshot kept it (RUNNING or PAUSED: left so,

@@ -9,6 +9,7 @@ from virt.hookspecs import hookimpl
 @hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
+        checkpoint,
         console,
         control,
         display,
@@ -28,6 +29,7 @@ def register_commands(commands: CommandRegistry) -> None:
         rename,
         saving,
         scheduler,
+        snapshot,
         stats,
         storage,
         tuning,
@@ -49,6 +51,8 @@ def register_commands(commands: CommandRegistry) -> None:
         control,
         guestops,
         rename,
+        snapshot,
+        checkpoint,
         events,
         network,
         interface,

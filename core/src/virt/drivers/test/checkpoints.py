@@ -43,10 +43,12 @@ def _parent(chk: DomainCheckpoint) -> str | None:
 
 
 def _children(obj: DomainObj, name: str | None) -> list[str]:
-    return [n for n, c in obj.checkpoints.items() if _parent(c) == name]
+    """The children of ``name`` (None: the roots) newest first, as libvirt links them."""
+    return [n for n, c in reversed(obj.checkpoints.items()) if _parent(c) == name]
 
 
-def _descendants(obj: DomainObj, name: str) -> list[str]:
+def _descendants(obj: DomainObj, name: str | None) -> list[str]:
+    """Each descendant after its parent (libvirt's walk; what TOPOLOGICAL asks)."""
     found: list[str] = []
     for child in _children(obj, name):
         found += [child, *_descendants(obj, child)]
@@ -244,7 +246,7 @@ class CheckpointOperations:
             elif flags & ListFlags.ROOTS:
                 names = _children(obj, None)
             else:
-                names = _topological(obj)
+                names = _descendants(obj, None)
             if flags & ListFlags.LEAVES:  # both LEAVES and NO_LEAVES: nothing is both (libvirt 9.0)
                 names = [n for n in names if not _children(obj, n)]
             if flags & ListFlags.NO_LEAVES:
@@ -313,11 +315,3 @@ def _parent_named(name: str) -> CheckpointParent:
     parent = CheckpointParent()
     parent.name = name
     return parent
-
-
-def _topological(obj: DomainObj) -> list[str]:
-    """Every checkpoint, each after its parent (libvirt's own order is its hash table's)."""
-    found: list[str] = []
-    for root in _children(obj, None):
-        found += [root, *_descendants(obj, root)]
-    return found

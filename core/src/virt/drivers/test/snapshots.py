@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.drivers.test.host import Host
     from virt.drivers.test.objects import DomainObj
+    from virt.xml.devices import Disk
     from virt.xml.domain import Domain
     from virt.xml.snapshot import DomainSnapshot
 
@@ -33,7 +34,7 @@ _CREATE_TAKEN = int(
 """What libvirt 9.0's test driver takes (QUIESCE, ATOMIC and LIVE change nothing in memory)."""
 _LIST_TAKEN = 0x7FF
 _REVERT_TAKEN = int(RevertFlags.RUNNING | RevertFlags.PAUSED | RevertFlags.FORCE)
-_DELETE_TAKEN = int(DeleteFlags.CHILDREN | DeleteFlags.METADATA_ONLY | DeleteFlags.CHILDREN_ONLY)
+_DELETE_TAKEN = int(DeleteFlags.CHILDREN | DeleteFlags.CHILDREN_ONLY)  # not METADATA_ONLY (libvirt 9.0)
 _STATE_NAMES = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused", DomainState.SHUTOFF: "shutoff",
                 DomainState.BLOCKED: "blocked", DomainState.SHUTDOWN: "shutdown", DomainState.CRASHED: "crashed",
                 DomainState.PMSUSPENDED: "pmsuspended"}  # fmt: skip
@@ -50,14 +51,31 @@ def _missing(name: str) -> VirtError:
 
 
 def _children(obj: DomainObj, name: str | None) -> list[str]:
-    return [n for n, s in obj.snapshots.items() if (s.parent.name if s.parent is not None else None) == name]
+    """The children of ``name`` (None: the roots) newest first, as libvirt links them."""
+    return [n for n, s in reversed(obj.snapshots.items()) if (s.parent.name if s.parent is not None else None) == name]
 
 
-def _descendants(obj: DomainObj, name: str) -> list[str]:
+def _descendants(obj: DomainObj, name: str | None) -> list[str]:
+    """Each descendant after its parent (libvirt's walk; what TOPOLOGICAL asks)."""
     found: list[str] = []
     for child in _children(obj, name):
         found += [child, *_descendants(obj, child)]
     return found
+
+
+def _check_disks(snap: DomainSnapshot, disks: list[Disk]) -> None:
+    """The first checks of virDomainSnapshotAlignDisks: no more entries than disks, each naming one."""
+    asked = snap.disks.disks if snap.disks is not None else []
+    if len(asked) > len(disks):
+        raise libvirt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED, "too many disk snapshot requests for domain", ErrorDomain.DOMAIN_SNAPSHOT
+        )
+    targets = {d.target.dev for d in disks if d.target is not None}
+    for entry in asked:
+        if entry.name not in targets:
+            raise libvirt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED, f"no disk named '{entry.name}'", ErrorDomain.DOMAIN_SNAPSHOT
+            )
 
 
 def _parent(snap: DomainSnapshot) -> str | None:
@@ -105,6 +123,7 @@ class SnapshotOperations:
                     snap.memory = SnapshotMemory()
                     snap.memory.snapshot = "internal" if obj.active else "no"
                 devices = obj.current.devices
+                _check_disks(snap, devices.disks if devices is not None else [])
                 named = {d.name for d in snap.disks.disks} if snap.disks is not None else set()
                 disks = snap.disks or SnapshotDisks()
                 for disk in devices.disks if devices is not None else []:
@@ -144,7 +163,7 @@ class SnapshotOperations:
             elif flags & ListFlags.ROOTS:
                 names = _children(obj, None)
             else:
-                names = list(obj.snapshots)
+                names = _descendants(obj, None)
             return [n for n in names if self._wanted(obj, n, flags)]
 
     @staticmethod
