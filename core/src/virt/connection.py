@@ -277,9 +277,10 @@ class Connection:
         autostart: bool | None = None,
         managed_save: bool | None = None,
         has_snapshot: bool | None = None,
+        has_checkpoint: bool | None = None,
     ) -> list[Domain]:
         """The domains passing every filter given (virConnectListAllDomains); None means either."""
-        filter = DomainFilter(active, persistent, states, autostart, managed_save, has_snapshot)
+        filter = DomainFilter(active, persistent, states, autostart, managed_save, has_snapshot, has_checkpoint)
         return [Domain(self, ref) for ref in self.driver.list_domains(filter)]
 
     def lookup_domain(self, key: str | int | uuid_module.UUID) -> Domain:

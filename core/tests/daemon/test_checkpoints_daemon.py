@@ -143,6 +143,8 @@ def test_virt_api() -> None:
             assert [c.name for c in dom.list_checkpoints(ListFlags.ROOTS)] == ["a"]
             assert [c.name for c in first.children()] == ["b"]
             assert dom.lookup_checkpoint("b") == second
+            assert conn.list_domains(has_checkpoint=True) == [dom]
+            assert dom not in conn.list_domains(has_checkpoint=False)
             xml = second.xml(XMLFlags.NO_DOMAIN)
             assert "<disk name='vda' checkpoint='bitmap' bitmap='b'/>" in xml and "<domain " not in xml
             with pytest.raises(VirtError, match="does not have a parent") as parentless:

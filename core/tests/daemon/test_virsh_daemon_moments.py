@@ -19,6 +19,8 @@ DATE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}")
 SECONDS = re.compile(r"\b1\d{9}\b")
 
 CASES = [
+    "snapshot-create-as test s; list --with-snapshot; list --all --without-snapshot",
+    "list --with-checkpoint; checkpoint-create-as test c; list --with-checkpoint; list --without-checkpoint --all; list --with-checkpoint --with-snapshot",
     "snapshot-revert test",
     "checkpoint-info test",
     "checkpoint-parent test",

@@ -85,6 +85,7 @@ _LIST_ACTIVE, _LIST_INACTIVE, _LIST_PERSISTENT, _LIST_TRANSIENT = 1, 2, 4, 8
 _LIST_RUNNING, _LIST_PAUSED, _LIST_SHUTOFF, _LIST_OTHER = 16, 32, 64, 128
 _LIST_MANAGEDSAVE, _LIST_NO_MANAGEDSAVE, _LIST_AUTOSTART, _LIST_NO_AUTOSTART = 256, 512, 1024, 2048
 _LIST_HAS_SNAPSHOT, _LIST_NO_SNAPSHOT = 4096, 8192
+_LIST_HAS_CHECKPOINT, _LIST_NO_CHECKPOINT = 16384, 32768
 # virConnectListAllNetworksFlags and virConnectListAllStoragePoolsFlags share these bits.
 _OBJECTS_INACTIVE, _OBJECTS_ACTIVE, _OBJECTS_PERSISTENT, _OBJECTS_TRANSIENT = 1, 2, 4, 8
 _OBJECTS_AUTOSTART, _OBJECTS_NO_AUTOSTART = 16, 32
@@ -133,6 +134,7 @@ def domain_list_flags(filter: DomainFilter) -> tuple[int, bool]:
         | _flag_pair(filter.autostart, _LIST_AUTOSTART, _LIST_NO_AUTOSTART)
         | _flag_pair(filter.managed_save, _LIST_MANAGEDSAVE, _LIST_NO_MANAGEDSAVE)
         | _flag_pair(filter.has_snapshot, _LIST_HAS_SNAPSHOT, _LIST_NO_SNAPSHOT)
+        | _flag_pair(filter.has_checkpoint, _LIST_HAS_CHECKPOINT, _LIST_NO_CHECKPOINT)
     )
     if filter.states is None:
         return flags, False

@@ -192,6 +192,8 @@ class DomainOperations:
                         state=obj.state,
                         autostart=obj.autostart,
                         has_managed_save=obj.managed_save,
+                        has_snapshot=bool(obj.snapshots),
+                        has_checkpoint=bool(obj.checkpoints),
                     )
                 )
             ]
