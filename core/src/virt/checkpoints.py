@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied
 
 if TYPE_CHECKING:
-    from virt.connection import Domain
+    from virt.connection import Connection, Domain
     from virt.driver import DriverConnection
 
 __all__ = ["CreateFlags", "DeleteFlags", "DomainCheckpoint", "ListFlags", "XMLFlags", "exclusive", "required"]
@@ -96,6 +96,11 @@ class DomainCheckpoint:
 
     def __hash__(self) -> int:
         return hash(self.name)
+
+    @property
+    def connection(self) -> Connection:
+        """virDomainCheckpointGetConnect (the name is ``name``, the domain ``domain``)."""
+        return self.domain.connection
 
     def _driver(self) -> DriverConnection:
         return self.domain.connection.driver
