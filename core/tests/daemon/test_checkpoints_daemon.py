@@ -4,6 +4,8 @@ names and creation times drawn from the clock, and the random UUID, are normalis
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import virt
 from binding_sides import need_binding, session
@@ -156,3 +158,43 @@ def test_virt_api() -> None:
             assert dom.list_checkpoints() == []
         finally:
             dom.destroy()
+
+
+def _through_virt_client(uri: str) -> list[object]:
+    """virt's own remote client on ``uri``: each call's answer, or its error's number and words."""
+    answers: list[object] = []
+
+    def run(call: Callable[[], object]) -> None:
+        try:
+            answers.append(call())
+        except VirtError as exc:
+            answers.append([int(exc.code), exc.message])
+
+    with virt.open(uri) as conn:
+        dom = conn.create_domain(CK_XML)
+        try:
+            run(lambda: dom.create_checkpoint("<domaincheckpoint><name>a</name></domaincheckpoint>").name)
+            run(lambda: dom.create_checkpoint("<domaincheckpoint><name>b</name></domaincheckpoint>").name)
+            run(lambda: dom.create_checkpoint("<domaincheckpoint><name>a</name></domaincheckpoint>").name)
+            run(lambda: sorted(c.name for c in dom.list_checkpoints()))
+            run(lambda: [c.name for c in dom.list_checkpoints(ListFlags.ROOTS)])
+            run(lambda: [c.name for c in dom.lookup_checkpoint("a").children(ListFlags.DESCENDANTS)])
+            run(lambda: dom.lookup_checkpoint("b").parent().name)
+            run(lambda: dom.lookup_checkpoint("a").parent().name)
+            run(lambda: dom.lookup_checkpoint("nope").name)
+            run(lambda: dom.lookup_checkpoint("b").xml(XMLFlags.NO_DOMAIN).split("<creationTime>")[0])
+            run(lambda: [c.name for c in conn.list_domains(has_checkpoint=True)])
+            run(lambda: dom.lookup_checkpoint("a").delete(DeleteFlags.CHILDREN_ONLY))
+            run(lambda: sorted(c.name for c in dom.list_checkpoints()))
+            run(lambda: dom.lookup_checkpoint("a").delete())
+            run(lambda: dom.list_checkpoints())
+        finally:
+            dom.destroy()
+    return answers
+
+
+def test_virt_remote_client_on_virtd_as_on_libvirtd(daemons: tuple[Virtd, Libvirtd]) -> None:
+    ours, reference = daemons
+    expected = _through_virt_client(reference.uri())
+    assert _through_virt_client(ours.uri()) == expected
+    assert expected[:2] == ["a", "b"]

@@ -4,10 +4,13 @@ on domains of its own (defined, then undefined)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import virt
 from binding_sides import need_binding, session
 from virt.daemon.testing import Virtd
-from virt.snapshots import RevertFlags
+from virt.errors import VirtError
+from virt.snapshots import DeleteFlags, RevertFlags
 from virt.states import DomainState
 from virt.testing import Libvirtd
 
@@ -139,3 +142,45 @@ def test_virt_api() -> None:
             if dom.is_active():
                 dom.destroy()
             dom.undefine()
+
+
+def _through_virt_client(uri: str) -> list[object]:
+    """virt's own remote client reverting on ``uri``: states after each revert, or the errors."""
+    answers: list[object] = []
+
+    def run(call: Callable[[], object]) -> None:
+        try:
+            answers.append(call())
+        except VirtError as exc:
+            answers.append([int(exc.code), int(exc.domain), exc.message])
+        answers.append([int(x) for x in dom.state()])
+
+    with virt.open(uri) as conn:
+        dom = conn.define_domain(RV_XML)
+        try:
+            dom.start()
+            running = dom.create_snapshot("<domainsnapshot><name>running</name></domainsnapshot>")
+            dom.destroy()
+            off = dom.create_snapshot("<domainsnapshot><name>off</name></domainsnapshot>")
+            run(lambda: running.revert())
+            run(lambda: running.revert(RevertFlags.PAUSED))
+            run(lambda: off.revert(RevertFlags.RUNNING))
+            run(lambda: off.revert())
+            run(lambda: running.revert(RevertFlags.RUNNING | RevertFlags.PAUSED))
+            run(lambda: running.revert(RevertFlags.RESET_NVRAM))
+            run(lambda: dom.current_snapshot().name)
+            run(lambda: dom.lookup_snapshot("running").delete(DeleteFlags.METADATA_ONLY))
+        finally:
+            for snapshot in dom.list_snapshots():
+                snapshot.delete()
+            if dom.is_active():
+                dom.destroy()
+            dom.undefine()
+    return answers
+
+
+def test_virt_remote_client_on_virtd_as_on_libvirtd(daemons: tuple[Virtd, Libvirtd]) -> None:
+    ours, reference = daemons
+    expected = _through_virt_client(reference.uri())
+    assert _through_virt_client(ours.uri()) == expected
+    assert expected[1] == [DomainState.RUNNING, 4]  # running, from a snapshot
