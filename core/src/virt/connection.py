@@ -941,15 +941,12 @@ class Domain:
     # -- snapshots (virt.snapshots) -----------------------------------------------------------------
     def create_snapshot(self, xml: str = "<domainsnapshot/>", flags: int = 0) -> DomainSnapshot:
         """virDomainSnapshotCreateXML: a snapshot of the domain as it is now (REDEFINE: one given whole)."""
+        from virt.checkpoints import required
         from virt.snapshots import CreateFlags, DomainSnapshot
 
-        if flags & CreateFlags.CURRENT and not flags & CreateFlags.REDEFINE:
-            raise InvalidArgument(
-                "use of 'current' flag in virDomainSnapshotCreateXML requires 'redefine' flag",
-                ErrorNumber.INVALID_ARG,
-                ErrorDomain.DOMAIN,
-            )
         driver = self._change("virDomainSnapshotCreateXML")
+        prefix = "VIR_DOMAIN_SNAPSHOT_CREATE_"
+        required(flags, CreateFlags.REDEFINE, CreateFlags.CURRENT, prefix, ErrorDomain.DOMAIN_SNAPSHOT)
         return DomainSnapshot(self, driver.create_domain_snapshot(self._ref, xml, int(flags)))
 
     def list_snapshots(self, flags: int = 0) -> list[DomainSnapshot]:

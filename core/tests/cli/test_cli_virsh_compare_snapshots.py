@@ -10,6 +10,7 @@ drawn from the clock, are hidden.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from test_cli_virsh_compare import _both
@@ -103,6 +104,37 @@ def _shape(text: str) -> str:
 @pytest.mark.parametrize("command", CASES)
 def test_same_output(command: str) -> None:
     virsh, ours = _both(command)
+    assert (ours.returncode, _shape(ours.stdout), ours.stderr) == (
+        virsh.returncode,
+        _shape(virsh.stdout),
+        virsh.stderr,
+    )
+
+
+FILES = {
+    "checkpoint.xml": "<domaincheckpoint>\n  <name>r1</name>\n  <description>again</description>\n"
+    "  <creationTime>1700000000</creationTime>\n  <disks>\n    <disk name='vda' checkpoint='bitmap' bitmap='r1'/>\n"
+    "  </disks>\n</domaincheckpoint>\n",
+    "snapshot.xml": "<domainsnapshot>\n  <name>fromfile</name>\n  <description>made from a file</description>\n"
+    "</domainsnapshot>\n",
+}
+FILE_CASES = [
+    "checkpoint-create test {dir}/checkpoint.xml --redefine; checkpoint-list test --parent; checkpoint-info test r1",
+    "checkpoint-create test --xmlfile {dir}/checkpoint.xml",
+    "checkpoint-create test {dir}/checkpoint.xml --redefine --redefine-validate",
+    "checkpoint-create-as test c1; checkpoint-create test {dir}/checkpoint.xml --redefine; checkpoint-list test --tree",
+    "snapshot-create test {dir}/snapshot.xml; snapshot-info test fromfile; snapshot-list test --parent",
+    "snapshot-create test {dir}/snapshot.xml --redefine",
+    "snapshot-create test {dir}/snapshot.xml --current",
+    "snapshot-create test {dir}/snapshot.xml --validate; snapshot-list test --name",
+]
+
+
+@pytest.mark.parametrize("command", FILE_CASES)
+def test_same_output_from_files(tmp_path: Path, command: str) -> None:
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+    virsh, ours = _both(command.format(dir=tmp_path))
     assert (ours.returncode, _shape(ours.stdout), ours.stderr) == (
         virsh.returncode,
         _shape(virsh.stdout),

@@ -105,7 +105,15 @@ class SnapshotOperations:
             checkpoints.before_snapshot(obj)
             if flags & CreateFlags.REDEFINE:
                 if not snap.name:
-                    raise libvirt_error(ErrorNumber.INVALID_ARG, "a redefined snapshot must have a name")
+                    raise libvirt_error(
+                        ErrorNumber.XML_ERROR, "a redefined snapshot must have a name", ErrorDomain.DOMAIN_SNAPSHOT
+                    )
+                if snap.creation_time is None:
+                    raise libvirt_error(
+                        ErrorNumber.INTERNAL_ERROR,
+                        "missing creationTime from existing snapshot",
+                        ErrorDomain.DOMAIN_SNAPSHOT,
+                    )
                 if snap.domain is None:
                     raise libvirt_error(
                         ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot", ErrorDomain.DOMAIN_SNAPSHOT
