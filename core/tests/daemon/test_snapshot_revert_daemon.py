@@ -84,6 +84,13 @@ trsnap = tr.snapshotCreateXML("<domainsnapshot><name>t1</name></domainsnapshot>"
 run("transient off", lambda: tr.snapshotCreateXML("<domainsnapshot><name>toff</name><state>shutoff</state><creationTime>5</creationTime>" + tr.XMLDesc() + "</domainsnapshot>", libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE).getName())
 run("transient revert off", lambda: tr.revertToSnapshot(tr.snapshotLookupByName("toff")))
 run("transient revert run", lambda: [tr.revertToSnapshot(trsnap), tr.state(), conn.lookupByName("tr").state()])
+toff = tr.snapshotLookupByName("toff")
+run("transient off running", lambda: [tr.revertToSnapshot(toff, libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING), tr.state()])
+run("transient left", lambda: [sorted(d.name() for d in conn.listAllDomains()), tr.isPersistent(), tr.isActive()])
+run("transient start", lambda: [tr.create(), tr.state()])
+run("transient off paused", lambda: [tr.revertToSnapshot(toff, libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED), tr.state()])
+run("transient undefine", lambda: tr.undefine())
+run("transient back", lambda: [tr.revertToSnapshot(trsnap), tr.state()])
 try:
     tr.destroy()
 except libvirt.libvirtError:

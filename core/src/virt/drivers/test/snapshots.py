@@ -321,8 +321,14 @@ class SnapshotOperations:
         when it ran) report a start, but libvirt 9.0's test driver leaves the domain off."""
         if obj.persistent:
             obj.config = config
-        if obj.active:
-            self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)
+            if obj.active:
+                self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)
+        elif obj.active:
+            # libvirt keeps the transient domain, shut off under the snapshot's definition (it
+            # stays listed, and a start boots it again)
+            obj.live, obj.id = config, -1
+            obj.state, obj.reason = DomainState.SHUTOFF, ShutoffReason.FROM_SNAPSHOT
+            self._event(obj, DomainEventType.STOPPED, StoppedDetail.FROM_SNAPSHOT)
         if flags & (RevertFlags.RUNNING | RevertFlags.PAUSED):
             self._event(obj, DomainEventType.STARTED, StartedDetail.FROM_SNAPSHOT)
             if flags & RevertFlags.PAUSED:
