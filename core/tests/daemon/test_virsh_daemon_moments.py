@@ -9,6 +9,10 @@ between them); one virtd and one private libvirtd serve the module.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from virsh_compare import Outcome, virsh
@@ -90,3 +94,26 @@ def test_the_read_only_socket_as_libvirtd(virtd: Virtd, libvirtd: Libvirtd, comm
     ours = _shape(virsh(virtd.uri(readonly=True), command))
     theirs = _shape(virsh(libvirtd.uri(readonly=True), command))
     assert ours == theirs, f"virsh '{command}':\n virtd:    {ours}\n libvirtd: {theirs}"
+
+
+VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
+VIRT_CASES = [
+    "snapshot-create-as test a; snapshot-create-as test b; snapshot-revert test a; snapshot-list test --tree; "
+    "snapshot-info test a; snapshot-delete test a --children; snapshot-list test",
+    "checkpoint-create-as test a; checkpoint-create-as test b; checkpoint-list test --parent; checkpoint-info test a; "
+    "checkpoint-dumpxml test b --no-domain; checkpoint-parent test b; checkpoint-delete test a; list --with-checkpoint",
+    "snapshot-create-as test a; destroy test; snapshot-revert test a --paused; domstate test --reason",
+    "checkpoint-parent test nope",
+]
+
+
+@pytest.mark.parametrize("command", VIRT_CASES)
+def test_virt_through_virtd_prints_what_virsh_prints_through_libvirtd(
+    virtd: Virtd, libvirtd: Libvirtd, command: str
+) -> None:
+    """virt's CLI over its remote client to virtd, against stock virsh to libvirtd 9.0."""
+    assert VIRT is not None, "the virt console script is not installed: pip install -e core"
+    done = subprocess.run([VIRT, "-c", virtd.uri(), command], capture_output=True, text=True, timeout=60)
+    ours = _shape(Outcome(done.returncode, done.stdout, done.stderr))
+    theirs = _shape(virsh(libvirtd.uri(), command))
+    assert ours == theirs, f"'{command}':\n virt on virtd: {ours}\n virsh on libvirtd: {theirs}"
