@@ -66,9 +66,10 @@ _ROOTS = {
 
 __all__ = [
     "CPU", "DHCP", "IP", "OS", "Address", "Bridge", "Capabilities", "Change", "Char", "Clock", "Controller",
-    "Devices", "Disk", "Domain", "DomainCapabilities", "DomainCheckpoint", "DomainSnapshot", "Features", "Forward", "Graphics", "Guest",
-    "Host", "Input", "Interface", "Memballoon", "Network", "OSType", "Problem", "SecLabel", "StoragePool",
-    "StorageVolume", "Vcpu", "Video", "XMLError", "XmlModel", "diff", "model_for", "parse", "parse_element",
+    "Devices", "Disk", "Domain", "DomainCapabilities", "DomainCheckpoint", "DomainSnapshot", "Features", "Forward",
+    "Graphics", "Guest", "Host", "Input", "Interface", "Memballoon", "Network", "OSType", "Problem", "SecLabel",
+    "StoragePool", "StorageVolume", "Vcpu", "Video", "XMLError", "XmlModel", "diff", "model_for", "parse",
+    "parse_element",
 ]  # fmt: skip
 
 
