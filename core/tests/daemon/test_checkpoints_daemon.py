@@ -62,6 +62,10 @@ for label, xml in [
     ("too many", "<domaincheckpoint><name>x</name><disks><disk name='vda'/><disk name='vdb'/><disk name='hdc' checkpoint='no'/><disk name='vdc'/></disks></domaincheckpoint>"),
     ("root", "<domainsnapshot/>"),
     ("schema", "<domaincheckpoint><name>x</name><bogus/></domaincheckpoint>"),
+    ("unfinished", "<domaincheckpoint>"),
+    ("no xml", "not xml"),
+    ("empty", ""),
+    ("mismatch", "<domaincheckpoint>\n  <name>a</name>\n  <oops>\n</domaincheckpoint>"),
 ]:
     run(label, lambda: dom.checkpointCreateXML(xml).getName())
 for flags in (1 | 2, 4, 8):

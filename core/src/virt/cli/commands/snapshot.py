@@ -41,7 +41,7 @@ def _document(snapshot: DomainSnapshot) -> etree._Element:
     return etree.fromstring(snapshot.xml().encode())
 
 
-def _lookup(ctx: Context, args: argparse.Namespace, domain: Domain, option: str = "snapshotname") -> DomainSnapshot:
+def _lookup(args: argparse.Namespace, domain: Domain, option: str = "snapshotname") -> DomainSnapshot:
     """virshLookupSnapshot: the snapshot named by ``option``, or the current one with --current."""
     name = getattr(args, option)
     if name is not None and args.current:
@@ -55,9 +55,6 @@ def _lookup(ctx: Context, args: argparse.Namespace, domain: Domain, option: str 
 
 def _create(ctx: Context, domain: Domain, xml: str, flags: int, source: str | None) -> None:
     snapshot = domain.create_snapshot(xml, flags)
-    if flags & CreateFlags.NO_METADATA:  # virsh reports the name from the XML it then cannot look up
-        ctx.print_extra(f"Domain snapshot {snapshot.name} created", end="")
-        return
     done = f"Domain snapshot {snapshot.name} created" + (f" from '{source}'" if source is not None else "")
     ctx.print_extra(done, end="")
 
@@ -148,7 +145,7 @@ def run_snapshot_list(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
     start = None
     if getattr(args, "from") is not None or args.current:
-        start = _lookup(ctx, args, domain, "from")
+        start = _lookup(args, domain, "from")
     if start is not None:
         names = [s.name for s in domain.snapshot_children(start, flags)]
         if args.tree:
@@ -186,7 +183,7 @@ def run_snapshot_list(ctx: Context, args: argparse.Namespace) -> None:
 
 def run_snapshot_info(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
-    snapshot = _lookup(ctx, args, domain)
+    snapshot = _lookup(args, domain)
     document = _document(snapshot)
     external = document.xpath(
         "count(/domainsnapshot/disks/disk[@snapshot='external'] | /domainsnapshot/memory[@snapshot='external'])"
@@ -233,7 +230,7 @@ def run_snapshot_current(ctx: Context, args: argparse.Namespace) -> None:
 
 def run_snapshot_parent(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
-    snapshot = _lookup(ctx, args, domain)
+    snapshot = _lookup(args, domain)
     parent = _document(snapshot).findtext("parent/name")
     if parent is None:
         raise CommandError(f"snapshot '{snapshot.name}' has no parent")
@@ -244,7 +241,7 @@ def run_snapshot_revert(ctx: Context, args: argparse.Namespace) -> None:
     flags = _flags(args, (("running", RevertFlags.RUNNING), ("paused", RevertFlags.PAUSED),
                           ("reset_nvram", RevertFlags.RESET_NVRAM)))  # fmt: skip
     domain = ctx.domain(args.domain)
-    snapshot = _lookup(ctx, args, domain)
+    snapshot = _lookup(args, domain)
     try:
         try:
             snapshot.revert(flags)
@@ -262,7 +259,7 @@ def run_snapshot_delete(ctx: Context, args: argparse.Namespace) -> None:
     flags = _flags(args, (("children", DeleteFlags.CHILDREN), ("children_only", DeleteFlags.CHILDREN_ONLY),
                           ("metadata", DeleteFlags.METADATA_ONLY)))  # fmt: skip
     domain = ctx.domain(args.domain)
-    snapshot = _lookup(ctx, args, domain)
+    snapshot = _lookup(args, domain)
     try:
         snapshot.delete(DeleteFlags(flags))
     except VirtError as exc:

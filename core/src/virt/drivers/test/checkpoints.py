@@ -55,6 +55,26 @@ def _descendants(obj: DomainObj, name: str | None) -> list[str]:
     return found
 
 
+def _well_formed(xml: str) -> None:
+    """libvirt's report of text that is no XML (its catchXMLError): libxml2's words, the line and
+    a pointer to where the parser stopped."""
+    import re
+
+    from lxml import etree
+
+    try:
+        etree.fromstring(xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        words = re.sub(r", line \d+, column \d+$", "", exc.msg)
+        lines = xml.splitlines()
+        context = lines[line - 1] if 0 < line <= len(lines) else ""
+        pointer = "".join("\t" if char == "\t" else "-" for char in context[: max(column - 1, 0)]) + "^"
+        raise VirtError(
+            f"(domain_checkpoint):{line}: {words}\n{context or '(null)'}\n{pointer}", ErrorNumber.XML_DETAIL, _CONF
+        ) from None
+
+
 def _parse(xml: str, *, redefine: bool) -> DomainCheckpoint:
     """virDomainCheckpointDefParseString: the root element, libvirt's schema, then the fields."""
     from virt.networkflags import validate
@@ -62,6 +82,7 @@ def _parse(xml: str, *, redefine: bool) -> DomainCheckpoint:
     from virt.xml.checkpoint import DomainCheckpoint
     from virt.xml.schema import schema_available
 
+    _well_formed(xml)
     root = parse_document(xml)
     if root.tag != "domaincheckpoint":
         raise XMLError(
