@@ -19,6 +19,12 @@ DATE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}")
 SECONDS = re.compile(r"\b1\d{9}\b")
 
 CASES = [
+    "snapshot-create-as test a; snapshot-create-as test b; snapshot-create-as test c; snapshot-revert test a; snapshot-create-as test d; snapshot-revert test b; snapshot-create-as test e; destroy test; snapshot-create-as test f; snapshot-list test --tree; snapshot-list test --tree --from a --descendants; snapshot-list test --tree --current",
+    "snapshot-create-as test a; snapshot-create-as test b; snapshot-create-as test c; snapshot-revert test a; snapshot-create-as test d; snapshot-revert test b; snapshot-create-as test e; destroy test; snapshot-create-as test f; snapshot-list test --leaves --no-leaves; snapshot-list test --from a --leaves --no-leaves; snapshot-list test --metadata --no-metadata --name",
+    "snapshot-create-as test a; snapshot-create-as test b; snapshot-create-as test c; snapshot-revert test a; snapshot-create-as test d; snapshot-revert test b; snapshot-create-as test e; destroy test; snapshot-create-as test f; snapshot-list test --topological --name; snapshot-list test --from a --descendants --topological --name; snapshot-list test --roots --name",
+    "snapshot-create-as test a; snapshot-create-as test b; snapshot-create-as test c; snapshot-revert test a; snapshot-create-as test d; snapshot-revert test b; snapshot-create-as test e; destroy test; snapshot-create-as test f; snapshot-delete test a --children-only; snapshot-list test --tree; snapshot-current test --name",
+    "snapshot-create-as test a; snapshot-create-as test b; snapshot-create-as test c; snapshot-revert test a; snapshot-create-as test d; snapshot-revert test b; snapshot-create-as test e; destroy test; snapshot-create-as test f; snapshot-delete test b; snapshot-list test --tree; snapshot-info test e",
+    "checkpoint-create-as test a; checkpoint-create-as test b; checkpoint-list test --leaves --no-leaves; checkpoint-list test --from a --leaves --no-leaves",
     "snapshot-create-as test s; list --with-snapshot; list --all --without-snapshot",
     "list --with-checkpoint; checkpoint-create-as test c; list --with-checkpoint; list --without-checkpoint --all; list --with-checkpoint --with-snapshot",
     "snapshot-info test",

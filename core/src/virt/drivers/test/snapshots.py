@@ -178,11 +178,9 @@ class SnapshotOperations:
     def _wanted(obj: DomainObj, name: str, flags: int) -> bool:
         """virDomainMomentObjListFilter: the leaves and metadata, state and location filters."""
         snap = obj.snapshots[name]
-        leaves = flags & (ListFlags.LEAVES | ListFlags.NO_LEAVES)
-        if leaves and leaves != ListFlags.LEAVES | ListFlags.NO_LEAVES:
-            is_leaf = not _children(obj, name)
-            if is_leaf != bool(flags & ListFlags.LEAVES):
-                return False
+        is_leaf = not _children(obj, name)  # both LEAVES and NO_LEAVES: nothing is both (libvirt 9.0)
+        if (flags & ListFlags.LEAVES and not is_leaf) or (flags & ListFlags.NO_LEAVES and is_leaf):
+            return False
         metadata = flags & (ListFlags.METADATA | ListFlags.NO_METADATA)
         if metadata == ListFlags.NO_METADATA:
             return False  # every snapshot of the test driver has its metadata
