@@ -288,8 +288,8 @@ class SnapshotOperations:
             obj.current_snapshot = None
             config = snap.domain.clone()
             if live:
-                self._revert_to_live(obj, config, paused=not flags & RevertFlags.RUNNING
-                                     and (snap.state == "paused" or bool(flags & RevertFlags.PAUSED)))  # fmt: skip
+                wants_pause = snap.state == "paused" or bool(flags & RevertFlags.PAUSED)
+                self._revert_to_live(obj, config, paused=wants_pause and not flags & RevertFlags.RUNNING)
             else:
                 self._revert_to_inactive(obj, config, flags)
             obj.current_snapshot = name
@@ -315,8 +315,8 @@ class SnapshotOperations:
             self._event(obj, DomainEventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT)
 
     def _revert_to_inactive(self, obj: DomainObj, config: Domain, flags: int) -> None:
-        """Transitions into a shut off snapshot: a running domain stops. RUNNING or PAUSED (with FORCE
-        when it ran) report a start, but libvirt 9.0's test driver leaves the domain off."""
+        """Transitions into a shut off snapshot: a running domain stops. RUNNING or PAUSED report a
+        start (and a pause), but libvirt 9.0's test driver leaves the domain off."""
         if obj.persistent:
             obj.config = config
             if obj.active:
