@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import logging
     import socket
 
+    from virt.checkpoints import DomainCheckpoint
     from virt.domaincalls import CPUStats, DiskErrorInfo, DiskErrors
     from virt.domaincontrol import ControlInfo
     from virt.domainstats import (
@@ -295,9 +296,10 @@ class Connection:
         autostart: bool | None = None,
         managed_save: bool | None = None,
         has_snapshot: bool | None = None,
+        has_checkpoint: bool | None = None,
     ) -> list[Domain]:
         """The domains passing every filter given (virConnectListAllDomains); None means either."""
-        filter = DomainFilter(active, persistent, states, autostart, managed_save, has_snapshot)
+        filter = DomainFilter(active, persistent, states, autostart, managed_save, has_snapshot, has_checkpoint)
         return [Domain(self, ref) for ref in self.driver.list_domains(filter)]
 
     def lookup_domain(self, key: str | int | uuid_module.UUID) -> Domain:
@@ -1075,15 +1077,12 @@ class Domain:
     # -- snapshots (virt.snapshots) -----------------------------------------------------------------
     def create_snapshot(self, xml: str = "<domainsnapshot/>", flags: int = 0) -> DomainSnapshot:
         """virDomainSnapshotCreateXML: a snapshot of the domain as it is now (REDEFINE: one given whole)."""
+        from virt.checkpoints import required
         from virt.snapshots import CreateFlags, DomainSnapshot
 
-        if flags & CreateFlags.CURRENT and not flags & CreateFlags.REDEFINE:
-            raise InvalidArgument(
-                "use of 'current' flag in virDomainSnapshotCreateXML requires 'redefine' flag",
-                ErrorNumber.INVALID_ARG,
-                ErrorDomain.DOMAIN,
-            )
         driver = self._change("virDomainSnapshotCreateXML")
+        prefix = "VIR_DOMAIN_SNAPSHOT_CREATE_"
+        required(flags, CreateFlags.REDEFINE, CreateFlags.CURRENT, prefix, ErrorDomain.DOMAIN_SNAPSHOT)
         return DomainSnapshot(self, driver.create_domain_snapshot(self._ref, xml, int(flags)))
 
     def list_snapshots(self, flags: int = 0) -> list[DomainSnapshot]:
@@ -1121,6 +1120,30 @@ class Domain:
                 self.connection.driver.error_domain,
             )
         return DomainSnapshot(self, name)
+
+    # -- checkpoints (virt.checkpoints) ---------------------------------------------------------------
+    def create_checkpoint(self, xml: str = "<domaincheckpoint/>", flags: int = 0) -> DomainCheckpoint:
+        """virDomainCheckpointCreateXML: a checkpoint of the domain's disks now (REDEFINE: one given whole)."""
+        from virt.checkpoints import _DOMAIN, CreateFlags, DomainCheckpoint, exclusive, required
+
+        driver = self._change("virDomainCheckpointCreateXML")
+        prefix = "VIR_DOMAIN_CHECKPOINT_CREATE_"
+        exclusive(flags, CreateFlags.REDEFINE, CreateFlags.QUIESCE, prefix, _DOMAIN)
+        required(flags, CreateFlags.REDEFINE, CreateFlags.REDEFINE_VALIDATE, prefix, _DOMAIN)
+        return DomainCheckpoint(self, driver.create_domain_checkpoint(self._ref, xml, int(flags)))
+
+    def list_checkpoints(self, flags: int = 0) -> list[DomainCheckpoint]:
+        """virDomainListAllCheckpoints, filtered by virt.checkpoints.ListFlags."""
+        from virt.checkpoints import DomainCheckpoint
+
+        names = self.connection.driver.list_domain_checkpoints(self._ref, int(flags))
+        return [DomainCheckpoint(self, n) for n in names]
+
+    def lookup_checkpoint(self, name: str) -> DomainCheckpoint:
+        """virDomainCheckpointLookupByName."""
+        from virt.checkpoints import DomainCheckpoint
+
+        return DomainCheckpoint(self, self.connection.driver.lookup_domain_checkpoint(self._ref, name))
 
     # -- control interface (virt.domaincontrol) ----------------------------------------------------------
     def control_info(self, flags: int = 0) -> ControlInfo:

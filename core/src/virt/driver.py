@@ -887,6 +887,35 @@ class DriverConnection:
     def delete_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
         """virDomainSnapshotDelete."""
 
+    # -- snapshot revert and checkpoints (virt.snapshots, virt.checkpoints) ---------------------------
+    @optional
+    def revert_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
+        """virDomainRevertToSnapshot: the domain as snapshot ``name`` kept it (virt.snapshots.RevertFlags)."""
+
+    @optional
+    def create_domain_checkpoint(self, ref: DomainRef, xml: str, flags: int) -> str:
+        """virDomainCheckpointCreateXML: the new (or redefined) checkpoint's name."""
+
+    @optional
+    def list_domain_checkpoints(self, ref: DomainRef, flags: int, of: str | None = None) -> list[str]:
+        """virDomainListAllCheckpoints (``of``: the children of that checkpoint, virDomainCheckpointListAllChildren)."""
+
+    @optional
+    def lookup_domain_checkpoint(self, ref: DomainRef, name: str) -> str:
+        """virDomainCheckpointLookupByName: ``name`` when the domain has it."""
+
+    @optional
+    def get_domain_checkpoint_xml(self, ref: DomainRef, name: str, flags: int) -> str:
+        """virDomainCheckpointGetXMLDesc (virt.checkpoints.XMLFlags)."""
+
+    @optional
+    def get_domain_checkpoint_parent(self, ref: DomainRef, name: str) -> str:
+        """virDomainCheckpointGetParent: the parent's name (NO_DOMAIN_CHECKPOINT for a root)."""
+
+    @optional
+    def delete_domain_checkpoint(self, ref: DomainRef, name: str, flags: int) -> None:
+        """virDomainCheckpointDelete (virt.checkpoints.DeleteFlags)."""
+
     # -- scheduler parameters (virt.scheduler) -----------------------------------------------------
     @optional
     def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:

@@ -278,6 +278,8 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.OPERATION_INVALID: "Requested operation is not valid",
     ErrorNumber.OPERATION_FAILED: "operation failed",
     ErrorNumber.NO_DOMAIN_SNAPSHOT: "Domain snapshot not found",
+    ErrorNumber.NO_DOMAIN_CHECKPOINT: "Domain checkpoint not found",
+    ErrorNumber.SNAPSHOT_REVERT_RISKY: "revert requires force",
     ErrorNumber.OPERATION_TIMEOUT: "Timed out during operation",
     ErrorNumber.INVALID_ARG: "invalid argument",
     ErrorNumber.XML_ERROR: "XML error",

@@ -53,6 +53,7 @@ class DomainRecord:
     autostart: bool
     has_managed_save: bool = False
     has_snapshot: bool = False
+    has_checkpoint: bool = False
 
 
 _OTHER_STATES = frozenset(DomainState) - {DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF}
@@ -72,6 +73,7 @@ class DomainFilter:
     autostart: bool | None = None
     managed_save: bool | None = None
     has_snapshot: bool | None = None
+    has_checkpoint: bool | None = None
 
     def matches(self, record: DomainRecord) -> bool:
         """True when ``record`` passes every filter that is set."""
@@ -82,6 +84,7 @@ class DomainFilter:
             and (self.autostart is None or record.autostart == self.autostart)
             and (self.managed_save is None or record.has_managed_save == self.managed_save)
             and (self.has_snapshot is None or record.has_snapshot == self.has_snapshot)
+            and (self.has_checkpoint is None or record.has_checkpoint == self.has_checkpoint)
         )
 
     @staticmethod

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from virt.connection import Domain
     from virt.driver import DriverConnection
 
-__all__ = ["CreateFlags", "DeleteFlags", "DomainSnapshot", "ListFlags"]
+__all__ = ["CreateFlags", "DeleteFlags", "DomainSnapshot", "ListFlags", "RevertFlags"]
 
 
 class CreateFlags(enum.IntFlag):
@@ -61,6 +61,16 @@ class DeleteFlags(enum.IntFlag):
     CHILDREN_ONLY = 4
 
 
+class RevertFlags(enum.IntFlag):
+    """virDomainSnapshotRevertFlags."""
+
+    NONE = 0
+    RUNNING = 1
+    PAUSED = 2
+    FORCE = 4
+    RESET_NVRAM = 8
+
+
 class DomainSnapshot:
     """A handle on one snapshot of ``domain``, by name."""
 
@@ -99,4 +109,21 @@ class DomainSnapshot:
 
     def delete(self, flags: DeleteFlags = DeleteFlags.NONE) -> None:
         """virDomainSnapshotDelete (CHILDREN: its descendants too; CHILDREN_ONLY: only they)."""
-        self.domain._change("virDomainSnapshotDelete").delete_domain_snapshot(self.domain.ref, self.name, int(flags))
+        from virt.checkpoints import exclusive
+        from virt.errors import ErrorDomain
+
+        driver = self.domain._change("virDomainSnapshotDelete")
+        prefix = "VIR_DOMAIN_SNAPSHOT_DELETE_"
+        exclusive(flags, DeleteFlags.CHILDREN, DeleteFlags.CHILDREN_ONLY, prefix, ErrorDomain.DOMAIN_SNAPSHOT)
+        driver.delete_domain_snapshot(self.domain.ref, self.name, int(flags))
+
+    def revert(self, flags: int = 0) -> None:
+        """virDomainRevertToSnapshot: the domain as the snapshot kept it (RUNNING or PAUSED: left so,
+        whatever the snapshot's state; FORCE: even where that is risky)."""
+        from virt.checkpoints import exclusive
+        from virt.errors import ErrorDomain
+
+        driver = self.domain._change("virDomainRevertToSnapshot")
+        prefix = "VIR_DOMAIN_SNAPSHOT_REVERT_"
+        exclusive(flags, RevertFlags.RUNNING, RevertFlags.PAUSED, prefix, ErrorDomain.DOMAIN_SNAPSHOT)
+        driver.revert_domain_snapshot(self.domain.ref, self.name, int(flags))

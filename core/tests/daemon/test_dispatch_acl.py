@@ -123,3 +123,25 @@ def test_creating_with_files_is_checked_against_the_domain_it_makes(tmp_path: Pa
             "errors": [],
             "nerrors": 1,
         }
+
+
+def test_snapshots_and_checkpoints_are_checked_against_their_domain(tmp_path: Path) -> None:
+    """Their calls name the domain inside the snapshot's or checkpoint's reference."""
+    acl = ACL.parse(
+        {"rule": [{"users": ["root"], "allow": ["*"]}, {"users": ["alice"], "allow": ["*"], "domains": ["other"]}]}
+    )
+    with remote(tmp_path, acl) as front:
+        root = front.open(FakeClient(identity=ROOT))
+        test = front.call(root, P.DOMAIN_LOOKUP_BY_NAME, {"name": "test"})["dom"]
+        snapshot = {"dom": test, "xml_desc": "<domainsnapshot><name>s</name></domainsnapshot>", "flags": 0}
+        snap = front.call(root, P.DOMAIN_SNAPSHOT_CREATE_XML, snapshot)["snap"]
+        alice = front.open(FakeClient(identity=ALICE))
+        _denied(front, alice, P.DOMAIN_SNAPSHOT_GET_XML_DESC, {"snap": snap, "flags": 0})
+        _denied(front, alice, P.DOMAIN_REVERT_TO_SNAPSHOT, {"snap": snap, "flags": 0})
+        _denied(front, alice, P.DOMAIN_SNAPSHOT_LIST_ALL_CHILDREN, {"snapshot": snap, "need_results": 1, "flags": 0})
+        front.call(root, P.DOMAIN_SNAPSHOT_DELETE, {"snap": snap, "flags": 0})
+        made = {"dom": test, "xml_desc": "<domaincheckpoint><name>c</name></domaincheckpoint>", "flags": 0}
+        checkpoint = front.call(root, P.DOMAIN_CHECKPOINT_CREATE_XML, made)["checkpoint"]
+        _denied(front, alice, P.DOMAIN_CHECKPOINT_GET_XML_DESC, {"checkpoint": checkpoint, "flags": 0})
+        _denied(front, alice, P.DOMAIN_CHECKPOINT_DELETE, {"checkpoint": checkpoint, "flags": 0})
+        front.call(root, P.DOMAIN_CHECKPOINT_DELETE, {"checkpoint": checkpoint, "flags": 0})

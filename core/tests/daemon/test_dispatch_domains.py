@@ -55,7 +55,8 @@ def test_list_all_domains_with_filters(front: Remote, client: FakeClient) -> Non
     assert names(16) == (["test"], 1)  # running
     assert names(64) == (["dx1"], 1)  # shut off
     assert names(8) == ([], 0)  # transient
-    assert names(16384) == ([], 0)  # with a checkpoint: virt keeps none
+    assert names(16384) == ([], 0)  # with a checkpoint: none has one yet
+    assert names(32768) == (["dx1", "test"], 2)  # without one
     assert names(0, need_results=0) == ([], 2)
     dom = _dom(front, client, "test")
     assert dom == {"name": "test", "uuid": TEST_UUID, "id": 1}

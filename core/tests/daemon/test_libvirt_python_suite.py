@@ -44,8 +44,8 @@ NOT_THROUGH_A_DAEMON = {
     "test_conn.TestLibvirtConnAuth.testOpenAuthGood",
 }
 """Tests that fail through libvirtd 9.0 too (checked below), for the reasons given."""
-NOT_YET = {"test_domain_checkpoint.TestLibvirtDomainCheckpoint.testCheckpointCreate"}
-"""What virt's test driver does not do yet (issue 15: checkpoints): these fail through virtd, and
+NOT_YET: set[str] = set()
+"""What virt's test driver does not do yet: these fail through virtd, and
 the test says so when one starts to pass."""
 BINDING_ONLY = "test_api_coverage"
 """Checks the binding against libvirt-api.xml (libvirt-dev) at build time: no connection, no daemon."""

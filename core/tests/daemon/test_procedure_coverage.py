@@ -18,11 +18,6 @@ CALLS = Path(__file__).with_name("data") / "libvirt_test_driver_calls.txt"
 CLIENT_SIDE = {"virConnectIsAlive", "virConnectIsEncrypted"}
 """Answered by libvirt's client library itself: no procedure exists for them."""
 NOT_SERVED_YET = {
-    # snapshots and checkpoints
-    "virDomainRevertToSnapshot",
-    "virDomainCheckpointCreateXML", "virDomainCheckpointGetXMLDesc", "virDomainListAllCheckpoints",
-    "virDomainCheckpointListAllChildren", "virDomainCheckpointLookupByName", "virDomainCheckpointGetParent",
-    "virDomainCheckpointDelete",
 }  # fmt: skip
 
 

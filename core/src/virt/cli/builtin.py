@@ -9,6 +9,7 @@ from virt.hookspecs import hookimpl
 @hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
+        checkpoint,
         console,
         control,
         cpubaseline,
@@ -31,6 +32,7 @@ def register_commands(commands: CommandRegistry) -> None:
         rename,
         saving,
         scheduler,
+        snapshot,
         stats,
         storage,
         tunables,
@@ -56,6 +58,8 @@ def register_commands(commands: CommandRegistry) -> None:
         guestops,
         rename,
         domaincalls,
+        snapshot,
+        checkpoint,
         events,
         objectevents,
         network,

@@ -78,6 +78,9 @@ class AccessControl:
         if not isinstance(args, dict):
             return None
         reference = args.get("dom")
+        for moment in ("snap", "snapshot", "checkpoint"):  # a snapshot or checkpoint names its domain inside
+            if reference is None and isinstance(args.get(moment), dict):
+                reference = args[moment].get("dom")
         if reference is not None:
             try:
                 return call.conn.lookup_domain_by_uuid(reference["uuid"]).name

@@ -91,6 +91,7 @@ _LIST_ACTIVE, _LIST_INACTIVE, _LIST_PERSISTENT, _LIST_TRANSIENT = 1, 2, 4, 8
 _LIST_RUNNING, _LIST_PAUSED, _LIST_SHUTOFF, _LIST_OTHER = 16, 32, 64, 128
 _LIST_MANAGEDSAVE, _LIST_NO_MANAGEDSAVE, _LIST_AUTOSTART, _LIST_NO_AUTOSTART = 256, 512, 1024, 2048
 _LIST_HAS_SNAPSHOT, _LIST_NO_SNAPSHOT = 4096, 8192
+_LIST_HAS_CHECKPOINT, _LIST_NO_CHECKPOINT = 16384, 32768
 # virConnectListAllNetworksFlags and virConnectListAllStoragePoolsFlags share these bits.
 _OBJECTS_INACTIVE, _OBJECTS_ACTIVE, _OBJECTS_PERSISTENT, _OBJECTS_TRANSIENT = 1, 2, 4, 8
 _OBJECTS_AUTOSTART, _OBJECTS_NO_AUTOSTART = 16, 32
@@ -139,6 +140,7 @@ def domain_list_flags(filter: DomainFilter) -> tuple[int, bool]:
         | _flag_pair(filter.autostart, _LIST_AUTOSTART, _LIST_NO_AUTOSTART)
         | _flag_pair(filter.managed_save, _LIST_MANAGEDSAVE, _LIST_NO_MANAGEDSAVE)
         | _flag_pair(filter.has_snapshot, _LIST_HAS_SNAPSHOT, _LIST_NO_SNAPSHOT)
+        | _flag_pair(filter.has_checkpoint, _LIST_HAS_CHECKPOINT, _LIST_NO_CHECKPOINT)
     )
     if filter.states is None:
         return flags, False
@@ -1179,6 +1181,38 @@ class RemoteConnection(DriverConnection):
 
     def delete_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
         self._call(P.DOMAIN_SNAPSHOT_DELETE, {"snap": self._snap_arg(ref, name), "flags": flags})
+
+    # -- snapshot revert and checkpoints (virt.snapshots, virt.checkpoints) ---------------------------
+    def revert_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
+        self._call(P.DOMAIN_REVERT_TO_SNAPSHOT, {"snap": self._snap_arg(ref, name), "flags": flags})
+
+    def create_domain_checkpoint(self, ref: DomainRef, xml: str, flags: int) -> str:
+        args = {"dom": _domain_arg(ref), "xml_desc": xml, "flags": flags}
+        return str(self._call(P.DOMAIN_CHECKPOINT_CREATE_XML, args)["checkpoint"]["name"])
+
+    def list_domain_checkpoints(self, ref: DomainRef, flags: int, of: str | None = None) -> list[str]:
+        if of is not None:
+            args = {"checkpoint": self._snap_arg(ref, of), "need_results": 1, "flags": flags}
+            ret = self._call(P.DOMAIN_CHECKPOINT_LIST_ALL_CHILDREN, args)
+        else:
+            args = {"dom": _domain_arg(ref), "need_results": 1, "flags": flags}
+            ret = self._call(P.DOMAIN_LIST_ALL_CHECKPOINTS, args)
+        return [chk["name"] for chk in ret["checkpoints"]]
+
+    def lookup_domain_checkpoint(self, ref: DomainRef, name: str) -> str:
+        args = {"dom": _domain_arg(ref), "name": name, "flags": 0}
+        return str(self._call(P.DOMAIN_CHECKPOINT_LOOKUP_BY_NAME, args)["checkpoint"]["name"])
+
+    def get_domain_checkpoint_xml(self, ref: DomainRef, name: str, flags: int) -> str:
+        args = {"checkpoint": self._snap_arg(ref, name), "flags": flags}
+        return str(self._call(P.DOMAIN_CHECKPOINT_GET_XML_DESC, args)["xml"])
+
+    def get_domain_checkpoint_parent(self, ref: DomainRef, name: str) -> str:
+        args = {"checkpoint": self._snap_arg(ref, name), "flags": 0}
+        return str(self._call(P.DOMAIN_CHECKPOINT_GET_PARENT, args)["parent"]["name"])
+
+    def delete_domain_checkpoint(self, ref: DomainRef, name: str, flags: int) -> None:
+        self._call(P.DOMAIN_CHECKPOINT_DELETE, {"checkpoint": self._snap_arg(ref, name), "flags": flags})
 
     # -- control interface (virt.domaincontrol) ------------------------------------------------------
     def get_domain_control_info(self, ref: DomainRef, flags: int) -> ControlInfo:

@@ -10,6 +10,7 @@ KEEPALIVE program's PING and PONG carry no payload and need no table.
 from __future__ import annotations
 
 from virt.remote.calls import (
+    checkpoints,
     connect,
     devices,
     domaincalls,
@@ -62,7 +63,19 @@ __all__ = [
 
 def _table() -> dict[int, Procedure]:
     table: dict[int, Procedure] = {}
-    for family in (connect, domains, tuning, snapshots, events, networks, storage, devices, streams, domaincalls):
+    for family in (
+        connect,
+        domains,
+        tuning,
+        snapshots,
+        checkpoints,
+        events,
+        networks,
+        storage,
+        devices,
+        streams,
+        domaincalls,
+    ):
         for entry in family.PROCEDURES:
             if entry.number in table:
                 raise RuntimeError(f"procedure {entry.number} ({entry.name}) is defined twice")

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 _MODULES = {
     "capabilities": ("Capabilities", "Guest", "Host"),
+    "checkpoint": ("DomainCheckpoint",),
     "compare": ("Change", "diff"),
     "devices": (
         *("Address", "Char", "Controller", "Devices", "Disk", "Graphics", "Input", "Interface", "Memballoon", "Video"),
@@ -59,14 +60,16 @@ _ROOTS = {
     "volume": ("storage", "StorageVolume"),
     "capabilities": ("capabilities", "Capabilities"),
     "domainsnapshot": ("snapshot", "DomainSnapshot"),
+    "domaincheckpoint": ("checkpoint", "DomainCheckpoint"),
     "domainCapabilities": ("domaincaps", "DomainCapabilities"),
 }
 
 __all__ = [
     "CPU", "DHCP", "IP", "OS", "Address", "Bridge", "Capabilities", "Change", "Char", "Clock", "Controller",
-    "Devices", "Disk", "Domain", "DomainCapabilities", "DomainSnapshot", "Features", "Forward", "Graphics", "Guest",
-    "Host", "Input", "Interface", "Memballoon", "Network", "OSType", "Problem", "SecLabel", "StoragePool",
-    "StorageVolume", "Vcpu", "Video", "XMLError", "XmlModel", "diff", "model_for", "parse", "parse_element",
+    "Devices", "Disk", "Domain", "DomainCapabilities", "DomainCheckpoint", "DomainSnapshot", "Features", "Forward",
+    "Graphics", "Guest", "Host", "Input", "Interface", "Memballoon", "Network", "OSType", "Problem", "SecLabel",
+    "StoragePool", "StorageVolume", "Vcpu", "Video", "XMLError", "XmlModel", "diff", "model_for", "parse",
+    "parse_element",
 ]  # fmt: skip
 
 

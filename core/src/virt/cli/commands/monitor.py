@@ -44,6 +44,7 @@ def list_domains(ctx: Context, args: argparse.Namespace) -> list[Domain]:
         autostart=_either(args.autostart, args.no_autostart),
         managed_save=_either(args.with_managed_save, args.without_managed_save),
         has_snapshot=_either(args.with_snapshot, args.without_snapshot),
+        has_checkpoint=_either(args.with_checkpoint, args.without_checkpoint),
     )
     return sorted(domains, key=_sort_key)
 
@@ -197,6 +198,8 @@ _LIST_FLAGS = (
     ("--persistent", "list persistent domains"),
     ("--with-snapshot", "list domains with existing snapshot"),
     ("--without-snapshot", "list domains without a snapshot"),
+    ("--with-checkpoint", "list domains with existing checkpoint"),
+    ("--without-checkpoint", "list domains without a checkpoint"),
     ("--state-running", "list domains in running state"),
     ("--state-paused", "list domains in paused state"),
     ("--state-shutoff", "list domains in shutoff state"),

@@ -69,7 +69,7 @@ def print_selected_xml(ctx: Context, xml: str, xpath: str | None, wrap: bool) ->
         return
     for item in items:
         if isinstance(item, etree._Element):
-            ctx.print(etree.tostring(_copy(item), encoding="unicode").rstrip("\n"))
+            ctx.print(etree.tostring(_copy(item), pretty_print=True, encoding="unicode").rstrip("\n"))
         else:
             ctx.print(str(item))
 
@@ -80,6 +80,12 @@ def _copy(element: etree._Element) -> etree._Element:
 
     detached = copy.deepcopy(element)
     detached.tail = None
+    # the document's own indentation goes: virsh indents the node anew from where it now stands
+    for node in detached.iter():
+        if node is not detached and node.tail is not None and not node.tail.strip():
+            node.tail = None
+        if len(node) and node.text is not None and not node.text.strip():
+            node.text = None
     return detached
 
 

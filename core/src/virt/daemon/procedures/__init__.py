@@ -15,6 +15,7 @@ def handlers() -> dict[int, Handler]:
     # importing registers them
     from . import (  # noqa: F401
         changes,
+        checkpoints,
         connect,
         control,
         cpubaseline,

@@ -51,9 +51,6 @@ def listed_states(flags: int) -> set[DomainState] | None:
 
 def _listing(call: Call, flags: int) -> list[Domain]:
     states = listed_states(flags)
-    # virt keeps no checkpoints: asking for domains that have one finds none
-    if either(flags, _LIST_HAS_CHECKPOINT, _LIST_NO_CHECKPOINT):
-        return []
     return _visible_domains(
         call,
         active=either(flags, _LIST_ACTIVE, _LIST_INACTIVE),
@@ -62,6 +59,7 @@ def _listing(call: Call, flags: int) -> list[Domain]:
         autostart=either(flags, _LIST_AUTOSTART, _LIST_NO_AUTOSTART),
         managed_save=either(flags, _LIST_MANAGEDSAVE, _LIST_NO_MANAGEDSAVE),
         has_snapshot=either(flags, _LIST_HAS_SNAPSHOT, _LIST_NO_SNAPSHOT),
+        has_checkpoint=either(flags, _LIST_HAS_CHECKPOINT, _LIST_NO_CHECKPOINT),
     )
 
 

@@ -122,6 +122,11 @@ def has_metadata(call: Call) -> dict[str, Any]:
     return {"metadata": int(_snapshot(call).has_metadata())}
 
 
+@handles(P.DOMAIN_REVERT_TO_SNAPSHOT)
+def revert(call: Call) -> None:
+    _snapshot(call).revert(int(call.args["flags"]))
+
+
 @handles(P.DOMAIN_SNAPSHOT_DELETE)
 def delete(call: Call) -> None:
     _snapshot(call).delete(DeleteFlags(int(call.args["flags"])))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
+from virt.drivers.test.checkpoints import CheckpointOperations
 from virt.drivers.test.control import ControlOperations
 from virt.drivers.test.cpubaseline import CPUBaselineOperations
 from virt.drivers.test.display import DisplayOperations
@@ -51,6 +52,7 @@ class TestConnection(
     RenameOperations,
     DomainCallOperations,
     SnapshotOperations,
+    CheckpointOperations,
     DomainOperations,
     NetworkOperations,
     NodeDeviceOperations,

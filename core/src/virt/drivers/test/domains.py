@@ -97,8 +97,8 @@ def add(host: Host, definition: Domain, *, live: bool) -> DomainObj:
 def start(host: Host, obj: DomainObj, reason: int, definition: Domain | None = None) -> None:
     """Boot ``obj`` with ``definition`` (default: a copy of its persistent one) and a fresh id."""
     if definition is None:
-        assert obj.config is not None
-        definition = obj.config.clone()
+        # a transient domain left shut off (by a snapshot revert) boots its only definition
+        definition = obj.current.clone()
     liveview.add_live_state(definition)
     obj.live = definition
     obj.id = host.allocate_id()
@@ -192,6 +192,8 @@ class DomainOperations:
                         state=obj.state,
                         autostart=obj.autostart,
                         has_managed_save=obj.managed_save,
+                        has_snapshot=bool(obj.snapshots),
+                        has_checkpoint=bool(obj.checkpoints),
                     )
                 )
             ]

@@ -17,6 +17,7 @@ from virt.states import DomainState
 
 if TYPE_CHECKING:
     from virt.xml import Domain, Network, StoragePool, StorageVolume
+    from virt.xml.checkpoint import DomainCheckpoint
     from virt.xml.hostinterface import HostInterface
     from virt.xml.snapshot import DomainSnapshot
 
@@ -50,6 +51,9 @@ class DomainObj(TwoDefinitions):
     snapshots: dict[str, DomainSnapshot] = attrs.field(factory=dict, eq=False, repr=False)
     """The domain's snapshots by name, in the order they were made (virt.drivers.test.snapshots)."""
     current_snapshot: str | None = None
+    checkpoints: dict[str, DomainCheckpoint] = attrs.field(factory=dict, eq=False, repr=False)
+    """The domain's checkpoints by name, in the order they were made (virt.drivers.test.checkpoints)."""
+    current_checkpoint: str | None = None
     xml_cache: dict[tuple[bool, int | None, bool], str] = attrs.field(factory=dict, eq=False, repr=False)
     """Formatted XML by (inactive, id shown, secure); stored definitions are never changed in place, only
     replaced, so replacing ``config`` or ``live`` is the one moment the text goes stale."""

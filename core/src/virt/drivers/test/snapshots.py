@@ -8,16 +8,18 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
-from virt.drivers.test import errors
+from virt.drivers.test import checkpoints, errors
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
-from virt.events import StoppedDetail
-from virt.snapshots import CreateFlags, DeleteFlags, ListFlags
-from virt.states import DomainState, ShutoffReason
+from virt.events import DomainEventType, StartedDetail, StoppedDetail, SuspendedDetail
+from virt.snapshots import CreateFlags, DeleteFlags, ListFlags, RevertFlags
+from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.drivers.test.host import Host
     from virt.drivers.test.objects import DomainObj
+    from virt.xml.devices import Disk
+    from virt.xml.domain import Domain
     from virt.xml.snapshot import DomainSnapshot
 
 _CREATE_TAKEN = int(
@@ -31,7 +33,8 @@ _CREATE_TAKEN = int(
 )
 """What libvirt 9.0's test driver takes (QUIESCE, ATOMIC and LIVE change nothing in memory)."""
 _LIST_TAKEN = 0x7FF
-_DELETE_TAKEN = int(DeleteFlags.CHILDREN | DeleteFlags.METADATA_ONLY | DeleteFlags.CHILDREN_ONLY)
+_REVERT_TAKEN = int(RevertFlags.RUNNING | RevertFlags.PAUSED | RevertFlags.FORCE)
+_DELETE_TAKEN = int(DeleteFlags.CHILDREN | DeleteFlags.CHILDREN_ONLY)  # not METADATA_ONLY (libvirt 9.0)
 _STATE_NAMES = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused", DomainState.SHUTOFF: "shutoff",
                 DomainState.BLOCKED: "blocked", DomainState.SHUTDOWN: "shutdown", DomainState.CRASHED: "crashed",
                 DomainState.PMSUSPENDED: "pmsuspended"}  # fmt: skip
@@ -48,14 +51,31 @@ def _missing(name: str) -> VirtError:
 
 
 def _children(obj: DomainObj, name: str | None) -> list[str]:
-    return [n for n, s in obj.snapshots.items() if (s.parent.name if s.parent is not None else None) == name]
+    """The children of ``name`` (None: the roots) newest first, as libvirt links them."""
+    return [n for n, s in reversed(obj.snapshots.items()) if (s.parent.name if s.parent is not None else None) == name]
 
 
-def _descendants(obj: DomainObj, name: str) -> list[str]:
+def _descendants(obj: DomainObj, name: str | None) -> list[str]:
+    """Each descendant after its parent (libvirt's walk; what TOPOLOGICAL asks)."""
     found: list[str] = []
     for child in _children(obj, name):
         found += [child, *_descendants(obj, child)]
     return found
+
+
+def _check_disks(snap: DomainSnapshot, disks: list[Disk]) -> None:
+    """The first checks of virDomainSnapshotAlignDisks: no more entries than disks, each naming one."""
+    asked = snap.disks.disks if snap.disks is not None else []
+    if len(asked) > len(disks):
+        raise libvirt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED, "too many disk snapshot requests for domain", ErrorDomain.DOMAIN_SNAPSHOT
+        )
+    targets = {d.target.dev for d in disks if d.target is not None}
+    for entry in asked:
+        if entry.name not in targets:
+            raise libvirt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED, f"no disk named '{entry.name}'", ErrorDomain.DOMAIN_SNAPSHOT
+            )
 
 
 def _parent(snap: DomainSnapshot) -> str | None:
@@ -72,6 +92,7 @@ class SnapshotOperations:
         def _domain(self, ref: DomainRef) -> DomainObj: ...
         def _stop(self, obj: DomainObj, reason: ShutoffReason, detail: StoppedDetail) -> None: ...
         def _changing(self) -> contextlib.AbstractContextManager[None]: ...
+        def _event(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None: ...
 
     def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
         from virt.xml.snapshot import DomainSnapshot, SnapshotDisk, SnapshotDisks, SnapshotMemory, SnapshotParent
@@ -81,9 +102,22 @@ class SnapshotOperations:
         snap = DomainSnapshot.from_xml(xml)
         with self._changing():  # HALT stops the domain: its event goes out after the lock
             obj = self._domain(ref)
+            checkpoints.before_snapshot(obj)
             if flags & CreateFlags.REDEFINE:
                 if not snap.name:
-                    raise libvirt_error(ErrorNumber.INVALID_ARG, "a redefined snapshot must have a name")
+                    raise libvirt_error(
+                        ErrorNumber.XML_ERROR, "a redefined snapshot must have a name", ErrorDomain.DOMAIN_SNAPSHOT
+                    )
+                if snap.creation_time is None:
+                    raise libvirt_error(
+                        ErrorNumber.INTERNAL_ERROR,
+                        "missing creationTime from existing snapshot",
+                        ErrorDomain.DOMAIN_SNAPSHOT,
+                    )
+                if snap.domain is None:
+                    raise libvirt_error(
+                        ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot", ErrorDomain.DOMAIN_SNAPSHOT
+                    )
             else:
                 now = int(time.time())
                 snap.name = snap.name or str(now)
@@ -97,6 +131,7 @@ class SnapshotOperations:
                     snap.memory = SnapshotMemory()
                     snap.memory.snapshot = "internal" if obj.active else "no"
                 devices = obj.current.devices
+                _check_disks(snap, devices.disks if devices is not None else [])
                 named = {d.name for d in snap.disks.disks} if snap.disks is not None else set()
                 disks = snap.disks or SnapshotDisks()
                 for disk in devices.disks if devices is not None else []:
@@ -136,18 +171,16 @@ class SnapshotOperations:
             elif flags & ListFlags.ROOTS:
                 names = _children(obj, None)
             else:
-                names = list(obj.snapshots)
+                names = _descendants(obj, None)
             return [n for n in names if self._wanted(obj, n, flags)]
 
     @staticmethod
     def _wanted(obj: DomainObj, name: str, flags: int) -> bool:
         """virDomainMomentObjListFilter: the leaves and metadata, state and location filters."""
         snap = obj.snapshots[name]
-        leaves = flags & (ListFlags.LEAVES | ListFlags.NO_LEAVES)
-        if leaves and leaves != ListFlags.LEAVES | ListFlags.NO_LEAVES:
-            is_leaf = not _children(obj, name)
-            if is_leaf != bool(flags & ListFlags.LEAVES):
-                return False
+        is_leaf = not _children(obj, name)  # both LEAVES and NO_LEAVES: nothing is both (libvirt 9.0)
+        if (flags & ListFlags.LEAVES and not is_leaf) or (flags & ListFlags.NO_LEAVES and is_leaf):
+            return False
         metadata = flags & (ListFlags.METADATA | ListFlags.NO_METADATA)
         if metadata == ListFlags.NO_METADATA:
             return False  # every snapshot of the test driver has its metadata
@@ -231,6 +264,73 @@ class SnapshotOperations:
                     obj.current_snapshot = parent
                 del obj.snapshots[name]
 
+    # -- revert (testDomainRevertToSnapshot) ------------------------------------------------------------
+    def revert_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
+        if flags & ~_REVERT_TAKEN:
+            raise _unsupported(flags & ~_REVERT_TAKEN, "testDomainRevertToSnapshot")
+        with self._changing():
+            obj = self._domain(ref)
+            snap = self._snapshot(ref, name)
+            live = snap.state in ("running", "paused")
+            asked = flags & (RevertFlags.RUNNING | RevertFlags.PAUSED)
+            if not obj.persistent and not live and not asked:
+                raise errors.error(
+                    ErrorNumber.OPERATION_INVALID,
+                    "transient domain needs to request run or pause to revert to inactive snapshot",
+                )
+            # A snapshot always keeps its domain here (redefining one without it is refused), but a
+            # domain with only its uuid is no rollback; libvirt 9.0 asks no FORCE to respawn a
+            # running guest for an inactive snapshot with RUNNING or PAUSED (seen against it).
+            if snap.domain is None or snap.domain.type is None:
+                raise errors.error(
+                    ErrorNumber.SNAPSHOT_REVERT_RISKY, f"snapshot '{name}' lacks domain '{obj.name}' rollback info"
+                )
+            obj.current_snapshot = None
+            config = snap.domain.clone()
+            if live:
+                wants_pause = snap.state == "paused" or bool(flags & RevertFlags.PAUSED)
+                self._revert_to_live(obj, config, paused=wants_pause and not flags & RevertFlags.RUNNING)
+            else:
+                self._revert_to_inactive(obj, config, flags)
+            obj.current_snapshot = name
+
+    def _revert_to_live(self, obj: DomainObj, config: Domain, *, paused: bool) -> None:
+        """Transitions into a running or paused snapshot: libvirt 9.0's test driver finds a running
+        domain's definition unlike the snapshot's every time, so it stops it and boots it again."""
+        from virt.drivers.test.domains import start  # domains imports this module
+
+        if obj.active:
+            if obj.persistent:
+                self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)
+            else:  # a transient domain goes on under its handle: only its event says it stopped
+                self._event(obj, DomainEventType.STOPPED, StoppedDetail.FROM_SNAPSHOT)
+        if obj.persistent:
+            obj.config = config
+            start(self.host, obj, RunningReason.FROM_SNAPSHOT)
+        else:
+            start(self.host, obj, RunningReason.FROM_SNAPSHOT, config)
+        self._event(obj, DomainEventType.STARTED, StartedDetail.FROM_SNAPSHOT)
+        if paused:
+            obj.state, obj.reason = DomainState.PAUSED, PausedReason.FROM_SNAPSHOT
+            self._event(obj, DomainEventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT)
+
+    def _revert_to_inactive(self, obj: DomainObj, config: Domain, flags: int) -> None:
+        """Transitions into a shut off snapshot: a running domain stops. RUNNING or PAUSED report a
+        start (and a pause), but libvirt 9.0's test driver leaves the domain off."""
+        if obj.persistent:
+            obj.config = config
+            if obj.active:
+                self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)
+        elif obj.active:
+            # libvirt keeps the transient domain, shut off under the snapshot's definition (it
+            # stays listed, and a start boots it again)
+            obj.live, obj.id = config, -1
+            obj.state, obj.reason = DomainState.SHUTOFF, ShutoffReason.FROM_SNAPSHOT
+            self._event(obj, DomainEventType.STOPPED, StoppedDetail.FROM_SNAPSHOT)
+        if flags & (RevertFlags.RUNNING | RevertFlags.PAUSED):
+            self._event(obj, DomainEventType.STARTED, StartedDetail.FROM_SNAPSHOT)
+            if flags & RevertFlags.PAUSED:
+                self._event(obj, DomainEventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT)
 
 def before_undefine(obj: DomainObj, *, forget: bool) -> None:
     """An inactive domain with snapshots is undefined only with SNAPSHOTS_METADATA (``forget``), which
