@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).with_name("data") / "libvirt_driver_calls.json"
-CLIENT_SIDE = frozenset({"virConnectIsAlive", "virConnectIsEncrypted"})
-"""Answered by libvirt's client library itself: no procedure exists for them."""
+CLIENT_SIDE = frozenset({"virConnectIsAlive", "virConnectIsEncrypted", "virDomainCreateLinux"})
+"""Answered by libvirt's client library itself: no procedure exists for them (virDomainCreateLinux is
+virDomainCreateXML under its old name)."""
 DAEMON_ONLY = frozenset({"virConnectOpen", "virAuthSaslInit", "virAuthSaslStart", "virAuthSaslStep", "virAuthPolkit"})
 """Served by virtd for every driver, and refused when called outside a real client's session."""
 _FIRST_OPERATION = {
