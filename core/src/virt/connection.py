@@ -690,7 +690,10 @@ class Connection:
         from virt.xml import StoragePool as StoragePoolModel
 
         driver = self._writable("virStoragePoolCreateXML")
-        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        # as libvirt: either build flag asks for a build too (storagePoolCreate)
+        flags = (
+            BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build or overwrite or no_overwrite else None
+        )
         return StoragePool(self, driver.create_storage_pool(_as_model(xml, StoragePoolModel, "xml"), build=flags))
 
     def lookup_storage_volume_by_key(self, key: str) -> StorageVolume:
@@ -1546,7 +1549,10 @@ class StoragePool:
         """Start the defined pool (``build``: build it first)."""
         from virt.storage.backend import BuildFlags
 
-        flags = BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build else None
+        # as libvirt: either build flag asks for a build too (storagePoolCreate)
+        flags = (
+            BuildFlags(overwrite=overwrite, no_overwrite=no_overwrite) if build or overwrite or no_overwrite else None
+        )
         self.connection._writable("virStoragePoolCreate").start_storage_pool(self.ref, build=flags)
 
     def destroy(self) -> None:

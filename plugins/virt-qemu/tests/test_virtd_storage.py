@@ -20,6 +20,9 @@ DIR_STEPS = [
     ["pool-list", "--all"],
     ["pool-info", "p1"],
     ["pool-start", "p1"],
+    # either overwrite flag asks for a build, which for a directory means formatting: refused
+    ["pool-start", "p1", "--overwrite"],
+    ["pool-build", "p1", "--no-overwrite"],
     ["pool-build", "p1"],
     ["pool-build", "p1"],  # building again is fine for a directory
     ["pool-start", "p1"],

@@ -43,6 +43,11 @@ class DirBackend(FilePoolBackend):
 
     def build(self, pool: StoragePool, flags: BuildFlags) -> None:
         make_target(pool)
+        if flags.overwrite or flags.no_overwrite:
+            # libvirt's dir pools build as its fs pools do: a flag means formatting, which needs a device
+            raise storage_error(
+                ErrorNumber.OPERATION_INVALID, f"No source device specified when formatting pool '{pool.name}'"
+            )
 
     def delete(self, pool: StoragePool) -> None:
         remove_target(pool)
