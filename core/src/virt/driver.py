@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from virt.networkevents import NetworkEvent
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
+    from virt.secrets import SecretEvent
     from virt.states import DomainState, ShutdownMode
     from virt.storage.backend import BuildFlags
     from virt.storage.transfer import VolumeTransfer
@@ -951,6 +952,47 @@ class DriverConnection:
     def get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
         """virConnectGetCPUModelNames: the CPU models guests of ``arch`` may use (none: any)."""
 
+    # == secrets (virt.secrets; virSecret*) ===========================================================
+    @optional
+    def list_secrets(self, flags: int) -> list[SecretRef]:
+        """virConnectListAllSecrets: every secret passing ``flags`` (virt.secrets.ListFlags), by UUID."""
+
+    @optional
+    def lookup_secret_by_uuid(self, uuid: uuid.UUID) -> SecretRef:
+        """virSecretLookupByUUID: NotFound (NO_SECRET) when there is no such secret."""
+
+    @optional
+    def lookup_secret_by_usage(self, usage_type: int, usage_id: str) -> SecretRef:
+        """virSecretLookupByUsage: the secret for ``usage_id`` of ``usage_type`` (virt.secrets.UsageType)."""
+
+    @optional
+    def define_secret(self, xml: str, flags: int) -> SecretRef:
+        """virSecretDefineXML: a new secret, or a new definition of the one with that UUID
+        (``flags``: virt.secrets.DefineFlags)."""
+
+    @optional
+    def get_secret_xml(self, ref: SecretRef, flags: int) -> str:
+        """virSecretGetXMLDesc."""
+
+    @optional
+    def set_secret_value(self, ref: SecretRef, value: bytes, flags: int) -> None:
+        """virSecretSetValue."""
+
+    @optional
+    def get_secret_value(self, ref: SecretRef, flags: int) -> bytes:
+        """virSecretGetValue: refused for a private secret (INVALID_SECRET)."""
+
+    @optional
+    def undefine_secret(self, ref: SecretRef) -> None:
+        """virSecretUndefine."""
+
+    @optional
+    def subscribe_secret_events(self, callback: Callable[[SecretEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every later secret event (lifecycle and value changes, every
+        connection's); returns the function that unsubscribes. Delivered as domain events are."""
+
+    # == end of secrets ===============================================================================
+
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:
     """The operations ``cls`` implements (those it does not leave to the NotSupported default)."""
@@ -959,3 +1001,16 @@ def supported_operations(cls: type[DriverConnection]) -> list[str]:
         for name, value in vars(DriverConnection).items()
         if getattr(value, "__virt_optional__", False) and not getattr(getattr(cls, name), "__virt_optional__", False)
     )
+
+
+# == secrets (virt.secrets) ==========================================================================
+@attrs.frozen
+class SecretRef:
+    """A secret as virSecretPtr names it: UUID, usage type (virt.secrets.UsageType) and usage id."""
+
+    uuid: uuid.UUID
+    usage_type: int
+    usage_id: str
+
+
+# == end of secrets ==================================================================================

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from virt.driver import DomainRef, DriverConnection
 from virt.errors import ErrorNumber, libvirt_error
+from virt.localstate.secrets import LocalSecretOperations
 from virt.localstate.storage import LocalStorageOperations
 
 if TYPE_CHECKING:
@@ -65,8 +66,9 @@ def ref_of(obj: LocalDomain) -> DomainRef:
     return DomainRef(name=obj.name, uuid=obj.uuid, id=obj.id)
 
 
-class LocalConnection(LocalStorageOperations, DriverConnection, Generic[D]):
-    """A connection to a local driver instance ``D``; its storage pools are the host's (``LocalStorageOperations``)."""
+class LocalConnection(LocalSecretOperations, LocalStorageOperations, DriverConnection, Generic[D]):
+    """A connection to a local driver instance ``D``; its storage pools are the host's (``LocalStorageOperations``),
+    its secrets too (``LocalSecretOperations``)."""
 
     watches_guests = True
     os_type: ClassVar[str] = "hvm"
