@@ -134,6 +134,7 @@ def run_secret_get_value(ctx: Context, args: argparse.Namespace) -> None:
         ctx.print()
     else:
         ctx.print(base64.b64encode(value).decode())
+    ctx.trailer = False  # virsh prints the value alone, without its usual blank line
 
 
 def run_secret_undefine(ctx: Context, args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from virt.driver import SecretRef
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 from virt.remote.message_types import SECRET_LIST_MAX
 from virt.remote.messages import REMOTE_PROCEDURES
 from virt.remote.procedure_numbers import RemoteProcedure as P
@@ -75,7 +76,13 @@ def get_xml_desc(call: Call) -> dict[str, Any]:
 
 @handles(P.SECRET_SET_VALUE)
 def set_value(call: Call) -> None:
-    _secret(call).set_value(bytes(call.args["value"]), int(call.args["flags"]))
+    value = bytes(call.args["value"])
+    if not value:
+        # libvirtd decodes an empty opaque as no value at all, which virSecretSetValue refuses
+        raise InvalidArgument(
+            "value in virSecretSetValue must not be NULL", ErrorNumber.INVALID_ARG, ErrorDomain.SECRET
+        )
+    _secret(call).set_value(value, int(call.args["flags"]))
 
 
 @handles(P.SECRET_GET_VALUE)
