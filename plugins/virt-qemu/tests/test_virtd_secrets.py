@@ -105,7 +105,9 @@ def steps(folder: Path) -> list[list[str]]:
         f"<secret ephemeral='no' private='yes'><description>first &amp; only</description><uuid>{PUPPY}</uuid>"
         "<usage type='volume'><volume>/var/lib/libvirt/images/puppy.img</volume></usage></secret>",
     )
-    ceph = xml("ceph.xml", f"<secret ephemeral='yes'><uuid>{CEPH}</uuid><usage type='ceph'><name>admin</name></usage></secret>")
+    ceph = xml(
+        "ceph.xml", f"<secret ephemeral='yes'><uuid>{CEPH}</uuid><usage type='ceph'><name>admin</name></usage></secret>"
+    )
     tls = xml("tls.xml", f"<secret><uuid>{TLS}</uuid><usage type='tls'><name>tls0</name></usage></secret>")
     bad = xml("bad.xml", "<secret><bogus/></secret>")
     taken = xml("taken.xml", "<secret><usage type='tls'><name>tls0</name></usage></secret>")
@@ -198,7 +200,9 @@ def watch_events(program: str, uri: str, folder: Path) -> list[str]:
     """``secret-event --loop`` for each event id while a secret is defined, given a value and
     undefined: the lines printed (a probe secret, defined until the listeners answer, comes first)."""
     probe = folder / "probe.xml"
-    probe.write_text(f"<secret ephemeral='yes'><uuid>{MISSING}</uuid><usage type='tls'><name>probe</name></usage></secret>")
+    probe.write_text(
+        f"<secret ephemeral='yes'><uuid>{MISSING}</uuid><usage type='tls'><name>probe</name></usage></secret>"
+    )
     outputs = []
     listeners = []
     for event in ("lifecycle", "value-changed"):

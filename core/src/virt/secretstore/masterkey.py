@@ -45,7 +45,7 @@ def load_or_make(path: Path) -> bytes:
         with contextlib.suppress(FileExistsError):
             os.link(temporary, path)
     finally:
-        os.unlink(temporary)
+        os.unlink(temporary)  # noqa: PTH108 - a path string made above, no Path object
     return _read(path)
 
 

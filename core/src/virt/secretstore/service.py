@@ -114,7 +114,7 @@ class SecretService:
     def _persistent(self) -> dict[uuid_module.UUID, Secret]:
         found: dict[uuid_module.UUID, Secret] = {}
         folder = str(self.dirs.definitions_dir)
-        for name in os.listdir(folder):
+        for name in os.listdir(folder):  # noqa: PTH208 - names only, no Path object per file
             if not name.endswith(".xml") or name.startswith("."):
                 continue
             definition = self._read(f"{folder}/{name}")

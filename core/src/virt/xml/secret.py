@@ -78,9 +78,8 @@ class Secret:
         """Parse a document as virSecretDefParse does (errors with libvirt's words)."""
         root = parse_document(text)
         if root.tag != "secret":
-            raise XMLError(
-                f"XML error: expecting root element of 'secret', not '{root.tag}'", ErrorNumber.XML_ERROR, ErrorDomain.XML
-            )
+            detail = f"XML error: expecting root element of 'secret', not '{root.tag}'"
+            raise XMLError(detail, ErrorNumber.XML_ERROR, ErrorDomain.XML)
         return cls.from_element(root)
 
     @classmethod

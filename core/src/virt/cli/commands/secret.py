@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import re
 import sys
 import time
@@ -34,10 +35,8 @@ def decode_base64(data: bytes) -> bytes:
     for byte in kept:
         groups.append(byte)
         if len(groups) == 4:
-            try:
+            with contextlib.suppress(ValueError):  # padding inside a group: glib makes nothing of it
                 out += base64.b64decode(bytes(groups))
-            except ValueError:
-                pass  # padding in the middle of a group: glib stops reading such text
             groups.clear()
     return bytes(out)
 
