@@ -134,6 +134,13 @@ def test_libvirts_errors(service: SecretService) -> None:
         service.define("<secret><bogus/></secret>", 1)
 
 
+def test_a_secret_without_usage_keeps_it(service: SecretService) -> None:
+    bare = uuid.uuid4()
+    service.define(f"<secret><uuid>{bare}</uuid></secret>", 0)
+    with pytest.raises(VirtError, match=rf"UUID {bare} is already defined for use with \(null\)$"):
+        service.define(secret_xml(key=bare), 0)
+
+
 def test_listing_filters(service: SecretService) -> None:
     kinds = {(e, p): uuid.uuid4() for e in (False, True) for p in (False, True)}
     for (ephemeral, private), key in kinds.items():

@@ -174,7 +174,8 @@ class SecretService:
         with self.changing():
             old = self._find(new.uuid)
             if old is not None and old.usage_id != new.usage_id:
-                detail = f"a secret with UUID {new.uuid} is already defined for use with {old.usage_id}"
+                used_for = "(null)" if old.usage_id is None else old.usage_id  # libvirt prints C's NULL so
+                detail = f"a secret with UUID {new.uuid} is already defined for use with {used_for}"
                 raise libvirt_error(ErrorNumber.INTERNAL_ERROR, detail, ErrorDomain.SECRET)
             if old is None and new.usage_id is not None:
                 for other in self.definitions():
