@@ -287,3 +287,55 @@ def test_an_in_process_connection_shares_the_persistent_secrets_and_seals_them(t
         assert done.returncode == 0, done.stderr
     assert done.stdout == PLAINTEXT.decode() + "\n"
     sealed_files_hold_no_plaintext(tmp_path / "secrets")
+
+
+def test_the_public_api_over_virtd() -> None:
+    """virt's own Connection through virtd: Secret handles, values, filters, both kinds of events
+    (with a secret filter), and a read-only connection that may look but not read values."""
+    import threading
+
+    import virt
+    from virt.errors import OperationDenied
+    from virt.secrets import SECRET_EVENT_ID_LIFECYCLE, SECRET_EVENT_ID_VALUE_CHANGED, ListFlags, UsageType
+
+    with private_qemu_root("vsa") as root, pytest.MonkeyPatch.context() as env:
+        env.setenv("VIRT_SECRETS_ROOT", str(root / "secrets"))
+        with virtd_serving(root) as virtd, virt.open(qemu_uri(virtd)) as conn:
+            seen: list[tuple[str, int, object]] = []
+            arrived = threading.Event()
+
+            def record(secret: virt.secrets.Secret, event: virt.secrets.SecretEvent) -> None:
+                seen.append((str(secret.uuid), event.event_id, event.type))
+                if len(seen) == 3:
+                    arrived.set()
+
+            other = conn.define_secret(f"<secret><uuid>{CEPH}</uuid><usage type='ceph'><name>c</name></usage></secret>")
+            handles = [
+                conn.add_secret_event_callback(record, SECRET_EVENT_ID_LIFECYCLE),
+                conn.add_secret_event_callback(record, SECRET_EVENT_ID_VALUE_CHANGED),
+            ]
+            conn.add_secret_event_callback(lambda s, e: seen.append(("other", e.event_id, e.type)), 1, other)
+            tls = conn.define_secret(
+                f"<secret private='yes'><uuid>{TLS}</uuid><usage type='tls'><name>t</name></usage></secret>"
+            )
+            assert (tls.usage_type, tls.usage_id) == (UsageType.TLS, "t")
+            tls.set_value(PLAINTEXT)
+            with pytest.raises(virt.VirtError, match="Invalid secret: secret is private"):
+                tls.value()
+            assert [s.uuid for s in conn.list_secrets(ListFlags.PRIVATE)] == [tls.uuid]
+            assert conn.lookup_secret_by_usage(UsageType.TLS, "t") == tls
+            with virt.open(qemu_uri(virtd), readonly=True) as ro:
+                found = ro.lookup_secret_by_uuid(CEPH)
+                assert "<name>c</name>" in found.xml()
+                with pytest.raises(OperationDenied, match="read only access prevents virSecretGetValue"):
+                    found.value()
+            tls.undefine()
+            assert arrived.wait(10), seen
+            for handle in handles:
+                conn.remove_secret_event_callback(handle)
+            other.undefine()
+    assert seen == [
+        (TLS, SECRET_EVENT_ID_LIFECYCLE, virt.secrets.SecretEventType.DEFINED),
+        (TLS, SECRET_EVENT_ID_VALUE_CHANGED, None),
+        (TLS, SECRET_EVENT_ID_LIFECYCLE, virt.secrets.SecretEventType.UNDEFINED),
+    ]
