@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from virt.poolevents import StoragePoolEvent
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
+    from virt.secrets import Secret, SecretEvent, SecretEventCallback
     from virt.snapshots import DomainSnapshot
     from virt.storage.transfer import VolumeTransfer
     from virt.xml import Domain as DomainModel
@@ -176,6 +177,9 @@ class Connection:
             self._network_callbacks.clear()
             self._pool_event_callbacks.clear()
             self._node_device_event_callbacks.clear()
+            secret_callbacks = self.__dict__.pop("_secret_callbacks", None)  # secrets: virt.secrets
+            if secret_callbacks is not None:
+                secret_callbacks.clear()
             driver, self._driver = self._driver, None
             driver.close()
 
@@ -653,6 +657,67 @@ class Connection:
         from virt.nodedevices import NodeDevice
 
         return NodeDevice(self, self._writable("virNodeDeviceCreateXML").create_node_device(xml, flags))
+
+    # == secrets (virt.secrets) ===================================================================
+    def list_secrets(self, flags: int = 0) -> list[Secret]:
+        """virConnectListAllSecrets: the secrets passing ``flags`` (virt.secrets.ListFlags), by UUID."""
+        from virt.secrets import Secret
+
+        return [Secret(self, ref) for ref in self.driver.list_secrets(int(flags))]
+
+    def lookup_secret_by_uuid(self, uuid: str | uuid_module.UUID) -> Secret:
+        """virSecretLookupByUUID(String)."""
+        from virt.secrets import Secret
+
+        if not isinstance(uuid, uuid_module.UUID):
+            try:
+                uuid = uuid_module.UUID(str(uuid))
+            except ValueError:
+                raise InvalidArgument("uuidstr in virSecretLookupByUUIDString must be a valid UUID") from None
+        return Secret(self, self.driver.lookup_secret_by_uuid(uuid))
+
+    def lookup_secret_by_usage(self, usage_type: int, usage_id: str) -> Secret:
+        """virSecretLookupByUsage: the secret for ``usage_id`` of ``usage_type`` (virt.secrets.UsageType)."""
+        from virt.secrets import Secret
+
+        return Secret(self, self.driver.lookup_secret_by_usage(int(usage_type), usage_id))
+
+    def define_secret(self, xml: str, flags: int = 0) -> Secret:
+        """virSecretDefineXML (``flags``: virt.secrets.DefineFlags)."""
+        from virt.secrets import Secret
+
+        return Secret(self, self._writable("virSecretDefineXML").define_secret(xml, int(flags)))
+
+    def add_secret_event_callback(
+        self, callback: SecretEventCallback, event_id: int = 0, secret: Secret | None = None
+    ) -> int:
+        """Call ``callback(secret, event)`` for every later secret event of ``event_id``
+        (virt.secrets.SECRET_EVENT_ID_*), of ``secret`` only if given: virConnectSecretEventRegisterAny.
+        Returns the handle for ``remove_secret_event_callback``."""
+        from virt.secrets import EVENT_NAMES, Secret, SecretCallbacks
+
+        if event_id not in EVENT_NAMES:
+            raise InvalidArgument(f"unsupported secret event ID {event_id}")
+        if secret is not None and secret.connection is not self:
+            raise InvalidArgument("the secret of an event callback must come from the same connection")
+        callbacks = self.__dict__.setdefault("_secret_callbacks", SecretCallbacks())
+
+        def relay(event: SecretEvent) -> None:
+            callback(Secret(self, event.secret), event)
+
+        key = secret.uuid if secret is not None else None
+        return int(callbacks.add(relay, event_id, key, self.driver.subscribe_secret_events))
+
+    def remove_secret_event_callback(self, handle: int) -> None:
+        """Stop calling the callback ``add_secret_event_callback`` returned ``handle`` for."""
+        from virt.secrets import SecretCallbacks
+
+        callbacks: SecretCallbacks | None = self.__dict__.get("_secret_callbacks")
+        if callbacks is None:
+            raise InvalidArgument(f"could not find event callback {handle} for deletion")
+        callbacks.remove(handle)
+
+    # == end of secrets ============================================================================
 
     # -- storage -------------------------------------------------------------------------------
     def list_storage_pools(

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from virt.poolevents import StoragePoolEvent
     from virt.progress import ProgressCallback
     from virt.scheduler import SchedulerType
+    from virt.secrets import SecretEvent
     from virt.states import DomainState, ShutdownMode
     from virt.storage.backend import BuildFlags
     from virt.storage.transfer import VolumeTransfer
@@ -1122,6 +1123,47 @@ class DriverConnection:
     def start_domain_with_files(self, ref: DomainRef, files: Sequence[int], flags: int) -> None:
         """virDomainCreateWithFiles: start the defined domain, handing it the open file descriptors ``files``."""
 
+    # == secrets (virt.secrets; virSecret*) ===========================================================
+    @optional
+    def list_secrets(self, flags: int) -> list[SecretRef]:
+        """virConnectListAllSecrets: every secret passing ``flags`` (virt.secrets.ListFlags), by UUID."""
+
+    @optional
+    def lookup_secret_by_uuid(self, uuid: uuid.UUID) -> SecretRef:
+        """virSecretLookupByUUID: NotFound (NO_SECRET) when there is no such secret."""
+
+    @optional
+    def lookup_secret_by_usage(self, usage_type: int, usage_id: str) -> SecretRef:
+        """virSecretLookupByUsage: the secret for ``usage_id`` of ``usage_type`` (virt.secrets.UsageType)."""
+
+    @optional
+    def define_secret(self, xml: str, flags: int) -> SecretRef:
+        """virSecretDefineXML: a new secret, or a new definition of the one with that UUID
+        (``flags``: virt.secrets.DefineFlags)."""
+
+    @optional
+    def get_secret_xml(self, ref: SecretRef, flags: int) -> str:
+        """virSecretGetXMLDesc."""
+
+    @optional
+    def set_secret_value(self, ref: SecretRef, value: bytes, flags: int) -> None:
+        """virSecretSetValue."""
+
+    @optional
+    def get_secret_value(self, ref: SecretRef, flags: int) -> bytes:
+        """virSecretGetValue: refused for a private secret (INVALID_SECRET)."""
+
+    @optional
+    def undefine_secret(self, ref: SecretRef) -> None:
+        """virSecretUndefine."""
+
+    @optional
+    def subscribe_secret_events(self, callback: Callable[[SecretEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every later secret event (lifecycle and value changes, every
+        connection's); returns the function that unsubscribes. Delivered as domain events are."""
+
+    # == end of secrets ===============================================================================
+
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:
     """The operations ``cls`` implements (those it does not leave to the NotSupported default)."""
@@ -1130,3 +1172,16 @@ def supported_operations(cls: type[DriverConnection]) -> list[str]:
         for name, value in vars(DriverConnection).items()
         if getattr(value, "__virt_optional__", False) and not getattr(getattr(cls, name), "__virt_optional__", False)
     )
+
+
+# == secrets (virt.secrets) ==========================================================================
+@attrs.frozen
+class SecretRef:
+    """A secret as virSecretPtr names it: UUID, usage type (virt.secrets.UsageType) and usage id."""
+
+    uuid: uuid.UUID
+    usage_type: int
+    usage_id: str
+
+
+# == end of secrets ==================================================================================

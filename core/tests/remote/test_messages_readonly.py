@@ -223,6 +223,8 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY", {}, "c.storagePoolEventDeregisterAny(12345)"),
     ("CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY", {}, "c0.nodeDeviceEventRegisterAny(None, 0, cb, None)"),
     ("CONNECT_NODE_DEVICE_EVENT_DEREGISTER_ANY", {}, "c0.nodeDeviceEventDeregisterAny(12345)"),
+    ("CONNECT_SECRET_EVENT_REGISTER_ANY", {}, "c.secretEventRegisterAny(None, 0, cb, None)"),
+    ("CONNECT_SECRET_EVENT_DEREGISTER_ANY", {}, "c.secretEventDeregisterAny(12345)"),
     ("DOMAIN_GET_SCHEDULER_PARAMETERS", {}, "d.schedulerParameters()"),
     ("DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS", {}, "d.schedulerParametersFlags(0)"),
     ("DOMAIN_SET_SCHEDULER_PARAMETERS", {}, "d.setSchedulerParameters({'weight': 1})"),

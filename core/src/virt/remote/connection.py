@@ -24,6 +24,7 @@ from virt.driver import (
     DriverConnection,
     InterfaceRef,
     NetworkRef,
+    SecretRef,
     SecurityLabel,
     StoragePoolInfo,
     StoragePoolRef,
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
     from virt.nodedevevents import NodeDeviceEvent
     from virt.poolevents import StoragePoolEvent
     from virt.scheduler import SchedulerType
+    from virt.secrets import SecretEvent
     from virt.states import DomainState, ShutdownMode
     from virt.storage.backend import BuildFlags
     from virt.uri import URI
@@ -183,6 +185,14 @@ def _network_arg(ref: NetworkRef) -> dict[str, Any]:
     return {"name": ref.name, "uuid": ref.uuid}
 
 
+def _secret_ref(value: dict[str, Any]) -> SecretRef:  # secrets (virt.secrets)
+    return SecretRef(value["uuid"], value["usageType"], value["usageID"])
+
+
+def _secret_arg(ref: SecretRef) -> dict[str, Any]:  # secrets (virt.secrets)
+    return {"uuid": ref.uuid, "usageType": ref.usage_type, "usageID": ref.usage_id}
+
+
 def _pool_ref(value: dict[str, Any]) -> StoragePoolRef:
     return StoragePoolRef(value["name"], value["uuid"])
 
@@ -258,16 +268,23 @@ class _ObjectEvents:
 class _Subscription:
     """One event subscription, and the id the daemon gave it on the current connection."""
 
-    __slots__ = ("active", "callback", "network", "objects", "remote_id")
+    __slots__ = ("active", "callback", "network", "objects", "remote_id", "secret_event")
 
     def __init__(
-        self, callback: Callable[[Any], None], *, network: bool = False, objects: _ObjectEvents | None = None
+        self,
+        callback: Callable[[Any], None],
+        *,
+        network: bool = False,
+        objects: _ObjectEvents | None = None,
+        secret_event: int | None = None,
     ) -> None:
         self.callback = callback
         self.network = network
-        """A network lifecycle subscription (else a domain one, or ``objects``'s)."""
+        """A network lifecycle subscription (else a domain one, or ``objects``'s, or a secret one)."""
         self.objects = objects
         """A storage pool or node device subscription: its procedures."""
+        self.secret_event = secret_event
+        """The event id of a secret event subscription (virt.secrets)."""
         self.remote_id: int | None = None
         self.active = True
 
@@ -658,6 +675,8 @@ class RemoteConnection(DriverConnection):
                         if subscription.objects is not None
                         else P.CONNECT_NETWORK_EVENT_DEREGISTER_ANY
                         if subscription.network
+                        else P.CONNECT_SECRET_EVENT_DEREGISTER_ANY
+                        if subscription.secret_event is not None
                         else P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY
                     )
                     self._call(procedure, {"callbackID": remote_id})
@@ -668,6 +687,10 @@ class RemoteConnection(DriverConnection):
         if subscription.objects is not None:
             objects = subscription.objects
             ret = self._call(objects.register, {"eventID": objects.event_id, objects.object_arg: None})
+        elif subscription.secret_event is not None:
+            ret = self._call(
+                P.CONNECT_SECRET_EVENT_REGISTER_ANY, {"eventID": subscription.secret_event, "secret": None}
+            )
         elif subscription.network:
             ret = self._call(P.CONNECT_NETWORK_EVENT_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "net": None})
         else:
@@ -681,6 +704,9 @@ class RemoteConnection(DriverConnection):
     def _on_event(self, number: int, payload: bytes) -> None:
         if number in _OBJECT_EVENT_MESSAGES:
             self._on_object_event(number, payload)
+            return
+        if number in (P.SECRET_EVENT_LIFECYCLE, P.SECRET_EVENT_VALUE_CHANGED):
+            self._on_secret_event(number, payload)
             return
         if number not in (P.DOMAIN_EVENT_CALLBACK_LIFECYCLE, P.NETWORK_EVENT_LIFECYCLE):
             return  # only lifecycle callbacks are ever registered
@@ -756,6 +782,77 @@ class RemoteConnection(DriverConnection):
             "xmlCPUs": list(xml_cpus), "flags": flags,
         }  # fmt: skip
         return str(self._call(P.CONNECT_BASELINE_HYPERVISOR_CPU, args)["cpu"])
+
+    # == secrets (virt.secrets; virSecret*) ===========================================================
+    def list_secrets(self, flags: int) -> list[SecretRef]:
+        ret = self._call(P.CONNECT_LIST_ALL_SECRETS, {"need_results": 1, "flags": flags})
+        return [_secret_ref(s) for s in ret["secrets"]]
+
+    def lookup_secret_by_uuid(self, uuid: uuid.UUID) -> SecretRef:
+        return _secret_ref(self._call(P.SECRET_LOOKUP_BY_UUID, {"uuid": uuid})["secret"])
+
+    def lookup_secret_by_usage(self, usage_type: int, usage_id: str) -> SecretRef:
+        ret = self._call(P.SECRET_LOOKUP_BY_USAGE, {"usageType": usage_type, "usageID": usage_id})
+        return _secret_ref(ret["secret"])
+
+    def define_secret(self, xml: str, flags: int) -> SecretRef:
+        return _secret_ref(self._call(P.SECRET_DEFINE_XML, {"xml": xml, "flags": flags})["secret"])
+
+    def get_secret_xml(self, ref: SecretRef, flags: int) -> str:
+        return str(self._call(P.SECRET_GET_XML_DESC, {"secret": _secret_arg(ref), "flags": flags})["xml"])
+
+    def set_secret_value(self, ref: SecretRef, value: bytes, flags: int) -> None:
+        from virt.remote.message_types import SECRET_VALUE_MAX
+
+        if len(value) > SECRET_VALUE_MAX:  # the client's own check, in libvirt's words
+            raise VirtError(
+                f"value length greater than maximum: {len(value)} > {SECRET_VALUE_MAX}",
+                ErrorNumber.RPC,
+                ErrorDomain.REMOTE,
+            )
+        self._call(P.SECRET_SET_VALUE, {"secret": _secret_arg(ref), "value": value, "flags": flags})
+
+    def get_secret_value(self, ref: SecretRef, flags: int) -> bytes:
+        return bytes(self._call(P.SECRET_GET_VALUE, {"secret": _secret_arg(ref), "flags": flags})["value"])
+
+    def undefine_secret(self, ref: SecretRef) -> None:
+        self._call(P.SECRET_UNDEFINE, {"secret": _secret_arg(ref)})
+
+    def subscribe_secret_events(self, callback: Callable[[SecretEvent], None]) -> Callable[[], None]:
+        """Both kinds of secret events, each through its CONNECT_SECRET_EVENT_REGISTER_ANY."""
+        from virt.secrets import SECRET_EVENT_ID_LIFECYCLE, SECRET_EVENT_ID_VALUE_CHANGED
+
+        unsubscribes = [
+            self._subscribe(_Subscription(callback, secret_event=event_id))
+            for event_id in (SECRET_EVENT_ID_LIFECYCLE, SECRET_EVENT_ID_VALUE_CHANGED)
+        ]
+
+        def unsubscribe() -> None:
+            for each in unsubscribes:
+                each()
+
+        return unsubscribe
+
+    def _on_secret_event(self, number: int, payload: bytes) -> None:
+        from virt.secrets import SECRET_EVENT_ID_LIFECYCLE, SECRET_EVENT_ID_VALUE_CHANGED, SecretEvent, SecretEventType
+
+        message = messages.REMOTE_PROCEDURES[number].args.decode(payload)
+        with self._lock:
+            subscription = self._subscriptions.get(message["callbackID"])
+        if subscription is None or not subscription.active:
+            return
+        ref = _secret_ref(message["secret"])
+        if number == P.SECRET_EVENT_LIFECYCLE:
+            try:
+                kind = SecretEventType(message["event"])
+            except ValueError:
+                return  # an event type newer than this client knows
+            event = SecretEvent(ref, SECRET_EVENT_ID_LIFECYCLE, kind, message["detail"])
+        else:
+            event = SecretEvent(ref, SECRET_EVENT_ID_VALUE_CHANGED)
+        subscription.callback(event)
+
+    # == end of secrets ===============================================================================
 
     # -- host interfaces (virInterface*) ---------------------------------------------------------------
     def list_interfaces(self, active: bool | None = None) -> list[InterfaceRef]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from virt.xml.domain import CPU, OS, Clock, Domain, Features, OSType, SecLabel, Vcpu
     from virt.xml.domaincaps import DomainCapabilities
     from virt.xml.network import DHCP, IP, Bridge, Forward, Network
+    from virt.xml.secret import Secret
     from virt.xml.snapshot import DomainSnapshot
     from virt.xml.storage import StoragePool, StorageVolume
     from virt.xml.validate import Problem
@@ -46,6 +47,7 @@ _MODULES = {
     "domain": ("CPU", "OS", "Clock", "Domain", "Features", "OSType", "SecLabel", "Vcpu"),
     "domaincaps": ("DomainCapabilities",),
     "network": ("DHCP", "IP", "Bridge", "Forward", "Network"),
+    "secret": ("Secret",),  # not an XmlModel: libvirt keeps only the fields it parses (virt.xml.secret)
     "snapshot": ("DomainSnapshot",),
     "storage": ("StoragePool", "StorageVolume"),
     "validate": ("Problem",),
@@ -68,7 +70,7 @@ __all__ = [
     "CPU", "DHCP", "IP", "OS", "Address", "Bridge", "Capabilities", "Change", "Char", "Clock", "Controller",
     "Devices", "Disk", "Domain", "DomainCapabilities", "DomainCheckpoint", "DomainSnapshot", "Features", "Forward",
     "Graphics", "Guest", "Host", "Input", "Interface", "Memballoon", "Network", "OSType", "Problem", "SecLabel",
-    "StoragePool", "StorageVolume", "Vcpu", "Video", "XMLError", "XmlModel", "diff", "model_for", "parse",
+    "Secret", "StoragePool", "StorageVolume", "Vcpu", "Video", "XMLError", "XmlModel", "diff", "model_for", "parse",
     "parse_element",
 ]  # fmt: skip
 

@@ -32,6 +32,7 @@ def handlers() -> dict[int, Handler]:
         rename,
         saving,
         scheduler,
+        secrets,
         snapshots,
         stats,
         storage,

@@ -18,6 +18,7 @@ from virt.remote.message_types import (
     NONNULL_DOMAIN,
     NONNULL_NETWORK,
     NONNULL_NODE_DEVICE,
+    NONNULL_SECRET,
     NONNULL_STORAGE_POOL,
     NONNULL_STRING,
     REMOTE_DOMAIN,
@@ -194,4 +195,17 @@ PROCEDURES: tuple[Procedure, ...] = (
         [_CALLBACK_ID, ("dev", NONNULL_NODE_DEVICE), ("event", xdr.Int), ("detail", xdr.Int)],
     ),
     message(P.NODE_DEVICE_EVENT_UPDATE, [_CALLBACK_ID, ("dev", NONNULL_NODE_DEVICE)]),
+    # -- secrets (virt.secrets) --
+    call(
+        P.CONNECT_SECRET_EVENT_REGISTER_ANY,
+        [("eventID", xdr.Int), ("secret", xdr.Optional(NONNULL_SECRET))],
+        [_CALLBACK_ID],
+    ),
+    call(P.CONNECT_SECRET_EVENT_DEREGISTER_ANY, [_CALLBACK_ID]),
+    message(
+        P.SECRET_EVENT_LIFECYCLE,
+        [_CALLBACK_ID, ("secret", NONNULL_SECRET), ("event", xdr.Int), ("detail", xdr.Int)],
+    ),
+    message(P.SECRET_EVENT_VALUE_CHANGED, [_CALLBACK_ID, ("secret", NONNULL_SECRET)]),
+    # -- end of secrets --
 )
