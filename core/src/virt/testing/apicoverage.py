@@ -34,6 +34,7 @@ _FIRST_OPERATION = {
     "virNodeGetFreePages": "get_node_free_pages",
     # lists: an empty one is refused before the driver, and what a driver takes in them varies
     "virConnectBaselineCPU": "baseline_cpu",
+    "virSecretSetValue": "set_secret_value",
     "virConnectBaselineHypervisorCPU": "baseline_hypervisor_cpu",
     "virDomainSetMemoryParameters": "set_domain_memory_parameters",
     "virDomainSetNumaParameters": "set_domain_numa_parameters",

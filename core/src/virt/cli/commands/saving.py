@@ -71,7 +71,7 @@ def print_selected_xml(ctx: Context, xml: str, xpath: str | None, wrap: bool) ->
         return
     for item in items:
         if isinstance(item, etree._Element):
-            ctx.print(etree.tostring(_copy(item), encoding="unicode").rstrip("\n"))
+            ctx.print(etree.tostring(_copy(item), pretty_print=True, encoding="unicode").rstrip("\n"))
         elif getattr(item, "is_attribute", False):
             # libxml2 dumps an attribute node as it stands in its element: a space, name="value"
             holder = etree.Element("x", {str(item.attrname): str(item)})  # type: ignore[union-attr]
@@ -84,17 +84,15 @@ def _copy(element: etree._Element) -> etree._Element:
     """An element detached from its document, without the text that followed it there."""
     import copy
 
-    from lxml import etree
 
     detached = copy.deepcopy(element)
     detached.tail = None
-    # virsh reads the document without its blank text and dumps each node indented afresh
+    # the document's own indentation goes: virsh indents the node anew from where it now stands
     for node in detached.iter():
-        if node.text is not None and not node.text.strip() and len(node):
-            node.text = None
         if node is not detached and node.tail is not None and not node.tail.strip():
             node.tail = None
-    etree.indent(detached, space="  ")
+        if len(node) and node.text is not None and not node.text.strip():
+            node.text = None
     return detached
 
 
