@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         TypedParameter,
         VcpuInfo,
     )
+    from virt.domainevents import OtherDomainEvent
     from virt.events import DomainEvent
     from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
@@ -212,12 +213,14 @@ def _seconds(uri: URI, name: str, default: float | None) -> float | None:
 class _Subscription:
     """One lifecycle event subscription, and the id the daemon gave it on the current connection."""
 
-    __slots__ = ("active", "callback", "network", "remote_id")
+    __slots__ = ("active", "callback", "event_id", "network", "remote_id")
 
-    def __init__(self, callback: Callable[[Any], None], *, network: bool = False) -> None:
+    def __init__(self, callback: Callable[[Any], None], *, network: bool = False, event_id: int = 0) -> None:
         self.callback = callback
         self.network = network
         """A network lifecycle subscription (else a domain one)."""
+        self.event_id = event_id
+        """The domain event id (virt.domainevents.DomainEventID; 0: lifecycle)."""
         self.remote_id: int | None = None
         self.active = True
 
@@ -575,6 +578,12 @@ class RemoteConnection(DriverConnection):
         those of every client's changes. Callbacks run in the connection's event thread."""
         return self._subscribe(_Subscription(callback))
 
+    def subscribe_domain_event_id(
+        self, event_id: int, callback: Callable[[OtherDomainEvent], None]
+    ) -> Callable[[], None]:
+        """Events of ``event_id`` through CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, as lifecycle ones."""
+        return self._subscribe(_Subscription(callback, event_id=event_id))
+
     def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
         """Network lifecycle events through CONNECT_NETWORK_EVENT_REGISTER_ANY, as domain events."""
         return self._subscribe(_Subscription(callback, network=True))
@@ -607,15 +616,20 @@ class RemoteConnection(DriverConnection):
             ret = self._call(P.CONNECT_NETWORK_EVENT_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "net": None})
         else:
             ret = self._call(
-                P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "dom": None}
+                P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, {"eventID": subscription.event_id, "dom": None}
             )
         with self._lock:
             subscription.remote_id = ret["callbackID"]
             self._subscriptions[ret["callbackID"]] = subscription
 
     def _on_event(self, number: int, payload: bytes) -> None:
+        from virt.remote import domainevents
+
+        if number in domainevents.CALLBACK_MESSAGES:
+            self._on_other_domain_event(number, payload)
+            return
         if number not in (P.DOMAIN_EVENT_CALLBACK_LIFECYCLE, P.NETWORK_EVENT_LIFECYCLE):
-            return  # only lifecycle callbacks are ever registered
+            return  # only these and the other domain event ids are ever registered
         from virt.events import DomainEvent
         from virt.networkevents import NetworkEvent, NetworkEventType
 
@@ -635,6 +649,17 @@ class RemoteConnection(DriverConnection):
                 event = DomainEvent(_domain_ref(body["dom"]), body["event"], body["detail"])
         except ValueError:
             return  # an event type newer than this client knows
+        subscription.callback(event)
+
+    def _on_other_domain_event(self, number: int, payload: bytes) -> None:
+        """A domain event of an id other than lifecycle (virt.remote.domainevents decodes it)."""
+        from virt.remote import domainevents
+
+        callback_id, event = domainevents.decode(number, payload)
+        with self._lock:
+            subscription = self._subscriptions.get(callback_id)
+        if subscription is None or not subscription.active or subscription.event_id != event.event_id:
+            return
         subscription.callback(event)
 
     # -- host interfaces (virInterface*) ---------------------------------------------------------------
