@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import socket
 
     from virt.domaincontrol import ControlInfo
+    from virt.domainevents import AnyDomainEvent, DomainEventCallbacks, OtherDomainEvent
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -60,7 +61,6 @@ if TYPE_CHECKING:
         TypedParameter,
         VcpuInfo,
     )
-    from virt.domainevents import AnyDomainEvent, DomainEventCallbacks, OtherDomainEvent
     from virt.events import DomainEvent
     from virt.hostfacts import FreePages
     from virt.interfaces import Interface

@@ -69,7 +69,6 @@ EVENT_ID_LAST = len(DomainEventID)
 """VIR_DOMAIN_EVENT_ID_LAST of libvirt 9.0: ids at or above it are refused."""
 
 
-
 # -- the numbers events carry -----------------------------------------------------------------------
 class WatchdogAction(enum.IntEnum):
     """virDomainEventWatchdogAction."""
@@ -649,8 +648,7 @@ class DomainEventCallbacks:
         for callback in wanted:
             try:
                 callback(event)
-            except Exception:  # noqa: BLE001 - one broken callback must not keep the event from the others
+            except Exception:
                 import logging  # only when a callback fails: CLI starts stay fast
 
                 logging.getLogger(__name__).exception("domain event callback %r failed on %s", callback, event)
-

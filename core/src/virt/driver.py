@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         UndefineFlags,
     )
     from virt.domaincontrol import ControlInfo
+    from virt.domainevents import OtherDomainEvent
     from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
         TypedParameter,
         VcpuInfo,
     )
-    from virt.domainevents import OtherDomainEvent
     from virt.events import DomainEvent
     from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot

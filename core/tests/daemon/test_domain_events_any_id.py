@@ -4,11 +4,16 @@ prints what each callback received."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 from binding_sides import session
 from virt.daemon.testing import Virtd
-from virt.testing import Libvirtd
+from virt.testing import VIRSH, Libvirtd
 
 _SESSION = r"""
 import json, sys, threading, time, libvirt
@@ -75,3 +80,43 @@ def test_every_event_id_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, 
     assert rows["element"][2] == [["test only", "test", [2, "http://e/"]], [23, "test", [2, "http://e/"]]]
     assert rows["bad element"][2] == []
     assert rows["suspend"][2] == [[0, "test", [3, 0]]]
+
+
+_TOUCH = r"""
+import sys, libvirt
+conn = libvirt.open(sys.argv[1])
+conn.lookupByName("test").setMetadata(libvirt.VIR_DOMAIN_METADATA_TITLE, sys.argv[2] or None, None, None, 0)
+"""
+
+
+def _listen_while_touching(program: str, uri: str) -> tuple[int, str, str]:
+    """``event --event metadata-change`` of ``program`` on ``uri``, the title set until it heard it."""
+    listener = subprocess.Popen(
+        [program, "-c", uri, "event --domain test --event metadata-change --timestamp --timeout 30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # the listener's registration cannot be watched from here: change until it has heard one
+        while listener.poll() is None:
+            session(_TOUCH, uri, "T")
+            time.sleep(0.2)
+        out, err = listener.communicate(timeout=30)
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+        session(_TOUCH, uri, "")
+    return listener.returncode, re.sub(r"^\S+ \S+: ", "TIME: ", out), err
+
+
+def test_virt_event_over_virtd_prints_as_virsh_over_libvirtd(daemons: tuple[Virtd, Libvirtd]) -> None:
+    ours, reference = daemons
+    virt = str(Path(sys.executable).parent / "virt")
+    expected = _listen_while_touching(VIRSH, reference.uri())
+    assert expected == (
+        0,
+        "TIME: event 'metadata-change' for domain 'test': type title, uri <null>\nevents received: 1\n\n",
+        "",
+    )
+    assert _listen_while_touching(virt, ours.uri()) == expected

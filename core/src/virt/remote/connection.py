@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         UndefineFlags,
     )
     from virt.domaincontrol import ControlInfo
+    from virt.domainevents import OtherDomainEvent
     from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
         TypedParameter,
         VcpuInfo,
     )
-    from virt.domainevents import OtherDomainEvent
     from virt.events import DomainEvent
     from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot

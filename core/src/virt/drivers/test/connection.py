@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from virt.domainevents import OtherDomainEvent
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
@@ -25,7 +26,6 @@ from virt.drivers.test.snapshots import SnapshotOperations
 from virt.drivers.test.stats import StatsOperations
 from virt.drivers.test.storage import StorageOperations
 from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
-from virt.domainevents import OtherDomainEvent
 from virt.events import DomainEvent
 from virt.uri import URI
 
