@@ -44,6 +44,7 @@ from virt_qemu.savestate import SaveStates
 from virt_qemu.status import DomainStatus, StatusMonitor, StatusStore
 
 if TYPE_CHECKING:
+    from virt.domainevents import OtherDomainEvent
     from virt.driver import DomainRef
     from virt.xml import Domain
 
@@ -160,6 +161,10 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
 
     def _emit(self, obj: DomainObj, type_: EventType, detail: int) -> None:
         self.events.emit(LifecycleEvent(obj.name, obj.uuid, obj.id, type_, detail, obj.state, obj.reason))
+
+    def _emit_other(self, event: OtherDomainEvent) -> None:
+        """Queue an event of an id beyond lifecycle (virt.domainevents), in order with the lifecycle ones."""
+        self.events.emit_other(event)
 
     def _save_status(self, obj: DomainObj) -> None:
         running, live = obj.running, obj.live

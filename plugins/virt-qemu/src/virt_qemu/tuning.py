@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from virt import domainchanges as rules
 from virt.domainchanges import Impact, MetadataType, UndefineFlags
+from virt.domainevents import MetadataChangeEvent
+from virt.driver import DomainRef
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.localstate import stats as statrules
 
@@ -23,7 +25,6 @@ from virt_qemu import affinity, errors
 from virt_qemu import stats as qstats
 
 if TYPE_CHECKING:
-    from virt.driver import DomainRef
     from virt.xml import Domain
     from virt.xml.devices import Memballoon
 
@@ -277,6 +278,8 @@ class QemuTuningOperations:
             for definition in edited:
                 rules.set_metadata(definition, kind, value, key, uri)
             self._save(obj, obj.live if live else None, obj.config if config else None)
+            # qemuDomainSetMetadata: one event per successful call
+            self.qemu.events.emit_other(MetadataChangeEvent(DomainRef(obj.name, obj.uuid, obj.id), int(kind), uri))
 
     # -- undefine ---------------------------------------------------------------------------------------------
     def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:
