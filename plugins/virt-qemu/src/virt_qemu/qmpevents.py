@@ -120,6 +120,8 @@ class QmpEvents:
 
     def _handle_event(self, obj: DomainObj, running: Running, name: str, data: dict[str, Any]) -> None:
         log.debug("domain %s: QEMU event %s %s", obj.name, name, data)
+        # first: a SHUTDOWN may leave a transient domain without a definition to name it by
+        self._announce(obj, running, name, data)
         if name in ("SHUTDOWN", "RESET"):
             running.power_events += 1
         if name == "SHUTDOWN":
@@ -152,7 +154,6 @@ class QmpEvents:
             obj.live.current_memory = data["actual"] // 1024
             self._set_state(obj, obj.state, obj.reason, emit=False)  # persists the status
         # POWERDOWN (the button was pressed) and RESET (the guest rebooted) change no state.
-        self._announce(obj, running, name, data)
 
     # -- the events of the ids beyond lifecycle (virt_qemu.qmpdomainevents) --------------------------
     def _emit_other(self, event: OtherDomainEvent) -> None:
