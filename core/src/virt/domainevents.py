@@ -187,6 +187,17 @@ def _nullstr(text: str | None) -> str:
     return "<null>" if text is None else text
 
 
+def _param_text(param: TypedParameter) -> str:
+    # virTypedParameterToString (not virsh's own formatting of typed parameters): %g, booleans as 0/1
+    from virt.domainstats import ParamType
+
+    if param.type is ParamType.BOOLEAN:
+        return str(int(bool(param.value)))
+    if param.type is ParamType.DOUBLE:
+        return f"{float(param.value):g}"
+    return str(param.value)
+
+
 # virsh-domain.c's virshDomainBlockJob words, by virDomainBlockJobType
 _BLOCK_JOB_WORDS = ("Unknown job", "Block Pull", "Block Copy", "Block Commit", "Active Block Commit", "Backup")
 
@@ -412,7 +423,7 @@ class TunableEvent(_Event):
     event_id = DomainEventID.TUNABLE
 
     def virsh_text(self, name: str) -> str:
-        return "".join([f"{self._head(name)}:", *(f"\n\t{p.field}: {p.text()}" for p in self.params)])
+        return "".join([f"{self._head(name)}:", *(f"\n\t{p.field}: {_param_text(p)}" for p in self.params)])
 
 
 @attrs.frozen
@@ -459,7 +470,7 @@ class JobCompletedEvent(_Event):
     event_id = DomainEventID.JOB_COMPLETED
 
     def virsh_text(self, name: str) -> str:
-        return "".join([f"{self._head(name)}:", *(f"\n\t{p.field}: {p.text()}" for p in self.params)])
+        return "".join([f"{self._head(name)}:", *(f"\n\t{p.field}: {_param_text(p)}" for p in self.params)])
 
 
 @attrs.frozen

@@ -90,6 +90,22 @@ def test_a_metadata_change_reaches_a_metadata_registration_only(front: Remote) -
     ] * 2
 
 
+def test_an_old_style_registration_of_a_newer_id_gets_the_callback_message(front: Remote) -> None:
+    """libvirtd relays the ids without an old message (metadata change...) in the callback form,
+    tagged with the id it gave the old-style registration."""
+    watcher, actor = front.open(FakeClient()), front.open(FakeClient())
+    front.call(watcher, P.CONNECT_DOMAIN_EVENT_REGISTER_ANY, {"eventID": 23})
+    dom = _dom(front, actor)
+    args = {"dom": dom, "type": 1, "metadata": "T", "key": None, "uri": None, "flags": 0}
+    front.call(actor, P.DOMAIN_SET_METADATA, args)
+    front.call(actor, P.DOMAIN_SET_METADATA, {**args, "metadata": None})
+    events = watcher.wait_events(2)
+    assert [(number, e["callbackID"], e["type"], e["nsuri"]) for number, e in events] == [
+        (P.DOMAIN_EVENT_CALLBACK_METADATA_CHANGE, 0, 1, None)
+    ] * 2
+    front.call(watcher, P.CONNECT_DOMAIN_EVENT_DEREGISTER_ANY, {"eventID": 23})
+
+
 def test_a_second_identical_registration_is_refused(front: Remote) -> None:
     client = front.open(FakeClient())
     _register(front, client)

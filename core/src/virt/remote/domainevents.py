@@ -195,21 +195,22 @@ def _wire_domain(ref: DomainRef) -> Fields:
     return {"name": ref.name, "uuid": ref.uuid, "id": ref.id}
 
 
-def encode(event: OtherDomainEvent, callback_id: int | None) -> tuple[P, bytes]:
-    """The message announcing ``event`` to a registration: the callback one tagged with
-    ``callback_id``, or (None: an old-style registration) the old one where the id has one."""
+def encode(event: OtherDomainEvent, callback_id: int, *, legacy: bool = False) -> tuple[P, bytes]:
+    """The message announcing ``event`` to the registration ``callback_id``: the callback one, or
+    to an old-style (``legacy``) registration the old one, where the id has one (libvirtd sends the
+    ids newer than callback registrations to old-style ones in the callback form)."""
     shape = SHAPES[event.event_id]
     body = {"dom": _wire_domain(event.domain), **shape.fields(event)}
-    if callback_id is None and shape.legacy is not None:
+    if legacy and shape.legacy is not None:
         if shape.form == "reason":
             body = {"dom": body["dom"]}
         return shape.legacy, REMOTE_PROCEDURES[shape.legacy].args.encode(body)
     if shape.form == "flat":
-        message: Fields = {"callbackID": callback_id or 0, **body}
+        message: Fields = {"callbackID": callback_id, **body}
     elif shape.form == "reason":
-        message = {"callbackID": callback_id or 0, "reason": body.pop("reason"), "msg": body}
+        message = {"callbackID": callback_id, "reason": body.pop("reason"), "msg": body}
     else:
-        message = {"callbackID": callback_id or 0, "msg": body}
+        message = {"callbackID": callback_id, "msg": body}
     return shape.callback, REMOTE_PROCEDURES[shape.callback].args.encode(message)
 
 

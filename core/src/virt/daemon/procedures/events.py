@@ -60,7 +60,7 @@ def _relay(
 
 # -- the other event ids (virt.domainevents) ----------------------------------------------------------
 def _relay_other(
-    client: ClientHandle, callback_id: int | None, visible: Visible | None
+    client: ClientHandle, callback_id: int, visible: Visible | None, *, legacy: bool
 ) -> Callable[[Domain, AnyDomainEvent], None]:
     """The API callback that sends each event of an id other than lifecycle to ``client``."""
     from virt.remote import domainevents
@@ -68,7 +68,7 @@ def _relay_other(
     def relay(domain: Domain, event: AnyDomainEvent) -> None:
         if isinstance(event, DomainEvent) or (visible is not None and not visible(client, event.domain.name)):
             return
-        number, payload = domainevents.encode(event, callback_id)
+        number, payload = domainevents.encode(event, callback_id, legacy=legacy)
         client.send_event(number, payload)
 
     return relay
@@ -103,7 +103,7 @@ def _register(call: Call, event_id: int, wire_domain: wire.Wire | None, *, legac
             relay = _relay(session.client, None if legacy else callback_id, session.visible)
             handle = conn.add_domain_event_callback(relay, domain)
         else:
-            other = _relay_other(session.client, None if legacy else callback_id, session.visible)
+            other = _relay_other(session.client, callback_id, session.visible, legacy=legacy)
             handle = conn.register_domain_event(event_id, other, domain)
         session.registrations[callback_id] = EventRegistration(callback_id, event_id, key, legacy, handle)
     return callback_id
