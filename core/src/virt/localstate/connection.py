@@ -20,6 +20,7 @@ from virt.errors import ErrorNumber, libvirt_error
 from virt.localstate.storage import LocalStorageOperations
 
 if TYPE_CHECKING:
+    from virt.domainevents import OtherDomainEvent
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo
     from virt.localstate.domains import LocalDomain
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
 
 class _Events(Protocol):
-    def subscribe(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]: ...
+    def subscribe_lifecycle(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]: ...
+    def subscribe_id(self, event_id: int, callback: Callable[[OtherDomainEvent], None]) -> Callable[[], None]: ...
 
 
 class LocalDriver(Protocol):
@@ -103,7 +105,16 @@ class LocalConnection(LocalStorageOperations, DriverConnection, Generic[D]):
     def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
         """Events of the process's driver instance (every connection's changes, and the hypervisor's
         own), delivered by the instance's event hub thread."""
-        unsubscribe = self.local.events.subscribe(callback)
+        unsubscribe = self.local.events.subscribe_lifecycle(callback)
+        self._unsubscribes.append(unsubscribe)
+        return unsubscribe
+
+    def subscribe_domain_event_id(
+        self, event_id: int, callback: Callable[[OtherDomainEvent], None]
+    ) -> Callable[[], None]:
+        """The instance's events of ``event_id`` (virt.domainevents): those its hypervisor makes
+        (a driver that makes none of an id takes the registration, as libvirt's do)."""
+        unsubscribe = self.local.events.subscribe_id(event_id, callback)
         self._unsubscribes.append(unsubscribe)
         return unsubscribe
 

@@ -23,9 +23,6 @@ from virt_qemu.statscalls import QemuStatsOperations
 from virt_qemu.tuning import QemuTuningOperations
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from virt.domainevents import OtherDomainEvent
     from virt.driver import DomainRef
     from virt.uri import URI
     from virt.xml import Capabilities, DomainCapabilities
@@ -89,16 +86,6 @@ class QemuConnection(
         if virt_type == "kvm" and not caps.kvm:
             raise errors.error(ErrorNumber.CONFIG_UNSUPPORTED, "KVM is not available on this host")
         return domain_capabilities(caps, machine, virt_type)
-
-    # -- events of the ids beyond lifecycle (virt.domainevents) -------------------------------------
-    def subscribe_domain_event_id(
-        self, event_id: int, callback: Callable[[OtherDomainEvent], None]
-    ) -> Callable[[], None]:
-        """The driver instance's events of ``event_id`` (QMP events turned into libvirt's, see
-        ``virt_qemu.qmpevents``), delivered by its event hub thread."""
-        unsubscribe = self.qemu.events.subscribe_id(event_id, callback)
-        self._unsubscribes.append(unsubscribe)
-        return unsubscribe
 
     # -- lifecycle (the rest is LocalConnection's) ---------------------------------------------------
     def reset_domain(self, ref: DomainRef) -> None:

@@ -51,7 +51,7 @@ class EventHub:
         self._lock = threading.Lock()
         self._hub = DomainEventHub(threaded=True, name="virt-qemu domain events")
 
-    def subscribe(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
+    def subscribe_lifecycle(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
         """Call ``callback`` for every later lifecycle event; returns the function that unsubscribes."""
         return self._hub.subscribe_lifecycle(callback)
 
