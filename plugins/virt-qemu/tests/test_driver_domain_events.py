@@ -5,6 +5,7 @@ driver's event thread as the monitor hands them."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import virt
@@ -83,7 +84,9 @@ def test_qmp_events_become_libvirts(conn: virt.Connection) -> None:
         ("WATCHDOG", {"action": "inject-nmi"}),
     ]:
         _post(conn, dom, name, data)
-    assert lines.wait_for(5) == [
+    assert lines.wait_for(6) == [
+        # the start's: the port as QEMU has it then, closed (no agent runs in the guest)
+        "event 'agent-lifecycle' for domain 'dev3': state: 'disconnected' reason: 'domain started'",
         "event 'rtc-change' for domain 'dev3': -3600",
         "event 'balloon-change' for domain 'dev3': 65536KiB",
         "event 'agent-lifecycle' for domain 'dev3': state: 'connected' reason: 'channel event'",
@@ -113,4 +116,24 @@ def test_events_that_change_the_state(conn: virt.Connection) -> None:
         "event 'watchdog' for domain 'dev4': pause",
         "event 'lifecycle' for domain 'dev4': Suspended Watchdog",
     ]
+    dom.destroy()
+
+
+def test_an_io_error_that_stops_the_guest(conn: virt.Connection, tmp_path: Path) -> None:
+    image = tmp_path / "d.img"
+    image.write_bytes(b"\0" * (1 << 20))
+    disk = f"<disk type='file' device='disk'><source file='{image}'/><target dev='vda' bus='virtio'/></disk>"
+    lines = Lines(conn, DomainEventID.IO_ERROR, DomainEventID.IO_ERROR_REASON)
+    lifecycle = Lines(conn, DomainEventID.LIFECYCLE)
+    dom = conn.create_domain(firmware_xml("dev5", extra_devices=disk))
+    started = len(lifecycle.wait_for(2))
+    # as QEMU 7.2 sends it for -blockdev disks: no backend name, the format node's name
+    error = {"device": "", "node-name": "disk0-format", "operation": "write", "action": "stop", "nospace": True}
+    _post(conn, dom, "BLOCK_IO_ERROR", {**error, "reason": "No space left on device"})
+    assert lines.wait_for(2) == [
+        f"event 'io-error' for domain 'dev5': {image} (virtio-disk0) pause",
+        f"event 'io-error' for domain 'dev5': {image} (virtio-disk0) pause due to enospc",
+    ]
+    assert lifecycle.wait_for(started + 1)[started:] == ["event 'lifecycle' for domain 'dev5': Suspended I/O Error"]
+    assert dom.state() == (DomainState.PAUSED, 5)  # VIR_DOMAIN_PAUSED_IOERROR
     dom.destroy()

@@ -219,8 +219,25 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         obj.live, obj.running = definition, running
         obj.id = self.ids.allocate()
         self._watch(obj, running)
-        self._record_devices(definition, running)
+        chardevs = self._record_devices(definition, running)
+        self._agent_state_at_start(obj, definition, running, chardevs)
         self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
+
+    def _agent_state_at_start(self, obj: DomainObj, definition: Domain, running: Running, chardevs: Any) -> None:
+        """libvirt's qemuProcessRefreshChannelVirtioState at a start: the agent's port as QEMU has it
+        (closed, until the guest's agent opens it), announced as an agent lifecycle event."""
+        from virt.domainevents import AgentLifecycleEvent, AgentLifecycleReason, AgentLifecycleState
+        from virt.driver import DomainRef
+
+        from virt_qemu import agent
+
+        channel = agent.find_channel(definition, running.run_dir)
+        if channel is None:
+            return
+        opened = agent.port_open(chardevs, channel.chardev_id)
+        state = AgentLifecycleState.CONNECTED if opened else AgentLifecycleState.DISCONNECTED
+        ref = DomainRef(obj.name, obj.uuid, obj.id)
+        self._emit_other(AgentLifecycleEvent(ref, state, AgentLifecycleReason.DOMAIN_STARTED))
 
     def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False) -> None:
         """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``
@@ -271,12 +288,15 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
             self.qmp(obj, "balloon", {"value": current * 1024})
 
     @staticmethod
-    def _record_devices(definition: Domain, running: Running) -> None:
-        """What QEMU decided at start, into the live definition: consoles' ptys, displays' ports."""
+    def _record_devices(definition: Domain, running: Running) -> Any:
+        """What QEMU decided at start, into the live definition: consoles' ptys, displays' ports;
+        ``query-chardev``'s answer."""
         monitor = running.monitor
         assert monitor is not None
-        consoles.record_ptys(definition, monitor.execute("query-chardev", timeout=QMP_TIMEOUT))
+        chardevs = monitor.execute("query-chardev", timeout=QMP_TIMEOUT)
+        consoles.record_ptys(definition, chardevs)
         display.after_launch(definition, functools.partial(monitor.execute, timeout=QMP_TIMEOUT))
+        return chardevs
 
     def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
         """``DomainTable.definition``, with the real ports of autoport displays in the live one."""
