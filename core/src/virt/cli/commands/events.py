@@ -143,6 +143,11 @@ def ctrl_c_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _event_names(prefix: str = "", **_: object) -> list[str]:
+    """virsh's completer of --event: the name of every id."""
+    return [e.virsh_name for e in DomainEventID if e.virsh_name.startswith(prefix)]
+
+
 def register(commands: CommandRegistry) -> None:
     commands.add(
         "event",
@@ -152,7 +157,7 @@ def register(commands: CommandRegistry) -> None:
         description="List event types, or wait for domain events to occur",
         arguments=[
             Argument("--domain", completer=complete_domains, help="filter by domain name, id or uuid"),
-            Argument("--event", help="which event type to wait for"),
+            Argument("--event", completer=_event_names, help="which event type to wait for"),
             Argument("--all", flag=True, help="wait for all events instead of just one type"),
             Argument("--loop", flag=True, help="loop until timeout or interrupt, rather than one-shot"),
             Argument("--timeout", metavar="number", help="timeout seconds"),
