@@ -4,12 +4,14 @@ driver's event thread as the monitor hands them."""
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
 import virt
 from driver_support import conn_fixture, firmware_xml, qemu_root_fixture, wait_until  # noqa: F401 - fixtures
+from guest import GuestImage, domain_xml
 from virt.domainchanges import MetadataType
 from virt.domainevents import AnyDomainEvent, DomainEventID, virsh_text
 from virt.states import DomainState
@@ -137,3 +139,25 @@ def test_an_io_error_that_stops_the_guest(conn: virt.Connection, tmp_path: Path)
     assert lifecycle.wait_for(started + 1)[started:] == ["event 'lifecycle' for domain 'dev5': Suspended I/O Error"]
     assert dom.state() == (DomainState.PAUSED, 5)  # VIR_DOMAIN_PAUSED_IOERROR
     dom.destroy()
+
+
+def test_balloon_change_after_setmem(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
+    """The tiny Linux guest's balloon driver gives memory back: QEMU's BALLOON_CHANGE, libvirt's event."""
+    serial_log = qemu_root / "serial-balloon.log"
+    xml = domain_xml("devb", tiny_guest, virt_type="qemu", memory_mib=128, balloon=True, serial_log=serial_log)
+    dom = conn.create_domain(xml)
+    try:
+        wait_until(lambda: tiny_guest.marker in _read(serial_log), 90, "the guest to boot")
+        lines = Lines(conn, DomainEventID.BALLOON_CHANGE)
+        dom.set_memory(96 * 1024)
+        wait_until(lambda: "event 'balloon-change' for domain 'devb': 98304KiB" in lines.lines, 60, "the balloon")
+        assert all(re.fullmatch(r"event 'balloon-change' for domain 'devb': \d+KiB", line) for line in lines.lines)
+    finally:
+        dom.destroy()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
