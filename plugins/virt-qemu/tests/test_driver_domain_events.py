@@ -161,3 +161,14 @@ def _read(path: Path) -> str:
         return path.read_text(errors="replace")
     except OSError:
         return ""
+
+
+def test_rtc_change_of_a_variable_clock_counts_from_its_adjustment(conn: virt.Connection) -> None:
+    lines = Lines(conn, DomainEventID.RTC_CHANGE)
+    xml = firmware_xml("devc").replace("<devices>", "<clock offset='variable' adjustment='3600'/>\n  <devices>")
+    dom = conn.create_domain(xml)
+    _post(conn, dom, "RTC_CHANGE", {"offset": 10})  # QEMU's: from the start's base date
+    assert lines.wait_for(1) == ["event 'rtc-change' for domain 'devc': 3610"]
+    clock = dom.model().clock
+    assert clock is not None and clock.adjustment == "3610"
+    dom.destroy()

@@ -218,6 +218,9 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         the state paused (starting up) until the caller runs it."""
         obj.live, obj.running = definition, running
         obj.id = self.ids.allocate()
+        clock = definition.clock
+        if clock is not None and clock.offset == "variable":
+            running.rtc_adjustment0 = int(clock.adjustment or "0")
         self._watch(obj, running)
         chardevs = self._record_devices(definition, running)
         self._agent_state_at_start(obj, definition, running, chardevs)

@@ -174,6 +174,13 @@ class QmpEvents:
             return running.monitor.execute(command, timeout=QMP_TIMEOUT)
 
         ref = DomainRef(obj.name, obj.uuid, obj.id)
+        clock = obj.live.clock if obj.live is not None else None
+        if name == "RTC_CHANGE" and clock is not None and clock.offset == "variable":
+            # qemuProcessHandleRTCChange: QEMU counts from the start's base date; the guest's offset
+            # from UTC, also the live definition's adjustment from now on, adds the start's adjustment
+            data = {**data, "offset": int(data.get("offset", 0)) + running.rtc_adjustment0}
+            clock.adjustment = str(data["offset"])
+            self._set_state(obj, obj.state, obj.reason, emit=False)  # persists the status
         for event in qmpdomainevents.translate(ref, obj.live, name, data, query):
             self._emit_other(event)
         if name == "WATCHDOG" and data.get("action") == "pause" and obj.state == DomainState.RUNNING:
