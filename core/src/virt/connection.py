@@ -431,11 +431,11 @@ class Connection:
 
     def remove_domain_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_domain_event_callback`` returned ``handle`` for."""
+        others = self._other_event_callbacks  # another id's: unsubscribed outside our lock
+        if others is not None and others.remove(handle):
+            return
         with self._event_lock:
             if self._event_callbacks.pop(handle, None) is None:
-                others = self._other_event_callbacks
-                if others is not None and others.remove(handle):
-                    return
                 raise InvalidArgument(f"could not find event callback {handle} for deletion")
             unsubscribe = None
             if not self._event_callbacks:
