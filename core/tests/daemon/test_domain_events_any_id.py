@@ -120,3 +120,31 @@ def test_virt_event_over_virtd_prints_as_virsh_over_libvirtd(daemons: tuple[Virt
         "",
     )
     assert _listen_while_touching(virt, ours.uri()) == expected
+
+
+def test_the_remote_client_receives_the_typed_events(daemons: tuple[Virtd, Libvirtd]) -> None:
+    import threading
+
+    import virt
+    from virt.domainchanges import MetadataType
+    from virt.domainevents import DomainEventID, MetadataChangeEvent
+
+    ours, _ = daemons
+    got: list[MetadataChangeEvent] = []
+    arrived = threading.Event()
+
+    def record(dom: virt.Domain, event: object) -> None:
+        assert isinstance(event, MetadataChangeEvent)
+        got.append(event)
+        arrived.set()
+
+    with virt.open(ours.uri()) as conn:
+        dom = conn.lookup_domain_by_name("test")
+        handle = conn.register_domain_event(DomainEventID.METADATA_CHANGE, record, dom)
+        dom.set_metadata(MetadataType.ELEMENT, "<a/>", key="k", uri="http://r/")
+        try:
+            assert arrived.wait(10)
+        finally:
+            dom.set_metadata(MetadataType.ELEMENT, None, uri="http://r/")
+            conn.remove_domain_event_callback(handle)
+    assert (got[0].domain.name, got[0].type, got[0].nsuri) == ("test", MetadataType.ELEMENT, "http://r/")
