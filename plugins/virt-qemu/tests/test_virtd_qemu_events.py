@@ -2,7 +2,7 @@
 firmware-only KVM guest (the guest agent's channel with no agent behind it, a virtio balloon).
 
 python3-libvirt registers for every event id, as virt-manager does, then drives the guest through
-a start, metadata changes, a reset, a pause, a balloon target and a destroy; each step's events
+a start, metadata changes, a reset, pinnings, a pause, a balloon target and a destroy; each step's events
 (every id's, in the order they came) must be the same on both daemons.
 """
 
@@ -47,7 +47,7 @@ got = []
 
 def recorder(event_id):
     def record(c, dom, *args):
-        got.append([event_id, dom.name(), [a for a in args[:-1] if not isinstance(a, (dict, list))]])
+        got.append([event_id, dom.name(), list(args[:-1])])
     return record
 
 ids = sorted(getattr(libvirt, n) for n in dir(libvirt) if n.startswith("VIR_DOMAIN_EVENT_ID_"))
@@ -66,6 +66,9 @@ steps = [
     ("element", lambda: dom.setMetadata(M.VIR_DOMAIN_METADATA_ELEMENT, "<a/>", "k", "http://e/",
                                         M.VIR_DOMAIN_AFFECT_CONFIG)),
     ("reset", lambda: dom.reset(0)),
+    ("vcpupin", lambda: dom.pinVcpuFlags(0, (True,), M.VIR_DOMAIN_AFFECT_LIVE)),
+    ("emulatorpin", lambda: dom.pinEmulator((True,), M.VIR_DOMAIN_AFFECT_LIVE)),
+    ("vcpupin config", lambda: dom.pinVcpuFlags(0, (True,), M.VIR_DOMAIN_AFFECT_CONFIG)),
     ("suspend", lambda: dom.suspend()),
     ("resume", lambda: dom.resume()),
     ("balloon", lambda: dom.setMemoryFlags(96 * 1024, M.VIR_DOMAIN_AFFECT_LIVE)),
@@ -117,4 +120,5 @@ def test_every_event_id_as_libvirtds_qemu_driver_sends_it(uris: tuple[str, str])
     assert [1, NAME, []] in steps["reset"]  # VIR_DOMAIN_EVENT_ID_REBOOT
     # the agent's port as QEMU has it at the start: disconnected, "domain started"
     assert steps["start"][0] == [18, NAME, [2, 1]]
+    assert steps["vcpupin"] == [[17, NAME, [{"cputune.vcpupin0": "0"}]]]  # VIR_DOMAIN_EVENT_ID_TUNABLE
     assert [23, NAME, [2, "http://e/"]] in steps["element"]  # VIR_DOMAIN_EVENT_ID_METADATA_CHANGE
