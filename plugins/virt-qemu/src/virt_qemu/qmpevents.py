@@ -187,9 +187,9 @@ class QmpEvents:
             self._set_state(obj, DomainState.PAUSED, PausedReason.WATCHDOG)
         elif name == "BLOCK_IO_ERROR" and data.get("action") == "stop" and obj.state == DomainState.RUNNING:
             self._set_state(obj, DomainState.PAUSED, PausedReason.IOERROR)
-        elif name == "SUSPEND" and obj.state in (DomainState.RUNNING, DomainState.PAUSED):
+        elif name == "SUSPEND" and obj.state == DomainState.RUNNING:
             self._set_state(obj, DomainState.PMSUSPENDED, _PMSUSPENDED_UNKNOWN)
-        elif name == "SUSPEND_DISK" and obj.state in (DomainState.RUNNING, DomainState.PAUSED):
+        elif name == "SUSPEND_DISK" and obj.state == DomainState.RUNNING:
             self._set_state(obj, DomainState.PMSUSPENDED, _PMSUSPENDED_UNKNOWN, emit=False)
             self._emit(obj, DomainEventType.PMSUSPENDED, PMSuspendedDetail.DISK)
         elif name == "WAKEUP" and obj.state == DomainState.PMSUSPENDED:
