@@ -576,11 +576,6 @@ AnyDomainEvent = DomainEvent | OtherDomainEvent
 """An event of any id."""
 
 
-def event_id_of(event: AnyDomainEvent) -> DomainEventID:
-    """The id ``event`` is delivered under."""
-    return event.event_id if not isinstance(event, DomainEvent) else DomainEventID.LIFECYCLE
-
-
 def virsh_text(name: str, event: AnyDomainEvent) -> str:
     """What ``virsh event`` prints for ``event`` of the domain ``name`` (without the last newline)."""
     if isinstance(event, DomainEvent):
