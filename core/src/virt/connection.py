@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from virt.checkpoints import DomainCheckpoint
     from virt.domaincalls import CPUStats, DiskErrorInfo, DiskErrors
     from virt.domaincontrol import ControlInfo
+    from virt.domainevents import AnyDomainEvent, DomainEventCallbacks, OtherDomainEvent
     from virt.domainstats import (
         BlockInfo,
         BlockStats,
@@ -93,6 +94,8 @@ def _log() -> logging.Logger:
 
 
 DomainEventCallback = Callable[["Domain", "DomainEvent"], None]
+AnyDomainEventCallback = Callable[["Domain", "AnyDomainEvent"], None]
+"""What ``Connection.register_domain_event`` calls: the domain's handle and the event of that id."""
 NetworkEventCallback = Callable[["Network", "NetworkEvent"], None]
 """What ``Connection.add_network_event_callback`` calls: the network's handle and the event."""
 """What ``Connection.add_domain_event_callback`` calls: the domain's handle and the event."""
@@ -152,6 +155,8 @@ class Connection:
         self._network_callbacks = NetworkCallbacks()
         self._pool_event_callbacks: EventCallbacks[StoragePoolEvent] = EventCallbacks()
         self._node_device_event_callbacks: EventCallbacks[NodeDeviceEvent] = EventCallbacks()
+        # callbacks of the other domain event ids (virt.domainevents), made with the first one
+        self._other_event_callbacks: DomainEventCallbacks | None = None
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
@@ -180,6 +185,8 @@ class Connection:
             secret_callbacks = self.__dict__.pop("_secret_callbacks", None)  # secrets: virt.secrets
             if secret_callbacks is not None:
                 secret_callbacks.clear()
+            if self._other_event_callbacks is not None:
+                self._other_event_callbacks.clear()
             driver, self._driver = self._driver, None
             driver.close()
 
@@ -414,6 +421,38 @@ class Connection:
             self._event_callbacks[handle] = (callback, domain.uuid if domain is not None else None)
         return handle
 
+    # -- domain events of any id (virt.domainevents) ---------------------------------------------
+    def register_domain_event(
+        self, event_id: int, callback: AnyDomainEventCallback, domain: Domain | None = None
+    ) -> int:
+        """Call ``callback(domain, event)`` for every later event of ``event_id`` (a
+        ``virt.domainevents.DomainEventID``; of ``domain`` only, if given): virConnectDomainEventRegisterAny.
+
+        The event is the id's class (``RebootEvent``, ``MetadataChangeEvent``...; lifecycle:
+        ``virt.events.DomainEvent``), delivered as ``add_domain_event_callback`` delivers. Returns the
+        handle for ``remove_domain_event_callback``; handles of every id are numbered together.
+        """
+        from virt.domainevents import DomainEventCallbacks, DomainEventID, check_event_id
+
+        kind = check_event_id(event_id)
+        if kind == DomainEventID.LIFECYCLE:
+            return self.add_domain_event_callback(callback, domain)
+        if domain is not None and domain.connection is not self:
+            raise InvalidArgument("the domain of an event callback must come from the same connection")
+        driver = self.driver
+
+        def relay(event: OtherDomainEvent) -> None:
+            if self._driver is not None:
+                callback(Domain(self, event.domain), event)
+
+        with self._event_lock:
+            if self._other_event_callbacks is None:
+                self._other_event_callbacks = DomainEventCallbacks()
+            handle = next(self._event_handles)
+            others = self._other_event_callbacks
+        others.add(handle, kind, relay, domain.uuid if domain is not None else None, driver.subscribe_domain_event_id)
+        return handle
+
     def add_network_event_callback(self, callback: NetworkEventCallback, network: Network | None = None) -> int:
         """Call ``callback(network, event)`` for every later network lifecycle event (of ``network``
         only, if given): virConnectNetworkEventRegisterAny with VIR_NETWORK_EVENT_ID_LIFECYCLE.
@@ -534,6 +573,9 @@ class Connection:
 
     def remove_domain_event_callback(self, handle: int) -> None:
         """Stop calling the callback ``add_domain_event_callback`` returned ``handle`` for."""
+        others = self._other_event_callbacks  # another id's: unsubscribed outside our lock
+        if others is not None and others.remove(handle):
+            return
         with self._event_lock:
             if self._event_callbacks.pop(handle, None) is None:
                 raise InvalidArgument(f"could not find event callback {handle} for deletion")

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         UndefineFlags,
     )
     from virt.domaincontrol import ControlInfo
+    from virt.domainevents import OtherDomainEvent
     from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
@@ -391,6 +392,16 @@ class DriverConnection:
         happened and never while holding a lock of its own (a callback may call the driver back).
         ``virt.events.DomainEventHub`` does all this. Closing the connection unsubscribes.
         """
+
+    # -- domain events of the other ids (virt.domainevents) ------------------------------------
+    @optional
+    def subscribe_domain_event_id(
+        self, event_id: int, callback: Callable[[OtherDomainEvent], None]
+    ) -> Callable[[], None]:
+        """Call ``callback`` with every later event of ``event_id`` (a ``DomainEventID`` other
+        than lifecycle) of the driver's domains; returns the function that unsubscribes. Delivered
+        as lifecycle events are (``subscribe_domain_events``), in one order with them.
+        ``DomainEventHub.subscribe_id`` does this."""
 
     # -- networks ----------------------------------------------------------------------------
     @optional

@@ -12,7 +12,7 @@ import enum
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 import attrs
 
@@ -21,6 +21,8 @@ from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
 if TYPE_CHECKING:
     import logging
+
+    from virt.domainevents import AnyDomainEvent, OtherDomainEvent
 
 
 def _log() -> logging.Logger:
@@ -184,6 +186,7 @@ class DomainEvent:
     type: DomainEventType = attrs.field(converter=DomainEventType)
     detail: int
     timestamp: float = attrs.field(factory=time.time)
+    event_id: ClassVar[int] = 0  # VIR_DOMAIN_EVENT_ID_LIFECYCLE
 
     def __attrs_post_init__(self) -> None:
         kind = DETAIL_TYPES.get(self.type)
@@ -359,5 +362,24 @@ class EventHub(Generic[E]):
                     _log().exception("event callback %r failed on %s", callback, event)
 
 
-class DomainEventHub(EventHub[DomainEvent]):
-    """The hub of a driver instance's domain lifecycle events."""
+class DomainEventHub(EventHub["AnyDomainEvent"]):
+    """The hub of a driver instance's domain events, of every id (one queue: they arrive in the
+    order they happened). Drivers subscribe per id: ``subscribe_lifecycle``, ``subscribe_id``."""
+
+    def subscribe_lifecycle(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` for every later lifecycle event; returns the function that unsubscribes."""
+
+        def lifecycle(event: AnyDomainEvent) -> None:
+            if isinstance(event, DomainEvent):
+                callback(event)
+
+        return self.subscribe(lifecycle)
+
+    def subscribe_id(self, event_id: int, callback: Callable[[OtherDomainEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` for every later event of ``event_id`` (not lifecycle: ``subscribe_lifecycle``)."""
+
+        def of_id(event: AnyDomainEvent) -> None:
+            if not isinstance(event, DomainEvent) and event.event_id == event_id:
+                callback(event)
+
+        return self.subscribe(of_id)

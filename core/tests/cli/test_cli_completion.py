@@ -54,6 +54,7 @@ def _complete(line: str, tmp_path: Path) -> list[str]:
         ("virt -c test:///default vol-list def", ["default-pool"]),
         ("virt -c test:///default net-dumpxml d", ["default"]),
         ("virt -c test:///default domstate test --re", ["--reason"]),
+        ("virt -c test:///default event --event pm-", ["pm-suspend", "pm-suspend-disk", "pm-wakeup"]),
     ],
 )
 def test_shell_completion(line: str, expected: list[str], tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import virt
 from driver_support import conn_fixture, qemu_root_fixture, wait_until  # noqa: F401 - fixtures
 from guest import GuestImage, domain_xml
+from virt.domainevents import DomainEventID, virsh_text
 from virt.states import DomainState, RunningReason, ShutoffReason
 
 BOOT_TIMEOUT = 90.0
@@ -51,6 +52,8 @@ def test_reboot_restarts_the_guest(conn: virt.Connection, qemu_root: Path, tiny_
     model = virt.xml.Domain.from_xml(domain_xml("tinyr", tiny_guest, virt_type="qemu", serial_log=serial_log))
     model.on_reboot = "restart"  # with on_reboot destroy (the helper's default) a reboot is a shutdown
     dom = conn.create_domain(model)
+    reboots: list[str] = []
+    conn.register_domain_event(DomainEventID.REBOOT, lambda d, e: reboots.append(virsh_text(d.name, e)))
     try:
         wait_until(lambda: _booted(serial_log, tiny_guest.marker), BOOT_TIMEOUT, "the guest to boot")
         first_id = dom.id
@@ -58,6 +61,8 @@ def test_reboot_restarts_the_guest(conn: virt.Connection, qemu_root: Path, tiny_
         wait_until(lambda: _booted(serial_log, tiny_guest.marker, 2), BOOT_TIMEOUT, "the guest to boot again")
         assert dom.state() == (DomainState.RUNNING, RunningReason.BOOTED)
         assert dom.id == first_id
+        # the reset of the fake reboot is QEMU's RESET: libvirt's reboot event
+        assert reboots and set(reboots) == {"event 'reboot' for domain 'tinyr'"}
     finally:
         if dom.is_active():
             dom.destroy()

@@ -22,6 +22,7 @@ from virt.localstate.secrets import LocalSecretOperations
 from virt.localstate.storage import LocalStorageOperations
 
 if TYPE_CHECKING:
+    from virt.domainevents import OtherDomainEvent
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo
     from virt.localstate.domains import LocalDomain
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 
 
 class _Events(Protocol):
-    def subscribe(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]: ...
+    def subscribe_lifecycle(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]: ...
+    def subscribe_id(self, event_id: int, callback: Callable[[OtherDomainEvent], None]) -> Callable[[], None]: ...
 
 
 class LocalDriver(Protocol):
@@ -106,7 +108,16 @@ class LocalConnection(LocalSecretOperations, LocalStorageOperations, LocalHostFa
     def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
         """Events of the process's driver instance (every connection's changes, and the hypervisor's
         own), delivered by the instance's event hub thread."""
-        unsubscribe = self.local.events.subscribe(callback)
+        unsubscribe = self.local.events.subscribe_lifecycle(callback)
+        self._unsubscribes.append(unsubscribe)
+        return unsubscribe
+
+    def subscribe_domain_event_id(
+        self, event_id: int, callback: Callable[[OtherDomainEvent], None]
+    ) -> Callable[[], None]:
+        """The instance's events of ``event_id`` (virt.domainevents): those its hypervisor makes
+        (a driver that makes none of an id takes the registration, as libvirt's do)."""
+        unsubscribe = self.local.events.subscribe_id(event_id, callback)
         self._unsubscribes.append(unsubscribe)
         return unsubscribe
 

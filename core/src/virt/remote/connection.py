@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         UndefineFlags,
     )
     from virt.domaincontrol import ControlInfo
+    from virt.domainevents import OtherDomainEvent
     from virt.domainsave import StartFlags
     from virt.domainstats import (
         BlockInfo,
@@ -268,19 +269,22 @@ class _ObjectEvents:
 class _Subscription:
     """One event subscription, and the id the daemon gave it on the current connection."""
 
-    __slots__ = ("active", "callback", "network", "objects", "remote_id", "secret_event")
+    __slots__ = ("active", "callback", "event_id", "network", "objects", "remote_id", "secret_event")
 
     def __init__(
         self,
         callback: Callable[[Any], None],
         *,
         network: bool = False,
+        event_id: int = 0,
         objects: _ObjectEvents | None = None,
         secret_event: int | None = None,
     ) -> None:
         self.callback = callback
         self.network = network
         """A network lifecycle subscription (else a domain one, or ``objects``'s, or a secret one)."""
+        self.event_id = event_id
+        """The domain event id of a domain subscription (virt.domainevents.DomainEventID; 0: lifecycle)."""
         self.objects = objects
         """A storage pool or node device subscription: its procedures."""
         self.secret_event = secret_event
@@ -652,6 +656,12 @@ class RemoteConnection(DriverConnection):
         those of every client's changes. Callbacks run in the connection's event thread."""
         return self._subscribe(_Subscription(callback))
 
+    def subscribe_domain_event_id(
+        self, event_id: int, callback: Callable[[OtherDomainEvent], None]
+    ) -> Callable[[], None]:
+        """Events of ``event_id`` through CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, as lifecycle ones."""
+        return self._subscribe(_Subscription(callback, event_id=event_id))
+
     def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
         """Network lifecycle events through CONNECT_NETWORK_EVENT_REGISTER_ANY, as domain events."""
         return self._subscribe(_Subscription(callback, network=True))
@@ -695,7 +705,7 @@ class RemoteConnection(DriverConnection):
             ret = self._call(P.CONNECT_NETWORK_EVENT_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "net": None})
         else:
             ret = self._call(
-                P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, {"eventID": _EVENT_ID_LIFECYCLE, "dom": None}
+                P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, {"eventID": subscription.event_id, "dom": None}
             )
         with self._lock:
             subscription.remote_id = ret["callbackID"]
@@ -708,8 +718,13 @@ class RemoteConnection(DriverConnection):
         if number in (P.SECRET_EVENT_LIFECYCLE, P.SECRET_EVENT_VALUE_CHANGED):
             self._on_secret_event(number, payload)
             return
+        from virt.remote import domainevents
+
+        if number in domainevents.CALLBACK_MESSAGES:
+            self._on_other_domain_event(number, payload)
+            return
         if number not in (P.DOMAIN_EVENT_CALLBACK_LIFECYCLE, P.NETWORK_EVENT_LIFECYCLE):
-            return  # only lifecycle callbacks are ever registered
+            return  # only these and the other domain event ids are ever registered
         from virt.events import DomainEvent
         from virt.networkevents import NetworkEvent, NetworkEventType
 
@@ -853,6 +868,17 @@ class RemoteConnection(DriverConnection):
         subscription.callback(event)
 
     # == end of secrets ===============================================================================
+
+    def _on_other_domain_event(self, number: int, payload: bytes) -> None:
+        """A domain event of an id other than lifecycle (virt.remote.domainevents decodes it)."""
+        from virt.remote import domainevents
+
+        callback_id, event = domainevents.decode(number, payload)
+        with self._lock:
+            subscription = self._subscriptions.get(callback_id)
+        if subscription is None or not subscription.active or subscription.event_id != event.event_id:
+            return
+        subscription.callback(event)
 
     # -- host interfaces (virInterface*) ---------------------------------------------------------------
     def list_interfaces(self, active: bool | None = None) -> list[InterfaceRef]:

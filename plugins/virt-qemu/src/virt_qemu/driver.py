@@ -44,6 +44,7 @@ from virt_qemu.savestate import SaveStates
 from virt_qemu.status import DomainStatus, StatusMonitor, StatusStore
 
 if TYPE_CHECKING:
+    from virt.domainevents import OtherDomainEvent
     from virt.driver import DomainRef
     from virt.xml import Domain
 
@@ -161,6 +162,10 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
     def _emit(self, obj: DomainObj, type_: EventType, detail: int) -> None:
         self.events.emit(LifecycleEvent(obj.name, obj.uuid, obj.id, type_, detail, obj.state, obj.reason))
 
+    def _emit_other(self, event: OtherDomainEvent) -> None:
+        """Queue an event of an id beyond lifecycle (virt.domainevents), in order with the lifecycle ones."""
+        self.events.emit_other(event)
+
     def _save_status(self, obj: DomainObj) -> None:
         running, live = obj.running, obj.live
         assert running is not None and live is not None
@@ -213,9 +218,29 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         the state paused (starting up) until the caller runs it."""
         obj.live, obj.running = definition, running
         obj.id = self.ids.allocate()
+        clock = definition.clock
+        if clock is not None and clock.offset == "variable":
+            running.rtc_adjustment0 = int(clock.adjustment or "0")
         self._watch(obj, running)
-        self._record_devices(definition, running)
+        chardevs = self._record_devices(definition, running)
+        self._agent_state_at_start(obj, definition, running, chardevs)
         self._set_state(obj, DomainState.PAUSED, PausedReason.STARTING_UP, emit=False)
+
+    def _agent_state_at_start(self, obj: DomainObj, definition: Domain, running: Running, chardevs: Any) -> None:
+        """libvirt's qemuProcessRefreshChannelVirtioState at a start: the agent's port as QEMU has it
+        (closed, until the guest's agent opens it), announced as an agent lifecycle event."""
+        from virt.domainevents import AgentLifecycleEvent, AgentLifecycleReason, AgentLifecycleState
+        from virt.driver import DomainRef
+
+        from virt_qemu import agent
+
+        channel = agent.find_channel(definition, running.run_dir)
+        if channel is None:
+            return
+        opened = agent.port_open(chardevs, channel.chardev_id)
+        state = AgentLifecycleState.CONNECTED if opened else AgentLifecycleState.DISCONNECTED
+        ref = DomainRef(obj.name, obj.uuid, obj.id)
+        self._emit_other(AgentLifecycleEvent(ref, state, AgentLifecycleReason.DOMAIN_STARTED))
 
     def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False) -> None:
         """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``
@@ -266,12 +291,15 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
             self.qmp(obj, "balloon", {"value": current * 1024})
 
     @staticmethod
-    def _record_devices(definition: Domain, running: Running) -> None:
-        """What QEMU decided at start, into the live definition: consoles' ptys, displays' ports."""
+    def _record_devices(definition: Domain, running: Running) -> Any:
+        """What QEMU decided at start, into the live definition: consoles' ptys, displays' ports;
+        ``query-chardev``'s answer."""
         monitor = running.monitor
         assert monitor is not None
-        consoles.record_ptys(definition, monitor.execute("query-chardev", timeout=QMP_TIMEOUT))
+        chardevs = monitor.execute("query-chardev", timeout=QMP_TIMEOUT)
+        consoles.record_ptys(definition, chardevs)
         display.after_launch(definition, functools.partial(monitor.execute, timeout=QMP_TIMEOUT))
+        return chardevs
 
     def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
         """``DomainTable.definition``, with the real ports of autoport displays in the live one."""

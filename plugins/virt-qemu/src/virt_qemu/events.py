@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 
 import attrs
+from virt.domainevents import OtherDomainEvent
 from virt.driver import DomainRef
 from virt.events import DomainEvent, DomainEventHub
 from virt.events import DomainEventType as EventType
@@ -50,9 +51,17 @@ class EventHub:
         self._lock = threading.Lock()
         self._hub = DomainEventHub(threaded=True, name="virt-qemu domain events")
 
-    def subscribe(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
-        """Call ``callback`` for every later event; returns the function that unsubscribes."""
-        return self._hub.subscribe(callback)
+    def subscribe_lifecycle(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` for every later lifecycle event; returns the function that unsubscribes."""
+        return self._hub.subscribe_lifecycle(callback)
+
+    def subscribe_id(self, event_id: int, callback: Callable[[OtherDomainEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` for every later event of ``event_id`` (virt.domainevents, not lifecycle)."""
+        return self._hub.subscribe_id(event_id, callback)
+
+    def emit_other(self, event: OtherDomainEvent) -> None:
+        """Queue an event of another id than lifecycle, in order with the lifecycle ones (not recorded)."""
+        self._hub.queue(event)
 
     def emit(self, event: LifecycleEvent) -> None:
         """Record ``event`` and queue it for the subscribers (safe under any lock: nothing is called here)."""

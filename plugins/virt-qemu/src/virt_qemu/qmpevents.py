@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import logging
 import queue
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from virt.events import DomainEventType, ResumedDetail, ShutdownDetail
-from virt.states import CrashedReason, DomainState, PausedReason, RunningReason, ShutdownReason, ShutoffReason
+from virt.events import DomainEventType, PMSuspendedDetail, ResumedDetail, ShutdownDetail, StartedDetail
+from virt.states import (
+    CrashedReason,
+    DomainState,
+    PausedReason,
+    RunningReason,
+    ShutdownReason,
+    ShutoffReason,
+)
 
 from virt_qemu.runtime import DomainObj, Running
+
+if TYPE_CHECKING:
+    from virt.domainevents import OtherDomainEvent
 
 log = logging.getLogger(__name__)
 
 RESTART_ACTIONS = frozenset({"restart", "rename-restart"})
 """The lifecycle actions that keep the guest running (same QEMU, reset)."""
 QMP_TIMEOUT = 30.0
+_PMSUSPENDED_UNKNOWN = 0  # VIR_DOMAIN_PMSUSPENDED_UNKNOWN, the only reason libvirt's QEMU driver gives
 EXIT_GRACE = 5.0
 """How long a QEMU whose monitor closed may take to exit before the driver calls it alive."""
 
@@ -98,12 +109,19 @@ class QmpEvents:
             # The connection dropped but QEMU lives on: keep the guest, refuse to drive it blind.
             log.warning("monitor of domain %s closed while QEMU (pid %d) still runs", obj.name, running.pid)
             obj.broken = f"the monitor connection of domain '{obj.name}' was lost while QEMU still runs"
+            # libvirt's qemuProcessHandleMonitorError: the driver lost control of the domain
+            from virt.domainevents import ControlErrorEvent
+            from virt.driver import DomainRef
+
+            self._emit_other(ControlErrorEvent(DomainRef(obj.name, obj.uuid, obj.id)))
             return
         # libvirt: a monitor end without a SHUTDOWN event first means QEMU crashed
         self._stopped(obj, ShutoffReason.SHUTDOWN if running.got_shutdown else ShutoffReason.CRASHED)
 
     def _handle_event(self, obj: DomainObj, running: Running, name: str, data: dict[str, Any]) -> None:
         log.debug("domain %s: QEMU event %s %s", obj.name, name, data)
+        # first: a SHUTDOWN may leave a transient domain without a definition to name it by
+        self._announce(obj, running, name, data)
         if name in ("SHUTDOWN", "RESET"):
             running.power_events += 1
         if name == "SHUTDOWN":
@@ -136,6 +154,47 @@ class QmpEvents:
             obj.live.current_memory = data["actual"] // 1024
             self._set_state(obj, obj.state, obj.reason, emit=False)  # persists the status
         # POWERDOWN (the button was pressed) and RESET (the guest rebooted) change no state.
+
+    # -- the events of the ids beyond lifecycle (virt_qemu.qmpdomainevents) --------------------------
+    def _emit_other(self, event: OtherDomainEvent) -> None:
+        raise NotImplementedError
+
+    def _announce(self, obj: DomainObj, running: Running, name: str, data: dict[str, Any]) -> None:
+        """libvirt's events of the QMP event, and the state changes that come with some (after them,
+        in libvirt's order)."""
+        from virt.driver import DomainRef
+
+        from virt_qemu import qmpdomainevents
+
+        def query(command: str) -> Any:
+            if running.monitor is None:
+                from virt_qemu.monitor import QMPError
+
+                raise QMPError("the monitor is gone")
+            return running.monitor.execute(command, timeout=QMP_TIMEOUT)
+
+        ref = DomainRef(obj.name, obj.uuid, obj.id)
+        clock = obj.live.clock if obj.live is not None else None
+        if name == "RTC_CHANGE" and clock is not None and clock.offset == "variable":
+            # qemuProcessHandleRTCChange: QEMU counts from the start's base date; the guest's offset
+            # from UTC, also the live definition's adjustment from now on, adds the start's adjustment
+            data = {**data, "offset": int(data.get("offset", 0)) + running.rtc_adjustment0}
+            clock.adjustment = str(data["offset"])
+            self._set_state(obj, obj.state, obj.reason, emit=False)  # persists the status
+        for event in qmpdomainevents.translate(ref, obj.live, name, data, query):
+            self._emit_other(event)
+        if name == "WATCHDOG" and data.get("action") == "pause" and obj.state == DomainState.RUNNING:
+            self._set_state(obj, DomainState.PAUSED, PausedReason.WATCHDOG)
+        elif name == "BLOCK_IO_ERROR" and data.get("action") == "stop" and obj.state == DomainState.RUNNING:
+            self._set_state(obj, DomainState.PAUSED, PausedReason.IOERROR)
+        elif name == "SUSPEND" and obj.state == DomainState.RUNNING:
+            self._set_state(obj, DomainState.PMSUSPENDED, _PMSUSPENDED_UNKNOWN)
+        elif name == "SUSPEND_DISK" and obj.state == DomainState.RUNNING:
+            self._set_state(obj, DomainState.PMSUSPENDED, _PMSUSPENDED_UNKNOWN, emit=False)
+            self._emit(obj, DomainEventType.PMSUSPENDED, PMSuspendedDetail.DISK)
+        elif name == "WAKEUP" and obj.state == DomainState.PMSUSPENDED:
+            self._set_state(obj, DomainState.RUNNING, RunningReason.WAKEUP, emit=False)
+            self._emit(obj, DomainEventType.STARTED, StartedDetail.WAKEUP)
 
     def _sync_run_state(self, obj: DomainObj, running: Running) -> None:
         """Follow a STOP or RESUME from QEMU's present state, not from the event itself.

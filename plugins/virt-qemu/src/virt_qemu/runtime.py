@@ -43,6 +43,9 @@ class Running:
     """QEMU reported SHUTDOWN: the monitor closing afterwards is a shutdown, not a crash."""
     fake_reboot: bool = False
     """A reboot was asked through ACPI: the guest's power-off becomes a reset (libvirt's fakeReboot)."""
+    rtc_adjustment0: int = 0
+    """A variable clock's adjustment at start (libvirt's adjustment0): QEMU's RTC_CHANGE offsets count
+    from it. Not kept in the status file (0 for a QEMU taken back after a restart of the driver)."""
     power_events: int = 0
     """SHUTDOWN and RESET events seen: the guest agent's guest-shutdown, which sends no reply when it
     works, has worked once this grows (read by an agent call without the domain's lock)."""

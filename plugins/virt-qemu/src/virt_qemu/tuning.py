@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from virt import domainchanges as rules
 from virt.domainchanges import Impact, MetadataType, UndefineFlags
+from virt.domainevents import MetadataChangeEvent
+from virt.driver import DomainRef
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.localstate import stats as statrules
 
@@ -23,7 +25,6 @@ from virt_qemu import affinity, errors
 from virt_qemu import stats as qstats
 
 if TYPE_CHECKING:
-    from virt.driver import DomainRef
     from virt.xml import Domain
     from virt.xml.devices import Memballoon
 
@@ -220,6 +221,7 @@ class QemuTuningOperations:
                 affinity.set_thread_affinity(tid, cpus)
                 rules.set_vcpu_pin(live, vcpu, cpus)
                 self._save(obj, live, None)
+                self._tunable(obj, f"cputune.vcpupin{vcpu}", cpus)  # qemuDomainPinVcpuLive
             if config is not None:
                 current, top = rules.vcpus_of(config)
                 if vcpu >= top:
@@ -237,9 +239,19 @@ class QemuTuningOperations:
                 affinity.pin_emulator(self._execute(obj), running, live, cpus)
                 rules.set_emulator_pin(live, cpus)
                 self._save(obj, live, None)
+                self._tunable(obj, "cputune.emulatorpin", cpus)
             if config is not None:
                 rules.set_emulator_pin(config, cpus)
                 self._save(obj, None, config)
+
+    def _tunable(self, obj: DomainObj, field: str, cpus: frozenset[int]) -> None:
+        """libvirt's tunable event of a live pinning: the field and the CPU list in its bitmap words."""
+        from virt.domainevents import TunableEvent
+        from virt.domainstats import ParamType, TypedParameter
+        from virt.xml.convert import CPUSET
+
+        param = TypedParameter(field, ParamType.STRING, CPUSET.format(cpus))
+        self.qemu.events.emit_other(TunableEvent(DomainRef(obj.name, obj.uuid, obj.id), (param,)))
 
     # -- keys --------------------------------------------------------------------------------------------
     def send_domain_key(self, ref: DomainRef, codeset: int, holdtime_ms: int, keycodes: Sequence[int]) -> None:
@@ -277,6 +289,8 @@ class QemuTuningOperations:
             for definition in edited:
                 rules.set_metadata(definition, kind, value, key, uri)
             self._save(obj, obj.live if live else None, obj.config if config else None)
+            # qemuDomainSetMetadata: one event per successful call
+            self.qemu.events.emit_other(MetadataChangeEvent(DomainRef(obj.name, obj.uuid, obj.id), int(kind), uri))
 
     # -- undefine ---------------------------------------------------------------------------------------------
     def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:

@@ -4,9 +4,9 @@ Each registration is a ``Connection.add_domain_event_callback``; its callback en
 and queues it with ``client.send_event``. Current clients register with
 CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY and receive DOMAIN_EVENT_CALLBACK_LIFECYCLE carrying
 their callback id; older ones use CONNECT_DOMAIN_EVENT_REGISTER(_ANY) and receive
-DOMAIN_EVENT_LIFECYCLE. Only lifecycle events (id 0) exist in the API: registering for another
-event id is refused in libvirtd's words for an id it does not know, which clients treat as "not
-available" (``virsh event --all`` carries on with the ids that registered).
+DOMAIN_EVENT_LIFECYCLE. The other ids (``Connection.register_domain_event``) travel as
+``virt.remote.domainevents`` encodes them; an id past libvirt 9.0's last is refused in libvirtd's
+words for an id it does not know.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
+from virt.events import DomainEvent
 from virt.remote.messages import REMOTE_PROCEDURES
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -24,7 +25,7 @@ from .registry import Call, handles, internal_error
 if TYPE_CHECKING:
     from virt.connection import Domain
     from virt.daemon.session import ClientHandle, Session
-    from virt.events import DomainEvent
+    from virt.domainevents import AnyDomainEvent
 
 LIFECYCLE = 0  # VIR_DOMAIN_EVENT_ID_LIFECYCLE
 EVENT_ID_LAST = 27  # VIR_DOMAIN_EVENT_ID_LAST of libvirt 9.0
@@ -57,6 +58,22 @@ def _relay(
     return relay
 
 
+# -- the other event ids (virt.domainevents) ----------------------------------------------------------
+def _relay_other(
+    client: ClientHandle, callback_id: int, visible: Visible | None, *, legacy: bool
+) -> Callable[[Domain, AnyDomainEvent], None]:
+    """The API callback that sends each event of an id other than lifecycle to ``client``."""
+    from virt.remote import domainevents
+
+    def relay(domain: Domain, event: AnyDomainEvent) -> None:
+        if isinstance(event, DomainEvent) or (visible is not None and not visible(client, event.domain.name)):
+            return
+        number, payload = domainevents.encode(event, callback_id, legacy=legacy)
+        client.send_event(number, payload)
+
+    return relay
+
+
 def _unsupported(event_id: int) -> Exception:
     return internal_error(f"unsupported event ID {event_id}")
 
@@ -72,7 +89,7 @@ def _register(call: Call, event_id: int, wire_domain: wire.Wire | None, *, legac
     """Register for ``event_id`` (of one domain, or all); the callback id."""
     from virt.daemon.session import EventRegistration
 
-    if event_id != LIFECYCLE:
+    if not 0 <= event_id < EVENT_ID_LAST:
         raise _unsupported(event_id)
     session: Session = call.session
     conn = call.conn
@@ -82,8 +99,12 @@ def _register(call: Call, event_id: int, wire_domain: wire.Wire | None, *, legac
         if any(r.event_id == event_id and r.domain == key for r in session.registrations.values()):
             raise _already_tracked()
         callback_id = session.new_callback_id()
-        relay = _relay(session.client, None if legacy else callback_id, session.visible)
-        handle = conn.add_domain_event_callback(relay, domain)
+        if event_id == LIFECYCLE:
+            relay = _relay(session.client, None if legacy else callback_id, session.visible)
+            handle = conn.add_domain_event_callback(relay, domain)
+        else:
+            other = _relay_other(session.client, callback_id, session.visible, legacy=legacy)
+            handle = conn.register_domain_event(event_id, other, domain)
         session.registrations[callback_id] = EventRegistration(callback_id, event_id, key, legacy, handle)
     return callback_id
 

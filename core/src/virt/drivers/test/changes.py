@@ -179,9 +179,16 @@ class ChangeOperations:
     def set_domain_metadata(
         self, ref: DomainRef, kind: MetadataType, value: str | None, key: str | None, uri: str | None, impact: Impact
     ) -> None:
+        from virt.domainevents import MetadataChangeEvent
+        from virt.drivers.test.domains import ref_of
+
         with self.host.lock:
-            for definition in self._definitions(self._domain(ref), impact):
+            obj = self._domain(ref)
+            for definition in self._definitions(obj, impact):
                 rules.set_metadata(definition, kind, value, key, uri)
+            # testDomainSetMetadata: one event per successful call, whichever definitions it edited
+            self.host.events.queue(MetadataChangeEvent(ref_of(obj), int(kind), uri))
+        self.host.events.flush()
 
     # -- undefine and managed save --------------------------------------------------------------
     def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from virt.domainevents import OtherDomainEvent
 from virt.driver import AuthCallback, Credential, CredentialType, DriverConnection
 from virt.drivers.test import errors, node
 from virt.drivers.test.changes import ChangeOperations
@@ -98,7 +99,16 @@ class TestConnection(
     # -- events -------------------------------------------------------------------------------------
     def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
         """Events of the host: with test:///default, those of every connection of the process."""
-        unsubscribe = self.host.events.subscribe(callback)
+        unsubscribe = self.host.events.subscribe_lifecycle(callback)
+        self._unsubscribes.append(unsubscribe)
+        return unsubscribe
+
+    def subscribe_domain_event_id(
+        self, event_id: int, callback: Callable[[OtherDomainEvent], None]
+    ) -> Callable[[], None]:
+        """The host's events of ``event_id``, as ``subscribe_domain_events`` (libvirt's test driver
+        emits metadata changes; the other ids never come)."""
+        unsubscribe = self.host.events.subscribe_id(event_id, callback)
         self._unsubscribes.append(unsubscribe)
         return unsubscribe
 

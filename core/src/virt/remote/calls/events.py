@@ -180,6 +180,26 @@ PROCEDURES: tuple[Procedure, ...] = (
         [_CALLBACK_ID, _DOM, ("params", typed_params(DOMAIN_JOB_STATS_MAX))],
     ),
     message(P.DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED, [_CALLBACK_ID, _DOM, ("devAlias", NONNULL_STRING)]),
+    message(P.DOMAIN_EVENT_CALLBACK_METADATA_CHANGE, [_CALLBACK_ID, _DOM, ("type", xdr.Int), ("nsuri", REMOTE_STRING)]),
+    message(
+        P.DOMAIN_EVENT_BLOCK_THRESHOLD,
+        [
+            _CALLBACK_ID,
+            _DOM,
+            ("dev", NONNULL_STRING),
+            ("path", REMOTE_STRING),
+            ("threshold", xdr.UHyper),
+            ("excess", xdr.UHyper),
+        ],
+    ),
+    message(
+        P.DOMAIN_EVENT_MEMORY_FAILURE,
+        [_CALLBACK_ID, _DOM, ("recipient", xdr.Int), ("action", xdr.Int), ("flags", xdr.UInt)],
+    ),
+    message(
+        P.DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE,
+        [_CALLBACK_ID, _DOM, ("alias", NONNULL_STRING), ("size", xdr.UHyper)],
+    ),
     message(P.CONNECT_EVENT_CONNECTION_CLOSED, [("reason", xdr.Int)]),
     message(
         P.NETWORK_EVENT_LIFECYCLE,
