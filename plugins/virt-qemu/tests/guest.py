@@ -12,7 +12,8 @@ build serves every test:
   :data:`AGENT_MODULES` the kernel does not have built in, per its ``modules.builtin``) and runs a
   shell-loop stand-in for qemu-ga on the port named ``org.qemu.guest_agent.0``: it answers
   ``guest-sync-delimited`` (``0xFF`` then ``{"return": ID}``), ``guest-get-time`` and ``guest-set-time``
-  (with or without a time, said on the console), and on ``guest-shutdown`` writes
+  (with or without a time, said on the console), ``guest-fstrim`` and ``guest-set-user-password``
+  (said on the console: ``agent: fstrim``, ``agent: password of USER``), and on ``guest-shutdown`` writes
   ``agent: shutdown`` (or ``agent: reboot``) on the console, then ``poweroff -f`` (``reboot -f``).
   It writes :data:`AGENT_READY` on the console once it holds the port, before :data:`MARKER`;
 - ``virt.agent=mute``: the same port held open and read, never answered (a hung agent);
@@ -67,7 +68,7 @@ MARKER = "VIRT-GUEST-BOOTED"
 CMDLINE = "console=ttyS0 quiet panic=-1"
 """``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
 
-FORMAT = 6
+FORMAT = 7
 """Bumped whenever the initramfs changes, so that older cached builds are not reused."""
 
 KERNEL_META = "linux-image-amd64"
@@ -633,6 +634,17 @@ answer() {{
                     ;;
                 *guest-set-time*)
                     echo 'agent: time from the rtc' > /dev/console
+                    printf '{{"return": {{}}}}\n'
+                    ;;
+                *guest-fstrim*)
+                    echo 'agent: fstrim' > /dev/console
+                    printf '{{"return": {{"paths": []}}}}\n'
+                    ;;
+                *guest-set-user-password*)
+                    u=${{line##*'"username"'}}
+                    u=${{u#*'"'}}
+                    u=${{u%%'"'*}}
+                    echo "agent: password of $u" > /dev/console
                     printf '{{"return": {{}}}}\n'
                     ;;
                 *guest-get-time*)

@@ -197,3 +197,22 @@ def test_guest_time_through_the_agent(conn: virt.Connection, qemu_root: Path, ti
         assert refused.value.code == ErrorNumber.INVALID_ARG
     finally:
         dom.destroy()
+
+
+def test_fstrim_and_user_password_through_the_agent(
+    conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage
+) -> None:
+    """domfstrim (guest-fstrim with the minimum) and set-user-password (guest-set-user-password, the
+    password base64-encoded) reach the agent; a mount point is refused as libvirt refuses it."""
+    serial_log = qemu_root / "serial.log"
+    dom = _boot(conn, _model("tinyp", tiny_guest, serial_log, agent="answer"), serial_log, tiny_guest)
+    try:
+        dom.fstrim(minimum=4096)
+        wait_until(lambda: "agent: fstrim" in _console(serial_log), POWEROFF_TIMEOUT, "the trim")
+        with pytest.raises(VirtError) as refused:
+            dom.fstrim(mountpoint="/")
+        assert refused.value.message == "argument unsupported: Specifying mount point is not supported for now"
+        dom.set_user_password("alice", "secret")
+        wait_until(lambda: "agent: password of alice" in _console(serial_log), POWEROFF_TIMEOUT, "the password")
+    finally:
+        dom.destroy()

@@ -1,6 +1,6 @@
 """The calls of ``qemu:///`` connections answered by the guest (a mixin of QemuConnection): interface
-addresses (guest agent, or the host's ARP table), mounted filesystems, freezing and thawing them, and
-the host name, with the rules and words of libvirt 9.0's QEMU driver.
+addresses (guest agent, or the host's ARP table), mounted filesystems, freezing, thawing and trimming
+them, a user's password, and the host name, with the rules and words of libvirt 9.0's QEMU driver.
 
 Every agent command goes through :func:`agent_execute`: the agent's port is checked under the
 domain's lock, then the conversation (``guest-sync-delimited`` and the command, through
@@ -59,6 +59,19 @@ def agent_execute(qemu: QemuDriver, ref: DomainRef, command: str, arguments: dic
         running.agent_lock.release()
 
 
+PASSWORD_ENCRYPTED = 1
+"""VIR_DOMAIN_PASSWORD_ENCRYPTED: the password is already crypted."""
+
+
+def _flags(flags: int, accepted: int, function: str) -> None:
+    if flags & ~accepted:
+        raise InvalidArgument(
+            f"unsupported flags (0x{flags & ~accepted:x}) in function {function}",
+            ErrorNumber.INVALID_ARG,
+            ErrorDomain.QEMU,
+        )
+
+
 def _malformed(command: str, detail: str) -> Exception:
     return errors.internal(f"qemu agent reply to {command} {detail}")
 
@@ -109,6 +122,33 @@ class QemuGuestOperations:
                 ErrorNumber.ARGUMENT_UNSUPPORTED, "specifying mountpoints is not supported", ErrorDomain.QEMU
             )
         return _count(agent_execute(self.qemu, ref, "guest-fsfreeze-thaw"), "guest-fsfreeze-thaw")
+
+    def trim_domain_filesystems(self, ref: DomainRef, mountpoint: str | None, minimum: int, flags: int) -> None:
+        _flags(flags, 0, "qemuDomainFSTrim")
+        if mountpoint is not None:
+            raise libvirt_error(
+                ErrorNumber.ARGUMENT_UNSUPPORTED, "Specifying mount point is not supported for now", ErrorDomain.QEMU
+            )
+        self._require_active(ref)
+        agent_execute(self.qemu, ref, "guest-fstrim", {"minimum": minimum})
+
+    # -- users ----------------------------------------------------------------------------------------
+    def set_domain_user_password(self, ref: DomainRef, user: str, password: str, flags: int) -> None:
+        import base64
+
+        _flags(flags, PASSWORD_ENCRYPTED, "qemuDomainSetUserPassword")
+        self._require_active(ref)
+        arguments = {
+            "crypted": bool(flags & PASSWORD_ENCRYPTED),
+            "username": user,
+            "password": base64.b64encode(password.encode()).decode(),
+        }
+        agent_execute(self.qemu, ref, "guest-set-user-password", arguments)
+
+    def _require_active(self, ref: DomainRef) -> None:
+        with self.qemu.locked(ref) as obj:
+            if not obj.active:
+                raise errors.not_running()
 
     # -- host name ----------------------------------------------------------------------------------
     def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
