@@ -44,6 +44,9 @@ _FIRST_OPERATION = {
     "virDomainSetPerfEvents": "set_domain_perf_events",
 }
 """Handlers whose arguments no generic filling gets past their checks: the operation they call."""
+_FALLBACKS = {"undefine_domain_flags": ("undefine_domain",)}
+"""Operations the public API stands in for with another when a driver lacks them (Domain.undefine
+without flags)."""
 _DOCUMENTS = {
     "storagevol": "<volume><name>x</name><capacity>1</capacity></volume>",
     "storagepool": "<pool type='dir'><name>x</name><target><path>/x</path></target></pool>",
@@ -110,7 +113,10 @@ def served(connection_class: type[Any], calls: Iterable[str]) -> frozenset[str]:
             result.add(call)
         elif call.lower() in operations:
             operation = operations[call.lower()]
-            if operation is None or not getattr(getattr(connection_class, operation), "__virt_optional__", False):
+            if operation is None or any(
+                not getattr(getattr(connection_class, name), "__virt_optional__", False)
+                for name in (operation, *_FALLBACKS.get(operation, ()))
+            ):
                 result.add(call)
     return frozenset(result)
 
