@@ -148,3 +148,25 @@ def test_autostart_at_the_first_open_after_boot_and_undefine_while_running(lxc_r
         dom.destroy()
         with pytest.raises(VirtError, match="no domain with matching name 'auto'"):
             conn.lookup_domain_by_name("auto")
+
+
+def test_signals_reach_init_only(conn: virt.Connection, rootfs: Path) -> None:
+    """send-process-signal as libvirt's LXC driver: only pid 1 (the container's init), Linux's numbers;
+    SIGKILL from outside ends the container."""
+    from virt.errors import ErrorNumber
+
+    install_init(rootfs)
+    dom = conn.define_domain(domain_xml("sig", rootfs))
+    dom.start()
+    wait_ready(conn, "sig")
+    dom.send_process_signal(1, 0)  # no signal: only whether it could be sent
+    with pytest.raises(VirtError) as refused:
+        dom.send_process_signal(2, 15)
+    assert refused.value.code == ErrorNumber.OPERATION_UNSUPPORTED
+    assert refused.value.message == "Operation not supported: Only the init process may be signalled"
+    with pytest.raises(VirtError) as refused:
+        dom.send_process_signal(1, 99)
+    assert refused.value.message == "invalid argument: signum value 99 is out of range"
+    dom.send_process_signal(1, 9)
+    wait_until(lambda: not dom.is_active(), what="the container to end")
+    dom.undefine()

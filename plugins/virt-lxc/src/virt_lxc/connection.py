@@ -11,7 +11,7 @@ import socket
 from typing import TYPE_CHECKING
 
 import attrs
-from virt.errors import ErrorDomain, ErrorNumber
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError
 from virt.localstate.connection import LocalConnection
 from virt.localstate.networks import LocalNetworkOperations
 
@@ -93,6 +93,36 @@ class LxcConnection(LocalNetworkOperations, LocalConnection[LxcDriver]):
                 raise errors.not_running()
             return Namespaces(running.init_pid, running.cgroup.to_text(), bool(obj.current.idmap is not None))
 
+
+    # -- signals --------------------------------------------------------------------------------------
+    def send_domain_process_signal(self, ref: DomainRef, pid: int, signum: int, flags: int) -> None:
+        """As libvirt's LXC driver: only the container's init, with Linux's own signal numbers."""
+        import os
+
+        from virt.domaincalls import SIGNAL_LAST
+
+        if flags:
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags:x}) in function lxcDomainSendProcessSignal",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.LXC,
+            )
+        if signum >= SIGNAL_LAST:
+            raise errors.error(ErrorNumber.INVALID_ARG, f"signum value {signum} is out of range")
+        with self.lxc.locked(ref) as obj:
+            running = obj.running
+            if running is None:
+                raise errors.not_running()
+            if pid != 1:
+                raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "Only the init process may be signalled")
+            try:
+                os.kill(running.init_pid, signum)
+            except OSError as exc:
+                raise VirtError(
+                    f"Unable to send {signum} signal to process {running.init_pid}: {exc.strerror}",
+                    ErrorNumber.SYSTEM_ERROR,
+                    ErrorDomain.LXC,
+                ) from None
 
 def _console_index(device: str | None) -> int:
     """``console1`` -> 1 (libvirt LXC names its consoles so); None -> the first."""
