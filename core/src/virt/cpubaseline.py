@@ -263,15 +263,21 @@ def _ppc64_baseline(cpus: Sequence[HostCPU]) -> GuestCPU:
 
 
 # -- the call -------------------------------------------------------------------------------------------
-def baseline_cpu(xml_cpus: Sequence[str], *, expand_features: bool = False) -> str:
+def baseline_cpu(xml_cpus: Sequence[str], *, expand_features: bool = False, migratable: bool = False) -> str:
     """The baseline <cpu> of the host CPUs ``xml_cpus`` (the CPU drivers' part of the call: a
-    hypervisor driver checks its flags first)."""
+    hypervisor driver checks its flags first); ``migratable``: without the features that keep a
+    guest from migrating (x86: those the map marks so; no model holds one itself)."""
     if not xml_cpus:
         raise _error(ErrorNumber.INVALID_ARG, "no CPUs given")
     cpus = [parse_host_cpu(text) for text in xml_cpus]
     arch = cpus[0].arch
     if arch in _X86:
         found = _x86_baseline(cpus)
+        if migratable:
+            from virt.cpumap_x86 import cpu_map
+
+            staying = cpu_map().non_migratable
+            found = found._replace(features=tuple(f for f in found.features if f[0] not in staying))
         return (_x86_expand(found) if expand_features else found).to_xml()
     if arch in _PPC64:
         return _ppc64_baseline(cpus).to_xml()

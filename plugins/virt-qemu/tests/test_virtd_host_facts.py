@@ -231,3 +231,43 @@ def test_host_capabilities_as_libvirtd_reports_them(daemons: tuple[Virtd, Libvir
     theirs = host(qemu_uri(reference), LEFT_OUT)
     assert "<cell id=" in theirs
     assert host(qemu_uri(ours), ("uuid",)) == theirs
+
+
+BASELINE = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+conn = libvirt.open(sys.argv[1])
+for cpus, flags in json.loads(sys.argv[2]):
+    try:
+        print(json.dumps(["ok", conn.baselineCPU(cpus, flags)]))
+    except libvirt.libvirtError as exc:
+        print(json.dumps(["error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
+"""
+
+
+def _host_cpu(model: str, vendor: str, features: tuple[str, ...]) -> str:
+    listed = "".join(f"<feature name='{name}'/>" for name in features)
+    return f"<cpu><arch>x86_64</arch><model>{model}</model><vendor>{vendor}</vendor>{listed}</cpu>"
+
+
+def test_cpu_baseline_as_libvirtds_qemu_driver(daemons: tuple[Virtd, Libvirtd]) -> None:
+    """virConnectBaselineCPU on qemu:///system: the same CPUs, expanded or not, with and without the
+    non-migratable features (invtsc, xsaves), and a refused flag."""
+    ours, reference = daemons
+    sets = [
+        [_host_cpu("Skylake-Client", "Intel", ("invtsc", "xsaves", "vmx")), _host_cpu("Haswell", "Intel", ("invtsc",))],
+        [_host_cpu("EPYC", "AMD", ("invtsc", "xsaves")), _host_cpu("EPYC-Rome", "AMD", ("invtsc", "svm"))],
+        [_host_cpu("SandyBridge", "Intel", ("invtsc",))],
+        [_host_cpu("EPYC", "AMD", ()), _host_cpu("SandyBridge", "Intel", ())],
+    ]
+    cases = json.dumps([[cpus, flags] for cpus in sets for flags in (0, 1, 2, 3, 4)])
+
+    def answers(daemon: Virtd | Libvirtd) -> list[object]:
+        done = subprocess.run(
+            [PYTHON, "-c", BASELINE, qemu_uri(daemon), cases], capture_output=True, text=True, timeout=120, check=True
+        )
+        return [json.loads(line) for line in done.stdout.splitlines()]
+
+    theirs = answers(reference)
+    assert answers(ours) == theirs
+    assert any(row[0] == "ok" and "invtsc" in str(row[1]) for row in theirs)  # kept without MIGRATABLE

@@ -25,6 +25,8 @@ from virt_qemu.statscalls import QemuStatsOperations
 from virt_qemu.tuning import QemuTuningOperations
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from virt.driver import DomainRef
     from virt.uri import URI
     from virt.xml import Capabilities, DomainCapabilities
@@ -118,6 +120,21 @@ class QemuConnection(
                 ErrorDomain.QEMU,
             )
         return cpumodels.models(arch, ErrorDomain.QEMU)
+
+    def baseline_cpu(self, xml_cpus: Sequence[str], flags: int) -> str:
+        """qemuConnectBaselineCPU: the CPU drivers' baseline, its features expanded, and the
+        non-migratable ones left out, as the flags ask."""
+        from virt.cpubaseline import EXPAND_FEATURES, MIGRATABLE, baseline_cpu
+
+        if flags & ~(EXPAND_FEATURES | MIGRATABLE):
+            raise InvalidArgument(
+                f"unsupported flags (0x{flags & ~(EXPAND_FEATURES | MIGRATABLE):x}) in function qemuConnectBaselineCPU",
+                ErrorNumber.INVALID_ARG,
+                ErrorDomain.QEMU,
+            )
+        return baseline_cpu(
+            xml_cpus, expand_features=bool(flags & EXPAND_FEATURES), migratable=bool(flags & MIGRATABLE)
+        )
 
     # -- lifecycle (the rest is LocalConnection's) ---------------------------------------------------
     def rename_domain(self, ref: DomainRef, new_name: str, flags: int) -> None:
