@@ -46,6 +46,35 @@ def _branch(
         ctx.print(indent)
 
 
+def listed_names(
+    ctx: Context,
+    names: list[str],
+    start: str | None,
+    parent_of_moment: Callable[[str], str | None],
+    *,
+    as_tree: bool,
+    only_names: bool,
+) -> bool:
+    """The part of snapshot-list and checkpoint-list that is the same: ``--tree`` (``start``, when
+    given, heads it) and ``--name``; True when that printed the listing (``parent_of_moment``: the
+    parent a moment's XML names)."""
+    if as_tree:
+
+        def parent_of(name: str) -> str | None:
+            if start is not None and name == start:
+                return None
+            parent = parent_of_moment(name)
+            return parent if parent in names else None
+
+        tree(ctx, names, parent_of)
+        return True
+    if only_names:
+        for name in names:
+            ctx.print(name)
+        return True
+    return False
+
+
 def sort_names(names: list[str], topological: bool) -> list[str]:
     """virsh's order: by name (case aside) unless ``--topological`` keeps the driver's."""
     return names if topological else sorted(names, key=lambda n: (n.lower(), n))

@@ -8,7 +8,15 @@ import argparse
 from typing import TYPE_CHECKING
 
 from virt.cli.commands.domain import domain_argument, read_file
-from virt.cli.commands.moments import attr, creation_text, escape, exclusive, sort_names, spec_fields, tree
+from virt.cli.commands.moments import (
+    attr,
+    creation_text,
+    escape,
+    exclusive,
+    listed_names,
+    sort_names,
+    spec_fields,
+)
 from virt.cli.commands.saving import print_selected_xml
 from virt.cli.context import CommandError, Context
 from virt.cli.registry import Argument, CommandRegistry
@@ -153,19 +161,13 @@ def run_snapshot_list(ctx: Context, args: argparse.Namespace) -> None:
     else:
         names = [s.name for s in domain.list_snapshots(flags)]
     names = sort_names(names, args.topological)
-    if args.tree:
+    start_name = start.name if start is not None else None
 
-        def parent_of(name: str) -> str | None:
-            if start is not None and name == start.name:
-                return None
-            parent = _document(domain.lookup_snapshot(name)).findtext("parent/name")
-            return parent if parent in names else None
+    def parent(name: str) -> str | None:
+        found: str | None = _document(domain.lookup_snapshot(name)).findtext("parent/name")
+        return found
 
-        tree(ctx, names, parent_of)
-        return
-    if args.name:
-        for name in names:
-            ctx.print(name)
+    if listed_names(ctx, names, start_name, parent, as_tree=args.tree, only_names=args.name):
         return
     rows = []
     for name in names:
