@@ -75,6 +75,9 @@ class PoolBackend:
     pool_type: ClassVar[str] = ""
     volume_type: ClassVar[str] = "file"
     """virStorageVolType's name for the volumes of such pools."""
+    shows_target_permissions: ClassVar[bool] = True
+    """Whether the running pool's XML tells its target directory's owner and mode (as libvirt's
+    file-system refresh does; a volume group's /dev folder is not shown so)."""
 
     def check(self, pool: StoragePool) -> None:
         """Refuse a definition this backend cannot serve (a missing source device...)."""
