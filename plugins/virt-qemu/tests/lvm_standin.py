@@ -263,9 +263,7 @@ def vgchange(argv: list[str]) -> str:
     _, values, names = parse("vgchange", argv, {}, {"activate": ("-a", "--activate")})
     wanted = values.get("activate")
     if wanted not in ("y", "n", "ly", "ln", "ay", "an"):
-        raise Refused(
-            f"  Invalid argument for --activate: {wanted}\n  Error during parsing of command line.", 3
-        )
+        raise Refused(f"  Invalid argument for --activate: {wanted}\n  Error during parsing of command line.", 3)
     state, said = load(), []
     for name in names:
         vg = the_vg(state, name)

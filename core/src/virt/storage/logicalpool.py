@@ -10,6 +10,7 @@ can this backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -132,10 +133,8 @@ def segments(pool: StoragePool) -> list[Segment]:
 
 def pool_sources() -> dict[str, list[str]]:
     """Each volume group's physical volumes, as ``pvs`` lists them (after a ``vgscan``, as libvirt)."""
-    try:
+    with contextlib.suppress(Exception):  # as libvirt: a failed scan only means a staler listing
         run("vgscan")
-    except Exception:  # noqa: BLE001 - as libvirt: a failed scan only means a staler listing
-        pass
     groups: dict[str, list[str]] = {}
     for line in run("pvs", "--noheadings", "-o", "pv_name,vg_name").splitlines():
         match = _PV_ROW.match(line)
@@ -219,10 +218,8 @@ class LogicalBackend(PoolBackend):
             run("vgcreate", group_name(pool), *devices)
         except Exception:
             for device in made:  # as libvirt: what became a physical volume is one no longer
-                try:
+                with contextlib.suppress(Exception):  # the first failure is the one to tell
                     run("pvremove", device)
-                except Exception:  # noqa: BLE001, S110 - the first failure is the one to tell
-                    pass
             raise
 
     def _match_source(self, pool: StoragePool) -> None:
