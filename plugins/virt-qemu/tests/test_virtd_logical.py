@@ -26,12 +26,17 @@ TOOLS += ("lvcreate", "lvremove", "lvchange", "lvs")
 GROUP = "virtlvt"
 
 STEPS = [
+    ["find-storage-pool-sources", "logical"],
+    ["find-storage-pool-sources", "dir"],
+    ["find-storage-pool-sources", "nosuch"],
     ["pool-define-as", "lv1", "logical", "--source-dev", "{SIDE}/pv1.img", "--source-name", GROUP],
     ["pool-dumpxml", "lv1"],
     ["pool-start", "lv1"],  # no volume group yet
     ["pool-build", "lv1", "--overwrite", "--no-overwrite"],
     ["pool-build", "lv1", "--overwrite"],
+    ["pool-build", "lv1"],  # the device holds a volume group now (blkid finds no label: a stand-in's)
     ["pool-start", "lv1"],
+    ["find-storage-pool-sources", "logical"],
     ["pool-info", "lv1"],
     ["pool-dumpxml", "lv1"],
     ["vol-create-as", "lv1", "a", "8M"],
@@ -128,6 +133,10 @@ def test_logical_pool_commands_as_libvirtd_runs_them(tmp_path: Path) -> None:
     reference = found.pop("libvirtd")
     assert f"vgcreate {GROUP} SIDE/pv1.img\n" in reference["calls"], reference["calls"]
     assert f"lvcreate --name b -L 4096K --type snapshot --virtualsize 10240K {GROUP} --yes\n" in reference["calls"]
+    printed = dict(zip((" ".join(step) for step in STEPS), reference["printed"], strict=False))
+    # what libvirtd found through the stand-in: the group on its device, a volume's extent on it
+    assert f"<name>{GROUP}</name>" in printed["find-storage-pool-sources logical"], printed
+    assert "<device path='SIDE/pv1.img'>\n      <extent start=" in printed["vol-dumpxml a --pool lv1"]
     wrong = []
     for name, side in found.items():
         for step, theirs, ours in zip(STEPS, reference["printed"], side["printed"], strict=True):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
-from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
+from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
 
 if TYPE_CHECKING:
     from virt.xml import StoragePool, StorageVolume
@@ -136,3 +136,12 @@ class PoolBackend:
 
     def resize_volume(self, pool: StoragePool, name: str, capacity: int, *, shrink: bool, allocate: bool) -> None:
         raise unsupported(self.pool_type, "volume resizing")
+
+    def find_sources(self, spec: str | None) -> str:
+        """virConnectFindStoragePoolSources' <sources> of such pools found on the host."""
+        raise VirtError(  # not NotSupported, which would tell the driver lacks the call
+            f"this function is not supported by the connection driver: "
+            f"pool type '{self.pool_type}' does not support source discovery",
+            ErrorNumber.NO_SUPPORT,
+            ErrorDomain.STORAGE,
+        )

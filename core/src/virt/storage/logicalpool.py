@@ -143,17 +143,21 @@ def pool_sources() -> dict[str, list[str]]:
     return groups
 
 
+def _escape(text: str) -> str:
+    """libvirt's XML escaping of attribute and element text."""
+    for plain, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("'", "&apos;"), ('"', "&quot;")):
+        text = text.replace(plain, escaped)
+    return text
+
+
 def find_pool_sources_xml() -> str:
-    """virConnectFindStoragePoolSources' <sources> for type ``logical``."""
-    root = etree.Element("sources")
+    """virConnectFindStoragePoolSources' <sources> for type ``logical``, laid out as libvirt's."""
+    lines = ["<sources>"]
     for name, devices in pool_sources().items():
-        source = etree.SubElement(root, "source")
-        for device in devices:
-            etree.SubElement(source, "device", path=device)
-        etree.SubElement(source, "name").text = name
-        etree.SubElement(source, "format", type="lvm2")
-    etree.indent(root, space="  ")
-    return str(etree.tostring(root, encoding="unicode")) + "\n"
+        lines.append("  <source>")
+        lines += [f"    <device path='{_escape(device)}'/>" for device in devices]
+        lines += [f"    <name>{_escape(name)}</name>", "    <format type='lvm2'/>", "  </source>"]
+    return "\n".join([*lines, "</sources>", ""])
 
 
 def _zero_ends(path: str) -> None:
@@ -187,6 +191,9 @@ class LogicalBackend(PoolBackend):
     shows_target_permissions = False
 
     # -- the pool ---------------------------------------------------------------------------
+    def find_sources(self, spec: str | None) -> str:
+        return find_pool_sources_xml()
+
     def build(self, pool: StoragePool, flags: BuildFlags) -> None:
         if flags.overwrite and flags.no_overwrite:
             raise InvalidArgument(  # worded bare, as libvirt's exclusive-flags check words it
