@@ -36,7 +36,7 @@ LV_FIELDS = "lv_name,origin,uuid,devices,segtype,stripes,seg_size,vg_extent_size
 _LV_ROW = re.compile(r"^\s*(\S+)#(\S*)#(\S+)#(\S+)#(\S+)#([0-9]+)#(\S+)#([0-9]+)#([0-9]+)#(\S+)#?\s*$")
 _VG_ROW = re.compile(r"^\s*(\S+):([0-9]+):?\s*$")
 _PV_ROW = re.compile(r"^\s*(\S+)\s+(\S+)\s*$")
-_EXTENT = re.compile(r"(\S+?)\((\d+)\)")
+_EXTENT = re.compile(r"([^,\s]+)\((\d+)\)")  # "," parts a striped segment's devices
 _ZERO_SPAN = 1024 * 1024  # what libvirt zeroes at each end of a device before pvcreate
 LVM2_LABEL = "LVM2_member"  # blkid's name for what pvcreate writes
 
