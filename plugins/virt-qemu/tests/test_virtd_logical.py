@@ -55,6 +55,27 @@ STEPS = [
     ["vol-path", "a", "--pool", "lv1"],
     ["vol-name", f"/dev/{GROUP}/a"],
     ["vol-pool", f"/dev/{GROUP}/a"],
+    ["vol-clone", "a", "a2", "--pool", "lv1"],
+    ["vol-info", "a2", "--pool", "lv1", "--bytes"],
+    ["vol-upload", "a", "{SIDE}/up.bin", "--pool", "lv1"],
+    ["vol-download", "a", "{SIDE}/down.bin", "--pool", "lv1", "--length", "4096"],
+    ["vol-create", "lv1", "{SIDE}/m.xml"],
+    ["vol-dumpxml", "m", "--pool", "lv1"],
+    # its device is a physical volume of the group: lvm2 refuses
+    ["pool-build", "lv1"],
+    [
+        "pool-define-as",
+        "lv2",
+        "logical",
+        "--source-dev",
+        "{SIDE}/pv1.img",
+        "--source-dev",
+        "{SIDE}/pv2.img",
+        "--source-name",
+        GROUP,
+    ],
+    ["pool-start", "lv2"],
+    ["pool-undefine", "lv2"],
     ["vol-resize", "a", "16M", "--pool", "lv1"],
     ["vol-wipe", "a", "--pool", "lv1"],
     ["vol-wipe", "b", "--pool", "lv1"],
@@ -83,9 +104,14 @@ LVM_UUID = re.compile(r"\\b[0-9A-Za-z]{6}(-[0-9A-Za-z]{4}){5}-[0-9A-Za-z]{6}\\b"
 found = {}
 with sides() as all_sides:
     for side in all_sides:
-        for name in ("pv1.img",):
+        for name in ("pv1.img", "pv2.img"):
             with open(side.folder / name, "wb") as image:
                 image.truncate(64 * 2**20)
+        (side.folder / "up.bin").write_bytes(bytes(range(256)) * 64)
+        (side.folder / "m.xml").write_text(
+            "<volume><name>m</name><capacity>4194304</capacity>"
+            "<target><permissions><mode>0640</mode><owner>0</owner><group>0</group></permissions></target></volume>"
+        )
         log.write_text("")
         printed = [LVM_UUID.sub("LVMUUID", side.run(*step)) for step in steps]
         # the changes only: libvirtd keeps what lvs and vgs said, virt asks them each time
@@ -93,7 +119,8 @@ with sides() as all_sides:
             line for line in log.read_text().replace(str(side.folder), "SIDE").splitlines(keepends=True)
             if line.split()[0] not in ("lvs", "vgs", "vgscan", "pvs")
         )
-        found[side.name] = {"printed": printed, "calls": calls}
+        downloaded = (side.folder / "down.bin").read_bytes()
+        found[side.name] = {"printed": printed, "calls": calls, "downloaded": downloaded.hex()}
 print(json.dumps(found))
 """
 
@@ -137,8 +164,12 @@ def test_logical_pool_commands_as_libvirtd_runs_them(tmp_path: Path) -> None:
     # what libvirtd found through the stand-in: the group on its device, a volume's extent on it
     assert f"<name>{GROUP}</name>" in printed["find-storage-pool-sources logical"], printed
     assert "<device path='SIDE/pv1.img'>\n      <extent start=" in printed["vol-dumpxml a --pool lv1"]
+    # the upload reached the volume and the download read it back
+    assert bytes.fromhex(reference["downloaded"]) == (bytes(range(256)) * 64)[:4096]
     wrong = []
     for name, side in found.items():
+        if side["downloaded"] != reference["downloaded"]:
+            wrong.append(f"{name} downloaded other bytes than libvirtd")
         for step, theirs, ours in zip(STEPS, reference["printed"], side["printed"], strict=True):
             if theirs != ours:
                 wrong.append(f"{' '.join(step)}\n--- libvirtd:\n{theirs}\n--- {name}:\n{ours}")
