@@ -81,13 +81,14 @@ def parse(tool: str, argv: list[str], flags: dict[str, tuple[str, ...]], valued:
                 if not inline:
                     if index >= len(argv):
                         raise Refused(
-                            f"{tool}: option '{name}' requires an argument\n  Error during parsing of command line.", 3
+                            f"{sys.argv[0]}: option '{name}' requires an argument\n  Error during parsing of command line.",
+                            3,
                         )
                     inline = argv[index]
                     index += 1
                 values[takes[name]] = inline
             else:
-                raise Refused(f"{tool}: unrecognized option '{arg}'\n  Error during parsing of command line.", 3)
+                raise Refused(f"{sys.argv[0]}: unrecognized option '{arg}'\n  Error during parsing of command line.", 3)
         elif arg.startswith("-") and len(arg) > 1:
             short = arg[:2]
             if short in takes:
@@ -99,7 +100,7 @@ def parse(tool: str, argv: list[str], flags: dict[str, tuple[str, ...]], valued:
                 for letter in arg[1:]:
                     if f"-{letter}" not in names:
                         raise Refused(
-                            f"{tool}: invalid option -- '{letter}'\n  Error during parsing of command line.", 3
+                            f"{sys.argv[0]}: invalid option -- '{letter}'\n  Error during parsing of command line.", 3
                         )
                     seen.add(names[f"-{letter}"])
         else:
@@ -167,7 +168,7 @@ def pvs(argv: list[str]) -> str:
         try:
             rows.append([known[field] for field in fields])
         except KeyError as unknown:
-            raise Refused(f"  Unrecognised field: {unknown.args[0]}", 3) from None
+            raise Refused(f"  Unrecognised field: {unknown.args[0]}") from None
     return table(rows, fields, "noheadings" in seen, None, right=())
 
 
@@ -315,7 +316,7 @@ def vgs(argv: list[str]) -> str:
         try:
             rows.append([known[field] for field in fields])
         except KeyError as unknown:
-            raise Refused(f"  Unrecognised field: {unknown.args[0]}", 3) from None
+            raise Refused(f"  Unrecognised field: {unknown.args[0]}") from None
     return table(rows, fields, "noheadings" in seen, values.get("separator"), right=("vg_size", "vg_free"))
 
 
@@ -470,7 +471,7 @@ def lvs(argv: list[str]) -> str:
                 try:
                     rows.append([known[field] for field in fields])
                 except KeyError as unknown:
-                    raise Refused(f"  Unrecognised field: {unknown.args[0]}", 3) from None
+                    raise Refused(f"  Unrecognised field: {unknown.args[0]}") from None
     return table(rows, fields, "noheadings" in seen, values.get("separator"), right=("size", "lv_size", "seg_size"))
 
 
