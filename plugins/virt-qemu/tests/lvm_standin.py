@@ -57,6 +57,44 @@ def lvm_uuid() -> str:
     return "-".join(parts)
 
 
+_CRC_TABLE = (
+    0x00000000, 0x1DB71064, 0x3B6E20C8, 0x26D930AC, 0x76DC4190, 0x6B6B51F4, 0x4DB26158, 0x5005713C,
+    0xEDB88320, 0xF00F9344, 0xD6D6A3E8, 0xCB61B38C, 0x9B64C2B0, 0x86D3D2D4, 0xA00AE278, 0xBDBDF21C,
+)  # fmt: skip
+
+
+def label_crc(data: bytes) -> int:
+    """lvm2's label checksum (CRC-32 by nibbles from 0xf597a6cf, no final xor), as blkid checks it."""
+    crc = 0xF597A6CF
+    for byte in data:
+        crc ^= byte
+        crc = (crc >> 4) ^ _CRC_TABLE[crc & 0xF]
+        crc = (crc >> 4) ^ _CRC_TABLE[crc & 0xF]
+    return crc
+
+
+def write_label(device: str, pv_uuid: str, size: int) -> None:
+    """lvm2's PV label in the second sector (LABELONE, type LVM2 001, the PV's UUID and size): what
+    blkid finds as LVM2_member."""
+    body = bytearray(512)
+    body[0:8] = b"LABELONE"
+    body[8:16] = (1).to_bytes(8, "little")
+    body[20:24] = (32).to_bytes(4, "little")
+    body[24:32] = b"LVM2 001"
+    body[32:64] = pv_uuid.replace("-", "").encode()
+    body[64:72] = size.to_bytes(8, "little")
+    body[16:20] = label_crc(bytes(body[20:])).to_bytes(4, "little")
+    with open(device, "r+b") as out:
+        out.seek(512)
+        out.write(bytes(body))
+
+
+def wipe_label(device: str) -> None:
+    with open(device, "r+b") as out:
+        out.seek(512)
+        out.write(bytes(512))
+
+
 def device_size(path: str) -> int:
     with open(path, "rb") as device:
         return device.seek(0, os.SEEK_END)
@@ -134,6 +172,7 @@ def pvcreate(argv: list[str]) -> str:
                 f'  Can\'t initialize physical volume "{device}" of volume group "{state["pvs"][device]["vg"]}" without -ff\n  {device}: physical volume not initialized.'
             )
         state["pvs"][device] = {"uuid": lvm_uuid(), "size": size, "vg": ""}
+        write_label(device, state["pvs"][device]["uuid"], size)
         said.append(f'  Physical volume "{device}" successfully created.')
     save(state)
     return "\n".join(said)
@@ -151,6 +190,7 @@ def pvremove(argv: list[str]) -> str:
                 f"  PV {device} is used by VG {pv['vg']} so please use vgreduce first.\n  (If you are certain you need pvremove, then confirm by using --force twice.)\n  {device}: physical volume label not removed."
             )
         del state["pvs"][device]
+        wipe_label(device)
         said.append(f'  Labels on physical volume "{device}" successfully wiped.')
     save(state)
     return "\n".join(said)

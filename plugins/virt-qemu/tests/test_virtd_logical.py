@@ -34,7 +34,9 @@ STEPS = [
     ["pool-start", "lv1"],  # no volume group yet
     ["pool-build", "lv1", "--overwrite", "--no-overwrite"],
     ["pool-build", "lv1", "--overwrite"],
-    ["pool-build", "lv1"],  # the device holds a volume group now (blkid finds no label: a stand-in's)
+    # the device holds a volume group now (the stand-in writes lvm2's label: blkid finds LVM2_member)
+    ["pool-build", "lv1"],
+    ["pool-build", "lv1", "--no-overwrite"],
     ["pool-start", "lv1"],
     ["find-storage-pool-sources", "logical"],
     ["pool-info", "lv1"],
@@ -61,8 +63,8 @@ STEPS = [
     ["vol-download", "a", "{SIDE}/down.bin", "--pool", "lv1", "--length", "4096"],
     ["vol-create", "lv1", "{SIDE}/m.xml"],
     ["vol-dumpxml", "m", "--pool", "lv1"],
-    # its device is a physical volume of the group: lvm2 refuses
-    ["pool-build", "lv1"],
+    # over a group in use: lvm2 refuses to make its device a physical volume again
+    ["pool-build", "lv1", "--overwrite"],
     [
         "pool-define-as",
         "lv2",
@@ -163,6 +165,7 @@ def test_logical_pool_commands_as_libvirtd_runs_them(tmp_path: Path) -> None:
     printed = dict(zip((" ".join(step) for step in STEPS), reference["printed"], strict=False))
     # what libvirtd found through the stand-in: the group on its device, a volume's extent on it
     assert f"<name>{GROUP}</name>" in printed["find-storage-pool-sources logical"], printed
+    assert "already formatted using 'LVM2_member'" in printed["pool-build lv1 --no-overwrite"], printed
     assert "<device path='SIDE/pv1.img'>\n      <extent start=" in printed["vol-dumpxml a --pool lv1"]
     # the upload reached the volume and the download read it back
     assert bytes.fromhex(reference["downloaded"]) == (bytes(range(256)) * 64)[:4096]
