@@ -96,7 +96,7 @@ def test_names_uuids_and_sources_clash_as_in_libvirt(service: StorageService, tm
         service.define(StoragePool.from_xml("<pool type='dir'><name>d</name></pool>"))
 
 
-@pytest.mark.parametrize("kind", ["iscsi", "rbd", "zfs", "disk", "scsi", "mpath", "gluster", "netfs", "logical"])
+@pytest.mark.parametrize("kind", ["iscsi", "rbd", "zfs", "disk", "scsi", "mpath", "gluster", "netfs"])
 def test_pool_types_without_a_backend_are_refused_naming_the_type(
     service: StorageService, tmp_path: Path, kind: str
 ) -> None:

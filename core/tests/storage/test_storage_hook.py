@@ -41,7 +41,7 @@ class ClashingPlugin:
 
 def test_builtin_backends_come_through_the_hook() -> None:
     types = {spec.pool_type: spec.plugin for spec in virt.plugins.get_plugins().storage_backends}
-    assert types == {"dir": "virt.storage.plugin", "fs": "virt.storage.plugin"}
+    assert types == {"dir": "virt.storage.plugin", "fs": "virt.storage.plugin", "logical": "virt.storage.plugin"}
 
 
 def test_a_plugin_backend_serves_its_pool_type(register_plugin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from virt.driver import STORAGE_READ, StoragePoolInfo, StoragePoolRef, StorageVolumeInfo, StorageVolumeRef
+from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
 
 if TYPE_CHECKING:
     import uuid
@@ -86,6 +87,15 @@ class LocalStorageOperations:
             return StoragePoolInfo(active=False, capacity=0, allocation=0, available=0)
         sizes = self.storage.backend(state.definition.type).sizes(state.definition)
         return StoragePoolInfo(True, sizes.capacity, sizes.allocation, sizes.available)
+
+    def find_storage_pool_sources(self, pool_type: str, spec: str | None, flags: int) -> str:
+        from virt.xml.storage import POOL_SOURCE_PARTS
+
+        if pool_type not in POOL_SOURCE_PARTS:  # libvirt's pool types
+            raise libvirt_error(
+                ErrorNumber.INTERNAL_ERROR, f"unknown storage pool type {pool_type}", ErrorDomain.STORAGE
+            )
+        return self.storage.backend(pool_type).find_sources(spec)
 
     def define_storage_pool(self, pool: StoragePool) -> StoragePoolRef:
         return _pool_ref(self.storage.define(pool))

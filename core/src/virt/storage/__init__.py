@@ -8,7 +8,7 @@ libvirt's storage driver serves them. One module per purpose:
 - ``images``: what a file holds (format, virtual size, backing file), read from its header;
 - ``qemuimg``: image work through ``qemu-img`` (create, convert, resize);
 - ``filepool``: volumes as files under a directory (the ``dir`` and ``fs`` backends share it);
-- ``dirpool``, ``fspool``: the built-in backends;
+- ``dirpool``, ``fspool``, ``logicalpool`` (LVM volume groups, through lvm2's tools): the built-in backends;
 - ``service``: ``StorageService``, the pools of one host mode: definitions, state, volumes;
 - ``plugin``: registers the built-in backends through ``register_storage_backends``.
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
-from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
+from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
 
 if TYPE_CHECKING:
     from virt.xml import StoragePool, StorageVolume
@@ -75,6 +75,9 @@ class PoolBackend:
     pool_type: ClassVar[str] = ""
     volume_type: ClassVar[str] = "file"
     """virStorageVolType's name for the volumes of such pools."""
+    shows_target_permissions: ClassVar[bool] = True
+    """Whether the running pool's XML tells its target directory's owner and mode (as libvirt's
+    file-system refresh does; a volume group's /dev folder is not shown so)."""
 
     def check(self, pool: StoragePool) -> None:
         """Refuse a definition this backend cannot serve (a missing source device...)."""
@@ -133,3 +136,12 @@ class PoolBackend:
 
     def resize_volume(self, pool: StoragePool, name: str, capacity: int, *, shrink: bool, allocate: bool) -> None:
         raise unsupported(self.pool_type, "volume resizing")
+
+    def find_sources(self, spec: str | None) -> str:
+        """virConnectFindStoragePoolSources' <sources> of such pools found on the host."""
+        raise VirtError(  # not NotSupported, which would tell the driver lacks the call
+            f"this function is not supported by the connection driver: "
+            f"pool type '{self.pool_type}' does not support source discovery",
+            ErrorNumber.NO_SUPPORT,
+            ErrorDomain.STORAGE,
+        )

@@ -14,3 +14,4 @@ if TYPE_CHECKING:
 def register_storage_backends(register: StorageBackendRegistry) -> None:
     register("dir", backend="virt.storage.dirpool:DirBackend")
     register("fs", backend="virt.storage.fspool:FsBackend")
+    register("logical", backend="virt.storage.logicalpool:LogicalBackend")

@@ -350,13 +350,14 @@ class StorageService:
         definition = copy.deepcopy(state.definition)
         definition.capacity = definition.allocation = definition.available = 0
         if state.active:
-            sizes = self.backend(definition.type).sizes(definition)
+            backend = self.backend(definition.type)
+            sizes = backend.sizes(definition)
             definition.capacity, definition.allocation, definition.available = (
                 sizes.capacity,
                 sizes.allocation,
                 sizes.available,
             )
-            if definition.target is not None and definition.target.path:
+            if backend.shows_target_permissions and definition.target is not None and definition.target.path:
                 with contextlib.suppress(OSError):
                     definition.target.permissions = permissions_of(Path(definition.target.path).stat())
         return definition

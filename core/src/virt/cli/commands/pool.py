@@ -167,9 +167,9 @@ def run_pool_info(ctx: Context, args: argparse.Namespace) -> None:
     rows += [("Persistent:", yes_no(pool.is_persistent())), ("Autostart:", yes_no(pool.autostart))]
     if info.active:
         rows += [
-            ("Capacity:", sized(info.capacity, args.bytes)),
-            ("Allocation:", sized(info.allocation, args.bytes)),
-            ("Available:", sized(info.available, args.bytes)),
+            ("Capacity:", str(info.capacity) if args.bytes else pretty_capacity(info.capacity)),
+            ("Allocation:", str(info.allocation) if args.bytes else pretty_capacity(info.allocation)),
+            ("Available:", str(info.available) if args.bytes else pretty_capacity(info.available)),
         ]
     for label, value in rows:
         ctx.print(f"{label:<15} {value}")
