@@ -12,14 +12,15 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from virt.driver import NetworkRef
+from virt.driver import NetworkPortRef, NetworkRef
 from virt.localstate.instances import Instances
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from virt.domainchanges import DomainInterface
+    from virt.domainstats import TypedParameter
     from virt.info import NetworkDHCPLease, ObjectFilter
     from virt.networkevents import NetworkEvent
     from virt.networks.paths import NetworkPaths
@@ -197,3 +198,53 @@ class LocalNetworkOperations:
 
     def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
         return self.networks.dhcp_leases(ref.name, mac)
+
+    # == network ports (virNetworkPort*): served by the host network service ========================
+    def list_network_ports(self, ref: NetworkRef, flags: int) -> list[NetworkPortRef]:
+        from virt.networkports import check_flags
+
+        check_flags(flags, 0, "networkListAllPorts")
+        return [NetworkPortRef(ref, port.uuid) for port in self.networks.port_list(ref.name)]
+
+    def lookup_network_port(self, ref: NetworkRef, uuid: uuid.UUID) -> NetworkPortRef:
+        return NetworkPortRef(ref, self.networks.port_lookup(ref.name, uuid).uuid)
+
+    def create_network_port(self, ref: NetworkRef, xml: str, flags: int) -> NetworkPortRef:
+        from virt.networkports import CreateFlags, check_flags
+        from virt.xml.networkport import NetworkPort
+
+        check_flags(flags, CreateFlags.RECLAIM | CreateFlags.VALIDATE, "networkPortCreateXML")
+        if flags & CreateFlags.VALIDATE:
+            from virt.xml.schema import refuse_invalid
+
+            refuse_invalid(xml, located=False)
+        port = self.networks.port_create(ref.name, NetworkPort.from_xml(xml), flags)
+        return NetworkPortRef(ref, port.uuid)
+
+    def get_network_port_xml(self, port: NetworkPortRef, flags: int) -> str:
+        from virt.networkports import check_flags
+
+        check_flags(flags, 0, "networkPortGetXMLDesc")
+        return self.networks.port_lookup(port.network.name, port.uuid).to_xml()
+
+    def delete_network_port(self, port: NetworkPortRef, flags: int) -> None:
+        from virt.networkports import check_flags
+
+        check_flags(flags, 0, "networkPortDelete")
+        self.networks.port_delete(port.network.name, port.uuid)
+
+    def get_network_port_parameters(self, port: NetworkPortRef, flags: int) -> list[TypedParameter]:
+        from virt.domainstats import ParamType, TypedParameter
+        from virt.networkports import check_flags
+
+        check_flags(flags, 0, "networkPortGetParameters")
+        values = self.networks.port_parameters(port.network.name, port.uuid)
+        return [TypedParameter(name, ParamType.UINT, value) for name, value in values.items()]
+
+    def set_network_port_parameters(self, port: NetworkPortRef, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.networkports import check_flags, checked_parameters
+
+        check_flags(flags, 0, "networkPortSetParameters")
+        self.networks.port_set_parameters(port.network.name, port.uuid, checked_parameters(params))
+
+    # == end of network ports ========================================================================
