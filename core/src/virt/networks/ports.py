@@ -14,7 +14,7 @@ import shutil
 import uuid
 from typing import TYPE_CHECKING
 
-from virt.errors import ErrorNumber, VirtError, XMLError
+from virt.errors import ErrorDomain, ErrorNumber, NotFound, VirtError, XMLError
 from virt.localstate.files import atomic_write, remove
 from virt.networks import errors
 from virt.xml.networkport import BandwidthRate, NetworkPort, PlugType
@@ -44,7 +44,14 @@ PARAMETERS = {
 
 
 def no_port(key: uuid.UUID) -> VirtError:
-    return errors.error(ErrorNumber.NO_NETWORK_PORT, f"Network port with UUID {key} does not exist")
+    detail = f"Network port with UUID {key} does not exist"
+    return NotFound(f"network port not found: {detail}", ErrorNumber.NO_NETWORK_PORT, ErrorDomain.NETWORK)
+
+
+def port_exists(key: uuid.UUID) -> VirtError:
+    # libvirt's "network port %s exists already" around its own sentence, words doubled and all
+    detail = f"Network port with UUID {key} already exists"
+    return VirtError(f"network port {detail} exists already", ErrorNumber.NETWORK_PORT_EXIST, ErrorDomain.NETWORK)
 
 
 class PortTable:
@@ -72,10 +79,7 @@ class PortTable:
 
     def add(self, live: Network, port: NetworkPort, flags: int) -> NetworkPort:
         if port.uuid in self.ports:
-            raise errors.error(
-                ErrorNumber.NETWORK_PORT_EXIST,
-                f"Network port with UUID {port.uuid} already exists exists already",
-            )
+            raise port_exists(port.uuid)
         if flags & CREATE_RECLAIM:
             if port.plug_type is PlugType.NONE:
                 _plug(live, port)
@@ -109,24 +113,25 @@ class PortTable:
         return found
 
     def set_parameters(self, live: Network, key: uuid.UUID, params: dict[str, int]) -> None:
-        """virNetworkPortSetParameters: change the bandwidth (the guest's tap keeps its own shaping,
-        as in libvirt, where the hypervisor driver applies average/peak/burst)."""
+        """virNetworkPortSetParameters: the port's bandwidth becomes what ``params`` give (a direction
+        without an average, or inbound without a floor either, is dropped, as libvirt does); the
+        guest's tap keeps its own shaping, applied by the hypervisor driver as in libvirt."""
         from virt.xml.networkport import Bandwidth
 
         port = self.find(key)
-        changed = port.clone()
+        bandwidth = Bandwidth(inbound=BandwidthRate(), outbound=BandwidthRate())
         for name, value in params.items():
             where = PARAMETERS.get(name)
             if where is None:
                 raise errors.error(ErrorNumber.INVALID_ARG, f"parameter '{name}' not supported")
-            if changed.bandwidth is None:
-                changed.bandwidth = Bandwidth()
             direction, field = where
-            rate = getattr(changed.bandwidth, direction)
-            if rate is None:
-                rate = BandwidthRate()
-                setattr(changed.bandwidth, direction, rate)
-            setattr(rate, field, int(value))
+            setattr(getattr(bandwidth, direction), field, int(value))
+        if bandwidth.inbound is not None and not bandwidth.inbound.average and not bandwidth.inbound.floor:
+            bandwidth.inbound = None
+        if bandwidth.outbound is not None and not bandwidth.outbound.average:
+            bandwidth.outbound = None
+        changed = port.clone()
+        changed.bandwidth = None if bandwidth.empty else bandwidth
         _check_floor(live, changed)
         self._save(changed)
         self.ports[key] = changed

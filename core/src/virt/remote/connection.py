@@ -879,7 +879,8 @@ class RemoteConnection(DriverConnection):
     def get_network_port_parameters(self, port: NetworkPortRef, flags: int) -> list[TypedParameter]:
         from virt.remote.typedparams import from_wire
 
-        ret = self._call(P.NETWORK_PORT_GET_PARAMETERS, {"port": _network_port_arg(port), "flags": flags})
+        args = {"port": _network_port_arg(port), "nparams": 0, "flags": flags}
+        ret = self._call(P.NETWORK_PORT_GET_PARAMETERS, args)
         return from_wire(ret["params"])
 
     def set_network_port_parameters(self, port: NetworkPortRef, params: Sequence[TypedParameter], flags: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import enum
 import uuid as uuid_module
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import attrs
 from lxml import etree
@@ -168,14 +168,14 @@ class NetworkPort:
         attrs_text = f"type='{kind.value}'"
         if kind in (PlugType.NETWORK, PlugType.BRIDGE):
             if self.plug_bridge is not None:
-                attrs_text += f" bridge={quoteattr(self.plug_bridge)}"
+                attrs_text += f" bridge={_attr(self.plug_bridge)}"
             if self.plug_mac_table_manager is not None:
-                attrs_text += f" macTableManager={quoteattr(self.plug_mac_table_manager)}"
+                attrs_text += f" macTableManager={_attr(self.plug_mac_table_manager)}"
         elif kind is PlugType.DIRECT:
             if self.plug_dev is not None:
-                attrs_text += f" dev={quoteattr(self.plug_dev)}"
+                attrs_text += f" dev={_attr(self.plug_dev)}"
             if self.plug_mode is not None:
-                attrs_text += f" mode={quoteattr(self.plug_mode)}"
+                attrs_text += f" mode={_attr(self.plug_mode)}"
         elif self.plug_managed is not None:
             attrs_text += f" managed='{_word(self.plug_managed)}'"
         if not self.plug_children:
@@ -266,6 +266,11 @@ def _yes_no(el: etree._Element, name: str) -> bool:
     if value not in ("yes", "no"):
         raise _xml_error(f"Invalid value for attribute '{name}' in element '{el.tag}': '{value}'.")
     return value == "yes"
+
+
+def _attr(value: str) -> str:
+    """An attribute value in libvirt's single quotes."""
+    return "'" + escape(value, {"'": "&apos;", '"': "&quot;"}) + "'"
 
 
 def _word(value: bool) -> str:

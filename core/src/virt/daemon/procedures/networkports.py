@@ -67,7 +67,7 @@ def delete(call: Call) -> None:
 def get_parameters(call: Call) -> dict[str, Any]:
     port = _port(call)
     found = port.network.connection.driver.get_network_port_parameters(port.ref, int(call.args["flags"]))
-    return {"params": to_wire(found)}
+    return {"params": to_wire(found), "nparams": len(found)}
 
 
 @handles(P.NETWORK_PORT_SET_PARAMETERS)

@@ -33,7 +33,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         [_PORT],
         write="virNetworkPortCreateXML",
     ),
-    call(P.NETWORK_PORT_GET_PARAMETERS, [_PORT, _FLAGS], [_PARAMS]),
+    call(P.NETWORK_PORT_GET_PARAMETERS, [_PORT, ("nparams", xdr.Int), _FLAGS], [_PARAMS, ("nparams", xdr.Int)]),
     call(P.NETWORK_PORT_SET_PARAMETERS, [_PORT, _PARAMS, _FLAGS], write="virNetworkPortSetParameters"),
     call(P.NETWORK_PORT_GET_XML_DESC, [_PORT, _FLAGS], [("xml", NONNULL_STRING)]),
     call(P.NETWORK_PORT_DELETE, [_PORT, _FLAGS], write="virNetworkPortDelete"),
