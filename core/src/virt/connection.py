@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     import logging
     import socket
 
-    from virt.networkports import NetworkPort  # network ports section
     from virt.checkpoints import DomainCheckpoint
     from virt.domaincalls import CPUStats, DiskErrorInfo, DiskErrors
     from virt.domaincontrol import ControlInfo
@@ -69,6 +68,7 @@ if TYPE_CHECKING:
     from virt.hostfacts import FreePages
     from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
+    from virt.networkports import NetworkPort  # network ports section
     from virt.nodedevevents import NodeDeviceEvent
     from virt.nodedevices import NodeDevice
     from virt.plugins import Plugins

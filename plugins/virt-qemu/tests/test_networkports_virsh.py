@@ -96,7 +96,7 @@ attempt("params after", port.parameters)
 attempt("xml after", port.XMLDesc)
 attempt("floor", lambda: port.setParameters({"inbound.floor": 10}))
 attempt("lookup", lambda: net.portLookupByUUIDString(port.UUIDString()).UUIDString())
-attempt("lookup none", lambda: net.portLookupByUUIDString("%s"))
+attempt("lookup none", lambda: net.portLookupByUUIDString("ZERO_UUID"))
 attempt("list", lambda: [p.UUIDString() for p in net.listAllPorts()])
 attempt("network of", lambda: port.network().name())
 attempt("bad flags", lambda: net.portCreateXML(open(sys.argv[2] + "/p2.xml").read(), 8))
@@ -110,7 +110,7 @@ attempt("ro list", lambda: len(ronet.listAllPorts()))
 net.destroy()
 net.undefine()
 print(json.dumps(out))
-""" % ZERO
+""".replace("ZERO_UUID", ZERO)
 
 
 def run_script(uri: str, folder: Path, client: str = VIRSH) -> list[str]:

@@ -85,9 +85,7 @@ class PortTable:
                 _plug(live, port)
         else:
             if port.plug_type is not PlugType.NONE:
-                raise errors.error(
-                    ErrorNumber.INVALID_ARG, "Port reclaim not requested but plug type is not none"
-                )
+                raise errors.error(ErrorNumber.INVALID_ARG, "Port reclaim not requested but plug type is not none")
             _plug(live, port)
         _check_floor(live, port)
         self._save(port)

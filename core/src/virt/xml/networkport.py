@@ -48,7 +48,9 @@ class BandwidthRate:
     burst: int = 0
 
     def to_xml(self, tag: str) -> str:
-        parts = [f" {name}='{value}'" for name in ("average", "peak", "floor", "burst") if (value := getattr(self, name))]
+        parts = [
+            f" {name}='{value}'" for name in ("average", "peak", "floor", "burst") if (value := getattr(self, name))
+        ]
         return f"<{tag}{''.join(parts)}/>"
 
 
@@ -100,9 +102,7 @@ class NetworkPort:
         owner_name = el.findtext("owner/name")
         if owner_name is None:
             raise _internal("network port has no owner name")
-        owner_uuid = _uuid(
-            el.findtext("owner/uuid"), "network port has no owner UUID", "Unable to parse UUID '{}'"
-        )
+        owner_uuid = _uuid(el.findtext("owner/uuid"), "network port has no owner UUID", "Unable to parse UUID '{}'")
         mac_el = el.find("mac")
         mac = mac_el.get("address") if mac_el is not None else None
         if mac is None:
@@ -262,7 +262,7 @@ def _parse_plug(port: NetworkPort, plug: etree._Element) -> None:
 
 
 def _yes_no(el: etree._Element, name: str) -> bool:
-    value = el.get(name)
+    value: str | None = el.get(name)
     if value not in ("yes", "no"):
         raise _xml_error(f"Invalid value for attribute '{name}' in element '{el.tag}': '{value}'.")
     return value == "yes"
