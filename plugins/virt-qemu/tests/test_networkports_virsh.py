@@ -162,3 +162,69 @@ def test_net_port_commands_match_libvirtd(folder: Path) -> None:
         pairs = zip(reference, ours, strict=False)
         differences = [f"libvirtd:\n{theirs}\n{who}:\n{mine}" for theirs, mine in pairs if theirs != mine]
         assert differences == [], "\n=====\n".join(differences)
+
+
+# -- the ports of a running guest ------------------------------------------------------------------
+GUEST_UUID = "5f3c2b1a-0d4e-4c6b-9a8f-7e6d5c4b3a21"
+GUEST_MAC = "52:54:00:5e:00:07"
+
+
+def _guest_script(uri: str, folder: Path) -> list[str]:
+    """A guest on a NAT network: its port while it runs (the port's own UUID masked), none after."""
+    steps: list[tuple[str, ...]] = [
+        ("net-create", f"{folder}/net.xml"),
+        ("net-port-list", "n1"),
+        ("create", f"{folder}/guest.xml"),
+        ("PORTS",),
+        ("destroy", "netports-guest"),
+        ("net-port-list", "n1"),
+        ("net-destroy", "n1"),
+    ]
+    results = []
+    for step in steps:
+        if step == ("PORTS",):
+            listed = subprocess.run([VIRSH, "-c", uri, "net-port-list", "n1", "--uuid"], capture_output=True, text=True)
+            keys = listed.stdout.split()
+            results.append(f"ports: {len(keys)}")
+            for key in keys:
+                done = subprocess.run([VIRSH, "-c", uri, "net-port-dumpxml", "n1", key], capture_output=True, text=True)
+                results.append(done.stdout.replace(key, "PORT-UUID") + done.stderr)
+            continue
+        done = subprocess.run([VIRSH, "-c", uri, *step], capture_output=True, text=True, timeout=120, check=False)
+        results.append(f"$ virsh {' '.join(step)}\n[{done.returncode}]\n{done.stdout}{done.stderr}")
+    return results
+
+
+def _guest_with_libvirtd(folder: Path) -> list[str]:
+    from daemon_support import reference_libvirtd
+
+    with reference_libvirtd((GUEST_UUID,)) as daemon:
+        return _guest_script(qemu_uri(daemon), folder)
+
+
+def _guest_with_virtd(folder: Path, network_root: Path) -> list[str]:
+    with private_qemu_root("vg") as root, pytest.MonkeyPatch.context() as env:
+        env.setenv("VIRT_NETWORK_ROOT", str(network_root))
+        with virtd_serving(root) as daemon:
+            return _guest_script(qemu_uri(daemon), folder)
+
+
+def test_running_guest_has_a_port_as_with_libvirtd(folder: Path, tiny_guest: object) -> None:
+    from guest import GuestImage, domain_xml
+
+    assert isinstance(tiny_guest, GuestImage)
+    for tool in ("dnsmasq", "nft"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            missing_dependency(f"{tool} is not installed (Debian packages dnsmasq-base, nftables)")
+    xml = domain_xml("netports-guest", tiny_guest, network="n1", mac=GUEST_MAC)
+    xml = xml.replace("<name>netports-guest</name>", f"<name>netports-guest</name><uuid>{GUEST_UUID}</uuid>", 1)
+    (folder / "guest.xml").write_text(xml)
+    network_root = folder / "netroot"
+    (network_root / "state" / "networks").mkdir(parents=True)
+    reference = call_in_new_netns(_guest_with_libvirtd, folder)
+    assert "ports: 1" in reference, reference
+    ours = call_in_new_netns(_guest_with_virtd, folder, network_root)
+    differences = [
+        f"libvirtd:\n{theirs}\nvirtd:\n{mine}" for theirs, mine in zip(reference, ours, strict=True) if theirs != mine
+    ]
+    assert differences == [], "\n=====\n".join(differences)

@@ -111,7 +111,7 @@ class NetworkPort:
         port.group = el.findtext("group")
         bandwidth = el.find("bandwidth")
         if bandwidth is not None:
-            port.bandwidth = _bandwidth(bandwidth)
+            port.bandwidth = bandwidth_of(bandwidth)
         vlan = el.find("vlan")
         port.vlan = copy.deepcopy(vlan) if vlan is not None else None
         isolated = el.find("port")
@@ -228,7 +228,8 @@ def _rate(el: etree._Element, outbound: bool) -> BandwidthRate:
     return rate
 
 
-def _bandwidth(el: etree._Element) -> Bandwidth:
+def bandwidth_of(el: etree._Element) -> Bandwidth:
+    """A ``<bandwidth>`` element (a port's or a domain interface's) as libvirt parses it."""
     bandwidth = Bandwidth()
     class_id = el.get("classID")
     if class_id is not None and class_id.isdigit():
