@@ -91,3 +91,34 @@ def test_parameters_replace_the_bandwidth(tmp_path: Path) -> None:
         table.set_parameters(NET, KEY, {"inbound.floor": 1})
     table.set_parameters(NET, KEY, {})
     assert table.parameters(KEY) == {} and "<bandwidth" not in table.find(KEY).to_xml()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("net-port-list", "default"),
+        ("net-port-create", "default", "{file}"),
+        ("net-port-dumpxml", "default", str(KEY)),
+        ("net-port-delete", "default", str(KEY)),
+        ("net-port-list", "nope"),
+    ],
+)
+def test_test_driver_has_no_ports_as_libvirts(command: tuple[str, ...], tmp_path: Path) -> None:
+    """libvirt 9.0's test driver has no network ports: virsh and virt's CLI say so alike."""
+    import shutil
+    import subprocess
+    import sys
+
+    from virt.testing import VIRSH
+
+    if shutil.which(VIRSH) is None:
+        pytest.skip("virsh is not installed")
+    document = tmp_path / "port.xml"
+    document.write_text(port().to_xml())
+    args = [a.format(file=document) for a in command]
+    virt_cli = str(Path(sys.executable).parent / "virt")
+    theirs, ours = (
+        subprocess.run([tool, "-c", "test:///default", *args], capture_output=True, text=True, timeout=60)
+        for tool in (VIRSH, virt_cli)
+    )
+    assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
