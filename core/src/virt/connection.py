@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from virt.hostfacts import FreePages
     from virt.interfaces import Interface
     from virt.networkevents import NetworkEvent
+    from virt.networkports import NetworkPort  # network ports section
     from virt.nodedevevents import NodeDeviceEvent
     from virt.nodedevices import NodeDevice
     from virt.plugins import Plugins
@@ -1610,6 +1611,27 @@ class Network:
                 ErrorNumber.INTERNAL_ERROR, f"network '{self.name}' does not have a bridge name.", ErrorDomain.NETWORK
             )
         return bridge.name
+
+    # == network ports (virt.networkports) ==========================================================
+    def list_all_ports(self, flags: int = 0) -> list[NetworkPort]:
+        """virNetworkListAllPorts."""
+        from virt import networkports
+
+        return networkports.ports(self, flags)
+
+    def port_lookup_by_uuid(self, key: uuid_module.UUID | str) -> NetworkPort:
+        """virNetworkPortLookupByUUID / ...ByUUIDString."""
+        from virt import networkports
+
+        return networkports.lookup(self, key)
+
+    def port_create_xml(self, xml: str, flags: int = 0) -> NetworkPort:
+        """virNetworkPortCreateXML."""
+        from virt import networkports
+
+        return networkports.create(self, xml, flags)
+
+    # == end of network ports =======================================================================
 
 
 class StoragePool:

@@ -1175,6 +1175,38 @@ class DriverConnection:
 
     # == end of secrets ===============================================================================
 
+    # == network ports (virt.networkports; virNetworkPort*) ==========================================
+    @optional
+    def list_network_ports(self, ref: NetworkRef, flags: int) -> list[NetworkPortRef]:
+        """virNetworkListAllPorts: the ports of the running network (OPERATION_INVALID when inactive)."""
+
+    @optional
+    def lookup_network_port(self, ref: NetworkRef, uuid: uuid.UUID) -> NetworkPortRef:
+        """virNetworkPortLookupByUUID: NotFound (NO_NETWORK_PORT) when the network has no such port."""
+
+    @optional
+    def create_network_port(self, ref: NetworkRef, xml: str, flags: int) -> NetworkPortRef:
+        """virNetworkPortCreateXML: allocate a port on the running network (``flags``:
+        virt.networkports.CreateFlags; RECLAIM takes back a port whose plug is given)."""
+
+    @optional
+    def get_network_port_xml(self, port: NetworkPortRef, flags: int) -> str:
+        """virNetworkPortGetXMLDesc."""
+
+    @optional
+    def delete_network_port(self, port: NetworkPortRef, flags: int) -> None:
+        """virNetworkPortDelete: release the port."""
+
+    @optional
+    def get_network_port_parameters(self, port: NetworkPortRef, flags: int) -> list[TypedParameter]:
+        """virNetworkPortGetParameters: the port's bandwidth (inbound.*, outbound.*)."""
+
+    @optional
+    def set_network_port_parameters(self, port: NetworkPortRef, params: Sequence[TypedParameter], flags: int) -> None:
+        """virNetworkPortSetParameters: change the port's bandwidth."""
+
+    # == end of network ports =========================================================================
+
 
 def supported_operations(cls: type[DriverConnection]) -> list[str]:
     """The operations ``cls`` implements (those it does not leave to the NotSupported default)."""
@@ -1196,3 +1228,15 @@ class SecretRef:
 
 
 # == end of secrets ==================================================================================
+
+
+# == network ports (virt.networkports) ===============================================================
+@attrs.frozen
+class NetworkPortRef:
+    """A network port as virNetworkPortPtr names it: its network and its UUID."""
+
+    network: NetworkRef
+    uuid: uuid.UUID
+
+
+# == end of network ports ============================================================================

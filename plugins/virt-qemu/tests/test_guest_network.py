@@ -103,6 +103,8 @@ def test_guest_takes_a_lease_pings_resolves_and_survives_its_owner(qemu_root: Pa
             [found] = network.dhcp_leases()
             assert (found.mac, found.ipaddr, found.prefix, found.hostname) == (MAC, lease.group(1), 24, "netguest")
             domain = conn.lookup_domain_by_name("netguest")
+            [port] = network.list_all_ports()  # the guest's network port, adopted with the network
+            assert (port.model().owner_name, port.model().mac) == ("netguest", MAC)
             # domifaddr and domhostname from the lease, as libvirt's QEMU driver answers them
             address = IPAddress(IPAddressType.IPV4, lease.group(1), 24)
             assert domain.interface_addresses(AddressSource.LEASE) == [DomainInterface("vnet0", MAC, (address,))]
@@ -111,6 +113,7 @@ def test_guest_takes_a_lease_pings_resolves_and_survives_its_owner(qemu_root: Pa
             assert (iface.target.dev, iface.source.bridge) == ("vnet0", "vtbr5")  # type: ignore[union-attr]
             domain.destroy()
             assert "vnet0" not in netcheck.links()
+            assert network.list_all_ports() == []  # given back when the guest stopped
             network.destroy()
             network.undefine()
         assert [name for name in netcheck.links() if name != "lo"] == []

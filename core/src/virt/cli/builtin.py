@@ -25,6 +25,7 @@ def register_commands(commands: CommandRegistry) -> None:
         monitor,
         native,
         network,
+        networkport,  # network ports
         nodedev,
         objectevents,
         plugins,
@@ -64,6 +65,7 @@ def register_commands(commands: CommandRegistry) -> None:
         events,
         objectevents,
         network,
+        networkport,  # network ports
         interface,
         nodedev,
         secret,

@@ -12,14 +12,15 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from virt.driver import NetworkRef
+from virt.driver import NetworkPortRef, NetworkRef
 from virt.localstate.instances import Instances
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from virt.domainchanges import DomainInterface
+    from virt.domainstats import TypedParameter
     from virt.info import NetworkDHCPLease, ObjectFilter
     from virt.networkevents import NetworkEvent
     from virt.networks.paths import NetworkPaths
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from virt.uri import URI
     from virt.xml import Domain, Network
     from virt.xml.devices import Interface
+    from virt.xml.networkport import NetworkPort
 
 
 def _make(paths: NetworkPaths) -> NetworkService:
@@ -57,6 +59,74 @@ def bridge_of_network(mode: str, name: str) -> str:
         return service.bridge_of(name)
     finally:
         _services.release(service)
+
+
+# == network ports of running guests (virNetworkPort*) ===========================================
+def _port_of(definition: Domain, iface: Interface) -> NetworkPort:
+    """The port libvirt's domain code asks the network for (virDomainNetDefToNetworkPort)."""
+    import copy
+    import uuid as uuid_module
+
+    from virt.xml.networkport import NetworkPort
+
+    assert iface.mac is not None and iface.mac.address and definition.name and definition.uuid
+    port = NetworkPort(uuid_module.uuid4(), definition.name, definition.uuid, iface.mac.address.lower())
+    if iface.source is not None and iface.source.portgroup:
+        port.group = iface.source.portgroup
+    if iface.bandwidth is not None:
+        from virt.xml.networkport import bandwidth_of
+
+        port.bandwidth = bandwidth_of(iface.bandwidth)
+    port.vlan = copy.deepcopy(iface.vlan)
+    port.trust_guest_rx_filters = iface.trust_guest_rx_filters
+    return port
+
+
+def allocate_ports(mode: str, definition: Domain) -> None:
+    """A port on its network for every network interface of the ``definition`` about to run, as
+    libvirt's drivers allocate them at start (net-port-list shows them); all or none."""
+    from virt.networks.paths import NetworkPaths
+
+    service = _services.acquire(NetworkPaths.for_mode(mode))
+    made: list[tuple[str, uuid.UUID]] = []
+    try:
+        for iface in _network_interfaces(definition):
+            assert iface.source is not None and iface.source.network
+            port = service.port_create(iface.source.network, _port_of(definition, iface))
+            made.append((iface.source.network, port.uuid))
+    except BaseException:
+        for network, key in made:
+            service.port_delete(network, key)
+        raise
+    finally:
+        _services.release(service)
+
+
+def release_ports(mode: str, definition: Domain | None) -> None:
+    """Give back the ports of the stopped guest ``definition`` (its owner UUID and MACs); a network
+    stopped meanwhile took its ports with it."""
+    from virt.errors import VirtError
+    from virt.networks.paths import NetworkPaths
+
+    if definition is None or definition.uuid is None:
+        return
+    service = _services.acquire(NetworkPaths.for_mode(mode))
+    try:
+        for iface in _network_interfaces(definition):
+            assert iface.source is not None and iface.mac is not None and iface.mac.address
+            network = iface.source.network or ""
+            try:
+                ports = service.port_list(network)
+            except VirtError:
+                continue  # the network is gone or stopped: no ports left there
+            for port in ports:
+                if port.owner_uuid == definition.uuid and port.mac == iface.mac.address.lower():
+                    service.port_delete(network, port.uuid)
+    finally:
+        _services.release(service)
+
+
+# == end of network ports of running guests =======================================================
 
 
 def _network_interfaces(definition: Domain) -> list[Interface]:
@@ -197,3 +267,53 @@ class LocalNetworkOperations:
 
     def get_network_dhcp_leases(self, ref: NetworkRef, mac: str | None) -> list[NetworkDHCPLease]:
         return self.networks.dhcp_leases(ref.name, mac)
+
+    # == network ports (virNetworkPort*): served by the host network service ========================
+    def list_network_ports(self, ref: NetworkRef, flags: int) -> list[NetworkPortRef]:
+        from virt.networkports import check_flags
+
+        check_flags(flags, 0, "networkListAllPorts")
+        return [NetworkPortRef(ref, port.uuid) for port in self.networks.port_list(ref.name)]
+
+    def lookup_network_port(self, ref: NetworkRef, uuid: uuid.UUID) -> NetworkPortRef:
+        return NetworkPortRef(ref, self.networks.port_lookup(ref.name, uuid).uuid)
+
+    def create_network_port(self, ref: NetworkRef, xml: str, flags: int) -> NetworkPortRef:
+        from virt.networkports import CreateFlags, check_flags
+        from virt.xml.networkport import NetworkPort
+
+        check_flags(flags, CreateFlags.RECLAIM | CreateFlags.VALIDATE, "networkPortCreateXML")
+        if flags & CreateFlags.VALIDATE:
+            from virt.xml.schema import refuse_invalid
+
+            refuse_invalid(xml, located=False)
+        port = self.networks.port_create(ref.name, NetworkPort.from_xml(xml), flags)
+        return NetworkPortRef(ref, port.uuid)
+
+    def get_network_port_xml(self, port: NetworkPortRef, flags: int) -> str:
+        from virt.networkports import check_flags
+
+        check_flags(flags, 0, "networkPortGetXMLDesc")
+        return self.networks.port_lookup(port.network.name, port.uuid).to_xml()
+
+    def delete_network_port(self, port: NetworkPortRef, flags: int) -> None:
+        from virt.networkports import check_flags
+
+        check_flags(flags, 0, "networkPortDelete")
+        self.networks.port_delete(port.network.name, port.uuid)
+
+    def get_network_port_parameters(self, port: NetworkPortRef, flags: int) -> list[TypedParameter]:
+        from virt.domainstats import ParamType, TypedParameter
+        from virt.networkports import check_flags
+
+        check_flags(flags, 0, "networkPortGetParameters")
+        values = self.networks.port_parameters(port.network.name, port.uuid)
+        return [TypedParameter(name, ParamType.UINT, value) for name, value in values.items()]
+
+    def set_network_port_parameters(self, port: NetworkPortRef, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.networkports import check_flags, checked_parameters
+
+        check_flags(flags, 0, "networkPortSetParameters")
+        self.networks.port_set_parameters(port.network.name, port.uuid, checked_parameters(params))
+
+    # == end of network ports ========================================================================

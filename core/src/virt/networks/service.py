@@ -24,7 +24,7 @@ from virt.errors import ErrorNumber
 from virt.localstate import ownerlock
 from virt.localstate.files import atomic_write, remove
 from virt.networkevents import NetworkEvent, NetworkEventHub, NetworkEventType
-from virt.networks import defaults, errors, leases, lifecycle, store, update
+from virt.networks import defaults, errors, leases, lifecycle, ports, store, update
 from virt.networks.dnsmasq import DnsmasqFiles
 from virt.networks.prepare import prepare
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from virt.info import NetworkDHCPLease, ObjectFilter
     from virt.networks.paths import NetworkPaths
     from virt.xml import Network
+    from virt.xml.networkport import NetworkPort
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ class NetworkService:
         )
         self.store = store.NetworkStore(paths)
         self.networks: dict[str, NetworkObj] = {}
+        self.port_tables: dict[str, ports.PortTable] = {}
+        """The ports of each running network, by network name."""
         # a thread delivers: events are emitted under the service's lock
         self.events = NetworkEventHub(threaded=True, name="virt network events")
         try:
@@ -120,6 +123,7 @@ class NetworkService:
                 remove(path, durable=False)
                 continue
             obj.live = live
+            self._port_table(obj.name).load()
             if obj.persistent and obj.definition != _as_config(live):
                 obj.pending = obj.definition
                 obj.definition = _as_config(live)
@@ -264,6 +268,7 @@ class NetworkService:
         lifecycle.start(live, self.files(obj.name))
         atomic_write(self.paths.status_file(obj.name), live.to_xml(), 0o644, durable=False)
         obj.live = live
+        self._port_table(obj.name).clear()  # a new run starts without ports
         self._emit(obj, NetworkEventType.STARTED)
 
     def start(self, name: str) -> None:
@@ -280,6 +285,8 @@ class NetworkService:
                 raise errors.invalid(f"network '{name}' is not active")
             lifecycle.stop(obj.live, self.files(name))
             remove(self.paths.status_file(name), durable=False)
+            self._port_table(name).clear()
+            del self.port_tables[name]
             obj.live = None
             if obj.pending is not None:
                 obj.definition, obj.pending = obj.pending, None
@@ -344,6 +351,63 @@ class NetworkService:
             if obj.live is None or obj.live.bridge is None or not obj.live.bridge.name:
                 return []
             return leases.read(self.files(name).leases, obj.live, mac=mac)
+
+    # -- network ports (virNetworkPort*) ----------------------------------------------------------
+    def _port_table(self, name: str) -> ports.PortTable:
+        table = self.port_tables.get(name)
+        if table is None:
+            table = self.port_tables[name] = ports.PortTable(self.paths.run_dir / "ports" / name)
+        return table
+
+    def _running(self, name: str) -> tuple[Network, ports.PortTable]:
+        obj = self.find(name)
+        if obj.live is None:
+            raise errors.invalid(f"network '{name}' is not active")
+        return obj.live, self._port_table(name)
+
+    def port_list(self, name: str) -> list[NetworkPort]:
+        with self.lock:
+            _, table = self._running(name)
+            return [p.clone() for p in table.ports.values()]
+
+    def port_lookup(self, name: str, key: uuid.UUID) -> NetworkPort:
+        with self.lock:
+            obj = self.find(name)
+            table = self.port_tables.get(name) if obj.active else None
+            if table is None:
+                raise ports.no_port(key)
+            return table.find(key).clone()
+
+    def port_create(self, name: str, port: NetworkPort, flags: int = 0) -> NetworkPort:
+        with self.lock:
+            live, table = self._running(name)
+            return table.add(live, port.clone(), flags).clone()
+
+    def port_delete(self, name: str, key: uuid.UUID) -> None:
+        with self.lock:
+            obj = self.find(name)
+            table = self.port_tables.get(name) if obj.active else None
+            if table is None:
+                raise ports.no_port(key)
+            table.delete(key)
+
+    def port_parameters(self, name: str, key: uuid.UUID) -> dict[str, int]:
+        with self.lock:
+            obj = self.find(name)
+            table = self.port_tables.get(name) if obj.active else None
+            if table is None:
+                raise ports.no_port(key)
+            return table.parameters(key)
+
+    def port_set_parameters(self, name: str, key: uuid.UUID, params: dict[str, int]) -> None:
+        with self.lock:
+            obj = self.find(name)
+            table = self.port_tables.get(name) if obj.active else None
+            if table is None or obj.live is None:
+                raise ports.no_port(key)
+            table.set_parameters(obj.live, key, params)
+
+    # -- end of network ports ---------------------------------------------------------------------
 
 
 def _as_config(live: Network) -> Network:

@@ -23,6 +23,7 @@ from virt.driver import (
     DomainRef,
     DriverConnection,
     InterfaceRef,
+    NetworkPortRef,
     NetworkRef,
     SecretRef,
     SecurityLabel,
@@ -184,6 +185,14 @@ def _network_ref(value: dict[str, Any]) -> NetworkRef:
 
 def _network_arg(ref: NetworkRef) -> dict[str, Any]:
     return {"name": ref.name, "uuid": ref.uuid}
+
+
+def _network_port_ref(value: dict[str, Any]) -> NetworkPortRef:  # network ports (virt.networkports)
+    return NetworkPortRef(_network_ref(value["net"]), value["uuid"])
+
+
+def _network_port_arg(ref: NetworkPortRef) -> dict[str, Any]:  # network ports (virt.networkports)
+    return {"net": _network_arg(ref.network), "uuid": ref.uuid}
 
 
 def _secret_ref(value: dict[str, Any]) -> SecretRef:  # secrets (virt.secrets)
@@ -847,6 +856,40 @@ class RemoteConnection(DriverConnection):
                 each()
 
         return unsubscribe
+
+    # == network ports (virt.networkports; virNetworkPort*) ===========================================
+    def list_network_ports(self, ref: NetworkRef, flags: int) -> list[NetworkPortRef]:
+        ret = self._call(P.NETWORK_LIST_ALL_PORTS, {"network": _network_arg(ref), "need_results": 1, "flags": flags})
+        return [_network_port_ref(p) for p in ret["ports"]]
+
+    def lookup_network_port(self, ref: NetworkRef, uuid: uuid.UUID) -> NetworkPortRef:
+        ret = self._call(P.NETWORK_PORT_LOOKUP_BY_UUID, {"network": _network_arg(ref), "uuid": uuid})
+        return _network_port_ref(ret["port"])
+
+    def create_network_port(self, ref: NetworkRef, xml: str, flags: int) -> NetworkPortRef:
+        ret = self._call(P.NETWORK_PORT_CREATE_XML, {"network": _network_arg(ref), "xml": xml, "flags": flags})
+        return _network_port_ref(ret["port"])
+
+    def get_network_port_xml(self, port: NetworkPortRef, flags: int) -> str:
+        return str(self._call(P.NETWORK_PORT_GET_XML_DESC, {"port": _network_port_arg(port), "flags": flags})["xml"])
+
+    def delete_network_port(self, port: NetworkPortRef, flags: int) -> None:
+        self._call(P.NETWORK_PORT_DELETE, {"port": _network_port_arg(port), "flags": flags})
+
+    def get_network_port_parameters(self, port: NetworkPortRef, flags: int) -> list[TypedParameter]:
+        from virt.remote.typedparams import from_wire
+
+        args = {"port": _network_port_arg(port), "nparams": 0, "flags": flags}
+        ret = self._call(P.NETWORK_PORT_GET_PARAMETERS, args)
+        return from_wire(ret["params"])
+
+    def set_network_port_parameters(self, port: NetworkPortRef, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.remote.typedparams import to_wire
+
+        args = {"port": _network_port_arg(port), "params": to_wire(params), "flags": flags}
+        self._call(P.NETWORK_PORT_SET_PARAMETERS, args)
+
+    # == end of network ports =========================================================================
 
     def _on_secret_event(self, number: int, payload: bytes) -> None:
         from virt.secrets import SECRET_EVENT_ID_LIFECYCLE, SECRET_EVENT_ID_VALUE_CHANGED, SecretEvent, SecretEventType

@@ -16,6 +16,7 @@ from virt.remote.calls import (
     domaincalls,
     domains,
     events,
+    networkports,  # network ports
     networks,
     snapshots,
     storage,
@@ -71,6 +72,7 @@ def _table() -> dict[int, Procedure]:
         checkpoints,
         events,
         networks,
+        networkports,  # network ports
         storage,
         devices,
         streams,

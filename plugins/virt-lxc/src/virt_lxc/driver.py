@@ -157,6 +157,8 @@ class LxcDriver(DomainLifecycle[DomainObj]):
     # -- start -------------------------------------------------------------------------------------
     def _start(self, obj: DomainObj, definition: Domain) -> None:
         """Start ``definition`` as ``obj`` (held locked); on any failure nothing of it is left."""
+        from virt.localstate.networks import allocate_ports
+
         from virt_lxc.parse import container_spec
 
         spec = container_spec(definition)
@@ -172,6 +174,7 @@ class LxcDriver(DomainLifecycle[DomainObj]):
         host_names: list[str] = []
         made = False
         try:
+            allocate_ports("system", definition)  # network ports (net-port-list shows the container's)
             cgroup.create()
             made = True
             cgroup.apply(spec.resources)
@@ -190,6 +193,7 @@ class LxcDriver(DomainLifecycle[DomainObj]):
         except BaseException as exc:
             controller = exc.controller_pid if isinstance(exc, LaunchError) else None
             self._undo_start(cgroup if made else None, host_names, controller, socket_path)
+            _release_ports(definition)
             if isinstance(exc, HostError):
                 raise errors.from_host(exc) from None
             if isinstance(exc, LaunchError):
@@ -375,6 +379,7 @@ class LxcDriver(DomainLifecycle[DomainObj]):
             self._emit(obj, DomainEventType.STOPPED, detail)
         if obj.config is None and not keep:
             self._remove(obj)
+        _release_ports(obj.live)
         obj.live = None
         obj.id = -1
 
@@ -496,3 +501,13 @@ _registry: Instances[DriverPaths, LxcDriver] = Instances(LxcDriver, lambda drive
 _instances = _registry.table
 acquire = _registry.acquire
 release = _registry.release
+
+
+def _release_ports(definition: Domain | None) -> None:
+    """Give a stopped container's network ports back (logged on failure: it is stopped anyway)."""
+    from virt.localstate.networks import release_ports
+
+    try:
+        release_ports("system", definition)  # lxc:/// is the system's containers
+    except Exception as exc:  # noqa: BLE001 - stopping never fails on a port
+        log.warning("cannot release the network ports of %s: %s", definition.name if definition else "?", exc)

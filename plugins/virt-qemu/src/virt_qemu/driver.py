@@ -211,6 +211,7 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
             return launch(self.paths, launched, caps, taps, incoming_fd=incoming_fd)
         except BaseException:
             netif.detach(taps)
+            self._release_ports(definition)
             raise
 
     def _register_started(self, obj: DomainObj, definition: Domain, running: Running) -> None:
@@ -269,10 +270,24 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
     def _attach_interfaces(self, definition: Domain) -> list[str]:
         """The bridges of the network interfaces (from the host network service) and, as root, a tap
         on its bridge for every bridged interface, written into ``definition``; the taps."""
-        from virt.localstate.networks import bridge_of_network
+        from virt.localstate.networks import allocate_ports, bridge_of_network, release_ports
 
         netif.resolve_networks(definition, lambda name: bridge_of_network(self.paths.mode, name))
-        return netif.attach(definition)
+        allocate_ports(self.paths.mode, definition)  # network ports: net-port-list shows the guest's
+        try:
+            return netif.attach(definition)
+        except BaseException:
+            release_ports(self.paths.mode, definition)
+            raise
+
+    def _release_ports(self, definition: Domain | None) -> None:
+        """Give the stopped guest's network ports back (a failure is logged: the guest is gone anyway)."""
+        from virt.localstate.networks import release_ports
+
+        try:
+            release_ports(self.paths.mode, definition)
+        except Exception as exc:  # noqa: BLE001 - stopping never fails on a port
+            log.warning("cannot release the network ports of %s: %s", definition.name if definition else "?", exc)
 
     def _balloon_at_start(self, obj: DomainObj, definition: Domain) -> None:
         """libvirt's qemuProcessSetupBalloon: the guest's statistics polled every <stats period> seconds
@@ -337,6 +352,7 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         process.kill(running.pid, running.popen)
         self._cleanup_files(obj.name, running)
         netif.detach(netif.taps_of(obj.live))
+        self._release_ports(obj.live)
         obj.running = None
         obj.live = None
         obj.id = -1
@@ -356,6 +372,7 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         obj.running = None
         self._cleanup_files(obj.name, running)
         netif.detach(netif.taps_of(obj.live))
+        self._release_ports(obj.live)
         if reason == ShutoffReason.CRASHED and running is not None and not running.destroying:
             # QEMU went away by itself without a SHUTDOWN (killed, or it died): libvirt's
             # processMonitorEOFEvent leaves the domain shut off *crashed* but emits STOPPED

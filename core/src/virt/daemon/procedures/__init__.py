@@ -26,6 +26,7 @@ def handlers() -> dict[int, Handler]:
         hostfacts,
         interfaces,
         networkflags,
+        networkports,  # network ports
         networks,
         nodedevices,
         objectevents,
