@@ -216,9 +216,9 @@ class InterfaceSource(XmlModel):
     address: str | None = attribute("address")
     port: str | None = attribute("port")
     portgroup: str | None = attribute("portgroup")
-    # a VMware distributed switch port (type='vds')
+    # a VMware distributed switch port (type='vds'); portid is also a network port's UUID (type='network')
     switchid: str | None = attribute("switchid")
-    portid: int | None = attribute("portid", INT)
+    portid: str | None = attribute("portid")
     portgroupid: str | None = attribute("portgroupid")
     connectionid: int | None = attribute("connectionid", INT)
 

@@ -579,7 +579,11 @@ class _Reader:
             port = v.long(f"{prefix}.dvs.portId", 0, optional=False)
             connection_id = v.long(f"{prefix}.dvs.connectionId", 0, optional=False)
             net.source = make(
-                InterfaceSource, switchid=str(parsed), portid=port, portgroupid=portgroup, connectionid=connection_id
+                InterfaceSource,
+                switchid=str(parsed),
+                portid=str(port),
+                portgroupid=portgroup,
+                connectionid=connection_id,
             )
         elif kind is None and network is None:
             net.type = "null"

@@ -544,7 +544,12 @@ class _Writer:
             if switch is None or source is None:
                 raise error("Expecting domain XML entry 'devices/interface/source' to have a 'switchid' UUID")
             self.put(f"{prefix}.dvs.switchId", _uuid_words(switch))
-            self.put(f"{prefix}.dvs.portId", source.portid or 0)
+            port = source.portid or "0"
+            if not port.lstrip("-").isdigit():
+                raise error(
+                    f"Invalid value for attribute 'portid' in element 'source': '{port}'. Expected integer value"
+                )
+            self.put(f"{prefix}.dvs.portId", int(port))
             self.put(f"{prefix}.dvs.portgroupId", source.portgroupid or "")
             self.put(f"{prefix}.dvs.connectionId", source.connectionid or 0)
         else:
