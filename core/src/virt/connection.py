@@ -283,6 +283,19 @@ class Connection:
         check_memory_cell(cell)
         return self.driver.get_node_memory_stats(cell, flags)
 
+    def node_memory_parameters(self, flags: int = 0) -> list[TypedParameter]:
+        """virNodeGetMemoryParameters: the host's shared memory (KSM) settings and counters, ``shm_*``."""
+        return self.driver.get_node_memory_parameters(flags | _TYPED_PARAM_STRING_OKAY)
+
+    def set_node_memory_parameters(self, params: Sequence[TypedParameter], flags: int = 0) -> None:
+        """virNodeSetMemoryParameters: change ``shm_pages_to_scan``, ``shm_sleep_millisecs`` or
+        ``shm_merge_across_nodes`` (virt.hostfacts.SETTABLE_MEMORY_PARAMETERS)."""
+        from virt.tunables import check_set
+
+        driver = self._writable("virNodeSetMemoryParameters")
+        check_set(params, "virNodeSetMemoryParameters")
+        driver.set_node_memory_parameters(list(params), flags)
+
     def free_pages(self, pages: list[int], start_cell: int, cell_count: int, flags: int = 0) -> FreePages:
         """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), cell after cell, from ``start_cell``."""
         from virt.hostfacts import check_free_pages

@@ -1039,6 +1039,14 @@ class DriverConnection:
         """virNodeGetMemoryStats: every (field, KiB) of NUMA cell ``cell`` (-1: the whole host)."""
 
     @optional
+    def get_node_memory_parameters(self, flags: int) -> list[TypedParameter]:
+        """virNodeGetMemoryParameters: the host's shared memory (KSM) settings and counters."""
+
+    @optional
+    def set_node_memory_parameters(self, params: Sequence[TypedParameter], flags: int) -> None:
+        """virNodeSetMemoryParameters: change the host's shared memory (KSM) settings ``params`` names."""
+
+    @optional
     def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
         """virNodeGetFreePages: free pages of each size in ``pages`` (KiB), ``cell_count`` cells from ``start_cell``."""
 

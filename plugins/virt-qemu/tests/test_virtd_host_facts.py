@@ -1,7 +1,8 @@
 """The host's facts through virtd serving ``qemu:///system`` against libvirt 9.0's QEMU driver in a
 private libvirtd, on this same host: virConnectGetMaxVcpus, virNodeGetCPUStats, virNodeGetMemoryStats,
-virNodeGetFreeMemory, virNodeGetCellsFreeMemory, virNodeGetFreePages, virConnectGetSysinfo and
-virConnectGetCPUModelNames through python3-libvirt, and virsh's commands for them.
+virNodeGetFreeMemory, virNodeGetCellsFreeMemory, virNodeGetFreePages, virConnectGetSysinfo,
+virConnectGetCPUModelNames and virNodeGet/SetMemoryParameters (KSM) through python3-libvirt, and
+virsh's commands for them.
 
 Figures that move while the test runs (processor times, free memory) are compared for their names
 and within a margin; refusals and fixed figures are compared whole. ``sysinfo`` is compared with a
@@ -57,6 +58,11 @@ calls = {
     "models": lambda: conn.getCPUModelNames("x86_64", 0),
     "models bogus": lambda: conn.getCPUModelNames("bogus", 0),
     "models flags": lambda: conn.getCPUModelNames("x86_64", 1),
+    "ksm": lambda: conn.getMemoryParameters(0),
+    "ksm flags": lambda: conn.getMemoryParameters(1),
+    # the value the host has already: both daemons write it, nothing changes
+    "ksm set": lambda: conn.setMemoryParameters({"shm_sleep_millisecs": conn.getMemoryParameters(0)["shm_sleep_millisecs"]}, 0),
+    "ksm set counter": lambda: conn.setMemoryParameters({"shm_pages_shared": 5}, 0),
 }
 for name, call in calls.items():
     try:
@@ -64,7 +70,7 @@ for name, call in calls.items():
     except libvirt.libvirtError as exc:
         print(json.dumps([name, "error", exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]))
 """
-MOVING = {"cpu", "cpu 0", "memory", "memory 0", "free", "cells", "pages"}
+MOVING = {"cpu", "cpu 0", "memory", "memory 0", "free", "cells", "pages", "ksm"}
 """Calls whose figures change from one moment to the next: compared within a margin."""
 
 
@@ -131,6 +137,8 @@ def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd,
         ["freepages", "--pagesize", "8", "--cellno", "0"],
         ["freepages", "--pagesize", "2048", "--cellno", "0"],
         ["sysinfo"],
+        ["node-memory-tune", "--shm-sleep-millisecs", "-1"],
+        ["node-memory-tune", "--shm-merge-across-nodes", "x"],
     ],
     ids=" ".join,
 )
@@ -140,7 +148,15 @@ def test_virsh_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd]
 
 
 @pytest.mark.parametrize(
-    "command", [["nodememstats"], ["nodememstats", "0"], ["nodecpustats"], ["freecell", "0"], ["freecell", "--all"]]
+    "command",
+    [
+        ["nodememstats"],
+        ["nodememstats", "0"],
+        ["nodecpustats"],
+        ["freecell", "0"],
+        ["freecell", "--all"],
+        ["node-memory-tune"],
+    ],
 )
 def test_virsh_figures_through_virtd_as_through_libvirtd(daemons: tuple[Virtd, Libvirtd], command: list[str]) -> None:
     """The same lines, the figures aside (they move)."""
@@ -271,3 +287,22 @@ def test_cpu_baseline_as_libvirtds_qemu_driver(daemons: tuple[Virtd, Libvirtd]) 
     theirs = answers(reference)
     assert answers(ours) == theirs
     assert any(row[0] == "ok" and "invtsc" in str(row[1]) for row in theirs)  # kept without MIGRATABLE
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["node-memory-tune"], ["node-memory-tune", "--shm-pages-to-scan", "-5"]],
+)
+def test_virt_node_memory_tune_as_virsh(daemons: tuple[Virtd, Libvirtd], command: list[str]) -> None:
+    """`virt node-memory-tune` through virtd prints what stock virsh prints through libvirtd (the
+    KSM counters aside: they move while the service runs)."""
+    ours, reference = daemons
+    virt_cli = str(Path(sys.executable).parent / "virt")
+    mine = subprocess.run([virt_cli, "-c", qemu_uri(ours), *command], capture_output=True, text=True)
+    theirs = virsh(qemu_uri(reference), *command)
+
+    def shape(text: str) -> str:
+        return re.sub(r"\d+", "N", text)
+
+    assert (mine.returncode, shape(mine.stdout)) == (theirs.code, shape(theirs.stdout))
+    assert mine.stderr == theirs.stderr

@@ -12,11 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from virt.domainstats import ParamType, TypedParameter
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
 from virt.hostfacts import FreePages
+from virt.scheduler import TYPED_PARAM_STRING_OKAY, validate
 
 PROC = Path("/proc")
 NODES = Path("/sys/devices/system/node")
+KSM = Path("/sys/kernel/mm/ksm")
+"""The kernel's same-page merging service, whose settings virNodeGet/SetMemoryParameters read and write."""
 """Where the NUMA nodes are (a host without it is one cell holding all the memory)."""
 
 _NODE_NAME = re.compile(r"node(\d+)$")
@@ -141,6 +145,37 @@ class LocalHostFacts:
         total, free = node_memory(cell)
         return [("total", total // 1024), ("free", free // 1024)]
 
+    def get_node_memory_parameters(self, flags: int) -> list[TypedParameter]:
+        _unsupported_flags(flags & ~TYPED_PARAM_STRING_OKAY, "virHostMemGetParameters")
+        found = []
+        for field, (name, kind) in _KSM_PARAMETERS.items():
+            path = KSM / name
+            if name == "merge_across_nodes" and not path.exists():
+                continue  # kernels built without NUMA lack it: libvirt leaves it out
+            text = _read(path).strip()
+            try:
+                value = int(text)
+            except ValueError:
+                raise _error(ErrorNumber.INTERNAL_ERROR, f"internal error: failed to parse {name}") from None
+            found.append(TypedParameter(field, kind, value))
+        return found
+
+    def set_node_memory_parameters(self, params: Sequence[TypedParameter], flags: int) -> None:
+        _unsupported_flags(flags, "virHostMemSetParameters")
+        validate(params, SETTABLE, ErrorDomain.NONE)
+        for param in params:
+            name = _KSM_PARAMETERS[param.field][0]
+            path = KSM / name
+            if name == "merge_across_nodes" and not path.exists():
+                raise _error(
+                    ErrorNumber.OPERATION_INVALID,
+                    "Requested operation is not valid: Setting merge_across_nodes is not supported by host kernel",
+                )
+            try:
+                path.write_text(f"{param.value}")
+            except OSError as exc:
+                raise _error(ErrorNumber.SYSTEM_ERROR, f"failed to set {param.field}: {exc.strerror}") from None
+
     def get_node_free_pages(self, pages: Sequence[int], start_cell: int, cell_count: int, flags: int) -> FreePages:
         if flags:  # the driver's own check, in its domain (qemuNodeGetFreePages)
             raise InvalidArgument(
@@ -156,6 +191,20 @@ class LocalHostFacts:
         counts = [_free_pages(node, size) for node in range(start_cell, end + 1) for size in pages]
         return FreePages(counts, len(counts))
 
+
+_KSM_PARAMETERS = {
+    "shm_pages_to_scan": ("pages_to_scan", ParamType.UINT),
+    "shm_sleep_millisecs": ("sleep_millisecs", ParamType.UINT),
+    "shm_pages_shared": ("pages_shared", ParamType.ULLONG),
+    "shm_pages_sharing": ("pages_sharing", ParamType.ULLONG),
+    "shm_pages_unshared": ("pages_unshared", ParamType.ULLONG),
+    "shm_pages_volatile": ("pages_volatile", ParamType.ULLONG),
+    "shm_full_scans": ("full_scans", ParamType.ULLONG),
+    "shm_merge_across_nodes": ("merge_across_nodes", ParamType.UINT),
+}
+"""virNodeGetMemoryParameters' fields, in libvirt's order: the KSM file each reads, and its type."""
+SETTABLE = {field: ParamType.UINT for field in ("shm_pages_to_scan", "shm_sleep_millisecs", "shm_merge_across_nodes")}
+"""What virNodeSetMemoryParameters may change (the rest are the service's counters)."""
 
 _ALL_CELLS = (("total", "MemTotal"), ("free", "MemFree"), ("buffers", "Buffers"), ("cached", "Cached"))
 

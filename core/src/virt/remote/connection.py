@@ -478,6 +478,18 @@ class RemoteConnection(DriverConnection):
         ret = self._call(P.NODE_GET_CPU_STATS, {"cpuNum": cpu, "nparams": count, "flags": flags})
         return [(str(stat["field"]), int(stat["value"])) for stat in ret["params"]]
 
+    def get_node_memory_parameters(self, flags: int) -> list[TypedParameter]:
+        # as libvirt's client: ask how many there are, then for them all
+        count = self._call(P.NODE_GET_MEMORY_PARAMETERS, {"nparams": 0, "flags": flags})["nparams"]
+        if not count:
+            return []
+        return _typed_params(self._call(P.NODE_GET_MEMORY_PARAMETERS, {"nparams": count, "flags": flags})["params"])
+
+    def set_node_memory_parameters(self, params: Sequence[TypedParameter], flags: int) -> None:
+        from virt.remote.typedparams import to_wire
+
+        self._call(P.NODE_SET_MEMORY_PARAMETERS, {"params": to_wire(params), "flags": flags})
+
     def get_node_memory_stats(self, cell: int, flags: int) -> list[tuple[str, int]]:
         # as libvirt's client: ask how many there are, then for them all
         count = self._call(P.NODE_GET_MEMORY_STATS, {"cellNum": cell, "nparams": 0, "flags": flags})["nparams"]

@@ -42,6 +42,7 @@ _FIRST_OPERATION = {
     "virDomainSetInterfaceParameters": "set_domain_interface_parameters",
     "virDomainSetBlockIoTune": "set_domain_block_io_tune",
     "virDomainSetPerfEvents": "set_domain_perf_events",
+    "virNodeSetMemoryParameters": "set_node_memory_parameters",
 }
 """Handlers whose arguments no generic filling gets past their checks: the operation they call."""
 _FALLBACKS = {"undefine_domain_flags": ("undefine_domain",)}

@@ -1,5 +1,5 @@
-"""Host facts: ``maxvcpus``, ``freecell``, ``freepages``, ``sysinfo``, ``nodecpustats``, ``nodememstats``
-and ``cpu-models``, printed as virsh prints them."""
+"""Host facts: ``maxvcpus``, ``freecell``, ``freepages``, ``sysinfo``, ``nodecpustats``, ``nodememstats``,
+``node-memory-tune`` and ``cpu-models``, printed as virsh prints them."""
 
 from __future__ import annotations
 
@@ -171,6 +171,42 @@ def run_nodememstats(ctx: Context, args: argparse.Namespace) -> None:
         ctx.print(f"{field:<7}: {value:20} KiB")
 
 
+_MEMORY_TUNABLES = ("shm_pages_to_scan", "shm_sleep_millisecs", "shm_merge_across_nodes")
+
+
+def _uint_option(text: str, option: str) -> int:
+    """vshCommandOptUInt: a decimal unsigned int (leading blanks allowed, no sign but +)."""
+    value = int(text) if re.fullmatch(r"\s*\+?\d+", text) else None
+    if value is None or value >= 2**32:
+        raise CommandError(f"Numeric value '{text}' for <{option}> option is malformed or out of range")
+    return value
+
+
+def run_node_memory_tune(ctx: Context, args: argparse.Namespace) -> None:
+    from virt.domainstats import ParamType, TypedParameter
+    from virt.errors import VirtError
+
+    changes = []
+    for field in _MEMORY_TUNABLES:
+        text = getattr(args, field)
+        if text is not None:
+            value = _uint_option(text, field.replace("_", "-"))
+            changes.append(TypedParameter(field, ParamType.UINT, value))
+    if changes:
+        try:
+            ctx.conn.set_node_memory_parameters(changes)
+        except VirtError as exc:
+            raise CommandError("Unable to change memory parameters", exc.message) from exc
+        return
+    try:
+        params = ctx.conn.node_memory_parameters()
+    except VirtError as exc:
+        raise CommandError("Unable to get number of memory parameters", exc.message) from exc
+    ctx.print("Shared memory:")
+    for param in params:
+        ctx.print(f"\t{param.field:<15} {param.text()}")
+
+
 def run_cpu_models(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
 
@@ -254,6 +290,32 @@ def register(commands: CommandRegistry) -> None:
         help="Prints memory stats of the node.",
         description="Returns memory stats of the node, in kilobytes.",
         arguments=[Argument("cell", positional=True, metavar="number", help="prints specified cell statistics only.")],
+    )
+    commands.add(
+        "node-memory-tune",
+        run_node_memory_tune,
+        group=GROUP,
+        help="Get or set node memory parameters",
+        description="Get or set node memory parameters\n"
+        "    To get the memory parameters, use following command: \n\n"
+        "    virsh # node-memory-tune",
+        arguments=[
+            Argument(
+                "--shm-pages-to-scan",
+                metavar="number",
+                help="number of pages to scan before the shared memory service goes to sleep",
+            ),
+            Argument(
+                "--shm-sleep-millisecs",
+                metavar="number",
+                help="number of millisecs the shared memory service should sleep before next scan",
+            ),
+            Argument(
+                "--shm-merge-across-nodes",
+                metavar="number",
+                help="Specifies if pages from different numa nodes can be merged",
+            ),
+        ],
     )
     commands.add(
         "cpu-models",

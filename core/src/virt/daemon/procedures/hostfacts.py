@@ -1,5 +1,5 @@
-"""Host facts procedures: virsh maxvcpus, freecell, freepages, sysinfo, nodecpustats, cpu-models and
-find-storage-pool-sources.
+"""Host facts procedures: virsh maxvcpus, freecell, freepages, sysinfo, nodecpustats, node-memory-tune,
+cpu-models and find-storage-pool-sources.
 
 As libvirtd's: the number of cells a client asks for is bounded by the wire's limit before the
 public API checks it, and so is the number of processor statistics (none asked: only their count
@@ -15,9 +15,11 @@ from virt.remote.message_types import (
     CONNECT_CPU_MODELS_MAX,
     NODE_CPU_STATS_MAX,
     NODE_MAX_CELLS,
+    NODE_MEMORY_PARAMETERS_MAX,
     NODE_MEMORY_STATS_MAX,
 )
 from virt.remote.procedure_numbers import RemoteProcedure as P
+from virt.remote.typedparams import from_wire, to_wire
 
 from .registry import Call, handles, internal_error
 
@@ -77,6 +79,27 @@ def get_memory_stats(call: Call) -> dict[str, Any]:
         return {"params": [], "nparams": len(stats)}
     given = stats[:wanted]
     return {"params": [{"field": field, "value": value} for field, value in given], "nparams": len(given)}
+
+
+@handles(P.NODE_GET_MEMORY_PARAMETERS)
+def get_memory_parameters(call: Call) -> dict[str, Any]:
+    wanted = int(call.args["nparams"])
+    if wanted > NODE_MEMORY_PARAMETERS_MAX:
+        raise internal_error("nparams too large")
+    if wanted < 0:
+        raise InvalidArgument(
+            "nparams in virNodeGetMemoryParameters must be zero or greater", ErrorNumber.INVALID_ARG, ErrorDomain.NONE
+        )
+    params = call.conn.node_memory_parameters(int(call.args["flags"]))
+    if wanted == 0:
+        return {"params": [], "nparams": len(params)}
+    given = params[:wanted]
+    return {"params": to_wire(given), "nparams": len(given)}
+
+
+@handles(P.NODE_SET_MEMORY_PARAMETERS)
+def set_memory_parameters(call: Call) -> None:
+    call.conn.set_node_memory_parameters(from_wire(call.args["params"]), int(call.args["flags"]))
 
 
 @handles(P.NODE_GET_FREE_PAGES)
