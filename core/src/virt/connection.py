@@ -1479,6 +1479,16 @@ class Domain:
         domaincalls.check_memory_peek(flags)
         return driver.peek_domain_memory(self._ref, start, size, flags)
 
+    def block_peek(self, disk: str, offset: int, size: int, flags: int = 0) -> bytes:
+        """``size`` bytes of the guest's disk ``disk`` (its target, ``vda``, or its source path) from
+        byte ``offset``, as the host reads the disk's file (virDomainBlockPeek)."""
+        driver = self._change("virDomainBlockPeek")
+        if disk is None:
+            raise InvalidArgument(
+                "disk in virDomainBlockPeek must not be NULL", ErrorNumber.INVALID_ARG, ErrorDomain.DOMAIN
+            )
+        return driver.peek_domain_block(self._ref, disk, offset, size, flags)
+
     def set_user_password(self, user: str, password: str, flags: int = 0) -> None:
         """Set the password of the guest's ``user`` (PasswordFlags.ENCRYPTED: already crypted)
         (virDomainSetUserPassword)."""

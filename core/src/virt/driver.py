@@ -1122,6 +1122,10 @@ class DriverConnection:
         """virDomainMemoryPeek: ``size`` bytes of the guest's memory from ``start`` (MemoryFlags)."""
 
     @optional
+    def peek_domain_block(self, ref: DomainRef, disk: str, offset: int, size: int, flags: int) -> bytes:
+        """virDomainBlockPeek: ``size`` bytes of disk ``disk`` (target or source path) from ``offset``."""
+
+    @optional
     def set_domain_user_password(self, ref: DomainRef, user: str, password: str, flags: int) -> None:
         """virDomainSetUserPassword: set a guest user's password (PasswordFlags.ENCRYPTED: already crypted)."""
 

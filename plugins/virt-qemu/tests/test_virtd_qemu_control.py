@@ -1,5 +1,5 @@
 """virDomainGetControlInfo, virDomainInjectNMI, virDomainSetTime, virDomainRename,
-virDomainGetSecurityLabel, virDomainGetDiskErrors and virDomainMemoryPeek on a real QEMU guest through virtd, against libvirt 9.0's QEMU driver in a
+virDomainGetSecurityLabel, virDomainGetDiskErrors, virDomainMemoryPeek and virDomainBlockPeek on a real QEMU guest through virtd, against libvirt 9.0's QEMU driver in a
 private libvirtd running the same guest: the same answers and refusals through python3-libvirt,
 and the same events for a rename."""
 
@@ -36,6 +36,12 @@ calls = [
     ("label inactive", lambda: dom.securityLabel()),
     ("disk errors inactive", lambda: dom.diskErrors()),
     ("peek inactive", lambda: dom.memoryPeek(0, 16, libvirt.VIR_MEMORY_PHYSICAL)),
+    ("block peek inactive", lambda: list(dom.blockPeek("vda", 512, 16))),
+    ("block peek by path", lambda: list(dom.blockPeek("/var/tmp/virt-test-control-disk.img", 508, 8))),
+    ("block peek unknown", lambda: list(dom.blockPeek("vdz", 0, 16))),
+    ("block peek beyond", lambda: list(dom.blockPeek("vda", 16 * 1024 * 1024 - 8, 16))),
+    ("block peek flags", lambda: list(dom.blockPeek("vda", 0, 16, 1))),
+    ("block peek no format", lambda: list(dom.blockPeek("hdc", 0, 16))),
     ("rename itself", lambda: dom.rename(dom.name())),
     ("rename slash", lambda: dom.rename("a/b")),
     ("rename flags", lambda: dom.rename("x", 1)),
@@ -52,6 +58,9 @@ calls = [
     ("peek length", lambda: len(conn.lookupByName("vctl").memoryPeek(0, 4096, libvirt.VIR_MEMORY_VIRTUAL))),
     ("peek both", lambda: conn.lookupByName("vctl").memoryPeek(0, 16, 3)),
     ("peek none", lambda: conn.lookupByName("vctl").memoryPeek(0, 16, 0)),
+    ("block peek", lambda: list(conn.lookupByName("vctl").blockPeek("vda", 512, 16))),
+    ("block peek empty", lambda: list(conn.lookupByName("vctl").blockPeek("vda", 0, 0))),
+    ("block peek cdrom", lambda: list(conn.lookupByName("vctl").blockPeek("hdc", 0, 16))),
     ("nmi", lambda: conn.lookupByName("vctl").injectNMI()),
     ("nmi flags", lambda: conn.lookupByName("vctl").injectNMI(1)),
     ("time flags", lambda: conn.lookupByName("vctl").setTime({"seconds": 5}, 2)),
@@ -84,6 +93,8 @@ def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
         missing_dependency(f"python3-libvirt is not installed for {PYTHON}")
     with open(DISK, "wb") as image:
         image.truncate(16 * 1024 * 1024)
+        image.seek(512)
+        image.write(b"virt-block-peek!")  # what virDomainBlockPeek reads back
     try:
         with private_virtd("ct") as ours, reference_libvirtd([UUID]) as reference:
             yield ours, reference
@@ -92,7 +103,11 @@ def daemons() -> Iterator[tuple[Virtd, Libvirtd]]:
 
 
 def _session(uri: str) -> list[list[object]]:
-    disk = f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{DISK}'/><target dev='vda' bus='virtio'/></disk>"
+    disk = (
+        f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{DISK}'/>"
+        "<target dev='vda' bus='virtio'/></disk>"
+        "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>"
+    )
     xml = firmware_xml(NAME, uuid=UUID, extra_devices=disk)
     done = subprocess.run([PYTHON, "-c", SESSION, uri, xml], capture_output=True, text=True, timeout=180, check=True)
     return [json.loads(line) for line in done.stdout.splitlines()]
@@ -106,5 +121,6 @@ def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: tuple[Virtd,
     assert rows["nmi"] == ["ok", 0] and rows["rename"] == ["ok", 0]
     assert rows["control"] == ["ok", [0, 0, 0]]
     assert rows["peek physical"][0] == "ok" and any(rows["peek physical"][1])  # type: ignore[arg-type]
+    assert bytes(rows["block peek"][1]) == bytes(rows["block peek inactive"][1]) == b"virt-block-peek!"  # type: ignore[arg-type]
     # UNDEFINED then DEFINED, both RENAMED
     assert ["vctl", 1, 1] in rows["events"][1] and ["vctl-renamed", 0, 2] in rows["events"][1]  # type: ignore[operator]

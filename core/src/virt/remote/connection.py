@@ -1673,6 +1673,17 @@ class RemoteConnection(DriverConnection):
             raise _rpc_error("returned buffer is not same size as requested")
         return buffer
 
+    def peek_domain_block(self, ref: DomainRef, disk: str, offset: int, size: int, flags: int) -> bytes:
+        from virt.remote.calls.domaincalls import DOMAIN_BLOCK_PEEK_BUFFER_MAX as limit
+
+        if size > limit:
+            raise _rpc_error(f"block peek request too large for remote protocol, {size} > {limit}")
+        args = {"dom": _domain_arg(ref), "path": disk, "offset": offset, "size": size, "flags": flags}
+        buffer = bytes(self._call(P.DOMAIN_BLOCK_PEEK, args)["buffer"])
+        if len(buffer) != size:
+            raise _rpc_error("returned buffer is not same size as requested")
+        return buffer
+
     def set_domain_user_password(self, ref: DomainRef, user: str, password: str, flags: int) -> None:
         args = {"dom": _domain_arg(ref), "user": user, "password": password, "flags": flags}
         self._call(P.DOMAIN_SET_USER_PASSWORD, args)

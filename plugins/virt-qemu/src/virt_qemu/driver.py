@@ -204,6 +204,7 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
         nvram.fill_template(definition)  # the running definition names its UEFI variables' template
         display.prepare(definition)
+        prepare.for_start(definition)
         taps = self._attach_interfaces(definition)  # the tap names go into the live definition
         try:
             # QEMU opens the files of <disk type='volume'>: the host's storage pools say where they are

@@ -112,3 +112,14 @@ def check_caps(domain: Domain, caps: QemuCaps) -> None:
     arch = domain.os.type.arch if domain.os is not None and domain.os.type is not None else None
     if arch is not None and arch != caps.arch and not (arch == "i686" and caps.arch == "x86_64"):
         raise errors.unsupported(f"Emulator '{caps.binary}' does not support arch '{arch}' (it emulates {caps.arch})")
+
+
+def for_start(domain: Domain) -> None:
+    """What libvirt changes in the definition a guest starts with: an empty drive (a CD-ROM or floppy
+    without a medium) has no format while it runs (``<driver name='qemu'/>``), whatever the stored
+    definition says."""
+    from virt.localstate.stats import disk_source
+
+    for disk in domain.devices.disks if domain.devices is not None else []:
+        if disk.driver is not None and disk_source(disk) is None and (disk.type or "file") in ("file", "block"):
+            disk.driver.type = None

@@ -1,5 +1,5 @@
 """The procedures of virt.domaincalls: CPU statistics, lifecycle actions, fstrim, disk errors, process
-signals, memory peek, user password, launch security, core dump and creation with files.
+signals, memory and block peek, user password, launch security, core dump and creation with files.
 
 As libvirtd's: the sizes a client asks for are bounded by the wire's limits (its "internal error"
 words), the public API's checks are made by virt's own (virt.connection.Domain), and the protocol's
@@ -13,7 +13,7 @@ from typing import Any
 
 from virt.connection import Domain
 from virt.domainchanges import Impact
-from virt.remote.calls.domaincalls import DOMAIN_MEMORY_PEEK_BUFFER_MAX
+from virt.remote.calls.domaincalls import DOMAIN_BLOCK_PEEK_BUFFER_MAX, DOMAIN_MEMORY_PEEK_BUFFER_MAX
 from virt.remote.message_types import DOMAIN_DISK_ERRORS_MAX, NODE_CPU_STATS_MAX
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
@@ -81,6 +81,15 @@ def memory_peek(call: Call) -> dict[str, Any]:
     if size > DOMAIN_MEMORY_PEEK_BUFFER_MAX:
         raise internal_error("size > maximum buffer size")
     return {"buffer": _domain(call).memory_peek(int(call.args["offset"]), size, _flags(call))}
+
+
+@handles(P.DOMAIN_BLOCK_PEEK)
+def block_peek(call: Call) -> dict[str, Any]:
+    args = call.args
+    size = int(args["size"])
+    if size > DOMAIN_BLOCK_PEEK_BUFFER_MAX:
+        raise internal_error("size > maximum buffer size")
+    return {"buffer": _domain(call).block_peek(args["path"], int(args["offset"]), size, _flags(call))}
 
 
 @handles(P.DOMAIN_SET_USER_PASSWORD)

@@ -10,6 +10,8 @@ from virt.remote.procedure_numbers import RemoteProcedure as P
 
 DOMAIN_MEMORY_PEEK_BUFFER_MAX = 4194304
 """REMOTE_DOMAIN_MEMORY_PEEK_BUFFER_MAX: the most bytes one memory peek may carry."""
+DOMAIN_BLOCK_PEEK_BUFFER_MAX = 4194304
+"""REMOTE_DOMAIN_BLOCK_PEEK_BUFFER_MAX: the most bytes one block peek may carry."""
 DOMAIN_LAUNCH_SECURITY_INFO_PARAMS_MAX = 64
 
 _DOM = ("dom", NONNULL_DOMAIN)
@@ -21,6 +23,12 @@ PROCEDURES: tuple[Procedure, ...] = (
         [_DOM, ("offset", xdr.UHyper), ("size", xdr.UInt), _FLAGS],
         [("buffer", xdr.Opaque(DOMAIN_MEMORY_PEEK_BUFFER_MAX))],
         write="virDomainMemoryPeek",
+    ),
+    call(
+        P.DOMAIN_BLOCK_PEEK,
+        [_DOM, ("path", NONNULL_STRING), ("offset", xdr.UHyper), ("size", xdr.UInt), _FLAGS],
+        [("buffer", xdr.Opaque(DOMAIN_BLOCK_PEEK_BUFFER_MAX))],
+        write="virDomainBlockPeek",
     ),
     call(
         P.DOMAIN_SEND_PROCESS_SIGNAL,
