@@ -1479,6 +1479,44 @@ class Domain:
         domaincalls.check_memory_peek(flags)
         return driver.peek_domain_memory(self._ref, start, size, flags)
 
+    def guest_vcpus(self, flags: int = 0) -> list[TypedParameter]:
+        """The guest's own view of its vCPUs, through its agent: ``vcpus``, ``online`` and
+        ``offlinable``, lists of vCPU numbers as text (``0-3,5``) (virDomainGetGuestVcpus)."""
+        driver = self._change("virDomainGetGuestVcpus")
+        return driver.get_domain_guest_vcpus(self._ref, flags)
+
+    def set_guest_vcpus(self, cpumap: str, state: bool, flags: int = 0) -> None:
+        """Have the guest bring the vCPUs ``cpumap`` lists (``1-2``) online or offline (virDomainSetGuestVcpus)."""
+        from virt.guestagent import check_not_null
+
+        driver = self._change("virDomainSetGuestVcpus")
+        check_not_null(cpumap, "cpumap", "virDomainSetGuestVcpus")
+        driver.set_domain_guest_vcpus(self._ref, cpumap, bool(state), flags)
+
+    def authorized_ssh_keys(self, user: str, flags: int = 0) -> list[str]:
+        """The keys in the guest user ``user``'s authorized keys file, through the agent
+        (virDomainAuthorizedSSHKeysGet)."""
+        from virt.guestagent import check_not_null
+
+        driver = self._change("virDomainAuthorizedSSHKeysGet")
+        check_not_null(user, "user", "virDomainAuthorizedSSHKeysGet")
+        return driver.get_domain_authorized_ssh_keys(self._ref, user, flags)
+
+    def set_authorized_ssh_keys(self, user: str, keys: Sequence[str], flags: int = 0) -> None:
+        """Replace the guest user ``user``'s authorized keys with ``keys``, or add them
+        (SSHKeysFlags.APPEND), or take them out (SSHKeysFlags.REMOVE) (virDomainAuthorizedSSHKeysSet)."""
+        from virt.guestagent import check_ssh_keys_set
+
+        driver = self._change("virDomainAuthorizedSSHKeysSet")
+        check_ssh_keys_set(user, keys, flags)
+        driver.set_domain_authorized_ssh_keys(self._ref, user, list(keys), flags)
+
+    def set_agent_response_timeout(self, timeout: int, flags: int = 0) -> None:
+        """How many seconds the driver waits for the guest agent (AgentResponseTimeout's BLOCK,
+        DEFAULT and NOWAIT are special) (virDomainAgentSetResponseTimeout)."""
+        driver = self._change("virDomainAgentSetResponseTimeout")
+        driver.set_domain_agent_response_timeout(self._ref, timeout, flags)
+
     def block_peek(self, disk: str, offset: int, size: int, flags: int = 0) -> bytes:
         """``size`` bytes of the guest's disk ``disk`` (its target, ``vda``, or its source path) from
         byte ``offset``, as the host reads the disk's file (virDomainBlockPeek)."""

@@ -1126,6 +1126,28 @@ class DriverConnection:
         """virDomainBlockPeek: ``size`` bytes of disk ``disk`` (target or source path) from ``offset``."""
 
     @optional
+    def get_domain_guest_vcpus(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        """virDomainGetGuestVcpus: the guest's own view of its vCPUs (``vcpus``, ``online``,
+        ``offlinable``: lists of vCPU numbers as text)."""
+
+    @optional
+    def set_domain_guest_vcpus(self, ref: DomainRef, cpumap: str, state: bool, flags: int) -> None:
+        """virDomainSetGuestVcpus: the guest brings the vCPUs ``cpumap`` names online (``state``) or offline."""
+
+    @optional
+    def get_domain_authorized_ssh_keys(self, ref: DomainRef, user: str, flags: int) -> list[str]:
+        """virDomainAuthorizedSSHKeysGet: the keys in guest user ``user``'s authorized keys file."""
+
+    @optional
+    def set_domain_authorized_ssh_keys(self, ref: DomainRef, user: str, keys: Sequence[str], flags: int) -> None:
+        """virDomainAuthorizedSSHKeysSet: replace, add to (APPEND) or take from (REMOVE) the user's
+        authorized keys (virt.guestagent.SSHKeysFlags)."""
+
+    @optional
+    def set_domain_agent_response_timeout(self, ref: DomainRef, timeout: int, flags: int) -> None:
+        """virDomainAgentSetResponseTimeout: seconds to wait for the agent (virt.guestagent.AgentResponseTimeout)."""
+
+    @optional
     def set_domain_user_password(self, ref: DomainRef, user: str, password: str, flags: int) -> None:
         """virDomainSetUserPassword: set a guest user's password (PasswordFlags.ENCRYPTED: already crypted)."""
 

@@ -13,7 +13,10 @@ build serves every test:
   shell-loop stand-in for qemu-ga on the port named ``org.qemu.guest_agent.0``: it answers
   ``guest-sync-delimited`` (``0xFF`` then ``{"return": ID}``), ``guest-get-time`` and ``guest-set-time``
   (with or without a time, said on the console), ``guest-fstrim`` and ``guest-set-user-password``
-  (said on the console: ``agent: fstrim``, ``agent: password of USER``), and on ``guest-shutdown`` writes
+  (said on the console: ``agent: fstrim``, ``agent: password of USER``), ``guest-get-vcpus`` and
+  ``guest-set-vcpus`` (the kernel's own CPU hotplug, said as ``agent: vcpu N online 0|1``), the
+  ``guest-ssh-*-authorized-keys`` commands (each user's keys kept in the stand-in's memory, said as
+  ``agent: ssh keys of USER``), and on ``guest-shutdown`` writes
   ``agent: shutdown`` (or ``agent: reboot``) on the console, then ``poweroff -f`` (``reboot -f``).
   It writes :data:`AGENT_READY` on the console once it holds the port, before :data:`MARKER`;
 - ``virt.agent=mute``: the same port held open and read, never answered (a hung agent);
@@ -68,7 +71,7 @@ MARKER = "VIRT-GUEST-BOOTED"
 CMDLINE = "console=ttyS0 quiet panic=-1"
 """``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
 
-FORMAT = 7
+FORMAT = 9
 """Bumped whenever the initramfs changes, so that older cached builds are not reused."""
 
 KERNEL_META = "linux-image-amd64"
@@ -185,6 +188,7 @@ def domain_xml(
     network: str | None = None,
     mac: str | None = None,
     lookup: str | None = None,
+    vcpus: int = 1,
 ) -> str:
     """libvirt domain XML booting ``guest`` directly (no disk, no network), its serial console to
     ``serial_log`` (a file) or a pty, powered off (and so destroyed) on ACPI shutdown.
@@ -195,12 +199,13 @@ def domain_xml(
     ``machine``: the machine type (a 64-bit kernel: on ``isapc``, whose own CPU is a 486, add a <cpu>);
     ``balloon``: a virtio balloon (the guest loads its driver) instead of none;
     ``network``: a virtio interface on that libvirt network (MAC ``mac`` if given), on which the guest
-    takes a DHCP lease, pings its router and looks ``lookup`` up (the ``virt.net`` variant).
+    takes a DHCP lease, pings its router and looks ``lookup`` up (the ``virt.net`` variant);
+    ``vcpus``: how many processors the guest has.
     """
     domain = ET.Element("domain", type=virt_type)
     ET.SubElement(domain, "name").text = name
     ET.SubElement(domain, "memory", unit="MiB").text = str(memory_mib)
-    ET.SubElement(domain, "vcpu").text = "1"
+    ET.SubElement(domain, "vcpu").text = str(vcpus)
     os_el = ET.SubElement(domain, "os")
     ET.SubElement(os_el, "type", arch="x86_64", machine=machine).text = "hvm"
     ET.SubElement(os_el, "kernel").text = str(guest.kernel)
@@ -623,6 +628,14 @@ answer() {{
                     id=${{id%%[!0-9]*}}
                     printf '\\377{{"return": %s}}\\n' "$id"
                     ;;
+                *guest-sync*)
+                    # libvirt's own sync: the same id back, without the delimiter byte
+                    id=${{line##*'"id"'}}
+                    id=${{id#*:}}
+                    id=${{id#"${{id%%[! ]*}}"}}
+                    id=${{id%%[!0-9]*}}
+                    printf '{{"return": %s}}\n' "$id"
+                    ;;
                 *guest-set-time*'"time"'*)
                     t=${{line##*'"time"'}}
                     t=${{t#*:}}
@@ -645,6 +658,102 @@ answer() {{
                     u=${{u#*'"'}}
                     u=${{u%%'"'*}}
                     echo "agent: password of $u" > /dev/console
+                    printf '{{"return": {{}}}}\n'
+                    ;;
+                *guest-get-vcpus*)
+                    list=
+                    for c in /sys/devices/system/cpu/cpu[0-9]*; do
+                        n=${{c##*cpu}}
+                        online=true
+                        can=false
+                        if [ -e "$c/online" ]; then
+                            can=true
+                            read -r o < "$c/online"
+                            [ "$o" = 1 ] || online=false
+                        fi
+                        list="$list${{list:+, }}{{\\"logical-id\\": $n, \\"online\\": $online, \\"can-offline\\": $can}}"
+                    done
+                    printf '{{"return": [%s]}}\n' "$list"
+                    ;;
+                *guest-set-vcpus*)
+                    rest=$line
+                    count=0
+                    while case $rest in *'"logical-id"'*) true ;; *) false ;; esac; do
+                        rest=${{rest#*'"logical-id"'}}
+                        rest=${{rest#*:}}
+                        rest=${{rest#"${{rest%%[! ]*}}"}}
+                        n=${{rest%%[!0-9]*}}
+                        rest=${{rest#*'"online"'}}
+                        rest=${{rest#*:}}
+                        rest=${{rest#"${{rest%%[! ]*}}"}}
+                        case $rest in true*) v=1 ;; *) v=0 ;; esac
+                        echo $v 2> /dev/null > "/sys/devices/system/cpu/cpu$n/online" || break
+                        echo "agent: vcpu $n online $v" > /dev/console
+                        count=$((count + 1))
+                    done
+                    printf '{{"return": %s}}\n' "$count"
+                    ;;
+                *guest-ssh-*-authorized-keys*)
+                    # one user's keys, a line each, in $ssh_keys_USER (user names of [a-z0-9_] only)
+                    u=${{line##*'"username"'}}
+                    u=${{u#*'"'}}
+                    u=${{u%%'"'*}}
+                    case $u in
+                        ''|*[!a-z0-9_]*)
+                            printf '{{"error": {{"class": "GenericError", "desc": "bad user name"}}}}\n'
+                            continue
+                            ;;
+                    esac
+                    eval "store=\\${{ssh_keys_$u}}"
+                    given=
+                    rest=${{line#*'"keys"'}}
+                    rest=${{rest#*[}}
+                    rest=${{rest%%]*}}
+                    while case $rest in *'"'*) true ;; *) false ;; esac; do
+                        rest=${{rest#*'"'}}
+                        given="$given${{rest%%'"'*}}
+"
+                        rest=${{rest#*'"'}}
+                    done
+                    case $line in
+                        *guest-ssh-get-authorized-keys*)
+                            list=
+                            while read -r k; do
+                                [ -n "$k" ] && list="$list${{list:+, }}\\"$k\\""
+                            done << EOF
+$store
+EOF
+                            printf '{{"return": {{"keys": [%s]}}}}\n' "$list"
+                            continue
+                            ;;
+                        *guest-ssh-remove-authorized-keys*)
+                            kept=
+                            while read -r k; do
+                                case "
+$given" in *"
+$k
+"*) ;; *) [ -n "$k" ] && kept="$kept$k
+" ;; esac
+                            done << EOF
+$store
+EOF
+                            store=$kept
+                            ;;
+                        *)
+                            case $line in *'"reset": true'* | *'"reset":true'*) store= ;; esac
+                            while read -r k; do
+                                case "
+$store" in *"
+$k
+"*) ;; *) [ -n "$k" ] && store="$store$k
+" ;; esac
+                            done << EOF
+$given
+EOF
+                            ;;
+                    esac
+                    eval "ssh_keys_$u=\\$store"
+                    echo "agent: ssh keys of $u" > /dev/console
                     printf '{{"return": {{}}}}\n'
                     ;;
                 *guest-get-time*)

@@ -1673,6 +1673,28 @@ class RemoteConnection(DriverConnection):
             raise _rpc_error("returned buffer is not same size as requested")
         return buffer
 
+    def get_domain_guest_vcpus(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        return _typed_params(self._call(P.DOMAIN_GET_GUEST_VCPUS, {"dom": _domain_arg(ref), "flags": flags})["params"])
+
+    def set_domain_guest_vcpus(self, ref: DomainRef, cpumap: str, state: bool, flags: int) -> None:
+        args = {"dom": _domain_arg(ref), "cpumap": cpumap, "state": int(state), "flags": flags}
+        self._call(P.DOMAIN_SET_GUEST_VCPUS, args)
+
+    def get_domain_authorized_ssh_keys(self, ref: DomainRef, user: str, flags: int) -> list[str]:
+        ret = self._call(P.DOMAIN_AUTHORIZED_SSH_KEYS_GET, {"dom": _domain_arg(ref), "user": user, "flags": flags})
+        return [str(key) for key in ret["keys"]]
+
+    def set_domain_authorized_ssh_keys(self, ref: DomainRef, user: str, keys: Sequence[str], flags: int) -> None:
+        from virt.remote.calls.domaincalls import DOMAIN_AUTHORIZED_SSH_KEYS_MAX as limit
+
+        if len(keys) > limit:
+            raise _rpc_error(f"Number of keys {len(keys)}, which exceeds max limit: {limit}")
+        args = {"dom": _domain_arg(ref), "user": user, "keys": list(keys), "flags": flags}
+        self._call(P.DOMAIN_AUTHORIZED_SSH_KEYS_SET, args)
+
+    def set_domain_agent_response_timeout(self, ref: DomainRef, timeout: int, flags: int) -> None:
+        self._call(P.DOMAIN_AGENT_SET_RESPONSE_TIMEOUT, {"dom": _domain_arg(ref), "timeout": timeout, "flags": flags})
+
     def peek_domain_block(self, ref: DomainRef, disk: str, offset: int, size: int, flags: int) -> bytes:
         from virt.remote.calls.domaincalls import DOMAIN_BLOCK_PEEK_BUFFER_MAX as limit
 

@@ -385,9 +385,12 @@ class RemoteProcedure(enum.IntEnum):
     DOMAIN_CHECKPOINT_DELETE = 417
     # 409 is NETWORK_PORT_GET_XML_DESC (stock virsh sends it for net-port-dumpxml): the memory failure
     # event comes after GET_GUEST_INFO, SET_IDENTITY, AGENT_SET_RESPONSE_TIMEOUT and the two backup calls
+    DOMAIN_AGENT_SET_RESPONSE_TIMEOUT = 420
     DOMAIN_EVENT_MEMORY_FAILURE = 423
+    DOMAIN_AUTHORIZED_SSH_KEYS_GET = 424
+    DOMAIN_AUTHORIZED_SSH_KEYS_SET = 425
     DOMAIN_GET_MESSAGES = 426
     NETWORK_DEFINE_XML_FLAGS = 432
     NETWORK_CREATE_XML_FLAGS = 437
-    # 424 and 425 are the authorized SSH keys calls (python3-libvirt sends them so): the event came after 437
+    # the memory device size change event came after 437 (python3-libvirt sends 424 and 425 for the SSH keys)
     DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE = 438

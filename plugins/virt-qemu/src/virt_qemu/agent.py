@@ -51,6 +51,18 @@ MAX_BUFFER = 10 * 1024 * 1024
 _POLL_SLICE = 0.05
 """How often a wait checks ``went_down`` (QEMU's events arrive on another thread)."""
 DELIMITER = b"\xff"
+BLOCK_TIMEOUT = 24 * 3600.0
+"""What "wait without end" (virDomainAgentSetResponseTimeout's -2) waits at most: a day, still bounded."""
+
+
+def command_timeout(setting: int) -> float:
+    """The seconds a command's reply is waited for, from the domain's agent timeout setting (-2: no
+    end, -1: the default, 0: only what is there at once, else seconds)."""
+    if setting == -2:
+        return BLOCK_TIMEOUT
+    if setting == -1:
+        return COMMAND_TIMEOUT
+    return float(setting)
 
 
 def agent_error(code: ErrorNumber, detail: str) -> VirtError:

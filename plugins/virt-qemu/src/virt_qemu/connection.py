@@ -15,6 +15,7 @@ from virt.localstate.connection import LocalConnection
 from virt.localstate.networks import LocalNetworkOperations
 
 from virt_qemu import errors
+from virt_qemu.agentcalls import QemuAgentCalls
 from virt_qemu.controlcalls import QemuControlOperations
 from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
@@ -44,6 +45,7 @@ class QemuConnection(
     QemuStatsOperations,
     QemuTuningOperations,
     QemuGuestOperations,
+    QemuAgentCalls,
     QemuControlOperations,
     QemuSaveOperations,
     LocalConnection[QemuDriver],

@@ -46,7 +46,8 @@ def agent_execute(qemu: QemuDriver, ref: DomainRef, command: str, arguments: dic
         running = qemu._usable(obj)
         channel = agent.find_channel(obj.current, running.run_dir)
         path = qemu._agent_socket(obj, channel, reboot=False)
-    budget = agent.CONNECT_TIMEOUT + agent.SYNC_TIMEOUT + agent.COMMAND_TIMEOUT
+        timeout = agent.command_timeout(obj.agent_timeout)
+    budget = agent.CONNECT_TIMEOUT + agent.SYNC_TIMEOUT + timeout
     if not running.agent_lock.acquire(timeout=budget):
         raise agent.agent_error(
             ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent"
@@ -54,7 +55,7 @@ def agent_execute(qemu: QemuDriver, ref: DomainRef, command: str, arguments: dic
     try:
         with agent.connect(path) as conversation:
             conversation.sync()
-            return conversation.execute(command, arguments)
+            return conversation.execute(command, arguments, timeout=timeout)
     finally:
         running.agent_lock.release()
 
@@ -63,7 +64,7 @@ PASSWORD_ENCRYPTED = 1
 """VIR_DOMAIN_PASSWORD_ENCRYPTED: the password is already crypted."""
 
 
-def _flags(flags: int, accepted: int, function: str) -> None:
+def check_flags(flags: int, accepted: int, function: str) -> None:
     if flags & ~accepted:
         raise InvalidArgument(
             f"unsupported flags (0x{flags & ~accepted:x}) in function {function}",
@@ -72,7 +73,7 @@ def _flags(flags: int, accepted: int, function: str) -> None:
         )
 
 
-def _malformed(command: str, detail: str) -> Exception:
+def malformed(command: str, detail: str) -> Exception:
     return errors.internal(f"qemu agent reply to {command} {detail}")
 
 
@@ -124,7 +125,7 @@ class QemuGuestOperations:
         return _count(agent_execute(self.qemu, ref, "guest-fsfreeze-thaw"), "guest-fsfreeze-thaw")
 
     def trim_domain_filesystems(self, ref: DomainRef, mountpoint: str | None, minimum: int, flags: int) -> None:
-        _flags(flags, 0, "qemuDomainFSTrim")
+        check_flags(flags, 0, "qemuDomainFSTrim")
         if mountpoint is not None:
             raise libvirt_error(
                 ErrorNumber.ARGUMENT_UNSUPPORTED, "Specifying mount point is not supported for now", ErrorDomain.QEMU
@@ -136,7 +137,7 @@ class QemuGuestOperations:
     def set_domain_user_password(self, ref: DomainRef, user: str, password: str, flags: int) -> None:
         import base64
 
-        _flags(flags, PASSWORD_ENCRYPTED, "qemuDomainSetUserPassword")
+        check_flags(flags, PASSWORD_ENCRYPTED, "qemuDomainSetUserPassword")
         self._require_active(ref)
         arguments = {
             "crypted": bool(flags & PASSWORD_ENCRYPTED),
@@ -174,13 +175,13 @@ class QemuGuestOperations:
         answer = agent_execute(self.qemu, ref, "guest-get-host-name")
         name = answer.get("host-name") if isinstance(answer, dict) else None
         if not isinstance(name, str):
-            raise _malformed("guest-get-host-name", "was missing 'host-name' field")
+            raise malformed("guest-get-host-name", "was missing 'host-name' field")
         return name
 
 
 def _count(answer: Any, command: str) -> int:
     if not isinstance(answer, int):
-        raise _malformed(command, "was not a number")
+        raise malformed(command, "was not a number")
     return answer
 
 
@@ -189,11 +190,11 @@ def interfaces_from_agent(answer: Any) -> list[DomainInterface]:
     interface, addresses in the agent's order."""
     command = "guest-network-get-interfaces"
     if not isinstance(answer, list):
-        raise _malformed(command, "was not an array")
+        raise malformed(command, "was not an array")
     found: dict[str, DomainInterface] = {}
     for entry in answer:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise _malformed(command, "had an interface without a name")
+            raise malformed(command, "had an interface without a name")
         name = entry["name"].split(":", 1)[0]
         hwaddr = entry.get("hardware-address")
         addresses: list[IPAddress] = []
@@ -245,11 +246,11 @@ def filesystems_from_agent(answer: Any, definition: Domain) -> list[FilesystemIn
     """libvirt's qemuAgentGetFSInfo and qemuAgentFSInfoToPublic: each mount with the domain's disks under it."""
     command = "guest-get-fsinfo"
     if not isinstance(answer, list):
-        raise _malformed(command, "was not an array")
+        raise malformed(command, "was not an array")
     found = []
     for entry in answer:
         if not isinstance(entry, dict):
-            raise _malformed(command, "had an entry that is not an object")
+            raise malformed(command, "had an entry that is not an object")
         for field in ("mountpoint", "name", "type"):
             if not isinstance(entry.get(field), str):
                 raise errors.internal(f"'{field}' missing in reply of {command}")

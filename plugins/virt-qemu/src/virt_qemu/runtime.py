@@ -59,5 +59,8 @@ class DomainObj(LocalDomain):
     """A domain of this driver: ``LocalDomain``'s definitions and state, and while it runs its processes."""
 
     running: Running | None = None
+    agent_timeout: int = -1
+    """Seconds the agent's replies are waited for (virDomainAgentSetResponseTimeout: -2 without end,
+    -1 the default, 0 not at all); kept while the driver runs, as libvirt keeps it in memory."""
     broken: str | None = None
     """Why the driver refuses to operate this running domain (its status file is unusable)."""

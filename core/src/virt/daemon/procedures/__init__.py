@@ -22,6 +22,7 @@ def handlers() -> dict[int, Handler]:
         domaincalls,
         domains,
         events,
+        guestagent,
         guestops,
         hostfacts,
         interfaces,

@@ -12,6 +12,8 @@ DOMAIN_MEMORY_PEEK_BUFFER_MAX = 4194304
 """REMOTE_DOMAIN_MEMORY_PEEK_BUFFER_MAX: the most bytes one memory peek may carry."""
 DOMAIN_BLOCK_PEEK_BUFFER_MAX = 4194304
 """REMOTE_DOMAIN_BLOCK_PEEK_BUFFER_MAX: the most bytes one block peek may carry."""
+DOMAIN_AUTHORIZED_SSH_KEYS_MAX = 2048
+"""REMOTE_DOMAIN_AUTHORIZED_SSH_KEYS_MAX: the most keys one call may carry."""
 DOMAIN_LAUNCH_SECURITY_INFO_PARAMS_MAX = 64
 
 _DOM = ("dom", NONNULL_DOMAIN)
@@ -29,6 +31,23 @@ PROCEDURES: tuple[Procedure, ...] = (
         [_DOM, ("path", NONNULL_STRING), ("offset", xdr.UHyper), ("size", xdr.UInt), _FLAGS],
         [("buffer", xdr.Opaque(DOMAIN_BLOCK_PEEK_BUFFER_MAX))],
         write="virDomainBlockPeek",
+    ),
+    call(
+        P.DOMAIN_AGENT_SET_RESPONSE_TIMEOUT,
+        [_DOM, ("timeout", xdr.Int), _FLAGS],
+        [("result", xdr.Int)],
+        write="virDomainAgentSetResponseTimeout",
+    ),
+    call(
+        P.DOMAIN_AUTHORIZED_SSH_KEYS_GET,
+        [_DOM, ("user", NONNULL_STRING), _FLAGS],
+        [("keys", xdr.Array(NONNULL_STRING, DOMAIN_AUTHORIZED_SSH_KEYS_MAX))],
+        write="virDomainAuthorizedSSHKeysGet",
+    ),
+    call(
+        P.DOMAIN_AUTHORIZED_SSH_KEYS_SET,
+        [_DOM, ("user", NONNULL_STRING), ("keys", xdr.Array(NONNULL_STRING, DOMAIN_AUTHORIZED_SSH_KEYS_MAX)), _FLAGS],
+        write="virDomainAuthorizedSSHKeysSet",
     ),
     call(
         P.DOMAIN_SEND_PROCESS_SIGNAL,
