@@ -43,12 +43,13 @@ def test_networks(front: Remote, client: FakeClient) -> None:
     assert front.call(client, P.NETWORK_GET_BRIDGE_NAME, {"net": net}) == {"name": "virbr9"}
     front.call(client, P.NETWORK_SET_AUTOSTART, {"net": net, "autostart": 1})
     assert front.call(client, P.NETWORK_GET_AUTOSTART, {"net": net}) == {"autostart": 1}
-    assert "<name>net2</name>" in front.call(client, P.NETWORK_GET_XML_DESC, {"net": net, "flags": 1})["xml"]
-    assert _error(front, client, P.NETWORK_GET_XML_DESC, {"net": net, "flags": 2}) == (
-        ErrorNumber.INVALID_ARG,
-        ErrorDomain.TEST,
-        "unsupported flags (0x2) in function testNetworkGetXMLDesc",
-    )
+    assert "<name>net2</name>" in front.call(client, P.NETWORK_GET_XML_DESC, {"net": net, "flags": 0})["xml"]
+    for flags in (1, 2):  # libvirt's test driver takes no flags, not even INACTIVE
+        assert _error(front, client, P.NETWORK_GET_XML_DESC, {"net": net, "flags": flags}) == (
+            ErrorNumber.INVALID_ARG,
+            ErrorDomain.TEST,
+            f"unsupported flags (0x{flags:x}) in function testNetworkGetXMLDesc",
+        )
     front.call(client, P.NETWORK_DESTROY, {"net": net})
     front.call(client, P.NETWORK_UNDEFINE, {"net": net})
     assert _error(front, client, P.NETWORK_LOOKUP_BY_NAME, {"name": "net2"})[0] == ErrorNumber.NO_NETWORK

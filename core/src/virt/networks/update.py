@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from virt.errors import ErrorNumber, VirtError, XMLError
+from virt.errors import ErrorNumber, VirtError
 from virt.networks import errors
 
 if TYPE_CHECKING:
@@ -54,13 +54,25 @@ def _element(xml: str, tag: str, network: Network) -> etree._Element:
     try:
         el = etree.fromstring(xml.encode())
     except etree.XMLSyntaxError as exc:
-        raise XMLError(f"(network_update_xml):1: {exc}") from None
+        raise _syntax_error(xml, exc) from None
     if el.tag != tag:
         raise errors.error(
             ErrorNumber.XML_ERROR,
-            f"can't update '{tag}' section of network '{network.name}' - unrecognized element '{el.tag}'",
+            f"unexpected element <{el.tag}>, expecting <{tag}>, while updating network '{network.name}'",
         )
     return el
+
+
+def _syntax_error(xml: str, exc: etree.XMLSyntaxError) -> VirtError:
+    """libxml2's first complaint as libvirt words it: the document's name and line, the message, the
+    line of text and a pointer under the column where the parser gave up."""
+    entry = exc.error_log[0] if len(exc.error_log) else None
+    line, column = (entry.line, entry.column) if entry is not None else exc.position
+    message = (entry.message if entry is not None else str(exc)).strip()
+    lines = xml.splitlines() or [""]
+    text = lines[min(max(line, 1), len(lines)) - 1][:80]
+    pointer = "-" * max(column - 1, 0) + "^"
+    return errors.error(ErrorNumber.XML_DETAIL, f"network_update_xml:{line}: {message}\n{text}\n{pointer}")
 
 
 def _command(value: int) -> Command:

@@ -12,6 +12,7 @@ from virt.drivers.test.nodedevices import NodeDeviceObj
 from virt.drivers.test.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj
 from virt.events import DomainEventHub
 from virt.info import NodeInfo
+from virt.networkevents import NetworkEventHub
 from virt.nodedevevents import NodeDeviceEventHub
 from virt.poolevents import StoragePoolEventHub
 
@@ -54,6 +55,8 @@ class Host:
     """Storage pool events, queued and delivered as ``events`` are."""
     node_device_events: NodeDeviceEventHub = attrs.field(factory=NodeDeviceEventHub, repr=False)
     """Node device events, queued and delivered as ``events`` are."""
+    network_events: NetworkEventHub = attrs.field(factory=NetworkEventHub, repr=False)
+    """Network lifecycle events, queued and delivered as ``events`` are."""
 
     def add_domain(self, obj: DomainObj) -> None:
         self.domains[obj.uuid] = obj

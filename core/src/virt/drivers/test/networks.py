@@ -1,4 +1,5 @@
-"""Virtual networks with the rules and messages of libvirt 9.0's test driver. Callers hold ``host.lock``."""
+"""Virtual networks with the rules and messages of libvirt 9.0's test driver, and the lifecycle events
+it queues as its calls succeed (delivered once the host's lock is let go). Callers hold ``host.lock``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from virt.driver import NetworkRef
 from virt.drivers.test import errors
 from virt.drivers.test.host import Host
 from virt.drivers.test.objects import NetworkObj
-from virt.errors import ErrorDomain, ErrorNumber
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 from virt.info import ObjectFilter
+from virt.networkevents import NetworkEvent, NetworkEventType
+
+UPDATE_LIVE, UPDATE_CONFIG = 1, 2  # virNetworkUpdateFlags (0: the current state)
 
 if TYPE_CHECKING:
     from virt.xml import Network
@@ -75,6 +79,9 @@ class NetworkOperations:
 
     host: Host
 
+    def _queue(self, obj: NetworkObj, kind: NetworkEventType) -> None:
+        self.host.network_events.queue(NetworkEvent(ref_of(obj), kind))
+
     def _network_named(self, name: str) -> NetworkObj:
         for obj in self.host.networks.values():
             if obj.name == name:
@@ -104,22 +111,31 @@ class NetworkOperations:
             return ref_of(self._network_with_uuid(uuid))
 
     def get_network_definition(self, ref: NetworkRef, *, inactive: bool = False) -> Network:
+        if inactive:  # libvirt's test driver takes no flags here
+            raise InvalidArgument(
+                "unsupported flags (0x1) in function testNetworkGetXMLDesc", ErrorNumber.INVALID_ARG, ErrorDomain.TEST
+            )
         with self.host.lock:
-            obj = self._network_named(ref.name)
-            definition = obj.pending if inactive and obj.pending is not None else obj.definition
-            return definition.clone()
+            return self._network_named(ref.name).definition.clone()
 
     def define_network(self, network: Network) -> NetworkRef:
         definition = prepare(network)
         with self.host.lock:
-            return ref_of(add(self.host, definition, live=False))
+            obj = add(self.host, definition, live=False)
+            self._queue(obj, NetworkEventType.DEFINED)
+            ref = ref_of(obj)
+        self.host.network_events.flush()
+        return ref
 
     def create_network(self, network: Network) -> NetworkRef:
         definition = prepare(network)
         with self.host.lock:
             obj = add(self.host, definition, live=True)
             obj.active = True
-            return ref_of(obj)
+            self._queue(obj, NetworkEventType.STARTED)
+            ref = ref_of(obj)
+        self.host.network_events.flush()
+        return ref
 
     def undefine_network(self, ref: NetworkRef) -> None:
         with self.host.lock:
@@ -127,6 +143,8 @@ class NetworkOperations:
             if obj.active:
                 raise errors.error(ErrorNumber.OPERATION_INVALID, f"Network '{ref.name}' is still running")
             del self.host.networks[obj.uuid]
+            self._queue(obj, NetworkEventType.UNDEFINED)
+        self.host.network_events.flush()
 
     def start_network(self, ref: NetworkRef) -> None:
         with self.host.lock:
@@ -134,17 +152,60 @@ class NetworkOperations:
             if obj.active:
                 raise errors.error(ErrorNumber.OPERATION_INVALID, f"Network '{ref.name}' is already running")
             obj.active = True
+            self._queue(obj, NetworkEventType.STARTED)
+        self.host.network_events.flush()
 
     def destroy_network(self, ref: NetworkRef) -> None:
         # libvirt 9.0's test driver does not check that the network runs: stopping a stopped
-        # network succeeds, so it does here too.
+        # network succeeds (and says it stopped), so it does here too. Nor does it put a
+        # redefinition made while the network ran in force: the running definition stays shown.
         with self.host.lock:
             obj = self._network_named(ref.name)
             obj.active = False
-            if obj.pending is not None:
-                obj.definition, obj.pending = obj.pending, None
             if not obj.persistent:
                 del self.host.networks[obj.uuid]
+            self._queue(obj, NetworkEventType.STOPPED)
+        self.host.network_events.flush()
+
+    def update_network(
+        self, ref: NetworkRef, command: int, section: int, parent_index: int, xml: str, flags: int
+    ) -> None:
+        """virNetworkUpdate as libvirt's test driver does it: the shared rules of virNetworkObjUpdate on
+        the definitions in memory (no dnsmasq to tell)."""
+        from virt.networks import update
+
+        accepted = UPDATE_LIVE | UPDATE_CONFIG
+        if flags & ~accepted:
+            raise errors.error(
+                ErrorNumber.INVALID_ARG, f"unsupported flags (0x{flags & ~accepted:x}) in function testNetworkUpdate"
+            )
+        with self.host.lock:
+            obj = self._network_with_uuid(ref.uuid)
+            if not flags & accepted:
+                flags |= UPDATE_LIVE if obj.active else UPDATE_CONFIG
+            if flags & UPDATE_LIVE and not obj.active:
+                raise errors.error(ErrorNumber.OPERATION_INVALID, "network is not running", ErrorDomain.NETWORK)
+            if flags & UPDATE_CONFIG and not obj.persistent:
+                raise errors.error(
+                    ErrorNumber.OPERATION_INVALID,
+                    "cannot change persistent config of a transient network",
+                    ErrorDomain.NETWORK,
+                )
+            # changes to copies: a refused change leaves both definitions as they were. As libvirt's
+            # virNetworkObjUpdate: the live change edits the running definition; the persistent one is
+            # the pending redefinition if there is one, else the running definition
+            live = obj.definition.clone() if flags & UPDATE_LIVE else None
+            config = (obj.pending or obj.definition).clone() if flags & UPDATE_CONFIG else None
+            for changed in (live, config):
+                if changed is not None:
+                    update.apply(changed, command, section, parent_index, xml)
+            if config is not None:
+                if obj.active:
+                    obj.pending = config
+                else:
+                    obj.definition = config
+            if live is not None:
+                obj.definition = live
 
     def is_network_active(self, ref: NetworkRef) -> bool:
         with self.host.lock:

@@ -1,5 +1,5 @@
-"""Storage pool and node device event subscriptions of a test connection: the host's hubs, whose
-events libvirt's test driver queues as its storage and node device calls succeed."""
+"""Storage pool, node device and network event subscriptions of a test connection: the host's hubs,
+whose events libvirt's test driver queues as its storage, node device and network calls succeed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from virt.drivers.test.host import Host
+    from virt.networkevents import NetworkEvent
     from virt.nodedevevents import NodeDeviceEvent
     from virt.poolevents import StoragePoolEvent
 
@@ -39,5 +40,10 @@ class ObjectEventOperations:
                 callback(event)
 
         unsubscribe = self.host.node_device_events.subscribe(relay)
+        self._unsubscribes.append(unsubscribe)
+        return unsubscribe
+
+    def subscribe_network_events(self, callback: Callable[[NetworkEvent], None]) -> Callable[[], None]:
+        unsubscribe = self.host.network_events.subscribe(callback)
         self._unsubscribes.append(unsubscribe)
         return unsubscribe
