@@ -1,0 +1,437 @@
+"""Device hotplug and unplug of ``qemu:///`` connections (a mixin of QemuConnection), with the rules
+and words of libvirt 9.0's QEMU driver.
+
+Live: a virtio disk is plugged as two ``blockdev-add`` nodes (storage, format) and a ``device_add``;
+a NIC as a tap on its bridge (as root; else QEMU's bridge helper), ``netdev_add`` and ``device_add``.
+The PCI address is the one the definition rules (``postparse``) give the device in a copy of the
+live definition: a free port of an existing pcie-root-port on Q35 (QEMU cannot plug a new root
+port), a free slot on i440FX. Unplug is ``device_del``: the guest must let go of the device (ACPI or
+PCIe hotplug); as libvirt, the call waits 5 s for it, then returns with the removal pending; QEMU's
+DEVICE_DELETED completes it later (``device_deleted``), DEVICE_REMOVED announcing it either way.
+A hotplugged or unplugged live definition carries the devices' aliases (their QEMU ids).
+
+Config: the device goes into (or out of) the persistent definition, whose addresses are assigned
+the way a define assigns them and kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from virt import devicechanges as dc
+from virt.devicechanges import DeviceModifyFlags, DeviceXML
+from virt.domainevents import DeviceAddedEvent
+from virt.driver import DomainRef
+from virt.errors import ErrorDomain, ErrorNumber, VirtError
+from virt.xml.devices import Address, Alias, Disk, Interface, InterfaceTarget
+
+from virt_qemu import errors
+
+if TYPE_CHECKING:
+    from virt.xml import Domain
+
+    from virt_qemu.driver import QemuDriver
+    from virt_qemu.runtime import DomainObj, Running
+
+UNPLUG_TIMEOUT = 5.0
+"""How long an unplug waits for the guest (libvirt's QEMU_UNPLUG_TIMEOUT)."""
+_QEMU = ErrorDomain.QEMU
+_ACCEPTED = int(DeviceModifyFlags.LIVE | DeviceModifyFlags.CONFIG)
+_UPDATE_ACCEPTED = _ACCEPTED | int(DeviceModifyFlags.FORCE)
+_PERIPHERAL = "/machine/peripheral"
+
+
+def _check_flags(flags: int, accepted: int, function: str) -> None:
+    unknown = flags & ~accepted
+    if unknown:
+        raise errors.error(ErrorNumber.INVALID_ARG, f"unsupported flags (0x{unknown:x}) in function {function}")
+
+
+def ensure_aliases(live: Domain) -> None:
+    """Write into the live definition the QEMU ids the command builder gave its disks and NICs
+    (libvirt's aliases), so that later changes name them whatever the order becomes."""
+    from virt_qemu.command.controllers import disk_index
+
+    devices = live.devices
+    if devices is None:
+        return
+    for n, iface in enumerate(devices.interfaces):
+        if iface.alias is None:
+            iface.alias = Alias(name=f"net{n}")
+    for disk in devices.disks:
+        bus = disk.target.bus if disk.target is not None else None
+        if disk.alias is None and bus == "virtio":
+            disk.alias = Alias(name=f"virtio-disk{disk_index(dc.disk_target(disk)) or 0}")
+
+
+def _alias(device: Any) -> str | None:
+    return device.alias.name if device.alias is not None else None
+
+
+def _pci_props(live: Domain, address: Address | None) -> dict[str, Any]:
+    """``bus``/``addr`` of a device_add for a PCI address of the live definition."""
+    if address is None or address.type != "pci":
+        return {}
+    bus, slot, function = (int(v or "0", 0) for v in (address.bus, address.slot, address.function))
+    q35 = bool(live.os and live.os.type and "q35" in (live.os.type.machine or ""))
+    name = ("pcie.0" if q35 else "pci.0") if bus == 0 else f"pci.{bus}"
+    return {"bus": name, "addr": f"{slot:#x}" if function == 0 else f"{slot:#x}.{function:#x}"}
+
+
+class QemuDeviceOperations:
+    """The device hotplug methods of QemuConnection."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def qemu(self) -> QemuDriver: ...
+
+    # -- the calls --------------------------------------------------------------------------------------
+    def attach_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        _check_flags(flags, _ACCEPTED, "qemuDomainAttachDeviceFlags")
+        parsed = dc.parse_device(xml)
+        with self.qemu.locked(ref) as obj:
+            live, config = dc.targets(flags, active=obj.active, persistent=obj.persistent)
+            new_config = None
+            if config:
+                assert obj.config is not None
+                new_config = self._config_with(obj.config, DeviceXML(parsed.kind, parsed.device.clone()))
+            if live:
+                self._attach_live(obj, parsed)
+            if new_config is not None:
+                obj.config = new_config
+                self.qemu.definitions.save(new_config)
+
+    def detach_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        _check_flags(flags, _ACCEPTED, "qemuDomainDetachDeviceFlags")
+        parsed = dc.parse_device(xml)
+        with self.qemu.locked(ref) as obj:
+            live, config = dc.targets(flags, active=obj.active, persistent=obj.persistent)
+            config_at = None
+            if config:
+                assert obj.config is not None
+                if not dc.listed(parsed.kind):
+                    raise dc.unsupported("persistent detach", parsed.kind, _QEMU)
+                config_at = dc.find_for_detach(obj.config, parsed, _QEMU, live=False)
+            if live:
+                assert obj.live is not None
+                ensure_aliases(obj.live)
+                at = dc.find_for_detach(obj.live, parsed, _QEMU, live=True)
+                self._detach_live(obj, parsed.kind, at)
+            if config_at is not None:
+                assert obj.config is not None
+                del dc.device_list(obj.config, parsed.kind)[config_at]
+                self.qemu.definitions.save(obj.config)
+
+    def detach_device_alias(self, ref: DomainRef, alias: str, flags: int) -> None:
+        _check_flags(flags, _ACCEPTED, "qemuDomainDetachDeviceAlias")
+        with self.qemu.locked(ref) as obj:
+            live, config = dc.targets(flags, active=obj.active, persistent=obj.persistent)
+            config_found = None
+            if config:
+                assert obj.config is not None
+                config_found = dc.find_by_alias(obj.config, alias)
+                if config_found is None:
+                    raise dc.no_alias(alias, _QEMU)
+            if live:
+                assert obj.live is not None
+                ensure_aliases(obj.live)
+                found = dc.find_by_alias(obj.live, alias)
+                if found is None:
+                    raise dc.no_alias(alias, _QEMU)
+                self._detach_live(obj, *found)
+            if config_found is not None:
+                assert obj.config is not None
+                del dc.device_list(obj.config, config_found[0])[config_found[1]]
+                self.qemu.definitions.save(obj.config)
+
+    def update_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        _check_flags(flags, _UPDATE_ACCEPTED, "qemuDomainUpdateDeviceFlags")
+        parsed = dc.parse_device(xml)
+        with self.qemu.locked(ref) as obj:
+            live, config = dc.targets(flags, active=obj.active, persistent=obj.persistent)
+            if parsed.kind != "disk":
+                raise dc.unsupported("live update" if live else "persistent update", parsed.kind, _QEMU)
+            disk: Disk = parsed.device
+            if config:
+                assert obj.config is not None
+                n = dc.find_for_detach(obj.config, parsed, _QEMU, live=False)
+                old = dc.device_list(obj.config, "disk")[n]
+                # libvirt keeps what the new XML does not say of the device's place
+                new = disk.clone()
+                new.address = new.address or old.address
+                dc.device_list(obj.config, "disk")[n] = new
+            if live:
+                assert obj.live is not None
+                ensure_aliases(obj.live)
+                n = dc.find_for_detach(obj.live, parsed, _QEMU, live=True)
+                self._change_media(obj, dc.device_list(obj.live, "disk")[n], disk, force=bool(flags & 4))
+            if config:
+                assert obj.config is not None
+                self.qemu.definitions.save(obj.config)
+
+    # -- the persistent definition ----------------------------------------------------------------------
+    def _config_with(self, config: Domain, parsed: DeviceXML) -> Domain:
+        """A copy of ``config`` with the device added, completed (addresses) as a define completes it."""
+        copy = config.clone()
+        if parsed.kind == "disk":
+            dc.check_new_disk(copy, parsed.device, _QEMU, live=False)
+        elif parsed.kind == "controller":
+            dc.check_new_controller(copy, parsed.device, _QEMU)
+        elif parsed.kind == "interface":
+            _fill_mac(parsed.device)
+        if not dc.listed(parsed.kind):
+            raise dc.unsupported("persistent attach", parsed.kind, _QEMU)
+        dc.add_device(copy, parsed)
+        return self.qemu.complete(copy)
+
+    # -- the running guest ------------------------------------------------------------------------------
+    def _execute(self, obj: DomainObj, command: str, arguments: dict[str, Any] | None = None) -> Any:
+        return self.qemu.qmp(obj, command, arguments)
+
+    def _placed(self, obj: DomainObj, parsed: DeviceXML) -> Any:
+        """The new device as the definition rules complete it in a copy of the live definition (its
+        PCI address); refused when that needs a new PCI controller, which QEMU cannot plug."""
+        assert obj.live is not None
+        copy = obj.live.clone()
+        dc.add_device(copy, DeviceXML(parsed.kind, parsed.device.clone()))
+        before = len(copy.devices.controllers) if copy.devices is not None else 0
+        self.qemu.complete(copy)
+        after = len(copy.devices.controllers) if copy.devices is not None else 0
+        if after > before:
+            raise errors.internal("No more available PCI slots")
+        if parsed.kind == "disk":
+            n = dc.find_disk(copy, dc.disk_target(parsed.device))
+            assert n is not None
+            return dc.device_list(copy, "disk")[n]
+        return dc.device_list(copy, parsed.kind)[-1]
+
+    def _attach_live(self, obj: DomainObj, parsed: DeviceXML) -> None:
+        running = self.qemu._usable(obj)
+        live = obj.live
+        assert live is not None
+        ensure_aliases(live)
+        if parsed.kind == "disk":
+            dc.check_new_disk(live, parsed.device, _QEMU, live=True)
+            placed = self._placed(obj, parsed)
+            self._plug_disk(obj, live, placed)
+            dc.insert_disk(live, placed)
+        elif parsed.kind == "interface":
+            _fill_mac(parsed.device)
+            placed = self._placed(obj, parsed)
+            self._plug_nic(obj, running, live, placed)
+            dc.device_list(live, "interface").append(placed)
+        else:
+            raise dc.unsupported("live attach", parsed.kind, _QEMU)
+        self.qemu._save_status(obj)
+        self.qemu._emit_other(DeviceAddedEvent(DomainRef(obj.name, obj.uuid, obj.id), str(_alias(placed))))
+
+    def _used_ids(self, obj: DomainObj) -> set[str]:
+        return {str(c.get("name")) for c in self._execute(obj, "qom-list", {"path": _PERIPHERAL})}
+
+    def _plug_disk(self, obj: DomainObj, live: Domain, disk: Disk) -> None:
+        from virt_qemu.command.controllers import disk_index
+        from virt_qemu.command.disks import VIRTIO_BLK_MODELS
+
+        bus = disk.target.bus if disk.target is not None else None
+        device = disk.device or "disk"
+        if bus != "virtio" or device != "disk":
+            raise (
+                errors.error(ErrorNumber.OPERATION_UNSUPPORTED, f"disk bus '{bus}' cannot be hotplugged.")
+                if bus != "virtio"
+                else dc.unsupported("live attach", f"disk device='{device}'", _QEMU)
+            )
+        source = disk.source
+        path = (source.file if disk.type in (None, "file") else source.dev) if source is not None else None
+        if not path:
+            raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "cannot hotplug a disk without a source")
+        alias = f"virtio-disk{disk_index(dc.disk_target(disk)) or 0}"
+        nodes = {str(n.get("node-name")) for n in self._execute(obj, "query-named-block-nodes")}
+        number = len(dc.device_list(live, "disk"))
+        while f"disk{number}-format" in nodes or f"disk{number}-storage" in nodes:
+            number += 1
+        storage, fmt = f"disk{number}-storage", f"disk{number}-format"
+        kind = "host_device" if disk.type == "block" else "file"
+        driver = disk.driver.type if disk.driver is not None and disk.driver.type else "raw"
+        self._execute(
+            obj,
+            "blockdev-add",
+            {"driver": kind, "filename": path, "node-name": storage, "auto-read-only": True, "discard": "unmap"},
+        )
+        added = [storage]
+        try:
+            self._execute(
+                obj,
+                "blockdev-add",
+                {"node-name": fmt, "read-only": bool(disk.readonly), "driver": driver, "file": storage},
+            )
+            added.insert(0, fmt)
+            props = {"driver": VIRTIO_BLK_MODELS["virtio"], "drive": fmt, "id": alias, **_pci_props(live, disk.address)}
+            if disk.serial:
+                props["serial"] = disk.serial
+            self._execute(obj, "device_add", props)
+        except BaseException:
+            for node in added:
+                with contextlib.suppress(VirtError):
+                    self._execute(obj, "blockdev-del", {"node-name": node})
+            raise
+        disk.alias = Alias(name=alias)
+
+    def _plug_nic(self, obj: DomainObj, running: Running, live: Domain, iface: Interface) -> None:
+        from virt_qemu import netif
+        from virt_qemu.command.net import _MODELS
+
+        if iface.type not in ("network", "bridge", "user"):
+            raise dc.unsupported("live attach", f"interface type='{iface.type}'", _QEMU)
+        model = (iface.model.type if iface.model is not None else None) or "rtl8139"
+        if model not in _MODELS:
+            raise errors.unsupported(f"NIC model '{model}' is not supported yet")
+        used = self._used_ids(obj)
+        number = len(dc.device_list(live, "interface"))
+        while f"net{number}" in used:
+            number += 1
+        alias, netdev = f"net{number}", f"hostnet{number}"
+        taps: list[str] = []
+        if iface.type in netif.BRIDGED:
+            single = live.clone()
+            assert single.devices is not None
+            single.devices.interfaces = [iface]
+            self.qemu._attach_interfaces(single)  # the network's bridge, and as root a tap on it
+            iface = single.devices.interfaces[0]
+            taps = netif.taps_of(single)
+        try:
+            if iface.type == "user":
+                backend: dict[str, Any] = {"type": "user", "id": netdev}
+            elif taps:
+                backend = {"type": "tap", "ifname": taps[0], "script": "no", "downscript": "no", "id": netdev}
+            else:
+                assert iface.source is not None
+                backend = {"type": "bridge", "br": iface.source.bridge, "id": netdev}
+            self._execute(obj, "netdev_add", backend)
+            try:
+                assert iface.mac is not None
+                props = {"driver": _MODELS[model], "netdev": netdev, "id": alias, "mac": iface.mac.address}
+                self._execute(obj, "device_add", {**props, **_pci_props(live, iface.address)})
+            except BaseException:
+                with contextlib.suppress(VirtError):
+                    self._execute(obj, "netdev_del", {"id": netdev})
+                raise
+        except BaseException:
+            netif.detach(taps)
+            raise
+        if taps and iface.target is None:
+            iface.target = InterfaceTarget(dev=taps[0])
+        iface.alias = Alias(name=alias)
+
+    def _detach_live(self, obj: DomainObj, kind: str, at: int) -> None:
+        self.qemu._usable(obj)
+        live = obj.live
+        assert live is not None
+        device = dc.device_list(live, kind)[at]
+        alias = _alias(device)
+        if kind not in ("disk", "interface") or alias is None:
+            raise dc.unsupported("live detach", kind, _QEMU)
+        if kind == "disk" and (device.target is None or device.target.bus != "virtio"):
+            raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "This type of disk cannot be hot unplugged")
+        self._execute(obj, "device_del", {"id": alias})
+        deadline = time.monotonic() + UNPLUG_TIMEOUT
+        while time.monotonic() < deadline:
+            if alias not in self._used_ids(obj):
+                device_deleted(self.qemu, obj, alias)
+                return
+            time.sleep(0.1)
+        # libvirt returns with the removal pending: DEVICE_DELETED finishes it (device_deleted)
+
+    def _change_media(self, obj: DomainObj, current: Disk, wanted: Disk, *, force: bool) -> None:
+        from virt_qemu.command.controllers import drive_address
+        from virt_qemu.command.errors import Node
+
+        self.qemu._usable(obj)
+        if (current.device or "disk") != "cdrom":
+            raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "disk device 'disk' cannot be updated live")
+        bus = current.target.bus if current.target is not None else None
+        controller, drive_bus, _target, unit = drive_address(current, Node.of("/domain/devices/disk", current))
+        qdev = f"sata{controller}-0-{unit}" if bus == "sata" else f"ide0-{drive_bus}-{unit}"
+        source = wanted.source
+        path = (source.file if wanted.type in (None, "file") else source.dev) if source is not None else None
+        if path:
+            driver = wanted.driver.type if wanted.driver is not None and wanted.driver.type else "raw"
+            arguments = {"id": qdev, "filename": path, "format": driver, "read-only-mode": "read-only"}
+            self._execute(obj, "blockdev-change-medium", arguments)
+        else:
+            self._execute(obj, "blockdev-open-tray", {"id": qdev, "force": force})
+            self._execute(obj, "blockdev-remove-medium", {"id": qdev})
+        current.source = wanted.source
+        current.driver = wanted.driver or current.driver
+        self.qemu._save_status(obj)
+
+
+def device_deleted(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
+    """QEMU let go of the device ``alias`` (DEVICE_DELETED, or seen gone by an unplug's wait): out of
+    the live definition, its backend (block nodes, netdev, tap) removed. Called with the lock held."""
+    from virt_qemu import netif
+
+    live, running = obj.live, obj.running
+    if live is None or running is None or running.monitor is None:
+        return
+    found = dc.find_by_alias(live, alias)
+    if found is None:
+        return
+    kind, at = found
+    device = dc.device_list(live, kind)[at]
+
+    def execute(command: str, arguments: dict[str, Any]) -> None:
+        try:
+            driver.qmp(obj, command, arguments)
+        except VirtError:
+            pass  # a backend QEMU already dropped with its device
+
+    if kind == "disk":
+        for node in _orphan_nodes(driver, obj):
+            execute("blockdev-del", {"node-name": node})
+    elif kind == "interface":
+        execute("netdev_del", {"id": f"host{alias}"})
+        taps = [device.target.dev] if device.target is not None and device.target.dev else []
+        netif.detach([t for t in taps if t.startswith(netif.TAP_PREFIX)])
+    del dc.device_list(live, kind)[at]
+    driver._save_status(obj)
+
+
+def _named_nodes(driver: QemuDriver, obj: DomainObj) -> list[dict[str, Any]]:
+    try:
+        found = driver.qmp(obj, "query-named-block-nodes")
+    except VirtError:
+        return []
+    return [e for e in found if isinstance(e, dict)]
+
+
+def _orphan_nodes(driver: QemuDriver, obj: DomainObj) -> list[str]:
+    """The format node a removed disk used and its storage node below (format first): the
+    ``diskN-format`` nodes no device uses any more, with their ``diskN-storage``."""
+    in_use: set[str] = set()
+    try:
+        for entry in driver.qmp(obj, "query-block"):
+            inserted = entry.get("inserted") or {}
+            if inserted.get("node-name"):
+                in_use.add(str(inserted["node-name"]))
+    except VirtError:
+        return []
+    orphans = []
+    for entry in _named_nodes(driver, obj):
+        node = str(entry.get("node-name"))
+        if node.endswith("-format") and node not in in_use:
+            orphans += [node, node.replace("-format", "-storage")]
+    return orphans
+
+
+def _fill_mac(iface: Interface) -> None:
+    """A NIC without a MAC address gets one as at define (libvirt's 52:54:00 prefix)."""
+    from virt.xml.devices import Mac
+
+    if iface.mac is None or not iface.mac.address:
+        import random
+
+        tail = ":".join(f"{random.randint(0, 255):02x}" for _ in range(3))
+        iface.mac = Mac(address=f"52:54:00:{tail}")
