@@ -82,8 +82,8 @@ if TYPE_CHECKING:
     from virt.xml import Network as NetworkModel
     from virt.xml import StoragePool as StoragePoolModel
     from virt.xml import StorageVolume as StorageVolumeModel
-    from virt.xml.hostinterface import HostInterface as HostInterfaceModel
     from virt.xml.base import XmlModel
+    from virt.xml.hostinterface import HostInterface as HostInterfaceModel
 
 T = TypeVar("T")
 

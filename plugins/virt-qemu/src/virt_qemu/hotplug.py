@@ -59,11 +59,17 @@ def ensure_aliases(live: Domain) -> None:
         return
     for n, iface in enumerate(devices.interfaces):
         if iface.alias is None:
-            iface.alias = Alias(name=f"net{n}")
+            iface.alias = _named(f"net{n}")
     for disk in devices.disks:
         bus = disk.target.bus if disk.target is not None else None
         if disk.alias is None and bus == "virtio":
-            disk.alias = Alias(name=f"virtio-disk{disk_index(dc.disk_target(disk)) or 0}")
+            disk.alias = _named(f"virtio-disk{disk_index(dc.disk_target(disk)) or 0}")
+
+
+def _named(name: str) -> Alias:
+    alias = Alias()
+    alias.name = name
+    return alias
 
 
 def _alias(device: Any) -> str | None:
@@ -188,7 +194,7 @@ class QemuDeviceOperations:
         return self.qemu.complete(copy)
 
     # -- the running guest ------------------------------------------------------------------------------
-    def _execute(self, obj: DomainObj, command: str, arguments: dict[str, Any] | None = None) -> Any:
+    def _qmp(self, obj: DomainObj, command: str, arguments: dict[str, Any] | None = None) -> Any:
         return self.qemu.qmp(obj, command, arguments)
 
     def _placed(self, obj: DomainObj, parsed: DeviceXML) -> Any:
@@ -229,7 +235,7 @@ class QemuDeviceOperations:
         self.qemu._emit_other(DeviceAddedEvent(DomainRef(obj.name, obj.uuid, obj.id), str(_alias(placed))))
 
     def _used_ids(self, obj: DomainObj) -> set[str]:
-        return {str(c.get("name")) for c in self._execute(obj, "qom-list", {"path": _PERIPHERAL})}
+        return {str(c.get("name")) for c in self._qmp(obj, "qom-list", {"path": _PERIPHERAL})}
 
     def _plug_disk(self, obj: DomainObj, live: Domain, disk: Disk) -> None:
         from virt_qemu.command.controllers import disk_index
@@ -248,21 +254,21 @@ class QemuDeviceOperations:
         if not path:
             raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "cannot hotplug a disk without a source")
         alias = f"virtio-disk{disk_index(dc.disk_target(disk)) or 0}"
-        nodes = {str(n.get("node-name")) for n in self._execute(obj, "query-named-block-nodes")}
+        nodes = {str(n.get("node-name")) for n in self._qmp(obj, "query-named-block-nodes")}
         number = len(dc.device_list(live, "disk"))
         while f"disk{number}-format" in nodes or f"disk{number}-storage" in nodes:
             number += 1
         storage, fmt = f"disk{number}-storage", f"disk{number}-format"
         kind = "host_device" if disk.type == "block" else "file"
         driver = disk.driver.type if disk.driver is not None and disk.driver.type else "raw"
-        self._execute(
+        self._qmp(
             obj,
             "blockdev-add",
             {"driver": kind, "filename": path, "node-name": storage, "auto-read-only": True, "discard": "unmap"},
         )
         added = [storage]
         try:
-            self._execute(
+            self._qmp(
                 obj,
                 "blockdev-add",
                 {"node-name": fmt, "read-only": bool(disk.readonly), "driver": driver, "file": storage},
@@ -271,13 +277,13 @@ class QemuDeviceOperations:
             props = {"driver": VIRTIO_BLK_MODELS["virtio"], "drive": fmt, "id": alias, **_pci_props(live, disk.address)}
             if disk.serial:
                 props["serial"] = disk.serial
-            self._execute(obj, "device_add", props)
+            self._qmp(obj, "device_add", props)
         except BaseException:
             for node in added:
                 with contextlib.suppress(VirtError):
-                    self._execute(obj, "blockdev-del", {"node-name": node})
+                    self._qmp(obj, "blockdev-del", {"node-name": node})
             raise
-        disk.alias = Alias(name=alias)
+        disk.alias = _named(alias)
 
     def _plug_nic(self, obj: DomainObj, running: Running, live: Domain, iface: Interface) -> None:
         from virt_qemu import netif
@@ -309,21 +315,22 @@ class QemuDeviceOperations:
             else:
                 assert iface.source is not None
                 backend = {"type": "bridge", "br": iface.source.bridge, "id": netdev}
-            self._execute(obj, "netdev_add", backend)
+            self._qmp(obj, "netdev_add", backend)
             try:
                 assert iface.mac is not None
                 props = {"driver": _MODELS[model], "netdev": netdev, "id": alias, "mac": iface.mac.address}
-                self._execute(obj, "device_add", {**props, **_pci_props(live, iface.address)})
+                self._qmp(obj, "device_add", {**props, **_pci_props(live, iface.address)})
             except BaseException:
                 with contextlib.suppress(VirtError):
-                    self._execute(obj, "netdev_del", {"id": netdev})
+                    self._qmp(obj, "netdev_del", {"id": netdev})
                 raise
         except BaseException:
             netif.detach(taps)
             raise
         if taps and iface.target is None:
-            iface.target = InterfaceTarget(dev=taps[0])
-        iface.alias = Alias(name=alias)
+            iface.target = InterfaceTarget()
+            iface.target.dev = taps[0]
+        iface.alias = _named(alias)
 
     def _detach_live(self, obj: DomainObj, kind: str, at: int) -> None:
         self.qemu._usable(obj)
@@ -335,7 +342,7 @@ class QemuDeviceOperations:
             raise dc.unsupported("live detach", kind, _QEMU)
         if kind == "disk" and (device.target is None or device.target.bus != "virtio"):
             raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "This type of disk cannot be hot unplugged")
-        self._execute(obj, "device_del", {"id": alias})
+        self._qmp(obj, "device_del", {"id": alias})
         deadline = time.monotonic() + UNPLUG_TIMEOUT
         while time.monotonic() < deadline:
             if alias not in self._used_ids(obj):
@@ -359,10 +366,10 @@ class QemuDeviceOperations:
         if path:
             driver = wanted.driver.type if wanted.driver is not None and wanted.driver.type else "raw"
             arguments = {"id": qdev, "filename": path, "format": driver, "read-only-mode": "read-only"}
-            self._execute(obj, "blockdev-change-medium", arguments)
+            self._qmp(obj, "blockdev-change-medium", arguments)
         else:
-            self._execute(obj, "blockdev-open-tray", {"id": qdev, "force": force})
-            self._execute(obj, "blockdev-remove-medium", {"id": qdev})
+            self._qmp(obj, "blockdev-open-tray", {"id": qdev, "force": force})
+            self._qmp(obj, "blockdev-remove-medium", {"id": qdev})
         current.source = wanted.source
         current.driver = wanted.driver or current.driver
         self.qemu._save_status(obj)
@@ -383,10 +390,8 @@ def device_deleted(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
     device = dc.device_list(live, kind)[at]
 
     def execute(command: str, arguments: dict[str, Any]) -> None:
-        try:
+        with contextlib.suppress(VirtError):  # a backend QEMU already dropped with its device
             driver.qmp(obj, command, arguments)
-        except VirtError:
-            pass  # a backend QEMU already dropped with its device
 
     if kind == "disk":
         for node in _orphan_nodes(driver, obj):
@@ -434,4 +439,5 @@ def _fill_mac(iface: Interface) -> None:
         import random
 
         tail = ":".join(f"{random.randint(0, 255):02x}" for _ in range(3))
-        iface.mac = Mac(address=f"52:54:00:{tail}")
+        iface.mac = Mac()
+        iface.mac.address = f"52:54:00:{tail}"
