@@ -94,7 +94,7 @@ def parse_device(xml: str) -> DeviceXML:
         raise XMLError(f"(device_definition):1: {exc.msg}", ErrorNumber.XML_ERROR, ErrorDomain.DOMAIN) from exc
     kind = root.tag if isinstance(root.tag, str) else ""
     if kind not in _LISTS and kind not in _SINGLE:
-        raise libvirt_error(ErrorNumber.XML_ERROR, f"unknown device type '{kind}'", ErrorDomain.DOMAIN)
+        raise libvirt_error(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown device type '{kind}'", ErrorDomain.DOMAIN)
     wrapper = etree.Element("devices")
     wrapper.append(root)
     devices = Devices.from_element(wrapper)
@@ -156,7 +156,8 @@ def missing(detail: str, error_domain: ErrorDomain) -> VirtError:
 
 
 def no_alias(alias: str, error_domain: ErrorDomain) -> VirtError:
-    return missing(f"no device found with alias {alias}", error_domain)
+    # libvirt's virDomainDefFindDevice reports it as an internal error
+    return libvirt_error(ErrorNumber.INTERNAL_ERROR, f"no device found with alias {alias}", error_domain)
 
 
 # -- finding a device ------------------------------------------------------------------------------------
@@ -209,13 +210,24 @@ def find_interface(definition: Domain, wanted: Interface, error_domain: ErrorDom
         matches.append(n)
     if len(matches) == 1:
         return matches[0]
-    what = f"MAC address {wanted.mac.address if wanted.mac is not None else ''}" if mac else "the given description"
     if not matches:
-        if mac is None and pci is None and alias is None:
-            # no MAC: libvirt takes the only interface, else says which it cannot choose
-            raise missing("no device matching MAC address  found", error_domain)
-        raise missing(f"no device matching {what} found", error_domain)
-    raise libvirt_error(ErrorNumber.OPERATION_FAILED, f"multiple devices matching {what} found", error_domain)
+        # libvirt 9.0's words, with its spelling of what the description leaves out
+        shown_address = _pci_text(wanted) or "(<null>)"
+        shown_mac = wanted.mac.address if wanted.mac is not None and wanted.mac.address else "(<null>)"
+        raise missing(
+            f"no device found at address '{shown_address}' matching MAC address '{shown_mac}' and alias "
+            f"'{alias or '(<null>)'}'",
+            error_domain,
+        )
+    raise libvirt_error(ErrorNumber.OPERATION_FAILED, "multiple matching devices found", error_domain)
+
+
+def _pci_text(device: Any) -> str | None:
+    key = _pci_key(device)
+    if key is None:
+        return None
+    domain, bus, slot, function = (int(v or "0") for v in key)
+    return f"{domain:04x}:{bus:02x}:{slot:02x}.{function}"
 
 
 def find_controller(definition: Domain, wanted: Controller) -> int | None:
@@ -226,9 +238,16 @@ def find_controller(definition: Domain, wanted: Controller) -> int | None:
 
 
 def find_equal(definition: Domain, parsed: DeviceXML) -> int | None:
-    """A device of another kind: the one equal to the given description (libvirt compares them whole)."""
+    """A device of another kind: the one equal to the given description, where the place the
+    definition gave it (address, alias) counts only when the description gives one too (libvirt's
+    finders match a sound card by its model, and by its address when one is given)."""
+    wanted = parsed.device
     for n, device in enumerate(device_list(definition, parsed.kind)):
-        if device == parsed.device:
+        candidate = device.clone()
+        for place in ("address", "alias"):
+            if hasattr(candidate, place) and getattr(wanted, place, None) is None:
+                setattr(candidate, place, None)
+        if candidate == wanted:
             return n
     return None
 
@@ -272,14 +291,31 @@ def find_for_detach(definition: Domain, parsed: DeviceXML, error_domain: ErrorDo
     return n
 
 
+def disk_source(disk: Disk) -> str | None:
+    source = disk.source
+    if source is None:
+        return None
+    return source.file or source.dev or source.dir or source.name or source.volume
+
+
 def check_new_disk(definition: Domain, disk: Disk, error_domain: ErrorDomain, *, live: bool) -> None:
-    """A disk's target must be new to the definition (``target vdb already exists``)."""
+    """A disk's target must be new to the definition: persistent, ``target vdb already exists``;
+    live, the validation of the definition with the disk added names both sources."""
     target = disk_target(disk)
     if not target:
         raise libvirt_error(ErrorNumber.XML_ERROR, "missing disk target", error_domain)
-    if find_disk(definition, target) is not None:
-        code = ErrorNumber.OPERATION_FAILED if live else ErrorNumber.INVALID_ARG
-        raise libvirt_error(code, f"target {target} already exists", error_domain)
+    n = find_disk(definition, target)
+    if n is None:
+        return
+    if not live:
+        raise libvirt_error(ErrorNumber.OPERATION_INVALID, f"target {target} already exists", error_domain)
+    present = device_list(definition, "disk")[n]
+    raise libvirt_error(
+        ErrorNumber.XML_ERROR,
+        f"target '{target}' duplicated for disk sources '{disk_source(present) or '<null>'}' and "
+        f"'{disk_source(disk) or '<null>'}'",
+        error_domain,
+    )
 
 
 def check_new_controller(definition: Domain, controller: Controller, error_domain: ErrorDomain) -> None:

@@ -61,13 +61,13 @@ def test_live_and_config_attach_on_a_firmware_guest(conn: virt.Connection, image
     live = dom.xml()
     assert "<alias name='virtio-disk1'/>" in live
     assert "vdb" not in dom.xml(inactive=True)  # live only
-    with pytest.raises(virt.VirtError, match=r"^operation failed: target vdb already exists$"):
+    with pytest.raises(virt.VirtError, match=r"^XML error: target .vdb. duplicated for disk sources"):
         dom.attach_device(_disk(image), F.LIVE)
     # the persistent definition gets the address a define gives (the same free slot here), kept
     dom.attach_device(_disk(image), F.CONFIG)
     config = dom.xml(inactive=True)
     assert _pci_address(config, "vdb") == _pci_address(live, "vdb")
-    with pytest.raises(virt.VirtError, match=r"^invalid argument: target vdb already exists$"):
+    with pytest.raises(virt.VirtError, match=r"^Requested operation is not valid: target vdb already exists$"):
         dom.attach_device(_disk(image), F.CONFIG)
     conn.define_domain(dom.xml(inactive=True))  # a redefinition keeps the address
     assert _pci_address(dom.xml(inactive=True), "vdb") == _pci_address(config, "vdb")
@@ -89,11 +89,11 @@ def test_errors_in_libvirts_words(conn: virt.Connection, image: Path) -> None:
     dom = conn.define_domain(firmware_xml("hp2"))
     with pytest.raises(virt.VirtError, match=r"^Requested operation is not valid: domain is not running$"):
         dom.attach_device(_disk(image), F.LIVE)
-    with pytest.raises(virt.VirtError, match=r"^XML error: unknown device type 'foo'$"):
+    with pytest.raises(virt.VirtError, match=r"^unsupported configuration: unknown device type .foo.$"):
         dom.attach_device("<foo/>", F.CONFIG)
     with pytest.raises(virt.VirtError, match=r"^device not found: no target device vdz$"):
         dom.detach_device("<disk><target dev='vdz'/></disk>", F.CONFIG)
-    with pytest.raises(virt.VirtError, match=r"no device found with alias nosuch$"):
+    with pytest.raises(virt.VirtError, match=r"^internal error: no device found with alias nosuch$"):
         dom.detach_device_alias("nosuch", F.CONFIG)
     with pytest.raises(virt.VirtError, match=r"unsupported flags \(0x8\) in function qemuDomainAttachDeviceFlags"):
         dom.attach_device(_disk(image), 8)

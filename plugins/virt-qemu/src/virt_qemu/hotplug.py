@@ -158,25 +158,59 @@ class QemuDeviceOperations:
         parsed = dc.parse_device(xml)
         with self.qemu.locked(ref) as obj:
             live, config = dc.targets(flags, active=obj.active, persistent=obj.persistent)
+            if parsed.kind == "interface":
+                self._update_interface(obj, parsed, live=live, config=config)
+                return
             if parsed.kind != "disk":
                 raise dc.unsupported("live update" if live else "persistent update", parsed.kind, _QEMU)
             disk: Disk = parsed.device
+            new_config = None
             if config:
                 assert obj.config is not None
-                n = dc.find_for_detach(obj.config, parsed, _QEMU, live=False)
-                old = dc.device_list(obj.config, "disk")[n]
+                new_config = obj.config.clone()
+                n = dc.find_for_detach(new_config, parsed, _QEMU, live=False)
+                old = dc.device_list(new_config, "disk")[n]
                 # libvirt keeps what the new XML does not say of the device's place
                 new = disk.clone()
                 new.address = new.address or old.address
-                dc.device_list(obj.config, "disk")[n] = new
+                dc.device_list(new_config, "disk")[n] = new
+                self.qemu.complete(new_config)  # the defaults a define fills in
             if live:
                 assert obj.live is not None
                 ensure_aliases(obj.live)
-                n = dc.find_for_detach(obj.live, parsed, _QEMU, live=True)
-                self._change_media(obj, dc.device_list(obj.live, "disk")[n], disk, force=bool(flags & 4))
-            if config:
-                assert obj.config is not None
-                self.qemu.definitions.save(obj.config)
+                at = dc.find_disk(obj.live, dc.disk_target(disk))
+                if at is None:
+                    raise errors.internal(f"disk '{dc.disk_target(disk)}' not found")
+                self._change_media(obj, dc.device_list(obj.live, "disk")[at], disk, force=bool(flags & 4))
+            if new_config is not None:
+                obj.config = new_config
+                self.qemu.definitions.save(new_config)
+
+    def _update_interface(self, obj: DomainObj, parsed: DeviceXML, *, live: bool, config: bool) -> None:
+        """A NIC's link state changes live (QMP ``set_link``); in the persistent definition the
+        interface is replaced, its address kept."""
+        wanted: Interface = parsed.device
+        if live:
+            assert obj.live is not None
+            self.qemu._usable(obj)
+            ensure_aliases(obj.live)
+            current = dc.device_list(obj.live, "interface")[dc.find_interface(obj.live, wanted, _QEMU)]
+            if _nic_shape(current) != _nic_shape(wanted):
+                raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "cannot modify network device configuration")
+            up = _link_up(wanted)
+            if up != _link_up(current):
+                self._qmp(obj, "set_link", {"name": _alias(current), "up": up})
+                current.link = wanted.link
+                self.qemu._save_status(obj)
+        if config:
+            assert obj.config is not None
+            copy = obj.config.clone()
+            n = dc.find_interface(copy, wanted, _QEMU)
+            new = wanted.clone()
+            new.address = new.address or dc.device_list(copy, "interface")[n].address
+            dc.device_list(copy, "interface")[n] = new
+            obj.config = self.qemu.complete(copy)
+            self.qemu.definitions.save(obj.config)
 
     # -- the persistent definition ----------------------------------------------------------------------
     def _config_with(self, config: Domain, parsed: DeviceXML) -> Domain:
@@ -441,3 +475,18 @@ def _fill_mac(iface: Interface) -> None:
         tail = ":".join(f"{random.randint(0, 255):02x}" for _ in range(3))
         iface.mac = Mac()
         iface.mac.address = f"52:54:00:{tail}"
+
+
+def _link_up(iface: Interface) -> bool:
+    return iface.link is None or iface.link.get("state") != "down"
+
+
+def _nic_shape(iface: Interface) -> tuple[Any, ...]:
+    """What a live update may not change: the type, MAC, source and model (the link state may)."""
+    source = iface.source
+    return (
+        iface.type,
+        iface.mac.address.lower() if iface.mac is not None and iface.mac.address else None,
+        source.network if source is not None else None,
+        (iface.model.type if iface.model is not None else None) or "rtl8139",
+    )
