@@ -86,8 +86,11 @@ class DeviceXML:
     device: Any
 
 
-def parse_device(xml: str) -> DeviceXML:
-    """The one device ``xml`` describes, as libvirt's virDomainDeviceDefParse reads it."""
+def parse_device(xml: str, *, new: bool = False) -> DeviceXML:
+    """The one device ``xml`` describes, as libvirt's virDomainDeviceDefParse reads it, with the
+    defaults its parser gives (a disk's device and bus, drive addresses...); ``new``: a device to
+    add, which also gets a MAC address when it is an interface without one (a device to find keeps
+    what its description says only)."""
     try:
         root = etree.fromstring(xml.encode())
     except etree.XMLSyntaxError as exc:
@@ -99,10 +102,33 @@ def parse_device(xml: str) -> DeviceXML:
     wrapper.append(root)
     devices = Devices.from_element(wrapper)
     devices.post_parse()
+    _parse_defaults(devices, new=new)
     if kind in _LISTS:
         found = getattr(devices, _LISTS[kind])
         return DeviceXML(kind, found[0])
     return DeviceXML(kind, getattr(devices, _SINGLE[kind]))
+
+
+def _parse_defaults(devices: Devices, *, new: bool) -> None:
+    from virt.xml import implicit
+
+    for disk in devices.disks:
+        implicit.disk_defaults(disk)
+        implicit.assign_drive_address(disk)
+        implicit.network_disk_ports(disk)
+    for watchdog in devices.watchdogs:
+        if watchdog.action is None:
+            watchdog.action = "reset"
+    for hostdev in devices.hostdevs:
+        implicit.canonical_hostdev_address(hostdev)
+    for filesystem in devices.filesystems:
+        implicit.filesystem_defaults(filesystem)
+    for video in devices.videos:
+        implicit.video_defaults(video)
+    for address in implicit.device_addresses(devices):
+        implicit.canonical_address(address)
+    if new:
+        implicit.generate_macs(devices)
 
 
 def device_xml(kind: str, device: Any) -> str:

@@ -1,4 +1,4 @@
-"""Device hotplug through stock virsh, virtd serving ``qemu:///system`` side by side with libvirtd
+"""Device hotplug through stock virsh (and virt's own CLI), virtd serving ``qemu:///system`` side by side with libvirtd
 9.0's QEMU driver, on the same firmware-only KVM guest (SeaBIOS alone, so no guest ever acknowledges
 an unplug: both daemons return after their 5 s with the removal pending).
 
@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +23,10 @@ from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_g
 from virsh_support import kill_processes_mentioning, virsh, virsh_ok
 from virt.testing import missing_dependency, need_virsh, not_applicable
 
+VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 NAME = "vqh1"
+CLI_NAME = "vqh2"
+CLI_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3ce2"
 UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3ce1"
 GUEST = f"""<domain type='kvm'>
   <name>{NAME}</name>
@@ -96,6 +101,8 @@ STEPS = [
 def _defined(uri: str, folder: Path) -> Iterator[Path]:
     folder.mkdir()
     images = {"@IMAGE1@": folder / "one.img", "@IMAGE2@": folder / "two.img", "@IMAGE3@": folder / "cd.img"}
+    for extra in ("three", "four", "five"):  # virt's own commands' disks
+        subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(folder / f"{extra}.img"), "8M"], check=True)
     for image in images.values():
         subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(image), "8M"], check=True)
     for name, text in DEVICES.items():
@@ -103,6 +110,7 @@ def _defined(uri: str, folder: Path) -> Iterator[Path]:
             text = text.replace(key, str(image))
         (folder / name).write_text(text)
     (folder / "guest.xml").write_text(GUEST)
+    (folder / "guest2.xml").write_text(GUEST.replace(NAME, CLI_NAME).replace(UUID, CLI_UUID))
     try:
         virsh_ok(uri, "define", str(folder / "guest.xml"))
         virsh_ok(uri, "start", NAME)
@@ -129,11 +137,19 @@ def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
             yield {"virtd": (qemu_uri(ours), our_folder), "libvirtd": (qemu_uri(theirs), their_folder)}
     finally:
         kill_processes_mentioning(UUID)
+        kill_processes_mentioning(CLI_UUID)
 
 
-def _run(daemon: tuple[str, Path], command: list[str]) -> tuple[int, str, str]:
+def _run(daemon: tuple[str, Path], command: list[str], *, program: str | None = None) -> tuple[int, str, str]:
+    """virsh's (or ``program``'s) exit code, output and errors for ``command`` against ``daemon``."""
     uri, folder = daemon
-    outcome = virsh(uri, *(str(folder / word) if word.endswith(".xml") else word for word in command))
+    words = [str(folder / word) if word.endswith((".xml", ".img")) else word for word in command]
+    if program is None:
+        outcome = virsh(uri, *words)
+        code, stdout, stderr = outcome.code, outcome.stdout, outcome.stderr
+    else:
+        done = subprocess.run([program, "-c", uri, *words], capture_output=True, text=True, timeout=120)
+        code, stdout, stderr = done.returncode, done.stdout, done.stderr
 
     # each daemon's files are in a folder named after it
     # (and virsh's tables are as wide as their longest path)
@@ -141,7 +157,17 @@ def _run(daemon: tuple[str, Path], command: list[str]) -> tuple[int, str, str]:
         text = text.replace("/libvirtd/", "/SIDE/").replace("/virtd/", "/SIDE/")
         return re.sub(r"^-+$", "-", text, flags=re.MULTILINE)
 
-    return outcome.code, same(outcome.stdout), same(outcome.stderr)
+    return code, same(stdout), same(stderr)
+
+
+def _diff(ours: tuple[int, str, str], theirs: tuple[int, str, str]) -> str:
+    """What differs, line by line (virtd's side first)."""
+    import difflib
+
+    def lines(outcome: tuple[int, str, str]) -> list[str]:
+        return [f"exit {outcome[0]}", *outcome[1].splitlines(), "-- stderr:", *outcome[2].splitlines()]
+
+    return "\n".join(difflib.unified_diff(lines(ours), lines(theirs), "virtd", "libvirtd", lineterm="", n=1))
 
 
 def test_hotplug_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:
@@ -150,5 +176,42 @@ def test_hotplug_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]
         ours = _run(daemons["virtd"], command)
         theirs = _run(daemons["libvirtd"], command)
         if ours != theirs:
-            differences.append(f"virsh {' '.join(command)}:\n  virtd:    {ours!r:.900}\n  libvirtd: {theirs!r:.900}")
+            differences.append(f"virsh {' '.join(command)}:\n{_diff(ours, theirs)}")
+    assert not differences, "\n".join(differences)
+
+
+CLI_STEPS = [
+    ["define", "guest2.xml"],
+    ["start", CLI_NAME],
+    ["attach-disk", CLI_NAME, "three.img", "vdb", "--targetbus", "virtio"],
+    ["attach-disk", CLI_NAME, "three.img", "vdb", "--targetbus", "virtio"],
+    ["attach-disk", CLI_NAME, "four.img", "vdc", "--config"],
+    ["attach-disk", CLI_NAME, "five.img", "vdd", "--persistent", "--address", "pci:0.0.9.0"],
+    ["attach-interface", CLI_NAME, "bridge", "nobr0", "--config", "--mac", "52:54:00:aa:bb:02", "--model", "virtio"],
+    ["detach-interface", CLI_NAME, "bridge", "--config"],
+    ["detach-interface", CLI_NAME, "bridge"],
+    ["change-media", CLI_NAME, "hdc", "cd.img", "--insert"],
+    ["change-media", CLI_NAME, "hdc", "cd.img", "--insert"],
+    ["change-media", CLI_NAME, "hdc", "--eject"],
+    ["change-media", CLI_NAME, "hdc", "--eject"],
+    ["change-media", CLI_NAME, "hdc", "cd.img", "--config"],
+    ["detach-disk", CLI_NAME, "vdz"],
+    ["detach-disk", CLI_NAME, "vdc", "--config"],
+    ["detach-disk", CLI_NAME, "vdb"],
+    ["dumpxml", CLI_NAME, "--inactive"],
+    ["destroy", CLI_NAME],
+    ["undefine", CLI_NAME],
+]
+
+
+def test_virts_commands_print_what_virsh_prints(daemons: dict[str, tuple[str, Path]]) -> None:
+    """virt's own device commands against virtd print what stock virsh prints against libvirtd."""
+    if VIRT is None:
+        pytest.fail("the virt console script is not installed: pip install -e core")
+    differences = []
+    for command in CLI_STEPS:
+        ours = _run(daemons["virtd"], command, program=VIRT)
+        theirs = _run(daemons["libvirtd"], command)
+        if ours != theirs:
+            differences.append(f"{' '.join(command)}:\n{_diff(ours, theirs)}")
     assert not differences, "\n".join(differences)

@@ -97,7 +97,7 @@ class QemuDeviceOperations:
     # -- the calls --------------------------------------------------------------------------------------
     def attach_device(self, ref: DomainRef, xml: str, flags: int) -> None:
         _check_flags(flags, _ACCEPTED, "qemuDomainAttachDeviceFlags")
-        parsed = dc.parse_device(xml)
+        parsed = dc.parse_device(xml, new=True)
         with self.qemu.locked(ref) as obj:
             live, config = dc.targets(flags, active=obj.active, persistent=obj.persistent)
             new_config = None
@@ -220,8 +220,6 @@ class QemuDeviceOperations:
             dc.check_new_disk(copy, parsed.device, _QEMU, live=False)
         elif parsed.kind == "controller":
             dc.check_new_controller(copy, parsed.device, _QEMU)
-        elif parsed.kind == "interface":
-            _fill_mac(parsed.device)
         if not dc.listed(parsed.kind):
             raise dc.unsupported("persistent attach", parsed.kind, _QEMU)
         dc.add_device(copy, parsed)
@@ -259,7 +257,6 @@ class QemuDeviceOperations:
             self._plug_disk(obj, live, placed)
             dc.insert_disk(live, placed)
         elif parsed.kind == "interface":
-            _fill_mac(parsed.device)
             placed = self._placed(obj, parsed)
             self._plug_nic(obj, running, live, placed)
             dc.device_list(live, "interface").append(placed)
@@ -273,9 +270,11 @@ class QemuDeviceOperations:
 
     def _plug_disk(self, obj: DomainObj, live: Domain, disk: Disk) -> None:
         from virt_qemu.command.controllers import disk_index
-        from virt_qemu.command.disks import VIRTIO_BLK_MODELS
+        from virt_qemu.command.disks import VIRTIO_BLK_MODELS, _default_bus
 
-        bus = disk.target.bus if disk.target is not None else None
+        bus = (disk.target.bus if disk.target is not None else None) or _default_bus(dc.disk_target(disk))
+        if disk.target is not None and disk.target.bus is None:
+            disk.target.bus = bus  # as libvirt writes it into the live definition
         device = disk.device or "disk"
         if bus != "virtio" or device != "disk":
             raise (
@@ -463,18 +462,6 @@ def _orphan_nodes(driver: QemuDriver, obj: DomainObj) -> list[str]:
         if node.endswith("-format") and node not in in_use:
             orphans += [node, node.replace("-format", "-storage")]
     return orphans
-
-
-def _fill_mac(iface: Interface) -> None:
-    """A NIC without a MAC address gets one as at define (libvirt's 52:54:00 prefix)."""
-    from virt.xml.devices import Mac
-
-    if iface.mac is None or not iface.mac.address:
-        import random
-
-        tail = ":".join(f"{random.randint(0, 255):02x}" for _ in range(3))
-        iface.mac = Mac()
-        iface.mac.address = f"52:54:00:{tail}"
 
 
 def _link_up(iface: Interface) -> bool:

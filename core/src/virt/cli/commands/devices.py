@@ -388,8 +388,6 @@ def run_change_media(ctx: Context, args: argparse.Namespace) -> None:
     has_media = source is not None and any(source.get(k) for k in ("file", "dev", "dir", "name"))
     target = disk.find("target")
     dev = target.get("dev") if target is not None else args.path
-    if action == "eject" and not has_media:
-        raise CommandError(f"The disk device '{dev}' doesn't have media")
     if action == "insert" and has_media:
         raise CommandError(f"The disk device '{dev}' already has media")
     if source is not None:
@@ -410,7 +408,7 @@ def run_change_media(ctx: Context, args: argparse.Namespace) -> None:
     except VirtError as exc:
         raise CommandError(f"Failed to complete action {action} on media", exc.message) from exc
     done = {"eject": "ejected", "insert": "inserted", "update": "updated"}[action]
-    ctx.print_extra(f"Successfully {done} media.")
+    ctx.print_extra(f"Successfully {done} media.", end="")  # virsh writes no newline of its own here
 
 
 def _impact(persistent: bool = True) -> list[Argument]:
