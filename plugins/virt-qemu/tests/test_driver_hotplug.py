@@ -152,3 +152,48 @@ def test_the_guest_sees_plugged_devices_and_lets_them_go(
     dom.attach_device(_disk(image), F.LIVE)
     assert "<target dev='vdb'" in dom.xml()
     dom.destroy()
+
+
+def test_a_scsi_controller_and_a_disk_on_it(conn: virt.Connection, image: Path) -> None:
+    dom = conn.define_domain(firmware_xml("hp4"))
+    dom.start()
+    with pytest.raises(virt.VirtError, match=r"^Operation not supported: 'usb' controller cannot be hot plugged\.$"):
+        dom.attach_device("<controller type='usb' index='1' model='qemu-xhci'/>", F.LIVE)
+    dom.attach_device("<controller type='scsi' index='0' model='virtio-scsi'/>", F.LIVE)
+    scsi = f"<disk type='file' device='disk'><source file='{image}'/><target dev='sda' bus='scsi'/></disk>"
+    dom.attach_device(scsi, F.LIVE)
+    qemu = conn.driver.qemu  # type: ignore[attr-defined]
+    with qemu.locked(dom.ref) as obj:
+        devices = {str(entry.get("qdev") or "") for entry in qemu.qmp(obj, "query-block")}
+    assert any("scsi0-0-0-0" in qdev for qdev in devices), devices
+    live = dom.xml()
+    assert "<alias name='scsi0-0-0-0'/>" in live
+    assert "<alias name='scsi0'/>" in live
+    with pytest.raises(virt.VirtError, match=r"device is busy$"):
+        dom.detach_device("<controller type='scsi' index='0'/>", F.LIVE)
+    dom.destroy()
+
+
+def test_cdrom_media_change_live(conn: virt.Connection, image: Path) -> None:
+    trays: list[str] = []
+    conn.register_domain_event(DomainEventID.TRAY_CHANGE, lambda d, e: trays.append(virsh_text(d.name, e)))
+    cdrom = "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>"
+    dom = conn.define_domain(firmware_xml("hp5", extra_devices=cdrom))
+    dom.start()
+    inserted = f"<disk type='file' device='cdrom'><source file='{image}'/><target dev='hdc' bus='ide'/></disk>"
+    dom.update_device(inserted, F.LIVE)
+    assert f"<source file='{image}'/>" in dom.xml()
+    assert f"<source file='{image}'/>" not in dom.xml(inactive=True)  # live only
+    qemu = conn.driver.qemu  # type: ignore[attr-defined]
+    with qemu.locked(dom.ref) as obj:
+        media = {e.get("qdev"): (e.get("inserted") or {}).get("file") for e in qemu.qmp(obj, "query-block")}
+    assert str(image) in media.values()
+    dom.update_device(cdrom, F.LIVE)  # eject
+    assert "<source" not in dom.xml().split("device='cdrom'")[1].split("</disk>")[0]
+    with qemu.locked(dom.ref) as obj:
+        media = {e.get("qdev"): (e.get("inserted") or {}).get("file") for e in qemu.qmp(obj, "query-block")}
+    assert str(image) not in media.values()
+    # QEMU moved the tray: opened and closed for the change, opened for the eject
+    wait_until(lambda: len(trays) >= 3, 15, f"tray events (got {trays})")
+    assert all(line.startswith("event 'tray-change' for domain 'hp5'") for line in trays)
+    dom.destroy()

@@ -25,7 +25,7 @@ from virt.devicechanges import DeviceModifyFlags, DeviceXML
 from virt.domainevents import DeviceAddedEvent
 from virt.driver import DomainRef
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
-from virt.xml.devices import Address, Alias, Disk, Interface, InterfaceTarget
+from virt.xml.devices import Address, Alias, Controller, Disk, Interface, InterfaceTarget
 
 from virt_qemu import errors
 
@@ -64,6 +64,12 @@ def ensure_aliases(live: Domain) -> None:
         bus = disk.target.bus if disk.target is not None else None
         if disk.alias is None and bus == "virtio":
             disk.alias = _named(f"virtio-disk{disk_index(dc.disk_target(disk)) or 0}")
+        elif disk.alias is None and bus == "scsi" and disk.address is not None and disk.address.type == "drive":
+            place = (disk.address.controller, disk.address.bus, disk.address.target, disk.address.unit)
+            disk.alias = _named("scsi" + "-".join(str(int(v or "0")) for v in place))
+    for controller in devices.controllers:
+        if controller.alias is None and controller.type == "scsi":
+            controller.alias = _named(f"scsi{controller.index or 0}")
 
 
 def _named(name: str) -> Alias:
@@ -244,6 +250,12 @@ class QemuDeviceOperations:
             n = dc.find_disk(copy, dc.disk_target(parsed.device))
             assert n is not None
             return dc.device_list(copy, "disk")[n]
+        if parsed.kind == "controller":
+            at = dc.find_controller(copy, parsed.device)
+            assert at is not None
+            return dc.device_list(copy, "controller")[at]
+        if parsed.kind == "interface":
+            return dc.device_list(copy, "interface")[dc.find_interface(copy, parsed.device, _QEMU)]
         return dc.device_list(copy, parsed.kind)[-1]
 
     def _attach_live(self, obj: DomainObj, parsed: DeviceXML) -> None:
@@ -260,6 +272,13 @@ class QemuDeviceOperations:
             placed = self._placed(obj, parsed)
             self._plug_nic(obj, running, live, placed)
             dc.device_list(live, "interface").append(placed)
+        elif parsed.kind == "controller":
+            dc.check_new_controller(live, parsed.device, _QEMU)
+            placed = self._placed(obj, parsed)
+            self._plug_controller(obj, live, placed)
+            from virt.xml.implicit import insert_controller
+
+            insert_controller(dc.device_list(live, "controller"), placed)
         else:
             raise dc.unsupported("live attach", parsed.kind, _QEMU)
         self.qemu._save_status(obj)
@@ -276,17 +295,19 @@ class QemuDeviceOperations:
         if disk.target is not None and disk.target.bus is None:
             disk.target.bus = bus  # as libvirt writes it into the live definition
         device = disk.device or "disk"
-        if bus != "virtio" or device != "disk":
-            raise (
-                errors.error(ErrorNumber.OPERATION_UNSUPPORTED, f"disk bus '{bus}' cannot be hotplugged.")
-                if bus != "virtio"
-                else dc.unsupported("live attach", f"disk device='{device}'", _QEMU)
-            )
+        if bus not in ("virtio", "scsi"):
+            raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, f"disk bus '{bus}' cannot be hotplugged.")
+        if device != "disk":
+            raise dc.unsupported("live attach", f"disk device='{device}'", _QEMU)
         source = disk.source
         path = (source.file if disk.type in (None, "file") else source.dev) if source is not None else None
         if not path:
             raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "cannot hotplug a disk without a source")
-        alias = f"virtio-disk{disk_index(dc.disk_target(disk)) or 0}"
+        placement: dict[str, Any] = _pci_props(live, disk.address)
+        if bus == "scsi":
+            alias, placement = self._scsi_place(live, disk)
+        else:
+            alias = f"virtio-disk{disk_index(dc.disk_target(disk)) or 0}"
         nodes = {str(n.get("node-name")) for n in self._qmp(obj, "query-named-block-nodes")}
         number = len(dc.device_list(live, "disk"))
         while f"disk{number}-format" in nodes or f"disk{number}-storage" in nodes:
@@ -307,7 +328,8 @@ class QemuDeviceOperations:
                 {"node-name": fmt, "read-only": bool(disk.readonly), "driver": driver, "file": storage},
             )
             added.insert(0, fmt)
-            props = {"driver": VIRTIO_BLK_MODELS["virtio"], "drive": fmt, "id": alias, **_pci_props(live, disk.address)}
+            driver_name = "scsi-hd" if bus == "scsi" else VIRTIO_BLK_MODELS["virtio"]
+            props = {"driver": driver_name, "drive": fmt, "id": alias, **placement}
             if disk.serial:
                 props["serial"] = disk.serial
             self._qmp(obj, "device_add", props)
@@ -317,6 +339,40 @@ class QemuDeviceOperations:
                     self._qmp(obj, "blockdev-del", {"node-name": node})
             raise
         disk.alias = _named(alias)
+
+    @staticmethod
+    def _scsi_place(live: Domain, disk: Disk) -> tuple[str, dict[str, Any]]:
+        """A SCSI disk's id and place on its (virtio-scsi) controller, from its drive address."""
+        address = disk.address
+        controller, channel, target, unit = (
+            (int(getattr(address, name) or "0") for name in ("controller", "bus", "target", "unit"))
+            if address is not None
+            else (0, 0, 0, 0)
+        )
+        present = [c for c in dc.device_list(live, "controller") if c.type == "scsi" and (c.index or 0) == controller]
+        if not present or not (present[0].model or "virtio-scsi").startswith("virtio"):
+            raise errors.error(
+                ErrorNumber.OPERATION_UNSUPPORTED,
+                f"SCSI controller {controller} is not a plugged virtio-scsi controller of the running domain",
+            )
+        alias = f"scsi{controller}-{channel}-{target}-{unit}"
+        return alias, {"bus": f"scsi{controller}.0", "channel": channel, "scsi-id": target, "lun": unit}
+
+    def _plug_controller(self, obj: DomainObj, live: Domain, controller: Controller) -> None:
+        """libvirt's QEMU driver plugs SCSI controllers only (virt-qemu: the virtio-scsi ones)."""
+        from virt_qemu.command.controllers import _SCSI_MODELS
+
+        model = controller.model or "virtio-scsi"
+        if controller.type != "scsi" or model not in _SCSI_MODELS or not model.startswith("virtio"):
+            raise errors.error(
+                ErrorNumber.OPERATION_UNSUPPORTED, f"'{controller.type}' controller cannot be hot plugged."
+            )
+        alias = f"scsi{controller.index or 0}"
+        self._qmp(
+            obj, "device_add", {"driver": _SCSI_MODELS[model], "id": alias, **_pci_props(live, controller.address)}
+        )
+        controller.model = model
+        controller.alias = _named(alias)
 
     def _plug_nic(self, obj: DomainObj, running: Running, live: Domain, iface: Interface) -> None:
         from virt_qemu import netif
@@ -371,9 +427,21 @@ class QemuDeviceOperations:
         assert live is not None
         device = dc.device_list(live, kind)[at]
         alias = _alias(device)
-        if kind not in ("disk", "interface") or alias is None:
+        if kind == "controller":
+            alias = alias or (f"scsi{device.index or 0}" if device.type == "scsi" else None)
+            if device.type != "scsi" or alias is None:
+                raise errors.error(
+                    ErrorNumber.OPERATION_UNSUPPORTED, f"'{device.type}' controller cannot be hot unplugged."
+                )
+            index = device.index or 0
+            for disk in dc.device_list(live, "disk"):
+                bus = disk.target.bus if disk.target is not None else None
+                if bus == "scsi" and disk.address is not None and int(disk.address.controller or "0") == index:
+                    raise errors.error(ErrorNumber.OPERATION_INVALID, "device cannot be detached: device is busy")
+            device.alias = _named(alias)
+        elif kind not in ("disk", "interface") or alias is None:
             raise dc.unsupported("live detach", kind, _QEMU)
-        if kind == "disk" and (device.target is None or device.target.bus != "virtio"):
+        if kind == "disk" and (device.target is None or device.target.bus not in ("virtio", "scsi")):
             raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "This type of disk cannot be hot unplugged")
         self._qmp(obj, "device_del", {"id": alias})
         deadline = time.monotonic() + UNPLUG_TIMEOUT
