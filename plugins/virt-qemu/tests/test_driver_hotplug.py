@@ -197,3 +197,23 @@ def test_cdrom_media_change_live(conn: virt.Connection, image: Path) -> None:
     wait_until(lambda: len(trays) >= 3, 15, f"tray events (got {trays})")
     assert all(line.startswith("event 'tray-change' for domain 'hp5'") for line in trays)
     dom.destroy()
+
+
+def test_plugged_devices_survive_a_new_owner_of_the_driver(qemu_root: Path, image: Path) -> None:
+    """The live definition with the plugged disk and its alias is in the status file: a driver taken
+    up again (the last connection closed, a new one opened) knows the disk and can unplug it."""
+    with virt.open("qemu:///system") as first:
+        dom = first.define_domain(firmware_xml("hp6"))
+        dom.start()
+        dom.attach_device(_disk(image), F.LIVE)
+    with virt.open("qemu:///system") as second:
+        dom = second.lookup_domain_by_name("hp6")
+        live = dom.xml()
+        assert "<alias name='virtio-disk1'/>" in live
+        qemu = second.driver.qemu  # type: ignore[attr-defined]
+        with qemu.locked(dom.ref) as obj:
+            peripherals = {str(c.get("name")) for c in qemu.qmp(obj, "qom-list", {"path": "/machine/peripheral"})}
+        assert "virtio-disk1" in peripherals
+        with pytest.raises(virt.VirtError, match=r"^XML error: target .vdb. duplicated"):
+            dom.attach_device(_disk(image), F.LIVE)
+        dom.destroy()
