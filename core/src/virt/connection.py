@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     from virt.xml import Network as NetworkModel
     from virt.xml import StoragePool as StoragePoolModel
     from virt.xml import StorageVolume as StorageVolumeModel
+    from virt.xml.base import XmlModel
     from virt.xml.hostinterface import HostInterface as HostInterfaceModel
 
 T = TypeVar("T")
@@ -1144,6 +1145,25 @@ class Domain:
         """The guest's own host name (virDomainGetHostname)."""
         return self._change("virDomainGetHostname").get_domain_hostname(self._ref, HostnameSource(source))
 
+    # -- device hotplug and unplug (virt.devicechanges) -----------------------------------------
+    def attach_device(self, device: str | XmlModel, flags: int = 0) -> None:
+        """Add a device (its XML or model) to the running guest and/or the persistent definition, as
+        ``flags`` (virt.devicechanges.DeviceModifyFlags) say (virDomainAttachDeviceFlags)."""
+        self._change("virDomainAttachDeviceFlags").attach_device(self._ref, _device_xml(device), int(flags))
+
+    def detach_device(self, device: str | XmlModel, flags: int = 0) -> None:
+        """Remove the device the XML names (virDomainDetachDeviceFlags). Live, the guest is asked to
+        let it go; it may still be present when this returns (a DEVICE_REMOVED event follows)."""
+        self._change("virDomainDetachDeviceFlags").detach_device(self._ref, _device_xml(device), int(flags))
+
+    def update_device(self, device: str | XmlModel, flags: int = 0) -> None:
+        """Change a device in place, e.g. a CD-ROM's medium (virDomainUpdateDeviceFlags)."""
+        self._change("virDomainUpdateDeviceFlags").update_device(self._ref, _device_xml(device), int(flags))
+
+    def detach_device_alias(self, alias: str, flags: int = 0) -> None:
+        """Remove the device whose alias is ``alias`` (virDomainDetachDeviceAlias)."""
+        self._change("virDomainDetachDeviceAlias").detach_device_alias(self._ref, alias, int(flags))
+
     # -- statistics and information (virt.domainstats) -------------------------------------------
     def vcpus(self) -> list[VcpuInfo]:
         """The running domain's vCPUs: state, processor time, host CPU and affinity (virDomainGetVcpus)."""
@@ -1918,3 +1938,12 @@ __all__ = [
     "VirtError",
     "open",
 ]
+
+
+def _device_xml(device: str | XmlModel) -> str:
+    """A device's XML, given as text or as a model of virt.xml.devices."""
+    if isinstance(device, str):
+        return device
+    from virt.devicechanges import device_xml, kind_of
+
+    return device_xml(kind_of(device), device)

@@ -828,6 +828,26 @@ class DriverConnection:
     def get_domain_hostname(self, ref: DomainRef, source: HostnameSource) -> str:
         """virDomainGetHostname: the guest's host name, from the agent or DHCP leases."""
 
+    # -- device hotplug and unplug (virsh attach-device/detach-device/update-device/detach-device-alias;
+    # flags and shared rules in virt.devicechanges) --------------------------------------------------
+    @optional
+    def attach_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        """virDomainAttachDeviceFlags: add the device ``xml`` describes to the definitions ``flags``
+        (virDomainDeviceModifyFlags) pick; live: plugged into the running guest."""
+
+    @optional
+    def detach_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        """virDomainDetachDeviceFlags: remove the device ``xml`` names; live, the guest is asked to let
+        it go (it may still be there when the call returns: DEVICE_REMOVED says when it is gone)."""
+
+    @optional
+    def update_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        """virDomainUpdateDeviceFlags: change a device's properties in place (a CD-ROM's medium...)."""
+
+    @optional
+    def detach_device_alias(self, ref: DomainRef, alias: str, flags: int) -> None:
+        """virDomainDetachDeviceAlias: remove the device whose <alias name> is ``alias``."""
+
     # -- host devices (virt.nodedevices) -------------------------------------------------------------
     @optional
     def list_node_devices(self, flags: int) -> list[str]:

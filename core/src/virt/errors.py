@@ -294,6 +294,7 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.ARGUMENT_UNSUPPORTED: "argument unsupported",
     ErrorNumber.AGENT_UNRESPONSIVE: "Guest agent is not responding",
     ErrorNumber.OPERATION_UNSUPPORTED: "Operation not supported",
+    ErrorNumber.DEVICE_MISSING: "device not found",
     ErrorNumber.STORAGE_POOL_BUILT: "Storage pool already built",
     ErrorNumber.NO_HOSTNAME: "no hostname found",
     ErrorNumber.NO_INTERFACE: "Interface not found",

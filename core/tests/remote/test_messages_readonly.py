@@ -185,6 +185,7 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("DOMAIN_DETACH_DEVICE", {}, "d.detachDevice('<disk/>')"),
     ("DOMAIN_DETACH_DEVICE_FLAGS", {}, "d.detachDeviceFlags('<disk/>', 0)"),
     ("DOMAIN_UPDATE_DEVICE_FLAGS", {}, "d.updateDeviceFlags('<disk/>', 0)"),
+    ("DOMAIN_DETACH_DEVICE_ALIAS", {}, "d.detachDeviceAlias('ua-x', 0)"),
     ("DOMAIN_GET_SCHEDULER_TYPE", {}, "d.schedulerType()"),
     ("DOMAIN_BLOCK_STATS", {}, "d.blockStats('vda')"),
     ("DOMAIN_INTERFACE_STATS", {}, "d.interfaceStats('vnet0')"),

@@ -1534,6 +1534,19 @@ class RemoteConnection(DriverConnection):
         cpumap = self._cpumap(cpus)
         self._call(P.DOMAIN_PIN_EMULATOR, {"dom": _domain_arg(ref), "cpumap": cpumap, "flags": int(impact)})
 
+    # -- device hotplug and unplug -------------------------------------------------------------------
+    def attach_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        self._call(P.DOMAIN_ATTACH_DEVICE_FLAGS, {"dom": _domain_arg(ref), "xml": xml, "flags": flags})
+
+    def detach_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        self._call(P.DOMAIN_DETACH_DEVICE_FLAGS, {"dom": _domain_arg(ref), "xml": xml, "flags": flags})
+
+    def update_device(self, ref: DomainRef, xml: str, flags: int) -> None:
+        self._call(P.DOMAIN_UPDATE_DEVICE_FLAGS, {"dom": _domain_arg(ref), "xml": xml, "flags": flags})
+
+    def detach_device_alias(self, ref: DomainRef, alias: str, flags: int) -> None:
+        self._call(P.DOMAIN_DETACH_DEVICE_ALIAS, {"dom": _domain_arg(ref), "alias": alias, "flags": flags})
+
     def send_domain_key(self, ref: DomainRef, codeset: int, holdtime_ms: int, keycodes: Sequence[int]) -> None:
         args = {"dom": _domain_arg(ref), "codeset": codeset, "holdtime": holdtime_ms, "keycodes": list(keycodes)}
         self._call(P.DOMAIN_SEND_KEY, {**args, "flags": 0})

@@ -149,6 +149,11 @@ class QmpEvents:
             else:
                 self._set_state(obj, DomainState.CRASHED, CrashedReason.PANICKED)
                 self._kill_and_stop(obj, ShutoffReason.CRASHED)
+        elif name == "DEVICE_DELETED" and data.get("device"):
+            # an unplug the guest finished after the call returned: out of the live definition
+            from virt_qemu import hotplug
+
+            hotplug.device_deleted(self, obj, str(data["device"]))  # type: ignore[arg-type]
         elif name == "BALLOON_CHANGE" and obj.live is not None and isinstance(data.get("actual"), int):
             # libvirt's live <currentMemory> is the balloon's size as the guest last reported it
             obj.live.current_memory = data["actual"] // 1024

@@ -19,6 +19,7 @@ def handlers() -> dict[int, Handler]:
         connect,
         control,
         cpubaseline,
+        devices,
         domaincalls,
         domains,
         events,

@@ -230,6 +230,7 @@ PROCEDURES: tuple[Procedure, ...] = (
     call(P.DOMAIN_DETACH_DEVICE, [_DOM, ("xml", NONNULL_STRING)], write="virDomainDetachDevice"),
     call(P.DOMAIN_DETACH_DEVICE_FLAGS, [_DOM, ("xml", NONNULL_STRING), _FLAGS], write="virDomainDetachDeviceFlags"),
     call(P.DOMAIN_UPDATE_DEVICE_FLAGS, [_DOM, ("xml", NONNULL_STRING), _FLAGS], write="virDomainUpdateDeviceFlags"),
+    call(P.DOMAIN_DETACH_DEVICE_ALIAS, [_DOM, ("alias", NONNULL_STRING), _FLAGS], write="virDomainDetachDeviceAlias"),
     call(P.DOMAIN_GET_SCHEDULER_TYPE, [_DOM], [("type", NONNULL_STRING), ("nparams", xdr.Int)]),
     # Statistics.
     call(P.DOMAIN_BLOCK_STATS, [_DOM, ("path", NONNULL_STRING)], [(name, xdr.Hyper) for name in _HYPERS]),
