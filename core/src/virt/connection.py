@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.hostfacts import FreePages
     from virt.interfaces import Interface
+    from virt.iothreads import IOThreadInfo
     from virt.networkevents import NetworkEvent
     from virt.networkports import NetworkPort  # network ports section
     from virt.nodedevevents import NodeDeviceEvent
@@ -1063,6 +1064,33 @@ class Domain:
     def pin_emulator(self, cpus: Iterable[int], impact: Impact = Impact.CURRENT) -> None:
         """Let the emulator's own threads run on the host CPUs ``cpus`` only (virDomainPinEmulator)."""
         self._change("virDomainPinEmulator").pin_domain_emulator(self._ref, frozenset(cpus), Impact(impact))
+
+    def iothread_info(self, flags: int = 0) -> list[IOThreadInfo]:
+        """Each IOThread of the domain and the host CPUs it may run on (virDomainGetIOThreadInfo;
+        ``flags``: Impact.LIVE or Impact.CONFIG to pick a definition)."""
+        return self.connection.driver.get_domain_iothread_info(self._ref, flags)
+
+    def pin_iothread(self, iothread_id: int, cpus: Iterable[int], flags: int = 0) -> None:
+        """Let IOThread ``iothread_id`` run on the host CPUs ``cpus`` only (virDomainPinIOThread)."""
+        driver = self._change("virDomainPinIOThread")
+        driver.pin_domain_iothread(self._ref, iothread_id, frozenset(cpus), flags)
+
+    def add_iothread(self, iothread_id: int, flags: int = 0) -> None:
+        """A new IOThread numbered ``iothread_id`` (virDomainAddIOThread)."""
+        self._change("virDomainAddIOThread").add_domain_iothread(self._ref, iothread_id, flags)
+
+    def del_iothread(self, iothread_id: int, flags: int = 0) -> None:
+        """Remove IOThread ``iothread_id``, which no disk may use (virDomainDelIOThread)."""
+        self._change("virDomainDelIOThread").del_domain_iothread(self._ref, iothread_id, flags)
+
+    def set_iothread_params(self, iothread_id: int, params: Sequence[TypedParameter], flags: int = 0) -> None:
+        """Change a running IOThread's polling or thread pool settings (virDomainSetIOThreadParams;
+        virt.iothreads.PARAMETERS names them)."""
+        from virt.tunables import check_set
+
+        driver = self._change("virDomainSetIOThreadParams")
+        check_set(params, "virDomainSetIOThreadParams")
+        driver.set_domain_iothread_params(self._ref, iothread_id, list(params), flags)
 
     def send_key(self, keycodes: Sequence[int], codeset: int = 0, holdtime_ms: int = 0) -> None:
         """Press ``keycodes`` (of ``codeset``, virKeycodeSet; 0 is Linux's) together (virDomainSendKey)."""

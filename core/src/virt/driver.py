@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+    from virt.iothreads import IOThreadInfo
     from virt.networkevents import NetworkEvent
     from virt.nodedevevents import NodeDeviceEvent
     from virt.poolevents import StoragePoolEvent
@@ -743,6 +744,29 @@ class DriverConnection:
     @optional
     def pin_domain_emulator(self, ref: DomainRef, cpus: frozenset[int], impact: Impact) -> None:
         """virDomainPinEmulator: let the emulator's own threads run on ``cpus`` only."""
+
+    @optional
+    def get_domain_iothread_info(self, ref: DomainRef, flags: int) -> list[IOThreadInfo]:
+        """virDomainGetIOThreadInfo: each IOThread of the live or persistent definition and its host CPUs."""
+
+    @optional
+    def pin_domain_iothread(self, ref: DomainRef, iothread_id: int, cpus: frozenset[int], flags: int) -> None:
+        """virDomainPinIOThread: let IOThread ``iothread_id`` run on ``cpus`` only."""
+
+    @optional
+    def add_domain_iothread(self, ref: DomainRef, iothread_id: int, flags: int) -> None:
+        """virDomainAddIOThread: a new IOThread with that id."""
+
+    @optional
+    def del_domain_iothread(self, ref: DomainRef, iothread_id: int, flags: int) -> None:
+        """virDomainDelIOThread: remove an IOThread no disk uses."""
+
+    @optional
+    def set_domain_iothread_params(
+        self, ref: DomainRef, iothread_id: int, params: Sequence[TypedParameter], flags: int
+    ) -> None:
+        """virDomainSetIOThreadParams: polling and thread pool settings of a running IOThread
+        (virt.iothreads.PARAMETERS)."""
 
     @optional
     def send_domain_key(self, ref: DomainRef, codeset: int, holdtime_ms: int, keycodes: Sequence[int]) -> None:

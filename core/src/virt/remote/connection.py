@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from virt.events import DomainEvent
     from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+    from virt.iothreads import IOThreadInfo
     from virt.networkevents import NetworkEvent
     from virt.nodedevevents import NodeDeviceEvent
     from virt.poolevents import StoragePoolEvent
@@ -1685,6 +1686,37 @@ class RemoteConnection(DriverConnection):
         if len(buffer) != size:
             raise _rpc_error("returned buffer is not same size as requested")
         return buffer
+
+    def get_domain_iothread_info(self, ref: DomainRef, flags: int) -> list[IOThreadInfo]:
+        from virt.domainstats import cpus_of_map
+        from virt.iothreads import IOThreadInfo
+
+        ret = self._call(P.DOMAIN_GET_IOTHREAD_INFO, {"dom": _domain_arg(ref), "flags": flags})
+        return [
+            IOThreadInfo(int(one["iothread_id"]), cpus_of_map(bytes(one["cpumap"])), len(one["cpumap"]) * 8)
+            for one in ret["info"]
+        ]
+
+    def pin_domain_iothread(self, ref: DomainRef, iothread_id: int, cpus: frozenset[int], flags: int) -> None:
+        from virt.domainstats import cpumap_bytes, cpumap_length
+
+        cpumap = cpumap_bytes(cpus, cpumap_length(max(cpus, default=0) + 1))
+        args = {"dom": _domain_arg(ref), "iothreads_id": iothread_id, "cpumap": cpumap, "flags": flags}
+        self._call(P.DOMAIN_PIN_IOTHREAD, args)
+
+    def add_domain_iothread(self, ref: DomainRef, iothread_id: int, flags: int) -> None:
+        self._call(P.DOMAIN_ADD_IOTHREAD, {"dom": _domain_arg(ref), "iothread_id": iothread_id, "flags": flags})
+
+    def del_domain_iothread(self, ref: DomainRef, iothread_id: int, flags: int) -> None:
+        self._call(P.DOMAIN_DEL_IOTHREAD, {"dom": _domain_arg(ref), "iothread_id": iothread_id, "flags": flags})
+
+    def set_domain_iothread_params(
+        self, ref: DomainRef, iothread_id: int, params: Sequence[TypedParameter], flags: int
+    ) -> None:
+        from virt.remote.typedparams import to_wire
+
+        args = {"dom": _domain_arg(ref), "iothread_id": iothread_id, "params": to_wire(params), "flags": flags}
+        self._call(P.DOMAIN_SET_IOTHREAD_PARAMS, args)
 
     def get_domain_guest_vcpus(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
         return _typed_params(self._call(P.DOMAIN_GET_GUEST_VCPUS, {"dom": _domain_arg(ref), "flags": flags})["params"])

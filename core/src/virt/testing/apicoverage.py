@@ -43,6 +43,7 @@ _FIRST_OPERATION = {
     "virDomainSetBlockIoTune": "set_domain_block_io_tune",
     "virDomainSetPerfEvents": "set_domain_perf_events",
     "virNodeSetMemoryParameters": "set_node_memory_parameters",
+    "virDomainSetIOThreadParams": "set_domain_iothread_params",
 }
 """Handlers whose arguments no generic filling gets past their checks: the operation they call."""
 _FALLBACKS = {"undefine_domain_flags": ("undefine_domain",)}

@@ -114,11 +114,11 @@ def print_pin_table(ctx: Context, affinities: list[frozenset[int]], host_cpus: i
 
 # -- memory, block devices, interfaces ------------------------------------------------------------------
 def run_dommemstat(ctx: Context, args: argparse.Namespace) -> None:
-    from virt.cli.commands.tuning import _impact
+    from virt.cli.commands.tuning import impact_of
     from virt.domainchanges import Impact
     from virt.errors import VirtError
 
-    impact = _impact(args)
+    impact = impact_of(args)
     domain = ctx.domain(args.domain)
     if args.period is not None:
         if not (args.current or args.live or args.config) and domain.is_active():

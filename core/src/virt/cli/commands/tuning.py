@@ -46,7 +46,7 @@ def _number(text: str | None, option: str) -> int | None:
     return value
 
 
-def _impact(args: argparse.Namespace) -> Impact:
+def impact_of(args: argparse.Namespace) -> Impact:
     """--current, --live and --config as virsh reads them (--current excludes the others)."""
     for other in ("live", "config"):
         if args.current and getattr(args, other):
@@ -57,7 +57,7 @@ def _impact(args: argparse.Namespace) -> Impact:
 _AFFECT = ("affect next boot", "affect running domain", "affect current domain")
 
 
-def _impact_arguments(what: tuple[str, str, str] = _AFFECT) -> list[Argument]:
+def impact_arguments(what: tuple[str, str, str] = _AFFECT) -> list[Argument]:
     return [
         Argument("--config", flag=True, help=what[0]),
         Argument("--live", flag=True, help=what[1]),
@@ -84,7 +84,7 @@ def _flagless_is_live(impact: Impact) -> Impact:
 
 def run_setmem(ctx: Context, args: argparse.Namespace) -> None:
     kib = _kib(args.size, "size")
-    impact = _impact(args)
+    impact = impact_of(args)
     if not (args.current or args.live or args.config):
         impact = _flagless_is_live(impact)
     domain = ctx.domain(args.domain)
@@ -93,14 +93,14 @@ def run_setmem(ctx: Context, args: argparse.Namespace) -> None:
 
 def run_setmaxmem(ctx: Context, args: argparse.Namespace) -> None:
     kib = _kib(args.size, "size")
-    impact = _impact(args)
+    impact = impact_of(args)
     domain = ctx.domain(args.domain)
     _call(lambda: domain.set_max_memory(kib, impact), "Unable to change MaxMemorySize")
 
 
 def run_setvcpus(ctx: Context, args: argparse.Namespace) -> None:
     count = _number(args.count, "count")
-    impact = _impact(args)
+    impact = impact_of(args)
     if not (args.current or args.live or args.config or args.maximum or args.hotpluggable):
         impact = _flagless_is_live(impact)
     if args.maximum and not args.config:
@@ -113,7 +113,7 @@ def run_setvcpus(ctx: Context, args: argparse.Namespace) -> None:
     _call(lambda: domain.set_vcpus(count, impact, maximum=args.maximum, hotpluggable=args.hotpluggable))
 
 
-def _cpulist(text: str, maxcpu: int) -> frozenset[int]:
+def parse_cpulist(text: str, maxcpu: int) -> frozenset[int]:
     """virsh's cpulist: ``r`` for every host CPU, else ranges with ``^`` exclusions, each within the host."""
     from virt.domainchanges import parse_cpuset
     from virt.errors import VirtError
@@ -123,9 +123,9 @@ def _cpulist(text: str, maxcpu: int) -> frozenset[int]:
     try:
         cpus = parse_cpuset(text)
     except VirtError as exc:
-        raise CommandError(exc.message) from exc
+        raise CommandError(f"Invalid cpulist '{text}'", f"invalid argument: {exc.message}") from exc
     if not cpus:
-        raise CommandError(f"No CPUs were selected in cpulist '{text}'")
+        raise CommandError(f"Invalid cpulist '{text}'")
     beyond = max(cpus)
     if beyond >= maxcpu:
         raise CommandError(f"CPU {beyond} in cpulist '{text}' exceed the maxcpu {maxcpu}")
@@ -138,7 +138,7 @@ def _read_impact(impact: Impact) -> dict[str, bool]:
 
 
 def run_vcpupin(ctx: Context, args: argparse.Namespace) -> None:
-    impact = _impact(args)
+    impact = impact_of(args)
     vcpu = _number(args.vcpu, "vcpu")
     if args.cpulist is not None and vcpu is None:
         raise CommandError("vcpupin: Missing vCPU number in pin mode.")
@@ -151,12 +151,12 @@ def run_vcpupin(ctx: Context, args: argparse.Namespace) -> None:
         print_pin_table(ctx, pins, maxcpu, only=vcpu)
         return
     assert vcpu is not None
-    cpus = _cpulist(args.cpulist, maxcpu)
+    cpus = parse_cpulist(args.cpulist, maxcpu)
     _call(lambda: domain.pin_vcpu(vcpu, cpus, impact))
 
 
 def run_emulatorpin(ctx: Context, args: argparse.Namespace) -> None:
-    impact = _impact(args)
+    impact = impact_of(args)
     domain = ctx.domain(args.domain)
     maxcpu = host_cpu_count(ctx)
     if args.cpulist is None:
@@ -165,7 +165,7 @@ def run_emulatorpin(ctx: Context, args: argparse.Namespace) -> None:
         ctx.print_extra("----------------------------------")
         ctx.print(f"       *: {CPUSET.format(cpu for cpu in cpus if cpu < maxcpu)}")
         return
-    chosen = _cpulist(args.cpulist, maxcpu)
+    chosen = parse_cpulist(args.cpulist, maxcpu)
     _call(lambda: domain.pin_emulator(chosen, impact))
 
 
@@ -201,7 +201,7 @@ def run_metadata(ctx: Context, args: argparse.Namespace) -> None:
         raise CommandError("Options --remove and --set are mutually exclusive")
     if args.edit:
         raise CommandError("--edit is not supported by virt: use --set")
-    impact = _impact(args)
+    impact = impact_of(args)
     domain = ctx.domain(args.domain)
     if args.set is not None or args.remove:
         if args.set is not None and not args.key:
@@ -219,7 +219,7 @@ def run_desc(ctx: Context, args: argparse.Namespace) -> None:
 
     if args.edit:
         raise CommandError("--edit is not supported by virt: give the new text as arguments")
-    impact = _impact(args)
+    impact = impact_of(args)
     domain = ctx.domain(args.domain)
     kind = MetadataType.TITLE if args.title else MetadataType.DESCRIPTION
     noun = "title" if args.title else "description"
@@ -307,7 +307,7 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="change memory allocation",
         description="Change the current memory allocation in the guest domain.",
-        arguments=[domain_argument(), size, *_impact_arguments()],
+        arguments=[domain_argument(), size, *impact_arguments()],
     )
     add(
         "setmaxmem",
@@ -315,7 +315,7 @@ def register(commands: CommandRegistry) -> None:
         group=GROUP,
         help="change maximum memory limit",
         description="Change the maximum memory allocation limit in the guest domain.",
-        arguments=[domain_argument(), size, *_impact_arguments()],
+        arguments=[domain_argument(), size, *impact_arguments()],
     )
     add(
         "setvcpus",
@@ -327,7 +327,7 @@ def register(commands: CommandRegistry) -> None:
             domain_argument(),
             Argument("count", positional=True, required=True, metavar="number", help="number of virtual CPUs"),
             Argument("--maximum", flag=True, help="set maximum limit on next boot"),
-            *_impact_arguments(),
+            *impact_arguments(),
             Argument("--guest", flag=True, help="modify cpu state in the guest"),
             Argument("--hotpluggable", flag=True, help="make added vcpus hot(un)pluggable"),
         ],
@@ -342,7 +342,7 @@ def register(commands: CommandRegistry) -> None:
             domain_argument(),
             Argument("vcpu", positional=True, metavar="number", help="vcpu number"),
             Argument("cpulist", positional=True, help="host cpu number(s) to set, or omit option to query"),
-            *_impact_arguments(),
+            *impact_arguments(),
         ],
     )
     add(
@@ -354,7 +354,7 @@ def register(commands: CommandRegistry) -> None:
         arguments=[
             domain_argument(),
             Argument("cpulist", positional=True, help="host cpu number(s) to set, or omit option to query"),
-            *_impact_arguments(),
+            *impact_arguments(),
         ],
     )
     add(
@@ -370,7 +370,7 @@ def register(commands: CommandRegistry) -> None:
             Argument("keycode", rest=True, help="the key code"),
         ],
     )
-    meta_impact = _impact_arguments(
+    meta_impact = impact_arguments(
         ("modify/get persistent configuration", "modify/get running state", "modify/get current state configuration")
     )
     add(

@@ -27,6 +27,7 @@ def handlers() -> dict[int, Handler]:
         guestops,
         hostfacts,
         interfaces,
+        iothreads,
         networkflags,
         networkports,  # network ports
         networks,

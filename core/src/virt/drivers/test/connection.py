@@ -19,6 +19,7 @@ from virt.drivers.test.host import Host, SharedHost
 from virt.drivers.test.hostfacts import HostFactsOperations
 from virt.drivers.test.hostinfo import HostOperations
 from virt.drivers.test.interfaces import InterfaceOperations
+from virt.drivers.test.iothreads import IOThreadOperations
 from virt.drivers.test.networks import NetworkOperations
 from virt.drivers.test.nodedevices import NodeDeviceOperations
 from virt.drivers.test.objectevents import ObjectEventOperations
@@ -50,6 +51,7 @@ class TestConnection(
     TunableOperations,
     ControlOperations,
     GuestOperations,
+    IOThreadOperations,
     RenameOperations,
     DomainCallOperations,
     SnapshotOperations,

@@ -31,6 +31,8 @@ from virt.remote.message_types import (
 )
 from virt.remote.procedure_numbers import RemoteProcedure as P
 
+DOMAIN_IOTHREAD_PARAMS_MAX = 64
+"""REMOTE_DOMAIN_IOTHREAD_PARAMS_MAX."""
 _DOM = ("dom", NONNULL_DOMAIN)
 _FLAGS = ("flags", xdr.UInt)
 _NPARAMS = ("nparams", xdr.Int)
@@ -125,6 +127,18 @@ PROCEDURES: tuple[Procedure, ...] = (
         P.DOMAIN_GET_IOTHREAD_INFO,
         [_DOM, _FLAGS],
         [("info", xdr.Array(_IOTHREAD, IOTHREAD_INFO_MAX)), ("ret", xdr.UInt)],
+    ),
+    call(
+        P.DOMAIN_PIN_IOTHREAD,
+        [_DOM, ("iothreads_id", xdr.UInt), _CPUMAP, _FLAGS],
+        write="virDomainPinIOThread",
+    ),
+    call(P.DOMAIN_ADD_IOTHREAD, [_DOM, ("iothread_id", xdr.UInt), _FLAGS], write="virDomainAddIOThread"),
+    call(P.DOMAIN_DEL_IOTHREAD, [_DOM, ("iothread_id", xdr.UInt), _FLAGS], write="virDomainDelIOThread"),
+    call(
+        P.DOMAIN_SET_IOTHREAD_PARAMS,
+        [_DOM, ("iothread_id", xdr.UInt), ("params", typed_params(DOMAIN_IOTHREAD_PARAMS_MAX)), _FLAGS],
+        write="virDomainSetIOThreadParams",
     ),
     # Statistics.
     call(
