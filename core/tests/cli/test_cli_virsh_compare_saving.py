@@ -59,13 +59,14 @@ def _xml_files(folder: Path) -> None:
 def _run(program: str, command: str, folder: Path) -> subprocess.CompletedProcess[str]:
     # virsh itself now and then hangs in a save on an in-process test:/// connection (its job
     # watcher, see test_cli_virsh_compare_changes.py; 1 run in 10 here, more on a loaded machine,
-    # where a run that does not hang takes well under a second): such a run is tried again
-    attempts = 6
+    # where a run that does not hang takes well under a second; with three busy loops beside it, 4 runs
+    # in 15 hung, the others took under 0.1 s): such a run is cut short and tried again
+    attempts = 20
     for attempt in range(attempts):
         for leftover in folder.glob("*.save"):
             leftover.unlink()
         try:
-            return subprocess.run([program, "-c", URI, command], capture_output=True, text=True, timeout=8)
+            return subprocess.run([program, "-c", URI, command], capture_output=True, text=True, timeout=3)
         except subprocess.TimeoutExpired:
             if attempt == attempts - 1:
                 raise
