@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from virt.cli.registry import CommandRegistry
@@ -17,6 +17,20 @@ class CommandError(Exception):
     def __init__(self, *lines: str) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
+
+
+T = TypeVar("T")
+
+
+def failing_as(action: Callable[[], T], *failure: str) -> T:
+    """``action()``; its VirtError becomes a CommandError of the ``failure`` lines (virsh's own words,
+    if any) and the error's message."""
+    from virt.errors import VirtError
+
+    try:
+        return action()
+    except VirtError as exc:
+        raise CommandError(*failure, exc.message) from exc
 
 
 class Context:

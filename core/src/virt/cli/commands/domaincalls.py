@@ -7,11 +7,10 @@ from __future__ import annotations
 import argparse
 import functools
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from virt.cli.commands.domain import domain_argument, file_argument
-from virt.cli.context import CommandError, Context
+from virt.cli.context import CommandError, Context, failing_as
 from virt.cli.registry import Argument, CommandRegistry
 from virt.domainchanges import Impact
 
@@ -27,16 +26,6 @@ _TIMES = ("cpu_time", "vcpu_time", "user_time", "system_time")
 _CHUNK = 128
 """How many CPUs virsh asks about at once."""
 _INT = re.compile(r"[+-]?\d+")
-
-
-def _call(action: Callable[[], T], *failure: str) -> T:
-    """``action()``; its VirtError becomes the ``failure`` lines and the error's message."""
-    from virt.errors import VirtError
-
-    try:
-        return action()
-    except VirtError as exc:
-        raise CommandError(*failure, exc.message) from exc
 
 
 def _number(text: str | None, option: str, low: int, high: int) -> int | None:
@@ -78,21 +67,21 @@ def run_cpu_stats(ctx: Context, args: argparse.Namespace) -> None:
     total = args.total or (start is None and count is None)
     failed = f"Failed to retrieve CPU statistics for domain '{domain.name}'"
     if per_cpu:
-        cpus = _call(lambda: domain.get_cpu_stats(0, 0, 0).result, failed)
+        cpus = failing_as(lambda: domain.get_cpu_stats(0, 0, 0).result, failed)
         if cpu >= cpus:
             raise CommandError(f"Start CPU {cpu} is out of range (min: 0, max: {cpus - 1})")
         if count is None or count > cpus:
             if count is not None:
                 ctx.print(f"Only {cpus} CPUs available to show")
             count = cpus - cpu
-        nparams = _call(lambda: domain.get_cpu_stats(0, 0, 1).result, failed)
+        nparams = failing_as(lambda: domain.get_cpu_stats(0, 0, 1).result, failed)
         if not nparams:
             ctx.print("No per-CPU stats available", end="")
             if not total:
                 return
         while nparams and count > 0:
             chunk = min(count, _CHUNK)
-            found = _call(functools.partial(domain.get_cpu_stats, nparams, cpu, chunk), failed)
+            found = failing_as(functools.partial(domain.get_cpu_stats, nparams, cpu, chunk), failed)
             for number, params in found.rows:
                 if params:
                     ctx.print(f"CPU{number}:")
@@ -100,11 +89,11 @@ def run_cpu_stats(ctx: Context, args: argparse.Namespace) -> None:
             cpu += chunk
             count -= chunk
     if total:
-        nparams = _call(lambda: domain.get_cpu_stats(0, -1, 1).result, failed)
+        nparams = failing_as(lambda: domain.get_cpu_stats(0, -1, 1).result, failed)
         if not nparams:
             ctx.print("No total stats available", end="")
             return
-        found = _call(lambda: domain.get_cpu_stats(nparams, -1, 1), failed)
+        found = failing_as(lambda: domain.get_cpu_stats(nparams, -1, 1), failed)
         ctx.print("Total:")
         for _, params in found.rows:
             _show(ctx, params)
@@ -125,7 +114,7 @@ def run_set_lifecycle_action(ctx: Context, args: argparse.Namespace) -> None:
     if action is None:
         raise CommandError(f"Invalid lifecycle action '{args.action}'.")
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.set_lifecycle_action(event, action, impact), "Unable to change lifecycle action.")
+    failing_as(lambda: domain.set_lifecycle_action(event, action, impact), "Unable to change lifecycle action.")
 
 
 # -- guest agent: domfstrim, send-process-signal, set-user-password -----------------------------------
@@ -133,7 +122,7 @@ def run_domfstrim(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
     minimum = _number(args.minimum, "minimum", 0, 2**64 - 1) or 0
     mountpoint = _required_text(args.mountpoint, "mountpoint") if args.mountpoint is not None else None
-    _call(lambda: domain.fstrim(mountpoint, minimum), "Unable to invoke fstrim")
+    failing_as(lambda: domain.fstrim(mountpoint, minimum), "Unable to invoke fstrim")
 
 
 def run_send_process_signal(ctx: Context, args: argparse.Namespace) -> None:
@@ -146,7 +135,7 @@ def run_send_process_signal(ctx: Context, args: argparse.Namespace) -> None:
     if signum is None or signum < 0:
         raise CommandError(f"malformed signal name: {signame}")
     assert pid is not None
-    _call(lambda: domain.send_process_signal(pid, signum))
+    failing_as(lambda: domain.send_process_signal(pid, signum))
 
 
 def run_set_user_password(ctx: Context, args: argparse.Namespace) -> None:
@@ -156,14 +145,14 @@ def run_set_user_password(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
     user = _required_text(args.user, "user")
     password = _required_text(args.password, "password")
-    _call(lambda: domain.set_user_password(user, password, flags))
+    failing_as(lambda: domain.set_user_password(user, password, flags))
     ctx.print_extra(f"Password set successfully for {user} in {domain.name}", end="")
 
 
 # -- domblkerror, domlaunchsecinfo ---------------------------------------------------------------------
 def run_domblkerror(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
-    errors = _call(domain.disk_errors)
+    errors = failing_as(domain.disk_errors)
     if not errors:
         ctx.print("No errors found")
     for error in errors:
@@ -172,7 +161,7 @@ def run_domblkerror(ctx: Context, args: argparse.Namespace) -> None:
 
 def run_domlaunchsecinfo(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
-    for param in _call(domain.launch_security_info, "Unable to get launch security parameters"):
+    for param in failing_as(domain.launch_security_info, "Unable to get launch security parameters"):
         ctx.print(f"{param.field:<15}: {param.text()}")
 
 
@@ -206,7 +195,7 @@ def run_dump(ctx: Context, args: argparse.Namespace) -> None:
     failed = f"Failed to core dump domain '{domain.name}' to {path}"
     # virsh calls virDomainCoreDump for the ELF format, the call with a format for the others
     chosen_format = None if dumpformat == DumpFormat.RAW else int(dumpformat)
-    _call(lambda: domain.core_dump(path, int(flags), chosen_format), failed)
+    failing_as(lambda: domain.core_dump(path, int(flags), chosen_format), failed)
     if args.verbose:
         # virsh's job watcher draws the finished job's progress, once
         ctx.stderr.write("\rDump: [100 %]")

@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
 from typing import TypeVar
 
 from virt.cli.commands.domain import domain_argument, read_file
-from virt.cli.context import CommandError, Context
+from virt.cli.context import CommandError, Context, failing_as
 from virt.cli.registry import Argument, CommandRegistry
 
 GROUP = "Domain Management"
 T = TypeVar("T")
-
-
-def _call(action: Callable[[], T], *failure: str) -> T:
-    from virt.errors import VirtError
-
-    try:
-        return action()
-    except VirtError as exc:
-        raise CommandError(*failure, exc.message) from exc
 
 
 def run_guestvcpus(ctx: Context, args: argparse.Namespace) -> None:
@@ -35,16 +25,16 @@ def run_guestvcpus(ctx: Context, args: argparse.Namespace) -> None:
         raise CommandError("One of options --enable or --disable is required by option --cpulist")
     domain = ctx.domain(args.domain)
     if args.cpulist is not None:
-        _call(lambda: domain.set_guest_vcpus(args.cpulist, bool(args.enable)))
+        failing_as(lambda: domain.set_guest_vcpus(args.cpulist, bool(args.enable)))
         return
-    for param in _call(domain.guest_vcpus):
+    for param in failing_as(domain.guest_vcpus):
         ctx.print(f"{param.field:<15}: {param.text()}")
 
 
 def run_get_user_sshkeys(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
     # one after the other with nothing between, as virsh prints them (an agent's keys may end with their new line)
-    ctx.print("".join(_call(lambda: domain.authorized_ssh_keys(args.user))), end="")
+    ctx.print("".join(failing_as(lambda: domain.authorized_ssh_keys(args.user))), end="")
 
 
 def run_set_user_sshkeys(ctx: Context, args: argparse.Namespace) -> None:
@@ -66,7 +56,7 @@ def run_set_user_sshkeys(ctx: Context, args: argparse.Namespace) -> None:
         keys = [line for line in read_file(args.file).split("\n") if line]
         if not keys:
             raise CommandError(f"File {args.file} contains no keys")
-    _call(lambda: domain.set_authorized_ssh_keys(args.user, keys, flags))
+    failing_as(lambda: domain.set_authorized_ssh_keys(args.user, keys, flags))
 
 
 _INT = re.compile(r"\s*[+-]?\d+")
@@ -81,7 +71,7 @@ def run_guest_agent_timeout(ctx: Context, args: argparse.Namespace) -> None:
             raise CommandError(f"Numeric value '{args.timeout}' for <timeout> option is malformed or out of range")
         timeout = int(args.timeout)
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.set_agent_response_timeout(timeout))
+    failing_as(lambda: domain.set_agent_response_timeout(timeout))
 
 
 def register(commands: CommandRegistry) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
 from typing import TypeVar
 
 from virt.cli.commands.domain import domain_argument
 from virt.cli.commands.stats import host_cpu_count
 from virt.cli.commands.tuning import impact_arguments, impact_of, parse_cpulist
-from virt.cli.context import CommandError, Context
+from virt.cli.context import CommandError, Context, failing_as
 from virt.cli.registry import Argument, CommandRegistry
 from virt.xml.convert import CPUSET
 
@@ -26,15 +25,6 @@ _SETTINGS = {
     "thread-pool-min": ("thread_pool_min", -(2**31), 2**31 - 1),
     "thread-pool-max": ("thread_pool_max", -(2**31), 2**31 - 1),
 }
-
-
-def _call(action: Callable[[], T], *failure: str) -> T:
-    from virt.errors import VirtError
-
-    try:
-        return action()
-    except VirtError as exc:
-        raise CommandError(*failure, exc.message) from exc
 
 
 def _number(text: str, option: str, low: int, high: int) -> int:
@@ -55,7 +45,7 @@ def _iothread_id(text: str, option: str) -> int:
 def run_iothreadinfo(ctx: Context, args: argparse.Namespace) -> None:
     flags = int(impact_of(args))
     domain = ctx.domain(args.domain)
-    found = _call(lambda: domain.iothread_info(flags), "Unable to get domain IOThreads information")
+    found = failing_as(lambda: domain.iothread_info(flags), "Unable to get domain IOThreads information")
     if not found:
         ctx.print_extra("No IOThreads found for the domain", end="")  # virsh ends it with its blank line
         return
@@ -67,21 +57,21 @@ def run_iothreadpin(ctx: Context, args: argparse.Namespace) -> None:
     iothread = _number(args.iothread, "iothread", 0, 2**32 - 1)
     domain = ctx.domain(args.domain)
     cpus = parse_cpulist(args.cpulist, host_cpu_count(ctx))
-    _call(lambda: domain.pin_iothread(iothread, cpus, flags))
+    failing_as(lambda: domain.pin_iothread(iothread, cpus, flags))
 
 
 def run_iothreadadd(ctx: Context, args: argparse.Namespace) -> None:
     flags = int(impact_of(args))
     iothread = _iothread_id(args.id, "id")
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.add_iothread(iothread, flags))
+    failing_as(lambda: domain.add_iothread(iothread, flags))
 
 
 def run_iothreaddel(ctx: Context, args: argparse.Namespace) -> None:
     flags = int(impact_of(args))
     iothread = _iothread_id(args.id, "id")
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.del_iothread(iothread, flags))
+    failing_as(lambda: domain.del_iothread(iothread, flags))
 
 
 def run_iothreadset(ctx: Context, args: argparse.Namespace) -> None:
@@ -98,7 +88,7 @@ def run_iothreadset(ctx: Context, args: argparse.Namespace) -> None:
             params.append(TypedParameter(field, PARAMETERS[field], _number(text, option, low, high)))
     if not params:
         raise CommandError("Not enough arguments passed, nothing to set")
-    _call(lambda: domain.set_iothread_params(iothread, params, flags))
+    failing_as(lambda: domain.set_iothread_params(iothread, params, flags))
 
 
 def register(commands: CommandRegistry) -> None:

@@ -5,11 +5,10 @@ managedsave-remove, managedsave-dumpxml, managedsave-define, save-image-dumpxml,
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from virt.cli.commands.domain import domain_argument, read_file
-from virt.cli.context import CommandError, Context
+from virt.cli.context import CommandError, Context, failing_as
 from virt.cli.registry import Argument, CommandRegistry, complete_files
 from virt.domainsave import SaveFlags, SaveImageXMLFlags
 
@@ -18,16 +17,6 @@ if TYPE_CHECKING:
 
 GROUP = "Domain Management"
 T = TypeVar("T")
-
-
-def _call(action: Callable[[], T], *failure: str) -> T:
-    """``action()``; its VirtError becomes the ``failure`` lines (if any) and the error's message."""
-    from virt.errors import VirtError
-
-    try:
-        return action()
-    except VirtError as exc:
-        raise CommandError(*failure, exc.message) from exc
 
 
 def _state_flags(args: argparse.Namespace, *, exclusive: bool = False) -> SaveFlags:
@@ -84,7 +73,6 @@ def _copy(element: etree._Element) -> etree._Element:
     """An element detached from its document, without the text that followed it there."""
     import copy
 
-
     detached = copy.deepcopy(element)
     detached.tail = None
     # the document's own indentation goes: virsh indents the node anew from where it now stands
@@ -105,7 +93,7 @@ def run_save(ctx: Context, args: argparse.Namespace) -> None:
     flags = _state_flags(args)
     xml = _update_xml(args.xml) if args.xml is not None else None
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.save(args.file, xml, flags), f"Failed to save domain '{domain.name}' to {args.file}")
+    failing_as(lambda: domain.save(args.file, xml, flags), f"Failed to save domain '{domain.name}' to {args.file}")
     ctx.print_extra()
     ctx.print_extra(f"Domain '{domain.name}' saved to {args.file}")
 
@@ -113,19 +101,19 @@ def run_save(ctx: Context, args: argparse.Namespace) -> None:
 def run_restore(ctx: Context, args: argparse.Namespace) -> None:
     flags = _state_flags(args)
     xml = _update_xml(args.xml) if args.xml is not None else None
-    _call(lambda: ctx.conn.restore(args.file, xml, flags), f"Failed to restore domain from {args.file}")
+    failing_as(lambda: ctx.conn.restore(args.file, xml, flags), f"Failed to restore domain from {args.file}")
     ctx.print_extra(f"Domain restored from {args.file}")
 
 
 def run_save_image_dumpxml(ctx: Context, args: argparse.Namespace) -> None:
-    xml = _call(lambda: ctx.conn.save_image_xml(args.file, _xml_flags(args)))
+    xml = failing_as(lambda: ctx.conn.save_image_xml(args.file, _xml_flags(args)))
     print_selected_xml(ctx, xml, args.xpath, args.wrap)
 
 
 def run_save_image_define(ctx: Context, args: argparse.Namespace) -> None:
     flags = _state_flags(args)
     xml = _update_xml(args.xml)
-    _call(lambda: ctx.conn.define_save_image_xml(args.file, xml, flags), f"Failed to update {args.file}")
+    failing_as(lambda: ctx.conn.define_save_image_xml(args.file, xml, flags), f"Failed to update {args.file}")
     ctx.print_extra(f"State file {args.file} updated.")
 
 
@@ -133,7 +121,7 @@ def run_save_image_define(ctx: Context, args: argparse.Namespace) -> None:
 def run_managedsave(ctx: Context, args: argparse.Namespace) -> None:
     flags = _state_flags(args)
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.managed_save(flags), f"Failed to save domain '{domain.name}' state")
+    failing_as(lambda: domain.managed_save(flags), f"Failed to save domain '{domain.name}' state")
     ctx.print_extra()
     ctx.print_extra(f"Domain '{domain.name}' state saved by libvirt")
 
@@ -142,16 +130,16 @@ def run_managedsave_remove(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
     ctx.trailer = False
     failure = f"Failed to remove managed save image for domain '{domain.name}'"
-    if not _call(domain.has_managed_save, "Failed to check for domain managed save image"):
+    if not failing_as(domain.has_managed_save, "Failed to check for domain managed save image"):
         ctx.print_extra(f"Domain '{domain.name}' has no manage save image; removal skipped")
         return
-    _call(domain.remove_managed_save, failure)
+    failing_as(domain.remove_managed_save, failure)
     ctx.print_extra(f"Removed managedsave image for domain '{domain.name}'")
 
 
 def run_managedsave_dumpxml(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
-    xml = _call(lambda: domain.managed_save_xml(_xml_flags(args)))
+    xml = failing_as(lambda: domain.managed_save_xml(_xml_flags(args)))
     print_selected_xml(ctx, xml, args.xpath, args.wrap)
 
 
@@ -159,7 +147,7 @@ def run_managedsave_define(ctx: Context, args: argparse.Namespace) -> None:
     flags = _state_flags(args, exclusive=True)
     domain = ctx.domain(args.domain)
     xml = _update_xml(args.xml)
-    _call(lambda: domain.define_managed_save_xml(xml, flags), f"Failed to update {domain.name} XML configuration")
+    failing_as(lambda: domain.define_managed_save_xml(xml, flags), f"Failed to update {domain.name} XML configuration")
     ctx.print_extra(f"Managed save state file of domain '{domain.name}' updated.")
 
 

@@ -11,12 +11,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from virt.cli.commands.domain import domain_argument
-from virt.cli.context import CommandError, Context
+from virt.cli.context import CommandError, Context, failing_as
 from virt.cli.registry import Argument, CommandRegistry
 from virt.cli.sizes import SUFFIXES
 from virt.domainchanges import Impact
 from virt.domainstats import ParamType, TypedParameter
-from virt.errors import VirtError
 from virt.tunables import MEMORY_PARAM_UNLIMITED, NumaMode
 
 GROUP = "Domain Management"
@@ -40,14 +39,6 @@ def _impact(args: argparse.Namespace) -> Impact:
 
 def _both(impact: Impact) -> bool:
     return bool(impact & Impact.LIVE and impact & Impact.CONFIG)
-
-
-def _call(action: Callable[[], T], *failure: str) -> T:
-    """``action()``; its VirtError becomes the ``failure`` lines and the error's message."""
-    try:
-        return action()
-    except VirtError as exc:
-        raise CommandError(*failure, exc.message) from exc
 
 
 def _given(args: argparse.Namespace, option: str) -> str | None:
@@ -145,10 +136,10 @@ def run_memtune(ctx: Context, args: argparse.Namespace) -> None:
         if text is not None:
             params.append(TypedParameter(field, ParamType.ULLONG, _memtune_size(text, option)))
     if params:
-        _call(lambda: domain.set_memory_parameters(params, impact), "Unable to change memory parameters")
+        failing_as(lambda: domain.set_memory_parameters(params, impact), "Unable to change memory parameters")
         return
     failure = "Unable to get number of memory parameters" if _both(impact) else "Unable to get memory parameters"
-    found = _call(lambda: domain.memory_parameters(impact), failure)
+    found = failing_as(lambda: domain.memory_parameters(impact), failure)
     _print(ctx, found, lambda p: "unlimited" if p.value == MEMORY_PARAM_UNLIMITED else p.text())
 
 
@@ -180,9 +171,9 @@ def run_numatune(ctx: Context, args: argparse.Namespace) -> None:
     if mode is not None:
         params.append(TypedParameter("numa_mode", ParamType.INT, _numa_mode(mode)))
     if params:
-        _call(lambda: domain.set_numa_parameters(params, impact), "Unable to change numa parameters")
+        failing_as(lambda: domain.set_numa_parameters(params, impact), "Unable to change numa parameters")
         return
-    found = _call(lambda: domain.numa_parameters(impact), "Unable to get numa parameters")
+    found = failing_as(lambda: domain.numa_parameters(impact), "Unable to get numa parameters")
 
     def text(param: TypedParameter) -> str:
         if param.field == "numa_mode" and param.type is ParamType.INT:
@@ -219,10 +210,10 @@ def run_blkiotune(ctx: Context, args: argparse.Namespace) -> None:
         if value is not None:
             params.append(TypedParameter(field, ParamType.STRING, value))
     if params:
-        _call(lambda: domain.set_blkio_parameters(params, impact), "Unable to change blkio parameters")
+        failing_as(lambda: domain.set_blkio_parameters(params, impact), "Unable to change blkio parameters")
         return
     failure = "Unable to get number of blkio parameters" if _both(impact) else "Unable to get blkio parameters"
-    _print(ctx, _call(lambda: domain.blkio_parameters(impact), failure))
+    _print(ctx, failing_as(lambda: domain.blkio_parameters(impact), failure))
 
 
 # -- domiftune ----------------------------------------------------------------------------------------
@@ -272,9 +263,11 @@ def run_domiftune(ctx: Context, args: argparse.Namespace) -> None:
     if outbound is not None:
         params += _bandwidth(outbound, "outbound")
     if params:
-        _call(lambda: domain.set_interface_parameters(device, params, impact), "Unable to set interface parameters")
+        failing_as(
+            lambda: domain.set_interface_parameters(device, params, impact), "Unable to set interface parameters"
+        )
         return
-    _print(ctx, _call(lambda: domain.interface_parameters(device, impact), "Unable to get interface parameters"))
+    _print(ctx, failing_as(lambda: domain.interface_parameters(device, impact), "Unable to get interface parameters"))
 
 
 # -- blkdeviotune -------------------------------------------------------------------------------------
@@ -330,12 +323,12 @@ def run_blkdeviotune(ctx: Context, args: argparse.Namespace) -> None:
     if args.group_name is not None:
         params.append(TypedParameter("group_name", ParamType.STRING, args.group_name))
     if params:
-        _call(lambda: domain.set_block_io_tune(disk, params, impact), "Unable to change block I/O throttle")
+        failing_as(lambda: domain.set_block_io_tune(disk, params, impact), "Unable to change block I/O throttle")
         return
     failure = "Unable to get block I/O throttle parameters"
     if _both(impact):
         failure = "Unable to get number of block I/O throttle parameters"
-    _print(ctx, _call(lambda: domain.block_io_tune(disk, impact), failure))
+    _print(ctx, failing_as(lambda: domain.block_io_tune(disk, impact), failure))
 
 
 # -- perf ---------------------------------------------------------------------------------------------
@@ -356,9 +349,9 @@ def run_perf(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
     params = _events(enable or "", True) + _events(disable or "", False)
     if params:
-        _call(lambda: domain.set_perf_events(params, impact), "Unable to enable/disable perf events")
+        failing_as(lambda: domain.set_perf_events(params, impact), "Unable to enable/disable perf events")
     else:
-        params = _call(lambda: domain.perf_events(impact), "Unable to get perf events")
+        params = failing_as(lambda: domain.perf_events(impact), "Unable to get perf events")
     _print_perf(ctx, params)
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
 from typing import TypeVar
 
 from virt.cli.commands.domain import domain_argument
 from virt.cli.commands.stats import host_cpu_count, print_pin_table
-from virt.cli.context import CommandError, Context
+from virt.cli.context import CommandError, Context, failing_as
 from virt.cli.registry import Argument, CommandRegistry
 from virt.cli.sizes import SUFFIXES
 from virt.domainchanges import Impact
@@ -65,16 +64,6 @@ def impact_arguments(what: tuple[str, str, str] = _AFFECT) -> list[Argument]:
     ]
 
 
-def _call(action: Callable[[], T], *failure: str) -> T:
-    """``action()``; its VirtError becomes the ``failure`` lines and the error's message."""
-    from virt.errors import VirtError
-
-    try:
-        return action()
-    except VirtError as exc:
-        raise CommandError(*failure, exc.message) from exc
-
-
 # -- memory and processors ---------------------------------------------------------------------------
 def _flagless_is_live(impact: Impact) -> Impact:
     # without --live/--config/--current virsh calls the flagless API (virDomainSetMemory,
@@ -88,14 +77,14 @@ def run_setmem(ctx: Context, args: argparse.Namespace) -> None:
     if not (args.current or args.live or args.config):
         impact = _flagless_is_live(impact)
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.set_memory(kib, impact))
+    failing_as(lambda: domain.set_memory(kib, impact))
 
 
 def run_setmaxmem(ctx: Context, args: argparse.Namespace) -> None:
     kib = _kib(args.size, "size")
     impact = impact_of(args)
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.set_max_memory(kib, impact), "Unable to change MaxMemorySize")
+    failing_as(lambda: domain.set_max_memory(kib, impact), "Unable to change MaxMemorySize")
 
 
 def run_setvcpus(ctx: Context, args: argparse.Namespace) -> None:
@@ -110,7 +99,7 @@ def run_setvcpus(ctx: Context, args: argparse.Namespace) -> None:
     if args.guest:
         raise CommandError("--guest (the guest agent's CPU hotplug) is not supported by virt")
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.set_vcpus(count, impact, maximum=args.maximum, hotpluggable=args.hotpluggable))
+    failing_as(lambda: domain.set_vcpus(count, impact, maximum=args.maximum, hotpluggable=args.hotpluggable))
 
 
 def parse_cpulist(text: str, maxcpu: int) -> frozenset[int]:
@@ -145,14 +134,14 @@ def run_vcpupin(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
     maxcpu = host_cpu_count(ctx)
     if args.cpulist is None:
-        pins = _call(lambda: domain.vcpu_pin_info(**_read_impact(impact)))
+        pins = failing_as(lambda: domain.vcpu_pin_info(**_read_impact(impact)))
         if vcpu is not None and vcpu >= len(pins):
             raise CommandError(f"vcpu {vcpu} is out of range of persistent cpu count {len(pins)}")
         print_pin_table(ctx, pins, maxcpu, only=vcpu)
         return
     assert vcpu is not None
     cpus = parse_cpulist(args.cpulist, maxcpu)
-    _call(lambda: domain.pin_vcpu(vcpu, cpus, impact))
+    failing_as(lambda: domain.pin_vcpu(vcpu, cpus, impact))
 
 
 def run_emulatorpin(ctx: Context, args: argparse.Namespace) -> None:
@@ -160,13 +149,13 @@ def run_emulatorpin(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
     maxcpu = host_cpu_count(ctx)
     if args.cpulist is None:
-        cpus = _call(lambda: domain.emulator_pin_info(**_read_impact(impact)))
+        cpus = failing_as(lambda: domain.emulator_pin_info(**_read_impact(impact)))
         ctx.print_extra("emulator: CPU Affinity")
         ctx.print_extra("----------------------------------")
         ctx.print(f"       *: {CPUSET.format(cpu for cpu in cpus if cpu < maxcpu)}")
         return
     chosen = parse_cpulist(args.cpulist, maxcpu)
-    _call(lambda: domain.pin_emulator(chosen, impact))
+    failing_as(lambda: domain.pin_emulator(chosen, impact))
 
 
 # -- keys --------------------------------------------------------------------------------------------
@@ -190,7 +179,7 @@ def run_send_key(ctx: Context, args: argparse.Namespace) -> None:
         if len(codes) > 16:
             raise CommandError("too many keycodes")
     domain = ctx.domain(args.domain)
-    _call(lambda: domain.send_key(codes, codeset, holdtime))
+    failing_as(lambda: domain.send_key(codes, codeset, holdtime))
 
 
 # -- metadata ----------------------------------------------------------------------------------------
@@ -207,10 +196,10 @@ def run_metadata(ctx: Context, args: argparse.Namespace) -> None:
         if args.set is not None and not args.key:
             raise CommandError("namespace key is required when modifying metadata")
         value = None if args.remove else args.set
-        _call(lambda: domain.set_metadata(MetadataType.ELEMENT, value, key=args.key, uri=args.uri, impact=impact))
+        failing_as(lambda: domain.set_metadata(MetadataType.ELEMENT, value, key=args.key, uri=args.uri, impact=impact))
         ctx.print_extra("Metadata removed" if args.remove else "Metadata modified")
         return
-    ctx.print(_call(lambda: domain.metadata(MetadataType.ELEMENT, args.uri, impact)))
+    ctx.print(failing_as(lambda: domain.metadata(MetadataType.ELEMENT, args.uri, impact)))
 
 
 def run_desc(ctx: Context, args: argparse.Namespace) -> None:
@@ -226,7 +215,7 @@ def run_desc(ctx: Context, args: argparse.Namespace) -> None:
     ctx.trailer = False
     if args.new_desc:
         text = " ".join(args.new_desc)
-        _call(lambda: domain.set_metadata(kind, text, impact=impact), f"Failed to set new domain {noun}")
+        failing_as(lambda: domain.set_metadata(kind, text, impact=impact), f"Failed to set new domain {noun}")
         ctx.print_extra(f"Domain {noun} updated successfully")
         return
     try:
@@ -252,7 +241,7 @@ def run_domifaddr(ctx: Context, args: argparse.Namespace) -> None:
 
     source = _source(args.source, {s.name.lower(): s for s in AddressSource}, AddressSource.LEASE)
     domain = ctx.domain(args.domain)
-    interfaces = _call(lambda: domain.interface_addresses(source), "Failed to query for interfaces addresses")
+    interfaces = failing_as(lambda: domain.interface_addresses(source), "Failed to query for interfaces addresses")
     ctx.print_extra(f" {'Name':<10} {'MAC address':<20} {'Protocol':<8}     Address")
     ctx.print_extra("-" * 79)
     for iface in interfaces:
@@ -270,7 +259,7 @@ def run_domifaddr(ctx: Context, args: argparse.Namespace) -> None:
 
 def run_domfsinfo(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
-    found = _call(domain.filesystems, "Unable to get filesystem information")
+    found = failing_as(domain.filesystems, "Unable to get filesystem information")
     if not found:
         return
     rows = [[fs.mountpoint, fs.name, fs.fstype, ",".join(fs.devices)] for fs in found]
@@ -279,13 +268,13 @@ def run_domfsinfo(ctx: Context, args: argparse.Namespace) -> None:
 
 def run_domfsfreeze(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
-    count = _call(lambda: domain.freeze_filesystems(args.mountpoint or []), "Unable to freeze filesystems")
+    count = failing_as(lambda: domain.freeze_filesystems(args.mountpoint or []), "Unable to freeze filesystems")
     ctx.print(f"Froze {count} filesystem(s)")
 
 
 def run_domfsthaw(ctx: Context, args: argparse.Namespace) -> None:
     domain = ctx.domain(args.domain)
-    count = _call(lambda: domain.thaw_filesystems(args.mountpoint or []), "Unable to thaw filesystems")
+    count = failing_as(lambda: domain.thaw_filesystems(args.mountpoint or []), "Unable to thaw filesystems")
     ctx.print(f"Thawed {count} filesystem(s)")
 
 
@@ -295,7 +284,7 @@ def run_domhostname(ctx: Context, args: argparse.Namespace) -> None:
     choices = {"lease": HostnameSource.LEASE, "agent": HostnameSource.AGENT}
     source = _source(args.source, choices, HostnameSource.DEFAULT)
     domain = ctx.domain(args.domain)
-    ctx.print(_call(lambda: domain.hostname(source), "failed to get hostname"))
+    ctx.print(failing_as(lambda: domain.hostname(source), "failed to get hostname"))
 
 
 def register(commands: CommandRegistry) -> None:
