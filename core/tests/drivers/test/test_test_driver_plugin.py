@@ -94,6 +94,4 @@ def test_implements_every_operation_of_the_interface() -> None:
         "get_node_memory_parameters",
         "set_node_memory_parameters",
     }
-    assert (
-        implemented == optional - {"get_domain_capabilities", "open_console", "reconnect"} - not_in_libvirts
-    )
+    assert implemented == optional - {"get_domain_capabilities", "open_console", "reconnect"} - not_in_libvirts
