@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING
 
+from virt.errors import ErrorDomain, ErrorNumber, libvirt_error
 from virt.snapshots import DeleteFlags, ListFlags
 
 if TYPE_CHECKING:
+    from virt.xml.devices import Disk
+    from virt.xml.domain import Domain
     from virt.xml.snapshot import DomainSnapshot
 
-__all__ = ["children", "descendants", "listed", "parent_of", "remove", "wanted"]
+__all__ = ["children", "descendants", "fill_new", "listed", "parent_of", "remove", "wanted"]
 
 
 def parent_of(snap: DomainSnapshot) -> str | None:
@@ -109,3 +112,43 @@ def remove(snapshots: MutableMapping[str, DomainSnapshot], current: str | None, 
             current = parent
         del snapshots[name]
     return current
+
+
+def check_disks(snap: DomainSnapshot, disks: list[Disk]) -> None:
+    """The first checks of virDomainSnapshotAlignDisks: no more entries than disks, each naming one."""
+    asked = snap.disks.disks if snap.disks is not None else []
+    if len(asked) > len(disks):
+        raise libvirt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED, "too many disk snapshot requests for domain", ErrorDomain.DOMAIN_SNAPSHOT
+        )
+    targets = {d.target.dev for d in disks if d.target is not None}
+    for entry in asked:
+        if entry.name not in targets:
+            raise libvirt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED, f"no disk named '{entry.name}'", ErrorDomain.DOMAIN_SNAPSHOT
+            )
+
+
+def fill_new(snap: DomainSnapshot, definition: Domain, state: str, *, active: bool) -> None:
+    """A new snapshot's defaults (virDomainSnapshotAlignDisks): its ``state``, memory kept internally
+    while the domain runs, each disk not named in the XML snapshotted internally (but CD-ROMs,
+    floppies and read-only disks, which are left out)."""
+    from virt.xml.snapshot import SnapshotDisk, SnapshotDisks, SnapshotMemory
+
+    snap.state = state
+    if snap.memory is None:
+        snap.memory = SnapshotMemory()
+        snap.memory.snapshot = "internal" if active else "no"
+    devices = definition.devices
+    check_disks(snap, devices.disks if devices is not None else [])
+    named = {d.name for d in snap.disks.disks} if snap.disks is not None else set()
+    disks = snap.disks or SnapshotDisks()
+    for disk in devices.disks if devices is not None else []:
+        target = disk.target.dev if disk.target is not None else None
+        if target is None or target in named:
+            continue
+        entry = SnapshotDisk()
+        entry.name = target
+        entry.snapshot = "no" if disk.device in ("cdrom", "floppy") or disk.readonly else "internal"
+        disks.disks.append(entry)
+    snap.disks = disks if disks.disks else None

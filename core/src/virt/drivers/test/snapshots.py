@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.drivers.test.host import Host
     from virt.drivers.test.objects import DomainObj
-    from virt.xml.devices import Disk
     from virt.xml.domain import Domain
     from virt.xml.snapshot import DomainSnapshot
 
@@ -51,21 +50,6 @@ def _missing(name: str) -> VirtError:
     return errors.error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"no domain snapshot with matching name '{name}'")
 
 
-def _check_disks(snap: DomainSnapshot, disks: list[Disk]) -> None:
-    """The first checks of virDomainSnapshotAlignDisks: no more entries than disks, each naming one."""
-    asked = snap.disks.disks if snap.disks is not None else []
-    if len(asked) > len(disks):
-        raise libvirt_error(
-            ErrorNumber.CONFIG_UNSUPPORTED, "too many disk snapshot requests for domain", ErrorDomain.DOMAIN_SNAPSHOT
-        )
-    targets = {d.target.dev for d in disks if d.target is not None}
-    for entry in asked:
-        if entry.name not in targets:
-            raise libvirt_error(
-                ErrorNumber.CONFIG_UNSUPPORTED, f"no disk named '{entry.name}'", ErrorDomain.DOMAIN_SNAPSHOT
-            )
-
-
 class SnapshotOperations:
     """The snapshot methods of TestConnection (callers of ``_domain`` hold ``host.lock``)."""
 
@@ -79,7 +63,7 @@ class SnapshotOperations:
         def _event(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None: ...
 
     def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
-        from virt.xml.snapshot import DomainSnapshot, SnapshotDisk, SnapshotDisks, SnapshotMemory, SnapshotParent
+        from virt.xml.snapshot import DomainSnapshot, SnapshotParent
 
         if flags & ~_CREATE_TAKEN:
             raise _unsupported(flags & ~_CREATE_TAKEN, "testDomainSnapshotCreateXML")
@@ -110,23 +94,7 @@ class SnapshotOperations:
                         ErrorNumber.OPERATION_FAILED, f"domain moment {snap.name} already exists", ErrorDomain.DOMAIN
                     )
                 snap.creation_time = now
-                snap.state = _STATE_NAMES.get(obj.state, "nostate")
-                if snap.memory is None:
-                    snap.memory = SnapshotMemory()
-                    snap.memory.snapshot = "internal" if obj.active else "no"
-                devices = obj.current.devices
-                _check_disks(snap, devices.disks if devices is not None else [])
-                named = {d.name for d in snap.disks.disks} if snap.disks is not None else set()
-                disks = snap.disks or SnapshotDisks()
-                for disk in devices.disks if devices is not None else []:
-                    target = disk.target.dev if disk.target is not None else None
-                    if target is None or target in named:
-                        continue
-                    entry = SnapshotDisk()
-                    entry.name = target
-                    entry.snapshot = "no" if disk.device in ("cdrom", "floppy") or disk.readonly else "internal"
-                    disks.disks.append(entry)
-                snap.disks = disks if disks.disks else None
+                snapshottree.fill_new(snap, obj.current, _STATE_NAMES.get(obj.state, "nostate"), active=obj.active)
                 snap.domain = obj.current.clone()
                 if obj.current_snapshot is not None:
                     snap.parent = SnapshotParent()
