@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from virt.xml.domain import Domain
     from virt.xml.snapshot import DomainSnapshot
 
-__all__ = ["children", "descendants", "fill_new", "listed", "parent_of", "remove", "wanted"]
+__all__ = ["children", "descendants", "fill_new", "listed", "new_snapshot", "parent_of", "remove", "wanted"]
 
 
 def parent_of(snap: DomainSnapshot) -> str | None:
@@ -27,7 +27,7 @@ def parent_of(snap: DomainSnapshot) -> str | None:
 
 def children(snapshots: Mapping[str, DomainSnapshot], name: str | None) -> list[str]:
     """The children of ``name`` (None: the roots) newest first, as libvirt links them."""
-    return [n for n, s in reversed(snapshots.items()) if parent_of(s) == name]
+    return [n for n, s in reversed(list(snapshots.items())) if parent_of(s) == name]
 
 
 def descendants(snapshots: Mapping[str, DomainSnapshot], name: str | None) -> list[str]:
@@ -152,3 +152,32 @@ def fill_new(snap: DomainSnapshot, definition: Domain, state: str, *, active: bo
         entry.snapshot = "no" if disk.device in ("cdrom", "floppy") or disk.readonly else "internal"
         disks.disks.append(entry)
     snap.disks = disks if disks.disks else None
+
+
+def new_snapshot(
+    snap: DomainSnapshot,
+    snapshots: Mapping[str, DomainSnapshot],
+    current: str | None,
+    definition: Domain,
+    state: str,
+    *,
+    active: bool,
+) -> str:
+    """A new snapshot made now of ``definition``: named by its creation time unless the XML names it
+    (refused when taken), under ``current``; its name."""
+    import time
+
+    from virt.xml.snapshot import SnapshotParent
+
+    now = int(time.time())
+    name = snap.name = snap.name or str(now)
+    if name in snapshots:
+        raise libvirt_error(ErrorNumber.OPERATION_FAILED, f"domain moment {name} already exists", ErrorDomain.DOMAIN)
+    snap.creation_time = now
+    fill_new(snap, definition, state, active=active)
+    snap.domain = definition.clone()
+    snap.parent = None
+    if current is not None:
+        snap.parent = SnapshotParent()
+        snap.parent.name = current
+    return name

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -164,7 +163,7 @@ class SnapshotStates:
 
     # -- create -----------------------------------------------------------------------------------
     def create_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
-        from virt.xml.snapshot import DomainSnapshot, SnapshotParent
+        from virt.xml.snapshot import DomainSnapshot
 
         snap = DomainSnapshot.from_xml(xml)
         with self.locked(ref) as obj:
@@ -174,14 +173,8 @@ class SnapshotStates:
             if flags & CreateFlags.DISK_ONLY:
                 # a disk-only snapshot is external by default: virt-qemu makes only internal ones
                 raise errors.unsupported("external (disk-only) snapshots are not supported by virt-qemu")
-            now = int(time.time())
-            snap.name = snap.name or str(now)
-            if snap.name in snaps.snaps:
-                raise libvirt_error(
-                    ErrorNumber.OPERATION_FAILED, f"domain snapshot '{snap.name}' already exists", ErrorDomain.QEMU
-                )
-            snap.creation_time = now
-            snapshottree.fill_new(snap, obj.current, _STATE_NAMES.get(obj.state, "nostate"), active=obj.active)
+            state = _STATE_NAMES.get(obj.state, "nostate")
+            name = snapshottree.new_snapshot(snap, snaps.snaps, snaps.current, obj.current, state, active=obj.active)
             if snapshottree.is_external(snap):
                 raise errors.unsupported("external snapshots are not supported by virt-qemu")
             if obj.active and snap.memory is not None and snap.memory.snapshot == "no":
@@ -191,27 +184,23 @@ class SnapshotStates:
                     ErrorDomain.QEMU,
                 )
             files = _internal_disks(obj.current, snap)
-            snap.domain = obj.current.clone()
-            if snaps.current is not None:
-                snap.parent = SnapshotParent()
-                snap.parent.name = snaps.current
             if obj.active:
-                self._save_vm(obj, snap.name, halt=bool(flags & CreateFlags.HALT))
+                self._save_vm(obj, name, halt=bool(flags & CreateFlags.HALT))
             else:
                 made: list[str] = []
                 try:
                     for path in files:
-                        _qemu_img("snapshot", "-c", snap.name, path)
+                        _qemu_img("snapshot", "-c", name, path)
                         made.append(path)
                 except VirtError:  # ATOMIC or not, no disk keeps a half-made snapshot
                     for path in made:
                         with contextlib.suppress(VirtError):
-                            _qemu_img("snapshot", "-d", snap.name, path)
+                            _qemu_img("snapshot", "-d", name, path)
                     raise
             if not flags & CreateFlags.NO_METADATA:
-                snaps.snaps[snap.name] = snap
-                self._set_current(obj, snaps, snap.name)
-            return snap.name
+                snaps.snaps[name] = snap
+                self._set_current(obj, snaps, name)
+            return name
 
     def _redefine_snapshot(self, obj: DomainObj, snaps: SnapshotList, snap: DomainSnapshot, flags: int) -> str:
         if not snap.name:

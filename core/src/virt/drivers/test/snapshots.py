@@ -5,7 +5,6 @@ made; the new one becomes current. Its memory and disks are internal while the d
 from __future__ import annotations
 
 import contextlib
-import time
 from typing import TYPE_CHECKING
 
 from virt import snapshottree
@@ -63,7 +62,7 @@ class SnapshotOperations:
         def _event(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None: ...
 
     def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
-        from virt.xml.snapshot import DomainSnapshot, SnapshotParent
+        from virt.xml.snapshot import DomainSnapshot
 
         if flags & ~_CREATE_TAKEN:
             raise _unsupported(flags & ~_CREATE_TAKEN, "testDomainSnapshotCreateXML")
@@ -87,20 +86,10 @@ class SnapshotOperations:
                         ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot", ErrorDomain.DOMAIN_SNAPSHOT
                     )
             else:
-                now = int(time.time())
-                snap.name = snap.name or str(now)
-                if snap.name in obj.snapshots:
-                    raise libvirt_error(
-                        ErrorNumber.OPERATION_FAILED, f"domain moment {snap.name} already exists", ErrorDomain.DOMAIN
-                    )
-                snap.creation_time = now
-                snapshottree.fill_new(snap, obj.current, _STATE_NAMES.get(obj.state, "nostate"), active=obj.active)
-                snap.domain = obj.current.clone()
-                if obj.current_snapshot is not None:
-                    snap.parent = SnapshotParent()
-                    snap.parent.name = obj.current_snapshot
-                else:
-                    snap.parent = None
+                state = _STATE_NAMES.get(obj.state, "nostate")
+                snapshottree.new_snapshot(
+                    snap, obj.snapshots, obj.current_snapshot, obj.current, state, active=obj.active
+                )
             name = snap.name
             assert name is not None
             obj.snapshots[name] = snap
