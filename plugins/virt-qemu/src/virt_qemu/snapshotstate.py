@@ -36,9 +36,8 @@ _STATE_NAMES = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused", Do
 
 def _missing(name: str) -> VirtError:
     return libvirt_error(
-        ErrorNumber.NO_DOMAIN_SNAPSHOT, f"Domain snapshot not found: no domain snapshot with matching name '{name}'",
-        ErrorDomain.DOMAIN_SNAPSHOT,
-    )  # fmt: skip
+        ErrorNumber.NO_DOMAIN_SNAPSHOT, f"no domain snapshot with matching name '{name}'", ErrorDomain.DOMAIN_SNAPSHOT
+    )
 
 
 class SnapshotList:

@@ -1,0 +1,130 @@
+"""Internal snapshots through stock virsh, virtd serving ``qemu:///system`` side by side with libvirtd
+9.0's QEMU driver, on the same guest (the tests' tiny Linux, TCG, a qcow2 disk): every step prints what
+libvirtd prints (outputs naming no creation time: names, trees, infos, parts of the XML)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_support import private_virtd, qemu_uri, reference_libvirtd
+from guest import GuestImage, domain_xml
+from virsh_support import kill_processes_mentioning, virsh, virsh_ok
+from virt.testing import need_virsh
+
+NAME = "vqsn1"
+UUID = "6a2e1d4b-8c3f-4d70-8b52-1e7c3f9a6b02"
+BOOT_TIMEOUT = 90.0
+
+STEPS = [
+    "snapshot-create-as {name} s1 --description first",
+    "snapshot-current {name} --name",
+    "snapshot-info {name} s1",
+    "snapshot-create-as {name} s2",
+    "snapshot-list {name} --name",
+    "snapshot-list {name} --tree",
+    "snapshot-list {name} --leaves --name",
+    "snapshot-list {name} --roots --name",
+    "snapshot-list {name} --internal --name",
+    "snapshot-list {name} --external --name",
+    "snapshot-parent {name} s2",
+    "snapshot-parent {name} s1",
+    "snapshot-dumpxml {name} s1 --xpath /domainsnapshot/memory",
+    "snapshot-dumpxml {name} s2 --xpath /domainsnapshot/disks",
+    "snapshot-dumpxml {name} s1 --xpath /domainsnapshot/description",
+    "snapshot-revert {name} s1",
+    "domstate {name} --reason",
+    "snapshot-current {name} --name",
+    "snapshot-revert {name} s2 --paused",
+    "domstate {name} --reason",
+    "resume {name}",
+    "snapshot-create-as {name} s3 --halt",
+    "domstate {name} --reason",
+    "snapshot-create-as {name} off1",
+    "snapshot-info {name} off1",
+    "snapshot-list {name} --inactive --name",
+    "snapshot-list {name} --active --name",
+    "snapshot-list {name} --tree",
+    "snapshot-revert {name} s3 --running",
+    "domstate {name} --reason",
+    "snapshot-delete {name} s2",
+    "snapshot-list {name} --tree",
+    "snapshot-delete {name} s1 --children-only",
+    "snapshot-list {name} --name",
+    "snapshot-delete {name} s1 --metadata",
+    "snapshot-list {name} --name",
+    "snapshot-info {name} missing",
+    "destroy {name}",
+    "snapshot-create-as {name} off2",
+    "undefine {name}",
+    "snapshot-delete {name} off2",
+    "undefine {name}",
+]
+
+
+def _disk(xml: str, image: Path) -> str:
+    disk = (
+        f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{image}'/>"
+        "<target dev='vda' bus='virtio'/></disk>"
+    )
+    return xml.replace("</devices>", disk + "</devices>", 1)
+
+
+@contextlib.contextmanager
+def _guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
+    """The guest, with a new qcow2 disk, defined and started on the daemon at ``uri``; its serial log."""
+    folder.mkdir()
+    log = folder / "serial.log"
+    image = folder / "disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "16M"], check=True)
+    xml = _disk(domain_xml(NAME, tiny_guest, serial_log=log), image)
+    path = folder / f"{NAME}.xml"
+    path.write_text(xml.replace(f"<name>{NAME}</name>", f"<name>{NAME}</name><uuid>{UUID}</uuid>"))
+    virsh_ok(uri, "define", str(path))
+    try:
+        virsh_ok(uri, "start", NAME)
+        yield log
+    finally:
+        virsh(uri, "destroy", NAME)
+        virsh(uri, "undefine", NAME, "--snapshots-metadata")
+
+
+@pytest.fixture(scope="module")
+def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
+    need_virsh()
+    folder = tmp_path_factory.mktemp("snap")
+    folder.chmod(0o755)
+    try:
+        with (
+            private_virtd() as ours,
+            reference_libvirtd([UUID]) as theirs,
+            _guest(qemu_uri(ours), folder / "virtd", tiny_guest) as our_log,
+            _guest(qemu_uri(theirs), folder / "libvirtd", tiny_guest) as their_log,
+        ):
+            for log in (our_log, their_log):
+                deadline = time.monotonic() + BOOT_TIMEOUT
+                while tiny_guest.marker not in (log.read_text(errors="replace") if log.exists() else ""):
+                    assert time.monotonic() < deadline, f"the guest's marker in {log}"
+                    time.sleep(0.3)
+            yield {"virtd": (qemu_uri(ours), folder / "virtd"), "libvirtd": (qemu_uri(theirs), folder / "libvirtd")}
+    finally:
+        kill_processes_mentioning(UUID)
+
+
+def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
+    outcome = virsh(uri, *step.format(name=NAME).split())
+    return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
+
+
+def test_every_step_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:
+    failures = []
+    for step in STEPS:
+        ours = _shown(*daemons["virtd"], step)
+        theirs = _shown(*daemons["libvirtd"], step)
+        if ours != theirs:
+            failures.append(f"virsh {step}:\n virtd:    {ours}\n libvirtd: {theirs}")
+    assert not failures, "\n".join(failures)
