@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from daemon_support import private_virtd, qemu_uri, reference_libvirtd
+from driver_support import firmware_xml
 from guest import GuestImage, domain_xml
-from virsh_support import kill_processes_mentioning, virsh, virsh_ok
+from virsh_support import event_watcher, kill_processes_mentioning, virsh, virsh_ok
 from virt.testing import need_virsh
 
 NAME = "vqsn1"
@@ -118,6 +119,49 @@ def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) ->
 def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
     outcome = virsh(uri, *step.format(name=NAME).split())
     return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
+
+
+EVENT_STEPS = [
+    "snapshot-create-as {name} e1",
+    "snapshot-revert {name} e1 --paused",
+    "resume {name}",
+    "snapshot-create-as {name} e2 --halt",
+    "snapshot-revert {name} e1",
+    "snapshot-revert {name} e2",
+    "snapshot-revert {name} e2 --running",
+    "snapshot-delete {name} e2",
+    "snapshot-delete {name} e1",
+]
+
+
+def _events(uri: str, folder: Path, count: int | None) -> list[str]:
+    """The lifecycle events ``virsh event --all --loop`` prints during EVENT_STEPS (``count``: how many
+    to wait for; None: whatever came within a settling time)."""
+    probe = folder / "probe.xml"
+    probe.write_text(firmware_xml("vqsnprobe"))
+    watcher = event_watcher(uri, folder, probe)
+    try:
+        for step in EVENT_STEPS:
+            virsh_ok(uri, *step.format(name=NAME).split())
+        deadline = time.monotonic() + 20
+        while count is not None and len(_lifecycle(watcher.lines())) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)  # extra ones, if any, show
+        return _lifecycle(watcher.lines())
+    finally:
+        watcher.stop()
+
+
+def _lifecycle(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("event 'lifecycle'")]
+
+
+def test_the_lifecycle_events_are_libvirtds(daemons: dict[str, tuple[str, Path]]) -> None:
+    """Runs first: its steps leave the guest running without snapshots for the next test."""
+    theirs = _events(*daemons["libvirtd"], None)
+    ours = _events(*daemons["virtd"], len(theirs))
+    assert ours == theirs, "\n".join(["virtd:", *ours, "libvirtd:", *theirs])
+    assert ours.count(f"event 'lifecycle' for domain '{NAME}': Defined Snapshot") == 4  # one per revert
 
 
 def test_every_step_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:

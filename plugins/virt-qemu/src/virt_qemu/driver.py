@@ -247,15 +247,20 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
         ref = DomainRef(obj.name, obj.uuid, obj.id)
         self._emit_other(AgentLifecycleEvent(ref, state, AgentLifecycleReason.DOMAIN_STARTED))
 
-    def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False) -> None:
+    def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False, for_snapshot: bool = False) -> None:
         """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``
-        (``paused``: START_PAUSED, left "paused (user)" as libvirt leaves it)."""
+        (``paused``: START_PAUSED, left "paused (user)" as libvirt leaves it; ``for_snapshot``: left
+        paused for a snapshot's state to be loaded, "Started Snapshot" its only event)."""
         running = self._spawn(definition)
         try:
             self._register_started(obj, definition, running)
             assert running.monitor is not None
             affinity.apply(lambda command, arguments=None: self.qmp(obj, command, arguments), running, definition)
             self._balloon_at_start(obj, definition)
+            if for_snapshot:
+                self._set_state(obj, DomainState.PAUSED, PausedReason.FROM_SNAPSHOT, emit=False)
+                self._emit(obj, EventType.STARTED, StartedDetail.FROM_SNAPSHOT)
+                return
             if paused:
                 self._set_state(obj, DomainState.PAUSED, PausedReason.USER, emit=False)
                 self._emit(obj, EventType.STARTED, StartedDetail.BOOTED)

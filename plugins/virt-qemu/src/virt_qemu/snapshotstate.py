@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from virt import snapshottree
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
-from virt.events import ResumedDetail, SuspendedDetail
+from virt.events import DefinedDetail, ResumedDetail, SuspendedDetail
 from virt.snapshots import CreateFlags, DeleteFlags, RevertFlags
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
@@ -25,6 +25,7 @@ from virt_qemu.events import EventType
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
+    from virt.localstate.definitions import DefinitionStore
     from virt.xml import Domain
     from virt.xml.snapshot import DomainSnapshot
 
@@ -83,6 +84,7 @@ class SnapshotStates:
     """The snapshot half of QemuDriver (callers hold nothing; each method takes the domain's lock)."""
 
     paths: DriverPaths
+    definitions: DefinitionStore
 
     if TYPE_CHECKING:
 
@@ -91,7 +93,9 @@ class SnapshotStates:
         def _set_state(self, obj: DomainObj, state: DomainState, reason: int, *, emit: bool = True) -> None: ...
         def _emit(self, obj: DomainObj, type_: EventType, detail: int) -> None: ...
         def _kill_and_stop(self, obj: DomainObj, reason: ShutoffReason) -> None: ...
-        def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False) -> None: ...
+        def _start(
+            self, obj: DomainObj, definition: Domain, *, paused: bool = False, for_snapshot: bool = False
+        ) -> None: ...
         def qmp(self, obj: DomainObj, command: str, arguments: dict[str, Any] | None = None) -> Any: ...
 
     # -- metadata ---------------------------------------------------------------------------------
@@ -292,24 +296,30 @@ class SnapshotStates:
             self._set_current(obj, snaps, name)
 
     def _revert_live(self, obj: DomainObj, name: str, definition: Domain, *, paused: bool) -> None:
-        """qemuSnapshotRevertActive: a running domain is paused and loads the state; a shut off one
-        starts paused first; then it runs unless ``paused``."""
+        """qemuSnapshotRevertActive as libvirt 9.0 does it (seen against it): a running guest stops
+        ("Stopped Snapshot"), QEMU starts again paused on the snapshot's definition ("Started Snapshot")
+        and loads the state, then runs ("Resumed Snapshot") or stays paused ("Suspended Snapshot");
+        the snapshot's definition becomes the persistent one ("Defined Snapshot")."""
         if obj.active:
-            if obj.state == DomainState.RUNNING:
-                self.qmp(obj, "stop")
-                self._set_state(obj, DomainState.PAUSED, PausedReason.FROM_SNAPSHOT, emit=False)
-                self._emit(obj, EventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT)
-            self._hmp(obj, f"loadvm {name}")
-        else:
-            self._start(obj, definition.clone(), paused=True)
-            self._hmp(obj, f"loadvm {name}")
-            self._set_state(obj, DomainState.PAUSED, PausedReason.FROM_SNAPSHOT, emit=False)
+            self._kill_and_stop(obj, ShutoffReason.FROM_SNAPSHOT)
+        self._start(obj, definition.clone(), for_snapshot=True)
+        self._hmp(obj, f"loadvm {name}")
         if paused:
-            self._set_state(obj, DomainState.PAUSED, PausedReason.FROM_SNAPSHOT, emit=False)
+            self._emit(obj, EventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT)
+        else:
+            self.qmp(obj, "cont")
+            self._set_state(obj, DomainState.RUNNING, RunningReason.FROM_SNAPSHOT, emit=False)
+            self._emit(obj, EventType.RESUMED, ResumedDetail.FROM_SNAPSHOT)
+        self._define_from(obj, definition)
+
+    def _define_from(self, obj: DomainObj, definition: Domain) -> None:
+        """A persistent domain takes the snapshot's definition as its own."""
+        if obj.config is None:
             return
-        self.qmp(obj, "cont")
-        self._set_state(obj, DomainState.RUNNING, RunningReason.FROM_SNAPSHOT, emit=False)
-        self._emit(obj, EventType.RESUMED, ResumedDetail.FROM_SNAPSHOT)
+        config = definition.clone()
+        self.definitions.save(config)
+        obj.config = config
+        self._emit(obj, EventType.DEFINED, DefinedDetail.FROM_SNAPSHOT)
 
     def _revert_inactive(self, obj: DomainObj, name: str, snap: DomainSnapshot, flags: int) -> None:
         """qemuSnapshotRevertInactive: a running domain stops; each disk goes back with
