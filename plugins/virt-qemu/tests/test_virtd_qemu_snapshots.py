@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import private_virtd, qemu_uri, reference_libvirtd
+from daemon_support import side_by_side
 from driver_support import firmware_xml
 from guest import GuestImage, domain_xml
-from virsh_support import event_watcher, kill_processes_mentioning, virsh, virsh_ok
+from virsh_support import lifecycle_during, virsh, virsh_ok
 from virt.testing import need_virsh
 
 NAME = "vqsn1"
@@ -97,23 +96,12 @@ def _guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
     need_virsh()
-    folder = tmp_path_factory.mktemp("snap")
-    folder.chmod(0o755)
-    try:
-        with (
-            private_virtd() as ours,
-            reference_libvirtd([UUID]) as theirs,
-            _guest(qemu_uri(ours), folder / "virtd", tiny_guest) as our_log,
-            _guest(qemu_uri(theirs), folder / "libvirtd", tiny_guest) as their_log,
-        ):
-            for log in (our_log, their_log):
-                deadline = time.monotonic() + BOOT_TIMEOUT
-                while tiny_guest.marker not in (log.read_text(errors="replace") if log.exists() else ""):
-                    assert time.monotonic() < deadline, f"the guest's marker in {log}"
-                    time.sleep(0.3)
-            yield {"virtd": (qemu_uri(ours), folder / "virtd"), "libvirtd": (qemu_uri(theirs), folder / "libvirtd")}
-    finally:
-        kill_processes_mentioning(UUID)
+
+    def guest(uri: str, folder: Path) -> contextlib.AbstractContextManager[Path]:
+        return _guest(uri, folder, tiny_guest)
+
+    with side_by_side(UUID, tmp_path_factory.mktemp("snap"), guest, tiny_guest.marker, BOOT_TIMEOUT) as found:
+        yield found
 
 
 def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
@@ -135,25 +123,8 @@ EVENT_STEPS = [
 
 
 def _events(uri: str, folder: Path, count: int | None) -> list[str]:
-    """The lifecycle events ``virsh event --all --loop`` prints during EVENT_STEPS (``count``: how many
-    to wait for; None: whatever came within a settling time)."""
-    probe = folder / "probe.xml"
-    probe.write_text(firmware_xml("vqsnprobe"))
-    watcher = event_watcher(uri, folder, probe)
-    try:
-        for step in EVENT_STEPS:
-            virsh_ok(uri, *step.format(name=NAME).split())
-        deadline = time.monotonic() + 20
-        while count is not None and len(_lifecycle(watcher.lines())) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(2)  # extra ones, if any, show
-        return _lifecycle(watcher.lines())
-    finally:
-        watcher.stop()
-
-
-def _lifecycle(lines: list[str]) -> list[str]:
-    return [line for line in lines if line.startswith("event 'lifecycle'")]
+    steps = [step.format(name=NAME).split() for step in EVENT_STEPS]
+    return lifecycle_during(uri, folder, firmware_xml("vqsnprobe"), steps, count)
 
 
 def test_the_lifecycle_events_are_libvirtds(daemons: dict[str, tuple[str, Path]]) -> None:
