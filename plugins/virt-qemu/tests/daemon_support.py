@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 from driver_support import QEMU, kill_leftovers
+from guest import GuestImage
 from virsh_support import kill_processes_mentioning, virsh
 from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, missing_dependency, start_libvirtd
+from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
 
 
 def qemu_uri(daemon: Virtd | Libvirtd) -> str:
@@ -93,21 +94,23 @@ def reference_libvirtd(uuids: Sequence[str] = ()) -> Iterator[Libvirtd]:
 def side_by_side(
     uuid: str,
     folder: Path,
-    guest: Callable[[str, Path], contextlib.AbstractContextManager[Path]],
-    marker: str,
+    guest: Callable[[str, Path, GuestImage], contextlib.AbstractContextManager[Path]],
+    tiny_guest: GuestImage,
     boot_timeout: float,
 ) -> Iterator[dict[str, tuple[str, Path]]]:
-    """virtd and libvirtd 9.0 each running the guest ``guest(uri, folder)`` gives (its serial log),
-    booted (``marker`` on its console): each daemon's URI and folder, by daemon name."""
+    """virtd and libvirtd 9.0 each running the guest ``guest(uri, folder, tiny_guest)`` gives (its
+    serial log), booted (its marker on the console): each daemon's URI and folder, by daemon name."""
     import time
 
+    need_virsh()
+    marker = tiny_guest.marker
     folder.chmod(0o755)
     try:
         with (
             private_virtd() as ours,
             reference_libvirtd([uuid]) as theirs,
-            guest(qemu_uri(ours), folder / "virtd") as our_log,
-            guest(qemu_uri(theirs), folder / "libvirtd") as their_log,
+            guest(qemu_uri(ours), folder / "virtd", tiny_guest) as our_log,
+            guest(qemu_uri(theirs), folder / "libvirtd", tiny_guest) as their_log,
         ):
             for log in (our_log, their_log):
                 deadline = time.monotonic() + boot_timeout

@@ -16,8 +16,7 @@ import pytest
 from daemon_support import remove_guests, side_by_side
 from driver_support import firmware_xml
 from guest import GuestImage, domain_xml
-from virsh_support import lifecycle_during, virsh, virsh_ok
-from virt.testing import need_virsh
+from virsh_support import lifecycle_during, virsh, virsh_in, virsh_ok
 
 NAME = "vqs1"
 UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e5a01"
@@ -124,12 +123,7 @@ def _text(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
-    need_virsh()
-
-    def guest(uri: str, folder: Path) -> contextlib.AbstractContextManager[Path]:
-        return _guest(uri, folder, tiny_guest)
-
-    with side_by_side(UUID, tmp_path_factory.mktemp("save"), guest, tiny_guest.marker, BOOT_TIMEOUT) as found:
+    with side_by_side(UUID, tmp_path_factory.mktemp("save"), _guest, tiny_guest, BOOT_TIMEOUT) as found:
         yield found
 
 
@@ -141,8 +135,7 @@ def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
         (folder / "titled.xml").write_text(xml.replace("</name>", "</name>\n  <title>kept</title>", 1))
         (folder / "other.xml").write_text(xml.replace(f"<name>{NAME}</name>", "<name>other</name>", 1))
         return 0, "", ""
-    outcome = virsh(uri, *_words(step.format(name=NAME, dir=folder)))
-    return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
+    return virsh_in(uri, folder, _words(step.format(name=NAME, dir=folder)))
 
 
 def _words(command: str) -> list[str]:

@@ -13,8 +13,7 @@ import pytest
 from daemon_support import side_by_side
 from driver_support import firmware_xml
 from guest import GuestImage, domain_xml
-from virsh_support import lifecycle_during, virsh, virsh_ok
-from virt.testing import need_virsh
+from virsh_support import lifecycle_during, virsh, virsh_in, virsh_ok
 
 NAME = "vqsn1"
 UUID = "6a2e1d4b-8c3f-4d70-8b52-1e7c3f9a6b02"
@@ -95,18 +94,12 @@ def _guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
-    need_virsh()
-
-    def guest(uri: str, folder: Path) -> contextlib.AbstractContextManager[Path]:
-        return _guest(uri, folder, tiny_guest)
-
-    with side_by_side(UUID, tmp_path_factory.mktemp("snap"), guest, tiny_guest.marker, BOOT_TIMEOUT) as found:
+    with side_by_side(UUID, tmp_path_factory.mktemp("snap"), _guest, tiny_guest, BOOT_TIMEOUT) as found:
         yield found
 
 
 def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
-    outcome = virsh(uri, *step.format(name=NAME).split())
-    return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
+    return virsh_in(uri, folder, step.format(name=NAME).split())
 
 
 EVENT_STEPS = [

@@ -29,6 +29,12 @@ def virsh(uri: str, *args: str, timeout: float = 60) -> Outcome:
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
+def virsh_in(uri: str, folder: Path, args: list[str]) -> tuple[int, str, str]:
+    """virsh's exit code and outputs, ``folder`` (a daemon's own) written DIR so that daemons compare."""
+    outcome = virsh(uri, *args)
+    return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
+
+
 def virsh_ok(uri: str, *args: str) -> str:
     """virsh's output of a command that must succeed."""
     outcome = virsh(uri, *args)
