@@ -66,7 +66,8 @@ def test_internal_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
     # shut off: qemu-img snapshot -c, no memory
     off = dom.create_snapshot("<domainsnapshot><name>off</name></domainsnapshot>")
     assert _image_snapshots(image) == ["off"]
-    kept = ET.fromstring(off.xml())
+    off_xml = off.xml()
+    kept = ET.fromstring(off_xml)
     assert kept.findtext("state") == "shutoff"
     assert kept.find("memory").get("snapshot") == "no"  # type: ignore[union-attr]
     assert kept.find("disks/disk").get("snapshot") == "internal"  # type: ignore[union-attr]
@@ -118,6 +119,10 @@ def test_internal_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
         assert caught.value.message.endswith("cannot delete inactive domain with 1 snapshots")
         dom.lookup_snapshot("off").delete(DeleteFlags.METADATA_ONLY)
         assert _image_snapshots(image) == ["off", "nometa"]  # only the metadata went
+        # --redefine --current brings it back from its XML, current again
+        dom.create_snapshot(off_xml, int(CreateFlags.REDEFINE | CreateFlags.CURRENT))
+        assert [s.name for s in dom.list_snapshots()] == ["off"] and dom.current_snapshot().name == "off"
+        assert ET.fromstring(dom.lookup_snapshot("off").xml()).findtext("state") == "shutoff"
         dom.create_snapshot("<domainsnapshot><name>last</name></domainsnapshot>")
         dom.undefine(UndefineFlags.SNAPSHOTS_METADATA)
         assert not any(qemu_root.rglob("snapshot/sn/*.xml"))
