@@ -57,6 +57,10 @@ STEPS = [
     "snapshot-delete {name} s1 --metadata",
     "snapshot-list {name} --name",
     "snapshot-info {name} missing",
+    "define {dir}/raw.xml",
+    "snapshot-create-as vqsnraw r1",
+    "snapshot-list vqsnraw --name",
+    "undefine vqsnraw",
     "destroy {name}",
     "snapshot-create-as {name} off2",
     "undefine {name}",
@@ -65,9 +69,9 @@ STEPS = [
 ]
 
 
-def _disk(xml: str, image: Path) -> str:
+def _disk(xml: str, image: Path, fmt: str = "qcow2") -> str:
     disk = (
-        f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{image}'/>"
+        f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/><source file='{image}'/>"
         "<target dev='vda' bus='virtio'/></disk>"
     )
     return xml.replace("</devices>", disk + "</devices>", 1)
@@ -84,12 +88,17 @@ def _guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
     path = folder / f"{NAME}.xml"
     path.write_text(xml.replace(f"<name>{NAME}</name>", f"<name>{NAME}</name><uuid>{UUID}</uuid>"))
     virsh_ok(uri, "define", str(path))
+    # a guest with a raw disk, only defined, for the refusal of its internal snapshot
+    raw = folder / "raw.img"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(raw), "1M"], check=True)
+    (folder / "raw.xml").write_text(_disk(domain_xml("vqsnraw", tiny_guest), raw, "raw"))
     try:
         virsh_ok(uri, "start", NAME)
         yield log
     finally:
         virsh(uri, "destroy", NAME)
         virsh(uri, "undefine", NAME, "--snapshots-metadata")
+        virsh(uri, "undefine", "vqsnraw")  # left by a failed step
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +108,7 @@ def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
-    return virsh_in(uri, folder, step.format(name=NAME).split())
+    return virsh_in(uri, folder, step.format(name=NAME, dir=folder).split())
 
 
 EVENT_STEPS = [
