@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from virt import config as config_module
-from virt import domainsave
+from virt import domainsave, migration
 from virt import uri as uri_module
 from virt.domainchanges import (
     AddressSource,
@@ -40,6 +40,7 @@ from virt.driver import (
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument, OperationDenied, VirtError
 from virt.eventcallbacks import EventCallbacks
 from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
+from virt.migration import JobListener, MigrateFlags, MigrationParams, StallPolicy
 from virt.networkevents import NetworkCallbacks
 from virt.states import DomainState, ShutdownMode
 
@@ -1241,6 +1242,61 @@ class Domain:
     def job_info(self, *, completed: bool = False) -> JobInfo:
         """The running job (type NONE when there is none), or with ``completed`` the last one that ended."""
         return self.connection.driver.get_domain_job_info(self._ref, completed=completed)
+
+    def abort_job(self) -> None:
+        """Cancel the running job, a migration (virDomainAbortJob)."""
+        self._change("virDomainAbortJob").abort_domain_job(self._ref)
+
+    # -- migration (virt.migration) ---------------------------------------------------------------------
+    def migrate(
+        self,
+        dest: Connection | None = None,
+        *,
+        dest_uri: str | None = None,
+        flags: MigrateFlags = MigrateFlags.NONE,
+        params: MigrationParams | None = None,
+        listener: JobListener | None = None,
+        stall: StallPolicy | None = None,
+    ) -> Domain | None:
+        """Migrate to another host (``virt.migration.migrate``): through ``dest``, or with PEER2PEER
+        the source host to ``dest_uri``; ``listener`` is told the progress, ``stall`` gives up on (or
+        switches to post-copy) a migration that stopped converging. The domain there (None when peer
+        to peer without ``dest``)."""
+        return migration.migrate(
+            self, dest, dest_uri=dest_uri, flags=flags, params=params, listener=listener, stall=stall
+        )
+
+    def migrate_set_max_speed(self, bandwidth: int, *, postcopy: bool = False) -> None:
+        """The migration bandwidth limit in MiB/s (virDomainMigrateSetMaxSpeed)."""
+        if bandwidth < 0:
+            raise InvalidArgument(f"bandwidth must not be negative, not {bandwidth}")
+        self._change("virDomainMigrateSetMaxSpeed").migrate_set_max_speed(self._ref, bandwidth, postcopy=postcopy)
+
+    def migrate_get_max_speed(self, *, postcopy: bool = False) -> int:
+        """The migration bandwidth limit in MiB/s (virDomainMigrateGetMaxSpeed)."""
+        return self.connection.driver.migrate_get_max_speed(self._ref, postcopy=postcopy)
+
+    def migrate_set_max_downtime(self, milliseconds: int) -> None:
+        """The longest the guest may be stopped at the end of a migration (virDomainMigrateSetMaxDowntime)."""
+        if milliseconds <= 0:
+            raise InvalidArgument(f"migrate: Invalid downtime {milliseconds}: it must be more than 0 ms")
+        self._change("virDomainMigrateSetMaxDowntime").migrate_set_max_downtime(self._ref, milliseconds)
+
+    def migrate_get_max_downtime(self) -> int:
+        """virDomainMigrateGetMaxDowntime, in milliseconds."""
+        return self.connection.driver.migrate_get_max_downtime(self._ref)
+
+    def migrate_set_compression_cache(self, size: int) -> None:
+        """XBZRLE's cache size in bytes (virDomainMigrateSetCompressionCache)."""
+        self._change("virDomainMigrateSetCompressionCache").migrate_set_compression_cache(self._ref, size)
+
+    def migrate_get_compression_cache(self) -> int:
+        """virDomainMigrateGetCompressionCache, in bytes."""
+        return self.connection.driver.migrate_get_compression_cache(self._ref)
+
+    def migrate_start_post_copy(self) -> None:
+        """Switch the running migration to post-copy (virDomainMigrateStartPostCopy)."""
+        self._change("virDomainMigrateStartPostCopy").migrate_start_post_copy(self._ref)
 
     def guest_time(self) -> GuestTime:
         """The guest's clock, read through its agent (virDomainGetTime; refused on read-only connections)."""

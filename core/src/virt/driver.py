@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from virt.hostfacts import FreePages
     from virt.info import DomainFilter, DomainInfo, NetworkDHCPLease, NodeInfo, ObjectFilter, Screenshot
     from virt.iothreads import IOThreadInfo
+    from virt.migration import MigrateFlags, MigrationParams
     from virt.networkevents import NetworkEvent
     from virt.nodedevevents import NodeDeviceEvent
     from virt.poolevents import StoragePoolEvent
@@ -831,6 +832,66 @@ class DriverConnection:
     @optional
     def define_managed_save_xml(self, ref: DomainRef, xml: str | None, flags: SaveFlags) -> None:
         """virDomainManagedSaveDefineXML: replace it (None: keep it, change the state at restore only)."""
+
+    # -- migration (virt.migration): protocol v3 with parameters, and the running job's tunables -------------
+    @optional
+    def migrate_begin(self, ref: DomainRef, params: MigrationParams, flags: MigrateFlags) -> tuple[bytes, str]:
+        """virDomainMigrateBegin3Params (source): the cookie for the destination and the domain's XML."""
+
+    @optional
+    def migrate_prepare(self, cookie: bytes, params: MigrationParams, flags: MigrateFlags) -> tuple[bytes, str | None]:
+        """virDomainMigratePrepare3Params (destination): start the incoming guest; a cookie and where to send it."""
+
+    @optional
+    def migrate_perform(
+        self, ref: DomainRef, dconnuri: str | None, params: MigrationParams, cookie: bytes, flags: MigrateFlags
+    ) -> bytes:
+        """virDomainMigratePerform3Params (source): send the guest; with PEER2PEER to ``dconnuri``, the
+        whole exchange driven from here."""
+
+    @optional
+    def migrate_finish(
+        self, params: MigrationParams, cookie: bytes, flags: MigrateFlags, cancelled: bool
+    ) -> tuple[DomainRef | None, bytes]:
+        """virDomainMigrateFinish3Params (destination): run the arrived guest, or (``cancelled``) discard it."""
+
+    @optional
+    def migrate_confirm(
+        self, ref: DomainRef, params: MigrationParams, cookie: bytes, flags: MigrateFlags, cancelled: bool
+    ) -> None:
+        """virDomainMigrateConfirm3Params (source): end the source's guest, or (``cancelled``) resume it."""
+
+    @optional
+    def abort_domain_job(self, ref: DomainRef) -> None:
+        """virDomainAbortJob: cancel the domain's running job (a migration)."""
+
+    @optional
+    def migrate_set_max_speed(self, ref: DomainRef, bandwidth: int, *, postcopy: bool = False) -> None:
+        """virDomainMigrateSetMaxSpeed: the migration bandwidth limit in MiB/s."""
+
+    @optional
+    def migrate_get_max_speed(self, ref: DomainRef, *, postcopy: bool = False) -> int:
+        """virDomainMigrateGetMaxSpeed: the migration bandwidth limit in MiB/s."""
+
+    @optional
+    def migrate_set_max_downtime(self, ref: DomainRef, milliseconds: int) -> None:
+        """virDomainMigrateSetMaxDowntime: the longest the guest may stop at the end of a migration."""
+
+    @optional
+    def migrate_get_max_downtime(self, ref: DomainRef) -> int:
+        """virDomainMigrateGetMaxDowntime, in milliseconds."""
+
+    @optional
+    def migrate_set_compression_cache(self, ref: DomainRef, size: int) -> None:
+        """virDomainMigrateSetCompressionCache: XBZRLE's cache in bytes."""
+
+    @optional
+    def migrate_get_compression_cache(self, ref: DomainRef) -> int:
+        """virDomainMigrateGetCompressionCache, in bytes."""
+
+    @optional
+    def migrate_start_post_copy(self, ref: DomainRef) -> None:
+        """virDomainMigrateStartPostCopy: switch the running migration (started with POSTCOPY) to post-copy."""
 
     @optional
     def get_domain_interface_addresses(self, ref: DomainRef, source: AddressSource) -> list[DomainInterface]:

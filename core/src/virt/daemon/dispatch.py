@@ -55,6 +55,20 @@ _ERROR = int(Status.ERROR)
 
 # What names the object a change is about, for its job lock: the argument and its identifying field.
 _JOB_OBJECTS = (("dom", "uuid"), ("net", "uuid"), ("pool", "uuid"), ("vol", "key"))
+# Changes that take no job lock: a migration's perform runs for as long as the guest takes to move,
+# and libvirt lets clients abort it, tune it and suspend the guest meanwhile (its nested jobs); the
+# driver keeps the domain's migration job itself.
+_JOB_FREE = frozenset(
+    {
+        int(P.DOMAIN_MIGRATE_PERFORM3),
+        int(P.DOMAIN_MIGRATE_PERFORM3_PARAMS),
+        int(P.DOMAIN_ABORT_JOB),
+        int(P.DOMAIN_MIGRATE_SET_MAX_SPEED),
+        int(P.DOMAIN_MIGRATE_SET_MAX_DOWNTIME),
+        int(P.DOMAIN_MIGRATE_SET_COMPRESSION_CACHE),
+        int(P.DOMAIN_MIGRATE_START_POST_COPY),
+    }
+)
 
 
 def read_only_denied(api: str, message: str) -> OperationDenied:
@@ -300,7 +314,7 @@ def _decode(procedure: Procedure, payload: bytes) -> Any:
 
 def _job_key(procedure: Procedure, args: Any, connection: Connection | None) -> Hashable | None:
     """The job lock a change takes: the object it changes, on that connection's host; None for reads."""
-    if not procedure.writes or connection is None or not isinstance(args, dict):
+    if not procedure.writes or connection is None or not isinstance(args, dict) or procedure.number in _JOB_FREE:
         return None
     for field, identity in _JOB_OBJECTS:
         reference = args.get(field)

@@ -43,6 +43,7 @@ from virt.errors import (
 from virt.remote import client as client_module
 from virt.remote import messages, transport
 from virt.remote.messages import RemoteProcedure as P
+from virt.remote.migration import RemoteMigration
 from virt.remote.protocol import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL, AuthType, Feature
 
 if TYPE_CHECKING:
@@ -303,7 +304,7 @@ class _Subscription:
         self.active = True
 
 
-class RemoteConnection(DriverConnection):
+class RemoteConnection(RemoteMigration, DriverConnection):
     """A connection to a daemon (virtd or libvirtd) over libvirt's RPC protocol.
 
     URI parameters of its own besides libvirt's: ``timeout`` (seconds a call waits for its reply,

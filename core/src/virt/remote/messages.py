@@ -16,6 +16,7 @@ from virt.remote.calls import (
     domaincalls,
     domains,
     events,
+    migration,
     networkports,  # network ports
     networks,
     snapshots,
@@ -77,6 +78,7 @@ def _table() -> dict[int, Procedure]:
         devices,
         streams,
         domaincalls,
+        migration,
     ):
         for entry in family.PROCEDURES:
             if entry.number in table:

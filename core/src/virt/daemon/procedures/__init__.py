@@ -28,6 +28,7 @@ def handlers() -> dict[int, Handler]:
         hostfacts,
         interfaces,
         iothreads,
+        migration,
         networkflags,
         networkports,  # network ports
         networks,

@@ -20,8 +20,8 @@ version (clients such as virt-manager decide what to offer by it)."""
 
 CONNECT_RO = 1  # VIR_CONNECT_RO
 
-# What virtd itself can do whatever the driver: the remote protocol's own features. Migration is
-# not served, so it is not claimed. File-descriptor passing is, on unix sockets (virt.daemon.fdpassing);
+# What virtd itself can do whatever the driver: the remote protocol's own features. Migration's
+# are claimed for a driver that migrates (_MIGRATION_FEATURES). File-descriptor passing is, on unix sockets (virt.daemon.fdpassing);
 # libvirtd claims it whatever the transport, leaving a TCP client's library to refuse sending them.
 _FEATURES = frozenset(
     {
@@ -102,8 +102,30 @@ def supports_feature(call: Call) -> dict[str, Any]:
         # asking is how a client says it answers pings, so libvirtd starts pinging it
         call.client.start_keepalive()
     else:
-        call.session.conn  # noqa: B018 - every other feature is a question about the open connection
+        conn = call.session.conn  # every other feature is a question about the open connection
+        if feature in _MIGRATION_FEATURES:
+            return {"supported": int(_migrates(conn.driver))}
     return {"supported": int(feature in _FEATURES)}
+
+
+# Protocol v3 with and without parameters, peer to peer, the source's change protection, migratable
+# XML and offline migration: what libvirtd's QEMU driver claims beside v2, which virt does not serve.
+_MIGRATION_FEATURES = frozenset(
+    {
+        Feature.MIGRATION_V3,
+        Feature.MIGRATION_P2P,
+        Feature.MIGRATION_PARAMS,
+        Feature.MIGRATE_CHANGE_PROTECTION,
+        Feature.XML_MIGRATABLE,
+        Feature.MIGRATION_OFFLINE,
+    }
+)
+
+
+def _migrates(driver: object) -> bool:
+    """Whether the connection's driver implements migration (overrides the NotSupported default)."""
+    perform = getattr(type(driver), "migrate_perform", None)
+    return perform is not None and not getattr(perform, "__virt_optional__", False)
 
 
 @handles(P.CONNECT_REGISTER_CLOSE_CALLBACK, blocking=False)
