@@ -18,6 +18,7 @@ domjobinfo`` does and acts as ``virsh domjobabort`` / ``migrate-postcopy`` do.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import threading
 import time
@@ -390,14 +391,10 @@ def _managed(domain: Domain, dest: Connection, flags: MigrateFlags, params: Migr
         cookie = source.migrate_perform(domain.ref, None, perform_params, cookie, flags)
     except VirtError as failure:
         # finish with cancelled=1 tears the destination's incoming QEMU down; confirm resumes the source
-        try:
+        with contextlib.suppress(VirtError):
             _, cookie = target.migrate_finish(perform_params.but(dest_xml=None), cookie, flags, True)
-        except VirtError:
-            pass
-        try:
+        with contextlib.suppress(VirtError):
             source.migrate_confirm(domain.ref, params, b"", flags, True)
-        except VirtError:
-            pass
         raise failure
     try:
         ref, cookie = target.migrate_finish(perform_params.but(dest_xml=None), cookie, flags, False)

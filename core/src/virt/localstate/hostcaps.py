@@ -15,6 +15,7 @@ import re
 import uuid
 from pathlib import Path
 
+from virt.errors import InvalidArgument
 from virt.localstate.hostinfo import node_info, online_cpus
 from virt.xml.capabilities import (
     IOMMU,
@@ -69,7 +70,15 @@ def local_host(arch: str, *, processor_details: bool) -> Host:
 
 
 def host_uuid() -> uuid.UUID | None:
-    """The host's UUID: SMBIOS when readable (root), else systemd's machine-id, which is one too."""
+    """The host's UUID: ``$VIRT_HOST_UUID`` when set (libvirtd.conf's host_uuid: daemons sharing one
+    machine, which migration tells apart by it), SMBIOS when readable (root), else systemd's
+    machine-id, which is one too."""
+    override = os.environ.get("VIRT_HOST_UUID")
+    if override:
+        try:
+            return uuid.UUID(override)
+        except ValueError:
+            raise InvalidArgument(f"VIRT_HOST_UUID={override!r} is not a UUID") from None
     for source in (Path("/sys/class/dmi/id/product_uuid"), Path("/etc/machine-id")):
         with contextlib.suppress(OSError, ValueError):
             return uuid.UUID(source.read_text().strip())

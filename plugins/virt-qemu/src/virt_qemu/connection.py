@@ -21,6 +21,7 @@ from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.guestcalls import QemuGuestOperations
 from virt_qemu.hotplug import QemuDeviceOperations
+from virt_qemu.migrationcalls import QemuMigrationOperations
 from virt_qemu.paths import DriverPaths
 from virt_qemu.savecalls import QemuSaveOperations
 from virt_qemu.snapshotcalls import QemuSnapshotOperations
@@ -43,6 +44,7 @@ KVM_FALLBACK_VCPUS = 4
 
 class QemuConnection(
     LocalNetworkOperations,
+    QemuMigrationOperations,
     QemuDisplayOperations,
     QemuStatsOperations,
     QemuTuningOperations,

@@ -200,8 +200,9 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
         return domain
 
     # -- start and stop -------------------------------------------------------------------------------
-    def _spawn(self, definition: Domain, *, incoming_fd: int | None = None) -> Running:
-        """QEMU started paused for ``definition``, its monitor up (``incoming_fd``: loading a saved state)."""
+    def _spawn(self, definition: Domain, *, incoming_fd: int | None = None, incoming: str | None = None) -> Running:
+        """QEMU started paused for ``definition``, its monitor up (``incoming_fd``: loading a saved state;
+        ``incoming``: another ``-incoming`` source, ``defer`` for a live migration's)."""
         assert definition.os is not None and definition.os.type is not None
         emulator = definition.devices.emulator if definition.devices is not None else None
         _, caps = self.binary_and_caps(definition.os.type.arch, emulator)
@@ -212,7 +213,7 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
         try:
             # QEMU opens the files of <disk type='volume'>: the host's storage pools say where they are
             launched = resolve_volume_disks(definition, self.paths.mode)
-            return launch(self.paths, launched, caps, taps, incoming_fd=incoming_fd)
+            return launch(self.paths, launched, caps, taps, incoming_fd=incoming_fd, incoming=incoming)
         except BaseException:
             netif.detach(taps)
             self._release_ports(definition)

@@ -33,13 +33,20 @@ UNIX_PATH_MAX = 107
 
 
 def launch(
-    paths: DriverPaths, definition: Domain, caps: QemuCaps, taps: Sequence[str] = (), *, incoming_fd: int | None = None
+    paths: DriverPaths,
+    definition: Domain,
+    caps: QemuCaps,
+    taps: Sequence[str] = (),
+    *,
+    incoming_fd: int | None = None,
+    incoming: str | None = None,
 ) -> Running:
     """Spawn QEMU for ``definition`` (paused) and connect its monitor; the domain is not changed.
 
     ``taps``: the taps the driver made for its bridged interfaces (``netif.attach``).
     ``incoming_fd``: QEMU loads the guest's state from this descriptor (a save image positioned at
     its migration stream) instead of booting it.
+    ``incoming``: another ``-incoming`` source (``defer``: a live migration's, given later by ``migrate-incoming``).
     """
     from virt_qemu.command import RuntimeFiles, build_command
     from virt_qemu.nvram import ensure_store
@@ -76,6 +83,8 @@ def launch(
         if incoming_fd is not None:
             argv += ["-incoming", f"fd:{incoming_fd}"]
             passed.append(incoming_fd)
+        elif incoming is not None:
+            argv += ["-incoming", incoming]
         try:
             popen, offset = process.spawn(argv, log_file, pass_fds=passed)
         except OSError as exc:

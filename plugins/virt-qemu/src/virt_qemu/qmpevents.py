@@ -209,7 +209,7 @@ class QmpEvents:
         """
         from virt_qemu.monitor import QMPError
 
-        if running.monitor is None or obj.state not in (DomainState.RUNNING, DomainState.PAUSED):
+        if running.monitor is None or running.migrating or obj.state not in (DomainState.RUNNING, DomainState.PAUSED):
             return
         try:
             answer = running.monitor.execute("query-status", timeout=QMP_TIMEOUT)

@@ -50,6 +50,9 @@ class Running:
     power_events: int = 0
     """SHUTDOWN and RESET events seen: the guest agent's guest-shutdown, which sends no reply when it
     works, has worked once this grows (read by an agent call without the domain's lock)."""
+    migrating: bool = False
+    """A migration of this QEMU (out or in) is under way: it stops and resumes the processors itself and
+    sets the states that go with it, so QEMU's STOP and RESUME events are not followed meanwhile."""
     agent_lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
     """One guest-agent conversation at a time (libvirt's agent job); taken without the domain's lock,
     so that QEMU's events go on being handled while the agent is waited for."""

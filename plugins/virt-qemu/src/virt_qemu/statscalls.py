@@ -22,8 +22,6 @@ from virt.domainstats import (
     DomainStatsRecord,
     GuestTime,
     InterfaceStats,
-    JobInfo,
-    JobType,
     MemoryStat,
     MemoryStats,
     NodeCPUMap,
@@ -198,11 +196,7 @@ class QemuStatsOperations:
             return [r for r in pool.map(gather.one, objs) if r is not None]
 
     # -- jobs and the guest's clock -------------------------------------------------------------------------
-    def get_domain_job_info(self, ref: DomainRef, *, completed: bool = False) -> JobInfo:
-        # No job of the driver outlives its call (migration, save and dumps are not offered), so none
-        # is ever running and none is kept as completed: libvirt's answer for that is type NONE.
-        self.qemu.find(ref)
-        return JobInfo(JobType.NONE)
+    # (the domain's job information is migrationcalls': migration is the job that outlives its call)
 
     def get_domain_time(self, ref: DomainRef) -> GuestTime:
         from virt_qemu.guestcalls import agent_execute

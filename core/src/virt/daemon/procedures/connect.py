@@ -20,8 +20,9 @@ version (clients such as virt-manager decide what to offer by it)."""
 
 CONNECT_RO = 1  # VIR_CONNECT_RO
 
-# What virtd itself can do whatever the driver: the remote protocol's own features. Migration's
-# are claimed for a driver that migrates (_MIGRATION_FEATURES). File-descriptor passing is, on unix sockets (virt.daemon.fdpassing);
+# What virtd itself can do whatever the driver: the remote protocol's own features (migration's are
+# claimed for a driver that migrates: _MIGRATION_FEATURES). File-descriptor passing is, on unix
+# sockets (virt.daemon.fdpassing);
 # libvirtd claims it whatever the transport, leaving a TCP client's library to refuse sending them.
 _FEATURES = frozenset(
     {
