@@ -45,16 +45,21 @@ def start_virtd(
     socket_dir: Path | None = None,
     system: bool = False,
     timeout: float = 30.0,
+    prefix: Sequence[str] = (),
+    listen_addr: str = "127.0.0.1",
 ) -> Iterator[Virtd]:
     """Run ``virtd --session`` (``--system`` with ``system``) on a temporary socket folder (or
     ``socket_dir``) for the ``with`` block.
 
     ``tcp=True`` listens on 127.0.0.1 without encryption; ``tls=make_test_pki(...)`` listens for TLS
-    on 127.0.0.1 with that PKI; ``settings`` is more ``virtd.toml`` text (keys, then tables such as ``[acl]``); ``args``
-    more command-line arguments. Leaving the block stops the daemon with SIGTERM (SIGKILL after 10 s)
-    and removes its files; its exit status is then in ``process.returncode``. Unless the caller
-    set ``VIRT_NETWORK_ROOT``, the daemon's host network service keeps its state in the temporary
-    folder, past its first use: no ``default`` network is defined and autostarted on the host.
+    on 127.0.0.1 with that PKI; ``settings`` is more ``virtd.toml`` text (keys, then tables such as
+    ``[acl]``); ``args`` more command-line arguments; ``prefix`` runs it through a wrapper (``ip netns
+    exec NAME``); ``listen_addr`` is where its TCP and TLS listeners bind (another namespace's
+    address: set the listeners in ``settings``, their readiness is then not checked from here).
+    Leaving the block stops the daemon with SIGTERM (SIGKILL after 10 s) and removes its files; its
+    exit status is then in ``process.returncode``. Unless the caller set ``VIRT_NETWORK_ROOT``, the
+    daemon's host network service keeps its state in the temporary folder, past its first use: no
+    ``default`` network is defined and autostarted on the host.
     Likewise its secrets live in the temporary folder unless the caller set ``VIRT_SECRETS_ROOT``.
     """
     with tempfile.TemporaryDirectory(prefix="virtd-test-") as temp:
@@ -62,7 +67,7 @@ def start_virtd(
         sockets = socket_dir or folder / "sock"
         tcp_port = free_port() if tcp else None
         tls_port = free_port() if tls is not None else None
-        lines = ['listen_addr = "127.0.0.1"']
+        lines = [f'listen_addr = "{listen_addr}"']
         if tcp_port is not None:
             lines += ["listen_tcp = true", f"tcp_port = {tcp_port}"]
         if tls is not None:
@@ -79,7 +84,7 @@ def start_virtd(
         config.write_text("\n".join(lines) + "\n")
         log = folder / "virtd.log"
         mode = "--system" if system else "--session"
-        command = [*virtd_command(), mode, "--socket-dir", str(sockets), "--config", str(config), *args]
+        command = [*prefix, *virtd_command(), mode, "--socket-dir", str(sockets), "--config", str(config), *args]
         env = dict(os.environ)
         if not env.get("VIRT_NETWORK_ROOT"):
             from virt.testing.netns import private_network_root

@@ -267,7 +267,7 @@ def register(commands: CommandRegistry) -> None:
         ("--parallel-connections", "number of connections for parallel migration"),
         ("--bandwidth", "migration bandwidth limit in MiB/s"),
         ("--tls-destination", "override the destination host name used for TLS verification"),
-        ("--stall-timeout", "abort the migration when its remaining memory has not shrunk for this long (seconds; virt)"),
+        ("--stall-timeout", "abort when the remaining memory has not shrunk for this many seconds (virt)"),
     ]  # fmt: skip
     add(
         "migrate",
