@@ -387,17 +387,19 @@ def _managed(domain: Domain, dest: Connection, flags: MigrateFlags, params: Migr
     prepare_params = params if params.dest_xml is not None else params.but(dest_xml=xml)
     cookie, uri_out = target.migrate_prepare(cookie, prepare_params, flags)
     perform_params = params.but(uri=uri_out) if uri_out else params
+    # finish finds the arrived domain by its name there, which libvirtd wants given
+    finish_params = perform_params.but(dest_xml=None, dest_name=params.dest_name or domain.name)
     try:
         cookie = source.migrate_perform(domain.ref, None, perform_params, cookie, flags)
     except VirtError as failure:
         # finish with cancelled=1 tears the destination's incoming QEMU down; confirm resumes the source
         with contextlib.suppress(VirtError):
-            _, cookie = target.migrate_finish(perform_params.but(dest_xml=None), cookie, flags, True)
+            _, cookie = target.migrate_finish(finish_params, cookie, flags, True)
         with contextlib.suppress(VirtError):
             source.migrate_confirm(domain.ref, params, b"", flags, True)
         raise failure
     try:
-        ref, cookie = target.migrate_finish(perform_params.but(dest_xml=None), cookie, flags, False)
+        ref, cookie = target.migrate_finish(finish_params, cookie, flags, False)
     except VirtError:
         # the guest could not start over there: confirm with cancelled=1 resumes it here
         source.migrate_confirm(domain.ref, params, b"", flags, True)

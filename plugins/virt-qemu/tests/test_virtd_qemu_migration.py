@@ -274,3 +274,42 @@ def test_stall_policy_aborts_a_migration_that_does_not_converge(
         count = _counts(log)[-1]
         _wait_counting(log, count + 3, timeout=30)  # the guest goes on where it was
         domain.destroy()
+
+
+def test_migration_with_libvirtd_on_the_other_side(tiny_guest: GuestImage, tmp_path: Path) -> None:
+    """libvirt 9.0's libvirtd as the peer, both ways: to it with this process between the hosts,
+    back peer to peer with libvirtd driving virtd over qemu+tcp (one machine, told apart by host UUID)."""
+    import virt
+    from virt.migration import MigrateFlags, MigrationParams
+    from virt.testing import start_libvirtd
+
+    tmp_path.chmod(0o755)
+    log = tmp_path / "console.log"
+    with private_qemu_root() as root, pytest.MonkeyPatch.context() as env:
+        env.setenv("VIRT_QEMU_ROOT", str(root))
+        env.setenv("VIRT_HOST_UUID", str(uuid_module.uuid4()))
+        with start_virtd(system=True, tcp=True) as ours, start_libvirtd(drivers=("qemu",)) as theirs:
+            try:
+                with virt.open(qemu_uri(ours)) as conn_ours, virt.open(qemu_uri(theirs)) as conn_theirs:
+                    conn_ours.define_domain(_definition(tiny_guest, tmp_path, log)).start()
+                    seen = _wait_counting(log, 5)
+                    there = conn_ours.lookup_domain_by_name(NAME).migrate(
+                        conn_theirs, flags=MigrateFlags.LIVE, params=MigrationParams(uri="tcp:127.0.0.1")
+                    )
+                    assert there is not None and there.state().state.name == "RUNNING"
+                    assert _qemus_of(root) == []
+                    assert conn_ours.lookup_domain_by_name(NAME).state().reason == 4  # shut off (migrated)
+                    seen = _wait_counting(log, seen + 5)
+                    there.migrate(
+                        dest_uri=ours.uri("tcp", driver="qemu", path="/system"),
+                        flags=MigrateFlags.LIVE | MigrateFlags.PEER2PEER,
+                        params=MigrationParams(uri="tcp:127.0.0.1"),
+                    )
+                    back = conn_ours.lookup_domain_by_name(NAME)
+                    assert back.state().state.name == "RUNNING" and back.is_persistent()
+                    assert [d.name for d in conn_theirs.list_domains()] == []
+                    _wait_counting(log, seen + 5)
+                    _never_back(log)
+            finally:
+                remove_guests(qemu_uri(ours))
+                remove_guests(qemu_uri(theirs))

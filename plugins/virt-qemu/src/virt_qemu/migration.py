@@ -87,7 +87,7 @@ class Cookie:
             holder = etree.SubElement(root, "persistent")
             holder.append(etree.fromstring(self.persistent.encode()))
         # libvirt sends the text with its terminating NUL and reads it as a C string
-        return etree.tostring(root, pretty_print=True) + b"\0"
+        return bytes(etree.tostring(root, pretty_print=True)) + b"\0"
 
     @classmethod
     def decode(cls, data: bytes) -> Cookie | None:
@@ -108,7 +108,7 @@ class Cookie:
             value = root.findtext(tag)
             if not value:
                 raise errors.internal(f"missing {tag} element in migration data")
-            return value
+            return str(value)
 
         persistent = root.find("persistent/domain")
         return cls(
@@ -619,7 +619,9 @@ def finish(
                 driver.definitions.save(kept)
                 obj.config = kept
                 driver._emit(obj, EventType.DEFINED, DefinedDetail.ADDED if new else DefinedDetail.UPDATED)
-            affinity.apply(lambda command, arguments=None: driver.qmp(obj, command, arguments), running, obj.live)
+            live = obj.live
+            assert live is not None  # registered at prepare
+            affinity.apply(lambda command, arguments=None: driver.qmp(obj, command, arguments), running, live)
             if flags & MigrateFlags.PAUSED:
                 driver._set_state(obj, DomainState.PAUSED, PausedReason.USER, emit=False)
                 driver._emit(obj, EventType.SUSPENDED, SuspendedDetail.PAUSED)
@@ -712,7 +714,8 @@ def _peer_to_peer(
         prepare_params = params if params.dest_xml is not None else params.but(dest_xml=xml)
         cookie, uri_out = target.migrate_prepare(cookie, prepare_params, flags & ~MigrateFlags.PEER2PEER)
         sent = params.but(uri=uri_out) if uri_out else params
-        finish_params = sent.but(dest_xml=None)
+        # finish finds the arrived domain by its name there, which libvirtd wants given
+        finish_params = sent.but(dest_xml=None, dest_name=params.dest_name or ref.name)
         plain = flags & ~MigrateFlags.PEER2PEER
         try:
             cookie = perform(driver, ref, None, sent, cookie, plain)
