@@ -255,6 +255,14 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("DOMAIN_BLOCK_STATS_FLAGS", {}, "d.blockStatsFlags('vda', 0)"),
     ("DOMAIN_GET_CPU_STATS", {}, "d.getCPUStats(True, 0)"),
     ("DOMAIN_GET_JOB_STATS", {}, "d.jobStats(0)"),
+    # migration: its tunables, and its phases through the calls that make them
+    ("DOMAIN_MIGRATE_SET_MAX_SPEED", {}, "d.migrateSetMaxSpeed(1, 0)"),
+    ("DOMAIN_MIGRATE_GET_MAX_SPEED", {}, "d.migrateGetMaxSpeed(0)"),
+    ("DOMAIN_MIGRATE_SET_MAX_DOWNTIME", {}, "d.migrateSetMaxDowntime(1, 0)"),
+    ("DOMAIN_MIGRATE_GET_MAX_DOWNTIME", {}, "d.migrateGetMaxDowntime(0)"),
+    ("DOMAIN_MIGRATE_SET_COMPRESSION_CACHE", {}, "d.migrateSetCompressionCache(1, 0)"),
+    ("DOMAIN_MIGRATE_GET_COMPRESSION_CACHE", {}, "d.migrateGetCompressionCache(0)"),
+    ("DOMAIN_MIGRATE_START_POST_COPY", {}, "d.migrateStartPostCopy(0)"),
     ("DOMAIN_GET_DISK_ERRORS", {}, "d.diskErrors(0)"),
     ("DOMAIN_BLOCK_RESIZE", {}, "d.blockResize('vda', 1, 0)"),
     ("DOMAIN_GET_BLOCK_JOB_INFO", {}, "d.blockJobInfo('vda', 0)"),
@@ -439,6 +447,18 @@ _RO_UNCHECKED = {
     "NETWORK_PORT_SET_PARAMETERS",
     "NETWORK_PORT_GET_XML_DESC",
     "NETWORK_PORT_DELETE",
+    # The phases of a migration have no public API of their own (virDomainMigrate* makes them on two
+    # connections, and refuses a read-only one first); libvirt's daemon refuses each to read-only clients.
+    "DOMAIN_MIGRATE_BEGIN3",
+    "DOMAIN_MIGRATE_PREPARE3",
+    "DOMAIN_MIGRATE_PERFORM3",
+    "DOMAIN_MIGRATE_FINISH3",
+    "DOMAIN_MIGRATE_CONFIRM3",
+    "DOMAIN_MIGRATE_BEGIN3_PARAMS",
+    "DOMAIN_MIGRATE_PREPARE3_PARAMS",
+    "DOMAIN_MIGRATE_PERFORM3_PARAMS",
+    "DOMAIN_MIGRATE_FINISH3_PARAMS",
+    "DOMAIN_MIGRATE_CONFIRM3_PARAMS",
 }
 
 

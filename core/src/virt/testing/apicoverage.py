@@ -46,6 +46,9 @@ _FIRST_OPERATION = {
     "virDomainSetIOThreadParams": "set_domain_iothread_params",
 }
 """Handlers whose arguments no generic filling gets past their checks: the operation they call."""
+_VIA = {"virDomainMigrate": "virDomainMigratePerform3Params"}
+"""hvsupport's entries that stand for several procedures: virDomainMigrate is the client library's
+dance over the driver's migration phases, served when its perform is."""
 _FALLBACKS = {"undefine_domain_flags": ("undefine_domain",)}
 """Operations the public API stands in for with another when a driver lacks them (Domain.undefine
 without flags)."""
@@ -113,8 +116,8 @@ def served(connection_class: type[Any], calls: Iterable[str]) -> frozenset[str]:
     for call in calls:
         if call in CLIENT_SIDE:
             result.add(call)
-        elif call.lower() in operations:
-            operation = operations[call.lower()]
+        elif _VIA.get(call, call).lower() in operations:
+            operation = operations[_VIA.get(call, call).lower()]
             if operation is None or any(
                 not getattr(getattr(connection_class, name), "__virt_optional__", False)
                 for name in (operation, *_FALLBACKS.get(operation, ()))

@@ -115,7 +115,10 @@ PROCEDURES: tuple[Procedure, ...] = (
         [_DOM, ("bandwidth", xdr.UHyper), _FLAGS],
         write="virDomainMigrateSetMaxSpeed",
     ),
-    call(P.DOMAIN_MIGRATE_GET_MAX_SPEED, [_DOM, _FLAGS], [("bandwidth", xdr.UHyper)]),
+    # libvirt keeps the speed from read-only clients, not the downtime nor the cache size
+    call(
+        P.DOMAIN_MIGRATE_GET_MAX_SPEED, [_DOM, _FLAGS], [("bandwidth", xdr.UHyper)], write="virDomainMigrateGetMaxSpeed"
+    ),
     call(P.DOMAIN_MIGRATE_GET_COMPRESSION_CACHE, [_DOM, _FLAGS], [("cacheSize", xdr.UHyper)]),
     call(
         P.DOMAIN_MIGRATE_SET_COMPRESSION_CACHE,
