@@ -235,6 +235,18 @@ def test_live_migration_there_and_back(
     assert virsh(uri_b, "list", "--all", "--name").stdout.split() == []
     _wait_counting(log, seen + 5)
     _never_back(log)
+
+    # 5. a client that prepared an incoming migration and went away leaves no paused guest behind
+    with virt.open(uri_a) as conn_a, virt.open(uri_b) as lone:
+        ref = conn_a.lookup_domain_by_name(NAME).ref
+        cookie, xml = conn_a.driver.migrate_begin(ref, MigrationParams(), MigrateFlags.LIVE)
+        lone.driver.migrate_prepare(cookie, MigrationParams(dest_xml=xml, uri=f"tcp:{NET}.2"), MigrateFlags.LIVE)
+        assert virsh(uri_b, "domstate", NAME, "--reason").stdout.strip() == "paused (migrating)"
+    deadline = time.monotonic() + 10
+    while virsh(uri_b, "list", "--all", "--name").stdout.split() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert virsh(uri_b, "list", "--all", "--name").stdout.split() == []
+    assert _qemus_of(root_b) == []
     virsh(uri_a, "destroy", NAME)
     virsh(uri_a, "undefine", NAME)
 

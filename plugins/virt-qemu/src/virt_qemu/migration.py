@@ -731,6 +731,24 @@ def _peer_to_peer(
         confirm(driver, ref, params, cookie, plain, False)
 
 
+def abandon(driver: QemuDriver, name: str) -> None:
+    """The client that prepared the incoming migration of ``name`` went away before finish: its
+    paused QEMU is killed (*Stopped Failed*) and a transient domain forgotten."""
+    table = migrations_of(driver)
+    with table.lock:
+        job = table.incoming.get(name)
+    if job is None or job.ended is not None:
+        return
+    _end(table, job, "the client that prepared the migration went away")
+    obj = driver.by_name(name)
+    if obj is None or obj.uuid != job.uuid:
+        return
+    with obj.lock:
+        if obj.running is not None and obj.state == DomainState.PAUSED:
+            log.warning("domain %s: abandoning its incoming migration (its client went away)", name)
+            driver._kill_and_stop(obj, ShutoffReason.FAILED)
+
+
 # -- the job and its tunables --------------------------------------------------------------------------------
 def job_info(driver: QemuDriver, ref: DomainRef, completed: bool) -> JobInfo | None:
     """The domain's migration job (running, or with ``completed`` the last one), None when it has none."""

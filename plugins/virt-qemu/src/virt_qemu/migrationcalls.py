@@ -61,7 +61,22 @@ class QemuMigrationOperations:
         return migration.begin(self.qemu, ref, params, _check(flags, params, "qemuDomainMigrateBegin3Params"))
 
     def migrate_prepare(self, cookie: bytes, params: MigrationParams, flags: MigrateFlags) -> tuple[bytes, str | None]:
-        return migration.prepare(self.qemu, cookie, params, _check(flags, params, "qemuDomainMigratePrepare3Params"))
+        answer = migration.prepare(self.qemu, cookie, params, _check(flags, params, "qemuDomainMigratePrepare3Params"))
+        self._prepared().add(migration.Cookie.decode(answer[0]).name)  # type: ignore[union-attr]
+        return answer
+
+    def _prepared(self) -> set[str]:
+        """The incoming migrations this connection prepared and has not finished yet."""
+        prepared: set[str] | None = self.__dict__.get("_migrations_prepared")
+        if prepared is None:
+            prepared = self.__dict__["_migrations_prepared"] = set()
+        return prepared
+
+    def close(self) -> None:
+        # as libvirt's close callback: a client gone between prepare and finish leaves no paused guest
+        for name in self.__dict__.pop("_migrations_prepared", set()):
+            migration.abandon(self.qemu, name)
+        super().close()  # type: ignore[misc]
 
     def migrate_perform(
         self, ref: DomainRef, dconnuri: str | None, params: MigrationParams, cookie: bytes, flags: MigrateFlags
@@ -73,6 +88,8 @@ class QemuMigrationOperations:
         self, params: MigrationParams, cookie: bytes, flags: MigrateFlags, cancelled: bool
     ) -> tuple[DomainRef | None, bytes]:
         checked = _check(flags, params, "qemuDomainMigrateFinish3Params")
+        source = migration.Cookie.decode(cookie)
+        self._prepared().discard(params.dest_name or (source.name if source is not None else ""))
         return migration.finish(self.qemu, params, cookie, checked, cancelled)
 
     def migrate_confirm(
