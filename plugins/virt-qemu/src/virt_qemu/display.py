@@ -48,17 +48,17 @@ def prepare(definition: Domain) -> None:
             graphics.autoport = True
 
 
-def free_port(host: str) -> int:
-    """The first port from PORT_MIN on which nothing listens on ``host`` (bound and released)."""
+def free_port(host: str, first: int = PORT_MIN, last: int = PORT_MAX) -> int:
+    """The first port from ``first`` to ``last`` on which nothing listens on ``host`` (bound and released)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for port in range(PORT_MIN, PORT_MAX + 1):
+    for port in range(first, last + 1):
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind((host, port))
             except OSError:
                 continue
             return port
-    raise OSError(f"no free display port on {host} between {PORT_MIN} and {PORT_MAX}")
+    raise OSError(f"no free port on {host} between {first} and {last}")
 
 
 def after_launch(definition: Domain, qmp: Qmp) -> None:

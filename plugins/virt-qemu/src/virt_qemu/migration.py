@@ -376,17 +376,14 @@ def _incoming_address(params: MigrationParams) -> tuple[int, str, str]:
 
 def _free_port(listen: str) -> int:
     """The first port of libvirt's migration range nobody listens on."""
-    family = socket.AF_INET6 if ":" in listen else socket.AF_INET
-    for port in range(PORT_MIN, PORT_MAX + 1):
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((listen, port))
-            except OSError:
-                continue
-            return port
-    raise errors.error(
-        ErrorNumber.INTERNAL_ERROR, f"Unable to find an unused port in range 'migration' ({PORT_MIN}-{PORT_MAX})"
-    )
+    from virt_qemu.display import free_port
+
+    try:
+        return free_port(listen, PORT_MIN, PORT_MAX)
+    except OSError:
+        raise errors.error(
+            ErrorNumber.INTERNAL_ERROR, f"Unable to find an unused port in range 'migration' ({PORT_MIN}-{PORT_MAX})"
+        ) from None
 
 
 def _executor(running: Running) -> Any:
@@ -817,38 +814,29 @@ def get_max_speed(driver: QemuDriver, ref: DomainRef, postcopy: bool) -> int:
     return settings.postcopy_speed if postcopy else settings.speed
 
 
-def set_max_downtime(driver: QemuDriver, ref: DomainRef, milliseconds: int) -> None:
+def _running_qemu(driver: QemuDriver, ref: DomainRef) -> Any:
+    """QMP commands to the domain's QEMU (refused when it is not running), without its lock."""
     obj = driver.find(ref)
     running = obj.running
     if running is None or not obj.active:
         raise errors.not_running()
-    _executor(running)("migrate-set-parameters", {"downtime-limit": milliseconds})
+    return _executor(running)
+
+
+def set_max_downtime(driver: QemuDriver, ref: DomainRef, milliseconds: int) -> None:
+    _running_qemu(driver, ref)("migrate-set-parameters", {"downtime-limit": milliseconds})
     migrations_of(driver).settings_of(ref.uuid).downtime = milliseconds
 
 
 def get_max_downtime(driver: QemuDriver, ref: DomainRef) -> int:
-    obj = driver.find(ref)
-    running = obj.running
-    if running is None or not obj.active:
-        raise errors.not_running()
-    answer = _executor(running)("query-migrate-parameters") or {}
-    value = answer.get("downtime-limit")
+    value = (_running_qemu(driver, ref)("query-migrate-parameters") or {}).get("downtime-limit")
     return int(value) if isinstance(value, int) else DEFAULT_MAX_DOWNTIME
 
 
 def set_compression_cache(driver: QemuDriver, ref: DomainRef, size: int) -> None:
-    obj = driver.find(ref)
-    running = obj.running
-    if running is None or not obj.active:
-        raise errors.not_running()
-    _executor(running)("migrate-set-parameters", {"xbzrle-cache-size": size})
+    _running_qemu(driver, ref)("migrate-set-parameters", {"xbzrle-cache-size": size})
     migrations_of(driver).settings_of(ref.uuid).cache = size
 
 
 def get_compression_cache(driver: QemuDriver, ref: DomainRef) -> int:
-    obj = driver.find(ref)
-    running = obj.running
-    if running is None or not obj.active:
-        raise errors.not_running()
-    answer = _executor(running)("query-migrate-parameters") or {}
-    return int(answer.get("xbzrle-cache-size", 0))
+    return int((_running_qemu(driver, ref)("query-migrate-parameters") or {}).get("xbzrle-cache-size", 0))
