@@ -340,3 +340,38 @@ def test_migration_with_libvirtd_on_the_other_side(tiny_guest: GuestImage, tmp_p
             finally:
                 remove_guests(qemu_uri(ours))
                 remove_guests(qemu_uri(theirs))
+
+
+def test_copy_storage_all(hosts: dict[str, tuple[Virtd, Path]], tiny_guest: GuestImage, tmp_path: Path) -> None:
+    """--copy-storage-all: a disk the hosts do not share (another file at the destination, named by
+    --xml) is mirrored over NBD while the guest runs; both files end up alike."""
+    import virt
+    from virt.migration import MigrateFlags, MigrationParams
+
+    (a, root_a), (b, _) = hosts["a"], hosts["b"]
+    tmp_path.chmod(0o755)
+    log = tmp_path / "console.log"
+    here, there = tmp_path / "here.img", tmp_path / "there.img"
+    here.write_bytes(bytes(range(256)) * 4096 * 8)  # 8 MiB the guest never writes
+    there.write_bytes(b"\0" * here.stat().st_size)  # the destination's image must be there, as libvirt wants
+    xml = ET.fromstring(_definition(tiny_guest, tmp_path, log))
+    disk = ET.SubElement(xml.find("devices"), "disk", type="file", device="disk")  # type: ignore[arg-type]
+    ET.SubElement(disk, "driver", name="qemu", type="raw")
+    ET.SubElement(disk, "source", file=str(here))
+    ET.SubElement(disk, "target", dev="vda", bus="virtio")
+    with virt.open(qemu_uri(a)) as conn_a, virt.open(qemu_uri(b)) as conn_b:
+        domain = conn_a.create_domain(ET.tostring(xml, encoding="unicode"))
+        seen = _wait_counting(log, 5)
+        moved_xml = domain.xml().replace(str(here), str(there))
+        moved = domain.migrate(
+            conn_b,
+            flags=MigrateFlags.LIVE | MigrateFlags.NON_SHARED_DISK,
+            params=MigrationParams(uri=f"tcp:{NET}.2", dest_xml=moved_xml),
+        )
+        assert moved is not None and moved.state().state.name == "RUNNING"
+        assert str(there) in moved.xml()
+        assert _qemus_of(root_a) == []
+        assert there.read_bytes() == here.read_bytes()
+        _wait_counting(log, seen + 5)
+        _never_back(log)
+        moved.destroy()

@@ -44,11 +44,12 @@ from virt.localstate.domains import copy_definition
 from virt.migration import DEFAULT_MAX_DOWNTIME, UNLIMITED_SPEED, MigrateFlags, MigrationParams
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
-from virt_qemu import affinity, errors
+from virt_qemu import affinity, errors, migrationdisks
 from virt_qemu.events import EventType
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
+    from virt.xml import Domain
 
     from virt_qemu.driver import QemuDriver
     from virt_qemu.runtime import DomainObj, Running
@@ -76,6 +77,9 @@ class Cookie:
     hostname: str
     hostuuid: str
     persistent: str | None = None
+    nbd_port: int | None = None
+    """Prepare's: where the destination's NBD server takes the disks' copies (``migrationdisks``)."""
+    nbd_disks: tuple[str, ...] = ()
 
     def encode(self) -> bytes:
         from lxml import etree
@@ -86,6 +90,10 @@ class Cookie:
         if self.persistent is not None:
             holder = etree.SubElement(root, "persistent")
             holder.append(etree.fromstring(self.persistent.encode()))
+        if self.nbd_port is not None:
+            nbd = etree.SubElement(root, "nbd", port=str(self.nbd_port))
+            for target in self.nbd_disks:
+                etree.SubElement(nbd, "disk", target=target)
         # libvirt sends the text with its terminating NUL and reads it as a C string
         return bytes(etree.tostring(root, pretty_print=True)) + b"\0"
 
@@ -111,12 +119,18 @@ class Cookie:
             return str(value)
 
         persistent = root.find("persistent/domain")
+        nbd = root.find("nbd")
+        port = nbd.get("port") if nbd is not None else None
+        if port is not None and not port.isdigit():
+            raise errors.internal(f"malformed nbd port '{port}' in migration data")
         return cls(
             text_of("name"),
             text_of("uuid"),
             text_of("hostname"),
             text_of("hostuuid"),
             etree.tostring(persistent, encoding="unicode") if persistent is not None else None,
+            int(port) if port is not None else None,
+            tuple(str(d.get("target")) for d in nbd.findall("disk")) if nbd is not None else (),
         )
 
 
@@ -322,6 +336,7 @@ def prepare(
                 capabilities.append({"capability": "postcopy-ram", "state": True})
             execute("migrate-set-capabilities", {"capabilities": capabilities})
             execute("migrate-incoming", {"uri": f"tcp:{listen}:{port}"})
+            nbd_port, disks = _serve_disks(execute, definition, params, flags, listen)
         except BaseException as exc:
             driver._discard(obj, running)
             if obj.config is None:
@@ -335,7 +350,21 @@ def prepare(
         with table.lock:
             table.incoming[obj.name] = job
             table.running[obj.uuid] = job
-    return Cookie(obj.name, str(obj.uuid), hostname, hostuuid).encode(), uri_out
+    answer = Cookie(obj.name, str(obj.uuid), hostname, hostuuid, nbd_port=nbd_port, nbd_disks=disks)
+    return answer.encode(), uri_out
+
+
+def _serve_disks(
+    execute: Any, definition: Domain, params: MigrationParams, flags: MigrateFlags, listen: str
+) -> tuple[int | None, tuple[str, ...]]:
+    """With a storage copy, the destination's NBD server for the disks: its port and the disks' targets."""
+    if not migrationdisks.copies_storage(flags):
+        return None, ()
+    disks = migrationdisks.disks_to_copy(definition, params)
+    address = listen.strip("[]")
+    port = params.disks_port or _free_port(address)
+    migrationdisks.serve(execute, disks, address, port)
+    return port, tuple(target for target, _ in disks)
 
 
 def _incoming_address(params: MigrationParams) -> tuple[int, str, str]:
@@ -417,7 +446,7 @@ def perform(
         return _persistent_cookie(driver, ref, params, flags)
     if not params.uri:
         raise errors.error(ErrorNumber.INVALID_ARG, "the destination gave no migration URI")
-    send(driver, ref, params, flags)
+    send(driver, ref, params, flags, Cookie.decode(cookie_in))
     return _persistent_cookie(driver, ref, params, flags)
 
 
@@ -435,8 +464,11 @@ def _persistent_cookie(driver: QemuDriver, ref: DomainRef, params: MigrationPara
         return cookie.encode()
 
 
-def send(driver: QemuDriver, ref: DomainRef, params: MigrationParams, flags: MigrateFlags) -> None:
-    """QEMU's ``migrate`` to ``params.uri``, followed until it completed or entered post-copy."""
+def send(
+    driver: QemuDriver, ref: DomainRef, params: MigrationParams, flags: MigrateFlags, prepared: Cookie | None = None
+) -> None:
+    """QEMU's ``migrate`` to ``params.uri``, followed until it completed or entered post-copy; with a
+    storage copy, the disks mirrored first to the NBD server ``prepared`` (prepare's cookie) names."""
     table = migrations_of(driver)
     settings = table.settings_of(ref.uuid)
     with driver.locked(ref) as obj:
@@ -472,17 +504,34 @@ def send(driver: QemuDriver, ref: DomainRef, params: MigrationParams, flags: Mig
             if settings.cache is not None and flags & MigrateFlags.COMPRESSED:
                 parameters["xbzrle-cache-size"] = settings.cache
             execute("migrate-set-parameters", parameters)
-            assert params.uri is not None
-            execute("migrate", {"uri": _qemu_uri(params.uri)})
+            live = obj.live
+            assert live is not None  # running
+            disks = migrationdisks.disks_to_copy(live, params) if migrationdisks.copies_storage(flags) else []
         except BaseException as exc:
             running.migrating = False
             _end(table, job, str(getattr(exc, "message", exc)))
             raise
-    # the lock is released while QEMU sends: the job can be read, tuned and aborted meanwhile
+    # the lock is released while the disks are copied and QEMU sends: the job can be read, tuned and aborted
+    assert params.uri is not None
+    mirrors: list[str] = []
     try:
+        if disks:
+            if prepared is None or prepared.nbd_port is None:
+                raise errors.error(
+                    ErrorNumber.OPERATION_UNSUPPORTED, "Migration with storage requires NBD support on the destination"
+                )
+            host = _host_of(params.uri)
+            mirrors = migrationdisks.mirror(execute, disks, host, prepared.nbd_port, flags, lambda: job.aborted)
+        if job.aborted:
+            raise errors.error(ErrorNumber.OPERATION_ABORTED, "migration out job: canceled by client")
+        execute("migrate", {"uri": _qemu_uri(params.uri)})
         _follow(execute, job, done=("completed", "postcopy-active"))
+        if mirrors:
+            migrationdisks.complete(execute, mirrors)
     except BaseException as exc:
         running.migrating = False
+        if mirrors:
+            migrationdisks.abandon(execute, mirrors)
         _end(table, job, str(getattr(exc, "message", exc)))
         with driver.locked(ref) as obj:
             _back_to_running(driver, obj, job)
@@ -493,6 +542,14 @@ def send(driver: QemuDriver, ref: DomainRef, params: MigrationParams, flags: Mig
         else:
             driver._set_state(obj, DomainState.PAUSED, PausedReason.MIGRATION, emit=False)
         driver._emit(obj, EventType.SUSPENDED, SuspendedDetail.MIGRATED)
+
+
+def _host_of(uri: str) -> str:
+    """The host of a ``tcp:HOST:PORT`` migration URI (brackets of an IPv6 address taken off)."""
+    rest = _qemu_uri(uri)[len("tcp:") :]
+    if rest.startswith("["):
+        return rest[1:].partition("]")[0]
+    return rest.rpartition(":")[0] if rest.count(":") == 1 else rest
 
 
 def _qemu_uri(uri: str) -> str:
@@ -616,6 +673,9 @@ def finish(
                 driver.definitions.save(kept)
                 obj.config = kept
                 driver._emit(obj, EventType.DEFINED, DefinedDetail.ADDED if new else DefinedDetail.UPDATED)
+            if migrationdisks.copies_storage(flags):
+                with contextlib.suppress(VirtError):
+                    migrationdisks.stop_serving(execute)
             live = obj.live
             assert live is not None  # registered at prepare
             affinity.apply(lambda command, arguments=None: driver.qmp(obj, command, arguments), running, live)

@@ -19,13 +19,15 @@ if TYPE_CHECKING:
     from virt_qemu.driver import QemuDriver
 
 # What the driver does of virDomainMigrateFlags; the rest (tunnelled, RDMA, TLS, parallel
-# connections, storage copy, zero-copy, post-copy recovery) is refused.
+# connections, zero-copy, post-copy recovery) is refused.
 _TAKEN = (
     MigrateFlags.LIVE
     | MigrateFlags.PEER2PEER
     | MigrateFlags.PERSIST_DEST
     | MigrateFlags.UNDEFINE_SOURCE
     | MigrateFlags.PAUSED
+    | MigrateFlags.NON_SHARED_DISK
+    | MigrateFlags.NON_SHARED_INC
     | MigrateFlags.CHANGE_PROTECTION
     | MigrateFlags.UNSAFE
     | MigrateFlags.OFFLINE
@@ -44,8 +46,8 @@ def _check(flags: MigrateFlags, params: MigrationParams, function: str) -> Migra
             ErrorNumber.ARGUMENT_UNSUPPORTED, f"migration flags 0x{refused:x} ({names}) are not supported by {function}"
         )
     check_flags(flags, params)
-    if params.migrate_disks or params.disks_port is not None or params.disks_uri:
-        raise errors.error(ErrorNumber.ARGUMENT_UNSUPPORTED, "copying storage during migration is not supported")
+    if params.disks_uri:
+        raise errors.error(ErrorNumber.ARGUMENT_UNSUPPORTED, "a disks URI (NBD over a unix socket) is not supported")
     return MigrateFlags(flags)
 
 
