@@ -86,11 +86,13 @@ DEFAULT_MAX_DOWNTIME = 300
 class StallPolicy:
     """Give up on (or switch to post-copy) a migration whose remaining memory has not shrunk for
     ``timeout`` seconds; ``min_progress`` is the fraction of the smallest remaining amount seen so
-    far by which it must shrink to count as progress (the figure jitters by a few pages)."""
+    far by which it must shrink to count as progress (the figure jitters by a few pages);
+    ``told`` hears why, when the policy steps in (an abort also fails the migration with it)."""
 
     timeout: float
     action: StallAction = StallAction.ABORT
     min_progress: float = 0.01
+    told: Callable[[str], None] | None = attrs.field(default=None, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.timeout > 0:
@@ -324,6 +326,8 @@ class _Watcher:
                 self.domain.abort_job()
         except VirtError as exc:
             self.stalled = f"migration stalled: {facts}; {self.stall.action.value} failed: {exc.message}"
+        if self.stall.told is not None:
+            self.stall.told(self.stalled)
 
 
 def _page_size(job: JobInfo) -> int:

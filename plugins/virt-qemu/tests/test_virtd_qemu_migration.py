@@ -290,17 +290,29 @@ def test_stall_policy_aborts_a_migration_that_does_not_converge(
         count = _counts(log)[-1]
         _wait_counting(log, count + 3, timeout=30)  # the guest goes on where it was
 
-        # the same stall, switched to post-copy by virt migrate: the guest ends up over there
+        # virt migrate --timeout: the guest suspended after 2 s, the rest moves and it runs over there
         moved = _virt(
-            qemu_uri(a), "migrate", "--live", "--postcopy", "--stall-timeout", "2", "--stall-postcopy",
-            "--bandwidth", "32", NAME, qemu_uri(b), "--migrateuri", f"tcp:{NET}.2",
+            qemu_uri(a), "migrate", "--live", "--timeout", "2", "--bandwidth", "32",
+            NAME, qemu_uri(b), "--migrateuri", f"tcp:{NET}.2",
         )  # fmt: skip
         assert moved.returncode == 0, moved.stderr
-        assert virsh(qemu_uri(b), "domstate", NAME, "--reason").stdout.strip().startswith("running")
-        assert [d.name for d in conn_a.list_domains()] == []
+        assert "migration timed out: suspending the domain" in moved.stderr + moved.stdout
+        assert virsh(qemu_uri(b), "domstate", NAME, "--reason").stdout.strip() == "running (migrated)"
+        _wait_counting(log, _counts(log)[-1] + 3, timeout=30)
+
+        # the stall again, switched to post-copy by virt migrate: the guest ends up back at A
+        assert _virt(qemu_uri(b), "migrate-setmaxdowntime", NAME, "10").returncode == 0
+        moved = _virt(
+            qemu_uri(b), "migrate", "--live", "--postcopy", "--stall-timeout", "2", "--stall-postcopy",
+            "--bandwidth", "32", NAME, qemu_uri(a), "--migrateuri", f"tcp:{NET}.1",
+        )  # fmt: skip
+        assert moved.returncode == 0, moved.stderr
+        assert "has not shrunk for" in moved.stdout and "switched to post-copy" in moved.stdout, moved.stdout
+        assert virsh(qemu_uri(a), "domstate", NAME, "--reason").stdout.strip().startswith("running")
+        assert [d.name for d in conn_b.list_domains()] == []
         _wait_counting(log, _counts(log)[-1] + 3, timeout=30)
         _never_back(log)
-        conn_b.lookup_domain_by_name(NAME).destroy()
+        conn_a.lookup_domain_by_name(NAME).destroy()
 
 
 def test_migration_with_libvirtd_on_the_other_side(tiny_guest: GuestImage, tmp_path: Path) -> None:

@@ -156,7 +156,11 @@ def run_migrate(ctx: Context, args: argparse.Namespace) -> None:
         raise CommandError("--timeout-postcopy requires --postcopy")
     stall_seconds = _seconds(args.stall_timeout, "stall-timeout")
     stall = (
-        StallPolicy(stall_seconds, StallAction.POSTCOPY if args.stall_postcopy else StallAction.ABORT)
+        StallPolicy(
+            stall_seconds,
+            StallAction.POSTCOPY if args.stall_postcopy else StallAction.ABORT,
+            told=lambda why: ctx.print_extra(f"\n{why}") if args.stall_postcopy else None,
+        )
         if stall_seconds is not None
         else None
     )
