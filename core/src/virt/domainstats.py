@@ -260,6 +260,22 @@ class JobType(enum.IntEnum):
         return {0: "None", 1: "Bounded", 2: "Unbounded", 3: "Completed", 4: "Failed", 5: "Cancelled"}[int(self)]
 
 
+# virDomainJobInfo's counters and the statistics they come from
+_JOB_COUNTERS = (
+    ("time_elapsed", "time_elapsed"),
+    ("time_remaining", "time_remaining"),
+    ("data_total", "data_total"),
+    ("data_processed", "data_processed"),
+    ("data_remaining", "data_remaining"),
+    ("mem_total", "memory_total"),
+    ("mem_processed", "memory_processed"),
+    ("mem_remaining", "memory_remaining"),
+    ("file_total", "disk_total"),
+    ("file_processed", "disk_processed"),
+    ("file_remaining", "disk_remaining"),
+)
+
+
 @attrs.frozen
 class JobInfo:
     """virDomainJobInfo (times in milliseconds, sizes in bytes); ``params`` holds virDomainGetJobStats' extras."""
@@ -277,6 +293,14 @@ class JobInfo:
     file_processed: int = 0
     file_remaining: int = 0
     params: tuple[TypedParameter, ...] = ()
+
+    @classmethod
+    def from_stats(cls, type: JobType, params: tuple[TypedParameter, ...]) -> JobInfo:
+        """virDomainGetJobStats' answer: the counters of virDomainJobInfo taken from the statistics
+        (``time_elapsed``, ``data_total``, ``memory_remaining``...), as libvirt's client fills them."""
+        values = {p.field: p.value for p in params if isinstance(p.value, int) and not isinstance(p.value, bool)}
+        counters = {attribute: int(values[field]) for attribute, field in _JOB_COUNTERS if field in values}
+        return cls(type, params=params, **counters)
 
 
 @attrs.frozen

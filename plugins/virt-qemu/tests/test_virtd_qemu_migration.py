@@ -217,6 +217,10 @@ def test_live_migration_there_and_back(
     done = virsh(uri_a, "migrate", "--live", NAME, uri_b, "--migrateuri", f"tcp:{NET}.2")
     assert done.code == 0, done.stderr
     assert virsh(uri_a, "domstate", NAME, "--reason").stdout.strip() == "shut off (migrated)"
+    # the source keeps the finished job: virt prints it as virsh does
+    theirs = virsh(uri_a, "domjobinfo", NAME, "--completed").stdout
+    assert "Operation:        Outgoing migration" in theirs and "Total downtime:" in theirs
+    assert _virt(uri_a, "domjobinfo", NAME, "--completed").stdout == theirs
     assert virsh(uri_b, "dominfo", NAME).stdout.count("Persistent:     no") == 1
     assert _qemus_of(root_a) == []
     seen = _wait_counting(log, seen + 5)

@@ -1292,7 +1292,7 @@ class RemoteConnection(RemoteMigration, DriverConnection):
         from virt.domainstats import JobInfo, JobType
 
         ret = self._call(P.DOMAIN_GET_JOB_STATS, {"dom": _domain_arg(ref), "flags": 1 if completed else 0})
-        return JobInfo(JobType(ret["type"]), params=tuple(_typed_params(ret["params"])))
+        return JobInfo.from_stats(JobType(ret["type"]), tuple(_typed_params(ret["params"])))
 
     def get_domain_time(self, ref: DomainRef) -> GuestTime:
         from virt.domainstats import GuestTime

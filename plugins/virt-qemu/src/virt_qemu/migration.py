@@ -197,11 +197,13 @@ class Job:
                 "operation", ParamType.INT, _OPERATION_MIGRATION_OUT if self.out else _OPERATION_MIGRATION_IN
             ),
         )
-        for field, key in (("setup_time", "setup-time"), ("downtime", "downtime")):
-            if isinstance(self.answer.get(key), int):
-                params.append(_ullong(field, int(self.answer[key])))
-        if "expected-downtime" in self.answer and self.ended is None:
-            params.append(_ullong("time_remaining", 0))
+        setup = self.answer.get("setup-time")
+        if isinstance(setup, int):
+            params.append(_ullong("setup_time", setup))
+        # while it runs, QEMU's estimate; once it completed, how long the guest was stopped
+        downtime = self.answer.get("downtime" if self.ended is not None else "expected-downtime")
+        if isinstance(downtime, int):
+            params.append(_ullong("downtime", downtime))
         throttle = self.answer.get("cpu-throttle-percentage")
         if isinstance(throttle, int):
             params.append(TypedParameter("auto_converge_throttle", ParamType.INT, throttle))
@@ -209,17 +211,7 @@ class Job:
             params.append(TypedParameter("success", ParamType.BOOLEAN, self.error is None))
             if self.error is not None:
                 params.append(TypedParameter("errmsg", ParamType.STRING, self.error))
-        return JobInfo(
-            kind,
-            time_elapsed=elapsed,
-            data_total=total,
-            data_processed=processed,
-            data_remaining=remaining,
-            mem_total=total,
-            mem_processed=processed,
-            mem_remaining=remaining,
-            params=tuple(params),
-        )
+        return JobInfo.from_stats(kind, tuple(params))
 
 
 def _ullong(field: str, value: int) -> TypedParameter:

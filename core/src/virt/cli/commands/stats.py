@@ -294,9 +294,10 @@ def run_domjobinfo(ctx: Context, args: argparse.Namespace) -> None:
                 "this function is not supported by the connection driver: virDomainGetJobStats",
             ) from exc
         raise CommandError("this function is not supported by the connection driver: virDomainGetJobInfo") from exc
-    ctx.print(f"{'Job type:':<17} {job.type.label:<12}")
-    for param in job.params:
-        ctx.print(f"{param.field + ':':<17} {param.text()}")
+    from virt.cli.jobinfo import job_lines
+
+    for line in job_lines(job):
+        ctx.print(line)
 
 
 _SETTING = ("time", "now", "sync")
