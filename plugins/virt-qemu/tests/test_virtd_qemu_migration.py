@@ -321,36 +321,56 @@ def test_stall_policy_aborts_a_migration_that_does_not_converge(
 
 def test_migration_with_libvirtd_on_the_other_side(tiny_guest: GuestImage, tmp_path: Path) -> None:
     """libvirt 9.0's libvirtd as the peer, both ways: to it with this process between the hosts,
-    back peer to peer with libvirtd driving virtd over qemu+tcp (one machine, told apart by host UUID)."""
+    back peer to peer with libvirtd driving virtd over qemu+tcp (one machine, told apart by host UUID);
+    each daemon sends the same lifecycle events in the same role."""
     import virt
     from virt.migration import MigrateFlags, MigrationParams
     from virt.testing import start_libvirtd
 
     tmp_path.chmod(0o755)
     log = tmp_path / "console.log"
+    flags = MigrateFlags.LIVE | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE
+    events: dict[str, list[str]] = {"virtd": [], "libvirtd": []}
+
+    def settle() -> dict[str, list[str]]:
+        time.sleep(1)  # the events of the last phase reach this process
+        seen = {daemon: list(got) for daemon, got in events.items()}
+        for got in events.values():
+            got.clear()
+        return seen
+
     with private_qemu_root() as root, pytest.MonkeyPatch.context() as env:
         env.setenv("VIRT_QEMU_ROOT", str(root))
         env.setenv("VIRT_HOST_UUID", str(uuid_module.uuid4()))
         with start_virtd(system=True, tcp=True) as ours, start_libvirtd(drivers=("qemu",)) as theirs:
             try:
                 with virt.open(qemu_uri(ours)) as conn_ours, virt.open(qemu_uri(theirs)) as conn_theirs:
+                    for daemon, conn in (("virtd", conn_ours), ("libvirtd", conn_theirs)):
+                        conn.add_domain_event_callback(
+                            lambda _, event, daemon=daemon: events[daemon].append(f"{event.type.name} {event.detail}")
+                        )
                     conn_ours.define_domain(_definition(tiny_guest, tmp_path, log)).start()
                     seen = _wait_counting(log, 5)
+                    settle()
                     there = conn_ours.lookup_domain_by_name(NAME).migrate(
-                        conn_theirs, flags=MigrateFlags.LIVE, params=MigrationParams(uri="tcp:127.0.0.1")
+                        conn_theirs, flags=flags, params=MigrationParams(uri="tcp:127.0.0.1")
                     )
-                    assert there is not None and there.state().state.name == "RUNNING"
+                    assert there is not None and there.state().state.name == "RUNNING" and there.is_persistent()
                     assert _qemus_of(root) == []
-                    assert conn_ours.lookup_domain_by_name(NAME).state().reason == 4  # shut off (migrated)
+                    assert NAME not in [d.name for d in conn_ours.list_domains()]
+                    to_libvirtd = settle()
                     seen = _wait_counting(log, seen + 5)
                     there.migrate(
                         dest_uri=ours.uri("tcp", driver="qemu", path="/system"),
-                        flags=MigrateFlags.LIVE | MigrateFlags.PEER2PEER,
+                        flags=flags | MigrateFlags.PEER2PEER,
                         params=MigrationParams(uri="tcp:127.0.0.1"),
                     )
                     back = conn_ours.lookup_domain_by_name(NAME)
                     assert back.state().state.name == "RUNNING" and back.is_persistent()
                     assert [d.name for d in conn_theirs.list_domains()] == []
+                    to_virtd = settle()
+                    assert to_libvirtd["virtd"] == to_virtd["libvirtd"] == ["SUSPENDED 1", "STOPPED 3"]
+                    assert to_libvirtd["libvirtd"] == to_virtd["virtd"] == ["STARTED 1", "DEFINED 0", "RESUMED 1"]
                     _wait_counting(log, seen + 5)
                     _never_back(log)
             finally:

@@ -717,7 +717,7 @@ def confirm(
     table = migrations_of(driver)
     if flags & MigrateFlags.OFFLINE:
         if not cancelled and flags & MigrateFlags.UNDEFINE_SOURCE:
-            driver.undefine(ref)
+            _forget(driver, ref)
         return
     with table.lock:
         job = table.running.get(ref.uuid)
@@ -743,8 +743,21 @@ def confirm(
             driver._kill_and_stop(obj, ShutoffReason.MIGRATED)
     if flags & MigrateFlags.UNDEFINE_SOURCE:
         with contextlib.suppress(VirtError):  # a transient domain is gone already
-            if driver.find(ref).config is not None:
-                driver.undefine(ref)
+            _forget(driver, ref)
+
+
+def _forget(driver: QemuDriver, ref: DomainRef) -> None:
+    """UNDEFINE_SOURCE: the source forgets the domain, its snapshots' metadata with it, without the
+    *Undefined* event an undefine sends (libvirt 9.0's qemuDomainRemoveInactive sends none either)."""
+    driver.drop_all_snapshots(ref, forget=True)
+    with driver.locked(ref) as obj:
+        if obj.config is not None:
+            driver.definitions.delete(obj.name)
+            obj.autostart = False
+        if not obj.active:
+            driver._remove(obj)  # while its definition still names it
+        else:
+            obj.config = None  # runs on as a transient domain
 
 
 def _peer_to_peer(
