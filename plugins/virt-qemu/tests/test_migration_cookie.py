@@ -4,6 +4,8 @@ virDomainGetJobStats reports them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from virt.errors import VirtError
 from virt.migration import MigrationParams
@@ -79,3 +81,32 @@ def test_job_statistics_from_query_migrate() -> None:
     stats = {p.field: p.value for p in info.params}
     assert stats["operation"] == 5 and stats["memory_bps"] == 1_000_000 and stats["memory_dirty_rate"] == 5
     assert stats["setup_time"] == 3 and stats["success"] is True
+
+
+@pytest.mark.parametrize(
+    ("disk", "flags", "refused"),
+    [
+        ("<disk type='file'><source file='{p}'/><target dev='vda'/></disk>", 1, "without shared storage"),
+        ("<disk type='file'><driver name='qemu' cache='none'/><source file='{p}'/><target dev='vda'/></disk>", 1, ""),
+        ("<disk type='file'><source file='{p}'/><target dev='vda'/><readonly/></disk>", 1, ""),
+        ("<disk type='file'><source file='{p}'/><target dev='vda'/></disk>", 1 | 512, ""),  # UNSAFE
+        ("<disk type='file'><source file='{p}'/><target dev='vda'/></disk>", 1 | 64, ""),  # copied
+    ],
+)
+def test_unsafe_migrations_are_refused_as_libvirt_refuses_them(
+    disk: str, flags: int, refused: str, tmp_path: Path
+) -> None:
+    from virt.migration import MigrateFlags
+    from virt.xml import Domain
+    from virt_qemu.migrationdisks import check_safe, copies_storage, disks_to_copy
+
+    definition = Domain.from_xml(
+        f"<domain type='kvm'><name>d</name><devices>{disk.format(p=tmp_path / 'd.img')}</devices></domain>"
+    )
+    checked = MigrateFlags(flags)
+    copied = disks_to_copy(definition, MigrationParams()) if copies_storage(checked) else []
+    if refused:
+        with pytest.raises(VirtError, match=refused):
+            check_safe(definition, checked, copied)
+    else:
+        check_safe(definition, checked, copied)

@@ -274,6 +274,8 @@ def begin(driver: QemuDriver, ref: DomainRef, params: MigrationParams, flags: Mi
             if obj.uuid in migrations_of(driver).running:
                 raise errors.error(ErrorNumber.OPERATION_INVALID, "domain has an active migration job")
             source = copy_definition(obj.live)
+            copied = migrationdisks.disks_to_copy(obj.live, params) if migrationdisks.copies_storage(flags) else []
+            migrationdisks.check_safe(obj.live, flags, copied)
         source.id = None
         if params.dest_xml is not None:
             wanted = Domain.from_xml(params.dest_xml)

@@ -15,7 +15,10 @@ copy, and the NBD client nodes go; the destination's NBD server stops before its
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorNumber, VirtError
@@ -58,6 +61,62 @@ def disks_to_copy(definition: Domain, params: MigrationParams) -> list[tuple[str
     if unknown:
         raise errors.error(ErrorNumber.INVALID_ARG, f"disk target {unknown[0]} not found")
     return found
+
+
+# statfs f_type of the file systems libvirt counts as shared between hosts (virFileIsSharedFS)
+_SHARED_FS = {
+    0x6969: "nfs",
+    0x01161970: "gfs2",
+    0x7461636F: "ocfs2",
+    0x5346414F: "afs",
+    0x517B: "smb",
+    0xFF534D42: "cifs",
+    0xFE534D42: "smb2",
+    0x00C36400: "ceph",
+    0x47504653: "gpfs",
+}
+_CLUSTER_FS = ("gfs2", "ocfs2")
+"""Shared file systems that keep the hosts' caches coherent (virFileIsClusterFS)."""
+
+
+def file_system_type(path: str) -> int | None:
+    """statfs's f_type for ``path`` (its nearest existing parent), None when it cannot be read."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    buffer = ctypes.create_string_buffer(256)  # struct statfs; f_type, a long, comes first
+    where = Path(path)
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if libc.statfs(os.fsencode(where), buffer) != 0:
+        return None
+    return ctypes.c_long.from_buffer(buffer).value & 0xFFFFFFFF
+
+
+def check_safe(definition: Domain, flags: MigrateFlags, copied: list[tuple[str, str]]) -> None:
+    """libvirt's qemuMigrationSrcIsSafe: without UNSAFE, a writable disk that is not copied and whose
+    cache mode keeps writes on this host (neither none nor directsync) must sit on a cluster file
+    system; on another shared one its data could be corrupted, elsewhere the destination lacks it."""
+    if flags & (MigrateFlags.UNSAFE | MigrateFlags.OFFLINE):
+        return
+    skip = {target for target, _ in copied}
+    devices = definition.devices
+    for disk in devices.disks if devices is not None else []:
+        source = disk.source
+        path = (source.file or source.dev) if source is not None else None
+        target = disk.target.dev if disk.target is not None else None
+        cache = disk.driver.cache if disk.driver is not None else None
+        if not path or disk.readonly or disk.shareable or target in skip or cache in ("none", "directsync"):
+            continue
+        kind = _SHARED_FS.get(file_system_type(path) or 0)
+        if kind is None:
+            raise errors.error(
+                ErrorNumber.MIGRATE_UNSAFE, "Unsafe migration: Migration without shared storage is unsafe"
+            )
+        if kind not in _CLUSTER_FS:
+            raise errors.error(
+                ErrorNumber.MIGRATE_UNSAFE,
+                "Unsafe migration: Migration may lead to data corruption if disks use cache other than none or "
+                "directsync",
+            )
 
 
 def _nodes_by_path(execute: Any) -> dict[str, str]:
