@@ -75,7 +75,12 @@ def test_linkdev_and_no_parameters_and_escaping() -> None:
         ("<mac address='52:54:00:AB:1:2'/>", "", ErrorNumber.INTERNAL_ERROR, "filter binding has no MAC address"),
         ("52:54:00:AB:1:2", "52:54:00:zz:1:2", ErrorNumber.INTERNAL_ERROR, "Unable to parse MAC '52:54:00:zz:1:2'"),
         ("filter='clean-traffic'", "", ErrorNumber.INTERNAL_ERROR, "filter binding has no filter reference"),
-        ("filterbinding>", "binding>", ErrorNumber.XML_ERROR, "unknown root element for nwfilter binding"),
+        (
+            "filterbinding>",
+            "binding>",
+            ErrorNumber.XML_ERROR,
+            "XML error: expecting root element of 'filterbinding', not 'binding'",
+        ),
     ],
 )
 def test_errors_in_libvirts_words(old: str, new: str, code: ErrorNumber, message: str) -> None:

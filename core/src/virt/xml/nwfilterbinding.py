@@ -45,9 +45,9 @@ class FilterBinding:
         """Parse as virNWFilterBindingDefParse does, checking the fields in libvirt's order."""
         root = parse_document(text)
         if root.tag != "filterbinding":
-            raise libvirt_error(
-                ErrorNumber.XML_ERROR, "unknown root element for nwfilter binding", ErrorDomain.NWFILTER
-            )
+            # libvirt's XML loader checks the root's name before the binding parser sees it.
+            detail = f"expecting root element of 'filterbinding', not '{root.tag}'"
+            raise libvirt_error(ErrorNumber.XML_ERROR, detail, ErrorDomain.XML)
         portdev = root.find("portdev")
         portdev_name = portdev.get("name") if portdev is not None else None
         if not portdev_name:
@@ -72,6 +72,7 @@ class FilterBinding:
         mac_text = mac_el.get("address") if mac_el is not None else None
         if not mac_text:
             raise _missing("filter binding has no MAC address")
+        mac = _mac(mac_text)
         ref = root.find("filterref")
         filter_name = ref.get("filter") if ref is not None else None
         if not filter_name:
@@ -88,7 +89,7 @@ class FilterBinding:
             owner_name=owner_name,
             owner_uuid=owner_uuid,
             portdev=portdev_name,
-            mac=_mac(mac_text),
+            mac=mac,
             filter=filter_name,
             linkdev=linkdev_name,
             parameters=parameters,
