@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from driver_support import QEMU, kill_leftovers
+from guest import GuestImage
 from virsh_support import kill_processes_mentioning, virsh
 from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, missing_dependency, start_libvirtd
+from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
 
 
 def qemu_uri(daemon: Virtd | Libvirtd) -> str:
@@ -87,3 +88,38 @@ def reference_libvirtd(uuids: Sequence[str] = ()) -> Iterator[Libvirtd]:
     finally:
         for uuid in uuids:
             kill_processes_mentioning(uuid)
+
+
+@contextlib.contextmanager
+def side_by_side(
+    uuid: str,
+    folder: Path,
+    guest: Callable[[str, Path, GuestImage], contextlib.AbstractContextManager[Path]],
+    tiny_guest: GuestImage,
+    boot_timeout: float,
+) -> Iterator[dict[str, tuple[str, Path]]]:
+    """virtd and libvirtd 9.0 each running the guest ``guest(uri, folder, tiny_guest)`` gives (its
+    serial log), booted (its marker on the console): each daemon's URI and folder, by daemon name."""
+    import time
+
+    need_virsh()
+    marker = tiny_guest.marker
+    folder.chmod(0o755)
+    try:
+        with (
+            private_virtd() as ours,
+            reference_libvirtd([uuid]) as theirs,
+            guest(qemu_uri(ours), folder / "virtd", tiny_guest) as our_log,
+            guest(qemu_uri(theirs), folder / "libvirtd", tiny_guest) as their_log,
+        ):
+            for log in (our_log, their_log):
+                deadline = time.monotonic() + boot_timeout
+                while marker not in (log.read_text(errors="replace") if log.exists() else ""):
+                    if time.monotonic() > deadline:
+                        raise AssertionError(
+                            f"timed out after {boot_timeout:g}s waiting for the guest's marker in {log}"
+                        )
+                    time.sleep(0.3)
+            yield {"virtd": (qemu_uri(ours), folder / "virtd"), "libvirtd": (qemu_uri(theirs), folder / "libvirtd")}
+    finally:
+        kill_processes_mentioning(uuid)

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_guests
+from daemon_support import remove_guests, side_by_side
 from driver_support import firmware_xml
 from guest import GuestImage, domain_xml
-from virsh_support import event_watcher, kill_processes_mentioning, virsh, virsh_ok
-from virt.testing import need_virsh
+from virsh_support import lifecycle_during, virsh, virsh_in, virsh_ok
 
 NAME = "vqs1"
 UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e5a01"
@@ -124,21 +123,8 @@ def _text(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def daemons(tiny_guest: GuestImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
-    need_virsh()
-    folder = tmp_path_factory.mktemp("save")
-    folder.chmod(0o755)
-    try:
-        with (
-            private_virtd() as ours,
-            reference_libvirtd([UUID]) as theirs,
-            _guest(qemu_uri(ours), folder / "virtd", tiny_guest) as our_log,
-            _guest(qemu_uri(theirs), folder / "libvirtd", tiny_guest) as their_log,
-        ):
-            for log in (our_log, their_log):
-                _wait(lambda log=log: tiny_guest.marker in _text(log), BOOT_TIMEOUT, f"the guest's marker in {log}")
-            yield {"virtd": (qemu_uri(ours), folder / "virtd"), "libvirtd": (qemu_uri(theirs), folder / "libvirtd")}
-    finally:
-        kill_processes_mentioning(UUID)
+    with side_by_side(UUID, tmp_path_factory.mktemp("save"), _guest, tiny_guest, BOOT_TIMEOUT) as found:
+        yield found
 
 
 def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
@@ -149,8 +135,7 @@ def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
         (folder / "titled.xml").write_text(xml.replace("</name>", "</name>\n  <title>kept</title>", 1))
         (folder / "other.xml").write_text(xml.replace(f"<name>{NAME}</name>", "<name>other</name>", 1))
         return 0, "", ""
-    outcome = virsh(uri, *_words(step.format(name=NAME, dir=folder)))
-    return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
+    return virsh_in(uri, folder, _words(step.format(name=NAME, dir=folder)))
 
 
 def _words(command: str) -> list[str]:
@@ -179,11 +164,10 @@ EVENT_STEPS = [
 ]
 
 
-def _lifecycle(lines: list[str]) -> list[str]:
+def _lifecycle(kept: list[str]) -> list[str]:
     """The lifecycle events (virt has no job or migration-iteration events), without a "Suspended
     Paused" right before "Stopped Saved": libvirtd's comes from QEMU's STOP event racing the save's own
     state change, and now and then it is not sent."""
-    kept = [line for line in lines if line.startswith("event 'lifecycle'")]
     return [
         line
         for index, line in enumerate(kept)
@@ -194,21 +178,9 @@ def _lifecycle(lines: list[str]) -> list[str]:
 
 
 def _events(uri: str, folder: Path, count: int | None) -> list[str]:
-    """The lifecycle events ``virsh event --all --loop`` prints during EVENT_STEPS (``count``: how many
-    to wait for; None: whatever came within a settling time)."""
-    probe = folder / "probe.xml"
-    probe.write_text(firmware_xml("vqsprobe"))
-    watcher = event_watcher(uri, folder, probe)
-    try:
-        for step in EVENT_STEPS:
-            virsh_ok(uri, *_words(step.format(name=NAME, dir=folder)))
-        deadline = time.monotonic() + 20
-        while count is not None and len(_lifecycle(watcher.lines())) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(2)  # extra ones, if any, show
-        return _lifecycle(watcher.lines())
-    finally:
-        watcher.stop()
+    """The lifecycle events ``virsh event --all --loop`` prints during EVENT_STEPS."""
+    steps = [_words(step.format(name=NAME, dir=folder)) for step in EVENT_STEPS]
+    return lifecycle_during(uri, folder, firmware_xml("vqsprobe"), steps, count, _lifecycle)
 
 
 def test_the_lifecycle_events_are_libvirtds(daemons: dict[str, tuple[str, Path]]) -> None:

@@ -9,7 +9,9 @@ import os
 import re
 import signal
 import subprocess
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,6 +27,12 @@ class Outcome(NamedTuple):
 def virsh(uri: str, *args: str, timeout: float = 60) -> Outcome:
     done = subprocess.run([VIRSH, "-c", uri, *args], capture_output=True, text=True, timeout=timeout, check=False)
     return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+def virsh_in(uri: str, folder: Path, args: list[str]) -> tuple[int, str, str]:
+    """virsh's exit code and outputs, ``folder`` (a daemon's own) written DIR so that daemons compare."""
+    outcome = virsh(uri, *args)
+    return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
 
 
 def virsh_ok(uri: str, *args: str) -> str:
@@ -115,3 +123,33 @@ def kill_processes_mentioning(text: str) -> None:
     for pid in pids_mentioning(text):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def lifecycle_during(
+    uri: str,
+    folder: Path,
+    probe_xml: str,
+    steps: list[list[str]],
+    count: int | None,
+    keep: Callable[[list[str]], list[str]] = lambda lines: lines,
+) -> list[str]:
+    """The lifecycle events ``virsh event --all --loop`` prints while ``steps`` (virsh arguments) run,
+    filtered by ``keep`` (``count``: how many to wait for; None: whatever came within a settling time).
+    ``probe_xml`` is a domain's XML the watcher defines and undefines to know it is ready."""
+    probe = folder / "probe.xml"
+    probe.write_text(probe_xml)
+    watcher = event_watcher(uri, folder, probe)
+
+    def lifecycle() -> list[str]:
+        return keep([line for line in watcher.lines() if line.startswith("event 'lifecycle'")])
+
+    try:
+        for step in steps:
+            virsh_ok(uri, *step)
+        deadline = time.monotonic() + 20
+        while count is not None and len(lifecycle()) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)  # extra ones, if any, show
+        return lifecycle()
+    finally:
+        watcher.stop()

@@ -23,6 +23,7 @@ from virt_qemu.guestcalls import QemuGuestOperations
 from virt_qemu.hotplug import QemuDeviceOperations
 from virt_qemu.paths import DriverPaths
 from virt_qemu.savecalls import QemuSaveOperations
+from virt_qemu.snapshotcalls import QemuSnapshotOperations
 from virt_qemu.statscalls import QemuStatsOperations
 from virt_qemu.tuning import QemuTuningOperations
 
@@ -49,6 +50,7 @@ class QemuConnection(
     QemuAgentCalls,
     QemuControlOperations,
     QemuSaveOperations,
+    QemuSnapshotOperations,
     QemuDeviceOperations,
     LocalConnection[QemuDriver],
 ):

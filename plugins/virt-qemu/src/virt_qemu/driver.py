@@ -41,6 +41,7 @@ from virt_qemu.launch import launch
 from virt_qemu.qmpevents import QMP_TIMEOUT, RESTART_ACTIONS, QmpEvents, QueuedEvent
 from virt_qemu.runtime import DomainObj, Running
 from virt_qemu.savestate import SaveStates
+from virt_qemu.snapshotstate import SnapshotStates
 from virt_qemu.status import DomainStatus, StatusMonitor, StatusStore
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def acquire_owner_lock(paths: DriverPaths) -> int:
     )
 
 
-class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
+class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainObj]):
     """Everything one owner of a QEMU state folder knows and does (define, undefine, create, start
     and autostart are ``DomainLifecycle``'s, over ``complete``, ``_start`` and ``_emit``)."""
 
@@ -120,9 +121,11 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
             fd, self._lock_fd = self._lock_fd, None
             ownerlock.release(fd)
 
-    def undefine(self, ref: DomainRef, *, managed_save: bool = False) -> None:
-        """Forget the definition; refused while a managed save image exists unless ``managed_save``."""
+    def undefine(self, ref: DomainRef, *, managed_save: bool = False, snapshots_metadata: bool = False) -> None:
+        """Forget the definition; refused while a managed save image exists unless ``managed_save``,
+        or while an inactive domain has snapshots unless ``snapshots_metadata``."""
         self.undefine_with_image(ref, managed_save=managed_save)
+        self.drop_all_snapshots(ref, forget=snapshots_metadata)
         DomainLifecycle.undefine(self, ref)
 
     # -- caps ---------------------------------------------------------------------------------------
@@ -244,15 +247,20 @@ class QemuDriver(SaveStates, QmpEvents, DomainLifecycle[DomainObj]):
         ref = DomainRef(obj.name, obj.uuid, obj.id)
         self._emit_other(AgentLifecycleEvent(ref, state, AgentLifecycleReason.DOMAIN_STARTED))
 
-    def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False) -> None:
+    def _start(self, obj: DomainObj, definition: Domain, *, paused: bool = False, for_snapshot: bool = False) -> None:
         """Boot ``definition`` as ``obj`` (held locked): QEMU started paused, monitor up, then ``cont``
-        (``paused``: START_PAUSED, left "paused (user)" as libvirt leaves it)."""
+        (``paused``: START_PAUSED, left "paused (user)" as libvirt leaves it; ``for_snapshot``: left
+        paused for a snapshot's state to be loaded, "Started Snapshot" its only event)."""
         running = self._spawn(definition)
         try:
             self._register_started(obj, definition, running)
             assert running.monitor is not None
             affinity.apply(lambda command, arguments=None: self.qmp(obj, command, arguments), running, definition)
             self._balloon_at_start(obj, definition)
+            if for_snapshot:
+                self._set_state(obj, DomainState.PAUSED, PausedReason.FROM_SNAPSHOT, emit=False)
+                self._emit(obj, EventType.STARTED, StartedDetail.FROM_SNAPSHOT)
+                return
             if paused:
                 self._set_state(obj, DomainState.PAUSED, PausedReason.USER, emit=False)
                 self._emit(obj, EventType.STARTED, StartedDetail.BOOTED)

@@ -19,6 +19,7 @@ from virt.localstate.domains import LocalDomain
 if TYPE_CHECKING:
     from virt_qemu.caps import QemuCaps
     from virt_qemu.monitor import Monitor
+    from virt_qemu.snapshotstate import SnapshotList
 
 
 @attrs.define(eq=False)
@@ -64,3 +65,5 @@ class DomainObj(LocalDomain):
     -1 the default, 0 not at all); kept while the driver runs, as libvirt keeps it in memory."""
     broken: str | None = None
     """Why the driver refuses to operate this running domain (its status file is unusable)."""
+    snapshot_list: SnapshotList | None = None
+    """Its snapshots, read from the state folder on first use (``snapshotstate``)."""

@@ -295,7 +295,8 @@ class QemuTuningOperations:
     # -- undefine ---------------------------------------------------------------------------------------------
     def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:
         """qemuDomainUndefineFlags: a UEFI variable store must be removed (NVRAM) or kept (KEEP_NVRAM);
-        a managed save image must be removed (MANAGED_SAVE); there is no snapshot, checkpoint or TPM state."""
+        a managed save image must be removed (MANAGED_SAVE), snapshot metadata (SNAPSHOTS_METADATA);
+        there is no checkpoint or TPM state."""
         from virt_qemu.nvram import store_path
 
         refused = flags & ~_UNDEFINE_TAKEN
@@ -320,7 +321,11 @@ class QemuTuningOperations:
                         ) from exc
                 elif not flags & UndefineFlags.KEEP_NVRAM:
                     raise errors.error(ErrorNumber.OPERATION_INVALID, "cannot undefine domain with nvram")
-        self.qemu.undefine(ref, managed_save=bool(flags & UndefineFlags.MANAGED_SAVE))
+        self.qemu.undefine(
+            ref,
+            managed_save=bool(flags & UndefineFlags.MANAGED_SAVE),
+            snapshots_metadata=bool(flags & UndefineFlags.SNAPSHOTS_METADATA),
+        )
 
 
 def _vcpu_slots(answer: Any) -> list[dict[str, Any]]:

@@ -5,20 +5,19 @@ made; the new one becomes current. Its memory and disks are internal while the d
 from __future__ import annotations
 
 import contextlib
-import time
 from typing import TYPE_CHECKING
 
+from virt import snapshottree
 from virt.drivers.test import checkpoints, errors
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
 from virt.events import DomainEventType, StartedDetail, StoppedDetail, SuspendedDetail
-from virt.snapshots import CreateFlags, DeleteFlags, ListFlags, RevertFlags
+from virt.snapshots import CreateFlags, DeleteFlags, RevertFlags
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
     from virt.drivers.test.host import Host
     from virt.drivers.test.objects import DomainObj
-    from virt.xml.devices import Disk
     from virt.xml.domain import Domain
     from virt.xml.snapshot import DomainSnapshot
 
@@ -50,38 +49,6 @@ def _missing(name: str) -> VirtError:
     return errors.error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"no domain snapshot with matching name '{name}'")
 
 
-def _children(obj: DomainObj, name: str | None) -> list[str]:
-    """The children of ``name`` (None: the roots) newest first, as libvirt links them."""
-    return [n for n, s in reversed(obj.snapshots.items()) if (s.parent.name if s.parent is not None else None) == name]
-
-
-def _descendants(obj: DomainObj, name: str | None) -> list[str]:
-    """Each descendant after its parent (libvirt's walk; what TOPOLOGICAL asks)."""
-    found: list[str] = []
-    for child in _children(obj, name):
-        found += [child, *_descendants(obj, child)]
-    return found
-
-
-def _check_disks(snap: DomainSnapshot, disks: list[Disk]) -> None:
-    """The first checks of virDomainSnapshotAlignDisks: no more entries than disks, each naming one."""
-    asked = snap.disks.disks if snap.disks is not None else []
-    if len(asked) > len(disks):
-        raise libvirt_error(
-            ErrorNumber.CONFIG_UNSUPPORTED, "too many disk snapshot requests for domain", ErrorDomain.DOMAIN_SNAPSHOT
-        )
-    targets = {d.target.dev for d in disks if d.target is not None}
-    for entry in asked:
-        if entry.name not in targets:
-            raise libvirt_error(
-                ErrorNumber.CONFIG_UNSUPPORTED, f"no disk named '{entry.name}'", ErrorDomain.DOMAIN_SNAPSHOT
-            )
-
-
-def _parent(snap: DomainSnapshot) -> str | None:
-    return snap.parent.name if snap.parent is not None else None
-
-
 class SnapshotOperations:
     """The snapshot methods of TestConnection (callers of ``_domain`` hold ``host.lock``)."""
 
@@ -95,7 +62,7 @@ class SnapshotOperations:
         def _event(self, obj: DomainObj, type_: DomainEventType, detail: int) -> None: ...
 
     def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
-        from virt.xml.snapshot import DomainSnapshot, SnapshotDisk, SnapshotDisks, SnapshotMemory, SnapshotParent
+        from virt.xml.snapshot import DomainSnapshot
 
         if flags & ~_CREATE_TAKEN:
             raise _unsupported(flags & ~_CREATE_TAKEN, "testDomainSnapshotCreateXML")
@@ -119,36 +86,10 @@ class SnapshotOperations:
                         ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot", ErrorDomain.DOMAIN_SNAPSHOT
                     )
             else:
-                now = int(time.time())
-                snap.name = snap.name or str(now)
-                if snap.name in obj.snapshots:
-                    raise libvirt_error(
-                        ErrorNumber.OPERATION_FAILED, f"domain moment {snap.name} already exists", ErrorDomain.DOMAIN
-                    )
-                snap.creation_time = now
-                snap.state = _STATE_NAMES.get(obj.state, "nostate")
-                if snap.memory is None:
-                    snap.memory = SnapshotMemory()
-                    snap.memory.snapshot = "internal" if obj.active else "no"
-                devices = obj.current.devices
-                _check_disks(snap, devices.disks if devices is not None else [])
-                named = {d.name for d in snap.disks.disks} if snap.disks is not None else set()
-                disks = snap.disks or SnapshotDisks()
-                for disk in devices.disks if devices is not None else []:
-                    target = disk.target.dev if disk.target is not None else None
-                    if target is None or target in named:
-                        continue
-                    entry = SnapshotDisk()
-                    entry.name = target
-                    entry.snapshot = "no" if disk.device in ("cdrom", "floppy") or disk.readonly else "internal"
-                    disks.disks.append(entry)
-                snap.disks = disks if disks.disks else None
-                snap.domain = obj.current.clone()
-                if obj.current_snapshot is not None:
-                    snap.parent = SnapshotParent()
-                    snap.parent.name = obj.current_snapshot
-                else:
-                    snap.parent = None
+                state = _STATE_NAMES.get(obj.state, "nostate")
+                snapshottree.new_snapshot(
+                    snap, obj.snapshots, obj.current_snapshot, obj.current, state, active=obj.active
+                )
             name = snap.name
             assert name is not None
             obj.snapshots[name] = snap
@@ -164,47 +105,9 @@ class SnapshotOperations:
             raise _unsupported(flags & ~_LIST_TAKEN, function)
         with self.host.lock:
             obj = self._domain(ref)
-            if of is not None:
-                if of not in obj.snapshots:
-                    raise _missing(of)
-                names = _descendants(obj, of) if flags & ListFlags.DESCENDANTS else _children(obj, of)
-            elif flags & ListFlags.ROOTS:
-                names = _children(obj, None)
-            else:
-                names = _descendants(obj, None)
-            return [n for n in names if self._wanted(obj, n, flags)]
-
-    @staticmethod
-    def _wanted(obj: DomainObj, name: str, flags: int) -> bool:
-        """virDomainMomentObjListFilter: the leaves and metadata, state and location filters."""
-        snap = obj.snapshots[name]
-        is_leaf = not _children(obj, name)  # both LEAVES and NO_LEAVES: nothing is both (libvirt 9.0)
-        if (flags & ListFlags.LEAVES and not is_leaf) or (flags & ListFlags.NO_LEAVES and is_leaf):
-            return False
-        metadata = flags & (ListFlags.METADATA | ListFlags.NO_METADATA)
-        if metadata == ListFlags.NO_METADATA:
-            return False  # every snapshot of the test driver has its metadata
-        states = flags & (ListFlags.INACTIVE | ListFlags.ACTIVE | ListFlags.DISK_ONLY)
-        if states:
-            state = snap.state or ""
-            kind = (
-                ListFlags.INACTIVE
-                if state == "shutoff"
-                else ListFlags.DISK_ONLY
-                if state == "disk-snapshot"
-                else ListFlags.ACTIVE
-            )
-            if not states & kind:
-                return False
-        location = flags & (ListFlags.INTERNAL | ListFlags.EXTERNAL)
-        if location and location != ListFlags.INTERNAL | ListFlags.EXTERNAL:
-            memory = snap.memory.snapshot if snap.memory is not None else None
-            external = memory == "external" or any(
-                d.snapshot == "external" for d in (snap.disks.disks if snap.disks is not None else [])
-            )
-            if external != bool(location & ListFlags.EXTERNAL):
-                return False
-        return True
+            if of is not None and of not in obj.snapshots:
+                raise _missing(of)
+            return snapshottree.listed(obj.snapshots, flags, of)
 
     def lookup_domain_snapshot(self, ref: DomainRef, name: str) -> str:
         with self.host.lock:
@@ -230,7 +133,7 @@ class SnapshotOperations:
 
     def get_domain_snapshot_parent(self, ref: DomainRef, name: str) -> str:
         with self.host.lock:
-            parent = _parent(self._snapshot(ref, name))
+            parent = snapshottree.parent_of(self._snapshot(ref, name))
             if parent is None:
                 raise errors.error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"snapshot '{name}' does not have a parent")
             return parent
@@ -244,25 +147,8 @@ class SnapshotOperations:
             raise _unsupported(flags & ~_DELETE_TAKEN, "testDomainSnapshotDelete")
         with self.host.lock:
             obj = self._domain(ref)
-            snap = self._snapshot(ref, name)
-            parent = _parent(snap)
-            if flags & (DeleteFlags.CHILDREN | DeleteFlags.CHILDREN_ONLY):
-                for child in _descendants(obj, name):
-                    if obj.current_snapshot == child:
-                        obj.current_snapshot = name  # the current one goes: the deleted tree's root is current
-                    del obj.snapshots[child]
-            else:
-                for child in _children(obj, name):  # the children move up under the parent
-                    moved = obj.snapshots[child]
-                    if parent is None:
-                        moved.parent = None
-                    else:
-                        assert moved.parent is not None
-                        moved.parent.name = parent
-            if not flags & DeleteFlags.CHILDREN_ONLY:
-                if obj.current_snapshot == name:
-                    obj.current_snapshot = parent
-                del obj.snapshots[name]
+            self._snapshot(ref, name)  # refused when missing
+            obj.current_snapshot = snapshottree.remove(obj.snapshots, obj.current_snapshot, name, flags)
 
     # -- revert (testDomainRevertToSnapshot) ------------------------------------------------------------
     def revert_domain_snapshot(self, ref: DomainRef, name: str, flags: int) -> None:
@@ -331,6 +217,7 @@ class SnapshotOperations:
             self._event(obj, DomainEventType.STARTED, StartedDetail.FROM_SNAPSHOT)
             if flags & RevertFlags.PAUSED:
                 self._event(obj, DomainEventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT)
+
 
 def before_undefine(obj: DomainObj, *, forget: bool) -> None:
     """An inactive domain with snapshots is undefined only with SNAPSHOTS_METADATA (``forget``), which
