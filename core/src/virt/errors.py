@@ -323,6 +323,11 @@ def error_class(code: ErrorNumber) -> type[VirtError]:
     return _CLASSES.get(code, VirtError)
 
 
+def unknown_cause() -> VirtError:
+    """What a client sees when libvirt fails without reporting why (some of its parsers do)."""
+    return VirtError("An error occurred, but the cause is unknown", ErrorNumber.INTERNAL_ERROR, ErrorDomain.NONE)
+
+
 def libvirt_error(code: ErrorNumber, detail: str | None = None, domain: ErrorDomain = ErrorDomain.NONE) -> VirtError:
     """The exception libvirt raises for ``code`` with ``detail``, worded as libvirt words it (raise the result)."""
     prefix = _LIBVIRT_PREFIXES.get(code)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 
-from binding_sides import calls_session, need_binding
-from virt.errors import VirtError
-from virt.testing import start_libvirtd
+from binding_sides import assert_same_errors, nwfilter_driver_rows
 from virt.xml.nwfilter import NWFilter
 
 UUID = "<uuid>{}</uuid>"
@@ -29,15 +27,13 @@ FILTERS = [
 
 
 def test_format_as_libvirtd() -> None:
-    need_binding()
     calls = (
         f"xmls = {json.dumps(FILTERS)}\n"
         "calls = [(x, lambda x=x: conn.nwfilterDefineXML(x).XMLDesc(0)) for x in xmls]\n"
         "calls += [(x, lambda x=x: conn.nwfilterLookupByUUIDString(x[x.index('<uuid>') + 6:"
         "x.index('</uuid>')]).undefine()) for x in reversed(xmls)]\n"
     )
-    with start_libvirtd(drivers=("nwfilter",)) as daemon:
-        rows = calls_session(calls, daemon.uri(driver="nwfilter", path="/system"))
+    rows = nwfilter_driver_rows(calls)
     assert [row[1] for row in rows] == ["ok"] * (2 * len(FILTERS)), rows
     for xml, row in zip(FILTERS, rows, strict=False):
         assert NWFilter.from_xml(xml).to_xml() == row[2], xml
@@ -59,16 +55,82 @@ BAD = [
 
 
 def test_parse_errors_as_libvirtd() -> None:
-    need_binding()
     calls = f"xmls = {json.dumps(BAD)}\ncalls = [(x, lambda x=x: conn.nwfilterDefineXML(x)) for x in xmls]\n"
-    with start_libvirtd(drivers=("nwfilter",)) as daemon:
-        rows = calls_session(calls, daemon.uri(driver="nwfilter", path="/system"))
-    assert len(rows) == len(BAD)
-    for xml, row in zip(BAD, rows, strict=True):
-        assert row[1] == "error", row
-        try:
-            NWFilter.from_xml(xml)
-        except VirtError as exc:
-            assert [int(exc.code), int(exc.domain), str(exc)] == row[2:], xml
-        else:
-            raise AssertionError(f"virt accepted what libvirtd refused: {xml}")
+    rows = nwfilter_driver_rows(calls)
+    assert_same_errors(NWFilter.from_xml, BAD, rows)
+
+
+RULES = [
+    "<mac protocolid='0x0800' srcmacaddr='AA:bb:0:1:2:3' comment='hi &amp; there'/>",
+    "<mac protocolid='arp' dstmacaddr='01:02:03:04:05:06' dstmacmask='ff:ff:ff:ff:ff:ff' srcmacmask='ff:00:00:00:00:00'/>",
+    "<mac protocolid='2048'/><mac protocolid='0x1234'/>",
+    "<mac match='no' srcmacaddr='$MAC' srcmacmask='ff:ff:ff:ff:ff:00'/>",
+    "<mac srcmacmask='ff:ff:ff:ff:ff:00' match='no'/>",
+    "<vlan vlanid='0x10' encap-protocol='0x800'/>",
+    "<arp opcode='request' arpsrcipaddr='10.1' arpsrcipmask='255.255.0.0' gratuitous='yes' protocoltype='0x800'/>",
+    "<rarp opcode='11' gratuitous='no' arpdstmacaddr='1:2:3:4:5:6 '/>",
+    "<ip srcipaddr='10.0.0.1' srcipmask='24' protocol='0x11' dstportstart='22' srcportend='0x10' dscp='0x3f'/>",
+    "<ipv6 srcipaddr='2001:DB8:0:0::1' srcipmask='ffff:ffff::' protocol='ICMPV6' typeend='4' code='0x2'/>",
+    "<tcp srcipaddr='$IP[@2]' dstipaddr='$IP[ 3 ]' state='new,established' flags='SYN,ACK/all' connlimit-above='10'/>",
+    "<tcp state='NONE,NEW' flags='none/FIN,SYN,RST,PSH,ACK,URG' srcipfrom='$IP[@0]' srcipto='1.2.3.5'/>",
+    "<tcp ipset='myset' ipsetflags='src,dst'/><udp dstportstart='1'/>",
+    "<tcp ipset='myset' dstmacaddr='00:11:22:33:44:55'/><tcp dstportend='2'/>",
+    "<all ipset='my set' ipsetflags='SRC,Dst'/>",
+    "<icmp type='8' code='0' match='no' srcipaddr='10.0.0.0' srcipmask='8'/>",
+    "<udp match='no' srcipaddr='1.2.3.4' srcipmask='32' srcportend='5' comment='x'/>",
+    "<stp match='no' type='0x80' root-cost='4294967295' root-cost-hi='5' sender-priority='1' sender-address='0:1:2:3:4:5'/>",
+    "<tcp-ipv6 srcipaddr='::1' srcipmask='64' dstipto='10.0.0.1' option='2'/>",
+    "<icmpv6 type='128'/><all-ipv6 srcipaddr='fe80::1'/>",
+    "<tcp flags='SYNACK/NONE'/>",
+]
+RULE_ERRORS = [
+    "<mac protocolid='1000'/>",
+    "<vlan vlanid='4096'/>",
+    "<ip dstportstart='22'/>",
+    "<ipv6 protocol='icmp' dstportstart='22'/>",
+    "<ipv6 protocol='tcp-ipv6'/>",
+    "<tcp state='bogus'/>",
+    "<udp srcportstart='x' dstportstart='y'/>",
+    "<stp root-cost='4294967296'/>",
+    "<tcp srcipaddr='$IP[x]'/>",
+    "<mac srcmacmask='ff:00:ff:00:00:00'/>",
+    "<ip srcipmask='255.0.255.0'/>",
+    "<tcp srcipaddr=' 10.0.0.1' dscp='64'/>",
+    "<tcp srcportstart=' 5' dstportstart='+6' srcportend='-1'/>",
+    "<tcp ipset='bad!name'/>",
+]
+CHAIN_ERRORS = [
+    "<filter name='c1' chain='ipv4_abcdefghij'/>",
+    "<filter name='c2' chain='mac$x'/>",
+    "<filter name='c3' chain='rootx'/>",
+    "<filter name='c4' chain='arpx' priority='bad'/>",
+]
+
+
+def _filter(index: int, rule: str) -> str:
+    return (
+        f"<filter name='r{index}' chain='stp'><uuid>5a1b7c2e-0d3f-4a5b-8c6d-{index:012x}</uuid>"
+        f"<rule action='accept' direction='in' priority='2000'>{rule}</rule></filter>"
+    )
+
+
+def test_protocol_attributes_as_libvirtd() -> None:
+    """Each protocol's attributes read, checked and written back as libvirtd does, and refused
+    with its words."""
+    good = [_filter(index, rule) for index, rule in enumerate(RULES)]
+    bad = [_filter(100 + index, rule) for index, rule in enumerate(RULE_ERRORS)] + CHAIN_ERRORS
+    calls = (
+        f"good, bad = {json.dumps(good)}, {json.dumps(bad)}\n"
+        "def define(x):\n"
+        "    f = conn.nwfilterDefineXML(x)\n"
+        "    try:\n"
+        "        return f.XMLDesc(0)\n"
+        "    finally:\n"
+        "        f.undefine()\n"
+        "calls = [(x, lambda x=x: define(x)) for x in good + bad]\n"
+    )
+    rows = nwfilter_driver_rows(calls)
+    assert [row[1] for row in rows[: len(good)]] == ["ok"] * len(good), rows
+    for xml, row in zip(good, rows, strict=False):
+        assert NWFilter.from_xml(xml).to_xml() == row[2], xml
+    assert_same_errors(NWFilter.from_xml, bad, rows[len(good) :])

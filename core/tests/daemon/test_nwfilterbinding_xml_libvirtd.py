@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 
-from binding_sides import calls_session, need_binding
-from virt.errors import VirtError
-from virt.testing import start_libvirtd
+from binding_sides import assert_same_errors, nwfilter_driver_rows
 from virt.xml.nwfilterbinding import FilterBinding
 
 OWNER = "<owner><name>g</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid></owner>"
@@ -28,16 +26,6 @@ BAD = [
 
 
 def test_parse_errors_as_libvirtd() -> None:
-    need_binding()
     calls = f"xmls = {json.dumps(BAD)}\ncalls = [(x, lambda x=x: conn.nwfilterBindingCreateXML(x, 0)) for x in xmls]\n"
-    with start_libvirtd(drivers=("nwfilter",)) as daemon:
-        rows = calls_session(calls, daemon.uri(driver="nwfilter", path="/system"))
-    assert len(rows) == len(BAD)
-    for xml, row in zip(BAD, rows, strict=True):
-        assert row[1] == "error", row
-        try:
-            FilterBinding.from_xml(xml)
-        except VirtError as exc:
-            assert [int(exc.code), int(exc.domain), str(exc)] == row[2:], xml
-        else:
-            raise AssertionError(f"virt accepted what libvirtd refused: {xml}")
+    rows = nwfilter_driver_rows(calls)
+    assert_same_errors(FilterBinding.from_xml, BAD, rows)

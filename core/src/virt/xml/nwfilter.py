@@ -1,26 +1,29 @@
 """libvirt's network filter XML (``<filter>``): name, UUID, chain, chain priority and its entries.
 
-A first cut: the filter's own attributes, ``<filterref>`` with its parameters and ``<rule>`` with
-libvirt 9.0's defaults (chain priority from the chain's prefix, rule priority 500) and parse errors
-are modelled. As libvirt does, a rule keeps one protocol element (the first) and unknown elements
-are dropped. Not yet done: the protocol element's attributes are kept as written, where libvirt's
-per-protocol parsers check, normalise and reorder them (``protocolid='0x0800'`` -> ``'ipv4'``).
+The filter's own attributes, ``<filterref>`` with its parameters and ``<rule>`` with libvirt 9.0's
+defaults (chain priority from the chain's prefix, rule priority 500) and parse errors. As libvirt
+does, a rule takes the protocol of its first protocol element (later elements of that protocol add
+to it, others are dropped); ``virt.xml.nwfilterrules`` reads and normalises the protocol's
+attributes. Unknown elements are dropped.
 """
 
 from __future__ import annotations
 
+import string
 import uuid as uuid_module
 
 import attrs
 from lxml import etree
 
-from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
+from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error, unknown_cause
 from virt.xml.base import parse_document
-from virt.xml.nwfilterbinding import _attr
+from virt.xml.nwfilterparams import Parameters, attr, filterref_lines, parse_parameters
+from virt.xml.nwfilterrules import TABLES, ProtocolMatch
 
+CHAIN_PREFIXES = ("mac", "vlan", "stp", "arp", "rarp", "ipv4", "ipv6")
+"""What a chain name other than ``root`` must start with, in libvirt's order."""
 CHAIN_PRIORITIES: dict[str, int] = {
     "root": 0,
-    "stp": -810,
     "mac": -800,
     "vlan": -750,
     "ipv4": -700,
@@ -28,14 +31,9 @@ CHAIN_PRIORITIES: dict[str, int] = {
     "arp": -500,
     "rarp": -400,
 }
-"""libvirt's default priority of a chain, by the chain name's prefix (before any ``_suffix``)."""
-
-PROTOCOLS = frozenset(
-    {"mac", "vlan", "stp", "arp", "rarp", "ip", "ipv6", "tcp", "udp", "udplite", "esp", "ah", "sctp", "icmp"}
-    | {"igmp", "all", "tcp-ipv6", "udp-ipv6", "udplite-ipv6", "esp-ipv6", "ah-ipv6", "sctp-ipv6", "icmpv6"}
-    | {"all-ipv6"}
-)
-"""The protocol elements a rule may hold (libvirt's protocol table)."""
+"""libvirt's default priority of a chain, by its prefix; a prefix without one (``stp``) gets 0."""
+CHAIN_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "_.:-")
+CHAIN_NAME_MAX = 12
 RULE_PRIORITY_DEFAULT = 500
 ACTIONS = ("drop", "accept", "reject", "return", "continue")
 DIRECTIONS = ("in", "out", "inout")
@@ -50,49 +48,29 @@ class FilterRef:
     """``<filterref filter=...>`` with its ``<parameter name value>`` (a name may repeat)."""
 
     filter: str
-    parameters: dict[str, list[str]] = attrs.field(factory=dict)
+    parameters: Parameters = attrs.field(factory=dict)
 
     def to_lines(self, indent: str) -> list[str]:
-        if not self.parameters:
-            return [f"{indent}<filterref filter={_attr(self.filter)}/>"]
-        lines = [f"{indent}<filterref filter={_attr(self.filter)}>"]
-        for name in sorted(self.parameters):
-            for value in self.parameters[name]:
-                lines.append(f"{indent}  <parameter name={_attr(name)} value={_attr(value)}/>")
-        lines.append(f"{indent}</filterref>")
-        return lines
-
-
-@attrs.define
-class ProtocolMatch:
-    """One protocol element of a rule (``<tcp dstportstart='22'/>``), attributes in document order."""
-
-    protocol: str
-    attributes: dict[str, str] = attrs.field(factory=dict)
+        return filterref_lines(self.filter, self.parameters, indent)
 
 
 @attrs.define
 class Rule:
-    """``<rule action direction priority statematch>`` and its protocol elements."""
+    """``<rule action direction priority statematch>`` and its protocol element."""
 
     action: str
     direction: str
     priority: int = RULE_PRIORITY_DEFAULT
     statematch: bool = True
-    matches: list[ProtocolMatch] = attrs.field(factory=list)
+    match: ProtocolMatch | None = None
 
     def to_lines(self, indent: str) -> list[str]:
         head = f"{indent}<rule action='{self.action}' direction='{self.direction}' priority='{self.priority}'"
         if not self.statematch:
             head += " statematch='false'"
-        if not self.matches:
+        if self.match is None:
             return [head + "/>"]
-        lines = [head + ">"]
-        for match in self.matches:
-            attributes = "".join(f" {key}={_attr(value)}" for key, value in match.attributes.items())
-            lines.append(f"{indent}  <{match.protocol}{attributes}/>")
-        lines.append(f"{indent}</rule>")
-        return lines
+        return [head + ">", *self.match.to_lines(indent + "  "), f"{indent}</rule>"]
 
 
 @attrs.define
@@ -112,6 +90,8 @@ class NWFilter:
 
     @classmethod
     def from_xml(cls, text: str | bytes) -> NWFilter:
+        """Parse as virNWFilterDefParseXML does, checking in its order (name, priority, chain, UUID,
+        entries)."""
         root = parse_document(text)
         if root.tag != "filter":
             detail = f"expecting root element of 'filter', not '{root.tag}'"
@@ -119,19 +99,9 @@ class NWFilter:
         name = root.get("name")
         if not name:
             raise _error("filter has no name")
-        chain = root.get("chain") or "root"
-        prefix = chain.split("_", 1)[0]
-        if chain != "root" and (prefix == "root" or prefix not in CHAIN_PRIORITIES):
-            prefixes = "mac, vlan, stp, arp, rarp, ipv4, ipv6"
-            detail = (
-                f"Invalid chain name '{chain}'. Please use a chain name called 'root'"
-                f" or any of the following prefixes: {prefixes}"
-            )
-            raise _error(detail, ErrorNumber.INVALID_ARG)
-        priority_text = root.get("priority")
-        if priority_text is None:
-            priority = CHAIN_PRIORITIES[prefix]
-        else:
+        priority_text = root.get("priority") or None
+        priority: int | None = None
+        if priority_text is not None:
             try:
                 priority = int(priority_text)
             except ValueError:
@@ -139,6 +109,10 @@ class NWFilter:
             if not -1000 <= priority <= 1000:
                 detail = f"Priority '{priority}' is outside valid range of [-1000,1000]"
                 raise _error(detail, ErrorNumber.INVALID_ARG)
+        chain = root.get("chain") or "root"
+        prefix = _chain_prefix(chain)
+        if priority is None:
+            priority = CHAIN_PRIORITIES.get(prefix, 0)
         uuid_text = root.findtext("uuid")
         if uuid_text:
             try:
@@ -149,24 +123,19 @@ class NWFilter:
             # libvirt generates a UUID for a definition without one.
             filter_uuid = uuid_module.uuid4()
         entries: list[Rule | FilterRef] = []
-        for child in root:
+        for child in root.iterchildren("*"):
             if child.tag == "filterref":
                 ref_name = child.get("filter")
-                if not ref_name:
+                if ref_name is None:
                     # libvirt 9.0's words for a filterref without its filter.
                     raise _error("rule node requires action attribute")
-                params: dict[str, list[str]] = {}
-                for param in child.findall("parameter"):
-                    pname, pvalue = param.get("name"), param.get("value")
-                    if pname is not None and pvalue is not None:
-                        params.setdefault(pname, []).append(pvalue)
-                entries.append(FilterRef(ref_name, params))
+                entries.append(FilterRef(ref_name, parse_parameters(child)))
             elif child.tag == "rule":
                 entries.append(_rule(child))
         return cls(name=name, uuid=filter_uuid, chain=chain, priority=priority, entries=entries)
 
     def to_xml(self) -> str:
-        head = f"<filter name={_attr(self.name)} chain={_attr(self.chain)}"
+        head = f"<filter name={attr(self.name)} chain={attr(self.chain)}"
         if self.priority != 0:
             head += f" priority='{self.priority}'"
         lines = [head + ">", f"  <uuid>{self.uuid}</uuid>"]
@@ -174,6 +143,27 @@ class NWFilter:
             lines.extend(entry.to_lines("  "))
         lines.append("</filter>")
         return "\n".join(lines) + "\n"
+
+
+def _chain_prefix(chain: str) -> str:
+    """The chain name's prefix (``root`` or a protocol), the name checked as libvirt does."""
+    if len(chain) > CHAIN_NAME_MAX:
+        raise _error(f"Name of chain is longer than {CHAIN_NAME_MAX} characters", ErrorNumber.INVALID_ARG)
+    if not set(chain) <= CHAIN_NAME_CHARS:
+        raise _error("Chain name contains invalid characters", ErrorNumber.INVALID_ARG)
+    if chain == "root":
+        return chain
+    if chain.startswith("root"):
+        # libvirt refuses a longer name starting with root without saying why.
+        raise unknown_cause()
+    prefix = next((p for p in CHAIN_PREFIXES if chain.startswith(p)), None)
+    if prefix is None:
+        detail = (
+            f"Invalid chain name '{chain}'. Please use a chain name called 'root'"
+            f" or any of the following prefixes: {', '.join(CHAIN_PREFIXES)}"
+        )
+        raise _error(detail, ErrorNumber.INVALID_ARG)
+    return prefix
 
 
 def _rule(element: etree._Element) -> Rule:
@@ -188,18 +178,21 @@ def _rule(element: etree._Element) -> Rule:
     if direction not in DIRECTIONS:
         raise _error("unknown rule direction attribute value", ErrorNumber.CONFIG_UNSUPPORTED)
     priority = RULE_PRIORITY_DEFAULT
-    priority_text = element.get("priority")
-    if priority_text is not None:
-        try:
-            priority = int(priority_text)
-        except ValueError:
-            # libvirt ignores a rule priority it cannot parse, keeping the default.
-            priority = RULE_PRIORITY_DEFAULT
-    statematch = (element.get("statematch") or "true").lower() not in ("0", "false")
-    # libvirt keeps a rule's first protocol element only; other elements are dropped.
-    matches = [
-        ProtocolMatch(child.tag, {str(k): str(v) for k, v in child.attrib.items()})
-        for child in element
-        if child.tag in PROTOCOLS
-    ][:1]
-    return Rule(action, direction, priority, statematch, matches)
+    try:
+        written = int(element.get("priority", ""))
+    except ValueError:
+        written = None
+    # libvirt ignores a rule priority it cannot read or that is out of range, keeping the default.
+    if written is not None and -1000 <= written <= 1000:
+        priority = written
+    statematch = element.get("statematch") not in ("0",) and (element.get("statematch") or "").lower() != "false"
+    match: ProtocolMatch | None = None
+    for child in element.iterchildren("*"):
+        # The first protocol element sets the rule's protocol; later ones of it add to it.
+        if match is None and child.tag in TABLES:
+            match = ProtocolMatch(str(child.tag))
+        if match is not None and child.tag == match.protocol:
+            match.update({str(k): str(v) for k, v in child.attrib.items()})
+    if match is not None:
+        match.fix_up()
+    return Rule(action, direction, priority, statematch, match)

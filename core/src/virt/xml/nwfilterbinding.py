@@ -13,18 +13,11 @@ import attrs
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
 from virt.xml.base import parse_document
+from virt.xml.nwfilterparams import Parameters, attr, escape, filterref_lines, parse_mac, parse_parameters
 
 
 def _missing(detail: str) -> VirtError:
     return libvirt_error(ErrorNumber.INTERNAL_ERROR, detail, ErrorDomain.NWFILTER)
-
-
-def _mac(text: str) -> str:
-    """The MAC as libvirt formats it (lower-case, colon separated); bad text -> libvirt's error."""
-    parts = text.split(":")
-    if len(parts) != 6 or not all(1 <= len(p) <= 2 and all(c in "0123456789abcdefABCDEF" for c in p) for p in parts):
-        raise _missing(f"Unable to parse MAC '{text}'")
-    return ":".join(f"{int(p, 16):02x}" for p in parts)
 
 
 @attrs.define
@@ -37,7 +30,7 @@ class FilterBinding:
     mac: str
     filter: str
     linkdev: str | None = None
-    parameters: dict[str, list[str]] = attrs.field(factory=dict)
+    parameters: Parameters = attrs.field(factory=dict)
     """``<parameter name= value=>`` under ``<filterref>``: a name may repeat (a list of values)."""
 
     @classmethod
@@ -72,19 +65,15 @@ class FilterBinding:
         mac_text = mac_el.get("address") if mac_el is not None else None
         if not mac_text:
             raise _missing("filter binding has no MAC address")
-        mac = _mac(mac_text)
+        mac = parse_mac(mac_text)
+        if mac is None:
+            raise _missing(f"Unable to parse MAC '{mac_text}'")
         ref = root.find("filterref")
         filter_name = ref.get("filter") if ref is not None else None
         if not filter_name:
             raise _missing("filter binding has no filter reference")
-        parameters: dict[str, list[str]] = {}
         assert ref is not None
-        for param in ref.findall("parameter"):
-            name, value = param.get("name"), param.get("value")
-            if name is None or value is None:
-                # libvirt skips a parameter lacking either attribute rather than failing the binding.
-                continue
-            parameters.setdefault(name, []).append(value)
+        parameters = parse_parameters(ref)
         return cls(
             owner_name=owner_name,
             owner_uuid=owner_uuid,
@@ -100,41 +89,14 @@ class FilterBinding:
         lines = [
             "<filterbinding>",
             "  <owner>",
-            f"    <name>{_text(self.owner_name)}</name>",
+            f"    <name>{escape(self.owner_name)}</name>",
             f"    <uuid>{self.owner_uuid}</uuid>",
             "  </owner>",
-            f"  <portdev name={_attr(self.portdev)}/>",
+            f"  <portdev name={attr(self.portdev)}/>",
         ]
         if self.linkdev is not None:
-            lines.append(f"  <linkdev name={_attr(self.linkdev)}/>")
+            lines.append(f"  <linkdev name={attr(self.linkdev)}/>")
         lines.append(f"  <mac address='{self.mac}'/>")
-        if not self.parameters:
-            lines.append(f"  <filterref filter={_attr(self.filter)}/>")
-        else:
-            lines.append(f"  <filterref filter={_attr(self.filter)}>")
-            # libvirt lists the parameters sorted by name (its hash table's sorted walk).
-            for name in sorted(self.parameters):
-                for value in self.parameters[name]:
-                    lines.append(f"    <parameter name={_attr(name)} value={_attr(value)}/>")
-            lines.append("  </filterref>")
+        lines.extend(filterref_lines(self.filter, self.parameters, "  "))
         lines.append("</filterbinding>")
         return "\n".join(lines) + "\n"
-
-
-def _escape(value: str) -> str:
-    # The five entities virBufferEscapeString writes.
-    return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("'", "&apos;")
-        .replace('"', "&quot;")
-    )
-
-
-def _attr(value: str) -> str:
-    return f"'{_escape(value)}'"
-
-
-def _text(value: str) -> str:
-    return _escape(value)
