@@ -289,6 +289,8 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.NO_STORAGE_POOL: "Storage pool not found",
     ErrorNumber.NO_STORAGE_VOL: "Storage volume not found",
     ErrorNumber.NO_NODE_DEVICE: "Node device not found",
+    ErrorNumber.NO_NWFILTER: "Network filter not found",
+    ErrorNumber.NO_NWFILTER_BINDING: "Network filter binding not found",
     ErrorNumber.AUTH_FAILED: "authentication failed",
     ErrorNumber.RESOURCE_BUSY: "resource busy",
     ErrorNumber.ARGUMENT_UNSUPPORTED: "argument unsupported",
@@ -313,6 +315,8 @@ _CLASSES: dict[ErrorNumber, type[VirtError]] = {
     ErrorNumber.NO_STORAGE_POOL: NotFound,
     ErrorNumber.NO_STORAGE_VOL: NotFound,
     ErrorNumber.NO_INTERFACE: NotFound,
+    ErrorNumber.NO_NWFILTER: NotFound,
+    ErrorNumber.NO_NWFILTER_BINDING: NotFound,
     ErrorNumber.AUTH_FAILED: AuthError,
     ErrorNumber.NO_CONNECT: ConnectionError,
 }
