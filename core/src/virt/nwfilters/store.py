@@ -12,7 +12,7 @@ definition naming one finds it as it would under libvirt; a store under ``VIRT_N
 side-by-side runs) starts empty, as libvirt's test driver and a bare libvirtd do.
 
 Checks and error words are libvirt 9.0's nwfilter driver's. Filters are not enforced: creating a
-binding checks that its filter and every filter it references exist, records it, and stops there.
+binding records it and stops there.
 """
 
 from __future__ import annotations
@@ -158,14 +158,12 @@ class NWFilterService:
         with self.changing():
             known = self.filters()
             same_name = known.get(new.name)
-            if same_name is not None and not new.uuid_given:
-                new.uuid = same_name.uuid
             same_uuid = next((f for f in known.values() if f.uuid == new.uuid), None)
             if same_uuid is not None and same_uuid.name != new.name:
                 detail = f"filter with same UUID but different name ('{same_uuid.name}') already exists"
                 raise _error(ErrorNumber.OPERATION_FAILED, detail)
             if same_uuid is None and same_name is not None:
-                detail = f"filter '{new.name}' already exists with UUID {same_name.uuid}"
+                detail = f"filter '{new.name}' already exists with uuid {same_name.uuid}"
                 raise _error(ErrorNumber.OPERATION_FAILED, detail)
             known[new.name] = new
             if _reaches(known, new.referenced, new.name):
@@ -205,8 +203,8 @@ class NWFilterService:
         raise _error(ErrorNumber.NO_NWFILTER_BINDING, f"no nwfilter binding for port dev '{portdev}'")
 
     def create_binding(self, xml: str, flags: int) -> FilterBinding:
-        """virNWFilterBindingCreateXML: record the binding once its filter (and every filter that
-        one references) exists. No firewall rule is made: filters are not enforced."""
+        """virNWFilterBindingCreateXML: record the binding. Its filter need not exist yet (libvirt
+        9.0 records such a binding too); no firewall rule is made: filters are not enforced."""
         check_flags(flags, CREATE_VALIDATE, "nwfilterBindingCreateXML")
         if flags & CREATE_VALIDATE:
             from virt.xml.schema import refuse_invalid
@@ -216,10 +214,6 @@ class NWFilterService:
         with self.changing():
             if any(binding.portdev == new.portdev for binding in self.bindings()):
                 raise _error(ErrorNumber.OPERATION_FAILED, f"binding '{new.portdev}' already exists")
-            known = self.filters()
-            missing = _missing_reference(known, new.filter)
-            if missing is not None:
-                raise _error(ErrorNumber.NO_NWFILTER, f"referenced filter '{missing}' is missing")
             atomic_write(self._binding_file(new.portdev), new.to_xml(), sync_folder=False)
         return new
 
@@ -248,22 +242,6 @@ def _reaches(known: dict[str, NWFilter], start: list[str], target: str) -> bool:
         seen.add(name)
         todo.extend(known[name].referenced)
     return False
-
-
-def _missing_reference(known: dict[str, NWFilter], start: str) -> str | None:
-    """The first filter reached from ``start`` (itself included) that is not defined."""
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        name = todo.pop(0)
-        if name in seen:
-            continue
-        seen.add(name)
-        found = known.get(name)
-        if found is None:
-            return name
-        todo.extend(found.referenced)
-    return None
 
 
 _services: dict[NWFilterDirs, NWFilterService] = {}

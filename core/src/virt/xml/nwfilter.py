@@ -82,8 +82,6 @@ class NWFilter:
     chain: str = "root"
     priority: int = 0
     entries: list[Rule | FilterRef] = attrs.field(factory=list)
-    uuid_given: bool = True
-    """False when the document had no UUID and one was made up (a redefinition keeps the old one)."""
 
     @property
     def referenced(self) -> list[str]:
@@ -134,9 +132,7 @@ class NWFilter:
                 entries.append(FilterRef(ref_name, parse_parameters(child)))
             elif child.tag == "rule":
                 entries.append(_rule(child))
-        return cls(
-            name=name, uuid=filter_uuid, chain=chain, priority=priority, entries=entries, uuid_given=bool(uuid_text)
-        )
+        return cls(name=name, uuid=filter_uuid, chain=chain, priority=priority, entries=entries)
 
     def to_xml(self) -> str:
         head = f"<filter name={attr(self.name)} chain={attr(self.chain)}"

@@ -32,6 +32,7 @@ def handlers() -> dict[int, Handler]:
         networkports,  # network ports
         networks,
         nodedevices,
+        nwfilters,
         objectevents,
         rename,
         saving,
