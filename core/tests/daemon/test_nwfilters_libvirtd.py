@@ -6,6 +6,7 @@ instantiating firewall rules on this host (a binding whose filter is missing, lo
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from binding_sides import calls_session, need_binding
 from virt.daemon.testing import start_virtd
@@ -68,12 +69,50 @@ calls = [
 """
 
 
+SETUP = f"""
+calls = [
+    ("filter", lambda: conn.nwfilterDefineXML({json.dumps(TOP)}).name()),
+    ("binding", lambda: conn.nwfilterBindingCreateXML({json.dumps(BINDING.format("top"))}, 0).portDev()),
+]
+"""
+READ_ONLY = f"""
+calls = [
+    ("list", lambda: [f.name() for f in conn.listAllNWFilters(0)]),
+    ("xml", lambda: conn.nwfilterLookupByName("top").XMLDesc(0)),
+    ("define", lambda: conn.nwfilterDefineXML("<filter name='ro'/>")),
+    ("define flags", lambda: conn.nwfilterDefineXMLFlags("<filter name='ro'/>", 0)),
+    ("undefine", lambda: conn.nwfilterLookupByName("top").undefine()),
+    ("bindings", lambda: [b.portDev() for b in conn.listAllNWFilterBindings(0)]),
+    ("binding xml", lambda: conn.nwfilterBindingLookupByPortDev("vnet7").XMLDesc(0)),
+    ("binding create", lambda: conn.nwfilterBindingCreateXML({json.dumps(BINDING.format("top"))}, 0)),
+    ("binding delete", lambda: conn.nwfilterBindingLookupByPortDev("vnet7").delete()),
+]
+"""
+CLEANUP = """
+calls = [
+    ("in use", lambda: conn.nwfilterLookupByName("top").undefine()),
+    ("binding delete", lambda: conn.nwfilterBindingLookupByPortDev("vnet7").delete()),
+    ("undefine", lambda: conn.nwfilterLookupByName("top").undefine()),
+]
+"""
+
+
 def test_nwfilter_calls_as_libvirtd() -> None:
     need_binding()
     with start_libvirtd(drivers=("nwfilter",)) as reference:
-        expected = calls_session(CALLS, reference.uri(driver="nwfilter", path="/system"))
+        expected = _session_rows(reference)
     with start_virtd() as ours:
-        got = calls_session(CALLS, ours.uri(driver="nwfilter", path="/system"))
+        got = _session_rows(ours)
     assert [row[0] for row in got] == [row[0] for row in expected]
     for mine, theirs in zip(got, expected, strict=True):
         assert mine == theirs, f"virtd {mine} / libvirtd {theirs}"
+
+
+def _session_rows(daemon: Any) -> list[list[Any]]:
+    """CALLS, then a binding (its filter defined, so the one undefine below is refused while it
+    lasts), read-only calls on them, and their removal; libvirtd makes no firewall rule for a
+    binding whose port device does not exist."""
+    uri = daemon.uri(driver="nwfilter", path="/system")
+    rows = calls_session(CALLS, uri) + calls_session(SETUP, uri)
+    rows += calls_session(READ_ONLY, daemon.uri(driver="nwfilter", path="/system", readonly=True), True)
+    return rows + calls_session(CLEANUP, uri)

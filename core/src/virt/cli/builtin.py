@@ -30,6 +30,7 @@ def register_commands(commands: CommandRegistry) -> None:
         network,
         networkport,  # network ports
         nodedev,
+        nwfilter,
         objectevents,
         plugins,
         pool,
@@ -74,6 +75,7 @@ def register_commands(commands: CommandRegistry) -> None:
         networkport,  # network ports
         interface,
         nodedev,
+        nwfilter,
         secret,
         storage,
         pool,

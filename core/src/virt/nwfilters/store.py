@@ -39,6 +39,7 @@ DEFINE_VALIDATE = 1  # VIR_NWFILTER_DEFINE_VALIDATE
 CREATE_VALIDATE = 1  # VIR_NWFILTER_BINDING_CREATE_VALIDATE
 LIBVIRT_FILTERS = Path("/etc/libvirt/nwfilter")
 """Where libvirt's package puts the filters it ships."""
+NET_DEVICES = Path("/sys/class/net")
 
 
 @attrs.frozen
@@ -172,12 +173,17 @@ class NWFilterService:
         return new
 
     def undefine(self, key: uuid_module.UUID) -> None:
-        """virNWFilterUndefine: refused while a binding uses the filter, directly or through others."""
+        """virNWFilterUndefine: refused while a binding of a port device present on the host uses
+        the filter, directly or through others. libvirt refuses exactly then (it re-applies every
+        binding without the filter, which fails only where the device exists); a binding of an
+        absent device does not hold its filter."""
         with self.changing():
             found = self.by_uuid(key)
             known = self.filters()
             for binding in self.bindings():
-                if binding.filter == found.name or _reaches(known, [binding.filter], found.name):
+                if not (NET_DEVICES / binding.portdev).exists():
+                    continue
+                if _reaches(known, [binding.filter], found.name):
                     raise _error(ErrorNumber.OPERATION_INVALID, "nwfilter is in use")
             remove(self._filter_file(found.name))
 
