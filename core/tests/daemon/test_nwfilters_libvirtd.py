@@ -116,3 +116,32 @@ def _session_rows(daemon: Any) -> list[list[Any]]:
     rows = calls_session(CALLS, uri) + calls_session(SETUP, uri)
     rows += calls_session(READ_ONLY, daemon.uri(driver="nwfilter", path="/system", readonly=True), True)
     return rows + calls_session(CLEANUP, uri)
+
+
+def test_remote_client_through_virtd() -> None:
+    """virt's remote client calls each procedure: what it defines through virtd it reads back."""
+    import virt
+    from virt.errors import ErrorNumber, VirtError
+
+    with start_virtd() as daemon, virt.open(daemon.uri(driver="nwfilter", path="/system")) as conn:
+        base = conn.define_nwfilter(BASE)
+        top = conn.define_nwfilter(TOP, 1)  # VALIDATE: the flags procedure
+        assert [f.name for f in conn.list_nwfilters()] == ["base", "top"]
+        assert conn.lookup_nwfilter_by_uuid(U.format(2)) == top
+        assert (
+            conn.lookup_nwfilter_by_name("base").xml().startswith("<filter name='base' chain='ipv4' priority='-700'>")
+        )
+        binding = conn.create_nwfilter_binding(BINDING.format("top"))
+        assert (binding.portdev, binding.filter_name) == ("vnet7", "top")
+        assert conn.list_nwfilter_bindings() == [binding]
+        assert "<filterref filter='top'/>" in conn.lookup_nwfilter_binding("vnet7").xml()
+        binding.delete()
+        try:
+            conn.lookup_nwfilter_binding("vnet7")
+        except VirtError as exc:
+            assert exc.code == ErrorNumber.NO_NWFILTER_BINDING
+        else:
+            raise AssertionError("the deleted binding is still there")
+        top.undefine()
+        base.undefine()
+        assert conn.list_nwfilters() == []

@@ -18,8 +18,6 @@ binding records it and stops there.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import shutil
 import threading
 import uuid as uuid_module
@@ -31,7 +29,7 @@ import attrs
 from virt.driver import NWFilterBindingRef, NWFilterRef
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
 from virt.localstate import layout
-from virt.localstate.files import atomic_write, remove
+from virt.localstate.files import atomic_write, holding, remove
 from virt.xml.nwfilter import NWFilter
 from virt.xml.nwfilterbinding import FilterBinding
 
@@ -115,13 +113,8 @@ class NWFilterService:
     @contextlib.contextmanager
     def changing(self) -> Iterator[None]:
         """Hold the service: this process's threads and other processes change filters in turn."""
-        with self._lock:
-            fd = os.open(self.dirs.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(fd)
+        with holding(self._lock, self.dirs.lock_file):
+            yield
 
     # -- filters ----------------------------------------------------------------------------------
     def filters(self) -> dict[str, NWFilter]:
@@ -129,10 +122,15 @@ class NWFilterService:
         found: dict[str, NWFilter] = {}
         for path in sorted(self.dirs.filters_dir.glob("*.xml")):
             try:
-                definition = NWFilter.from_xml(path.read_bytes())
+                text = path.read_bytes()
+                definition = NWFilter.from_xml(text)
             except (OSError, VirtError):
                 # libvirt skips a file it cannot read or parse when it loads its filters
                 continue
+            if b"<uuid" not in text:
+                # a file without a UUID (libvirt ships its filters so) keeps the one it gets now,
+                # as libvirt saves it back when it loads it
+                atomic_write(path, definition.to_xml(), sync_folder=False)
             found[definition.name] = definition
         return dict(sorted(found.items()))
 

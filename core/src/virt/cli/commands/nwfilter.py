@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from virt.cli.commands.domain import file_argument, read_file
@@ -37,9 +38,7 @@ def _filter(ctx: Context, key: str) -> NetworkFilter:
 
 
 def _binding(ctx: Context, portdev: str) -> NetworkFilterBinding:
-    return failing_as(
-        lambda: ctx.conn.lookup_nwfilter_binding(portdev), f"failed to get nwfilter binding '{portdev}'"
-    )
+    return failing_as(lambda: ctx.conn.lookup_nwfilter_binding(portdev), f"failed to get nwfilter binding '{portdev}'")
 
 
 def run_nwfilter_define(ctx: Context, args: argparse.Namespace) -> None:
@@ -76,16 +75,15 @@ def edit_in_editor(ctx: Context, text: str) -> str:
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.NamedTemporaryFile("w", prefix="virt", suffix=".xml", delete=False) as handle:
         handle.write(text)
-        path = handle.name
+        path = Path(handle.name)
     try:
-        command = f"{editor} {shlex.quote(path)}"
+        command = f"{editor} {shlex.quote(str(path))}"
         done = subprocess.run(["/bin/sh", "-c", command], check=False)
         if done.returncode != 0:
             raise CommandError(f"{command}: editor exited with status {done.returncode}")
-        with open(path, encoding="utf-8") as edited:
-            return edited.read()
+        return path.read_text(encoding="utf-8")
     finally:
-        os.unlink(path)
+        path.unlink()
 
 
 def edit_definition(ctx: Context, current: str, define: Callable[[str], str], unchanged: str, edited: str) -> None:
@@ -152,75 +150,27 @@ def register(commands: CommandRegistry) -> None:
         Argument("--wrap", flag=True, help="wrap xpath results in an common root element"),
     ]
     validate = Argument("--validate", flag=True, help="validate the XML against the schema")
-    commands.add(
-        "nwfilter-define",
-        run_nwfilter_define,
-        group=GROUP,
-        help="define or update a network filter from an XML file",
-        description="Define a new network filter or update an existing one.",
-        arguments=[file_argument("file containing an XML network filter description"), validate],
-    )
-    commands.add(
-        "nwfilter-undefine",
-        run_nwfilter_undefine,
-        group=GROUP,
-        help="undefine a network filter",
-        description="Undefine a given network filter.",
-        arguments=[nwfilter],
-    )
-    commands.add(
-        "nwfilter-dumpxml",
-        run_nwfilter_dumpxml,
-        group=GROUP,
-        help="network filter information in XML",
-        description="Output the network filter information as an XML dump to stdout.",
-        arguments=[nwfilter, *xpath],
-    )
-    commands.add(
-        "nwfilter-list",
-        run_nwfilter_list,
-        group=GROUP,
-        help="list network filters",
-        description="Returns list of network filters.",
-        arguments=[],
-    )
-    commands.add(
-        "nwfilter-edit",
-        run_nwfilter_edit,
-        group=GROUP,
-        help="edit XML configuration for a network filter",
-        description="Edit the XML configuration for a network filter.",
-        arguments=[nwfilter],
-    )
-    commands.add(
-        "nwfilter-binding-create",
-        run_binding_create,
-        group=GROUP,
-        help="create a network filter binding from an XML file",
-        description="Create a new network filter binding.",
-        arguments=[file_argument("file containing an XML network filter binding description"), validate],
-    )
-    commands.add(
-        "nwfilter-binding-delete",
-        run_binding_delete,
-        group=GROUP,
-        help="delete a network filter binding",
-        description="Delete a given network filter binding.",
-        arguments=[binding],
-    )
-    commands.add(
-        "nwfilter-binding-dumpxml",
-        run_binding_dumpxml,
-        group=GROUP,
-        help="network filter information in XML",
-        description="Output the network filter binding information as an XML dump to stdout.",
-        arguments=[binding, *xpath],
-    )
-    commands.add(
-        "nwfilter-binding-list",
-        run_binding_list,
-        group=GROUP,
-        help="list network filter bindings",
-        description="Returns list of network filter bindings.",
-        arguments=[],
-    )
+    filter_file = file_argument("file containing an XML network filter description")
+    binding_file = file_argument("file containing an XML network filter binding description")
+    # (verb, runner, help, description, arguments): virsh's words
+    verbs: list[tuple[str, Callable[[Context, argparse.Namespace], None], str, str, list[Argument]]] = [
+        ("nwfilter-define", run_nwfilter_define, "define or update a network filter from an XML file",
+         "Define a new network filter or update an existing one.", [filter_file, validate]),
+        ("nwfilter-undefine", run_nwfilter_undefine, "undefine a network filter",
+         "Undefine a given network filter.", [nwfilter]),
+        ("nwfilter-dumpxml", run_nwfilter_dumpxml, "network filter information in XML",
+         "Output the network filter information as an XML dump to stdout.", [nwfilter, *xpath]),
+        ("nwfilter-list", run_nwfilter_list, "list network filters", "Returns list of network filters.", []),
+        ("nwfilter-edit", run_nwfilter_edit, "edit XML configuration for a network filter",
+         "Edit the XML configuration for a network filter.", [nwfilter]),
+        ("nwfilter-binding-create", run_binding_create, "create a network filter binding from an XML file",
+         "Create a new network filter binding.", [binding_file, validate]),
+        ("nwfilter-binding-delete", run_binding_delete, "delete a network filter binding",
+         "Delete a given network filter binding.", [binding]),
+        ("nwfilter-binding-dumpxml", run_binding_dumpxml, "network filter information in XML",
+         "Output the network filter binding information as an XML dump to stdout.", [binding, *xpath]),
+        ("nwfilter-binding-list", run_binding_list, "list network filter bindings",
+         "Returns list of network filter bindings.", []),
+    ]  # fmt: skip
+    for verb, runner, summary, description, arguments in verbs:
+        commands.add(verb, runner, group=GROUP, help=summary, description=description, arguments=arguments)
