@@ -12,7 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from virt.cli.commands.domain import file_argument, read_file
 from virt.cli.context import CommandError, Context, failing_as
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 GROUP = "Network Filter"
 VALIDATE = 1  # VIR_NWFILTER_DEFINE_VALIDATE and VIR_NWFILTER_BINDING_CREATE_VALIDATE
+T = TypeVar("T")
 
 
 def _filter(ctx: Context, key: str) -> NetworkFilter:
@@ -41,32 +42,37 @@ def _binding(ctx: Context, portdev: str) -> NetworkFilterBinding:
     return failing_as(lambda: ctx.conn.lookup_nwfilter_binding(portdev), f"failed to get nwfilter binding '{portdev}'")
 
 
-def run_nwfilter_define(ctx: Context, args: argparse.Namespace) -> None:
+def _from_file(args: argparse.Namespace, make: Callable[[str, int], T], failure: str) -> T:
+    """``make(xml, flags)`` with the XML of ``args.file`` and its ``--validate``; ``failure`` and the
+    error when refused."""
     xml = read_file(args.file)
     flags = VALIDATE if args.validate else 0
-    found = failing_as(
-        lambda: ctx.conn.define_nwfilter(xml, flags), f"Failed to define network filter from {args.file}"
-    )
+    return failing_as(lambda: make(xml, flags), f"{failure} {args.file}")
+
+
+def _dump(ctx: Context, xml: Callable[[], str], args: argparse.Namespace) -> None:
+    from virt.cli.commands.saving import print_selected_xml
+
+    print_selected_xml(ctx, failing_as(xml), args.xpath, args.wrap)
+
+
+def run_nwfilter_define(ctx: Context, args: argparse.Namespace) -> None:
+    found = _from_file(args, ctx.conn.define_nwfilter, "Failed to define network filter from")
     ctx.print_extra(f"Network filter {found.name} defined from {args.file}")
 
 
 def run_nwfilter_undefine(ctx: Context, args: argparse.Namespace) -> None:
-    found = _filter(ctx, args.nwfilter)
-    failing_as(found.undefine, f"Failed to undefine network filter {args.nwfilter}")
+    failing_as(_filter(ctx, args.nwfilter).undefine, f"Failed to undefine network filter {args.nwfilter}")
     ctx.print_extra(f"Network filter {args.nwfilter} undefined")
 
 
 def run_nwfilter_dumpxml(ctx: Context, args: argparse.Namespace) -> None:
-    from virt.cli.commands.saving import print_selected_xml
-
-    found = _filter(ctx, args.nwfilter)
-    print_selected_xml(ctx, failing_as(found.xml), args.xpath, args.wrap)
+    _dump(ctx, _filter(ctx, args.nwfilter).xml, args)
 
 
 def run_nwfilter_list(ctx: Context, args: argparse.Namespace) -> None:
     found = failing_as(ctx.conn.list_nwfilters, "Failed to list network filters")
-    found.sort(key=lambda f: f.name)
-    ctx.table(["UUID", "Name"], [[str(f.uuid), f.name] for f in found])
+    ctx.table(["UUID", "Name"], [[str(f.uuid), f.name] for f in sorted(found, key=lambda f: f.name)])
 
 
 def edit_in_editor(ctx: Context, text: str) -> str:
@@ -115,31 +121,22 @@ def run_nwfilter_edit(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def run_binding_create(ctx: Context, args: argparse.Namespace) -> None:
-    xml = read_file(args.file)
-    flags = VALIDATE if args.validate else 0
-    made = failing_as(
-        lambda: ctx.conn.create_nwfilter_binding(xml, flags), f"Failed to create network filter from {args.file}"
-    )
+    made = _from_file(args, ctx.conn.create_nwfilter_binding, "Failed to create network filter from")
     ctx.print_extra(f"Network filter binding on {made.portdev} created from {args.file}")
 
 
 def run_binding_delete(ctx: Context, args: argparse.Namespace) -> None:
-    found = _binding(ctx, args.binding)
-    failing_as(found.delete, f"Failed to delete network filter binding {args.binding}")
+    failing_as(_binding(ctx, args.binding).delete, f"Failed to delete network filter binding {args.binding}")
     ctx.print_extra(f"Network filter binding on {args.binding} deleted")
 
 
 def run_binding_dumpxml(ctx: Context, args: argparse.Namespace) -> None:
-    from virt.cli.commands.saving import print_selected_xml
-
-    found = _binding(ctx, args.binding)
-    print_selected_xml(ctx, failing_as(found.xml), args.xpath, args.wrap)
+    _dump(ctx, _binding(ctx, args.binding).xml, args)
 
 
 def run_binding_list(ctx: Context, args: argparse.Namespace) -> None:
     found = failing_as(ctx.conn.list_nwfilter_bindings, "Failed to list network filter bindings")
-    found.sort(key=lambda b: b.portdev)
-    ctx.table(["Port Dev", "Filter"], [[b.portdev, b.filter_name] for b in found])
+    ctx.table(["Port Dev", "Filter"], [[b.portdev, b.filter_name] for b in sorted(found, key=lambda b: b.portdev)])
 
 
 def register(commands: CommandRegistry) -> None:
