@@ -9,9 +9,19 @@ from __future__ import annotations
 import json
 
 from binding_sides import assert_same_errors, nwfilter_driver_rows
+from virt.errors import VirtError
 from virt.xml.nwfilter import NWFilter
 
 UUID = "<uuid>{}</uuid>"
+DEFINE_AND_READ = (
+    "def define(x):\n"
+    "    f = conn.nwfilterDefineXML(x)\n"
+    "    try:\n"
+    "        return f.XMLDesc(0)\n"
+    "    finally:\n"
+    "        f.undefine()\n"
+)
+"""A session function: what libvirtd gives back for a definition, which it then forgets."""
 FILTERS = [
     "<filter name='t-root'><uuid>5a1b7c2e-0d3f-4a5b-8c6d-7e8f9a0b1c2d</uuid>"
     "<rule action='accept' direction='out'><all/></rule></filter>",
@@ -82,6 +92,8 @@ RULES = [
     "<tcp-ipv6 srcipaddr='::1' srcipmask='64' dstipto='10.0.0.1' option='2'/>",
     "<icmpv6 type='128'/><all-ipv6 srcipaddr='fe80::1'/>",
     "<tcp flags='SYNACK/NONE'/>",
+    "<udp srcipaddr='$ADDR[ 2 ]x' srcportstart='$PORT[  @0 ] ' dstportstart='$PORT[@+3]' dscp='$D[-0]'/>",
+    "<ipv6 srcipaddr='::192.168.7.1' dstipaddr='::ffff:10.0.0.1' dstipmask='ffff:ffff:ffff:ffff:8000::'/>",
 ]
 RULE_ERRORS = [
     "<mac protocolid='1000'/>",
@@ -121,12 +133,7 @@ def test_protocol_attributes_as_libvirtd() -> None:
     bad = [_filter(100 + index, rule) for index, rule in enumerate(RULE_ERRORS)] + CHAIN_ERRORS
     calls = (
         f"good, bad = {json.dumps(good)}, {json.dumps(bad)}\n"
-        "def define(x):\n"
-        "    f = conn.nwfilterDefineXML(x)\n"
-        "    try:\n"
-        "        return f.XMLDesc(0)\n"
-        "    finally:\n"
-        "        f.undefine()\n"
+        f"{DEFINE_AND_READ}"
         "calls = [(x, lambda x=x: define(x)) for x in good + bad]\n"
     )
     rows = nwfilter_driver_rows(calls)
@@ -134,3 +141,43 @@ def test_protocol_attributes_as_libvirtd() -> None:
     for xml, row in zip(good, rows, strict=False):
         assert NWFilter.from_xml(xml).to_xml() == row[2], xml
     assert_same_errors(NWFilter.from_xml, bad, rows[len(good) :])
+
+
+EDGES = [
+    "<arp hwtype='' opcode=''/>",
+    "<tcp srcipaddr='' srcportstart=''/>",
+    "<tcp comment='' state=' new , ESTABLISHED '/>",
+    "<tcp ipset='abcdefghijklmnopqrstuvwxyzabcdef'/>",
+    "<tcp ipset='abcdefghijklmnopqrstuvwxyzabcde'/>",
+    "<all ipset='x' ipsetflags=''/>",
+    "<all ipset='x' ipsetflags='src,'/>",
+    "<all ipset='x' ipsetflags='src,src,src,src,src,src'/>",
+    "<tcp srcmacaddr='01:02:03:04:05:06 '/>",
+    "<tcp srcmacaddr='1:2:3:4:5:6:7'/>",
+    "<stp type='0xfff'/>",
+    "<tcp option='0x' dscp='0x'/>",
+    "<tcp srcportstart='010' dstportstart='+0x10'/>",
+    "<ip srcipmask='0.0.0.0' dstipmask='033'/>",
+    "<tcp connlimit-above='0x10'/>",
+    "<arp gratuitous='TRUE'/>",
+    "<tcp srcipaddr='$'/>",
+    "<tcp srcipaddr='$A['/>",
+    "<tcp srcipaddr='$A b'/>",
+    "<icmp type='256'/>",
+    "<mac protocolid='15'/>",
+    "<ipv6 srcipaddr='1::2' dstipmask='ffff:ffff:ffff:ffff:8000::' protocol='icmpv6' type='1' match='no'/>",
+]
+
+
+def test_edge_values_as_libvirtd() -> None:
+    """Empty, padded, signed, overlong and odd values: accepted and written, or refused, as libvirtd
+    does with each."""
+    documents = [_filter(200 + index, rule) for index, rule in enumerate(EDGES)]
+    calls = f"xmls = {json.dumps(documents)}\n{DEFINE_AND_READ}calls = [(x, lambda x=x: define(x)) for x in xmls]\n"
+    rows = nwfilter_driver_rows(calls)
+    for document, row in zip(documents, rows, strict=True):
+        try:
+            got: object = ["ok", NWFilter.from_xml(document).to_xml()]
+        except VirtError as exc:
+            got = ["error", int(exc.code), int(exc.domain), str(exc)]
+        assert got == row[1:], document

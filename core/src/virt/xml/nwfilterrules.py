@@ -72,7 +72,9 @@ TCP_FLAG_WORDS = [*TCP_FLAGS, (0x3F, "ALL"), (0x0, "NONE")]
 IPSET_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "_.:-+ ")
 IPSET_NAME_MAX = 31
 COMMENT_MAX = 256
-_VARIABLE = re.compile(r"([A-Za-z0-9_]*)(?:\[\s*(@?)\s*(\d+)\s*\])?")
+# A name, then nothing or ``[`` blanks, ``@`` for an iterator, strtoul's number, blanks, ``]``:
+# libvirt reads no further than the ``]``.
+_VARIABLE = re.compile(r"([A-Za-z0-9_]*)(?:\[[ \t\n\v\f\r]*(@?)[ \t\n\v\f\r]*([+-]?)(\d+)[ \t\n\v\f\r]*\].*)?", re.S)
 MAX_ITERATOR = 1000
 _HEX_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX])?([0-9a-fA-F]+)")
 _DECIMAL_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?)()(\d+)")
@@ -357,14 +359,19 @@ def _variable(text: str) -> str | None:
     match = _VARIABLE.fullmatch(text)
     if match is None or not set(match.group(1)) <= VARIABLE_NAME_CHARS:
         return None
-    name, iterator, number = match.groups()
-    if number is None:
+    name, iterator, sign, digits = match.groups()
+    if digits is None:
         return name
+    number = int(digits)
+    if number > 0xFFFFFFFF:
+        return None
+    if sign == "-":
+        number = -number & 0xFFFFFFFF  # strtoul's wrap
     if iterator:
-        if int(number) > MAX_ITERATOR:
+        if number > MAX_ITERATOR:
             return None
-        return name if int(number) == 0 else f"{name}[@{int(number)}]"
-    return f"{name}[{int(number)}]"
+        return name if number == 0 else f"{name}[@{number}]"
+    return f"{name}[{number}]"
 
 
 def parse_unsigned(text: str, base: int) -> int | None:
@@ -388,7 +395,8 @@ def _ip(text: str, family: socket.AddressFamily) -> str | None:
         found = socket.getaddrinfo(text, None, family, 0, 0, socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError):
         return None
-    return str(ipaddress.ip_address(found[0][4][0]))
+    # Python writes the address with getnameinfo, as libvirt does (IPv6 ``::10.1.2.3`` stays so)
+    return str(found[0][4][0])
 
 
 def _mask_bits(text: str, family: socket.AddressFamily, width: int) -> int | None:
