@@ -12,7 +12,6 @@ from binding_sides import assert_same_errors, nwfilter_driver_rows
 from virt.errors import VirtError
 from virt.xml.nwfilter import NWFilter
 
-UUID = "<uuid>{}</uuid>"
 DEFINE_AND_READ = (
     "def define(x):\n"
     "    f = conn.nwfilterDefineXML(x)\n"
