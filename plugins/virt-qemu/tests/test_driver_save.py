@@ -72,6 +72,15 @@ def test_save_then_restore_resumes_the_guest(conn: virt.Connection, qemu_root: P
     _kept_its_state(dom, serial_log, tiny_guest)
 
 
+def _cached_bytes(path: str) -> int:
+    """How much of the file the page cache holds (util-linux ``fincore``)."""
+    out = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--output", "RES", path], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout.strip())
+
+
 def _goes_on_from(serial_log: Path, last: int) -> None:
     """The counter said after a restore goes on from ``last`` (the in-flight step, if any, said again)
     one step at a time: never back, never a reboot's fresh count."""
@@ -94,14 +103,18 @@ def test_the_counter_goes_on_after_save_and_managedsave(
     dom.start()
     wait_until(lambda: len(counted(serial_log)) >= 3, BOOT_TIMEOUT, "the guest to count")
     image = str(qemu_root / "sv9.save")
-    dom.save(image)
+    dom.save(image, flags=SaveFlags.BYPASS_CACHE)
+    assert _cached_bytes(image) == 0, "--bypass-cache: the image left in the page cache"
     last = read_counter(disk, "qcow2")
     assert last >= max(counted(serial_log))
     serial_log.write_text("")
-    conn.restore(image)
+    conn.restore(image, flags=SaveFlags.BYPASS_CACHE)
+    assert _cached_bytes(image) == 0, "--bypass-cache: the image read into the page cache and left there"
     _goes_on_from(serial_log, last)
 
     dom.managed_save()
+    # without the flag the image is written through the page cache (what makes the check above mean something)
+    assert _cached_bytes(str(qemu_root / "system" / "state" / "save" / "sv9.save")) > 0
     last = read_counter(disk, "qcow2")
     serial_log.write_text("")
     dom.start()
