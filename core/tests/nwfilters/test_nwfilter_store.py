@@ -38,7 +38,10 @@ def test_a_new_system_store_starts_with_libvirts_shipped_filters(tmp_path: Path)
     shipped.mkdir()
     (shipped / "no-spoof.xml").write_text("<filter name='no-spoof' chain='mac'/>")
     dirs = NWFilterDirs(tmp_path / "state", tmp_path / "run", shipped)
-    assert list(NWFilterService(dirs).filters()) == ["no-spoof"]
+    first = NWFilterService(dirs).filters()
+    assert list(first) == ["no-spoof"]
+    # the file has no UUID: the one it gets is the same whoever reads it
+    assert NWFilterService(dirs).by_name("no-spoof").uuid == first["no-spoof"].uuid
     # only a new store is seeded: one the user emptied stays empty
     service = NWFilterService(dirs)
     service.undefine(service.by_name("no-spoof").uuid)

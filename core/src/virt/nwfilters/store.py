@@ -38,6 +38,8 @@ CREATE_VALIDATE = 1  # VIR_NWFILTER_BINDING_CREATE_VALIDATE
 LIBVIRT_FILTERS = Path("/etc/libvirt/nwfilter")
 """Where libvirt's package puts the filters it ships."""
 NET_DEVICES = Path("/sys/class/net")
+FILE_UUID_NAMESPACE = uuid_module.UUID("9d6c1f52-3c1e-4f0e-9f8a-5b7e2d4c6a10")
+"""Where the UUIDs of filter files without one come from (uuid5 of the filter's name)."""
 
 
 @attrs.frozen
@@ -128,9 +130,9 @@ class NWFilterService:
                 # libvirt skips a file it cannot read or parse when it loads its filters
                 continue
             if b"<uuid" not in text:
-                # a file without a UUID (libvirt ships its filters so) keeps the one it gets now,
-                # as libvirt saves it back when it loads it
-                atomic_write(path, definition.to_xml(), sync_folder=False)
+                # a file without a UUID (libvirt ships its filters so) gets one made from its name:
+                # the same in every process reading it, with nothing written back
+                definition.uuid = uuid_module.uuid5(FILE_UUID_NAMESPACE, definition.name)
             found[definition.name] = definition
         return dict(sorted(found.items()))
 
