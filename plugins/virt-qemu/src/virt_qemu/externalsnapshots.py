@@ -351,14 +351,13 @@ class ExternalSnapshots:
 
     # -- delete -----------------------------------------------------------------------------------
     def _delete_external(self, obj: DomainObj, snaps: SnapshotList, snap: DomainSnapshot) -> None:
-        """``snap``'s overlays merged into the images it kept, its memory file removed."""
+        """``snap``'s point in time dropped: the one image built on each image it kept merged into
+        it, the images nothing needs any more (states a revert left behind) removed, its memory file too."""
         assert snap.domain is not None
         for entry in external_disks(snap):
             base = _source(disk_of(snap.domain, entry.name))
-            top = entry.source.file if entry.source is not None else None
-            if base is None or top is None or not Path(top).exists() or not Path(base).exists():
-                continue  # already gone (a revert threw it away)
-            self._merge(obj, snaps, str(entry.name), top, base)
+            if base is not None and Path(base).exists():
+                self._merge_into(obj, snaps, snap, str(entry.name), base)
         if snap.memory is not None and snap.memory.snapshot == "external" and snap.memory.file:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(snap.memory.file)
@@ -368,48 +367,68 @@ class ExternalSnapshots:
         known = self._snapshot_bases(snaps)
         for s in snaps.snaps.values():
             known |= {str(e.source.file) for e in external_disks(s) if e.source is not None and e.source.file}
-        for definition in (obj.live if obj.active else None, obj.config):
-            for path in _files_of(definition):
-                if Path(path).exists():
-                    known |= {str(layer["filename"]) for layer in overlays.chain(path)}
-        return {p for p in known if Path(p).exists()}
+        return {p for p in known | self._needed(obj, snaps, None) if Path(p).exists()}
 
-    def _merge(self, obj: DomainObj, snaps: SnapshotList, target: str, top: str, base: str) -> None:
+    def _needed(self, obj: DomainObj, snaps: SnapshotList, deleted: str | None) -> set[str]:
+        """The images the domain runs on and those the snapshots (but ``deleted``) keep, with every
+        image below them."""
+        tops = {p for d in (obj.live if obj.active else None, obj.config) for p in _files_of(d)}
+        tops |= {p for s in snaps.snaps.values() if s.name != deleted for p in _files_of(s.domain)}
+        return {str(layer["filename"]) for p in tops if Path(p).exists() for layer in overlays.chain(p)}
+
+    def _merge_into(self, obj: DomainObj, snaps: SnapshotList, snap: DomainSnapshot, target: str, base: str) -> None:
         known = self._known_images(obj, snaps)
+        needed = self._needed(obj, snaps, snap.name)
         above = {path: overlays.backing_of(path) for path in known}
         on_base = sorted(p for p, below in above.items() if below == base)
-        if on_base != [top]:
-            others = ", ".join(p for p in on_base if p != top) or "none"
+        for path in on_base:
+            if path not in needed:  # a state nobody keeps: it goes, with what was built on it
+                self._drop_unneeded(path, above)
+        kept = [p for p in on_base if p in needed]
+        if not kept:
+            return
+        if len(kept) > 1:
             raise errors.error(
                 ErrorNumber.OPERATION_UNSUPPORTED,
-                f"cannot merge '{top}' into '{base}': other images build on it too ({others})",
+                f"cannot merge into '{base}' for the deletion of snapshot '{snap.name}': "
+                f"several images build on it ({', '.join(kept)})",
             )
-        on_top = [p for p, below in above.items() if below == top]
+        top = kept[0]
+        on_top = [p for p, below in above.items() if below == top and Path(p).exists()]
         base_format = overlays.image_format(base)
         live = obj.live if obj.active else None
-        chain = {str(layer["filename"]) for layer in overlays.chain(str(_source(disk_of(live, target))))} if live else set()
+        running_top = _source(disk_of(live, target)) if live is not None else None
+        chain = {str(layer["filename"]) for layer in overlays.chain(running_top)} if running_top else set()
         if top in chain:
-            assert live is not None
+            assert running_top is not None
             nodes = self._nodes(obj)
-            root = nodes[str(_source(disk_of(live, target)))]
             blockcommit.commit(
                 lambda command, arguments: self.qmp(obj, command, arguments),
-                root=root,
+                root=nodes[running_top],
                 top=nodes[top],
                 base=nodes[base],
                 job_id=f"commit-{target}",
             )
-            for node in (nodes[top], nodes[top].replace("-fmt", "-file")):
-                if node.startswith("ov"):
-                    with contextlib.suppress(VirtError):
-                        self.qmp(obj, "blockdev-del", {"node-name": node})
-            on_top = [p for p in on_top if p not in chain]  # QEMU rewrote the one above in the chain
+            # the named nodes QEMU dropped from the chain are still open (and hold the one below as
+            # their backing, which could then not be a root for the next commit): closed now
+            storage = _storage_node(nodes[top])
+            for node in (nodes[top], storage) if storage else ():
+                with contextlib.suppress(VirtError):
+                    self.qmp(obj, "blockdev-del", {"node-name": node})
+            on_top = [p for p in on_top if p not in chain]  # QEMU rewrote the one above it in the chain
         else:
             overlays.commit(top)
         for path in on_top:
             overlays.rebase_unsafe(path, base, base_format)
         self._replace_image(obj, snaps, target, top, base, base_format)
         os.unlink(top)
+
+    @staticmethod
+    def _drop_unneeded(path: str, above: dict[str, str | None]) -> None:
+        for child in [p for p, below in above.items() if below == path]:
+            ExternalSnapshots._drop_unneeded(child, above)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
     def _replace_image(
         self, obj: DomainObj, snaps: SnapshotList, target: str, old: str, new: str, fmt: str
@@ -446,6 +465,14 @@ def set_image(disk: Disk, image: str, fmt: str) -> None:
     disk.driver.type = fmt
     chain = overlays.backing_store(image)
     disk.backing_store = chain if len(chain) else None
+
+
+def _storage_node(format_node: str) -> str | None:
+    """The storage node below a format node we named (QEMU's own ``#block`` nodes close by themselves)."""
+    for fmt, storage in (("-fmt", "-file"), ("-format", "-storage")):
+        if format_node.endswith(fmt):
+            return format_node.removesuffix(fmt) + storage
+    return None
 
 
 def _free_overlay(made: str, referenced: set[str]) -> str:
