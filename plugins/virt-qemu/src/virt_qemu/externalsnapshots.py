@@ -89,6 +89,22 @@ def external_disks(snap: DomainSnapshot) -> list[SnapshotDisk]:
     return [d for d in (snap.disks.disks if snap.disks is not None else []) if d.snapshot == "external"]
 
 
+def check_modes(snap: DomainSnapshot, definition: Domain, default: str) -> None:
+    """virDomainSnapshotAlignDisks for QEMU: a snapshot kept inside the images (``default``
+    internal) takes every disk the same way, but those that are never snapshotted."""
+    if default != "internal":
+        return
+    for entry in snap.disks.disks if snap.disks is not None else []:
+        disk = disk_of(definition, entry.name)
+        if entry.snapshot in (None, "internal") or (entry.snapshot == "no" and disk is not None and disk.snapshot == "no"):
+            continue
+        raise libvirt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            f"disk '{entry.name}' must use snapshot mode 'internal'",
+            ErrorDomain.DOMAIN_SNAPSHOT,
+        )
+
+
 def is_external_plan(snap: DomainSnapshot) -> bool:
     """qemuSnapshotPrepare's checks of a new snapshot's modes: True for an external one, False for
     an internal one; libvirt's refusal of a mix."""
@@ -96,6 +112,9 @@ def is_external_plan(snap: DomainSnapshot) -> bool:
     internal = any(d.snapshot == "internal" for d in entries)
     external = any(d.snapshot == "external" for d in entries)
     memory = snap.memory.snapshot if snap.memory is not None else None
+    for entry in entries:
+        if snap.state == "disk-snapshot" and entry.snapshot == "internal":
+            raise _config_error(f"active qemu domains require external disk snapshots; disk {entry.name} requested internal")
     if (internal and external) or (memory == "internal" and external) or (memory == "external" and internal):
         raise _config_error("mixing internal and external targets for a snapshot is not yet supported")
     if snap.state == "disk-snapshot" and not external:
@@ -289,7 +308,7 @@ class ExternalSnapshots:
                 disk = disk_of(definition, target)
                 if disk is None or disk.source is None:
                     continue
-                set_image(disk, image, fmt)
+                set_image(disk, image, fmt, live=definition is obj.live and obj.active)
         if obj.config is not None:
             self.definitions.save(obj.config)
         if obj.active:
@@ -451,19 +470,20 @@ class ExternalSnapshots:
             for definition in (obj.live if obj.active else None, obj.config):
                 disk = disk_of(definition, target) if definition is not None else None
                 if disk is not None and _source(disk):
-                    set_image(disk, str(_source(disk)), _format(disk))
+                    set_image(disk, str(_source(disk)), _format(disk), live=definition is obj.live)
             self._switch_sources(obj, {})
 
 
-def set_image(disk: Disk, image: str, fmt: str) -> None:
-    """``disk`` on ``image`` (of ``fmt``), its chain below as ``<backingStore>``."""
+def set_image(disk: Disk, image: str, fmt: str, *, live: bool = False) -> None:
+    """``disk`` on ``image`` (of ``fmt``), its chain below as ``<backingStore>`` (``live``: in a
+    running domain's definition)."""
     from virt.xml.devices import DiskDriver, DiskSource
 
     disk.source = disk.source or DiskSource()
     disk.source.file = image
     disk.driver = disk.driver or DiskDriver()
     disk.driver.type = fmt
-    chain = overlays.backing_store(image)
+    chain = overlays.backing_store(image, live=live)
     disk.backing_store = chain if len(chain) else None
 
 

@@ -106,15 +106,17 @@ def check_new(overlay: str, disk: str, *, reuse: bool) -> None:
         )
 
 
-def backing_store(top: str) -> etree._Element:
+def backing_store(top: str, *, live: bool) -> etree._Element:
     """``<backingStore>`` for the images below ``top`` as libvirt writes a chain: each layer its
-    format and source, the last an empty ``<backingStore/>``."""
+    format and source; in a running domain's XML the chain ends with an empty ``<backingStore/>``
+    (libvirt knows it is complete), not in a definition."""
     layers = chain(top)[1:]
     root = etree.Element("backingStore")
     layer = root
-    for image in layers:
+    for n, image in enumerate(layers):
         layer.set("type", "file")
         etree.SubElement(layer, "format", type=str(image.get("format") or "raw"))
         etree.SubElement(layer, "source", file=str(image["filename"]))
-        layer = etree.SubElement(layer, "backingStore")
+        if live or n + 1 < len(layers):
+            layer = etree.SubElement(layer, "backingStore")
     return root

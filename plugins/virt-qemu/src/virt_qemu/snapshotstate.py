@@ -189,6 +189,7 @@ class SnapshotStates(ExternalSnapshots):
                     ErrorDomain.QEMU,
                 )
             default = "external" if disk_only or memory_external else "internal"
+            externalsnapshots.check_modes(snap, obj.current, default)
             name = snapshottree.new_snapshot(
                 snap, snaps.snaps, snaps.current, obj.current, state, active=obj.active, default=default
             )
