@@ -90,7 +90,9 @@ def test_internal_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
             "<domainsnapshot><name>d</name><disks><disk name='vda' snapshot='internal'/></disks></domainsnapshot>",
             int(CreateFlags.DISK_ONLY),
         )
-    assert caught.value.message.endswith("active qemu domains require external disk snapshots; disk vda requested internal")
+    assert caught.value.message.endswith(
+        "active qemu domains require external disk snapshots; disk vda requested internal"
+    )
     dom.create_snapshot("<domainsnapshot><name>nometa</name></domainsnapshot>", int(CreateFlags.NO_METADATA))
     assert "nometa" in _image_snapshots(image)
     assert dom.current_snapshot() == run

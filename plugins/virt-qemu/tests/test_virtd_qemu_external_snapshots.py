@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from daemon_support import side_by_side
 from guest import GuestImage, domain_xml
-from virsh_support import virsh, virsh_in, virsh_ok
+from virsh_support import defined_and_started, step_differences, virsh_in, virsh_ok
 
 NAME = "vqxsn1"
 UUID = "0b8d3a51-6f2e-4c1a-9d47-3e5f7a2c8b13"
@@ -84,26 +84,16 @@ STEPS = [
 
 @contextlib.contextmanager
 def _guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
-    """The guest, with a new qcow2 disk, defined and started on the daemon at ``uri``; its serial log."""
+    """The counting guest on a new qcow2 disk, defined and started on the daemon at ``uri``; its serial log."""
     folder.mkdir()
-    log = folder / "serial.log"
-    image = folder / "disk.qcow2"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "16M"], check=True)
     (folder / "taken.qcow2").write_bytes(b"something")  # an existing file a new overlay may not replace
-    disk = (
-        f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{image}'/>"
-        "<target dev='vda' bus='virtio'/></disk>"
-    )
-    xml = domain_xml(NAME, tiny_guest, serial_log=log).replace("</devices>", disk + "</devices>", 1)
+    log, image = folder / "serial.log", folder / "disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "16M"], check=True)
+    xml = domain_xml(NAME, tiny_guest, serial_log=log, counter_disk=image, counter_format="qcow2")
     path = folder / f"{NAME}.xml"
     path.write_text(xml.replace(f"<name>{NAME}</name>", f"<name>{NAME}</name><uuid>{UUID}</uuid>"))
-    virsh_ok(uri, "define", str(path))
-    try:
-        virsh_ok(uri, "start", NAME)
+    with defined_and_started(uri, NAME, path):
         yield log
-    finally:
-        virsh(uri, "destroy", NAME)
-        virsh(uri, "undefine", NAME, "--snapshots-metadata")
 
 
 @pytest.fixture(scope="module")
@@ -119,13 +109,8 @@ def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
 
 
 def test_every_step_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:
-    failures = []
-    for step in STEPS:
-        ours = _shown(*daemons["virtd"], step)
-        theirs = _shown(*daemons["libvirtd"], step)
-        if ours != theirs:
-            failures.append(f"virsh {step}:\n virtd:    {ours}\n libvirtd: {theirs}")
-    assert not failures, "\n".join(failures)
+    failures = step_differences(daemons, STEPS, _shown)
+    assert not failures, failures
 
 
 def test_revert_that_libvirtd_refuses_virtd_does(daemons: dict[str, tuple[str, Path]]) -> None:
@@ -139,7 +124,9 @@ def test_revert_that_libvirtd_refuses_virtd_does(daemons: dict[str, tuple[str, P
     assert code != 0 and "not supported" in error, error
     assert shown["virtd"] == [(0, "Domain snapshot v1 reverted\n\n", ""), (0, "shut off\n\n", "")], shown["virtd"]
     uri, folder = daemons["virtd"]
-    assert _shown(uri, folder, "dumpxml {name} --inactive --xpath //disk/source/@file")[1].strip() == 'file="DIR/disk.v1"'
+    assert (
+        _shown(uri, folder, "dumpxml {name} --inactive --xpath //disk/source/@file")[1].strip() == 'file="DIR/disk.v1"'
+    )
     kept = _shown(uri, folder, "snapshot-dumpxml {name} v1 --xpath /domainsnapshot/domain/devices/disk/source/@file")
     assert _shown(uri, folder, "snapshot-delete {name} v1")[0] == 0
     # the overlay merged into the image the snapshot kept, which the domain is on again

@@ -96,7 +96,9 @@ def check_modes(snap: DomainSnapshot, definition: Domain, default: str) -> None:
         return
     for entry in snap.disks.disks if snap.disks is not None else []:
         disk = disk_of(definition, entry.name)
-        if entry.snapshot in (None, "internal") or (entry.snapshot == "no" and disk is not None and disk.snapshot == "no"):
+        if entry.snapshot in (None, "internal") or (
+            entry.snapshot == "no" and disk is not None and disk.snapshot == "no"
+        ):
             continue
         raise libvirt_error(
             ErrorNumber.CONFIG_UNSUPPORTED,
@@ -114,7 +116,9 @@ def is_external_plan(snap: DomainSnapshot) -> bool:
     memory = snap.memory.snapshot if snap.memory is not None else None
     for entry in entries:
         if snap.state == "disk-snapshot" and entry.snapshot == "internal":
-            raise _config_error(f"active qemu domains require external disk snapshots; disk {entry.name} requested internal")
+            raise _config_error(
+                f"active qemu domains require external disk snapshots; disk {entry.name} requested internal"
+            )
     if (internal and external) or (memory == "internal" and external) or (memory == "external" and internal):
         raise _config_error("mixing internal and external targets for a snapshot is not yet supported")
     if snap.state == "disk-snapshot" and not external:
@@ -213,7 +217,7 @@ class ExternalSnapshots:
         except BaseException:
             for path in made:  # ATOMIC or not: no disk is left half switched
                 with contextlib.suppress(OSError):
-                    os.unlink(path)
+                    Path(path).unlink()
             raise
         self._switch_sources(obj, {str(e.name): (str(e.source.file), str(e.driver.type)) for e, _ in planned})  # type: ignore[union-attr]
 
@@ -294,7 +298,7 @@ class ExternalSnapshots:
             saveimage.mark_complete(fd, image, path)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(path)
+                Path(path).unlink()
             raise
         finally:
             os.close(fd)
@@ -331,8 +335,7 @@ class ExternalSnapshots:
             self._discard_top(obj, snaps, str(entry.name), referenced)
             overlay = _free_overlay(entry.source.file, referenced)
             fmt = entry.driver.type if entry.driver is not None and entry.driver.type else "qcow2"
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(overlay)
+            Path(overlay).unlink(missing_ok=True)
             overlays.create(overlay, base, _format(disk), fmt)
             set_image(disk, overlay, fmt)
         memory = snap.memory.file if snap.memory is not None and snap.memory.snapshot == "external" else None
@@ -365,8 +368,7 @@ class ExternalSnapshots:
         if current is None or current in referenced:
             return
         if current in made or any(current.startswith(f"{m}-") and current[len(m) + 1 :].isdigit() for m in made):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(current)
+            Path(current).unlink(missing_ok=True)
 
     # -- delete -----------------------------------------------------------------------------------
     def _delete_external(self, obj: DomainObj, snaps: SnapshotList, snap: DomainSnapshot) -> None:
@@ -378,8 +380,7 @@ class ExternalSnapshots:
             if base is not None and Path(base).exists():
                 self._merge_into(obj, snaps, snap, str(entry.name), base)
         if snap.memory is not None and snap.memory.snapshot == "external" and snap.memory.file:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(snap.memory.file)
+            Path(snap.memory.file).unlink(missing_ok=True)
 
     def _known_images(self, obj: DomainObj, snaps: SnapshotList) -> set[str]:
         """Every image a snapshot or the domain names, and those below the domain's own."""
@@ -440,18 +441,15 @@ class ExternalSnapshots:
         for path in on_top:
             overlays.rebase_unsafe(path, base, base_format)
         self._replace_image(obj, snaps, target, top, base, base_format)
-        os.unlink(top)
+        Path(top).unlink()
 
     @staticmethod
     def _drop_unneeded(path: str, above: dict[str, str | None]) -> None:
         for child in [p for p, below in above.items() if below == path]:
             ExternalSnapshots._drop_unneeded(child, above)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+        Path(path).unlink(missing_ok=True)
 
-    def _replace_image(
-        self, obj: DomainObj, snaps: SnapshotList, target: str, old: str, new: str, fmt: str
-    ) -> None:
+    def _replace_image(self, obj: DomainObj, snaps: SnapshotList, target: str, old: str, new: str, fmt: str) -> None:
         """``old`` merged into ``new``: every definition naming it (the domain's, the snapshots') now
         names ``new``; the chains written again."""
         switched = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from virt import snapshottree
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from virt.xml.snapshot import DomainSnapshot
 
     from virt_qemu.paths import DriverPaths
-    from virt_qemu.runtime import DomainObj, Running
+    from virt_qemu.runtime import DomainObj
 
 _STATE_NAMES = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused", DomainState.SHUTOFF: "shutoff"}
 
@@ -88,16 +88,8 @@ class SnapshotStates(ExternalSnapshots):
     definitions: DefinitionStore
 
     if TYPE_CHECKING:
-
+        # the rest of what it uses of QemuDriver is declared by ExternalSnapshots
         def locked(self, ref: DomainRef) -> contextlib._GeneratorContextManager[DomainObj]: ...
-        def _usable(self, obj: DomainObj) -> Running: ...
-        def _set_state(self, obj: DomainObj, state: DomainState, reason: int, *, emit: bool = True) -> None: ...
-        def _emit(self, obj: DomainObj, type_: EventType, detail: int) -> None: ...
-        def _kill_and_stop(self, obj: DomainObj, reason: ShutoffReason) -> None: ...
-        def _start(
-            self, obj: DomainObj, definition: Domain, *, paused: bool = False, for_snapshot: bool = False
-        ) -> None: ...
-        def qmp(self, obj: DomainObj, command: str, arguments: dict[str, Any] | None = None) -> Any: ...
 
     # -- metadata ---------------------------------------------------------------------------------
     def _snapshot_dir(self, name: str) -> Path:
