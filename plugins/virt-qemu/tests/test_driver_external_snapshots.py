@@ -4,6 +4,7 @@ them in every order, the counter on its disk checked at each step so that no wri
 
 from __future__ import annotations
 
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -42,8 +43,6 @@ def _paused_value(dom: virt.Domain) -> int:
 
 def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
     image = qemu_root / "count.qcow2"
-    import subprocess
-
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "1M"], check=True)
     serial_log = qemu_root / "count.serial"
     xml = domain_xml("ext", tiny_guest, serial_log=serial_log, counter_disk=image, counter_format="qcow2")
@@ -136,7 +135,10 @@ def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
             dom.create_snapshot(f"<domainsnapshot><name>{name}</name></domainsnapshot>", DISK_ONLY)
             _count_on(dom, image, 1)
         for name in order:
+            before = read_counter(Path(_source(dom)[0]), "qcow2")
             dom.lookup_snapshot(name).delete()
+            # the guest's last writes are on the disk it is on now: nothing was lost by the merge
+            assert read_counter(Path(_source(dom)[0]), "qcow2") >= before, (order, name)
             _count_on(dom, image, 1)
         assert _source(dom) == (str(image), []), order
         assert sorted(p.name for p in qemu_root.glob("count.*")) == ["count.qcow2", "count.serial"]
@@ -152,4 +154,19 @@ def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
     meta = dom.create_snapshot("<domainsnapshot><name>meta</name></domainsnapshot>", DISK_ONLY)
     meta.delete(DeleteFlags.METADATA_ONLY)
     assert (qemu_root / "count.meta").exists() and _source(dom)[0] == f"{folder}/count.meta"
+    # --reuse-external: an overlay made beforehand is taken as it is
+    reused = qemu_root / "reused.qcow2"
+    subprocess.run(
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-b", f"{folder}/count.meta", "-F", "qcow2", str(reused)],
+        check=True,
+    )
+    taken = dom.create_snapshot(
+        f"<domainsnapshot><name>reuse</name><disks><disk name='vda'><source file='{reused}'/></disk></disks>"
+        "</domainsnapshot>",
+        DISK_ONLY | int(CreateFlags.REUSE_EXT),
+    )
+    assert _source(dom) == (str(reused), [f"{folder}/count.meta", str(image)])
+    taken.delete()
+    assert _source(dom)[0] == f"{folder}/count.meta" and not reused.exists()
+    assert read_counter(image, "qcow2") == last
     dom.undefine()
