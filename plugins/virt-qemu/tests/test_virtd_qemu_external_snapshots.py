@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 from daemon_support import side_by_side
+from driver_support import firmware_xml
 from guest import GuestImage, domain_xml
-from virsh_support import defined_and_started, step_differences, virsh_in, virsh_ok
+from virsh_support import defined_and_started, lifecycle_during, step_differences, virsh_in, virsh_ok
 
 NAME = "vqxsn1"
 UUID = "0b8d3a51-6f2e-4c1a-9d47-3e5f7a2c8b13"
@@ -106,6 +107,30 @@ def _shown(uri: str, folder: Path, step: str) -> tuple[int, str, str]:
     code, out, err = virsh_in(uri, folder, step.format(name=NAME, dir=folder).split())
     # virt-qemu's live XML numbers no image of a disk's chain (libvirt's index='N', for block jobs)
     return code, re.sub(r' index="\d+"', "", out), err
+
+
+EVENT_STEPS = [
+    "snapshot-create-as {name} e1 --memspec file={dir}/e1.mem",
+    "snapshot-create-as {name} e2 --disk-only",
+    "snapshot-create-as {name} e3 --disk-only --halt",
+    "start {name}",
+    "snapshot-delete {name} e3",
+    "snapshot-delete {name} e1",
+    "snapshot-delete {name} e2",
+]
+
+
+def _events(uri: str, folder: Path, count: int | None) -> list[str]:
+    steps = [step.format(name=NAME, dir=folder).split() for step in EVENT_STEPS]
+    return lifecycle_during(uri, folder, firmware_xml("vqxsnprobe"), steps, count)
+
+
+def test_the_lifecycle_events_are_libvirtds(daemons: dict[str, tuple[str, Path]]) -> None:
+    """Runs first: its steps leave the guest running on its own disk without snapshots for the next."""
+    theirs = _events(*daemons["libvirtd"], None)
+    ours = _events(*daemons["virtd"], len(theirs))
+    assert ours == theirs, "\n".join(["virtd:", *ours, "libvirtd:", *theirs])
+    assert f"event 'lifecycle' for domain '{NAME}': Stopped Snapshot" in ours  # --halt
 
 
 def test_every_step_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:
