@@ -46,6 +46,11 @@ def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "1M"], check=True)
     serial_log = qemu_root / "count.serial"
     xml = domain_xml("ext", tiny_guest, serial_log=serial_log, counter_disk=image, counter_format="qcow2")
+    # a second disk: a running guest's overlays go on both in one transaction, deletes merge both
+    second = qemu_root / "second.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(second), "1M"], check=True)
+    extra = f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{second}'/>"
+    xml = xml.replace("</devices>", extra + "<target dev='vdb' bus='virtio'/></disk></devices>", 1)
     dom = conn.define_domain(xml)
     folder = str(qemu_root)
 
@@ -71,6 +76,8 @@ def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
     disk = dom.create_snapshot("<domainsnapshot><name>disk</name></domainsnapshot>", DISK_ONLY)
     assert ET.fromstring(disk.xml()).findtext("state") == "disk-snapshot"
     assert _source(dom) == (f"{folder}/count.disk", [f"{folder}/count.off", str(image)])
+    second_disk = ET.fromstring(dom.xml()).findall("devices/disk")[1].find("source")
+    assert second_disk is not None and second_disk.get("file") == f"{folder}/second.disk"
     assert read_counter(qemu_root / "count.off", "qcow2") == at_disk  # the image kept as the snapshot
     dom.resume()
     _count_on(dom, image)
@@ -142,6 +149,7 @@ def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
             _count_on(dom, image, 1)
         assert _source(dom) == (str(image), []), order
         assert sorted(p.name for p in qemu_root.glob("count.*")) == ["count.qcow2", "count.serial"]
+        assert [p.name for p in qemu_root.glob("second.*")] == ["second.qcow2"]
     # shut off, with --children and --metadata
     dom.destroy()
     last = read_counter(image, "qcow2")
@@ -161,7 +169,8 @@ def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
         check=True,
     )
     taken = dom.create_snapshot(
-        f"<domainsnapshot><name>reuse</name><disks><disk name='vda'><source file='{reused}'/></disk></disks>"
+        f"<domainsnapshot><name>reuse</name><disks><disk name='vda'><source file='{reused}'/></disk>"
+        "<disk name='vdb' snapshot='no'/></disks>"
         "</domainsnapshot>",
         DISK_ONLY | int(CreateFlags.REUSE_EXT),
     )
