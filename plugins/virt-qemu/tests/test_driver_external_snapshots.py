@@ -126,56 +126,62 @@ def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
         )
     assert caught.value.code == ErrorNumber.CONFIG_UNSUPPORTED  # memory internal, disk external
 
-    # delete: every order merges the overlays, the guest's data stays; the tree as it is now
-    for name in ("mem", "disk", "off"):
-        dom.lookup_snapshot(name).delete()
-    assert dom.list_snapshots() == []
-    top, chain = _source(dom)
-    assert (top, chain) == (str(image), []), (top, chain)
-    assert not memory.exists()
-    last = _count_on(dom, image)
-    assert last > at_disk
-
-    orders = (("a", "b", "c"), ("c", "b", "a"), ("b", "a", "c"))
-    for order in orders:
-        for name in ("a", "b", "c"):
-            dom.create_snapshot(f"<domainsnapshot><name>{name}</name></domainsnapshot>", DISK_ONLY)
-            _count_on(dom, image, 1)
-        for name in order:
-            before = read_counter(Path(_source(dom)[0]), "qcow2")
+    # a new driver takes the running guest back, its chain and the snapshots with it
+    conn.close()
+    with virt.open("qemu:///system") as again:
+        dom = again.lookup_domain_by_name("ext")
+        assert [s.name for s in dom.list_snapshots()] == ["off", "disk", "mem"]
+        _count_on(dom, image, 1)
+        # delete: every order merges the overlays, the guest's data stays; the tree as it is now
+        for name in ("mem", "disk", "off"):
             dom.lookup_snapshot(name).delete()
-            # the guest's last writes are on the disk it is on now: nothing was lost by the merge
-            assert read_counter(Path(_source(dom)[0]), "qcow2") >= before, (order, name)
-            _count_on(dom, image, 1)
-        assert _source(dom) == (str(image), []), order
-        assert sorted(p.name for p in qemu_root.glob("count.*")) == ["count.qcow2", "count.serial"]
-        assert [p.name for p in qemu_root.glob("second.*")] == ["second.qcow2"]
-    # shut off, with --children and --metadata
-    dom.destroy()
-    last = read_counter(image, "qcow2")
-    for name in ("p", "q", "r"):
-        dom.create_snapshot(f"<domainsnapshot><name>{name}</name></domainsnapshot>", DISK_ONLY)
-    dom.lookup_snapshot("q").delete(DeleteFlags.CHILDREN)
-    dom.lookup_snapshot("p").delete()
-    assert _source(dom) == (str(image), [])
-    assert read_counter(image, "qcow2") == last
-    meta = dom.create_snapshot("<domainsnapshot><name>meta</name></domainsnapshot>", DISK_ONLY)
-    meta.delete(DeleteFlags.METADATA_ONLY)
-    assert (qemu_root / "count.meta").exists() and _source(dom)[0] == f"{folder}/count.meta"
-    # --reuse-external: an overlay made beforehand is taken as it is
-    reused = qemu_root / "reused.qcow2"
-    subprocess.run(
-        ["qemu-img", "create", "-q", "-f", "qcow2", "-b", f"{folder}/count.meta", "-F", "qcow2", str(reused)],
-        check=True,
-    )
-    taken = dom.create_snapshot(
-        f"<domainsnapshot><name>reuse</name><disks><disk name='vda'><source file='{reused}'/></disk>"
-        "<disk name='vdb' snapshot='no'/></disks>"
-        "</domainsnapshot>",
-        DISK_ONLY | int(CreateFlags.REUSE_EXT),
-    )
-    assert _source(dom) == (str(reused), [f"{folder}/count.meta", str(image)])
-    taken.delete()
-    assert _source(dom)[0] == f"{folder}/count.meta" and not reused.exists()
-    assert read_counter(image, "qcow2") == last
-    dom.undefine()
+        assert dom.list_snapshots() == []
+        top, chain = _source(dom)
+        assert (top, chain) == (str(image), []), (top, chain)
+        assert not memory.exists()
+        last = _count_on(dom, image)
+        assert last > at_disk
+
+        orders = (("a", "b", "c"), ("c", "b", "a"), ("b", "a", "c"))
+        for order in orders:
+            for name in ("a", "b", "c"):
+                dom.create_snapshot(f"<domainsnapshot><name>{name}</name></domainsnapshot>", DISK_ONLY)
+                _count_on(dom, image, 1)
+            for name in order:
+                before = read_counter(Path(_source(dom)[0]), "qcow2")
+                dom.lookup_snapshot(name).delete()
+                # the guest's last writes are on the disk it is on now: nothing was lost by the merge
+                assert read_counter(Path(_source(dom)[0]), "qcow2") >= before, (order, name)
+                _count_on(dom, image, 1)
+            assert _source(dom) == (str(image), []), order
+            assert sorted(p.name for p in qemu_root.glob("count.*")) == ["count.qcow2", "count.serial"]
+            assert [p.name for p in qemu_root.glob("second.*")] == ["second.qcow2"]
+        # shut off, with --children and --metadata
+        dom.destroy()
+        last = read_counter(image, "qcow2")
+        for name in ("p", "q", "r"):
+            dom.create_snapshot(f"<domainsnapshot><name>{name}</name></domainsnapshot>", DISK_ONLY)
+        dom.lookup_snapshot("q").delete(DeleteFlags.CHILDREN)
+        dom.lookup_snapshot("p").delete()
+        assert _source(dom) == (str(image), [])
+        assert read_counter(image, "qcow2") == last
+        meta = dom.create_snapshot("<domainsnapshot><name>meta</name></domainsnapshot>", DISK_ONLY)
+        meta.delete(DeleteFlags.METADATA_ONLY)
+        assert (qemu_root / "count.meta").exists() and _source(dom)[0] == f"{folder}/count.meta"
+        # --reuse-external: an overlay made beforehand is taken as it is
+        reused = qemu_root / "reused.qcow2"
+        subprocess.run(
+            ["qemu-img", "create", "-q", "-f", "qcow2", "-b", f"{folder}/count.meta", "-F", "qcow2", str(reused)],
+            check=True,
+        )
+        taken = dom.create_snapshot(
+            f"<domainsnapshot><name>reuse</name><disks><disk name='vda'><source file='{reused}'/></disk>"
+            "<disk name='vdb' snapshot='no'/></disks>"
+            "</domainsnapshot>",
+            DISK_ONLY | int(CreateFlags.REUSE_EXT),
+        )
+        assert _source(dom) == (str(reused), [f"{folder}/count.meta", str(image)])
+        taken.delete()
+        assert _source(dom)[0] == f"{folder}/count.meta" and not reused.exists()
+        assert read_counter(image, "qcow2") == last
+        dom.undefine()
