@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from daemon_support import side_by_side
 from driver_support import firmware_xml
 from guest import GuestImage, domain_xml
-from virsh_support import defined_and_started, lifecycle_during, step_differences, virsh_in, virsh_ok
+from virsh_support import defined_and_started, lifecycle_during, step_differences, virsh, virsh_in, virsh_ok
 
 NAME = "vqxsn1"
 UUID = "0b8d3a51-6f2e-4c1a-9d47-3e5f7a2c8b13"
@@ -43,7 +44,7 @@ STEPS = [
     "snapshot-dumpxml {name} m1 --xpath /domainsnapshot/disks",
     "snapshot-list {name} --tree",
     "snapshot-list {name} --active --name",
-    "snapshot-list {name} --parent",
+    "snapshot-list {name} --parent --name",
     "snapshot-parent {name} m1",
     "snapshot-create-as {name} a1 --disk-only --atomic",
     "snapshot-create-as {name} l1 --live --memspec file={dir}/l1.mem",
@@ -146,6 +147,11 @@ def test_every_step_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Pa
     assert not failures, failures
 
 
+def _virt_cli(uri: str, *args: str) -> subprocess.CompletedProcess[str]:
+    virt = Path(sys.executable).parent / "virt"
+    return subprocess.run([str(virt), "-c", uri, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
 def test_revert_that_libvirtd_refuses_virtd_does(daemons: dict[str, tuple[str, Path]]) -> None:
     """Reverting to an external snapshot: libvirtd 9.0 says it does not support it; virtd reverts (the
     domain shut off on the snapshot's disk state, kept for another revert), then deletes it."""
@@ -157,6 +163,11 @@ def test_revert_that_libvirtd_refuses_virtd_does(daemons: dict[str, tuple[str, P
     assert code != 0 and "not supported" in error, error
     assert shown["virtd"] == [(0, "Domain snapshot v1 reverted\n\n", ""), (0, "shut off\n\n", "")], shown["virtd"]
     uri, folder = daemons["virtd"]
+    # the project's own CLI reverts again and prints virsh's tree
+    ours = _virt_cli(uri, "snapshot-revert", NAME, "v1")
+    assert (ours.returncode, ours.stdout) == (0, "Domain snapshot v1 reverted\n\n"), ours.stderr
+    tree = _virt_cli(uri, "snapshot-list", NAME, "--tree")
+    assert tree.stdout == virsh(uri, "snapshot-list", NAME, "--tree").stdout, tree.stderr
     assert (
         _shown(uri, folder, "dumpxml {name} --inactive --xpath //disk/source/@file")[1].strip() == 'file="DIR/disk.v1"'
     )
