@@ -184,4 +184,15 @@ def test_external_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
         taken.delete()
         assert _source(dom)[0] == f"{folder}/count.meta" and not reused.exists()
         assert read_counter(image, "qcow2") == last
+        # an internal snapshot of an image an external one keeps as its point in time cannot go back in
+        # place (the overlays on it would see it change)
+        inside = dom.create_snapshot("<domainsnapshot><name>inside</name></domainsnapshot>")
+        outside = dom.create_snapshot("<domainsnapshot><name>outside</name></domainsnapshot>", DISK_ONLY)
+        with pytest.raises(VirtError) as caught:
+            inside.revert()
+        assert caught.value.code == ErrorNumber.OPERATION_UNSUPPORTED and "'outside'" in caught.value.message
+        outside.delete()
+        inside.revert()
+        inside.delete()
+        assert read_counter(image, "qcow2") == last
         dom.undefine()

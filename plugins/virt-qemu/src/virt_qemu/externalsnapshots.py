@@ -178,6 +178,22 @@ def _files_of(definition: Domain | None) -> Iterator[str]:
             yield path
 
 
+def check_internal_revert(snapshots: dict[str, DomainSnapshot], snap: DomainSnapshot) -> None:
+    """An internal snapshot's images go back in place: refused when an external snapshot keeps one
+    of them as its point in time (its overlays build on it, and would see it change under them)."""
+    files = set(_files_of(snap.domain))
+    for other in snapshots.values():
+        if other is snap or not external_disks(other):
+            continue
+        kept = files & set(_files_of(other.domain))
+        if kept:
+            raise errors.error(
+                ErrorNumber.OPERATION_UNSUPPORTED,
+                f"cannot revert to internal snapshot '{snap.name}': external snapshot '{other.name}' keeps "
+                f"image '{sorted(kept)[0]}' that overlays build on",
+            )
+
+
 class ExternalSnapshots:
     """External snapshot create, revert and delete (callers hold the domain's lock)."""
 

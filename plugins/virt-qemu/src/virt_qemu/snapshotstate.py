@@ -299,6 +299,7 @@ class SnapshotStates(ExternalSnapshots):
                 self._revert_external(obj, snaps, snap, flags)
                 self._set_current(obj, snaps, name)
                 return
+            externalsnapshots.check_internal_revert(snaps.snaps, snap)
             live = snap.state in ("running", "paused")
             paused = (snap.state == "paused" or bool(flags & RevertFlags.PAUSED)) and not flags & RevertFlags.RUNNING
             if live:
