@@ -438,6 +438,9 @@ class ExternalSnapshots:
         if top in chain:
             assert running_top is not None
             nodes = self._nodes(obj)
+            unopened = [path for path in (running_top, top, base) if path not in nodes]
+            if unopened:
+                raise errors.operation_failed(f"disk {target}: QEMU has no image '{unopened[0]}' open")
             blockcommit.commit(
                 lambda command, arguments: self.qmp(obj, command, arguments),
                 root=nodes[running_top],
