@@ -85,8 +85,14 @@ def test_internal_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
     assert [s.name for s in dom.list_snapshots(int(ListFlags.ROOTS))] == ["off"]
     assert [s.name for s in dom.list_snapshots(int(ListFlags.LEAVES))] == ["run"]
     assert [s.name for s in dom.list_snapshots(int(ListFlags.ACTIVE))] == ["run"]
-    with pytest.raises(VirtError):  # a running guest's internal snapshot cannot be disk-only
-        dom.create_snapshot("<domainsnapshot><name>d</name></domainsnapshot>", int(CreateFlags.DISK_ONLY))
+    with pytest.raises(VirtError) as caught:  # a running guest's internal snapshot cannot be disk-only
+        dom.create_snapshot(
+            "<domainsnapshot><name>d</name><disks><disk name='vda' snapshot='internal'/></disks></domainsnapshot>",
+            int(CreateFlags.DISK_ONLY),
+        )
+    assert caught.value.message.endswith(
+        "active qemu domains require external disk snapshots; disk vda requested internal"
+    )
     dom.create_snapshot("<domainsnapshot><name>nometa</name></domainsnapshot>", int(CreateFlags.NO_METADATA))
     assert "nometa" in _image_snapshots(image)
     assert dom.current_snapshot() == run
