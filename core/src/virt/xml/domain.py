@@ -386,9 +386,11 @@ class Domain(XmlModel):
         if self.devices is not None:
             self.devices.post_parse()
         # tunables (virt.xml.tuning): <memtune>, <blkiotune>, <numatune>, <perf>, <iotune>, <bandwidth>
+        from virt.xml import memunits
         from virt.xml.tuning import normalize
 
         normalize(self)
+        memunits.normalize(self)
 
     def hide_secrets(self) -> None:
         """Leave out what libvirt writes only with VIR_DOMAIN_XML_SECURE: the graphics passwords."""

@@ -13,7 +13,7 @@ from virt.errors import ErrorNumber
 from virt.xml import Domain
 from virt.xml.convert import scale
 
-from virt_qemu import errors
+from virt_qemu import errors, memdevices
 
 
 def fill_totals(domain: Domain) -> None:
@@ -26,6 +26,8 @@ def fill_totals(domain: Domain) -> None:
     total = domain.memory
     if total is not None and (not domain.current_memory or domain.current_memory > total):
         domain.current_memory = total
+    # <maxMemory>, NUMA cells and DIMM slots (memory hotplug)
+    memdevices.check_definition(domain)
 
 
 def _numa_total(domain: Domain) -> int:
