@@ -268,8 +268,8 @@ def test_memory_dimms_plugged_and_unplugged_in_the_guest(
     assert "<currentMemory unit='KiB'>393216</currentMemory>" in live  # the balloon's size again
     # the guest onlines it: its own total grows by the DIMM
     wait_until(lambda: _guest_total(dom) >= before + 128 * 1024, 30, "the guest to online the DIMM")
-    # the first DIMM its XML matches goes, as in libvirt: the slot says which
-    plugged = _dimm(128).replace("</target>", "</target><address type='dimm' slot='1'/>")
+    # the first DIMM its XML matches goes, as in libvirt: the whole address says which
+    plugged = _dimm(128).replace("</target>", "</target><address type='dimm' slot='1' base='0x108000000'/>")
     dom.detach_device(plugged, F.LIVE)  # the guest offlines and ejects it within libvirt's 5 s
     wait_until(lambda: "dimm1" not in dom.xml(), 30, "the unplug")
     assert "<memory unit='KiB'>262144</memory>" in dom.xml()

@@ -103,6 +103,12 @@ def slot_of(memory: MemoryDevice) -> int | None:
     return int(slot, 0) if slot else None
 
 
+def base_of(memory: MemoryDevice) -> int | None:
+    """A DIMM's guest-physical base address, when its address says one."""
+    base = _address_attr(memory.address, "base") if memory.address is not None else None
+    return int(base, 0) if base else None
+
+
 def _address_attr(address: Address, name: str) -> str | None:
     value = getattr(address, name, None)
     if value is None and address._unknown is not None:

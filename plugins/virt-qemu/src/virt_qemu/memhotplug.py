@@ -44,18 +44,25 @@ _OST_FAILURE = 1
 
 def find(definition: Domain, wanted: MemoryDevice, *, live: bool) -> int:
     """The position of the memory device a detach names (virDomainMemoryFindByDef: same model,
-    cell and size, and slot when it says one), or libvirt's error."""
-    size, node, slot = md.size_of(wanted), md.node_of(wanted), md.slot_of(wanted)
+    cell and size, and address when it says one), or libvirt's error."""
+    size, node = md.size_of(wanted), md.node_of(wanted)
     for n, memory in enumerate(dc.device_list(definition, "memory")):
         if memory.model != wanted.model or md.node_of(memory) != node or md.size_of(memory) != size:
             continue
-        if slot is not None and md.slot_of(memory) != slot:
+        if wanted.address is not None and not _same_address(wanted, memory):
             continue
         return n
     if live:
         detail = f"model '{wanted.model}' memory device not present in the domain configuration"
         raise dc.missing(detail, ErrorDomain.QEMU)
     raise dc.missing("matching memory device was not found", ErrorDomain.QEMU)
+
+
+def _same_address(wanted: MemoryDevice, memory: MemoryDevice) -> bool:
+    """libvirt compares a DIMM's whole address: slot and base (the live one has the base QEMU chose)."""
+    if memory.address is None or wanted.address is None or memory.address.type != wanted.address.type:
+        return False
+    return md.slot_of(wanted) == md.slot_of(memory) and md.base_of(wanted) == md.base_of(memory)
 
 
 def attach_live(driver: QemuDriver, obj: DomainObj, wanted: MemoryDevice) -> None:
@@ -82,9 +89,9 @@ def attach_live(driver: QemuDriver, obj: DomainObj, wanted: MemoryDevice) -> Non
     from virt_qemu.command.memory import props
 
     backend, device = props(memory, align=md.CELL_ALIGN)
-    driver.qmp(obj, "object-add", backend)
+    _execute(driver, obj, "object-add", backend)
     try:
-        driver.qmp(obj, "device_add", device)
+        _execute(driver, obj, "device_add", device)
     except BaseException:
         with contextlib.suppress(VirtError):
             driver.qmp(obj, "object-del", {"id": backend["id"]})
@@ -97,6 +104,18 @@ def attach_live(driver: QemuDriver, obj: DomainObj, wanted: MemoryDevice) -> Non
     refresh_balloon(driver, obj)
     driver._save_status(obj)
     driver._emit_other(DeviceAddedEvent(DomainRef(obj.name, obj.uuid, obj.id), f"mem{alias}"))
+
+
+def _execute(driver: QemuDriver, obj: DomainObj, command: str, arguments: dict[str, Any]) -> None:
+    """A QMP command whose refusal is reported in libvirt's words (QEMU's own description)."""
+    from virt_qemu.monitor import QMPError
+
+    try:
+        driver.qmp(obj, command, arguments)
+    except QMPError as exc:
+        if exc.desc is None:
+            raise
+        raise errors.internal(f"unable to execute QEMU command '{command}': {exc.desc}") from exc
 
 
 def detach_live(driver: QemuDriver, obj: DomainObj, at: int) -> None:

@@ -109,7 +109,7 @@ def props(memory: MemoryDevice, *, align: int = md.DIMM_ALIGN) -> tuple[dict[str
     slot = md.slot_of(memory)
     if slot is not None:
         device["slot"] = slot
-    base = memory.address._unknown.attrs.get("base") if memory.address is not None and memory.address._unknown else None
+    base = md.base_of(memory)
     if base is not None:
-        device["addr"] = int(base, 0)
+        device["addr"] = base
     return backend, device
