@@ -71,12 +71,11 @@ def _guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
     (folder / f"{NAME}.xml").write_text(xml.replace("</devices>", _dimm("128") + "</devices>", 1))
     for name, text in DEVICES.items():
         (folder / name).write_text(text)
-    virsh_ok(uri, "define", str(folder / f"{NAME}.xml"))
-    try:
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(remove_guests, uri)
+        virsh_ok(uri, "define", str(folder / f"{NAME}.xml"))
         virsh_ok(uri, "start", NAME)
         yield log
-    finally:
-        remove_guests(uri)
 
 
 @pytest.fixture(scope="module")
