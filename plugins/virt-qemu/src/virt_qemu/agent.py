@@ -187,10 +187,22 @@ class AgentConnection:
 
         ``went_down``: True once QEMU reported the guest's power-off or reset, which proves the command worked.
         """
+        self.unanswered("guest-shutdown", {"mode": mode}, timeout=timeout, went_down=went_down)
+
+    def unanswered(
+        self,
+        command: str,
+        arguments: dict[str, Any],
+        *,
+        timeout: float = COMMAND_TIMEOUT,
+        went_down: Callable[[], bool] | None = None,
+    ) -> None:
+        """A command the agent does not answer when it works (``guest-shutdown``, ``guest-suspend-*``):
+        sent with a sync behind it, whose answer (or ``went_down``: QEMU reported what the command
+        does) proves it was carried out; an error reply is the agent's refusal."""
         deadline = time.monotonic() + timeout
         ident = secrets.randbelow(2**31)
-        command = "guest-shutdown"
-        self._send(_request(command, {"mode": mode}) + _request("guest-sync-delimited", {"id": ident}), deadline)
+        self._send(_request(command, arguments) + _request("guest-sync-delimited", {"id": ident}), deadline)
         while True:
             reply = self._next(deadline, went_down)
             if reply is _EOF or reply is _WENT_DOWN:
