@@ -554,27 +554,39 @@ class Connection:
     # -- host calls (virt.hostcalls) ----------------------------------------------------------------
     def domain_xml_from_native(self, native_format: str, native_config: str, flags: int = 0) -> str:
         """virConnectDomainXMLFromNative: the domain XML of ``native_config`` (the driver's formats)."""
-        return self.driver.domain_xml_from_native(native_format, native_config, flags)
+        driver = self._writable("virConnectDomainXMLFromNative")
+        return _words(
+            "virConnectDomainXMLFromNative", lambda: driver.domain_xml_from_native(native_format, native_config, flags)
+        )
 
     def domain_xml_to_native(self, native_format: str, domain_xml: str, flags: int = 0) -> str:
         """virConnectDomainXMLToNative: ``domain_xml`` in the driver's ``native_format``."""
-        return self.driver.domain_xml_to_native(native_format, domain_xml, flags)
+        driver = self._writable("virConnectDomainXMLToNative")
+        return _words(
+            "virConnectDomainXMLToNative", lambda: driver.domain_xml_to_native(native_format, domain_xml, flags)
+        )
 
     def compare_cpu(self, xml: str, flags: int = 0) -> CPUCompareResult:
         """virConnectCompareCPU: whether the host CPU runs the <cpu> ``xml`` (identical, a superset, incompatible)."""
         from virt.hostcalls import CPUCompareResult
 
-        return CPUCompareResult(self.driver.compare_cpu(xml, flags))
+        return CPUCompareResult(_words("virConnectCompareCPU", lambda: self.driver.compare_cpu(xml, flags)))
 
     def suspend_for_duration(self, target: int, duration: int, flags: int = 0) -> None:
         """virNodeSuspendForDuration: suspend the host (virt.hostcalls.SuspendTarget) for ``duration`` seconds."""
-        self.driver.node_suspend_for_duration(target, duration, flags)
+        driver = self._writable("virNodeSuspendForDuration")
+        _words("virNodeSuspendForDuration", lambda: driver.node_suspend_for_duration(target, duration, flags))
 
     def lookup_scsi_host_by_wwn(self, wwnn: str, wwpn: str, flags: int = 0) -> NodeDevice:
         """virNodeDeviceLookupSCSIHostByWWN: the SCSI host (a Fibre Channel HBA) with these WWNs."""
         from virt.nodedevices import NodeDevice
 
-        return NodeDevice(self, self.driver.lookup_scsi_host_by_wwn(wwnn, wwpn, flags))
+        name = _words(
+            "virNodeDeviceLookupSCSIHostByWWN",
+            lambda: self.driver.lookup_scsi_host_by_wwn(wwnn, wwpn, flags),
+            ErrorDomain.NODEDEV,
+        )
+        return NodeDevice(self, name)
 
     # -- CPU baseline (virt.cpubaseline) ------------------------------------------------------------
     def baseline_cpu(self, xml_cpus: Sequence[str], flags: int = 0) -> str:
@@ -992,16 +1004,22 @@ class Domain:
 
     def security_labels(self) -> list[SecurityLabel]:
         """virDomainGetSecurityLabelList: the label under each of the host's security models (none while shut off)."""
-        return self.connection.driver.get_domain_security_labels(self._ref)
+        driver = self.connection.driver
+        return _words("virDomainGetSecurityLabelList", lambda: driver.get_domain_security_labels(self._ref))
 
     def pm_suspend_for_duration(self, target: int, duration: int = 0, flags: int = 0) -> None:
         """virDomainPMSuspendForDuration: ask the guest (its agent) to suspend itself to ``target``
         (virt.hostcalls.SuspendTarget: memory, disk or hybrid)."""
-        self.connection.driver.domain_pm_suspend_for_duration(self._ref, target, duration, flags)
+        driver = self.connection._writable("virDomainPMSuspendForDuration")
+        _words(
+            "virDomainPMSuspendForDuration",
+            lambda: driver.domain_pm_suspend_for_duration(self._ref, target, duration, flags),
+        )
 
     def pm_wakeup(self, flags: int = 0) -> None:
         """virDomainPMWakeup: wake the guest from a suspend to memory."""
-        self.connection.driver.domain_pm_wakeup(self._ref, flags)
+        driver = self.connection._writable("virDomainPMWakeup")
+        _words("virDomainPMWakeup", lambda: driver.domain_pm_wakeup(self._ref, flags))
 
     def open_console(self, device: str | None = None, *, force: bool = False) -> socket.socket:
         """The console ``device`` (None: the first) as a connected socket carrying its bytes (virDomainOpenConsole)."""
@@ -2014,3 +2032,13 @@ def _device_xml(device: str | XmlModel) -> str:
     from virt.devicechanges import device_xml, kind_of
 
     return device_xml(kind_of(device), device)
+
+
+_W = TypeVar("_W")
+
+
+def _words(api: str, call: Callable[[], _W], error_domain: ErrorDomain = ErrorDomain.DOMAIN) -> _W:
+    """virt.hostcalls.libvirt_words: a driver lacking a host call refuses in libvirt's words."""
+    from virt.hostcalls import libvirt_words
+
+    return libvirt_words(api, error_domain, call)

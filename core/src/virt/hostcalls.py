@@ -7,6 +7,12 @@ SCSI hosts by WWN (virNodeDeviceLookupSCSIHostByWWN) and a domain's security lab
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from typing import TypeVar
+
+from virt.errors import ErrorDomain, ErrorNumber, NotSupported
+
+_T = TypeVar("_T")
 
 
 class CPUCompareResult(enum.IntEnum):
@@ -35,3 +41,15 @@ class SuspendTarget(enum.IntEnum):
 
 SUSPEND_TARGET_NAMES = {"mem": SuspendTarget.MEM, "disk": SuspendTarget.DISK, "hybrid": SuspendTarget.HYBRID}
 """virsh's words for the targets (dompmsuspend, nodesuspend)."""
+
+
+def libvirt_words(api: str, error_domain: ErrorDomain, call: Callable[[], _T]) -> _T:
+    """``call()``, a driver lacking the operation refusing in libvirt's library words
+    ("this function is not supported by the connection driver: <api>"), as through a daemon."""
+    try:
+        return call()
+    except NotSupported as exc:
+        if not exc.message.startswith("this function is not supported by the connection driver '"):
+            raise
+        detail = f"this function is not supported by the connection driver: {api}"
+        raise NotSupported(detail, ErrorNumber.NO_SUPPORT, error_domain) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from virt.driver import SecurityLabel
+from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.remote.messages import RemoteProcedure as P
 
 if TYPE_CHECKING:
@@ -36,7 +37,10 @@ class RemoteHostCalls:
 
     def get_domain_security_labels(self, ref: DomainRef) -> list[SecurityLabel]:
         model = self._call(P.NODE_GET_SECURITY_MODEL)
-        found = self._call(P.DOMAIN_GET_SECURITY_LABEL_LIST, {"dom": _dom(ref)})["labels"]
+        reply = self._call(P.DOMAIN_GET_SECURITY_LABEL_LIST, {"dom": _dom(ref)})
+        if reply["ret"] < 0:  # libvirtd's way of failing this call: no error sent
+            raise VirtError("An error occurred, but the cause is unknown", ErrorNumber.INTERNAL_ERROR, ErrorDomain.NONE)
+        found = reply["labels"]
         return [
             SecurityLabel(
                 model=model["model"], doi=model["doi"], label=label["label"], enforcing=bool(label["enforcing"])

@@ -22,7 +22,7 @@ def run_cpu_compare(ctx: Context, args: argparse.Namespace) -> int:
     flags = (CompareCPUFlags.FAIL_INCOMPATIBLE if args.error else 0) | (
         CompareCPUFlags.VALIDATE_XML if args.validate else 0
     )
-    result = ctx.conn.compare_cpu(cpu, int(flags))
+    result = failing_as(lambda: ctx.conn.compare_cpu(cpu, int(flags)), f"Failed to compare host CPU with {args.file}")
     if result is CPUCompareResult.INCOMPATIBLE:
         ctx.print(f"CPU described in {args.file} is incompatible with host CPU")
         return 1

@@ -1,0 +1,128 @@
+"""The host calls (virt.hostcalls) through virtd serving ``qemu:///system`` and through libvirtd 9.0's
+QEMU driver, on the same firmware-only guests (no agent channel; a channel nobody answers; S3/S4
+disabled as well): python3-libvirt's answers and refusals, and virt's CLI on virtd against stock
+virsh on libvirtd (cpu-compare, dompmsuspend, dompmwakeup, nodesuspend)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from daemon_support import private_virtd, qemu_uri, reference_libvirtd
+from virsh_support import kill_processes_mentioning, virsh
+from virt.testing import missing_dependency, need_virsh, not_applicable
+
+VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
+UUIDS = [f"5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e7c0{n}" for n in (1, 2, 3)]
+SESSION = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+c = libvirt.open(sys.argv[1])
+rows = []
+def t(name, f):
+    try:
+        rows.append([name, "ok", f()])
+    except libvirt.libvirtError as e:
+        rows.append([name, "error", e.get_error_code(), e.get_error_domain(), e.get_error_message()])
+base = ("<domain type='kvm'><name>NAME</name><uuid>UUID</uuid><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os>PM<features><acpi/></features>"
+        "<devices>DEV<memballoon model='none'/></devices></domain>")
+agent = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+pm = "<pm><suspend-to-mem enabled='no'/><suspend-to-disk enabled='no'/></pm>"
+doms = []
+for n, (uuid, extra_pm, dev) in enumerate(zip(sys.argv[2:], ("", "", pm), ("", agent, agent))):
+    doms.append(c.defineXML(base.replace("NAME", f"hc{n + 1}").replace("UUID", uuid).replace("PM", extra_pm)
+                .replace("DEV", dev)))
+d1 = doms[0]
+t("from native", lambda: c.domainXMLFromNative("qemu-argv", "qemu-system-x86_64 -m 128", 0))
+t("to native", lambda: c.domainXMLToNative("qemu-argv", d1.XMLDesc(0), 0).startswith(("LC_ALL", "/usr/bin")))
+t("to native format", lambda: c.domainXMLToNative("bogus", d1.XMLDesc(0), 0))
+t("to native flags", lambda: c.domainXMLToNative("qemu-argv", d1.XMLDesc(0), 1))
+t("to native bad XML", lambda: c.domainXMLToNative("qemu-argv", "<domain", 0))
+for x in ["<cpu><arch>x86_64</arch><model>qemu64</model></cpu>", "<cpu><model>Skylake-Server</model></cpu>",
+          "<cpu><model>nosuch</model></cpu>", "<cpu", "<foo/>", "<cpu mode='host-model'/>"]:
+    t("compare " + x, lambda: c.compareCPU(x, 0))
+    t("compare --error " + x, lambda: c.compareCPU(x, 1))
+t("compare flags", lambda: c.compareCPU("<cpu><model>qemu64</model></cpu>", 4))
+t("labels inactive", lambda: d1.securityLabelList())
+for target in (0, 1, 2, 7):
+    t(f"node suspend {target}", lambda: c.suspendForDuration(target, 60, 0))
+t("node suspend flags", lambda: c.suspendForDuration(0, 60, 1))
+t("pm suspend inactive", lambda: d1.pMSuspendForDuration(0, 0, 0))
+t("pm wakeup inactive", lambda: d1.pMWakeup(0))
+for d in doms:
+    d.create()
+t("labels active", lambda: d1.securityLabelList()[0])
+for d in doms:
+    for target in (0, 1, 2, 3):
+        t(f"pm suspend {d.name()} {target}", lambda: d.pMSuspendForDuration(target, 0, 0))
+    t(f"pm suspend {d.name()} duration", lambda: d.pMSuspendForDuration(0, 10, 0))
+    t(f"pm suspend {d.name()} flags", lambda: d.pMSuspendForDuration(0, 0, 1))
+    t(f"pm wakeup {d.name()}", lambda: d.pMWakeup(0))
+    t(f"pm wakeup {d.name()} flags", lambda: d.pMWakeup(1))
+print(json.dumps(rows))
+"""
+CLI = [
+    ["cpu-compare", "qemu64.xml"],
+    ["cpu-compare", "qemu64.xml", "--error"],
+    ["cpu-compare", "host.xml"],
+    ["dompmsuspend", "hc1", "mem"],
+    ["dompmsuspend", "hc1", "moon"],
+    ["dompmsuspend", "hc2", "disk", "--duration", "5"],
+    ["dompmwakeup", "hc1"],
+    ["nodesuspend", "mem", "60"],
+    ["nodesuspend", "disk", "60"],
+]
+
+
+@pytest.fixture(scope="module")
+def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, list[Any]]]]:
+    need_virsh()
+    if os.geteuid() != 0:
+        not_applicable("libvirtd's QEMU driver and virtd's qemu:///system run guests as root")
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        missing_dependency("/dev/kvm is not usable: the comparison runs the same KVM guests on both daemons")
+    folder = tmp_path_factory.mktemp("hostcalls")
+    (folder / "qemu64.xml").write_text("<cpu><arch>x86_64</arch><model>qemu64</model></cpu>")
+    (folder / "host.xml").write_text("<cpu mode='host-model'/>")
+    try:
+        with private_virtd() as ours, reference_libvirtd(UUIDS) as theirs:
+            found = {}
+            for name, daemon in (("virtd", ours), ("libvirtd", theirs)):
+                done = subprocess.run(
+                    ["/usr/bin/python3", "-c", SESSION, qemu_uri(daemon), *UUIDS],
+                    capture_output=True, text=True, timeout=240, check=True,
+                )  # fmt: skip
+                found[name] = (qemu_uri(daemon), __import__("json").loads(done.stdout))
+            found["folder"] = (str(folder), [])
+            yield found
+    finally:
+        for uuid in UUIDS:
+            kill_processes_mentioning(uuid)
+
+
+def test_python3_libvirt_through_virtd_as_through_libvirtd(daemons: dict[str, tuple[str, list[Any]]]) -> None:
+    ours, theirs = daemons["virtd"][1], daemons["libvirtd"][1]
+    assert [row[0] for row in ours] == [row[0] for row in theirs]
+    for mine, reference in zip(ours, theirs, strict=True):
+        if mine[0] == "labels active":
+            # libvirtd stacks the DAC model under none (its label +0:+0); virt has none alone
+            assert mine == ["labels active", "ok", ["", False]] == reference
+        else:
+            assert mine == reference
+
+
+@pytest.mark.parametrize("command", CLI, ids=" ".join)
+def test_virt_cli_on_virtd_as_virsh_on_libvirtd(daemons: dict[str, tuple[str, list[Any]]], command: list[str]) -> None:
+    assert VIRT is not None
+    folder = Path(daemons["folder"][0])
+    words = [str(folder / word) if word.endswith(".xml") else word for word in command]
+    done = subprocess.run([VIRT, "-c", daemons["virtd"][0], *words], capture_output=True, text=True, timeout=60)
+    reference = virsh(daemons["libvirtd"][0], *words)
+    assert (done.returncode, done.stdout, done.stderr) == tuple(reference)
