@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from virt.xml import Domain
     from virt.xml.devices import Char
 
+    from virt_qemu.runtime import Running
+
 CHANNEL_NAME = "org.qemu.guest_agent.0"
 SYNC_TIMEOUT = 5.0
 """How long the agent may take to answer the sync (libvirt's QEMU_AGENT_WAIT_TIME)."""
@@ -336,3 +338,18 @@ def connect(path: Path, timeout: float = CONNECT_TIMEOUT) -> Iterator[AgentConne
         yield connection
     finally:
         connection.close()
+
+
+@contextlib.contextmanager
+def held(running: Running, path: Path, timeout: float) -> Iterator[AgentConnection]:
+    """A synced conversation with the agent of ``running``, the only one on that guest meanwhile
+    (its agent lock: libvirt's agent job), ``timeout`` being how long its command may take."""
+    budget = CONNECT_TIMEOUT + SYNC_TIMEOUT + timeout
+    if not running.agent_lock.acquire(timeout=budget):
+        raise agent_error(ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent")
+    try:
+        with connect(path) as conversation:
+            conversation.sync()
+            yield conversation
+    finally:
+        running.agent_lock.release()

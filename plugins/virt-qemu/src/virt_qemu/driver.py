@@ -540,17 +540,8 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
         """``guest-shutdown`` through the agent, bounded in time; called without the domain's lock."""
         from virt_qemu import agent
 
-        budget = agent.CONNECT_TIMEOUT + agent.SYNC_TIMEOUT + agent.COMMAND_TIMEOUT
-        if not running.agent_lock.acquire(timeout=budget):
-            raise agent.agent_error(
-                ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent"
-            )
-        try:
-            with agent.connect(path) as conversation:
-                conversation.sync()
-                conversation.shutdown(mode, went_down=lambda: running.power_events != seen)
-        finally:
-            running.agent_lock.release()
+        with agent.held(running, path, agent.COMMAND_TIMEOUT) as conversation:
+            conversation.shutdown(mode, went_down=lambda: running.power_events != seen)
 
     def reset(self, ref: DomainRef) -> None:
         with self.locked(ref) as obj:

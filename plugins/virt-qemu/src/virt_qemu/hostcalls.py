@@ -94,17 +94,8 @@ class QemuHostCalls:
         def went_down() -> bool:  # read without the lock: the event thread changes it
             return obj.state == DomainState.PMSUSPENDED or obj.running is not running
 
-        budget = agent.CONNECT_TIMEOUT + agent.SYNC_TIMEOUT + timeout
-        if not running.agent_lock.acquire(timeout=budget):
-            raise agent.agent_error(
-                ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent"
-            )
-        try:
-            with agent.connect(path) as conversation:
-                conversation.sync()
-                conversation.unanswered(_AGENT_COMMANDS[chosen], {}, timeout=timeout, went_down=went_down)
-        finally:
-            running.agent_lock.release()
+        with agent.held(running, path, timeout) as conversation:
+            conversation.unanswered(_AGENT_COMMANDS[chosen], {}, timeout=timeout, went_down=went_down)
 
     def domain_pm_wakeup(self, ref: DomainRef, flags: int) -> None:
         from virt_qemu.monitor import QMPError
