@@ -20,9 +20,9 @@ def fill_totals(domain: Domain) -> None:
     cells = _numa_total(domain)
     devices = _devices_total(domain)
     if cells:
-        # libvirt fills a missing <currentMemory> after this sum; the XML model filled it with the
-        # given <memory> already, so a current memory equal to the old total follows the new one
-        if domain.current_memory == domain.memory:
+        # libvirt fills a missing <currentMemory> after this sum (the XML model filled it with the
+        # given <memory> already)
+        if domain.current_memory_implicit:
             domain.current_memory = None
         domain.memory = cells + devices
     elif domain.memory is not None and devices > domain.memory:
