@@ -268,6 +268,10 @@ def test_memory_dimms_plugged_and_unplugged_in_the_guest(
     assert "<currentMemory unit='KiB'>393216</currentMemory>" in live  # the balloon's size again
     # the guest onlines it: its own total grows by the DIMM
     wait_until(lambda: _guest_total(dom) >= before + 128 * 1024, 30, "the guest to online the DIMM")
+    # a save and restore brings the plugged DIMM back where it was (QEMU's migration stream needs it)
+    dom.save(str(qemu_root / "hp7.save"))
+    conn.restore(str(qemu_root / "hp7.save"))
+    assert "<alias name='dimm1'/>" in dom.xml() and _guest_total(dom) >= before + 128 * 1024
     # the first DIMM its XML matches goes, as in libvirt: the whole address says which
     plugged = _dimm(128).replace("</target>", "</target><address type='dimm' slot='1' base='0x108000000'/>")
     dom.detach_device(plugged, F.LIVE)  # the guest offlines and ejects it within libvirt's 5 s
