@@ -5,7 +5,6 @@ virsh on libvirtd (cpu-compare, dompmsuspend, dompmwakeup, nodesuspend)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_support import private_virtd, qemu_uri, reference_libvirtd
+from daemon_support import need_kvm_comparison, private_virtd, qemu_uri, reference_libvirtd
 from virsh_support import kill_processes_mentioning, virsh
-from virt.testing import missing_dependency, need_virsh, not_applicable
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 UUIDS = [f"5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e7c0{n}" for n in (1, 2, 3)]
@@ -83,11 +81,7 @@ CLI = [
 
 @pytest.fixture(scope="module")
 def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, list[Any]]]]:
-    need_virsh()
-    if os.geteuid() != 0:
-        not_applicable("libvirtd's QEMU driver and virtd's qemu:///system run guests as root")
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        missing_dependency("/dev/kvm is not usable: the comparison runs the same KVM guests on both daemons")
+    need_kvm_comparison()
     folder = tmp_path_factory.mktemp("hostcalls")
     (folder / "qemu64.xml").write_text("<cpu><arch>x86_64</arch><model>qemu64</model></cpu>")
     (folder / "host.xml").write_text("<cpu mode='host-model'/>")
