@@ -6,6 +6,7 @@ DIMMs back): every step, refusals included, prints the same on both."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,3 +104,23 @@ def test_every_step_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Pa
         if ours != theirs:
             differences.append(f"virsh {' '.join(step)}:\n virtd:    {ours}\n libvirtd: {theirs}")
     assert not differences, "\n".join(differences)
+
+
+def _memory_options(pid: int) -> list[str]:
+    """The memory part of a QEMU's command line: -m, -numa, the memory backends and the pc-dimms."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    wanted = {"-m": "", "-numa": "", "-object": "memory-backend", "-device": '"pc-dimm"'}
+    return [f"{option} {value}" for option, value in itertools.pairwise(argv) if wanted.get(option, "\0") in value]
+
+
+def test_the_memory_command_line_is_libvirts(daemons: dict[str, tuple[str, Path]]) -> None:
+    from virsh_support import pids_mentioning
+
+    qemus = [pid for pid in pids_mentioning(UUID) if Path(f"/proc/{pid}/exe").resolve().name.startswith("qemu")]
+    # libvirtd's QEMU has its master key secret, virtd's none
+    theirs = [pid for pid in qemus if b"masterKey0" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    ours = [pid for pid in qemus if pid not in theirs]
+    assert len(ours) == len(theirs) == 1, qemus
+    expected = _memory_options(theirs[0])
+    assert any(option.startswith("-m size=131072k,slots=4,maxmem=1048576k") for option in expected), expected
+    assert _memory_options(ours[0]) == expected
