@@ -1,20 +1,24 @@
 """The host calls (virt.hostcalls) through virtd serving ``qemu:///system`` and through libvirtd 9.0's
 QEMU driver, on the same firmware-only guests (no agent channel; a channel nobody answers; S3/S4
 disabled as well): python3-libvirt's answers and refusals, and virt's CLI on virtd against stock
-virsh on libvirtd (cpu-compare, dompmsuspend, dompmwakeup, nodesuspend)."""
+virsh on libvirtd (cpu-compare, dompmsuspend, dompmwakeup, nodesuspend); and the tiny guest suspended
+to RAM through its agent stand-in and woken up on each daemon, virsh printing the same."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_support import need_kvm_comparison, private_virtd, qemu_uri, reference_libvirtd
-from virsh_support import kill_processes_mentioning, virsh
+from daemon_support import need_kvm_comparison, private_virtd, qemu_uri, reference_libvirtd, remove_guests, side_by_side
+from guest import GuestImage, domain_xml
+from virsh_support import kill_processes_mentioning, virsh, virsh_in, virsh_ok
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 UUIDS = [f"5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e7c0{n}" for n in (1, 2, 3)]
@@ -120,3 +124,44 @@ def test_virt_cli_on_virtd_as_virsh_on_libvirtd(daemons: dict[str, tuple[str, li
     done = subprocess.run([VIRT, "-c", daemons["virtd"][0], *words], capture_output=True, text=True, timeout=60)
     reference = virsh(daemons["libvirtd"][0], *words)
     assert (done.returncode, done.stdout, done.stderr) == tuple(reference)
+
+
+PM_NAME = "hcpm"
+PM_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e7c10"
+PM_STEPS = [
+    ["dompmwakeup", PM_NAME],
+    ["dompmsuspend", PM_NAME, "mem"],
+    ["domstate", PM_NAME, "--reason"],
+    ["dompmsuspend", PM_NAME, "mem"],
+    ["dompmwakeup", PM_NAME],
+    ["domstate", PM_NAME, "--reason"],
+]
+
+
+@contextlib.contextmanager
+def _pm_guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
+    """The tiny guest with its agent stand-in, booted from its bzImage (a PVH boot cannot resume from S3)."""
+    folder.mkdir()
+    log = folder / "serial.log"
+    xml = domain_xml(PM_NAME, tiny_guest, serial_log=log, agent="answer")
+    xml = xml.replace(f"<name>{PM_NAME}</name>", f"<name>{PM_NAME}</name>\n  <uuid>{PM_UUID}</uuid>")
+    (folder / "guest.xml").write_text(xml.replace(str(tiny_guest.kernel), str(tiny_guest.bzimage)))
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(remove_guests, uri)
+        virsh_ok(uri, "create", str(folder / "guest.xml"))
+        yield log
+
+
+def test_suspend_to_ram_and_wake_up_as_libvirtd(tiny_guest: GuestImage, tmp_path: Path) -> None:
+    """The same guest suspended through its agent and woken up on each daemon: virsh prints the same."""
+    with side_by_side(PM_UUID, tmp_path, _pm_guest, tiny_guest, 120.0) as found:
+        for step in PM_STEPS:
+            outcomes = {}
+            for name in ("virtd", "libvirtd"):
+                uri, folder = found[name]
+                outcomes[name] = virsh_in(uri, folder, step)
+                if step[0] == "dompmwakeup":  # the guest resumes through its firmware: RUNNING follows
+                    deadline = time.monotonic() + 30
+                    while "pmsuspended" in virsh(uri, "domstate", PM_NAME).stdout and time.monotonic() < deadline:
+                        time.sleep(0.2)
+            assert outcomes["virtd"] == outcomes["libvirtd"], step
