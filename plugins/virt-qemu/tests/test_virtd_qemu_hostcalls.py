@@ -128,6 +128,8 @@ def test_virt_cli_on_virtd_as_virsh_on_libvirtd(daemons: dict[str, tuple[str, li
 
 PM_NAME = "hcpm"
 PM_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e7c10"
+PM_OFF = "hcpm2"
+"""The same guest with S3 and S4 disabled in its <pm>."""
 PM_STEPS = [
     ["dompmwakeup", PM_NAME],
     ["dompmsuspend", PM_NAME, "mem"],
@@ -135,7 +137,9 @@ PM_STEPS = [
     ["dompmsuspend", PM_NAME, "mem"],
     ["dompmwakeup", PM_NAME],
     ["domstate", PM_NAME, "--reason"],
+    *(["dompmsuspend", PM_OFF, target] for target in ("mem", "disk", "hybrid")),
 ]
+PM_OFF_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e7c11"
 
 
 @contextlib.contextmanager
@@ -145,9 +149,14 @@ def _pm_guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
     log = folder / "serial.log"
     xml = domain_xml(PM_NAME, tiny_guest, serial_log=log, agent="answer")
     xml = xml.replace(f"<name>{PM_NAME}</name>", f"<name>{PM_NAME}</name>\n  <uuid>{PM_UUID}</uuid>")
-    (folder / "guest.xml").write_text(xml.replace(str(tiny_guest.kernel), str(tiny_guest.bzimage)))
+    xml = xml.replace(str(tiny_guest.kernel), str(tiny_guest.bzimage))
+    (folder / "guest.xml").write_text(xml)
+    off = xml.replace(PM_NAME, PM_OFF).replace(PM_UUID, PM_OFF_UUID).replace(str(log), str(folder / "off.log"))
+    pm = "<pm><suspend-to-mem enabled='no'/><suspend-to-disk enabled='no'/></pm>"
+    (folder / "off.xml").write_text(off.replace("<features>", f"{pm}<features>", 1))
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(remove_guests, uri)
+        virsh_ok(uri, "create", str(folder / "off.xml"))
         virsh_ok(uri, "create", str(folder / "guest.xml"))
         yield log
 
@@ -155,6 +164,12 @@ def _pm_guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
 def test_suspend_to_ram_and_wake_up_as_libvirtd(tiny_guest: GuestImage, tmp_path: Path) -> None:
     """The same guest suspended through its agent and woken up on each daemon: virsh prints the same."""
     with side_by_side(PM_UUID, tmp_path, _pm_guest, tiny_guest, 120.0) as found:
+        for name in ("virtd", "libvirtd"):  # the agent of the guest with S3/S4 disabled must be up too
+            off_log = found[name][1] / "off.log"
+            deadline = time.monotonic() + 120
+            while tiny_guest.agent_ready not in (off_log.read_text(errors="replace") if off_log.exists() else ""):
+                assert time.monotonic() < deadline, f"{PM_OFF} did not boot on {name}"
+                time.sleep(0.3)
         for step in PM_STEPS:
             outcomes = {}
             for name in ("virtd", "libvirtd"):

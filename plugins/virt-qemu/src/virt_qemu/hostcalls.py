@@ -120,6 +120,6 @@ def _check_pm_states(pm: object, target: SuspendTarget) -> None:
         return
     disabled = {el.tag for el in pm if isinstance(el.tag, str) and el.get("enabled") == "no"}
     if "suspend-to-mem" in disabled and target in (SuspendTarget.MEM, SuspendTarget.HYBRID):
-        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "S3 state is disabled for this domain")
+        raise errors.internal("S3 state is disabled for this domain")
     if "suspend-to-disk" in disabled and target is SuspendTarget.DISK:
-        raise errors.error(ErrorNumber.OPERATION_UNSUPPORTED, "S4 state is disabled for this domain")
+        raise errors.internal("S4 state is disabled for this domain")
