@@ -72,3 +72,16 @@ def test_cpu_comparison_errors_in_libvirts_words() -> None:
         compare("<cpu><model>nosuch</model></cpu>", 0, None, _HOST)
     with pytest.raises(VirtError, match=r"^XML error: XML does not contain expected 'cpu' element$"):
         compare("<foo/>", 0, None, _HOST)
+
+
+def test_virts_remote_client_through_virtd(daemons: tuple[Virtd, Libvirtd]) -> None:
+    import virt
+
+    with virt.open(daemons[0].uri()) as conn:
+        dom = conn.lookup_domain_by_name("test")
+        with pytest.raises(VirtError, match=r"^An error occurred, but the cause is unknown$"):
+            dom.security_labels()  # libvirtd's answer when the driver lacks it (a reply with ret -1)
+        with pytest.raises(VirtError, match=r"not supported by the connection driver: virDomainPMWakeup$"):
+            dom.pm_wakeup()
+        with pytest.raises(VirtError, match=r"not supported by the connection driver: virConnectCompareCPU$"):
+            conn.compare_cpu("<cpu><model>qemu64</model></cpu>")
