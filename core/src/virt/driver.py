@@ -1138,6 +1138,42 @@ class DriverConnection:
         """virConnectBaselineHypervisorCPU: the baseline of ``xml_cpus`` that this hypervisor (its
         ``emulator``, ``arch``, ``machine`` and ``virt_type``, each None for its default) can run."""
 
+    # -- host calls: native formats, CPU comparison, power management, SCSI hosts (virt.hostcalls) -----
+    @optional
+    def domain_xml_from_native(self, native_format: str, native_config: str, flags: int) -> str:
+        """virConnectDomainXMLFromNative: the domain XML of a configuration in ``native_format``."""
+
+    @optional
+    def domain_xml_to_native(self, native_format: str, domain_xml: str, flags: int) -> str:
+        """virConnectDomainXMLToNative: ``domain_xml`` in ``native_format`` (qemu-argv, vmware-vmx...)."""
+
+    @optional
+    def compare_cpu(self, xml: str, flags: int) -> int:
+        """virConnectCompareCPU: how the host CPU compares with the <cpu> ``xml`` (virt.hostcalls.CPUCompareResult;
+        flags: VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE, _VALIDATE_XML)."""
+
+    @optional
+    def get_domain_security_labels(self, ref: DomainRef) -> list[SecurityLabel]:
+        """virDomainGetSecurityLabelList: the running domain's label under each of the host's security
+        models (none while it is shut off)."""
+
+    @optional
+    def node_suspend_for_duration(self, target: int, duration: int, flags: int) -> None:
+        """virNodeSuspendForDuration: suspend the host to ``target`` (virt.hostcalls.SuspendTarget) and
+        wake it after ``duration`` seconds."""
+
+    @optional
+    def domain_pm_suspend_for_duration(self, ref: DomainRef, target: int, duration: int, flags: int) -> None:
+        """virDomainPMSuspendForDuration: the guest suspends itself to ``target`` (memory, disk, hybrid)."""
+
+    @optional
+    def domain_pm_wakeup(self, ref: DomainRef, flags: int) -> None:
+        """virDomainPMWakeup: wake a guest suspended to memory."""
+
+    @optional
+    def lookup_scsi_host_by_wwn(self, wwnn: str, wwpn: str, flags: int) -> str:
+        """virNodeDeviceLookupSCSIHostByWWN: the name of the SCSI host (an fc_host) with these WWNs."""
+
     # -- domaincalls: CPU statistics, lifecycle actions, fstrim, disk errors, process signals, memory
     # peek, user password, launch security, core dump, creation with files (virt.domaincalls) -------
     @optional

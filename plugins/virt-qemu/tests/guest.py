@@ -12,7 +12,9 @@ build serves every test:
   :data:`AGENT_MODULES` the kernel does not have built in, per its ``modules.builtin``) and runs a
   shell-loop stand-in for qemu-ga on the port named ``org.qemu.guest_agent.0``: it answers
   ``guest-sync-delimited`` (``0xFF`` then ``{"return": ID}``), ``guest-get-time`` and ``guest-set-time``
-  (with or without a time, said on the console), ``guest-fstrim`` and ``guest-set-user-password``
+  (with or without a time, said on the console), ``guest-suspend-ram`` (no reply, as qemu-ga: it writes
+  ``agent: suspend to ram``, suspends the kernel to RAM, and ``agent: woken up`` once the host woke it),
+  ``guest-fstrim`` and ``guest-set-user-password``
   (said on the console: ``agent: fstrim``, ``agent: password of USER``), ``guest-get-vcpus`` and
   ``guest-set-vcpus`` (the kernel's own CPU hotplug, said as ``agent: vcpu N online 0|1``), the
   ``guest-ssh-*-authorized-keys`` commands (each user's keys kept in the stand-in's memory, said as
@@ -77,7 +79,7 @@ MARKER = "VIRT-GUEST-BOOTED"
 CMDLINE = "console=ttyS0 quiet panic=-1"
 """``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
 
-FORMAT = 10
+FORMAT = 11
 """Bumped whenever the initramfs changes, so that older cached builds are not reused."""
 
 KERNEL_META = "linux-image-amd64"
@@ -828,6 +830,12 @@ EOF
                     ;;
                 *guest-get-time*)
                     printf '{{"return": %s000000000}}\n' "$(date +%s)"
+                    ;;
+                *guest-suspend-ram*)
+                    # as qemu-ga: no reply; the guest sleeps until the host wakes it
+                    echo 'agent: suspend to ram' > /dev/console
+                    echo mem > /sys/power/state
+                    echo 'agent: woken up' > /dev/console
                     ;;
                 *guest-shutdown*'"reboot"'*)
                     echo 'agent: reboot' > /dev/console

@@ -23,6 +23,9 @@ _CAPITALS = {
     "CPU": "CPU",
     "NWFILTER": "NWFilter",
     "NWFILTERS": "NWFilters",
+    "SCSI": "SCSI",
+    "WWN": "WWN",
+    "PM": "PM",
 }
 
 # libvirt's public API files each report in their own error domain; the domain file's is the default.

@@ -214,6 +214,12 @@ class LocalConnection(
     def is_domain_active(self, ref: DomainRef) -> bool:
         return self.local.find(ref).active
 
+    def node_suspend_for_duration(self, target: int, duration: int, flags: int) -> None:
+        """virNodeSuspendForDuration: refused as libvirt refuses it (virt.localstate.nodesuspend)."""
+        from virt.localstate import nodesuspend
+
+        nodesuspend.suspend_for_duration(target, duration, flags)
+
     def is_domain_persistent(self, ref: DomainRef) -> bool:
         return self.local.find(ref).persistent
 

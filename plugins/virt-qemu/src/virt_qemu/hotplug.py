@@ -27,7 +27,7 @@ from virt.driver import DomainRef
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.xml.devices import Address, Alias, Controller, Disk, Interface, InterfaceTarget
 
-from virt_qemu import errors
+from virt_qemu import errors, memhotplug
 
 if TYPE_CHECKING:
     from virt.xml import Domain
@@ -70,6 +70,19 @@ def ensure_aliases(live: Domain) -> None:
     for controller in devices.controllers:
         if controller.alias is None and controller.type == "scsi":
             controller.alias = _named(f"scsi{controller.index or 0}")
+
+
+def _find_for_detach(definition: Domain, parsed: DeviceXML, *, live: bool) -> int:
+    if parsed.kind == "memory":
+        return memhotplug.find(definition, parsed.device, live=live)
+    return dc.find_for_detach(definition, parsed, _QEMU, live=live)
+
+
+def _remove_from_config(config: Domain, kind: str, at: int) -> None:
+    if kind == "memory":
+        memhotplug.config_removed(config, at)  # <memory> loses the device's size
+    else:
+        del dc.device_list(config, kind)[at]
 
 
 def _named(name: str) -> Alias:
@@ -126,15 +139,15 @@ class QemuDeviceOperations:
                 assert obj.config is not None
                 if not dc.listed(parsed.kind):
                     raise dc.unsupported("persistent detach", parsed.kind, _QEMU)
-                config_at = dc.find_for_detach(obj.config, parsed, _QEMU, live=False)
+                config_at = _find_for_detach(obj.config, parsed, live=False)
             if live:
                 assert obj.live is not None
                 ensure_aliases(obj.live)
-                at = dc.find_for_detach(obj.live, parsed, _QEMU, live=True)
+                at = _find_for_detach(obj.live, parsed, live=True)
                 self._detach_live(obj, parsed.kind, at)
             if config_at is not None:
                 assert obj.config is not None
-                del dc.device_list(obj.config, parsed.kind)[config_at]
+                _remove_from_config(obj.config, parsed.kind, config_at)
                 self.qemu.definitions.save(obj.config)
 
     def detach_device_alias(self, ref: DomainRef, alias: str, flags: int) -> None:
@@ -156,7 +169,7 @@ class QemuDeviceOperations:
                 self._detach_live(obj, *found)
             if config_found is not None:
                 assert obj.config is not None
-                del dc.device_list(obj.config, config_found[0])[config_found[1]]
+                _remove_from_config(obj.config, *config_found)
                 self.qemu.definitions.save(obj.config)
 
     def update_device(self, ref: DomainRef, xml: str, flags: int) -> None:
@@ -228,6 +241,8 @@ class QemuDeviceOperations:
             dc.check_new_controller(copy, parsed.device, _QEMU)
         if not dc.listed(parsed.kind):
             raise dc.unsupported("persistent attach", parsed.kind, _QEMU)
+        if parsed.kind == "memory":
+            memhotplug.config_added(copy, parsed.device)
         dc.add_device(copy, parsed)
         return self.qemu.complete(copy)
 
@@ -272,6 +287,9 @@ class QemuDeviceOperations:
             placed = self._placed(obj, parsed)
             self._plug_nic(obj, running, live, placed)
             dc.device_list(live, "interface").append(placed)
+        elif parsed.kind == "memory":
+            memhotplug.attach_live(self.qemu, obj, parsed.device)  # its own event: the backend's name
+            return
         elif parsed.kind == "controller":
             dc.check_new_controller(live, parsed.device, _QEMU)
             placed = self._placed(obj, parsed)
@@ -439,6 +457,9 @@ class QemuDeviceOperations:
                 if bus == "scsi" and disk.address is not None and int(disk.address.controller or "0") == index:
                     raise errors.error(ErrorNumber.OPERATION_INVALID, "device cannot be detached: device is busy")
             device.alias = _named(alias)
+        elif kind == "memory":
+            memhotplug.detach_live(self.qemu, obj, at)
+            return
         elif kind not in ("disk", "interface") or alias is None:
             raise dc.unsupported("live detach", kind, _QEMU)
         if kind == "disk" and (device.target is None or device.target.bus not in ("virtio", "scsi")):
@@ -496,11 +517,15 @@ def device_deleted(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
 
     if kind == "disk":
         _delete_orphan_nodes(driver, obj)
+    elif kind == "memory":
+        memhotplug.removed(driver, obj, device)
     elif kind == "interface":
         execute("netdev_del", {"id": f"host{alias}"})
         taps = [device.target.dev] if device.target is not None and device.target.dev else []
         netif.detach([t for t in taps if t.startswith(netif.TAP_PREFIX)])
     del dc.device_list(live, kind)[at]
+    if kind == "memory":
+        memhotplug.refresh_balloon(driver, obj)  # without a balloon: the whole memory, now smaller
     driver._save_status(obj)
 
 

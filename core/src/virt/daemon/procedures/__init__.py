@@ -25,6 +25,7 @@ def handlers() -> dict[int, Handler]:
         events,
         guestagent,
         guestops,
+        hostcalls,
         hostfacts,
         interfaces,
         iothreads,
