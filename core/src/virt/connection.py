@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         VcpuInfo,
     )
     from virt.events import DomainEvent
+    from virt.hostcalls import CPUCompareResult
     from virt.hostfacts import FreePages
     from virt.interfaces import Interface
     from virt.iothreads import IOThreadInfo
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from virt.networkports import NetworkPort  # network ports section
     from virt.nodedevevents import NodeDeviceEvent
     from virt.nodedevices import NodeDevice
+    from virt.nwfilters.handles import NetworkFilter, NetworkFilterBinding
     from virt.plugins import Plugins
     from virt.poolevents import StoragePoolEvent
     from virt.progress import ProgressCallback
@@ -551,6 +553,43 @@ class Connection:
         """virConnectNodeDeviceEventDeregisterAny: stop calling the callback ``handle`` names."""
         self._node_device_event_callbacks.remove(handle)
 
+    # -- host calls (virt.hostcalls) ----------------------------------------------------------------
+    def domain_xml_from_native(self, native_format: str, native_config: str, flags: int = 0) -> str:
+        """virConnectDomainXMLFromNative: the domain XML of ``native_config`` (the driver's formats)."""
+        driver = self._writable("virConnectDomainXMLFromNative")
+        return _words(
+            "virConnectDomainXMLFromNative", lambda: driver.domain_xml_from_native(native_format, native_config, flags)
+        )
+
+    def domain_xml_to_native(self, native_format: str, domain_xml: str, flags: int = 0) -> str:
+        """virConnectDomainXMLToNative: ``domain_xml`` in the driver's ``native_format``."""
+        driver = self._writable("virConnectDomainXMLToNative")
+        return _words(
+            "virConnectDomainXMLToNative", lambda: driver.domain_xml_to_native(native_format, domain_xml, flags)
+        )
+
+    def compare_cpu(self, xml: str, flags: int = 0) -> CPUCompareResult:
+        """virConnectCompareCPU: whether the host CPU runs the <cpu> ``xml`` (identical, a superset, incompatible)."""
+        from virt.hostcalls import CPUCompareResult
+
+        return CPUCompareResult(_words("virConnectCompareCPU", lambda: self.driver.compare_cpu(xml, flags)))
+
+    def suspend_for_duration(self, target: int, duration: int, flags: int = 0) -> None:
+        """virNodeSuspendForDuration: suspend the host (virt.hostcalls.SuspendTarget) for ``duration`` seconds."""
+        driver = self._writable("virNodeSuspendForDuration")
+        _words("virNodeSuspendForDuration", lambda: driver.node_suspend_for_duration(target, duration, flags))
+
+    def lookup_scsi_host_by_wwn(self, wwnn: str, wwpn: str, flags: int = 0) -> NodeDevice:
+        """virNodeDeviceLookupSCSIHostByWWN: the SCSI host (a Fibre Channel HBA) with these WWNs."""
+        from virt.nodedevices import NodeDevice
+
+        name = _words(
+            "virNodeDeviceLookupSCSIHostByWWN",
+            lambda: self.driver.lookup_scsi_host_by_wwn(wwnn, wwpn, flags),
+            ErrorDomain.NODEDEV,
+        )
+        return NodeDevice(self, name)
+
     # -- CPU baseline (virt.cpubaseline) ------------------------------------------------------------
     def baseline_cpu(self, xml_cpus: Sequence[str], flags: int = 0) -> str:
         """virConnectBaselineCPU: the guest <cpu> that every one of the host CPUs ``xml_cpus``
@@ -778,6 +817,57 @@ class Connection:
 
     # == end of secrets ============================================================================
 
+    # == network filters (virt.nwfilters) ===========================================================
+    def list_nwfilters(self, flags: int = 0) -> list[NetworkFilter]:
+        """virConnectListAllNWFilters: every defined network filter, by name."""
+        from virt.nwfilters.handles import NetworkFilter
+
+        return [NetworkFilter(self, ref) for ref in self.driver.list_nwfilters(int(flags))]
+
+    def lookup_nwfilter_by_name(self, name: str) -> NetworkFilter:
+        """virNWFilterLookupByName."""
+        from virt.nwfilters.handles import NetworkFilter
+
+        return NetworkFilter(self, self.driver.lookup_nwfilter_by_name(name))
+
+    def lookup_nwfilter_by_uuid(self, uuid: str | uuid_module.UUID) -> NetworkFilter:
+        """virNWFilterLookupByUUID(String)."""
+        from virt.nwfilters.handles import NetworkFilter
+
+        if isinstance(uuid, str):
+            try:
+                uuid = uuid_module.UUID(uuid)
+            except ValueError:
+                raise InvalidArgument("uuidstr in virNWFilterLookupByUUIDString must be a valid UUID") from None
+        return NetworkFilter(self, self.driver.lookup_nwfilter_by_uuid(uuid))
+
+    def define_nwfilter(self, xml: str, flags: int = 0) -> NetworkFilter:
+        """virNWFilterDefineXMLFlags (``flags``: 1 = VALIDATE against libvirt's schema)."""
+        from virt.nwfilters.handles import NetworkFilter
+
+        return NetworkFilter(self, self._writable("virNWFilterDefineXML").define_nwfilter(xml, int(flags)))
+
+    def list_nwfilter_bindings(self, flags: int = 0) -> list[NetworkFilterBinding]:
+        """virConnectListAllNWFilterBindings: every binding of a filter to a port device."""
+        from virt.nwfilters.handles import NetworkFilterBinding
+
+        return [NetworkFilterBinding(self, ref) for ref in self.driver.list_nwfilter_bindings(int(flags))]
+
+    def lookup_nwfilter_binding(self, portdev: str) -> NetworkFilterBinding:
+        """virNWFilterBindingLookupByPortDev."""
+        from virt.nwfilters.handles import NetworkFilterBinding
+
+        return NetworkFilterBinding(self, self.driver.lookup_nwfilter_binding(portdev))
+
+    def create_nwfilter_binding(self, xml: str, flags: int = 0) -> NetworkFilterBinding:
+        """virNWFilterBindingCreateXML (``flags``: 1 = VALIDATE against libvirt's schema)."""
+        from virt.nwfilters.handles import NetworkFilterBinding
+
+        driver = self._writable("virNWFilterBindingCreateXML")
+        return NetworkFilterBinding(self, driver.create_nwfilter_binding(xml, int(flags)))
+
+    # == end of network filters ====================================================================
+
     # -- storage -------------------------------------------------------------------------------
     def list_storage_pools(
         self, *, active: bool | None = None, persistent: bool | None = None, autostart: bool | None = None
@@ -964,6 +1054,25 @@ class Domain:
 
     def security_label(self) -> SecurityLabel | None:
         return self.connection.driver.get_domain_security_label(self._ref)
+
+    def security_labels(self) -> list[SecurityLabel]:
+        """virDomainGetSecurityLabelList: the label under each of the host's security models (none while shut off)."""
+        driver = self.connection.driver
+        return _words("virDomainGetSecurityLabelList", lambda: driver.get_domain_security_labels(self._ref))
+
+    def pm_suspend_for_duration(self, target: int, duration: int = 0, flags: int = 0) -> None:
+        """virDomainPMSuspendForDuration: ask the guest (its agent) to suspend itself to ``target``
+        (virt.hostcalls.SuspendTarget: memory, disk or hybrid)."""
+        driver = self.connection._writable("virDomainPMSuspendForDuration")
+        _words(
+            "virDomainPMSuspendForDuration",
+            lambda: driver.domain_pm_suspend_for_duration(self._ref, target, duration, flags),
+        )
+
+    def pm_wakeup(self, flags: int = 0) -> None:
+        """virDomainPMWakeup: wake the guest from a suspend to memory."""
+        driver = self.connection._writable("virDomainPMWakeup")
+        _words("virDomainPMWakeup", lambda: driver.domain_pm_wakeup(self._ref, flags))
 
     def open_console(self, device: str | None = None, *, force: bool = False) -> socket.socket:
         """The console ``device`` (None: the first) as a connected socket carrying its bytes (virDomainOpenConsole)."""
@@ -2031,3 +2140,13 @@ def _device_xml(device: str | XmlModel) -> str:
     from virt.devicechanges import device_xml, kind_of
 
     return device_xml(kind_of(device), device)
+
+
+_W = TypeVar("_W")
+
+
+def _words(api: str, call: Callable[[], _W], error_domain: ErrorDomain = ErrorDomain.DOMAIN) -> _W:
+    """virt.hostcalls.libvirt_words: a driver lacking a host call refuses in libvirt's words."""
+    from virt.hostcalls import libvirt_words
+
+    return libvirt_words(api, error_domain, call)

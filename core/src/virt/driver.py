@@ -1199,6 +1199,42 @@ class DriverConnection:
         """virConnectBaselineHypervisorCPU: the baseline of ``xml_cpus`` that this hypervisor (its
         ``emulator``, ``arch``, ``machine`` and ``virt_type``, each None for its default) can run."""
 
+    # -- host calls: native formats, CPU comparison, power management, SCSI hosts (virt.hostcalls) -----
+    @optional
+    def domain_xml_from_native(self, native_format: str, native_config: str, flags: int) -> str:
+        """virConnectDomainXMLFromNative: the domain XML of a configuration in ``native_format``."""
+
+    @optional
+    def domain_xml_to_native(self, native_format: str, domain_xml: str, flags: int) -> str:
+        """virConnectDomainXMLToNative: ``domain_xml`` in ``native_format`` (qemu-argv, vmware-vmx...)."""
+
+    @optional
+    def compare_cpu(self, xml: str, flags: int) -> int:
+        """virConnectCompareCPU: how the host CPU compares with the <cpu> ``xml`` (virt.hostcalls.CPUCompareResult;
+        flags: VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE, _VALIDATE_XML)."""
+
+    @optional
+    def get_domain_security_labels(self, ref: DomainRef) -> list[SecurityLabel]:
+        """virDomainGetSecurityLabelList: the running domain's label under each of the host's security
+        models (none while it is shut off)."""
+
+    @optional
+    def node_suspend_for_duration(self, target: int, duration: int, flags: int) -> None:
+        """virNodeSuspendForDuration: suspend the host to ``target`` (virt.hostcalls.SuspendTarget) and
+        wake it after ``duration`` seconds."""
+
+    @optional
+    def domain_pm_suspend_for_duration(self, ref: DomainRef, target: int, duration: int, flags: int) -> None:
+        """virDomainPMSuspendForDuration: the guest suspends itself to ``target`` (memory, disk, hybrid)."""
+
+    @optional
+    def domain_pm_wakeup(self, ref: DomainRef, flags: int) -> None:
+        """virDomainPMWakeup: wake a guest suspended to memory."""
+
+    @optional
+    def lookup_scsi_host_by_wwn(self, wwnn: str, wwpn: str, flags: int) -> str:
+        """virNodeDeviceLookupSCSIHostByWWN: the name of the SCSI host (an fc_host) with these WWNs."""
+
     # -- domaincalls: CPU statistics, lifecycle actions, fstrim, disk errors, process signals, memory
     # peek, user password, launch security, core dump, creation with files (virt.domaincalls) -------
     @optional
@@ -1314,6 +1350,54 @@ class DriverConnection:
 
     # == end of secrets ===============================================================================
 
+    # == network filters (virt.nwfilters; virNWFilter*, virNWFilterBinding*) =========================
+    @optional
+    def list_nwfilters(self, flags: int) -> list[NWFilterRef]:
+        """virConnectListAllNWFilters: every defined network filter, by name."""
+
+    @optional
+    def lookup_nwfilter_by_name(self, name: str) -> NWFilterRef:
+        """virNWFilterLookupByName: NotFound (NO_NWFILTER) when there is no such filter."""
+
+    @optional
+    def lookup_nwfilter_by_uuid(self, uuid: uuid.UUID) -> NWFilterRef:
+        """virNWFilterLookupByUUID: NotFound (NO_NWFILTER) when there is no such filter."""
+
+    @optional
+    def define_nwfilter(self, xml: str, flags: int) -> NWFilterRef:
+        """virNWFilterDefineXMLFlags: a new filter, or a new definition of the one of that name
+        (``flags``: 1 = VALIDATE against the schema)."""
+
+    @optional
+    def undefine_nwfilter(self, ref: NWFilterRef) -> None:
+        """virNWFilterUndefine: OPERATION_INVALID while a binding uses the filter."""
+
+    @optional
+    def get_nwfilter_xml(self, ref: NWFilterRef, flags: int) -> str:
+        """virNWFilterGetXMLDesc."""
+
+    @optional
+    def list_nwfilter_bindings(self, flags: int) -> list[NWFilterBindingRef]:
+        """virConnectListAllNWFilterBindings: every binding of a filter to a port device."""
+
+    @optional
+    def lookup_nwfilter_binding(self, portdev: str) -> NWFilterBindingRef:
+        """virNWFilterBindingLookupByPortDev: NotFound (NO_NWFILTER_BINDING) when there is none."""
+
+    @optional
+    def create_nwfilter_binding(self, xml: str, flags: int) -> NWFilterBindingRef:
+        """virNWFilterBindingCreateXML (``flags``: 1 = VALIDATE against the schema)."""
+
+    @optional
+    def delete_nwfilter_binding(self, ref: NWFilterBindingRef) -> None:
+        """virNWFilterBindingDelete."""
+
+    @optional
+    def get_nwfilter_binding_xml(self, ref: NWFilterBindingRef, flags: int) -> str:
+        """virNWFilterBindingGetXMLDesc."""
+
+    # == end of network filters ======================================================================
+
     # == network ports (virt.networkports; virNetworkPort*) ==========================================
     @optional
     def list_network_ports(self, ref: NetworkRef, flags: int) -> list[NetworkPortRef]:
@@ -1367,6 +1451,26 @@ class SecretRef:
 
 
 # == end of secrets ==================================================================================
+
+
+# == network filters (virt.nwfilters) ================================================================
+@attrs.frozen
+class NWFilterRef:
+    """A network filter as virNWFilterPtr names it."""
+
+    name: str
+    uuid: uuid.UUID
+
+
+@attrs.frozen
+class NWFilterBindingRef:
+    """A filter binding as virNWFilterBindingPtr names it: its port device and its filter."""
+
+    portdev: str
+    filter: str
+
+
+# == end of network filters ==========================================================================
 
 
 # == network ports (virt.networkports) ===============================================================

@@ -129,9 +129,9 @@ def test_define_on_the_read_only_socket(virtd: Virtd, libvirtd: Libvirtd, tmp_pa
 
 
 def test_a_procedure_virtd_lacks_is_reported_as_unsupported(virtd: Virtd) -> None:
-    # virNodeSuspendForDuration has no handler in virtd (suspending the host is never served): the client
+    # virNodeAllocPages has no handler in virtd (reserving the host's huge pages is not served): the client
     # turns "unknown procedure" into VIR_ERR_NO_SUPPORT (python3-libvirt's test checks the code), and virsh
     # reports it
-    outcome = virsh(virtd.uri(), "nodesuspend", "mem", "60")
+    outcome = virsh(virtd.uri(), "allocpages", "2M", "1")
     assert outcome.code == 1
-    assert outcome.stderr.strip().endswith("error: unknown procedure: 250"), outcome.stderr
+    assert outcome.stderr.strip().endswith("error: unknown procedure: 347"), outcome.stderr

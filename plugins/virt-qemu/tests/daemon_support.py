@@ -22,6 +22,19 @@ from virt.daemon.testing import Virtd, start_virtd
 from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
 
 
+def need_kvm_comparison() -> None:
+    """Skip unless both daemons can run the same KVM guests here: stock virsh, root, a usable /dev/kvm."""
+    import os
+
+    from virt.testing import not_applicable
+
+    need_virsh()
+    if os.geteuid() != 0:
+        not_applicable("libvirtd's QEMU driver and virtd's qemu:///system run guests as root")
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        missing_dependency("/dev/kvm is not usable: the comparison runs the same KVM guests on both daemons")
+
+
 def qemu_uri(daemon: Virtd | Libvirtd) -> str:
     return daemon.uri(driver="qemu", path="/system")
 

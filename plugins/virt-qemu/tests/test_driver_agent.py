@@ -216,3 +216,33 @@ def test_fstrim_and_user_password_through_the_agent(
         wait_until(lambda: "agent: password of alice" in _console(serial_log), POWEROFF_TIMEOUT, "the password")
     finally:
         dom.destroy()
+
+
+def test_suspend_to_ram_through_the_agent_and_wake_up(
+    conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage
+) -> None:
+    """dompmsuspend mem: the agent's guest-suspend-ram (no reply: QEMU's SUSPEND proves it), the guest
+    pmsuspended; dompmwakeup: QMP system_wakeup, the guest runs again (its stand-in says so); and
+    libvirt's refusals around them."""
+    from virt.hostcalls import SuspendTarget
+
+    serial_log = qemu_root / "serial.log"
+    model = _model("tinys", tiny_guest, serial_log, agent="answer")
+    assert model.os is not None
+    # the bzImage: a kernel booted through its PVH entry cannot resume from S3 (SeaBIOS' resume vector)
+    model.os.kernel = str(tiny_guest.bzimage)
+    dom = _boot(conn, model, serial_log, tiny_guest)
+    try:
+        with pytest.raises(VirtError, match=r"^internal error: unable to execute QEMU command 'system_wakeup': "):
+            dom.pm_wakeup()  # not suspended
+        with pytest.raises(VirtError, match=r"^argument unsupported: Duration not supported. Use 0 for now$"):
+            dom.pm_suspend_for_duration(SuspendTarget.MEM, 10)
+        dom.pm_suspend_for_duration(SuspendTarget.MEM)
+        assert "agent: suspend to ram" in _console(serial_log)
+        assert dom.state()[0] == DomainState.PMSUSPENDED
+        dom.pm_wakeup()
+        wait_until(lambda: dom.state()[0] == DomainState.RUNNING, POWEROFF_TIMEOUT, "the guest to wake up")
+        wait_until(lambda: "agent: woken up" in _console(serial_log), POWEROFF_TIMEOUT, "the guest to go on")
+        assert dom.state() == (DomainState.RUNNING, RunningReason.WAKEUP)
+    finally:
+        dom.destroy()

@@ -83,16 +83,20 @@ def test_qmp_events_become_libvirts(conn: virt.Connection) -> None:
         ("DEVICE_DELETED", {"device": "net0", "path": "/machine/peripheral/net0"}),
         ("DEVICE_DELETED", {"path": "/machine/peripheral-anon/device[3]"}),  # no id: libvirt says nothing
         ("POWERDOWN", {}),  # no event of these ids
+        # the guest refused to give a DIMM back (ACPI _OST: eject, failure); a success says nothing
+        ("ACPI_DEVICE_OST", {"info": {"device": "dimm1", "slot": "1", "slot-type": "DIMM", "source": 3, "status": 1}}),
+        ("ACPI_DEVICE_OST", {"info": {"device": "dimm2", "slot": "2", "slot-type": "DIMM", "source": 3, "status": 0}}),
         ("WATCHDOG", {"action": "inject-nmi"}),
     ]:
         _post(conn, dom, name, data)
-    assert lines.wait_for(6) == [
+    assert lines.wait_for(7) == [
         # the start's: the port as QEMU has it then, closed (no agent runs in the guest)
         "event 'agent-lifecycle' for domain 'dev3': state: 'disconnected' reason: 'domain started'",
         "event 'rtc-change' for domain 'dev3': -3600",
         "event 'balloon-change' for domain 'dev3': 65536KiB",
         "event 'agent-lifecycle' for domain 'dev3': state: 'connected' reason: 'channel event'",
         "event 'device-removed' for domain 'dev3': net0",
+        "event 'device-removal-failed' for domain 'dev3': dimm1",
         "event 'watchdog' for domain 'dev3': inject-nmi",
     ]
     dom.destroy()

@@ -15,6 +15,7 @@ from driver_support import conn_fixture, firmware_xml, qemu_root_fixture, wait_u
 from guest import GuestImage, domain_xml
 from virt.devicechanges import DeviceModifyFlags as F
 from virt.domainevents import AnyDomainEvent, DomainEventID, virsh_text
+from virt.snapshots import CreateFlags
 
 BOOT_TIMEOUT = 90.0
 _NIC = "<interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface>"
@@ -46,6 +47,12 @@ class Events:
         wait_until(lambda: len(self.lines) >= count, 30, f"{count} events (got {self.lines})")
         with self._lock:
             return list(self.lines)
+
+
+def _image_locked(path: Path) -> bool:
+    """Whether a process (QEMU) holds the image: ``qemu-img info`` without ``-U`` then cannot lock it."""
+    done = subprocess.run(["qemu-img", "info", str(path)], capture_output=True, text=True)
+    return done.returncode != 0 and "lock" in done.stderr
 
 
 def _pci_address(xml: str, target: str) -> str:
@@ -135,6 +142,14 @@ def test_the_guest_sees_plugged_devices_and_lets_them_go(
     wait_until(lambda: "[1af4:1042]" in _console(log), 30, "the guest to find the disk")
     wait_until(lambda: "[1af4:1041]" in _console(log), 30, "the guest to find the NIC")
     assert _console(log).count("[1af4:") >= seen + 2
+    # an external snapshot puts an overlay (its own block nodes) on the plugged disk
+    overlay = qemu_root / "extra.ov"
+    dom.create_snapshot(
+        f"<domainsnapshot><name>ov</name><disks><disk name='vdb' snapshot='external'><source file='{overlay}'/>"
+        "</disk></disks></domainsnapshot>",
+        int(CreateFlags.DISK_ONLY),
+    )
+    assert _image_locked(overlay)
     # the guest lets go (PCIe hotplug's attention button, 5 s in Linux): gone from the live definition
     dom.detach_device(_disk(image), F.LIVE)
     dom.detach_device_alias("net0", F.LIVE)
@@ -148,7 +163,9 @@ def test_the_guest_sees_plugged_devices_and_lets_them_go(
         "event 'device-removed' for domain 'hp3': net0",
         "event 'device-removed' for domain 'hp3': virtio-disk1",
     ]
-    # the block nodes went with the disk: plugging it again works
+    # the block nodes went with the disk, the overlay's too (QEMU holds its file no more)
+    assert not _image_locked(overlay)
+    # plugging it again works
     dom.attach_device(_disk(image), F.LIVE)
     assert "<target dev='vdb'" in dom.xml()
     dom.destroy()
@@ -217,3 +234,81 @@ def test_plugged_devices_survive_a_new_owner_of_the_driver(qemu_root: Path, imag
         with pytest.raises(virt.VirtError, match=r"^XML error: target .vdb. duplicated"):
             dom.attach_device(_disk(image), F.LIVE)
         dom.destroy()
+
+
+def _hotplug_memory_xml(name: str, guest: GuestImage, serial_log: Path) -> str:
+    """The tiny guest (balloon driver loaded: it reports its own total) with 128 MiB in one NUMA cell,
+    room for 4 DIMMs up to 1 GiB, a DIMM cold-plugged; its kernel onlines what is plugged as movable
+    memory, which it can give back (Linux adds memory in blocks of 128 MiB: smaller DIMMs fail in it)."""
+    xml = domain_xml(name, guest, serial_log=serial_log, balloon=True, machine="pc")
+    xml = xml.replace("</cmdline>", " memhp_default_state=online_movable</cmdline>")
+    numa = "<cpu><numa><cell id='0' cpus='0' memory='128' unit='MiB'/></numa></cpu>"
+    xml = xml.replace("<vcpu>", f"<maxMemory slots='4' unit='MiB'>1024</maxMemory>{numa}<vcpu>", 1)
+    return xml.replace("</devices>", _dimm(128) + "</devices>", 1)
+
+
+def _dimm(mib: int) -> str:
+    return f"<memory model='dimm'><target><size unit='MiB'>{mib}</size><node>0</node></target></memory>"
+
+
+def _guest_total(dom: virt.Domain) -> int:
+    """The memory the guest's kernel has (its MemTotal, in KiB), as its balloon driver reports it."""
+    from virt.domainstats import MemoryStat
+
+    return dict(dom.memory_stats()).get(MemoryStat.AVAILABLE, 0)
+
+
+def test_memory_dimms_plugged_and_unplugged_in_the_guest(
+    conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage
+) -> None:
+    events = Events(conn)
+    log = qemu_root / "hp7.console"
+    dom = conn.define_domain(_hotplug_memory_xml("hp7", tiny_guest, log))
+    config = dom.xml(inactive=True)
+    assert "<address type='dimm' slot='0'/>" in config  # a slot at define, as libvirt gives it
+    assert "<memory unit='KiB'>262144</memory>" in config  # the cell and the DIMM
+    assert "<currentMemory unit='KiB'>262144</currentMemory>" in config
+    dom.start()
+    live = dom.xml()
+    assert "<alias name='dimm0'/>" in live and "<address type='dimm' slot='0' base='0x100000000'/>" in live
+    qemu = conn.driver.qemu  # type: ignore[attr-defined]
+    with qemu.locked(dom.ref) as obj:
+        argv = Path(f"/proc/{obj.running.pid}/cmdline").read_bytes().split(b"\0")
+    assert b"size=131072k,slots=4,maxmem=1048576k" in argv
+    wait_until(lambda: tiny_guest.marker in _console(log), BOOT_TIMEOUT, "the guest to boot")
+    dom.set_memory_stats_period(1)
+    wait_until(lambda: _guest_total(dom) > 0, 30, "the guest's memory statistics")
+    before = _guest_total(dom)
+    dom.attach_device(_dimm(128), F.LIVE)
+    live = dom.xml()
+    assert "<alias name='dimm1'/>" in live and "<memory unit='KiB'>393216</memory>" in live
+    assert "<currentMemory unit='KiB'>393216</currentMemory>" in live  # the balloon's size again
+    # the guest onlines it: its own total grows by the DIMM
+    wait_until(lambda: _guest_total(dom) >= before + 128 * 1024, 30, "the guest to online the DIMM")
+    # a save and restore brings the plugged DIMM back where it was (QEMU's migration stream needs it)
+    dom.save(str(qemu_root / "hp7.save"))
+    conn.restore(str(qemu_root / "hp7.save"))
+    assert "<alias name='dimm1'/>" in dom.xml() and _guest_total(dom) >= before + 128 * 1024
+    # the first DIMM its XML matches goes, as in libvirt: the whole address says which
+    plugged = _dimm(128).replace("</target>", "</target><address type='dimm' slot='1' base='0x108000000'/>")
+    dom.detach_device(plugged, F.LIVE)  # the guest offlines and ejects it within libvirt's 5 s
+    wait_until(lambda: "dimm1" not in dom.xml(), 30, "the unplug")
+    assert "<memory unit='KiB'>262144</memory>" in dom.xml()
+    wait_until(lambda: _guest_total(dom) == before, 30, "the guest to give the DIMM back")
+    assert events.wait_for(2) == [
+        "event 'device-added' for domain 'hp7': memdimm1",  # libvirt names the backend here
+        "event 'device-removed' for domain 'hp7': dimm1",
+    ]
+    with qemu.locked(dom.ref) as obj:
+        objects = {str(o.get("name")) for o in qemu.qmp(obj, "qom-list", {"path": "/objects"})}
+    assert "memdimm0" in objects and "memdimm1" not in objects  # its backend went with it
+    with pytest.raises(virt.VirtError, match=r"would exceed domain's maxMemory config size '1048576'$"):
+        dom.attach_device(_dimm(2048), F.LIVE)
+    # the persistent definition: the current memory follows the DIMMs as in libvirt
+    dom.attach_device(_dimm(32), F.CONFIG)
+    assert "<currentMemory unit='KiB'>294912</currentMemory>" in dom.xml(inactive=True)
+    dom.detach_device(_dimm(32), F.CONFIG)
+    assert "<currentMemory unit='KiB'>262144</currentMemory>" in dom.xml(inactive=True)
+    with pytest.raises(virt.VirtError, match=r"^device not found: matching memory device was not found$"):
+        dom.detach_device(_dimm(32), F.CONFIG)
+    dom.destroy()

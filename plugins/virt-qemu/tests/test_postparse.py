@@ -41,11 +41,44 @@ def test_memory_is_the_numa_cells_plus_the_memory_devices() -> None:
     assert dom.current_memory == dom.memory
 
 
-def test_memory_without_numa_cells_stays_and_must_hold_the_devices() -> None:
-    dom = completed(DIMM, body="<maxMemory slots='4' unit='GiB'>4</maxMemory>")
-    assert dom.memory == 1048576
+def test_memory_without_numa_cells_must_hold_the_devices_and_hotplug_needs_cells() -> None:
     with pytest.raises(VirtError, match="Total size of memory devices exceeds the total memory size"):
         completed(DIMM.replace("128", "2048"), body="<maxMemory slots='4' unit='GiB'>4</maxMemory>")
+    # as libvirtd 9.0 refuses them at define
+    with pytest.raises(VirtError, match=r"^unsupported configuration: At least one numa node has to be configured"):
+        completed(DIMM, body="<maxMemory slots='4' unit='GiB'>4</maxMemory>")
+    with pytest.raises(VirtError, match=r"^unsupported configuration: cannot use/hotplug a memory device when"):
+        completed(DIMM, body=NUMA)
+
+
+HOTPLUG = NUMA.replace("<vcpu>", "<maxMemory slots='2' unit='GiB'>4</maxMemory><vcpu>")
+
+
+def _slot(n: int) -> str:
+    return DIMM.replace("</target>", f"</target><address type='dimm' slot='{n}'/>")
+
+
+def test_dimms_get_the_lowest_free_slots_after_the_given_ones() -> None:
+    dom = completed(_slot(1) + DIMM, body=HOTPLUG)
+    slots = [m.address.slot for m in dom.devices.memories if m.address is not None] if dom.devices else []
+    assert slots == ["1", "0"]
+    assert "<size unit='KiB'>131072</size>" in dom.to_xml()  # written in KiB, as libvirt writes sizes
+
+
+@pytest.mark.parametrize(
+    ("devices", "body", "error"),
+    [
+        (DIMM * 3, HOTPLUG, r"^internal error: failed to find an empty memory slot$"),
+        (_slot(2), HOTPLUG, r"memory device slot '2' exceeds slots count '2'$"),
+        (_slot(1) * 2, HOTPLUG, r"memory device slot '1' is already being used by another memory device$"),
+        (DIMM.replace("<node>0</node>", ""), HOTPLUG, r"target NUMA node needs to be specified for memory device$"),
+        (DIMM.replace("<node>0", "<node>5"), HOTPLUG, r"^can't add memory backend for guest node '5' as the guest"),
+        (DIMM, HOTPLUG.replace("'GiB'>4<", "'MiB'>800<"), r"^XML error: maximum memory size must be equal or greater"),
+    ],
+)
+def test_the_hotplug_rules_in_libvirts_words(devices: str, body: str, error: str) -> None:
+    with pytest.raises(VirtError, match=error):
+        completed(devices, body=body)
 
 
 # -- CPU check -----------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ interfaces and persistent definitions (the addresses given at attach) must read 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import subprocess
@@ -19,9 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_guests
+from daemon_support import need_kvm_comparison, private_virtd, qemu_uri, reference_libvirtd, remove_guests
 from virsh_support import kill_processes_mentioning, virsh, virsh_ok
-from virt.testing import missing_dependency, need_virsh, not_applicable
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 NAME = "vqh1"
@@ -121,11 +119,7 @@ def _defined(uri: str, folder: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
-    need_virsh()
-    if os.geteuid() != 0:
-        not_applicable("libvirtd's QEMU driver and virtd's qemu:///system run guests as root")
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        missing_dependency("/dev/kvm is not usable: the comparison runs the same KVM guest on both daemons")
+    need_kvm_comparison()
     folder = tmp_path_factory.mktemp("hotplug")
     try:
         with (

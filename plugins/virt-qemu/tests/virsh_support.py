@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,6 +33,33 @@ def virsh_in(uri: str, folder: Path, args: list[str]) -> tuple[int, str, str]:
     """virsh's exit code and outputs, ``folder`` (a daemon's own) written DIR so that daemons compare."""
     outcome = virsh(uri, *args)
     return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
+
+
+def step_differences(
+    daemons: dict[str, tuple[str, Path]], steps: list[str], shown: Callable[[str, Path, str], tuple[int, str, str]]
+) -> str:
+    """Each step run on virtd then libvirtd (``shown(uri, folder, step)``: what it printed); the steps
+    where they differ, both answers written out (empty when none does)."""
+    failures = []
+    for step in steps:
+        ours = shown(*daemons["virtd"], step)
+        theirs = shown(*daemons["libvirtd"], step)
+        if ours != theirs:
+            failures.append(f"virsh {step}:\n virtd:    {ours}\n libvirtd: {theirs}")
+    return "\n".join(failures)
+
+
+@contextlib.contextmanager
+def defined_and_started(uri: str, name: str, xml_path: Path) -> Iterator[None]:
+    """The domain of ``xml_path`` defined and started on the daemon at ``uri``; destroyed and undefined
+    (with its snapshots' metadata) afterwards."""
+    virsh_ok(uri, "define", str(xml_path))
+    try:
+        virsh_ok(uri, "start", name)
+        yield
+    finally:
+        virsh(uri, "destroy", name)
+        virsh(uri, "undefine", name, "--snapshots-metadata")
 
 
 def virsh_ok(uri: str, *args: str) -> str:

@@ -22,6 +22,7 @@ def register_commands(commands: CommandRegistry) -> None:
         guestops,
         help,
         host,
+        hostcalls,
         hostfacts,
         interface,
         iothreads,
@@ -31,6 +32,7 @@ def register_commands(commands: CommandRegistry) -> None:
         network,
         networkport,  # network ports
         nodedev,
+        nwfilter,
         objectevents,
         plugins,
         pool,
@@ -50,6 +52,7 @@ def register_commands(commands: CommandRegistry) -> None:
         host,
         hostfacts,
         cpubaseline,
+        hostcalls,
         domain,
         tuning,
         devices,
@@ -76,6 +79,7 @@ def register_commands(commands: CommandRegistry) -> None:
         networkport,  # network ports
         interface,
         nodedev,
+        nwfilter,
         secret,
         storage,
         pool,

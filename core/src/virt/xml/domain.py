@@ -299,6 +299,9 @@ class Domain(XmlModel):
     max_memory: etree._Element | None = raw("maxMemory")
     memory: int | None = scaled("memory", "KiB")
     current_memory: int | None = scaled("currentMemory", "KiB")
+    current_memory_implicit: bool = attrs.field(default=False, repr=False)
+    """Not XML: <currentMemory> was missing and post_parse filled it in, so a driver that computes
+    <memory> again (libvirt's NUMA sum) fills it in again after that (virDomainDefPostParseMemory)."""
     blkiotune: etree._Element | None = raw("blkiotune")
     memtune: etree._Element | None = raw("memtune")
     memory_backing: etree._Element | None = raw("memoryBacking")
@@ -344,6 +347,7 @@ class Domain(XmlModel):
         current = self.current_memory
         if memory is not None and (not current or current > memory):
             self.current_memory = memory
+            self.current_memory_implicit = not current
         vcpu = self.vcpu
         if vcpu is None:
             vcpu = self.vcpu = Vcpu()
@@ -386,9 +390,11 @@ class Domain(XmlModel):
         if self.devices is not None:
             self.devices.post_parse()
         # tunables (virt.xml.tuning): <memtune>, <blkiotune>, <numatune>, <perf>, <iotune>, <bandwidth>
+        from virt.xml import memunits
         from virt.xml.tuning import normalize
 
         normalize(self)
+        memunits.normalize(self)
 
     def hide_secrets(self) -> None:
         """Leave out what libvirt writes only with VIR_DOMAIN_XML_SECURE: the graphics passwords."""

@@ -25,6 +25,7 @@ from virt.driver import (
 )
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber, InvalidArgument
 
+from virt_esx.nativecalls import EsxNativeCalls
 from virt_esx.params import EsxParams
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 _DEFAULT_USERS = {"esx": "root", "gsx": "root", "vpx": "administrator"}
 
 
-class EsxConnection(DriverConnection):
+class EsxConnection(EsxNativeCalls, DriverConnection):
     driver_name = "ESX"
     error_domain = ErrorDomain.ESX
 

@@ -17,6 +17,7 @@ from virt.localstate.networks import LocalNetworkOperations
 
 from virt_lxc import errors, hostinfo
 from virt_lxc.driver import LxcDriver, acquire, release
+from virt_lxc.nativecalls import LxcNativeCalls
 from virt_lxc.paths import DriverPaths
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class Namespaces:
     user_namespace: bool
 
 
-class LxcConnection(LocalNetworkOperations, LocalConnection[LxcDriver]):
+class LxcConnection(LxcNativeCalls, LocalNetworkOperations, LocalConnection[LxcDriver]):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s."""
 
     driver_name = "LXC"
@@ -93,7 +94,6 @@ class LxcConnection(LocalNetworkOperations, LocalConnection[LxcDriver]):
                 raise errors.not_running()
             return Namespaces(running.init_pid, running.cgroup.to_text(), bool(obj.current.idmap is not None))
 
-
     # -- signals --------------------------------------------------------------------------------------
     def send_domain_process_signal(self, ref: DomainRef, pid: int, signum: int, flags: int) -> None:
         """As libvirt's LXC driver: only the container's init, with Linux's own signal numbers."""
@@ -123,6 +123,7 @@ class LxcConnection(LocalNetworkOperations, LocalConnection[LxcDriver]):
                     ErrorNumber.SYSTEM_ERROR,
                     ErrorDomain.LXC,
                 ) from None
+
 
 def _console_index(device: str | None) -> int:
     """``console1`` -> 1 (libvirt LXC names its consoles so); None -> the first."""

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from virt.xml import Domain
     from virt.xml.devices import Char
 
+    from virt_qemu.runtime import Running
+
 CHANNEL_NAME = "org.qemu.guest_agent.0"
 SYNC_TIMEOUT = 5.0
 """How long the agent may take to answer the sync (libvirt's QEMU_AGENT_WAIT_TIME)."""
@@ -187,10 +189,22 @@ class AgentConnection:
 
         ``went_down``: True once QEMU reported the guest's power-off or reset, which proves the command worked.
         """
+        self.unanswered("guest-shutdown", {"mode": mode}, timeout=timeout, went_down=went_down)
+
+    def unanswered(
+        self,
+        command: str,
+        arguments: dict[str, Any],
+        *,
+        timeout: float = COMMAND_TIMEOUT,
+        went_down: Callable[[], bool] | None = None,
+    ) -> None:
+        """A command the agent does not answer when it works (``guest-shutdown``, ``guest-suspend-*``):
+        sent with a sync behind it, whose answer (or ``went_down``: QEMU reported what the command
+        does) proves it was carried out; an error reply is the agent's refusal."""
         deadline = time.monotonic() + timeout
         ident = secrets.randbelow(2**31)
-        command = "guest-shutdown"
-        self._send(_request(command, {"mode": mode}) + _request("guest-sync-delimited", {"id": ident}), deadline)
+        self._send(_request(command, arguments) + _request("guest-sync-delimited", {"id": ident}), deadline)
         while True:
             reply = self._next(deadline, went_down)
             if reply is _EOF or reply is _WENT_DOWN:
@@ -324,3 +338,18 @@ def connect(path: Path, timeout: float = CONNECT_TIMEOUT) -> Iterator[AgentConne
         yield connection
     finally:
         connection.close()
+
+
+@contextlib.contextmanager
+def held(running: Running, path: Path, timeout: float) -> Iterator[AgentConnection]:
+    """A synced conversation with the agent of ``running``, the only one on that guest meanwhile
+    (its agent lock: libvirt's agent job), ``timeout`` being how long its command may take."""
+    budget = CONNECT_TIMEOUT + SYNC_TIMEOUT + timeout
+    if not running.agent_lock.acquire(timeout=budget):
+        raise agent_error(ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent")
+    try:
+        with connect(path) as conversation:
+            conversation.sync()
+            yield conversation
+    finally:
+        running.agent_lock.release()

@@ -20,6 +20,7 @@ from virt_qemu.controlcalls import QemuControlOperations
 from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
 from virt_qemu.guestcalls import QemuGuestOperations
+from virt_qemu.hostcalls import QemuHostCalls
 from virt_qemu.hotplug import QemuDeviceOperations
 from virt_qemu.migrationcalls import QemuMigrationOperations
 from virt_qemu.paths import DriverPaths
@@ -54,6 +55,7 @@ class QemuConnection(
     QemuSaveOperations,
     QemuSnapshotOperations,
     QemuDeviceOperations,
+    QemuHostCalls,
     LocalConnection[QemuDriver],
 ):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; displays,

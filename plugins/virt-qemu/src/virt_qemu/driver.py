@@ -34,7 +34,7 @@ from virt.localstate.instances import Instances
 from virt.localstate.storage import resolve_volume_disks
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutdownReason, ShutoffReason
 
-from virt_qemu import affinity, consoles, display, errors, netif, nvram, postparse, prepare
+from virt_qemu import affinity, consoles, display, errors, memdevices, netif, nvram, postparse, prepare
 from virt_qemu.command.machinetypes import own_default_cpu
 from virt_qemu.events import EventHub, EventType, LifecycleEvent, event_for
 from virt_qemu.launch import launch
@@ -324,6 +324,7 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
         chardevs = monitor.execute("query-chardev", timeout=QMP_TIMEOUT)
         consoles.record_ptys(definition, chardevs)
         display.after_launch(definition, functools.partial(monitor.execute, timeout=QMP_TIMEOUT))
+        memdevices.record_bases(definition, functools.partial(monitor.execute, timeout=QMP_TIMEOUT))
         return chardevs
 
     def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
@@ -540,17 +541,8 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
         """``guest-shutdown`` through the agent, bounded in time; called without the domain's lock."""
         from virt_qemu import agent
 
-        budget = agent.CONNECT_TIMEOUT + agent.SYNC_TIMEOUT + agent.COMMAND_TIMEOUT
-        if not running.agent_lock.acquire(timeout=budget):
-            raise agent.agent_error(
-                ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent"
-            )
-        try:
-            with agent.connect(path) as conversation:
-                conversation.sync()
-                conversation.shutdown(mode, went_down=lambda: running.power_events != seen)
-        finally:
-            running.agent_lock.release()
+        with agent.held(running, path, agent.COMMAND_TIMEOUT) as conversation:
+            conversation.shutdown(mode, went_down=lambda: running.power_events != seen)
 
     def reset(self, ref: DomainRef) -> None:
         with self.locked(ref) as obj:

@@ -47,17 +47,8 @@ def agent_execute(qemu: QemuDriver, ref: DomainRef, command: str, arguments: dic
         channel = agent.find_channel(obj.current, running.run_dir)
         path = qemu._agent_socket(obj, channel, reboot=False)
         timeout = agent.command_timeout(obj.agent_timeout)
-    budget = agent.CONNECT_TIMEOUT + agent.SYNC_TIMEOUT + timeout
-    if not running.agent_lock.acquire(timeout=budget):
-        raise agent.agent_error(
-            ErrorNumber.AGENT_UNRESPONSIVE, "another guest agent command is still waiting for the agent"
-        )
-    try:
-        with agent.connect(path) as conversation:
-            conversation.sync()
-            return conversation.execute(command, arguments, timeout=timeout)
-    finally:
-        running.agent_lock.release()
+    with agent.held(running, path, timeout) as conversation:
+        return conversation.execute(command, arguments, timeout=timeout)
 
 
 PASSWORD_ENCRYPTED = 1

@@ -27,7 +27,7 @@ from virt.driver import DomainRef
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.xml.devices import Address, Alias, Controller, Disk, Interface, InterfaceTarget
 
-from virt_qemu import errors
+from virt_qemu import errors, memhotplug
 
 if TYPE_CHECKING:
     from virt.xml import Domain
@@ -70,6 +70,19 @@ def ensure_aliases(live: Domain) -> None:
     for controller in devices.controllers:
         if controller.alias is None and controller.type == "scsi":
             controller.alias = _named(f"scsi{controller.index or 0}")
+
+
+def _find_for_detach(definition: Domain, parsed: DeviceXML, *, live: bool) -> int:
+    if parsed.kind == "memory":
+        return memhotplug.find(definition, parsed.device, live=live)
+    return dc.find_for_detach(definition, parsed, _QEMU, live=live)
+
+
+def _remove_from_config(config: Domain, kind: str, at: int) -> None:
+    if kind == "memory":
+        memhotplug.config_removed(config, at)  # <memory> loses the device's size
+    else:
+        del dc.device_list(config, kind)[at]
 
 
 def _named(name: str) -> Alias:
@@ -126,15 +139,15 @@ class QemuDeviceOperations:
                 assert obj.config is not None
                 if not dc.listed(parsed.kind):
                     raise dc.unsupported("persistent detach", parsed.kind, _QEMU)
-                config_at = dc.find_for_detach(obj.config, parsed, _QEMU, live=False)
+                config_at = _find_for_detach(obj.config, parsed, live=False)
             if live:
                 assert obj.live is not None
                 ensure_aliases(obj.live)
-                at = dc.find_for_detach(obj.live, parsed, _QEMU, live=True)
+                at = _find_for_detach(obj.live, parsed, live=True)
                 self._detach_live(obj, parsed.kind, at)
             if config_at is not None:
                 assert obj.config is not None
-                del dc.device_list(obj.config, parsed.kind)[config_at]
+                _remove_from_config(obj.config, parsed.kind, config_at)
                 self.qemu.definitions.save(obj.config)
 
     def detach_device_alias(self, ref: DomainRef, alias: str, flags: int) -> None:
@@ -156,7 +169,7 @@ class QemuDeviceOperations:
                 self._detach_live(obj, *found)
             if config_found is not None:
                 assert obj.config is not None
-                del dc.device_list(obj.config, config_found[0])[config_found[1]]
+                _remove_from_config(obj.config, *config_found)
                 self.qemu.definitions.save(obj.config)
 
     def update_device(self, ref: DomainRef, xml: str, flags: int) -> None:
@@ -228,6 +241,8 @@ class QemuDeviceOperations:
             dc.check_new_controller(copy, parsed.device, _QEMU)
         if not dc.listed(parsed.kind):
             raise dc.unsupported("persistent attach", parsed.kind, _QEMU)
+        if parsed.kind == "memory":
+            memhotplug.config_added(copy, parsed.device)
         dc.add_device(copy, parsed)
         return self.qemu.complete(copy)
 
@@ -272,6 +287,9 @@ class QemuDeviceOperations:
             placed = self._placed(obj, parsed)
             self._plug_nic(obj, running, live, placed)
             dc.device_list(live, "interface").append(placed)
+        elif parsed.kind == "memory":
+            memhotplug.attach_live(self.qemu, obj, parsed.device)  # its own event: the backend's name
+            return
         elif parsed.kind == "controller":
             dc.check_new_controller(live, parsed.device, _QEMU)
             placed = self._placed(obj, parsed)
@@ -439,6 +457,9 @@ class QemuDeviceOperations:
                 if bus == "scsi" and disk.address is not None and int(disk.address.controller or "0") == index:
                     raise errors.error(ErrorNumber.OPERATION_INVALID, "device cannot be detached: device is busy")
             device.alias = _named(alias)
+        elif kind == "memory":
+            memhotplug.detach_live(self.qemu, obj, at)
+            return
         elif kind not in ("disk", "interface") or alias is None:
             raise dc.unsupported("live detach", kind, _QEMU)
         if kind == "disk" and (device.target is None or device.target.bus not in ("virtio", "scsi")):
@@ -495,13 +516,16 @@ def device_deleted(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
             driver.qmp(obj, command, arguments)
 
     if kind == "disk":
-        for node in _orphan_nodes(driver, obj):
-            execute("blockdev-del", {"node-name": node})
+        _delete_orphan_nodes(driver, obj)
+    elif kind == "memory":
+        memhotplug.removed(driver, obj, device)
     elif kind == "interface":
         execute("netdev_del", {"id": f"host{alias}"})
         taps = [device.target.dev] if device.target is not None and device.target.dev else []
         netif.detach([t for t in taps if t.startswith(netif.TAP_PREFIX)])
     del dc.device_list(live, kind)[at]
+    if kind == "memory":
+        memhotplug.refresh_balloon(driver, obj)  # without a balloon: the whole memory, now smaller
     driver._save_status(obj)
 
 
@@ -513,23 +537,31 @@ def _named_nodes(driver: QemuDriver, obj: DomainObj) -> list[dict[str, Any]]:
     return [e for e in found if isinstance(e, dict)]
 
 
-def _orphan_nodes(driver: QemuDriver, obj: DomainObj) -> list[str]:
-    """The format node a removed disk used and its storage node below (format first): the
-    ``diskN-format`` nodes no device uses any more, with their ``diskN-storage``."""
-    in_use: set[str] = set()
+def _delete_orphan_nodes(driver: QemuDriver, obj: DomainObj) -> None:
+    """Remove the block nodes a removed disk left: its format and storage nodes and, for a disk with
+    external snapshots, its overlays' nodes down its chain. QEMU refuses to delete a node something
+    still uses (a device, a node above it, a job), so every node no device holds is tried, top-down
+    by passes, until a pass deletes nothing: whatever is left is in use."""
     try:
-        for entry in driver.qmp(obj, "query-block"):
-            inserted = entry.get("inserted") or {}
-            if inserted.get("node-name"):
-                in_use.add(str(inserted["node-name"]))
+        in_use = {
+            str((entry.get("inserted") or {}).get("node-name"))
+            for entry in driver.qmp(obj, "query-block")
+            if (entry.get("inserted") or {}).get("node-name")
+        }
     except VirtError:
-        return []
-    orphans = []
-    for entry in _named_nodes(driver, obj):
-        node = str(entry.get("node-name"))
-        if node.endswith("-format") and node not in in_use:
-            orphans += [node, node.replace("-format", "-storage")]
-    return orphans
+        return
+    left = [str(e["node-name"]) for e in _named_nodes(driver, obj) if e.get("node-name")]
+    left = [n for n in dict.fromkeys(left) if n not in in_use]
+    while left:
+        kept = []
+        for node in left:
+            try:
+                driver.qmp(obj, "blockdev-del", {"node-name": node})
+            except VirtError:
+                kept.append(node)
+        if len(kept) == len(left):
+            return
+        left = kept
 
 
 def _link_up(iface: Interface) -> bool:

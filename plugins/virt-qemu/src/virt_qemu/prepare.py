@@ -115,11 +115,14 @@ def check_caps(domain: Domain, caps: QemuCaps) -> None:
 
 
 def for_start(domain: Domain) -> None:
-    """What libvirt changes in the definition a guest starts with: an empty drive (a CD-ROM or floppy
-    without a medium) has no format while it runs (``<driver name='qemu'/>``), whatever the stored
-    definition says."""
+    """What libvirt changes in the definition a guest starts with: the memory sizes (``memdevices``);
+    an empty drive (a CD-ROM or floppy without a medium) has no format while it runs
+    (``<driver name='qemu'/>``), whatever the stored definition says."""
     from virt.localstate.stats import disk_source
 
+    from virt_qemu import memdevices
+
+    memdevices.for_start(domain)  # memory sizes rounded as QEMU needs them, the DIMMs' aliases
     for disk in domain.devices.disks if domain.devices is not None else []:
         if disk.driver is not None and disk_source(disk) is None and (disk.type or "file") in ("file", "block"):
             disk.driver.type = None

@@ -1,6 +1,6 @@
 """QEMU's QMP events turned into libvirt's domain events of the ids beyond lifecycle, as libvirt 9.0's
 qemu_process.c turns them (qemuProcessHandleReset, -RTCChange, -Watchdog, -IOError, -TrayChange,
--BalloonChange, -DeviceDeleted, -PMSuspend, -PMWakeup, -PMSuspendDisk, -SerialChanged).
+-BalloonChange, -DeviceDeleted, -AcpiOstInfo, -PMSuspend, -PMWakeup, -PMSuspendDisk, -SerialChanged).
 
 ``translate`` only reads the event and the domain's live definition; the state changes some of
 these events bring (a watchdog or an I/O error pausing the guest, a guest suspended to RAM) are the
@@ -19,6 +19,7 @@ from virt.domainevents import (
     AgentLifecycleReason,
     AgentLifecycleState,
     BalloonChangeEvent,
+    DeviceRemovalFailedEvent,
     DeviceRemovedEvent,
     IOErrorAction,
     IOErrorEvent,
@@ -78,6 +79,11 @@ def translate(
         # QEMU also reports the deletion of a device's own parts (by QOM path only); libvirt
         # announces the devices it named
         return [DeviceRemovedEvent(ref, str(data["device"]))]
+    if name == "ACPI_DEVICE_OST" and isinstance(data.get("info"), dict):
+        from virt_qemu.memhotplug import ost_failure
+
+        refused = ost_failure(data["info"])  # the guest would not give a DIMM back
+        return [DeviceRemovalFailedEvent(ref, refused)] if refused else []
     if name == "SUSPEND":
         return [PMSuspendEvent(ref)]
     if name == "SUSPEND_DISK":

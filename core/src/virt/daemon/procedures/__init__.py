@@ -25,6 +25,7 @@ def handlers() -> dict[int, Handler]:
         events,
         guestagent,
         guestops,
+        hostcalls,
         hostfacts,
         interfaces,
         iothreads,
@@ -33,6 +34,7 @@ def handlers() -> dict[int, Handler]:
         networkports,  # network ports
         networks,
         nodedevices,
+        nwfilters,
         objectevents,
         rename,
         saving,

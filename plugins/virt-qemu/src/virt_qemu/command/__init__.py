@@ -18,7 +18,7 @@ from typing import Any
 
 from virt.xml.domain import QEMU_NS, Domain
 
-from virt_qemu.command import chardev, controllers, devices, disks, machine, machinetypes, net
+from virt_qemu.command import chardev, controllers, devices, disks, machine, machinetypes, memory, net
 from virt_qemu.command.context import Args, CapsLike, Context, RuntimeFiles, kv
 from virt_qemu.command.controllers import Buses
 from virt_qemu.command.errors import Node, UnsupportedConfig, raw_node, refuse_raw_extra
@@ -83,6 +83,7 @@ def build_command(domain: Domain, caps: CapsLike, files: RuntimeFiles) -> list[s
     machine.lifecycle_options(ctx)
     machine.os_options(ctx)
     controllers.build(ctx)
+    memory.dimm_devices(ctx)
     disks.build(ctx)
     net.build(ctx)
     chardev.build(ctx)

@@ -12,7 +12,7 @@ from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_un
 
 _DEVICE_KINDS = (
     "emulator", "disks", "controllers", "interfaces", "serials", "parallels", "consoles", "channels",
-    "inputs", "graphics", "audios", "videos", "watchdogs", "memballoon", "rngs",
+    "inputs", "graphics", "audios", "videos", "watchdogs", "memballoon", "rngs", "memories",
 )  # fmt: skip
 # What the builder builds, which domain capabilities offer (``virt_qemu.capsxml``): keep them here, in use.
 NOT_YET = {
@@ -28,7 +28,6 @@ NOT_YET = {
     "nvram": ("nvram", "NVRAM devices are"),
     "panics": ("panic", "panic devices are"),
     "shmems": ("shmem", "shared memory devices are"),
-    "memories": ("memory", "memory devices are"),
     "iommu": ("iommu", "IOMMU devices are"),
     "vsock": ("vsock", "vsock devices are"),
     "cryptos": ("crypto", "crypto devices are"),

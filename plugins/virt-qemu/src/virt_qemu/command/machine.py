@@ -10,6 +10,7 @@ from lxml import etree
 from virt.xml.base import source_line
 from virt.xml.domain import CPU, OS, Domain
 
+from virt_qemu.command import memory
 from virt_qemu.command.context import CapsLike, Context, kv
 from virt_qemu.command.errors import Node, raw_node, refuse_raw_extra, refuse_unhandled, unknown_attr, unknown_element
 from virt_qemu.command.machinetypes import Family, check_no_sleep_states, own_default_cpu
@@ -20,7 +21,7 @@ ROOT = "/domain"
 DOMAIN_HANDLED = (
     "type", "id", "name", "uuid", "title", "description", "metadata", "memory", "current_memory", "vcpu",
     "os", "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash", "pm", "devices", "seclabels",
-    "qemu_commandline", "resource", "cputune",
+    "qemu_commandline", "resource", "cputune", "max_memory",
 )  # fmt: skip
 """The fields of ``virt.xml.Domain`` built (memoryBacking, iothreads, genid... are refused); <cputune>
 and <vcpu cpuset> are host CPU affinities the driver sets on QEMU's threads (``virt_qemu.affinity``)."""
@@ -164,7 +165,7 @@ def cpu_option(ctx: Context) -> None:
 
 
 def _cpu_model(ctx: Context, cpu: CPU, node: Node, default: str) -> str:
-    refuse_unhandled(cpu, node, ("mode", "match", "check", "migratable", "model", "topology", "features"))
+    refuse_unhandled(cpu, node, ("mode", "match", "check", "migratable", "model", "topology", "features", "numa"))
     mode = cpu.mode or "custom"
     if mode not in CPU_MODES:
         raise node.attr("mode").refuse(f"unknown CPU mode '{mode}'")
@@ -189,7 +190,7 @@ def memory_and_smp(ctx: Context, max_cpus: int | None) -> None:
     domain = ctx.domain
     if not domain.memory:
         raise _node(domain).refuse("the domain has no <memory>")
-    ctx.args.add("-m", f"size={domain.memory}k")
+    memory.memory_option(ctx)
     ctx.args.add("-overcommit", "mem-lock=off")
     vcpu = domain.vcpu
     vnode = _node(domain, "vcpu")
@@ -228,6 +229,7 @@ def memory_and_smp(ctx: Context, max_cpus: int | None) -> None:
     if current != total:
         opts.append(("maxcpus", total))
     ctx.args.add("-smp", kv(str(current), opts))
+    memory.numa_options(ctx)
 
 
 def _host_cpus(text: str, node: Node) -> None:

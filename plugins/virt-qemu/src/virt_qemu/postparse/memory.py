@@ -13,19 +13,25 @@ from virt.errors import ErrorNumber
 from virt.xml import Domain
 from virt.xml.convert import scale
 
-from virt_qemu import errors
+from virt_qemu import errors, memdevices
 
 
 def fill_totals(domain: Domain) -> None:
     cells = _numa_total(domain)
     devices = _devices_total(domain)
     if cells:
+        # libvirt fills a missing <currentMemory> after this sum (the XML model filled it with the
+        # given <memory> already)
+        if domain.current_memory_implicit:
+            domain.current_memory = None
         domain.memory = cells + devices
     elif domain.memory is not None and devices > domain.memory:
         raise errors.error(ErrorNumber.XML_ERROR, "Total size of memory devices exceeds the total memory size")
     total = domain.memory
     if total is not None and (not domain.current_memory or domain.current_memory > total):
         domain.current_memory = total
+    # <maxMemory>, NUMA cells and DIMM slots (memory hotplug)
+    memdevices.check_definition(domain)
 
 
 def _numa_total(domain: Domain) -> int:
