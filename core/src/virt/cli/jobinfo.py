@@ -13,17 +13,13 @@ _OPERATIONS = (
     "Snapshot revert", "Dump", "Backup", "Snapshot delete",
 )  # fmt: skip
 """virDomainJobOperation's words in virsh."""
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def pretty(value: int) -> str:
     """vshPrettyCapacity with virsh's three decimals: ``61.326 MiB``, ``0.000 B``."""
-    amount = float(value)
-    for unit in _UNITS:
-        if amount < 1024 or unit == _UNITS[-1]:
-            return f"{amount:.3f} {unit}"
-        amount /= 1024
-    raise AssertionError("unreachable")
+    from virt.cli.commands.storage import pretty_capacity
+
+    return pretty_capacity(value, 3)
 
 
 def _line(label: str, value: str) -> str:

@@ -207,14 +207,9 @@ def run_migrate_compcache(ctx: Context, args: argparse.Namespace) -> None:
     size = _number(args.size, "size")
     if size is not None:
         domain.migrate_set_compression_cache(size)
-    amount = float(domain.migrate_get_compression_cache())
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-    unit = units[0]
-    for unit in units:  # virsh's vshPrettyCapacity, three decimals
-        if amount < 1024 or unit == units[-1]:
-            break
-        amount /= 1024
-    ctx.print(f"Compression cache: {amount:.3f} {unit}")
+    from virt.cli.jobinfo import pretty
+
+    ctx.print(f"Compression cache: {pretty(domain.migrate_get_compression_cache())}")
 
 
 def run_migrate_postcopy(ctx: Context, args: argparse.Namespace) -> None:

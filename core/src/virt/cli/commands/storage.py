@@ -11,12 +11,12 @@ from virt.cli.registry import Argument, CommandRegistry, complete_pools
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
-def pretty_capacity(value: int) -> str:
-    """virsh's vshPrettyCapacity: ``100.00 GiB``."""
+def pretty_capacity(value: int, decimals: int = 2) -> str:
+    """virsh's vshPrettyCapacity: ``100.00 GiB`` (domjobinfo and migrate-compcache print 3 decimals)."""
     amount = float(value)
     for unit in _UNITS:
         if amount < 1024 or unit == _UNITS[-1]:
-            return f"{amount:.2f} {unit}"
+            return f"{amount:.{decimals}f} {unit}"
         amount /= 1024
     raise AssertionError("unreachable")
 
