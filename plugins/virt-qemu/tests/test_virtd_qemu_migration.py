@@ -231,6 +231,13 @@ def test_live_migration_there_and_back(
     assert _virt(uri_b, "migrate-getspeed", NAME).stdout.strip() == "500"
     assert _virt(uri_b, "migrate-setmaxdowntime", NAME, "400").returncode == 0
     assert _virt(uri_b, "migrate-getmaxdowntime", NAME).stdout.strip() == "400"
+    assert _virt(uri_b, "migrate-compcache", NAME, "--size", "67108864").stdout.strip() == "Compression cache: 64.000 MiB"
+    assert virsh(uri_b, "migrate-compcache", NAME).stdout.strip() == "Compression cache: 64.000 MiB"
+    assert virsh(uri_b, "migrate-getmaxdowntime", NAME).stdout.strip() == "400"
+    assert (
+        virsh(uri_b, "domjobabort", NAME).stderr.strip()
+        == "error: Requested operation is not valid: no job is active on the domain"
+    )
     back = _virt(uri_b, "migrate", "--live", "--p2p", "--verbose", NAME, _tcp("a"), "--migrateuri", f"tcp:{NET}.1")
     assert back.returncode == 0, back.stderr
     assert "Migration: [100 %]" in back.stderr
