@@ -231,7 +231,9 @@ def test_live_migration_there_and_back(
     assert _virt(uri_b, "migrate-getspeed", NAME).stdout.strip() == "500"
     assert _virt(uri_b, "migrate-setmaxdowntime", NAME, "400").returncode == 0
     assert _virt(uri_b, "migrate-getmaxdowntime", NAME).stdout.strip() == "400"
-    assert _virt(uri_b, "migrate-compcache", NAME, "--size", "67108864").stdout.strip() == "Compression cache: 64.000 MiB"
+    assert (
+        _virt(uri_b, "migrate-compcache", NAME, "--size", "67108864").stdout.strip() == "Compression cache: 64.000 MiB"
+    )
     assert virsh(uri_b, "migrate-compcache", NAME).stdout.strip() == "Compression cache: 64.000 MiB"
     assert virsh(uri_b, "migrate-getmaxdowntime", NAME).stdout.strip() == "400"
     assert (
