@@ -39,6 +39,21 @@ NET = "10.77.41"
 BOOT_TIMEOUT = 90.0
 COUNTING = re.compile(r"count (\d+)")
 
+# ssh standing for the hop to the other host (both hosts' unix sockets are visible here): it takes
+# OpenSSH's options, then runs the remote command (netcat to the daemon's socket) as sshd would
+FAKE_SSH = """#!/bin/sh
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --) shift; break ;;
+        -p|-l|-i|-o|-e) shift 2 ;;
+        -*) shift ;;
+        *) break ;;
+    esac
+done
+shift
+exec sh -c "$*"
+"""
+
 # run as rdinit: a counter on the console (and, with virt.dirty=on, a memory dirtier), then the usual init
 WRAPPER = """#!/bin/sh
 /bin/busybox sh -c '
@@ -246,10 +261,28 @@ def test_live_migration_there_and_back(
     assert virsh(uri_a, "domstate", NAME, "--reason").stdout.strip() == "running (migrated)"
     assert virsh(uri_a, "dominfo", NAME).stdout.count("Persistent:     yes") == 1
     assert virsh(uri_b, "list", "--all", "--name").stdout.split() == []
+    seen = _wait_counting(log, seen + 5)
+
+    # 5. over qemu+ssh: virt migrate --p2p (A's virtd reaching B through ssh), then stock virsh reaching
+    # both hosts through ssh itself (client-managed)
+    ssh = tmp_path / "ssh"
+    ssh.write_text(FAKE_SSH)
+    ssh.chmod(0o755)
+
+    def over_ssh(daemon: Virtd, host: str) -> str:
+        return f"qemu+ssh://{host}/system?socket={daemon.socket}&command={ssh}"
+
+    moved = _virt(uri_a, "migrate", "--live", "--p2p", NAME, over_ssh(b, "hostb"), "--migrateuri", f"tcp:{NET}.2")
+    assert moved.returncode == 0, moved.stderr
+    assert virsh(uri_b, "domstate", NAME, "--reason").stdout.strip() == "running (migrated)"
+    seen = _wait_counting(log, seen + 5)
+    done = virsh(over_ssh(b, "hostb"), "migrate", "--live", NAME, over_ssh(a, "hosta"), "--migrateuri", f"tcp:{NET}.1")
+    assert done.code == 0, done.stderr
+    assert virsh(uri_a, "domstate", NAME, "--reason").stdout.strip() == "running (migrated)"
     _wait_counting(log, seen + 5)
     _never_back(log)
 
-    # 5. a client that prepared an incoming migration and went away leaves no paused guest behind
+    # 6. a client that prepared an incoming migration and went away leaves no paused guest behind
     with virt.open(uri_a) as conn_a, virt.open(uri_b) as lone:
         ref = conn_a.lookup_domain_by_name(NAME).ref
         cookie, xml = conn_a.driver.migrate_begin(ref, MigrationParams(), MigrateFlags.LIVE)
