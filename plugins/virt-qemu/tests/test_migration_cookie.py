@@ -80,7 +80,7 @@ def test_job_statistics_from_query_migrate() -> None:
     assert (info.data_total, info.data_processed, info.data_remaining) == (1000, 600, 400)
     stats = {p.field: p.value for p in info.params}
     assert stats["operation"] == 5 and stats["memory_bps"] == 1_000_000 and stats["memory_dirty_rate"] == 5
-    assert stats["setup_time"] == 3 and stats["success"] is True
+    assert stats["setup_time"] == 3 and "errmsg" not in stats
 
 
 @pytest.mark.parametrize(

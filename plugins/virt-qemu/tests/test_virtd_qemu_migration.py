@@ -366,6 +366,7 @@ def test_migration_with_libvirtd_on_the_other_side(tiny_guest: GuestImage, tmp_p
     back peer to peer with libvirtd driving virtd over qemu+tcp (one machine, told apart by host UUID);
     each daemon sends the same lifecycle events in the same role."""
     import virt
+    from virt.domainevents import DomainEventID
     from virt.migration import MigrateFlags, MigrationParams
     from virt.testing import start_libvirtd
 
@@ -391,6 +392,10 @@ def test_migration_with_libvirtd_on_the_other_side(tiny_guest: GuestImage, tmp_p
                         conn.add_domain_event_callback(
                             lambda _, event, daemon=daemon: events[daemon].append(f"{event.type.name} {event.detail}")
                         )
+                        for kind in (DomainEventID.MIGRATION_ITERATION, DomainEventID.JOB_COMPLETED):
+                            conn.register_domain_event(
+                                kind, lambda _, event, daemon=daemon: events[daemon].append(type(event).__name__)
+                            )
                     conn_ours.define_domain(_definition(tiny_guest, tmp_path, log)).start()
                     seen = _wait_counting(log, 5)
                     settle()
@@ -411,7 +416,11 @@ def test_migration_with_libvirtd_on_the_other_side(tiny_guest: GuestImage, tmp_p
                     assert back.state().state.name == "RUNNING" and back.is_persistent()
                     assert [d.name for d in conn_theirs.list_domains()] == []
                     to_virtd = settle()
-                    assert to_libvirtd["virtd"] == to_virtd["libvirtd"] == ["SUSPENDED 1", "STOPPED 3"]
+                    for seen_events in (to_libvirtd["virtd"], to_virtd["libvirtd"]):  # the sources
+                        passes = seen_events.count("MigrationIterationEvent")
+                        assert passes >= 1 and seen_events.count("JobCompletedEvent") == 1, seen_events
+                        lifecycle = [e for e in seen_events if not e.endswith("Event")]
+                        assert lifecycle == ["SUSPENDED 1", "STOPPED 3"], seen_events
                     assert to_libvirtd["libvirtd"] == to_virtd["virtd"] == ["STARTED 1", "DEFINED 0", "RESUMED 1"]
                     _wait_counting(log, seen + 5)
                     _never_back(log)

@@ -207,10 +207,10 @@ class Job:
         throttle = self.answer.get("cpu-throttle-percentage")
         if isinstance(throttle, int):
             params.append(TypedParameter("auto_converge_throttle", ParamType.INT, throttle))
-        if self.ended is not None:
-            params.append(TypedParameter("success", ParamType.BOOLEAN, self.error is None))
-            if self.error is not None:
-                params.append(TypedParameter("errmsg", ParamType.STRING, self.error))
+        # no storage is copied through the migration stream itself (a storage copy is its mirrors')
+        params += [_ullong("disk_total", 0), _ullong("disk_processed", 0), _ullong("disk_remaining", 0)]
+        if self.ended is not None and self.error is not None:
+            params.append(TypedParameter("errmsg", ParamType.STRING, self.error))
         return JobInfo.from_stats(kind, tuple(params))
 
 
@@ -519,7 +519,7 @@ def send(
         if job.aborted:
             raise errors.error(ErrorNumber.OPERATION_ABORTED, "migration out job: canceled by client")
         execute("migrate", {"uri": _qemu_uri(params.uri)})
-        _follow(execute, job, done=("completed", "postcopy-active"))
+        _follow(execute, job, done=("completed", "postcopy-active"), on_pass=_iteration_events(driver, ref))
         if mirrors:
             migrationdisks.complete(execute, mirrors)
     except BaseException as exc:
@@ -536,6 +536,20 @@ def send(
         else:
             driver._set_state(obj, DomainState.PAUSED, PausedReason.MIGRATION, emit=False)
         driver._emit(obj, EventType.SUSPENDED, SuspendedDetail.MIGRATED)
+
+
+def _iteration_events(driver: QemuDriver, ref: DomainRef) -> Any:
+    from virt.domainevents import MigrationIterationEvent
+
+    return lambda number: driver._emit_other(MigrationIterationEvent(ref, iteration=number))
+
+
+def _job_completed(driver: QemuDriver, obj: DomainObj, job: Job) -> None:
+    """libvirt's JOB_COMPLETED event of a migration that worked, with its statistics."""
+    from virt.domainevents import JobCompletedEvent
+    from virt.driver import DomainRef
+
+    driver._emit_other(JobCompletedEvent(DomainRef(obj.name, obj.uuid, obj.id), params=job.info().params))
 
 
 def _host_of(uri: str) -> str:
@@ -555,13 +569,27 @@ def _bytes_per_second(mib: int) -> int:
     return min(mib * _MIB, 2**63 - 1) if mib < UNLIMITED_SPEED else 2**63 - 1 - (2**63 - 1) % _MIB
 
 
-def _follow(execute: Any, job: Job, *, done: tuple[str, ...], timeout: float | None = None) -> None:
+def _follow(
+    execute: Any,
+    job: Job,
+    *,
+    done: tuple[str, ...],
+    timeout: float | None = None,
+    on_pass: Any = None,
+) -> None:
     """Poll ``query-migrate`` into ``job`` until its status is one of ``done``; failure and
-    cancellation as libvirt words them."""
+    cancellation as libvirt words them. ``on_pass(n)`` is told each memory pass QEMU began (its
+    dirty bitmap syncs: libvirt's MIGRATION_ITERATION events, from QEMU's MIGRATION_PASS)."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    passes = 0
     while True:
         answer = execute("query-migrate") or {}
         job.answer = answer
+        synced = (answer.get("ram") or {}).get("dirty-sync-count")
+        if on_pass is not None and isinstance(synced, int):
+            for number in range(passes + 1, synced + 1):
+                on_pass(number)
+            passes = max(passes, synced)
         status = str(answer.get("status", "none"))
         job.status = status
         if status in done:
@@ -740,6 +768,8 @@ def confirm(
             return
         if job is not None and job.ended is None:
             _end(table, job, None)
+        if job is not None:
+            _job_completed(driver, obj, job)
         if obj.active and obj.running is not None:
             obj.running.migrating = False
             driver._kill_and_stop(obj, ShutoffReason.MIGRATED)
