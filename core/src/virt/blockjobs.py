@@ -112,8 +112,6 @@ COPY_GRANULARITY = "granularity"
 """VIR_DOMAIN_BLOCK_COPY_GRANULARITY: the dirty bitmap's granularity in bytes (UINT, a power of 2)."""
 COPY_BUF_SIZE = "buf-size"
 """VIR_DOMAIN_BLOCK_COPY_BUF_SIZE: how much the copy may have in flight (ULLONG)."""
-COPY_PARAMETERS_MAX = 16
-"""REMOTE_DOMAIN_BLOCK_COPY_PARAMETERS_MAX."""
 _COPY_PARAM_TYPES = {
     COPY_BANDWIDTH: ParamType.ULLONG,
     COPY_GRANULARITY: ParamType.UINT,
