@@ -299,6 +299,7 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.NO_HOSTNAME: "no hostname found",
     ErrorNumber.NO_INTERFACE: "Interface not found",
     ErrorNumber.MULTIPLE_INTERFACES: "multiple matching interfaces found",
+    ErrorNumber.BLOCK_COPY_ACTIVE: "block copy still active",
 }
 
 _CLASSES: dict[ErrorNumber, type[VirtError]] = {

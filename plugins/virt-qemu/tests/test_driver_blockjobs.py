@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 import virt
 from driver_support import conn_fixture, firmware_xml, qemu_root_fixture, wait_until  # noqa: F401 - fixtures
-from virt.blockjobs import BlockCommitFlags, BlockJobAbortFlags, BlockJobInfoFlags, BlockRebaseFlags
+from virt.blockjobs import (
+    BlockCommitFlags,
+    BlockCopyFlags,
+    BlockJobAbortFlags,
+    BlockJobInfoFlags,
+    BlockRebaseFlags,
+    copy_params,
+)
 from virt.blockjobs import BlockJobType as T
 from virt.domainevents import AnyDomainEvent, DomainEventID, virsh_text
 
@@ -131,7 +138,9 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     # a copy to a new image, pivoted: the disk writes to the copy, which holds every layer's data
     events.clear()
     copy = tmp_path / "copy.qcow2"
-    dom.block_rebase("vda", str(copy), 0, BlockRebaseFlags.COPY)
+    with pytest.raises(virt.VirtError, match=r"^Requested operation is not valid: domain is not transient$"):
+        dom.block_rebase("vda", str(copy), 0, BlockRebaseFlags.COPY)
+    dom.block_copy("vda", f"<disk type='file'><source file='{copy}'/></disk>", flags=BlockCopyFlags.TRANSIENT_JOB)
     assert dom.wait_block_job("vda", until_ready=True, timeout=30, interval=0.05) == virt.blockjobs.BlockJobStatus.READY
     with pytest.raises(virt.VirtError, match=r"disk 'vda' already in active block job"):
         dom.block_pull("vda")
@@ -141,13 +150,15 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
         f"event 'block-job' for domain 'bj1': Block Copy for {copy} completed",
     )
     assert f"<source file='{copy}'/>" in dom.xml()
-    assert f"<source file='{images['base']}'/>" in dom.xml(inactive=True)  # libvirt leaves a copy's config alone
+    assert f"<source file='{copy}'/>" in dom.xml(inactive=True)  # libvirt's pivot changes the config too
     assert _backing(copy) is None
 
     # a copy slowed down to 1 MiB/s, then cancelled: the disk stays where it was
     events.clear()
     slow = tmp_path / "slow.qcow2"
-    dom.block_rebase("vda", str(slow), 1, BlockRebaseFlags.COPY)
+    dom.block_copy(
+        "vda", f"<disk><source file='{slow}'/></disk>", copy_params(bandwidth=MIB), BlockCopyFlags.TRANSIENT_JOB
+    )
     info = dom.block_job_info("vda")
     assert info is not None and info.type == T.COPY and info.bandwidth == 1
     dom.block_job_set_speed("vda", 2)

@@ -135,7 +135,7 @@ class QemuBlockJobOperations:
         target = dc.disk_target(blockjobs.find_disk(obj.live, disk))
         job = blockjobs.job_of(running, target)
         if job is None:
-            raise errors.error(ErrorNumber.OPERATION_INVALID, f"disk {target} does not have an active block job")
+            raise errors.error(ErrorNumber.INVALID_ARG, f"disk {target} does not have an active block job")
         return job
 
     def pull_domain_block(self, ref: DomainRef, disk: str, bandwidth: int, flags: int) -> None:
@@ -188,6 +188,10 @@ class QemuBlockJobOperations:
     ) -> None:
         with self.qemu.locked(ref) as obj:
             self.qemu._usable(obj)
+            if obj.persistent and not flags & BlockCopyFlags.TRANSIENT_JOB:
+                # libvirt 9.0: a copy cannot outlive the QEMU it runs in, so a domain that outlives
+                # it (persistent) must say the job may be lost with it
+                raise errors.error(ErrorNumber.OPERATION_INVALID, "domain is not transient")
             assert obj.live is not None
             found = blockjobs.find_disk(obj.live, disk)
             blockjobs.start_copy(

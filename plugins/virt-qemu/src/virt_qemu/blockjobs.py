@@ -10,8 +10,7 @@ lower one (the active layer: ready, then pivoted onto the base as a copy is); a 
 included, is read (``query-jobs``) before ``job-dismiss``: QEMU's JOB_STATUS_CHANGE events drive a
 job from start to end (``job_event``, on the driver's event thread with the domain's lock held),
 which updates the live definition (the copy's or the base's file is the disk's source after a
-pivot; libvirt changes the persistent definition too after an active commit when it named the
-same file) and emits libvirt's BLOCK_JOB and BLOCK_JOB_2 events.
+pivot; libvirt changes the persistent definition too when it named the same file) and emits libvirt's BLOCK_JOB and BLOCK_JOB_2 events.
 
 The jobs live in the running QEMU's ``Running.block_jobs`` (by disk target): a driver restarted
 while a job runs does not know it (the job goes on in QEMU; ``query-block-jobs`` still shows it).
@@ -441,14 +440,14 @@ def _concluded(driver: QemuDriver, obj: DomainObj, running: Running, job: BlockJ
 
 
 def _pivot(driver: QemuDriver, obj: DomainObj, job: BlockJob, destination: Layer) -> None:
-    """The disk now is ``destination``: its file and format in the live definition (and, for an
-    active commit, in the persistent one where it named the same file), the old top's nodes gone."""
+    """The disk now is ``destination``: its file and format in the live definition and, as libvirt
+    9.0 does, in the persistent one where it named the same file; the old top's nodes gone."""
     live = obj.live
     assert live is not None
     disk = find_disk(live, job.target)
     old_path = dc.disk_source(disk)
     _set_source(disk, destination)
-    if job.type is BlockJobType.ACTIVE_COMMIT and obj.config is not None:
+    if obj.config is not None:
         with contextlib.suppress(VirtError):
             config_disk = find_disk(obj.config, job.target)
             if dc.disk_source(config_disk) == old_path:

@@ -275,7 +275,7 @@ def run_blockcommit(ctx: Context, args: argparse.Namespace) -> int | None:
     if watch is None:
         ctx.print_extra("Active Block Commit started" if active else "Block Commit started", end="")
         return None
-    label = "Active Block Commit" if active else "Block Commit"
+    label = "Active Block Commit" if active else "Block commit"  # virsh's words, its case too
     status = wait_for_job(
         ctx, domain, args.path, label, verbose=args.verbose, timeout=timeout, async_abort=_async(args), watch=watch
     )

@@ -1,0 +1,165 @@
+"""Block jobs through stock virsh (and virt's own CLI), virtd serving ``qemu:///system`` side by side
+with libvirtd 9.0's QEMU driver, on the same firmware-only KVM guest (QEMU's block layer needs no
+guest OS) whose disk is a three-image qcow2 chain in each daemon's own folder.
+
+One sequence of blockjob, blockpull, blockcommit (inactive, then active with --pivot), blockcopy
+(--wait --verbose --pivot, then a slowed copy queried, re-capped and aborted) and blockresize, errors
+included, must print on virtd exactly what it prints on libvirtd, progress lines and all; virsh's
+event watcher must see the same BLOCK_JOB and BLOCK_JOB_2 events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_guests
+from virsh_support import kill_processes_mentioning, virsh, virsh_ok
+from virt.testing import missing_dependency, need_virsh, not_applicable
+
+VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
+NAME = "vqb1"
+UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cb1"
+GUEST = f"""<domain type='kvm'>
+  <name>{NAME}</name>
+  <uuid>{UUID}</uuid>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <features><acpi/></features>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='@FOLDER@/top.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+"""
+STEPS = [
+    ["blockjob", NAME, "vda"],
+    ["blockjob", NAME, "vda", "--info", "--raw"],
+    ["blockjob", NAME, "vdz"],
+    ["blockjob", NAME, "vda", "--abort"],
+    ["blockpull", NAME, "vda", "--base", "@FOLDER@/mid.qcow2", "--wait"],
+    ["blockcommit", NAME, "vda"],
+    ["blockcommit", NAME, "vda", "--top", "@FOLDER@/mid.qcow2", "--wait", "--verbose"],
+    ["blockcommit", NAME, "vda", "--active", "--pivot", "--verbose"],
+    ["domblklist", NAME],
+    ["dumpxml", NAME, "--inactive", "--xpath", "//disk/source"],
+    ["blockcopy", NAME, "vda", "--dest", "@FOLDER@/copy.qcow2", "--wait", "--pivot"],
+    ["blockcopy", NAME, "vda", "@FOLDER@/copy.qcow2", "--transient-job", "--wait", "--verbose", "--pivot"],
+    ["domblklist", NAME],
+    ["dumpxml", NAME, "--inactive", "--xpath", "//disk/source"],
+    ["blockcopy", NAME, "vda", "@FOLDER@/slow.qcow2", "--bandwidth", "1", "--transient-job"],
+    ["blockcopy", NAME, "vda", "@FOLDER@/other.qcow2", "--transient-job"],
+    ["blockjob", NAME, "vda", "--info"],
+    ["blockjob", NAME, "vda", "--bandwidth", "2"],
+    ["blockjob", NAME, "vda", "--info", "--bytes"],
+    ["blockjob", NAME, "vda", "--pivot"],
+    ["blockjob", NAME, "vda", "--abort"],
+    ["blockjob", NAME, "vda"],
+    ["blockresize", NAME, "vda", "32M"],
+    ["blockresize", NAME, "vdz", "32M"],
+    ["blockcopy", NAME, "vda"],
+    ["blockcommit", NAME, "vda", "--verbose"],
+]
+
+
+def _chain(folder: Path) -> None:
+    below: Path | None = None
+    for name in ("base", "mid", "top"):
+        path = folder / f"{name}.qcow2"
+        backing = ["-F", "qcow2", "-b", str(below)] if below is not None else []
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", *backing, str(path), "16M"], check=True)
+        below = path
+    # data for a copy capped at 1 MiB/s to take its time over
+    write = ["qemu-io", "-f", "qcow2", "-c", "write -P 0xa1 0 4M", str(folder / "base.qcow2")]
+    subprocess.run(write, check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def _defined(uri: str, folder: Path) -> Iterator[Path]:
+    folder.mkdir()
+    folder.chmod(0o755)
+    _chain(folder)
+    (folder / "guest.xml").write_text(GUEST.replace("@FOLDER@", str(folder)))
+    try:
+        virsh_ok(uri, "define", str(folder / "guest.xml"))
+        virsh_ok(uri, "start", NAME)
+        yield folder
+    finally:
+        remove_guests(uri)
+
+
+@pytest.fixture(scope="module")
+def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
+    need_virsh()
+    if os.geteuid() != 0:
+        not_applicable("libvirtd's QEMU driver and virtd's qemu:///system run guests as root")
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        missing_dependency("/dev/kvm is not usable: the comparison runs the same KVM guest on both daemons")
+    folder = tmp_path_factory.mktemp("blockjobs")
+    folder.chmod(0o755)
+    try:
+        with (
+            private_virtd() as ours,
+            reference_libvirtd() as theirs,
+            _defined(qemu_uri(ours), folder / "virtd") as our_folder,
+            _defined(qemu_uri(theirs), folder / "libvirtd") as their_folder,
+        ):
+            yield {"virtd": (qemu_uri(ours), our_folder), "libvirtd": (qemu_uri(theirs), their_folder)}
+    finally:
+        kill_processes_mentioning(UUID)
+
+
+def _run(daemon: tuple[str, Path], command: list[str], *, program: str | None = None) -> tuple[int, str, str]:
+    """virsh's (or ``program``'s) exit code, output and errors for ``command`` against ``daemon``."""
+    uri, folder = daemon
+    words = [word.replace("@FOLDER@", str(folder)) for word in command]
+    if program is None:
+        outcome = virsh(uri, *words)
+        code, stdout, stderr = outcome.code, outcome.stdout, outcome.stderr
+    else:
+        done = subprocess.run([program, "-c", uri, *words], capture_output=True, text=True, timeout=120)
+        code, stdout, stderr = done.returncode, done.stdout, done.stderr
+
+    def same(text: str) -> str:
+        text = text.replace(str(folder), "DIR")
+        # a progress line (its \r read as a new line) is redrawn as often as the job is asked about:
+        # its last state counts, and how far a job running at its own pace got when asked is the moment's
+        text = re.sub(r"(\n[^\n]*: \[[ \d]{3} %\])+", lambda m: "\n" + m.group(0).rsplit("\n", 1)[-1], text)
+        text = re.sub(r"\[ *\d{1,2} %\]", "[ N %]", text)
+        return re.sub(r"^-+$", "-", text, flags=re.MULTILINE)
+
+    return code, same(stdout), same(stderr)
+
+
+def _diff(ours: tuple[int, str, str], theirs: tuple[int, str, str]) -> str:
+    import difflib
+
+    def lines(outcome: tuple[int, str, str]) -> list[str]:
+        return [f"exit {outcome[0]}", *outcome[1].splitlines(), "-- stderr:", *outcome[2].splitlines()]
+
+    return "\n".join(difflib.unified_diff(lines(ours), lines(theirs), "virtd", "libvirtd", lineterm="", n=1))
+
+
+def test_block_jobs_print_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:
+    differences = []
+    for command in STEPS:
+        ours = _run(daemons["virtd"], command)
+        theirs = _run(daemons["libvirtd"], command)
+        if ours != theirs:
+            differences.append(f"virsh {' '.join(command)}:\n{_diff(ours, theirs)}")
+    assert not differences, "\n".join(differences)
+    # the guest's disk grew alike (how much of it is allocated is each QEMU's own business)
+    sizes = {side: virsh_ok(uri, "domblkinfo", NAME, "vda").splitlines()[0] for side, (uri, _) in daemons.items()}
+    assert sizes["virtd"] == sizes["libvirtd"] == "Capacity:       33554432"
