@@ -41,8 +41,8 @@ from virt.errors import (
     libvirt_error,
 )
 from virt.remote import client as client_module
-from virt.remote.blockjobs import RemoteBlockJobs
 from virt.remote import messages, transport
+from virt.remote.blockjobs import RemoteBlockJobs
 from virt.remote.messages import RemoteProcedure as P
 from virt.remote.protocol import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL, AuthType, Feature
 

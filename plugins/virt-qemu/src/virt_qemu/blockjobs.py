@@ -10,7 +10,8 @@ lower one (the active layer: ready, then pivoted onto the base as a copy is); a 
 included, is read (``query-jobs``) before ``job-dismiss``: QEMU's JOB_STATUS_CHANGE events drive a
 job from start to end (``job_event``, on the driver's event thread with the domain's lock held),
 which updates the live definition (the copy's or the base's file is the disk's source after a
-pivot; libvirt changes the persistent definition too when it named the same file) and emits libvirt's BLOCK_JOB and BLOCK_JOB_2 events.
+pivot; libvirt changes the persistent definition too when it named the same file) and emits
+libvirt's BLOCK_JOB and BLOCK_JOB_2 events.
 
 The jobs live in the running QEMU's ``Running.block_jobs`` (by disk target): a driver restarted
 while a job runs does not know it (the job goes on in QEMU; ``query-block-jobs`` still shows it).
