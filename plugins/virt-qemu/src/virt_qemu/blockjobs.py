@@ -371,7 +371,7 @@ def request_abort(driver: QemuDriver, obj: DomainObj, job: BlockJob, *, pivot: b
                 ErrorNumber.OPERATION_INVALID, f"pivot of disk '{job.target}' requires an active copy job"
             )
         if not job.ready:
-            raise errors.error(ErrorNumber.BLOCK_COPY_ACTIVE, f"disk '{job.target}' not ready for pivot yet")
+            raise errors.error(ErrorNumber.BLOCK_COPY_ACTIVE, f"block job '{job.job_id}' not ready for pivot yet")
         driver.qmp(obj, "job-complete", {"id": job.job_id})
         job.abort = "pivot"
     else:

@@ -275,7 +275,7 @@ def run_blockcommit(ctx: Context, args: argparse.Namespace) -> int | None:
     if watch is None:
         ctx.print_extra("Active Block Commit started" if active else "Block Commit started", end="")
         return None
-    label = "Active Block Commit" if active else "Block commit"  # virsh's words, its case too
+    label = "Block commit"  # virsh's words (its case too), an active commit's as well
     status = wait_for_job(
         ctx, domain, args.path, label, verbose=args.verbose, timeout=timeout, async_abort=_async(args), watch=watch
     )
@@ -388,9 +388,11 @@ def _print_info(ctx: Context, domain: Domain, path: str, *, raw: bool, in_bytes:
     ctx.stderr.write(progress_text(_job_name(info.type), info.end - info.cur, info.end))
     ctx.stderr.flush()
     speed = info.bandwidth if in_bytes else info.bandwidth << 20
+    line = ""
     if speed:
         amount, unit = pretty_capacity(speed).split(" ")
-        ctx.print(f"    Bandwidth limit: {speed} bytes/s ({float(amount):.3f} {unit}/s)", end="")
+        line = f"    Bandwidth limit: {speed} bytes/s ({float(amount):.3f} {unit}/s)"
+    ctx.print(line)
 
 
 # -- registration -------------------------------------------------------------------------------------
@@ -398,7 +400,8 @@ def register(commands: CommandRegistry) -> None:
     add = commands.add
     domain = domain_argument()
     path = Argument("path", positional=True, required=True, help="fully-qualified path of disk")
-    bandwidth = Argument("--bandwidth", metavar="number", help="bandwidth limit in MiB/s")
+    # virsh takes a job's bandwidth (and a copy's destination) by position too
+    bandwidth = Argument("--bandwidth", positional=True, metavar="number", help="bandwidth limit in MiB/s")
     bytes_ = Argument("--bytes", flag=True, help="the bandwidth limit is in bytes/s rather than MiB/s")
     waiting = [
         Argument("--wait", flag=True, help="wait for job to complete"),
@@ -415,7 +418,7 @@ def register(commands: CommandRegistry) -> None:
         arguments=[
             domain,
             path,
-            Argument("--dest", completer=complete_files, help="path of the copy to create"),
+            Argument("--dest", positional=True, completer=complete_files, help="path of the copy to create"),
             bandwidth,
             Argument("--shallow", flag=True, help="make the copy share a backing chain"),
             Argument("--reuse-external", flag=True, help="reuse existing destination"),
