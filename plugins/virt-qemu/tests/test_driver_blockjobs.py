@@ -104,8 +104,11 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     with pytest.raises(virt.VirtError, match=r"^invalid argument: disk 'vdz' not found in domain$"):
         dom.block_pull("vdz")
 
-    # pull down to mid1: mid2's data moves into top, whose backing becomes mid1
-    dom.block_rebase("vda", "vda[2]")
+    # pull down to mid1 (libvirt's index 3: top is 1, the images below count up): mid2's data moves
+    # into top, whose backing becomes mid1
+    with pytest.raises(virt.VirtError, match=r"^invalid argument: could not find backing store index '1' in chain"):
+        dom.block_rebase("vda", "vda[1]")
+    dom.block_rebase("vda", "vda[3]")
     events.wait_for(
         f"event 'block-job' for domain 'bj1': Block Pull for {images['top']} completed",
         "event 'block-job-2' for domain 'bj1': Block Pull for vda completed",
@@ -115,7 +118,9 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     # commit mid1 into base (not the active layer): top's backing is base
     with pytest.raises(virt.VirtError, match="commit of 'vda' active layer requires active flag"):
         dom.block_commit("vda")
-    dom.block_commit("vda", "vda[2]", "vda[1]")
+    with pytest.raises(virt.VirtError, match=r"^invalid argument: requested target 'vdb' does not match target 'vda'$"):
+        dom.block_commit("vda", None, "vdb[3]")
+    dom.block_commit("vda", "vda[4]", "vda[3]")
     events.wait_for("event 'block-job-2' for domain 'bj1': Block Commit for vda completed")
     assert _backing(images["top"]) == str(images["base"])
 

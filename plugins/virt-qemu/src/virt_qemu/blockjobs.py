@@ -57,6 +57,8 @@ class Layer:
     format: str
     storage: str | None = None
     """Its protocol node, when the driver added it itself (to delete with the format node)."""
+    index: int = 0
+    """libvirt's number of the image (``vda[N]``, the ``index`` of the live XML)."""
 
 
 @attrs.define(eq=False)
@@ -106,19 +108,41 @@ def disk_format(disk: Disk) -> str:
 
 
 def chain(driver: QemuDriver, obj: DomainObj, disk: Disk) -> list[Layer]:
-    """The images of ``disk`` as QEMU has them open, the active one first, then its backing images down."""
+    """The images of ``disk`` as QEMU has them open, the active one first, then its backing images
+    down, each with libvirt's index (``index``)."""
+    running = driver._usable(obj)
+    blocks = driver.qmp(obj, "query-block")
+    nodes = [n for n in driver.qmp(obj, "query-named-block-nodes", {"flat": True}) if isinstance(n, dict)]
+    if not running.chain_ids:
+        # libvirt numbers every disk's images at the start, top-down, disk after disk
+        disks = obj.current.devices.disks if obj.current.devices is not None else []
+        for other in disks:
+            if dc.disk_source(other):
+                with contextlib.suppress(VirtError):
+                    for layer in _walk(other, blocks, nodes):
+                        number(running, layer.path)
+    return [attrs.evolve(layer, index=number(running, layer.path)) for layer in _walk(disk, blocks, nodes)]
+
+
+def number(running: Running, path: str) -> int:
+    """libvirt's index of the image ``path`` (its node's number: new images get the next one)."""
+    if path not in running.chain_ids:
+        running.chain_ids[path] = max(running.chain_ids.values(), default=0) + 1
+    return running.chain_ids[path]
+
+
+def _walk(disk: Disk, blocks: list[dict[str, Any]], nodes: list[dict[str, Any]]) -> list[Layer]:
     path = dc.disk_source(disk)
     if not path:
         raise errors.error(ErrorNumber.OPERATION_INVALID, f"disk '{dc.disk_target(disk)}' does not have source")
     top_node = None
-    for entry in driver.qmp(obj, "query-block"):
+    for entry in blocks:
         inserted = entry.get("inserted") or {}
         if inserted.get("file") == path and inserted.get("node-name"):
             top_node = str(inserted["node-name"])
             break
     if top_node is None:
         raise errors.internal(f"QEMU has no block node for the disk '{dc.disk_target(disk)}' ({path})")
-    nodes = [n for n in driver.qmp(obj, "query-named-block-nodes", {"flat": True}) if isinstance(n, dict)]
     by_name = {str(n.get("node-name")): n for n in nodes}
     layers: list[Layer] = []
     entry = by_name.get(top_node)
@@ -137,19 +161,41 @@ def chain(driver: QemuDriver, obj: DomainObj, disk: Disk) -> list[Layer]:
     return layers
 
 
-def pick_layer(layers: list[Layer], name: str, target: str) -> int:
-    """The position in the chain of the layer ``name`` names: ``vda`` or ``vda[0]`` the active one,
-    ``vda[N]`` the N-th image below it, or an image's path (libvirt's virStorageSourceChainLookup)."""
+def pick_layer(layers: list[Layer], name: str, target: str, *, below: int | None = None) -> int:
+    """The position in the chain of the image ``name`` names: the disk's target the active one,
+    ``vda[N]`` the image of index N, or an image's path; ``below``: looked for beneath the image at
+    that position only (libvirt's virStorageSourceChainLookup, its words)."""
+    start = 0 if below is None else below + 1
     if name == target:
-        return 0
-    if name.startswith(f"{target}[") and name.endswith("]"):
-        index = name[len(target) + 1 : -1]
-        if index.isdigit() and int(index) < len(layers):
-            return int(index)
-        raise errors.error(ErrorNumber.INVALID_ARG, f"could not find image '{name}' beneath disk '{target}'")
-    for n, layer in enumerate(layers):
-        if layer.path == name:
-            return n
+        position = 0 if below is None else None
+        index = None
+    else:
+        index_text = name[len(target) + 1 : -1] if name.startswith(f"{target}[") and name.endswith("]") else None
+        if name.endswith("]") and "[" in name and index_text is None:
+            given = name[: name.index("[")]
+            raise errors.error(ErrorNumber.INVALID_ARG, f"requested target '{given}' does not match target '{target}'")
+        if index_text is not None and not index_text.isdigit():
+            raise errors.error(ErrorNumber.INVALID_ARG, f"invalid backing store index '{index_text}' in '{name}'")
+        index = int(index_text) if index_text is not None else None
+        position = next(
+            (
+                n
+                for n in range(start, len(layers))
+                if (layers[n].index == index if index is not None else layers[n].path == name)
+            ),
+            None,
+        )
+    if position is not None:
+        return position
+    if index is not None:
+        raise errors.error(
+            ErrorNumber.INVALID_ARG, f"could not find backing store index '{index}' in chain for '{target}'"
+        )
+    if below is not None:
+        raise errors.error(
+            ErrorNumber.INVALID_ARG,
+            f"could not find image '{name}' beneath '{layers[below].path}' in chain for '{target}'",
+        )
     raise errors.error(ErrorNumber.INVALID_ARG, f"could not find image '{name}' in chain for '{target}'")
 
 
@@ -229,6 +275,7 @@ def start_copy(
             props["backing"] = layers[1].node if shallow else None
         driver.qmp(obj, "blockdev-add", props)
         added.insert(0, fmt_node)
+        number(running, path)  # libvirt numbers the copy's image as it opens it
         job = BlockJob(
             _job_id("copy", target, top),
             target,
@@ -284,21 +331,17 @@ def start_commit(
         raise errors.error(
             ErrorNumber.INVALID_ARG, f"active commit requested but '{layers[top_at].path}' is not active"
         )
-    if top_at + 1 >= len(layers):
-        raise errors.error(
-            ErrorNumber.INVALID_ARG, f"top '{layers[top_at].path}' in chain for '{target}' has no backing file"
-        )
+    if base is None and top_at + 1 >= len(layers):
+        raise errors.error(ErrorNumber.INVALID_ARG, f"could not find base image in chain for '{target}'")
     if base is None:
         base_at = top_at + 1 if flags & BlockCommitFlags.SHALLOW else len(layers) - 1
     else:
-        base_at = pick_layer(layers, base, target)
+        base_at = pick_layer(layers, base, target, below=top_at)
         if flags & BlockCommitFlags.SHALLOW and base_at != top_at + 1:
             raise errors.error(
                 ErrorNumber.INVALID_ARG,
                 f"base '{base}' is not immediately below '{layers[top_at].path}' in chain for '{target}'",
             )
-        if base_at <= top_at:
-            raise errors.error(ErrorNumber.INVALID_ARG, f"could not find base image in chain for '{target}'")
     kind = BlockJobType.ACTIVE_COMMIT if active else BlockJobType.COMMIT
     merged = tuple(layer.path for layer in layers[top_at:base_at])  # what base absorbs
     job = BlockJob(
@@ -326,9 +369,7 @@ def start_pull(driver: QemuDriver, obj: DomainObj, disk: Disk, base: str | None,
     layers = chain(driver, obj, disk)
     args: dict[str, Any] = {"device": layers[0].node}
     if base is not None:
-        base_at = pick_layer(layers, base, target)
-        if base_at == 0:
-            raise errors.error(ErrorNumber.INVALID_ARG, f"base '{base}' is the active image of disk '{target}'")
+        base_at = pick_layer(layers, base, target, below=0)
         args["base-node"] = layers[base_at].node
     args.update({"speed": speed} if speed else {})
     job = BlockJob(_job_id("pull", target, layers[0]), target, BlockJobType.PULL, layers[0])
