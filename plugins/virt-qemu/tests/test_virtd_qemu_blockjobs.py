@@ -21,12 +21,13 @@ from pathlib import Path
 
 import pytest
 from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_guests
-from virsh_support import kill_processes_mentioning, virsh, virsh_ok
-from virt.testing import missing_dependency, need_virsh, not_applicable
+from virsh_support import event_watcher, kill_processes_mentioning, virsh, virsh_ok
+from virt.testing import VirshEventWatcher, missing_dependency, need_virsh, not_applicable
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 NAME = "vqb1"
 UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cb1"
+PROBE_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cb9"
 CLI_NAME = "vqb2"
 CLI_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cb2"
 GUEST = """<domain type='kvm'>
@@ -179,14 +180,36 @@ def _diff(ours: tuple[int, str, str], theirs: tuple[int, str, str]) -> str:
     return "\n".join(difflib.unified_diff(lines(ours), lines(theirs), "virtd", "libvirtd", lineterm="", n=1))
 
 
+def _watcher(daemon: tuple[str, Path]) -> VirshEventWatcher:
+    uri, folder = daemon
+    probe = folder / "probe.xml"
+    probe.write_text(
+        GUEST.replace("@NAME@", "vqbprobe").replace("@UUID@", PROBE_UUID).replace("@FOLDER@", "/nonexistent")
+    )
+    return event_watcher(uri, folder, probe)
+
+
 def test_block_jobs_print_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:
+    watchers = {side: _watcher(daemon) for side, daemon in daemons.items()}
     differences = []
-    for command in STEPS:
-        ours = _run(daemons["virtd"], command)
-        theirs = _run(daemons["libvirtd"], command)
-        if ours != theirs:
-            differences.append(f"virsh {' '.join(command)}:\n{_diff(ours, theirs)}")
+    try:
+        for command in STEPS:
+            ours = _run(daemons["virtd"], command)
+            theirs = _run(daemons["libvirtd"], command)
+            if ours != theirs:
+                differences.append(f"virsh {' '.join(command)}:\n{_diff(ours, theirs)}")
+        # the jobs' events, as virsh event prints them: the same on both sides
+        expected = len(watchers["libvirtd"].wait_for(1, settle=1.0))
+        events = {
+            side: [line.replace(str(daemons[side][1]), "DIR") for line in watcher.wait_for(expected, settle=0.5)]
+            for side, watcher in watchers.items()
+        }
+    finally:
+        for watcher in watchers.values():
+            watcher.stop()
     assert not differences, "\n".join(differences)
+    assert events["virtd"] == events["libvirtd"]
+    assert "event 'block-job-2' for domain 'vqb1': Block Copy for vda ready" in events["virtd"]
     # the guest's disk grew alike (how much of it is allocated is each QEMU's own business)
     sizes = {side: virsh_ok(uri, "domblkinfo", NAME, "vda").splitlines()[0] for side, (uri, _) in daemons.items()}
     assert sizes["virtd"] == sizes["libvirtd"] == "Capacity:       33554432"
