@@ -11,13 +11,14 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from virt.domainevents import BlockJobStatus, BlockJobType
 from virt.domainstats import ParamType, TypedParameter
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
 
 if TYPE_CHECKING:
+    from virt.connection import Connection
     from virt.driver import DomainRef, DriverConnection
 
 __all__ = [
@@ -201,17 +202,15 @@ class DomainBlockJobs:
 
     if TYPE_CHECKING:
         _ref: DomainRef
+        connection: Connection
 
         def _change(self, operation: str) -> DriverConnection: ...
-
-        @property
-        def connection(self) -> Any: ...
 
     def block_job_info(self, disk: str, flags: int = 0) -> BlockJobInfo | None:
         """The job running on ``disk`` (its target ``vda`` or its source path), None when there is
         none (virDomainGetBlockJobInfo; BlockJobInfoFlags.BANDWIDTH_BYTES: bandwidth in bytes/s)."""
         check_disk(disk, "virDomainGetBlockJobInfo")
-        return self.connection.driver.get_domain_block_job_info(self._ref, disk, flags)  # type: ignore[no-any-return]
+        return self.connection.driver.get_domain_block_job_info(self._ref, disk, flags)
 
     def block_job_abort(self, disk: str, flags: int = 0) -> None:
         """Cancel the job of ``disk``, or with BlockJobAbortFlags.PIVOT switch the disk to a finished

@@ -136,8 +136,8 @@ def _walk(disk: Disk, blocks: list[dict[str, Any]], nodes: list[dict[str, Any]])
     if not path:
         raise errors.error(ErrorNumber.OPERATION_INVALID, f"disk '{dc.disk_target(disk)}' does not have source")
     top_node = None
-    for entry in blocks:
-        inserted = entry.get("inserted") or {}
+    for block in blocks:
+        inserted = block.get("inserted") or {}
         if inserted.get("file") == path and inserted.get("node-name"):
             top_node = str(inserted["node-name"])
             break
@@ -145,7 +145,7 @@ def _walk(disk: Disk, blocks: list[dict[str, Any]], nodes: list[dict[str, Any]])
         raise errors.internal(f"QEMU has no block node for the disk '{dc.disk_target(disk)}' ({path})")
     by_name = {str(n.get("node-name")): n for n in nodes}
     layers: list[Layer] = []
-    entry = by_name.get(top_node)
+    entry: dict[str, Any] | None = by_name.get(top_node)
     while entry is not None and len(layers) < 64:
         name = str(entry.get("node-name"))
         storage = name.replace("-format", "-storage") if name.endswith("-format") else None

@@ -103,6 +103,10 @@ class _Watch:
                 continue
 
 
+def _abort(domain: Domain, disk: str, flags: int) -> None:
+    failing_as(lambda: domain.block_job_abort(disk, flags), f"failed to abort job for disk '{disk}'")
+
+
 def wait_for_job(
     ctx: Context,
     domain: Domain,
@@ -131,8 +135,7 @@ def wait_for_job(
                 status = watch.status
                 break
             if timeout and time.monotonic() - started >= timeout:
-                abort = BlockJobAbortFlags.ASYNC if async_abort else BlockJobAbortFlags.NONE
-                failing_as(lambda a=abort: domain.block_job_abort(disk, a), f"failed to abort job for disk '{disk}'")
+                _abort(domain, disk, BlockJobAbortFlags.ASYNC if async_abort else BlockJobAbortFlags.NONE)
                 status = BlockJobStatus.CANCELED
                 break
             watch.sleep(POLL)
@@ -211,12 +214,12 @@ def run_blockcopy(ctx: Context, args: argparse.Namespace) -> int | None:
     if status in (BlockJobStatus.FAILED, BlockJobStatus.CANCELED):
         return _failed(ctx, "Copy failed" if status == BlockJobStatus.FAILED else "Copy aborted")
     if args.pivot:
-        flags = BlockJobAbortFlags.PIVOT | (BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE)
-        failing_as(lambda: domain.block_job_abort(args.path, flags), f"failed to pivot job for disk {args.path}")
+        pivot = BlockJobAbortFlags.PIVOT | (BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE)
+        failing_as(lambda: domain.block_job_abort(args.path, pivot), f"failed to pivot job for disk {args.path}")
         _outcome(ctx, "Successfully pivoted")
     elif args.finish:
-        flags = BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE
-        failing_as(lambda: domain.block_job_abort(args.path, flags), f"failed to finish job for disk {args.path}")
+        finish = BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE
+        failing_as(lambda: domain.block_job_abort(args.path, finish), f"failed to finish job for disk {args.path}")
         _outcome(ctx, "Successfully copied")
     else:
         _outcome(ctx, "Now in mirroring phase")
