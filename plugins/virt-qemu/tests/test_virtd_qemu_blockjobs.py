@@ -30,6 +30,8 @@ UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cb1"
 PROBE_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cb9"
 CLI_NAME = "vqb2"
 CLI_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cb2"
+PY_NAME = "vqb3"
+PY_UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cb3"
 GUEST = """<domain type='kvm'>
   <name>@NAME@</name>
   <uuid>@UUID@</uuid>
@@ -101,17 +103,19 @@ def _chain(folder: Path) -> None:
 
 @contextlib.contextmanager
 def _defined(uri: str, folder: Path) -> Iterator[Path]:
-    """The guest of virsh's steps, its chain in ``folder``, and the guest of virt's, in ``folder/cli``."""
+    """The guest of virsh's steps, its chain in ``folder``, the guest of virt's, in ``folder/cli``,
+    and python3-libvirt's, in ``folder/py``."""
     folder.mkdir()
     folder.chmod(0o755)
-    for name, uuid, where in ((NAME, UUID, folder), (CLI_NAME, CLI_UUID, folder / "cli")):
+    guests = ((NAME, UUID, folder), (CLI_NAME, CLI_UUID, folder / "cli"), (PY_NAME, PY_UUID, folder / "py"))
+    for name, uuid, where in guests:
         where.mkdir(exist_ok=True)
         where.chmod(0o755)
         _chain(where)
         xml = GUEST.replace("@FOLDER@", str(where)).replace("@NAME@", name).replace("@UUID@", uuid)
         (where / "guest.xml").write_text(xml)
     try:
-        for name, where in ((NAME, folder), (CLI_NAME, folder / "cli")):
+        for name, _, where in guests:
             virsh_ok(uri, "define", str(where / "guest.xml"))
             virsh_ok(uri, "start", name)
         yield folder
@@ -139,6 +143,7 @@ def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
     finally:
         kill_processes_mentioning(UUID)
         kill_processes_mentioning(CLI_UUID)
+        kill_processes_mentioning(PY_UUID)
 
 
 def _run(
@@ -228,3 +233,68 @@ def test_virts_commands_print_what_virsh_prints(daemons: dict[str, tuple[str, Pa
         if ours != theirs:
             differences.append(f"{' '.join(command)}:\n{_diff(ours, theirs)}")
     assert not differences, "\n".join(differences)
+
+
+# python3-libvirt's side (run by Debian's python3): results, typed parameters and errors by number
+BINDING = r"""
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+uri, folder = sys.argv[1], sys.argv[2]
+conn, ro = libvirt.open(uri), libvirt.openReadOnly(uri)
+dom, rodom = conn.lookupByName("vqb3"), ro.lookupByName("vqb3")
+slow = f"<disk type='file'><source file='{folder}/slow.qcow2'/><driver type='qcow2'/></disk>"
+TRANSIENT = libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB
+
+def job():
+    info = dom.blockJobInfo("vda", 0)
+    return sorted((k, v) for k, v in info.items() if k in ("type", "bandwidth"))
+
+calls = [
+    ("info none", lambda: dom.blockJobInfo("vda", 0)),
+    ("info read-only", lambda: rodom.blockJobInfo("vda", 0)),
+    ("abort read-only", lambda: rodom.blockJobAbort("vda", 0)),
+    ("copy read-only", lambda: rodom.blockCopy("vda", slow, None, TRANSIENT)),
+    ("resize read-only", lambda: rodom.blockResize("vda", 1, 0)),
+    ("copy persistent", lambda: dom.blockCopy("vda", slow, {"bandwidth": 1048576})),
+    ("copy granularity", lambda: dom.blockCopy("vda", slow, {"granularity": 3}, TRANSIENT)),
+    ("copy flags", lambda: dom.blockCopy("vda", slow, None, 0x100)),
+    ("commit flags", lambda: dom.blockCommit("vda", None, None, 0, 0x100)),
+    ("pull flags", lambda: dom.blockPull("vda", 0, 0x1)),
+    ("resize flags", lambda: dom.blockResize("vda", 1, 0x4)),
+    ("info flags", lambda: dom.blockJobInfo("vda", 0x2)),
+    ("copy", lambda: dom.blockCopy("vda", slow, {"bandwidth": 1048576}, TRANSIENT)),
+    ("info copying", job),
+    ("speed", lambda: dom.blockJobSetSpeed("vda", 3, 0)),
+    ("info sped up", job),
+    ("speed bytes", lambda: dom.blockJobSetSpeed("vda", 1048576, libvirt.VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES)),
+    ("info bytes", lambda: sorted((k, v) for k, v in dom.blockJobInfo("vda", 1).items() if k == "bandwidth")),
+    ("speed overflow", lambda: dom.blockJobSetSpeed("vda", 1 << 62, 0)),
+    ("abort", lambda: dom.blockJobAbort("vda", 0)),
+    ("info aborted", lambda: dom.blockJobInfo("vda", 0)),
+    ("resize", lambda: dom.blockResize("vda", 20480, 0)),
+    ("capacity", lambda: dom.blockInfo("vda")[0]),
+    ("resize missing", lambda: dom.blockResize("vdz", 20480, 0)),
+]
+for name, call in calls:
+    try:
+        print(json.dumps([name, "ok", call()]))
+    except libvirt.libvirtError as e:
+        print(json.dumps([name, "error", e.get_error_code(), e.get_error_domain(), e.get_error_message()]))
+"""
+
+
+def _binding(daemon: tuple[str, Path]) -> list[str]:
+    uri, folder = daemon
+    done = subprocess.run(
+        ["/usr/bin/python3", "-c", BINDING, uri, str(folder / "py")], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.replace(str(folder), "DIR").splitlines()
+
+
+def test_python_binding_sees_what_libvirtd_gives(daemons: dict[str, tuple[str, Path]]) -> None:
+    if subprocess.run(["/usr/bin/python3", "-c", "import libvirt"], capture_output=True).returncode:
+        missing_dependency("python3-libvirt is not installed for /usr/bin/python3")
+    theirs = _binding(daemons["libvirtd"])
+    ours = _binding(daemons["virtd"])
+    assert ours == theirs

@@ -29,7 +29,7 @@ from virt.blockjobs import (
     BlockResizeFlags,
     param_value,
 )
-from virt.errors import ErrorNumber
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument
 
 from virt_qemu import blockjobs, errors
 
@@ -51,20 +51,22 @@ ABORT_WAIT = 0.2
 
 
 def _check(flags: int, taken: int, function: str) -> None:
+    """virCheckFlags: its words have no "invalid argument" before them."""
     refused = flags & ~taken
     if refused:
-        raise errors.error(ErrorNumber.INVALID_ARG, f"unsupported flags (0x{int(refused):x}) in function {function}")
+        message = f"unsupported flags (0x{int(refused):x}) in function {function}"
+        raise InvalidArgument(message, ErrorNumber.INVALID_ARG, ErrorDomain.QEMU)
 
 
 def _bytes_per_second(bandwidth: int, in_bytes: bool) -> int:
     """A bandwidth in bytes/s for QEMU (libvirt refuses what overflows QEMU's signed 64 bits)."""
     if in_bytes:
         if bandwidth > _LLONG_MAX:
-            raise errors.error(ErrorNumber.OVERFLOW, f"bandwidth must be less than {_LLONG_MAX + 1}")
+            raise errors.error(ErrorNumber.OVERFLOW, f"bandwidth must be less than {_LLONG_MAX}")
         return bandwidth
     limit = _LLONG_MAX >> 20
     if bandwidth > limit:
-        raise errors.error(ErrorNumber.OVERFLOW, f"bandwidth must be less than {limit + 1}")
+        raise errors.error(ErrorNumber.OVERFLOW, f"bandwidth must be less than {limit}")
     return bandwidth * MIB
 
 
@@ -177,7 +179,7 @@ class QemuBlockJobOperations:
             )
         speed = param_value(params, COPY_BANDWIDTH)
         if speed > _LLONG_MAX:
-            raise errors.error(ErrorNumber.OVERFLOW, f"bandwidth must be less than {_LLONG_MAX + 1}")
+            raise errors.error(ErrorNumber.OVERFLOW, f"bandwidth must be less than {_LLONG_MAX}")
         granularity = param_value(params, COPY_GRANULARITY)
         if granularity and (granularity & (granularity - 1) or not 512 <= granularity <= 64 * MIB):
             raise errors.error(ErrorNumber.INVALID_ARG, "granularity must be power of 2")
