@@ -77,6 +77,7 @@ STEPS = [
     ["blockcopy", NAME, "vda", "@FOLDER@/slow.qcow2", "--bandwidth", "1", "--transient-job"],
     ["blockcopy", NAME, "vda", "@FOLDER@/other.qcow2", "--transient-job"],
     ["blockjob", NAME, "vda", "--info"],
+    ["dumpxml", NAME, "--xpath", "//disk/mirror"],
     ["blockjob", NAME, "vda", "--bandwidth", "2"],
     ["blockjob", NAME, "vda", "--info", "--bytes"],
     ["blockjob", NAME, "vda", "--pivot"],

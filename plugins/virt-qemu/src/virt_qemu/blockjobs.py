@@ -74,6 +74,8 @@ class BlockJob:
     """What the disk becomes on a pivot: the copy, or an active commit's base."""
     added: tuple[str, ...] = ()
     """Nodes the job added (the copy's), deleted unless the disk pivots onto them."""
+    destination_bottom: bool = True
+    """Whether the destination has no backing image (libvirt's <mirror> then ends the chain)."""
     delete_files: tuple[str, ...] = ()
     """Files merged away by a commit with DELETE, removed once it completed."""
     status: str = "created"
@@ -275,14 +277,14 @@ def start_copy(
             props["backing"] = layers[1].node if shallow else None
         driver.qmp(obj, "blockdev-add", props)
         added.insert(0, fmt_node)
-        number(running, path)  # libvirt numbers the copy's image as it opens it
         job = BlockJob(
             _job_id("copy", target, top),
             target,
             BlockJobType.COPY,
             top,
-            destination=Layer(fmt_node, path, fmt, storage),
+            destination=Layer(fmt_node, path, fmt, storage, index=number(running, path)),
             added=tuple(added),
+            destination_bottom=not shallow,
         )
         args: dict[str, Any] = {"device": top.node, "target": fmt_node, "sync": "top" if shallow else "full"}
         args.update({"speed": speed} if speed else {})
@@ -350,6 +352,7 @@ def start_commit(
         kind,
         layers[0],
         destination=layers[base_at] if active else None,
+        destination_bottom=base_at == len(layers) - 1,
         delete_files=merged if flags & BlockCommitFlags.DELETE else (),
     )
     args: dict[str, Any] = {
@@ -418,6 +421,7 @@ def request_abort(driver: QemuDriver, obj: DomainObj, job: BlockJob, *, pivot: b
     else:
         driver.qmp(obj, "block-job-cancel", {"device": job.job_id, "force": False})
         job.abort = "cancel"
+    _show_mirror(obj, job)  # libvirt's ready='pivot' or 'abort' until the job's end
 
 
 def resize(driver: QemuDriver, obj: DomainObj, disk: Disk, size: int) -> None:
@@ -531,12 +535,21 @@ def _show_mirror(obj: DomainObj, job: BlockJob, *, gone: bool = False) -> None:
     if gone or job.destination is None:
         disk.mirror = None
         return
-    kind = "copy" if job.type is BlockJobType.COPY else "active-commit"
-    mirror = etree.Element("mirror", type="file", job=kind)
+    destination = job.destination
+    copy = job.type is BlockJobType.COPY
+    mirror = etree.Element("mirror", type="file")
+    if copy:  # the attributes of libvirt's old copy job, which it still writes for a copy
+        mirror.set("file", destination.path)
+        mirror.set("format", destination.format)
+    mirror.set("job", "copy" if copy else "active-commit")
     if job.abort is not None or job.ready:
         mirror.set("ready", "pivot" if job.abort == "pivot" else ("abort" if job.abort == "cancel" else "yes"))
-    etree.SubElement(mirror, "format", type=job.destination.format)
-    etree.SubElement(mirror, "source", file=job.destination.path)
+    etree.SubElement(mirror, "format", type=destination.format)
+    source = etree.SubElement(mirror, "source", file=destination.path)
+    if destination.index:
+        source.set("index", str(destination.index))
+    if job.destination_bottom:
+        etree.SubElement(mirror, "backingStore")
     disk.mirror = mirror
 
 
