@@ -66,8 +66,36 @@ def _number(text: str | None, option: str, maximum: int = _ULONG_MAX) -> int:
 
 
 def _bandwidth(args: argparse.Namespace) -> int:
-    """``--bandwidth``, MiB/s (bytes/s with --bytes), as virsh reads it (a negative one is refused)."""
-    return _number(args.bandwidth, "bandwidth")
+    """``--bandwidth`` as virsh reads it (virshBlockJobOptionBandwidth): a plain number as C's
+    strtoul takes it (``-1`` wraps round), else a scaled size in bytes, made MiB unless --bytes."""
+    text = args.bandwidth
+    if text is None:
+        return 0
+    if re.fullmatch(r"\s*[-+]?\d+", text):
+        return int(text) % (1 << 64)
+    return _scaled(text, "--bandwidth", 1) >> (0 if args.bytes else 20)
+
+
+def _scaled(text: str, option: str, unit: int) -> int:
+    """A scaled integer (``10M``: bytes; a bare number counts ``unit`` bytes), virsh's errors if not."""
+    match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", text)
+    malformed = f"Scaled numeric value '{text}' for <{option}> option is malformed or out of range"
+    if match is None:
+        raise CommandError(malformed)
+    suffix = match.group(2)
+    scale = unit if not suffix else SUFFIXES.get(suffix.lower())
+    if scale is None:
+        raise CommandError(malformed, f"invalid argument: unknown suffix '{suffix}'")
+    return int(match.group(1)) * scale
+
+
+def _timeout(args: argparse.Namespace) -> int:
+    """``--timeout``: whole seconds, at least one (virsh's vshCommandOptTimeoutToMs)."""
+    if args.timeout is None:
+        return 0
+    if re.fullmatch(r"\d+", args.timeout.strip()) is None or int(args.timeout) < 1 or int(args.timeout) > 2**31 // 1000:
+        raise CommandError(f"Numeric value '{args.timeout}' for <timeout> option is malformed or out of range")
+    return int(args.timeout)
 
 
 class _Watch:
@@ -165,16 +193,17 @@ def run_blockcopy(ctx: Context, args: argparse.Namespace) -> int | None:
         raise CommandError("need either --dest or --xml")
     if args.dest is not None and args.xml is not None:
         raise CommandError("Options --dest and --xml are mutually exclusive")
-    if args.xml is not None and (args.format is not None or args.blockdev):
-        raise CommandError("Options --xml and --format/--blockdev are mutually exclusive")
-    timeout = _number(args.timeout, "timeout") if args.timeout is not None else 0
+    if args.xml is not None and args.format is not None:
+        raise CommandError("Options --format and --xml are mutually exclusive")
+    if args.xml is not None and args.blockdev:
+        raise CommandError("Options --blockdev and --xml are mutually exclusive")
+    timeout = _timeout(args)
     bandwidth = _bandwidth(args)
     granularity = _number(args.granularity, "granularity", 0xFFFFFFFF)
     buf_size = _number(args.buf_size, "buf-size")
     xml = read_file(args.xml) if args.xml is not None else _copy_xml(args.dest, args.format, args.blockdev)
     if args.print_xml:
         ctx.print(xml.rstrip("\n"))
-        ctx.trailer = False
         return None
     domain = ctx.domain(args.domain)
     use_copy = bool(
@@ -256,7 +285,7 @@ def run_blockcommit(ctx: Context, args: argparse.Namespace) -> int | None:
     _wait_options(args, blocking, "--timeout, --wait, --pivot, or --keep-overlay")
     if args.pivot and args.keep_overlay:
         raise CommandError("Options --pivot and --keep-overlay are mutually exclusive")
-    timeout = _number(args.timeout, "timeout") if args.timeout is not None else 0
+    timeout = _timeout(args)
     bandwidth = _bandwidth(args)
     flags = BlockCommitFlags.NONE
     for wanted, flag in (
@@ -301,9 +330,12 @@ def run_blockcommit(ctx: Context, args: argparse.Namespace) -> int | None:
 
 # -- blockpull ----------------------------------------------------------------------------------------
 def run_blockpull(ctx: Context, args: argparse.Namespace) -> int | None:
-    blocking = args.wait or args.timeout is not None
-    _wait_options(args, blocking, "--timeout or --wait")
-    timeout = _number(args.timeout, "timeout") if args.timeout is not None else 0
+    # virsh's blockpull wants --wait itself for these (--timeout only matters with it)
+    for option in ("verbose", "async", "timeout"):
+        if getattr(args, option) not in (None, False) and not args.wait:
+            raise CommandError(f"Option --wait is required by option --{option}")
+    blocking = bool(args.wait)
+    timeout = _timeout(args)
     bandwidth = _bandwidth(args)
     domain = ctx.domain(args.domain)
     watch = _Watch(domain, args.path) if blocking else None
@@ -333,16 +365,8 @@ def run_blockpull(ctx: Context, args: argparse.Namespace) -> int | None:
 
 
 # -- blockresize --------------------------------------------------------------------------------------
-_SCALE = {"": 1024, **SUFFIXES}
-"""blockresize's sizes: KiB without a suffix."""
-
-
 def run_blockresize(ctx: Context, args: argparse.Namespace) -> None:
-    match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", args.size)
-    scale = _SCALE.get(match.group(2).lower()) if match else None
-    if match is None or scale is None:
-        raise CommandError(f"Scaled numeric value '{args.size}' for <size> option is malformed or out of range")
-    size = int(match.group(1)) * scale
+    size = _scaled(args.size, "size", 1024)
     domain = ctx.domain(args.domain)
     failing_as(
         lambda: domain.block_resize(args.path, size, int(BlockResizeFlags.BYTES)),
@@ -353,24 +377,35 @@ def run_blockresize(ctx: Context, args: argparse.Namespace) -> None:
 
 # -- blockjob -----------------------------------------------------------------------------------------
 def run_blockjob(ctx: Context, args: argparse.Namespace) -> None:
+    given = {
+        "raw": args.raw,
+        "info": args.info,
+        "bytes": args.bytes,
+        "abort": args.abort,
+        "pivot": args.pivot,
+        "async": _async(args),
+        "bandwidth": args.bandwidth is not None,
+    }
+    # virsh's order of checks, and so of its complaints
+    for first, others in (
+        ("raw", ("abort", "pivot", "async", "bandwidth")),
+        ("info", ("abort", "pivot", "async", "bandwidth")),
+        ("bytes", ("abort", "pivot", "async")),
+    ):
+        for other in others:
+            if given[first] and given[other]:
+                raise CommandError(f"Options --{first} and --{other} are mutually exclusive")
     abort = args.abort or _async(args) or args.pivot
-    if args.raw and not args.info and (abort or args.bandwidth is not None):
-        raise CommandError("--raw can be used only with --info")
-    modes = [name for name, given in (("--abort", abort), ("--info", args.info)) if given]
-    if args.bandwidth is not None:
-        modes.append("--bandwidth")
-    if len(modes) > 1:
-        raise CommandError(f"Options {modes[0]} and {modes[1]} are mutually exclusive")
     domain = ctx.domain(args.domain)
+    if args.bandwidth is not None:  # before an abort, as virsh has it
+        bandwidth = _bandwidth(args)
+        speed = BlockJobSetSpeedFlags.BANDWIDTH_BYTES if args.bytes else BlockJobSetSpeedFlags.NONE
+        failing_as(lambda: domain.block_job_set_speed(args.path, bandwidth, int(speed)))
+        return
     if abort:
         flags = BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE
         flags |= BlockJobAbortFlags.PIVOT if args.pivot else BlockJobAbortFlags.NONE
         failing_as(lambda: domain.block_job_abort(args.path, int(flags)))
-        return
-    if args.bandwidth is not None:
-        bandwidth = _bandwidth(args)
-        speed = BlockJobSetSpeedFlags.BANDWIDTH_BYTES if args.bytes else BlockJobSetSpeedFlags.NONE
-        failing_as(lambda: domain.block_job_set_speed(args.path, bandwidth, int(speed)))
         return
     _print_info(ctx, domain, args.path, raw=args.raw, in_bytes=args.bytes)
 
