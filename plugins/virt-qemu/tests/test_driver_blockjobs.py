@@ -146,7 +146,11 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     with pytest.raises(virt.VirtError, match=r"^Requested operation is not valid: domain is not transient$"):
         dom.block_rebase("vda", str(copy), 0, BlockRebaseFlags.COPY)
     dom.block_copy("vda", f"<disk type='file'><source file='{copy}'/></disk>", flags=BlockCopyFlags.TRANSIENT_JOB)
-    assert dom.wait_block_job("vda", until_ready=True, timeout=30, interval=0.05) == virt.blockjobs.BlockJobStatus.READY
+    seen: list[float] = []
+    reached = dom.wait_block_job(
+        "vda", until_ready=True, timeout=30, interval=0.05, progress=lambda i: seen.append(i.percent)
+    )
+    assert reached == virt.blockjobs.BlockJobStatus.READY and seen and seen[-1] == 100.0
     with pytest.raises(virt.VirtError, match=r"disk 'vda' already in active block job"):
         dom.block_pull("vda")
     dom.block_job_abort("vda", BlockJobAbortFlags.PIVOT)
@@ -181,7 +185,23 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     assert "virtual size: 32 MiB" in _qemu_img("info", "-U", str(copy))
     with pytest.raises(virt.VirtError, match=r"^invalid argument: disk 'vdz' was not found in the domain config$"):
         dom.block_resize("vdz", 1)
-    dom.destroy()
+    # a new owner of the driver (the QEMU never stopped) takes back a job the previous one started
+    stalled = tmp_path / "stalled.qcow2"
+    dom.block_copy("vda", f"<disk><source file='{stalled}'/></disk>", copy_params(bandwidth=1024), 4)
+    conn.close()
+    from virt_qemu import driver as driver_module
+
+    assert not driver_module._instances  # the owner is gone: the next connection makes a new one
+    with virt.open("qemu:///system") as again:
+        events = Events(again)
+        dom = again.lookup_domain_by_name("bj1")
+        info = dom.block_job_info("vda", BlockJobInfoFlags.BANDWIDTH_BYTES)
+        assert info is not None and info.type == T.COPY and info.bandwidth == 1024
+        assert f"file='{stalled}'" in dom.xml()  # the <mirror> as it was
+        dom.block_job_abort("vda")
+        events.wait_for(f"event 'block-job' for domain 'bj1': Block Copy for {copy} canceled")
+        assert dom.block_job_info("vda") is None and "<mirror" not in dom.xml()
+        dom.destroy()
     # read once QEMU let go (it keeps some of a qcow2's metadata in memory until then): base took
     # in every layer's data (pulled, committed), and the copy has it all without a backing file
     assert all(_holds(images["base"], pattern, mib) for _, pattern, mib in LAYERS)

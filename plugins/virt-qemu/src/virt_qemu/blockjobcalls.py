@@ -101,7 +101,7 @@ class QemuBlockJobOperations:
             running = self.qemu._usable(obj)
             assert obj.live is not None
             target = dc.disk_target(blockjobs.find_disk(obj.live, disk))
-            job = blockjobs.job_of(running, target)
+            job = blockjobs.job_of(self.qemu, obj, running, target)
             if job is None:
                 return None
             speed, cur, end, _ = blockjobs.info(self.qemu, obj, job)
@@ -135,7 +135,7 @@ class QemuBlockJobOperations:
         running = self.qemu._usable(obj)
         assert obj.live is not None
         target = dc.disk_target(blockjobs.find_disk(obj.live, disk))
-        job = blockjobs.job_of(running, target)
+        job = blockjobs.job_of(self.qemu, obj, running, target)
         if job is None:
             raise errors.error(ErrorNumber.INVALID_ARG, f"disk {target} does not have an active block job")
         return job

@@ -20,6 +20,7 @@ while a job runs does not know it (the job goes on in QEMU; ``query-block-jobs``
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import subprocess
 import threading
@@ -208,7 +209,8 @@ def _job_id(kind: str, target: str, top: Layer) -> str:
     return f"{kind}-{target}-{top.node.lstrip('#')}"
 
 
-def _busy_check(running: Running, target: str) -> None:
+def _busy_check(driver: QemuDriver, obj: DomainObj, running: Running, target: str) -> None:
+    adopt(driver, obj, running)
     if target in running.block_jobs:
         raise errors.error(ErrorNumber.BLOCK_COPY_ACTIVE, f"disk '{target}' already in active block job")
 
@@ -224,6 +226,7 @@ def _start(
         raise
     _show_mirror(obj, job)
     driver._save_status(obj)
+    _save_jobs(running)
 
 
 def start_copy(
@@ -240,7 +243,7 @@ def start_copy(
     """``blockdev-mirror`` of ``disk`` to the file ``dest`` names, created unless REUSE_EXT."""
     running = driver._usable(obj)
     target = dc.disk_target(disk)
-    _busy_check(running, target)
+    _busy_check(driver, obj, running, target)
     path = dc.disk_source(dest)
     if not path or dest.type not in (None, "file", "block"):
         raise errors.error(
@@ -323,7 +326,7 @@ def start_commit(
     """``block-commit`` of the images from ``top`` down to ``base`` (libvirt's qemuDomainBlockCommit rules)."""
     running = driver._usable(obj)
     target = dc.disk_target(disk)
-    _busy_check(running, target)
+    _busy_check(driver, obj, running, target)
     layers = chain(driver, obj, disk)
     top_at = 0 if top is None else pick_layer(layers, top, target)
     active = top_at == 0
@@ -368,7 +371,7 @@ def start_pull(driver: QemuDriver, obj: DomainObj, disk: Disk, base: str | None,
     """``block-stream`` into the active image of the data of its chain above ``base`` (None: all of it)."""
     running = driver._usable(obj)
     target = dc.disk_target(disk)
-    _busy_check(running, target)
+    _busy_check(driver, obj, running, target)
     layers = chain(driver, obj, disk)
     args: dict[str, Any] = {"device": layers[0].node}
     if base is not None:
@@ -380,7 +383,8 @@ def start_pull(driver: QemuDriver, obj: DomainObj, disk: Disk, base: str | None,
 
 
 # -- asking about and acting on jobs ---------------------------------------------------------------
-def job_of(running: Running, target: str) -> BlockJob | None:
+def job_of(driver: QemuDriver, obj: DomainObj, running: Running, target: str) -> BlockJob | None:
+    adopt(driver, obj, running)
     job = running.block_jobs.get(target)
     return job if job is not None and not job.ended.is_set() else None
 
@@ -422,6 +426,9 @@ def request_abort(driver: QemuDriver, obj: DomainObj, job: BlockJob, *, pivot: b
         driver.qmp(obj, "block-job-cancel", {"device": job.job_id, "force": False})
         job.abort = "cancel"
     _show_mirror(obj, job)  # libvirt's ready='pivot' or 'abort' until the job's end
+    running = obj.running
+    if running is not None:
+        _save_jobs(running)
 
 
 def resize(driver: QemuDriver, obj: DomainObj, disk: Disk, size: int) -> None:
@@ -433,11 +440,58 @@ def resize(driver: QemuDriver, obj: DomainObj, disk: Disk, size: int) -> None:
     driver.qmp(obj, "block_resize", {"node-name": layers[0].node, "size": size})
 
 
+# -- jobs outliving the driver ----------------------------------------------------------------------
+JOBS_FILE = "block-jobs.json"
+"""In the QEMU's run folder: what the driver knows of its jobs, for the next owner of the domain."""
+
+
+def _save_jobs(running: Running) -> None:
+    """Write down the running jobs (the run folder lives as long as the QEMU does)."""
+    entries = [
+        attrs.asdict(job, filter=lambda field, _: field.name not in ("ended", "outcome", "error"))
+        for job in running.block_jobs.values()
+    ]
+    path = running.run_dir / JOBS_FILE
+    temporary = path.with_suffix(".tmp")
+    try:
+        temporary.write_text(json.dumps(entries))
+        temporary.replace(path)
+    except OSError as exc:
+        log.warning("cannot write down the block jobs in %s: %s", path, exc)
+
+
+def adopt(driver: QemuDriver, obj: DomainObj, running: Running) -> None:
+    """Take back, once per owner, the jobs a previous owner of this QEMU started and wrote down:
+    those QEMU still has; one that concluded meanwhile is acted on now (holds the domain's lock)."""
+    if running.jobs_adopted:
+        return
+    running.jobs_adopted = True
+    try:
+        entries = json.loads((running.run_dir / JOBS_FILE).read_text())
+    except (OSError, ValueError):
+        return
+    if not entries:
+        return
+    statuses = {str(j.get("id")): str(j.get("status")) for j in driver.qmp(obj, "query-jobs")}
+    for entry in entries:
+        if entry["job_id"] not in statuses:
+            continue
+        layers = {key: Layer(**entry[key]) if entry[key] is not None else None for key in ("top", "destination")}
+        job = BlockJob(**{**entry, **layers, "type": BlockJobType(entry["type"]), "added": tuple(entry["added"])})
+        job.delete_files = tuple(entry["delete_files"])
+        job.status = statuses[job.job_id]
+        job.ready = job.ready or job.status == "ready"
+        running.block_jobs[job.target] = job
+        if job.status == "concluded":
+            _concluded(driver, obj, running, job)
+
+
 # -- QEMU's events ---------------------------------------------------------------------------------
 def job_event(driver: QemuDriver, obj: DomainObj, running: Running, name: str, data: dict[str, Any]) -> None:
     """A JOB_STATUS_CHANGE of one of our jobs: readiness announced, the end acted on. Holds the lock."""
     if name != "JOB_STATUS_CHANGE":
         return  # BLOCK_JOB_ERROR: the job goes on or concludes, and says so by its status
+    adopt(driver, obj, running)
     job = next((j for j in running.block_jobs.values() if j.job_id == data.get("id")), None)
     if job is None:
         return
@@ -446,6 +500,7 @@ def job_event(driver: QemuDriver, obj: DomainObj, running: Running, name: str, d
         job.ready = True
         _show_mirror(obj, job)
         driver._save_status(obj)
+        _save_jobs(running)
         _emit(driver, obj, job, BlockJobStatus.READY)
     elif job.status == "concluded":
         _concluded(driver, obj, running, job)
@@ -480,6 +535,7 @@ def _concluded(driver: QemuDriver, obj: DomainObj, running: Running, job: BlockJ
     running.block_jobs.pop(job.target, None)
     _show_mirror(obj, job, gone=True)
     driver._save_status(obj)
+    _save_jobs(running)
     job.outcome = outcome
     _emit(driver, obj, job, outcome)
     job.ended.set()

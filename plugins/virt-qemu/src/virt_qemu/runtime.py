@@ -56,6 +56,8 @@ class Running:
     so that QEMU's events go on being handled while the agent is waited for."""
     block_jobs: dict[str, BlockJob] = attrs.field(factory=dict, repr=False)
     """The block jobs the driver started, by disk target, until it acted on their end (``blockjobs``)."""
+    jobs_adopted: bool = False
+    """Whether the block jobs a previous owner of this QEMU wrote down were taken back (``blockjobs``)."""
     chain_ids: dict[str, int] = attrs.field(factory=dict, repr=False)
     """libvirt's index of each disk image by path (``vda[N]``), numbered on first use (``blockjobs``)."""
 
