@@ -19,7 +19,7 @@ from driver_support import QEMU, kill_leftovers
 from guest import GuestImage
 from virsh_support import kill_processes_mentioning, virsh
 from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
+from virt.testing import Libvirtd, missing_dependency, need_virsh, not_applicable, start_libvirtd
 
 
 def qemu_uri(daemon: Virtd | Libvirtd) -> str:
@@ -123,3 +123,30 @@ def side_by_side(
             yield {"virtd": (qemu_uri(ours), folder / "virtd"), "libvirtd": (qemu_uri(theirs), folder / "libvirtd")}
     finally:
         kill_processes_mentioning(uuid)
+
+
+@contextlib.contextmanager
+def compared_daemons(
+    folder: Path, defined: Callable[[str, Path], contextlib.AbstractContextManager[Path]], uuids: Sequence[str]
+) -> Iterator[dict[str, tuple[str, Path]]]:
+    """virtd and libvirtd 9.0 each with the guests ``defined(uri, folder)`` makes (KVM, as root): each
+    daemon's URI and folder (``folder/virtd``, ``folder/libvirtd``), by daemon name; QEMUs still
+    carrying one of the guests' ``uuids`` are killed at the end."""
+    import os
+
+    need_virsh()
+    if os.geteuid() != 0:
+        not_applicable("libvirtd's QEMU driver and virtd's qemu:///system run guests as root")
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        missing_dependency("/dev/kvm is not usable: the comparison runs the same KVM guest on both daemons")
+    try:
+        with (
+            private_virtd() as ours,
+            reference_libvirtd() as theirs,
+            defined(qemu_uri(ours), folder / "virtd") as our_folder,
+            defined(qemu_uri(theirs), folder / "libvirtd") as their_folder,
+        ):
+            yield {"virtd": (qemu_uri(ours), our_folder), "libvirtd": (qemu_uri(theirs), their_folder)}
+    finally:
+        for uuid in uuids:
+            kill_processes_mentioning(uuid)

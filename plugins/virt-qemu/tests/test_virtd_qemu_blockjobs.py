@@ -11,7 +11,6 @@ event watcher must see the same BLOCK_JOB and BLOCK_JOB_2 events.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import subprocess
@@ -20,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_guests
-from virsh_support import event_watcher, kill_processes_mentioning, virsh, virsh_ok
-from virt.testing import VirshEventWatcher, missing_dependency, need_virsh, not_applicable
+from daemon_support import compared_daemons, remove_guests
+from virsh_support import client_outcome, event_watcher, outcome_diff, virsh_ok
+from virt.testing import VirshEventWatcher, missing_dependency
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 NAME = "vqb1"
@@ -126,25 +125,10 @@ def _defined(uri: str, folder: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
-    need_virsh()
-    if os.geteuid() != 0:
-        not_applicable("libvirtd's QEMU driver and virtd's qemu:///system run guests as root")
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        missing_dependency("/dev/kvm is not usable: the comparison runs the same KVM guest on both daemons")
     folder = tmp_path_factory.mktemp("blockjobs")
     folder.chmod(0o755)
-    try:
-        with (
-            private_virtd() as ours,
-            reference_libvirtd() as theirs,
-            _defined(qemu_uri(ours), folder / "virtd") as our_folder,
-            _defined(qemu_uri(theirs), folder / "libvirtd") as their_folder,
-        ):
-            yield {"virtd": (qemu_uri(ours), our_folder), "libvirtd": (qemu_uri(theirs), their_folder)}
-    finally:
-        kill_processes_mentioning(UUID)
-        kill_processes_mentioning(CLI_UUID)
-        kill_processes_mentioning(PY_UUID)
+    with compared_daemons(folder, _defined, (UUID, CLI_UUID, PY_UUID)) as daemons:
+        yield daemons
 
 
 def _run(
@@ -157,12 +141,7 @@ def _run(
         folder = folder / "cli"
         command = [CLI_NAME if word == NAME else word for word in command]
     words = [word.replace("@FOLDER@", str(folder)) for word in command]
-    if program is None:
-        outcome = virsh(uri, *words)
-        code, stdout, stderr = outcome.code, outcome.stdout, outcome.stderr
-    else:
-        done = subprocess.run([program, "-c", uri, *words], capture_output=True, text=True, timeout=120)
-        code, stdout, stderr = done.returncode, done.stdout, done.stderr
+    code, stdout, stderr = client_outcome(uri, words, program)
 
     def same(text: str) -> str:
         text = text.replace(str(folder), "DIR")
@@ -177,13 +156,7 @@ def _run(
     return code, same(stdout), same(stderr)
 
 
-def _diff(ours: tuple[int, str, str], theirs: tuple[int, str, str]) -> str:
-    import difflib
-
-    def lines(outcome: tuple[int, str, str]) -> list[str]:
-        return [f"exit {outcome[0]}", *outcome[1].splitlines(), "-- stderr:", *outcome[2].splitlines()]
-
-    return "\n".join(difflib.unified_diff(lines(ours), lines(theirs), "virtd", "libvirtd", lineterm="", n=1))
+_diff = outcome_diff
 
 
 def _watcher(daemon: tuple[str, Path]) -> VirshEventWatcher:

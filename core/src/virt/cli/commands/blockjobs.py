@@ -13,6 +13,7 @@ import argparse
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from virt.blockjobs import (
@@ -209,8 +210,8 @@ def run_blockcopy(ctx: Context, args: argparse.Namespace) -> int | None:
     use_copy = bool(
         args.xml or args.blockdev or granularity or buf_size or args.transient_job or args.synchronous_writes
     )
-    watch = _Watch(domain, args.path) if blocking else None
-    try:
+
+    def start() -> None:
         if use_copy:
             flags = BlockCopyFlags.NONE
             flags |= BlockCopyFlags.SHALLOW if args.shallow else BlockCopyFlags.NONE
@@ -229,17 +230,10 @@ def run_blockcopy(ctx: Context, args: argparse.Namespace) -> int | None:
             rebase |= BlockRebaseFlags.BANDWIDTH_BYTES if args.bytes else BlockRebaseFlags.NONE
             rebase |= BlockRebaseFlags.COPY_RAW if args.format == "raw" else BlockRebaseFlags.NONE
             failing_as(lambda: domain.block_rebase(args.path, args.dest, bandwidth, int(rebase)))
-    except BaseException:
-        if watch is not None:
-            watch.close()
-        raise
-    if watch is None:
-        ctx.print_extra("Block Copy started", end="")
+
+    status = _run_job(ctx, domain, args, start, blocking, "Block Copy", "Block Copy started", timeout)
+    if status is None:
         return None
-    status = wait_for_job(
-        ctx, domain, args.path, "Block Copy", verbose=args.verbose, timeout=timeout, async_abort=_async(args),
-        watch=watch,
-    )  # fmt: skip
     if status in (BlockJobStatus.FAILED, BlockJobStatus.CANCELED):
         return _failed(ctx, "Copy failed" if status == BlockJobStatus.FAILED else "Copy aborted")
     if args.pivot:
@@ -253,6 +247,33 @@ def run_blockcopy(ctx: Context, args: argparse.Namespace) -> int | None:
     else:
         _outcome(ctx, "Now in mirroring phase")
     return None
+
+
+def _run_job(
+    ctx: Context,
+    domain: Domain,
+    args: argparse.Namespace,
+    start: Callable[[], None],
+    blocking: bool,
+    label: str,
+    started: str,
+    timeout: int,
+) -> int | None:
+    """Start a job (``start``); without waiting say ``started`` and return None, else follow it to
+    the status it reaches (its events listened to from before it starts)."""
+    watch = _Watch(domain, args.path) if blocking else None
+    try:
+        start()
+    except BaseException:
+        if watch is not None:
+            watch.close()
+        raise
+    if watch is None:
+        ctx.print_extra(started, end="")
+        return None
+    return wait_for_job(
+        ctx, domain, args.path, label, verbose=args.verbose, timeout=timeout, async_abort=_async(args), watch=watch
+    )
 
 
 def _outcome(ctx: Context, text: str) -> None:
@@ -297,20 +318,19 @@ def run_blockcommit(ctx: Context, args: argparse.Namespace) -> int | None:
     ):
         flags |= flag if wanted else BlockCommitFlags.NONE
     domain = ctx.domain(args.domain)
-    watch = _Watch(domain, args.path) if blocking else None
-    try:
-        failing_as(lambda: domain.block_commit(args.path, args.base, args.top, bandwidth, int(flags)))
-    except BaseException:
-        if watch is not None:
-            watch.close()
-        raise
-    if watch is None:
-        ctx.print_extra("Active Block Commit started" if active else "Block Commit started", end="")
-        return None
-    label = "Block commit"  # virsh's words (its case too), an active commit's as well
-    status = wait_for_job(
-        ctx, domain, args.path, label, verbose=args.verbose, timeout=timeout, async_abort=_async(args), watch=watch
+    started = "Active Block Commit started" if active else "Block Commit started"
+    status = _run_job(
+        ctx,
+        domain,
+        args,
+        lambda: failing_as(lambda: domain.block_commit(args.path, args.base, args.top, bandwidth, int(flags))),
+        blocking,
+        "Block commit",  # virsh's words (its case too), an active commit's as well
+        started,
+        timeout,
     )
+    if status is None:
+        return None
     if status in (BlockJobStatus.FAILED, BlockJobStatus.CANCELED):
         return _failed(ctx, "Commit failed" if status == BlockJobStatus.FAILED else "Commit aborted")
     if not active:
@@ -338,8 +358,8 @@ def run_blockpull(ctx: Context, args: argparse.Namespace) -> int | None:
     timeout = _timeout(args)
     bandwidth = _bandwidth(args)
     domain = ctx.domain(args.domain)
-    watch = _Watch(domain, args.path) if blocking else None
-    try:
+
+    def start() -> None:
         if args.base is not None or args.keep_relative:
             flags = BlockRebaseFlags.RELATIVE if args.keep_relative else BlockRebaseFlags.NONE
             flags |= BlockRebaseFlags.BANDWIDTH_BYTES if args.bytes else BlockRebaseFlags.NONE
@@ -347,17 +367,10 @@ def run_blockpull(ctx: Context, args: argparse.Namespace) -> int | None:
         else:
             pull = BlockPullFlags.BANDWIDTH_BYTES if args.bytes else BlockPullFlags.NONE
             failing_as(lambda: domain.block_pull(args.path, bandwidth, int(pull)))
-    except BaseException:
-        if watch is not None:
-            watch.close()
-        raise
-    if watch is None:
-        ctx.print_extra("Block Pull started", end="")
+
+    status = _run_job(ctx, domain, args, start, blocking, "Block Pull", "Block Pull started", timeout)
+    if status is None:
         return None
-    status = wait_for_job(
-        ctx, domain, args.path, "Block Pull", verbose=args.verbose, timeout=timeout, async_abort=_async(args),
-        watch=watch,
-    )  # fmt: skip
     if status in (BlockJobStatus.FAILED, BlockJobStatus.CANCELED):
         return _failed(ctx, "Pull failed" if status == BlockJobStatus.FAILED else "Pull aborted")
     _outcome(ctx, "Pull complete")
