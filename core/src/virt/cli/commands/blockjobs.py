@@ -236,17 +236,29 @@ def run_blockcopy(ctx: Context, args: argparse.Namespace) -> int | None:
         return None
     if status in (BlockJobStatus.FAILED, BlockJobStatus.CANCELED):
         return _failed(ctx, "Copy failed" if status == BlockJobStatus.FAILED else "Copy aborted")
+    _second_phase(
+        ctx, domain, args, finish=args.finish, finished="Successfully copied", waiting="Now in mirroring phase"
+    )
+    return None
+
+
+def _second_phase(
+    ctx: Context, domain: Domain, args: argparse.Namespace, *, finish: bool, finished: str, waiting: str
+) -> None:
+    """A ready two-phase job (a copy, an active commit): pivoted with --pivot, ended where it is
+    with ``finish``, else left running (virsh's words for each)."""
+    asynchronous = BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE
     if args.pivot:
-        pivot = BlockJobAbortFlags.PIVOT | (BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE)
+        pivot = BlockJobAbortFlags.PIVOT | asynchronous
         failing_as(lambda: domain.block_job_abort(args.path, pivot), f"failed to pivot job for disk {args.path}")
         _outcome(ctx, "Successfully pivoted")
-    elif args.finish:
-        finish = BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE
-        failing_as(lambda: domain.block_job_abort(args.path, finish), f"failed to finish job for disk {args.path}")
-        _outcome(ctx, "Successfully copied")
+    elif finish:
+        failing_as(
+            lambda: domain.block_job_abort(args.path, asynchronous), f"failed to finish job for disk {args.path}"
+        )
+        _outcome(ctx, finished)
     else:
-        _outcome(ctx, "Now in mirroring phase")
-    return None
+        _outcome(ctx, waiting)
 
 
 def _run_job(
@@ -335,16 +347,9 @@ def run_blockcommit(ctx: Context, args: argparse.Namespace) -> int | None:
         return _failed(ctx, "Commit failed" if status == BlockJobStatus.FAILED else "Commit aborted")
     if not active:
         _outcome(ctx, "Commit complete")
-    elif args.pivot:
-        abort = BlockJobAbortFlags.PIVOT | (BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE)
-        failing_as(lambda: domain.block_job_abort(args.path, abort), f"failed to pivot job for disk {args.path}")
-        _outcome(ctx, "Successfully pivoted")
-    elif args.keep_overlay:
-        abort = BlockJobAbortFlags.ASYNC if _async(args) else BlockJobAbortFlags.NONE
-        failing_as(lambda: domain.block_job_abort(args.path, abort), f"failed to finish job for disk {args.path}")
-        _outcome(ctx, "Commit complete, overlay image kept")
     else:
-        _outcome(ctx, "Now in synchronized phase")
+        kept = "Commit complete, overlay image kept"
+        _second_phase(ctx, domain, args, finish=args.keep_overlay, finished=kept, waiting="Now in synchronized phase")
     return None
 
 
