@@ -139,6 +139,8 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     )
     assert f"<source file='{images['base']}'/>" in dom.xml()
     assert f"<source file='{images['base']}'/>" in dom.xml(inactive=True)
+    # the disk's figures follow it to the base's node (QEMU named it, not the driver)
+    assert dom.block_stats("vda").rd_req is not None and dom.block_info("vda").capacity == 16 * MIB
 
     # a copy to a new image, pivoted: the disk writes to the copy, which holds every layer's data
     events.clear()
