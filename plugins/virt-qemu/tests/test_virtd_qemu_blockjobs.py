@@ -70,6 +70,11 @@ STEPS = [
     ["domblklist", NAME],
     ["dumpxml", NAME, "--inactive", "--xpath", "//disk/source"],
     ["blockcopy", NAME, "vda", "--dest", "@FOLDER@/copy.qcow2", "--wait", "--pivot"],
+    ["blockcopy", NAME, "vda", "@FOLDER@/exists.img", "--transient-job"],
+    ["blockcopy", NAME, "vda", "@FOLDER@/missing.qcow2", "--transient-job", "--reuse-external"],
+    ["blockcopy", NAME, "vda", "@FOLDER@/nodev", "--transient-job", "--blockdev"],
+    ["blockcopy", NAME, "vda", "@FOLDER@/exists.img", "--transient-job", "--blockdev", "--reuse-external"],
+    ["blockcopy", NAME, "vda", "@FOLDER@/g.qcow2", "--transient-job", "--granularity", "1000"],
     ["blockcopy", NAME, "vda", "@FOLDER@/copy.qcow2", "--transient-job", "--wait", "--verbose", "--pivot"],
     ["domblklist", NAME],
     ["dumpxml", NAME, "--inactive", "--xpath", "//disk/source"],
@@ -112,6 +117,7 @@ def _defined(uri: str, folder: Path) -> Iterator[Path]:
         where.mkdir(exist_ok=True)
         where.chmod(0o755)
         _chain(where)
+        (where / "exists.img").write_bytes(b"x" * 4096)  # a file a copy must not overwrite
         xml = GUEST.replace("@FOLDER@", str(where)).replace("@NAME@", name).replace("@UUID@", uuid)
         (where / "guest.xml").write_text(xml)
     try:

@@ -20,8 +20,11 @@ while a job runs does not know it (the job goes on in QEMU; ``query-block-jobs``
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import os
+import stat
 import subprocess
 import threading
 from pathlib import Path
@@ -255,10 +258,8 @@ def start_copy(
     fmt = (dest.driver.type if dest.driver is not None else None) or top.format
     if fmt not in _QEMU_FORMATS:
         raise errors.error(ErrorNumber.INVALID_ARG, f"unknown disk format '{fmt}' for the block copy destination")
-    if flags & BlockCopyFlags.REUSE_EXT:
-        if not Path(path).exists():
-            raise errors.error(ErrorNumber.INVALID_ARG, f"missing destination file for disk {target}: {path}")
-    else:
+    reuse = bool(flags & BlockCopyFlags.REUSE_EXT)
+    if _destination_to_create(target, path, reuse=reuse, block=dest.type == "block", raw=fmt == "raw"):
         _create_image(driver, obj, top, layers[1] if shallow else None, path, fmt)
     position = disk_position(obj.current, disk)
     names = {str(n.get("node-name")) for n in driver.qmp(obj, "query-named-block-nodes")}
@@ -299,6 +300,37 @@ def start_copy(
     except BaseException:
         _delete_nodes(driver, obj, added)
         raise
+
+
+def _destination_to_create(target: str, path: str, *, reuse: bool, block: bool, raw: bool) -> bool:
+    """Whether the copy's image is to be made, after libvirt's checks of the destination: one to
+    reuse (or a block device) must be there; an existing file with data is reused only when asked."""
+    try:
+        st = Path(path).stat()
+    except FileNotFoundError:
+        if reuse or block:
+            raise errors.error(
+                ErrorNumber.SYSTEM_ERROR,
+                f"missing destination file for disk {target}: {path}: {os.strerror(errno.ENOENT)}",
+            ) from None
+        return True
+    except OSError as exc:
+        raise errors.error(
+            ErrorNumber.SYSTEM_ERROR, f"unable to stat for disk {target}: {path}: {os.strerror(exc.errno or 0)}"
+        ) from exc
+    if stat.S_ISBLK(st.st_mode):
+        return not reuse and not raw  # a device gets its format's header, a raw one is used as it is
+    if st.st_size and not reuse:
+        raise errors.error(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            f"external destination file for disk {target} already exists and is not a block device: {path}",
+        )
+    if block:
+        raise errors.error(
+            ErrorNumber.INVALID_ARG,
+            f"blockdev flag requested for disk {target}, but file '{path}' is not a block device",
+        )
+    return not reuse
 
 
 def _create_image(driver: QemuDriver, obj: DomainObj, top: Layer, backing: Layer | None, path: str, fmt: str) -> None:
