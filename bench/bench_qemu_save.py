@@ -1,12 +1,12 @@
 """Save and restore of a real QEMU/KVM guest: virDomainSave and virDomainRestore through virtd (our
 qemu:///system driver) and through Debian's libvirtd 9.0, in one run.
 
-The guest is the same on both sides: 128 MiB, 1 vcpu, a small blank raw disk, no OS (SeaBIOS looks for
-a boot device and idles), running. The client is the same: Debian's python3-libvirt (/usr/bin/python3)
-over the daemon's unix socket, ``dom.save(path)`` (API call until the domain is shut off, the image
-complete) then ``conn.restore(path)`` (API call until the guest runs again), ``--runs`` (10) times
-after one warm-up round; the medians of each are reported with the image size, and the ratios ours /
-libvirt's with their verdict against the target (at most 1x each).
+The guest is the same on both sides: ``--memory`` MiB (512, issue 17's size), 1 vcpu, a small blank raw
+disk, no OS (SeaBIOS looks for a boot device and idles), running. The client is the same: Debian's
+python3-libvirt (/usr/bin/python3) over the daemon's unix socket, ``dom.save(path)`` (API call until the
+domain is shut off, the image complete) then ``conn.restore(path)`` (API call until the guest runs
+again), ``--runs`` (10) times after one warm-up round; the medians of each are reported with the image
+size, and the ratios ours / libvirt's with their verdict against the target (at most 1x each).
 
 virtd runs ``--system`` with ``VIRT_QEMU_ROOT`` in a temporary folder; libvirtd runs in a private
 mount namespace (``virt.testing.start_libvirtd``, its QEMU as root). Both are stopped at the end and
@@ -26,10 +26,10 @@ from bench_qemu_stats import _daemons, require_host, run_client
 
 TARGET = 1.0
 
-GUEST = STATS_GUEST.replace("<memory unit='MiB'>32</memory>", "<memory unit='MiB'>128</memory>").replace(
+GUEST = STATS_GUEST.replace("<memory unit='MiB'>32</memory>", "<memory unit='MiB'>@MEMORY@</memory>").replace(
     "<memballoon model='virtio'/>", "<memballoon model='none'/>"
 )
-"""bench_qemu_stats's guest with 128 MiB and no balloon."""
+"""bench_qemu_stats's guest with no balloon; its memory size filled in from ``--memory``."""
 
 # Runs under python3-libvirt: defines and starts the guest, times save and restore, removes it.
 CLIENT = r"""
@@ -65,24 +65,26 @@ finally:
 """
 
 
-def _measure(uri: str, side: str, runs: int, folder: Path) -> dict[str, float]:
+def _measure(uri: str, side: str, runs: int, folder: Path, guest: str) -> dict[str, float]:
     disk = folder / f"vbs-{side}.img"
     subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(disk), "1M"], check=True)
     image = folder / f"vbs-{side}.save"
-    return run_client(side, [CLIENT, uri, f"vbs-{side}", str(disk), str(image), str(runs), GUEST])
+    return run_client(side, [CLIENT, uri, f"vbs-{side}", str(disk), str(image), str(runs), guest])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="timed rounds on each side (default 10)")
+    parser.add_argument("--memory", type=int, default=512, help="the guest's memory in MiB (default 512)")
     args = parser.parse_args()
     require_host()
     with tempfile.TemporaryDirectory(prefix="vbs-save-") as temp, _daemons() as (ours, theirs):
         folder = Path(temp)
         folder.chmod(0o755)
-        libvirt = _measure(theirs, "libvirt", args.runs, folder)
-        virt = _measure(ours, "virt", args.runs, folder)
-    print(f"save and restore of a running 128 MiB KVM guest, median of {args.runs} rounds")
+        guest = GUEST.replace("@MEMORY@", str(args.memory))
+        libvirt = _measure(theirs, "libvirt", args.runs, folder, guest)
+        virt = _measure(ours, "virt", args.runs, folder, guest)
+    print(f"save and restore of a running {args.memory} MiB KVM guest, median of {args.runs} rounds")
     print(f"  {'':10} {'save':>10} {'restore':>10} {'image':>10}")
     for side, figures in (("virtd", virt), ("libvirtd", libvirt)):
         size = figures["size"] / 2**20

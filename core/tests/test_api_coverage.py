@@ -10,6 +10,7 @@ from virt.drivers.test.connection import TestConnection
 from virt.testing.apicoverage import check_coverage, first_operations, libvirt_calls, served
 
 NOT_SERVED = Path(__file__).with_name("data") / "test_driver_not_served.txt"
+NWFILTER_NOT_SERVED = Path(__file__).with_name("data") / "nwfilter_driver_not_served.txt"
 
 
 def test_test_driver_serves_what_it_served() -> None:
@@ -33,3 +34,10 @@ def test_a_driver_serves_the_operations_it_overrides() -> None:
     found = served(VersionOnly, libvirt_calls("qemu"))
     assert {"virConnectGetVersion", "virConnectGetType", "virConnectIsAlive"} <= found
     assert "virDomainSuspend" not in found
+
+
+def test_nwfilter_driver_serves_what_it_served() -> None:
+    from virt.nwfilters.connection import NWFilterConnection
+
+    figure = check_coverage("nwfilter", NWFilterConnection, NWFILTER_NOT_SERVED, "virt's nwfilter driver")
+    assert figure.startswith("virt's nwfilter driver serves 19 of the 19 calls")

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from virt.networkports import NetworkPort  # network ports section
     from virt.nodedevevents import NodeDeviceEvent
     from virt.nodedevices import NodeDevice
+    from virt.nwfilters.handles import NetworkFilter, NetworkFilterBinding
     from virt.plugins import Plugins
     from virt.poolevents import StoragePoolEvent
     from virt.progress import ProgressCallback
@@ -777,6 +778,57 @@ class Connection:
         callbacks.remove(handle)
 
     # == end of secrets ============================================================================
+
+    # == network filters (virt.nwfilters) ===========================================================
+    def list_nwfilters(self, flags: int = 0) -> list[NetworkFilter]:
+        """virConnectListAllNWFilters: every defined network filter, by name."""
+        from virt.nwfilters.handles import NetworkFilter
+
+        return [NetworkFilter(self, ref) for ref in self.driver.list_nwfilters(int(flags))]
+
+    def lookup_nwfilter_by_name(self, name: str) -> NetworkFilter:
+        """virNWFilterLookupByName."""
+        from virt.nwfilters.handles import NetworkFilter
+
+        return NetworkFilter(self, self.driver.lookup_nwfilter_by_name(name))
+
+    def lookup_nwfilter_by_uuid(self, uuid: str | uuid_module.UUID) -> NetworkFilter:
+        """virNWFilterLookupByUUID(String)."""
+        from virt.nwfilters.handles import NetworkFilter
+
+        if isinstance(uuid, str):
+            try:
+                uuid = uuid_module.UUID(uuid)
+            except ValueError:
+                raise InvalidArgument("uuidstr in virNWFilterLookupByUUIDString must be a valid UUID") from None
+        return NetworkFilter(self, self.driver.lookup_nwfilter_by_uuid(uuid))
+
+    def define_nwfilter(self, xml: str, flags: int = 0) -> NetworkFilter:
+        """virNWFilterDefineXMLFlags (``flags``: 1 = VALIDATE against libvirt's schema)."""
+        from virt.nwfilters.handles import NetworkFilter
+
+        return NetworkFilter(self, self._writable("virNWFilterDefineXML").define_nwfilter(xml, int(flags)))
+
+    def list_nwfilter_bindings(self, flags: int = 0) -> list[NetworkFilterBinding]:
+        """virConnectListAllNWFilterBindings: every binding of a filter to a port device."""
+        from virt.nwfilters.handles import NetworkFilterBinding
+
+        return [NetworkFilterBinding(self, ref) for ref in self.driver.list_nwfilter_bindings(int(flags))]
+
+    def lookup_nwfilter_binding(self, portdev: str) -> NetworkFilterBinding:
+        """virNWFilterBindingLookupByPortDev."""
+        from virt.nwfilters.handles import NetworkFilterBinding
+
+        return NetworkFilterBinding(self, self.driver.lookup_nwfilter_binding(portdev))
+
+    def create_nwfilter_binding(self, xml: str, flags: int = 0) -> NetworkFilterBinding:
+        """virNWFilterBindingCreateXML (``flags``: 1 = VALIDATE against libvirt's schema)."""
+        from virt.nwfilters.handles import NetworkFilterBinding
+
+        driver = self._writable("virNWFilterBindingCreateXML")
+        return NetworkFilterBinding(self, driver.create_nwfilter_binding(xml, int(flags)))
+
+    # == end of network filters ====================================================================
 
     # -- storage -------------------------------------------------------------------------------
     def list_storage_pools(

@@ -1291,6 +1291,54 @@ class DriverConnection:
 
     # == end of secrets ===============================================================================
 
+    # == network filters (virt.nwfilters; virNWFilter*, virNWFilterBinding*) =========================
+    @optional
+    def list_nwfilters(self, flags: int) -> list[NWFilterRef]:
+        """virConnectListAllNWFilters: every defined network filter, by name."""
+
+    @optional
+    def lookup_nwfilter_by_name(self, name: str) -> NWFilterRef:
+        """virNWFilterLookupByName: NotFound (NO_NWFILTER) when there is no such filter."""
+
+    @optional
+    def lookup_nwfilter_by_uuid(self, uuid: uuid.UUID) -> NWFilterRef:
+        """virNWFilterLookupByUUID: NotFound (NO_NWFILTER) when there is no such filter."""
+
+    @optional
+    def define_nwfilter(self, xml: str, flags: int) -> NWFilterRef:
+        """virNWFilterDefineXMLFlags: a new filter, or a new definition of the one of that name
+        (``flags``: 1 = VALIDATE against the schema)."""
+
+    @optional
+    def undefine_nwfilter(self, ref: NWFilterRef) -> None:
+        """virNWFilterUndefine: OPERATION_INVALID while a binding uses the filter."""
+
+    @optional
+    def get_nwfilter_xml(self, ref: NWFilterRef, flags: int) -> str:
+        """virNWFilterGetXMLDesc."""
+
+    @optional
+    def list_nwfilter_bindings(self, flags: int) -> list[NWFilterBindingRef]:
+        """virConnectListAllNWFilterBindings: every binding of a filter to a port device."""
+
+    @optional
+    def lookup_nwfilter_binding(self, portdev: str) -> NWFilterBindingRef:
+        """virNWFilterBindingLookupByPortDev: NotFound (NO_NWFILTER_BINDING) when there is none."""
+
+    @optional
+    def create_nwfilter_binding(self, xml: str, flags: int) -> NWFilterBindingRef:
+        """virNWFilterBindingCreateXML (``flags``: 1 = VALIDATE against the schema)."""
+
+    @optional
+    def delete_nwfilter_binding(self, ref: NWFilterBindingRef) -> None:
+        """virNWFilterBindingDelete."""
+
+    @optional
+    def get_nwfilter_binding_xml(self, ref: NWFilterBindingRef, flags: int) -> str:
+        """virNWFilterBindingGetXMLDesc."""
+
+    # == end of network filters ======================================================================
+
     # == network ports (virt.networkports; virNetworkPort*) ==========================================
     @optional
     def list_network_ports(self, ref: NetworkRef, flags: int) -> list[NetworkPortRef]:
@@ -1344,6 +1392,26 @@ class SecretRef:
 
 
 # == end of secrets ==================================================================================
+
+
+# == network filters (virt.nwfilters) ================================================================
+@attrs.frozen
+class NWFilterRef:
+    """A network filter as virNWFilterPtr names it."""
+
+    name: str
+    uuid: uuid.UUID
+
+
+@attrs.frozen
+class NWFilterBindingRef:
+    """A filter binding as virNWFilterBindingPtr names it: its port device and its filter."""
+
+    portdev: str
+    filter: str
+
+
+# == end of network filters ==========================================================================
 
 
 # == network ports (virt.networkports) ===============================================================

@@ -289,6 +289,8 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.NO_STORAGE_POOL: "Storage pool not found",
     ErrorNumber.NO_STORAGE_VOL: "Storage volume not found",
     ErrorNumber.NO_NODE_DEVICE: "Node device not found",
+    ErrorNumber.NO_NWFILTER: "Network filter not found",
+    ErrorNumber.NO_NWFILTER_BINDING: "Network filter binding not found",
     ErrorNumber.AUTH_FAILED: "authentication failed",
     ErrorNumber.RESOURCE_BUSY: "resource busy",
     ErrorNumber.ARGUMENT_UNSUPPORTED: "argument unsupported",
@@ -315,6 +317,8 @@ _CLASSES: dict[ErrorNumber, type[VirtError]] = {
     ErrorNumber.NO_STORAGE_POOL: NotFound,
     ErrorNumber.NO_STORAGE_VOL: NotFound,
     ErrorNumber.NO_INTERFACE: NotFound,
+    ErrorNumber.NO_NWFILTER: NotFound,
+    ErrorNumber.NO_NWFILTER_BINDING: NotFound,
     ErrorNumber.AUTH_FAILED: AuthError,
     ErrorNumber.NO_CONNECT: ConnectionError,
 }
@@ -323,6 +327,11 @@ _CLASSES: dict[ErrorNumber, type[VirtError]] = {
 def error_class(code: ErrorNumber) -> type[VirtError]:
     """The subclass of VirtError that stands for ``code`` (VirtError itself when none does)."""
     return _CLASSES.get(code, VirtError)
+
+
+def unknown_cause() -> VirtError:
+    """What a client sees when libvirt fails without reporting why (some of its parsers do)."""
+    return VirtError("An error occurred, but the cause is unknown", ErrorNumber.INTERNAL_ERROR, ErrorDomain.NONE)
 
 
 def libvirt_error(code: ErrorNumber, detail: str | None = None, domain: ErrorDomain = ErrorDomain.NONE) -> VirtError:

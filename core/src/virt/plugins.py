@@ -32,6 +32,7 @@ BUILTIN_PLUGINS = (
     "virt.remote.plugin",
     "virt.cli.builtin",
     "virt.storage.plugin",
+    "virt.nwfilters.plugin",
 )
 
 

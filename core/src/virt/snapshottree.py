@@ -129,10 +129,11 @@ def check_disks(snap: DomainSnapshot, disks: list[Disk]) -> None:
             )
 
 
-def fill_new(snap: DomainSnapshot, definition: Domain, state: str, *, active: bool) -> None:
+def fill_new(snap: DomainSnapshot, definition: Domain, state: str, *, active: bool, default: str = "internal") -> None:
     """A new snapshot's defaults (virDomainSnapshotAlignDisks): its ``state``, memory kept internally
-    while the domain runs, each disk not named in the XML snapshotted internally (but CD-ROMs,
-    floppies and read-only disks, which are left out)."""
+    while the domain runs, each disk not named in the XML (or named without a mode) snapshotted as
+    its <disk snapshot> says or ``default`` (but CD-ROMs, floppies, read-only and empty disks, which
+    are left out)."""
     from virt.xml.snapshot import SnapshotDisk, SnapshotDisks, SnapshotMemory
 
     snap.state = state
@@ -141,15 +142,21 @@ def fill_new(snap: DomainSnapshot, definition: Domain, state: str, *, active: bo
         snap.memory.snapshot = "internal" if active else "no"
     devices = definition.devices
     check_disks(snap, devices.disks if devices is not None else [])
-    named = {d.name for d in snap.disks.disks} if snap.disks is not None else set()
-    disks = snap.disks or SnapshotDisks()
-    for disk in devices.disks if devices is not None else []:
+    asked = {d.name: d for d in snap.disks.disks} if snap.disks is not None else {}
+    disks = SnapshotDisks()
+    for disk in devices.disks if devices is not None else []:  # in the domain's order, as libvirt lists them
         target = disk.target.dev if disk.target is not None else None
-        if target is None or target in named:
+        if target is None:
             continue
-        entry = SnapshotDisk()
-        entry.name = target
-        entry.snapshot = "no" if disk.device in ("cdrom", "floppy") or disk.readonly else "internal"
+        entry = asked.get(target)
+        if entry is None:
+            entry = SnapshotDisk()
+            entry.name = target
+            empty = disk.source is None
+            left_out = disk.device in ("cdrom", "floppy") or disk.readonly or empty
+            entry.snapshot = "no" if left_out else disk.snapshot or default
+        elif entry.snapshot is None:
+            entry.snapshot = disk.snapshot or default
         disks.disks.append(entry)
     snap.disks = disks if disks.disks else None
 
@@ -162,6 +169,7 @@ def new_snapshot(
     state: str,
     *,
     active: bool,
+    default: str = "internal",
 ) -> str:
     """A new snapshot made now of ``definition``: named by its creation time unless the XML names it
     (refused when taken), under ``current``; its name."""
@@ -174,7 +182,7 @@ def new_snapshot(
     if name in snapshots:
         raise libvirt_error(ErrorNumber.OPERATION_FAILED, f"domain moment {name} already exists", ErrorDomain.DOMAIN)
     snap.creation_time = now
-    fill_new(snap, definition, state, active=active)
+    fill_new(snap, definition, state, active=active, default=default)
     snap.domain = definition.clone()
     snap.parent = None
     if current is not None:

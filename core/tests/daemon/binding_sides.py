@@ -7,9 +7,11 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from virt.errors import VirtError
 from virt.testing import VIRSH, missing_dependency
 
 PYTHON = "/usr/bin/python3"
@@ -68,3 +70,27 @@ def cli_as_virsh(command: str, uri: str = "test:///default") -> tuple[object, ob
         return done.returncode, done.stdout, done.stderr
 
     return run(str(Path(sys.executable).parent / "virt")), run(VIRSH)
+
+
+def assert_same_errors(parse: Callable[[str], object], documents: list[str], rows: list[list[Any]]) -> None:
+    """Each of ``documents`` refused by ``parse`` with the [code, domain, message] of its row, a
+    libvirtd session's error row for that document (``calls_session``)."""
+    assert len(rows) == len(documents)
+    for document, row in zip(documents, rows, strict=True):
+        assert row[1] == "error", row
+        try:
+            parse(document)
+        except VirtError as exc:
+            assert [int(exc.code), int(exc.domain), str(exc)] == row[2:], document
+        else:
+            raise AssertionError(f"virt accepted what libvirtd refused: {document}")
+
+
+def nwfilter_driver_rows(calls: str) -> list[list[Any]]:
+    """The rows of ``calls`` (as ``calls_session`` takes them) run against libvirtd 9.0's nwfilter
+    driver (nwfilter:///system) in a private libvirtd."""
+    from virt.testing import start_libvirtd
+
+    need_binding()
+    with start_libvirtd(drivers=("nwfilter",)) as daemon:
+        return calls_session(calls, daemon.uri(driver="nwfilter", path="/system"))

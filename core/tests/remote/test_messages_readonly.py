@@ -315,6 +315,8 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("SECRET_DEFINE_XML", {}, "c.secretDefineXML('<secret/>', 0)"),
     ("NWFILTER_LOOKUP_BY_UUID", {}, "c.nwfilterLookupByUUIDString(d.UUIDString())"),
     ("NWFILTER_DEFINE_XML", {}, "c.nwfilterDefineXML('<filter/>')"),
+    ("NWFILTER_DEFINE_XML_FLAGS", {}, "c.nwfilterDefineXMLFlags('<filter/>', 0)"),
+    ("NWFILTER_BINDING_CREATE_XML", {}, "c.nwfilterBindingCreateXML('<filterbinding/>', 0)"),
     ("CONNECT_LIST_ALL_NETWORKS", {}, "c.listAllNetworks(0)"),
     ("CONNECT_NUM_OF_NETWORKS", {}, "c.numOfNetworks()"),
     ("CONNECT_LIST_NETWORKS", {}, "c.listNetworks()"),
@@ -402,6 +404,8 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("CONNECT_NUM_OF_NWFILTERS", {}, "c.numOfNWFilters()"),
     ("CONNECT_LIST_NWFILTERS", {}, "c.listNWFilters()"),
     ("NWFILTER_LOOKUP_BY_NAME", {}, "c.nwfilterLookupByName('clean-traffic')"),
+    ("CONNECT_LIST_ALL_NWFILTER_BINDINGS", {}, "c.listAllNWFilterBindings(0)"),
+    ("NWFILTER_BINDING_LOOKUP_BY_PORT_DEV", {}, "c.nwfilterBindingLookupByPortDev('vnet0')"),
     # network ports: the test driver has none ("not supported" shows the call is open to read-only clients)
     ("NETWORK_LIST_ALL_PORTS", {}, "n.listAllPorts(0)"),
     ("NETWORK_PORT_LOOKUP_BY_UUID", {}, "n.portLookupByUUIDString('7ae63b5f-fe96-4af0-a7c3-da04ba1b3f54')"),
@@ -425,6 +429,8 @@ _RO_UNCHECKED = {
     "SECRET_UNDEFINE",
     "NWFILTER_GET_XML_DESC",
     "NWFILTER_UNDEFINE",
+    "NWFILTER_BINDING_GET_XML_DESC",
+    "NWFILTER_BINDING_DELETE",
     # A read-only connection cannot make a checkpoint, nor does the node file give any, to call these on.
     "DOMAIN_CHECKPOINT_GET_XML_DESC",
     "DOMAIN_CHECKPOINT_LIST_ALL_CHILDREN",

@@ -25,7 +25,13 @@ build serves every test:
   DHCP lease on ``eth0`` with busybox ``udhcpc`` (sending ``virt.hostname``), pings the lease's router and
   looks ``virt.lookup`` up with ``nslookup`` at the lease's DNS server, writing ``net: lease ADDRESS``,
   ``net: ping ok`` (or ``failed``) and ``net: lookup NAME`` then nslookup's answer on the console, before
-  :data:`MARKER`; afterwards it pings the router every second (``net: ping ok`` lines while it answers).
+  :data:`MARKER`; afterwards it pings the router every second (``net: ping ok`` lines while it answers);
+- ``virt.counter=vdX``: init loads the virtio disk's driver (:data:`COUNTER_MODULES`), reads the counter kept
+  in the first sector of ``/dev/vdX`` (``counter N`` then a newline, the rest zeros; a blank disk counts
+  from 0) and, in the background, every :data:`COUNTER_PERIOD` seconds writes the next value there
+  (``dd conv=fsync``: QEMU has it before the next step) and says ``counter: N`` on the console, before
+  :data:`MARKER`. A guest that goes on from saved memory goes on counting from its memory; one that
+  boots again counts on from what its disk holds. :func:`read_counter` reads the value from the host.
 
 Whatever the variant, a machine with a virtio balloon (PCI ``1af4:1002`` or ``1af4:1045``, :func:`domain_xml`'s
 ``balloon``) gets its driver, :data:`BALLOON_MODULES` (those not built in) loaded first thing: the guest then
@@ -71,7 +77,7 @@ MARKER = "VIRT-GUEST-BOOTED"
 CMDLINE = "console=ttyS0 quiet panic=-1"
 """``panic=-1``: a guest whose init fails reboots at once, and QEMU run with ``-no-reboot`` then exits."""
 
-FORMAT = 9
+FORMAT = 10
 """Bumped whenever the initramfs changes, so that older cached builds are not reused."""
 
 KERNEL_META = "linux-image-amd64"
@@ -86,13 +92,17 @@ BALLOON_PCI_IDS = ("0x1002", "0x1045")
 """The virtio balloon's PCI device ids (transitional, modern) under vendor 0x1af4."""
 NET_MODULES = ("virtio", "virtio_ring", "virtio_pci", "virtio_net")
 """The virtio NIC's driver, loaded (those not built in) by the ``virt.net`` variant."""
+COUNTER_MODULES = ("virtio", "virtio_ring", "virtio_pci", "virtio_blk")
+"""The virtio disk's driver, loaded (those not built in) by the ``virt.counter`` variant."""
+COUNTER_PERIOD = 0.2
+"""Seconds between two steps of the ``virt.counter`` variant."""
 AGENT_CHANNEL = "org.qemu.guest_agent.0"
 AGENT_READY = "agent: ready"
 """Printed on the console by the agent variants once the agent holds its port (before :data:`MARKER`)."""
 
 BUSYBOX_APPLETS = (
     "sh", "mount", "mkdir", "insmod", "acpid", "poweroff", "reboot", "sleep", "usleep", "cat", "echo", "printf",
-    "ifconfig", "route", "udhcpc", "ping", "nslookup",
+    "ifconfig", "route", "udhcpc", "ping", "nslookup", "dd",
 )  # fmt: skip
 UDHCPC_SCRIPT = """#!/bin/sh
 # busybox udhcpc's hook: configure the lease it got, remember the router and DNS server for init
@@ -189,6 +199,8 @@ def domain_xml(
     mac: str | None = None,
     lookup: str | None = None,
     vcpus: int = 1,
+    counter_disk: Path | None = None,
+    counter_format: str = "raw",
 ) -> str:
     """libvirt domain XML booting ``guest`` directly (no disk, no network), its serial console to
     ``serial_log`` (a file) or a pty, powered off (and so destroyed) on ACPI shutdown.
@@ -200,7 +212,9 @@ def domain_xml(
     ``balloon``: a virtio balloon (the guest loads its driver) instead of none;
     ``network``: a virtio interface on that libvirt network (MAC ``mac`` if given), on which the guest
     takes a DHCP lease, pings its router and looks ``lookup`` up (the ``virt.net`` variant);
-    ``vcpus``: how many processors the guest has.
+    ``vcpus``: how many processors the guest has;
+    ``counter_disk``: an image (of ``counter_format``) given as virtio disk ``vda``, on which the guest keeps
+    its counter (the ``virt.counter`` variant; :func:`read_counter`, :func:`counted`).
     """
     domain = ET.Element("domain", type=virt_type)
     ET.SubElement(domain, "name").text = name
@@ -217,6 +231,8 @@ def domain_xml(
         options.append(f"virt.agent={agent}")
     if not acpi:
         options.append("virt.acpi=off")
+    if counter_disk is not None:
+        options.append("virt.counter=vda")
     if network is not None:
         options += ["virt.net=dhcp", f"virt.hostname={name}"] + ([f"virt.lookup={lookup}"] if lookup else [])
     ET.SubElement(os_el, "cmdline").text = " ".join(options)
@@ -235,6 +251,11 @@ def domain_xml(
     if channel if channel is not None else agent is not None:
         char = ET.SubElement(devices, "channel", type="unix")
         ET.SubElement(char, "target", type="virtio", name=AGENT_CHANNEL)
+    if counter_disk is not None:
+        disk = ET.SubElement(devices, "disk", type="file", device="disk")
+        ET.SubElement(disk, "driver", name="qemu", type=counter_format)
+        ET.SubElement(disk, "source", file=str(counter_disk))
+        ET.SubElement(disk, "target", dev="vda", bus="virtio")
     if network is not None:
         interface = ET.SubElement(devices, "interface", type="network")
         if mac is not None:
@@ -244,6 +265,45 @@ def domain_xml(
     ET.SubElement(devices, "memballoon", model="virtio" if balloon else "none")
     ET.indent(domain)
     return ET.tostring(domain, encoding="unicode") + "\n"
+
+
+_COUNTED = re.compile(r"^counter: (\d+)\r?$", re.MULTILINE)
+
+
+def counted(serial_log: Path) -> list[int]:
+    """The values the ``virt.counter`` variant said on the console (the serial log's ``counter: N`` lines)."""
+    return [int(n) for n in _COUNTED.findall(serial_log.read_text(errors="replace"))]
+
+
+def read_counter(image: Path, image_format: str = "raw") -> int:
+    """The counter the ``virt.counter`` variant keeps on ``image`` (0 for a blank disk), read by the host:
+    ``qemu-img dd -U`` so that an image a running QEMU holds (locked) can be read too."""
+    with tempfile.TemporaryDirectory(prefix="virt-counter-") as temp:
+        sector = Path(temp) / "sector"
+        subprocess.run(
+            [
+                "qemu-img",
+                "dd",
+                "-U",
+                "-f",
+                image_format,
+                "-O",
+                "raw",
+                "bs=512",
+                "count=1",
+                f"if={image}",
+                f"of={sector}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        head = sector.read_bytes()[:512]
+    found = re.match(rb"counter (\d+)\n", head)
+    if found is None:
+        if head.strip(b"\0"):
+            raise ValueError(f"{image}: the first sector holds no counter: {head[:40]!r}")
+        return 0
+    return int(found.group(1))
 
 
 # -- the cache ---------------------------------------------------------------------------------------------
@@ -412,7 +472,7 @@ def _depends(module: bytes) -> list[str]:
 
 def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) -> None:
     kroot = work / "kernel"
-    wanted = (*MODULES, *AGENT_MODULES, *BALLOON_MODULES, *NET_MODULES)
+    wanted = (*MODULES, *AGENT_MODULES, *BALLOON_MODULES, *NET_MODULES, *COUNTER_MODULES)
     files = _extract(
         debs[packages.kernel],
         kroot,
@@ -461,6 +521,9 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     net_order: list[str] = []
     for name in NET_MODULES:
         visit(name, net_order)
+    counter_order: list[str] = []
+    for name in COUNTER_MODULES:
+        visit(name, counter_order)
 
     bb_files = _extract(debs[BUSYBOX], work / "busybox", ["./bin/busybox"])
     if not bb_files:
@@ -477,11 +540,12 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     archive.file("bin/busybox", busybox, 0o755)
     for applet in BUSYBOX_APPLETS:
         archive.symlink(f"bin/{applet}", "busybox")
-    for name in dict.fromkeys((*order, *agent_order, *balloon_order, *net_order)):
+    for name in dict.fromkeys((*order, *agent_order, *balloon_order, *net_order, *counter_order)):
         archive.file(f"{moddir}/{name}.ko", modules[name], 0o644)
     archive.file("etc/acpi/PWRF/00000080", b"#!/bin/sh\npoweroff -f\n", 0o755)
     archive.file("etc/udhcpc.sh", UDHCPC_SCRIPT.encode(), 0o755)
-    archive.file("init", _init_script(moddir, order, agent_order, balloon_order, net_order).encode(), 0o755)
+    init = _init_script(moddir, order, agent_order, balloon_order, net_order, counter_order)
+    archive.file("init", init.encode(), 0o755)
 
     shutil.copyfile(kernel, out / "vmlinuz")
     vmlinux = _pvh_vmlinux(kernel.read_bytes())
@@ -498,6 +562,7 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
         "agent_modules": agent_order,
         "balloon_modules": balloon_order,
         "net_modules": net_order,
+        "counter_modules": counter_order,
         "builtin": sorted(builtin & {*AGENT_MODULES, *BALLOON_MODULES}),
     }
     (out / "info.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -558,9 +623,12 @@ def _init_script(
     agent_modules: Sequence[str],
     balloon_modules: Sequence[str] = (),
     net_modules: Sequence[str] = (),
+    counter_modules: Sequence[str] = (),
 ) -> str:
     agent_loads = _insmods(moddir, agent_modules, "    ") or ":"
     net_loads = _insmods(moddir, net_modules, "    ") or ":"
+    counter_loads = _insmods(moddir, counter_modules, "    ") or ":"
+    period_us = int(COUNTER_PERIOD * 1_000_000)
     balloon_loads = _insmods(moddir, balloon_modules, "    ") or ":"
     balloon_ids = " | ".join(f"0x1af4:{device}" for device in BALLOON_PCI_IDS)
     return f"""#!/bin/sh
@@ -584,6 +652,7 @@ acpi=on
 net=
 lookup=
 hostname=guest
+counter=
 read -r cmdline < /proc/cmdline
 for word in $cmdline; do
     case $word in
@@ -592,6 +661,7 @@ for word in $cmdline; do
         virt.net=*) net=${{word#virt.net=}} ;;
         virt.lookup=*) lookup=${{word#virt.lookup=}} ;;
         virt.hostname=*) hostname=${{word#virt.hostname=}} ;;
+        virt.counter=*) counter=${{word#virt.counter=}} ;;
     esac
 done
 if [ "$net" = dhcp ]; then
@@ -807,6 +877,26 @@ if [ "$acpi" != off ]; then
     i=0
     while [ ! -e /var/run/acpid.pid ] && [ $i -lt 500 ]; do usleep 10000; i=$((i + 1)); done
     [ -e /var/run/acpid.pid ] || echo 'init: acpid did not start'
+fi
+if [ -n "$counter" ]; then
+    {counter_loads}
+    i=0
+    while [ ! -b "/dev/$counter" ] && [ $i -lt 500 ]; do usleep 10000; i=$((i + 1)); done
+    # the first sector holds "counter N"; the shell drops a blank disk's zeros, leaving no number
+    head=$(dd if="/dev/$counter" bs=512 count=1 2> /dev/null)
+    case $head in
+        "counter "[0-9]*) n=${{head#counter }}; n=${{n%%[!0-9]*}} ;;
+        *) n=0 ;;
+    esac
+    echo "counter: from $n"
+    (
+        while true; do
+            n=$((n + 1))
+            printf 'counter %s\n' "$n" | dd of="/dev/$counter" bs=512 count=1 conv=sync,fsync 2> /dev/null &&
+                echo "counter: $n"
+            usleep {period_us}
+        done
+    ) &
 fi
 echo
 echo {MARKER}

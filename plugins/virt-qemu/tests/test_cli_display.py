@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from daemon_support import private_virtd, qemu_uri
 from driver_support import firmware_xml
-from virsh_support import virsh, virsh_ok
+from virsh_support import defined_and_started
 from virt.testing import VIRSH, need_virsh
 
 NAME = "vcd1"
@@ -71,13 +71,8 @@ def virtd_uri() -> Iterator[str]:
 def running(uri: str, devices: str, folder: Path) -> Iterator[None]:
     xml = folder / f"{NAME}.xml"
     xml.write_text(firmware_xml(NAME, uuid=UUID, extra_devices=devices))
-    virsh_ok(uri, "define", str(xml))
-    try:
-        virsh_ok(uri, "start", NAME)
+    with defined_and_started(uri, NAME, xml):
         yield
-    finally:
-        virsh(uri, "destroy", NAME)
-        virsh(uri, "undefine", NAME)
 
 
 def _run(program: str, uri: str, command: list[str], folder: Path) -> tuple[int, str, str, tuple[int, int] | None]:

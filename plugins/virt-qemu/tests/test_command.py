@@ -319,3 +319,18 @@ def test_qemu_commandline_passthrough() -> None:
 def test_argv_text_format() -> None:
     text = argv_text(["/usr/bin/qemu", "-name", "guest=a b", "-S", "-device", '{"driver":"x"}'])
     assert text == "/usr/bin/qemu \\\n-name 'guest=a b' \\\n-S \\\n-device '{\"driver\":\"x\"}'\n"
+
+
+def test_a_disk_with_a_backing_chain() -> None:
+    """An external snapshot's overlay: QEMU opens the chain its header names (a -blockdev for the top
+    only); a chain of anything but files is refused."""
+    chain = (
+        "<backingStore type='file'><format type='qcow2'/><source file='/v/base.qcow2'/></backingStore>"
+        "<target dev='vda' bus='virtio'/></disk>"
+    )
+    top = "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/v/disk.s1'/>"
+    blockdevs = [json.loads(v) for v in values(argv(domain(top + chain)), "-blockdev")]
+    assert [b.get("filename") for b in blockdevs if b["driver"] == "file"] == ["/v/disk.s1"]
+    assert "backing" not in next(b for b in blockdevs if b["driver"] == "qcow2")
+    network = chain.replace("backingStore type='file'", "backingStore type='network'")
+    assert "backing images of type 'network' are" in refusal(domain(top + network)).message

@@ -15,6 +15,7 @@ from driver_support import conn_fixture, firmware_xml, qemu_root_fixture, wait_u
 from guest import GuestImage, domain_xml
 from virt.devicechanges import DeviceModifyFlags as F
 from virt.domainevents import AnyDomainEvent, DomainEventID, virsh_text
+from virt.snapshots import CreateFlags
 
 BOOT_TIMEOUT = 90.0
 _NIC = "<interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface>"
@@ -46,6 +47,12 @@ class Events:
         wait_until(lambda: len(self.lines) >= count, 30, f"{count} events (got {self.lines})")
         with self._lock:
             return list(self.lines)
+
+
+def _image_locked(path: Path) -> bool:
+    """Whether a process (QEMU) holds the image: ``qemu-img info`` without ``-U`` then cannot lock it."""
+    done = subprocess.run(["qemu-img", "info", str(path)], capture_output=True, text=True)
+    return done.returncode != 0 and "lock" in done.stderr
 
 
 def _pci_address(xml: str, target: str) -> str:
@@ -135,6 +142,14 @@ def test_the_guest_sees_plugged_devices_and_lets_them_go(
     wait_until(lambda: "[1af4:1042]" in _console(log), 30, "the guest to find the disk")
     wait_until(lambda: "[1af4:1041]" in _console(log), 30, "the guest to find the NIC")
     assert _console(log).count("[1af4:") >= seen + 2
+    # an external snapshot puts an overlay (its own block nodes) on the plugged disk
+    overlay = qemu_root / "extra.ov"
+    dom.create_snapshot(
+        f"<domainsnapshot><name>ov</name><disks><disk name='vdb' snapshot='external'><source file='{overlay}'/>"
+        "</disk></disks></domainsnapshot>",
+        int(CreateFlags.DISK_ONLY),
+    )
+    assert _image_locked(overlay)
     # the guest lets go (PCIe hotplug's attention button, 5 s in Linux): gone from the live definition
     dom.detach_device(_disk(image), F.LIVE)
     dom.detach_device_alias("net0", F.LIVE)
@@ -148,7 +163,9 @@ def test_the_guest_sees_plugged_devices_and_lets_them_go(
         "event 'device-removed' for domain 'hp3': net0",
         "event 'device-removed' for domain 'hp3': virtio-disk1",
     ]
-    # the block nodes went with the disk: plugging it again works
+    # the block nodes went with the disk, the overlay's too (QEMU holds its file no more)
+    assert not _image_locked(overlay)
+    # plugging it again works
     dom.attach_device(_disk(image), F.LIVE)
     assert "<target dev='vdb'" in dom.xml()
     dom.destroy()

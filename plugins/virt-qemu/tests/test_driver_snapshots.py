@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import virt
 from driver_support import conn_fixture, qemu_root_fixture, wait_until  # noqa: F401 - fixtures
-from guest import GuestImage, domain_xml
+from guest import GuestImage, counted, domain_xml, read_counter
 from virt.domainchanges import UndefineFlags
 from virt.errors import ErrorNumber, VirtError
 from virt.snapshots import CreateFlags, DeleteFlags, ListFlags
@@ -85,8 +85,14 @@ def test_internal_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
     assert [s.name for s in dom.list_snapshots(int(ListFlags.ROOTS))] == ["off"]
     assert [s.name for s in dom.list_snapshots(int(ListFlags.LEAVES))] == ["run"]
     assert [s.name for s in dom.list_snapshots(int(ListFlags.ACTIVE))] == ["run"]
-    with pytest.raises(VirtError):  # a running guest's internal snapshot cannot be disk-only
-        dom.create_snapshot("<domainsnapshot><name>d</name></domainsnapshot>", int(CreateFlags.DISK_ONLY))
+    with pytest.raises(VirtError) as caught:  # a running guest's internal snapshot cannot be disk-only
+        dom.create_snapshot(
+            "<domainsnapshot><name>d</name><disks><disk name='vda' snapshot='internal'/></disks></domainsnapshot>",
+            int(CreateFlags.DISK_ONLY),
+        )
+    assert caught.value.message.endswith(
+        "active qemu domains require external disk snapshots; disk vda requested internal"
+    )
     dom.create_snapshot("<domainsnapshot><name>nometa</name></domainsnapshot>", int(CreateFlags.NO_METADATA))
     assert "nometa" in _image_snapshots(image)
     assert dom.current_snapshot() == run
@@ -126,3 +132,32 @@ def test_internal_snapshots(conn: virt.Connection, qemu_root: Path, tiny_guest: 
         dom.create_snapshot("<domainsnapshot><name>last</name></domainsnapshot>")
         dom.undefine(UndefineFlags.SNAPSHOTS_METADATA)
         assert not any(qemu_root.rglob("snapshot/sn/*.xml"))
+
+
+def test_revert_brings_the_counter_back(conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage) -> None:
+    """Issue 17: the guest counts on its disk; snapshot, count more, revert: the disk's counter is back and
+    the guest counts on from there (its memory came back too)."""
+    image = qemu_root / "count.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "1M"], check=True)
+    serial_log = qemu_root / "count.serial"
+    xml = domain_xml("count", tiny_guest, serial_log=serial_log, counter_disk=image, counter_format="qcow2")
+    dom = conn.define_domain(xml)
+    dom.start()
+    wait_until(lambda: len(counted(serial_log)) >= 3, BOOT_TIMEOUT, "the guest to count")
+    dom.suspend()  # a still disk: the value the snapshot keeps is the one read here
+    kept = read_counter(image, "qcow2")
+    snapshot = dom.create_snapshot("<domainsnapshot><name>counted</name></domainsnapshot>")
+    dom.resume()
+    wait_until(lambda: read_counter(image, "qcow2") >= kept + 5, BOOT_TIMEOUT, "the guest to count on")
+
+    serial_log.write_text("")
+    snapshot.revert()
+    assert dom.state().state == DomainState.PAUSED  # the snapshot's own state
+    assert read_counter(image, "qcow2") == kept
+    dom.resume()
+    wait_until(lambda: len(counted(serial_log)) >= 3, BOOT_TIMEOUT, "the reverted guest to count")
+    values = counted(serial_log)
+    # paused between a step's write and its line on the console, the guest says that step first
+    assert kept <= values[0] <= kept + 1 and values == list(range(values[0], values[0] + len(values))), (kept, values)
+    dom.destroy()
+    snapshot.delete()

@@ -13,7 +13,7 @@ import pytest
 from daemon_support import side_by_side
 from driver_support import firmware_xml
 from guest import GuestImage, domain_xml
-from virsh_support import lifecycle_during, virsh, virsh_in, virsh_ok
+from virsh_support import defined_and_started, lifecycle_during, step_differences, virsh, virsh_in
 
 NAME = "vqsn1"
 UUID = "6a2e1d4b-8c3f-4d70-8b52-1e7c3f9a6b02"
@@ -87,17 +87,14 @@ def _guest(uri: str, folder: Path, tiny_guest: GuestImage) -> Iterator[Path]:
     xml = _disk(domain_xml(NAME, tiny_guest, serial_log=log), image)
     path = folder / f"{NAME}.xml"
     path.write_text(xml.replace(f"<name>{NAME}</name>", f"<name>{NAME}</name><uuid>{UUID}</uuid>"))
-    virsh_ok(uri, "define", str(path))
     # a guest with a raw disk, only defined, for the refusal of its internal snapshot
     raw = folder / "raw.img"
     subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(raw), "1M"], check=True)
     (folder / "raw.xml").write_text(_disk(domain_xml("vqsnraw", tiny_guest), raw, "raw"))
     try:
-        virsh_ok(uri, "start", NAME)
-        yield log
+        with defined_and_started(uri, NAME, path):
+            yield log
     finally:
-        virsh(uri, "destroy", NAME)
-        virsh(uri, "undefine", NAME, "--snapshots-metadata")
         virsh(uri, "undefine", "vqsnraw")  # left by a failed step
 
 
@@ -138,10 +135,5 @@ def test_the_lifecycle_events_are_libvirtds(daemons: dict[str, tuple[str, Path]]
 
 
 def test_every_step_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:
-    failures = []
-    for step in STEPS:
-        ours = _shown(*daemons["virtd"], step)
-        theirs = _shown(*daemons["libvirtd"], step)
-        if ours != theirs:
-            failures.append(f"virsh {step}:\n virtd:    {ours}\n libvirtd: {theirs}")
-    assert not failures, "\n".join(failures)
+    failures = step_differences(daemons, STEPS, _shown)
+    assert not failures, failures

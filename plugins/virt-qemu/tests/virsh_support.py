@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,6 +52,33 @@ def outcome_diff(ours: tuple[int, str, str], theirs: tuple[int, str, str]) -> st
         return [f"exit {outcome[0]}", *outcome[1].splitlines(), "-- stderr:", *outcome[2].splitlines()]
 
     return "\n".join(difflib.unified_diff(lines(ours), lines(theirs), "virtd", "libvirtd", lineterm="", n=1))
+
+
+def step_differences(
+    daemons: dict[str, tuple[str, Path]], steps: list[str], shown: Callable[[str, Path, str], tuple[int, str, str]]
+) -> str:
+    """Each step run on virtd then libvirtd (``shown(uri, folder, step)``: what it printed); the steps
+    where they differ, both answers written out (empty when none does)."""
+    failures = []
+    for step in steps:
+        ours = shown(*daemons["virtd"], step)
+        theirs = shown(*daemons["libvirtd"], step)
+        if ours != theirs:
+            failures.append(f"virsh {step}:\n virtd:    {ours}\n libvirtd: {theirs}")
+    return "\n".join(failures)
+
+
+@contextlib.contextmanager
+def defined_and_started(uri: str, name: str, xml_path: Path) -> Iterator[None]:
+    """The domain of ``xml_path`` defined and started on the daemon at ``uri``; destroyed and undefined
+    (with its snapshots' metadata) afterwards."""
+    virsh_ok(uri, "define", str(xml_path))
+    try:
+        virsh_ok(uri, "start", name)
+        yield
+    finally:
+        virsh(uri, "destroy", name)
+        virsh(uri, "undefine", name, "--snapshots-metadata")
 
 
 def virsh_ok(uri: str, *args: str) -> str:

@@ -31,6 +31,7 @@ def register_commands(commands: CommandRegistry) -> None:
         network,
         networkport,  # network ports
         nodedev,
+        nwfilter,
         objectevents,
         plugins,
         pool,
@@ -76,6 +77,7 @@ def register_commands(commands: CommandRegistry) -> None:
         networkport,  # network ports
         interface,
         nodedev,
+        nwfilter,
         secret,
         storage,
         pool,

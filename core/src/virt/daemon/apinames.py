@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from virt.remote.message_types import Procedure
 
 # Words libvirt's API names spell in capitals (virDomainGetXMLDesc, virDomainLookupByUUID...).
-_CAPITALS = {"XML": "XML", "UUID": "UUID", "OS": "OS", "ID": "ID", "CPU": "CPU", "NWFILTER": "NWFilter"}
+_CAPITALS = {
+    "XML": "XML",
+    "UUID": "UUID",
+    "OS": "OS",
+    "ID": "ID",
+    "CPU": "CPU",
+    "NWFILTER": "NWFilter",
+    "NWFILTERS": "NWFilters",
+}
 
 # libvirt's public API files each report in their own error domain; the domain file's is the default.
 _FAMILY_DOMAINS = (

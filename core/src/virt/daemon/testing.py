@@ -55,7 +55,8 @@ def start_virtd(
     and removes its files; its exit status is then in ``process.returncode``. Unless the caller
     set ``VIRT_NETWORK_ROOT``, the daemon's host network service keeps its state in the temporary
     folder, past its first use: no ``default`` network is defined and autostarted on the host.
-    Likewise its secrets live in the temporary folder unless the caller set ``VIRT_SECRETS_ROOT``.
+    Likewise its secrets live in the temporary folder unless the caller set ``VIRT_SECRETS_ROOT``,
+    and its network filters unless the caller set ``VIRT_NWFILTER_ROOT``.
     """
     with tempfile.TemporaryDirectory(prefix="virtd-test-") as temp:
         folder = Path(temp)
@@ -88,6 +89,9 @@ def start_virtd(
         if not env.get("VIRT_SECRETS_ROOT"):
             # secrets: the host's secrets (virt.secretstore) are no test's to define or read
             env["VIRT_SECRETS_ROOT"] = str(folder / "secrets")
+        if not env.get("VIRT_NWFILTER_ROOT"):
+            # network filters: the host's filters (virt.nwfilters) are no test's to define
+            env["VIRT_NWFILTER_ROOT"] = str(folder / "nwfilter")
         with open(log, "wb") as out:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
         daemon = Virtd(

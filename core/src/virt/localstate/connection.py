@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 from virt.driver import DomainRef, DriverConnection, SecurityLabel
 from virt.errors import ErrorNumber, libvirt_error
 from virt.localstate.hostfacts import LocalHostFacts
+from virt.localstate.nwfilters import LocalNWFilterOperations
 from virt.localstate.secrets import LocalSecretOperations
 from virt.localstate.storage import LocalStorageOperations
 
@@ -69,9 +70,12 @@ def ref_of(obj: LocalDomain) -> DomainRef:
     return DomainRef(name=obj.name, uuid=obj.uuid, id=obj.id)
 
 
-class LocalConnection(LocalSecretOperations, LocalStorageOperations, LocalHostFacts, DriverConnection, Generic[D]):
+class LocalConnection(
+    LocalSecretOperations, LocalNWFilterOperations, LocalStorageOperations, LocalHostFacts, DriverConnection, Generic[D]
+):
     """A connection to a local driver instance ``D``; its storage pools (``LocalStorageOperations``), secrets
-    (``LocalSecretOperations``) and facts (``LocalHostFacts``) are the host's."""
+    (``LocalSecretOperations``), network filters (``LocalNWFilterOperations``) and facts
+    (``LocalHostFacts``) are the host's."""
 
     watches_guests = True
     os_type: ClassVar[str] = "hvm"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -61,3 +62,18 @@ def remove(path: Path, *, durable: bool = True) -> None:
         return
     if durable:
         fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def holding(thread_lock: threading.RLock, lock_file: Path) -> Iterator[None]:
+    """Hold ``thread_lock`` and an exclusive ``flock`` on ``lock_file`` (made 0600 if missing):
+    a service's changes, made by this process's threads and by other processes in turn."""
+    import fcntl
+
+    with thread_lock:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)

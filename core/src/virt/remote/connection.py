@@ -25,6 +25,8 @@ from virt.driver import (
     InterfaceRef,
     NetworkPortRef,
     NetworkRef,
+    NWFilterBindingRef,
+    NWFilterRef,
     SecretRef,
     SecurityLabel,
     StoragePoolInfo,
@@ -820,6 +822,55 @@ class RemoteConnection(RemoteBlockJobs, DriverConnection):
             "xmlCPUs": list(xml_cpus), "flags": flags,
         }  # fmt: skip
         return str(self._call(P.CONNECT_BASELINE_HYPERVISOR_CPU, args)["cpu"])
+
+    # == network filters (virt.nwfilters; virNWFilter*) =============================================
+    def list_nwfilters(self, flags: int) -> list[NWFilterRef]:
+        ret = self._call(P.CONNECT_LIST_ALL_NWFILTERS, {"need_results": 1, "flags": flags})
+        return [NWFilterRef(f["name"], f["uuid"]) for f in ret["filters"]]
+
+    def lookup_nwfilter_by_name(self, name: str) -> NWFilterRef:
+        found = self._call(P.NWFILTER_LOOKUP_BY_NAME, {"name": name})["nwfilter"]
+        return NWFilterRef(found["name"], found["uuid"])
+
+    def lookup_nwfilter_by_uuid(self, uuid: uuid.UUID) -> NWFilterRef:
+        found = self._call(P.NWFILTER_LOOKUP_BY_UUID, {"uuid": uuid})["nwfilter"]
+        return NWFilterRef(found["name"], found["uuid"])
+
+    def define_nwfilter(self, xml: str, flags: int) -> NWFilterRef:
+        # without flags, the older call libvirt's client makes for virNWFilterDefineXML
+        if flags:
+            found = self._call(P.NWFILTER_DEFINE_XML_FLAGS, {"xml": xml, "flags": flags})["nwfilter"]
+        else:
+            found = self._call(P.NWFILTER_DEFINE_XML, {"xml": xml})["nwfilter"]
+        return NWFilterRef(found["name"], found["uuid"])
+
+    def undefine_nwfilter(self, ref: NWFilterRef) -> None:
+        self._call(P.NWFILTER_UNDEFINE, {"nwfilter": {"name": ref.name, "uuid": ref.uuid}})
+
+    def get_nwfilter_xml(self, ref: NWFilterRef, flags: int) -> str:
+        args = {"nwfilter": {"name": ref.name, "uuid": ref.uuid}, "flags": flags}
+        return str(self._call(P.NWFILTER_GET_XML_DESC, args)["xml"])
+
+    def list_nwfilter_bindings(self, flags: int) -> list[NWFilterBindingRef]:
+        ret = self._call(P.CONNECT_LIST_ALL_NWFILTER_BINDINGS, {"need_results": 1, "flags": flags})
+        return [NWFilterBindingRef(b["portdev"], b["filtername"]) for b in ret["bindings"]]
+
+    def lookup_nwfilter_binding(self, portdev: str) -> NWFilterBindingRef:
+        found = self._call(P.NWFILTER_BINDING_LOOKUP_BY_PORT_DEV, {"name": portdev})["nwfilter"]
+        return NWFilterBindingRef(found["portdev"], found["filtername"])
+
+    def create_nwfilter_binding(self, xml: str, flags: int) -> NWFilterBindingRef:
+        found = self._call(P.NWFILTER_BINDING_CREATE_XML, {"xml": xml, "flags": flags})["nwfilter"]
+        return NWFilterBindingRef(found["portdev"], found["filtername"])
+
+    def delete_nwfilter_binding(self, ref: NWFilterBindingRef) -> None:
+        self._call(P.NWFILTER_BINDING_DELETE, {"nwfilter": {"portdev": ref.portdev, "filtername": ref.filter}})
+
+    def get_nwfilter_binding_xml(self, ref: NWFilterBindingRef, flags: int) -> str:
+        args = {"nwfilter": {"portdev": ref.portdev, "filtername": ref.filter}, "flags": flags}
+        return str(self._call(P.NWFILTER_BINDING_GET_XML_DESC, args)["xml"])
+
+    # == end of network filters ======================================================================
 
     # == secrets (virt.secrets; virSecret*) ===========================================================
     def list_secrets(self, flags: int) -> list[SecretRef]:

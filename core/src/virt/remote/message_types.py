@@ -29,6 +29,7 @@ STORAGE_VOL_LIST_MAX = 16384
 NODE_DEVICE_LIST_MAX = 16384
 NODE_DEVICE_CAPS_LIST_MAX = 65536
 NWFILTER_LIST_MAX = 1024
+NWFILTER_BINDING_LIST_MAX = 1024
 DOMAIN_SCHEDULER_PARAMETERS_MAX = 16
 DOMAIN_BLKIO_PARAMETERS_MAX = 16
 DOMAIN_MEMORY_PARAMETERS_MAX = 16
@@ -77,6 +78,9 @@ REMOTE_STRING: xdr.Codec[str | None] = xdr.Optional(NONNULL_STRING)
 NONNULL_DOMAIN = xdr.Struct("remote_nonnull_domain", ("name", NONNULL_STRING), ("uuid", xdr.UUID), ("id", xdr.Int))
 NONNULL_NETWORK = xdr.Struct("remote_nonnull_network", ("name", NONNULL_STRING), ("uuid", xdr.UUID))
 NONNULL_NWFILTER = xdr.Struct("remote_nonnull_nwfilter", ("name", NONNULL_STRING), ("uuid", xdr.UUID))
+NONNULL_NWFILTER_BINDING = xdr.Struct(
+    "remote_nonnull_nwfilter_binding", ("portdev", NONNULL_STRING), ("filtername", NONNULL_STRING)
+)
 NONNULL_INTERFACE = xdr.Struct("remote_nonnull_interface", ("name", NONNULL_STRING), ("mac", NONNULL_STRING))
 NONNULL_STORAGE_POOL = xdr.Struct("remote_nonnull_storage_pool", ("name", NONNULL_STRING), ("uuid", xdr.UUID))
 NONNULL_STORAGE_VOL = xdr.Struct(

@@ -12,7 +12,6 @@ drivers that hand it to a hypervisor). Errors are libvirt's secret driver's.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
 import uuid as uuid_module
@@ -22,7 +21,7 @@ import attrs
 
 from virt.driver import SecretRef
 from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, NotFound, VirtError, XMLError, libvirt_error
-from virt.localstate.files import atomic_write, remove
+from virt.localstate.files import atomic_write, holding, remove
 from virt.secrets import (
     SECRET_EVENT_ID_LIFECYCLE,
     SECRET_EVENT_ID_VALUE_CHANGED,
@@ -80,13 +79,8 @@ class SecretService:
     @contextlib.contextmanager
     def changing(self) -> Iterator[None]:
         """Hold the service: this process's threads and other processes change secrets in turn."""
-        with self._lock:
-            fd = os.open(self.dirs.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(fd)
+        with holding(self._lock, self.dirs.lock_file):
+            yield
 
     def _master_key(self) -> bytes:
         if self._key is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import fcntl
 import os
 import threading
 import uuid as uuid_module
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from virt.errors import ErrorDomain, ErrorNumber, XMLError, libvirt_error
-from virt.localstate.files import atomic_write, fsync_dir, remove
+from virt.localstate.files import atomic_write, fsync_dir, holding, remove
 from virt.poolevents import StoragePoolEvent, StoragePoolEventHub, StoragePoolEventType
 from virt.storage.backend import BuildFlags, NewVolume, PoolBackend, SourceImage
 from virt.storage.layout import StorageDirs
@@ -97,13 +96,8 @@ class StorageService:
     @contextlib.contextmanager
     def changing(self) -> Iterator[None]:
         """Hold the service: this process's threads and other processes change pools in turn."""
-        with self._lock:
-            fd = os.open(self.dirs.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(fd)
+        with holding(self._lock, self.dirs.lock_file):
+            yield
 
     def _definition_file(self, name: str) -> Path:
         return self.dirs.definitions_dir / f"{name}.xml"

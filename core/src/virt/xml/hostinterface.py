@@ -13,7 +13,7 @@ import re
 import attrs
 from lxml import etree
 
-from virt.errors import ErrorDomain, ErrorNumber, VirtError, XMLError
+from virt.errors import ErrorDomain, ErrorNumber, VirtError, XMLError, unknown_cause
 from virt.xml.base import parse_document
 
 
@@ -124,7 +124,7 @@ def _xml_error(detail: str, domain: ErrorDomain = ErrorDomain.INTERFACE) -> XMLE
 
 def _unknown_cause() -> VirtError:
     # libvirt 9.0 fails some numbers without reporting why; clients then see this generic error
-    return VirtError("An error occurred, but the cause is unknown", ErrorNumber.INTERNAL_ERROR, ErrorDomain.NONE)
+    return unknown_cause()
 
 
 def _xpath_string(el: etree._Element, path: str) -> str | None:

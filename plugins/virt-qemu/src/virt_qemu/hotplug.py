@@ -495,8 +495,7 @@ def device_deleted(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
             driver.qmp(obj, command, arguments)
 
     if kind == "disk":
-        for node in _orphan_nodes(driver, obj):
-            execute("blockdev-del", {"node-name": node})
+        _delete_orphan_nodes(driver, obj)
     elif kind == "interface":
         execute("netdev_del", {"id": f"host{alias}"})
         taps = [device.target.dev] if device.target is not None and device.target.dev else []
@@ -513,23 +512,31 @@ def _named_nodes(driver: QemuDriver, obj: DomainObj) -> list[dict[str, Any]]:
     return [e for e in found if isinstance(e, dict)]
 
 
-def _orphan_nodes(driver: QemuDriver, obj: DomainObj) -> list[str]:
-    """The format node a removed disk used and its storage node below (format first): the
-    ``diskN-format`` nodes no device uses any more, with their ``diskN-storage``."""
-    in_use: set[str] = set()
+def _delete_orphan_nodes(driver: QemuDriver, obj: DomainObj) -> None:
+    """Remove the block nodes a removed disk left: its format and storage nodes and, for a disk with
+    external snapshots, its overlays' nodes down its chain. QEMU refuses to delete a node something
+    still uses (a device, a node above it, a job), so every node no device holds is tried, top-down
+    by passes, until a pass deletes nothing: whatever is left is in use."""
     try:
-        for entry in driver.qmp(obj, "query-block"):
-            inserted = entry.get("inserted") or {}
-            if inserted.get("node-name"):
-                in_use.add(str(inserted["node-name"]))
+        in_use = {
+            str((entry.get("inserted") or {}).get("node-name"))
+            for entry in driver.qmp(obj, "query-block")
+            if (entry.get("inserted") or {}).get("node-name")
+        }
     except VirtError:
-        return []
-    orphans = []
-    for entry in _named_nodes(driver, obj):
-        node = str(entry.get("node-name"))
-        if node.endswith("-format") and node not in in_use:
-            orphans += [node, node.replace("-format", "-storage")]
-    return orphans
+        return
+    left = [str(e["node-name"]) for e in _named_nodes(driver, obj) if e.get("node-name")]
+    left = [n for n in dict.fromkeys(left) if n not in in_use]
+    while left:
+        kept = []
+        for node in left:
+            try:
+                driver.qmp(obj, "blockdev-del", {"node-name": node})
+            except VirtError:
+                kept.append(node)
+        if len(kept) == len(left):
+            return
+        left = kept
 
 
 def _link_up(iface: Interface) -> bool:

@@ -48,9 +48,13 @@ class QemuSaveOperations:
         def qemu(self) -> QemuDriver: ...
 
     def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
-        # BYPASS_CACHE is a hint about the page cache: reading the image without it gives the same guest
         _check(flags & ~StartFlags.BYPASS_CACHE, _START_TAKEN, "qemuDomainCreateWithFlags")
-        self.qemu.start(ref, force_boot=bool(flags & StartFlags.FORCE_BOOT), paused=bool(flags & StartFlags.PAUSED))
+        self.qemu.start(
+            ref,
+            force_boot=bool(flags & StartFlags.FORCE_BOOT),
+            paused=bool(flags & StartFlags.PAUSED),
+            bypass_cache=bool(flags & StartFlags.BYPASS_CACHE),
+        )
 
     def managed_save_domain(self, ref: DomainRef, flags: SaveFlags) -> None:
         _check(flags, _SAVE_TAKEN, "qemuDomainManagedSave")

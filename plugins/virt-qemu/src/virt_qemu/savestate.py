@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,10 +54,13 @@ UNLIMITED_BANDWIDTH = 2**53
 _FD_NAME = "virt-save"
 
 
-def _wait_migration(execute: Any, what: str) -> None:
-    """Poll ``query-migrate`` until QEMU says completed; the error QEMU gives when it failed."""
+def _wait_migration(execute: Any, what: str, each_poll: Callable[[], None] | None = None) -> None:
+    """Poll ``query-migrate`` until QEMU says completed (calling ``each_poll`` between two polls); the
+    error QEMU gives when it failed."""
     deadline = time.monotonic() + MIGRATION_TIMEOUT
     while True:
+        if each_poll is not None:
+            each_poll()
         answer = execute("query-migrate") or {}
         status = answer.get("status")
         if status == "completed":
@@ -195,8 +199,10 @@ class SaveStates:
                 raise errors.error(
                     ErrorNumber.SYSTEM_ERROR, f"failed to write header to domain save file '{path}': {exc.strerror}"
                 ) from exc
-            self._migrate_to(obj, running, fd)
+            self._migrate_to(obj, running, fd, bypass_cache=bool(flags & SaveFlags.BYPASS_CACHE))
             saveimage.mark_complete(fd, image, path)
+            if flags & SaveFlags.BYPASS_CACHE:
+                saveimage.drop_cached(fd)
         except BaseException as exc:
             if fd is not None:
                 os.close(fd)
@@ -213,15 +219,20 @@ class SaveStates:
         os.close(fd)
         self._kill_and_stop(obj, ShutoffReason.SAVED)
 
-    def _migrate_to(self, obj: DomainObj, running: Running, fd: int) -> None:
-        """QEMU's migration stream appended to ``fd`` (positioned after the header)."""
+    def _migrate_to(self, obj: DomainObj, running: Running, fd: int, *, bypass_cache: bool = False) -> None:
+        """QEMU's migration stream appended to ``fd`` (positioned after the header); ``bypass_cache``:
+        what it wrote so far leaves the page cache at each poll, so a large guest never fills it."""
         monitor = running.monitor
         assert monitor is not None
         monitor.execute("getfd", {"fdname": _FD_NAME}, timeout=QMP_TIMEOUT, fd=fd)
         try:
             self.qmp(obj, "migrate-set-parameters", {"max-bandwidth": UNLIMITED_BANDWIDTH})
             self.qmp(obj, "migrate", {"uri": f"fd:{_FD_NAME}"})
-            _wait_migration(lambda command: self.qmp(obj, command), "migration to the save file failed")
+            _wait_migration(
+                lambda command: self.qmp(obj, command),
+                "migration to the save file failed",
+                (lambda: saveimage.drop_cached(fd)) if bypass_cache else None,
+            )
         finally:
             with contextlib.suppress(VirtError):
                 self.qmp(obj, "closefd", {"fdname": _FD_NAME})
@@ -249,6 +260,8 @@ class SaveStates:
                     if obj.config is None and not obj.active:
                         self._remove(obj)
                     raise
+            if flags & SaveFlags.BYPASS_CACHE:
+                saveimage.drop_cached(fd)
         finally:
             os.close(fd)
 
@@ -260,7 +273,9 @@ class SaveStates:
             return False
         return image.was_running
 
-    def start_managed(self, obj: DomainObj, *, force_boot: bool, paused: bool = False) -> bool:
+    def start_managed(
+        self, obj: DomainObj, *, force_boot: bool, paused: bool = False, bypass_cache: bool = False
+    ) -> bool:
         """libvirt's qemuDomainObjStart for a domain with a managed save image, ``obj`` held locked:
         True when the image was restored (and removed); FORCE_BOOT removes it and boots instead, an
         unreadable image is removed too and the domain boots (libvirt's "ignoring incomplete managed state")."""
@@ -282,22 +297,29 @@ class SaveStates:
             definition = self._restored_definition(obj, image)
             with saveimage.stream(image, fd) as incoming:
                 self._start_from(obj, definition, incoming, image.was_running and not paused, paused=paused)
+            if bypass_cache:
+                saveimage.drop_cached(fd)
         finally:
             os.close(fd)
         self._remove_image(path)
         return True
 
-    def start(self, ref: DomainRef, *, force_boot: bool = False, paused: bool = False) -> None:
+    def start(
+        self, ref: DomainRef, *, force_boot: bool = False, paused: bool = False, bypass_cache: bool = False
+    ) -> None:
         """Start a defined domain: from its managed save image when it has one (unless ``force_boot``);
-        ``paused``: its processors left stopped (START_PAUSED)."""
+        ``paused``: its processors left stopped (START_PAUSED); ``bypass_cache``: the image read leaves
+        the page cache."""
         with self.locked(ref) as obj:
             if obj.active:
                 raise errors.error(ErrorNumber.OPERATION_INVALID, "domain is already running")
-            self._start_defined(obj, force_boot=force_boot, paused=paused)
+            self._start_defined(obj, force_boot=force_boot, paused=paused, bypass_cache=bypass_cache)
 
-    def _start_defined(self, obj: DomainObj, *, force_boot: bool = False, paused: bool = False) -> None:
+    def _start_defined(
+        self, obj: DomainObj, *, force_boot: bool = False, paused: bool = False, bypass_cache: bool = False
+    ) -> None:
         """``DomainLifecycle``'s start and autostart, through the managed save image when there is one."""
-        if self.start_managed(obj, force_boot=force_boot, paused=paused):
+        if self.start_managed(obj, force_boot=force_boot, paused=paused, bypass_cache=bypass_cache):
             return
         assert obj.config is not None
         self._start(obj, copy_definition(obj.config), paused=paused)

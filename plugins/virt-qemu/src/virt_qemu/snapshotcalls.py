@@ -10,6 +10,7 @@ from virt.errors import ErrorNumber
 from virt.snapshots import CreateFlags, DeleteFlags, RevertFlags
 
 from virt_qemu import errors
+from virt_qemu.guestcalls import agent_execute
 from virt_qemu.snapshotstate import _missing
 
 if TYPE_CHECKING:
@@ -42,7 +43,19 @@ class QemuSnapshotOperations:
 
     def create_domain_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
         _check(flags, _CREATE_TAKEN, "qemuDomainSnapshotCreateXML")
-        return self.qemu.create_snapshot(ref, xml, flags)
+        if flags & CreateFlags.QUIESCE and not flags & CreateFlags.DISK_ONLY:
+            raise errors.error(
+                ErrorNumber.INVALID_ARG,
+                "Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY' is required by flag 'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'",
+            )
+        if not flags & CreateFlags.QUIESCE:
+            return self.qemu.create_snapshot(ref, xml, flags)
+        # the guest's file systems frozen by its agent around the disks' snapshot (refused without one)
+        agent_execute(self.qemu, ref, "guest-fsfreeze-freeze")
+        try:
+            return self.qemu.create_snapshot(ref, xml, flags)
+        finally:
+            agent_execute(self.qemu, ref, "guest-fsfreeze-thaw")
 
     def list_domain_snapshots(self, ref: DomainRef, flags: int, of: str | None = None) -> list[str]:
         function = "qemuDomainSnapshotListAllChildren" if of is not None else "qemuDomainListAllSnapshots"

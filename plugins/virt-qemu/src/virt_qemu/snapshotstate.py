@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from virt import snapshottree
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
@@ -20,8 +20,9 @@ from virt.events import DefinedDetail, ResumedDetail, SuspendedDetail
 from virt.snapshots import CreateFlags, DeleteFlags, RevertFlags
 from virt.states import DomainState, PausedReason, RunningReason, ShutoffReason
 
-from virt_qemu import errors
+from virt_qemu import errors, externalsnapshots
 from virt_qemu.events import EventType
+from virt_qemu.externalsnapshots import ExternalSnapshots
 
 if TYPE_CHECKING:
     from virt.driver import DomainRef
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from virt.xml.snapshot import DomainSnapshot
 
     from virt_qemu.paths import DriverPaths
-    from virt_qemu.runtime import DomainObj, Running
+    from virt_qemu.runtime import DomainObj
 
 _STATE_NAMES = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused", DomainState.SHUTOFF: "shutoff"}
 
@@ -80,23 +81,15 @@ def _internal_disks(definition: Domain, snap: DomainSnapshot) -> list[str]:
     return files
 
 
-class SnapshotStates:
+class SnapshotStates(ExternalSnapshots):
     """The snapshot half of QemuDriver (callers hold nothing; each method takes the domain's lock)."""
 
     paths: DriverPaths
     definitions: DefinitionStore
 
     if TYPE_CHECKING:
-
+        # the rest of what it uses of QemuDriver is declared by ExternalSnapshots
         def locked(self, ref: DomainRef) -> contextlib._GeneratorContextManager[DomainObj]: ...
-        def _usable(self, obj: DomainObj) -> Running: ...
-        def _set_state(self, obj: DomainObj, state: DomainState, reason: int, *, emit: bool = True) -> None: ...
-        def _emit(self, obj: DomainObj, type_: EventType, detail: int) -> None: ...
-        def _kill_and_stop(self, obj: DomainObj, reason: ShutoffReason) -> None: ...
-        def _start(
-            self, obj: DomainObj, definition: Domain, *, paused: bool = False, for_snapshot: bool = False
-        ) -> None: ...
-        def qmp(self, obj: DomainObj, command: str, arguments: dict[str, Any] | None = None) -> Any: ...
 
     # -- metadata ---------------------------------------------------------------------------------
     def _snapshot_dir(self, name: str) -> Path:
@@ -166,26 +159,38 @@ class SnapshotStates:
 
     # -- create -----------------------------------------------------------------------------------
     def create_snapshot(self, ref: DomainRef, xml: str, flags: int) -> str:
-        from virt.xml.snapshot import DomainSnapshot
+        from virt.xml.snapshot import DomainSnapshot, SnapshotMemory
 
         snap = DomainSnapshot.from_xml(xml)
         with self.locked(ref) as obj:
             snaps = self.snapshots_of(obj)
             if flags & CreateFlags.REDEFINE:
                 return self._redefine_snapshot(obj, snaps, snap, flags)
-            if flags & CreateFlags.DISK_ONLY:
-                # a disk-only snapshot is external by default: virt-qemu makes only internal ones
-                raise errors.unsupported("external (disk-only) snapshots are not supported by virt-qemu")
+            disk_only = bool(flags & CreateFlags.DISK_ONLY)
+            externalsnapshots.check_memory(snap, offline=disk_only or not obj.active)
+            memory_external = snap.memory is not None and snap.memory.snapshot == "external"
             state = _STATE_NAMES.get(obj.state, "nostate")
-            name = snapshottree.new_snapshot(snap, snaps.snaps, snaps.current, obj.current, state, active=obj.active)
-            if snapshottree.is_external(snap):
-                raise errors.unsupported("external snapshots are not supported by virt-qemu")
-            if obj.active and snap.memory is not None and snap.memory.snapshot == "no":
+            if disk_only:
+                state = "disk-snapshot" if obj.active else "shutoff"
+                snap.memory = SnapshotMemory()
+                snap.memory.snapshot = "no"
+            elif obj.active and snap.memory is not None and snap.memory.snapshot == "no":
                 raise libvirt_error(
                     ErrorNumber.CONFIG_UNSUPPORTED,
                     "internal snapshot of a running VM must include the memory state",
                     ErrorDomain.QEMU,
                 )
+            default = "external" if disk_only or memory_external else "internal"
+            externalsnapshots.check_modes(snap, obj.current, default)
+            name = snapshottree.new_snapshot(
+                snap, snaps.snaps, snaps.current, obj.current, state, active=obj.active, default=default
+            )
+            if externalsnapshots.is_external_plan(snap):
+                self._create_external(obj, snap, flags)
+                if not flags & CreateFlags.NO_METADATA:
+                    snaps.snaps[name] = snap
+                    self._set_current(obj, snaps, name)
+                return name
             files = _internal_disks(obj.current, snap)
             if obj.active:
                 self._save_vm(obj, name, halt=bool(flags & CreateFlags.HALT))
@@ -260,7 +265,7 @@ class SnapshotStates:
             self.snapshot(obj, name)
             for gone in snapshottree.doomed(snaps.snaps, name, flags):
                 if not flags & DeleteFlags.METADATA_ONLY:
-                    self._discard_data(obj, snaps.snaps[gone])
+                    self._discard_data(obj, snaps, snaps.snaps[gone])
             before = set(snaps.snaps)
             current = snapshottree.remove(snaps.snaps, snaps.current, name, flags)
             for gone in before - set(snaps.snaps):
@@ -269,8 +274,11 @@ class SnapshotStates:
             for kept in snaps.snaps:  # children that moved up name another parent; the current mark moved
                 self._write_snapshot(obj, snaps, kept)
 
-    def _discard_data(self, obj: DomainObj, snap: DomainSnapshot) -> None:
+    def _discard_data(self, obj: DomainObj, snaps: SnapshotList, snap: DomainSnapshot) -> None:
         assert snap.name is not None
+        if snapshottree.is_external(snap):
+            self._delete_external(obj, snaps, snap)
+            return
         if obj.active:
             self._hmp(obj, f"delvm {snap.name}")
             return
@@ -287,6 +295,11 @@ class SnapshotStates:
                 raise errors.error(
                     ErrorNumber.SNAPSHOT_REVERT_RISKY, f"snapshot '{name}' lacks domain '{obj.name}' rollback info"
                 )
+            if snapshottree.is_external(snap):
+                self._revert_external(obj, snaps, snap, flags)
+                self._set_current(obj, snaps, name)
+                return
+            externalsnapshots.check_internal_revert(snaps.snaps, snap)
             live = snap.state in ("running", "paused")
             paused = (snap.state == "paused" or bool(flags & RevertFlags.PAUSED)) and not flags & RevertFlags.RUNNING
             if live:

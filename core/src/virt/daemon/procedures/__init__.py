@@ -33,6 +33,7 @@ def handlers() -> dict[int, Handler]:
         networkports,  # network ports
         networks,
         nodedevices,
+        nwfilters,
         objectevents,
         rename,
         saving,

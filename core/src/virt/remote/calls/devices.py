@@ -10,8 +10,10 @@ from virt.remote.message_types import (
     NONNULL_INTERFACE,
     NONNULL_NODE_DEVICE,
     NONNULL_NWFILTER,
+    NONNULL_NWFILTER_BINDING,
     NONNULL_SECRET,
     NONNULL_STRING,
+    NWFILTER_BINDING_LIST_MAX,
     NWFILTER_LIST_MAX,
     REMOTE_STRING,
     SECRET_LIST_MAX,
@@ -26,6 +28,7 @@ _LIST_ALL_ARGS = [("need_results", xdr.Int), _FLAGS]
 _IFACE = ("iface", NONNULL_INTERFACE)
 _SECRET = ("secret", NONNULL_SECRET)
 _NWFILTER = ("nwfilter", NONNULL_NWFILTER)
+_BINDING = ("nwfilter", NONNULL_NWFILTER_BINDING)
 _INTERFACE_NAMES = [("names", xdr.Array(NONNULL_STRING, INTERFACE_LIST_MAX))]
 
 PROCEDURES: tuple[Procedure, ...] = (
@@ -133,4 +136,25 @@ PROCEDURES: tuple[Procedure, ...] = (
     call(P.NWFILTER_DEFINE_XML, [("xml", NONNULL_STRING)], [_NWFILTER], write="virNWFilterDefineXML"),
     call(P.NWFILTER_UNDEFINE, [_NWFILTER], write="virNWFilterUndefine"),
     call(P.NWFILTER_GET_XML_DESC, [("nwfilter", NONNULL_NWFILTER), _FLAGS], [("xml", NONNULL_STRING)]),
+    call(
+        P.NWFILTER_DEFINE_XML_FLAGS,
+        [("xml", NONNULL_STRING), _FLAGS],
+        [_NWFILTER],
+        write="virNWFilterDefineXMLFlags",
+    ),
+    # Network filter bindings.
+    call(P.NWFILTER_BINDING_LOOKUP_BY_PORT_DEV, [("name", NONNULL_STRING)], [_BINDING]),
+    call(P.NWFILTER_BINDING_GET_XML_DESC, [_BINDING, _FLAGS], [("xml", NONNULL_STRING)]),
+    call(
+        P.NWFILTER_BINDING_CREATE_XML,
+        [("xml", NONNULL_STRING), _FLAGS],
+        [_BINDING],
+        write="virNWFilterBindingCreateXML",
+    ),
+    call(P.NWFILTER_BINDING_DELETE, [_BINDING], write="virNWFilterBindingDelete"),
+    call(
+        P.CONNECT_LIST_ALL_NWFILTER_BINDINGS,
+        _LIST_ALL_ARGS,
+        [("bindings", xdr.Array(NONNULL_NWFILTER_BINDING, NWFILTER_BINDING_LIST_MAX)), ("ret", xdr.UInt)],
+    ),
 )
