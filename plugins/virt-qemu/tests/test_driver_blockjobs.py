@@ -114,6 +114,8 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
         "event 'block-job-2' for domain 'bj1': Block Pull for vda completed",
     )
     assert _backing(images["top"]) == str(images["mid1"])
+    # the live disk shows the chain left below its image, as libvirt shows it
+    assert f"<source file='{images['mid1']}'/>" in dom.xml() and str(images["mid2"]) not in dom.xml()
 
     # commit mid1 into base (not the active layer): top's backing is base
     with pytest.raises(virt.VirtError, match="commit of 'vda' active layer requires active flag"):
@@ -123,6 +125,7 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     dom.block_commit("vda", "vda[4]", "vda[3]")
     events.wait_for("event 'block-job-2' for domain 'bj1': Block Commit for vda completed")
     assert _backing(images["top"]) == str(images["base"])
+    assert str(images["mid1"]) not in dom.xml() and f"<source file='{images['base']}'/>" in dom.xml()
 
     # active commit into base, pivoted: the disk is base, in the live and the persistent definitions
     events.clear()

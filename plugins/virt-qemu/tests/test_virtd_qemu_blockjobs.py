@@ -78,11 +78,12 @@ STEPS = [
     ["blockcopy", NAME, "vda", "@FOLDER@/copy.qcow2", "--transient-job", "--wait", "--verbose", "--pivot"],
     ["domblklist", NAME],
     ["dumpxml", NAME, "--inactive", "--xpath", "//disk/source"],
-    ["blockcopy", NAME, "vda", "@FOLDER@/slow.qcow2", "--bandwidth", "1", "--transient-job"],
+    # a copy crawling at a byte a second, which no step outruns (its cap shown rounded up to MiB/s)
+    ["blockcopy", NAME, "vda", "@FOLDER@/slow.qcow2", "--bandwidth", "1", "--bytes", "--transient-job"],
     ["blockcopy", NAME, "vda", "@FOLDER@/other.qcow2", "--transient-job"],
     ["blockjob", NAME, "vda", "--info"],
     ["dumpxml", NAME, "--xpath", "//disk/mirror"],
-    ["blockjob", NAME, "vda", "--bandwidth", "2"],
+    ["blockjob", NAME, "vda", "--bandwidth", "2", "--bytes"],
     ["blockjob", NAME, "vda", "--info", "--bytes"],
     ["blockjob", NAME, "vda", "--pivot"],
     ["blockjob", NAME, "vda", "--abort"],
@@ -101,8 +102,8 @@ def _chain(folder: Path) -> None:
         backing = ["-F", "qcow2", "-b", str(below)] if below is not None else []
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", *backing, str(path), "16M"], check=True)
         below = path
-    # data for a copy capped at 1-2 MiB/s to take its time over (while a few commands run)
-    write = ["qemu-io", "-f", "qcow2", "-c", "write -P 0xa1 0 12M", str(folder / "base.qcow2")]
+    # data for a copy to take its time over
+    write = ["qemu-io", "-f", "qcow2", "-c", "write -P 0xa1 0 4M", str(folder / "base.qcow2")]
     subprocess.run(write, check=True, capture_output=True)
 
 

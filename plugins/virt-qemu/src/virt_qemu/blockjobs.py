@@ -154,7 +154,7 @@ def _walk(disk: Disk, blocks: list[dict[str, Any]], nodes: list[dict[str, Any]])
     entry: dict[str, Any] | None = by_name.get(top_node)
     while entry is not None and len(layers) < 64:
         name = str(entry.get("node-name"))
-        storage = name.replace("-format", "-storage") if name.endswith("-format") else None
+        storage = _storage_of(name)
         layers.append(Layer(name, str(entry.get("file")), str(entry.get("drv")), storage))
         backing = (entry.get("image") or {}).get("full-backing-filename") or entry.get("backing_file")
         if not backing:
@@ -165,6 +165,15 @@ def _walk(disk: Disk, blocks: list[dict[str, Any]], nodes: list[dict[str, Any]])
         ]
         entry = below[0] if below else None
     return layers
+
+
+def _storage_of(format_node: str) -> str | None:
+    """The protocol node the driver added below a format node it added (``diskN-format`` over
+    ``diskN-storage``, an external snapshot's ``ovK-fmt`` over ``ovK-file``); QEMU's own close by themselves."""
+    for fmt, storage in (("-format", "-storage"), ("-fmt", "-file")):
+        if format_node.endswith(fmt):
+            return format_node.removesuffix(fmt) + storage
+    return None
 
 
 def pick_layer(layers: list[Layer], name: str, target: str, *, below: int | None = None) -> int:
@@ -556,10 +565,11 @@ def _concluded(driver: QemuDriver, obj: DomainObj, running: Running, job: BlockJ
         outcome = BlockJobStatus.COMPLETED
     pivoted = outcome is BlockJobStatus.COMPLETED and job.abort == "pivot" and job.destination is not None
     if pivoted:
-        assert job.destination is not None
-        _pivot(driver, obj, job, job.destination)
+        _delete_nodes(driver, obj, [job.top.node, *([job.top.storage] if job.top.storage else [])])
     elif job.added:
         _delete_nodes(driver, obj, list(job.added))
+    if outcome is BlockJobStatus.COMPLETED:
+        _update_definitions(driver, obj, job, job.destination if pivoted else None)
     if outcome is BlockJobStatus.COMPLETED:
         for path in job.delete_files:
             with contextlib.suppress(OSError):
@@ -573,21 +583,43 @@ def _concluded(driver: QemuDriver, obj: DomainObj, running: Running, job: BlockJ
     job.ended.set()
 
 
-def _pivot(driver: QemuDriver, obj: DomainObj, job: BlockJob, destination: Layer) -> None:
-    """The disk now is ``destination``: its file and format in the live definition and, as libvirt
-    9.0 does, in the persistent one where it named the same file; the old top's nodes gone."""
+def _update_definitions(driver: QemuDriver, obj: DomainObj, job: BlockJob, pivoted_to: Layer | None) -> None:
+    """A job changed the disk's chain (and, ``pivoted_to``, its image): the live disk shows its image
+    and the chain below it as libvirt does; the persistent disk follows where it named the same file
+    (as libvirt 9.0's commit, pull and copy pivot rewrite it)."""
     live = obj.live
     assert live is not None
     disk = find_disk(live, job.target)
     old_path = dc.disk_source(disk)
-    _set_source(disk, destination)
-    if obj.config is not None:
-        with contextlib.suppress(VirtError):
-            config_disk = find_disk(obj.config, job.target)
-            if dc.disk_source(config_disk) == old_path:
-                _set_source(config_disk, destination)
-                driver.definitions.save(obj.config)
-    _delete_nodes(driver, obj, [job.top.node, *([job.top.storage] if job.top.storage else [])])
+    if pivoted_to is not None:
+        _set_source(disk, pivoted_to)
+    _show_chain(disk, live=True)
+    if obj.config is None:
+        return
+    with contextlib.suppress(VirtError):
+        config_disk = find_disk(obj.config, job.target)
+        if dc.disk_source(config_disk) != old_path:
+            return
+        if pivoted_to is not None:
+            _set_source(config_disk, pivoted_to)
+        if pivoted_to is not None or config_disk.backing_store is not None:
+            _show_chain(config_disk, live=False)
+        driver.definitions.save(obj.config)
+
+
+def _show_chain(disk: Disk, *, live: bool) -> None:
+    """The images below the disk's as ``<backingStore>`` (as external snapshots write them)."""
+    from virt_qemu import overlays
+
+    path = dc.disk_source(disk)
+    if not path:
+        return
+    try:
+        chain = overlays.backing_store(path, live=live)
+    except VirtError as exc:
+        log.warning("cannot read the backing chain of %s: %s", path, exc)
+        return
+    disk.backing_store = chain if len(chain) else None
 
 
 def _set_source(disk: Disk, layer: Layer) -> None:

@@ -20,6 +20,7 @@ from virt.blockjobs import (
     BlockCommitFlags,
     BlockCopyFlags,
     BlockJobAbortFlags,
+    BlockJobInfo,
     BlockJobInfoFlags,
     BlockJobSetSpeedFlags,
     BlockJobStatus,
@@ -33,6 +34,7 @@ from virt.cli.context import CommandError, Context, failing_as
 from virt.cli.registry import Argument, CommandRegistry, complete_files
 from virt.cli.sizes import SUFFIXES
 from virt.domainevents import DomainEventID
+from virt.errors import ErrorNumber
 
 if TYPE_CHECKING:
     from virt.connection import Domain
@@ -431,9 +433,22 @@ def run_blockjob(ctx: Context, args: argparse.Namespace) -> None:
 def _print_info(ctx: Context, domain: Domain, path: str, *, raw: bool, in_bytes: bool) -> None:
     """virsh's virshBlockJobInfo."""
     from virt.cli.commands.storage import pretty_capacity
+    from virt.errors import VirtError
 
-    flags = BlockJobInfoFlags.BANDWIDTH_BYTES if in_bytes else BlockJobInfoFlags.NONE
-    info = failing_as(lambda: domain.block_job_info(path, int(flags)))
+    # virsh asks for bytes/s unless --raw alone, falling back to MiB/s where the driver refuses
+    info: BlockJobInfo | None = None
+    scale = 0
+    asked = False
+    if in_bytes or not raw:
+        try:
+            info = domain.block_job_info(path, int(BlockJobInfoFlags.BANDWIDTH_BYTES))
+            asked = True
+        except VirtError as exc:
+            if in_bytes or exc.code not in (ErrorNumber.INVALID_ARG, ErrorNumber.OVERFLOW):
+                raise CommandError(exc.message) from exc
+    if not asked:
+        info = failing_as(lambda: domain.block_job_info(path, 0))
+        scale = 0 if raw else 20
     if info is None:
         if not raw:
             ctx.print_extra(f"No current block job for {path}", end="")
@@ -443,7 +458,7 @@ def _print_info(ctx: Context, domain: Domain, path: str, *, raw: bool, in_bytes:
         return
     ctx.stderr.write(progress_text(_job_name(info.type), info.end - info.cur, info.end))
     ctx.stderr.flush()
-    speed = info.bandwidth if in_bytes else info.bandwidth << 20
+    speed = info.bandwidth << scale
     line = ""
     if speed:
         amount, unit = pretty_capacity(speed).split(" ")
