@@ -13,18 +13,21 @@ from pathlib import Path
 import pytest
 import virt
 from driver_support import conn_fixture, firmware_xml, qemu_root_fixture, wait_until  # noqa: F401 - fixtures
+from guest import GuestImage, counted, domain_xml, read_counter
 from virt.blockjobs import (
     BlockCommitFlags,
     BlockCopyFlags,
     BlockJobAbortFlags,
     BlockJobInfoFlags,
     BlockRebaseFlags,
+    BlockResizeFlags,
     copy_params,
 )
 from virt.blockjobs import BlockJobType as T
 from virt.domainevents import AnyDomainEvent, DomainEventID, virsh_text
 
 MIB = 1024 * 1024
+BOOT_TIMEOUT = 90.0
 # the image of each layer and the MiB it writes its pattern to
 LAYERS = (("base", 0xA1, 0), ("mid1", 0xB2, 1), ("mid2", 0xC3, 2), ("top", 0xD4, 3))
 
@@ -211,3 +214,54 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     # in every layer's data (pulled, committed), and the copy has it all without a backing file
     assert all(_holds(images["base"], pattern, mib) for _, pattern, mib in LAYERS)
     assert all(_holds(copy, pattern, mib) for _, pattern, mib in LAYERS)
+
+
+def _counts_on(serial_log: Path, beyond: int) -> None:
+    wait_until(lambda: max(counted(serial_log), default=0) > beyond + 2, 30, f"the guest to count past {beyond}")
+
+
+def test_the_guest_counts_on_through_a_commit_a_copy_and_a_resize(
+    conn: virt.Connection, qemu_root: Path, tiny_guest: GuestImage
+) -> None:
+    """Issue 17: the tiny guest keeps a counter on its disk (a qcow2 overlay on a base) while the disk
+    is active-committed into its base and pivoted, then copied and pivoted onto the copy: each time
+    the guest counts on, its writes land in the new image and the old one stops; a resize reaches
+    the guest's kernel (its virtio-blk driver reports the new capacity)."""
+    base, top, copy = (qemu_root / f"{name}.qcow2" for name in ("base", "top", "copy"))
+    _qemu_img("create", "-q", "-f", "qcow2", str(base), "16M")
+    _qemu_img("create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(base), str(top), "16M")
+    serial_log = qemu_root / "bj2.serial"
+    xml = domain_xml("bj2", tiny_guest, serial_log=serial_log, counter_disk=top, counter_format="qcow2")
+    # the kernel's notice of a disk's new capacity is informational: shown at loglevel 7
+    dom = conn.create_domain(xml.replace("</cmdline>", " loglevel=7</cmdline>"))
+    events = Events(conn)
+    _counts_on(serial_log, 0)
+
+    dom.block_commit("vda", None, None, 0, BlockCommitFlags.ACTIVE)
+    assert dom.wait_block_job("vda", until_ready=True, timeout=60) == virt.blockjobs.BlockJobStatus.READY
+    dom.block_job_abort("vda", BlockJobAbortFlags.PIVOT)
+    at_pivot = max(counted(serial_log))
+    _counts_on(serial_log, at_pivot)
+    assert read_counter(base, "qcow2") > at_pivot  # the guest writes to base now
+    assert read_counter(top, "qcow2") <= at_pivot + 1  # and no longer to top
+
+    dom.block_copy("vda", f"<disk type='file'><source file='{copy}'/></disk>", flags=BlockCopyFlags.TRANSIENT_JOB)
+    assert dom.wait_block_job("vda", until_ready=True, timeout=60) == virt.blockjobs.BlockJobStatus.READY
+    dom.block_job_abort("vda", BlockJobAbortFlags.PIVOT)
+    at_pivot = max(counted(serial_log))
+    _counts_on(serial_log, at_pivot)
+    assert read_counter(copy, "qcow2") > at_pivot
+    assert read_counter(base, "qcow2") <= at_pivot + 1
+    assert f"<source file='{copy}'/>" in dom.xml()
+    events.wait_for(
+        "event 'block-job-2' for domain 'bj2': Active Block Commit for vda completed",
+        "event 'block-job-2' for domain 'bj2': Block Copy for vda completed",
+    )
+
+    dom.block_resize("vda", 32 * MIB, BlockResizeFlags.BYTES)
+    wait_until(
+        lambda: "capacity change from 32768 to 65536" in serial_log.read_text(errors="replace"),
+        30,
+        "the guest's kernel to see the disk grow (16 MiB to 32 MiB, in 512-byte sectors)",
+    )
+    dom.destroy()
