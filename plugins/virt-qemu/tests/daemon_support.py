@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from driver_support import QEMU, kill_leftovers
@@ -20,6 +21,8 @@ from guest import GuestImage
 from virsh_support import kill_processes_mentioning, virsh
 from virt.daemon.testing import Virtd, start_virtd
 from virt.testing import Libvirtd, missing_dependency, need_virsh, not_applicable, start_libvirtd
+
+T = TypeVar("T")
 
 
 def qemu_uri(daemon: Virtd | Libvirtd) -> str:
@@ -127,11 +130,11 @@ def side_by_side(
 
 @contextlib.contextmanager
 def compared_daemons(
-    folder: Path, defined: Callable[[str, Path], contextlib.AbstractContextManager[Path]], uuids: Sequence[str]
-) -> Iterator[dict[str, tuple[str, Path]]]:
+    folder: Path, defined: Callable[[str, Path], contextlib.AbstractContextManager[T]], uuids: Sequence[str]
+) -> Iterator[dict[str, tuple[str, T]]]:
     """virtd and libvirtd 9.0 each with the guests ``defined(uri, folder)`` makes (KVM, as root): each
-    daemon's URI and folder (``folder/virtd``, ``folder/libvirtd``), by daemon name; QEMUs still
-    carrying one of the guests' ``uuids`` are killed at the end."""
+    daemon's URI and what ``defined`` gave for it (in ``folder/virtd``, ``folder/libvirtd``), by daemon
+    name; QEMUs still carrying one of the guests' ``uuids`` are killed at the end."""
     import os
 
     need_virsh()
@@ -143,10 +146,10 @@ def compared_daemons(
         with (
             private_virtd() as ours,
             reference_libvirtd() as theirs,
-            defined(qemu_uri(ours), folder / "virtd") as our_folder,
-            defined(qemu_uri(theirs), folder / "libvirtd") as their_folder,
+            defined(qemu_uri(ours), folder / "virtd") as our_side,
+            defined(qemu_uri(theirs), folder / "libvirtd") as their_side,
         ):
-            yield {"virtd": (qemu_uri(ours), our_folder), "libvirtd": (qemu_uri(theirs), their_folder)}
+            yield {"virtd": (qemu_uri(ours), our_side), "libvirtd": (qemu_uri(theirs), their_side)}
     finally:
         for uuid in uuids:
             kill_processes_mentioning(uuid)
