@@ -19,6 +19,7 @@ from virt.blockjobs import (
     BlockCopyFlags,
     BlockJobAbortFlags,
     BlockJobInfoFlags,
+    BlockJobSetSpeedFlags,
     BlockRebaseFlags,
     BlockResizeFlags,
     copy_params,
@@ -170,17 +171,20 @@ def test_pull_commit_copy_resize_on_one_guest(conn: virt.Connection, images: dic
     assert f"<source file='{copy}'/>" in dom.xml(inactive=True)  # libvirt's pivot changes the config too
     assert _backing(copy) is None
 
-    # a copy slowed down to 1 MiB/s, then cancelled: the disk stays where it was
+    # a copy crawling at 1 KiB/s (shown rounded up to MiB/s), re-capped, then cancelled: the disk
+    # stays where it was
     events.clear()
     slow = tmp_path / "slow.qcow2"
     dom.block_copy(
-        "vda", f"<disk><source file='{slow}'/></disk>", copy_params(bandwidth=MIB), BlockCopyFlags.TRANSIENT_JOB
+        "vda", f"<disk><source file='{slow}'/></disk>", copy_params(bandwidth=1024), BlockCopyFlags.TRANSIENT_JOB
     )
     info = dom.block_job_info("vda")
     assert info is not None and info.type == T.COPY and info.bandwidth == 1
-    dom.block_job_set_speed("vda", 2)
+    dom.block_job_set_speed("vda", 2048, BlockJobSetSpeedFlags.BANDWIDTH_BYTES)
     info = dom.block_job_info("vda", BlockJobInfoFlags.BANDWIDTH_BYTES)
-    assert info is not None and info.bandwidth == 2 * MIB
+    assert info is not None and info.bandwidth == 2048
+    with pytest.raises(virt.VirtError, match=r"^numerical overflow: bandwidth must be less than 8796093022207$"):
+        dom.block_job_set_speed("vda", 1 << 62)
     with pytest.raises(virt.VirtError, match="not ready for pivot yet"):
         dom.block_job_abort("vda", BlockJobAbortFlags.PIVOT)
     dom.block_job_abort("vda")

@@ -459,7 +459,7 @@ def request_abort(driver: QemuDriver, obj: DomainObj, job: BlockJob, *, pivot: b
             raise errors.error(
                 ErrorNumber.OPERATION_INVALID, f"pivot of disk '{job.target}' requires an active copy job"
             )
-        if not job.ready:
+        if not job.ready and not _ready_in_qemu(driver, obj, job):
             raise errors.error(ErrorNumber.BLOCK_COPY_ACTIVE, f"block job '{job.job_id}' not ready for pivot yet")
         driver.qmp(obj, "job-complete", {"id": job.job_id})
         job.abort = "pivot"
@@ -470,6 +470,13 @@ def request_abort(driver: QemuDriver, obj: DomainObj, job: BlockJob, *, pivot: b
     running = obj.running
     if running is not None:
         _save_jobs(running)
+
+
+def _ready_in_qemu(driver: QemuDriver, obj: DomainObj, job: BlockJob) -> bool:
+    """Whether QEMU calls the job ready, its event not handled yet (a caller that saw it ready in
+    ``query-block-jobs`` may pivot at once)."""
+    found = next((j for j in driver.qmp(obj, "query-block-jobs") if j.get("device") == job.job_id), None)
+    return found is not None and bool(found.get("ready"))
 
 
 def resize(driver: QemuDriver, obj: DomainObj, disk: Disk, size: int) -> None:
