@@ -185,7 +185,7 @@ def test_block_jobs_print_what_libvirtd_prints(daemons: dict[str, tuple[str, Pat
             if ours != theirs:
                 differences.append(f"virsh {' '.join(command)}:\n{_diff(ours, theirs)}")
         # the jobs' events, as virsh event prints them: the same on both sides
-        expected = len(watchers["libvirtd"].wait_for(1, settle=1.0))
+        expected = len(watchers["libvirtd"].wait_for(1, settle=2.0))
         events = {
             side: [line.replace(str(daemons[side][1]), "DIR") for line in watcher.wait_for(expected, settle=0.5)]
             for side, watcher in watchers.items()
