@@ -9,6 +9,7 @@ from virt.hookspecs import hookimpl
 @hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
+        blockjobs,
         checkpoint,
         console,
         control,
@@ -59,6 +60,7 @@ def register_commands(commands: CommandRegistry) -> None:
         iothreads,
         scheduler,
         saving,
+        blockjobs,
         console,
         display,
         native,

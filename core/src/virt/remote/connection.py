@@ -44,6 +44,7 @@ from virt.errors import (
 )
 from virt.remote import client as client_module
 from virt.remote import messages, transport
+from virt.remote.blockjobs import RemoteBlockJobs
 from virt.remote.hostcalls import RemoteHostCalls
 from virt.remote.messages import RemoteProcedure as P
 from virt.remote.protocol import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL, AuthType, Feature
@@ -306,7 +307,7 @@ class _Subscription:
         self.active = True
 
 
-class RemoteConnection(RemoteHostCalls, DriverConnection):
+class RemoteConnection(RemoteHostCalls, RemoteBlockJobs, DriverConnection):
     """A connection to a daemon (virtd or libvirtd) over libvirt's RPC protocol.
 
     URI parameters of its own besides libvirt's: ``timeout`` (seconds a call waits for its reply,
