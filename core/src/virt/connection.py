@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from virt import config as config_module
 from virt import domainsave, migration
 from virt import uri as uri_module
+from virt.blockjobs import DomainBlockJobs
 from virt.domainchanges import (
     AddressSource,
     DomainInterface,
@@ -981,7 +982,7 @@ def _by_name_or_uuid(key: str, by_name: Callable[[str], T], by_uuid: Callable[[s
         return by_name(key)
 
 
-class Domain:
+class Domain(DomainBlockJobs):
     """A handle on one domain; cheap to make, it holds the domain's name and UUID."""
 
     def __init__(self, connection: Connection, ref: DomainRef) -> None:

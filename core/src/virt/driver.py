@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Sequence
 
+    from virt.blockjobs import BlockJobInfo
     from virt.domaincalls import CPUStats, DiskErrors
     from virt.domainchanges import (
         AddressSource,
@@ -1179,6 +1180,43 @@ class DriverConnection:
     ) -> Callable[[], None]:
         """Call ``callback`` with every later node device event of ``event_id`` (virNodeDeviceEventID);
         returns the function that unsubscribes."""
+
+    # -- block jobs (virt.blockjobs) ------------------------------------------------------------------
+    @optional
+    def get_domain_block_job_info(self, ref: DomainRef, disk: str, flags: int) -> BlockJobInfo | None:
+        """virDomainGetBlockJobInfo: the job of ``disk`` (target or source path), None without one."""
+
+    @optional
+    def abort_domain_block_job(self, ref: DomainRef, disk: str, flags: int) -> None:
+        """virDomainBlockJobAbort: cancel the job of ``disk`` (BlockJobAbortFlags: ASYNC, PIVOT)."""
+
+    @optional
+    def set_domain_block_job_speed(self, ref: DomainRef, disk: str, bandwidth: int, flags: int) -> None:
+        """virDomainBlockJobSetSpeed: the job's bandwidth cap (MiB/s, bytes/s with BANDWIDTH_BYTES)."""
+
+    @optional
+    def pull_domain_block(self, ref: DomainRef, disk: str, bandwidth: int, flags: int) -> None:
+        """virDomainBlockPull: fill the disk's active image from its whole backing chain."""
+
+    @optional
+    def rebase_domain_block(self, ref: DomainRef, disk: str, base: str | None, bandwidth: int, flags: int) -> None:
+        """virDomainBlockRebase: a pull down to ``base``, or with BlockRebaseFlags.COPY a copy to ``base``."""
+
+    @optional
+    def copy_domain_block(
+        self, ref: DomainRef, disk: str, destxml: str, params: Sequence[TypedParameter], flags: int
+    ) -> None:
+        """virDomainBlockCopy: mirror the disk to the <disk> ``destxml`` describes (BlockCopyFlags)."""
+
+    @optional
+    def commit_domain_block(
+        self, ref: DomainRef, disk: str, base: str | None, top: str | None, bandwidth: int, flags: int
+    ) -> None:
+        """virDomainBlockCommit: merge the chain's images from ``top`` down into ``base`` (BlockCommitFlags)."""
+
+    @optional
+    def resize_domain_block(self, ref: DomainRef, disk: str, size: int, flags: int) -> None:
+        """virDomainBlockResize: the disk's new size (KiB, bytes with BlockResizeFlags.BYTES)."""
 
     # -- CPU baseline (virt.cpubaseline) ------------------------------------------------------------
     @optional

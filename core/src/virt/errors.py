@@ -301,6 +301,8 @@ _LIBVIRT_PREFIXES = {
     ErrorNumber.NO_HOSTNAME: "no hostname found",
     ErrorNumber.NO_INTERFACE: "Interface not found",
     ErrorNumber.MULTIPLE_INTERFACES: "multiple matching interfaces found",
+    ErrorNumber.BLOCK_COPY_ACTIVE: "block copy still active",
+    ErrorNumber.OVERFLOW: "numerical overflow",
 }
 
 _CLASSES: dict[ErrorNumber, type[VirtError]] = {

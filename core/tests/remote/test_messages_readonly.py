@@ -271,6 +271,7 @@ _RO_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("DOMAIN_BLOCK_PULL", {}, "d.blockPull('vda', 0, 0)"),
     ("DOMAIN_BLOCK_REBASE", {}, "d.blockRebase('vda', None, 0, 0)"),
     ("DOMAIN_BLOCK_COMMIT", {}, "d.blockCommit('vda', None, None, 0, 0)"),
+    ("DOMAIN_BLOCK_COPY", {}, "d.blockCopy('vda', '<disk/>', None, 0)"),
     ("DOMAIN_SAVE_FLAGS", {}, "d.saveFlags('/nonexistent/save', None, 0)"),
     ("DOMAIN_RESTORE_FLAGS", {}, "c.restoreFlags('/nonexistent/save', None, 0)"),
     ("DOMAIN_SAVE_IMAGE_GET_XML_DESC", {"flags": 0}, "c.saveImageGetXMLDesc('/nonexistent/save', 0)"),

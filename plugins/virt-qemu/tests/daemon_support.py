@@ -13,20 +13,22 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from driver_support import QEMU, kill_leftovers
 from guest import GuestImage
 from virsh_support import kill_processes_mentioning, virsh
 from virt.daemon.testing import Virtd, start_virtd
-from virt.testing import Libvirtd, missing_dependency, need_virsh, start_libvirtd
+from virt.testing import Libvirtd, missing_dependency, need_virsh, not_applicable, start_libvirtd
+
+T = TypeVar("T")
 
 
 def need_kvm_comparison() -> None:
     """Skip unless both daemons can run the same KVM guests here: stock virsh, root, a usable /dev/kvm."""
     import os
 
-    from virt.testing import not_applicable
 
     need_virsh()
     if os.geteuid() != 0:
@@ -136,3 +138,24 @@ def side_by_side(
             yield {"virtd": (qemu_uri(ours), folder / "virtd"), "libvirtd": (qemu_uri(theirs), folder / "libvirtd")}
     finally:
         kill_processes_mentioning(uuid)
+
+
+@contextlib.contextmanager
+def compared_daemons(
+    folder: Path, defined: Callable[[str, Path], contextlib.AbstractContextManager[T]], uuids: Sequence[str]
+) -> Iterator[dict[str, tuple[str, T]]]:
+    """virtd and libvirtd 9.0 each with the guests ``defined(uri, folder)`` makes (KVM, as root): each
+    daemon's URI and what ``defined`` gave for it (in ``folder/virtd``, ``folder/libvirtd``), by daemon
+    name; QEMUs still carrying one of the guests' ``uuids`` are killed at the end."""
+    need_kvm_comparison()
+    try:
+        with (
+            private_virtd() as ours,
+            reference_libvirtd() as theirs,
+            defined(qemu_uri(ours), folder / "virtd") as our_side,
+            defined(qemu_uri(theirs), folder / "libvirtd") as their_side,
+        ):
+            yield {"virtd": (qemu_uri(ours), our_side), "libvirtd": (qemu_uri(theirs), their_side)}
+    finally:
+        for uuid in uuids:
+            kill_processes_mentioning(uuid)

@@ -12,15 +12,14 @@ guest then shows undefine's rules for its variable store.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import private_virtd, qemu_uri, reference_libvirtd, remove_guests
-from virsh_support import kill_processes_mentioning, virsh, virsh_ok
-from virt.testing import missing_dependency, need_virsh, not_applicable
+from daemon_support import compared_daemons, remove_guests
+from virsh_support import virsh, virsh_ok
+from virt.testing import missing_dependency
 
 NAME = "vqc1"
 UUID = "5e1f0c3a-7d2b-4c69-9a41-0f6b2d8e3cd1"
@@ -169,25 +168,10 @@ def _defined(uri: str, folder: Path) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, dict[str, str]]]]:
-    need_virsh()
-    if os.geteuid() != 0:
-        not_applicable("libvirtd's QEMU driver and virtd's qemu:///system run guests as root")
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        missing_dependency("/dev/kvm is not usable: the comparison runs the same KVM guest on both daemons")
     if not OVMF_CODE.exists():
         missing_dependency(f"{OVMF_CODE} (Debian's ovmf) is needed for the UEFI guest")
-    folder = tmp_path_factory.mktemp("changes")
-    try:
-        with (
-            private_virtd() as ours,
-            reference_libvirtd() as theirs,
-            _defined(qemu_uri(ours), folder / "virtd") as our_files,
-            _defined(qemu_uri(theirs), folder / "libvirtd") as their_files,
-        ):
-            yield {"virtd": (qemu_uri(ours), our_files), "libvirtd": (qemu_uri(theirs), their_files)}
-    finally:
-        kill_processes_mentioning(UUID)
-        kill_processes_mentioning(UEFI_UUID)
+    with compared_daemons(tmp_path_factory.mktemp("changes"), _defined, (UUID, UEFI_UUID)) as daemons:
+        yield daemons
 
 
 def _run(daemon: tuple[str, dict[str, str]], command: list[str]) -> tuple[int, str, str]:

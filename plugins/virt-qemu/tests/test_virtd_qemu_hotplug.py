@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import need_kvm_comparison, private_virtd, qemu_uri, reference_libvirtd, remove_guests
-from virsh_support import kill_processes_mentioning, virsh, virsh_ok
+from daemon_support import compared_daemons, remove_guests
+from virsh_support import client_outcome, outcome_diff, virsh_ok
 
 VIRT = shutil.which("virt", path=str(Path(sys.executable).parent))
 NAME = "vqh1"
@@ -119,31 +119,15 @@ def _defined(uri: str, folder: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
-    need_kvm_comparison()
-    folder = tmp_path_factory.mktemp("hotplug")
-    try:
-        with (
-            private_virtd() as ours,
-            reference_libvirtd() as theirs,
-            _defined(qemu_uri(ours), folder / "virtd") as our_folder,
-            _defined(qemu_uri(theirs), folder / "libvirtd") as their_folder,
-        ):
-            yield {"virtd": (qemu_uri(ours), our_folder), "libvirtd": (qemu_uri(theirs), their_folder)}
-    finally:
-        kill_processes_mentioning(UUID)
-        kill_processes_mentioning(CLI_UUID)
+    with compared_daemons(tmp_path_factory.mktemp("hotplug"), _defined, (UUID, CLI_UUID)) as daemons:
+        yield daemons
 
 
 def _run(daemon: tuple[str, Path], command: list[str], *, program: str | None = None) -> tuple[int, str, str]:
     """virsh's (or ``program``'s) exit code, output and errors for ``command`` against ``daemon``."""
     uri, folder = daemon
     words = [str(folder / word) if word.endswith((".xml", ".img")) else word for word in command]
-    if program is None:
-        outcome = virsh(uri, *words)
-        code, stdout, stderr = outcome.code, outcome.stdout, outcome.stderr
-    else:
-        done = subprocess.run([program, "-c", uri, *words], capture_output=True, text=True, timeout=120)
-        code, stdout, stderr = done.returncode, done.stdout, done.stderr
+    code, stdout, stderr = client_outcome(uri, words, program)
 
     # each daemon's files are in a folder named after it
     # (and virsh's tables are as wide as their longest path)
@@ -154,14 +138,7 @@ def _run(daemon: tuple[str, Path], command: list[str], *, program: str | None = 
     return code, same(stdout), same(stderr)
 
 
-def _diff(ours: tuple[int, str, str], theirs: tuple[int, str, str]) -> str:
-    """What differs, line by line (virtd's side first)."""
-    import difflib
-
-    def lines(outcome: tuple[int, str, str]) -> list[str]:
-        return [f"exit {outcome[0]}", *outcome[1].splitlines(), "-- stderr:", *outcome[2].splitlines()]
-
-    return "\n".join(difflib.unified_diff(lines(ours), lines(theirs), "virtd", "libvirtd", lineterm="", n=1))
+_diff = outcome_diff
 
 
 def test_hotplug_prints_what_libvirtd_prints(daemons: dict[str, tuple[str, Path]]) -> None:

@@ -35,6 +35,25 @@ def virsh_in(uri: str, folder: Path, args: list[str]) -> tuple[int, str, str]:
     return outcome.code, outcome.stdout.replace(str(folder), "DIR"), outcome.stderr.replace(str(folder), "DIR")
 
 
+def client_outcome(uri: str, words: list[str], program: str | None = None) -> tuple[int, str, str]:
+    """virsh's (or ``program``'s, a virsh-like client) exit code, output and errors for ``words`` on ``uri``."""
+    if program is None:
+        outcome = virsh(uri, *words)
+        return outcome.code, outcome.stdout, outcome.stderr
+    done = subprocess.run([program, "-c", uri, *words], capture_output=True, text=True, timeout=120, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def outcome_diff(ours: tuple[int, str, str], theirs: tuple[int, str, str]) -> str:
+    """What differs between two clients' outcomes, line by line (virtd's side first)."""
+    import difflib
+
+    def lines(outcome: tuple[int, str, str]) -> list[str]:
+        return [f"exit {outcome[0]}", *outcome[1].splitlines(), "-- stderr:", *outcome[2].splitlines()]
+
+    return "\n".join(difflib.unified_diff(lines(ours), lines(theirs), "virtd", "libvirtd", lineterm="", n=1))
+
+
 def step_differences(
     daemons: dict[str, tuple[str, Path]], steps: list[str], shown: Callable[[str, Path, str], tuple[int, str, str]]
 ) -> str:

@@ -9,6 +9,7 @@ from virt.hookspecs import hookimpl
 @hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from virt.cli.commands import (
+        blockjobs,
         checkpoint,
         console,
         control,
@@ -61,6 +62,7 @@ def register_commands(commands: CommandRegistry) -> None:
         scheduler,
         saving,
         migrate,
+        blockjobs,
         console,
         display,
         native,

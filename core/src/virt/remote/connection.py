@@ -44,6 +44,7 @@ from virt.errors import (
 )
 from virt.remote import client as client_module
 from virt.remote import messages, transport
+from virt.remote.blockjobs import RemoteBlockJobs
 from virt.remote.hostcalls import RemoteHostCalls
 from virt.remote.messages import RemoteProcedure as P
 from virt.remote.migration import RemoteMigration
@@ -307,7 +308,7 @@ class _Subscription:
         self.active = True
 
 
-class RemoteConnection(RemoteMigration, RemoteHostCalls, DriverConnection):
+class RemoteConnection(RemoteMigration, RemoteHostCalls, RemoteBlockJobs, DriverConnection):
     """A connection to a daemon (virtd or libvirtd) over libvirt's RPC protocol.
 
     URI parameters of its own besides libvirt's: ``timeout`` (seconds a call waits for its reply,

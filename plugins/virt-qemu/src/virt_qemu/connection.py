@@ -16,6 +16,7 @@ from virt.localstate.networks import LocalNetworkOperations
 
 from virt_qemu import errors
 from virt_qemu.agentcalls import QemuAgentCalls
+from virt_qemu.blockjobcalls import QemuBlockJobOperations
 from virt_qemu.controlcalls import QemuControlOperations
 from virt_qemu.displaycalls import QemuDisplayOperations
 from virt_qemu.driver import QemuDriver, acquire, release
@@ -56,6 +57,7 @@ class QemuConnection(
     QemuSnapshotOperations,
     QemuDeviceOperations,
     QemuHostCalls,
+    QemuBlockJobOperations,
     LocalConnection[QemuDriver],
 ):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s; displays,

@@ -54,7 +54,7 @@ _WATCHDOG_ACTIONS = {
 }
 # QEMU's BLOCK_IO_ERROR actions (BlockErrorAction)
 _IO_ERROR_ACTIONS = {"ignore": IOErrorAction.NONE, "report": IOErrorAction.REPORT, "stop": IOErrorAction.PAUSE}
-_NODE_NAME = re.compile(r"disk(\d+)-(?:format|storage)")
+_NODE_NAME = re.compile(r"disk(\d+)-(?:c\d+-)?(?:format|storage)")  # cK: a block copy's (virt_qemu.blockjobs)
 
 
 def translate(

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 RESTART_ACTIONS = frozenset({"restart", "rename-restart"})
 """The lifecycle actions that keep the guest running (same QEMU, reset)."""
 QMP_TIMEOUT = 30.0
+BLOCK_JOB_EVENTS = frozenset({"JOB_STATUS_CHANGE", "BLOCK_JOB_ERROR"})
+"""The QMP events ``virt_qemu.blockjobs`` follows."""
 _PMSUSPENDED_UNKNOWN = 0  # VIR_DOMAIN_PMSUSPENDED_UNKNOWN, the only reason libvirt's QEMU driver gives
 EXIT_GRACE = 5.0
 """How long a QEMU whose monitor closed may take to exit before the driver calls it alive."""
@@ -154,6 +156,10 @@ class QmpEvents:
             from virt_qemu import hotplug
 
             hotplug.device_deleted(self, obj, str(data["device"]))  # type: ignore[arg-type]
+        elif name in BLOCK_JOB_EVENTS:
+            from virt_qemu import blockjobs
+
+            blockjobs.job_event(self, obj, running, name, data)  # type: ignore[arg-type]
         elif name == "BALLOON_CHANGE" and obj.live is not None and isinstance(data.get("actual"), int):
             # libvirt's live <currentMemory> is the balloon's size as the guest last reported it
             obj.live.current_memory = data["actual"] // 1024

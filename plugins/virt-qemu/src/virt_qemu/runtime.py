@@ -17,6 +17,7 @@ import attrs
 from virt.localstate.domains import LocalDomain
 
 if TYPE_CHECKING:
+    from virt_qemu.blockjobs import BlockJob
     from virt_qemu.caps import QemuCaps
     from virt_qemu.monitor import Monitor
     from virt_qemu.snapshotstate import SnapshotList
@@ -56,6 +57,12 @@ class Running:
     agent_lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
     """One guest-agent conversation at a time (libvirt's agent job); taken without the domain's lock,
     so that QEMU's events go on being handled while the agent is waited for."""
+    block_jobs: dict[str, BlockJob] = attrs.field(factory=dict, repr=False)
+    """The block jobs the driver started, by disk target, until it acted on their end (``blockjobs``)."""
+    jobs_adopted: bool = False
+    """Whether the block jobs a previous owner of this QEMU wrote down were taken back (``blockjobs``)."""
+    chain_ids: dict[str, int] = attrs.field(factory=dict, repr=False)
+    """libvirt's index of each disk image by path (``vda[N]``), numbered on first use (``blockjobs``)."""
 
 
 @attrs.define(eq=False)

@@ -223,26 +223,41 @@ def disk_index_of_node(entry: dict[str, Any]) -> int | None:
 
 
 def disk_figures(execute: Execute, definition: Domain, *, sizes: bool) -> dict[int, DiskFigures]:
-    """Figures by disk position: ``query-blockstats`` (and ``query-named-block-nodes`` with ``sizes``)."""
+    """Figures by disk position: ``query-blockstats`` (and ``query-named-block-nodes`` with ``sizes``).
+
+    A disk whose node QEMU named itself (the base an active commit pivoted onto) is found by its file."""
     entries = execute("query-blockstats")
     devices = definition.devices
     disks = devices.disks if devices is not None else []
     empty = iter([n for n, disk in enumerate(disks) if rules.disk_source(disk) is None])
-    by_disk: dict[int, dict[str, Any]] = {}
-    for entry in entries:
+    foreign = any(disk_index_of_node(e) is None and e.get("node-name") for e in entries)
+    nodes = execute("query-named-block-nodes", {"flat": True}) if sizes or foreign else []
+    by_source = {rules.disk_source(disk): n for n, disk in enumerate(disks) if rules.disk_source(disk)}
+    files = {str(node.get("node-name")): str(node.get("file")) for node in nodes}
+
+    def position(entry: dict[str, Any]) -> int | None:
         index = disk_index_of_node(entry)
-        if index is None:
+        if index is None and entry.get("node-name"):
+            index = by_source.get(files.get(str(entry["node-name"]), ""))
+        return index
+
+    by_disk: dict[int, dict[str, Any]] = {}
+    roots: dict[str, int] = {}
+    for entry in entries:
+        index = position(entry)
+        if index is None and not entry.get("node-name"):
             # a drive with no medium has no node: the empty disks, in order
             index = next(empty, None)
         if index is not None:
             by_disk[index] = entry.get("stats", {})
+            if entry.get("node-name"):
+                roots[str(entry["node-name"])] = index
     node_sizes: dict[int, tuple[int, int]] = {}
-    if sizes and by_disk:
-        for node in execute("query-named-block-nodes", {"flat": True}):
-            index = disk_index_of_node(node)
-            image = node.get("image", {})
-            if index is not None and str(node.get("node-name", "")).endswith("-format"):
-                node_sizes[index] = (int(image.get("virtual-size", 0)), int(image.get("actual-size", 0)))
+    for node in nodes if sizes and by_disk else []:
+        index = roots.get(str(node.get("node-name", "")))
+        image = node.get("image", {})
+        if index is not None:
+            node_sizes[index] = (int(image.get("virtual-size", 0)), int(image.get("actual-size", 0)))
     return {n: DiskFigures(stats, *node_sizes.get(n, (0, 0))) for n, stats in by_disk.items()}
 
 

@@ -14,6 +14,7 @@ def handlers() -> dict[int, Handler]:
     """Every procedure number virtd serves, with its handler."""
     # importing registers them
     from . import (  # noqa: F401
+        blockjobs,
         changes,
         checkpoints,
         connect,

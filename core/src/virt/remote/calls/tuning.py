@@ -33,6 +33,8 @@ from virt.remote.procedure_numbers import RemoteProcedure as P
 
 DOMAIN_IOTHREAD_PARAMS_MAX = 64
 """REMOTE_DOMAIN_IOTHREAD_PARAMS_MAX."""
+DOMAIN_BLOCK_COPY_PARAMETERS_MAX = 16
+"""REMOTE_DOMAIN_BLOCK_COPY_PARAMETERS_MAX."""
 _DOM = ("dom", NONNULL_DOMAIN)
 _FLAGS = ("flags", xdr.UInt)
 _NPARAMS = ("nparams", xdr.Int)
@@ -201,6 +203,17 @@ PROCEDURES: tuple[Procedure, ...] = (
             _FLAGS,
         ],
         write="virDomainBlockCommit",
+    ),
+    call(
+        P.DOMAIN_BLOCK_COPY,
+        [
+            _DOM,
+            _PATH,
+            ("destxml", NONNULL_STRING),
+            ("params", typed_params(DOMAIN_BLOCK_COPY_PARAMETERS_MAX)),
+            _FLAGS,
+        ],
+        write="virDomainBlockCopy",
     ),
     # Saving and dumping.
     call(
