@@ -14,25 +14,7 @@ import virt
 from remote_daemons import DAEMONS, Daemon, start_daemon
 from virt.errors import ConnectionError
 from virt.testing import missing_dependency
-
-# Options that take a value, as OpenSSH's; the command line is logged as JSON for the tests to read.
-FAKE_SSH = """#!/bin/sh
-python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$(dirname "$0")/ssh-calls.log"
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --) shift; break ;;
-        -p|-l|-i|-o|-e) shift 2 ;;
-        -*) shift ;;
-        *) break ;;
-    esac
-done
-host="$1"; shift
-if [ "$host" = nosuchhost ]; then
-    echo "ssh: Could not resolve hostname nosuchhost: Name or service not known" >&2
-    exit 255
-fi
-exec sh -c "$*"
-"""
+from virt.testing.fakessh import write_fake_ssh
 
 
 @pytest.fixture
@@ -42,9 +24,7 @@ def fake_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         missing_dependency("nc (netcat-openbsd) is not installed")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    program = bin_dir / "ssh"
-    program.write_text(FAKE_SSH)
-    program.chmod(0o755)
+    program = write_fake_ssh(bin_dir)
     monkeypatch.setenv("PATH", f"{bin_dir}:{Path('/usr/bin')}:{Path('/bin')}")
     return program
 

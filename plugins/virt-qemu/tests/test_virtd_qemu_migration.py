@@ -31,6 +31,7 @@ from guest import GuestImage, _Cpio, domain_xml
 from virsh_support import virsh
 from virt.daemon.testing import Virtd, start_virtd
 from virt.testing import need_virsh
+from virt.testing.fakessh import write_fake_ssh
 from virt.testing.netns import need_netns
 
 NAME = "vmig1"
@@ -38,21 +39,6 @@ UUID = "6b0e2c4d-91f3-4a7e-b8d5-2c1f0a9e7d31"
 NET = "10.77.41"
 BOOT_TIMEOUT = 90.0
 COUNTING = re.compile(r"count (\d+)")
-
-# ssh standing for the hop to the other host (both hosts' unix sockets are visible here): it takes
-# OpenSSH's options, then runs the remote command (netcat to the daemon's socket) as sshd would
-FAKE_SSH = """#!/bin/sh
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --) shift; break ;;
-        -p|-l|-i|-o|-e) shift 2 ;;
-        -*) shift ;;
-        *) break ;;
-    esac
-done
-shift
-exec sh -c "$*"
-"""
 
 # run as rdinit: a counter on the console (and, with virt.dirty=on, a memory dirtier), then the usual init
 WRAPPER = """#!/bin/sh
@@ -265,9 +251,7 @@ def test_live_migration_there_and_back(
 
     # 5. over qemu+ssh: virt migrate --p2p (A's virtd reaching B through ssh), then stock virsh reaching
     # both hosts through ssh itself (client-managed)
-    ssh = tmp_path / "ssh"
-    ssh.write_text(FAKE_SSH)
-    ssh.chmod(0o755)
+    ssh = write_fake_ssh(tmp_path)  # ssh standing for the hop to the other host (its socket is visible here)
 
     def over_ssh(daemon: Virtd, host: str) -> str:
         return f"qemu+ssh://{host}/system?socket={daemon.socket}&command={ssh}"

@@ -1,0 +1,35 @@
+"""A stand-in for OpenSSH's ``ssh`` for tests of the ssh transport: it takes ssh's options, then runs
+the remote command here with ``sh -c`` as sshd would on the remote host, so that everything after
+the hop (the remote command line, netcat to the daemon's socket, the protocol over the pipes) is
+real. Each command line is logged as JSON to ``ssh-calls.log`` beside the program; the host
+``nosuchhost`` fails as an unknown host does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FAKE_SSH = """#!/bin/sh
+python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$(dirname "$0")/ssh-calls.log"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --) shift; break ;;
+        -p|-l|-i|-o|-e) shift 2 ;;
+        -*) shift ;;
+        *) break ;;
+    esac
+done
+host="$1"; shift
+if [ "$host" = nosuchhost ]; then
+    echo "ssh: Could not resolve hostname nosuchhost: Name or service not known" >&2
+    exit 255
+fi
+exec sh -c "$*"
+"""
+
+
+def write_fake_ssh(folder: Path, name: str = "ssh") -> Path:
+    """The stand-in written as an executable ``folder/name``; its path."""
+    program = folder / name
+    program.write_text(FAKE_SSH)
+    program.chmod(0o755)
+    return program
