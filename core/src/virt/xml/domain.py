@@ -299,7 +299,7 @@ class Domain(XmlModel):
     max_memory: etree._Element | None = raw("maxMemory")
     memory: int | None = scaled("memory", "KiB")
     current_memory: int | None = scaled("currentMemory", "KiB")
-    current_memory_implicit: bool = attrs.field(default=False, repr=False)
+    current_memory_implicit: bool = attrs.field(default=False, repr=False, eq=False)
     """Not XML: <currentMemory> was missing and post_parse filled it in, so a driver that computes
     <memory> again (libvirt's NUMA sum) fills it in again after that (virDomainDefPostParseMemory)."""
     blkiotune: etree._Element | None = raw("blkiotune")
