@@ -516,7 +516,7 @@ def device_deleted(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
             driver.qmp(obj, command, arguments)
 
     if kind == "disk":
-        _delete_orphan_nodes(driver, obj)
+        _delete_orphan_nodes(driver, obj, alias)
     elif kind == "memory":
         memhotplug.removed(driver, obj, device)
     elif kind == "interface":
@@ -537,19 +537,30 @@ def _named_nodes(driver: QemuDriver, obj: DomainObj) -> list[dict[str, Any]]:
     return [e for e in found if isinstance(e, dict)]
 
 
-def _delete_orphan_nodes(driver: QemuDriver, obj: DomainObj) -> None:
-    """Remove the block nodes a removed disk left: its format and storage nodes and, for a disk with
-    external snapshots, its overlays' nodes down its chain. QEMU refuses to delete a node something
-    still uses (a device, a node above it, a job), so every node no device holds is tried, top-down
-    by passes, until a pass deletes nothing: whatever is left is in use."""
-    try:
-        in_use = {
-            str((entry.get("inserted") or {}).get("node-name"))
-            for entry in driver.qmp(obj, "query-block")
-            if (entry.get("inserted") or {}).get("node-name")
-        }
-    except VirtError:
-        return
+BACKEND_RELEASE_WAIT = 2.0
+"""Seconds an unplugged disk's block backend may outlive its DEVICE_DELETED (seen under load): its nodes
+cannot go before it has."""
+
+
+def _delete_orphan_nodes(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
+    """Remove the block nodes the removed disk ``alias`` left: its format and storage nodes and, for a
+    disk with external snapshots, its overlays' nodes down its chain. QEMU refuses to delete a node
+    something still uses (a device, a node above it, a job), so once the device's backend is gone every
+    node no device holds is tried, top-down by passes, until a pass deletes nothing: what is left is in use."""
+    deadline = time.monotonic() + BACKEND_RELEASE_WAIT
+    while True:
+        try:
+            entries = [e for e in driver.qmp(obj, "query-block") if isinstance(e, dict)]
+        except VirtError:
+            return
+        if not any(_backend_of(entry, alias) for entry in entries) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    in_use = {
+        str((entry.get("inserted") or {}).get("node-name"))
+        for entry in entries
+        if (entry.get("inserted") or {}).get("node-name")
+    }
     left = [str(e["node-name"]) for e in _named_nodes(driver, obj) if e.get("node-name")]
     left = [n for n in dict.fromkeys(left) if n not in in_use]
     while left:
@@ -562,6 +573,12 @@ def _delete_orphan_nodes(driver: QemuDriver, obj: DomainObj) -> None:
         if len(kept) == len(left):
             return
         left = kept
+
+
+def _backend_of(entry: dict[str, Any], alias: str) -> bool:
+    """Whether a ``query-block`` entry is the backend of device ``alias`` (its qdev path or id)."""
+    qdev = str(entry.get("qdev") or "")
+    return qdev == alias or f"/{alias}/" in qdev or qdev.endswith(f"/{alias}")
 
 
 def _link_up(iface: Interface) -> bool:
