@@ -576,8 +576,11 @@ def _delete_orphan_nodes(driver: QemuDriver, obj: DomainObj, alias: str) -> None
 
 
 def _backend_of(entry: dict[str, Any], alias: str) -> bool:
-    """Whether a ``query-block`` entry is the backend of device ``alias`` (its qdev path or id)."""
+    """Whether a ``query-block`` entry may be the backend of the removed device ``alias``: one still
+    naming it (its qdev path or id), or one left with neither a device nor a name while QEMU lets it go."""
     qdev = str(entry.get("qdev") or "")
+    if not qdev and not entry.get("device"):
+        return bool((entry.get("inserted") or {}).get("node-name"))
     return qdev == alias or f"/{alias}/" in qdev or qdev.endswith(f"/{alias}")
 
 
