@@ -95,6 +95,24 @@ def test_own_hosts_driver_serves_its_uris_with_a_host(register_plugin) -> None: 
         assert conn.hostname() == "tiny-host"
 
 
+class SshHostsPlugin:
+    @virt.hookimpl
+    def register_drivers(self, register: DriverRegistry) -> None:
+        register("sshhosts", schemes=["sshhosts"], connection=TinyConnection, own_transports=["SSH"])
+
+
+def test_own_transports_driver_serves_its_uris_over_that_transport(register_plugin) -> None:  # type: ignore[no-untyped-def]
+    register_plugin(SshHostsPlugin())
+    registry = virt.plugins.get_plugins().drivers
+    assert registry.for_uri(virt.uri.parse("sshhosts+ssh://root@example.com/system")).name == "sshhosts"  # type: ignore[union-attr]
+    assert registry.for_uri(virt.uri.parse("sshhosts:///system")).name == "sshhosts"  # type: ignore[union-attr]
+    # other transports, and a host without one, still go to the remote driver
+    assert registry.for_uri(virt.uri.parse("sshhosts+tcp://example.com/system")).name == "remote"  # type: ignore[union-attr]
+    assert registry.for_uri(virt.uri.parse("sshhosts://example.com/system")).name == "remote"  # type: ignore[union-attr]
+    with virt.open("sshhosts+ssh://root@example.com/system") as conn:
+        assert conn.hostname() == "tiny-host"
+
+
 def test_unknown_scheme_is_a_clear_error() -> None:
     with pytest.raises(ConnectionError) as info:
         virt.open("nosuchdriver:///system")

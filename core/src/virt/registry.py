@@ -37,6 +37,9 @@ class DriverSpec:
     own_hosts: bool = False
     """True for a client-side driver that reaches the host named in its URIs itself (ESX over the
     vSphere API): ``SCHEME://host/`` opens it in-process instead of going to the remote driver."""
+    own_transports: tuple[str, ...] = ()
+    """Transports over which the driver reaches a remote host itself (Xen runs ``xl`` over ssh on
+    the dom0 named in ``xen+ssh://``): such URIs open it in-process, not the remote driver."""
 
     def connection_class(self) -> type[DriverConnection]:
         """The DriverConnection subclass, imported on first use."""
@@ -74,6 +77,7 @@ class DriverRegistry:
         remote: bool = False,
         session_daemon: bool = False,
         own_hosts: bool = False,
+        own_transports: tuple[str, ...] | list[str] = (),
     ) -> None:
         """Register driver ``name`` serving URI ``schemes`` with ``connection`` as its DriverConnection.
 
@@ -81,6 +85,7 @@ class DriverRegistry:
         driver (see ``virt.remote.session``); other URIs of the driver open it in-process.
         ``own_hosts=True``: URIs of ``schemes`` with a host but no transport are this driver's, not
         the remote driver's (the driver talks to that host itself, as libvirt's ESX driver does).
+        ``own_transports=["ssh"]``: ``SCHEME+ssh://host/`` URIs are this driver's too.
         """
         if name in self._drivers:
             first = self._drivers[name].plugin
@@ -94,6 +99,7 @@ class DriverRegistry:
             remote=remote,
             session_daemon=session_daemon,
             own_hosts=own_hosts,
+            own_transports=tuple(t.lower() for t in own_transports),
         )
 
     def remove_plugin(self, name: str) -> None:
@@ -112,11 +118,13 @@ class DriverRegistry:
 
     def for_uri(self, uri: URI) -> DriverSpec | None:
         """The driver serving ``uri``: a driver that reaches its hosts itself for its schemes without a
-        transport, else the remote driver for remote URIs, else the one owning the scheme."""
-        if uri.transport is None:
-            for spec in self._drivers.values():
-                if spec.own_hosts and uri.scheme in spec.schemes:
-                    return spec
+        transport (or over one of its own transports), else the remote driver for remote URIs, else
+        the one owning the scheme."""
+        for spec in self._drivers.values():
+            if uri.scheme not in spec.schemes:
+                continue
+            if (spec.own_hosts and uri.transport is None) or (uri.transport in spec.own_transports):
+                return spec
         for spec in self._drivers.values():
             if spec.remote == uri.is_remote and (spec.remote or uri.scheme in spec.schemes):
                 return spec
