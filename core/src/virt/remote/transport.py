@@ -537,8 +537,13 @@ def ssh_remote_command(uri: URI, *, readonly: bool) -> str:
     return "sh -c " + shlex.quote(script)
 
 
-def ssh_argv(uri: URI, *, readonly: bool) -> list[str]:
-    """``ssh [-p port] [-l user] [-i keyfile] -T -e none [-o ...] -- host COMMAND``, as libvirt runs it."""
+def ssh_options(uri: URI, *, batch: bool | None = None) -> list[str]:
+    """``ssh [-p port] [-l user] [-i keyfile] [-o ...]``: the program (``?command=``) and the options
+    the URI asks for (``keyfile``, ``no_tty``, ``no_verify``, ``known_hosts``), without the host.
+
+    ``batch``: BatchMode (never prompt); None decides as libvirt does (``no_tty``, or no terminal).
+    Other drivers that reach a host over ssh themselves (virt-xen) build on it.
+    """
     if not uri.host:
         raise InvalidArgument(f"URI {uri} names no host for the ssh transport")
     argv = [uri.param("command") or "ssh"]
@@ -549,16 +554,33 @@ def ssh_argv(uri: URI, *, readonly: bool) -> list[str]:
     keyfile = uri.param("keyfile")
     if keyfile:
         argv += ["-i", keyfile]
-    argv += ["-T", "-e", "none"]
-    if _flag(uri, "no_tty") or not sys.stdin.isatty():
+    if batch is None:
+        batch = _flag(uri, "no_tty") or not sys.stdin.isatty()
+    if batch:
         argv += ["-o", "BatchMode=yes"]
     if _flag(uri, "no_verify"):
         argv += ["-o", "StrictHostKeyChecking=no"]
     known_hosts = uri.param("known_hosts")
     if known_hosts:
         argv += ["-o", f"UserKnownHostsFile={known_hosts}"]
-    argv += ["--", uri.host, ssh_remote_command(uri, readonly=readonly)]
     return argv
+
+
+def ssh_argv(uri: URI, *, readonly: bool) -> list[str]:
+    """``ssh [-p port] [-l user] [-i keyfile] -T -e none [-o ...] -- host COMMAND``, as libvirt runs it."""
+    options = ssh_options(uri)
+    first_o = options.index("-o") if "-o" in options else len(options)
+    # libvirt's order: the identity options, -T -e none, then the -o options
+    return [
+        *options[:first_o],
+        "-T",
+        "-e",
+        "none",
+        *options[first_o:],
+        "--",
+        uri.host or "",
+        ssh_remote_command(uri, readonly=readonly),
+    ]
 
 
 def remote_name(uri: URI) -> str:

@@ -1,0 +1,173 @@
+"""XenConnection: one open ``xen:///system`` or ``xen+ssh://[user@]host[:port]/system`` connection.
+
+A thin door onto the process's driver instance for that dom0 (``driver.acquire``), which owns the
+definitions and status files and runs ``xl`` there; closing the last connection lets go of the
+instance, never of the domains.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import TYPE_CHECKING
+
+from virt.errors import ErrorDomain
+from virt.localstate.connection import LocalConnection
+from virt.localstate.consoles import ConsoleSessions
+
+from virt_xen import errors, hostinfo
+from virt_xen.driver import XenDriver, acquire, release
+from virt_xen.paths import XenPaths
+
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Callable
+
+    from virt.domainchanges import Impact, SaveFlags
+    from virt.domainsave import StartFlags
+    from virt.driver import DomainRef
+    from virt.events import DomainEvent
+    from virt.info import DomainFilter, DomainInfo, NodeInfo
+    from virt.states import DomainState
+    from virt.uri import URI
+    from virt.xml import Capabilities
+
+_consoles = ConsoleSessions(ErrorDomain.LIBXL)
+"""The open console sessions of this process, by (dom0, domain UUID, console)."""
+
+
+class XenConnection(LocalConnection[XenDriver]):
+    """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s;
+    the host's facts are the hypervisor's (``xl info``)."""
+
+    driver_name = "xenlight"
+    error_domain = ErrorDomain.LIBXL
+    os_type = "xen"
+
+    def __init__(self, uri: URI, *, readonly: bool = False) -> None:
+        super().__init__(uri, readonly=readonly)
+        self._driver = acquire(XenPaths.for_uri(uri), uri)
+        self._info: dict[str, str] | None = None
+        self._info_lock = threading.Lock()
+
+    @property
+    def xen(self) -> XenDriver:
+        return self.local
+
+    def _release(self, driver: XenDriver) -> None:
+        release(driver)
+
+    # -- host -------------------------------------------------------------------------------------
+    def _xl_info(self, *, numa: bool = False) -> dict[str, str]:
+        if numa:
+            return self.xen.xl.info(numa=True)
+        with self._info_lock:
+            if self._info is None:
+                self._info = self.xen.xl.info()
+            return self._info
+
+    def get_version(self) -> int:
+        return hostinfo.version(self._xl_info())
+
+    def get_hostname(self) -> str:
+        if not self.xen.paths.remote:
+            return super().get_hostname()
+        return self._xl_info().get("host") or self.uri.host or ""
+
+    def get_node_info(self) -> NodeInfo:
+        return hostinfo.node_info(self._xl_info())
+
+    def get_capabilities(self) -> Capabilities:
+        return hostinfo.capabilities(self._xl_info(numa=True))
+
+    def get_node_free_memory(self) -> int:
+        """Bytes free for new domains (``xl info``'s free_memory, MiB)."""
+        info = self.xen.xl.info()
+        return int(info.get("free_memory", "0").split()[0]) * 1024 * 1024
+
+    # -- states are the hypervisor's: current before each answer --------------------------------------
+    def list_domains(self, filter: DomainFilter) -> list[DomainRef]:
+        self.xen.fresh()
+        return super().list_domains(filter)
+
+    def get_domain_state(self, ref: DomainRef) -> tuple[DomainState, int]:
+        self.xen.fresh()
+        return super().get_domain_state(ref)
+
+    def is_domain_active(self, ref: DomainRef) -> bool:
+        self.xen.fresh()
+        return super().is_domain_active(ref)
+
+    def get_domain_info(self, ref: DomainRef) -> DomainInfo:
+        return self.xen.info(ref)
+
+    def get_domain_os_type(self, ref: DomainRef) -> str:
+        definition = self.xen.find(ref).current
+        os_type = definition.os.type.name if definition.os is not None and definition.os.type is not None else None
+        # libvirt calls a PV guest's type "linux" in XML and "xen" everywhere else
+        return "xen" if os_type in (None, "linux") else os_type
+
+    def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
+        self.xen.follow()  # someone listens: follow dom0 as it changes
+        return super().subscribe_domain_events(callback)
+
+    # -- lifecycle with flags ------------------------------------------------------------------------
+    def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
+        from virt.domainsave import StartFlags
+
+        if flags & ~StartFlags.PAUSED:
+            raise errors.unsupported_flags(int(flags & ~StartFlags.PAUSED), "libxlDomainCreateWithFlags")
+        if flags & StartFlags.PAUSED:
+            self.xen.start_paused(ref)
+        else:
+            self.xen.start(ref)
+
+    def save_domain(self, ref: DomainRef, path: str, xml: str | None, flags: SaveFlags) -> None:
+        if flags:
+            raise errors.unsupported_flags(int(flags), "libxlDomainSaveFlags")
+        self.xen.save(ref, path, xml)
+
+    def restore_domain(self, path: str, xml: str | None, flags: SaveFlags) -> None:
+        from virt.domainchanges import SaveFlags
+
+        if flags & ~SaveFlags.PAUSED:
+            raise errors.unsupported_flags(int(flags & ~SaveFlags.PAUSED), "libxlDomainRestoreFlags")
+        self.xen.restore(path, xml, paused=bool(flags & SaveFlags.PAUSED))
+
+    def set_domain_vcpus(
+        self, ref: DomainRef, count: int, impact: Impact, *, maximum: bool = False, hotpluggable: bool = False
+    ) -> None:
+        if hotpluggable:
+            raise errors.unsupported_flags(0x10, "libxlDomainSetVcpusFlags")
+        self.xen.set_vcpus(ref, count, impact, maximum=maximum)
+
+    def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
+        self.xen.set_memory(ref, kib, impact, maximum=maximum)
+
+    # -- console ------------------------------------------------------------------------------------
+    def open_console(self, ref: DomainRef, device: str | None = None, *, force: bool = False) -> socket.socket:
+        """The guest's console through ``xl console`` on dom0 (a PV console, or an HVM guest's
+        serial port), as a stream: one session per console, as libvirt's chrdev table allows."""
+        kind, number = _console(device)
+        with self.xen.locked(ref) as obj:
+            if obj.control:
+                raise errors.dom0()
+            if not obj.active:
+                raise errors.not_running()
+            domid = obj.id
+            key = (self.xen.paths.host, obj.uuid, kind, number)
+            _consoles.check(key, force=force)
+            argv = ["xl", "console", "-t", kind, "-n", str(number), str(domid)]
+            spawned = self.xen.dom0.spawn(argv) if self.xen.dom0 is not None else None
+            assert spawned is not None
+            return _consoles.open(key, spawned.read_fd, spawned.write_fd, spawned.stop)
+
+
+def _console(device: str | None) -> tuple[str, int]:
+    """``console0`` / ``serial1`` (libvirt's aliases) -> (xl's console type, number); None: the first PV console."""
+    if device is None:
+        return "pv", 0
+    match = re.fullmatch(r"(console|serial)(\d+)", device)
+    if match is None:
+        raise errors.internal(f"cannot find character device {device}")
+    return ("pv" if match[1] == "console" else "serial"), int(match[2])
