@@ -1,0 +1,17 @@
+"""The errors of the converters: every one names what is wrong, and a config's names its line."""
+
+from __future__ import annotations
+
+from virt.errors import ErrorDomain, ErrorNumber, VirtError
+
+
+def malformed(key: str, line: int, detail: str) -> VirtError:
+    """A setting whose value the mapping cannot take (libvirt: 'config value KEY was malformed')."""
+    return VirtError(
+        f"config value {key} was malformed (line {line}): {detail}", ErrorNumber.CONF_SYNTAX, ErrorDomain.XENXL
+    )
+
+
+def unsupported(detail: str) -> VirtError:
+    """Something a domain (or a config) says that the format cannot say (libvirt's CONFIG_UNSUPPORTED)."""
+    return VirtError(f"unsupported configuration: {detail}", ErrorNumber.CONFIG_UNSUPPORTED, ErrorDomain.XENXL)
