@@ -40,7 +40,7 @@ class XenConnection(LocalConnection[XenDriver]):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s;
     the host's facts are the hypervisor's (``xl info``)."""
 
-    driver_name = "xenlight"
+    driver_name = "Xen"
     error_domain = ErrorDomain.LIBXL
     os_type = "xen"
 

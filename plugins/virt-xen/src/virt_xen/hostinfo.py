@@ -34,7 +34,7 @@ HVMLOADER = "/usr/lib/xen/boot/hvmloader"
 
 def _int(info: dict[str, str], key: str) -> int:
     try:
-        return int(info[key].split()[0])
+        return int(float(info[key].split()[0]))  # cpu_mhz has decimals
     except (KeyError, ValueError, IndexError):
         raise errors.internal(f"'xl info' gave no number for '{key}' (it said {info.get(key)!r})") from None
 

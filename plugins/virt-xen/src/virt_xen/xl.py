@@ -109,7 +109,8 @@ def parse_info(text: str) -> dict[str, str]:
     last: str | None = None
     for line in text.splitlines():
         key, colon, value = line.partition(":")
-        if colon and key and not key.startswith(" ") and re.fullmatch(r"[a-z_0-9]+\s*", key):
+        # "name<padding>: value": a table's header ("cpu:    core ...") has no padding before its colon
+        if colon and re.fullmatch(r"[a-z_0-9]+\s+", key):
             last = key.strip()
             info[last] = value.strip()
         elif last is not None and line.strip():
