@@ -121,7 +121,7 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
     wait_for("the balloon to reach 112 MiB", lambda: "Used memory:    114688 KiB" in cli.ok("dominfo", GUEST), 60)
     assert xen_host.run("xl list -v " + GUEST).stdout.split("\n")[1].split()[3] == "1"
 
-    image = f"/var/tmp/{GUEST}.save"
+    image = f"/var/lib/xen/{GUEST}.save"  # dom0 has no /var/tmp
     cli.ok("save", GUEST, image, timeout=180)
     assert GUEST not in xl_domains(xen_host) and cli.state() == "shut off"
     cli.ok("restore", image, timeout=180)
