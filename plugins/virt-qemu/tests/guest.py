@@ -52,26 +52,25 @@ The downloaded packages are not kept (the kernel's is ~70 MB): only the kernel a
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import gzip
 import io
 import json
 import lzma
-import os
 import re
 import shutil
 import stat
 import struct
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 from xml.etree import ElementTree as ET
 
-_T = TypeVar("_T")
+from virt.testing import debimage
+from virt.testing.debimage import Cpio, insmod_lines
+
+_Cpio = Cpio  # the name the migration test's own initramfs uses
 
 MARKER = "VIRT-GUEST-BOOTED"
 """Printed on its own line on the serial console once ``acpid`` listens to the power button."""
@@ -120,8 +119,8 @@ esac
 """
 
 
-class GuestBuildError(RuntimeError):
-    """The tiny guest could not be built; the message says which step failed (apt, dpkg, a module)."""
+GuestBuildError = debimage.DebImageError
+"""The tiny guest could not be built; the message says which step failed (apt, dpkg, a module)."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ class _Packages:
     @property
     def key(self) -> str:
         raw = f"{self.kernel}_{self.kernel_version}+busybox_{self.busybox_version}+f{FORMAT}"
-        return re.sub(r"[^A-Za-z0-9._+-]", "_", raw)
+        return debimage.cache_key(raw)
 
     @property
     def describe(self) -> str:
@@ -156,8 +155,7 @@ class _Packages:
 
 
 def default_cache_dir() -> Path:
-    explicit = os.environ.get("VIRT_TEST_CACHE")
-    return Path(explicit) / "guest" if explicit else Path("/var/tmp/virt-test-guest")
+    return debimage.cache_root("guest")
 
 
 def build_guest(cache_dir: Path | None = None) -> GuestImage:
@@ -165,24 +163,15 @@ def build_guest(cache_dir: Path | None = None) -> GuestImage:
 
     Raises :class:`GuestBuildError` naming the failed step.
     """
-    root = cache_dir if cache_dir is not None else default_cache_dir()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GuestBuildError(f"cannot create the guest cache folder {root}: {exc}") from exc
-    try:
-        packages = _resolve_packages()
-    except GuestBuildError as first:
-        cached = _newest_cached(root)  # offline, or no apt lists: any earlier build will do
-        if cached is not None:
-            return cached
-        packages = _after_apt_update(first, _resolve_packages)
-    final = root / packages.key
-    if not (final / "info.json").exists():
-        with _locked(root / f".{packages.key}.lock"):
-            if not (final / "info.json").exists():
-                _build_into(root, final, packages)
-    return _load(final)
+    folder = debimage.cached_build(
+        cache_dir if cache_dir is not None else default_cache_dir(),
+        _resolve_packages,
+        lambda packages: packages.key,
+        _build,
+        suffix=f"+f{FORMAT}",
+        what="guest",
+    )
+    return _load(folder)
 
 
 def domain_xml(
@@ -322,218 +311,34 @@ def _load(folder: Path) -> GuestImage:
     )
 
 
-def _newest_cached(root: Path) -> GuestImage | None:
-    built = [p for p in root.iterdir() if p.name.endswith(f"+f{FORMAT}") and (p / "info.json").exists()]
-    return _load(max(built, key=lambda p: p.stat().st_mtime)) if built else None
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _build_into(root: Path, final: Path, packages: _Packages) -> None:
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
-    try:
-        out = work / "out"
-        out.mkdir()
-        debs = _download(work, packages)
-        _build(work, out, debs, packages)
-        try:
-            out.rename(final)  # atomic: a reader sees a complete folder or none
-        except OSError:
-            if not (final / "info.json").exists():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-# -- apt -----------------------------------------------------------------------------------------------------
-
-
-def _run(
-    step: str, argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    try:
-        done = subprocess.run(argv, capture_output=True, check=False, cwd=cwd, env=env)
-    except OSError as exc:
-        raise GuestBuildError(f"{step}: cannot run {argv[0]}: {exc}") from exc
-    if done.returncode != 0:
-        err = done.stderr.decode(errors="replace").strip()
-        raise GuestBuildError(f"{step}: `{' '.join(argv)}` exited {done.returncode}: {err[-2000:]}")
-    return done
-
-
 def _resolve_packages() -> _Packages:
     """The kernel package ``linux-image-amd64`` depends on, and the candidate versions, in one look-up."""
-    shown = _run(
-        "apt-cache show (resolving the kernel package)",
-        ["apt-cache", "show", "--no-all-versions", KERNEL_META, BUSYBOX],
-        env={**os.environ, "LC_ALL": "C"},
-    ).stdout.decode()
-    stanzas: dict[str, dict[str, str]] = {}
-    for block in shown.split("\n\n"):
-        fields = dict(re.findall(r"^([A-Za-z-]+): ?(.*)$", block, re.MULTILINE))
-        if "Package" in fields:
-            stanzas.setdefault(fields["Package"], fields)
-    meta, busybox = stanzas.get(KERNEL_META), stanzas.get(BUSYBOX)
-    if meta is None or busybox is None:
-        raise GuestBuildError(f"apt-cache show found no candidate for {KERNEL_META} or {BUSYBOX}")
-    found = re.search(r"(linux-image-[0-9][^\s,(|]*)(?:\s*\(=\s*([^)\s]+)\))?", meta.get("Depends", ""))
-    if found is None:
-        raise GuestBuildError(f"{KERNEL_META} depends on no versioned linux-image package: {meta.get('Depends')!r}")
-    kernel, version = found.group(1), found.group(2)
-    if version is None:
-        shown = _run("apt-cache show", ["apt-cache", "show", "--no-all-versions", kernel]).stdout.decode()
-        match = re.search(r"^Version: (\S+)$", shown, re.MULTILINE)
-        if match is None:
-            raise GuestBuildError(f"apt-cache show gave no version for {kernel}")
-        version = match.group(1)
-    return _Packages(kernel, version, busybox["Version"])
+    stanzas = debimage.candidates([KERNEL_META, BUSYBOX], "apt-cache show (resolving the kernel package)")
+    kernel, version = debimage.kernel_package(stanzas[KERNEL_META])
+    return _Packages(kernel, version, stanzas[BUSYBOX]["Version"])
 
 
-def _after_apt_update(first: GuestBuildError, retry: Callable[[], _T]) -> _T:
-    """``retry()`` after ``apt-get update``, for a failure ``first`` that missing or stale lists explain."""
-    try:
-        _run("apt-get update", ["apt-get", "update", "-q"])
-        return retry()
-    except GuestBuildError as exc:
-        raise GuestBuildError(f"{first}; then (after refreshing the package lists) {exc}") from exc
+# -- the initramfs ---------------------------------------------------------------------------------------------
 
 
-def _download(work: Path, packages: _Packages) -> dict[str, Path]:
-    wanted = {packages.kernel: packages.kernel_version, BUSYBOX: packages.busybox_version}
-    argv = ["apt-get", "download", "-q", *(f"{name}={version}" for name, version in wanted.items())]
-    try:
-        _run("apt-get download", argv, cwd=work)
-    except GuestBuildError as first:  # lists too old: the mirror dropped that version
-        _after_apt_update(first, lambda: _run("apt-get download", argv, cwd=work))
-    debs: dict[str, Path] = {}
-    for name in wanted:
-        found = sorted(work.glob(f"{name}_*.deb"))
-        if not found:
-            raise GuestBuildError(f"apt-get download left no {name}_*.deb in {work}")
-        debs[name] = found[0]
-    return debs
-
-
-# -- dpkg and the initramfs ------------------------------------------------------------------------------
-
-
-def _extract(deb: Path, into: Path, patterns: Sequence[str]) -> list[Path]:
-    """Only the members matching ``patterns`` (the kernel's package unpacks to ~400 MB of modules)."""
-    into.mkdir(exist_ok=True)
-    step = f"dpkg-deb --fsys-tarfile {deb.name} | tar -x"
-    try:
-        with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as dpkg:
-            tar = subprocess.run(
-                ["tar", "-x", "-C", str(into), "--wildcards", *patterns],
-                stdin=dpkg.stdout,
-                capture_output=True,
-                check=False,
-            )
-            if dpkg.stdout is not None:
-                dpkg.stdout.close()
-            dpkg_rc = dpkg.wait()
-    except OSError as exc:
-        raise GuestBuildError(f"{step}: {exc}") from exc
-    if dpkg_rc != 0:
-        raise GuestBuildError(f"{step}: dpkg-deb exited {dpkg_rc} on {deb}")
-    # tar exits 2 when some pattern matched nothing: the caller reports what is missing
-    if tar.returncode not in (0, 2):
-        raise GuestBuildError(f"{step}: tar exited {tar.returncode}: {tar.stderr.decode(errors='replace')}")
-    return [p for p in into.rglob("*") if p.is_file()]
-
-
-def _module_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.name.endswith(".ko.xz"):
-        return lzma.decompress(data)
-    if path.name.endswith(".ko.gz"):
-        return gzip.decompress(data)
-    if path.name.endswith(".ko.zst"):
-        if shutil.which("zstd") is None:
-            raise GuestBuildError(f"module {path.name} is zstd-compressed and there is no zstd tool")
-        return _run(f"zstd -d {path.name}", ["zstd", "-dc", str(path)]).stdout
-    return data
-
-
-def _module_name(path: Path) -> str:
-    return path.name.split(".ko")[0].replace("-", "_")
-
-
-def _depends(module: bytes) -> list[str]:
-    found = re.search(rb"(?:^|\x00)depends=([^\x00]*)\x00", module)
-    return [d.decode().replace("-", "_") for d in found.group(1).split(b",") if d] if found else []
-
-
-def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) -> None:
-    kroot = work / "kernel"
+def _build(packages: _Packages, work: Path, out: Path) -> None:
+    debs = debimage.download(work, {packages.kernel: packages.kernel_version, BUSYBOX: packages.busybox_version})
     wanted = (*MODULES, *AGENT_MODULES, *BALLOON_MODULES, *NET_MODULES, *COUNTER_MODULES)
-    files = _extract(
-        debs[packages.kernel],
-        kroot,
-        ["./boot/vmlinuz-*", "./lib/modules/*/modules.builtin", *(f"*/{m}.ko*" for m in wanted)],
-    )
-    kernels = [p for p in files if p.name.startswith("vmlinuz-")]
-    if not kernels:
-        raise GuestBuildError(f"no /boot/vmlinuz-* in {debs[packages.kernel].name}")
-    kernel = kernels[0]
-    release = kernel.name.removeprefix("vmlinuz-")
-    builtin = {_module_name(Path(line)) for p in files if p.name == "modules.builtin" for line in p.read_text().split()}
+    kmods = debimage.KernelModules.from_package(debs[packages.kernel], work, wanted)
+    kernel, release, builtin = kmods.kernel, kmods.release, kmods.builtin
+    order = kmods.load_order(MODULES)
+    agent_order = kmods.load_order(AGENT_MODULES)
+    balloon_order = kmods.load_order(BALLOON_MODULES)
+    net_order = kmods.load_order(NET_MODULES)
+    counter_order = kmods.load_order(COUNTER_MODULES)
 
-    # the modules and, if any, their dependencies (another pass over the package for those)
-    modules: dict[str, bytes] = {}
-    for _ in range(8):
-        for path in files:
-            if ".ko" in path.name and _module_name(path) not in modules:
-                modules[_module_name(path)] = _module_bytes(path)
-        needed = {dep for data in modules.values() for dep in _depends(data)} | set(wanted)
-        missing = sorted(needed - modules.keys() - builtin)
-        if not missing:
-            break
-        patterns = [f"*/{name}.ko*" for m in missing for name in {m, m.replace("_", "-")}]
-        files = _extract(debs[packages.kernel], work / f"deps-{len(modules)}", patterns)
-        if not {_module_name(p) for p in files} & set(missing):
-            break
-    absent = sorted((set(wanted) | {d for data in modules.values() for d in _depends(data)}) - modules.keys() - builtin)
-    if absent:
-        raise GuestBuildError(f"missing kernel module(s) {', '.join(absent)} in {debs[packages.kernel].name}")
-    order: list[str] = []
-
-    def visit(name: str, into: list[str]) -> None:
-        if name not in into and name not in builtin:
-            for dep in _depends(modules[name]):
-                visit(dep, into)
-            into.append(name)
-
-    for name in MODULES:
-        visit(name, order)
-    agent_order: list[str] = []
-    for name in AGENT_MODULES:
-        visit(name, agent_order)
-    balloon_order: list[str] = []
-    for name in BALLOON_MODULES:
-        visit(name, balloon_order)
-    net_order: list[str] = []
-    for name in NET_MODULES:
-        visit(name, net_order)
-    counter_order: list[str] = []
-    for name in COUNTER_MODULES:
-        visit(name, counter_order)
-
-    bb_files = _extract(debs[BUSYBOX], work / "busybox", ["./bin/busybox"])
+    bb_files = debimage.extract(debs[BUSYBOX], work / "busybox", ["./bin/busybox"])
     if not bb_files:
         raise GuestBuildError(f"no /bin/busybox in {debs[BUSYBOX].name}")
     busybox = bb_files[0].read_bytes()
 
-    moddir = f"lib/modules/{release}"
-    archive = _Cpio()
+    moddir = kmods.moddir
+    archive = Cpio()
     for folder in ("bin", "dev", "etc", "etc/acpi", "etc/acpi/PWRF", "lib", "lib/modules", moddir, "proc", "sys"):
         archive.directory(folder)
     for folder in ("tmp", "var", "var/run", "var/log"):
@@ -543,7 +348,7 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     for applet in BUSYBOX_APPLETS:
         archive.symlink(f"bin/{applet}", "busybox")
     for name in dict.fromkeys((*order, *agent_order, *balloon_order, *net_order, *counter_order)):
-        archive.file(f"{moddir}/{name}.ko", modules[name], 0o644)
+        archive.file(f"{moddir}/{name}.ko", kmods.modules[name], 0o644)
     archive.file("etc/acpi/PWRF/00000080", b"#!/bin/sh\npoweroff -f\n", 0o755)
     archive.file("etc/udhcpc.sh", UDHCPC_SCRIPT.encode(), 0o755)
     init = _init_script(moddir, order, agent_order, balloon_order, net_order, counter_order)
@@ -553,8 +358,7 @@ def _build(work: Path, out: Path, debs: dict[str, Path], packages: _Packages) ->
     vmlinux = _pvh_vmlinux(kernel.read_bytes())
     if vmlinux is not None:
         (out / "vmlinux").write_bytes(vmlinux)
-    with gzip.GzipFile(out / "initrd.gz", "wb", compresslevel=6, mtime=0) as gz:
-        gz.write(archive.finish())
+    debimage.write_initrd(out / "initrd.gz", archive)
     info = {
         "version": packages.describe,
         "kernel": "vmlinuz" if vmlinux is None else "vmlinux",
@@ -611,14 +415,6 @@ def _has_pvh_note(elf: bytes) -> bool:
     return False
 
 
-def _insmods(moddir: str, modules: Sequence[str], indent: str = "") -> str:
-    lines = (
-        f"[ -d /sys/module/{name} ] || insmod /{moddir}/{name}.ko || echo 'init: insmod {name} failed'"
-        for name in modules
-    )
-    return f"\n{indent}".join(lines)
-
-
 def _init_script(
     moddir: str,
     modules: Sequence[str],
@@ -627,11 +423,11 @@ def _init_script(
     net_modules: Sequence[str] = (),
     counter_modules: Sequence[str] = (),
 ) -> str:
-    agent_loads = _insmods(moddir, agent_modules, "    ") or ":"
-    net_loads = _insmods(moddir, net_modules, "    ") or ":"
-    counter_loads = _insmods(moddir, counter_modules, "    ") or ":"
+    agent_loads = insmod_lines(moddir, agent_modules, "    ") or ":"
+    net_loads = insmod_lines(moddir, net_modules, "    ") or ":"
+    counter_loads = insmod_lines(moddir, counter_modules, "    ") or ":"
     period_us = int(COUNTER_PERIOD * 1_000_000)
-    balloon_loads = _insmods(moddir, balloon_modules, "    ") or ":"
+    balloon_loads = insmod_lines(moddir, balloon_modules, "    ") or ":"
     balloon_ids = " | ".join(f"0x1af4:{device}" for device in BALLOON_PCI_IDS)
     return f"""#!/bin/sh
 export PATH=/bin
@@ -648,7 +444,7 @@ done
 if [ -n "$balloon" ]; then
     {balloon_loads}
 fi
-{_insmods(moddir, modules)}
+{insmod_lines(moddir, modules)}
 agent=
 acpi=on
 net=
@@ -910,40 +706,3 @@ echo
 echo {MARKER}
 while true; do sleep 3600; done
 """
-
-
-class _Cpio:
-    """A ``newc`` cpio archive, as the kernel unpacks an initramfs (device nodes need no privilege here)."""
-
-    def __init__(self) -> None:
-        self._out = io.BytesIO()
-        self._ino = 1
-
-    def _entry(self, name: str, mode: int, data: bytes = b"", rdev: tuple[int, int] = (0, 0)) -> None:
-        encoded = name.encode() + b"\0"
-        nlink = 2 if stat.S_ISDIR(mode) else 1
-        fields = (self._ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1], len(encoded), 0)
-        self._ino += 1
-        self._out.write(b"070701" + b"".join(b"%08X" % f for f in fields) + encoded)
-        self._pad()
-        self._out.write(data)
-        self._pad()
-
-    def _pad(self) -> None:
-        self._out.write(b"\0" * (-self._out.tell() % 4))
-
-    def directory(self, name: str) -> None:
-        self._entry(name, stat.S_IFDIR | 0o755)
-
-    def file(self, name: str, data: bytes, perm: int) -> None:
-        self._entry(name, stat.S_IFREG | perm, data)
-
-    def symlink(self, name: str, target: str) -> None:
-        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
-
-    def node(self, name: str, mode: int, rdev: tuple[int, int]) -> None:
-        self._entry(name, mode, rdev=rdev)
-
-    def finish(self) -> bytes:
-        self._entry("TRAILER!!!", 0)
-        return self._out.getvalue()

@@ -8,9 +8,12 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def missing_dependency(reason: str) -> NoReturn:
@@ -400,12 +403,19 @@ class VirshEventWatcher:
                 raise AssertionError(f"virsh event never registered: {self.lines()}")
 
     def stop(self) -> None:
-        import subprocess
-
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end_process(self.process)
         self._out.close()
+
+
+def end_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """``process`` terminated (SIGTERM) and reaped; killed if still there after ``grace`` seconds."""
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -10,15 +10,14 @@ root and nobody, empty /proc, /sys, /dev and /tmp.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+
+from virt.testing.debimage import locked as _locked
 
 PACKAGE = "busybox-static"
 
@@ -48,16 +47,6 @@ def _candidate() -> str:
     if found is None or found.group(1) == "(none)":
         raise RootBuildError(f"apt knows no candidate version of {PACKAGE} (run apt-get update)")
     return found.group(1)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def busybox(folder: Path | None = None) -> Path:

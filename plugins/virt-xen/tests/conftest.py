@@ -1,0 +1,48 @@
+"""Fixtures of virt-xen's tests: the Xen host (Xen 4.17 under QEMU TCG, dom0 reached by SSH), see xenhost.py."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from virt.testing import missing_dependency
+from virt.testing.debimage import DebImageError
+from xenhost import XenHost, XenImage, boot, build_xen_host
+
+
+@pytest.fixture(scope="session")
+def xen_image() -> XenImage:
+    """Xen, dom0's kernel and initramfs, built once per machine from Debian's packages (cached in
+    ``$VIRT_TEST_CACHE/xen`` or ``/var/tmp/virt-test-xen``); a skip (a failure under CI) when apt, dpkg or
+    the network are missing."""
+    for tool in ("apt-get", "apt-cache", "dpkg-deb", "tar"):
+        if shutil.which(tool) is None:
+            missing_dependency(f"{tool} is not installed: the Xen test host is built from Debian packages")
+    try:
+        return build_xen_host()
+    except DebImageError as exc:
+        missing_dependency(f"cannot build the Xen test host: {exc}")
+
+
+@pytest.fixture(scope="session")
+def xen_host(xen_image: XenImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[XenHost]:
+    """Xen running under QEMU (TCG), booted once per test session: ``xen_host.run("xl list")`` runs a command
+    in dom0 as root over SSH; ``xen_host.uri`` is its ``xen+ssh://`` URI (key file given, host key not
+    checked), ``xen_host.ssh_options()`` / ``xen_host.ssh_config`` reach it with OpenSSH's client.
+
+    A skip (a failure under CI) without QEMU or an SSH client; a failure when the host does not come up.
+    """
+    explicit = os.environ.get("VIRT_QEMU_BINARY")
+    qemu = explicit if explicit and os.access(explicit, os.X_OK) else shutil.which("qemu-system-x86_64")
+    if qemu is None:
+        missing_dependency("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
+    for tool in ("ssh", "ssh-keygen"):
+        if shutil.which(tool) is None:
+            missing_dependency(f"{tool} is not installed (apt-get install openssh-client): dom0 is reached by SSH")
+    host = boot(xen_image, tmp_path_factory.mktemp("xen-host"), qemu=qemu)
+    try:
+        yield host
+    finally:
+        host.stop()
