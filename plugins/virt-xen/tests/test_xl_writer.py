@@ -85,7 +85,9 @@ def test_written_config_reads_back_as_written() -> None:
 def test_pvh_and_bootloader_guests() -> None:
     pvh = PV_GUEST.replace("machine='xenpv'>linux", "machine='xenpvh'>xenpvh")
     assert 'type = "pvh"' in to_native(Domain.from_xml(pvh)).splitlines()
-    loader = PV_GUEST.replace("<os>", "<bootloader>/usr/bin/pygrub</bootloader><bootloader_args>-q</bootloader_args><os>")
+    loader = PV_GUEST.replace(
+        "<os>", "<bootloader>/usr/bin/pygrub</bootloader><bootloader_args>-q</bootloader_args><os>"
+    )
     found = settings(to_native(Domain.from_xml(loader)))
     assert found["bootloader"] == "/usr/bin/pygrub"
     assert found["bootargs"] == "-q"
