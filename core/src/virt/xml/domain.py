@@ -66,6 +66,8 @@ class OS(XmlModel):
     initrd: str | None = text("initrd")
     cmdline: str | None = text("cmdline")
     dtb: str | None = text("dtb")
+    # ACPI tables given to the guest: <table type='slic'>PATH</table>
+    acpi: etree._Element | None = raw("acpi")
     boot: list[BootDevice] = children("boot", BootDevice)
     bootmenu: etree._Element | None = raw("bootmenu")
     smbios: etree._Element | None = raw("smbios")

@@ -2,11 +2,14 @@
 driver maps them (``virt domxml-from-native`` / ``domxml-to-native xen-xl``, ``xen-xm``).
 
 ``to_native(domain)`` gives the xl.cfg text of a ``virt.xml.Domain``: the Xen driver starts a
-guest with it (``xl create``).
+guest with it (``xl create``). ``from_native(text)`` reads an xl.cfg into a Domain,
+``xm_from_native(text)`` an xm config; both complete it as libvirt's libxl driver does.
 """
 
 from __future__ import annotations
 
+from virt_xen.xlcfg.reader import from_native
 from virt_xen.xlcfg.writer import to_native
+from virt_xen.xlcfg.xm import from_native as xm_from_native
 
-__all__ = ["to_native"]
+__all__ = ["from_native", "to_native", "xm_from_native"]

@@ -5,11 +5,18 @@ as libvirt's xenFormatSxprChr / xenParseSxprChr write and read them:
 
 from __future__ import annotations
 
-from virt.xml.devices import Char, CharSource
+from lxml import etree
+from virt.xml.devices import Char, CharSource, CharTarget
 
-from virt_xen.xlcfg.errors import unsupported
+from virt_xen.xlcfg.errors import BadValue, unsupported
+from virt_xen.xlcfg.models import make
 
 PLAIN = ("null", "stdio", "vc", "pty")
+# the character device types libvirt knows by name (virDomainChrType)
+KNOWN_TYPES = frozenset(
+    {"null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix", "spicevmc", "spiceport", "nmdm",
+     "qemu-vdagent", "dbus"}
+)  # fmt: skip
 
 
 def escape(text: str) -> str:
@@ -56,3 +63,73 @@ def format_channel(channel: Char) -> str:
         path = _source(channel).path
         return f"connection=socket,{f'path={path},' if path else ''}name={name}"
     raise unsupported(f"channel type '{channel.type}' has no xl channel connection (pty and unix only)")
+
+
+def parse_char(text: str) -> Char:
+    """A character device from its string; BadValue names what is wrong."""
+    if text.startswith("/"):
+        return make(Char, type="dev", sources=[make(CharSource, path=text)])
+    prefix, colon, rest = text.partition(":")
+    value = rest if colon else text
+    protocol = None
+    if prefix.startswith("telnet"):
+        kind, protocol = "tcp", "telnet"
+    elif prefix in KNOWN_TYPES:
+        kind = prefix
+    else:
+        raise BadValue(f"unknown chr device type '{prefix}'")
+    char = make(Char, type=kind)
+    if kind in ("file", "pipe"):
+        char.sources = [make(CharSource, path=value)]
+    elif kind == "tcp":
+        host, colon, service = value.partition(":")
+        if not colon:
+            raise BadValue(f"malformed char device string '{text}' (expected HOST:PORT)")
+        service, _, options = service.partition(",")
+        mode = "bind" if ",server" in f",{options}" else "connect"
+        char.sources = [make(CharSource, mode=mode, host=host or None, service=service)]
+        if protocol is not None:
+            char.protocol = etree.Element("protocol", type=protocol)
+    elif kind == "udp":
+        host, colon, service = value.partition(":")
+        if not colon:
+            raise BadValue(f"malformed char device string '{text}' (expected HOST:PORT[@HOST:PORT])")
+        service, at, bind = service.partition("@")
+        sources = [make(CharSource, mode="connect", host=host or None, service=service)]
+        if at:
+            bind_host, colon, bind_service = bind.partition(":")
+            if not colon:
+                raise BadValue(f"malformed char device string '{text}' (expected a bind HOST:PORT after '@')")
+            sources.insert(0, make(CharSource, mode="bind", host=bind_host or None, service=bind_service))
+        char.sources = sources
+    elif kind == "unix":
+        path, _, options = value.partition(",")
+        listen: str | None = "bind" if ",server" in f",{options}" else None
+        char.sources = [make(CharSource, mode=listen, path=path)]
+    return char
+
+
+def parse_channel(text: str) -> Char | None:
+    """An xl channel spec (connection=pty|socket,name=,path=); None for one libvirt skips
+    (a part without '=')."""
+    fields = {}
+    for part in split_pairs(text):
+        key, equals, value = part.partition("=")
+        if not equals:
+            return None
+        fields[key] = value
+    connection = fields.get("connection", "")
+    if connection.startswith("socket"):
+        channel = make(Char, type="unix", sources=[make(CharSource, mode="bind", path=fields.get("path"))])
+    elif connection.startswith("pty"):
+        channel = make(Char, type="pty")
+    else:
+        raise BadValue(f"channel connection '{connection}' is neither pty nor socket")
+    channel.target = make(CharTarget, type="xen", name=fields.get("name"))
+    return channel
+
+
+def split_pairs(text: str) -> list[str]:
+    """The comma-separated parts of a spec, blanks after each comma and empty parts skipped (as
+    libvirt reads)."""
+    return [part for part in (p.lstrip(" \t") for p in text.split(",")) if part]

@@ -15,3 +15,8 @@ def malformed(key: str, line: int, detail: str) -> VirtError:
 def unsupported(detail: str) -> VirtError:
     """Something a domain (or a config) says that the format cannot say (libvirt's CONFIG_UNSUPPORTED)."""
     return VirtError(f"unsupported configuration: {detail}", ErrorNumber.CONFIG_UNSUPPORTED, ErrorDomain.XENXL)
+
+
+class BadValue(Exception):
+    """A value inside a setting (a disk spec, a vif spec...) that is wrong; the reader turns it
+    into a VirtError naming the setting and its line."""

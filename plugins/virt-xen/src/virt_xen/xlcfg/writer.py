@@ -243,15 +243,9 @@ def _os(domain: Domain, out: Settings) -> None:
 
 
 def _slic_table(domain: Domain) -> str | None:
-    os = domain.os
-    acpi = os._unknown if os is not None else None
-    for elements in acpi.elements.values() if acpi is not None else []:
-        for element in elements:
-            if element.tag == "acpi":
-                table = element.find("table[@type='slic']")
-                if table is not None:
-                    return table.text or ""
-    return None
+    acpi = domain.os.acpi if domain.os is not None else None
+    table = acpi.find("table[@type='slic']") if acpi is not None else None
+    return None if table is None else table.text or ""
 
 
 # libvirt's names of CPU features that libxl's cpuid names differently
@@ -315,13 +309,13 @@ def _xenbus(domain: Domain, out: Settings) -> None:
     for controller in domain.devices.controllers if domain.devices is not None else []:
         if controller.type != "xenbus":
             continue
-        attrs = controller._unknown.attrs if controller._unknown is not None else {}
-        for attr, key in (("maxEventChannels", "max_event_channels"), ("maxGrantFrames", "max_grant_frames")):
-            if attrs.get(attr):
+        for value, key in ((controller.max_event_channels, "max_event_channels"),
+                           (controller.max_grant_frames, "max_grant_frames")):  # fmt: skip
+            if value:
                 try:
-                    out[key] = int(attrs[attr], 10)
+                    out[key] = int(value, 10)
                 except ValueError:
-                    raise unsupported(f"xenbus controller {attr} '{attrs[attr]}' is not a number") from None
+                    raise unsupported(f"xenbus controller {key} '{value}' is not a number") from None
 
 
 def _disks(domain: Domain, out: Settings) -> None:
@@ -402,7 +396,7 @@ def _usb_controllers(domain: Domain, out: Settings) -> None:
             if controller.model not in USB_CONTROLLER_MODELS:
                 raise unsupported(f"USB controller model '{controller.model}' has no xl usbctrl type")
             spec = USB_CONTROLLER_MODELS[controller.model]
-        ports = controller._unknown.attrs.get("ports") if controller._unknown is not None else None
+        ports = controller.ports
         if ports is not None:
             try:
                 spec += f"ports={int(ports, 10):x}"

@@ -1,0 +1,103 @@
+"""What xm configs do differently from xl's (libvirt's xen_xm.c): the OS settings (an HVM guest's
+firmware is ``kernel``, the command line ``root`` and ``extra``), disks in the old
+``[DRIVER:[SUBTYPE:]]PATH,DEVICE[:cdrom],MODE`` form, one USB input device, and no serial list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from virt.xml import Domain
+from virt.xml.devices import Devices, Disk, DiskDriver, DiskSource, DiskTarget, Input
+from virt.xml.domain import Loader
+
+from virt_xen.xlcfg.errors import BadValue, malformed
+from virt_xen.xlcfg.models import make
+from virt_xen.xlcfg.syntax import parse
+from virt_xen.xlcfg.values import Values
+
+if TYPE_CHECKING:
+    from virt_xen.xlcfg.reader import _Reader
+
+# an xm tap driver's subtype -> the disk format (aio is raw)
+TAP_FORMATS = frozenset({"raw", "qcow", "qcow2", "vhd", "vmdk", "cow", "bochs", "cloop", "dmg", "iso", "vpc",
+                         "vdi", "fat", "vhdx", "ploop", "qed", "luks", "host_device"})  # fmt: skip
+
+
+def from_native(text: str) -> Domain:
+    """The domain an xm config describes (``virt domxml-from-native xen-xm``)."""
+    from virt_xen.xlcfg.reader import XM, read
+
+    return read(parse(text), XM)
+
+
+def read_os(v: Values, domain: Domain, hvm: bool) -> None:
+    from virt_xen.xlcfg.reader import boot_devices
+
+    os = domain.os
+    assert os is not None
+    if hvm:
+        kernel = v.string("kernel")
+        if kernel is None:
+            raise malformed("kernel", 0, "config value kernel was missing (an HVM guest's firmware)")
+        os.loader = make(Loader, type="rom", path=kernel)
+        os.boot = boot_devices(v)
+        return
+    domain.bootloader = v.string("bootloader")
+    domain.bootloader_args = v.string("bootargs")
+    os.kernel = v.string("kernel")
+    os.initrd = v.string("ramdisk")
+    extra, root = v.string("extra"), v.string("root")
+    if root is not None:
+        os.cmdline = f"root={root} {extra}" if extra is not None else f"root={root}"
+    else:
+        os.cmdline = extra
+
+
+def read_disks(reader: _Reader, hvm: bool) -> None:
+    reader.devices.disks = reader.each("disk", lambda s: parse_disk(s, hvm))
+
+
+def parse_disk(text: str, hvm: bool) -> Disk:
+    """A disk from SOURCE,DEVICE,MODE; the source may lead with phy:, file:, tap:SUBTYPE: ..."""
+    source, comma, rest = text.partition(",")
+    if not comma:
+        raise BadValue(f"disk '{text}' is not SOURCE,DEVICE,MODE")
+    rest = rest.removeprefix("ioemu:")
+    device, comma, mode = rest.partition(",")
+    if not comma:
+        raise BadValue(f"disk '{text}' is not SOURCE,DEVICE,MODE")
+    driver = make(DiskDriver)
+    path: str | None = source or None
+    if path is not None and ":" in path:
+        driver.name, _, path = path.partition(":")
+        if driver.name in ("tap", "tap2"):
+            subtype, colon, path = path.partition(":")
+            if not colon:
+                raise BadValue(f"Unknown driver type {subtype}")
+            if subtype == "aio":
+                driver.type = "raw"
+            elif subtype in TAP_FORMATS:
+                driver.type = subtype
+            else:
+                raise BadValue(f"Unknown driver type {subtype}")
+    driver.name = driver.name or "phy"
+    kind = "block" if driver.name == "phy" else "file"
+    disk = make(Disk, type=kind, device="disk", driver=driver)
+    if path is not None:
+        disk.source = make(DiskSource, dev=path) if kind == "block" else make(DiskSource, file=path)
+    dev, colon, suffix = device.partition(":")
+    if colon and suffix == "cdrom":
+        disk.device = "cdrom"
+    bus = "xen" if dev.startswith("xvd") or not hvm else "scsi" if dev.startswith("sd") else "ide"
+    disk.target = make(DiskTarget, dev=dev, bus=bus)
+    if mode in ("r", "ro"):
+        disk.readonly = True
+    elif mode in ("w!", "!"):
+        disk.shareable = True
+    return disk
+
+
+def read_inputs(v: Values, devices: Devices, hvm: bool) -> None:
+    kind = v.string("usbdevice") if hvm else None
+    if kind in ("tablet", "mouse", "keyboard"):
+        devices.inputs.append(make(Input, type=kind, bus="usb"))
