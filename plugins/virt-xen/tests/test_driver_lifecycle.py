@@ -130,6 +130,17 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
     assert cli.state() == "running"
     xen_host.run(f"rm -f {image} {image}.xml")
 
+    # managed save: the next start resumes the image (and removes it)
+    cli.ok("managedsave", GUEST, timeout=180)
+    assert re.search(rf"-\s+{GUEST}\s+saved", cli.ok("list", "--all", "--managed-save")) and GUEST not in xl_domains(xen_host)
+    assert "Managed save:   yes" in cli.ok("dominfo", GUEST)
+    assert "Refusing to undefine while domain managed save image exists" in cli.run("undefine", GUEST).stderr
+    cli.ok("start", GUEST, timeout=180)
+    assert cli.state() == "running" and "Managed save:   no" in cli.ok("dominfo", GUEST)
+    assert xen_host.run("ls /var/lib/virt-xen/save").stdout.split() == []
+    cli.ok("desc", GUEST, "--live", "a PV guest")
+    assert cli.ok("desc", GUEST).strip() == "a PV guest"
+
     cli.ok("shutdown", GUEST)
     wait_for("the guest to power off", lambda: GUEST not in xl_domains(xen_host))
     wait_for("virt to see it shut off", lambda: cli.state() == "shut off", 30)
@@ -181,6 +192,12 @@ def test_events_follow_dom0(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
         conn.add_domain_event_callback(lambda domain, event: events.append((domain.name, int(event.type))))
         domain = conn.create_domain(xml.read_text())
         wait_for("the STARTED event", lambda: ("xev", DomainEventType.STARTED) in events, 30)
+        # a reboot: xl's monitor on dom0 starts the guest again under a new domid, which virt follows
+        first, _ = xl_domains(xen_host)["xev"]
+        domain.reboot()
+        wait_for("the guest to come back", lambda: xl_domains(xen_host).get("xev", (first, ""))[0] != first, 60)
+        again, _ = xl_domains(xen_host)["xev"]
+        wait_for("virt to follow the new domid", lambda: conn.lookup_domain_by_name("xev").id == again, 10)
         xen_host.run("xl destroy xev")
         wait_for("the STOPPED event", lambda: ("xev", DomainEventType.STOPPED) in events, 30)
         # a transient guest that ended is gone with it

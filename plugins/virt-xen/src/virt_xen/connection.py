@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Callable
 
-    from virt.domainchanges import Impact, SaveFlags
+    from virt.domainchanges import Impact, MetadataType, SaveFlags, UndefineFlags
     from virt.domainsave import StartFlags
     from virt.driver import DomainRef
     from virt.events import DomainEvent
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from virt.states import DomainState
     from virt.uri import URI
     from virt.xml import Capabilities
+
+NATIVE_FORMATS = ("xen-xl", "xen-xm")
+"""libvirt's libxl driver's native formats (XEN_CONFIG_FORMAT_XL and _XM)."""
 
 _consoles = ConsoleSessions(ErrorDomain.LIBXL)
 """The open console sessions of this process, by (dom0, domain UUID, console)."""
@@ -115,12 +118,12 @@ class XenConnection(LocalConnection[XenDriver]):
     def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
         from virt.domainsave import StartFlags
 
-        if flags & ~StartFlags.PAUSED:
-            raise errors.unsupported_flags(int(flags & ~StartFlags.PAUSED), "libxlDomainCreateWithFlags")
-        if flags & StartFlags.PAUSED:
-            self.xen.start_paused(ref)
-        else:
-            self.xen.start(ref)
+        taken = StartFlags.PAUSED | StartFlags.FORCE_BOOT
+        if flags & ~taken:
+            raise errors.unsupported_flags(int(flags & ~taken), "libxlDomainCreateWithFlags")
+        self.xen.start_flags(
+            ref, paused=bool(flags & StartFlags.PAUSED), force_boot=bool(flags & StartFlags.FORCE_BOOT)
+        )
 
     def save_domain(self, ref: DomainRef, path: str, xml: str | None, flags: SaveFlags) -> None:
         if flags:
@@ -144,6 +147,92 @@ class XenConnection(LocalConnection[XenDriver]):
     def set_domain_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool = False) -> None:
         self.xen.set_memory(ref, kib, impact, maximum=maximum)
 
+    def get_max_vcpus(self, virt_type: str | None) -> int:
+        """libxlConnectGetMaxVcpus: the hypervisor's CPU count (``max_cpu_id`` + 1) for type Xen."""
+        if virt_type is not None and virt_type.lower() != "xen":
+            raise errors.invalid_arg(f"unknown type '{virt_type}'")
+        return int(self._xl_info().get("max_cpu_id", "0").split()[0]) + 1
+
+    # -- native formats (virt_xen.xlcfg through virt.native) ---------------------------------------------
+    def domain_xml_from_native(self, native_format: str, native_config: str, flags: int) -> str:
+        from virt.native import from_native
+
+        if flags:
+            raise errors.unsupported_flags(flags, "libxlConnectDomainXMLFromNative")
+        if native_format not in NATIVE_FORMATS:
+            raise errors.invalid_arg(f"unsupported config type {native_format}")
+        return from_native(native_format, native_config)
+
+    def domain_xml_to_native(self, native_format: str, domain_xml: str, flags: int) -> str:
+        import uuid
+
+        from virt.native import to_native
+        from virt.xml import Domain
+
+        if flags:
+            raise errors.unsupported_flags(flags, "libxlConnectDomainXMLToNative")
+        if native_format not in NATIVE_FORMATS:
+            raise errors.invalid_arg(f"unsupported config type {native_format}")
+        definition = Domain.from_xml(domain_xml)
+        if definition.uuid is None:
+            definition.uuid = uuid.uuid4()  # libvirt's parser gives a definition without one a new one
+        return to_native(native_format, definition.to_xml())
+
+    # -- metadata ---------------------------------------------------------------------------------------
+    def get_domain_metadata(self, ref: DomainRef, kind: MetadataType, uri: str | None, impact: Impact) -> str:
+        from virt import domainchanges as rules
+
+        with self.xen.locked(ref) as obj:
+            live = rules.one_definition(impact, active=obj.active, persistent=obj.persistent)
+            definition = obj.live if live else obj.config
+            assert definition is not None
+            return rules.get_metadata(definition, kind, uri)
+
+    def set_domain_metadata(
+        self, ref: DomainRef, kind: MetadataType, value: str | None, key: str | None, uri: str | None, impact: Impact
+    ) -> None:
+        from virt import domainchanges as rules
+        from virt.domainevents import MetadataChangeEvent
+        from virt.localstate.connection import ref_of
+
+        with self.xen.locked(ref) as obj:
+            if obj.control:
+                raise errors.dom0()
+            live, config = rules.resolve_impact(impact, active=obj.active, persistent=obj.persistent)
+            if live and obj.live is not None:
+                rules.set_metadata(obj.live, kind, value, key, uri)
+                self.xen.save_status(obj)
+            if config and obj.config is not None:
+                rules.set_metadata(obj.config, kind, value, key, uri)
+                self.xen.definitions.save(obj.config)
+            # libxlDomainSetMetadata: one event per successful call
+            self.xen.events.queue(MetadataChangeEvent(ref_of(obj), int(kind), uri))
+
+    # -- dumps and managed save -----------------------------------------------------------------------------
+    def core_dump_domain(self, ref: DomainRef, path: str, dumpformat: int | None, flags: int) -> None:
+        """virDomainCoreDump: ``xl dump-core`` to ``path`` on dom0 (the guest keeps running, paused
+        meanwhile by xl; CRASH: destroyed after)."""
+        self.xen.core_dump(ref, path, dumpformat, flags)
+
+    def managed_save_domain(self, ref: DomainRef, flags: SaveFlags) -> None:
+        if flags:
+            raise errors.unsupported_flags(int(flags), "libxlDomainManagedSave")
+        self.xen.managed_save(ref)
+
+    def remove_managed_save(self, ref: DomainRef) -> None:
+        self.xen.remove_managed_save(ref)
+
+    def undefine_domain(self, ref: DomainRef) -> None:
+        self.undefine_domain_flags(ref, _no_undefine_flags())
+
+    def undefine_domain_flags(self, ref: DomainRef, flags: UndefineFlags) -> None:
+        from virt.domainchanges import UndefineFlags
+
+        taken = UndefineFlags.MANAGED_SAVE
+        if flags & ~taken:
+            raise errors.unsupported_flags(int(flags & ~taken), "libxlDomainUndefineFlags")
+        self.xen.undefine_with(ref, managed_save=bool(flags & UndefineFlags.MANAGED_SAVE))
+
     # -- console ------------------------------------------------------------------------------------
     def open_console(self, ref: DomainRef, device: str | None = None, *, force: bool = False) -> socket.socket:
         """The guest's console through ``xl console`` on dom0 (a PV console, or an HVM guest's
@@ -161,6 +250,12 @@ class XenConnection(LocalConnection[XenDriver]):
             spawned = self.xen.dom0.spawn(argv) if self.xen.dom0 is not None else None
             assert spawned is not None
             return _consoles.open(key, spawned.read_fd, spawned.write_fd, spawned.stop)
+
+
+def _no_undefine_flags() -> UndefineFlags:
+    from virt.domainchanges import UndefineFlags
+
+    return UndefineFlags.NONE
 
 
 def _console(device: str | None) -> tuple[str, int]:

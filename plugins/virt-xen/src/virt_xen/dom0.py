@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import pty
+import re
 import shlex
 import signal
 import subprocess
@@ -28,6 +29,8 @@ from virt.errors import ConnectionError, ErrorDomain, ErrorNumber
 if TYPE_CHECKING:
     from virt.uri import URI
 
+_CHATTER = re.compile(r"^(Parsing config from |Saving to |Loading new save file |xc: (info|progress): )")
+"""What xl and libxc print on their way that is no part of a complaint."""
 COMMAND_TIMEOUT = 300.0
 """Seconds any one command on dom0 may take (``xl save`` of a large guest is the slowest)."""
 CONTROL_PERSIST = 600
@@ -44,9 +47,11 @@ class Result:
 
     @property
     def error_text(self) -> str:
-        """The command's complaint: its standard error, else its output, else the exit status."""
-        text = (self.stderr or self.stdout).decode(errors="replace").strip()
-        return text or f"exit status {self.status}"
+        """The command's complaint: its standard error (without xl's progress chatter), else its
+        output, else the exit status."""
+        text = (self.stderr or self.stdout).decode(errors="replace")
+        lines = [line for line in text.splitlines() if line.strip() and not _CHATTER.match(line)]
+        return "\n".join(lines).strip() or f"exit status {self.status}"
 
 
 class Spawned:

@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -57,6 +58,10 @@ log = logging.getLogger(__name__)
 
 DOM0_NAME = "Domain-0"
 DOM0_UUID = uuid.UUID(int=0)
+DOM0_SAVE_DIR = "/var/lib/virt-xen/save"
+"""On dom0: the managed save images (``NAME.save``, the definition beside it as ``NAME.save.xml``)."""
+RESTART_WAIT = 60.0
+"""Seconds a rebooting domain may be missing from ``xl list`` before it counts as ended."""
 FRESH_FOR = 1.0
 """Seconds a reading of ``xl list`` stands for the states when no xenstore watch follows them."""
 
@@ -72,6 +77,8 @@ class XenDomain(LocalDomain):
     """The ``_tick`` of the last change an operation made."""
     control: bool = False
     """Domain-0, the control domain: listed, never started, stopped or changed."""
+    restart_by: float | None = None
+    """While a reboot's new domain has not appeared: until when to wait for it (``time.monotonic``)."""
 
 
 class XenDriver(DomainLifecycle[XenDomain]):
@@ -235,8 +242,14 @@ class XenDriver(DomainLifecycle[XenDomain]):
             return
         previous, obj.seen = obj.seen, seen
         if seen is None:
+            if self._restarting(obj, previous):
+                obj.seen = previous  # between xl's destroy and create of a reboot: not ended
+                return
             self._ended(obj, previous)
             return
+        if seen.shut_down and seen.shutdown_code == ShutdownCode.REBOOT and self._restarts(obj):
+            return  # rebooting: xl's monitor starts it again, still running as libvirt sees it
+        obj.restart_by = None
         if seen.domid != obj.id:
             # xl's monitor carried out on_reboot=restart: the same domain under a new domid
             obj.id = seen.domid
@@ -249,6 +262,21 @@ class XenDriver(DomainLifecycle[XenDomain]):
         # a change made on dom0, not through us: libvirt's reasons for what it cannot know more of
         reason = {DomainState.RUNNING: RunningReason.UNPAUSED, DomainState.PAUSED: PausedReason.UNKNOWN}.get(state, 0)
         self.set_state(obj, state, reason)
+
+    @staticmethod
+    def _restarts(obj: XenDomain) -> bool:
+        """Whether xl's monitor starts the domain again after a reboot (on_reboot restart, the default)."""
+        return (obj.current.on_reboot or "restart") in ("restart", "rename-restart")
+
+    def _restarting(self, obj: XenDomain, last: XlDomain | None) -> bool:
+        """Whether a domain gone from ``xl list`` is between the two halves of a reboot (for a while)."""
+        rebooting = obj.stopping == "reboot" or (last is not None and last.shutdown_code == ShutdownCode.REBOOT)
+        if not rebooting or not self._restarts(obj):
+            return False
+        now = time.monotonic()
+        if obj.restart_by is None:
+            obj.restart_by = now + RESTART_WAIT
+        return now < obj.restart_by
 
     def _ended(self, obj: XenDomain, last: XlDomain | None) -> None:
         """The domain is gone from dom0 (shut down, crashed or destroyed by someone)."""
@@ -291,7 +319,7 @@ class XenDriver(DomainLifecycle[XenDomain]):
     def stopped(self, obj: XenDomain, reason: ShutoffReason, detail: StoppedDetail | None = None) -> None:
         """The domain no longer runs: shut off, its status file gone; holds ``obj.lock``."""
         self.statuses.delete(obj.name)
-        obj.id, obj.seen, obj.stopping = -1, None, None
+        obj.id, obj.seen, obj.stopping, obj.restart_by = -1, None, None, None
         self.set_state(obj, DomainState.SHUTOFF, reason, emit=detail is None)
         if detail is not None:
             self._emit(obj, DomainEventType.STOPPED, detail)
@@ -320,13 +348,6 @@ class XenDriver(DomainLifecycle[XenDomain]):
         self.set_state(obj, DomainState.RUNNING, RunningReason.BOOTED)
         if paused:
             self.set_state(obj, DomainState.PAUSED, PausedReason.USER)
-
-    def start_paused(self, ref: DomainRef) -> None:
-        with self.locked(ref) as obj:
-            if obj.active:
-                raise self._invalid("domain is already running")
-            assert obj.config is not None
-            self._start(obj, copy_definition(obj.config), paused=True)
 
     def _running(self, obj: XenDomain) -> int:
         if obj.control:
@@ -453,24 +474,29 @@ class XenDriver(DomainLifecycle[XenDomain]):
     def save(self, ref: DomainRef, path: str, xml: str | None) -> None:
         """``xl save`` to ``path`` on dom0, the domain's definition beside it (``PATH.xml``: libxl keeps its
         own configuration in the image, not ours); the domain stops."""
+        with self.locked(ref) as obj:
+            self._running(obj)
+            self._save_locked(obj, path, xml)
+
+    def _save_locked(self, obj: XenDomain, path: str, xml: str | None) -> None:
         from virt.xml import Domain
 
-        with self.locked(ref) as obj:
-            domid = self._running(obj)
-            assert obj.live is not None
-            definition = copy_definition(obj.live)
-            if xml is not None:
-                replacement = Domain.from_xml(xml)
-                if replacement.uuid != obj.uuid or replacement.name != obj.name:
-                    raise errors.invalid_arg("the replacement definition must keep the domain's name and UUID")
-                definition = replacement
-            script = 'umask 077 && cat > "$2.xml" && xl save "$1" "$2" >&2'
-            result = self.dom0_run(["sh", "-c", script, "sh", str(domid), path], definition.to_xml().encode())
-            if result.status != 0:
-                raise errors.operation_failed(f"Failed to save domain '{domid}' with libxenlight: {result.error_text}")
-            self.stopped(obj, ShutoffReason.SAVED)
+        domid = obj.id
+        assert obj.live is not None
+        definition = copy_definition(obj.live)
+        if xml is not None:
+            replacement = Domain.from_xml(xml)
+            if replacement.uuid != obj.uuid or replacement.name != obj.name:
+                raise errors.invalid_arg("the replacement definition must keep the domain's name and UUID")
+            definition = replacement
+        script = 'umask 077 && cat > "$2.xml" && xl save "$1" "$2" >&2'
+        result = self.dom0_run(["sh", "-c", script, "sh", str(domid), path], definition.to_xml().encode())
+        if result.status != 0:
+            raise errors.operation_failed(f"Failed to save domain '{domid}' with libxenlight: {result.error_text}")
+        self.stopped(obj, ShutoffReason.SAVED)
 
     def restore(self, path: str, xml: str | None, *, paused: bool) -> None:
+        """``xl restore`` of an image on dom0, its definition from ``PATH.xml`` beside it (or ``xml``)."""
         from virt.errors import XMLError
         from virt.xml import Domain
 
@@ -488,18 +514,112 @@ class XenDriver(DomainLifecycle[XenDomain]):
         obj, _ = self.add_definition(definition, live=True)
         with obj.lock:
             try:
-                domid = self.xl.restore(path, definition.name or "", paused=paused)
+                self._restore_into(obj, path, definition, paused=paused)
             except BaseException:
-                if obj.config is None:
+                if obj.config is None and not obj.active:
                     self._remove(obj)
                 raise
-            obj.live, obj.id, obj.stopping = definition, domid, None
-            obj.state, obj.reason = DomainState.RUNNING, RunningReason.RESTORED
-            obj.changed = self._tick()
-            self.save_status(obj)
-            self._emit(obj, DomainEventType.STARTED, StartedDetail.RESTORED)
-            if paused:
-                self.set_state(obj, DomainState.PAUSED, PausedReason.USER)
+
+    def _restore_into(self, obj: XenDomain, path: str, definition: Domain, *, paused: bool) -> None:
+        """``xl restore`` of ``path`` as ``obj`` (held locked), running (or paused) with ``definition``."""
+        if obj.active:
+            raise self._invalid("domain is already running")
+        domid = self.xl.restore(path, definition.name or "", paused=paused)
+        obj.live, obj.id, obj.stopping = definition, domid, None
+        obj.state, obj.reason = DomainState.RUNNING, RunningReason.RESTORED
+        obj.changed = self._tick()
+        self.save_status(obj)
+        self._emit(obj, DomainEventType.STARTED, StartedDetail.RESTORED)
+        if paused:
+            self.set_state(obj, DomainState.PAUSED, PausedReason.USER)
+
+    # -- managed save: an image on dom0 the next start resumes -----------------------------------------
+    def managed_image(self, name: str) -> str:
+        """Where the managed save image of ``name`` is on dom0."""
+        return f"{DOM0_SAVE_DIR}/{name}.save"
+
+    def _managed_mark(self, name: str) -> Path:
+        """Our record that ``name`` has a managed save image on dom0 (asked often: not asked of dom0)."""
+        return self.paths.state_dir / "save" / f"{name}.save"
+
+    def has_managed_save(self, obj: XenDomain) -> bool:
+        return not obj.control and self._managed_mark(obj.name).exists()
+
+    def managed_save(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            self._running(obj)
+            if obj.config is None:
+                raise self._invalid("cannot do managed save for transient domain")
+            image = self.managed_image(obj.name)
+            self._dom0().run(["mkdir", "-p", DOM0_SAVE_DIR])
+            self._save_locked(obj, image, None)
+            mark = self._managed_mark(obj.name)
+            mark.parent.mkdir(mode=0o700, exist_ok=True)
+            mark.write_text(image + "\n")
+
+    def remove_managed_save(self, ref: DomainRef) -> None:
+        with self.locked(ref) as obj:
+            self._drop_managed(obj)
+
+    def _drop_managed(self, obj: XenDomain) -> None:
+        if not self.has_managed_save(obj):
+            return
+        image = self.managed_image(obj.name)
+        result = self._dom0().run(["rm", "-f", image, f"{image}.xml"])
+        if result.status != 0:
+            raise errors.operation_failed(f"Failed to remove managed save file '{image}': {result.error_text}")
+        self._managed_mark(obj.name).unlink(missing_ok=True)
+
+    def _start_defined(self, obj: XenDomain, *, paused: bool = False) -> None:
+        """Start a defined domain: from its managed save image when it has one (then the image goes)."""
+        assert obj.config is not None
+        if self.has_managed_save(obj):
+            image = self.managed_image(obj.name)
+            self._restore_into(obj, image, copy_definition(obj.config), paused=paused)
+            self._drop_managed(obj)
+            return
+        self._start(obj, copy_definition(obj.config), paused=paused)
+
+    def start_flags(self, ref: DomainRef, *, paused: bool, force_boot: bool) -> None:
+        with self.locked(ref) as obj:
+            if obj.active:
+                raise self._invalid("domain is already running")
+            if force_boot:
+                self._drop_managed(obj)
+            self._start_defined(obj, paused=paused)
+
+    def undefine_with(self, ref: DomainRef, *, managed_save: bool) -> None:
+        """libxlDomainUndefineFlags: a managed save image is removed with MANAGED_SAVE, else refused."""
+        with self.locked(ref) as obj:
+            if obj.control:
+                raise errors.dom0()
+            if self.has_managed_save(obj):
+                if not managed_save:
+                    raise self._invalid("Refusing to undefine while domain managed save image exists")
+                self._drop_managed(obj)
+        self.undefine(ref)
+
+    # -- core dump ------------------------------------------------------------------------------------------
+    def core_dump(self, ref: DomainRef, path: str, dumpformat: int | None, flags: int) -> None:
+        """libxlDomainCoreDump: ``xl dump-core`` (paused meanwhile unless LIVE; destroyed after with CRASH)."""
+        live_flag, crash_flag = 1, 2  # VIR_DUMP_LIVE, VIR_DUMP_CRASH
+        if flags & ~(live_flag | crash_flag):
+            raise errors.unsupported_flags(flags & ~(live_flag | crash_flag), "libxlDomainCoreDump")
+        if dumpformat not in (None, 0):
+            raise errors.error(ErrorNumber.ARGUMENT_UNSUPPORTED, "dump format is not supported by this driver")
+        with self.locked(ref) as obj:
+            domid = self._running(obj)
+            pause = not flags & live_flag and obj.state != DomainState.PAUSED
+            if pause:
+                self.xl.act("pause", domid, what=f"Before dumping core, failed to suspend domain '{domid}'")
+            try:
+                self.xl.act("dump-core", domid, path, what=f"Failed to dump core of domain '{domid}'")
+            finally:
+                if pause and not flags & crash_flag:
+                    self.xl.act("unpause", domid, what=f"After dumping core, failed to resume domain '{domid}'")
+            if flags & crash_flag:
+                self.xl.act("destroy", domid, what=f"Failed to destroy domain '{domid}'")
+                self.stopped(obj, ShutoffReason.CRASHED, StoppedDetail.CRASHED)
 
     def _dom0(self) -> Dom0:
         assert self.dom0 is not None

@@ -149,7 +149,7 @@ class Xl:
         )
         result = self.dom0.run(["sh", "-c", script, "sh", config_path, name], input=config)
         if result.status != 0:
-            raise errors.operation_failed(f"xl create of domain '{name}' failed: {_xl_lines(result)}")
+            raise errors.operation_failed(f"xl create of domain '{name}' failed: {result.error_text}")
         return _domid(result.stdout, name)
 
     def restore(self, path: str, name: str, *, paused: bool = False) -> int:
@@ -157,19 +157,12 @@ class Xl:
         script = f'xl restore {"-p " if paused else ""}"$1" >&2 && xl domid "$2"'
         result = self.dom0.run(["sh", "-c", script, "sh", path, name])
         if result.status != 0:
-            raise errors.operation_failed(f"xl restore of '{path}' failed: {_xl_lines(result)}")
+            raise errors.operation_failed(f"xl restore of '{path}' failed: {result.error_text}")
         return _domid(result.stdout, name)
 
     def act(self, verb: str, domid: int, *args: str, what: str) -> None:
         """``xl VERB DOMID ARGS``: pause, unpause, shutdown, reboot, destroy, vcpu-set, mem-set..."""
         self._run([verb, str(domid), *args], what)
-
-
-def _xl_lines(result: Result) -> str:
-    """``xl``'s complaint without its chatter (``Parsing config from ...``)."""
-    text = result.stderr.decode(errors="replace")
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("Parsing config from")]
-    return "\n".join(lines).strip() or result.error_text
 
 
 def _domid(stdout: bytes, name: str) -> int:
