@@ -132,7 +132,9 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
 
     # managed save: the next start resumes the image (and removes it)
     cli.ok("managedsave", GUEST, timeout=180)
-    assert re.search(rf"-\s+{GUEST}\s+saved", cli.ok("list", "--all", "--managed-save")) and GUEST not in xl_domains(xen_host)
+    assert re.search(rf"-\s+{GUEST}\s+saved", cli.ok("list", "--all", "--managed-save")) and GUEST not in xl_domains(
+        xen_host
+    )
     assert "Managed save:   yes" in cli.ok("dominfo", GUEST)
     assert "Refusing to undefine while domain managed save image exists" in cli.run("undefine", GUEST).stderr
     cli.ok("start", GUEST, timeout=180)

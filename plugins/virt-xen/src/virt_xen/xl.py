@@ -110,7 +110,7 @@ def parse_info(text: str) -> dict[str, str]:
     for line in text.splitlines():
         key, colon, value = line.partition(":")
         # "name<padding>: value": a table's header ("cpu:    core ...") has no padding before its colon
-        if colon and re.fullmatch(r"[a-z_0-9]+\s+", key):
+        if colon and re.fullmatch(r"[a-z_0-9]+( [a-z_0-9]+)*\s+", key):
             last = key.strip()
             info[last] = value.strip()
         elif last is not None and line.strip():

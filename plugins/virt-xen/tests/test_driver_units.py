@@ -1,0 +1,69 @@
+"""The driver's readings of ``xl``'s output, on output recorded from the Xen test host (Xen 4.17.7):
+quick checks that need no Xen, beside the tests on the booted host."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from virt.errors import VirtError
+from virt.states import DomainState
+from virt_xen import hostinfo
+from virt_xen.dom0 import Result
+from virt_xen.xl import parse_info, parse_list
+
+DATA = Path(__file__).with_name("data")
+
+
+def test_xl_list_v() -> None:
+    dom0, guest = parse_list((DATA / "xl-list-v.txt").read_text())
+    assert (dom0.name, dom0.domid, dom0.uuid, dom0.state) == ("Domain-0", 0, uuid.UUID(int=0), DomainState.RUNNING)
+    assert (guest.name, guest.domid, guest.memory_mib, guest.vcpus) == ("xpv", 17, 96, 2)
+    assert guest.uuid == uuid.UUID("829e51b5-7143-4e08-8468-15d57bd672d7")
+    assert guest.state == DomainState.PAUSED and guest.shutdown_code is None and guest.cpu_time == 31.8
+
+
+@pytest.mark.parametrize(
+    ("flags", "reason", "state"),
+    [
+        ("-b----", "-", DomainState.RUNNING),
+        ("---s--", "0", DomainState.SHUTDOWN),
+        ("---s--", "2", DomainState.PMSUSPENDED),
+        ("---sc-", "3", DomainState.CRASHED),
+        ("---s--", "4", DomainState.CRASHED),  # the watchdog's
+    ],
+)
+def test_xl_states(flags: str, reason: str, state: DomainState) -> None:
+    line = f"g {'':30} 3   128     1     {flags}       1.0 829e51b5-7143-4e08-8468-15d57bd672d7 {reason:>8} -"
+    (found,) = parse_list("header\n" + line)
+    assert found.state == state
+    assert found.shutdown_code == (None if reason == "-" else int(reason))
+
+
+def test_xl_list_line_it_cannot_read() -> None:
+    with pytest.raises(VirtError, match="cannot read this line of 'xl list -v'"):
+        parse_list("header\nnot a domain line\n")
+
+
+def test_xl_info_and_host_facts() -> None:
+    info = parse_info((DATA / "xl-info-n.txt").read_text())
+    assert info["xen_caps"] == "xen-3.0-x86_64" and "No device topology" in info["device topology"]
+    assert "device" not in info["cpu_topology"]  # each table under its own heading
+    node = hostinfo.node_info(info)
+    assert (node.model, node.cpus, node.mhz, node.memory_kib, node.nodes) == ("x86_64", 1, 2596, 1023 * 1024, 1)
+    assert hostinfo.version(info) == 4_017_007
+    caps = hostinfo.capabilities(info)
+    assert [g.os_type for g in caps.guests] == ["xen"]  # no HVM under TCG: no hvm or xenpvh guest
+    assert caps.host is not None and caps.host.topology is not None and caps.host.topology.cells is not None
+    (cell,) = caps.host.topology.cells.cells
+    assert cell.memory == 1023 * 1024 and cell.cpus is not None and [c.id for c in cell.cpus.cpus] == [0]
+
+
+def test_xl_complaint_without_its_chatter() -> None:
+    stderr = (
+        b"Saving to /x new xl format (info 0x3/0x0/889)\nxc: info: Saving domain 15, type x86 PV\n"
+        b"xc: progress: Frames: 2048/24576    8%\nxc: error: Save failed (28 = No space left on device)\n"
+    )
+    assert Result(1, b"", stderr).error_text == "xc: error: Save failed (28 = No space left on device)"
+    assert Result(3, b"", b"").error_text == "exit status 3"
