@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 import attrs
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
-from virt.events import DefinedDetail, DomainEventType, UndefinedDetail
+from virt.events import DefinedDetail, DomainEventType, UndefinedDetail, event_for_state
 from virt.info import DomainFilter, DomainRecord
 from virt.states import DomainState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from virt.driver import DomainRef
+    from virt.events import DomainEventHub
     from virt.localstate.definitions import DefinitionStore
     from virt.xml import Domain
 
@@ -356,3 +359,44 @@ class DomainLifecycle(DomainTable[D]):
                 logging.getLogger(type(self).__module__).error(
                     "autostart of %s %s failed: %s", self.noun, obj.name, exc
                 )
+
+
+class HubStateChanges(Generic[D]):
+    """``set_state`` and ``_emit`` over the driver's ``events`` hub (a mixin of the driver class):
+    one door for every state change, the driver persisting what it keeps in ``_state_changed``."""
+
+    events: DomainEventHub
+
+    def _state_changed(self, obj: D) -> None:
+        """After ``obj``'s state changed (held locked): write what the driver keeps of a running domain."""
+
+    def set_state(self, obj: D, state: DomainState, reason: int, *, emit: bool = True) -> None:
+        """Change the state, let the driver persist it, queue libvirt's lifecycle event for it."""
+        obj.state, obj.reason = state, int(reason)
+        self._state_changed(obj)
+        if emit:
+            found = event_for_state(state, int(reason))
+            if found is not None:
+                self._emit(obj, *found)
+
+    def _emit(self, obj: D, type_: DomainEventType, detail: int) -> None:
+        from virt.driver import DomainRef
+        from virt.events import DomainEvent
+
+        self.events.queue(DomainEvent(DomainRef(obj.name, obj.uuid, obj.id), type_, detail))
+
+
+def fill_in(domain: Domain, random_mac: Callable[[], str]) -> None:
+    """What define fills in of a new definition: a UUID, and a MAC address (``random_mac()``, in the
+    hypervisor's range) for each network interface without one."""
+    from virt.xml.devices import Mac
+
+    if domain.uuid is None:
+        domain.uuid = uuid.uuid4()
+    if domain.devices is None:
+        return
+    for interface in domain.devices.interfaces:
+        if interface.mac is None:
+            interface.mac = Mac()
+        if not interface.mac.address:
+            interface.mac.address = random_mac()

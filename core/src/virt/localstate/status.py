@@ -59,6 +59,16 @@ class StatusFiles(Generic[M]):
         assert domain is not None and domain.name is not None
         atomic_write(self.path(domain.name), status.to_xml(), durable=self.durable)
 
+    def save_running(self, status: M, live: Any, domain_id: int) -> None:
+        """Write ``status`` holding ``live`` (the running definition) with its ``id`` set to
+        ``domain_id`` in the file, not in the driver's copy."""
+        live.id = domain_id
+        try:
+            status.domain = live  # type: ignore[attr-defined]
+            self.save(status)
+        finally:
+            live.id = None
+
     def delete(self, name: str) -> None:
         remove(self.path(name), durable=self.durable)
 

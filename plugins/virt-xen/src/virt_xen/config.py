@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from typing import TYPE_CHECKING
 
 from virt.errors import ErrorNumber
@@ -23,7 +22,7 @@ def random_mac() -> str:
 def check(domain: Domain) -> str:
     """Fill in what define fills in (a UUID, MAC addresses), refuse what is not a Xen domain,
     and convert: the xl.cfg text, or a VirtError naming what cannot be converted."""
-    from virt.xml.devices import Mac
+    from virt.localstate.domains import fill_in
 
     if domain.type != "xen":
         raise errors.error(
@@ -31,14 +30,7 @@ def check(domain: Domain) -> str:
         )
     if domain.name == "Domain-0":
         raise errors.invalid("Domain-0 does not support requested operation")
-    if domain.uuid is None:
-        domain.uuid = uuid.uuid4()
-    if domain.devices is not None:
-        for interface in domain.devices.interfaces:
-            if interface.mac is None:
-                interface.mac = Mac()
-            if not interface.mac.address:
-                interface.mac.address = random_mac()
+    fill_in(domain, random_mac)
     return to_xl(domain)
 
 

@@ -109,6 +109,13 @@ class Dom0:
     def close(self) -> None:
         """Let go of what the door holds (a shared ssh connection stays for the next process)."""
 
+    def _late(self, argv: Sequence[str], timeout: float) -> ConnectionError:
+        return ConnectionError(
+            f"{shlex.join(argv)} did not finish within {timeout:.0f} s on {self.description}",
+            ErrorNumber.OPERATION_TIMEOUT,
+            ErrorDomain.LIBXL,
+        )
+
 
 def _local_tty(argv: Sequence[str], prefix: Sequence[str] = ()) -> Spawned:
     """``argv`` (after ``prefix``) on a new pseudo-terminal of its own, in its own process group."""
@@ -140,11 +147,7 @@ class LocalDom0(Dom0):
                 ErrorDomain.LIBXL,
             ) from None
         except subprocess.TimeoutExpired:
-            raise ConnectionError(
-                f"{shlex.join(argv)} did not finish within {timeout:.0f} s on {self.description}",
-                ErrorNumber.OPERATION_TIMEOUT,
-                ErrorDomain.LIBXL,
-            ) from None
+            raise self._late(argv, timeout) from None
         return Result(done.returncode, done.stdout, done.stderr)
 
     def spawn(self, argv: Sequence[str]) -> Spawned:
@@ -264,11 +267,7 @@ class SshDom0(Dom0):
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise ConnectionError(
-                f"{shlex.join(argv)} did not finish within {timeout:.0f} s on {self.description}",
-                ErrorNumber.OPERATION_TIMEOUT,
-                ErrorDomain.LIBXL,
-            ) from None
+            raise self._late(argv, timeout) from None
         if done.returncode == 255:  # ssh's own failure, not the command's
             text = done.stderr.decode(errors="replace").strip()
             raise ConnectionError(

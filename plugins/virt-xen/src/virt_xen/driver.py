@@ -26,17 +26,15 @@ from typing import TYPE_CHECKING
 import attrs
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.events import (
-    DomainEvent,
     DomainEventHub,
     DomainEventType,
     StartedDetail,
     StoppedDetail,
-    event_for_state,
 )
 from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
-from virt.localstate.domains import DomainLifecycle, LocalDomain, copy_definition
+from virt.localstate.domains import DomainLifecycle, HubStateChanges, LocalDomain, copy_definition
 from virt.localstate.instances import Instances
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
@@ -45,6 +43,8 @@ from virt_xen.status import DomainStatus, StatusStore
 from virt_xen.xl import ShutdownCode, Xl, XlDomain
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from virt.domainchanges import Impact
     from virt.driver import DomainRef
     from virt.uri import URI
@@ -81,7 +81,7 @@ class XenDomain(LocalDomain):
     """While a reboot's new domain has not appeared: until when to wait for it (``time.monotonic``)."""
 
 
-class XenDriver(DomainLifecycle[XenDomain]):
+class XenDriver(HubStateChanges[XenDomain], DomainLifecycle[XenDomain]):
     """Everything one owner of a dom0's state knows and does (define, undefine, create, start and
     autostart are ``DomainLifecycle``'s, over ``complete``, ``_start`` and ``_emit``)."""
 
@@ -287,34 +287,16 @@ class XenDriver(DomainLifecycle[XenDomain]):
         else:
             self.stopped(obj, ShutoffReason.UNKNOWN, StoppedDetail.SHUTDOWN)
 
-    # -- state changes: one door for all ----------------------------------------------------------
-    def set_state(self, obj: XenDomain, state: DomainState, reason: int, *, emit: bool = True) -> None:
-        """Change the state, persist a running domain's status, queue the lifecycle event."""
-        obj.state, obj.reason = state, int(reason)
+    # -- state changes: one door for all (set_state and _emit are HubStateChanges') ---------------------
+    def _state_changed(self, obj: XenDomain) -> None:
         obj.changed = self._tick()
         if obj.active and obj.live is not None:
             self.save_status(obj)
-        if emit:
-            found = event_for_state(state, int(reason))
-            if found is not None:
-                self._emit(obj, *found)
-
-    def _emit(self, obj: XenDomain, type_: DomainEventType, detail: int) -> None:
-        from virt.driver import DomainRef
-
-        self.events.queue(DomainEvent(DomainRef(obj.name, obj.uuid, obj.id), type_, detail))
 
     def save_status(self, obj: XenDomain) -> None:
-        live = obj.live
-        assert live is not None
         status = DomainStatus()
         status.state, status.reason, status.domid = obj.state, obj.reason, obj.id
-        live.id = obj.id
-        try:
-            status.domain = live
-            self.statuses.save(status)
-        finally:
-            live.id = None
+        self.statuses.save_running(status, obj.live, obj.id)
 
     def stopped(self, obj: XenDomain, reason: ShutoffReason, detail: StoppedDetail | None = None) -> None:
         """The domain no longer runs: shut off, its status file gone; holds ``obj.lock``."""
@@ -414,61 +396,71 @@ class XenDriver(DomainLifecycle[XenDomain]):
     # -- processors and memory ----------------------------------------------------------------------
     def set_vcpus(self, ref: DomainRef, count: int, impact: Impact, *, maximum: bool) -> None:
         """virDomainSetVcpusFlags: ``xl vcpu-set`` live; the persistent definition changed and kept."""
-        from virt.domainchanges import resolve_impact
-        from virt.xml.domain import Vcpu
+
+        def check(definition: Domain, live: bool) -> None:
+            if maximum and live:
+                raise errors.invalid_arg("cannot change the maximum vcpus of a running domain")
+            top = (definition.vcpu.count if definition.vcpu is not None else None) or 1
+            if not maximum and count > top:
+                raise errors.invalid_arg(
+                    f"requested vcpus is greater than max allowable vcpus for the domain: {count} > {top}"
+                )
 
         if count < 1:
             raise errors.invalid_arg("argument unsupported: count must be at least 1")
-        with self.locked(ref) as obj:
-            if obj.control:
-                raise errors.dom0()
-            live, config = resolve_impact(impact, active=obj.active, persistent=obj.persistent)
-            if maximum and live:
-                raise errors.invalid_arg("cannot change the maximum vcpus of a running domain")
-            for definition, apply in ((obj.live, live), (obj.config, config)):
-                if not apply or definition is None:
-                    continue
-                vcpu = definition.vcpu or Vcpu()
-                top = vcpu.count or 1
-                if not maximum and count > top:
-                    raise errors.invalid_arg(
-                        f"requested vcpus is greater than max allowable vcpus for the domain: {count} > {top}"
-                    )
-            if live:
-                assert obj.live is not None
-                self.xl.act(
-                    "vcpu-set", obj.id, str(count), what=f"Failed to set vcpus for domain '{obj.id}' with libxenlight"
-                )
-                _vcpus(obj.live, count, maximum=False)
-                obj.changed = self._tick()
-                self.save_status(obj)
-            if config:
-                assert obj.config is not None
-                _vcpus(obj.config, count, maximum=maximum)
-                self.definitions.save(obj.config)
+        self._change(
+            ref,
+            impact,
+            check,
+            ("vcpu-set", str(count), "Failed to set vcpus for domain '{}' with libxenlight"),
+            lambda definition, live: _vcpus(definition, count, maximum=maximum and not live),
+        )
 
     def set_memory(self, ref: DomainRef, kib: int, impact: Impact, *, maximum: bool) -> None:
         """virDomainSetMemoryFlags: ``xl mem-set`` (the balloon target) or ``xl mem-max`` live."""
+
+        def check(definition: Domain, _: bool) -> None:
+            if not maximum and kib > (definition.memory or 0):
+                raise errors.invalid_arg("cannot set memory higher than max memory")
+
+        verb = "mem-max" if maximum else "mem-set"
+        self._change(
+            ref,
+            impact,
+            check,
+            (verb, f"{kib}k", "Failed to set memory for domain '{}'"),
+            lambda definition, _: _memory(definition, kib, maximum=maximum),
+        )
+
+    def _change(
+        self,
+        ref: DomainRef,
+        impact: Impact,
+        check: Callable[[Domain, bool], None],
+        command: tuple[str, str, str],
+        apply: Callable[[Domain, bool], None],
+    ) -> None:
+        """A change of the definitions ``impact`` names: each ``check``ed first, then ``xl VERB DOMID
+        ARG`` (``command``) for the running domain, then ``apply(definition, live)`` and what is kept saved."""
         from virt.domainchanges import resolve_impact
 
         with self.locked(ref) as obj:
             if obj.control:
                 raise errors.dom0()
             live, config = resolve_impact(impact, active=obj.active, persistent=obj.persistent)
-            for definition, apply in ((obj.live, live), (obj.config, config)):
-                if apply and definition is not None and not maximum and kib > (definition.memory or 0):
-                    raise errors.invalid_arg("cannot set memory higher than max memory")
-            if live:
-                assert obj.live is not None
-                verb = "mem-max" if maximum else "mem-set"
-                self.xl.act(verb, obj.id, f"{kib}k", what=f"Failed to set memory for domain '{obj.id}'")
-                _memory(obj.live, kib, maximum=maximum)
-                obj.changed = self._tick()
-                self.save_status(obj)
-            if config:
-                assert obj.config is not None
-                _memory(obj.config, kib, maximum=maximum)
-                self.definitions.save(obj.config)
+            edited = [(d, is_live) for d, is_live in ((obj.live, True), (obj.config, False)) if d is not None]
+            edited = [(d, is_live) for d, is_live in edited if (live if is_live else config)]
+            for definition, is_live in edited:
+                check(definition, is_live)
+            verb, argument, failure = command
+            for definition, is_live in edited:
+                if is_live:
+                    self.xl.act(verb, obj.id, argument, what=failure.format(obj.id))
+                    apply(definition, True)
+                    self._state_changed(obj)
+                else:
+                    apply(definition, False)
+                    self.definitions.save(definition)
 
     # -- save and restore ---------------------------------------------------------------------------
     def save(self, ref: DomainRef, path: str, xml: str | None) -> None:
