@@ -49,6 +49,11 @@ def _read_console(sock: socket.socket, wanted: bytes, timeout: float = 60.0) -> 
     return seen
 
 
+def _on_dom0(host: XenHost, program: str) -> int:
+    """How many processes of ``program`` run in dom0."""
+    return sum(program in line for line in host.run("ps -o args").stdout.splitlines())
+
+
 def test_host_facts_are_the_hypervisor_s(cli: Cli, xen_host: XenHost) -> None:
     info = dict(
         (key.strip(), value.strip())
@@ -113,6 +118,7 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
             _read_console(console, PV_TICK.encode())
         finally:
             console.close()
+    wait_for("xl console to end on dom0", lambda: _on_dom0(xen_host, "bin/xenconsole ") == 0, 10)
 
     cli.ok("setvcpus", GUEST, "1", "--live")
     cli.ok("setmem", GUEST, "112M", "--live")  # less would starve this guest (it has no swap)
@@ -175,6 +181,8 @@ def test_owner_killed_while_the_guest_runs(cli: Cli, xen_host: XenHost, tmp_path
         owner.kill()
         owner.wait()
     assert xl_domains(xen_host)["xtr"][0] == domid
+    # what the owner ran on dom0 (its xenstore watch) ends with it
+    wait_for("the killed owner's xenstore watch to end", lambda: _on_dom0(xen_host, "xenstore-watch") == 0, 15)
     listing = cli.ok("list")
     assert re.search(rf"^\s*{domid}\s+xtr\s+running", listing, re.M), listing
     assert f"<domain type='xen' id='{domid}'>" in cli.ok("dumpxml", "xtr")

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 _CHATTER = re.compile(r"^(Parsing config from |Saving to |Loading new save file |xc: (info|progress): )")
 """What xl and libxc print on their way that is no part of a complaint."""
+_GUARD = 'exec 3<&0; trap "kill -9 \\$c 2>/dev/null; exit 1" HUP TERM; "$@" 0<&3 3<&- & c=$!; wait $c'
+"""Runs its arguments on the session's terminal (fd 3 carries it past the /dev/null a background
+command gets), killing them when the session is hung up."""
 COMMAND_TIMEOUT = 300.0
 """Seconds any one command on dom0 may take (``xl save`` of a large guest is the slowest)."""
 CONTROL_PERSIST = 600
@@ -64,11 +67,18 @@ class Spawned:
         self._group = group
         self._closed = False
 
-    def stop(self) -> None:
-        """End the command (its whole process group when local) and close our ends."""
+    def stop(self, farewell: bytes = b"") -> None:
+        """End the command (its whole process group when local) and close our ends; ``farewell`` is
+        written first, and the command given a moment to end on it."""
         if self._closed:
             return
         self._closed = True
+        if farewell:
+            try:
+                os.write(self.write_fd, farewell)
+                self.process.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         with contextlib.suppress(ProcessLookupError, PermissionError):
             if self._group:
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -117,12 +127,27 @@ class Dom0:
         )
 
 
+def _take_terminal() -> None:
+    """In the child, a session leader: the pty on its standard input becomes its controlling terminal,
+    so that it is hung up (SIGHUP) when our end closes, even when we are killed."""
+    import fcntl
+    import termios
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 def _local_tty(argv: Sequence[str], prefix: Sequence[str] = ()) -> Spawned:
     """``argv`` (after ``prefix``) on a new pseudo-terminal of its own, in its own process group."""
     master, slave = pty.openpty()
     try:
         process = subprocess.Popen(
-            [*prefix, *argv], stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True
+            [*prefix, *argv],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            close_fds=True,
+            preexec_fn=_take_terminal,  # one ioctl, no lock taken
         )
     except OSError:
         os.close(master)
@@ -189,11 +214,11 @@ class SshDom0(Dom0):
         options = ssh_options(uri, batch=True)  # never a prompt: stdin is ours
         key = hashlib.sha256(shlex.join([*options, uri.host]).encode()).hexdigest()[:16]
         self.control_path = control_dir() / key
-        self._base = [
-            *options,
-            "-o", f"ControlPath={self.control_path}",
-            "-o", "ServerAliveInterval=15",
-        ]  # fmt: skip
+        self._own = [*options, "-o", "ServerAliveInterval=15"]
+        """Options of a connection of its own; ssh takes the first value of an option, so the
+        control path is not among them."""
+        self._base = [*self._own, "-o", f"ControlPath={self.control_path}"]
+        """Options of a session through the shared connection."""
         self._ensure_master()
 
     def _ensure_master(self) -> None:
@@ -249,13 +274,13 @@ class SshDom0(Dom0):
                 )
 
     def _argv(self, argv: Sequence[str], *, tty: bool = False) -> list[str]:
-        # ControlMaster=no: use the master when it is there, else connect on our own (it expired)
-        return [
-            *self._base,
-            "-o", "ControlMaster=no",
-            "-tt" if tty else "-T",
-            "--", self.host, shlex.join(argv),
-        ]  # fmt: skip
+        # ControlMaster=no: use the master when it is there, else connect on our own (it expired).
+        # A long-running command on a terminal gets a connection of its own (ControlPath=none): when
+        # it ends, the server hangs up the terminal on dom0, which a session through the master is
+        # not (its command would outlive us).
+        if tty:
+            return [*self._own, "-o", "ControlPath=none", "-tt", "--", self.host, shlex.join(argv)]
+        return [*self._base, "-o", "ControlMaster=no", "-T", "--", self.host, shlex.join(argv)]
 
     def run(self, argv: Sequence[str], *, input: bytes | None = None, timeout: float = COMMAND_TIMEOUT) -> Result:
         try:
@@ -279,8 +304,10 @@ class SshDom0(Dom0):
 
     def spawn(self, argv: Sequence[str]) -> Spawned:
         # -tt: a terminal on dom0 for the command; ours is a local pty, so ssh sees one too and
-        # hangs up (SIGHUP on dom0) when it ends
-        return _local_tty(self._argv(argv, tty=True))
+        # hangs up (SIGHUP on dom0) when it ends. A shell stands guard: xenconsole survives a hang-up
+        # (it only stops reading its terminal), so the hang-up the shell receives kills it.
+        guarded = ["sh", "-c", _GUARD, "sh", *argv]
+        return _local_tty(self._argv(guarded, tty=True))
 
     def read_file(self, path: str, limit: int | None = None) -> bytes:
         argv = ["cat", "--", path] if limit is None else ["head", "-c", str(limit), "--", path]

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WATCH_SCRIPT = "xenstore-watch @introduceDomain & xenstore-watch @releaseDomain & wait"
+HEARTBEAT = 10.0
+"""Seconds between the lines the watch's end on dom0 waits for: without one for 3 beats it ends itself
+(a session whose client went away need not be hung up by the ssh server: nothing else would end it)."""
+WATCH_SCRIPT = (
+    "xenstore-watch @introduceDomain & xenstore-watch @releaseDomain & "
+    f'while read -t {int(HEARTBEAT * 3)} line && [ "$line" != stop ]; do :; done; kill 0'
+)
 SETTLE_DELAY = 0.05
 """Seconds to gather a burst of firings (a domain's end fires several) into one reading of the list."""
 RETRY_DELAY = 2.0
@@ -47,7 +53,7 @@ class DomainWatch:
         with self._lock:
             spawned, self._spawned = self._spawned, None
         if spawned is not None:
-            spawned.stop()
+            spawned.stop(farewell=b"stop\n")  # the watch on dom0 ends now, not 3 beats later
         if self._thread is not threading.current_thread():
             self._thread.join(10)
 
@@ -76,9 +82,13 @@ class DomainWatch:
 
     def _follow(self, spawned: Spawned) -> None:
         fired = 0
+        beat = time.monotonic()
         with selectors.DefaultSelector() as selector:
             selector.register(spawned.read_fd, selectors.EVENT_READ)
             while not self._stop.is_set():
+                if time.monotonic() - beat >= HEARTBEAT:
+                    os.write(spawned.write_fd, b"\n")
+                    beat = time.monotonic()
                 if not selector.select(timeout=1.0):
                     continue
                 try:
