@@ -37,6 +37,8 @@ DRIVE_BUSES = ("scsi", "fdc", "ide", "sata")
 """Disk buses whose disks sit on a controller of the same type, at a drive address, in the order
 libvirt adds their controllers."""
 MAC_PREFIX = "52:54:00"
+MAX_IMPLICIT_CONTROLLERS = 4096
+"""The drive controllers a domain may have added for its disks' addresses (all up to the highest)."""
 """The prefix of the MAC addresses libvirt generates (VIR_MAC_PREFIX_BUFLEN: QEMU's OUI)."""
 
 
@@ -416,6 +418,9 @@ def add_implicit_controllers(devices: Devices) -> None:
             address = disk.address
             if disk.target is not None and disk.target.bus == bus and address is not None and address.type == "drive":
                 highest = max(highest, _number(address.controller, "controller"))
+        if highest >= MAX_IMPLICIT_CONTROLLERS:
+            # every controller up to the highest is added: a huge index would never finish
+            raise _xml_error(f"disk controller index {highest} is too large (at most {MAX_IMPLICIT_CONTROLLERS - 1})")
         for index in range(highest + 1):
             ensure_controller(devices, bus, index)
     virtio = [c for c in (*devices.channels, *devices.consoles) if _target_type(c) == "virtio"]

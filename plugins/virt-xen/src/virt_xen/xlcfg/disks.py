@@ -12,7 +12,8 @@ from virt_xen.xlcfg.models import add_kept_element, element, make
 
 # the disk image formats the xl form names (libvirt writes vhd as xvhd); anything else is raw
 XL_FORMATS = {"raw": "raw", "vhd": "xvhd", "qcow": "qcow", "qcow2": "qcow2", "qed": "qed"}
-BACKENDS = {"qemu": "qdisk", "file": "qdisk", "tap": "tap", "phy": "phy"}
+# xm's driver names too: its file: is QEMU's qdisk, tap2 (blktap2) is what xl calls tap
+BACKENDS = {"qemu": "qdisk", "file": "qdisk", "tap": "tap", "tap2": "tap", "phy": "phy"}
 
 
 def _source_path(disk: Disk) -> str | None:

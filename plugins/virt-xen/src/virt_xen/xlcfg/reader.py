@@ -13,7 +13,6 @@ from typing import TypeVar
 
 from lxml import etree
 from virt.xml import Domain
-from virt.xml.convert import CPUSET
 from virt.xml.devices import (
     Char,
     CharTarget,
@@ -31,7 +30,7 @@ from virt_xen.xlcfg import chars, disks, nets
 from virt_xen.xlcfg.errors import BadValue, malformed, unsupported
 from virt_xen.xlcfg.models import element, make, set_kept_attribute
 from virt_xen.xlcfg.syntax import Config, Item, parse
-from virt_xen.xlcfg.values import Values
+from virt_xen.xlcfg.values import Values, cpu_list
 
 T = TypeVar("T")
 XL = "xl"
@@ -40,6 +39,7 @@ ARCH = "x86_64"
 MACHINES = {"xen": "xenpv", "hvm": "xenfv", "xenpvh": "xenpvh"}
 HVMLOADER = "/usr/lib/xen/boot/hvmloader"
 FIRMWARE_DIR = "/usr/lib/xen/boot"
+MAX_HOST_CPUS = 4096  # the host CPUs a guest may be pinned to (libvirt parses cpus= into a bitmap this big)
 MIN_GUEST_MIB = 64  # libvirt's MIN_XEN_GUEST_SIZE; a config without memory gets twice it
 LIFECYCLE = ("destroy", "restart", "rename-restart", "preserve", "coredump-destroy", "coredump-restart")
 TSC_MODES = {"always_emulate": "emulate", "native": "native", "native_paravirt": "paravirt"}
@@ -58,22 +58,24 @@ CPUID_NAMES = {
 CPUID_POLICIES = {"1": "force", "0": "disable", "x": "optional", "k": "optional", "s": "optional"}
 
 
-def from_native(text: str) -> Domain:
-    """The domain an xl.cfg file describes (``virt domxml-from-native xen-xl``)."""
-    return read(parse(text), XL)
+def from_native(text: str, *, firmware_dir: str = FIRMWARE_DIR) -> Domain:
+    """The domain an xl.cfg file describes (``virt domxml-from-native xen-xl``); ``firmware_dir``
+    is where the host keeps Xen's firmware (OVMF for ``bios = "ovmf"``)."""
+    return read(parse(text), XL, firmware_dir=firmware_dir)
 
 
-def read(config: Config, fmt: str) -> Domain:
-    reader = _Reader(config, fmt)
+def read(config: Config, fmt: str, *, firmware_dir: str = FIRMWARE_DIR) -> Domain:
+    reader = _Reader(config, fmt, firmware_dir)
     domain = reader.domain()
     domaindefaults.complete(domain)
     return domain
 
 
 class _Reader:
-    def __init__(self, config: Config, fmt: str) -> None:
+    def __init__(self, config: Config, fmt: str, firmware_dir: str) -> None:
         self.values = Values(config)
         self.fmt = fmt
+        self.firmware_dir = firmware_dir
         self.dom = make(Domain, type="xen", devices=Devices())
         self.hvm = False
 
@@ -186,7 +188,7 @@ class _Reader:
         cpus = v.string("cpus")
         if cpus is not None:
             try:
-                CPUSET.parse(cpus)
+                cpu_list(cpus, MAX_HOST_CPUS)
             except ValueError as e:
                 raise malformed("cpus", v.line("cpus"), str(e)) from None
             self.dom.vcpu.cpuset = cpus
@@ -312,7 +314,7 @@ class _Reader:
         assert os is not None
         if self.hvm:
             if v.string("bios") == "ovmf":
-                os.loader = make(Loader, type="pflash", readonly=True, path=f"{FIRMWARE_DIR}/ovmf.bin")
+                os.loader = make(Loader, type="pflash", readonly=True, path=f"{self.firmware_dir}/ovmf.bin")
             else:
                 os.loader = make(Loader, type="rom", path=HVMLOADER)
             slic = v.string("acpi_firmware")

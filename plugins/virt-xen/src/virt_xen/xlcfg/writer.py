@@ -24,13 +24,23 @@ from virt_xen.xlcfg.xenfeatures import xen_feature
 Settings = dict[str, Written]
 
 BOOT_LETTERS = {"fd": "a", "cdrom": "d", "network": "n", "hd": "c"}
+MAX_SERIAL_PORTS = 1024  # the serial list has an entry per port up to the highest: keep it sane
 TSC_MODES = {"native": "native", "paravirt": "native_paravirt", "emulate": "always_emulate"}
 
 
 def to_native(domain: Domain) -> str:
     """The xl.cfg text of ``domain`` (``virt domxml-to-native xen-xl``); the Xen driver starts a
-    guest by giving this to ``xl create``."""
-    return format_config(xl_settings(domain).items())
+    guest by giving this to ``xl create``. ``domain`` is not changed: a copy of it gets the libxl
+    driver's defaults first (an HVM guest always has PAE, a disk without a format is raw...)."""
+    return format_config(xl_settings(completed(domain)).items())
+
+
+def completed(domain: Domain) -> Domain:
+    from virt_xen import domaindefaults
+
+    copy = domain.clone()
+    domaindefaults.complete(copy)
+    return copy
 
 
 def is_hvm(domain: Domain) -> bool:
@@ -199,6 +209,10 @@ def _char_devices(parallels: list[Char], serials: list[Char], out: Settings) -> 
     else:
         by_port: dict[int, Char] = {}
         for serial in serials:
+            if not 0 <= _port(serial) < MAX_SERIAL_PORTS:
+                raise unsupported(
+                    f"serial port {_port(serial)} is beyond the {MAX_SERIAL_PORTS} an xl serial list holds"
+                )
             by_port.setdefault(_port(serial), serial)
         out["serial"] = [
             chars.format_char(by_port[port]) if port in by_port else "none" for port in range(max(by_port) + 1)
