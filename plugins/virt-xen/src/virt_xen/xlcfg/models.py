@@ -29,6 +29,11 @@ def element(tag: str, text: str | None = None, *children: etree._Element, **attr
     return el
 
 
+def kept_attribute(obj: XmlModel, name: str) -> str | None:
+    """An attribute the model does not declare but keeps, or None."""
+    return obj._unknown.attrs.get(name) if obj._unknown is not None else None
+
+
 def set_kept_attribute(obj: XmlModel, name: str, value: str) -> None:
     """Set an attribute the model does not declare but keeps (a SPICE display's tlsPort...)."""
     if obj._unknown is None:

@@ -11,7 +11,7 @@ from virt.xml.devices import Controller, Hostdev, Interface, InterfaceModel, Int
 
 from virt_xen.xlcfg.chars import split_pairs
 from virt_xen.xlcfg.errors import BadValue, unsupported
-from virt_xen.xlcfg.models import element, make
+from virt_xen.xlcfg.models import element, make, set_kept_attribute
 
 DEFAULT_VIF_SCRIPT = "vif-bridge"
 OVS_VIF_SCRIPT = "vif-openvswitch"
@@ -276,4 +276,6 @@ def parse_usbctrl(text: str) -> Controller | None:
     kind = fields.get("type", "")
     if kind and not kind.startswith("qusb"):
         return None
-    return make(Controller, type="usb", model="qusb1" if version == 1 else "qusb2", ports=str(ports))
+    controller = make(Controller, type="usb", model="qusb1" if version == 1 else "qusb2")
+    set_kept_attribute(controller, "ports", str(ports))  # the model keeps ports undeclared
+    return controller

@@ -18,6 +18,7 @@ from virt.xml.devices import Char, Graphics
 
 from virt_xen.xlcfg import chars, disks, nets
 from virt_xen.xlcfg.errors import unsupported
+from virt_xen.xlcfg.models import kept_attribute
 from virt_xen.xlcfg.syntax import Written, format_config
 from virt_xen.xlcfg.xenfeatures import xen_feature
 
@@ -175,9 +176,8 @@ def _framebuffer(domain: Domain, graphics: list[Graphics], out: Settings) -> Non
     if len(graphics) != 1 or graphics[0].type == "spice":
         return
     display = graphics[0]
-    unknown = display._unknown.attrs if display._unknown is not None else {}
     if display.type == "sdl":
-        parts = {"display": unknown.get("display"), "xauthority": unknown.get("xauth")}
+        parts = {"display": kept_attribute(display, "display"), "xauthority": kept_attribute(display, "xauth")}
         if is_hvm(domain):
             out["sdl"], out["vnc"] = 1, 0
             out.update({k: v for k, v in parts.items() if v is not None})
@@ -349,12 +349,12 @@ def _spice(domain: Domain, out: Settings) -> None:
     listen = spice.listens[0].address if spice.listens else spice.listen
     if listen:
         out["spicehost"] = listen
-    unknown = spice._unknown.attrs if spice._unknown is not None else {}
     out["spiceport"] = spice.port or 0
+    tls_port = kept_attribute(spice, "tlsPort") or "0"
     try:
-        out["spicetls_port"] = int(unknown.get("tlsPort", "0"), 10)
+        out["spicetls_port"] = int(tls_port, 10)
     except ValueError:
-        raise unsupported(f"SPICE tlsPort '{unknown.get('tlsPort')}' is not a number") from None
+        raise unsupported(f"SPICE tlsPort '{tls_port}' is not a number") from None
     if spice.passwd:
         out["spicedisable_ticketing"] = 0
         out["spicepasswd"] = spice.passwd
@@ -410,7 +410,7 @@ def _usb_controllers(domain: Domain, out: Settings) -> None:
             if controller.model not in USB_CONTROLLER_MODELS:
                 raise unsupported(f"USB controller model '{controller.model}' has no xl usbctrl type")
             spec = USB_CONTROLLER_MODELS[controller.model]
-        ports = controller.ports
+        ports = kept_attribute(controller, "ports")
         if ports is not None:
             try:
                 spec += f"ports={int(ports, 10):x}"
