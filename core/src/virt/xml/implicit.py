@@ -13,13 +13,13 @@ Each rule is idempotent: a definition it completed comes out unchanged.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 from lxml import etree
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
-from virt.xml.base import SPEC_KEY, Unknown, XmlModel
+from virt.xml.base import SPEC_KEY, Unknown, XmlModel, build
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -56,12 +56,7 @@ def _address_error(name: str, text: str | None) -> VirtError:
     )
 
 
-def _new(cls: type[M], **values: Any) -> M:
-    """A model object with ``values`` set (models are built empty, then filled)."""
-    obj = cls()
-    for name, value in values.items():
-        setattr(obj, name, value)
-    return obj
+_new = build  # a model object with values set
 
 
 # -- what the parser does (every driver) -----------------------------------------------------------

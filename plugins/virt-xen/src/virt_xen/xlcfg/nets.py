@@ -9,9 +9,9 @@ from lxml import etree
 from virt.xml.convert import MAC_
 from virt.xml.devices import Controller, Hostdev, Interface, InterfaceModel, InterfaceSource, InterfaceTarget, Mac
 
-from virt_xen.xlcfg.chars import split_pairs
 from virt_xen.xlcfg.errors import BadValue, unsupported
 from virt_xen.xlcfg.models import element, make, set_kept_attribute
+from virt_xen.xlcfg.specs import key_values, split_pairs
 
 DEFAULT_VIF_SCRIPT = "vif-bridge"
 OVS_VIF_SCRIPT = "vif-openvswitch"
@@ -246,12 +246,9 @@ def parse_pci(text: str) -> Hostdev:
 
 def parse_usbdev(text: str) -> Hostdev | None:
     """A USB host device from hostbus=B,hostaddr=D (hexadecimal); None for a spec libvirt skips."""
-    fields = {}
-    for part in split_pairs(text):
-        key, equals, value = part.partition("=")
-        if not equals:
-            return None
-        fields[key] = value
+    fields = key_values(text)
+    if fields is None:
+        return None
     try:
         bus, device = int(fields.get("hostbus", ""), 16), int(fields.get("hostaddr", ""), 16)
     except ValueError:
@@ -262,12 +259,9 @@ def parse_usbdev(text: str) -> Hostdev | None:
 
 def parse_usbctrl(text: str) -> Controller | None:
     """A USB controller from type=qusb,version=1|2,ports=N; None for one libvirt skips."""
-    fields = {}
-    for part in split_pairs(text):
-        key, equals, value = part.partition("=")
-        if not equals:
-            return None
-        fields[key] = value
+    fields = key_values(text)
+    if fields is None:
+        return None
     try:
         version = int(fields.get("version", "2"), 16)
         ports = int(fields.get("ports", "8"), 16)

@@ -26,9 +26,10 @@ from virt.xml.devices import (
 from virt.xml.domain import CPU, OS, XEN_NS, BootDevice, Clock, CPUFeature, Features, Loader, OSType, Timer, Vcpu
 
 from virt_xen import domaindefaults
-from virt_xen.xlcfg import chars, disks, nets
+from virt_xen.xlcfg import chars, cpuid, disks, nets
 from virt_xen.xlcfg.errors import BadValue, malformed, unsupported
 from virt_xen.xlcfg.models import element, make, set_kept_attribute
+from virt_xen.xlcfg.specs import split_pairs
 from virt_xen.xlcfg.syntax import Config, Item, parse
 from virt_xen.xlcfg.values import Values, cpu_list
 
@@ -48,14 +49,6 @@ PASSTHROUGH = {"disabled": ("off", None), "enabled": ("on", None), "sync_pt": ("
 BOOT_DEVICES = {"a": "fd", "d": "cdrom", "n": "network"}
 SOUND_MODELS = frozenset({"sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb", "ich7"})
 USB_INPUTS = {"mouse": "mouse", "tablet": "tablet", "keyboard": "keyboard"}
-# libxl's cpuid names of CPU features -> libvirt's
-CPUID_NAMES = {
-    "cmpxchg16": "cx16", "cntxid": "cid", "dscpl": "ds_cpl", "pclmulqdq": "pclmuldq", "sse3": "pni",
-    "htt": "ht", "psn": "pn", "clfsh": "clflush", "sysenter": "sep", "cmpxchg8": "cx8",
-    "nodeid": "nodeid_msr", "altmovcr8": "cr8legacy", "lahfsahf": "lahf_lm", "cmplegacy": "cmp_legacy",
-    "ffxsr": "fxsr_opt", "page1gb": "pdpe1gb", "ibrsb": "spec-ctrl",
-}  # fmt: skip
-CPUID_POLICIES = {"1": "force", "0": "disable", "x": "optional", "k": "optional", "s": "optional"}
 
 
 def from_native(text: str, *, firmware_dir: str = FIRMWARE_DIR) -> Domain:
@@ -120,7 +113,7 @@ class _Reader:
         self._xl_os()
         self._vnuma()
         self._xenbus()
-        self._cpuid()
+        self._cpuid_setting()
         self.devices.disks = self.each("disk", lambda s: disks.parse_xl_disk(s, self.hvm))
         self._spice()
         self._usb_inputs()
@@ -361,7 +354,7 @@ class _Reader:
             xenbus.max_grant_frames = str(frames)
         self.devices.controllers.append(xenbus)
 
-    def _cpuid(self) -> None:
+    def _cpuid_setting(self) -> None:
         v = self.values
         text = v.string("cpuid")
         if text is None:
@@ -375,9 +368,11 @@ class _Reader:
             name, equals, value = pair.partition("=")
             if not name or not equals:
                 raise malformed("cpuid", v.line("cpuid"), f"Invalid libxl cpuid key=value element: {pair}")
-            if value not in CPUID_POLICIES:
+            if value not in cpuid.POLICIES:
                 raise malformed("cpuid", v.line("cpuid"), f"Invalid libxl cpuid value: {pair}")
-            cpu.features.append(make(CPUFeature, policy=CPUID_POLICIES[value], name=CPUID_NAMES.get(name, name)))
+            cpu.features.append(
+                make(CPUFeature, policy=cpuid.POLICIES[value], name=cpuid.LIBVIRT_NAMES.get(name, name))
+            )
 
     def _spice(self) -> None:
         v = self.values
@@ -453,7 +448,7 @@ def _vfb(text: str) -> Graphics:
     """The display of a PV guest from its first ``vfb`` spec (type=vnc|sdl and the same keys as
     the HVM settings)."""
     fields: dict[str, str] = {}
-    for part in chars.split_pairs(text):
+    for part in split_pairs(text):
         key, equals, value = part.partition("=")
         if not equals:
             break  # libvirt stops reading at the first part that is not key=value

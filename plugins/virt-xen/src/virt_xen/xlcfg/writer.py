@@ -16,7 +16,7 @@ from lxml import etree
 from virt.xml import Domain
 from virt.xml.devices import Char, Graphics
 
-from virt_xen.xlcfg import chars, disks, nets
+from virt_xen.xlcfg import chars, cpuid, disks, nets
 from virt_xen.xlcfg.errors import unsupported
 from virt_xen.xlcfg.models import kept_attribute
 from virt_xen.xlcfg.syntax import Written, format_config
@@ -262,26 +262,16 @@ def _slic_table(domain: Domain) -> str | None:
     return None if table is None else table.text or ""
 
 
-# libvirt's names of CPU features that libxl's cpuid names differently
-CPUID_NAMES = {
-    "cx16": "cmpxchg16", "cid": "cntxid", "ds_cpl": "dscpl", "pclmuldq": "pclmulqdq", "pni": "sse3",
-    "ht": "htt", "pn": "psn", "clflush": "clfsh", "sep": "sysenter", "cx8": "cmpxchg8",
-    "nodeid_msr": "nodeid", "cr8legacy": "altmovcr8", "lahf_lm": "lahfsahf", "cmp_legacy": "cmplegacy",
-    "fxsr_opt": "ffxsr", "pdpe1gb": "page1gb", "spec-ctrl": "ibrsb",
-}  # fmt: skip
-CPUID_POLICIES = {"force": "1", "require": "1", "optional": "x", "disable": "0", "forbid": "0"}
-
-
-def _cpuid(domain: Domain, out: Settings) -> None:
+def _cpuid_setting(domain: Domain, out: Settings) -> None:
     cpu = domain.cpu
     if cpu is None or cpu.mode != "host-passthrough":
         return
     pairs = ["host"]
     for feature in cpu.features:
-        name = CPUID_NAMES.get(feature.name or "", feature.name or "")
+        name = cpuid.LIBXL_NAMES.get(feature.name or "", feature.name or "")
         if name in ("vmx", "svm"):
             continue  # nested virtualisation is the nestedhvm setting
-        pairs.append(f"{name}={CPUID_POLICIES.get(feature.policy or 'require', '1')}")
+        pairs.append(f"{name}={cpuid.VALUES.get(feature.policy or 'require', '1')}")
     if len(pairs) > 1:
         out["cpuid"] = ",".join(pairs)
 
@@ -442,7 +432,7 @@ def _device_model_args(domain: Domain, out: Settings) -> None:
 
 _XL_STEPS: tuple[Callable[[Domain, Settings], None], ...] = (
     _os,
-    _cpuid,
+    _cpuid_setting,
     _vnuma,
     _xenbus,
     _disks,
