@@ -42,10 +42,9 @@ def test_from_native_and_back(tmp_path: Path) -> None:
     assert back.returncode == 0, back.stderr
     settings = {e.key: e.value for e in syntax.parse(back.stdout)}
     assert settings["cmdline"] == "console=hvc0"
-    assert (
-        settings["disk"][0].value
-        == "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/var/lib/xen/tiny/disk.img"
-    )  # type: ignore[index,union-attr]
+    disks = settings["disk"]
+    assert isinstance(disks, list)
+    assert disks[0].value == "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/var/lib/xen/tiny/disk.img"
 
 
 def test_xm_and_a_malformed_config(tmp_path: Path) -> None:
