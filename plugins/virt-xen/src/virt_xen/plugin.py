@@ -13,4 +13,4 @@ if TYPE_CHECKING:
 @hookimpl
 def register_native_formats(register: NativeFormatRegistry) -> None:
     register("xen-xl", from_native="virt_xen.xlcfg:from_native", to_native="virt_xen.xlcfg:to_native")
-    register("xen-xm", from_native="virt_xen.xlcfg:xm_from_native")
+    register("xen-xm", from_native="virt_xen.xlcfg:xm_from_native", to_native="virt_xen.xlcfg:xm_to_native")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 
 from lxml import etree
 from virt.xml.convert import MAC_
@@ -14,6 +15,8 @@ from virt_xen.xlcfg.models import element, make, set_kept_attribute
 from virt_xen.xlcfg.specs import key_values, split_pairs
 
 DEFAULT_VIF_SCRIPT = "vif-bridge"
+NetworkBridge = Callable[[str], str]
+"""A virtual network's name -> the host bridge its guests are plugged into."""
 OVS_VIF_SCRIPT = "vif-openvswitch"
 
 
@@ -40,9 +43,10 @@ def _is_openvswitch(net: Interface) -> bool:
     return net.virtualport is not None and net.virtualport.get("type") == "openvswitch"
 
 
-def format_vif(net: Interface, hvm: bool, vif_typename: str) -> str:
+def format_vif(net: Interface, hvm: bool, vif_typename: str, network_bridge: NetworkBridge | None = None) -> str:
     """A ``vif`` spec; ``vif_typename`` is what a paravirtual NIC of an HVM guest is called
-    (``vif`` for xl, ``netfront`` for xm)."""
+    (``vif`` for xl, ``netfront`` for xm); ``network_bridge`` gives the bridge of a virtual network
+    (an interface of type network needs the host to say it)."""
     mac = net.mac.address if net.mac is not None else None
     if not mac:
         raise unsupported("an interface needs a MAC address")
@@ -63,6 +67,10 @@ def format_vif(net: Interface, hvm: bool, vif_typename: str) -> str:
             parts.append(f"script={script}")
         if net.ips:
             parts.append(f"ip={_ips(net)}")
+    elif net.type == "network" and network_bridge is not None:
+        network = (net.source.network if net.source is not None else None) or ""
+        parts.append(f"bridge={network_bridge(network)}")
+        parts.append(f"script={DEFAULT_VIF_SCRIPT}")
     elif net.type == "network":
         raise unsupported(
             f"interface type 'network' needs the bridge of network "

@@ -29,11 +29,13 @@ MAX_SERIAL_PORTS = 1024  # the serial list has an entry per port up to the highe
 TSC_MODES = {"native": "native", "paravirt": "native_paravirt", "emulate": "always_emulate"}
 
 
-def to_native(domain: Domain) -> str:
+def to_native(domain: Domain, *, network_bridge: nets.NetworkBridge | None = None) -> str:
     """The xl.cfg text of ``domain`` (``virt domxml-to-native xen-xl``); the Xen driver starts a
     guest by giving this to ``xl create``. ``domain`` is not changed: a copy of it gets the libxl
-    driver's defaults first (an HVM guest always has PAE, a disk without a format is raw...)."""
-    return format_config(xl_settings(completed(domain)).items())
+    driver's defaults first (an HVM guest always has PAE, a disk without a format is raw...).
+    ``network_bridge`` names the bridge of a virtual network (``<interface type='network'>``);
+    without it such an interface is refused."""
+    return format_config(xl_settings(completed(domain), network_bridge).items())
 
 
 def completed(domain: Domain) -> Domain:
@@ -54,8 +56,9 @@ def os_type(domain: Domain) -> str:
     return name or "xen"
 
 
-def common_settings(domain: Domain, vif_typename: str) -> Settings:
-    """What xl and xm configs share (libvirt's xenFormatConfigCommon)."""
+def common_settings(domain: Domain, xm: bool, network_bridge: nets.NetworkBridge | None = None) -> Settings:
+    """What xl and xm configs share (libvirt's xenFormatConfigCommon); ``xm``: for an xm config."""
+    vif_typename = "netfront" if xm else "vif"
     out: Settings = {}
     if not domain.name:
         raise unsupported("a domain needs a <name>")
@@ -74,14 +77,16 @@ def common_settings(domain: Domain, vif_typename: str) -> Settings:
         out["device_model_override"] = devices.emulator
     if devices is not None:
         _framebuffer(domain, devices.graphics, out)
-        vifs: list[Written] = [nets.format_vif(net, is_hvm(domain), vif_typename) for net in devices.interfaces]
+        vifs: list[Written] = [
+            nets.format_vif(net, is_hvm(domain), vif_typename, network_bridge) for net in devices.interfaces
+        ]
         if vifs:
             out["vif"] = vifs
         pcis: list[Written] = [p for p in (nets.format_pci(h) for h in devices.hostdevs) if p is not None]
         if pcis:
             out["pci"] = pcis
         if is_hvm(domain):
-            _char_devices(devices.parallels, devices.serials, out)
+            _char_devices(devices.parallels, devices.serials, out, xm)
             sounds = [s.model or "" for s in devices.sounds]
             if sounds:
                 out["soundhw"] = ",".join(sounds)
@@ -91,8 +96,8 @@ def common_settings(domain: Domain, vif_typename: str) -> Settings:
     return out
 
 
-def xl_settings(domain: Domain) -> Settings:
-    out = common_settings(domain, "vif")
+def xl_settings(domain: Domain, network_bridge: nets.NetworkBridge | None = None) -> Settings:
+    out = common_settings(domain, False, network_bridge)
     for step in _XL_STEPS:
         step(domain, out)
     return out
@@ -200,12 +205,14 @@ def _framebuffer(domain: Domain, graphics: list[Graphics], out: Settings) -> Non
         out["vfb"] = [",".join(["type=vnc", *(f"{k}={v}" for k, v in vnc.items())])]
 
 
-def _char_devices(parallels: list[Char], serials: list[Char], out: Settings) -> None:
+def _char_devices(parallels: list[Char], serials: list[Char], out: Settings, xm: bool) -> None:
     out["parallel"] = chars.format_char(parallels[0]) if parallels else "none"
     if not serials:
         out["serial"] = "none"
     elif len(serials) == 1 and _port(serials[0]) == 0:
         out["serial"] = chars.format_char(serials[0])
+    elif xm:
+        raise unsupported("Multiple serial devices are not supported by xen-xm")
     else:
         by_port: dict[int, Char] = {}
         for serial in serials:
@@ -248,12 +255,17 @@ def _os(domain: Domain, out: Settings) -> None:
             if value:
                 out[key] = value
     if is_hvm(domain):
-        letters = "".join(BOOT_LETTERS.get(b.dev or "", "c") for b in (os.boot if os is not None else []))
-        out["boot"] = letters or "c"
+        out["boot"] = boot_letters(domain)
         cpu = domain.cpu
         if cpu is not None and cpu.mode == "host-passthrough":
             nested = not any(f.policy in ("disable", "forbid") and f.name in ("vmx", "svm") for f in cpu.features)
             out["nestedhvm"] = int(nested)
+
+
+def boot_letters(domain: Domain) -> str:
+    """An HVM guest's boot order as xl and xm write it (c when none is given)."""
+    boot = domain.os.boot if domain.os is not None else []
+    return "".join(BOOT_LETTERS.get(b.dev or "", "c") for b in boot) or "c"
 
 
 def _slic_table(domain: Domain) -> str | None:
