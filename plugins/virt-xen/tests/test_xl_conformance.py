@@ -12,33 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from corpus import cases
-from lxml import etree
+from corpus import XL_TO_XML_ONLY, XML_TO_XL_ONLY, canon, cases
 from virt.errors import VirtError
 from virt.xml import Domain
 from virt_xen.xlcfg import from_native, syntax, to_native, xm_from_native, xm_to_native
 
 HARNESS_FIRMWARE_DIR = "/LIBXL_FIRMWARE_DIR"
-# xlconfigtest.c's DO_TEST_PARSE cases: domain XML -> xl only, their XML is not libvirt's output
-XML_TO_XL_ONLY = {"test-fullvirt-vnuma-nodistances", "test-fullvirt-vnuma-partialdist"}
-# its DO_TEST_FORMAT cases: xl -> domain XML only, their xl.cfg is not libvirt's output
-XL_TO_XML_ONLY = {
-    "test-disk-qed",
-    "test-fullvirt-direct-kernel-boot-bogus-extra",
-    "test-fullvirt-direct-kernel-boot-extra",
-    "test-paravirt-cmdline-bogus-extra-root",
-}
-
-
-def canon(text: str) -> Any:
-    """An XML document as comparable data: attributes in any order, whitespace-only text dropped."""
-    root = etree.fromstring(text.encode(), etree.XMLParser(remove_blank_text=True))
-
-    def walk(el: etree._Element) -> Any:
-        body = el.text if el.text and el.text.strip() else None
-        return (el.tag, sorted(el.attrib.items()), body, [walk(c) for c in el if isinstance(c.tag, str)])
-
-    return walk(root)
 
 
 def lines(text: str) -> list[str]:

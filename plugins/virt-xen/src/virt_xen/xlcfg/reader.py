@@ -37,7 +37,6 @@ T = TypeVar("T")
 XL = "xl"
 XM = "xm"
 ARCH = "x86_64"
-MACHINES = {"xen": "xenpv", "hvm": "xenfv", "xenpvh": "xenpvh"}
 HVMLOADER = "/usr/lib/xen/boot/hvmloader"
 FIRMWARE_DIR = "/usr/lib/xen/boot"
 MAX_HOST_CPUS = 4096  # the host CPUs a guest may be pinned to (libvirt parses cpus= into a bitmap this big)
@@ -153,7 +152,8 @@ class _Reader:
             os_type = "hvm"
         self.hvm = os_type == "hvm"
         name_written = "linux" if os_type == "xen" else os_type  # libvirt writes a PV guest's type as linux
-        self.dom.os = make(OS, type=make(OSType, arch=ARCH, machine=MACHINES[os_type], name=name_written))
+        machine = domaindefaults.MACHINES[os_type]
+        self.dom.os = make(OS, type=make(OSType, arch=ARCH, machine=machine, name=name_written))
 
     def _memory(self) -> None:
         v = self.values
