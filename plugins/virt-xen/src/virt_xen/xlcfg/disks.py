@@ -6,6 +6,7 @@ import re
 
 import attrs
 from virt.xml.devices import Disk, DiskDriver, DiskSource, DiskTarget
+from virt.xml.implicit import DRIVE_BUSES, disk_index
 
 from virt_xen.xlcfg.errors import BadValue, unsupported
 from virt_xen.xlcfg.models import add_kept_element, element, make
@@ -228,6 +229,15 @@ def parse_xl_disk(spec: str, hvm: bool) -> Disk:
     vdev = xl.vdev or ""
     bus = "xen" if vdev.startswith("xvd") or not hvm else "scsi" if vdev.startswith("sd") else "ide"
     disk.target = make(DiskTarget, dev=vdev, bus=bus)
+    return checked_target(disk)
+
+
+def checked_target(disk: Disk) -> Disk:
+    """``disk``, once its device name is one its bus can place (an IDE or SCSI disk's address
+    comes from its name: hda, sdb...)."""
+    target = disk.target
+    if target is not None and target.bus in DRIVE_BUSES and disk_index(target.dev or "") is None:
+        raise BadValue(f"unknown disk name '{target.dev}' for a {target.bus} disk (hda, sdb... are)")
     return disk
 
 

@@ -27,7 +27,7 @@ from virt.xml.domain import CPU, OS, XEN_NS, BootDevice, Clock, CPUFeature, Feat
 
 from virt_xen import domaindefaults
 from virt_xen.xlcfg import chars, cpuid, disks, nets
-from virt_xen.xlcfg.errors import BadValue, malformed, unsupported
+from virt_xen.xlcfg.errors import BadValue, malformed, missing, unsupported
 from virt_xen.xlcfg.models import element, make, set_kept_attribute
 from virt_xen.xlcfg.specs import split_pairs
 from virt_xen.xlcfg.syntax import Config, Item, parse
@@ -131,7 +131,7 @@ class _Reader:
         v = self.values
         name = v.string("name")
         if name is None:
-            raise malformed("name", 0, "config value name was missing (every config names its guest)")
+            raise missing("name", "every config names its guest")
         self.dom.name = name
         text = v.string("uuid")
         if text is None:
@@ -391,7 +391,7 @@ class _Reader:
         if not v.bool("spicedisable_ticketing", 0):
             passwd = v.string("spicepasswd")
             if passwd is None:
-                raise malformed("spicepasswd", 0, "config value spicepasswd was missing (ticketing is on)")
+                raise missing("spicepasswd", "SPICE ticketing is on (spicedisable_ticketing is not 1)")
             spice.passwd = passwd
         spice.mouse = element("mouse", mode="client" if v.bool("spiceagent_mouse", 0) else "server")
         spice.clipboard = element("clipboard", copypaste="yes" if v.bool("spice_clipboard_sharing", 0) else "no")

@@ -10,7 +10,8 @@ from virt.xml import Domain
 from virt.xml.devices import Devices, Disk, DiskDriver, DiskSource, DiskTarget, Input
 from virt.xml.domain import Loader
 
-from virt_xen.xlcfg.errors import BadValue, malformed, unsupported
+from virt_xen.xlcfg.disks import checked_target
+from virt_xen.xlcfg.errors import BadValue, missing, unsupported
 from virt_xen.xlcfg.models import make
 from virt_xen.xlcfg.syntax import Written, format_config, parse
 from virt_xen.xlcfg.values import Values
@@ -99,7 +100,7 @@ def read_os(v: Values, domain: Domain, hvm: bool) -> None:
     if hvm:
         kernel = v.string("kernel")
         if kernel is None:
-            raise malformed("kernel", 0, "config value kernel was missing (an HVM guest's firmware)")
+            raise missing("kernel", "an HVM guest's firmware")
         os.loader = make(Loader, type="rom", path=kernel)
         os.boot = boot_devices(v)
         return
@@ -155,7 +156,7 @@ def parse_disk(text: str, hvm: bool) -> Disk:
         disk.readonly = True
     elif mode in ("w!", "!"):
         disk.shareable = True
-    return disk
+    return checked_target(disk)
 
 
 def read_inputs(v: Values, devices: Devices, hvm: bool) -> None:
