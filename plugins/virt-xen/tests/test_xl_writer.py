@@ -109,3 +109,13 @@ def test_what_xl_cannot_say_is_refused_by_name(change: tuple[str, str], words: s
     with pytest.raises(VirtError) as raised:
         to_native(Domain.from_xml(PV_GUEST.replace(*change)))
     assert words in raised.value.message
+
+
+def test_a_virtual_network_is_its_bridge_when_the_host_says_it() -> None:
+    network = PV_GUEST.replace("<interface type='bridge'>", "<interface type='network'>").replace(
+        "<source bridge='xenbr0'/>", "<source network='default'/>"
+    )
+    text = to_native(Domain.from_xml(network), network_bridge={"default": "virbr0"}.__getitem__)
+    vifs = settings(text)["vif"]
+    assert isinstance(vifs, list)
+    assert vifs[0].value == "mac=00:16:3e:00:00:01,bridge=virbr0,script=vif-bridge"

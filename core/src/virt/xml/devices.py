@@ -164,7 +164,6 @@ class Controller(XmlModel):
     type: str | None = attribute("type")
     index: int | None = attribute("index", INT)
     model: str | None = attribute("model")
-    ports: str | None = attribute("ports")
     # a xenbus controller's limits for the guest's grant frames and event channels
     max_grant_frames: str | None = attribute("maxGrantFrames")
     max_event_channels: str | None = attribute("maxEventChannels")

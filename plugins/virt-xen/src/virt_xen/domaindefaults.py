@@ -13,6 +13,8 @@ from virt.xml.devices import Char, CharTarget, Controller, Devices, Input, Memba
 
 from virt_xen.xlcfg.models import make
 
+# the machine the libxl driver's capabilities give each OS type
+MACHINES = {"xen": "xenpv", "linux": "xenpv", "hvm": "xenfv", "xenpvh": "xenpvh"}
 # video memory (KiB) of an HVM guest's card when not given, with the upstream QEMU device model
 HVM_VRAM = {"vga": 16 * 1024, "xen": 16 * 1024, "cirrus": 8 * 1024, "qxl": 128 * 1024}
 
@@ -28,6 +30,12 @@ def complete(domain: Domain) -> None:
         domain.devices = Devices()
     devices = domain.devices
     hvm = is_hvm(domain)
+    os_type = domain.os.type if domain.os is not None else None
+    if os_type is not None:
+        if os_type.machine is None and os_type.name in MACHINES:
+            os_type.machine = MACHINES[os_type.name or ""]  # the capabilities' machine of the OS type
+        if domain.type == "xen" and os_type.name == "xen":
+            os_type.name = "linux"  # libvirt writes a Xen PV guest's OS type as linux, as it always did
     # the domain callback
     if not hvm and not devices.consoles:
         devices.consoles.append(make(Char, type="pty", target=make(CharTarget, type="xen", port=0)))
@@ -35,7 +43,6 @@ def complete(domain: Domain) -> None:
     for kind in ("mouse", "keyboard"):
         if not any(i.type == kind and i.bus == bus for i in devices.inputs):
             devices.inputs.append(make(Input, type=kind, bus=bus))
-    os_type = domain.os.type if domain.os is not None else None
     if hvm and os_type is not None and os_type.arch in (None, "x86_64"):
         features = domain.features
         if features is None:

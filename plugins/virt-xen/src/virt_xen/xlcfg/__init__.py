@@ -4,6 +4,7 @@ driver maps them (``virt domxml-from-native`` / ``domxml-to-native xen-xl``, ``x
 ``to_native(domain)`` gives the xl.cfg text of a ``virt.xml.Domain``: the Xen driver starts a
 guest with it (``xl create``). ``from_native(text)`` reads an xl.cfg into a Domain,
 ``xm_from_native(text)`` an xm config; both complete it as libvirt's libxl driver does.
+``xm_to_native(domain)`` writes an xm config.
 """
 
 from __future__ import annotations
@@ -11,5 +12,6 @@ from __future__ import annotations
 from virt_xen.xlcfg.reader import from_native
 from virt_xen.xlcfg.writer import to_native
 from virt_xen.xlcfg.xm import from_native as xm_from_native
+from virt_xen.xlcfg.xm import to_native as xm_to_native
 
-__all__ = ["from_native", "to_native", "xm_from_native"]
+__all__ = ["from_native", "to_native", "xm_from_native", "xm_to_native"]

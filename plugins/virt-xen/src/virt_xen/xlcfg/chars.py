@@ -10,6 +10,7 @@ from virt.xml.devices import Char, CharSource, CharTarget
 
 from virt_xen.xlcfg.errors import BadValue, unsupported
 from virt_xen.xlcfg.models import make
+from virt_xen.xlcfg.specs import key_values
 
 PLAIN = ("null", "stdio", "vc", "pty")
 # the character device types libvirt knows by name (virDomainChrType)
@@ -112,12 +113,9 @@ def parse_char(text: str) -> Char:
 def parse_channel(text: str) -> Char | None:
     """An xl channel spec (connection=pty|socket,name=,path=); None for one libvirt skips
     (a part without '=')."""
-    fields = {}
-    for part in split_pairs(text):
-        key, equals, value = part.partition("=")
-        if not equals:
-            return None
-        fields[key] = value
+    fields = key_values(text)
+    if fields is None:
+        return None
     connection = fields.get("connection", "")
     if connection.startswith("socket"):
         channel = make(Char, type="unix", sources=[make(CharSource, mode="bind", path=fields.get("path"))])
@@ -127,9 +125,3 @@ def parse_channel(text: str) -> Char | None:
         raise BadValue(f"channel connection '{connection}' is neither pty nor socket")
     channel.target = make(CharTarget, type="xen", name=fields.get("name"))
     return channel
-
-
-def split_pairs(text: str) -> list[str]:
-    """The comma-separated parts of a spec, blanks after each comma and empty parts skipped (as
-    libvirt reads)."""
-    return [part for part in (p.lstrip(" \t") for p in text.split(",")) if part]

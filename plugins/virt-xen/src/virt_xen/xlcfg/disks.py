@@ -6,13 +6,15 @@ import re
 
 import attrs
 from virt.xml.devices import Disk, DiskDriver, DiskSource, DiskTarget
+from virt.xml.implicit import DRIVE_BUSES, disk_index
 
 from virt_xen.xlcfg.errors import BadValue, unsupported
 from virt_xen.xlcfg.models import add_kept_element, element, make
 
 # the disk image formats the xl form names (libvirt writes vhd as xvhd); anything else is raw
 XL_FORMATS = {"raw": "raw", "vhd": "xvhd", "qcow": "qcow", "qcow2": "qcow2", "qed": "qed"}
-BACKENDS = {"qemu": "qdisk", "file": "qdisk", "tap": "tap", "phy": "phy"}
+# xm's driver names too: its file: is QEMU's qdisk, tap2 (blktap2) is what xl calls tap
+BACKENDS = {"qemu": "qdisk", "file": "qdisk", "tap": "tap", "tap2": "tap", "phy": "phy"}
 
 
 def _source_path(disk: Disk) -> str | None:
@@ -227,6 +229,15 @@ def parse_xl_disk(spec: str, hvm: bool) -> Disk:
     vdev = xl.vdev or ""
     bus = "xen" if vdev.startswith("xvd") or not hvm else "scsi" if vdev.startswith("sd") else "ide"
     disk.target = make(DiskTarget, dev=vdev, bus=bus)
+    return checked_target(disk)
+
+
+def checked_target(disk: Disk) -> Disk:
+    """``disk``, once its device name is one its bus can place (an IDE or SCSI disk's address
+    comes from its name: hda, sdb...)."""
+    target = disk.target
+    if target is not None and target.bus in DRIVE_BUSES and disk_index(target.dev or "") is None:
+        raise BadValue(f"unknown disk name '{target.dev}' for a {target.bus} disk (hda, sdb... are)")
     return disk
 
 

@@ -12,6 +12,11 @@ def malformed(key: str, line: int, detail: str) -> VirtError:
     )
 
 
+def missing(key: str, why: str) -> VirtError:
+    """A setting the config must have and has not (there is no line to name)."""
+    return VirtError(f"config value {key} was missing: {why}", ErrorNumber.CONF_SYNTAX, ErrorDomain.XENXL)
+
+
 def unsupported(detail: str) -> VirtError:
     """Something a domain (or a config) says that the format cannot say (libvirt's CONFIG_UNSUPPORTED)."""
     return VirtError(f"unsupported configuration: {detail}", ErrorNumber.CONFIG_UNSUPPORTED, ErrorDomain.XENXL)

@@ -1,21 +1,12 @@
-"""Building domain model objects and the XML elements the model keeps verbatim."""
+"""Building domain model objects, and the XML elements the model keeps verbatim."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
 from lxml import etree
-from virt.xml.base import Unknown, XmlModel
+from virt.xml.base import Unknown, XmlModel, kept_attribute, set_kept_attribute
+from virt.xml.base import build as make
 
-M = TypeVar("M", bound=XmlModel)
-
-
-def make(cls: type[M], **fields: Any) -> M:
-    """A model object with ``fields`` set (type checkers do not see the initialiser @model makes)."""
-    obj = cls()
-    for name, value in fields.items():
-        setattr(obj, name, value)
-    return obj
+__all__ = ["add_kept_element", "element", "kept_attribute", "make", "set_kept_attribute"]
 
 
 def element(tag: str, text: str | None = None, *children: etree._Element, **attrib: str) -> etree._Element:
@@ -29,15 +20,8 @@ def element(tag: str, text: str | None = None, *children: etree._Element, **attr
     return el
 
 
-def set_kept_attribute(obj: XmlModel, name: str, value: str) -> None:
-    """Set an attribute the model does not declare but keeps (a SPICE display's tlsPort...)."""
-    if obj._unknown is None:
-        obj._unknown = Unknown()
-    obj._unknown.attrs[name] = value
-
-
 def add_kept_element(obj: XmlModel, el: etree._Element) -> None:
-    """Add a child element the model does not declare but keeps, after the declared ones it has."""
+    """Add a child element the model does not declare but keeps, before the declared ones."""
     if obj._unknown is None:
         obj._unknown = Unknown()
     obj._unknown.elements.setdefault((-1, 0), []).append(el)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 
 from lxml import etree
 from virt.xml.convert import MAC_
 from virt.xml.devices import Controller, Hostdev, Interface, InterfaceModel, InterfaceSource, InterfaceTarget, Mac
 
-from virt_xen.xlcfg.chars import split_pairs
 from virt_xen.xlcfg.errors import BadValue, unsupported
-from virt_xen.xlcfg.models import element, make
+from virt_xen.xlcfg.models import element, make, set_kept_attribute
+from virt_xen.xlcfg.specs import key_values, split_pairs
 
 DEFAULT_VIF_SCRIPT = "vif-bridge"
+NetworkBridge = Callable[[str], str]
+"""A virtual network's name -> the host bridge its guests are plugged into."""
 OVS_VIF_SCRIPT = "vif-openvswitch"
 
 
@@ -40,9 +43,10 @@ def _is_openvswitch(net: Interface) -> bool:
     return net.virtualport is not None and net.virtualport.get("type") == "openvswitch"
 
 
-def format_vif(net: Interface, hvm: bool, vif_typename: str) -> str:
+def format_vif(net: Interface, hvm: bool, vif_typename: str, network_bridge: NetworkBridge | None = None) -> str:
     """A ``vif`` spec; ``vif_typename`` is what a paravirtual NIC of an HVM guest is called
-    (``vif`` for xl, ``netfront`` for xm)."""
+    (``vif`` for xl, ``netfront`` for xm); ``network_bridge`` gives the bridge of a virtual network
+    (an interface of type network needs the host to say it)."""
     mac = net.mac.address if net.mac is not None else None
     if not mac:
         raise unsupported("an interface needs a MAC address")
@@ -63,6 +67,10 @@ def format_vif(net: Interface, hvm: bool, vif_typename: str) -> str:
             parts.append(f"script={script}")
         if net.ips:
             parts.append(f"ip={_ips(net)}")
+    elif net.type == "network" and network_bridge is not None:
+        network = (net.source.network if net.source is not None else None) or ""
+        parts.append(f"bridge={network_bridge(network)}")
+        parts.append(f"script={DEFAULT_VIF_SCRIPT}")
     elif net.type == "network":
         raise unsupported(
             f"interface type 'network' needs the bridge of network "
@@ -246,12 +254,9 @@ def parse_pci(text: str) -> Hostdev:
 
 def parse_usbdev(text: str) -> Hostdev | None:
     """A USB host device from hostbus=B,hostaddr=D (hexadecimal); None for a spec libvirt skips."""
-    fields = {}
-    for part in split_pairs(text):
-        key, equals, value = part.partition("=")
-        if not equals:
-            return None
-        fields[key] = value
+    fields = key_values(text)
+    if fields is None:
+        return None
     try:
         bus, device = int(fields.get("hostbus", ""), 16), int(fields.get("hostaddr", ""), 16)
     except ValueError:
@@ -262,12 +267,9 @@ def parse_usbdev(text: str) -> Hostdev | None:
 
 def parse_usbctrl(text: str) -> Controller | None:
     """A USB controller from type=qusb,version=1|2,ports=N; None for one libvirt skips."""
-    fields = {}
-    for part in split_pairs(text):
-        key, equals, value = part.partition("=")
-        if not equals:
-            return None
-        fields[key] = value
+    fields = key_values(text)
+    if fields is None:
+        return None
     try:
         version = int(fields.get("version", "2"), 16)
         ports = int(fields.get("ports", "8"), 16)
@@ -276,4 +278,6 @@ def parse_usbctrl(text: str) -> Controller | None:
     kind = fields.get("type", "")
     if kind and not kind.startswith("qusb"):
         return None
-    return make(Controller, type="usb", model="qusb1" if version == 1 else "qusb2", ports=str(ports))
+    controller = make(Controller, type="usb", model="qusb1" if version == 1 else "qusb2")
+    set_kept_attribute(controller, "ports", str(ports))  # the model keeps ports undeclared
+    return controller

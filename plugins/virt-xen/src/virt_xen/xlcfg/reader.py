@@ -13,7 +13,6 @@ from typing import TypeVar
 
 from lxml import etree
 from virt.xml import Domain
-from virt.xml.convert import CPUSET
 from virt.xml.devices import (
     Char,
     CharTarget,
@@ -27,19 +26,20 @@ from virt.xml.devices import (
 from virt.xml.domain import CPU, OS, XEN_NS, BootDevice, Clock, CPUFeature, Features, Loader, OSType, Timer, Vcpu
 
 from virt_xen import domaindefaults
-from virt_xen.xlcfg import chars, disks, nets
-from virt_xen.xlcfg.errors import BadValue, malformed, unsupported
+from virt_xen.xlcfg import chars, cpuid, disks, nets
+from virt_xen.xlcfg.errors import BadValue, malformed, missing, unsupported
 from virt_xen.xlcfg.models import element, make, set_kept_attribute
+from virt_xen.xlcfg.specs import split_pairs
 from virt_xen.xlcfg.syntax import Config, Item, parse
-from virt_xen.xlcfg.values import Values
+from virt_xen.xlcfg.values import Values, cpu_list
 
 T = TypeVar("T")
 XL = "xl"
 XM = "xm"
 ARCH = "x86_64"
-MACHINES = {"xen": "xenpv", "hvm": "xenfv", "xenpvh": "xenpvh"}
 HVMLOADER = "/usr/lib/xen/boot/hvmloader"
 FIRMWARE_DIR = "/usr/lib/xen/boot"
+MAX_HOST_CPUS = 4096  # the host CPUs a guest may be pinned to (libvirt parses cpus= into a bitmap this big)
 MIN_GUEST_MIB = 64  # libvirt's MIN_XEN_GUEST_SIZE; a config without memory gets twice it
 LIFECYCLE = ("destroy", "restart", "rename-restart", "preserve", "coredump-destroy", "coredump-restart")
 TSC_MODES = {"always_emulate": "emulate", "native": "native", "native_paravirt": "paravirt"}
@@ -48,32 +48,26 @@ PASSTHROUGH = {"disabled": ("off", None), "enabled": ("on", None), "sync_pt": ("
 BOOT_DEVICES = {"a": "fd", "d": "cdrom", "n": "network"}
 SOUND_MODELS = frozenset({"sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb", "ich7"})
 USB_INPUTS = {"mouse": "mouse", "tablet": "tablet", "keyboard": "keyboard"}
-# libxl's cpuid names of CPU features -> libvirt's
-CPUID_NAMES = {
-    "cmpxchg16": "cx16", "cntxid": "cid", "dscpl": "ds_cpl", "pclmulqdq": "pclmuldq", "sse3": "pni",
-    "htt": "ht", "psn": "pn", "clfsh": "clflush", "sysenter": "sep", "cmpxchg8": "cx8",
-    "nodeid": "nodeid_msr", "altmovcr8": "cr8legacy", "lahfsahf": "lahf_lm", "cmplegacy": "cmp_legacy",
-    "ffxsr": "fxsr_opt", "page1gb": "pdpe1gb", "ibrsb": "spec-ctrl",
-}  # fmt: skip
-CPUID_POLICIES = {"1": "force", "0": "disable", "x": "optional", "k": "optional", "s": "optional"}
 
 
-def from_native(text: str) -> Domain:
-    """The domain an xl.cfg file describes (``virt domxml-from-native xen-xl``)."""
-    return read(parse(text), XL)
+def from_native(text: str, *, firmware_dir: str = FIRMWARE_DIR) -> Domain:
+    """The domain an xl.cfg file describes (``virt domxml-from-native xen-xl``); ``firmware_dir``
+    is where the host keeps Xen's firmware (OVMF for ``bios = "ovmf"``)."""
+    return read(parse(text), XL, firmware_dir=firmware_dir)
 
 
-def read(config: Config, fmt: str) -> Domain:
-    reader = _Reader(config, fmt)
+def read(config: Config, fmt: str, *, firmware_dir: str = FIRMWARE_DIR) -> Domain:
+    reader = _Reader(config, fmt, firmware_dir)
     domain = reader.domain()
     domaindefaults.complete(domain)
     return domain
 
 
 class _Reader:
-    def __init__(self, config: Config, fmt: str) -> None:
+    def __init__(self, config: Config, fmt: str, firmware_dir: str) -> None:
         self.values = Values(config)
         self.fmt = fmt
+        self.firmware_dir = firmware_dir
         self.dom = make(Domain, type="xen", devices=Devices())
         self.hvm = False
 
@@ -118,7 +112,7 @@ class _Reader:
         self._xl_os()
         self._vnuma()
         self._xenbus()
-        self._cpuid()
+        self._cpuid_setting()
         self.devices.disks = self.each("disk", lambda s: disks.parse_xl_disk(s, self.hvm))
         self._spice()
         self._usb_inputs()
@@ -137,7 +131,7 @@ class _Reader:
         v = self.values
         name = v.string("name")
         if name is None:
-            raise malformed("name", 0, "config value name was missing (every config names its guest)")
+            raise missing("name", "every config names its guest")
         self.dom.name = name
         text = v.string("uuid")
         if text is None:
@@ -158,7 +152,8 @@ class _Reader:
             os_type = "hvm"
         self.hvm = os_type == "hvm"
         name_written = "linux" if os_type == "xen" else os_type  # libvirt writes a PV guest's type as linux
-        self.dom.os = make(OS, type=make(OSType, arch=ARCH, machine=MACHINES[os_type], name=name_written))
+        machine = domaindefaults.MACHINES[os_type]
+        self.dom.os = make(OS, type=make(OSType, arch=ARCH, machine=machine, name=name_written))
 
     def _memory(self) -> None:
         v = self.values
@@ -186,7 +181,7 @@ class _Reader:
         cpus = v.string("cpus")
         if cpus is not None:
             try:
-                CPUSET.parse(cpus)
+                cpu_list(cpus, MAX_HOST_CPUS)
             except ValueError as e:
                 raise malformed("cpus", v.line("cpus"), str(e)) from None
             self.dom.vcpu.cpuset = cpus
@@ -312,7 +307,7 @@ class _Reader:
         assert os is not None
         if self.hvm:
             if v.string("bios") == "ovmf":
-                os.loader = make(Loader, type="pflash", readonly=True, path=f"{FIRMWARE_DIR}/ovmf.bin")
+                os.loader = make(Loader, type="pflash", readonly=True, path=f"{self.firmware_dir}/ovmf.bin")
             else:
                 os.loader = make(Loader, type="rom", path=HVMLOADER)
             slic = v.string("acpi_firmware")
@@ -359,7 +354,7 @@ class _Reader:
             xenbus.max_grant_frames = str(frames)
         self.devices.controllers.append(xenbus)
 
-    def _cpuid(self) -> None:
+    def _cpuid_setting(self) -> None:
         v = self.values
         text = v.string("cpuid")
         if text is None:
@@ -373,9 +368,11 @@ class _Reader:
             name, equals, value = pair.partition("=")
             if not name or not equals:
                 raise malformed("cpuid", v.line("cpuid"), f"Invalid libxl cpuid key=value element: {pair}")
-            if value not in CPUID_POLICIES:
+            if value not in cpuid.POLICIES:
                 raise malformed("cpuid", v.line("cpuid"), f"Invalid libxl cpuid value: {pair}")
-            cpu.features.append(make(CPUFeature, policy=CPUID_POLICIES[value], name=CPUID_NAMES.get(name, name)))
+            cpu.features.append(
+                make(CPUFeature, policy=cpuid.POLICIES[value], name=cpuid.LIBVIRT_NAMES.get(name, name))
+            )
 
     def _spice(self) -> None:
         v = self.values
@@ -394,7 +391,7 @@ class _Reader:
         if not v.bool("spicedisable_ticketing", 0):
             passwd = v.string("spicepasswd")
             if passwd is None:
-                raise malformed("spicepasswd", 0, "config value spicepasswd was missing (ticketing is on)")
+                raise missing("spicepasswd", "SPICE ticketing is on (spicedisable_ticketing is not 1)")
             spice.passwd = passwd
         spice.mouse = element("mouse", mode="client" if v.bool("spiceagent_mouse", 0) else "server")
         spice.clipboard = element("clipboard", copypaste="yes" if v.bool("spice_clipboard_sharing", 0) else "no")
@@ -451,7 +448,7 @@ def _vfb(text: str) -> Graphics:
     """The display of a PV guest from its first ``vfb`` spec (type=vnc|sdl and the same keys as
     the HVM settings)."""
     fields: dict[str, str] = {}
-    for part in chars.split_pairs(text):
+    for part in split_pairs(text):
         key, equals, value = part.partition("=")
         if not equals:
             break  # libvirt stops reading at the first part that is not key=value

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeAlias
 
 import attrs
+from virt.confsyntax import ConfLexer
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 
 Value: TypeAlias = str | int | list["Item"]
@@ -42,12 +43,6 @@ class Entry:
         return self.value if isinstance(self.value, list) else [Item(self.value, self.line)]
 
 
-def syntax_error(line: int, reason: str) -> VirtError:
-    return VirtError(
-        f"configuration file syntax error: line {line}: {reason}", ErrorNumber.CONF_SYNTAX, ErrorDomain.CONF
-    )
-
-
 class Config:
     """The settings of one file in file order; ``get`` gives the first of duplicate keys, as libvirt reads."""
 
@@ -67,30 +62,14 @@ class Config:
         return iter(self.entries)
 
 
-_BLANKS = " \t\r"
+BLANKS = " \t\r"  # a carriage return is a blank to virconf between values
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = _NAME_START | frozenset("0123456789.")
 _DIGITS = frozenset("0123456789")
 MAX_DEPTH = 16  # lists in lists (vnuma is two deep); deeper nesting is refused, not recursed into
 
 
-class _Reader:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.line = 1
-
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def skip_blanks(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in _BLANKS:
-            self.pos += 1
-
-    def skip_comment(self) -> None:
-        end = self.text.find("\n", self.pos)
-        self.pos = len(self.text) if end < 0 else end
-
+class _Reader(ConfLexer):
     def skip_space(self) -> None:
         """Blanks, line breaks and comments (inside a list)."""
         while self.pos < len(self.text):
@@ -98,7 +77,7 @@ class _Reader:
             if ch == "\n":
                 self.line += 1
                 self.pos += 1
-            elif ch in _BLANKS:
+            elif ch in BLANKS:
                 self.pos += 1
             elif ch == "#":
                 self.skip_comment()
@@ -108,7 +87,7 @@ class _Reader:
     def name(self) -> str:
         start = self.pos
         if self.peek() not in _NAME_START or not self.peek():
-            raise syntax_error(self.line, f"expecting a name, found {self._found()}")
+            raise self.error(f"expecting a name, found {self._found()}")
         while self.pos < len(self.text) and self.text[self.pos] in _NAME_CHARS:
             self.pos += 1
         return self.text[start : self.pos]
@@ -121,26 +100,6 @@ class _Reader:
             return "the end of the line"
         return repr(ch)
 
-    def string(self) -> str:
-        text = self.text
-        if text.startswith('"""', self.pos):
-            end = text.find('"""', self.pos + 3)
-            if end < 0:
-                raise syntax_error(self.line, "unterminated triple-quoted string")
-            value = text[self.pos + 3 : end]
-            self.line += value.count("\n")
-            self.pos = end + 3
-            return value
-        quote = text[self.pos]
-        start = self.pos + 1
-        end = start
-        while end < len(text) and text[end] != quote and text[end] != "\n":
-            end += 1
-        if end >= len(text) or text[end] != quote:
-            raise syntax_error(self.line, "unterminated string")
-        self.pos = end + 1
-        return text[start:end]
-
     def number(self) -> int:
         start = self.pos
         if self.peek() in ("-", "+"):
@@ -149,7 +108,7 @@ class _Reader:
         while self.pos < len(self.text) and self.text[self.pos] in _DIGITS:
             self.pos += 1
         if self.pos == digits:
-            raise syntax_error(self.line, "expecting a number after the sign")
+            raise self.error("expecting a number after the sign")
         return int(self.text[start : self.pos], 10)
 
     def value(self, depth: int = 0) -> Value:
@@ -160,18 +119,18 @@ class _Reader:
             return self.list_(depth)
         if ch and (ch in _DIGITS or ch in "+-"):
             return self.number()
-        raise syntax_error(self.line, f"expecting a value, found {self._found()}")
+        raise self.error(f"expecting a value, found {self._found()}")
 
     def list_(self, depth: int) -> list[Item]:
         if depth >= MAX_DEPTH:
-            raise syntax_error(self.line, f"lists nested more than {MAX_DEPTH} deep")
+            raise self.error(f"lists nested more than {MAX_DEPTH} deep")
         opened = self.line
         self.pos += 1
         items: list[Item] = []
         self.skip_space()
         while self.peek() != "]":
             if not self.peek():
-                raise syntax_error(self.line, f"list opened on line {opened} is not closed")
+                raise self.error(f"list opened on line {opened} is not closed")
             line = self.line
             items.append(Item(self.value(depth + 1), line))
             self.skip_space()
@@ -179,12 +138,12 @@ class _Reader:
                 self.pos += 1
                 self.skip_space()
             elif self.peek() != "]":
-                raise syntax_error(self.line, f"expecting ',' or ']' in a list, found {self._found()}")
+                raise self.error(f"expecting ',' or ']' in a list, found {self._found()}")
         self.pos += 1
         return items
 
     def end_of_statement(self) -> None:
-        self.skip_blanks()
+        self.skip_blanks(BLANKS)
         if self.peek() == "#":
             self.skip_comment()
         ch = self.peek()
@@ -194,7 +153,7 @@ class _Reader:
         elif ch == ";":
             self.pos += 1
         elif ch:
-            raise syntax_error(self.line, f"expecting the end of the setting, found {self._found()}")
+            raise self.error(f"expecting the end of the setting, found {self._found()}")
 
 
 def parse(text: str) -> Config:
@@ -210,11 +169,11 @@ def parse(text: str) -> Config:
             continue
         line = reader.line
         key = reader.name()
-        reader.skip_blanks()
+        reader.skip_blanks(BLANKS)
         if reader.peek() != "=":
-            raise syntax_error(reader.line, f"expecting '=' after '{key}', found {reader._found()}")
+            raise reader.error(f"expecting '=' after '{key}', found {reader._found()}")
         reader.pos += 1
-        reader.skip_blanks()
+        reader.skip_blanks(BLANKS)
         entries.append(Entry(key, reader.value(), line))
         reader.end_of_statement()
     return Config(entries)

@@ -3,6 +3,8 @@ value that is not what the setting needs (xenConfigGetBool, GetULong, GetString,
 
 from __future__ import annotations
 
+import re
+
 from virt_xen.xlcfg.errors import malformed
 from virt_xen.xlcfg.syntax import Config, Entry, Item
 
@@ -78,3 +80,14 @@ def describe(value: object) -> str:
     if isinstance(value, int):
         return f"the number {value}"
     return f"'{value}'"
+
+
+def cpu_list(text: str, limit: int) -> tuple[int, ...]:
+    """The ids of a CPU list (``0-3,^2``), each below ``limit`` (libvirt's bitmap size); ValueError
+    says what is wrong."""
+    from virt.xml.convert import CPUSET
+
+    for number in re.findall(r"[0-9]+", text):
+        if int(number, 10) >= limit:
+            raise ValueError(f"CPU {number} of '{text}' is not below {limit}")
+    return CPUSET.parse(text)

@@ -4,11 +4,13 @@ vdistances= strings, and domain XML's ``<cpu><numa>`` cells."""
 from __future__ import annotations
 
 from lxml import etree
-from virt.xml.convert import CPUSET
 
 from virt_xen.xlcfg.errors import BadValue
 from virt_xen.xlcfg.models import element
 from virt_xen.xlcfg.syntax import Item
+from virt_xen.xlcfg.values import cpu_list
+
+MAX_VCPUS = 1024  # libvirt's VIR_DOMAIN_CPUMASK_LEN: the vCPU ids a node may list
 
 
 def parse_vnuma(nodes: list[Item]) -> tuple[etree._Element, int]:
@@ -38,7 +40,7 @@ def parse_vnuma(nodes: list[Item]) -> tuple[etree._Element, int]:
         if size == 0:
             raise BadValue(f"Incomplete vnuma configuration for vnode {n}")
         try:
-            cpus = CPUSET.parse(fields["vcpus"])
+            cpus = cpu_list(fields["vcpus"], MAX_VCPUS)
         except ValueError as e:
             raise BadValue(f"vnuma vnode {n} vcpus '{fields['vcpus']}': {e}") from None
         vcpus += len(cpus)

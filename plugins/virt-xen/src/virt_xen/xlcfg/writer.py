@@ -16,21 +16,34 @@ from lxml import etree
 from virt.xml import Domain
 from virt.xml.devices import Char, Graphics
 
-from virt_xen.xlcfg import chars, disks, nets
+from virt_xen.xlcfg import chars, cpuid, disks, nets
 from virt_xen.xlcfg.errors import unsupported
+from virt_xen.xlcfg.models import kept_attribute
 from virt_xen.xlcfg.syntax import Written, format_config
 from virt_xen.xlcfg.xenfeatures import xen_feature
 
 Settings = dict[str, Written]
 
 BOOT_LETTERS = {"fd": "a", "cdrom": "d", "network": "n", "hd": "c"}
+MAX_SERIAL_PORTS = 1024  # the serial list has an entry per port up to the highest: keep it sane
 TSC_MODES = {"native": "native", "paravirt": "native_paravirt", "emulate": "always_emulate"}
 
 
-def to_native(domain: Domain) -> str:
+def to_native(domain: Domain, *, network_bridge: nets.NetworkBridge | None = None) -> str:
     """The xl.cfg text of ``domain`` (``virt domxml-to-native xen-xl``); the Xen driver starts a
-    guest by giving this to ``xl create``."""
-    return format_config(xl_settings(domain).items())
+    guest by giving this to ``xl create``. ``domain`` is not changed: a copy of it gets the libxl
+    driver's defaults first (an HVM guest always has PAE, a disk without a format is raw...).
+    ``network_bridge`` names the bridge of a virtual network (``<interface type='network'>``);
+    without it such an interface is refused."""
+    return format_config(xl_settings(completed(domain), network_bridge).items())
+
+
+def completed(domain: Domain) -> Domain:
+    from virt_xen import domaindefaults
+
+    copy = domain.clone()
+    domaindefaults.complete(copy)
+    return copy
 
 
 def is_hvm(domain: Domain) -> bool:
@@ -43,8 +56,9 @@ def os_type(domain: Domain) -> str:
     return name or "xen"
 
 
-def common_settings(domain: Domain, vif_typename: str) -> Settings:
-    """What xl and xm configs share (libvirt's xenFormatConfigCommon)."""
+def common_settings(domain: Domain, xm: bool, network_bridge: nets.NetworkBridge | None = None) -> Settings:
+    """What xl and xm configs share (libvirt's xenFormatConfigCommon); ``xm``: for an xm config."""
+    vif_typename = "netfront" if xm else "vif"
     out: Settings = {}
     if not domain.name:
         raise unsupported("a domain needs a <name>")
@@ -63,14 +77,16 @@ def common_settings(domain: Domain, vif_typename: str) -> Settings:
         out["device_model_override"] = devices.emulator
     if devices is not None:
         _framebuffer(domain, devices.graphics, out)
-        vifs: list[Written] = [nets.format_vif(net, is_hvm(domain), vif_typename) for net in devices.interfaces]
+        vifs: list[Written] = [
+            nets.format_vif(net, is_hvm(domain), vif_typename, network_bridge) for net in devices.interfaces
+        ]
         if vifs:
             out["vif"] = vifs
         pcis: list[Written] = [p for p in (nets.format_pci(h) for h in devices.hostdevs) if p is not None]
         if pcis:
             out["pci"] = pcis
         if is_hvm(domain):
-            _char_devices(devices.parallels, devices.serials, out)
+            _char_devices(devices.parallels, devices.serials, out, xm)
             sounds = [s.model or "" for s in devices.sounds]
             if sounds:
                 out["soundhw"] = ",".join(sounds)
@@ -80,8 +96,8 @@ def common_settings(domain: Domain, vif_typename: str) -> Settings:
     return out
 
 
-def xl_settings(domain: Domain) -> Settings:
-    out = common_settings(domain, "vif")
+def xl_settings(domain: Domain, network_bridge: nets.NetworkBridge | None = None) -> Settings:
+    out = common_settings(domain, False, network_bridge)
     for step in _XL_STEPS:
         step(domain, out)
     return out
@@ -165,9 +181,8 @@ def _framebuffer(domain: Domain, graphics: list[Graphics], out: Settings) -> Non
     if len(graphics) != 1 or graphics[0].type == "spice":
         return
     display = graphics[0]
-    unknown = display._unknown.attrs if display._unknown is not None else {}
     if display.type == "sdl":
-        parts = {"display": unknown.get("display"), "xauthority": unknown.get("xauth")}
+        parts = {"display": kept_attribute(display, "display"), "xauthority": kept_attribute(display, "xauth")}
         if is_hvm(domain):
             out["sdl"], out["vnc"] = 1, 0
             out.update({k: v for k, v in parts.items() if v is not None})
@@ -190,15 +205,21 @@ def _framebuffer(domain: Domain, graphics: list[Graphics], out: Settings) -> Non
         out["vfb"] = [",".join(["type=vnc", *(f"{k}={v}" for k, v in vnc.items())])]
 
 
-def _char_devices(parallels: list[Char], serials: list[Char], out: Settings) -> None:
+def _char_devices(parallels: list[Char], serials: list[Char], out: Settings, xm: bool) -> None:
     out["parallel"] = chars.format_char(parallels[0]) if parallels else "none"
     if not serials:
         out["serial"] = "none"
     elif len(serials) == 1 and _port(serials[0]) == 0:
         out["serial"] = chars.format_char(serials[0])
+    elif xm:
+        raise unsupported("Multiple serial devices are not supported by xen-xm")
     else:
         by_port: dict[int, Char] = {}
         for serial in serials:
+            if not 0 <= _port(serial) < MAX_SERIAL_PORTS:
+                raise unsupported(
+                    f"serial port {_port(serial)} is beyond the {MAX_SERIAL_PORTS} an xl serial list holds"
+                )
             by_port.setdefault(_port(serial), serial)
         out["serial"] = [
             chars.format_char(by_port[port]) if port in by_port else "none" for port in range(max(by_port) + 1)
@@ -234,12 +255,17 @@ def _os(domain: Domain, out: Settings) -> None:
             if value:
                 out[key] = value
     if is_hvm(domain):
-        letters = "".join(BOOT_LETTERS.get(b.dev or "", "c") for b in (os.boot if os is not None else []))
-        out["boot"] = letters or "c"
+        out["boot"] = boot_letters(domain)
         cpu = domain.cpu
         if cpu is not None and cpu.mode == "host-passthrough":
             nested = not any(f.policy in ("disable", "forbid") and f.name in ("vmx", "svm") for f in cpu.features)
             out["nestedhvm"] = int(nested)
+
+
+def boot_letters(domain: Domain) -> str:
+    """An HVM guest's boot order as xl and xm write it (c when none is given)."""
+    boot = domain.os.boot if domain.os is not None else []
+    return "".join(BOOT_LETTERS.get(b.dev or "", "c") for b in boot) or "c"
 
 
 def _slic_table(domain: Domain) -> str | None:
@@ -248,26 +274,16 @@ def _slic_table(domain: Domain) -> str | None:
     return None if table is None else table.text or ""
 
 
-# libvirt's names of CPU features that libxl's cpuid names differently
-CPUID_NAMES = {
-    "cx16": "cmpxchg16", "cid": "cntxid", "ds_cpl": "dscpl", "pclmuldq": "pclmulqdq", "pni": "sse3",
-    "ht": "htt", "pn": "psn", "clflush": "clfsh", "sep": "sysenter", "cx8": "cmpxchg8",
-    "nodeid_msr": "nodeid", "cr8legacy": "altmovcr8", "lahf_lm": "lahfsahf", "cmp_legacy": "cmplegacy",
-    "fxsr_opt": "ffxsr", "pdpe1gb": "page1gb", "spec-ctrl": "ibrsb",
-}  # fmt: skip
-CPUID_POLICIES = {"force": "1", "require": "1", "optional": "x", "disable": "0", "forbid": "0"}
-
-
-def _cpuid(domain: Domain, out: Settings) -> None:
+def _cpuid_setting(domain: Domain, out: Settings) -> None:
     cpu = domain.cpu
     if cpu is None or cpu.mode != "host-passthrough":
         return
     pairs = ["host"]
     for feature in cpu.features:
-        name = CPUID_NAMES.get(feature.name or "", feature.name or "")
+        name = cpuid.LIBXL_NAMES.get(feature.name or "", feature.name or "")
         if name in ("vmx", "svm"):
             continue  # nested virtualisation is the nestedhvm setting
-        pairs.append(f"{name}={CPUID_POLICIES.get(feature.policy or 'require', '1')}")
+        pairs.append(f"{name}={cpuid.VALUES.get(feature.policy or 'require', '1')}")
     if len(pairs) > 1:
         out["cpuid"] = ",".join(pairs)
 
@@ -335,12 +351,12 @@ def _spice(domain: Domain, out: Settings) -> None:
     listen = spice.listens[0].address if spice.listens else spice.listen
     if listen:
         out["spicehost"] = listen
-    unknown = spice._unknown.attrs if spice._unknown is not None else {}
     out["spiceport"] = spice.port or 0
+    tls_port = kept_attribute(spice, "tlsPort") or "0"
     try:
-        out["spicetls_port"] = int(unknown.get("tlsPort", "0"), 10)
+        out["spicetls_port"] = int(tls_port, 10)
     except ValueError:
-        raise unsupported(f"SPICE tlsPort '{unknown.get('tlsPort')}' is not a number") from None
+        raise unsupported(f"SPICE tlsPort '{tls_port}' is not a number") from None
     if spice.passwd:
         out["spicedisable_ticketing"] = 0
         out["spicepasswd"] = spice.passwd
@@ -396,7 +412,7 @@ def _usb_controllers(domain: Domain, out: Settings) -> None:
             if controller.model not in USB_CONTROLLER_MODELS:
                 raise unsupported(f"USB controller model '{controller.model}' has no xl usbctrl type")
             spec = USB_CONTROLLER_MODELS[controller.model]
-        ports = controller.ports
+        ports = kept_attribute(controller, "ports")
         if ports is not None:
             try:
                 spec += f"ports={int(ports, 10):x}"
@@ -428,7 +444,7 @@ def _device_model_args(domain: Domain, out: Settings) -> None:
 
 _XL_STEPS: tuple[Callable[[Domain, Settings], None], ...] = (
     _os,
-    _cpuid,
+    _cpuid_setting,
     _vnuma,
     _xenbus,
     _disks,

@@ -10,9 +10,10 @@ from virt.xml import Domain
 from virt.xml.devices import Devices, Disk, DiskDriver, DiskSource, DiskTarget, Input
 from virt.xml.domain import Loader
 
-from virt_xen.xlcfg.errors import BadValue, malformed
+from virt_xen.xlcfg.disks import checked_target
+from virt_xen.xlcfg.errors import BadValue, missing, unsupported
 from virt_xen.xlcfg.models import make
-from virt_xen.xlcfg.syntax import parse
+from virt_xen.xlcfg.syntax import Written, format_config, parse
 from virt_xen.xlcfg.values import Values
 
 if TYPE_CHECKING:
@@ -30,6 +31,67 @@ def from_native(text: str) -> Domain:
     return read(parse(text), XM)
 
 
+def to_native(domain: Domain) -> str:
+    """The xm config of ``domain`` (``virt domxml-to-native xen-xm``, libvirt's xenFormatXM): the
+    shared settings, then xm's OS settings, disks and USB input device."""
+    from virt_xen.xlcfg import writer
+
+    complete = writer.completed(domain)
+    out = writer.common_settings(complete, True)
+    hvm = writer.is_hvm(complete)
+    os = complete.os
+    if hvm:
+        out["builder"] = "hvm"
+        if os is not None and os.loader is not None and os.loader.path:
+            out["kernel"] = os.loader.path
+        out["boot"] = writer.boot_letters(complete)
+    else:
+        settings = (
+            ("bootloader", complete.bootloader),
+            ("bootargs", complete.bootloader_args),
+            ("kernel", os.kernel if os is not None else None),
+            ("ramdisk", os.initrd if os is not None else None),
+            ("extra", os.cmdline if os is not None else None),
+        )
+        out.update({key: value for key, value in settings if value})
+    disks = complete.devices.disks if complete.devices is not None else []
+    specs: list[Written] = [format_disk(disk) for disk in disks if disk.device != "floppy"]
+    if specs:
+        out["disk"] = specs
+    for device in complete.devices.inputs if hvm and complete.devices is not None else []:
+        if device.bus == "usb":
+            out["usb"] = 1
+            if device.type in ("mouse", "tablet", "keyboard"):
+                out["usbdevice"] = device.type  # one device in xm: the last one given
+    return format_config(out.items())
+
+
+def format_disk(disk: Disk) -> str:
+    """SOURCE,DEVICE[:cdrom],MODE: the source led by its driver (and a tap driver's format, aio for raw)."""
+    source = disk.source
+    path = (source.file or source.dev or source.dir) if source is not None else None
+    spec = ""
+    if path:
+        driver = disk.driver.name if disk.driver is not None else None
+        fmt = disk.driver.type if disk.driver is not None else None
+        if fmt:
+            if driver:
+                spec = f"{driver}:"
+                if driver in ("tap", "tap2"):
+                    spec += f"{'aio' if fmt == 'raw' else fmt}:"
+        elif disk.type in ("file", "block"):
+            spec = "file:" if disk.type == "file" else "phy:"
+        else:
+            raise unsupported(f"unsupported disk type {disk.type}")
+        spec += path
+    if disk.transient is not None:
+        raise unsupported("transient disks not supported yet")
+    target = disk.target.dev if disk.target is not None else ""
+    cdrom = ":cdrom" if disk.device == "cdrom" else ""
+    mode = "r" if disk.readonly else "!" if disk.shareable else "w"
+    return f"{spec},{target}{cdrom},{mode}"
+
+
 def read_os(v: Values, domain: Domain, hvm: bool) -> None:
     from virt_xen.xlcfg.reader import boot_devices
 
@@ -38,7 +100,7 @@ def read_os(v: Values, domain: Domain, hvm: bool) -> None:
     if hvm:
         kernel = v.string("kernel")
         if kernel is None:
-            raise malformed("kernel", 0, "config value kernel was missing (an HVM guest's firmware)")
+            raise missing("kernel", "an HVM guest's firmware")
         os.loader = make(Loader, type="rom", path=kernel)
         os.boot = boot_devices(v)
         return
@@ -94,7 +156,7 @@ def parse_disk(text: str, hvm: bool) -> Disk:
         disk.readonly = True
     elif mode in ("w!", "!"):
         disk.shareable = True
-    return disk
+    return checked_target(disk)
 
 
 def read_inputs(v: Values, devices: Devices, hvm: bool) -> None:
