@@ -52,10 +52,7 @@ The downloaded packages are not kept (the kernel's is ~70 MB): only the kernel a
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
-import lzma
 import re
 import shutil
 import stat
@@ -376,24 +373,8 @@ def _build(packages: _Packages, work: Path, out: Path) -> None:
 
 def _pvh_vmlinux(bzimage: bytes) -> bytes | None:
     """The ELF kernel inside a bzImage, if it has a PVH entry point and a payload compressed as Python reads."""
-    if len(bzimage) < 0x250 or bzimage[0x202:0x206] != b"HdrS":
-        return None
-    setup_sects = bzimage[0x1F1] or 4
-    offset, length = struct.unpack_from("<II", bzimage, 0x248)
-    start = (setup_sects + 1) * 512 + offset
-    payload = bzimage[start : start + length]
-    try:
-        if payload.startswith(b"\xfd7zXZ\x00"):
-            elf = lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(payload)
-        elif payload.startswith(b"\x1f\x8b"):
-            elf = gzip.GzipFile(fileobj=io.BytesIO(payload)).read()
-        elif payload.startswith(b"\x5d\x00"):
-            elf = lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(payload)
-        else:
-            return None  # zstd, lz4, bzip2, lzo: boot the bzImage
-    except (lzma.LZMAError, OSError, EOFError):
-        return None
-    return elf if _has_pvh_note(elf) else None
+    elf = debimage.vmlinux(bzimage)
+    return elf if elf is not None and _has_pvh_note(elf) else None
 
 
 def _has_pvh_note(elf: bytes) -> bool:

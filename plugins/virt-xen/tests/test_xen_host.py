@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from xenhost import CONSOLE_LOGS, PV_MARKER, PV_TICK, XenHost, pv_config
+from xenhost import CONSOLE_LOGS, PV_MARKER, PV_MEMORY_MIB, PV_TICK, XenHost, pv_config
 
 GUEST = "host-check"
 CONSOLE_TIMEOUT = 90.0
@@ -29,7 +29,7 @@ def test_xen_host_boots_a_pv_guest(xen_host: XenHost) -> None:
         for key, _, value in (line.partition(":") for line in xen_host.run("xl info").stdout.splitlines())
     )
     assert (info["xen_major"], info["xen_minor"]) == ("4", "17")
-    assert int(info["free_memory"]) >= 128, info
+    assert int(info["free_memory"]) >= PV_MEMORY_MIB, info
 
     xen_host.run(f"cat > /tmp/{GUEST}.cfg && xl create /tmp/{GUEST}.cfg", input=pv_config(GUEST))
     try:
@@ -39,7 +39,7 @@ def test_xen_host_boots_a_pv_guest(xen_host: XenHost) -> None:
         mine = [d for d in listed if d["config"]["c_info"]["name"] == GUEST]
         assert len(mine) == 1, listed
         assert mine[0]["domid"] > 0
-        assert mine[0]["config"]["b_info"]["max_memkb"] == 128 * 1024
+        assert mine[0]["config"]["b_info"]["max_memkb"] == PV_MEMORY_MIB * 1024
     finally:
         xen_host.run(f"xl destroy {GUEST}", check=False)
     names = [d["config"]["c_info"]["name"] for d in json.loads(xen_host.run("xl list -l").stdout)]

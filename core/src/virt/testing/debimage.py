@@ -302,6 +302,34 @@ def insmod_lines(moddir: str, modules: Sequence[str], indent: str = "") -> str:
     return f"\n{indent}".join(lines)
 
 
+# -- kernels ---------------------------------------------------------------------------------------------------
+
+
+def vmlinux(bzimage: bytes) -> bytes | None:
+    """The ELF kernel inside a bzImage (Debian's ``vmlinuz``), when its payload is compressed as Python reads
+    (xz, gzip, lzma); ``None`` for anything else (zstd, lz4, bzip2, lzo, not a bzImage).
+
+    Booting the ELF skips the bzImage's decompressor: QEMU boots it directly (PVH), and ``xl`` loads a
+    gzipped ELF far faster than it unpacks an xz bzImage under TCG.
+    """
+    if len(bzimage) < 0x250 or bzimage[0x202:0x206] != b"HdrS":
+        return None
+    setup_sects = bzimage[0x1F1] or 4
+    offset, length = struct.unpack_from("<II", bzimage, 0x248)
+    start = (setup_sects + 1) * 512 + offset
+    payload = bzimage[start : start + length]
+    try:
+        if payload.startswith(b"\xfd7zXZ\x00"):
+            return lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(payload)
+        if payload.startswith(b"\x1f\x8b"):
+            return gzip.GzipFile(fileobj=io.BytesIO(payload)).read()
+        if payload.startswith(b"\x5d\x00"):
+            return lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(payload)
+    except (lzma.LZMAError, OSError, EOFError):
+        return None
+    return None
+
+
 # -- ELF programs and their libraries ----------------------------------------------------------------------
 
 
