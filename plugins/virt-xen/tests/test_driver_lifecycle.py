@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import virt
 from xen_driver_support import GUEST, Cli, pv_domain_xml, wait_for, xl_domains
-from xenhost import PV_TICK, XenHost
+from xenhost import PV_KERNEL, PV_MEMORY_MIB, PV_TICK, SAVE_DIR, XenHost
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_bad_input_is_refused_with_the_reason(cli: Cli, tmp_path: Path) -> None:
     assert done.returncode != 0 and "domaintype=kvm" in done.stderr, done.stderr
     # xl's own complaint reaches the user: a kernel that is not there
     missing = tmp_path / "missing.xml"
-    missing.write_text(pv_domain_xml("xbad").replace("pv-vmlinuz", "no-such-kernel"))
+    missing.write_text(pv_domain_xml("xbad").replace(PV_KERNEL, "/no-such-kernel"))
     cli.ok("define", str(missing))
     try:
         done = cli.run("start", "xbad")
@@ -121,13 +121,14 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
     wait_for("xl console to end on dom0", lambda: _on_dom0(xen_host, "bin/xenconsole ") == 0, 10)
 
     cli.ok("setvcpus", GUEST, "1", "--live")
-    cli.ok("setmem", GUEST, "112M", "--live")  # less would starve this guest (it has no swap)
+    target = PV_MEMORY_MIB - 16  # much less would starve this guest (it has no swap)
+    cli.ok("setmem", GUEST, f"{target}M", "--live")
     dominfo = cli.ok("dominfo", GUEST)
-    assert re.search(r"CPU\(s\):\s+1\n", dominfo) and "Max memory:     131072 KiB" in dominfo, dominfo
-    wait_for("the balloon to reach 112 MiB", lambda: "Used memory:    114688 KiB" in cli.ok("dominfo", GUEST), 60)
+    assert re.search(r"CPU\(s\):\s+1\n", dominfo) and f"Max memory:     {PV_MEMORY_MIB * 1024} KiB" in dominfo, dominfo
+    wait_for("the balloon", lambda: f"Used memory:    {target * 1024} KiB" in cli.ok("dominfo", GUEST), 60)
     assert xen_host.run("xl list -v " + GUEST).stdout.split("\n")[1].split()[3] == "1"
 
-    image = f"/var/lib/xen/{GUEST}.save"  # dom0 has no /var/tmp
+    image = f"{SAVE_DIR}/{GUEST}.save"  # a tmpfs of its own: dom0's root is small
     cli.ok("save", GUEST, image, timeout=180)
     assert GUEST not in xl_domains(xen_host) and cli.state() == "shut off"
     cli.ok("restore", image, timeout=180)
@@ -136,7 +137,9 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
     assert cli.state() == "running"
     xen_host.run(f"rm -f {image} {image}.xml")
 
-    # managed save: the next start resumes the image (and removes it)
+    # managed save: the next start resumes the image (and removes it); the driver's folder for the
+    # images on the test host's tmpfs for them
+    xen_host.run(f"mkdir -p /var/lib/virt-xen && ln -sfn {SAVE_DIR} /var/lib/virt-xen/save")
     cli.ok("managedsave", GUEST, timeout=180)
     assert re.search(rf"-\s+{GUEST}\s+saved", cli.ok("list", "--all", "--managed-save")) and GUEST not in xl_domains(
         xen_host

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import attrs
-from xenhost import PV_INITRD, PV_KERNEL, XenHost
+from xenhost import PV_INITRD, PV_KERNEL, PV_MEMORY_MIB, XenHost
 
 VIRT = [sys.executable, "-m", "virt.cli.main"]
 GUEST = "xpv"
 
 
-def pv_domain_xml(name: str = GUEST, *, memory_mib: int = 128, vcpus: int = 2, uuid: str | None = None) -> str:
+def pv_domain_xml(
+    name: str = GUEST, *, memory_mib: int = PV_MEMORY_MIB, vcpus: int = 2, uuid: str | None = None
+) -> str:
     """The test host's PV guest as domain XML: its kernel and initramfs in dom0, its console on hvc0."""
     uuid_line = f"<uuid>{uuid}</uuid>" if uuid else ""
     return f"""<domain type='xen'>
