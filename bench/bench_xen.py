@@ -111,7 +111,7 @@ def main() -> int:
             finally:
                 host.stop()
     medians = {key: statistics.median(values) for key, values in times.items()}
-    print(f"bench_xen: medians of {args.runs} runs, the PV guest (128 MiB, 1 vcpu) on Xen under QEMU TCG, over ssh")
+    print(f"bench_xen: medians of {args.runs} runs, the PV guest (96 MiB, 1 vcpu) on Xen under QEMU TCG, over ssh")
     ok = True
     for step in ("start", "destroy"):
         ratio = medians[f"ours {step}"] / medians[f"xl {step}"]
