@@ -124,6 +124,8 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
     target = PV_MEMORY_MIB - 16  # much less would starve this guest (it has no swap)
     cli.ok("setmem", GUEST, f"{target}M", "--live")
     dominfo = cli.ok("dominfo", GUEST)
+    vcpus = cli.ok("vcpuinfo", GUEST)  # the online ones, as virsh shows them
+    assert "VCPU:           0" in vcpus and "VCPU:           1" not in vcpus, vcpus
     assert re.search(r"CPU\(s\):\s+1\n", dominfo) and f"Max memory:     {PV_MEMORY_MIB * 1024} KiB" in dominfo, dominfo
     wait_for("the balloon", lambda: f"Used memory:    {target * 1024} KiB" in cli.ok("dominfo", GUEST), 60)
     assert xen_host.run("xl list -v " + GUEST).stdout.split("\n")[1].split()[3] == "1"

@@ -11,7 +11,7 @@ from virt.errors import VirtError
 from virt.states import DomainState
 from virt_xen import hostinfo
 from virt_xen.dom0 import Result
-from virt_xen.xl import parse_info, parse_list
+from virt_xen.xl import parse_info, parse_list, parse_vcpus
 
 DATA = Path(__file__).with_name("data")
 
@@ -67,3 +67,9 @@ def test_xl_complaint_without_its_chatter() -> None:
     )
     assert Result(1, b"", stderr).error_text == "xc: error: Save failed (28 = No space left on device)"
     assert Result(3, b"", b"").error_text == "exit status 3"
+
+
+def test_xl_vcpu_list() -> None:
+    online, offline = parse_vcpus((DATA / "xl-vcpu-list.txt").read_text())
+    assert (online.number, online.cpu, online.state, online.hard_affinity) == (0, 0, "-b-", "all")
+    assert (offline.number, offline.cpu, offline.state) == (1, -1, "--p")

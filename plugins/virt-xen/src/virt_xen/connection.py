@@ -18,6 +18,7 @@ from virt.localstate.consoles import ConsoleSessions
 from virt_xen import errors, hostinfo
 from virt_xen.driver import XenDriver, acquire, release
 from virt_xen.paths import XenPaths
+from virt_xen.xl import parse_vcpus
 
 if TYPE_CHECKING:
     import socket
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from virt.domainchanges import Impact, MetadataType, SaveFlags, UndefineFlags
     from virt.domainsave import StartFlags
+    from virt.domainstats import VcpuInfo
     from virt.driver import DomainRef
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo
@@ -152,6 +154,67 @@ class XenConnection(LocalConnection[XenDriver]):
         if virt_type is not None and virt_type.lower() != "xen":
             raise errors.invalid_arg(f"unknown type '{virt_type}'")
         return int(self._xl_info().get("max_cpu_id", "0").split()[0]) + 1
+
+    # -- vCPUs ------------------------------------------------------------------------------------------
+    def _host_cpus(self) -> frozenset[int]:
+        return frozenset(range(int(self._xl_info().get("nr_cpus", "1").split()[0])))
+
+    def get_domain_vcpus(self, ref: DomainRef) -> list[VcpuInfo]:
+        """libxlDomainGetVcpus: ``xl vcpu-list`` of the running domain."""
+        from virt.domainstats import VcpuInfo, VcpuState
+        from virt.xml.convert import CPUSET
+
+        with self.xen.locked(ref) as obj:
+            if not obj.active:
+                raise errors.invalid("cannot list vcpus for an inactive domain")
+            text = self.xen.xl.text(["vcpu-list", str(obj.id)], f"Failed to list vcpus for domain '{obj.id}'")
+        host = self._host_cpus()
+        found: list[VcpuInfo] = []
+        for vcpu in parse_vcpus(text):
+            state = VcpuState.OFFLINE
+            if "r" in vcpu.state:
+                state = VcpuState.RUNNING
+            elif "b" in vcpu.state:
+                state = VcpuState.BLOCKED
+            affinity = host if vcpu.hard_affinity == "all" else frozenset(CPUSET.parse(vcpu.hard_affinity))
+            found.append(VcpuInfo(vcpu.number, state, int(vcpu.cpu_time * 1_000_000_000), vcpu.cpu, affinity))
+        return found
+
+    def get_domain_vcpu_pin_info(
+        self, ref: DomainRef, *, live: bool = False, config: bool = False
+    ) -> list[frozenset[int]]:
+        from virt.localstate import stats
+
+        with self.xen.locked(ref) as obj:
+            return stats.vcpu_affinities(stats.one_definition(obj, live=live, config=config), self._host_cpus())
+
+    def pin_domain_vcpu(self, ref: DomainRef, vcpu: int, cpus: frozenset[int], impact: Impact) -> None:
+        """libxlDomainPinVcpuFlags: ``xl vcpu-pin`` live, ``<cputune><vcpupin>`` in the definitions."""
+        from virt import domainchanges as rules
+        from virt.localstate import stats
+        from virt.xml.convert import CPUSET
+
+        host = self._host_cpus()
+        if not cpus or not cpus <= host:
+            raise errors.invalid_arg(f"cpumap {CPUSET.format(cpus) if cpus else '(empty)'} names no CPU of the host")
+        with self.xen.locked(ref) as obj:
+            if obj.control:
+                raise errors.dom0()
+            live, config = rules.resolve_impact(impact, active=obj.active, persistent=obj.persistent)
+            edited = [d for d, wanted in ((obj.live, live), (obj.config, config)) if wanted and d is not None]
+            for definition in edited:
+                count = stats.max_vcpus(definition)
+                if vcpu >= count:
+                    raise errors.invalid_arg(f"vcpu {vcpu} is out of range of live cpu count {count}")
+            # every host CPU: the pin goes, as libvirt drops a pin to all CPUs
+            pin = None if cpus == host else cpus
+            if live and obj.live is not None:
+                self.xen.xl.act("vcpu-pin", obj.id, str(vcpu), CPUSET.format(cpus), what="Failed to pin vcpu")
+                rules.set_vcpu_pin(obj.live, vcpu, pin)
+                self.xen.save_status(obj)
+            if config and obj.config is not None:
+                rules.set_vcpu_pin(obj.config, vcpu, pin)
+                self.xen.definitions.save(obj.config)
 
     # -- native formats (virt_xen.xlcfg through virt.native) ---------------------------------------------
     def domain_xml_from_native(self, native_format: str, native_config: str, flags: int) -> str:

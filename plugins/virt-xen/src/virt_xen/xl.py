@@ -102,6 +102,44 @@ def parse_list(text: str) -> list[XlDomain]:
     return found
 
 
+_VCPU_LINE = re.compile(
+    r"^(?P<name>.+?)\s+(?P<id>\d+)\s+(?P<vcpu>\d+)\s+(?P<cpu>\d+|-)\s+(?P<state>[-rbp]{3})\s+"
+    r"(?P<time>[\d.]+)\s+(?P<hard>\S+)"
+)
+
+
+@attrs.frozen
+class XlVcpu:
+    """One line of ``xl vcpu-list``."""
+
+    number: int
+    cpu: int
+    """The host CPU it runs on (-1: none, offline)."""
+    state: str
+    """``r`` running, ``b`` blocked, ``p`` paused (offline), ``-`` for a letter not set."""
+    cpu_time: float
+    hard_affinity: str
+    """``all`` or a CPU list (``0-1,3``)."""
+
+
+def parse_vcpus(text: str) -> list[XlVcpu]:
+    """The vCPUs of ``xl vcpu-list DOMID`` output (its header skipped); VirtError on a line it cannot read."""
+    found: list[XlVcpu] = []
+    for line in text.splitlines()[1:]:
+        if not line.strip():
+            continue
+        match = _VCPU_LINE.match(line)
+        if match is None:
+            raise errors.internal(f"cannot read this line of 'xl vcpu-list': {line!r}")
+        cpu = match["cpu"]
+        found.append(
+            XlVcpu(
+                int(match["vcpu"]), -1 if cpu == "-" else int(cpu), match["state"], float(match["time"]), match["hard"]
+            )
+        )
+    return found
+
+
 def parse_info(text: str) -> dict[str, str]:
     """``key : value`` lines of ``xl info`` (multi-line sections such as ``xl info -n``'s tables are
     kept whole under the key that opens them, one line each)."""
