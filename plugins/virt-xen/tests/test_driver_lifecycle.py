@@ -124,6 +124,9 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
     target = PV_MEMORY_MIB - 16  # much less would starve this guest (it has no swap)
     cli.ok("setmem", GUEST, f"{target}M", "--live")
     dominfo = cli.ok("dominfo", GUEST)
+    scheduler = re.search(r"xen_scheduler\s*: (\S+)", xen_host.run("xl info").stdout)
+    # (virsh exits 1 for a scheduler without parameters, credit2's here, after naming it)
+    assert scheduler is not None and f"Scheduler      : {scheduler[1]}" in cli.run("schedinfo", GUEST).stdout
     vcpus = cli.ok("vcpuinfo", GUEST)  # the online ones, as virsh shows them
     assert "VCPU:           0" in vcpus and "VCPU:           1" not in vcpus, vcpus
     assert re.search(r"CPU\(s\):\s+1\n", dominfo) and f"Max memory:     {PV_MEMORY_MIB * 1024} KiB" in dominfo, dominfo

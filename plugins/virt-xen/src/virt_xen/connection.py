@@ -22,14 +22,15 @@ from virt_xen.xl import parse_vcpus
 
 if TYPE_CHECKING:
     import socket
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from virt.domainchanges import Impact, MetadataType, SaveFlags, UndefineFlags
     from virt.domainsave import StartFlags
-    from virt.domainstats import VcpuInfo
+    from virt.domainstats import TypedParameter, VcpuInfo
     from virt.driver import DomainRef
     from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo
+    from virt.scheduler import SchedulerType
     from virt.states import DomainState
     from virt.uri import URI
     from virt.xml import Capabilities
@@ -215,6 +216,62 @@ class XenConnection(LocalConnection[XenDriver]):
             if config and obj.config is not None:
                 rules.set_vcpu_pin(obj.config, vcpu, pin)
                 self.xen.definitions.save(obj.config)
+
+    # -- scheduler (libxl's credit scheduler's weight and cap) -------------------------------------------
+    def _scheduler(self, ref: DomainRef) -> tuple[str, int]:
+        """The hypervisor's scheduler and the running domain's id (libvirt asks for a running domain)."""
+        with self.xen.locked(ref) as obj:
+            if not obj.active:
+                raise errors.not_running()
+            domid = obj.id
+        return self._xl_info().get("xen_scheduler", ""), domid
+
+    def get_domain_scheduler_type(self, ref: DomainRef) -> SchedulerType:
+        """libxlDomainGetSchedulerType: credit has two parameters (weight, cap), the others none here."""
+        from virt.scheduler import SchedulerType
+
+        name, _ = self._scheduler(ref)
+        if name not in ("credit", "credit2", "sedf", "arinc653"):
+            raise errors.internal(f"Failed to get scheduler id for domain '{ref.id}' with libxenlight")
+        return SchedulerType(name, 2 if name == "credit" else 0)
+
+    def _credit(self, ref: DomainRef) -> int:
+        name, domid = self._scheduler(ref)
+        if name != "credit":
+            raise errors.internal("Only 'credit' scheduler is supported")
+        return domid
+
+    def get_domain_scheduler_parameters(self, ref: DomainRef, flags: int) -> list[TypedParameter]:
+        """``xl sched-credit -d DOMID``: weight and cap."""
+        from virt.domainstats import ParamType, TypedParameter
+        from virt.scheduler import TYPED_PARAM_STRING_OKAY
+
+        if flags & ~TYPED_PARAM_STRING_OKAY:
+            raise errors.unsupported_flags(flags & ~TYPED_PARAM_STRING_OKAY, "libxlDomainGetSchedulerParametersFlags")
+        domid = self._credit(ref)
+        what = f"Failed to get scheduler parameters for domain '{domid}' with libxenlight"
+        lines = self.xen.xl.text(["sched-credit", "-d", str(domid)], what).split("\n")
+        fields = lines[1].split() if len(lines) > 1 else []
+        if len(fields) < 4 or not fields[-2].isdigit() or not fields[-1].isdigit():
+            raise errors.internal(f"{what}: 'xl sched-credit' said {lines!r}")
+        return [
+            TypedParameter("weight", ParamType.UINT, int(fields[-2])),
+            TypedParameter("cap", ParamType.UINT, int(fields[-1])),
+        ]
+
+    def set_domain_scheduler_parameters(self, ref: DomainRef, params: Sequence[TypedParameter], flags: int) -> None:
+        """``xl sched-credit -d DOMID -w WEIGHT -c CAP``."""
+        from virt.domainstats import ParamType
+        from virt.scheduler import validate
+
+        if flags:
+            raise errors.unsupported_flags(flags, "libxlDomainSetSchedulerParametersFlags")
+        validate(params, {"weight": ParamType.UINT, "cap": ParamType.UINT}, ErrorDomain.LIBXL)
+        domid = self._credit(ref)
+        args = ["sched-credit", "-d", str(domid)]
+        for param in params:
+            args += ["-w" if param.field == "weight" else "-c", str(int(param.value))]
+        self.xen.xl.text(args, f"Failed to set scheduler parameters for domain '{domid}' with libxenlight")
 
     # -- native formats (virt_xen.xlcfg through virt.native) ---------------------------------------------
     def domain_xml_from_native(self, native_format: str, native_config: str, flags: int) -> str:
