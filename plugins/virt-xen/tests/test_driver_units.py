@@ -73,3 +73,40 @@ def test_xl_vcpu_list() -> None:
     online, offline = parse_vcpus((DATA / "xl-vcpu-list.txt").read_text())
     assert (online.number, online.cpu, online.state, online.hard_affinity) == (0, 0, "-b-", "all")
     assert (offline.number, offline.cpu, offline.state) == (1, -1, "--p")
+
+
+def test_local_dom0_runs_spawns_reads_and_writes(tmp_path: Path) -> None:
+    """The door ``xen:///system`` uses, on ordinary commands (this host is no dom0)."""
+    import os
+    import select
+
+    from virt_xen.dom0 import LocalDom0
+
+    door = LocalDom0()
+    done = door.run(["sh", "-c", "cat; echo err >&2; exit 3"], input=b"in")
+    assert (done.status, done.stdout, done.error_text) == (3, b"in", "err")
+    target = tmp_path / "x.cfg"
+    door.write_file(str(target), b"name = 'x'\n")
+    assert door.read_file(str(target)) == b"name = 'x'\n" and door.read_file(str(target), 4) == b"name"
+    spawned = door.spawn(["sh", "-c", "tty; read line; echo got $line"])  # on a terminal of its own
+    try:
+        os.write(spawned.write_fd, b"hello\n")
+        seen = b""
+        while b"got hello" not in seen:
+            assert select.select([spawned.read_fd], [], [], 10)[0], seen
+            seen += os.read(spawned.read_fd, 1024)
+        assert b"/dev/pts/" in seen
+    finally:
+        spawned.stop()
+    assert spawned.process.returncode is not None
+
+
+def test_unreachable_dom0_is_named(tmp_path: Path) -> None:
+    from virt.errors import ConnectionError
+    from virt.testing.fakessh import write_fake_ssh
+    from virt.uri import parse
+    from virt_xen.dom0 import SshDom0
+
+    ssh = write_fake_ssh(tmp_path)
+    with pytest.raises(ConnectionError, match=r"cannot connect to dom0 root@nosuchhost over ssh: .*Could not resolve"):
+        SshDom0(parse(f"xen+ssh://root@nosuchhost/system?command={ssh}"))
