@@ -20,7 +20,8 @@ the modules, brings up the virtio NIC with QEMU user networking's fixed address,
 The PV guest (:data:`PV_KERNEL`, :data:`PV_INITRD` in dom0, :func:`pv_config` for an ``xl`` config) prints
 :data:`PV_MARKER` on its console (``hvc0``), then ``pv: tick N`` every second. ``xl shutdown`` (``xl reboot``)
 makes its kernel run ``/sbin/poweroff`` (``/sbin/reboot``): scripts that say ``pv: poweroff`` (``pv: reboot``)
-and stop the guest at once; ``xl save`` / ``xl restore`` are handled by the kernel alone.
+and stop the guest at once; ``xl save`` / ``xl restore`` are handled by the kernel alone; a vCPU that
+``xl vcpu-set`` adds is brought online by the guest's init within a second (``pv: /sys/.../cpuN online``).
 
 The build is cached in ``$VIRT_TEST_CACHE/xen`` (``/var/tmp/virt-test-xen`` by default), one folder per package
 versions and :data:`FORMAT`, as ``virt.testing.debimage`` keeps builds. :func:`boot` starts QEMU and returns a
@@ -43,7 +44,7 @@ from pathlib import Path
 
 from virt.testing import debimage, end_process, free_port
 
-FORMAT = 5
+FORMAT = 6
 """Bumped whenever the image changes, so that older cached builds are not reused."""
 
 XEN = "4.17"
@@ -95,6 +96,10 @@ XEN_CMDLINE = "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M dom0_max_vcpu
 DOM0_CMDLINE = "console=hvc0 quiet panic=-1"
 QEMU_CPU = "Westmere"
 """``-cpu max`` crashes dom0 under TCG, and KVM acceleration fails: TCG with a Westmere CPU works."""
+
+CPUS = 2
+"""Xen's physical CPUs (QEMU's -smp): two, so that a guest may have two vCPUs without ``xl vcpu-set`` refusing
+to overcommit; dom0 keeps one (``dom0_max_vcpus=1``)."""
 
 BOOT_TIMEOUT = 240.0
 """Seconds allowed from QEMU's start to dom0's SSH answering (~20 s here; a loaded CI machine is slower)."""
@@ -244,7 +249,9 @@ class XenHost:
         end_process(self.process)
 
 
-def boot(image: XenImage, workdir: Path, *, qemu: str = "qemu-system-x86_64", memory_mib: int = 1024) -> XenHost:
+def boot(
+    image: XenImage, workdir: Path, *, qemu: str = "qemu-system-x86_64", memory_mib: int = 1024, cpus: int = CPUS
+) -> XenHost:
     """Xen with dom0 booted under QEMU (TCG), its files in ``workdir``; returns once dom0 answers SSH.
 
     Raises ``RuntimeError`` with the console's output if QEMU ends or dom0 does not answer in
@@ -270,7 +277,7 @@ def boot(image: XenImage, workdir: Path, *, qemu: str = "qemu-system-x86_64", me
     # QEMU's multiboot module list: "FILE ARGS" separated by commas (a comma in a path is doubled)
     modules = f"{_qemu_escape(image.kernel)} {dom0_cmdline},{_qemu_escape(image.initrd)}"
     argv = [
-        qemu, "-machine", "q35,accel=tcg", "-cpu", QEMU_CPU, "-m", str(memory_mib), "-smp", "1",
+        qemu, "-machine", "q35,accel=tcg", "-cpu", QEMU_CPU, "-m", str(memory_mib), "-smp", str(cpus),
         "-display", "none", "-vga", "none", "-monitor", "none", "-no-reboot",
         "-serial", f"file:{console_log}",
         "-kernel", str(image.xen), "-append", XEN_CMDLINE, "-initrd", modules,
@@ -460,6 +467,10 @@ n=0
 while true; do
     n=$((n + 1))
     echo "{PV_TICK} $n"
+    # xl vcpu-set makes a vCPU present; bringing it online is left to user space (udev, elsewhere)
+    for cpu in /sys/devices/system/cpu/cpu[0-9]*/online; do
+        [ -e "$cpu" ] && read -r state < "$cpu" && [ "$state" = 0 ] && echo 1 > "$cpu" && echo "pv: ${{cpu%/online}} online"
+    done
     sleep 1
 done
 """
