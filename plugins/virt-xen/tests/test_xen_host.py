@@ -33,7 +33,7 @@ def test_xen_host_boots_a_pv_guest(xen_host: XenHost) -> None:
 
     xen_host.run(f"cat > /tmp/{GUEST}.cfg && xl create /tmp/{GUEST}.cfg", input=pv_config(GUEST))
     try:
-        seen = _wait_console(xen_host, GUEST, f"{PV_TICK} 2")
+        seen = _wait_console(xen_host, GUEST, f"{PV_TICK} 1")
         assert PV_MARKER in seen
         listed = json.loads(xen_host.run("xl list -l").stdout)
         mine = [d for d in listed if d["config"]["c_info"]["name"] == GUEST]

@@ -31,10 +31,12 @@ versions and :data:`FORMAT`, as ``virt.testing.debimage`` keeps builds. :func:`b
 from __future__ import annotations
 
 import base64
+import ctypes
 import gzip
 import hashlib
 import json
 import shutil
+import signal
 import stat
 import subprocess
 import time
@@ -285,7 +287,9 @@ def boot(
     ]  # fmt: skip
     started = time.monotonic()
     with (workdir / "qemu.err").open("wb") as err:  # QEMU keeps its own copy of the descriptor
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_end_with_parent
+        )
     host = XenHost(
         image, port, key, known_hosts, ssh_config, console_log, 0.0, process, workdir, workdir / "ssh-control"
     )
@@ -296,6 +300,13 @@ def boot(
         raise
     host.boot_seconds = time.monotonic() - started
     return host
+
+
+def _end_with_parent() -> None:
+    """In QEMU's child process before exec: SIGTERM when the test process dies (even killed), so that no Xen
+    host is left running on the machine."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _qemu_escape(path: Path) -> str:
