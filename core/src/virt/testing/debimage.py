@@ -443,6 +443,23 @@ def write_initrd(path: Path, archive: Cpio) -> None:
         gz.write(archive.finish())
 
 
+# -- test fixtures ---------------------------------------------------------------------------------------------
+
+
+def built_or_missing(build: Callable[[], _T], what: str) -> _T:
+    """``build()``'s image for a test fixture, or a skip naming what is missing (apt, dpkg, the network, a
+    package): ``virt.testing.missing_dependency``, a failure under ``VIRT_REQUIRE_INTEGRATION=1``."""
+    from virt.testing import missing_dependency
+
+    for tool in ("apt-get", "apt-cache", "dpkg-deb", "tar"):
+        if shutil.which(tool) is None:
+            missing_dependency(f"{tool} is not installed: {what} is built from Debian packages")
+    try:
+        return build()
+    except DebImageError as exc:
+        missing_dependency(f"cannot build {what}: {exc}")
+
+
 # -- the cache -----------------------------------------------------------------------------------------------
 
 
