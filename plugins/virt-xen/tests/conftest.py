@@ -40,3 +40,10 @@ def xen_host(xen_image: XenImage, tmp_path_factory: pytest.TempPathFactory) -> I
         yield host
     finally:
         host.stop()
+
+
+@pytest.fixture
+def xen_dom0(xen_host: XenHost) -> Iterator[XenHost]:
+    """The session's Xen host, with every guest a test leaves running destroyed after it."""
+    yield xen_host
+    xen_host.destroy_guests()

@@ -43,6 +43,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from virt.testing import debimage, end_process, free_port
 
@@ -194,6 +195,8 @@ class XenHost:
     process: subprocess.Popen[bytes]
     workdir: Path
     _control: Path = field(repr=False, default=Path())
+    started: float = field(repr=False, default=0.0)
+    """When QEMU was started (``time.monotonic()``)."""
 
     @property
     def uri(self) -> str:
@@ -238,6 +241,18 @@ class XenHost:
             )
         return done
 
+    def domains(self) -> list[dict[str, Any]]:
+        """``xl list -l``: every domain's JSON (``domid``, ``config.c_info.name``...), Domain-0 first."""
+        listed: list[dict[str, Any]] = json.loads(self.run("xl list -l").stdout or "[]")
+        return listed
+
+    def destroy_guests(self) -> list[str]:
+        """Every domain but Domain-0 destroyed (what a test left behind); their names."""
+        names = [d["config"]["c_info"]["name"] for d in self.domains() if d["domid"] != 0]
+        for name in names:
+            self.run(f"xl destroy {name}", check=False)
+        return names
+
     def console(self) -> str:
         """What Xen and dom0 have printed on the serial console so far."""
         return self.console_log.read_text(errors="replace") if self.console_log.exists() else ""
@@ -265,6 +280,25 @@ def boot(
         debimage.run(
             "ssh-keygen", ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "virt-xen-test", "-f", str(key)]
         )
+    for attempt in range(3):
+        host = _start(image, workdir, key, qemu=qemu, memory_mib=memory_mib, cpus=cpus)
+        try:
+            _wait_ready(host)
+        except RuntimeError:
+            host.stop()
+            err = (workdir / "qemu.err").read_text(errors="replace")
+            if "host forwarding" in err and attempt < 2:
+                continue  # another program took the free port first: another one
+            raise
+        except BaseException:
+            host.stop()
+            raise
+        host.boot_seconds = time.monotonic() - host.started
+        return host
+    raise AssertionError("not reached")
+
+
+def _start(image: XenImage, workdir: Path, key: Path, *, qemu: str, memory_mib: int, cpus: int) -> XenHost:
     port = free_port()
     known_hosts = workdir / "known_hosts"
     known_hosts.write_text(f"[127.0.0.1]:{port} {image.host_key}\n")
@@ -290,16 +324,9 @@ def boot(
         process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_end_with_parent
         )
-    host = XenHost(
-        image, port, key, known_hosts, ssh_config, console_log, 0.0, process, workdir, workdir / "ssh-control"
+    return XenHost(
+        image, port, key, known_hosts, ssh_config, console_log, 0.0, process, workdir, workdir / "ssh-control", started
     )
-    try:
-        _wait_ready(host, started)
-    except BaseException:
-        host.stop()
-        raise
-    host.boot_seconds = time.monotonic() - started
-    return host
 
 
 def _end_with_parent() -> None:
@@ -313,8 +340,8 @@ def _qemu_escape(path: Path) -> str:
     return str(path).replace(",", ",,")
 
 
-def _wait_ready(host: XenHost, started: float) -> None:
-    deadline = started + BOOT_TIMEOUT
+def _wait_ready(host: XenHost) -> None:
+    deadline = host.started + BOOT_TIMEOUT
     while DOM0_READY not in host.console():
         if host.process.poll() is not None:
             err = (host.workdir / "qemu.err").read_text(errors="replace")
