@@ -51,7 +51,7 @@ CASES = [
     "metadata test http://app.example/; metadata test http://app.example/ --remove; dumpxml test",
     "metadata test http://x/ --set '<a/>'",
     # the <metadata> of dumpxml is libxml2's dump (double quotes), as libvirt writes it
-    "metadata test http://app.example/ --key app --set '<foo bar=\"1\" q=\"it&apos;s\"><x>t</x></foo>'; "
+    'metadata test http://app.example/ --key app --set \'<foo bar="1" q="it&apos;s"><x>t</x></foo>\'; '
     "metadata test http://b.example/ --key b --set '<b><c d=\"&quot;\"/></b>'; dumpxml test; dumpxml test --inactive",
     "metadata test http://x/ --key k --set '<a/>' --remove",
     "desc test",

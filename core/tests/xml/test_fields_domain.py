@@ -218,3 +218,47 @@ def test_container_features_and_net_hostdev() -> None:
     (hostdev,) = dom.devices.hostdevs
     assert [ip.get("address") for ip in hostdev.ips] == ["192.168.122.2", "2003:db8::2"]
     assert [route.get("gateway") for route in hostdev.routes] == ["192.168.122.1", "2003:db8::1"]
+
+
+# a Xen HVM guest with the hypervisor features, put together from libvirt 9.0's xlconfigtest data
+# test-fullvirt-hypervisor-features and test-fullvirt-nohap, and viridian turned on)
+XEN_FEATURES = """\
+<domain type='xen'>
+  <name>fields</name>
+  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+  <memory unit='KiB'>592896</memory>
+  <currentMemory unit='KiB'>403456</currentMemory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='xenfv'>hvm</type>
+    <loader type='rom'>/usr/lib/xen/boot/hvmloader</loader>
+    <boot dev='cdrom'/>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+    <pae/>
+    <hap state='off'/>
+    <viridian/>
+    <xen>
+      <passthrough state='on' mode='share_pt'/>
+    </xen>
+  </features>
+  <clock offset='variable' adjustment='0' basis='utc'>
+    <timer name='tsc' present='yes' mode='native'/>
+  </clock>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>restart</on_crash>
+  <devices>
+    <controller type='xenbus' index='0' maxEventChannels='2047'/>
+  </devices>
+</domain>
+"""
+
+
+def test_xen_hypervisor_features() -> None:
+    dom = roundtrip(XEN_FEATURES)
+    assert isinstance(dom, Domain) and dom.features is not None
+    assert dom.features.viridian
+    assert dom.features.hap is not None and dom.features.hap.get("state") == "off"

@@ -1307,3 +1307,26 @@ def libvirt_text(el: etree._Element) -> str:
     out: list[str] = []
     _write_raw(el, out, "", {})
     return "".join(out)
+
+
+# -- building models in code ---------------------------------------------------------------------
+
+
+def build(cls: type[M], **values: Any) -> M:
+    """A ``cls`` object with ``values`` set (type checkers do not see the initialiser @model makes)."""
+    obj = cls()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj
+
+
+def kept_attribute(obj: XmlModel, name: str) -> str | None:
+    """An attribute the model does not declare but keeps (in its unknown store), or None."""
+    return obj._unknown.attrs.get(name) if obj._unknown is not None else None
+
+
+def set_kept_attribute(obj: XmlModel, name: str, value: str) -> None:
+    """Set an attribute the model does not declare; it is written after the declared ones."""
+    if obj._unknown is None:
+        obj._unknown = Unknown()
+    obj._unknown.attrs[name] = value

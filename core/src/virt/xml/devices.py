@@ -164,6 +164,9 @@ class Controller(XmlModel):
     type: str | None = attribute("type")
     index: int | None = attribute("index", INT)
     model: str | None = attribute("model")
+    # a xenbus controller's limits for the guest's grant frames and event channels
+    max_grant_frames: str | None = attribute("maxGrantFrames")
+    max_event_channels: str | None = attribute("maxEventChannels")
     model_name: etree._Element | None = raw("model")
     driver: etree._Element | None = raw("driver")
     pcihole64: etree._Element | None = raw("pcihole64")
@@ -380,8 +383,8 @@ class Graphics(XmlModel):
     zlib: etree._Element | None = raw("zlib")
     playback: etree._Element | None = raw("playback")
     streaming: etree._Element | None = raw("streaming")
-    clipboard: etree._Element | None = raw("clipboard")
     mouse: etree._Element | None = raw("mouse")
+    clipboard: etree._Element | None = raw("clipboard")
     filetransfer: etree._Element | None = raw("filetransfer")
     audio: etree._Element | None = raw("audio")
 

@@ -66,6 +66,8 @@ class OS(XmlModel):
     initrd: str | None = text("initrd")
     cmdline: str | None = text("cmdline")
     dtb: str | None = text("dtb")
+    # ACPI tables given to the guest: <table type='slic'>PATH</table>
+    acpi: etree._Element | None = raw("acpi")
     boot: list[BootDevice] = children("boot", BootDevice)
     bootmenu: etree._Element | None = raw("bootmenu")
     smbios: etree._Element | None = raw("smbios")
@@ -102,10 +104,15 @@ class Features(XmlModel):
     acpi: bool = flag("acpi")
     apic: bool = flag("apic")
     pae: bool = flag("pae")
+    # hardware-assisted paging: <hap/> (on) or <hap state='off'/>
+    hap: etree._Element | None = raw("hap")
+    viridian: bool = flag("viridian")
     # a container with no <interface> gets its own network namespace (only a loopback) with it
     privnet: bool = flag("privnet")
     # the container's process capabilities: policy='allow'/'deny'/'default', then <NAME state='on|off'/>
     capabilities: etree._Element | None = raw("capabilities")
+    # Xen's own: <e820_host state/>, <passthrough state mode/>
+    xen: etree._Element | None = raw("xen")
 
     def post_parse(self) -> None:
         """<hyperv> is in custom mode unless said otherwise; the SMM TSEG size is written in the
@@ -192,6 +199,7 @@ class Timer(XmlModel):
     present: bool | None = attribute("present", YESNO)
     tickpolicy: str | None = attribute("tickpolicy")
     track: str | None = attribute("track")
+    mode: str | None = attribute("mode")
 
 
 @model()

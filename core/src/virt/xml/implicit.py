@@ -13,13 +13,13 @@ Each rule is idempotent: a definition it completed comes out unchanged.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 from lxml import etree
 
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
-from virt.xml.base import SPEC_KEY, Unknown, XmlModel
+from virt.xml.base import SPEC_KEY, Unknown, XmlModel, build
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -37,6 +37,8 @@ DRIVE_BUSES = ("scsi", "fdc", "ide", "sata")
 """Disk buses whose disks sit on a controller of the same type, at a drive address, in the order
 libvirt adds their controllers."""
 MAC_PREFIX = "52:54:00"
+MAX_IMPLICIT_CONTROLLERS = 4096
+"""The drive controllers a domain may have added for its disks' addresses (all up to the highest)."""
 """The prefix of the MAC addresses libvirt generates (VIR_MAC_PREFIX_BUFLEN: QEMU's OUI)."""
 
 
@@ -54,12 +56,7 @@ def _address_error(name: str, text: str | None) -> VirtError:
     )
 
 
-def _new(cls: type[M], **values: Any) -> M:
-    """A model object with ``values`` set (models are built empty, then filled)."""
-    obj = cls()
-    for name, value in values.items():
-        setattr(obj, name, value)
-    return obj
+_new = build  # a model object with values set
 
 
 # -- what the parser does (every driver) -----------------------------------------------------------
@@ -416,6 +413,9 @@ def add_implicit_controllers(devices: Devices) -> None:
             address = disk.address
             if disk.target is not None and disk.target.bus == bus and address is not None and address.type == "drive":
                 highest = max(highest, _number(address.controller, "controller"))
+        if highest >= MAX_IMPLICIT_CONTROLLERS:
+            # every controller up to the highest is added: a huge index would never finish
+            raise _xml_error(f"disk controller index {highest} is too large (at most {MAX_IMPLICIT_CONTROLLERS - 1})")
         for index in range(highest + 1):
             ensure_controller(devices, bus, index)
     virtio = [c for c in (*devices.channels, *devices.consoles) if _target_type(c) == "virtio"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import attrs
+from virt.confsyntax import ConfLexer
 from virt.errors import ErrorDomain, ErrorNumber, VirtError
 
 
@@ -52,30 +53,14 @@ _EOL = "\r\n"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-")
 
 
-class _Reader:
+class _Reader(ConfLexer):
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.line = 1
-
-    def at_end(self) -> bool:
-        return self.pos >= len(self.text)
-
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def skip_blanks(self) -> None:
-        while self.peek() and self.peek() in _BLANKS:
-            self.pos += 1
+        super().__init__(text, "vmx line")
 
     def skip_blanks_and_eols(self) -> None:
         while self.peek() and self.peek() in _BLANKS + _EOL:
             if self.peek() == "\n":
                 self.line += 1
-            self.pos += 1
-
-    def skip_comment(self) -> None:
-        while self.peek() and self.peek() not in _EOL:
             self.pos += 1
 
     def name(self) -> str:
@@ -86,27 +71,6 @@ class _Reader:
         while self.peek() and self.peek() in _NAME_CHARS:
             self.pos += 1
         return self.text[start : self.pos]
-
-    def string(self) -> str:
-        text = self.text
-        if text.startswith('"""', self.pos):
-            # python-style triple quotes, which libvirt's reader takes in VMX files too
-            end = text.find('"""', self.pos + 3)
-            if end < 0:
-                raise syntax_error(self.line, "unterminated string")
-            value = text[self.pos + 3 : end]
-            self.line += value.count("\n")
-            self.pos = end + 3
-            return value
-        quote = text[self.pos]
-        start = self.pos + 1
-        end = start
-        while end < len(text) and text[end] != quote and text[end] not in _EOL:
-            end += 1
-        if end >= len(text) or text[end] != quote:
-            raise syntax_error(self.line, "unterminated string")
-        self.pos = end + 1
-        return text[start:end]
 
     def value(self) -> str:
         first = self.peek()

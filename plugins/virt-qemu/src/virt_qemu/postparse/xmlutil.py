@@ -3,37 +3,17 @@ its unknown store, raw child elements, and libvirt's spelling of device addresse
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
 from lxml import etree
 from virt.errors import ErrorNumber
-from virt.xml.base import Unknown, XmlModel
+from virt.xml.base import build, kept_attribute, set_kept_attribute
 from virt.xml.devices import Address
 
 from virt_qemu import errors
 
-M = TypeVar("M", bound=XmlModel)
-
-
-def make(cls: type[M], **values: Any) -> M:
-    """A new model object with ``values`` set (models are built empty, then filled)."""
-    obj = cls()
-    for name, value in values.items():
-        setattr(obj, name, value)
-    return obj
-
-
-def get_attr(obj: XmlModel, name: str) -> str | None:
-    """An attribute the model does not declare (``ports`` of a controller, ``ram`` of a video model)."""
-    unknown = obj._unknown
-    return None if unknown is None else unknown.attrs.get(name)
-
-
-def set_attr(obj: XmlModel, name: str, value: str) -> None:
-    """Set an attribute the model does not declare; it is written after the declared ones."""
-    if obj._unknown is None:
-        obj._unknown = Unknown()
-    obj._unknown.attrs[name] = value
+# building models and their kept attributes: the core's helpers, under the names the steps use
+make = build
+get_attr = kept_attribute
+set_attr = set_kept_attribute
 
 
 def element(tag: str, **attributes: str) -> etree._Element:

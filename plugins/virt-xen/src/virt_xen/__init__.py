@@ -1,0 +1,1 @@
+"""virt-xen: Xen through libxl's ``xl`` toolstack, and the xen-xl / xen-xm native formats."""
