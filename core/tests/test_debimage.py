@@ -127,3 +127,31 @@ def test_run_names_the_failed_step() -> None:
         debimage.run("fetching", ["/nonexistent/tool"])
     assert debimage.run("echo", ["echo", "ok"]).stdout == b"ok\n"
     assert isinstance(debimage.run("true", ["true"]), subprocess.CompletedProcess)
+
+
+def test_download_keeps_packages_and_fetches_only_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetched: list[list[str]] = []
+
+    def fake_run(step: str, argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        fetched.append(argv[3:])
+        cwd = Path(str(kwargs["cwd"]))
+        for spec in argv[3:]:
+            name, _, version = spec.partition("=")
+            (cwd / f"{name}_{version.replace(':', '%3a')}_amd64.deb").write_bytes(b"deb")
+        return subprocess.CompletedProcess(argv, 0, b"", b"")
+
+    monkeypatch.setattr(debimage, "run", fake_run)
+    store = tmp_path / "debs"
+    first = debimage.download({"busybox": "1:1.35.0-4", "xen-utils-4.17": "4.17.7"}, store)
+    assert first["busybox"] == store / "busybox_1%3a1.35.0-4_amd64.deb"
+    second = debimage.download({"busybox": "1:1.35.0-4", "dropbear-bin": "2022.83-1"}, store)
+    assert second["busybox"] == first["busybox"]
+    # the kept package is not fetched again, another version of it would be
+    assert fetched == [["busybox=1:1.35.0-4", "xen-utils-4.17=4.17.7"], ["dropbear-bin=2022.83-1"]]
+    assert sorted(p.name for p in store.iterdir()) == [
+        "busybox_1%3a1.35.0-4_amd64.deb",
+        "dropbear-bin_2022.83-1_amd64.deb",
+        "xen-utils-4.17_4.17.7_amd64.deb",
+    ]

@@ -376,7 +376,7 @@ def _resolve_packages() -> _Packages:
 
 
 def _build(packages: _Packages, work: Path, out: Path) -> None:
-    debs = debimage.download(work, {packages.kernel: packages.kernel_version, **packages.versions})
+    debs = debimage.download({packages.kernel: packages.kernel_version, **packages.versions})
     kmods = debimage.KernelModules.from_package(debs[packages.kernel], work, DOM0_MODULES)
     order = kmods.load_order(name.replace("-", "_") for name in DOM0_MODULES)
 
