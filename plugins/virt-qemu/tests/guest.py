@@ -47,7 +47,8 @@ The bzImage is kept beside it (:attr:`GuestImage.bzimage`).
 
 The result is cached in ``$VIRT_TEST_CACHE/guest`` (``/var/tmp/virt-test-guest`` by default), one folder per
 package versions, published by an atomic rename under a lock, so parallel test runs build it once.
-The downloaded packages are not kept (the kernel's is ~70 MB): only the kernel and the initramfs (~10 MB).
+The downloaded packages are kept in ``$VIRT_TEST_CACHE/debs`` (``/var/tmp/virt-test-debs``) for the next build
+(a new format, the Xen host, a later CI step); the guest folder holds the kernel and the initramfs (~10 MB).
 """
 
 from __future__ import annotations
@@ -319,7 +320,7 @@ def _resolve_packages() -> _Packages:
 
 
 def _build(packages: _Packages, work: Path, out: Path) -> None:
-    debs = debimage.download(work, {packages.kernel: packages.kernel_version, BUSYBOX: packages.busybox_version})
+    debs = debimage.download({packages.kernel: packages.kernel_version, BUSYBOX: packages.busybox_version})
     wanted = (*MODULES, *AGENT_MODULES, *BALLOON_MODULES, *NET_MODULES, *COUNTER_MODULES)
     kmods = debimage.KernelModules.from_package(debs[packages.kernel], work, wanted)
     kernel, release, builtin = kmods.kernel, kmods.release, kmods.builtin

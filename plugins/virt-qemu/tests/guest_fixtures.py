@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from guest import GuestBuildError, GuestImage, build_guest
+from guest import GuestImage, build_guest
 from virt.testing import missing_dependency
+from virt.testing.debimage import built_or_missing
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +29,4 @@ def tiny_guest() -> GuestImage:
     Built once per machine from Debian's packages (cached in ``$VIRT_TEST_CACHE/guest`` or
     ``/var/tmp/virt-test-guest``); a skip (a failure under CI) when apt, dpkg or the network are missing.
     """
-    for tool in ("apt-get", "apt-cache", "dpkg-deb", "tar"):
-        if shutil.which(tool) is None:
-            missing_dependency(f"{tool} is not installed: the tiny test guest is built from Debian packages")
-    try:
-        return build_guest()
-    except GuestBuildError as exc:
-        missing_dependency(f"cannot build the tiny test guest: {exc}")
+    return built_or_missing(build_guest, "the tiny test guest")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from virt.testing import missing_dependency
-from virt.testing.debimage import DebImageError
+from virt.testing.debimage import built_or_missing
 from xenhost import XenHost, XenImage, boot, build_xen_host
 
 
@@ -17,13 +17,7 @@ def xen_image() -> XenImage:
     """Xen, dom0's kernel and initramfs, built once per machine from Debian's packages (cached in
     ``$VIRT_TEST_CACHE/xen`` or ``/var/tmp/virt-test-xen``); a skip (a failure under CI) when apt, dpkg or
     the network are missing."""
-    for tool in ("apt-get", "apt-cache", "dpkg-deb", "tar"):
-        if shutil.which(tool) is None:
-            missing_dependency(f"{tool} is not installed: the Xen test host is built from Debian packages")
-    try:
-        return build_xen_host()
-    except DebImageError as exc:
-        missing_dependency(f"cannot build the Xen test host: {exc}")
+    return built_or_missing(build_xen_host, "the Xen test host")
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +40,10 @@ def xen_host(xen_image: XenImage, tmp_path_factory: pytest.TempPathFactory) -> I
         yield host
     finally:
         host.stop()
+
+
+@pytest.fixture
+def xen_dom0(xen_host: XenHost) -> Iterator[XenHost]:
+    """The session's Xen host, with every guest a test leaves running destroyed after it."""
+    yield xen_host
+    xen_host.destroy_guests()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from xenhost import CONSOLE_LOGS, PV_MARKER, PV_MEMORY_MIB, PV_TICK, XenHost, pv_config
@@ -33,14 +32,13 @@ def test_xen_host_boots_a_pv_guest(xen_host: XenHost) -> None:
 
     xen_host.run(f"cat > /tmp/{GUEST}.cfg && xl create /tmp/{GUEST}.cfg", input=pv_config(GUEST))
     try:
-        seen = _wait_console(xen_host, GUEST, f"{PV_TICK} 2")
+        seen = _wait_console(xen_host, GUEST, f"{PV_TICK} 1")
         assert PV_MARKER in seen
-        listed = json.loads(xen_host.run("xl list -l").stdout)
+        listed = xen_host.domains()
         mine = [d for d in listed if d["config"]["c_info"]["name"] == GUEST]
         assert len(mine) == 1, listed
         assert mine[0]["domid"] > 0
         assert mine[0]["config"]["b_info"]["max_memkb"] == PV_MEMORY_MIB * 1024
     finally:
         xen_host.run(f"xl destroy {GUEST}", check=False)
-    names = [d["config"]["c_info"]["name"] for d in json.loads(xen_host.run("xl list -l").stdout)]
-    assert names == ["Domain-0"]
+    assert [d["config"]["c_info"]["name"] for d in xen_host.domains()] == ["Domain-0"]

@@ -48,3 +48,18 @@ def test_an_hvm_guest_always_has_pae_and_its_display_a_card() -> None:
     assert devices is not None and devices.videos[0].model is not None
     assert (devices.videos[0].model.type, devices.videos[0].model.vram) == ("cirrus", 8192)
     assert [(i.type, i.bus) for i in devices.inputs] == [("mouse", "ps2"), ("keyboard", "ps2")]
+
+
+def test_every_module_imports_first() -> None:
+    """Each module can be the first one imported (the driver imports domaindefaults alone): no import cycle."""
+    import pkgutil
+    import subprocess
+    import sys
+
+    import virt_xen
+
+    names = [m.name for m in pkgutil.walk_packages(virt_xen.__path__, "virt_xen.")]
+    assert "virt_xen.domaindefaults" in names and "virt_xen.xlcfg.writer" in names
+    for name in names:
+        done = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, (name, done.stderr)

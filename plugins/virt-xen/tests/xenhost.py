@@ -20,7 +20,8 @@ the modules, brings up the virtio NIC with QEMU user networking's fixed address,
 The PV guest (:data:`PV_KERNEL`, :data:`PV_INITRD` in dom0, :func:`pv_config` for an ``xl`` config) prints
 :data:`PV_MARKER` on its console (``hvc0``), then ``pv: tick N`` every second. ``xl shutdown`` (``xl reboot``)
 makes its kernel run ``/sbin/poweroff`` (``/sbin/reboot``): scripts that say ``pv: poweroff`` (``pv: reboot``)
-and stop the guest at once; ``xl save`` / ``xl restore`` are handled by the kernel alone.
+and stop the guest at once; ``xl save`` / ``xl restore`` are handled by the kernel alone; a vCPU that
+``xl vcpu-set`` adds is brought online by the guest's init within a second (``pv: /sys/.../cpuN online``).
 
 The build is cached in ``$VIRT_TEST_CACHE/xen`` (``/var/tmp/virt-test-xen`` by default), one folder per package
 versions and :data:`FORMAT`, as ``virt.testing.debimage`` keeps builds. :func:`boot` starts QEMU and returns a
@@ -30,20 +31,23 @@ versions and :data:`FORMAT`, as ``virt.testing.debimage`` keeps builds. :func:`b
 from __future__ import annotations
 
 import base64
+import ctypes
 import gzip
 import hashlib
 import json
 import shutil
+import signal
 import stat
 import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from virt.testing import debimage, end_process, free_port
 
-FORMAT = 5
+FORMAT = 6
 """Bumped whenever the image changes, so that older cached builds are not reused."""
 
 XEN = "4.17"
@@ -95,6 +99,10 @@ XEN_CMDLINE = "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M dom0_max_vcpu
 DOM0_CMDLINE = "console=hvc0 quiet panic=-1"
 QEMU_CPU = "Westmere"
 """``-cpu max`` crashes dom0 under TCG, and KVM acceleration fails: TCG with a Westmere CPU works."""
+
+CPUS = 2
+"""Xen's physical CPUs (QEMU's -smp): two, so that a guest may have two vCPUs without ``xl vcpu-set`` refusing
+to overcommit; dom0 keeps one (``dom0_max_vcpus=1``)."""
 
 BOOT_TIMEOUT = 240.0
 """Seconds allowed from QEMU's start to dom0's SSH answering (~20 s here; a loaded CI machine is slower)."""
@@ -187,6 +195,8 @@ class XenHost:
     process: subprocess.Popen[bytes]
     workdir: Path
     _control: Path = field(repr=False, default=Path())
+    started: float = field(repr=False, default=0.0)
+    """When QEMU was started (``time.monotonic()``)."""
 
     @property
     def uri(self) -> str:
@@ -231,6 +241,18 @@ class XenHost:
             )
         return done
 
+    def domains(self) -> list[dict[str, Any]]:
+        """``xl list -l``: every domain's JSON (``domid``, ``config.c_info.name``...), Domain-0 first."""
+        listed: list[dict[str, Any]] = json.loads(self.run("xl list -l").stdout or "[]")
+        return listed
+
+    def destroy_guests(self) -> list[str]:
+        """Every domain but Domain-0 destroyed (what a test left behind); their names."""
+        names = [d["config"]["c_info"]["name"] for d in self.domains() if d["domid"] != 0]
+        for name in names:
+            self.run(f"xl destroy {name}", check=False)
+        return names
+
     def console(self) -> str:
         """What Xen and dom0 have printed on the serial console so far."""
         return self.console_log.read_text(errors="replace") if self.console_log.exists() else ""
@@ -244,7 +266,9 @@ class XenHost:
         end_process(self.process)
 
 
-def boot(image: XenImage, workdir: Path, *, qemu: str = "qemu-system-x86_64", memory_mib: int = 1024) -> XenHost:
+def boot(
+    image: XenImage, workdir: Path, *, qemu: str = "qemu-system-x86_64", memory_mib: int = 1024, cpus: int = CPUS
+) -> XenHost:
     """Xen with dom0 booted under QEMU (TCG), its files in ``workdir``; returns once dom0 answers SSH.
 
     Raises ``RuntimeError`` with the console's output if QEMU ends or dom0 does not answer in
@@ -256,6 +280,25 @@ def boot(image: XenImage, workdir: Path, *, qemu: str = "qemu-system-x86_64", me
         debimage.run(
             "ssh-keygen", ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "virt-xen-test", "-f", str(key)]
         )
+    for attempt in range(3):
+        host = _start(image, workdir, key, qemu=qemu, memory_mib=memory_mib, cpus=cpus)
+        try:
+            _wait_ready(host)
+        except RuntimeError:
+            host.stop()
+            err = (workdir / "qemu.err").read_text(errors="replace")
+            if "host forwarding" in err and attempt < 2:
+                continue  # another program took the free port first: another one
+            raise
+        except BaseException:
+            host.stop()
+            raise
+        host.boot_seconds = time.monotonic() - host.started
+        return host
+    raise AssertionError("not reached")
+
+
+def _start(image: XenImage, workdir: Path, key: Path, *, qemu: str, memory_mib: int, cpus: int) -> XenHost:
     port = free_port()
     known_hosts = workdir / "known_hosts"
     known_hosts.write_text(f"[127.0.0.1]:{port} {image.host_key}\n")
@@ -270,7 +313,7 @@ def boot(image: XenImage, workdir: Path, *, qemu: str = "qemu-system-x86_64", me
     # QEMU's multiboot module list: "FILE ARGS" separated by commas (a comma in a path is doubled)
     modules = f"{_qemu_escape(image.kernel)} {dom0_cmdline},{_qemu_escape(image.initrd)}"
     argv = [
-        qemu, "-machine", "q35,accel=tcg", "-cpu", QEMU_CPU, "-m", str(memory_mib), "-smp", "1",
+        qemu, "-machine", "q35,accel=tcg", "-cpu", QEMU_CPU, "-m", str(memory_mib), "-smp", str(cpus),
         "-display", "none", "-vga", "none", "-monitor", "none", "-no-reboot",
         "-serial", f"file:{console_log}",
         "-kernel", str(image.xen), "-append", XEN_CMDLINE, "-initrd", modules,
@@ -278,25 +321,27 @@ def boot(image: XenImage, workdir: Path, *, qemu: str = "qemu-system-x86_64", me
     ]  # fmt: skip
     started = time.monotonic()
     with (workdir / "qemu.err").open("wb") as err:  # QEMU keeps its own copy of the descriptor
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-    host = XenHost(
-        image, port, key, known_hosts, ssh_config, console_log, 0.0, process, workdir, workdir / "ssh-control"
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_end_with_parent
+        )
+    return XenHost(
+        image, port, key, known_hosts, ssh_config, console_log, 0.0, process, workdir, workdir / "ssh-control", started
     )
-    try:
-        _wait_ready(host, started)
-    except BaseException:
-        host.stop()
-        raise
-    host.boot_seconds = time.monotonic() - started
-    return host
+
+
+def _end_with_parent() -> None:
+    """In QEMU's child process before exec: SIGTERM when the test process dies (even killed), so that no Xen
+    host is left running on the machine."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _qemu_escape(path: Path) -> str:
     return str(path).replace(",", ",,")
 
 
-def _wait_ready(host: XenHost, started: float) -> None:
-    deadline = started + BOOT_TIMEOUT
+def _wait_ready(host: XenHost) -> None:
+    deadline = host.started + BOOT_TIMEOUT
     while DOM0_READY not in host.console():
         if host.process.poll() is not None:
             err = (host.workdir / "qemu.err").read_text(errors="replace")
@@ -331,7 +376,7 @@ def _resolve_packages() -> _Packages:
 
 
 def _build(packages: _Packages, work: Path, out: Path) -> None:
-    debs = debimage.download(work, {packages.kernel: packages.kernel_version, **packages.versions})
+    debs = debimage.download({packages.kernel: packages.kernel_version, **packages.versions})
     kmods = debimage.KernelModules.from_package(debs[packages.kernel], work, DOM0_MODULES)
     order = kmods.load_order(name.replace("-", "_") for name in DOM0_MODULES)
 
@@ -460,6 +505,10 @@ n=0
 while true; do
     n=$((n + 1))
     echo "{PV_TICK} $n"
+    # xl vcpu-set makes a vCPU present; bringing it online is left to user space (udev, elsewhere)
+    for cpu in /sys/devices/system/cpu/cpu[0-9]*/online; do
+        [ -e "$cpu" ] && read -r state < "$cpu" && [ "$state" = 0 ] && echo 1 > "$cpu" && echo "pv: ${{cpu%/online}} online"
+    done
     sleep 1
 done
 """

@@ -5,8 +5,9 @@ common lives here:
 
 - :func:`candidates`, :func:`kernel_package`, :func:`library_packages`: resolving the packages with
   ``apt-cache`` (one look-up for many names);
-- :func:`download` (``apt-get download``) and :func:`extract` (``dpkg-deb --fsys-tarfile | tar -x`` of only
-  the members wanted: a kernel's package unpacks to ~400 MB of modules);
+- :func:`download` (``apt-get download``, the packages kept for the next build) and :func:`extract`
+  (``dpkg-deb --fsys-tarfile | tar -x`` of only the members wanted: a kernel's package unpacks to ~400 MB
+  of modules);
 - :class:`KernelModules`: modules taken out of a kernel package with their dependencies (``depends=`` of
   each module's ``.modinfo``) and ``modules.builtin``, in the order ``insmod`` needs them;
 - :func:`elf_needed` / :func:`library_closure`: the shared libraries an ELF program needs (``DT_NEEDED``),
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import gzip
 import io
 import lzma
@@ -144,20 +146,44 @@ def after_apt_update(first: DebImageError, retry: Callable[[], _T]) -> _T:
         raise DebImageError(f"{first}; then (after refreshing the package lists) {exc}") from exc
 
 
-def download(work: Path, wanted: Mapping[str, str]) -> dict[str, Path]:
-    """``apt-get download`` of each ``name: version`` into ``work``: the ``.deb`` of each name."""
-    argv = ["apt-get", "download", "-q", *(f"{name}={version}" for name, version in wanted.items())]
+def download(wanted: Mapping[str, str], store: Path | None = None) -> dict[str, Path]:
+    """The ``.deb`` of each ``name: version``, from ``store`` (:func:`cache_root` ``("debs")`` by default)
+    when an earlier build kept it there, else fetched with ``apt-get download`` and kept there.
+
+    Kept packages let a rebuild (a new build format, another test suite's image) and CI's later steps
+    skip the mirror; a file is published by a rename, so a parallel download never shows half of one.
+    """
+    store = store if store is not None else cache_root("debs")
     try:
-        run("apt-get download", argv, cwd=work)
-    except DebImageError as first:  # lists too old: the mirror dropped that version
-        after_apt_update(first, lambda: run("apt-get download", argv, cwd=work))
+        store.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DebImageError(f"cannot create the package cache folder {store}: {exc}") from exc
+    missing = {name: version for name, version in wanted.items() if _kept(store, name, version) is None}
+    if missing:
+        fetch = Path(tempfile.mkdtemp(prefix=".download-", dir=store))
+        try:
+            argv = ["apt-get", "download", "-q", *(f"{name}={version}" for name, version in missing.items())]
+            try:
+                run("apt-get download", argv, cwd=fetch)
+            except DebImageError as first:  # lists too old: the mirror dropped that version
+                after_apt_update(first, lambda: run("apt-get download", argv, cwd=fetch))
+            for deb in fetch.glob("*.deb"):
+                deb.rename(store / deb.name)
+        finally:
+            shutil.rmtree(fetch, ignore_errors=True)
     debs: dict[str, Path] = {}
-    for name in wanted:
-        found = sorted(work.glob(f"{name}_*.deb"))
-        if not found:
-            raise DebImageError(f"apt-get download left no {name}_*.deb in {work}")
-        debs[name] = found[0]
+    for name, version in wanted.items():
+        found = _kept(store, name, version)
+        if found is None:
+            raise DebImageError(f"apt-get download left no {name} {version} in {store}")
+        debs[name] = found
     return debs
+
+
+def _kept(store: Path, name: str, version: str) -> Path | None:
+    """``NAME_VERSION_ARCH.deb`` in ``store`` (apt writes an epoch's colon as ``%3a``)."""
+    found = sorted(store.glob(f"{glob.escape(name)}_{glob.escape(version.replace(':', '%3a'))}_*.deb"))
+    return found[0] if found else None
 
 
 # -- dpkg ------------------------------------------------------------------------------------------------------
@@ -441,6 +467,23 @@ def write_initrd(path: Path, archive: Cpio) -> None:
     """``archive`` gzipped to ``path`` (no timestamp in the header: the same input gives the same bytes)."""
     with gzip.GzipFile(path, "wb", compresslevel=6, mtime=0) as gz:
         gz.write(archive.finish())
+
+
+# -- test fixtures ---------------------------------------------------------------------------------------------
+
+
+def built_or_missing(build: Callable[[], _T], what: str) -> _T:
+    """``build()``'s image for a test fixture, or a skip naming what is missing (apt, dpkg, the network, a
+    package): ``virt.testing.missing_dependency``, a failure under ``VIRT_REQUIRE_INTEGRATION=1``."""
+    from virt.testing import missing_dependency
+
+    for tool in ("apt-get", "apt-cache", "dpkg-deb", "tar"):
+        if shutil.which(tool) is None:
+            missing_dependency(f"{tool} is not installed: {what} is built from Debian packages")
+    try:
+        return build()
+    except DebImageError as exc:
+        missing_dependency(f"cannot build {what}: {exc}")
 
 
 # -- the cache -----------------------------------------------------------------------------------------------

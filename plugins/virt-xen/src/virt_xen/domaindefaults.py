@@ -9,9 +9,8 @@ Xen driver gives them to the definitions it stores.
 from __future__ import annotations
 
 from virt.xml import Domain, implicit
+from virt.xml.base import build as make
 from virt.xml.devices import Char, CharTarget, Controller, Devices, Input, Memballoon, Video, VideoModel
-
-from virt_xen.xlcfg.models import make
 
 # the machine the libxl driver's capabilities give each OS type
 MACHINES = {"xen": "xenpv", "linux": "xenpv", "hvm": "xenfv", "xenpvh": "xenpvh"}

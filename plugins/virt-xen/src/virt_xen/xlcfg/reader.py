@@ -32,6 +32,7 @@ from virt_xen.xlcfg.models import element, make, set_kept_attribute
 from virt_xen.xlcfg.specs import split_pairs
 from virt_xen.xlcfg.syntax import Config, Item, parse
 from virt_xen.xlcfg.values import Values, cpu_list
+from virt_xen.xlcfg.xenfeatures import XL_TSC_MODES
 
 T = TypeVar("T")
 XL = "xl"
@@ -42,7 +43,6 @@ FIRMWARE_DIR = "/usr/lib/xen/boot"
 MAX_HOST_CPUS = 4096  # the host CPUs a guest may be pinned to (libvirt parses cpus= into a bitmap this big)
 MIN_GUEST_MIB = 64  # libvirt's MIN_XEN_GUEST_SIZE; a config without memory gets twice it
 LIFECYCLE = ("destroy", "restart", "rename-restart", "preserve", "coredump-destroy", "coredump-restart")
-TSC_MODES = {"always_emulate": "emulate", "native": "native", "native_paravirt": "paravirt"}
 PASSTHROUGH = {"disabled": ("off", None), "enabled": ("on", None), "sync_pt": ("on", "sync_pt"),
                "share_pt": ("on", "share_pt")}  # fmt: skip
 BOOT_DEVICES = {"a": "fd", "d": "cdrom", "n": "network"}
@@ -192,7 +192,7 @@ class _Reader:
         timers = []
         tsc = v.string("tsc_mode")
         if tsc is not None:
-            timers.append(make(Timer, name="tsc", present=True, mode=TSC_MODES.get(tsc, "auto")))
+            timers.append(make(Timer, name="tsc", present=True, mode=XL_TSC_MODES.get(tsc, "auto")))
         xen = element("xen")
         passthrough = v.string("passthrough")
         if passthrough is not None:
@@ -263,7 +263,6 @@ class _Reader:
             if vfbs:
                 graphics = self.guarded("vfb", vfbs[0], _vfb)
         if graphics is not None:
-            graphics.post_parse()
             self.devices.graphics = [graphics]
 
     def _char_devices(self) -> None:
@@ -277,7 +276,6 @@ class _Reader:
             char = self._char("parallel", Item(parallel, v.line("parallel")))
             char.target = make(CharTarget, port=0)
             self.devices.parallels = [char]
-        serials = v.string_list("serial")
         entry = v.entry("serial")
         if entry is not None and isinstance(entry.value, list):
             if self.fmt == XM:
@@ -288,7 +286,6 @@ class _Reader:
                 char = self._char("serial", item)
                 char.target = make(CharTarget, port=port)
                 self.devices.serials.append(char)
-            del serials
             return
         serial = v.string("serial")
         if serial is not None and serial != "none":
@@ -395,7 +392,6 @@ class _Reader:
             spice.passwd = passwd
         spice.mouse = element("mouse", mode="client" if v.bool("spiceagent_mouse", 0) else "server")
         spice.clipboard = element("clipboard", copypaste="yes" if v.bool("spice_clipboard_sharing", 0) else "no")
-        spice.post_parse()
         self.devices.graphics = [spice]
 
     def _usb_inputs(self) -> None:

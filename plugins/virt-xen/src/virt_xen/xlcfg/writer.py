@@ -16,17 +16,17 @@ from lxml import etree
 from virt.xml import Domain
 from virt.xml.devices import Char, Graphics
 
+from virt_xen.domaindefaults import complete, is_hvm
 from virt_xen.xlcfg import chars, cpuid, disks, nets
 from virt_xen.xlcfg.errors import unsupported
 from virt_xen.xlcfg.models import kept_attribute
 from virt_xen.xlcfg.syntax import Written, format_config
-from virt_xen.xlcfg.xenfeatures import xen_feature
+from virt_xen.xlcfg.xenfeatures import TSC_MODES, xen_feature
 
 Settings = dict[str, Written]
 
 BOOT_LETTERS = {"fd": "a", "cdrom": "d", "network": "n", "hd": "c"}
 MAX_SERIAL_PORTS = 1024  # the serial list has an entry per port up to the highest: keep it sane
-TSC_MODES = {"native": "native", "paravirt": "native_paravirt", "emulate": "always_emulate"}
 
 
 def to_native(domain: Domain, *, network_bridge: nets.NetworkBridge | None = None) -> str:
@@ -39,15 +39,9 @@ def to_native(domain: Domain, *, network_bridge: nets.NetworkBridge | None = Non
 
 
 def completed(domain: Domain) -> Domain:
-    from virt_xen import domaindefaults
-
     copy = domain.clone()
-    domaindefaults.complete(copy)
+    complete(copy)
     return copy
-
-
-def is_hvm(domain: Domain) -> bool:
-    return os_type(domain) == "hvm"
 
 
 def os_type(domain: Domain) -> str:

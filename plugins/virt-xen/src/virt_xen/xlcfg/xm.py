@@ -10,6 +10,7 @@ from virt.xml import Domain
 from virt.xml.devices import Devices, Disk, DiskDriver, DiskSource, DiskTarget, Input
 from virt.xml.domain import Loader
 
+from virt_xen.domaindefaults import is_hvm
 from virt_xen.xlcfg.disks import checked_target
 from virt_xen.xlcfg.errors import BadValue, missing, unsupported
 from virt_xen.xlcfg.models import make
@@ -38,7 +39,7 @@ def to_native(domain: Domain) -> str:
 
     complete = writer.completed(domain)
     out = writer.common_settings(complete, True)
-    hvm = writer.is_hvm(complete)
+    hvm = is_hvm(complete)
     os = complete.os
     if hvm:
         out["builder"] = "hvm"
