@@ -120,6 +120,10 @@ def test_pv_guest_lifecycle(cli: Cli, xen_host: XenHost, tmp_path: Path, monkeyp
             console.close()
     wait_for("xl console to end on dom0", lambda: _on_dom0(xen_host, "bin/xenconsole ") == 0, 10)
 
+    if int(re.search(r"nr_cpus\s*: (\d+)", xen_host.run("xl info").stdout)[1]) > 1:  # type: ignore[index]
+        cli.ok("vcpupin", GUEST, "0", "1", "--live")
+        assert xen_host.run(f"xl vcpu-list {GUEST}").stdout.splitlines()[1].split()[-3] == "1"
+        assert re.search(r"^ 0\s+1\s*$", cli.ok("vcpupin", GUEST), re.M)
     cli.ok("setvcpus", GUEST, "1", "--live")
     target = PV_MEMORY_MIB - 16  # much less would starve this guest (it has no swap)
     cli.ok("setmem", GUEST, f"{target}M", "--live")
