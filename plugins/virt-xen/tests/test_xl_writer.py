@@ -119,3 +119,12 @@ def test_a_virtual_network_is_its_bridge_when_the_host_says_it() -> None:
     vifs = settings(text)["vif"]
     assert isinstance(vifs, list)
     assert vifs[0].value == "mac=00:16:3e:00:00:01,bridge=virbr0,script=vif-bridge"
+
+
+def test_a_definition_without_uuid_gets_one_as_libvirts_parser_gives_it() -> None:
+    from virt.native import to_native
+
+    xml = "<domain type='xen'><name>nouuid</name><memory>98304</memory><os><type>linux</type></os></domain>"
+    first, second = (to_native("xen-xl", xml) for _ in range(2))
+    uuids = [line for text in (first, second) for line in text.splitlines() if line.startswith("uuid = ")]
+    assert len(uuids) == 2 and uuids[0] != uuids[1]

@@ -284,19 +284,13 @@ class XenConnection(LocalConnection[XenDriver]):
         return from_native(native_format, native_config)
 
     def domain_xml_to_native(self, native_format: str, domain_xml: str, flags: int) -> str:
-        import uuid
-
         from virt.native import to_native
-        from virt.xml import Domain
 
         if flags:
             raise errors.unsupported_flags(flags, "libxlConnectDomainXMLToNative")
         if native_format not in NATIVE_FORMATS:
             raise errors.invalid_arg(f"unsupported config type {native_format}")
-        definition = Domain.from_xml(domain_xml)
-        if definition.uuid is None:
-            definition.uuid = uuid.uuid4()  # libvirt's parser gives a definition without one a new one
-        return to_native(native_format, definition.to_xml())
+        return to_native(native_format, domain_xml)
 
     # -- metadata ---------------------------------------------------------------------------------------
     def get_domain_metadata(self, ref: DomainRef, kind: MetadataType, uri: str | None, impact: Impact) -> str:

@@ -10,6 +10,7 @@ refused with a VirtError naming it, never dropped silently.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
 
 from lxml import etree
@@ -40,6 +41,8 @@ def to_native(domain: Domain, *, network_bridge: nets.NetworkBridge | None = Non
 
 def completed(domain: Domain) -> Domain:
     copy = domain.clone()
+    if copy.uuid is None:
+        copy.uuid = uuid.uuid4()  # libvirt's parser gives a definition without one a new one
     complete(copy)
     return copy
 
