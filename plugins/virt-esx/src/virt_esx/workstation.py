@@ -243,7 +243,8 @@ class WorkstationConnection(DriverConnection):
     # -- listing and lookups -----------------------------------------------------------------------
     def list_domains(self, filter: DomainFilter) -> list[DomainRef]:
         with self._lock:
-            running = self._running()  # one vmrun list for the whole listing (libvirt runs one per VM)
+            # one vmrun list for the whole listing, as libvirt's for one VM (it runs one per VM), none without VMs
+            running = self._running() if self._vms else set()
             refs = []
             for entry in self._vms.values():
                 self._update(entry, running)
@@ -468,8 +469,8 @@ class WorkstationConnection(DriverConnection):
         if self.product.host_type == "player":
             raise error("vmplayer does not support libvirt suspend/resume (vmware pause/unpause) operation ")
         with self._lock:
+            # as libvirt: the state the connection knows, vmrun is not asked first
             entry = self._entry(ref)
-            self._update(entry)
             if command == "pause" and entry.state != DomainState.RUNNING:
                 raise error("domain is not in running state")
             if command == "unpause" and entry.state != DomainState.PAUSED:
