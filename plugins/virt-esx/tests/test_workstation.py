@@ -252,3 +252,35 @@ def test_uri_and_tool_errors(tools: StandIns, monkeypatch: pytest.MonkeyPatch) -
     (tools.bin / "vmrun").unlink()
     assert "vmrun utility is missing" in virsh(WS, "list").stderr
     assert "vmrun utility is missing" in virt_cli(WS, "list").stderr
+
+
+def test_lifecycle_through_virtd_with_stock_virsh(tools: StandIns, tmp_path: Path) -> None:
+    """Stock virsh reaching virt's vmware driver inside virtd (the stand-ins on the daemon's PATH)."""
+    from virt.daemon.testing import start_virtd
+
+    vms = fresh_vm_folder(tmp_path / "vms")
+    xml = tmp_path / "vm1.xml"
+    xml.write_text(vm_xml(vms))
+    with start_virtd() as daemon:
+        uri = daemon.uri(driver="vmwarews", path="/session")
+        done = virsh(uri, f"version; define {xml}; start vm1; dominfo vm1; suspend vm1; domstate vm1; resume vm1")
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        assert "Running hypervisor: VMware 17.5.0" in done.stdout and "State:          running" in done.stdout
+        assert "paused" in done.stdout.splitlines()
+        # a second client: the VM defined and running through the first is known (virtd's driver
+        # connection per client reads vmrun list and the VMs virt keeps)
+        done = virsh(uri, "list --all; reboot vm1; shutdown vm1; list --all; start vm1; destroy vm1; undefine vm1")
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        pids = pids_in_logs(vms)
+        assert "vm1 running" in without_pids(done.stdout, pids) and "vm1 shut off" in without_pids(done.stdout, pids)
+        assert virsh(uri, "list --all --name").stdout.strip() == ""
+    vmx = str(vms / "vm1.vmx")
+    assert changes(tools.calls()) == [
+        ["vmrun", "-T", "ws", "start", vmx],
+        ["vmrun", "-T", "ws", "pause", vmx],
+        ["vmrun", "-T", "ws", "unpause", vmx],
+        ["vmrun", "-T", "ws", "reset", vmx, "soft"],
+        ["vmrun", "-T", "ws", "stop", vmx, "soft"],
+        ["vmrun", "-T", "ws", "start", vmx],
+        ["vmrun", "-T", "ws", "stop", vmx, "hard"],
+    ]
