@@ -13,7 +13,8 @@ import pytest
 import virt
 from virt.errors import VirtError
 from virt.states import DomainState
-from vmware_support import StandIns, pids_in_logs, stand_ins, virsh, virt as virt_cli, vm_xml, without_pids
+from vmware_support import StandIns, pids_in_logs, stand_ins, virsh, vm_xml, without_pids
+from vmware_support import virt as virt_cli
 
 WS = "vmwarews:///session"
 PLAYER = "vmwareplayer:///session"
@@ -105,7 +106,11 @@ def test_lifecycle_side_by_side_with_libvirt(tools: StandIns, tmp_path: Path) ->
     assert our_calls[1] == their_calls[1] == ["vmrun", "-T", "ws", "list"]
     # and as often: every call is the same but the destroy's stop
     destroy = max(i for i, c in enumerate(their_calls) if c == expected[5])
-    assert our_calls == [*their_calls[:destroy], ["vmrun", "-T", "ws", "stop", vmx, "hard"], *their_calls[destroy + 1 :]]
+    assert our_calls == [
+        *their_calls[:destroy],
+        ["vmrun", "-T", "ws", "stop", vmx, "hard"],
+        *their_calls[destroy + 1 :],
+    ]
 
 
 def test_graphics_start_without_window(tools: StandIns, tmp_path: Path) -> None:
@@ -158,12 +163,16 @@ def test_destroy_without_vmware_tools(tools: StandIns, tmp_path: Path, monkeypat
     theirs = virsh(WS, f"define {xml}; start vm1; destroy vm1; domstate vm1")
     tools.end_vms()
     assert "Failed to destroy domain 'vm1'" in theirs.stderr
-    assert f"Child process ({tools.bin}/vmrun -T ws stop {vms}/vm1.vmx soft) unexpected exit status 255" in theirs.stderr
+    assert (
+        f"Child process ({tools.bin}/vmrun -T ws stop {vms}/vm1.vmx soft) unexpected exit status 255" in theirs.stderr
+    )
     assert theirs.stdout.rstrip().endswith("running")
     fresh_vm_folder(vms)
     ours = virt_cli(WS, f"define {xml}; start vm1; shutdown vm1; destroy vm1; domstate vm1; undefine vm1")
     # the soft shutdown fails as libvirt's does (the tool's own words added), the destroy works
-    assert f"Child process ({tools.bin}/vmrun -T ws stop {vms}/vm1.vmx soft) unexpected exit status 255: " in ours.stderr
+    assert (
+        f"Child process ({tools.bin}/vmrun -T ws stop {vms}/vm1.vmx soft) unexpected exit status 255: " in ours.stderr
+    )
     assert "Error: The VMware Tools are not running in the virtual machine" in ours.stderr
     assert "Domain 'vm1' destroyed" in ours.stdout
     assert ours.stdout.count("shut off") == 1
@@ -221,7 +230,7 @@ def test_define_refusals(tools: StandIns, tmp_path: Path) -> None:
         with pytest.raises(VirtError, match="doesn't contain any disks, cannot deduce datastore and path"):
             conn.define_domain(no_disk)
         raw = vm_xml(vms).replace("vm1.vmdk", "vm1.img")
-        with pytest.raises(VirtError, match="unsupported suffix, expecting '.vmdk'"):
+        with pytest.raises(VirtError, match=r"unsupported suffix, expecting '\.vmdk'"):
             conn.define_domain(raw)
         with pytest.raises(VirtError, match="domaintype=kvm"):
             conn.define_domain(vm_xml(vms).replace("type='vmware'", "type='kvm'"))
@@ -284,3 +293,33 @@ def test_lifecycle_through_virtd_with_stock_virsh(tools: StandIns, tmp_path: Pat
         ["vmrun", "-T", "ws", "start", vmx],
         ["vmrun", "-T", "ws", "stop", vmx, "hard"],
     ]
+
+
+def test_create_transient_and_from_native_side_by_side(tools: StandIns, tmp_path: Path) -> None:
+    """createXML writes the .vmx and starts a transient VM, gone once stopped; domxml-from-native
+    reads a .vmx with its file names as they are (the driver's, through the API: the ``virt``
+    command converts without its connection)."""
+    import libvirt_binding
+
+    vms = tmp_path / "vms"
+    xml = tmp_path / "vm1.xml"
+    xml.write_text(vm_xml(vms))
+    script = f"create {xml}; list --all; dominfo vm1; destroy vm1; list --all"
+    fresh_vm_folder(vms)
+    theirs = side(virsh, tools, WS, script, vms)
+    fresh_vm_folder(vms)
+    ours = side(virt_cli, tools, WS, script, vms)
+    assert theirs[1] == ours[1] == ""
+    assert ours[0] == theirs[0]
+    assert "Persistent: no" in ours[0]
+    assert ours[4] == theirs[4]
+    vmx = str(vms / "vm1.vmx")
+    assert changes(theirs[3]) == [["vmrun", "-T", "ws", "start", vmx], ["vmrun", "-T", "ws", "stop", vmx, "soft"]]
+    assert changes(ours[3]) == [["vmrun", "-T", "ws", "start", vmx], ["vmrun", "-T", "ws", "stop", vmx, "hard"]]
+    native = (vms / "vm1.vmx").read_text()
+    their_xml = libvirt_binding.from_native(WS, "vmware-vmx", native)
+    with virt.open(WS) as conn:
+        assert conn.domain_xml_from_native("vmware-vmx", native) == their_xml
+        with pytest.raises(VirtError, match="Unsupported config format 'qemu-argv'"):
+            conn.domain_xml_from_native("qemu-argv", "qemu-system-x86_64")
+    assert f"<source file='{vms}/vm1.vmdk'/>" in their_xml and "<boot dev='hd'/>" in their_xml

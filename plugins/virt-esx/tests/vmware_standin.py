@@ -161,7 +161,7 @@ def write_log(vmx: Path, pid: int) -> None:
     current = folder / "vmware.log"
     if current.exists():
         current.replace(folder / "vmware-0.log")
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     current.write_text(
         f"{now} In(05) vmx Log for VMware Workstation pid={pid} version={VERSION} build={BUILD} option=Release\n"
         f"{now} In(05) vmx The host is x86_64.\n"

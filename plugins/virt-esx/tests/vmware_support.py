@@ -101,9 +101,7 @@ def vm_xml(folder: Path, name: str = "vm1", *, graphics: str = "") -> str:
 
 def run(program: str, uri: str, commands: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``PROGRAM -c URI COMMANDS`` (several commands separated by ``;`` share one connection)."""
-    return subprocess.run(
-        [program, "-c", uri, commands], capture_output=True, text=True, timeout=timeout, check=False
-    )
+    return subprocess.run([program, "-c", uri, commands], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def virsh(uri: str, commands: str) -> subprocess.CompletedProcess[str]:

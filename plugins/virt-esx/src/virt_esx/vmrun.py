@@ -53,9 +53,7 @@ def find_vmrun() -> Path:
 def run(argv: list[str]) -> str:
     """The standard output of ``argv``; libvirt's error when it cannot run or exits with a status."""
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, errors="replace", timeout=CALL_TIMEOUT, check=False
-        )
+        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=CALL_TIMEOUT, check=False)
     except FileNotFoundError:
         raise error(f"Cannot find '{argv[0]}' in path: No such file or directory") from None
     except OSError as exc:

@@ -85,12 +85,26 @@ def wants_gui(definition: Domain) -> bool:
     return not graphics or any(g.type == "desktop" for g in graphics)
 
 
-def read_vmx(path: str) -> Domain:
-    """The domain a .vmx describes; a VirtError naming the file (and the reader's the line)."""
+def parsed_vmx(data: str | bytes) -> Domain:
+    """The domain of a .vmx as libvirt's vmware driver holds it: the converter's, then what
+    libvirt's parser adds after converting (an HVM guest without boot devices boots from disk)."""
+    from virt.xml.base import build
+    from virt.xml.domain import BootDevice
+
     from virt_esx.vmx import from_native
 
+    domain = from_native(data, context=_context())  # type: ignore[arg-type]
+    os_ = domain.os
+    if os_ is not None and os_.type is not None and os_.type.name == "hvm" and not os_.boot:
+        if "<boot order=" not in domain.to_xml():
+            os_.boot.append(build(BootDevice, dev="hd"))
+    return domain
+
+
+def read_vmx(path: str) -> Domain:
+    """The domain a .vmx describes; a VirtError naming the file (and the reader's the line)."""
     try:
-        with open(path, "rb") as f:  # noqa: PTH123 - one read of a bounded size
+        with open(path, "rb") as f:
             data = f.read(VMX_SIZE_LIMIT + 1)
     except OSError as exc:
         raise libvirt_error(
@@ -99,7 +113,7 @@ def read_vmx(path: str) -> Domain:
     if len(data) > VMX_SIZE_LIMIT:
         raise error(f"File '{path}' is too large (more than {VMX_SIZE_LIMIT} bytes)")
     try:
-        return from_native(data, context=_context())  # type: ignore[arg-type]
+        return parsed_vmx(data)
     except VirtError as exc:
         raise type(exc)(f"{path}: {exc.message}", exc.code, exc.domain) from None
 
@@ -111,7 +125,9 @@ def vmx_path_for(definition: Domain) -> str:
         raise error("Domain XML doesn't contain any disks, cannot deduce datastore and path for VMX file")
     disk = next((d for d in disks if (d.device or "disk") == "disk" and (d.type or "file") == "file"), None)
     if disk is None:
-        raise error("Domain XML doesn't contain any file-based harddisks, cannot deduce datastore and path for VMX file")
+        raise error(
+            "Domain XML doesn't contain any file-based harddisks, cannot deduce datastore and path for VMX file"
+        )
     source = disk.source.file if disk.source is not None else None
     if not source:
         raise error("First file-based harddisk has no source, cannot deduce datastore and path for VMX file")
@@ -192,7 +208,8 @@ class WorkstationConnection(DriverConnection):
             raise error(f"{path}: the VM has no BIOS UUID (uuid.bios), so it has no domain UUID")
         clash = self._by_name(definition.name or "")
         if clash is not None or definition.uuid in self._vms:
-            raise error(f"{path}: the VM's name or UUID is also that of '{(clash or self._vms[definition.uuid]).vmx_path}'")
+            other = (clash or self._vms[definition.uuid]).vmx_path
+            raise error(f"{path}: the VM's name or UUID is also that of '{other}'")
         entry = VmEntry(definition, path, gui=wants_gui(definition))
         self._vms[definition.uuid] = entry
         return entry
@@ -239,6 +256,20 @@ class WorkstationConnection(DriverConnection):
     # -- host --------------------------------------------------------------------------------------
     def get_version(self) -> int:
         return self.version
+
+    def domain_xml_from_native(self, native_format: str, native_config: str, flags: int) -> str:
+        """The domain of a .vmx, its file names kept as they are (libvirt's vmware driver has no ToNative)."""
+        if flags:
+            raise libvirt_error(
+                ErrorNumber.INVALID_ARG,
+                f"unsupported flags (0x{flags:x}) in function vmwareConnectDomainXMLFromNative",
+                ErrorDomain.VMWARE,
+            )
+        if native_format != "vmware-vmx":
+            raise libvirt_error(
+                ErrorNumber.INVALID_ARG, f"Unsupported config format '{native_format}'", ErrorDomain.VMWARE
+            )
+        return parsed_vmx(native_config).to_xml()
 
     # -- listing and lookups -----------------------------------------------------------------------
     def list_domains(self, filter: DomainFilter) -> list[DomainRef]:
@@ -326,6 +357,29 @@ class WorkstationConnection(DriverConnection):
 
     # -- definitions -------------------------------------------------------------------------------
     def define_domain(self, domain: Domain) -> DomainRef:
+        with self._lock:
+            entry, _ = self._write_vmx(domain, live=False)
+            self._keep()
+            return entry.ref()
+
+    def create_domain(self, domain: Domain) -> DomainRef:
+        """libvirt's createXML: the .vmx written as for define, the VM started, transient unless it
+        was defined already (a failed start forgets a transient VM again)."""
+        with self._lock:
+            entry, added = self._write_vmx(domain, live=True)
+            if entry.active:
+                raise libvirt_error(ErrorNumber.OPERATION_INVALID, "Domain is already running", ErrorDomain.VMWARE)
+            try:
+                self._start(entry)
+            except VirtError:
+                if added:
+                    del self._vms[entry.definition.uuid]  # type: ignore[arg-type]
+                raise
+            return entry.ref()
+
+    def _write_vmx(self, domain: Domain, *, live: bool) -> tuple[VmEntry, bool]:
+        """The definition completed as libvirt's parser completes it, its .vmx written beside its
+        first disk, and its entry (new or replaced; True when new)."""
         from virt.xml import implicit
 
         from virt_esx.vmx import to_native
@@ -347,25 +401,26 @@ class WorkstationConnection(DriverConnection):
             implicit.apply_device_defaults(domain)
             implicit.add_implicit_devices(domain)
             implicit.generate_macs(domain.devices)
-        with self._lock:
-            text = to_native(domain, context=_context(), virtual_hw_version=VIRTUAL_HW_VERSION)  # type: ignore[arg-type]
-            path = vmx_path_for(domain)
-            self._check_new(domain)
-            # as libvirt: the .vmx is written (mode 0600 when new) before the domain joins the list
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    f.write(text)
-            except OSError as exc:
-                raise error(f"Failed to write vmx file '{path}': {exc.strerror}") from None
-            existing = self._vms.get(domain.uuid)
-            if existing is not None and existing.active:
-                # libvirt keeps a running VM's definition until it stops; the new .vmx is on disk for its next start
-                existing.persistent = True
-            else:
-                self._vms[domain.uuid] = VmEntry(domain, path, gui=wants_gui(domain))
-            self._keep()
-            return self._vms[domain.uuid].ref()
+        text = to_native(domain, context=_context(), virtual_hw_version=VIRTUAL_HW_VERSION)  # type: ignore[arg-type]
+        path = vmx_path_for(domain)
+        self._check_new(domain)
+        # as libvirt: the .vmx is written (mode 0600 when new) before the domain joins the list
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+        except OSError as exc:
+            raise error(f"Failed to write vmx file '{path}': {exc.strerror}") from None
+        existing = self._vms.get(domain.uuid)
+        if existing is not None and existing.active:
+            # libvirt keeps a running VM's definition until it stops; the new .vmx is on disk for its next start
+            existing.persistent = existing.persistent or not live
+            return existing, False
+        entry = VmEntry(domain, path, gui=wants_gui(domain), persistent=not live)
+        if existing is not None:
+            entry.persistent = existing.persistent or not live
+        self._vms[domain.uuid] = entry
+        return entry, existing is None
 
     def _check_new(self, domain: Domain) -> None:
         """libvirt's rules for a definition that meets an existing domain (virDomainObjListAdd)."""
@@ -389,7 +444,9 @@ class WorkstationConnection(DriverConnection):
         with self._lock:
             entry = self._entry(ref)
             if not entry.persistent:
-                raise libvirt_error(ErrorNumber.OPERATION_INVALID, "cannot undefine transient domain", ErrorDomain.VMWARE)
+                raise libvirt_error(
+                    ErrorNumber.OPERATION_INVALID, "cannot undefine transient domain", ErrorDomain.VMWARE
+                )
             self._update(entry)
             if entry.active:
                 entry.persistent = False
@@ -408,19 +465,25 @@ class WorkstationConnection(DriverConnection):
             self._update(entry)
             if entry.active:
                 raise libvirt_error(ErrorNumber.OPERATION_INVALID, "Domain is already running", ErrorDomain.VMWARE)
-            self._vmrun("start", entry.vmx_path, *([] if entry.gui else ["nogui"]))
+            self._start(entry)
+
+    def _start(self, entry: VmEntry) -> None:
+        """libvirt's vmwareStartVM: vmrun start, then the VM's pid from its log as the domain id."""
+        if entry.state != DomainState.SHUTOFF:
+            raise libvirt_error(ErrorNumber.OPERATION_INVALID, "domain is not in shutoff state", ErrorDomain.VMWARE)
+        self._vmrun("start", entry.vmx_path, *([] if entry.gui else ["nogui"]))
+        try:
+            entry.id = vmrun.extract_pid(entry.vmx_path)
+        except VirtError:
+            # as libvirt: a VM whose pid cannot be read is stopped again, the start failed
             try:
-                entry.id = vmrun.extract_pid(entry.vmx_path)
-            except VirtError:
-                # as libvirt: a VM whose pid cannot be read is stopped again, the start failed
-                try:
-                    self._vmrun("stop", entry.vmx_path, "soft")
-                except VirtError as stop_error:
-                    log.warning("cannot stop %s after its failed start: %s", entry.vmx_path, stop_error)
-                entry.id, entry.state, entry.reason = -1, DomainState.SHUTOFF, ShutoffReason.FAILED
-                raise
-            entry.state, entry.reason = DomainState.RUNNING, RunningReason.BOOTED
-            self._keep()
+                self._vmrun("stop", entry.vmx_path, "soft")
+            except VirtError as stop_error:
+                log.warning("cannot stop %s after its failed start: %s", entry.vmx_path, stop_error)
+            entry.id, entry.state, entry.reason = -1, DomainState.SHUTOFF, ShutoffReason.FAILED
+            raise
+        entry.state, entry.reason = DomainState.RUNNING, RunningReason.BOOTED
+        self._keep()
 
     def _stop(self, ref: DomainRef, how: str, reason: ShutoffReason, allowed: tuple[DomainState, ...]) -> None:
         entry = self._entry(ref)
