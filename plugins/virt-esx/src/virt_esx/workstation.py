@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from virt.uri import URI
     from virt.xml import Domain
 
+    from virt_esx.vmx import Context
+
 log = logging.getLogger(__name__)
 
 VIRTUAL_HW_VERSION = 7  # what libvirt's vmware driver writes into every .vmx it defines
@@ -48,7 +50,7 @@ def _same_path(name: str, allow_missing: bool = False) -> str | None:
     return name
 
 
-def _context() -> object:
+def _context() -> Context:
     from virt_esx.vmx import Context
 
     return Context(parse_file_name=_same_path, format_file_name=lambda path: path)
@@ -93,11 +95,11 @@ def parsed_vmx(data: str | bytes) -> Domain:
 
     from virt_esx.vmx import from_native
 
-    domain = from_native(data, context=_context())  # type: ignore[arg-type]
+    domain = from_native(data, context=_context())
     os_ = domain.os
-    if os_ is not None and os_.type is not None and os_.type.name == "hvm" and not os_.boot:
-        if "<boot order=" not in domain.to_xml():
-            os_.boot.append(build(BootDevice, dev="hd"))
+    hvm = os_ is not None and os_.type is not None and os_.type.name == "hvm"
+    if hvm and os_ is not None and not os_.boot and "<boot order=" not in domain.to_xml():
+        os_.boot.append(build(BootDevice, dev="hd"))
     return domain
 
 
@@ -373,7 +375,7 @@ class WorkstationConnection(DriverConnection):
                 self._start(entry)
             except VirtError:
                 if added:
-                    del self._vms[entry.definition.uuid]  # type: ignore[arg-type]
+                    del self._vms[entry.ref().uuid]
                 raise
             return entry.ref()
 
@@ -401,7 +403,7 @@ class WorkstationConnection(DriverConnection):
             implicit.apply_device_defaults(domain)
             implicit.add_implicit_devices(domain)
             implicit.generate_macs(domain.devices)
-        text = to_native(domain, context=_context(), virtual_hw_version=VIRTUAL_HW_VERSION)  # type: ignore[arg-type]
+        text = to_native(domain, context=_context(), virtual_hw_version=VIRTUAL_HW_VERSION)
         path = vmx_path_for(domain)
         self._check_new(domain)
         # as libvirt: the .vmx is written (mode 0600 when new) before the domain joins the list
