@@ -252,6 +252,14 @@ def test_malformed_vmx_names_the_line(tools: StandIns, tmp_path: Path) -> None:
     assert str(vmx) in str(caught.value) and "line 4" in str(caught.value)
     done = virt_cli(WS, "list --all")
     assert done.returncode == 1 and "Traceback" not in done.stderr and "line 4" in done.stderr
+    # a value the reader refuses: the entry and its line
+    lines[3:4] = []
+    number = next(i for i, line in enumerate(lines, start=1) if line.startswith("memsize"))
+    lines[number - 1] = 'memsize = "lots"'
+    vmx.write_text("\n".join(lines) + "\n")
+    done = virt_cli(WS, "list --all")
+    assert "Config entry 'memsize' must represent an integer value" in done.stderr
+    assert f"(in {vmx}, line {number})" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_uri_and_tool_errors(tools: StandIns, monkeypatch: pytest.MonkeyPatch) -> None:

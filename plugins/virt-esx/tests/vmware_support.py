@@ -82,21 +82,13 @@ def stand_ins(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn
 
 def vm_xml(folder: Path, name: str = "vm1", *, graphics: str = "") -> str:
     """A small VMware domain whose first disk (so its .vmx) lies in ``folder``."""
-    return f"""<domain type='vmware'>
-  <name>{name}</name>
-  <uuid>564d1111-2222-3333-4444-5555666677{len(name):02d}</uuid>
-  <memory unit='KiB'>524288</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <source file='{folder}/{name}.vmdk'/>
-      <target dev='sda' bus='scsi'/>
-    </disk>
-    <interface type='bridge'><mac address='00:50:56:11:22:33'/><source bridge='vmnet1'/></interface>{graphics}
-  </devices>
-</domain>
-"""
+    disk = f"<disk type='file' device='disk'><source file='{folder}/{name}.vmdk'/><target dev='sda' bus='scsi'/></disk>"
+    nic = "<interface type='bridge'><mac address='00:50:56:11:22:33'/><source bridge='vmnet1'/></interface>"
+    return (
+        f"<domain type='vmware'><name>{name}</name><uuid>564d1111-2222-3333-4444-5555666677{len(name):02d}</uuid>"
+        "<memory unit='KiB'>524288</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>"
+        f"<devices>{disk}{nic}{graphics}</devices></domain>"
+    )
 
 
 def run(program: str, uri: str, commands: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 import uuid as uuid_module
 from pathlib import Path
@@ -54,6 +55,14 @@ def _context() -> Context:
     from virt_esx.vmx import Context
 
     return Context(parse_file_name=_same_path, format_file_name=lambda path: path)
+
+
+def _no_flags(flags: int, function: str) -> None:
+    """virCheckFlags(0): the vmware driver takes no flags (shutdown and reboot modes are flags)."""
+    if flags:
+        raise libvirt_error(
+            ErrorNumber.INVALID_ARG, f"unsupported flags (0x{flags:x}) in function {function}", ErrorDomain.VMWARE
+        )
 
 
 def no_domain(detail: str | None = None) -> VirtError:
@@ -117,7 +126,21 @@ def read_vmx(path: str) -> Domain:
     try:
         return parsed_vmx(data)
     except VirtError as exc:
-        raise type(exc)(f"{path}: {exc.message}", exc.code, exc.domain) from None
+        where = entry_line(data, exc.message)
+        raise type(exc)(f"{exc.message} (in {path}{where})", exc.code, exc.domain) from None
+
+
+def entry_line(data: bytes, message: str) -> str:
+    """``, line N`` for the entry a converter error names (``Config entry 'memsize' must...``): the
+    reader names the line of a syntax error, the entry of a value it refuses."""
+    named = re.search(r"(?:entry|key) '([^']+)'", message)
+    if named is None or "line " in message:
+        return ""
+    key = named.group(1).lower()
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        if line.partition("=")[0].strip().lower() == key:
+            return f", line {number}"
+    return ""
 
 
 def vmx_path_for(definition: Domain) -> str:
@@ -261,12 +284,7 @@ class WorkstationConnection(DriverConnection):
 
     def domain_xml_from_native(self, native_format: str, native_config: str, flags: int) -> str:
         """The domain of a .vmx, its file names kept as they are (libvirt's vmware driver has no ToNative)."""
-        if flags:
-            raise libvirt_error(
-                ErrorNumber.INVALID_ARG,
-                f"unsupported flags (0x{flags:x}) in function vmwareConnectDomainXMLFromNative",
-                ErrorDomain.VMWARE,
-            )
+        _no_flags(flags, "vmwareConnectDomainXMLFromNative")
         if native_format != "vmware-vmx":
             raise libvirt_error(
                 ErrorNumber.INVALID_ARG, f"Unsupported config format '{native_format}'", ErrorDomain.VMWARE
@@ -499,12 +517,7 @@ class WorkstationConnection(DriverConnection):
         self._keep()
 
     def shutdown_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
-        if mode != ShutdownMode.DEFAULT:
-            raise libvirt_error(
-                ErrorNumber.INVALID_ARG,
-                f"unsupported flags (0x{int(mode):x}) in function vmwareDomainShutdownFlags",
-                ErrorDomain.VMWARE,
-            )
+        _no_flags(int(mode), "vmwareDomainShutdownFlags")
         with self._lock:
             # a soft stop: VMware Tools in the guest shut it down
             self._stop(ref, "soft", ShutoffReason.SHUTDOWN, (DomainState.RUNNING,))
@@ -516,12 +529,7 @@ class WorkstationConnection(DriverConnection):
             self._stop(ref, "hard", ShutoffReason.DESTROYED, (DomainState.RUNNING, DomainState.PAUSED))
 
     def reboot_domain(self, ref: DomainRef, mode: ShutdownMode) -> None:
-        if mode != ShutdownMode.DEFAULT:
-            raise libvirt_error(
-                ErrorNumber.INVALID_ARG,
-                f"unsupported flags (0x{int(mode):x}) in function vmwareDomainReboot",
-                ErrorDomain.VMWARE,
-            )
+        _no_flags(int(mode), "vmwareDomainReboot")
         with self._lock:
             entry = self._entry(ref)
             self._update(entry)
