@@ -215,7 +215,9 @@ def test_python_api_ids_reboot_and_lookups(tools: StandIns, tmp_path: Path) -> N
         assert ["vmrun", "-T", "ws", "reset", str(vms / "vm1.vmx"), "soft"] in tools.calls()
         with pytest.raises(VirtError, match="domain is not in suspend state"):
             dom.resume()
-        dom.destroy()
+        dom.suspend()
+        dom.destroy()  # a paused VM powers off too (libvirt refuses: README, differences)
+        assert tools.calls()[-1] == ["vmrun", "-T", "ws", "stop", str(vms / "vm1.vmx"), "hard"]
         with pytest.raises(VirtError, match="domain is not in running state"):
             dom.shutdown()
         dom.undefine()
@@ -331,3 +333,21 @@ def test_create_transient_and_from_native_side_by_side(tools: StandIns, tmp_path
         with pytest.raises(VirtError, match="Unsupported config format 'qemu-argv'"):
             conn.domain_xml_from_native("qemu-argv", "qemu-system-x86_64")
     assert f"<source file='{vms}/vm1.vmdk'/>" in their_xml and "<boot dev='hd'/>" in their_xml
+
+
+def test_vm_started_outside_is_listed_by_both(tools: StandIns, tmp_path: Path) -> None:
+    """A VM started with vmrun itself is found on opening: running, its id the pid in its log."""
+    import subprocess
+
+    vms = fresh_vm_folder(tmp_path / "vms")
+    with virt.open(WS) as conn:
+        conn.define_domain(vm_xml(vms))
+    (tools.virt_root / "state" / "known-ws.json").unlink()  # virt forgets it: only vmrun list finds it
+    vmx = str(vms / "vm1.vmx")
+    subprocess.run([str(tools.bin / "vmrun"), "-T", "ws", "start", vmx, "nogui"], check=True)
+    pid = pids_in_logs(vms).pop()
+    theirs = virsh(WS, "list --all; domid vm1; dumpxml vm1")
+    ours = virt_cli(WS, "list --all; domid vm1; dumpxml vm1")
+    assert ours.stderr == theirs.stderr == ""
+    assert ours.stdout == theirs.stdout
+    assert f"{pid}   vm1    running" in ours.stdout and f"<domain type='vmware' id='{pid}'>" in ours.stdout
