@@ -20,6 +20,7 @@ import os
 import re
 import threading
 import uuid as uuid_module
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -184,10 +185,17 @@ class KnownVms:
         except (OSError, ValueError, AttributeError) as exc:
             raise error(f"cannot read the VMs virt keeps in '{self.file}': {exc}") from None
 
-    def write(self, vmx: list[str], paused: set[str]) -> None:
+    def update(self, change: Callable[[list[str], set[str]], tuple[list[str], set[str]]]) -> None:
+        """Read, ``change`` and write the file, holding its lock: connections of other processes
+        (a virtd and the virt command) change it too."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"vmx": vmx, "paused": sorted(paused)}, indent=1) + "\n"
-        files.atomic_write(self.file, text, sync_folder=False)
+        with files.holding(_KNOWN_LOCK, self.file.with_suffix(".lock")):
+            vmx, paused = change(*self.read())
+            text = json.dumps({"vmx": sorted(set(vmx)), "paused": sorted(paused)}, indent=1) + "\n"
+            files.atomic_write(self.file, text, sync_folder=False)
+
+
+_KNOWN_LOCK = threading.RLock()  # the threads of this process; the file lock orders the processes
 
 
 class WorkstationConnection(DriverConnection):
@@ -265,15 +273,17 @@ class WorkstationConnection(DriverConnection):
         return entry
 
     def _keep(self) -> None:
-        """Write the kept .vmx files and pause marks after a change."""
-        persistent = [e.vmx_path for e in self._vms.values() if e.persistent]
-        _, previous_paused = self.known.read()
+        """Write the kept .vmx files and pause marks after a change; what other connections keep stays."""
         ours = {e.vmx_path for e in self._vms.values()}
-        paused = {p for p in previous_paused if p not in ours}
-        paused |= {e.vmx_path for e in self._vms.values() if e.state == DomainState.PAUSED}
-        kept, _ = self.known.read()
-        others = [p for p in kept if p not in ours]  # defined by another connection since we opened
-        self.known.write(sorted({*others, *persistent}), paused)
+        persistent = [e.vmx_path for e in self._vms.values() if e.persistent]
+        paused_here = {e.vmx_path for e in self._vms.values() if e.state == DomainState.PAUSED}
+
+        def change(kept: list[str], paused: set[str]) -> tuple[list[str], set[str]]:
+            return [*(p for p in kept if p not in ours), *persistent], {
+                p for p in paused if p not in ours
+            } | paused_here
+
+        self.known.update(change)
 
     def _vmrun(self, *args: str) -> None:
         vmrun.run([str(self.vmrun), "-T", self.product.host_type, *args])
@@ -473,8 +483,7 @@ class WorkstationConnection(DriverConnection):
             else:
                 del self._vms[ref.uuid]
             # the .vmx stays, as libvirt leaves it; only virt's memory of it goes
-            kept, paused = self.known.read()
-            self.known.write([p for p in kept if p != entry.vmx_path], paused)
+            self.known.update(lambda kept, paused: ([p for p in kept if p != entry.vmx_path], paused))
 
     # -- the life of a VM --------------------------------------------------------------------------
     def start_domain(self, ref: DomainRef) -> None:
