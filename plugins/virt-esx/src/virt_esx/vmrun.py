@@ -63,8 +63,9 @@ def run(argv: list[str]) -> str:
     if done.returncode != 0:
         # vmrun says what went wrong on its standard output ("Error: ..."), the products on stderr
         said = (done.stderr.strip() or done.stdout.strip()).replace("\n", " ")
-        status = f"status {done.returncode}" if done.returncode > 0 else f"signal {-done.returncode}"
-        raise error(f"Child process ({' '.join(argv)}) unexpected exit {status}" + (f": {said}" if said else ""))
+        # libvirt's words for a status and a signal (virProcessTranslateStatus)
+        status = f"exit status {done.returncode}" if done.returncode > 0 else f"fatal signal {-done.returncode}"
+        raise error(f"Child process ({' '.join(argv)}) unexpected {status}" + (f": {said}" if said else ""))
     return done.stdout + done.stderr
 
 
