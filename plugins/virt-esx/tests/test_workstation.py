@@ -351,3 +351,26 @@ def test_vm_started_outside_is_listed_by_both(tools: StandIns, tmp_path: Path) -
     assert ours.stderr == theirs.stderr == ""
     assert ours.stdout == theirs.stdout
     assert f"{pid}   vm1    running" in ours.stdout and f"<domain type='vmware' id='{pid}'>" in ours.stdout
+
+
+def test_wrong_state_errors_side_by_side(tools: StandIns, tmp_path: Path) -> None:
+    """Each step refused in the wrong state, with the same words on both sides."""
+    vms = tmp_path / "vms"
+    xml = tmp_path / "vm1.xml"
+    xml.write_text(vm_xml(vms))
+    script = (
+        f"define {xml}; start vm1; start vm1; suspend vm1; suspend vm1; shutdown vm1; resume vm1; reboot vm1; "
+        "destroy vm1; destroy vm1; reboot vm1; resume vm1; undefine vm1; dominfo nosuch"
+    )
+    fresh_vm_folder(vms)
+    theirs = side(virsh, tools, WS, script, vms)
+    fresh_vm_folder(vms)
+    ours = side(virt_cli, tools, WS, script, vms)
+    assert ours[0] == theirs[0] and ours[1] == theirs[1]
+    assert theirs[1].count("domain is not in running state") == 4
+    assert "domain is not in suspend state" in theirs[1] and "Domain is already active" in theirs[1]
+    vmx = str(vms / "vm1.vmx")
+    assert ["vmrun", "-T", "ws", "reset", vmx, "soft"] in ours[3]
+    # the same calls, virt's destroy stopping hard where libvirt's stops softly
+    softened = [[*c[:5], "soft"] if c[3:] == ["stop", vmx, "hard"] else c for c in changes(ours[3])]
+    assert softened == changes(theirs[3])
