@@ -69,15 +69,20 @@ def without_library_lines(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not re.match(r"(Compiled against|Using) ", line))
 
 
-def test_lifecycle_side_by_side_with_libvirt(tools: StandIns, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("uri", "host_type", "version"), [(WS, "ws", "17.5.0"), (FUSION, "fusion", "13.5.0")], ids=["ws", "fusion"]
+)
+def test_lifecycle_side_by_side_with_libvirt(
+    tools: StandIns, tmp_path: Path, uri: str, host_type: str, version: str
+) -> None:
     vms = tmp_path / "vms"
     xml = tmp_path / "vm1.xml"
     xml.write_text(vm_xml(vms))
     script = LIFECYCLE.format(xml=xml)
     fresh_vm_folder(vms)
-    theirs = side(virsh, tools, WS, script, vms)
+    theirs = side(virsh, tools, uri, script, vms)
     fresh_vm_folder(vms)
-    ours = side(virt_cli, tools, WS, script, vms)
+    ours = side(virt_cli, tools, uri, script, vms)
     their_out, their_err, their_rc, their_calls, their_vmx = theirs
     our_out, our_err, our_rc, our_calls, our_vmx = ours
     assert (their_rc, their_err) == (0, ""), their_err
@@ -85,30 +90,30 @@ def test_lifecycle_side_by_side_with_libvirt(tools: StandIns, tmp_path: Path) ->
     # the only output difference is the library's name in `version` and the destroy's shutoff reason
     # (libvirt's destroy is a shutdown: dominfo does not show the reason, so the outputs agree)
     assert without_library_lines(our_out) == without_library_lines(their_out)
-    assert "Running hypervisor: VMware 17.5.0" in our_out
+    assert f"Running hypervisor: VMware {version}" in our_out
     assert our_vmx == their_vmx
     assert 'virtualHW.version = "7"' in our_vmx and 'uuid.bios = "56 4d 11 11' in our_vmx
     vmx = str(vms / "vm1.vmx")
     # libvirt starts a VM without graphics in a window (no nogui), pauses with pause, and stops softly
     # for both shutdown and destroy; virt's destroy stops hard (README: "Differences from libvirt")
     expected = [
-        ["vmrun", "-T", "ws", "start", vmx],
-        ["vmrun", "-T", "ws", "pause", vmx],
-        ["vmrun", "-T", "ws", "unpause", vmx],
-        ["vmrun", "-T", "ws", "stop", vmx, "soft"],
-        ["vmrun", "-T", "ws", "start", vmx],
-        ["vmrun", "-T", "ws", "stop", vmx, "soft"],
+        ["vmrun", "-T", host_type, "start", vmx],
+        ["vmrun", "-T", host_type, "pause", vmx],
+        ["vmrun", "-T", host_type, "unpause", vmx],
+        ["vmrun", "-T", host_type, "stop", vmx, "soft"],
+        ["vmrun", "-T", host_type, "start", vmx],
+        ["vmrun", "-T", host_type, "stop", vmx, "soft"],
     ]
     assert changes(their_calls) == expected
-    assert changes(our_calls) == [*expected[:5], ["vmrun", "-T", "ws", "stop", vmx, "hard"]]
-    assert their_calls[0] == our_calls[0] == ["vmware", "-v"]
+    assert changes(our_calls) == [*expected[:5], ["vmrun", "-T", host_type, "stop", vmx, "hard"]]
+    assert their_calls[0] == our_calls[0] == ["vmware" if host_type == "ws" else "vmware-vmx", "-v"]
     # both read the running VMs on opening and before each state they report (not before a pause)
-    assert our_calls[1] == their_calls[1] == ["vmrun", "-T", "ws", "list"]
+    assert our_calls[1] == their_calls[1] == ["vmrun", "-T", host_type, "list"]
     # and as often: every call is the same but the destroy's stop
     destroy = max(i for i, c in enumerate(their_calls) if c == expected[5])
     assert our_calls == [
         *their_calls[:destroy],
-        ["vmrun", "-T", "ws", "stop", vmx, "hard"],
+        ["vmrun", "-T", host_type, "stop", vmx, "hard"],
         *their_calls[destroy + 1 :],
     ]
 
