@@ -1,40 +1,30 @@
 """libvirt 9.0's own answers through its Python binding (python3-libvirt under /usr/bin/python3),
-for calls virsh has no command for that compares (virConnectDomainXMLFromNative on a vmware URI)."""
+with the core's daemon-comparison helpers (``core/tests/daemon/binding_sides.py``: one JSON row a
+call, the result or the error's code, domain and message)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
-from virt.testing import missing_dependency
+_CORE_DAEMON_TESTS = Path(__file__).resolve().parents[3] / "core" / "tests" / "daemon"
+if str(_CORE_DAEMON_TESTS) not in sys.path:
+    sys.path.append(str(_CORE_DAEMON_TESTS))
 
-SYSTEM_PYTHON = "/usr/bin/python3"
+from binding_sides import calls_session, need_binding  # noqa: E402 - found through the path above
+
+__all__ = ["calls_session", "from_native", "need_binding"]
+
 _FROM_NATIVE = """
-import sys, libvirt
-conn = libvirt.open(sys.argv[1])
-try:
-    sys.stdout.write(conn.domainXMLFromNative(sys.argv[2], sys.stdin.read(), 0))
-finally:
-    conn.close()
+calls = [("from native", lambda: conn.domainXMLFromNative("vmware-vmx", open(extra[0]).read(), 0))]
 """
 
 
-def from_native(uri: str, native_format: str, config: str) -> str:
-    """libvirt's domain XML for ``config`` in ``native_format``, on a connection to ``uri``."""
-    if shutil.which(SYSTEM_PYTHON) is None:
-        missing_dependency("python3-libvirt under /usr/bin/python3 is not installed")
-    done = subprocess.run(
-        [SYSTEM_PYTHON, "-c", _FROM_NATIVE, uri, native_format],
-        input=config,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=60,
-        check=False,
-    )
-    if done.returncode != 0:
-        if "No module named 'libvirt'" in done.stderr:
-            missing_dependency("python3-libvirt is not installed (apt-get install python3-libvirt)")
-        raise AssertionError(f"libvirt's domainXMLFromNative failed: {done.stderr}")
-    return done.stdout
+def from_native(uri: str, vmx: Path) -> str:
+    """libvirt's domain XML for the .vmx file ``vmx``, on a connection to ``uri``."""
+    need_binding()
+    [row] = calls_session(_FROM_NATIVE, uri, False, str(vmx))
+    assert row[1] == "ok", row
+    result: Any = row[2]
+    return str(result)

@@ -332,7 +332,7 @@ def test_create_transient_and_from_native_side_by_side(tools: StandIns, tmp_path
     assert changes(theirs[3]) == [["vmrun", "-T", "ws", "start", vmx], ["vmrun", "-T", "ws", "stop", vmx, "soft"]]
     assert changes(ours[3]) == [["vmrun", "-T", "ws", "start", vmx], ["vmrun", "-T", "ws", "stop", vmx, "hard"]]
     native = (vms / "vm1.vmx").read_text()
-    their_xml = libvirt_binding.from_native(WS, "vmware-vmx", native)
+    their_xml = libvirt_binding.from_native(WS, vms / "vm1.vmx")
     with virt.open(WS) as conn:
         assert conn.domain_xml_from_native("vmware-vmx", native) == their_xml
         with pytest.raises(VirtError, match="Unsupported config format 'qemu-argv'"):
@@ -379,3 +379,53 @@ def test_wrong_state_errors_side_by_side(tools: StandIns, tmp_path: Path) -> Non
     # the same calls, virt's destroy stopping hard where libvirt's stops softly
     softened = [[*c[:5], "soft"] if c[3:] == ["stop", vmx, "hard"] else c for c in changes(ours[3])]
     assert softened == changes(theirs[3])
+
+
+API_CALLS = """
+held = {}
+def define():
+    held["dom"] = conn.defineXML(extra[0])
+    return held["dom"].name()
+def on(method, *args):
+    return lambda: getattr(held["dom"], method)(*args)
+calls = [
+    ("type", conn.getType), ("version", conn.getVersion), ("define", define),
+    ("state", on("state")), ("info", on("info")), ("os type", on("OSType")), ("persistent", on("isPersistent")),
+    ("managed save", on("hasManagedSaveImage", 0)), ("resume off", on("resume")), ("shutdown off", on("shutdown")),
+    ("create", on("create")), ("create again", on("create")), ("active", on("isActive")),
+    ("suspend", on("suspend")), ("suspend again", on("suspend")), ("state paused", on("state")),
+    ("reboot paused", on("reboot", 0)), ("resume", on("resume")), ("resume again", on("resume")),
+    ("shutdown acpi", on("shutdownFlags", 1)), ("reboot agent", on("reboot", 2)), ("reboot", on("reboot", 0)),
+    ("shutdown", on("shutdown")), ("state off", on("state")), ("create 2", on("create")),
+    ("destroy", on("destroy")), ("destroy again", on("destroy")),
+    ("by name", lambda: conn.lookupByName("nosuch").name()), ("by id", lambda: conn.lookupByID(999999).name()),
+    ("from qemu-argv", lambda: conn.domainXMLFromNative("qemu-argv", "qemu-system-x86_64", 0)),
+    ("from vmx flags", lambda: conn.domainXMLFromNative("vmware-vmx", "", 1)),
+    ("undefine", on("undefine")), ("by name gone", lambda: conn.lookupByName("vm1").name()),
+]
+"""
+
+
+def test_api_calls_through_virtd_as_libvirt(tools: StandIns, tmp_path: Path) -> None:
+    """libvirt's Python binding on libvirt's own driver and on virt's inside virtd: every result and
+    every error (code, domain, message) the same (destroy's hard stop and its shutoff reason are
+    not seen by these calls)."""
+    from libvirt_binding import calls_session, need_binding
+    from virt.daemon.testing import start_virtd
+
+    need_binding()
+    vms = tmp_path / "vms"
+    xml = vm_xml(vms)
+    fresh_vm_folder(vms)
+    theirs = calls_session(API_CALLS, WS, False, xml)
+    tools.end_vms()
+    fresh_vm_folder(vms)
+    with start_virtd() as daemon:
+        ours = calls_session(API_CALLS, daemon.uri(driver="vmwarews", path="/session"), False, xml)
+    assert len(theirs) == 33
+    assert ours == theirs
+    assert dict((r[0], r) for r in theirs)["resume off"][2:] == [
+        1,
+        39,
+        "internal error: domain is not in suspend state",
+    ]

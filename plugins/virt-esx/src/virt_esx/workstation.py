@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 from virt.driver import DomainRef, DriverConnection
-from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
+from virt.errors import ErrorDomain, ErrorNumber, InvalidArgument, VirtError, libvirt_error
 from virt.info import DomainInfo, DomainRecord
 from virt.localstate import files, layout
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
@@ -61,9 +61,9 @@ def _context() -> Context:
 def _no_flags(flags: int, function: str) -> None:
     """virCheckFlags(0): the vmware driver takes no flags (shutdown and reboot modes are flags)."""
     if flags:
-        raise libvirt_error(
-            ErrorNumber.INVALID_ARG, f"unsupported flags (0x{flags:x}) in function {function}", ErrorDomain.VMWARE
-        )
+        # virCheckFlags' message has no "invalid argument" prefix
+        message = f"unsupported flags (0x{flags:x}) in function {function}"
+        raise InvalidArgument(message, ErrorNumber.INVALID_ARG, ErrorDomain.VMWARE)
 
 
 def no_domain(detail: str | None = None) -> VirtError:
@@ -334,7 +334,7 @@ class WorkstationConnection(DriverConnection):
         with self._lock:
             entry = next((e for e in self._vms.values() if e.id == id and id != -1), None)
             if entry is None:
-                raise no_domain(f"no domain with matching id {id}")
+                raise no_domain(f"no domain with matching id '{id}'")
             return entry.ref()
 
     # -- properties --------------------------------------------------------------------------------
