@@ -18,6 +18,13 @@ def register_drivers(register: DriverRegistry) -> None:
         connection="virt_esx.connection:EsxConnection",
         own_hosts=True,  # a client-side driver: esx://HOST/ is reached over the vSphere API, not libvirtd
     )
+    # VMware Workstation, Player and Fusion on this host, through vmrun (libvirt's vmware driver);
+    # a URI with a host goes to the remote driver, as libvirt's does
+    register(
+        "vmware",
+        schemes=["vmwarews", "vmwareplayer", "vmwarefusion"],
+        connection="virt_esx.workstation:WorkstationConnection",
+    )
 
 
 @hookimpl
