@@ -31,10 +31,13 @@ def test_reboot_restarts_the_container_and_shutdown_ends_it(conn: virt.Connectio
     wait_ready(conn, "rb")
     before = conn.driver.lxc.by_name("rb").running.init_pid  # type: ignore[attr-defined]
     dom.reboot()  # SIGHUP: the test init calls reboot(2), which ends its PID namespace with SIGHUP
-    wait_until(
-        lambda: dom.is_active() and conn.driver.lxc.by_name("rb").running.init_pid != before,  # type: ignore[attr-defined]
-        what="the container to start again",
-    )
+
+    def started_again() -> bool:
+        # one reading of the running state: the restart can end it between two readings
+        running = conn.driver.lxc.by_name("rb").running  # type: ignore[attr-defined]
+        return running is not None and running.init_pid != before and dom.is_active()
+
+    wait_until(started_again, what="the container to start again")
     assert dom.state() == (virt.DomainState.RUNNING, 1)
     wait_ready(conn, "rb")
     dom.shutdown(ShutdownMode.SIGNAL)
