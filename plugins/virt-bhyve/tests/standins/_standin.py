@@ -355,7 +355,7 @@ def bhyve(args: list[str]) -> None:
     if not any(e in ("hostbridge", "amd_hostbridge") for e, _, _ in slots.values()):
         pass  # bhyve runs without a host bridge; libvirt always gives one
     for com, backend in coms.items():
-        if backend != "stdio" and not re.fullmatch(r"/dev/nmdm[0-9]+A", backend):
+        if backend != "stdio" and not re.fullmatch(r"/dev/nmdm[^/]+A", backend):
             sys.stderr.write(f"Unable to initialize backend '{backend}' for LPC device {com}\n")
             sys.stderr.write("Device emulation initialization error: No such file or directory\n")
             sys.exit(4)
@@ -460,7 +460,7 @@ def bhyveload(args: list[str]) -> None:
             disks += 1
             if not Path(value).exists():
                 die("bhyveload", f"{value}: No such file or directory", 1)
-        if letter == "c" and not (value == "stdio" or re.fullmatch(r"/dev/nmdm[0-9]+A", value)):
+        if letter == "c" and not (value == "stdio" or re.fullmatch(r"/dev/nmdm[^/]+A", value)):
             die("bhyveload", f"open: {value}: No such file or directory", 1)
         if letter == "h" and not Path(value).is_dir():
             die("bhyveload", f"{value}: No such file or directory", 1)
@@ -554,7 +554,7 @@ def grub_bhyve(args: list[str]) -> None:
             die("grub-bhyve", f"invalid memory size '{value}'", 64)
         if letter == "m":
             check_device_map(value)
-        if letter == "c" and not re.fullmatch(r"/dev/nmdm[0-9]+A", value):
+        if letter == "c" and not re.fullmatch(r"/dev/nmdm[^/]+A", value):
             die("grub-bhyve", f"open: {value}: No such file or directory", 1)
     if len(operands) != 1:
         sys.stderr.write("Usage: grub-bhyve [OPTION...] vmname\n")
