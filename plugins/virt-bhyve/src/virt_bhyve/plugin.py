@@ -1,0 +1,15 @@
+"""The hooks of virt-bhyve: nothing heavy is imported here, the converters load on first use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from virt.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from virt.registry import NativeFormatRegistry
+
+
+@hookimpl
+def register_native_formats(register: NativeFormatRegistry) -> None:
+    register("bhyve-argv", from_native="virt_bhyve.argv:from_native", to_native="virt_bhyve.argv:to_native")
