@@ -156,6 +156,8 @@ def _controller(domain: Domain, controller: Controller, caps: BhyveCaps) -> list
     if kind == "sata":
         return ["-s", f"{slot}:0,ahci{_ahci_ports(domain, controller, caps)}"]
     if kind == "usb":
+        if not caps.xhci:
+            raise unsupported("USB xhci controller is not supported by given bhyve binary")
         return _xhci(domain, slot, function)
     if kind == "isa":
         return ["-s", f"{slot}:0,lpc"]
