@@ -60,15 +60,12 @@ def environment(driver: BhyveDriver, device_map: str) -> Environment:
 def commands_for(definition: Domain, driver: BhyveDriver, *, device_map: str) -> Built:
     """The command lines of ``definition`` (its taps already made and named in it)."""
     from virt_bhyve.argv import build_commands
+    from virt_bhyve.argv.prepare import prepared
 
-    made = build_commands(definition, environment(driver, device_map))
-    loader = made.loader
-    return Built(
-        loader=list(loader.argv) if loader is not None else None,
-        device_map=loader.device_map if loader is not None else None,
-        bhyve=list(made.bhyve),
-        domain=made.domain,
-    )
+    env = environment(driver, device_map)
+    live = prepared(definition, env)  # completed once: what the guest runs with is what it reports
+    made = build_commands(live, env)
+    return Built(made.loader, made.device_map, made.bhyve, live)
 
 
 def check(definition: Domain, driver: BhyveDriver) -> None:

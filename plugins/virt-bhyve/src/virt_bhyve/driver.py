@@ -328,6 +328,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         try:
             self._make_taps(definition)
             built = commands_for(definition, self, device_map=self._device_map(name))
+            obj.live = definition = built.domain
             log_file = self._log(name)
             if built.loader is not None:
                 if built.device_map is not None:
@@ -347,7 +348,8 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
             self._run(["sh", "-c", _DAEMONIZE, "sh", log_file, self._pidfile(name), self._exitfile(name), *built.bhyve], "")
             pid = self._wait_pid(name)
             deadline = time.monotonic() + VMM_WAIT
-            while not self._exists(vmm_path(name)):
+            # the VM may exist before bhyve (the loader made it): bhyve's process title says it runs
+            while not (self._alive(pid, name) and self._exists(vmm_path(name))):
                 if time.monotonic() > deadline or self._exists(self._exitfile(name)):
                     obj.id = pid
                     raise errors.internal(f"Domain {name} didn't show up in /dev/vmm")

@@ -366,9 +366,6 @@ def run_guest(name: str, coms: dict[str, str], destroy_on_poweroff: bool) -> Non
     """The virtual machine runs: /dev/vmm/NAME exists, com ports are nmdm pairs, until the guest ends."""
     import pty
 
-    vmm = dev(f"/dev/vmm/{name}")
-    vmm.parent.mkdir(parents=True, exist_ok=True)
-    vmm.write_text(f"{os.getpid()}\n")  # vm_create, or the VM bhyveload made
     consoles: list[tuple[int, Path]] = []
     for backend in coms.values():
         if backend == "stdio":
@@ -388,6 +385,10 @@ def run_guest(name: str, coms: dict[str, str], destroy_on_poweroff: bool) -> Non
         consoles.append((master, other))
         os.write(master, f"\r\nFreeBSD/amd64 ({name}) (ttyu0)\r\n\r\nlogin: ".encode())
 
+    # the VM last: nmdm's other end opens on demand on FreeBSD (devfs clones it), so it is there first
+    vmm = dev(f"/dev/vmm/{name}")
+    vmm.parent.mkdir(parents=True, exist_ok=True)
+    vmm.write_text(f"{os.getpid()}\n")  # vm_create, or the VM bhyveload made
     ending: list[int] = []
     signal.signal(signal.SIGTERM, lambda *_: ending.append(1))  # ACPI power button: the guest powers off
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
