@@ -84,7 +84,9 @@ class BhyveHost:
 
     def bhyve_pid(self, name: str) -> int | None:
         """The pid of the stand-in bhyve running ``name`` (its process title ``bhyve: NAME``)."""
-        done = subprocess.run(["ps", "-ww", "-e", "-o", "pid=", "-o", "command="], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["ps", "-ww", "-e", "-o", "pid=", "-o", "command="], capture_output=True, text=True, check=False
+        )
         for line in done.stdout.splitlines():
             pid, _, command = line.strip().partition(" ")
             if command.startswith(f"bhyve: {name} ") and str(self.bin) in command:
@@ -93,7 +95,9 @@ class BhyveHost:
 
     def end_guests(self) -> None:
         """Kill every stand-in bhyve of this host still running (a test that failed half-way)."""
-        done = subprocess.run(["ps", "-ww", "-e", "-o", "pid=", "-o", "command="], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["ps", "-ww", "-e", "-o", "pid=", "-o", "command="], capture_output=True, text=True, check=False
+        )
         for line in done.stdout.splitlines():
             pid, _, command = line.strip().partition(" ")
             if command.startswith("bhyve: ") and str(self.bin) in command:

@@ -177,7 +177,10 @@ def test_console_and_a_reboot_from_inside(bhyve_host: BhyveHost) -> None:
             host.forget_calls()
             console.sendall(b"reboot\r")
             # each look at the state settles what the host did meanwhile (no event listener here)
-            wait_for("the guest to come back", lambda: domain.state().state is virt.DomainState.RUNNING and domain.id not in (-1, first))
+            wait_for(
+                "the guest to come back",
+                lambda: domain.state().state is virt.DomainState.RUNNING and domain.id not in (-1, first),
+            )
         finally:
             console.close()
         assert domain.id == host.bhyve_pid("bsd1")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
+
 from virt.errors import ConnectionError, ErrorDomain, ErrorNumber
 
 if TYPE_CHECKING:

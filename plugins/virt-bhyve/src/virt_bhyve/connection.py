@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from virt.errors import ErrorDomain, ErrorNumber
@@ -78,7 +79,7 @@ class BhyveConnection(LocalConnection[BhyveDriver]):
         numbers = [int(part) for part in _leading_numbers(release)]
         if not numbers:
             raise errors.error(ErrorNumber.INTERNAL_ERROR, f"Unknown release: {release}")
-        major, minor, micro = (numbers + [0, 0, 0])[:3]
+        major, minor, micro = [*numbers, 0, 0, 0][:3]
         return major * 1_000_000 + minor * 1_000 + micro
 
     def get_hostname(self) -> str:
@@ -116,7 +117,7 @@ class BhyveConnection(LocalConnection[BhyveDriver]):
         if arch not in (None, "x86_64"):
             raise errors.invalid_arg(f"Unsupported architecture: {arch}")
         binary = emulator or self.bhyve.need_tool("bhyve")
-        if emulator is not None and os.path.basename(emulator) != "bhyve":
+        if emulator is not None and PurePosixPath(emulator).name != "bhyve":
             raise errors.invalid_arg(f"unknown emulator binary: {emulator}")
         return domain_capabilities(self.bhyve, binary, machine)
 

@@ -67,7 +67,7 @@ EXIT_REBOOT, EXIT_POWEROFF, EXIT_HALT = 0, 1, 2
 
 _DAEMONIZE = (
     'log=$1 pidfile=$2 exitfile=$3; shift 3; rm -f "$pidfile" "$exitfile"; '
-    "( trap '' HUP; \"$@\" </dev/null >>\"$log\" 2>&1 & c=$!; echo $c >\"$pidfile\"; wait $c; "
+    '( trap \'\' HUP; "$@" </dev/null >>"$log" 2>&1 & c=$!; echo $c >"$pidfile"; wait $c; '
     'echo $? >"$exitfile" ) </dev/null >/dev/null 2>&1 &'
 )
 """Runs its arguments in the background with their output in the log, writes their pid, and, when
@@ -178,9 +178,9 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
 
     def _exists(self, path: str) -> bool:
         if not self.paths.remote:
-            import os
+            from pathlib import Path
 
-            return os.path.exists(path)
+            return Path(path).exists()
         return self.door.run(["test", "-e", path]).status == 0
 
     def _log(self, name: str) -> str:
@@ -238,7 +238,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         while not self._closing.wait(POLL):
             try:
                 self.refresh()
-            except Exception:  # noqa: BLE001 - the host may be unreachable for a while: try again
+            except Exception:
                 log.exception("reading the bhyve host's processes")
 
     def _reattach(self) -> None:
@@ -271,7 +271,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
             assert definition is not None
             try:
                 self._boot(obj, definition, RunningReason.BOOTED)
-            except Exception:  # noqa: BLE001 - the failed restart leaves the domain shut off, as libvirt's
+            except Exception:
                 log.exception("restarting %s after its reboot", obj.name)
                 self._shut_off(obj, ShutoffReason.FAILED, StoppedDetail.FAILED)
             return
@@ -311,7 +311,8 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         """Check and fill in a definition the driver now owns: what cannot become command lines is refused now."""
         from virt_bhyve.commands import check
 
-        return check(definition, self)
+        check(definition, self)
+        return None
 
     # -- start ----------------------------------------------------------------------------------------
     def _start(self, obj: BhyveDomain, definition: Domain) -> None:
@@ -345,7 +346,9 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
                         f"{loaded.error_text}"
                     )
             self._append_log(log_file, built.bhyve, None)
-            self._run(["sh", "-c", _DAEMONIZE, "sh", log_file, self._pidfile(name), self._exitfile(name), *built.bhyve], "")
+            self._run(
+                ["sh", "-c", _DAEMONIZE, "sh", log_file, self._pidfile(name), self._exitfile(name), *built.bhyve], ""
+            )
             pid = self._wait_pid(name)
             deadline = time.monotonic() + VMM_WAIT
             # the VM may exist before bhyve (the loader made it): bhyve's process title says it runs
@@ -477,10 +480,14 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
             obj.stopping = why
 
     def suspend(self, ref: DomainRef) -> None:
-        raise errors.error(ErrorNumber.NO_SUPPORT, "this function is not supported by the connection driver: virDomainSuspend")
+        raise errors.error(
+            ErrorNumber.NO_SUPPORT, "this function is not supported by the connection driver: virDomainSuspend"
+        )
 
     def resume(self, ref: DomainRef) -> None:
-        raise errors.error(ErrorNumber.NO_SUPPORT, "this function is not supported by the connection driver: virDomainResume")
+        raise errors.error(
+            ErrorNumber.NO_SUPPORT, "this function is not supported by the connection driver: virDomainResume"
+        )
 
     def info(self, ref: DomainRef) -> DomainInfo:
         """bhyveDomainGetInfo: the definition's memory and vCPUs (bhyve's own use is not asked)."""

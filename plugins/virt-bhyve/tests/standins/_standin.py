@@ -236,7 +236,7 @@ def check_slot_config(where: tuple[int, int, int], emulation: str, config: str, 
     options = [o for o in config.split(",") if o] if config else []
     if emulation in ("ahci-hd", "ahci-cd", "virtio-blk", "nvme"):
         path = options[0] if options else ""
-        if emulation.startswith("ahci") and path.startswith("hd:") or path.startswith("cd:"):
+        if (emulation.startswith("ahci") and path.startswith("hd:")) or path.startswith("cd:"):
             path = path[3:]
         if not path:
             die("bhyve", f"{emulation}: backing device required", 4)
@@ -282,7 +282,7 @@ def check_slot_config(where: tuple[int, int, int], emulation: str, config: str, 
         share = options[0] if options else ""
         tag, _, path = share.partition("=")
         if not tag or not path:
-            die("bhyve", f"virtio-9p: invalid share \"{share}\"", 4)
+            die("bhyve", f'virtio-9p: invalid share "{share}"', 4)
 
 
 def check_lpc(text: str) -> tuple[str, str]:
@@ -294,7 +294,7 @@ def check_lpc(text: str) -> tuple[str, str]:
     if lowered == "bootrom" and rest:
         rom = rest.split(",")[0]
         if not Path(rom).exists():
-            sys.stderr.write(f"Error opening bootrom \"{rom}\": No such file or directory\n")
+            sys.stderr.write(f'Error opening bootrom "{rom}": No such file or directory\n')
             sys.exit(4)
         return lowered, rest
     if lowered == "fwcfg" and rest in ("bhyve", "qemu"):
@@ -344,9 +344,8 @@ def bhyve(args: list[str]) -> None:
         elif letter == "o":
             if "=" not in value:
                 die("bhyve", f"invalid configuration option '{value}'", EX_USAGE)
-        elif letter == "k":
-            if not Path(value).is_file():
-                die("bhyve", f"{value}: No such file or directory", 4)
+        elif letter == "k" and not Path(value).is_file():
+            die("bhyve", f"{value}: No such file or directory", 4)
     if len(operands) != 1:
         bhyve_usage(1)
     name = operands[0]
@@ -637,7 +636,9 @@ def _ifconfig(args: list[str], interfaces: dict[str, dict[str, object]]) -> None
         return
     if not args:
         for name, facts in interfaces.items():
-            print(f"{name}: flags={'8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST>' if facts.get('up') else '8802<BROADCAST,SIMPLEX,MULTICAST>'}")
+            print(
+                f"{name}: flags={'8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST>' if facts.get('up') else '8802<BROADCAST,SIMPLEX,MULTICAST>'}"
+            )
         return
     name, *rest = args
     if rest == ["create"]:
@@ -664,7 +665,7 @@ def _ifconfig(args: list[str], interfaces: dict[str, dict[str, object]]) -> None
     while index < len(rest):
         word = rest[index]
 
-        def value() -> str:
+        def value(word: str = word) -> str:
             nonlocal index
             index += 1
             if index >= len(rest):
