@@ -35,7 +35,7 @@ from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
 from virt.localstate.domains import DomainLifecycle, HubStateChanges, LocalDomain
-from virt.localstate.instances import Instances
+from virt.localstate.instances import InstancesByUri
 from virt.states import DomainState, RunningReason, ShutdownMode, ShutoffReason
 
 from virt_bhyve import errors
@@ -534,25 +534,13 @@ def _set_target(interface: Interface, name: str | None) -> None:
 
 
 # -- one instance per process and host ----------------------------------------------------------------
-_uris: dict[BhyvePaths, URI] = {}
-"""How to reach the host of each folder: the URI of the first open (later ones share its connection)."""
-_uris_lock = threading.Lock()
-
-
-def _make(paths: BhyvePaths) -> BhyveDriver:
-    with _uris_lock:
-        uri = _uris[paths]
-    return BhyveDriver(paths, uri)
-
-
-_registry: Instances[BhyvePaths, BhyveDriver] = Instances(_make, lambda driver: driver.paths)
+_registry: InstancesByUri[BhyvePaths, BhyveDriver] = InstancesByUri(BhyveDriver, lambda driver: driver.paths)
+"""One instance per host: made from the URI of the first open, later ones share its connection."""
 
 
 def acquire(paths: BhyvePaths, uri: URI) -> BhyveDriver:
     """The instance for ``paths`` (one per host), made on first use."""
-    with _uris_lock:
-        _uris[paths] = uri
-    return _registry.acquire(paths)
+    return _registry.acquire(paths, uri)
 
 
 def release(driver: BhyveDriver) -> None:

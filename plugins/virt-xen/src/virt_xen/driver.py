@@ -35,7 +35,7 @@ from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
 from virt.localstate.domains import DomainLifecycle, HubStateChanges, LocalDomain, copy_definition
-from virt.localstate.instances import Instances
+from virt.localstate.instances import InstancesByUri
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
 from virt_xen import errors
@@ -645,25 +645,13 @@ def _memory(definition: Domain, kib: int, *, maximum: bool) -> None:
 
 
 # -- one instance per process and dom0 ----------------------------------------------------------------
-_uris: dict[XenPaths, URI] = {}
-"""How to reach the dom0 of each folder: the URI of the first open (later ones share its connection)."""
-_uris_lock = threading.Lock()
-
-
-def _make(paths: XenPaths) -> XenDriver:
-    with _uris_lock:
-        uri = _uris[paths]
-    return XenDriver(paths, uri)
-
-
-_registry: Instances[XenPaths, XenDriver] = Instances(_make, lambda driver: driver.paths)
+_registry: InstancesByUri[XenPaths, XenDriver] = InstancesByUri(XenDriver, lambda driver: driver.paths)
+"""One instance per dom0: made from the URI of the first open, later ones share its connection."""
 
 
 def acquire(paths: XenPaths, uri: URI) -> XenDriver:
     """The instance for ``paths`` (one per dom0), made on first use."""
-    with _uris_lock:
-        _uris[paths] = uri
-    return _registry.acquire(paths)
+    return _registry.acquire(paths, uri)
 
 
 def release(driver: XenDriver) -> None:
