@@ -291,7 +291,9 @@ def check_lpc(text: str) -> tuple[str, str]:
     lowered = name.lower()
     if lowered in LPC_COMS and rest:
         return lowered, rest
-    if lowered == "bootrom" and rest:
+    if lowered == "bootrom":
+        if not rest:
+            die("bhyve", f'invalid bootrom option "{text}"', 4)
         rom = rest.split(",")[0]
         if not Path(rom).exists():
             sys.stderr.write(f'Error opening bootrom "{rom}": No such file or directory\n')

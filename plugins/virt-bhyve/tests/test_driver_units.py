@@ -1,0 +1,108 @@
+"""The stand-ins refuse what the real tools refuse, with their words; the driver's probe reads
+them as libvirt's does; domcapabilities are libvirt 9.0's for bhyve; the driver's refusals."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import virt
+from bhyve_support import BhyveHost, guest_xml
+from lxml import etree
+from virt.testing import require_corpus
+
+
+def _tool(host: BhyveHost, *argv: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [str(host.bin / argv[0]), *argv[1:]],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **host.env()},
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "words"),
+    [
+        (("bhyve", "-h"), 0, "Usage: bhyve [-AaCDeHhPSuWwxY]\n             [-c [[cpus=]numcpus]"),
+        (("bhyve", "-s", "0,fbuf"), 1, "-u: RTC keeps UTC time"),  # no vmname: the usage, no device complaint
+        (("bhyve", "-Z", "vm"), 1, "bhyve: illegal option -- Z\nUsage: bhyve"),
+        (("bhyve", "-s", "0,nosuch", "vm"), 4, 'pci slot 0:0:0: unknown device "nosuch"'),
+        (("bhyve", "-s", "40:0,lpc", "vm"), 4, 'Invalid PCI slot info field "40:0,lpc"'),
+        # libvirt's probe: a bhyve with a boot ROM wants its file (an older one knows no "bootrom")
+        (("bhyve", "-l", "bootrom"), 4, 'bhyve: invalid bootrom option "bootrom"'),
+        (("bhyve", "-l", "floppy,x", "vm"), 64, "bhyve: invalid lpc device configuration 'floppy,x'"),
+        (
+            ("bhyve", "-c", "cpus=2,sockets=3", "vm"),
+            4,
+            "Topology (3 sockets, 1 cores, 1 threads) does not match 2 vCPUs",
+        ),
+        (("bhyve", "-m", "lots", "vm"), 64, "invalid memsize 'lots'"),
+        (("bhyve", "-U", "not-a-uuid", "vm"), 64, "Invalid UUID 'not-a-uuid'"),
+        (("bhyve", "-l", "com1,/tmp/x", "vm"), 4, "Unable to initialize backend '/tmp/x' for LPC device com1"),
+        (("bhyveload", "-m", "256", "vm"), 1, "no boot disk"),
+        (("bhyveload", "-d", "/nonexistent.img", "vm"), 1, "/nonexistent.img: No such file or directory"),
+        (("grub-bhyve", "--help"), 0, "--cons-dev=cons-dev"),
+        (("grub-bhyve", "--bogus", "vm"), 64, "unrecognized option '--bogus'"),
+        (("bhyvectl", "--destroy", "--vm=ghost"), 1, "vm_open: ghost could not be opened: No such file or directory"),
+        (("bhyvectl", "--destroy"), 1, "Usage: bhyvectl --vm=<vmname>"),
+        (("ifconfig", "tap7", "up"), 1, "ifconfig: interface tap7 does not exist"),
+        (("ifconfig", "lo0", "addm", "lo0"), 1, "BRDGADD lo0: Invalid argument"),
+        (("ifconfig", "bridge0", "addm", "tap9"), 1, "BRDGADD tap9: No such file or directory"),
+        (("ifconfig", "lo0", "ether", "xx"), 1, "malformed link-level address: xx"),
+    ],
+)
+def test_standins_refuse_as_the_real_tools(
+    bhyve_host: BhyveHost, argv: tuple[str, ...], status: int, words: str
+) -> None:
+    done = _tool(bhyve_host, *argv)
+    assert done.returncode == status, done.stderr
+    assert words in done.stderr + done.stdout
+    assert bhyve_host.calls(probes=True)[-1] == list(argv)  # logged as given
+
+
+def test_probe_reads_the_standin_as_libvirt_does(bhyve_host: BhyveHost) -> None:
+    from virt.uri import parse
+    from virt_bhyve.caps import FULL
+    from virt_bhyve.host import door
+    from virt_bhyve.probe import probe
+
+    caps = probe(door(parse("bhyve:///system")), str(bhyve_host.bin / "bhyve"), str(bhyve_host.bin / "grub-bhyve"))
+    assert caps == FULL  # FreeBSD 14's bhyve has every device libvirt asks about
+    assert probe(door(parse("bhyve:///system")), str(bhyve_host.bin / "bhyve"), None) == FULL.without("grub_consdev")
+
+
+def test_domcapabilities_are_libvirts(bhyve_host: BhyveHost) -> None:
+    """libvirt 9.0's bhyve_fbuf.x86_64 domcapabilities (bhyve with fbuf and a UEFI boot ROM), its
+    firmware list aside: none here (no /usr/local/share/uefi-firmware)."""
+    folder = require_corpus("domaincaps-roundtrip")
+    expected = etree.fromstring((folder / "bhyve_fbuf.x86_64.xml").read_bytes())
+    for value in expected.findall("os/loader/value"):
+        value.getparent().remove(value)
+    with virt.open("bhyve:///system") as conn:
+        got = etree.fromstring(conn.domain_capabilities().encode())
+    expected.find("path").text = str(bhyve_host.bin / "bhyve")
+    canon = lambda tree: etree.tostring(tree, method="c14n2", strip_text=True)  # noqa: E731
+    assert canon(got) == canon(expected)
+
+
+def test_refusals(bhyve_host: BhyveHost, tmp_path: Path) -> None:
+    host = bhyve_host
+    with virt.open("bhyve:///system") as conn:
+        with pytest.raises(virt.VirtError, match="could not find capabilities for domaintype=kvm"):
+            conn.define_domain(guest_xml(host).replace("type='bhyve'", "type='kvm'", 1))
+        wrong_bridge = guest_xml(host).replace("bridge0", "bridge7")
+        domain = conn.define_domain(wrong_bridge)
+        with pytest.raises(virt.VirtError, match="interface bridge7 does not exist"):
+            domain.start()
+        # the failed start took down what it made: no tap left, no VM
+        assert [n for n in host.interfaces() if n.startswith(("tap", "vnet"))] == [] and host.vms() == []
+        assert domain.state().state is virt.DomainState.SHUTOFF
+        with pytest.raises(virt.VirtError, match="domain is not running"):
+            domain.destroy()
+        with pytest.raises(virt.VirtError, match="domain is not running"):
+            domain.open_console()
