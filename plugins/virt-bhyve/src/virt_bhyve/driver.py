@@ -332,6 +332,9 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
             obj.live = definition = built.domain
             log_file = self._log(name)
             if built.loader is not None:
+                if not self.paths.remote and shutil.which(built.loader[0]) is None:
+                    # virCommandRun's words for a program that is not there
+                    raise errors.internal(f"Cannot find '{built.loader[0]}' in path: No such file or directory")
                 if built.device_map is not None:
                     self.door.write_file(self._device_map(name), built.device_map.encode())
                 try:
