@@ -365,25 +365,14 @@ def bhyve(args: list[str]) -> None:
 
 def run_guest(name: str, coms: dict[str, str], destroy_on_poweroff: bool) -> None:
     """The virtual machine runs: /dev/vmm/NAME exists, com ports are nmdm pairs, until the guest ends."""
-    import pty
-
     consoles: list[tuple[int, Path]] = []
+    opened = dict(item.split("=", 1) for item in os.environ.get("BHYVE_STANDIN_NMDM", "").split(";") if item)
     for backend in coms.values():
-        if backend == "stdio":
+        if backend == "stdio" or backend not in opened:
             continue
-        master, slave = pty.openpty()
+        master = int(opened[backend])
         os.set_blocking(master, False)
-        other = dev(backend[:-1] + "B")
-        with contextlib.suppress(FileNotFoundError):
-            other.unlink()
-        other.symlink_to(os.ttyname(slave))
-        import termios
-        import tty
-
-        tty.setraw(slave)
-        attributes = termios.tcgetattr(slave)
-        termios.tcsetattr(slave, termios.TCSANOW, attributes)
-        consoles.append((master, other))
+        consoles.append((master, dev(backend[:-1] + "B")))
         os.write(master, f"\r\nFreeBSD/amd64 ({name}) (ttyu0)\r\n\r\nlogin: ".encode())
 
     # the VM last: nmdm's other end opens on demand on FreeBSD (devfs clones it), so it is there first
@@ -725,6 +714,34 @@ def _ifconfig(args: list[str], interfaces: dict[str, dict[str, object]]) -> None
         index += 1
 
 
+def open_nmdm(args: list[str]) -> str:
+    """The nmdm pairs of ``-l comN,/dev/nmdmXA``, made before bhyve takes its title (on FreeBSD the
+    other end opens on demand: it is never missing while bhyve runs): ``A-PATH=FD;...`` of the
+    masters, passed across the exec."""
+    import pty
+    import tty
+
+    opened = []
+    for index, arg in enumerate(args[:-1]):
+        value = args[index + 1] if arg == "-l" else arg[2:] if arg.startswith("-l") and len(arg) > 2 else None
+        if value is None:
+            continue
+        com, _, backend = value.partition(",")
+        if com.lower() not in LPC_COMS or not re.fullmatch(r"/dev/nmdm[^/]+A", backend):
+            continue
+        master, slave = pty.openpty()
+        tty.setraw(slave)
+        other = dev(backend[:-1] + "B")
+        other.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            other.unlink()
+        other.symlink_to(os.ttyname(slave))
+        os.set_inheritable(master, True)
+        os.set_inheritable(slave, True)  # held open: the pty lives while bhyve does
+        opened.append(f"{backend}={master}")
+    return ";".join(opened)
+
+
 def main(program: str) -> None:
     args = sys.argv[1:]
     if program == "bhyve" and os.environ.get("BHYVE_STANDIN_TITLED") != "1":
@@ -733,6 +750,7 @@ def main(program: str) -> None:
         operands = [a for a in args if not a.startswith("-")]
         title = f"bhyve: {args[-1]}" if args and operands and not args[-1].startswith("-") else "bhyve"
         os.environ["BHYVE_STANDIN_TITLED"] = "1"
+        os.environ["BHYVE_STANDIN_NMDM"] = open_nmdm(args)
         os.execv(sys.executable, [title, os.path.realpath(sys.argv[0]), *args])
     if program != "bhyve":
         log_call(program, args)
