@@ -74,14 +74,17 @@ def _commands(text: str) -> tuple[list[str] | None, list[str]]:
     bhyve's, the first other line the loader's; more lines are ignored, as libvirt ignores them."""
     loader: list[str] | None = None
     bhyve: list[str] | None = None
+    starts = []
     for line in split.lines(text):
         args = split.arguments(line)
+        starts.append(repr(args[0]))
         if bhyve is None and args[0] == BHYVE:
             bhyve = args
         elif loader is None:
             loader = args
     if bhyve is None:
-        raise internal(f"Failed to convert the command string to argv-lists: no '{BHYVE}' command line")
+        found = f"the lines start with {', '.join(starts)}" if starts else "the text is empty"
+        raise internal(f"Failed to convert the command string to argv-lists: no '{BHYVE}' command line ({found})")
     return loader, bhyve
 
 
@@ -221,7 +224,7 @@ class _Reading:
             assert self.domain.vcpu is not None
             self.domain.vcpu.count = int(arg)
         elif letter == "m":
-            self.set_memory(memory_kib(arg, option), option)
+            self.set_memory(memory_kib(arg, option), f"{option} {arg}")
         elif letter == "U":
             try:
                 self.domain.uuid = uuidlib.UUID(arg)
@@ -240,12 +243,12 @@ class _Reading:
         if not (kind.startswith("com") and len(kind) == 4):
             return
         if not param.startswith("/dev/nmdm"):
-            raise failed(f"Failed to set com port {kind}: does not start with '/dev/nmdm'.")
+            raise failed(f"Failed to set com port {kind} ('-l {arg}'): does not start with '/dev/nmdm'.")
         end = param[-1]
         if end not in "AB":
-            raise failed(f"Failed to set slave for {param}: last letter not 'A' or 'B'")
+            raise failed(f"Failed to set slave for {param} ('-l {arg}'): last letter not 'A' or 'B'")
         if kind[3] not in "12":
-            raise failed(f"Failed to parse {kind}: only com1 and com2 supported.")
+            raise failed(f"Failed to parse {kind} ('-l {arg}'): only com1 and com2 supported.")
         source = build(CharSource)
         set_kept_attribute(source, "master", param)
         set_kept_attribute(source, "slave", param[:-1] + ("B" if end == "A" else "A"))
@@ -375,7 +378,7 @@ class _Reading:
                 n += 1
                 seen.add(letter)
                 if letter == "m":
-                    self.set_memory(memory_kib(argv[n], option), option)
+                    self.set_memory(memory_kib(argv[n], option), f"{option} {argv[n]}")
                 else:
                     self.boot_from(argv[n])
             else:
