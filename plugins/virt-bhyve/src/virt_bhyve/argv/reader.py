@@ -24,6 +24,7 @@ from virt.xml.base import build, set_kept_attribute
 from virt.xml.devices import (
     Address,
     Boot,
+    Char,
     CharSource,
     CharTarget,
     Devices,
@@ -39,7 +40,6 @@ from virt.xml.devices import (
     Mac,
     Video,
     VideoModel,
-    Char,
 )
 from virt.xml.domain import OS, Clock, Features, OSType, Vcpu
 
@@ -138,8 +138,9 @@ def _mac(text: str) -> str:
     return ":".join(f"{o:02x}" for o in octets)
 
 
-def _valid_mac(text: str) -> bool:
-    return re.fullmatch(r"[0-9A-Fa-f]{1,2}([:-][0-9A-Fa-f]{1,2}){5}", text) is not None
+def _at(argv: list[str], n: int) -> str:
+    """The argument where reading stopped, quoted (or the end of the command)."""
+    return repr(argv[n]) if n < len(argv) else f"end of '{argv[0]}'"
 
 
 class _Reading:
@@ -198,7 +199,7 @@ class _Reading:
                 self.bhyve_flag(letter)
             n += 1
         if n != last or last < 1:
-            raise failed(f"Failed to parse arguments for bhyve command: unexpected '{argv[n] if n < len(argv) else ''}'")
+            raise failed(f"Failed to parse arguments for bhyve command: unexpected {_at(argv, n)}")
         self.set_name(argv[last])
 
     def bhyve_flag(self, letter: str) -> None:
@@ -385,7 +386,7 @@ class _Reading:
                 seen.add("other")
             n += 1
         if n != last or last < 1:
-            raise failed(f"Failed to parse arguments for bhyveload command: unexpected '{argv[n] if n < len(argv) else ''}'")
+            raise failed(f"Failed to parse arguments for bhyveload command: unexpected {_at(argv, n)}")
         if seen != {"d", "m"}:
             self.domain.bootloader = argv[0]
             self.domain.bootloader_args = " ".join(argv[1:])

@@ -335,4 +335,3 @@ def _passthrough(commandline: etree._Element | None) -> list[str]:
     if commandline is None:
         return []
     return [el.get("value") or "" for el in commandline.iterfind(f"{{{BHYVE_NS}}}arg")]
-
