@@ -16,31 +16,12 @@ from __future__ import annotations
 
 import re
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from lxml import etree
 from virt.xml import Domain
+from virt.xml import devices as dev
 from virt.xml.base import build, set_kept_attribute
-from virt.xml.devices import (
-    Address,
-    Boot,
-    Char,
-    CharSource,
-    CharTarget,
-    Devices,
-    Disk,
-    DiskSource,
-    DiskTarget,
-    Graphics,
-    GraphicsListen,
-    Interface,
-    InterfaceModel,
-    InterfaceSource,
-    InterfaceTarget,
-    Mac,
-    Video,
-    VideoModel,
-)
 from virt.xml.domain import OS, Clock, Features, OSType, Vcpu
 
 from virt_bhyve.argv import split
@@ -121,9 +102,9 @@ def _pci_slot(slotdef: str, arg: str) -> tuple[int, int, int]:
     return 0, values[0], values[1] if len(values) == 2 else 0
 
 
-def _address(bus: int, slot: int, function: int) -> Address:
+def _address(bus: int, slot: int, function: int) -> dev.Address:
     return build(
-        Address, type="pci", domain="0x0000", bus=f"0x{bus:02x}", slot=f"0x{slot:02x}", function=f"0x{function:x}"
+        dev.Address, type="pci", domain="0x0000", bus=f"0x{bus:02x}", slot=f"0x{slot:02x}", function=f"0x{function:x}"
     )
 
 
@@ -136,6 +117,29 @@ def _mac(text: str) -> str:
             break
         octets[n] = int(part, 16)
     return ":".join(f"{o:02x}" for o in octets)
+
+
+def _options(argv: list[str], with_value: str, command: str) -> Iterator[tuple[str, str, str | None]]:
+    """(letter, option, value or None) of each option of a command, as libvirt reads them: only an
+    option's first letter counts, the options end at the first non-option, and that must be the
+    last argument (the guest's name), which is never an option's value."""
+    last = len(argv) - 1
+    n = 1
+    while n < last:
+        option = argv[n]
+        if not option.startswith("-"):
+            break
+        letter = option[1:2]
+        value = None
+        if letter and letter in with_value:
+            if n + 1 == last:
+                raise invalid_arg(f"Missing argument for '{option}'")
+            n += 1
+            value = argv[n]
+        yield letter, option, value
+        n += 1
+    if n != last or last < 1:
+        raise failed(f"Failed to parse arguments for {command} command: unexpected {_at(argv, n)}")
 
 
 def _at(argv: list[str], n: int) -> str:
@@ -157,7 +161,7 @@ class _Reading:
             on_poweroff="destroy",
             on_reboot="destroy",
             on_crash="destroy",
-            devices=build(Devices),
+            devices=build(dev.Devices),
             vcpu=build(Vcpu, placement="static", count=1),
         )
         self.memory = 0
@@ -165,7 +169,7 @@ class _Reading:
         self.ahci_disks = 0
 
     @property
-    def devices(self) -> Devices:
+    def devices(self) -> dev.Devices:
         assert self.domain.devices is not None
         return self.domain.devices
 
@@ -183,24 +187,12 @@ class _Reading:
 
     # -- bhyve -----------------------------------------------------------------------------
     def bhyve(self, argv: list[str]) -> None:
-        last = len(argv) - 1  # the guest's name
-        n = 1
-        while n < last:
-            option = argv[n]
-            if not option.startswith("-"):
-                break
-            letter = option[1:2]
-            if letter in ("c", "l", "s", "m", "U", "p", "g"):
-                if n + 1 == last:  # the last argument is the guest's name
-                    raise invalid_arg(f"Missing argument for '{option}'")
-                n += 1
-                self.bhyve_option(letter, option, argv[n])
-            else:
+        for letter, option, value in _options(argv, "cslmUpg", "bhyve"):
+            if value is None:
                 self.bhyve_flag(letter)
-            n += 1
-        if n != last or last < 1:
-            raise failed(f"Failed to parse arguments for bhyve command: unexpected {_at(argv, n)}")
-        self.set_name(argv[last])
+            else:
+                self.bhyve_option(letter, option, value)
+        self.set_name(argv[-1])
 
     def bhyve_flag(self, letter: str) -> None:
         domain = self.domain
@@ -250,10 +242,10 @@ class _Reading:
             raise failed(f"Failed to set slave for {param} ('-l {arg}'): last letter not 'A' or 'B'")
         if kind[3] not in "12":
             raise failed(f"Failed to parse {kind} ('-l {arg}'): only com1 and com2 supported.")
-        source = build(CharSource)
+        source = build(dev.CharSource)
         set_kept_attribute(source, "master", param)
         set_kept_attribute(source, "slave", param[:-1] + ("B" if end == "A" else "A"))
-        serial = build(Char, type="nmdm", sources=[source], target=build(CharTarget, port=int(kind[3]) - 1))
+        serial = build(dev.Char, type="nmdm", sources=[source], target=build(dev.CharTarget, port=int(kind[3]) - 1))
         self.devices.serials.append(serial)
 
     def pci(self, arg: str) -> None:
@@ -271,7 +263,7 @@ class _Reading:
         elif emulation == "fbuf":
             self.framebuffer(config, arg)
 
-    def disk(self, emulation: str, address: Address, config: str | None) -> None:
+    def disk(self, emulation: str, address: dev.Address, config: str | None) -> None:
         if config is None:
             return  # libvirt drops a disk without a path, silently
         path = config.split(",", 1)[0]
@@ -285,16 +277,16 @@ class _Reading:
             return  # "too many disks": libvirt reports it, and goes on without the disk
         block = config.startswith("/dev/")
         disk = build(
-            Disk,
+            dev.Disk,
             type="block" if block else "file",
             device="cdrom" if emulation == "ahci-cd" else "disk",
-            source=build(DiskSource, dev=path) if block else build(DiskSource, file=path),
-            target=build(DiskTarget, dev=prefix + chr(ord("a") + index), bus=bus),
+            source=build(dev.DiskSource, dev=path) if block else build(dev.DiskSource, file=path),
+            target=build(dev.DiskTarget, dev=prefix + chr(ord("a") + index), bus=bus),
             address=address,
         )
         self.devices.disks.append(disk)
 
-    def interface(self, emulation: str, address: Address, config: str | None) -> None:
+    def interface(self, emulation: str, address: dev.Address, config: str | None) -> None:
         if config is None or not config.startswith("tap"):
             return  # "Only tap devices supported": reported, the NIC left out
         ifname, comma, option = config.partition(",")
@@ -302,13 +294,13 @@ class _Reading:
             return  # "Only mac option can be specified": reported, the NIC left out
         mac = _mac(option[4:]) if comma else self.new_mac()
         interface = build(
-            Interface,
+            dev.Interface,
             type="bridge",
-            mac=build(Mac, address=mac),
+            mac=build(dev.Mac, address=mac),
             # the bridge cannot be known from the command line: libvirt's guess
-            source=build(InterfaceSource, bridge="virbr0"),
-            target=build(InterfaceTarget, dev=ifname),
-            model=build(InterfaceModel, type="virtio" if emulation == "virtio-net" else "e1000"),
+            source=build(dev.InterfaceSource, bridge="virbr0"),
+            target=build(dev.InterfaceTarget, dev=ifname),
+            model=build(dev.InterfaceModel, type="virtio" if emulation == "virtio-net" else "e1000"),
             address=address,
         )
         self.devices.interfaces.append(interface)
@@ -342,20 +334,20 @@ class _Reading:
                     height = value
             if param.startswith("password="):
                 password = param[len("password=") :]
-        graphics = build(Graphics, type="vnc", autoport=False, passwd=password)
+        graphics = build(dev.Graphics, type="vnc", autoport=False, passwd=password)
         if port:
             graphics.port = port
         if address is not None:
             graphics.listen = address
-            graphics.listens = [build(GraphicsListen, type="address", address=address)]
-        model = build(VideoModel, type="gop", heads=1)
+            graphics.listens = [build(dev.GraphicsListen, type="address", address=address)]
+        model = build(dev.VideoModel, type="gop", heads=1)
         if width is not None or height is not None:
             from virt.xml.base import Unknown
 
             resolution = etree.Element("resolution", x=width or "0", y=height or "0")
             model._unknown = Unknown()
             model._unknown.elements[(-1, 0)] = [resolution]
-        video = build(Video, model=model)
+        video = build(dev.Video, model=model)
         if vgaconf not in (None, "io"):  # io is libvirt's default, not written
             video.driver = etree.Element("driver", vgaconf=vgaconf or "")
         self.devices.videos.append(video)
@@ -365,32 +357,17 @@ class _Reading:
     def bhyveload(self, argv: list[str]) -> None:
         """bhyveload with just -m and -d is the loader libvirt writes itself (no <bootloader>);
         any other option keeps the command as the guest's bootloader."""
-        last = len(argv) - 1
         seen = set()
-        n = 1
-        while n < last:
-            option = argv[n]
-            if not option.startswith("-"):
-                break
-            letter = option[1:2]
-            if letter in ("d", "m"):
-                if n + 1 >= last:
-                    raise invalid_arg(f"Missing argument for '{option}'")
-                n += 1
-                seen.add(letter)
-                if letter == "m":
-                    self.set_memory(memory_kib(argv[n], option), f"{option} {argv[n]}")
-                else:
-                    self.boot_from(argv[n])
-            else:
-                seen.add("other")
-            n += 1
-        if n != last or last < 1:
-            raise failed(f"Failed to parse arguments for bhyveload command: unexpected {_at(argv, n)}")
+        for letter, option, value in _options(argv, "dm", "bhyveload"):
+            seen.add(letter if value is not None else "other")
+            if letter == "m" and value is not None:
+                self.set_memory(memory_kib(value, option), f"{option} {value}")
+            elif value is not None:
+                self.boot_from(value)
         if seen != {"d", "m"}:
             self.domain.bootloader = argv[0]
             self.domain.bootloader_args = " ".join(argv[1:])
-        self.set_name(argv[last])
+        self.set_name(argv[-1])
 
     def boot_from(self, path: str) -> None:
         """-d PATH: the disk with that source boots; libvirt gives it its position in the disk list
@@ -399,5 +376,5 @@ class _Reading:
             source = disk.source
             if source is not None and path in (source.file, source.dev):
                 if n:
-                    disk.boot = build(Boot, order=n)
+                    disk.boot = build(dev.Boot, order=n)
                 return
