@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import virt.native
+from argv_corpus import cases
 from lxml import etree
 from virt.errors import VirtError
 from virt_bhyve.argv import from_native
@@ -81,3 +82,19 @@ def test_refusals(text: str, words: str) -> None:
     with pytest.raises(VirtError) as raised:
         from_native(text)
     assert words in raised.value.message
+
+
+# bhyveargv2xmltest.c's DO_TEST_WARN cases: converted, with libvirt's error reported on the way
+WARNED = {
+    "virtio-net2": "Only tap devices supported",
+    "virtio-net4": "unable to parse mac address 'garbage'",
+    "disk-toomany": "too many disks",
+}
+
+
+@pytest.mark.parametrize("case_id", sorted(WARNED))
+def test_what_libvirt_reports_but_converts_is_a_warning(case_id: str, caplog: pytest.LogCaptureFixture) -> None:
+    case = next(c for c in cases("bhyve-argv-to-xml") if c["id"] == case_id)
+    with caplog.at_level("WARNING", logger="virt_bhyve.argv.reader"):
+        from_native((case["folder"] / case["input"]).read_text())
+    assert any(WARNED[case_id] in record.getMessage() for record in caplog.records)

@@ -14,6 +14,7 @@ is refused here with a VirtError naming the argument.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
@@ -27,6 +28,9 @@ from virt.xml.domain import OS, Clock, Features, OSType, Vcpu
 from virt_bhyve.argv import split
 from virt_bhyve.argv.environment import random_mac
 from virt_bhyve.argv.errors import failed, internal, invalid_arg
+
+# what libvirt reports as an error yet converts without (its tests: DO_TEST_WARN) is a warning here
+_log = logging.getLogger(__name__)
 
 BHYVE = "/usr/sbin/bhyve"
 BHYVELOAD = "/usr/sbin/bhyveload"
@@ -140,6 +144,10 @@ def _options(argv: list[str], with_value: str, command: str) -> Iterator[tuple[s
         n += 1
     if n != last or last < 1:
         raise failed(f"Failed to parse arguments for {command} command: unexpected {_at(argv, n)}")
+
+
+def _whole_mac(text: str) -> bool:
+    return re.fullmatch(r"[0-9A-Fa-f]{1,2}([:-][0-9A-Fa-f]{1,2}){5}", text) is not None
 
 
 def _at(argv: list[str], n: int) -> str:
@@ -257,15 +265,16 @@ class _Reading:
         config = conf if comma else None
         bus, slot, function = _pci_slot(slotdef, arg)
         if emulation in ("ahci-hd", "ahci-cd", "virtio-blk"):
-            self.disk(emulation, _address(bus, slot, function), config)
+            self.disk(emulation, _address(bus, slot, function), config, arg)
         elif emulation in ("virtio-net", "e1000"):
-            self.interface(emulation, _address(bus, slot, function), config)
+            self.interface(emulation, _address(bus, slot, function), config, arg)
         elif emulation == "fbuf":
             self.framebuffer(config, arg)
 
-    def disk(self, emulation: str, address: dev.Address, config: str | None) -> None:
+    def disk(self, emulation: str, address: dev.Address, config: str | None, arg: str) -> None:
         if config is None:
-            return  # libvirt drops a disk without a path, silently
+            _log.warning("'-s %s': a disk without a path, left out", arg)
+            return
         path = config.split(",", 1)[0]
         if emulation == "virtio-blk":
             index, prefix, bus = self.virtio_disks, "vd", "virtio"
@@ -274,7 +283,8 @@ class _Reading:
             index, prefix, bus = self.ahci_disks, "sd", "sata"
             self.ahci_disks += 1
         if index > 25:
-            return  # "too many disks": libvirt reports it, and goes on without the disk
+            _log.warning("'-s %s': too many disks, left out", arg)
+            return
         block = config.startswith("/dev/")
         disk = build(
             dev.Disk,
@@ -286,13 +296,17 @@ class _Reading:
         )
         self.devices.disks.append(disk)
 
-    def interface(self, emulation: str, address: dev.Address, config: str | None) -> None:
+    def interface(self, emulation: str, address: dev.Address, config: str | None, arg: str) -> None:
         if config is None or not config.startswith("tap"):
-            return  # "Only tap devices supported": reported, the NIC left out
+            _log.warning("'-s %s': Only tap devices supported, left out", arg)
+            return
         ifname, comma, option = config.partition(",")
         if comma and not option.startswith("mac="):
-            return  # "Only mac option can be specified": reported, the NIC left out
+            _log.warning("'-s %s': Only mac option can be specified for virt-net, left out", arg)
+            return
         mac = _mac(option[4:]) if comma else self.new_mac()
+        if comma and not _whole_mac(option[4:]):
+            _log.warning("'-s %s': unable to parse mac address '%s'", arg, option[4:])
         interface = build(
             dev.Interface,
             type="bridge",
@@ -308,6 +322,7 @@ class _Reading:
     def framebuffer(self, config: str | None, arg: str) -> None:
         """fbuf: a VNC display and a GOP video card (a config libvirt cannot read adds neither)."""
         if config is None:
+            _log.warning("'-s %s': a framebuffer without options, left out", arg)
             return
         vgaconf: str | None = None
         address: str | None = None
@@ -320,6 +335,7 @@ class _Reading:
             if param.startswith(("rfb=", "tcp=")):
                 host, colon, port_text = param[4:].partition(":")
                 if not colon or not re.fullmatch(r"[+-]?[0-9]+", port_text) or abs(int(port_text)) >= 2**31:
+                    _log.warning("'-s %s': cannot read '%s', the framebuffer left out", arg, param)
                     return
                 address = host or "127.0.0.1"  # bhyve's default
                 port = int(port_text)
@@ -327,6 +343,7 @@ class _Reading:
             if param.startswith(("w=", "h=")):
                 value = param[2:]
                 if not _DIGITS.fullmatch(value) or not 0 < int(value) < 2**32:
+                    _log.warning("'-s %s': cannot read '%s', the framebuffer left out", arg, param)
                     return
                 if param[0] == "w":
                     width = value
