@@ -170,3 +170,13 @@ def test_pci_slots_run_out() -> None:
     domain = guest("".join(DISK.replace("vda", name) for name in names))
     with pytest.raises(VirtError, match="No more available PCI slots"):
         build_commands(domain, DRY_RUN)
+
+
+def test_domxml_to_native_wants_a_read_only_pflash_loader() -> None:
+    with pytest.raises(VirtError, match="Only read-only pflash is supported"):
+        to_native(guest(os="<loader>/fw/BHYVE_UEFI.fd</loader>"))
+    out = to_native(guest(os="<loader readonly='yes' type='pflash'>/fw/BHYVE_UEFI.fd</loader>"))
+    assert out.count("\n") == 1 and "bootrom,/fw/BHYVE_UEFI.fd" in out.split()
+    no_rom = attrs.evolve(DRY_RUN, caps=DRY_RUN.caps.without("lpc_bootrom"))
+    with pytest.raises(VirtError, match="Installed bhyve binary does not support bootrom"):
+        to_native(guest(os="<loader readonly='yes' type='pflash'>/fw/BHYVE_UEFI.fd</loader>"), env=no_rom)

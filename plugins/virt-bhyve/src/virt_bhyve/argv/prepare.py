@@ -58,7 +58,8 @@ def prepared(domain: Domain, env: Environment) -> Domain:
 
             interface.mac = build(Mac, address=env.new_mac())
     slots.assign(copy)
-    _fill_firmware(copy, env)
+    if env.start:
+        _fill_firmware(copy, env)
     return copy
 
 

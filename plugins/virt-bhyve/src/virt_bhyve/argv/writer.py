@@ -33,6 +33,13 @@ class Commands:
 def to_native(domain: Domain, *, env: Environment = DRY_RUN) -> str:
     """``virsh domxml-to-native bhyve-argv``: the loader's command line (when there is one), then
     bhyve's, one line each, quoted for a shell."""
+    os_ = domain.os
+    if domain.bootloader is None and os_ is not None and os_.loader is not None:
+        # bhyveConnectDomainXMLToNative's own checks of a UEFI guest
+        if not (os_.loader.readonly and os_.loader.type == "pflash"):
+            raise unsupported("Only read-only pflash is supported.")
+        if not env.caps.lpc_bootrom:
+            raise unsupported("Installed bhyve binary does not support bootrom")
     commands = build_commands(domain, env)
     lines = [commands.loader] if commands.loader is not None else []
     lines.append(commands.bhyve)
