@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from lxml import etree
 from virt.xml import Domain
 from virt.xml import devices as dev
-from virt.xml.base import build, set_kept_attribute
+from virt.xml.base import add_kept_element, build, set_kept_attribute
 from virt.xml.domain import OS, Clock, Features, OSType, Vcpu
 
 from virt_bhyve.argv import split
@@ -359,11 +359,7 @@ class _Reading:
             graphics.listens = [build(dev.GraphicsListen, type="address", address=address)]
         model = build(dev.VideoModel, type="gop", heads=1)
         if width is not None or height is not None:
-            from virt.xml.base import Unknown
-
-            resolution = etree.Element("resolution", x=width or "0", y=height or "0")
-            model._unknown = Unknown()
-            model._unknown.elements[(-1, 0)] = [resolution]
+            add_kept_element(model, etree.Element("resolution", x=width or "0", y=height or "0"))
         video = build(dev.Video, model=model)
         if vgaconf not in (None, "io"):  # io is libvirt's default, not written
             video.driver = etree.Element("driver", vgaconf=vgaconf or "")

@@ -9,8 +9,9 @@ import shlex
 import attrs
 from lxml import etree
 from virt.xml import Domain
+from virt.xml.base import kept_elements
 from virt.xml.devices import Controller, Disk, Filesystem, Graphics, Interface, Sound, Video
-from virt.xml.domain import BHYVE_NS
+from virt.xml.domain import BHYVE_NS, Features
 
 from virt_bhyve.argv import loader as loaders
 from virt_bhyve.argv.environment import DRY_RUN, Environment
@@ -131,15 +132,9 @@ def _cpus(domain: Domain, caps: BhyveCaps) -> str:
     return f"cpus={count},sockets={topology.sockets},cores={topology.cores},threads={topology.threads}"
 
 
-def _msrs_ignored(features: object) -> bool:
+def _msrs_ignored(features: Features) -> bool:
     """<features><msrs unknown='ignore'/> (kept by the model as written)."""
-    from virt.xml.base import XmlModel
-
-    assert isinstance(features, XmlModel)
-    unknown = features._unknown
-    if unknown is None:
-        return False
-    return any(el.tag == "msrs" and el.get("unknown") == "ignore" for els in unknown.elements.values() for el in els)
+    return any(el.get("unknown") == "ignore" for el in kept_elements(features, "msrs"))
 
 
 def _clock(domain: Domain, caps: BhyveCaps) -> list[str]:
@@ -274,24 +269,12 @@ def _graphics(domain: Domain, graphics: Graphics, video: Video, env: Environment
             raise unsupported("Password may not contain ',' character")
         option += f",password={graphics.passwd}"
     model = video.model
-    resolution = _kept_child(model, "resolution") if model is not None else None
-    if resolution is not None:
-        option += f",w={resolution.get('x')},h={resolution.get('y')}"
+    resolutions = kept_elements(model, "resolution") if model is not None else []
+    if resolutions:
+        option += f",w={resolutions[0].get('x')},h={resolutions[0].get('y')}"
     if video.driver is not None:
         option += f",vga={video.driver.get('vgaconf') or 'io'}"
     return ["-s", option]
-
-
-def _kept_child(obj: object, tag: str) -> etree._Element | None:
-    from virt.xml.base import XmlModel
-
-    assert isinstance(obj, XmlModel)
-    unknown = obj._unknown
-    for els in unknown.elements.values() if unknown is not None else ():
-        for el in els:
-            if el.tag == tag:
-                return el
-    return None
 
 
 def _sound(domain: Domain, sound: Sound, caps: BhyveCaps) -> list[str]:
