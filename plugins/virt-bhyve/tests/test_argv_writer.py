@@ -180,3 +180,11 @@ def test_domxml_to_native_wants_a_read_only_pflash_loader() -> None:
     no_rom = attrs.evolve(DRY_RUN, caps=DRY_RUN.caps.without("lpc_bootrom"))
     with pytest.raises(VirtError, match="Installed bhyve binary does not support bootrom"):
         to_native(guest(os="<loader readonly='yes' type='pflash'>/fw/BHYVE_UEFI.fd</loader>"), env=no_rom)
+
+
+def test_a_virtual_network_when_the_driver_knows_its_bridge() -> None:
+    nic = "<interface type='network'><mac address='52:54:00:00:00:09'/><source network='default'/><model type='e1000'/></interface>"
+    asked: list[str] = []
+    env = attrs.evolve(DRY_RUN, network_bridge=lambda name: asked.append(name) or "virbr0")
+    assert "2:0,e1000,tap0,mac=52:54:00:00:00:09" in build_commands(guest(DISK + nic), env).bhyve
+    assert asked == ["default"]

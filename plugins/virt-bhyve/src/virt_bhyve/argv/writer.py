@@ -215,7 +215,10 @@ def _interface(interface: Interface, index: int, env: Environment) -> list[str]:
         nic = "e1000"
     else:
         raise unsupported("NIC model is not supported")
-    if interface.type != "bridge":
+    network = interface.source.network if interface.source is not None else None
+    if interface.type == "network" and env.network_bridge is not None and network:
+        env.network_bridge(network)  # the driver's answer: the bridge exists (or a VirtError says why)
+    elif interface.type != "bridge":
         raise unsupported(f"Network type '{interface.type}' is not supported")
     slot, _ = slot_of(interface.address)
     mac = interface.mac.address if interface.mac is not None else None
