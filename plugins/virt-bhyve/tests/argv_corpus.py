@@ -54,6 +54,7 @@ def harness_environment(case_id: str) -> Environment:
         tap=lambda interface, index: "faketapdev",
         new_mac=lambda: "52:54:00:00:00:00",
         vnc_port=lambda: next(ports),
+        start=True,  # the harness runs bhyveProcessPrepareDomain first
     )
 
 

@@ -54,6 +54,7 @@ def environment(driver: BhyveDriver, device_map: str) -> Environment:
         firmware_files=firmware_files,
         device_map=device_map,
         tap=_tap_of,
+        start=True,  # bhyveProcessPrepareDomain first: firmware='efi' becomes the firmware file
     )
 
 

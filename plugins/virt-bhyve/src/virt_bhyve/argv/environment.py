@@ -44,6 +44,12 @@ class Environment:
     ``tap(interface, index)`` names the host tap device of the index-th interface; ``vnc_port()``
     gives the port for a VNC display with ``autoport`` (None: keep the parsed one, as a dry run);
     ``new_mac()`` gives an interface without a MAC its address (libvirt does it while parsing).
+    ``network_bridge(network)``: the bridge of a virtual network, when the driver can ask for it;
+    then an ``<interface type='network'>`` is accepted (its tap goes on that bridge), else refused
+    as libvirt's dry run refuses it.
+    ``start``: the commands are for starting the guest (libvirt's bhyveProcessPrepareDomain runs
+    first: ``<os firmware='efi'>`` becomes the firmware file); False for the dry run, which
+    leaves such a guest to bhyveload, as ``virsh domxml-to-native`` does.
     """
 
     caps: BhyveCaps = FULL
@@ -55,6 +61,8 @@ class Environment:
     tap: Callable[[Interface, int], str] = dry_run_tap
     vnc_port: Callable[[], int] | None = None
     new_mac: Callable[[], str] = random_mac
+    network_bridge: Callable[[str], str] | None = None
+    start: bool = False
 
 
 DRY_RUN = Environment()

@@ -49,9 +49,7 @@ def loader_command(domain: Domain, env: Environment) -> LoaderCommand:
         disk = boot_disk(domain)
         if domain.bootloader_args is not None:
             return LoaderCommand([env.bhyveload, *bootloader_args(domain)])
-        return LoaderCommand(
-            [env.bhyveload, "-m", str(memory_mib(domain)), "-d", disk_source(disk), domain.name or ""]
-        )
+        return LoaderCommand([env.bhyveload, "-m", str(memory_mib(domain)), "-d", disk_source(disk), domain.name or ""])
     if "grub-bhyve" in bootloader:
         return _grub(domain, bootloader, env)
     return _custom(domain, bootloader)

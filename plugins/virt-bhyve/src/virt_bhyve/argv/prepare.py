@@ -5,7 +5,7 @@ from the UUID, GOP video), the PCI slots (slots.py) and the UEFI firmware (bhyve
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 from virt.xml import Domain
 from virt.xml.base import build, kept_attribute, set_kept_attribute
@@ -58,7 +58,8 @@ def prepared(domain: Domain, env: Environment) -> Domain:
 
             interface.mac = build(Mac, address=env.new_mac())
     slots.assign(copy)
-    _fill_firmware(copy, env)
+    if env.start:
+        _fill_firmware(copy, env)
     return copy
 
 
@@ -94,7 +95,11 @@ def _check_controllers(controllers: list[Controller]) -> None:
     for controller in controllers:
         if controller.type == "isa" and controller.index not in (None, 0):
             raise unsupported("Bhyve ISA controller can only have index '0'")
-        if controller.type == "pci" and controller.model in ("pci-root", "pcie-root") and controller.index not in (None, 0):
+        if (
+            controller.type == "pci"
+            and controller.model in ("pci-root", "pcie-root")
+            and controller.index not in (None, 0)
+        ):
             raise xml_error("pci-root and pcie-root controllers should have index 0")
 
 
@@ -125,12 +130,12 @@ def _fill_firmware(domain: Domain, env: Environment) -> None:
     chosen = DEFAULT_FIRMWARE if DEFAULT_FIRMWARE in names else names[0]
     loader = os_.loader or build(Loader)
     loader.type, loader.readonly = "pflash", True
-    loader.path = os.path.join(env.firmware_dir, chosen)
+    loader.path = str(Path(env.firmware_dir) / chosen)
     os_.loader = loader
 
 
 def _list_folder(folder: str) -> list[str]:
     try:
-        return os.listdir(folder)
+        return [entry.name for entry in Path(folder).iterdir()]
     except OSError:
         return []

@@ -14,38 +14,23 @@ is refused here with a VirtError naming the argument.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from lxml import etree
 from virt.xml import Domain
-from virt.xml.base import build, set_kept_attribute
-from virt.xml.devices import (
-    Address,
-    Boot,
-    CharSource,
-    CharTarget,
-    Devices,
-    Disk,
-    DiskSource,
-    DiskTarget,
-    Graphics,
-    GraphicsListen,
-    Interface,
-    InterfaceModel,
-    InterfaceSource,
-    InterfaceTarget,
-    Mac,
-    Video,
-    VideoModel,
-    Char,
-)
+from virt.xml import devices as dev
+from virt.xml.base import add_kept_element, build, set_kept_attribute
 from virt.xml.domain import OS, Clock, Features, OSType, Vcpu
 
 from virt_bhyve.argv import split
 from virt_bhyve.argv.environment import random_mac
 from virt_bhyve.argv.errors import failed, internal, invalid_arg
+
+# what libvirt reports as an error yet converts without (its tests: DO_TEST_WARN) is a warning here
+_log = logging.getLogger(__name__)
 
 BHYVE = "/usr/sbin/bhyve"
 BHYVELOAD = "/usr/sbin/bhyveload"
@@ -74,14 +59,17 @@ def _commands(text: str) -> tuple[list[str] | None, list[str]]:
     bhyve's, the first other line the loader's; more lines are ignored, as libvirt ignores them."""
     loader: list[str] | None = None
     bhyve: list[str] | None = None
+    starts = []
     for line in split.lines(text):
         args = split.arguments(line)
+        starts.append(repr(args[0]))
         if bhyve is None and args[0] == BHYVE:
             bhyve = args
         elif loader is None:
             loader = args
     if bhyve is None:
-        raise internal(f"Failed to convert the command string to argv-lists: no '{BHYVE}' command line")
+        found = f"the lines start with {', '.join(starts)}" if starts else "the text is empty"
+        raise internal(f"Failed to convert the command string to argv-lists: no '{BHYVE}' command line ({found})")
     return loader, bhyve
 
 
@@ -118,9 +106,9 @@ def _pci_slot(slotdef: str, arg: str) -> tuple[int, int, int]:
     return 0, values[0], values[1] if len(values) == 2 else 0
 
 
-def _address(bus: int, slot: int, function: int) -> Address:
+def _address(bus: int, slot: int, function: int) -> dev.Address:
     return build(
-        Address, type="pci", domain="0x0000", bus=f"0x{bus:02x}", slot=f"0x{slot:02x}", function=f"0x{function:x}"
+        dev.Address, type="pci", domain="0x0000", bus=f"0x{bus:02x}", slot=f"0x{slot:02x}", function=f"0x{function:x}"
     )
 
 
@@ -135,8 +123,36 @@ def _mac(text: str) -> str:
     return ":".join(f"{o:02x}" for o in octets)
 
 
-def _valid_mac(text: str) -> bool:
+def _options(argv: list[str], with_value: str, command: str) -> Iterator[tuple[str, str, str | None]]:
+    """(letter, option, value or None) of each option of a command, as libvirt reads them: only an
+    option's first letter counts, the options end at the first non-option, and that must be the
+    last argument (the guest's name), which is never an option's value."""
+    last = len(argv) - 1
+    n = 1
+    while n < last:
+        option = argv[n]
+        if not option.startswith("-"):
+            break
+        letter = option[1:2]
+        value = None
+        if letter and letter in with_value:
+            if n + 1 == last:
+                raise invalid_arg(f"Missing argument for '{option}'")
+            n += 1
+            value = argv[n]
+        yield letter, option, value
+        n += 1
+    if n != last or last < 1:
+        raise failed(f"Failed to parse arguments for {command} command: unexpected {_at(argv, n)}")
+
+
+def _whole_mac(text: str) -> bool:
     return re.fullmatch(r"[0-9A-Fa-f]{1,2}([:-][0-9A-Fa-f]{1,2}){5}", text) is not None
+
+
+def _at(argv: list[str], n: int) -> str:
+    """The argument where reading stopped, quoted (or the end of the command)."""
+    return repr(argv[n]) if n < len(argv) else f"end of '{argv[0]}'"
 
 
 class _Reading:
@@ -153,7 +169,7 @@ class _Reading:
             on_poweroff="destroy",
             on_reboot="destroy",
             on_crash="destroy",
-            devices=build(Devices),
+            devices=build(dev.Devices),
             vcpu=build(Vcpu, placement="static", count=1),
         )
         self.memory = 0
@@ -161,7 +177,7 @@ class _Reading:
         self.ahci_disks = 0
 
     @property
-    def devices(self) -> Devices:
+    def devices(self) -> dev.Devices:
         assert self.domain.devices is not None
         return self.domain.devices
 
@@ -179,24 +195,12 @@ class _Reading:
 
     # -- bhyve -----------------------------------------------------------------------------
     def bhyve(self, argv: list[str]) -> None:
-        last = len(argv) - 1  # the guest's name
-        n = 1
-        while n < last:
-            option = argv[n]
-            if not option.startswith("-"):
-                break
-            letter = option[1:2]
-            if letter in ("c", "l", "s", "m", "U", "p", "g"):
-                if n + 1 == last:  # the last argument is the guest's name
-                    raise invalid_arg(f"Missing argument for '{option}'")
-                n += 1
-                self.bhyve_option(letter, option, argv[n])
-            else:
+        for letter, option, value in _options(argv, "cslmUpg", "bhyve"):
+            if value is None:
                 self.bhyve_flag(letter)
-            n += 1
-        if n != last or last < 1:
-            raise failed(f"Failed to parse arguments for bhyve command: unexpected '{argv[n] if n < len(argv) else ''}'")
-        self.set_name(argv[last])
+            else:
+                self.bhyve_option(letter, option, value)
+        self.set_name(argv[-1])
 
     def bhyve_flag(self, letter: str) -> None:
         domain = self.domain
@@ -221,7 +225,7 @@ class _Reading:
             assert self.domain.vcpu is not None
             self.domain.vcpu.count = int(arg)
         elif letter == "m":
-            self.set_memory(memory_kib(arg, option), option)
+            self.set_memory(memory_kib(arg, option), f"{option} {arg}")
         elif letter == "U":
             try:
                 self.domain.uuid = uuidlib.UUID(arg)
@@ -240,16 +244,16 @@ class _Reading:
         if not (kind.startswith("com") and len(kind) == 4):
             return
         if not param.startswith("/dev/nmdm"):
-            raise failed(f"Failed to set com port {kind}: does not start with '/dev/nmdm'.")
+            raise failed(f"Failed to set com port {kind} ('-l {arg}'): does not start with '/dev/nmdm'.")
         end = param[-1]
         if end not in "AB":
-            raise failed(f"Failed to set slave for {param}: last letter not 'A' or 'B'")
+            raise failed(f"Failed to set slave for {param} ('-l {arg}'): last letter not 'A' or 'B'")
         if kind[3] not in "12":
-            raise failed(f"Failed to parse {kind}: only com1 and com2 supported.")
-        source = build(CharSource)
+            raise failed(f"Failed to parse {kind} ('-l {arg}'): only com1 and com2 supported.")
+        source = build(dev.CharSource)
         set_kept_attribute(source, "master", param)
         set_kept_attribute(source, "slave", param[:-1] + ("B" if end == "A" else "A"))
-        serial = build(Char, type="nmdm", sources=[source], target=build(CharTarget, port=int(kind[3]) - 1))
+        serial = build(dev.Char, type="nmdm", sources=[source], target=build(dev.CharTarget, port=int(kind[3]) - 1))
         self.devices.serials.append(serial)
 
     def pci(self, arg: str) -> None:
@@ -261,15 +265,16 @@ class _Reading:
         config = conf if comma else None
         bus, slot, function = _pci_slot(slotdef, arg)
         if emulation in ("ahci-hd", "ahci-cd", "virtio-blk"):
-            self.disk(emulation, _address(bus, slot, function), config)
+            self.disk(emulation, _address(bus, slot, function), config, arg)
         elif emulation in ("virtio-net", "e1000"):
-            self.interface(emulation, _address(bus, slot, function), config)
+            self.interface(emulation, _address(bus, slot, function), config, arg)
         elif emulation == "fbuf":
             self.framebuffer(config, arg)
 
-    def disk(self, emulation: str, address: Address, config: str | None) -> None:
+    def disk(self, emulation: str, address: dev.Address, config: str | None, arg: str) -> None:
         if config is None:
-            return  # libvirt drops a disk without a path, silently
+            _log.warning("'-s %s': a disk without a path, left out", arg)
+            return
         path = config.split(",", 1)[0]
         if emulation == "virtio-blk":
             index, prefix, bus = self.virtio_disks, "vd", "virtio"
@@ -278,33 +283,38 @@ class _Reading:
             index, prefix, bus = self.ahci_disks, "sd", "sata"
             self.ahci_disks += 1
         if index > 25:
-            return  # "too many disks": libvirt reports it, and goes on without the disk
+            _log.warning("'-s %s': too many disks, left out", arg)
+            return
         block = config.startswith("/dev/")
         disk = build(
-            Disk,
+            dev.Disk,
             type="block" if block else "file",
             device="cdrom" if emulation == "ahci-cd" else "disk",
-            source=build(DiskSource, dev=path) if block else build(DiskSource, file=path),
-            target=build(DiskTarget, dev=prefix + chr(ord("a") + index), bus=bus),
+            source=build(dev.DiskSource, dev=path) if block else build(dev.DiskSource, file=path),
+            target=build(dev.DiskTarget, dev=prefix + chr(ord("a") + index), bus=bus),
             address=address,
         )
         self.devices.disks.append(disk)
 
-    def interface(self, emulation: str, address: Address, config: str | None) -> None:
+    def interface(self, emulation: str, address: dev.Address, config: str | None, arg: str) -> None:
         if config is None or not config.startswith("tap"):
-            return  # "Only tap devices supported": reported, the NIC left out
+            _log.warning("'-s %s': Only tap devices supported, left out", arg)
+            return
         ifname, comma, option = config.partition(",")
         if comma and not option.startswith("mac="):
-            return  # "Only mac option can be specified": reported, the NIC left out
+            _log.warning("'-s %s': Only mac option can be specified for virt-net, left out", arg)
+            return
         mac = _mac(option[4:]) if comma else self.new_mac()
+        if comma and not _whole_mac(option[4:]):
+            _log.warning("'-s %s': unable to parse mac address '%s'", arg, option[4:])
         interface = build(
-            Interface,
+            dev.Interface,
             type="bridge",
-            mac=build(Mac, address=mac),
+            mac=build(dev.Mac, address=mac),
             # the bridge cannot be known from the command line: libvirt's guess
-            source=build(InterfaceSource, bridge="virbr0"),
-            target=build(InterfaceTarget, dev=ifname),
-            model=build(InterfaceModel, type="virtio" if emulation == "virtio-net" else "e1000"),
+            source=build(dev.InterfaceSource, bridge="virbr0"),
+            target=build(dev.InterfaceTarget, dev=ifname),
+            model=build(dev.InterfaceModel, type="virtio" if emulation == "virtio-net" else "e1000"),
             address=address,
         )
         self.devices.interfaces.append(interface)
@@ -312,6 +322,7 @@ class _Reading:
     def framebuffer(self, config: str | None, arg: str) -> None:
         """fbuf: a VNC display and a GOP video card (a config libvirt cannot read adds neither)."""
         if config is None:
+            _log.warning("'-s %s': a framebuffer without options, left out", arg)
             return
         vgaconf: str | None = None
         address: str | None = None
@@ -324,6 +335,7 @@ class _Reading:
             if param.startswith(("rfb=", "tcp=")):
                 host, colon, port_text = param[4:].partition(":")
                 if not colon or not re.fullmatch(r"[+-]?[0-9]+", port_text) or abs(int(port_text)) >= 2**31:
+                    _log.warning("'-s %s': cannot read '%s', the framebuffer left out", arg, param)
                     return
                 address = host or "127.0.0.1"  # bhyve's default
                 port = int(port_text)
@@ -331,6 +343,7 @@ class _Reading:
             if param.startswith(("w=", "h=")):
                 value = param[2:]
                 if not _DIGITS.fullmatch(value) or not 0 < int(value) < 2**32:
+                    _log.warning("'-s %s': cannot read '%s', the framebuffer left out", arg, param)
                     return
                 if param[0] == "w":
                     width = value
@@ -338,20 +351,16 @@ class _Reading:
                     height = value
             if param.startswith("password="):
                 password = param[len("password=") :]
-        graphics = build(Graphics, type="vnc", autoport=False, passwd=password)
+        graphics = build(dev.Graphics, type="vnc", autoport=False, passwd=password)
         if port:
             graphics.port = port
         if address is not None:
             graphics.listen = address
-            graphics.listens = [build(GraphicsListen, type="address", address=address)]
-        model = build(VideoModel, type="gop", heads=1)
+            graphics.listens = [build(dev.GraphicsListen, type="address", address=address)]
+        model = build(dev.VideoModel, type="gop", heads=1)
         if width is not None or height is not None:
-            from virt.xml.base import Unknown
-
-            resolution = etree.Element("resolution", x=width or "0", y=height or "0")
-            model._unknown = Unknown()
-            model._unknown.elements[(-1, 0)] = [resolution]
-        video = build(Video, model=model)
+            add_kept_element(model, etree.Element("resolution", x=width or "0", y=height or "0"))
+        video = build(dev.Video, model=model)
         if vgaconf not in (None, "io"):  # io is libvirt's default, not written
             video.driver = etree.Element("driver", vgaconf=vgaconf or "")
         self.devices.videos.append(video)
@@ -361,32 +370,17 @@ class _Reading:
     def bhyveload(self, argv: list[str]) -> None:
         """bhyveload with just -m and -d is the loader libvirt writes itself (no <bootloader>);
         any other option keeps the command as the guest's bootloader."""
-        last = len(argv) - 1
         seen = set()
-        n = 1
-        while n < last:
-            option = argv[n]
-            if not option.startswith("-"):
-                break
-            letter = option[1:2]
-            if letter in ("d", "m"):
-                if n + 1 >= last:
-                    raise invalid_arg(f"Missing argument for '{option}'")
-                n += 1
-                seen.add(letter)
-                if letter == "m":
-                    self.set_memory(memory_kib(argv[n], option), option)
-                else:
-                    self.boot_from(argv[n])
-            else:
-                seen.add("other")
-            n += 1
-        if n != last or last < 1:
-            raise failed(f"Failed to parse arguments for bhyveload command: unexpected '{argv[n] if n < len(argv) else ''}'")
+        for letter, option, value in _options(argv, "dm", "bhyveload"):
+            seen.add(letter if value is not None else "other")
+            if letter == "m" and value is not None:
+                self.set_memory(memory_kib(value, option), f"{option} {value}")
+            elif value is not None:
+                self.boot_from(value)
         if seen != {"d", "m"}:
             self.domain.bootloader = argv[0]
             self.domain.bootloader_args = " ".join(argv[1:])
-        self.set_name(argv[last])
+        self.set_name(argv[-1])
 
     def boot_from(self, path: str) -> None:
         """-d PATH: the disk with that source boots; libvirt gives it its position in the disk list
@@ -395,5 +389,5 @@ class _Reading:
             source = disk.source
             if source is not None and path in (source.file, source.dev):
                 if n:
-                    disk.boot = build(Boot, order=n)
+                    disk.boot = build(dev.Boot, order=n)
                 return

@@ -9,8 +9,9 @@ import shlex
 import attrs
 from lxml import etree
 from virt.xml import Domain
+from virt.xml.base import kept_elements
 from virt.xml.devices import Controller, Disk, Filesystem, Graphics, Interface, Sound, Video
-from virt.xml.domain import BHYVE_NS
+from virt.xml.domain import BHYVE_NS, Features
 
 from virt_bhyve.argv import loader as loaders
 from virt_bhyve.argv.environment import DRY_RUN, Environment
@@ -33,6 +34,13 @@ class Commands:
 def to_native(domain: Domain, *, env: Environment = DRY_RUN) -> str:
     """``virsh domxml-to-native bhyve-argv``: the loader's command line (when there is one), then
     bhyve's, one line each, quoted for a shell."""
+    os_ = domain.os
+    if domain.bootloader is None and os_ is not None and os_.loader is not None:
+        # bhyveConnectDomainXMLToNative's own checks of a UEFI guest
+        if not (os_.loader.readonly and os_.loader.type == "pflash"):
+            raise unsupported("Only read-only pflash is supported.")
+        if not env.caps.lpc_bootrom:
+            raise unsupported("Installed bhyve binary does not support bootrom")
     commands = build_commands(domain, env)
     lines = [commands.loader] if commands.loader is not None else []
     lines.append(commands.bhyve)
@@ -124,15 +132,9 @@ def _cpus(domain: Domain, caps: BhyveCaps) -> str:
     return f"cpus={count},sockets={topology.sockets},cores={topology.cores},threads={topology.threads}"
 
 
-def _msrs_ignored(features: object) -> bool:
+def _msrs_ignored(features: Features) -> bool:
     """<features><msrs unknown='ignore'/> (kept by the model as written)."""
-    from virt.xml.base import XmlModel
-
-    assert isinstance(features, XmlModel)
-    unknown = features._unknown
-    if unknown is None:
-        return False
-    return any(el.tag == "msrs" and el.get("unknown") == "ignore" for els in unknown.elements.values() for el in els)
+    return any(el.get("unknown") == "ignore" for el in kept_elements(features, "msrs"))
 
 
 def _clock(domain: Domain, caps: BhyveCaps) -> list[str]:
@@ -213,7 +215,10 @@ def _interface(interface: Interface, index: int, env: Environment) -> list[str]:
         nic = "e1000"
     else:
         raise unsupported("NIC model is not supported")
-    if interface.type != "bridge":
+    network = interface.source.network if interface.source is not None else None
+    if interface.type == "network" and env.network_bridge is not None and network:
+        env.network_bridge(network)  # the driver's answer: the bridge exists (or a VirtError says why)
+    elif interface.type != "bridge":
         raise unsupported(f"Network type '{interface.type}' is not supported")
     slot, _ = slot_of(interface.address)
     mac = interface.mac.address if interface.mac is not None else None
@@ -267,24 +272,12 @@ def _graphics(domain: Domain, graphics: Graphics, video: Video, env: Environment
             raise unsupported("Password may not contain ',' character")
         option += f",password={graphics.passwd}"
     model = video.model
-    resolution = _kept_child(model, "resolution") if model is not None else None
-    if resolution is not None:
-        option += f",w={resolution.get('x')},h={resolution.get('y')}"
+    resolutions = kept_elements(model, "resolution") if model is not None else []
+    if resolutions:
+        option += f",w={resolutions[0].get('x')},h={resolutions[0].get('y')}"
     if video.driver is not None:
         option += f",vga={video.driver.get('vgaconf') or 'io'}"
     return ["-s", option]
-
-
-def _kept_child(obj: object, tag: str) -> etree._Element | None:
-    from virt.xml.base import XmlModel
-
-    assert isinstance(obj, XmlModel)
-    unknown = obj._unknown
-    for els in unknown.elements.values() if unknown is not None else ():
-        for el in els:
-            if el.tag == tag:
-                return el
-    return None
 
 
 def _sound(domain: Domain, sound: Sound, caps: BhyveCaps) -> list[str]:
@@ -335,4 +328,3 @@ def _passthrough(commandline: etree._Element | None) -> list[str]:
     if commandline is None:
         return []
     return [el.get("value") or "" for el in commandline.iterfind(f"{{{BHYVE_NS}}}arg")]
-
