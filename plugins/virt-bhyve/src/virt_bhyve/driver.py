@@ -155,14 +155,15 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         return path
 
     def caps(self) -> BhyveCaps:
-        """The host's bhyve capabilities, probed once per instance (libvirt probes at its start)."""
-        from virt_bhyve.probe import probe
+        """The host's bhyve capabilities (libvirt probes once, at its start): probed once per instance
+        and kept in the run folder for the next owners while the tools stay the same files."""
+        from virt_bhyve.probe import cached_probe
 
         if self._caps is None:
             bhyve = self.tool("bhyve")
             if bhyve is None:
                 raise errors.internal("failed probing capabilities")
-            self._caps = probe(self.door, bhyve, self.tool("grub-bhyve"))
+            self._caps = cached_probe(self.door, bhyve, self.tool("grub-bhyve"), self.paths.run_dir / "caps.json")
         return self._caps
 
     def _run(self, argv: list[str], what: str) -> Result:

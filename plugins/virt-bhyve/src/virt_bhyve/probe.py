@@ -5,11 +5,17 @@ The flags fill the converter's :class:`virt_bhyve.caps.BhyveCaps`."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import TYPE_CHECKING
+
+import attrs
 
 from virt_bhyve.caps import BhyveCaps
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from virt.remote.commandhost import CommandHost
 
 _UNKNOWN = 'pci slot 0:0: unknown device "{}"'
@@ -42,3 +48,22 @@ def probe(host: CommandHost, bhyve: str, grub: str | None) -> BhyveCaps:
         errors="replace"
     )
     return BhyveCaps(**flags)
+
+
+def cached_probe(host: CommandHost, bhyve: str, grub: str | None, cache: Path) -> BhyveCaps:
+    """``probe``'s flags, kept in ``cache`` with the tools' ``ls -lnL`` line (size, time): the next
+    owner (each ``virt`` command is one) asks ``ls`` once instead of running ten probes, and probes
+    again when a tool was replaced."""
+    from virt.localstate.files import atomic_write
+
+    listed = host.run(["ls", "-lnL", bhyve, *([grub] if grub else [])])
+    key = listed.stdout.decode(errors="replace") if listed.status == 0 else None
+    if key is not None:
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            kept = json.loads(cache.read_text())
+            if kept.get("tools") == key:
+                return BhyveCaps(**kept["caps"])
+    caps = probe(host, bhyve, grub)
+    if key is not None:
+        atomic_write(cache, json.dumps({"tools": key, "caps": attrs.asdict(caps)}), durable=False)
+    return caps
