@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -177,3 +179,16 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 30.0, step: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(step)
+
+
+def read_until(sock: socket.socket, wanted: bytes, timeout: float = 10.0) -> bytes:
+    """What the console says until ``wanted`` (AssertionError after ``timeout`` seconds or its end)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0 and select.select([sock], [], [], left)[0], f"no {wanted!r} on the console: {seen!r}"
+        data = sock.recv(4096)
+        assert data, f"console ended before {wanted!r}: {seen!r}"
+        seen += data
+    return seen

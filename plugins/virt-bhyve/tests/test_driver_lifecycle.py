@@ -6,14 +6,12 @@ taken back, the guest ending on its own, the console."""
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from bhyve_support import BhyveHost, Cli, guest_xml, wait_for
+from bhyve_support import BhyveHost, Cli, guest_xml, read_until, wait_for
 
 MAC = "52:54:00:b9:94:02"
 
@@ -142,21 +140,6 @@ def test_guest_ends_while_nobody_owns_it(bhyve_host: BhyveHost) -> None:
     assert host.calls() == _stopped() and host.vms() == []
 
 
-def _read_until(sock: object, wanted: bytes, timeout: float = 10.0) -> bytes:
-    import socket
-
-    assert isinstance(sock, socket.socket)
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while wanted not in seen:
-        left = deadline - time.monotonic()
-        assert left > 0 and select.select([sock], [], [], left)[0], f"no {wanted!r} on the console: {seen!r}"
-        data = sock.recv(4096)
-        assert data, f"console ended before {wanted!r}: {seen!r}"
-        seen += data
-    return seen
-
-
 def test_console_and_a_reboot_from_inside(bhyve_host: BhyveHost) -> None:
     """The console is the nmdm pair's other end; a guest that reboots (bhyve exits 0) is started
     again by its owner (libvirt's bhyve monitor), loader and all, under a new pid."""
@@ -172,7 +155,7 @@ def test_console_and_a_reboot_from_inside(bhyve_host: BhyveHost) -> None:
         try:
             console.sendall(b"\r")
             console.sendall(b"uname\r")
-            assert b"uname: Command not found." in _read_until(console, b"Command not found.")
+            assert b"uname: Command not found." in read_until(console, b"Command not found.")
             with pytest.raises(virt.VirtError, match="Active console session exists for this domain"):
                 domain.open_console()
             host.forget_calls()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from bhyve_support import BhyveHost, Cli, guest_xml
+from bhyve_support import BhyveHost, Cli, guest_xml, read_until
 from virt.testing.fakessh import write_fake_ssh
 
 
@@ -39,3 +39,23 @@ def test_lifecycle_over_ssh(bhyve_host: BhyveHost, monkeypatch: pytest.MonkeyPat
     ]
     assert host.bhyve_pid("bsd1") is None
     cli.ok("undefine", "bsd1")
+
+
+def test_console_over_ssh(bhyve_host: BhyveHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The nmdm end on the remote host, copied both ways by ``cat`` in an ssh session of its own."""
+    import virt
+
+    host = bhyve_host
+    ssh = write_fake_ssh(host.base)
+    monkeypatch.setenv("VIRT_BHYVE_HOST_DIR", str(host.base / "remote"))
+    with virt.open(f"bhyve+ssh://root@bhyvehost/system?command={ssh}&no_verify=1") as conn:
+        domain = conn.define_domain(guest_xml(host))
+        domain.start()
+        console = domain.open_console()
+        try:
+            console.sendall(b"hostname\r")
+            read_until(console, b"hostname: Command not found.")
+        finally:
+            console.close()
+        domain.destroy()
+        assert host.bhyve_pid("bsd1") is None
