@@ -106,3 +106,10 @@ def test_refusals(bhyve_host: BhyveHost, tmp_path: Path) -> None:
             domain.destroy()
         with pytest.raises(virt.VirtError, match="domain is not running"):
             domain.open_console()
+
+
+def test_max_vcpus_as_libvirt(bhyve_host: BhyveHost) -> None:
+    with virt.open("bhyve:///system") as conn:
+        assert conn.max_vcpus() == 16 and conn.max_vcpus("bhyve") == 16
+        with pytest.raises(virt.VirtError, match="unknown type 'kvm'"):
+            conn.max_vcpus("kvm")

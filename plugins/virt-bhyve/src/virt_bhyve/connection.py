@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from virt.xml.domaincaps import DomainCapabilities
 
 NATIVE_FORMAT = "bhyve-argv"
+MAX_VCPUS = 16
 
 _consoles = ConsoleSessions(ErrorDomain.BHYVE)
 """The open console sessions of this process, by (host, domain UUID)."""
@@ -120,6 +121,12 @@ class BhyveConnection(LocalConnection[BhyveDriver]):
         if emulator is not None and PurePosixPath(emulator).name != "bhyve":
             raise errors.invalid_arg(f"unknown emulator binary: {emulator}")
         return domain_capabilities(self.bhyve, binary, machine)
+
+    def get_max_vcpus(self, virt_type: str | None) -> int:
+        """bhyveConnectGetMaxVcpus: 16, which libvirt hard-codes (bhyve offers no way to ask)."""
+        if virt_type is not None and virt_type.lower() != "bhyve":
+            raise errors.invalid_arg(f"unknown type '{virt_type}'")
+        return MAX_VCPUS
 
     # -- states are the host's: current before each answer -------------------------------------------
     def list_domains(self, filter: DomainFilter) -> list[DomainRef]:
