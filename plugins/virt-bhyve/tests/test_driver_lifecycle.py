@@ -96,6 +96,18 @@ def test_lifecycle_with_exact_command_lines(bhyve_host: BhyveHost) -> None:
     assert host.calls() == _stopped()
     assert host.bhyve_pid("bsd1") is None and host.vms() == []
 
+    # reboot: the power button too, and the owner that sees bhyve end starts the guest again
+    cli.ok("start", "bsd1")
+    first = host.bhyve_pid("bsd1")
+    host.forget_calls()
+    cli.ok("reboot", "bsd1")
+    wait_for("bhyve to end", lambda: host.bhyve_pid("bsd1") != first)
+    assert cli.ok("domstate", "--reason", "bsd1").strip() == "running (booted)"
+    assert host.calls() == [*_stopped(), *_started(host)]
+    second = host.bhyve_pid("bsd1")
+    assert second not in (None, first) and f"{second}   bsd1   running" in cli.ok("list")
+    cli.ok("destroy", "bsd1")
+
     # an operation that needs a running guest says so, as libvirt does
     done = cli.run("shutdown", "bsd1")
     assert done.returncode != 0 and "domain is not running" in done.stderr

@@ -254,7 +254,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
                 obj = BhyveDomain(config=None, live=live)
                 self._add(obj)
             live.id = None
-            obj.live, obj.id = live, status.pid or -1
+            obj.live, obj.id, obj.stopping = live, status.pid or -1, status.stopping
             obj.state = status.state or DomainState.RUNNING
             obj.reason = status.reason or 0
         self.refresh()
@@ -295,6 +295,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
     def save_status(self, obj: BhyveDomain) -> None:
         status = DomainStatus()
         status.state, status.reason, status.pid = obj.state, obj.reason, obj.id
+        status.stopping = obj.stopping
         self.statuses.save_running(status, obj.live, obj.id)
 
     def _shut_off(self, obj: BhyveDomain, reason: ShutoffReason, detail: StoppedDetail) -> None:
@@ -482,6 +483,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
             if result.status != 0:
                 raise errors.internal(f"Invalid PID {pid} for VM: {result.error_text}")
             obj.stopping = why
+            self.save_status(obj)  # a reboot is carried out by whoever owns the guest when bhyve ends
 
     def suspend(self, ref: DomainRef) -> None:
         raise errors.error(

@@ -25,6 +25,8 @@ class DomainStatus(XmlModel):
     state: DomainState | None = attribute("state", STATE)
     reason: int | None = attribute("reason", INT)
     pid: int | None = attribute("pid", INT)
+    stopping: str | None = attribute("stopping")
+    """``reboot`` while the SIGTERM of a reboot has not ended bhyve: the next owner restarts it then."""
     domain: Domain | None = child("domain", Domain)
 
 
