@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from virt.info import DomainFilter, DomainInfo
     from virt.states import DomainState
     from virt.uri import URI
-    from virt.xml import Capabilities
+    from virt.xml import Capabilities, Domain
     from virt.xml.domaincaps import DomainCapabilities
 
 NATIVE_FORMAT = "bhyve-argv"
@@ -143,6 +143,14 @@ class BhyveConnection(LocalConnection[BhyveDriver]):
 
     def get_domain_info(self, ref: DomainRef) -> DomainInfo:
         return self.bhyve.info(ref)
+
+    def get_domain_definition(self, ref: DomainRef, *, inactive: bool = False, secure: bool = False) -> Domain:
+        self.bhyve.fresh()  # a guest that ended meanwhile shows its persistent definition, no id
+        return super().get_domain_definition(ref, inactive=inactive, secure=secure)
+
+    def lookup_domain_by_name(self, name: str) -> DomainRef:
+        self.bhyve.fresh()  # the handle carries the id: the current one
+        return super().lookup_domain_by_name(name)
 
     def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
         self.bhyve.follow()  # someone listens: follow the guests as they end

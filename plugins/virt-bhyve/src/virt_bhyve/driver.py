@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 from virt.errors import ErrorDomain, ErrorNumber
-from virt.events import DomainEventHub, DomainEventType, StoppedDetail
+from virt.events import DomainEventHub, DomainEventType, StartedDetail, StoppedDetail
 from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
@@ -319,7 +319,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
     # -- start ----------------------------------------------------------------------------------------
     def _start(self, obj: BhyveDomain, definition: Domain) -> None:
         self._boot(obj, definition, RunningReason.BOOTED)
-        self._emit(obj, DomainEventType.STARTED, 1)  # VIR_DOMAIN_EVENT_STARTED_BOOTED
+        self._emit(obj, DomainEventType.STARTED, StartedDetail.BOOTED)
 
     def _boot(self, obj: BhyveDomain, definition: Domain, reason: RunningReason) -> None:
         """virBhyveProcessStart: taps, loader, bhyve, then wait for ``/dev/vmm/NAME``; on a failure
