@@ -113,3 +113,29 @@ def test_max_vcpus_as_libvirt(bhyve_host: BhyveHost) -> None:
         assert conn.max_vcpus() == 16 and conn.max_vcpus("bhyve") == 16
         with pytest.raises(virt.VirtError, match="unknown type 'kvm'"):
             conn.max_vcpus("kvm")
+
+
+def test_events_follow_the_guest(bhyve_host: BhyveHost) -> None:
+    """Someone listens: the owner follows bhyve from a thread, so a guest that powers off by itself
+    (poweroff typed on its console) is reported without being asked about."""
+    import queue
+
+    from bhyve_support import read_until
+    from virt.events import DomainEventType, StartedDetail, StoppedDetail
+
+    seen: queue.Queue[tuple[DomainEventType, int]] = queue.Queue()
+    with virt.open("bhyve:///system") as conn:
+        conn.add_domain_event_callback(lambda _, event: seen.put((event.type, int(event.detail))))
+        domain = conn.define_domain(guest_xml(bhyve_host))
+        assert seen.get(timeout=10)[0] is DomainEventType.DEFINED
+        domain.start()
+        assert seen.get(timeout=10) == (DomainEventType.STARTED, StartedDetail.BOOTED)
+        console = domain.open_console()
+        try:
+            console.sendall(b"\r")
+            read_until(console, b"login: ")
+            console.sendall(b"poweroff\r")
+            assert seen.get(timeout=20) == (DomainEventType.STOPPED, StoppedDetail.SHUTDOWN)
+        finally:
+            console.close()
+        assert bhyve_host.vms() == [] and "vnet0" not in bhyve_host.interfaces()
