@@ -31,7 +31,7 @@ def _tool(host: BhyveHost, *argv: str) -> subprocess.CompletedProcess[str]:
         (("bhyve", "-h"), 0, "Usage: bhyve [-AaCDeHhPSuWwxY]\n             [-c [[cpus=]numcpus]"),
         (("bhyve", "-s", "0,fbuf"), 1, "-u: RTC keeps UTC time"),  # no vmname: the usage, no device complaint
         (("bhyve", "-Z", "vm"), 1, "bhyve: illegal option -- Z\nUsage: bhyve"),
-        (("bhyve", "-s", "0,nosuch", "vm"), 4, 'pci slot 0:0:0: unknown device "nosuch"'),
+        (("bhyve", "-s", "0,nosuch"), 4, 'pci slot 0:0:0: unknown device "nosuch"'),
         (("bhyve", "-s", "40:0,lpc", "vm"), 4, 'Invalid PCI slot info field "40:0,lpc"'),
         # libvirt's probe: a bhyve with a boot ROM wants its file (an older one knows no "bootrom")
         (("bhyve", "-l", "bootrom"), 4, 'bhyve: invalid bootrom option "bootrom"'),

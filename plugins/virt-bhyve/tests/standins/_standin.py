@@ -226,13 +226,8 @@ def parse_slot(text: str) -> tuple[tuple[int, int, int], str, str]:
     return (bus, slot, func), emulation, config
 
 
-def check_slot_config(where: tuple[int, int, int], emulation: str, config: str, slot_text: str) -> None:
+def check_slot_config(emulation: str, config: str) -> None:
     """The device models' own option checks the stand-in knows (the ones libvirt writes)."""
-    bus, slot, func = where
-    if emulation not in PCI_DEVICES:
-        sys.stderr.write(f'pci slot {bus}:{slot}:{func}: unknown device "{emulation}"\n')
-        sys.stderr.write("Device emulation initialization error: Invalid argument\n")
-        sys.exit(4)
     options = [o for o in config.split(",") if o] if config else []
     if emulation in ("ahci-hd", "ahci-cd", "virtio-blk", "nvme"):
         path = options[0] if options else ""
@@ -326,6 +321,11 @@ def bhyve(args: list[str]) -> None:
                 sys.stdout.write("\n".join(sorted(PCI_DEVICES)) + "\n")
                 sys.exit(0)
             where, emulation, config = parse_slot(value)
+            if emulation not in PCI_DEVICES:
+                # FreeBSD 13/14 look the emulation up while parsing -s (pci_parse_slot), bus:slot:func
+                # in the words: libvirt's probe strings (slot:func, FreeBSD 12's) never match them
+                sys.stderr.write(f'pci slot {where[0]}:{where[1]}:{where[2]}: unknown device "{emulation}"\n')
+                sys.exit(4)
             if where in slots:
                 die("bhyve", f"pci slot {where[0]}:{where[1]}:{where[2]} already occupied!", 4)
             slots[where] = (emulation, config, value)
@@ -351,10 +351,8 @@ def bhyve(args: list[str]) -> None:
     if len(operands) != 1:
         bhyve_usage(1)
     name = operands[0]
-    for where, (emulation, config, text) in sorted(slots.items()):
-        check_slot_config(where, emulation, config, text)
-    if not any(e in ("hostbridge", "amd_hostbridge") for e, _, _ in slots.values()):
-        pass  # bhyve runs without a host bridge; libvirt always gives one
+    for _, (emulation, config, _) in sorted(slots.items()):
+        check_slot_config(emulation, config)
     for com, backend in coms.items():
         if backend != "stdio" and not re.fullmatch(r"/dev/nmdm[^/]+A", backend):
             sys.stderr.write(f"Unable to initialize backend '{backend}' for LPC device {com}\n")
