@@ -139,3 +139,16 @@ def test_events_follow_the_guest(bhyve_host: BhyveHost) -> None:
         finally:
             console.close()
         assert bhyve_host.vms() == [] and "vnet0" not in bhyve_host.interfaces()
+
+
+def test_one_owner_at_a_time(bhyve_host: BhyveHost) -> None:
+    """While a process owns the host's state (virtd, or a program holding a connection), another is refused."""
+    import os
+
+    from bhyve_support import Cli
+
+    with virt.open("bhyve:///system"):
+        done = Cli(bhyve_host).run("list")
+        assert done.returncode != 0
+        assert f"owned by another process (pid {os.getpid()}); only one process at a time may manage it" in done.stderr
+        assert "the bhyve driver state of host 'local'" in done.stderr

@@ -90,13 +90,8 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
     def __init__(self, paths: BhyvePaths, uri: URI) -> None:
         paths.create()
         self.paths = paths
-        self._lock_fd: int | None = ownerlock.acquire(
-            paths.lock_file,
-            lambda holder: errors.error(
-                ErrorNumber.RESOURCE_BUSY,
-                f"the bhyve driver state of host '{paths.host}' in {paths.state_dir} is owned by another process "
-                f"(pid {holder}); only one process at a time may manage it",
-            ),
+        self._lock_fd: int | None = ownerlock.acquire_host_state(
+            paths.lock_file, "bhyve", f"host '{paths.host}'", paths.state_dir, ErrorDomain.BHYVE
         )
         DomainLifecycle.__init__(self, BhyveDomain, ErrorDomain.BHYVE)
         self.definitions = DefinitionStore(paths)

@@ -90,13 +90,8 @@ class XenDriver(HubStateChanges[XenDomain], DomainLifecycle[XenDomain]):
 
         paths.create()
         self.paths = paths
-        self._lock_fd: int | None = ownerlock.acquire(
-            paths.lock_file,
-            lambda holder: errors.error(
-                ErrorNumber.RESOURCE_BUSY,
-                f"the Xen driver state of dom0 '{paths.host}' in {paths.state_dir} is owned by another process "
-                f"(pid {holder}); only one process at a time may manage it",
-            ),
+        self._lock_fd: int | None = ownerlock.acquire_host_state(
+            paths.lock_file, "Xen", f"dom0 '{paths.host}'", paths.state_dir, ErrorDomain.LIBXL
         )
         DomainLifecycle.__init__(self, XenDomain, ErrorDomain.LIBXL)
         self.definitions = DefinitionStore(paths)
