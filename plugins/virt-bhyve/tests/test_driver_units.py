@@ -152,3 +152,22 @@ def test_one_owner_at_a_time(bhyve_host: BhyveHost) -> None:
         assert done.returncode != 0
         assert f"owned by another process (pid {os.getpid()}); only one process at a time may manage it" in done.stderr
         assert "the bhyve driver state of host 'local'" in done.stderr
+
+
+def test_metadata_kept_in_both_definitions(bhyve_host: BhyveHost) -> None:
+    """virDomainSetMetadata (virt.localstate.metadata): the running guest's definition (its status
+    file, read by the next owner) and the persistent one, as the impact says."""
+    from bhyve_support import Cli
+    from virt.domainchanges import Impact, MetadataType
+
+    with virt.open("bhyve:///system") as conn:
+        domain = conn.define_domain(guest_xml(bhyve_host))
+        domain.set_metadata(MetadataType.TITLE, "kept", impact=Impact.CONFIG)
+        domain.start()
+        domain.set_metadata(MetadataType.DESCRIPTION, "for now", impact=Impact.LIVE)
+        assert domain.metadata(MetadataType.TITLE) == "kept"
+        assert domain.metadata(MetadataType.DESCRIPTION, impact=Impact.LIVE) == "for now"
+    cli = Cli(bhyve_host)
+    assert "<description>for now</description>" in cli.ok("dumpxml", "bsd1")
+    assert "for now" not in cli.ok("dumpxml", "--inactive", "bsd1")
+    cli.ok("destroy", "bsd1")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from virt.errors import ErrorDomain, ErrorNumber
 from virt.localstate.connection import LocalConnection
 from virt.localstate.consoles import ConsoleSessions
+from virt.localstate.metadata import LocalMetadata
 
 from virt_bhyve import errors
 from virt_bhyve.driver import BhyveDriver, acquire, release
@@ -43,7 +44,7 @@ _CONSOLE = 'stty raw -echo <"$1" && exec cat "$1" & exec cat >"$1"'
 """A console over ssh: the nmdm end raw, copied both ways (``cat``s: on any host)."""
 
 
-class BhyveConnection(LocalConnection[BhyveDriver]):
+class BhyveConnection(LocalMetadata, LocalConnection[BhyveDriver]):
     """The lookups, definitions and properties of domains are ``LocalConnection``'s; the host's
     facts come from the bhyve host (``uname``)."""
 
