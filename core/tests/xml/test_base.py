@@ -310,3 +310,26 @@ def test_bytes_input_with_declaration() -> None:
     assert isinstance(d, Domain) and d.name == "n\u00e9"
     d2 = parse("<?xml version='1.0' encoding='UTF-8'?>\n<domain type='kvm'><name>x</name></domain>")
     assert isinstance(d2, Domain)
+
+
+def test_kept_elements_read_and_added() -> None:
+    """Elements a model does not declare: found by tag in document order, and added ones are
+    written before the declared children."""
+    from virt.xml.base import add_kept_element, kept_elements
+    from virt.xml.devices import VideoModel
+
+    domain = Domain.from_xml(
+        "<domain type='bhyve'><name>g</name><memory>1024</memory><features><acpi/><msrs unknown='ignore'/>"
+        "</features><devices><video><model type='gop' heads='1'><resolution x='800' y='600'/></model></video>"
+        "</devices></domain>"
+    )
+    assert domain.features is not None and domain.devices is not None
+    assert [el.get("unknown") for el in kept_elements(domain.features, "msrs")] == ["ignore"]
+    assert kept_elements(domain.features, "smm") == []
+    model = domain.devices.videos[0].model
+    assert model is not None and [el.get("x") for el in kept_elements(model, "resolution")] == ["800"]
+    fresh = VideoModel()
+    fresh.type = "gop"
+    add_kept_element(fresh, etree.Element("resolution", x="1024", y="768"))
+    domain.devices.videos[0].model = fresh
+    assert "<model type='gop'>\n        <resolution x='1024' y='768'/>\n      </model>" in domain.to_xml()

@@ -10,7 +10,7 @@ import pytest
 from virt.errors import VirtError
 from virt.states import DomainState
 from virt_xen import hostinfo
-from virt_xen.dom0 import Result
+from virt_xen.dom0 import DOM0, Result
 from virt_xen.xl import parse_info, parse_list, parse_vcpus
 
 DATA = Path(__file__).with_name("data")
@@ -65,7 +65,7 @@ def test_xl_complaint_without_its_chatter() -> None:
         b"Saving to /x new xl format (info 0x3/0x0/889)\nxc: info: Saving domain 15, type x86 PV\n"
         b"xc: progress: Frames: 2048/24576    8%\nxc: error: Save failed (28 = No space left on device)\n"
     )
-    assert Result(1, b"", stderr).error_text == "xc: error: Save failed (28 = No space left on device)"
+    assert Result(1, b"", stderr, DOM0.chatter).error_text == "xc: error: Save failed (28 = No space left on device)"
     assert Result(3, b"", b"").error_text == "exit status 3"
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from virt.uri import URI
 
 
 class _Closable(Protocol):
@@ -53,3 +56,28 @@ class Instances(Generic[K, D]):
                 return
             del self.table[key]
         driver.close()
+
+
+class InstancesByUri(Generic[K, D]):
+    """Instances made from the URI of the first open of their key (a host reached over ssh: later
+    opens of the same folders share that instance and its connection): ``make(key, uri)``."""
+
+    def __init__(self, make: Callable[[K, URI], D], key_of: Callable[[D], K]) -> None:
+        self._uris: dict[K, URI] = {}
+        self._lock = threading.Lock()
+        self.instances: Instances[K, D] = Instances(self._make, key_of)
+        self._make_with = make
+
+    def _make(self, key: K) -> D:
+        with self._lock:
+            uri = self._uris[key]
+        return self._make_with(key, uri)
+
+    def acquire(self, key: K, uri: URI) -> D:
+        """The instance for ``key``, made from ``uri`` on first use; each call wants one ``release``."""
+        with self._lock:
+            self._uris[key] = uri
+        return self.instances.acquire(key)
+
+    def release(self, driver: D) -> None:
+        self.instances.release(driver)

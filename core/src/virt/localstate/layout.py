@@ -12,9 +12,16 @@ below that root is its own (``under_root``).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
+
+from virt.errors import ErrorNumber
+
+if TYPE_CHECKING:
+    from virt.uri import URI
 
 
 @attrs.frozen
@@ -98,3 +105,45 @@ class StateLayout:
     def lock_file(self) -> Path:
         """The owner lock (``ownerlock``)."""
         return self.run_dir / "driver.lock"
+
+
+def host_folders(driver: str, uri: URI, refuse: Callable[[ErrorNumber, str], Exception]) -> tuple[Dirs, str]:
+    """The folders of a driver that runs its tools on this host (``DRIVER:///system``, root only) or
+    on a remote one over ssh (``DRIVER+ssh://[user@]host[:port]/system``), and the instance's key:
+    ``local`` or ``USER@HOST:PORT``. A remote host's definitions and status files live on this
+    machine under the state folder (root's, else the user's), ``hosts/USER@HOST:PORT``, the status
+    files there too (``status-run``): the guests on the remote host outlive a reboot of this one.
+    ``VIRT_<DRIVER>_ROOT`` puts everything under one folder. ``refuse(code, message)`` makes the
+    driver's error for a URI that names no such place."""
+    import re
+
+    path = uri.path.strip("/")
+    if path not in ("", "system"):
+        raise refuse(ErrorNumber.INVALID_ARG, f"unexpected {driver} URI path '{uri.path}', try {driver}:///system")
+    if uri.transport not in (None, "ssh"):
+        raise refuse(
+            ErrorNumber.INVALID_ARG,
+            f"the {driver} driver reaches a remote host over ssh only ({driver}+ssh://), not '{uri.transport}'",
+        )
+    override = root_override(driver)
+    if uri.transport is None:
+        if uri.host:
+            raise refuse(
+                ErrorNumber.INVALID_ARG, f"URI {uri}: a remote host is reached with {driver}+ssh://{uri.host}/system"
+            )
+        if os.geteuid() != 0:
+            raise refuse(
+                ErrorNumber.OPERATION_DENIED, f"{driver}:///system needs root: it runs the hypervisor's tools here"
+            )
+        return (under_root(override.absolute()) if override is not None else system_dirs(driver)), "local"
+    if not uri.host:
+        raise refuse(ErrorNumber.INVALID_ARG, f"URI {uri} names no host")
+    key = f"{uri.user or os.environ.get('USER', 'root')}@{uri.host}:{uri.port or 22}"
+    if not re.fullmatch(r"[\w.@:%\[\]-]+", key):
+        raise refuse(ErrorNumber.INVALID_ARG, f"URI {uri}: host name '{uri.host}' cannot name a folder")
+    if override is not None:
+        dirs = under_root(override.absolute())
+    else:
+        dirs = system_dirs(driver) if os.geteuid() == 0 else session_dirs(driver)
+    base = dirs.state / "hosts" / key
+    return Dirs(base, base / "status-run", base / "cache", base / "log"), key

@@ -11,6 +11,10 @@ import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from virt.errors import ErrorDomain
 
 # The descriptors this process holds locks on. A forked child (LXC's controller, a helper
 # process) closes them at once: an flock belongs to the open file, so a child keeping the
@@ -53,3 +57,19 @@ def release(fd: int) -> None:
     """Let go of the lock ``acquire`` returned (closes its descriptor)."""
     _held.discard(fd)
     os.close(fd)
+
+
+def acquire_host_state(path: Path, driver: str, host: str, state_dir: Path, domain: ErrorDomain) -> int:
+    """``acquire`` for the driver of a host reached by commands (virt-xen's dom0, virt-bhyve's host):
+    RESOURCE_BUSY naming the holder, worded for ``driver``'s state of ``host`` in ``state_dir``."""
+    from virt.errors import ErrorNumber, libvirt_error
+
+    return acquire(
+        path,
+        lambda holder: libvirt_error(
+            ErrorNumber.RESOURCE_BUSY,
+            f"the {driver} driver state of {host} in {state_dir} is owned by another process "
+            f"(pid {holder}); only one process at a time may manage it",
+            domain,
+        ),
+    )

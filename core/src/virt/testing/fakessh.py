@@ -2,7 +2,8 @@
 the remote command here with ``sh -c`` as sshd would on the remote host, so that everything after
 the hop (the remote command line, netcat to the daemon's socket, the protocol over the pipes) is
 real. Each command line is logged as JSON to ``ssh-calls.log`` beside the program; the host
-``nosuchhost`` fails as an unknown host does."""
+``nosuchhost`` fails as an unknown host does. A shared connection is always there: ``-O check``
+and a master started with ``-N`` succeed at once (there is nothing to keep open)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from pathlib import Path
 
 FAKE_SSH = """#!/bin/sh
 python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$(dirname "$0")/ssh-calls.log"
+control=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --) shift; break ;;
+        -O) control="$2"; shift 2 ;;
+        -N) control=master; shift ;;
         -p|-l|-i|-o|-e) shift 2 ;;
         -*) shift ;;
         *) break ;;
@@ -22,6 +26,9 @@ host="$1"; shift
 if [ "$host" = nosuchhost ]; then
     echo "ssh: Could not resolve hostname nosuchhost: Name or service not known" >&2
     exit 255
+fi
+if [ -n "$control" ]; then
+    exit 0
 fi
 exec sh -c "$*"
 """

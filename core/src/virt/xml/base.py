@@ -1330,3 +1330,19 @@ def set_kept_attribute(obj: XmlModel, name: str, value: str) -> None:
     if obj._unknown is None:
         obj._unknown = Unknown()
     obj._unknown.attrs[name] = value
+
+
+def kept_elements(obj: XmlModel, tag: str) -> list[etree._Element]:
+    """The child elements named ``tag`` that the model does not declare but keeps, in document order."""
+    unknown = obj._unknown
+    if unknown is None:
+        return []
+    return [el for anchor in sorted(unknown.elements) for el in unknown.elements[anchor] if el.tag == tag]
+
+
+def add_kept_element(obj: XmlModel, el: etree._Element) -> None:
+    """Add a child element the model does not declare but keeps; it is written before the declared
+    children (after the kept ones added earlier)."""
+    if obj._unknown is None:
+        obj._unknown = Unknown()
+    obj._unknown.elements.setdefault((-1, 0), []).append(el)

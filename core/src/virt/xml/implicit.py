@@ -285,7 +285,7 @@ def default_video_type(domain: Domain) -> str:
     os_type = domain.os.type.name if domain.os is not None and domain.os.type is not None else None
     if domain.type in ("test", "xen") and os_type in ("xen", "linux"):
         return "xen"
-    return {"vbox": "vbox", "vmware": "vmvga", "hyperv": "hyperv"}.get(domain.type or "", "cirrus")
+    return {"vbox": "vbox", "vmware": "vmvga", "hyperv": "hyperv", "bhyve": "gop"}.get(domain.type or "", "cirrus")
 
 
 def disk_index(name: str) -> int | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from virt.errors import ErrorDomain
 from virt.localstate.connection import LocalConnection
 from virt.localstate.consoles import ConsoleSessions
+from virt.localstate.metadata import LocalMetadata
 
 from virt_xen import errors, hostinfo
 from virt_xen.driver import XenDriver, acquire, release
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Callable, Sequence
 
-    from virt.domainchanges import Impact, MetadataType, SaveFlags, UndefineFlags
+    from virt.domainchanges import Impact, SaveFlags, UndefineFlags
     from virt.domainsave import StartFlags
     from virt.domainstats import TypedParameter, VcpuInfo
     from virt.driver import DomainRef
@@ -42,7 +43,7 @@ _consoles = ConsoleSessions(ErrorDomain.LIBXL)
 """The open console sessions of this process, by (dom0, domain UUID, console)."""
 
 
-class XenConnection(LocalConnection[XenDriver]):
+class XenConnection(LocalMetadata, LocalConnection[XenDriver]):
     """The lookups, definitions, lifecycle and properties of domains are ``LocalConnection``'s;
     the host's facts are the hypervisor's (``xl info``)."""
 
@@ -292,35 +293,10 @@ class XenConnection(LocalConnection[XenDriver]):
             raise errors.invalid_arg(f"unsupported config type {native_format}")
         return to_native(native_format, domain_xml)
 
-    # -- metadata ---------------------------------------------------------------------------------------
-    def get_domain_metadata(self, ref: DomainRef, kind: MetadataType, uri: str | None, impact: Impact) -> str:
-        from virt import domainchanges as rules
-
-        with self.xen.locked(ref) as obj:
-            live = rules.one_definition(impact, active=obj.active, persistent=obj.persistent)
-            definition = obj.live if live else obj.config
-            assert definition is not None
-            return rules.get_metadata(definition, kind, uri)
-
-    def set_domain_metadata(
-        self, ref: DomainRef, kind: MetadataType, value: str | None, key: str | None, uri: str | None, impact: Impact
-    ) -> None:
-        from virt import domainchanges as rules
-        from virt.domainevents import MetadataChangeEvent
-        from virt.localstate.connection import ref_of
-
-        with self.xen.locked(ref) as obj:
-            if obj.control:
-                raise errors.dom0()
-            live, config = rules.resolve_impact(impact, active=obj.active, persistent=obj.persistent)
-            if live and obj.live is not None:
-                rules.set_metadata(obj.live, kind, value, key, uri)
-                self.xen.save_status(obj)
-            if config and obj.config is not None:
-                rules.set_metadata(obj.config, kind, value, key, uri)
-                self.xen.definitions.save(obj.config)
-            # libxlDomainSetMetadata: one event per successful call
-            self.xen.events.queue(MetadataChangeEvent(ref_of(obj), int(kind), uri))
+    # -- metadata (virt.localstate.metadata) ----------------------------------------------------------
+    def _metadata_refused(self, obj: Any) -> None:
+        if obj.control:
+            raise errors.dom0()
 
     # -- dumps and managed save -----------------------------------------------------------------------------
     def core_dump_domain(self, ref: DomainRef, path: str, dumpformat: int | None, flags: int) -> None:

@@ -35,7 +35,7 @@ from virt.info import DomainInfo
 from virt.localstate import ownerlock
 from virt.localstate.definitions import DefinitionStore
 from virt.localstate.domains import DomainLifecycle, HubStateChanges, LocalDomain, copy_definition
-from virt.localstate.instances import Instances
+from virt.localstate.instances import InstancesByUri
 from virt.states import DomainState, PausedReason, RunningReason, ShutdownMode, ShutoffReason
 
 from virt_xen import errors
@@ -90,13 +90,8 @@ class XenDriver(HubStateChanges[XenDomain], DomainLifecycle[XenDomain]):
 
         paths.create()
         self.paths = paths
-        self._lock_fd: int | None = ownerlock.acquire(
-            paths.lock_file,
-            lambda holder: errors.error(
-                ErrorNumber.RESOURCE_BUSY,
-                f"the Xen driver state of dom0 '{paths.host}' in {paths.state_dir} is owned by another process "
-                f"(pid {holder}); only one process at a time may manage it",
-            ),
+        self._lock_fd: int | None = ownerlock.acquire_host_state(
+            paths.lock_file, "Xen", f"dom0 '{paths.host}'", paths.state_dir, ErrorDomain.LIBXL
         )
         DomainLifecycle.__init__(self, XenDomain, ErrorDomain.LIBXL)
         self.definitions = DefinitionStore(paths)
@@ -645,25 +640,13 @@ def _memory(definition: Domain, kib: int, *, maximum: bool) -> None:
 
 
 # -- one instance per process and dom0 ----------------------------------------------------------------
-_uris: dict[XenPaths, URI] = {}
-"""How to reach the dom0 of each folder: the URI of the first open (later ones share its connection)."""
-_uris_lock = threading.Lock()
-
-
-def _make(paths: XenPaths) -> XenDriver:
-    with _uris_lock:
-        uri = _uris[paths]
-    return XenDriver(paths, uri)
-
-
-_registry: Instances[XenPaths, XenDriver] = Instances(_make, lambda driver: driver.paths)
+_registry: InstancesByUri[XenPaths, XenDriver] = InstancesByUri(XenDriver, lambda driver: driver.paths)
+"""One instance per dom0: made from the URI of the first open, later ones share its connection."""
 
 
 def acquire(paths: XenPaths, uri: URI) -> XenDriver:
     """The instance for ``paths`` (one per dom0), made on first use."""
-    with _uris_lock:
-        _uris[paths] = uri
-    return _registry.acquire(paths)
+    return _registry.acquire(paths, uri)
 
 
 def release(driver: XenDriver) -> None:
