@@ -13,6 +13,7 @@ import contextlib
 import errno
 import logging
 import os
+import select
 import selectors
 import socket
 import threading
@@ -83,9 +84,17 @@ class _Bridge:
                         data = self._ours.recv(_CHUNK)
                         if not data:
                             return  # the caller hung up
-                        view = memoryview(data)
-                        while view:
-                            view = view[os.write(self._write_fd, view) :]
+                        _write_all(self._write_fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to ``fd``, waiting while a non-blocking console (a pty) is full."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            select.select([], [fd], [])
 
 
 class ConsoleSessions:

@@ -10,17 +10,13 @@ refused unless forced, which ends the older session.
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import logging
 import os
-import select
 import socket
-import threading
 import tty
 from typing import TYPE_CHECKING, Any
 
-from virt.errors import ErrorNumber
+from virt.errors import ErrorDomain
+from virt.localstate.consoles import ConsoleSessions
 from virt.xml.devices import Alias, Char, CharSource
 
 from virt_qemu import errors
@@ -31,10 +27,6 @@ if TYPE_CHECKING:
     from virt.xml import Domain
 
     from virt_qemu.driver import QemuDriver
-
-log = logging.getLogger(__name__)
-
-_CHUNK = 65536
 
 
 def record_ptys(definition: Domain, chardevs: list[dict[str, Any]]) -> None:
@@ -74,72 +66,8 @@ def _find(definition: Domain, device: str | None) -> Char | None:
     return devices.serials[0] if devices.serials else None
 
 
-class _Session:
-    """One open console: a thread copying between the pty and our end of the socket pair."""
-
-    def __init__(self, path: str, fd: int, sock: socket.socket) -> None:
-        self.path = path
-        self._fd = fd
-        self._sock = sock
-        self._thread = threading.Thread(target=self._run, name=f"virt-qemu console {path}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def end(self) -> None:
-        """Taken over (a forced open): the caller's socket sees end of file."""
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
-
-    def _run(self) -> None:
-        try:
-            self._copy()
-        except OSError as exc:
-            log.debug("console %s ended: %s", self.path, exc)
-        finally:
-            with _sessions_lock:
-                if _sessions.get(self.path) is self:
-                    del _sessions[self.path]
-            os.close(self._fd)
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RDWR)
-            self._sock.close()
-
-    def _copy(self) -> None:
-        fd, sock = self._fd, self._sock
-        sock_fd = sock.fileno()
-        while True:
-            readable, _, _ = select.select([fd, sock_fd], [], [])
-            if fd in readable:
-                try:
-                    data = os.read(fd, _CHUNK)
-                except OSError as exc:
-                    if exc.errno in (errno.EAGAIN, errno.EINTR):
-                        continue
-                    data = b""  # EIO: QEMU closed the pty (the guest is gone)
-                if not data:
-                    return
-                sock.sendall(data)
-            if sock_fd in readable:
-                data = sock.recv(_CHUNK)
-                if not data:
-                    return  # the caller closed its end
-                _write_all(fd, data)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            written = os.write(fd, view)
-        except BlockingIOError:
-            select.select([], [fd], [])
-            continue
-        view = view[written:]
-
-
-_sessions: dict[str, _Session] = {}
-_sessions_lock = threading.Lock()
+_sessions = ConsoleSessions(ErrorDomain.QEMU)
+"""The open console sessions of every QEMU driver in this process, by pty."""
 
 
 def open_console(driver: QemuDriver, ref: DomainRef, device: str | None, force: bool) -> socket.socket:
@@ -156,24 +84,14 @@ def open_console(driver: QemuDriver, ref: DomainRef, device: str | None, force: 
         path = char.sources[0].path if char.sources else None
         if not path:
             raise errors.internal(f"character device {device or alias or '<null>'} has no pty yet")
-        with _sessions_lock:
-            current = _sessions.get(path)
-            if current is not None:
-                if not force:
-                    raise errors.error(ErrorNumber.OPERATION_FAILED, "Active console session exists for this domain")
-                del _sessions[path]
-                current.end()
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
-            except OSError as exc:
-                raise errors.operation_failed(f"cannot open the console {path}: {exc.strerror or exc}") from exc
-            try:
-                tty.setraw(fd)  # the guest's bytes as they are: no echo, no line discipline
-            except OSError as exc:
-                os.close(fd)
-                raise errors.operation_failed(f"cannot set the console {path} to raw mode: {exc.strerror}") from exc
-            caller, ours = socket.socketpair()
-            session = _Session(path, fd, ours)
-            _sessions[path] = session
-        session.start()
-        return caller
+        _sessions.check(path, force=force)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            raise errors.operation_failed(f"cannot open the console {path}: {exc.strerror or exc}") from exc
+        try:
+            tty.setraw(fd)  # the guest's bytes as they are: no echo, no line discipline
+        except OSError as exc:
+            os.close(fd)
+            raise errors.operation_failed(f"cannot set the console {path} to raw mode: {exc.strerror}") from exc
+        return _sessions.open(path, fd, fd, on_end=lambda: os.close(fd))
