@@ -238,6 +238,23 @@ def test_status_files(tmp_path: Path, durable: bool) -> None:
     assert [p.name for p, _ in statuses.load_all()] == ["b.xml"]
 
 
+def test_readable_status_files_skip_and_record_the_others(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    paths = _paths(tmp_path)
+    statuses = StatusFiles(paths.status_dir, _Status)
+    good = _Status()
+    good.state, good.domain = DomainState.RUNNING, _domain("a")
+    statuses.save(good)
+    (paths.status_dir / "b.xml").write_text("<domstatus")
+    (paths.status_dir / "c.xml").write_text("<domstatus state='running'/>")
+    unreadable: dict[str, str] = {}
+    found = statuses.readable(unreadable)
+    assert [(path.name, status.domain.name if status.domain else None) for path, status in found] == [("a.xml", "a")]
+    assert sorted(Path(p).name for p in unreadable) == ["b.xml", "c.xml"]
+    assert "no <domain> with a name and a UUID" in unreadable[str(paths.status_dir / "c.xml")]
+    assert "cannot read the status file" in caplog.text and (paths.status_dir / "b.xml").exists()
+    assert [path.name for path, _ in statuses.readable()] == ["a.xml"]
+
+
 def test_state_words_are_libvirts() -> None:
     for state in DomainState:
         assert STATE.parse(STATE.format(state)) is state

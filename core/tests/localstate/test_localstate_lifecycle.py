@@ -116,3 +116,16 @@ def test_autostart_once_per_boot(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     driver.by_name("a").id = -1  # type: ignore[union-attr]
     driver._autostart_once(marker)
     assert not (driver.by_name("a") or pytest.fail()).active
+
+
+def test_a_new_owner_loads_the_kept_definitions_shut_off_with_their_autostart(tmp_path: Path) -> None:
+    first = Driver(tmp_path)
+    kept, plain = first.define(_domain("kept")), first.define(_domain("plain"))
+    first.set_autostart(_ref(kept), True)
+    second = Driver(tmp_path)
+    second.load_definitions()
+    loaded = {obj.name: obj for obj in second.domains.values()}
+    assert set(loaded) == {"kept", "plain"}
+    assert loaded["kept"].uuid == kept.uuid and loaded["plain"].uuid == plain.uuid
+    assert loaded["kept"].autostart and not loaded["plain"].autostart
+    assert all(obj.state is DomainState.SHUTOFF and not obj.active for obj in loaded.values())

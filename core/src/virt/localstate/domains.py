@@ -246,6 +246,13 @@ class DomainLifecycle(DomainTable[D]):
     def _invalid(self, detail: str) -> VirtError:
         return libvirt_error(ErrorNumber.OPERATION_INVALID, detail, self._error_domain)
 
+    def load_definitions(self) -> None:
+        """Every kept definition as a shut-off domain, with its autostart mark (a new owner's first step)."""
+        for definition in self.definitions.load_all():
+            self._add(
+                self._domain_class(config=definition, autostart=self.definitions.autostart(definition.name or ""))
+            )
+
     def define(self, definition: Domain) -> D:
         self.complete(definition)
         obj, new = self.add_definition(definition, live=False)

@@ -9,6 +9,7 @@ the file. ``STATE`` is the converter for the ``state`` attribute: libvirt's word
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -19,6 +20,8 @@ from virt.xml.base import XmlModel
 from virt.xml.convert import Enum
 
 M = TypeVar("M", bound=XmlModel)
+
+log = logging.getLogger(__name__)
 
 
 class _StateName(Enum):
@@ -68,6 +71,24 @@ class StatusFiles(Generic[M]):
             self.save(status)
         finally:
             live.id = None
+
+    def readable(self, unreadable: dict[str, str] | None = None) -> list[tuple[Path, M]]:
+        """The status files that parse and hold a ``<domain>`` with a name and a UUID. Each other one
+        is logged and left in place, and recorded in ``unreadable`` (path -> why) when given."""
+        found: list[tuple[Path, M]] = []
+        for path, status in self.load_all():
+            domain: Any = None if isinstance(status, XMLError) else getattr(status, "domain", None)
+            if isinstance(status, XMLError):
+                why = status.message
+            elif domain is None or domain.name is None or domain.uuid is None:
+                why = "the status file has no <domain> with a name and a UUID"
+            else:
+                found.append((path, status))
+                continue
+            log.error("cannot read the status file %s (left in place): %s", path, why)
+            if unreadable is not None:
+                unreadable[str(path)] = why
+        return found
 
     def delete(self, name: str) -> None:
         remove(self.path(name), durable=self.durable)

@@ -106,8 +106,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         try:
             self.host = door(uri)
             self.host.run(["mkdir", "-p", paths.host_run_dir, paths.host_log_dir])
-            for definition in self.definitions.load_all():
-                self._add(BhyveDomain(config=definition, autostart=self.definitions.autostart(definition.name or "")))
+            self.load_definitions()
             self._reattach()
             if not paths.remote:
                 self._autostart_once(paths.run_dir / "autostarted")
@@ -239,12 +238,10 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
 
     def _reattach(self) -> None:
         """Take back the guests whose bhyve still runs, from the status files; settle the others."""
-        for path, status in self.statuses.load_all():
-            if not isinstance(status, DomainStatus) or status.domain is None or status.domain.uuid is None:
-                log.error("skipping the unreadable status file %s: %s", path, status)
-                continue
+        for _, status in self.statuses.readable():
             live = status.domain
-            obj = self.by_uuid(live.uuid)  # type: ignore[arg-type]
+            assert live is not None and live.uuid is not None
+            obj = self.by_uuid(live.uuid)
             if obj is None:
                 obj = BhyveDomain(config=None, live=live)
                 self._add(obj)

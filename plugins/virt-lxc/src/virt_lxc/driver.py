@@ -92,8 +92,7 @@ class LxcDriver(DomainLifecycle[DomainObj]):
         self._veth_lock = threading.Lock()
         self.watcher = Watcher(self._ended)
         try:
-            for definition in self.definitions.load_all():
-                self._add(DomainObj(config=definition, autostart=self.definitions.autostart(definition.name or "")))
+            self.load_definitions()
             from virt_lxc.reconnect import reconnect_all
 
             reconnect_all(self)

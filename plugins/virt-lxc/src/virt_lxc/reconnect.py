@@ -29,11 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def reconnect_all(driver: LxcDriver) -> None:
-    for path, status in driver.statuses.load_all():
-        if isinstance(status, VirtError):
-            driver.unreadable_status[str(path)] = status.message
-            log.error("cannot read the status file %s (left in place): %s", path, status.message)
-            continue
+    for path, status in driver.statuses.readable(driver.unreadable_status):
         try:
             reconnect(driver, status)
         except (VirtError, HostError, ValueError) as exc:

@@ -92,9 +92,7 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
         self._worker = threading.Thread(target=self._event_loop, name=f"virt-qemu events {paths.mode}", daemon=True)
         self._worker.start()
         try:
-            for definition in self.definitions.load_all():
-                obj = DomainObj(config=definition, autostart=self.definitions.autostart(definition.name or ""))
-                self._add(obj)
+            self.load_definitions()
             self._reconnect_all()
             self._autostart_once(self.paths.run_dir / "autostarted")
         except BaseException:
@@ -593,13 +591,7 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
         """Take back every guest of the status files: examined in parallel, settled in file order."""
         from virt_qemu.reconnect import reconnect_all, settle
 
-        readable: list[tuple[str, DomainStatus]] = []
-        for file, status in self.statuses.load_all():
-            if isinstance(status, VirtError):
-                self.unreadable_status[str(file)] = status.message
-                log.error("cannot read the status file %s (left in place): %s", file, status.message)
-                continue
-            readable.append((str(file), status))
+        readable = [(str(file), status) for file, status in self.statuses.readable(self.unreadable_status)]
         results = reconnect_all(self, [status for _, status in readable])
         # the ids the running guests keep, known before any guest lacking one gets a new one
         kept = [

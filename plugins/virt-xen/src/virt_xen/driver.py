@@ -107,9 +107,7 @@ class XenDriver(HubStateChanges[XenDomain], DomainLifecycle[XenDomain]):
         try:
             self.dom0 = dom0.for_uri(uri)
             self.xl = Xl(self.dom0)
-            for definition in self.definitions.load_all():
-                name = definition.name or ""
-                self._add(XenDomain(config=definition, autostart=self.definitions.autostart(name)))
+            self.load_definitions()
             self._reattach()
             if not paths.remote:
                 # once per boot of this dom0 (the run folder is a tmpfs); a remote dom0's boots are not ours to see
@@ -174,17 +172,15 @@ class XenDriver(HubStateChanges[XenDomain], DomainLifecycle[XenDomain]):
         listed = self.xl.domains()
         self._read_at = time.monotonic()
         by_uuid = {d.uuid: d for d in listed}
-        for path, status in self.statuses.load_all():
-            if not isinstance(status, DomainStatus) or status.domain is None or status.domain.uuid is None:
-                log.error("skipping the unreadable status file %s: %s", path, status)
-                continue
+        for path, status in self.statuses.readable():
             live = status.domain
-            seen = by_uuid.get(live.uuid)  # type: ignore[arg-type]
+            assert live is not None and live.uuid is not None
+            seen = by_uuid.get(live.uuid)
             if seen is None:
                 # ended while nobody owned it: its status goes (a transient domain with it)
                 self.statuses.delete(live.name or path.stem)
                 continue
-            obj = self.by_uuid(live.uuid)  # type: ignore[arg-type]
+            obj = self.by_uuid(live.uuid)
             if obj is None:
                 obj = XenDomain(config=None)
                 obj.live = live
