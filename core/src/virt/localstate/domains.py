@@ -23,6 +23,7 @@ import attrs
 from virt.errors import ErrorDomain, ErrorNumber, VirtError, libvirt_error
 from virt.events import DefinedDetail, DomainEventType, UndefinedDetail, event_for_state
 from virt.info import DomainFilter, DomainRecord
+from virt.localstate.ports import carry_display_ports
 from virt.states import DomainState
 
 if TYPE_CHECKING:
@@ -215,6 +216,7 @@ class DomainTable(Generic[D]):
         with self.locked(ref) as obj:
             if obj.active and obj.live is not None and not (inactive and obj.config is not None):
                 copy = copy_definition(obj.live)
+                carry_display_ports(obj.live, copy)
                 copy.id = obj.id
                 return copy
             assert obj.config is not None

@@ -4,6 +4,7 @@ its firmware folder, the taps made for the guest, the device map's place."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 import attrs
@@ -13,7 +14,7 @@ from virt_bhyve import errors
 
 if TYPE_CHECKING:
     from virt.xml import Domain
-    from virt.xml.devices import Interface
+    from virt.xml.devices import Graphics, Interface
 
     from virt_bhyve.argv import Environment
     from virt_bhyve.driver import BhyveDriver
@@ -58,15 +59,40 @@ def environment(driver: BhyveDriver, device_map: str) -> Environment:
     )
 
 
-def commands_for(definition: Domain, driver: BhyveDriver, *, device_map: str) -> Built:
-    """The command lines of ``definition`` (its taps already made and named in it)."""
+def commands_for(definition: Domain, driver: BhyveDriver, *, device_map: str, taken_ports: Collection[int]) -> Built:
+    """The command lines of ``definition`` (its taps already made and named in it); an automatic
+    VNC port is the first free one that is not in ``taken_ports`` (the running guests')."""
     from virt_bhyve.argv import build_commands
     from virt_bhyve.argv.prepare import prepared
 
     env = environment(driver, device_map)
     live = prepared(definition, env)  # completed once: what the guest runs with is what it reports
-    made = build_commands(live, env)
+    displays = automatic_vnc(live)
+    ports = vnc_ports(displays, taken_ports, local=not driver.paths.remote)
+    made = build_commands(live, attrs.evolve(env, vnc_port=iter(ports).__next__))
+    for graphics, port in zip(displays, ports, strict=True):
+        graphics.port = port  # the live definition shows the port taken, as libvirt's does
     return Built(made.loader, made.device_map, made.bhyve, live)
+
+
+def automatic_vnc(definition: Domain) -> list[Graphics]:
+    """The VNC displays of ``definition`` whose port is for the driver to pick."""
+    found = definition.devices.graphics if definition.devices is not None else []
+    return [g for g in found if g.type == "vnc" and (g.autoport or g.port in (None, -1))]
+
+
+def vnc_ports(displays: list[Graphics], taken: Collection[int], *, local: bool) -> list[int]:
+    """libvirt's port allocator for bhyve's displays: from 5900 up, skipping ``taken`` and, on this
+    host, ports something listens on (a remote host's other listeners are not seen)."""
+    from virt.errors import ErrorDomain
+    from virt.localstate.ports import free_port
+
+    ports: list[int] = []
+    for graphics in displays:
+        address = graphics.listens[0].address if graphics.listens else graphics.listen
+        host = (address or "0.0.0.0") if local else None
+        ports.append(free_port(host, taken={*taken, *ports}, error_domain=ErrorDomain.BHYVE))
+    return ports
 
 
 def check(definition: Domain, driver: BhyveDriver) -> None:

@@ -102,6 +102,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         self._tools: dict[str, str | None] = {}
         self._read_at = 0.0
         self._poll: threading.Thread | None = None
+        self._ports_lock = threading.Lock()
         self._closing = threading.Event()
         try:
             self.host = door(uri)
@@ -246,6 +247,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
                 obj = BhyveDomain(config=None, live=live)
                 self._add(obj)
             live.id = None
+            _restore_ports(live, status.vnc_ports)
             obj.live, obj.id, obj.stopping = live, status.pid or -1, status.stopping
             obj.state = status.state or DomainState.RUNNING
             obj.reason = status.reason or 0
@@ -288,6 +290,10 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         status = DomainStatus()
         status.state, status.reason, status.pid = obj.state, obj.reason, obj.id
         status.stopping = obj.stopping
+        if obj.live is not None:
+            from virt_bhyve.commands import automatic_vnc
+
+            status.vnc_ports = ",".join(str(g.port) for g in automatic_vnc(obj.live)) or None
         self.statuses.save_running(status, obj.live, obj.id)
 
     def _shut_off(self, obj: BhyveDomain, reason: ShutoffReason, detail: StoppedDetail) -> None:
@@ -322,8 +328,10 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         obj.live = definition
         try:
             self._make_taps(definition)
-            built = commands_for(definition, self, device_map=self._device_map(name))
-            obj.live = definition = built.domain
+            with self._ports_lock:  # a port is taken once the live definition shows it
+                taken = self._display_ports(but=obj)
+                built = commands_for(definition, self, device_map=self._device_map(name), taken_ports=taken)
+                obj.live = definition = built.domain
             log_file = self._log(name)
             if built.loader is not None:
                 if not self.paths.remote and shutil.which(built.loader[0]) is None:
@@ -360,6 +368,13 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
             raise
         obj.id, obj.stopping = pid, None
         self.set_state(obj, DomainState.RUNNING, reason, emit=False)
+
+    def _display_ports(self, but: BhyveDomain) -> set[int]:
+        """The VNC ports the other running guests listen on."""
+        with self.lock:
+            lives = [obj.live for obj in self.domains.values() if obj is not but and obj.active and obj.live]
+        devices = [live.devices for live in lives if live.devices is not None]
+        return {g.port for d in devices for g in d.graphics if g.type == "vnc" and g.port is not None and g.port > 0}
 
     def _wait_pid(self, name: str) -> int:
         deadline = time.monotonic() + VMM_WAIT
@@ -511,6 +526,15 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
             if not slave:
                 raise errors.internal("no console devices available")
             return obj, dev_path(slave)
+
+
+def _restore_ports(live: Domain, kept: str | None) -> None:
+    """Give the automatic VNC displays of a parsed live definition the ports the status file keeps."""
+    from virt_bhyve.commands import automatic_vnc
+
+    ports = [int(p) for p in (kept or "").split(",") if p.strip().isdigit()]
+    for graphics, port in zip(automatic_vnc(live), ports, strict=False):
+        graphics.port = port
 
 
 def _bridge_of(interface: Interface) -> str:

@@ -27,6 +27,9 @@ class DomainStatus(XmlModel):
     pid: int | None = attribute("pid", INT)
     stopping: str | None = attribute("stopping")
     """``reboot`` while the SIGTERM of a reboot has not ended bhyve: the next owner restarts it then."""
+    vnc_ports: str | None = attribute("vncports")
+    """The ports picked for the automatic VNC displays, comma-separated (parsing the definition
+    forgets them: an automatic port reads back as -1)."""
     domain: Domain | None = child("domain", Domain)
 
 

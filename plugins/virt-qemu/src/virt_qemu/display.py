@@ -9,25 +9,24 @@
 - ``virsh domdisplay`` builds its URI from that live definition (type, listen, port).
 
 The ports are kept in the in-memory live definition; a copy of it made by parsing (dumpxml) has
-them carried over by :func:`carry_ports` (parsing turns an autoport port back into -1, as
-libvirt's inactive parse does).
+them carried over by ``virt.localstate.ports.carry_display_ports`` (parsing turns an autoport port
+back into -1, as libvirt's inactive parse does).
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from virt.errors import ErrorDomain
+from virt.localstate.ports import free_port
 
 if TYPE_CHECKING:
     from virt.xml import Domain
     from virt.xml.devices import Graphics
 
 DEFAULT_LISTEN = "127.0.0.1"
-PORT_MIN, PORT_MAX = 5900, 65535
-"""libvirt's remote_display_port_min and _max."""
-
 Qmp = Callable[..., Any]
 
 
@@ -44,21 +43,8 @@ def prepare(definition: Domain) -> None:
             graphics.listen = DEFAULT_LISTEN
         autoport = graphics.autoport or graphics.port in (None, -1)
         if graphics.type == "spice" and autoport and (first is None or first.type == "address"):
-            graphics.port = free_port(graphics.listen or DEFAULT_LISTEN)
+            graphics.port = free_port(graphics.listen or DEFAULT_LISTEN, error_domain=ErrorDomain.QEMU)
             graphics.autoport = True
-
-
-def free_port(host: str, first: int = PORT_MIN, last: int = PORT_MAX) -> int:
-    """The first port from ``first`` to ``last`` on which nothing listens on ``host`` (bound and released)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for port in range(first, last + 1):
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError:
-                continue
-            return port
-    raise OSError(f"no free port on {host} between {first} and {last}")
 
 
 def after_launch(definition: Domain, qmp: Qmp) -> None:
@@ -82,10 +68,3 @@ def ports_unknown(live: Domain) -> bool:
         and not (g.listens and g.listens[0].type == "socket")
         for g in _graphics(live)
     )
-
-
-def carry_ports(live: Domain, copy: Domain) -> None:
-    """Give ``copy`` (parsed from ``live``) the real ports of its autoport displays."""
-    for source, target in zip(_graphics(live), _graphics(copy), strict=False):
-        if source.autoport and source.port is not None and source.port > 0:
-            target.port = source.port

@@ -328,16 +328,14 @@ class QemuDriver(SaveStates, SnapshotStates, QmpEvents, DomainLifecycle[DomainOb
     def definition(self, ref: DomainRef, *, inactive: bool) -> Domain:
         """``DomainTable.definition``, with the real ports of autoport displays in the live one."""
         with self.locked(ref) as obj:
-            copy = super().definition(ref, inactive=inactive)
-            live = obj.live
-            if obj.active and live is not None and copy.id is not None:
-                running = obj.running
-                if running is not None and running.monitor is not None and display.ports_unknown(live):
-                    # taken back from a status file, whose parsing forgot them
-                    with contextlib.suppress(VirtError):
-                        display.after_launch(live, self._query_only(running))
-                display.carry_ports(live, copy)
-            return copy
+            live, running = obj.live, obj.running
+            monitored = obj.active and running is not None and running.monitor is not None
+            if monitored and live is not None and display.ports_unknown(live):
+                # taken back from a status file, whose parsing forgot them
+                assert running is not None
+                with contextlib.suppress(VirtError):
+                    display.after_launch(live, self._query_only(running))
+            return super().definition(ref, inactive=inactive)
 
     @staticmethod
     def _query_only(running: Running) -> display.Qmp:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from virt.domainstats import JobInfo, JobType, ParamType, TypedParameter
-from virt.errors import ErrorNumber, VirtError
+from virt.errors import ErrorDomain, ErrorNumber, VirtError
 from virt.events import (
     DefinedDetail,
     ResumedDetail,
@@ -399,14 +399,9 @@ def _incoming_address(params: MigrationParams) -> tuple[int, str, str]:
 
 def _free_port(listen: str) -> int:
     """The first port of libvirt's migration range nobody listens on."""
-    from virt_qemu.display import free_port
+    from virt.localstate.ports import free_port
 
-    try:
-        return free_port(listen, PORT_MIN, PORT_MAX)
-    except OSError:
-        raise errors.error(
-            ErrorNumber.INTERNAL_ERROR, f"Unable to find an unused port in range 'migration' ({PORT_MIN}-{PORT_MAX})"
-        ) from None
+    return free_port(listen, range(PORT_MIN, PORT_MAX + 1), name="migration", error_domain=ErrorDomain.QEMU)
 
 
 def _executor(running: Running) -> Any:
