@@ -11,7 +11,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from virt.errors import XMLError
+from virt.errors import VirtError, XMLError
 from virt.localstate import files, hostinfo, layout, ownerlock
 from virt.localstate.definitions import DefinitionStore
 from virt.localstate.ids import IdCounter
@@ -267,3 +267,36 @@ def test_node_info_multiplies_out() -> None:
     assert info.cpus >= 1 and info.memory_kib > 0
     assert info.nodes * info.sockets * info.cores * info.threads == info.cpus
     assert hostinfo.hostname()
+
+
+# -- ports ------------------------------------------------------------------------------------------
+def test_free_port_skips_taken_and_listened_ports_and_names_a_full_range() -> None:
+    import socket
+
+    from virt.localstate.ports import free_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        span = range(port, port + 3)
+        assert free_port("127.0.0.1", span) != port
+        assert free_port(None, span) == port  # a remote host's listeners are not seen
+        assert free_port(None, span, taken={port, port + 1}) == port + 2
+        with pytest.raises(VirtError, match=rf"Unable to find an unused port in range 'display' \({port}-{port}\)"):
+            free_port("127.0.0.1", range(port, port + 1))
+
+
+def test_a_parsed_copy_keeps_the_ports_of_automatic_displays() -> None:
+    from virt.localstate.ports import carry_display_ports
+
+    live = Domain.from_xml(
+        "<domain type='kvm'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>"
+        "<graphics type='vnc' autoport='yes'/><graphics type='vnc' port='5990' autoport='no'/></devices></domain>"
+    )
+    assert live.devices is not None
+    live.devices.graphics[0].port = 5901
+    copy = Domain.from_xml(live.to_xml())
+    assert copy.devices is not None and copy.devices.graphics[0].port == -1
+    carry_display_ports(live, copy)
+    assert [g.port for g in copy.devices.graphics] == [5901, 5990]
