@@ -40,3 +40,16 @@ def test_unknown_format_is_a_clear_error(virt: Run, tmp_path: Path) -> None:
     result = virt("domxml-to-native", "no-such-format", str(xml), uri=None)
     assert result.status == 1
     assert "native format 'no-such-format' is not supported" in result.err
+
+
+def test_with_a_uri_the_connections_driver_converts(virt: Run, register_plugin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As virsh: ``-c URI`` asks that driver (libvirt's test driver converts no format); the text
+    comes out as the conversion gives it, then virsh's blank line."""
+    register_plugin(NamesOnly())
+    xml = tmp_path / "vm.xml"
+    xml.write_text("<domain type='test'><name>web</name></domain>")
+    result = virt("domxml-to-native", "names-only", str(xml))
+    assert result.status == 1
+    assert "this function is not supported by the connection driver: virConnectDomainXMLToNative" in result.err
+    result = virt("domxml-to-native", "names-only", str(xml), uri=None)
+    assert (result.status, result.out) == (0, "web\n\n")

@@ -1,4 +1,7 @@
-"""domxml-from-native / domxml-to-native: domain XML and the native formats plugins register."""
+"""domxml-from-native / domxml-to-native: domain XML and the native formats plugins register.
+
+With ``-c URI`` the connection's driver converts (virConnectDomainXMLFromNative, as virsh does:
+it knows its host); without one the conversion runs here, offline, with the format's defaults."""
 
 from __future__ import annotations
 
@@ -21,22 +24,27 @@ def run_from_native(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
     from virt.native import from_native
 
+    config = read_file(args.config)
     try:
-        xml = from_native(args.format, read_file(args.config))
+        if ctx.uri is None:
+            xml = from_native(args.format, config)
+        else:  # the driver's conversion, as virsh's: it knows its host (datastores, probed tools)
+            xml = ctx.conn.domain_xml_from_native(args.format, config)
     except VirtError as exc:
         raise CommandError(f"Failed to convert {args.config} from {args.format}", exc.message) from exc
-    ctx.print(xml)
+    ctx.print(xml, end="")  # as virsh prints it: the text as it is, then the blank line after a command
 
 
 def run_to_native(ctx: Context, args: argparse.Namespace) -> None:
     from virt.errors import VirtError
     from virt.native import to_native
 
+    xml = read_file(args.xml)
     try:
-        native = to_native(args.format, read_file(args.xml))
+        native = to_native(args.format, xml) if ctx.uri is None else ctx.conn.domain_xml_to_native(args.format, xml)
     except VirtError as exc:
         raise CommandError(f"Failed to convert {args.xml} to {args.format}", exc.message) from exc
-    ctx.print(native)
+    ctx.print(native, end="")
 
 
 def register(commands: CommandRegistry) -> None:
