@@ -39,7 +39,19 @@ def test_stock_virsh_through_virtd(bhyve_host: BhyveHost, tmp_path: Path) -> Non
         _virsh(uri, "shutdown", "vbsd")
         wait_for("virsh to see it shut off", lambda: _virsh(uri, "domstate", "vbsd").strip() == "shut off")
         assert host.vms() == [] and "vnet0" not in host.interfaces()
+        assert _virsh(uri, "domstate", "--reason", "vbsd").strip() == "shut off (shutdown)"
         _virsh(uri, "start", "vbsd")
+        first = host.bhyve_pid("vbsd")
+        assert "State:          running" in _virsh(uri, "dominfo", "vbsd")
+        # reboot: the power button, and virtd's monitor starts the guest again when bhyve ends
+        _virsh(uri, "reboot", "vbsd")
+        wait_for("bhyve to start again", lambda: host.bhyve_pid("vbsd") not in (None, first))
+        wait_for("virsh to see it run", lambda: _virsh(uri, "domstate", "vbsd").strip() == "running")
+        assert host.vms() == ["vbsd"]
         _virsh(uri, "destroy", "vbsd")
-        assert host.bhyve_pid("vbsd") is None
+        assert host.bhyve_pid("vbsd") is None and host.vms() == []
+        assert _virsh(uri, "domstate", "--reason", "vbsd").strip() == "shut off (destroyed)"
+        _virsh(uri, "autostart", "vbsd")
+        assert re.search(r"Autostart:\s+enable", _virsh(uri, "dominfo", "vbsd"))
         _virsh(uri, "undefine", "vbsd")
+        assert "vbsd" not in _virsh(uri, "list", "--all")

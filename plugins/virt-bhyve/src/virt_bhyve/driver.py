@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL = 1.0
-"""Seconds between two readings of the host's processes while someone listens for events."""
+"""Seconds between two readings of the host's processes by the thread that follows the guests."""
 FRESH_FOR = 0.5
 """Seconds a reading of the host's processes stands for the states of the running guests."""
 VMM_WAIT = 5.0
@@ -103,6 +103,7 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
         self._read_at = 0.0
         self._poll: threading.Thread | None = None
         self._ports_lock = threading.Lock()
+        self._refresh_lock = threading.RLock()
         self._closing = threading.Event()
         try:
             self.host = door(uri)
@@ -111,6 +112,9 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
             self._reattach()
             if not paths.remote:
                 self._autostart_once(paths.run_dir / "autostarted")
+            # as libvirt's bhyve monitor: a guest that ends (or reboots) is settled as it happens,
+            # whoever asks; a short-lived owner (a `virt` command) stops following at its close
+            self.follow()
         except BaseException:
             self.close()
             raise
@@ -207,24 +211,26 @@ class BhyveDriver(HubStateChanges[BhyveDomain], DomainLifecycle[BhyveDomain]):
 
     def fresh(self) -> None:
         """Make the states current before answering: read the host's processes unless just read."""
-        if self._poll is not None and self._poll.is_alive():
-            return
         if time.monotonic() - self._read_at > FRESH_FOR:
             self.refresh()
 
     def refresh(self) -> None:
-        """Settle every running guest whose bhyve ended since the last reading (libvirt's monitor)."""
-        with self.lock:
-            objs = [obj for obj in self.domains.values() if obj.active]
-        alive = self._bhyve_pids(objs)
-        self._read_at = time.monotonic()
-        for obj in objs:
-            with obj.lock:
-                if obj.active and alive.get(obj.id) != obj.name:
-                    self._ended(obj)
+        """Settle every running guest whose bhyve ended since the last reading (libvirt's monitor).
+        One reading at a time; a guest started again since the reading began (another pid) is not
+        judged by it."""
+        with self._refresh_lock:
+            with self.lock:
+                read = [(obj, obj.id) for obj in self.domains.values() if obj.active]
+            alive = self._bhyve_pids([obj for obj, _ in read])
+            self._read_at = time.monotonic()
+            for obj, pid in read:
+                with obj.lock:
+                    if obj.active and obj.id == pid and alive.get(pid) != obj.name:
+                        self._ended(obj)
 
     def follow(self) -> None:
-        """Follow the guests from a thread (once): their ends are settled and reported as they happen."""
+        """Follow the guests from a thread (once, from the start): their ends are settled and
+        reported as they happen."""
         with self.lock:
             if self._poll is None:
                 self._poll = threading.Thread(target=self._follow, name="virt-bhyve monitor", daemon=True)
