@@ -171,3 +171,21 @@ def test_metadata_kept_in_both_definitions(bhyve_host: BhyveHost) -> None:
     assert "<description>for now</description>" in cli.ok("dumpxml", "bsd1")
     assert "for now" not in cli.ok("dumpxml", "--inactive", "bsd1")
     cli.ok("destroy", "bsd1")
+
+
+def test_domxml_to_native_through_the_connection_uses_the_hosts_capabilities(bhyve_host: BhyveHost) -> None:
+    """bhyveConnectDomainXMLToNative: the dry run with the capabilities probed on the host. Without
+    grub-bhyve there (no CONSDEV), its line has no --cons-dev; offline (every capability) it has."""
+    from virt.native import to_native
+
+    (bhyve_host.bin / "grub-bhyve").unlink()
+    xml = guest_xml(bhyve_host).replace(
+        "<os><type>hvm</type></os>", "<bootloader>grub-bhyve</bootloader><os><type>hvm</type></os>"
+    )
+    offline = to_native("bhyve-argv", xml).splitlines()[0]
+    assert "--cons-dev /dev/nmdm0A" in offline
+    with virt.open("bhyve:///system") as conn:
+        hosts = conn.domain_xml_to_native("bhyve-argv", xml).splitlines()[0]
+        with pytest.raises(virt.VirtError, match="Unsupported config type xen-xl"):
+            conn.domain_xml_to_native("xen-xl", xml)
+    assert hosts == offline.replace(" --cons-dev /dev/nmdm0A", "")

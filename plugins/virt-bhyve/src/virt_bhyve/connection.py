@@ -173,13 +173,17 @@ class BhyveConnection(LocalMetadata, LocalConnection[BhyveDriver]):
         return from_native(native_format, native_config)
 
     def domain_xml_to_native(self, native_format: str, domain_xml: str, flags: int) -> str:
-        from virt.native import to_native
+        """bhyveConnectDomainXMLToNative: the dry run with this host's probed capabilities."""
+        import attrs
+        from virt.xml import Domain
+
+        from virt_bhyve.argv import DRY_RUN, to_native
 
         if flags:
             raise errors.unsupported_flags(flags, "bhyveConnectDomainXMLToNative")
         if native_format != NATIVE_FORMAT:
             raise errors.invalid_arg(f"Unsupported config type {native_format}")
-        return to_native(native_format, domain_xml)
+        return to_native(Domain.from_xml(domain_xml), env=attrs.evolve(DRY_RUN, caps=self.bhyve.caps()))
 
     # -- console ------------------------------------------------------------------------------------
     def open_console(self, ref: DomainRef, device: str | None = None, *, force: bool = False) -> socket.socket:
