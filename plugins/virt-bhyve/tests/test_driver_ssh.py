@@ -59,3 +59,29 @@ def test_console_over_ssh(bhyve_host: BhyveHost, monkeypatch: pytest.MonkeyPatch
             console.close()
         domain.destroy()
         assert host.bhyve_pid("bsd1") is None
+
+
+def test_nodeinfo_is_the_bhyve_hosts(bhyve_host: BhyveHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    """virsh nodeinfo describes the host bhyve runs on, read with sysctl there (libvirt's FreeBSD
+    nodeinfo): hw.ncpu CPUs as one socket, hw.clockrate when cpufreq(4) gives no dev.cpu.0.freq,
+    hw.physmem. Here and over ssh alike; a host without sysctl's answers is an error naming it."""
+    import os
+    import platform
+
+    host = bhyve_host
+    ssh = write_fake_ssh(host.base)
+    monkeypatch.setenv("VIRT_BHYVE_HOST_DIR", str(host.base / "remote"))
+    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine(), platform.machine())
+    for uri in ("bhyve:///system", f"bhyve+ssh://root@bhyvehost/system?command={ssh}&no_verify=1"):
+        info = Cli(host, uri).ok("nodeinfo")
+        assert f"CPU model:           {machine}" in info
+        assert "CPU(s):              4" in info and "CPU frequency:       2394 MHz" in info
+        assert "CPU socket(s):       1" in info and "Core(s) per socket:  4" in info
+        assert "Thread(s) per core:  1" in info and "NUMA cell(s):        1" in info
+        assert f"Memory size:         {8557285376 // 1024} KiB" in info
+    assert ["sysctl", "-n", "dev.cpu.0.freq"] in host.calls() and ["sysctl", "-n", "hw.clockrate"] in host.calls()
+    os.unlink(host.bin / "sysctl")
+    (host.bin / "sysctl").write_text("#!/bin/sh\necho \"sysctl: unknown oid '$3'\" >&2\nexit 1\n")
+    (host.bin / "sysctl").chmod(0o755)
+    done = Cli(host).run("nodeinfo")
+    assert done.returncode == 1 and "Cannot obtain CPU count" in done.stderr and "Traceback" not in done.stderr

@@ -54,6 +54,9 @@ def _tool(host: BhyveHost, *argv: str) -> subprocess.CompletedProcess[str]:
         (("ifconfig", "lo0", "addm", "lo0"), 1, "BRDGADD lo0: Invalid argument"),
         (("ifconfig", "bridge0", "addm", "tap9"), 1, "BRDGADD tap9: No such file or directory"),
         (("ifconfig", "lo0", "ether", "xx"), 1, "malformed link-level address: xx"),
+        (("sysctl", "-n", "hw.ncpu", "dev.cpu.0.freq"), 1, "sysctl: unknown oid 'dev.cpu.0.freq'\n4\n"),
+        (("sysctl", "-Z"), 1, "sysctl: illegal option -- Z\nusage: sysctl [-bdehiNnoqTtWx]"),
+        (("sysctl", "hw.ncpu=8"), 1, "sysctl: oid 'hw.ncpu' is read only"),
     ],
 )
 def test_standins_refuse_as_the_real_tools(

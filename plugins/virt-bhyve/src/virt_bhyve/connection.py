@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from virt.domainsave import StartFlags
     from virt.driver import DomainRef
     from virt.events import DomainEvent
-    from virt.info import DomainFilter, DomainInfo
+    from virt.info import DomainFilter, DomainInfo, NodeInfo
     from virt.states import DomainState
     from virt.uri import URI
     from virt.xml import Capabilities, Domain
@@ -89,12 +89,46 @@ class BhyveConnection(LocalMetadata, LocalConnection[BhyveDriver]):
             return super().get_hostname()
         return self._host_uname("-n")
 
+    def _host_arch(self) -> str:
+        """The host's architecture in libvirt's words (FreeBSD's ``amd64`` is ``x86_64``)."""
+        machine = self._host_uname("-m")
+        return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+
+    def _sysctl(self, *names: str) -> list[str] | None:
+        """The values of ``names`` on the host (``sysctl -n``), or None when one is not there."""
+        result = self.bhyve.door.run(["sysctl", "-n", *names])
+        values = result.stdout.decode(errors="replace").splitlines()
+        return values if result.status == 0 and len(values) == len(names) else None
+
+    def get_node_info(self) -> NodeInfo:
+        """nodeGetInfo on FreeBSD (virHostCPUGetInfo, virHostMemGetInfo), asked of the bhyve host:
+        ``hw.ncpu`` CPUs as one node, one socket, one thread per core; the MHz of
+        ``dev.cpu.0.freq`` (cpufreq(4)), else the boot-time ``hw.clockrate``; ``hw.physmem``."""
+        from virt.info import NodeInfo
+
+        counted = self._sysctl("hw.ncpu", "hw.physmem")
+        if counted is None or not all(v.isdigit() for v in counted):
+            raise errors.error(ErrorNumber.SYSTEM_ERROR, "Cannot obtain CPU count")
+        mhz = self._sysctl("dev.cpu.0.freq") or self._sysctl("hw.clockrate")
+        if mhz is None or not mhz[0].isdigit():
+            raise errors.error(ErrorNumber.SYSTEM_ERROR, "cannot obtain CPU freq")
+        cpus = int(counted[0])
+        return NodeInfo(
+            model=self._host_arch(),
+            memory_kib=int(counted[1]) // 1024,
+            cpus=cpus,
+            mhz=int(mhz[0]),
+            nodes=1,
+            sockets=1,
+            cores=cpus,
+            threads=1,
+        )
+
     def get_capabilities(self) -> Capabilities:
         """virBhyveCapsBuild: the host's architecture, one guest: hvm x86_64 with domain type bhyve."""
         from virt.xml import Capabilities
 
-        machine = self._host_uname("-m")
-        arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+        arch = self._host_arch()
         return Capabilities.from_xml(
             "<capabilities><host>"
             f"<cpu><arch>{arch}</arch></cpu><power_management/>"

@@ -1,4 +1,4 @@
-"""Stand-ins for FreeBSD's bhyve(8), bhyveload(8), grub-bhyve, bhyvectl(8) and ifconfig(8).
+"""Stand-ins for FreeBSD's bhyve(8), bhyveload(8), grub-bhyve, bhyvectl(8), ifconfig(8) and sysctl(8).
 
 No real bhyve ran in this project's tests: these scripts take its place. Each checks every
 argument against the real tool's documented syntax (the manual pages of FreeBSD 13/14, grub2-bhyve's
@@ -595,6 +595,54 @@ def bhyvectl(args: list[str]) -> None:
         vmm.unlink()
 
 
+# -- sysctl --------------------------------------------------------------------------------------------
+SYSCTLS = {
+    "hw.machine": "amd64",
+    "hw.model": "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz",
+    "hw.ncpu": "4",
+    "hw.physmem": "8557285376",
+    "hw.clockrate": "2394",
+    "kern.ostype": "FreeBSD",
+    "kern.osrelease": "14.1-RELEASE",
+}
+"""What this stand-in host's kernel answers: a 4-CPU virtual machine with 8 GiB, without cpufreq(4)
+(no ``dev.cpu.0.freq``, as in most virtual machines: ``hw.clockrate`` is the boot-time rate)."""
+
+
+SYSCTL_USAGE = (
+    "usage: sysctl [-bdehiNnoqTtWx] [ -B <bufsize> ] [-f filename] name[=value] ...\n"
+    "       sysctl [-bdehNnoqTtWx] [ -B <bufsize> ] -a\n"
+)
+
+
+def sysctl(args: list[str]) -> None:
+    """sysctl(8) reading values: ``[-n] name ...`` (``name: value``, or the value alone with -n); an
+    unknown name is reported and the others still printed, exit status 1."""
+
+    def usage(_: int) -> None:
+        sys.stderr.write(SYSCTL_USAGE)
+        sys.exit(1)
+
+    opts, names = getopt("sysctl", args, "AabB:def:hiNnoqTtWwXx", usage)
+    for flag, _ in opts:
+        if flag != "n":
+            die("sysctl", f"stand-in: -{flag} is not emulated (only -n and names)", 70)
+    if not names:
+        usage(1)
+    bare = bool(opts)
+    status = 0
+    for name in names:
+        if "=" in name:
+            die("sysctl", f"oid '{name.partition('=')[0]}' is read only", 1)
+        value = SYSCTLS.get(name)
+        if value is None:
+            sys.stderr.write(f"sysctl: unknown oid '{name}'\n")
+            status = 1
+            continue
+        sys.stdout.write(f"{value}\n" if bare else f"{name}: {value}\n")
+    sys.exit(status)
+
+
 # -- ifconfig ------------------------------------------------------------------------------------------
 def interfaces_path() -> Path:
     return root() / "interfaces.json"
@@ -752,6 +800,6 @@ def main(program: str) -> None:
         os.execv(sys.executable, [title, os.path.realpath(sys.argv[0]), *args])
     if program != "bhyve":
         log_call(program, args)
-    {"bhyve": bhyve, "bhyveload": bhyveload, "grub-bhyve": grub_bhyve, "bhyvectl": bhyvectl, "ifconfig": ifconfig}[
-        program
-    ](args)
+    tools = {"bhyve": bhyve, "bhyveload": bhyveload, "grub-bhyve": grub_bhyve, "bhyvectl": bhyvectl}
+    tools |= {"ifconfig": ifconfig, "sysctl": sysctl}
+    tools[program](args)
