@@ -37,9 +37,9 @@ def job_lines(job: JobInfo) -> list[str]:
         value = stats.get(field)
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
-    def add(label: str, field: str, show: Callable[[int], str]) -> None:
+    def add(label: str, field: str, show: Callable[[int], str], *, nonzero: bool = False) -> None:
         value = number(field)
-        if value is not None:
+        if value is not None and (value or not nonzero):
             lines.append(_line(label, show(value)))
 
     def count(unit: str = "") -> Callable[[int], str]:
@@ -62,7 +62,8 @@ def job_lines(job: JobInfo) -> list[str]:
         lines.append(_line("Memory processed:", pretty(job.mem_processed)))
         lines.append(_line("Memory remaining:", pretty(job.mem_remaining)))
         lines.append(_line("Memory total:", pretty(job.mem_total)))
-        add("Memory bandwidth:", "memory_bps", lambda value: f"{pretty(value)}/s")
+        # virsh leaves out a bandwidth of 0 (a migration too short to measure one)
+        add("Memory bandwidth:", "memory_bps", lambda value: f"{pretty(value)}/s", nonzero=True)
         add("Dirty rate:", "memory_dirty_rate", count("pages/s"))
         add("Page size:", "memory_page_size", count("bytes"))
         add("Iteration:", "memory_iteration", count())
