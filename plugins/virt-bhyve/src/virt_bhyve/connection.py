@@ -23,11 +23,9 @@ from virt_bhyve.paths import BhyvePaths
 
 if TYPE_CHECKING:
     import socket
-    from collections.abc import Callable
 
     from virt.domainsave import StartFlags
     from virt.driver import DomainRef
-    from virt.events import DomainEvent
     from virt.info import DomainFilter, DomainInfo, NodeInfo
     from virt.states import DomainState
     from virt.uri import URI
@@ -186,10 +184,6 @@ class BhyveConnection(LocalMetadata, LocalConnection[BhyveDriver]):
     def lookup_domain_by_name(self, name: str) -> DomainRef:
         self.bhyve.fresh()  # the handle carries the id: the current one
         return super().lookup_domain_by_name(name)
-
-    def subscribe_domain_events(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
-        self.bhyve.follow()  # someone listens: follow the guests as they end
-        return super().subscribe_domain_events(callback)
 
     def start_domain_flags(self, ref: DomainRef, flags: StartFlags) -> None:
         if flags:
